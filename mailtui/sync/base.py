@@ -1,0 +1,161 @@
+"""The contract between sync workers and protocol backends.
+
+A *backend* speaks one protocol for one account (IMAP, POP3, EAS, or the demo server). It
+never touches the store: it yields data, and the worker (``mailtui.sync.worker``) writes
+it, one transaction per batch. The worker in turn never speaks a protocol.
+
+    backend ──RemoteFolder / FolderBatch──▶ worker ──insert_batch / apply_remote──▶ store
+    backend ◀──────────── PendingOp ─────── worker ◀──────── pending_ops ────────── store
+    worker ──SyncEvent──▶ manager listeners (the UI turns them into Textual messages)
+
+Sync state per folder (UIDVALIDITY, HIGHESTMODSEQ, EAS SyncKey, …) is a JSON-able dict that
+the backend defines and the store keeps; the backend returns the new state with each batch
+and the worker commits it in the same transaction as the batch's messages, so a crash
+between batches resumes from the last committed batch.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from mailtui.models import Flag, FolderRole, NewMessage, PendingOp
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What an account can do; the UI hides what is not there instead of failing."""
+
+    folders: bool = True  # more than one folder (POP3: False)
+    server_move: bool = True  # move between folders on the server
+    flags: bool = True  # read/flagged state is kept on the server
+    push: bool = False  # wait_for_changes returns as soon as the server has news
+    send: bool = False  # the backend sends mail itself (EAS SendMail); else SMTP
+    contacts: bool = False
+    calendar: bool = False
+    delete_after_download: bool = False  # POP3 "leave on server = false"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFolder:
+    name: str  # the server's full name; the store's key for the folder
+    display_name: str
+    role: FolderRole = FolderRole.NONE
+    depth: int = 0
+    selectable: bool = True
+
+
+@dataclass(slots=True)
+class FolderBatch:
+    """One batch of changes in one folder, committed by the worker in one transaction.
+
+    ``progress`` is (done, total) for the UI; ``complete`` says the folder is in step
+    after this batch.
+    """
+
+    folder: str
+    added: list[NewMessage] = field(default_factory=list)
+    flags: list[tuple[str, Flag]] = field(default_factory=list)  # remote_id -> new flags
+    removed: list[str] = field(default_factory=list)  # remote_ids gone from the server
+    reset: bool = False  # drop every cached message of this folder first (UIDVALIDITY)
+    state: dict[str, Any] | None = None  # new folder sync state, None = unchanged
+    progress: tuple[int, int] = (0, 0)
+    complete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpResult:
+    """What the server said about one pending op.
+
+    ``new_remote_id`` is the message's identity after a move/copy/append when the server
+    told it (IMAP COPYUID/APPENDUID, EAS MoveItems DstMsgId); None when unknown, in which
+    case the next sync of the target folder finds the message.
+    """
+
+    new_remote_id: str | None = None
+
+
+class SyncError(Exception):
+    """Base of every error a backend raises on purpose. ``str()`` is for the user."""
+
+
+class AuthError(SyncError):
+    """Credentials refused. The worker stops retrying until the user acts."""
+
+
+class TransientError(SyncError):
+    """Network trouble, server busy, connection dropped: retry with backoff."""
+
+
+class OpRejected(SyncError):
+    """The server refused one op for good (folder gone, no permission)."""
+
+
+class ConfigError(SyncError):
+    """The account's settings cannot work (e.g. STARTTLS required, not offered)."""
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """One protocol session for one account. Owned by exactly one worker task."""
+
+    capabilities: Capabilities
+
+    async def connect(self) -> None:
+        """Open the connection and authenticate. Raises AuthError, TransientError."""
+
+    async def close(self) -> None:
+        """Close politely; never raises."""
+
+    async def list_folders(self) -> list[RemoteFolder]:
+        """All folders the account shows, with roles."""
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        """Changes since ``state`` in batches, newest messages first. The last batch has
+        ``complete=True``. ``state`` is what the previous batch returned ({} at first)."""
+
+    async def fetch_body(self, folder: str, remote_id: str) -> bytes:
+        """The full raw message, now (the user is waiting for it)."""
+
+    async def apply(self, op: PendingOp, target_folder: str | None) -> OpResult:
+        """Apply one op on the server. ``target_folder`` is the server name of the op's
+        destination folder for MOVE/COPY/APPEND. Raises OpRejected or TransientError."""
+
+    async def wait_for_changes(self, timeout: float) -> set[str]:
+        """Block until the server reports changes (IDLE, Ping) or ``timeout`` passes.
+
+        Returns the names of folders that changed; an empty set means "poll all"."""
+
+
+class AccountStatus(enum.StrEnum):
+    STARTING = "starting"
+    CONNECTING = "connecting"
+    SYNCING = "syncing"
+    ONLINE = "online"  # in step, waiting for changes
+    OFFLINE = "offline"  # network trouble; retrying with backoff
+    AUTH_FAILED = "auth_failed"  # stopped until the user fixes the password
+    ERROR = "error"  # stopped: a configuration problem
+    STOPPED = "stopped"
+
+
+class EventKind(enum.StrEnum):
+    STATUS = "status"  # the account's AccountStatus changed
+    FOLDERS = "folders"  # folder list or counts changed
+    MESSAGES = "messages"  # messages added/removed/flags changed in ``folder_id``
+    BODY = "body"  # a body was cached (``message_id``)
+    OP_DONE = "op_done"
+    OP_FAILED = "op_failed"  # ``text`` says why, in plain words
+
+
+@dataclass(frozen=True, slots=True)
+class SyncEvent:
+    account: str
+    kind: EventKind
+    status: AccountStatus | None = None
+    folder_id: int | None = None
+    message_id: int | None = None
+    progress: tuple[int, int] = (0, 0)
+    added: int = 0
+    text: str = ""  # plain words for the status bar (errors included)
