@@ -1,0 +1,273 @@
+"""``config.toml``: typed, validated on load, never half-applied.
+
+Every problem is a ``ConfigError`` whose text is one line naming the file, the key and
+what was expected, e.g.::
+
+    ~/.config/mailtui/config.toml: [accounts.work] port: expected a whole number from 1 to
+    65535, got "imap"
+
+The file never holds a secret: a ``password`` key is refused with a pointer to the keyring
+and ``password_command``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from mailtui.models import AccountKind
+
+SECURITY_MODES = ("tls", "starttls", "none")
+DEFAULT_PORTS: dict[tuple[str, str], int] = {
+    ("imap", "tls"): 993,
+    ("imap", "starttls"): 143,
+    ("imap", "none"): 143,
+    ("pop3", "tls"): 995,
+    ("pop3", "starttls"): 110,
+    ("pop3", "none"): 110,
+    ("exchange", "tls"): 443,
+    ("exchange", "starttls"): 443,
+    ("exchange", "none"): 80,
+    ("smtp", "tls"): 465,
+    ("smtp", "starttls"): 587,
+    ("smtp", "none"): 25,
+}
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SECRET_KEYS = {"password", "pass", "secret", "token", "oauth_token", "app_password"}
+
+
+class ConfigError(Exception):
+    """A config problem, worded for the user (one line)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    host: str
+    port: int
+    security: str
+    username: str
+    password_command: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountConfig:
+    name: str
+    kind: AccountKind
+    email: str
+    username: str
+    host: str
+    port: int
+    security: str
+    password_command: str | None = None
+    ca_file: Path | None = None  # trust exactly this certificate (self-hosted servers)
+    display_name: str = ""
+    smtp: SmtpConfig | None = None
+    poll_interval: int = 300  # seconds between polls of folders without push
+    body_days: int = 30  # bodies newer than this download in the background
+    leave_on_server: bool = True  # POP3: False deletes after the local commit
+
+
+@dataclass(frozen=True, slots=True)
+class UiConfig:
+    theme: str = "textual-dark"
+    keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key(s)
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path | None
+    accounts: tuple[AccountConfig, ...] = ()
+    ui: UiConfig = field(default_factory=UiConfig)
+
+    def account(self, name: str) -> AccountConfig:
+        for acc in self.accounts:
+            if acc.name == name:
+                return acc
+        known = ", ".join(a.name for a in self.accounts) or "none configured"
+        raise ConfigError(f"no account named {name!r} (accounts: {known})")
+
+
+T = TypeVar("T")
+
+
+class _Table:
+    """Reads one TOML table, remembering which keys were used so leftovers are typos."""
+
+    def __init__(self, where: str, data: Mapping[str, Any], known: tuple[str, ...]) -> None:
+        self.where = where
+        self.data = data
+        for key in data:
+            if key in _SECRET_KEYS:
+                raise ConfigError(
+                    f"{where} {key}: secrets do not belong in the config file; mailtui "
+                    "keeps passwords in the system keyring, or set password_command"
+                )
+            if key not in known:
+                hint = difflib.get_close_matches(key, known, n=1)
+                tip = f'; did you mean "{hint[0]}"?' if hint else f" (known: {', '.join(known)})"
+                raise ConfigError(f"{where} unknown key {key!r}{tip}")
+
+    def _get(self, key: str, default: T | None, expected: str, ok: Callable[[Any], bool]) -> Any:
+        if key not in self.data:
+            if default is None:
+                raise ConfigError(f"{self.where} {key}: missing; expected {expected}")
+            return default
+        value = self.data[key]
+        if not ok(value):
+            raise ConfigError(f"{self.where} {key}: expected {expected}, got {_show(value)}")
+        return value
+
+    def text(self, key: str, default: str | None = None) -> str:
+        return str(
+            self._get(key, default, "a text value", lambda v: isinstance(v, str) and v != "")
+        )
+
+    def opt_text(self, key: str) -> str | None:
+        if key not in self.data:
+            return None
+        return self.text(key)
+
+    def integer(self, key: str, default: int | None, lo: int, hi: int) -> int:
+        def ok(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+
+        return int(self._get(key, default, f"a whole number from {lo} to {hi}", ok))
+
+    def boolean(self, key: str, default: bool) -> bool:
+        return bool(self._get(key, default, "true or false", lambda v: isinstance(v, bool)))
+
+    def choice(self, key: str, default: str | None, choices: tuple[str, ...]) -> str:
+        expected = "one of " + ", ".join(f'"{c}"' for c in choices)
+        return str(self._get(key, default, expected, lambda v: v in choices))
+
+    def table(self, key: str) -> Mapping[str, Any] | None:
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if not isinstance(value, dict):
+            raise ConfigError(f"{self.where} {key}: expected a table, got {_show(value)}")
+        return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_ACCOUNT_KEYS = (
+    "kind", "email", "username", "host", "port", "security", "password_command", "ca_file",
+    "display_name", "smtp", "poll_interval", "body_days", "leave_on_server",
+)
+_SMTP_KEYS = ("host", "port", "security", "username", "password_command")
+
+
+def _email(t: _Table, key: str) -> str:
+    value = t.text(key)
+    if "@" not in value or any(c.isspace() for c in value):
+        raise ConfigError(f"{t.where} {key}: expected an email address, got {_show(value)}")
+    return value
+
+
+def _account(prefix: str, name: str, data: Any) -> AccountConfig:
+    where = f"{prefix}[accounts.{name}]"
+    if not _NAME_RE.match(name):
+        raise ConfigError(
+            f"{where}: account names use letters, digits, '.', '_' and '-' (up to 64)"
+        )
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table, got {_show(data)}")
+    t = _Table(where, data, _ACCOUNT_KEYS)
+    kinds = tuple(k.value for k in AccountKind if k is not AccountKind.DEMO)
+    kind = AccountKind(t.choice("kind", None, kinds))
+    email = _email(t, "email")
+    security = t.choice("security", "tls", SECURITY_MODES)
+    port = t.integer("port", DEFAULT_PORTS[(kind.value, security)], 1, 65535)
+    ca_text = t.opt_text("ca_file")
+    ca_file = Path(ca_text).expanduser() if ca_text else None
+    if ca_file is not None and not ca_file.is_file():
+        raise ConfigError(f"{where} ca_file: no such file {_show(str(ca_file))}")
+    smtp: SmtpConfig | None = None
+    smtp_data = t.table("smtp")
+    if smtp_data is not None:
+        if kind is AccountKind.EXCHANGE:
+            raise ConfigError(f"{where} smtp: Exchange accounts send through the server itself")
+        s = _Table(f"{prefix}[accounts.{name}.smtp]", smtp_data, _SMTP_KEYS)
+        s_security = s.choice("security", "starttls", SECURITY_MODES)
+        smtp = SmtpConfig(
+            host=s.text("host"),
+            port=s.integer("port", DEFAULT_PORTS[("smtp", s_security)], 1, 65535),
+            security=s_security,
+            username=s.text("username", t.text("username", email)),
+            password_command=s.opt_text("password_command") or t.opt_text("password_command"),
+        )
+    return AccountConfig(
+        name=name,
+        kind=kind,
+        email=email,
+        username=t.text("username", email),
+        host=t.text("host"),
+        port=port,
+        security=security,
+        password_command=t.opt_text("password_command"),
+        ca_file=ca_file,
+        display_name=t.text("display_name", "") if "display_name" in data else "",
+        smtp=smtp,
+        poll_interval=t.integer("poll_interval", 300, 10, 86400),
+        body_days=t.integer("body_days", 30, 0, 36500),
+        leave_on_server=t.boolean("leave_on_server", True),
+    )
+
+
+def _ui(prefix: str, data: Any) -> UiConfig:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{prefix}[ui]: expected a table, got {_show(data)}")
+    t = _Table(f"{prefix}[ui]", data, ("theme", "keys"))
+    keys = t.table("keys") or {}
+    for binding_id, key in keys.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(
+                f"{prefix}[ui.keys] {binding_id}: expected a key name such as \"ctrl+r\", "
+                f"got {_show(key)}"
+            )
+    return UiConfig(theme=t.text("theme", UiConfig.theme), keys=dict(keys))
+
+
+def parse(text: str, path: Path | None = None) -> Config:
+    """Validates a whole config document; raises ConfigError on the first problem."""
+    prefix = f"{path}: " if path else ""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{prefix}not valid TOML: {exc}") from None
+    top = _Table(prefix.rstrip(": ") + ":" if prefix else "config:", doc, ("accounts", "ui"))
+    accounts_data = top.table("accounts") or {}
+    accounts = tuple(_account(prefix, name, data) for name, data in accounts_data.items())
+    ui_data = doc.get("ui", {})
+    return Config(path=path, accounts=accounts, ui=_ui(prefix, ui_data))
+
+
+def load(path: Path) -> Config:
+    """Reads ``path``; a missing file is an empty config (the demo and setup still work)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Config(path=path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    return parse(text, path)
