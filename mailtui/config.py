@@ -72,9 +72,12 @@ class AccountConfig:
     leave_on_server: bool = True  # POP3: False deletes after the local commit
 
 
+DEFAULT_THEME = "textual-dark"
+
+
 @dataclass(frozen=True, slots=True)
 class UiConfig:
-    theme: str = "textual-dark"
+    theme: str = DEFAULT_THEME
     keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key(s)
 
 
@@ -241,7 +244,7 @@ def _ui(prefix: str, data: Any) -> UiConfig:
                 f"{prefix}[ui.keys] {binding_id}: expected a key name such as \"ctrl+r\", "
                 f"got {_show(key)}"
             )
-    return UiConfig(theme=t.text("theme", UiConfig.theme), keys=dict(keys))
+    return UiConfig(theme=t.text("theme", DEFAULT_THEME), keys=dict(keys))
 
 
 def parse(text: str, path: Path | None = None) -> Config:
