@@ -1,0 +1,136 @@
+"""Every key the UI answers to, in one table, each with a stable id.
+
+Widgets build their ``BINDINGS`` from this table, so a user keymap (``{id: "keys"}``,
+given to ``MailApp(keymap=...)``, applied with Textual's ``App.set_keymap``) can rebind any
+of them, and the help screen lists exactly what is bound. Keys use Textual's names
+("j,down", "G", "question_mark" or "?").
+
+| context   | who binds it                       |
+| --------- | ---------------------------------- |
+| global    | MailApp                            |
+| panes     | MainScreen (pane focus and layout) |
+| list      | MessageList                        |
+| folders   | FolderList                         |
+| reader    | MessageView                        |
+| help      | HelpScreen                         |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+CONTEXT_TITLES: dict[str, str] = {
+    "global": "Everywhere",
+    "panes": "Panes",
+    "list": "Message list",
+    "folders": "Folder list",
+    "reader": "Reader",
+    "help": "This help",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class KeySpec:
+    """One bindable command: its id, default keys, Textual action and help text."""
+
+    id: str
+    keys: str
+    action: str
+    description: str
+    context: str
+    footer: bool = False  # shown in the footer (the footer is short at 80 columns)
+    priority: bool = False
+
+    def binding(self) -> Binding:
+        return Binding(
+            self.keys,
+            self.action,
+            self.description,
+            show=self.footer,
+            id=self.id,
+            priority=self.priority,
+        )
+
+
+KEYS: tuple[KeySpec, ...] = (
+    KeySpec("app.quit", "q", "quit", "Quit", "global", footer=True),
+    KeySpec("app.help", "question_mark", "help", "Help", "global", footer=True),
+    KeySpec("panes.next", "tab", "next_pane", "Next pane", "panes", footer=True),
+    KeySpec("panes.previous", "shift+tab", "previous_pane", "Previous pane", "panes"),
+    KeySpec("panes.folders", "B", "toggle_folders", "Show/hide folders", "panes"),
+    KeySpec("panes.back", "escape", "back", "Back", "panes"),
+    KeySpec("list.down", "j,down", "cursor_down", "Next message", "list"),
+    KeySpec("list.up", "k,up", "cursor_up", "Previous message", "list"),
+    KeySpec("list.page_down", "pagedown,space", "page_down", "Page down", "list"),
+    KeySpec("list.page_up", "pageup,b", "page_up", "Page up", "list"),
+    KeySpec("list.first", "g,home", "first", "Newest message", "list"),
+    KeySpec("list.last", "G,end", "last", "Oldest message", "list"),
+    KeySpec("list.open", "enter", "open", "Open", "list", footer=True),
+    KeySpec("folders.down", "j,down", "cursor_down", "Next folder", "folders"),
+    KeySpec("folders.up", "k,up", "cursor_up", "Previous folder", "folders"),
+    KeySpec("folders.first", "g,home", "first", "First folder", "folders"),
+    KeySpec("folders.last", "G,end", "last", "Last folder", "folders"),
+    KeySpec("folders.open", "enter", "open", "Open folder", "folders", footer=True),
+    KeySpec("reader.down", "j,down", "line_down", "Scroll down", "reader"),
+    KeySpec("reader.up", "k,up", "line_up", "Scroll up", "reader"),
+    KeySpec("reader.page_down", "space,pagedown", "page_down", "Page down", "reader"),
+    KeySpec("reader.page_up", "b,pageup", "page_up", "Page up", "reader"),
+    KeySpec("reader.top", "g,home", "top", "Top", "reader"),
+    KeySpec("reader.bottom", "G,end", "bottom", "Bottom", "reader"),
+    KeySpec("reader.close", "escape,q", "close", "Close", "reader", footer=True),
+    KeySpec("help.close", "escape,q,question_mark", "close", "Close help", "help", footer=True),
+    KeySpec("help.down", "j,down", "scroll_lines(1)", "Scroll down", "help"),
+    KeySpec("help.up", "k,up", "scroll_lines(-1)", "Scroll up", "help"),
+    KeySpec("help.page_down", "space,pagedown", "scroll_pages(1)", "Page down", "help"),
+    KeySpec("help.page_up", "b,pageup", "scroll_pages(-1)", "Page up", "help"),
+)
+
+_BY_ID = {spec.id: spec for spec in KEYS}
+
+
+KEY_LABELS: dict[str, str] = {
+    "question_mark": "?",
+    "pagedown": "PgDn",
+    "pageup": "PgUp",
+    "escape": "Esc",
+    "enter": "Enter",
+    "tab": "Tab",
+    "shift+tab": "Shift+Tab",
+    "space": "Space",
+    "down": "Down",
+    "up": "Up",
+    "home": "Home",
+    "end": "End",
+}
+
+
+def key_label(key: str) -> str:
+    """How a key is written in the footer and the help screen."""
+    if key in KEY_LABELS:
+        return KEY_LABELS[key]
+    *modifiers, name = key.split("+")
+    name = KEY_LABELS.get(name, name)
+    return "+".join([m.capitalize() for m in modifiers] + [name])
+
+
+def bindings(context: str) -> list[Binding]:
+    """The ``BINDINGS`` of the node that owns ``context``."""
+    return [spec.binding() for spec in KEYS if spec.context == context]
+
+
+def spec(binding_id: str) -> KeySpec:
+    return _BY_ID[binding_id]
+
+
+def effective_keys(binding_id: str, overrides: Mapping[str, str]) -> list[str]:
+    """The keys bound to ``binding_id`` once a user keymap is applied."""
+    keys = overrides.get(binding_id) or _BY_ID[binding_id].keys
+    return [key.strip() for key in keys.split(",") if key.strip()]
+
+
+def unknown_ids(overrides: Mapping[str, str]) -> list[str]:
+    """Ids in a user keymap that name no command (a typo the user should hear about)."""
+    return sorted(set(overrides) - set(_BY_ID))

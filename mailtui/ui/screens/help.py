@@ -1,0 +1,87 @@
+"""The ``?`` screen: every key in use, grouped by where it works.
+
+Built from ``mailtui.ui.keymap.KEYS`` with the user's keymap applied, so it lists what is
+actually bound, not what the defaults were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from mailtui.ui import keymap
+
+
+def help_table(overrides: Mapping[str, str]) -> Table:
+    """Key | what it does, with a heading row per context."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for context, title in keymap.CONTEXT_TITLES.items():
+        specs = [spec for spec in keymap.KEYS if spec.context == context]
+        if not specs:
+            continue
+        if table.row_count:
+            table.add_row("", "")
+        table.add_row(Text(title, style="bold underline"), "")
+        for spec in specs:
+            keys = ", ".join(
+                keymap.key_label(key) for key in keymap.effective_keys(spec.id, overrides)
+            )
+            table.add_row(Text(keys, style="bold"), Text(spec.description))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable list of keys over the main screen."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("help"))
+
+    DEFAULT_CSS = """
+    HelpScreen {
+        align: center middle;
+        & > #help-box {
+            width: 64;
+            max-width: 100%;
+            height: auto;
+            max-height: 100%;
+            border: round $accent;
+            border-title-align: center;
+            background: $panel;
+            padding: 0 1;
+            scrollbar-size-vertical: 1;
+        }
+    }
+    """
+
+    def __init__(self, overrides: Mapping[str, str]) -> None:
+        super().__init__()
+        self._overrides = dict(overrides)
+
+    def compose(self) -> ComposeResult:
+        box = VerticalScroll(id="help-box")
+        box.border_title = "Keys"
+        with box:
+            yield Static(help_table(self._overrides), id="help-table")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-box", VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_scroll_lines(self, lines: int) -> None:
+        box = self.query_one("#help-box", VerticalScroll)
+        box.scroll_relative(y=lines, animate=False)
+
+    def action_scroll_pages(self, pages: int) -> None:
+        box = self.query_one("#help-box", VerticalScroll)
+        box.scroll_relative(y=pages * max(1, box.scrollable_content_region.height), animate=False)

@@ -1,0 +1,348 @@
+"""The main screen: folders | message list over the reader, a status line and the footer.
+
+    ┌ folders ─┬ message list (virtual) ─────────────┐   wide (100+ columns): all three
+    │ demo     │ N  14:05 Alice   Lunch?             │   panes; the reader opens under
+    │  Inbox 3 ├─────────────────────────────────────┤   the list
+    │  Sent    │ reader                              │
+    ├──────────┴─────────────────────────────────────┤   narrow (80 columns): the folder
+    │ status: folder, counts · account states        │   pane is toggled (B, Tab), the
+    │ footer: key hints                              │   reader takes the whole screen
+    └────────────────────────────────────────────────┘
+
+Data flow ("attributes down, messages up"): the screen reads the store in workers and
+hands results to the widgets; widgets post messages (``FolderList.Selected``,
+``MessageList.Opened``, ``MessageView.Closed``) that the screen turns into store reads and
+user intents. Sync events arrive as ``SyncUpdate`` messages and are coalesced into at most
+one folder-list and one message-list reload per ``SYNC_COALESCE`` seconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Coroutine
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from mailtui.mime import parse_message
+from mailtui.models import Flag, Folder, FolderRole, MessageDetail
+from mailtui.sync.base import EventKind
+from mailtui.ui import keymap
+from mailtui.ui.dates import Clock
+from mailtui.ui.messages import SyncUpdate
+from mailtui.ui.reading import AttachmentLine, body_text, header_text
+from mailtui.ui.services import MailStore, SyncControl
+from mailtui.ui.widgets.folder_list import FolderList
+from mailtui.ui.widgets.message_list import MessageList
+from mailtui.ui.widgets.message_view import MessageView
+from mailtui.ui.widgets.status_bar import StatusBar
+
+SYNC_COALESCE = 0.1  # seconds; a burst of sync batches costs one reload
+
+NOT_DOWNLOADED = (
+    "This message has not been downloaded yet and its account is offline.\n"
+    "It will show here once the account is back online."
+)
+
+
+class MainScreen(Screen[None]):
+    """Folders, messages and the reader, laid out for the terminal's width."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("panes"))
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
+
+    DEFAULT_CSS = """
+    MainScreen {
+        layout: vertical;
+        & #panes { height: 1fr; }
+        & #main { width: 1fr; height: 1fr; }
+        & #reader { display: none; height: 2fr; }
+        &.-reading #reader { display: block; }
+        &.-reading #messages { height: 1fr; border-bottom: solid $foreground 20%; }
+        &.-wide.-hide-folders #folders { display: none; }
+        &.-narrow #folders { display: none; width: 24; }
+        &.-narrow.-show-folders #folders { display: block; }
+        &.-narrow.-reading #messages { display: none; }
+        &.-narrow.-reading #folders { display: none; }
+    }
+    """
+
+    def __init__(self, store: MailStore, manager: SyncControl | None, clock: Clock) -> None:
+        super().__init__()
+        self._store = store
+        self._manager = manager
+        self._clock = clock
+        self._folder: Folder | None = None
+        self._folders_dirty = False
+        self._list_dirty = False
+        self._coalesce: Timer | None = None
+
+    # -- layout ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            yield FolderList(id="folders")
+            with Vertical(id="main"):
+                yield MessageList(self._store, self._clock, id="messages")
+                yield MessageView(id="reader")
+        yield StatusBar(id="status")
+        yield Footer(compact=True, show_command_palette=False)
+
+    @property
+    def folder_list(self) -> FolderList:
+        return self.query_one(FolderList)
+
+    @property
+    def message_list(self) -> MessageList:
+        return self.query_one(MessageList)
+
+    @property
+    def reader(self) -> MessageView:
+        return self.query_one(MessageView)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def reading(self) -> bool:
+        return self.has_class("-reading")
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    @property
+    def open_folder(self) -> Folder | None:
+        return self._folder
+
+    def on_mount(self) -> None:
+        self.message_list.focus()
+        if self._manager is not None:
+            self.status_bar.set_accounts(self._manager.status())
+        self._run(self._load_folders(), "folders")
+
+    # -- folders ---------------------------------------------------------------------------
+
+    async def _load_folders(self) -> None:
+        accounts = await self._store.accounts()
+        folders = await self._store.folders()
+        self.folder_list.set_folders(accounts, folders)
+        if self._folder is not None:
+            current = next((f for f in folders if f.id == self._folder.id), None)
+            if current is None:  # gone from the server
+                self._folder = None
+            else:
+                self._folder = current
+                self.folder_list.set_open(current.id)
+        if self._folder is None:
+            first = self._first_folder(folders, [account.id for account in accounts])
+            if first is not None:
+                self.show_folder(first)
+
+    @staticmethod
+    def _first_folder(folders: list[Folder], account_ids: list[int]) -> Folder | None:
+        """The first account's Inbox, else its first folder."""
+        for account_id in account_ids:
+            own = [folder for folder in folders if folder.account_id == account_id]
+            inbox = next((f for f in own if f.role == FolderRole.INBOX), None)
+            if inbox is not None or own:
+                return inbox or own[0]
+        return None
+
+    def show_folder(self, folder: Folder) -> None:
+        self._folder = folder
+        self.folder_list.set_open(folder.id)
+        self.message_list.show_folder(folder.id)
+        self.status_bar.set_location(self._location(folder.display_name, folder.total))
+
+    def _location(self, name: str, total: int, unread: int | None = None) -> str:
+        where = name
+        if unread:
+            where += f" · {unread:,} unread of {total:,}"
+        else:
+            where += f" · {total:,} messages" if total != 1 else " · 1 message"
+        return where
+
+    def on_folder_list_selected(self, event: FolderList.Selected) -> None:
+        event.stop()
+        self.close_reader()
+        self.show_folder(event.folder)
+        if self.narrow:
+            self.remove_class("-show-folders")
+        self.message_list.focus()
+
+    def on_message_list_loaded(self, event: MessageList.Loaded) -> None:
+        event.stop()
+        if self._folder is not None and event.folder_id == self._folder.id:
+            name = self._folder.display_name
+            self.status_bar.set_location(self._location(name, event.total, event.unread))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def on_message_list_opened(self, event: MessageList.Opened) -> None:
+        event.stop()
+        self.add_class("-reading")
+        self.reader.focus()
+        self._run(self._open(event.message_id), "reader")
+
+    async def _open(self, message_id: int, mark_read: bool = True) -> None:
+        detail = await self._store.message(message_id)
+        if detail is None:
+            self.close_reader()
+            self.notify("That message is gone (moved or deleted elsewhere).")
+            return
+        if mark_read and detail.row.unread:
+            await self._mark_read(detail)
+        now = self._clock()
+        raw = detail.raw
+        if raw is None:
+            self.reader.show(message_id, header_text(detail, now), Text("Loading…"))
+            if self._manager is not None:
+                self.status_bar.set_notice("Loading…")
+                try:
+                    raw = await self._manager.fetch_body(message_id)
+                finally:
+                    self.status_bar.set_notice("")
+            if raw is None:
+                self.reader.show(message_id, header_text(detail, now), Text(NOT_DOWNLOADED))
+                return
+        parsed = parse_message(raw)
+        attachments = [
+            AttachmentLine(a.filename, a.content_type, a.size) for a in parsed.attachments
+        ]
+        self.reader.show(message_id, header_text(detail, now, attachments), body_text(parsed.text))
+
+    async def _mark_read(self, detail: MessageDetail) -> None:
+        row = detail.row
+        await self._store.set_flags([row.id], add=Flag.SEEN, remove=Flag.NONE)
+        if self._manager is not None:
+            self._manager.kick(detail.account_id)
+        self.message_list.update_row(dataclasses.replace(row, flags=row.flags | Flag.SEEN))
+        self._schedule(folders=True, listing=False)
+        if self._folder is not None and self._folder.id == row.folder_id:
+            total, unread = await self._store.count(row.folder_id)
+            self.status_bar.set_location(self._location(self._folder.display_name, total, unread))
+
+    def close_reader(self) -> None:
+        if not self.reading:
+            return
+        self.workers.cancel_group(self, "reader")
+        self.remove_class("-reading")
+        self.reader.clear()
+        self.status_bar.set_notice("")
+        self.message_list.focus()
+
+    def on_message_view_closed(self, event: MessageView.Closed) -> None:
+        event.stop()
+        self.close_reader()
+
+    # -- panes -----------------------------------------------------------------------------
+
+    def _panes(self) -> list[Widget]:
+        """Panes that Tab cycles through, in screen order."""
+        if self.narrow:
+            if self.reading:
+                return [self.reader]
+            return [self.folder_list, self.message_list]
+        panes: list[Widget] = []
+        if not self.has_class("-hide-folders"):
+            panes.append(self.folder_list)
+        panes.append(self.message_list)
+        if self.reading:
+            panes.append(self.reader)
+        return panes
+
+    def _focus_pane(self, step: int) -> None:
+        panes = self._panes()
+        focused = self.focused
+        index = panes.index(focused) if focused in panes else 0
+        target = panes[(index + step) % len(panes)]
+        if self.narrow:
+            self.set_class(target is self.folder_list, "-show-folders")
+        target.focus()
+
+    def action_next_pane(self) -> None:
+        self._focus_pane(+1)
+
+    def action_previous_pane(self) -> None:
+        self._focus_pane(-1)
+
+    def action_toggle_folders(self) -> None:
+        if self.narrow:
+            if self.reading:
+                return
+            self.toggle_class("-show-folders")
+            shown = self.has_class("-show-folders")
+        else:
+            self.toggle_class("-hide-folders")
+            shown = not self.has_class("-hide-folders")
+        if shown:
+            self.folder_list.focus()
+        elif self.focused is self.folder_list:
+            self.message_list.focus()
+
+    def action_back(self) -> None:
+        if self.reading:
+            self.close_reader()
+        elif self.focused is self.folder_list:
+            if self.narrow:
+                self.remove_class("-show-folders")
+            self.message_list.focus()
+
+    # -- sync events -----------------------------------------------------------------------
+
+    def on_sync_update(self, message: SyncUpdate) -> None:
+        event = message.event
+        if event.kind == EventKind.STATUS and event.status is not None:
+            self.status_bar.set_account(event.account, event.status, event.text)
+        elif event.kind == EventKind.FOLDERS:
+            self._schedule(folders=True, listing=False)
+        elif event.kind == EventKind.MESSAGES:
+            current = self._folder is not None and event.folder_id in (None, self._folder.id)
+            self._schedule(folders=True, listing=current)
+        elif event.kind == EventKind.BODY:
+            if event.message_id is not None and event.message_id == self.reader.message_id:
+                self._run(self._open(event.message_id, mark_read=False), "reader")
+        elif event.kind == EventKind.OP_FAILED:
+            # The store rolled the change back; show the old state and say why.
+            self.notify(event.text or "The server refused a change.", severity="error")
+            self._schedule(folders=True, listing=True)
+
+    def _schedule(self, *, folders: bool, listing: bool) -> None:
+        self._folders_dirty |= folders
+        self._list_dirty |= listing
+        if self._coalesce is None:
+            self._coalesce = self.set_timer(SYNC_COALESCE, self._flush)
+
+    def _flush(self) -> None:
+        self._coalesce = None
+        if self._folders_dirty:
+            self._folders_dirty = False
+            self._run(self._load_folders(), "folders")
+        if self._list_dirty:
+            self._list_dirty = False
+            self.message_list.reload()
+
+    # -- errors ----------------------------------------------------------------------------
+
+    def _run(self, work: Coroutine[Any, Any, None], group: str) -> None:
+        """One exclusive worker per group; its errors become notices (below)."""
+        self.run_worker(work, group=group, exclusive=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A store or parse error in any worker becomes a notice, never a crash."""
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.notify(f"Something went wrong: {error}", severity="error", timeout=8)

@@ -1,0 +1,47 @@
+"""What the UI needs from the store and the sync manager, as structural types.
+
+``mailtui.store.Store`` and ``mailtui.sync.manager.SyncManager`` fit these protocols; the UI
+depends on nothing else of them, which keeps the list of store calls the UI makes in one
+place (see docs/architecture.md, "Reading" and "User intents") and lets tests hand in a
+stand-in manager that emits ``SyncEvent``s on cue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+from mailtui.models import Account, Flag, Folder, MessageDetail, MessageRow
+from mailtui.sync.base import AccountStatus, SyncEvent
+
+
+class MailStore(Protocol):
+    """The store calls the UI makes: reads of what is on screen, and user intents."""
+
+    async def accounts(self) -> list[Account]: ...
+
+    async def folders(self, account_id: int | None = None) -> list[Folder]: ...
+
+    async def count(self, folder_id: int) -> tuple[int, int]: ...
+
+    async def window(self, folder_id: int, offset: int, limit: int) -> list[MessageRow]: ...
+
+    async def message(self, message_id: int) -> MessageDetail | None: ...
+
+    async def set_flags(self, ids: list[int], add: Flag, remove: Flag) -> list[int]: ...
+
+
+class SyncControl(Protocol):
+    """The sync manager as the UI drives it."""
+
+    def add_listener(self, cb: Callable[[SyncEvent], None]) -> None: ...
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    def status(self) -> dict[str, tuple[AccountStatus, str]]: ...
+
+    async def fetch_body(self, message_id: int) -> bytes | None: ...
+
+    def kick(self, account_id: int) -> None: ...

@@ -1,0 +1,111 @@
+"""The status line above the footer: where you are, and what each account is doing.
+
+    Inbox · 3 unread of 1,204                      demo: online · work: offline (retrying)
+
+The screen sets ``location`` and calls ``set_account``/``set_notice``; the bar only draws.
+Account texts come from the sync manager in plain words and are sanitized like mail,
+since they may quote a server's reply.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual.widget import Widget
+
+from mailtui.mime.sanitize import clean_line
+from mailtui.sync.base import AccountStatus
+
+_TROUBLE = {AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED, AccountStatus.ERROR}
+_BUSY = {AccountStatus.STARTING, AccountStatus.CONNECTING, AccountStatus.SYNCING}
+
+
+class StatusBar(Widget):
+    """One line: the open folder on the left, account states on the right."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "status-bar--trouble",
+        "status-bar--busy",
+        "status-bar--notice",
+    }
+
+    DEFAULT_CSS = """
+    StatusBar {
+        height: 1;
+        width: 1fr;
+        background: $panel;
+        color: $foreground;
+        & > .status-bar--trouble {
+            color: $error;
+            text-style: bold;
+        }
+        & > .status-bar--busy {
+            color: $warning;
+        }
+        & > .status-bar--notice {
+            color: $accent;
+        }
+    }
+    """
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._location = ""
+        self._notice = ""
+        self._accounts: dict[str, tuple[AccountStatus, str]] = {}
+
+    @property
+    def text(self) -> str:
+        """What the bar says, as plain text (for tests and screen readers)."""
+        return self.render().plain
+
+    def set_location(self, location: str) -> None:
+        self._location = location
+        self.refresh()
+
+    def set_notice(self, notice: str) -> None:
+        """A short transient message ("Loading…"); empty to clear it."""
+        self._notice = notice
+        self.refresh()
+
+    def set_account(self, account: str, status: AccountStatus, text: str = "") -> None:
+        self._accounts[account] = (status, text)
+        self.refresh()
+
+    def set_accounts(self, statuses: dict[str, tuple[AccountStatus, str]]) -> None:
+        self._accounts = dict(statuses)
+        self.refresh()
+
+    def _status_style(self, status: AccountStatus) -> Style:
+        if status in _TROUBLE:
+            return self.get_component_rich_style("status-bar--trouble", partial=True)
+        if status in _BUSY:
+            return self.get_component_rich_style("status-bar--busy", partial=True)
+        return Style()
+
+    def render(self) -> Text:
+        width = max(1, self.size.width)
+        right = Text(end="")
+        for account, (status, text) in sorted(self._accounts.items()):
+            if right:
+                right.append(" · ")
+            words = clean_line(text) or status.value.replace("_", " ")
+            right.append(f"{clean_line(account)}: ")
+            right.append(words, style=self._status_style(status))
+        right.append(" ")
+        left = Text(" " + self._location, end="")
+        if self._notice:
+            left.append("  ")
+            left.append(
+                self._notice,
+                style=self.get_component_rich_style("status-bar--notice", partial=True),
+            )
+        if right.cell_len > width // 2 + 10:
+            right.truncate(width // 2 + 10, overflow="ellipsis")
+        room = max(0, width - right.cell_len)
+        left.truncate(room, overflow="ellipsis", pad=True)
+        return Text.assemble(left, right, no_wrap=True, end="")
