@@ -1,0 +1,9 @@
+"""The local cache (SQLite, WAL): the single source of truth for the UI.
+
+See ``docs/architecture.md`` for the API contract and ``schema.py`` for the tables.
+"""
+
+from mailtui.store.errors import NotFound, StoreError, StoreVersionError
+from mailtui.store.store import Store
+
+__all__ = ["NotFound", "Store", "StoreError", "StoreVersionError"]
