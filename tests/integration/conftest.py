@@ -1,0 +1,151 @@
+"""Fixtures for integration tests against real servers on 127.0.0.1.
+
+    dovecot            session  DovecotServer: IMAP, IMAPS, POP3, POP3S, LMTP
+    smtp_server        session  SMTPServer: STARTTLS submission + SMTPS, delivers via LMTP
+    server_tls         session  TLSFiles: the self-signed certificate both servers present
+    mail_user          function a fresh MailUser (own login, password, empty Maildir)
+    mail_user_factory  function make more MailUsers in one test: factory(hint=None, password=None)
+
+Every test in this directory is marked `integration`. When Dovecot is missing, tests that
+use these fixtures FAIL (never skip) and say to run scripts/install-test-deps.sh. A failing
+test that used Dovecot gets the Dovecot log lines written during the test in its report.
+Set MAILTUI_KEEP_SERVER_DIRS=1 to keep the servers' directories (mail, config, log).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+import sys
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+import pytest
+
+_REPO = Path(__file__).resolve().parents[2]
+if str(_REPO) not in sys.path:
+    # `tests.servers` is imported from the checkout, whatever the rootdir/import mode.
+    sys.path.insert(0, str(_REPO))
+
+from tests.servers import (  # noqa: E402
+    DovecotNotInstalled,
+    DovecotServer,
+    MailUser,
+    SMTPServer,
+    TLSFiles,
+    make_self_signed_cert,
+)
+
+_HERE = Path(__file__).resolve().parent
+_state: dict[str, object] = {}
+_user_numbers = itertools.count(1)
+_LOG_OFFSET = pytest.StashKey[int]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if _HERE in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def server_tls(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
+    return make_self_signed_cert(tmp_path_factory.mktemp("server-tls"))
+
+
+@pytest.fixture(scope="session")
+def dovecot(server_tls: TLSFiles) -> Iterator[DovecotServer]:
+    server = DovecotServer(server_tls)
+    try:
+        server.start()
+    except DovecotNotInstalled as exc:
+        server.stop()
+        pytest.fail(f"{exc}\nIntegration tests need a real Dovecot; they are not skipped.")
+    _state["dovecot"] = server
+    try:
+        yield server
+    finally:
+        _state.pop("dovecot", None)
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def smtp_server(dovecot: DovecotServer, server_tls: TLSFiles) -> Iterator[SMTPServer]:
+    server = SMTPServer(dovecot, server_tls)
+    server.start()
+    _state["smtp"] = server
+    try:
+        yield server
+    finally:
+        _state.pop("smtp", None)
+        server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _reset_smtp_faults() -> Generator[None, None, None]:
+    """Faults injected by one test never leak into the next."""
+    yield
+    smtp = _state.get("smtp")
+    if isinstance(smtp, SMTPServer):
+        smtp.reset()
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:24].rstrip("_")
+
+
+@pytest.fixture
+def mail_user_factory(
+    dovecot: DovecotServer, smtp_server: SMTPServer, request: pytest.FixtureRequest
+) -> Callable[..., MailUser]:
+    """`factory(hint=None, password=None)`: a new user with a unique name and empty mail."""
+    test_slug = _slug(request.node.name.removeprefix("test_")) or "user"
+
+    def make(hint: str | None = None, password: str | None = None) -> MailUser:
+        name = f"u{next(_user_numbers):03d}_{_slug(hint) if hint else test_slug}"
+        pw = password if password is not None else secrets.token_urlsafe(12)
+        dovecot.add_user(name, pw)
+        return MailUser(
+            name=name,
+            password=pw,
+            email=dovecot.email(name),
+            home=dovecot.home(name),
+            maildir=dovecot.maildir(name).root,
+            host=dovecot.host,
+            imap_port=dovecot.imap_port,
+            imaps_port=dovecot.imaps_port,
+            pop3_port=dovecot.pop3_port,
+            pop3s_port=dovecot.pop3s_port,
+            smtp_port=smtp_server.port,
+            smtps_port=smtp_server.smtps_port,
+            ca_path=dovecot.ca_path,
+            dovecot=dovecot,
+            smtp=smtp_server,
+        )
+
+    return make
+
+
+@pytest.fixture
+def mail_user(mail_user_factory: Callable[..., MailUser]) -> MailUser:
+    return mail_user_factory()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    server = _state.get("dovecot")
+    if not isinstance(server, DovecotServer) or "dovecot" not in item.fixturenames:
+        return report
+    if report.when == "setup":
+        item.stash[_LOG_OFFSET] = server.log_size()
+    elif report.failed:
+        text = server.log_text(item.stash.get(_LOG_OFFSET, 0))
+        lines = text.splitlines()[-60:]
+        report.sections.append(
+            (f"dovecot log ({server.log_path})", "\n".join(lines) or "(nothing logged)")
+        )
+    return report

@@ -1,0 +1,91 @@
+"""A test mail account on the harness servers: what a test needs to log in and check."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from .dovecot import DovecotServer
+from .maildir import Flags
+from .smtp import AcceptedMessage, SMTPServer
+
+
+@dataclass
+class MailUser:
+    """One user of the session's Dovecot (IMAP/POP3 login) and SMTP server (AUTH login).
+
+    `name` is the login for IMAP, POP3 and SMTP ("name@domain" works as well).
+    """
+
+    name: str
+    password: str
+    email: str
+    home: Path
+    maildir: Path
+    """Root of the user's Maildir++ tree (INBOX); folders are `.Name` directories."""
+    host: str
+    imap_port: int
+    imaps_port: int
+    pop3_port: int
+    pop3s_port: int
+    smtp_port: int
+    """Submission with STARTTLS required."""
+    smtps_port: int
+    """Implicit TLS (465-style)."""
+    ca_path: Path
+    """The self-signed certificate every listener presents: trust exactly this file."""
+    dovecot: DovecotServer
+    smtp: SMTPServer
+
+    @property
+    def cafile(self) -> str:
+        return str(self.ca_path)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A verifying client context that trusts the test certificate only."""
+        return ssl.create_default_context(cafile=str(self.ca_path))
+
+    def deliver(
+        self,
+        raw: bytes,
+        folder: str = "INBOX",
+        flags: Flags = "",
+        *,
+        internaldate: datetime | float | None = None,
+    ) -> Path:
+        """Put a message straight into this user's `folder` (created when missing)."""
+        return self.dovecot.deliver(self.name, raw, folder, flags, internaldate=internaldate)
+
+    def deliver_many(
+        self,
+        raws: list[bytes],
+        folder: str = "INBOX",
+        flags: Flags = "",
+        *,
+        internaldate: datetime | float | None = None,
+    ) -> list[Path]:
+        """Put many messages into `folder`, in order (UIDs follow the list order)."""
+        return self.dovecot.deliver_many(self.name, raws, folder, flags, internaldate=internaldate)
+
+    def create_folder(self, folder: str, *, subscribe: bool = False) -> Path:
+        """Create an IMAP folder ("Work/Projects"); see maildir.py for the layout."""
+        return self.dovecot.create_folder(self.name, folder, subscribe=subscribe)
+
+    def message_files(self, folder: str = "INBOX") -> list[Path]:
+        """The message files in `folder` right now (new/ and cur/), in delivery order."""
+        return self.dovecot.maildir(self.name).message_files(folder)
+
+    def set_password(self, password: str) -> None:
+        """Change the password on the servers (tests of a rejected login)."""
+        self.dovecot.set_password(self.name, password)
+        self.password = password
+
+    def sent_messages(self) -> list[AcceptedMessage]:
+        """What the SMTP server accepted from this user (AUTH login or envelope sender)."""
+        return self.smtp.messages_from(self.name, self.email)
+
+    def received_messages(self) -> list[AcceptedMessage]:
+        """What the SMTP server accepted for this user's address."""
+        return self.smtp.messages_to(self.email)

@@ -1,0 +1,401 @@
+"""A real SMTP submission server for integration tests (aiosmtpd, in its own thread).
+
+- Listens on 127.0.0.1: `port` (submission, STARTTLS required before anything but
+  EHLO/HELO/NOOP/QUIT) and `smtps_port` (implicit TLS, 465-style).
+- AUTH PLAIN / LOGIN only over TLS, checked against the Dovecot users and passwords;
+  MAIL FROM without AUTH is refused (530).
+- RCPT TO a local domain (Dovecot's `domains`) must name an existing user, else 550;
+  other domains are accepted and only recorded (nothing leaves this machine).
+- Each accepted message is delivered to the local recipients through Dovecot's LMTP
+  socket before the DATA reply, so once the client's `sendmail` returns, the message is
+  in the recipient's INBOX over IMAP. `messages` records every accepted envelope.
+- `faults` injects failures (see SMTPFaults); `inject(...)` sets some for a `with` block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import smtplib
+import ssl
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from .dovecot import DovecotServer
+from .ports import LOOPBACK
+from .tls import TLSFiles
+
+SERVER_NAME = "smtp.mailtui.test"
+
+
+@dataclass
+class SMTPFaults:
+    """Failures to inject; each one is real (the client sees it on the wire).
+
+    `times`: how many times faults may fire before they all clear (None: until
+    `reset()`), e.g. `times=1` makes only the next attempt fail.
+    """
+
+    refuse_auth: bool = False
+    """AUTH answers 535 even for the right password."""
+    auth_reply: str | None = None
+    """AUTH answers this instead (e.g. "454 4.7.0 Temporary authentication failure")."""
+    mail_reply: str | None = None
+    """MAIL FROM answers this (e.g. "421 4.3.2 Shutting down", "452 4.3.1 Out of memory")."""
+    reject_rcpts: dict[str, str] = field(default_factory=dict)
+    """Lower-cased address -> reply for RCPT TO (e.g. "452 4.2.2 Mailbox full")."""
+    data_reply: str | None = None
+    """The message is received, not delivered, and DATA answers this (451 / 554 …)."""
+    data_delay: float = 0.0
+    """Seconds to wait before answering DATA (client timeouts)."""
+    drop_in_data: bool = False
+    """Cut the connection after the message was sent, before the DATA reply; nothing is
+    delivered or recorded."""
+    drop_after_delivery: bool = False
+    """Deliver and record the message, then cut the connection before the DATA reply:
+    the client cannot know it was accepted (a retry makes a duplicate)."""
+    times: int | None = None
+
+
+@dataclass
+class AcceptedMessage:
+    """One message the server answered 250 to DATA for (or delivered before a drop)."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    login: str | None
+    tls: bool
+    mail_options: list[str]
+    rcpt_options: list[str]
+    delivered_to: list[str]
+    """Local users (names) Dovecot accepted the message for over LMTP."""
+    delivery_errors: dict[str, str]
+    """Local recipient -> LMTP error, when Dovecot refused one."""
+
+
+class _Handler:
+    """aiosmtpd hooks; runs in the server's event loop thread."""
+
+    def __init__(self, server: SMTPServer, implicit_tls: bool) -> None:
+        self.server = server
+        self.implicit_tls = implicit_tls
+
+    def _tls(self, session: Session) -> bool:
+        return self.implicit_tls or session.ssl is not None
+
+    async def handle_MAIL(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        if not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        faults = self.server.faults
+        if faults.mail_reply:
+            self.server._fault_fired()
+            return faults.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 OK"
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        faults = self.server.faults
+        injected = faults.reject_rcpts.get(address.lower())
+        if injected:
+            self.server._fault_fired()
+            return injected
+        dovecot = self.server.dovecot
+        if dovecot.is_local_domain(address) and dovecot.local_user_for(address) is None:
+            return "550 5.1.1 User unknown"
+        if not dovecot.is_local_domain(address) and not self.server.accept_external:
+            return "550 5.7.1 Relaying denied"
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        faults = self.server.faults
+        if faults.data_delay:
+            self.server._fault_fired()
+            await asyncio.sleep(faults.data_delay)
+        if faults.drop_in_data:
+            self.server._fault_fired()
+            _drop(server)
+            return "421 4.4.2 Connection dropped"
+        if faults.data_reply:
+            self.server._fault_fired()
+            return faults.data_reply
+        raw = envelope.original_content or b""
+        mail_from = envelope.mail_from or ""
+        local = [r for r in envelope.rcpt_tos if self.server.dovecot.is_local_domain(r)]
+        loop = asyncio.get_running_loop()
+        delivered, errors = await loop.run_in_executor(
+            None, self.server._lmtp_deliver, mail_from, local, raw
+        )
+        auth = session.auth_data
+        login = auth.login if isinstance(auth, LoginPassword) else None
+        message = AcceptedMessage(
+            mail_from=mail_from,
+            rcpt_tos=list(envelope.rcpt_tos),
+            data=raw,
+            login=login.decode("utf-8", "replace") if isinstance(login, bytes) else login,
+            tls=self._tls(session),
+            mail_options=list(envelope.mail_options),
+            rcpt_options=list(envelope.rcpt_options),
+            delivered_to=delivered,
+            delivery_errors=errors,
+        )
+        if local and not delivered and len(local) == len(envelope.rcpt_tos):
+            return "451 4.3.0 Local delivery failed: " + "; ".join(errors.values())[:200]
+        with self.server._lock:
+            self.server.messages.append(message)
+        if faults.drop_after_delivery:
+            self.server._fault_fired()
+            _drop(server)
+            return "421 4.4.2 Connection dropped"
+        return "250 2.0.0 OK: queued"
+
+
+def _drop(server: SMTP) -> None:
+    transport = server.transport
+    if transport is not None:
+        transport.abort()
+
+
+class SMTPServer:
+    """The test SMTP server; `start()` / `stop()`, or use it as a context manager."""
+
+    host = LOOPBACK
+
+    def __init__(
+        self,
+        dovecot: DovecotServer,
+        tls: TLSFiles,
+        *,
+        implicit_tls: bool = True,
+        accept_external: bool = True,
+        data_size_limit: int = 32 * 1024 * 1024,
+    ) -> None:
+        self.dovecot = dovecot
+        self.tls = tls
+        self.implicit_tls = implicit_tls
+        self.accept_external = accept_external
+        self.data_size_limit = data_size_limit
+        self.port = 0
+        self.smtps_port = 0
+        self.faults = SMTPFaults()
+        self.messages: list[AcceptedMessage] = []
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._servers: list[asyncio.AbstractServer] = []
+        self._connections: set[SMTP] = set()
+        self._ssl_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._ssl_context.load_cert_chain(str(tls.cert_path), str(tls.key_path))
+
+    @property
+    def ca_path(self) -> str:
+        return str(self.tls.ca_path)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, timeout: float = 10.0) -> None:
+        if self._thread is not None:
+            return
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(
+            target=self._run_loop, args=(loop,), name="test-smtp-server", daemon=True
+        )
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._listen(), loop).result(timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(self._close(), loop).result(timeout)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        if not thread.is_alive():
+            loop.close()
+        self._loop = None
+        self._thread = None
+
+    def __enter__(self) -> SMTPServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_forever()
+
+    async def _listen(self) -> None:
+        loop = asyncio.get_running_loop()
+        plain = await loop.create_server(lambda: self._protocol(implicit_tls=False), self.host, 0)
+        self._servers.append(plain)
+        self.port = plain.sockets[0].getsockname()[1]
+        if self.implicit_tls:
+            tls = await loop.create_server(
+                lambda: self._protocol(implicit_tls=True),
+                self.host,
+                0,
+                ssl=self._ssl_context,
+            )
+            self._servers.append(tls)
+            self.smtps_port = tls.sockets[0].getsockname()[1]
+
+    async def _close(self) -> None:
+        for server in self._servers:
+            server.close()
+        for conn in list(self._connections):
+            if conn.transport is not None:
+                conn.transport.abort()
+        for server in self._servers:
+            await server.wait_closed()
+        self._servers.clear()
+        # Let aborted connections run their connection_lost callbacks.
+        await asyncio.sleep(0)
+
+    def _protocol(self, *, implicit_tls: bool) -> SMTP:
+        # On the implicit-TLS port the whole connection is encrypted already: no STARTTLS
+        # to offer, and AUTH is allowed at once (aiosmtpd only knows about STARTTLS).
+        smtp = _TrackedSMTP(
+            self,
+            _Handler(self, implicit_tls),
+            hostname=SERVER_NAME,
+            ident="mailtui test SMTP",
+            tls_context=None if implicit_tls else self._ssl_context,
+            require_starttls=not implicit_tls,
+            auth_require_tls=not implicit_tls,
+            authenticator=self._authenticate,
+            decode_data=False,
+            enable_SMTPUTF8=True,
+            data_size_limit=self.data_size_limit,
+            timeout=60,
+            loop=asyncio.get_running_loop(),
+        )
+        return smtp
+
+    # ------------------------------------------------------------------ behaviour
+    def _authenticate(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        mechanism: str,
+        auth_data: Any,
+    ) -> AuthResult:
+        faults = self.faults
+        if faults.auth_reply:
+            self._fault_fired()
+            return AuthResult(success=False, handled=False, message=faults.auth_reply)
+        if faults.refuse_auth:
+            self._fault_fired()
+            return AuthResult(success=False, handled=False)
+        if not isinstance(auth_data, LoginPassword):
+            return AuthResult(success=False, handled=False)
+        login = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        ok = self.dovecot.check_password(login, password)
+        return AuthResult(success=ok, handled=False, auth_data=auth_data)
+
+    def _lmtp_deliver(
+        self, mail_from: str, recipients: list[str], raw: bytes
+    ) -> tuple[list[str], dict[str, str]]:
+        """Deliver to each local recipient over LMTP (blocking; runs in an executor).
+
+        One transaction per recipient: smtplib.LMTP reads one DATA reply only.
+        """
+        delivered: list[str] = []
+        errors: dict[str, str] = {}
+        if not recipients:
+            return delivered, errors
+        with smtplib.LMTP(str(self.dovecot.lmtp_socket), timeout=30) as lmtp:
+            lmtp.ehlo(SERVER_NAME)
+            for rcpt in recipients:
+                try:
+                    lmtp.sendmail(mail_from, [rcpt], raw)
+                except smtplib.SMTPException as exc:
+                    errors[rcpt] = str(exc)
+                    with contextlib.suppress(smtplib.SMTPException):
+                        lmtp.rset()
+                else:
+                    delivered.append(self.dovecot.local_user_for(rcpt) or rcpt)
+        return delivered, errors
+
+    def _fault_fired(self) -> None:
+        with self._lock:
+            if self.faults.times is None:
+                return
+            self.faults.times -= 1
+            if self.faults.times <= 0:
+                self.faults = SMTPFaults()
+
+    # ------------------------------------------------------------------ for tests
+    def reset(self) -> None:
+        """Clear injected faults (recorded messages stay; filter them by recipient)."""
+        with self._lock:
+            self.faults = SMTPFaults()
+
+    @contextlib.contextmanager
+    def inject(self, **faults: Any) -> Iterator[SMTPFaults]:
+        """`with smtp_server.inject(drop_in_data=True): ...` sets faults for the block."""
+        with self._lock:
+            self.faults = SMTPFaults(**faults)
+            current = self.faults
+        try:
+            yield current
+        finally:
+            self.reset()
+
+    def messages_to(self, address: str) -> list[AcceptedMessage]:
+        """Accepted messages with `address` among the envelope recipients."""
+        address = address.lower()
+        with self._lock:
+            return [m for m in self.messages if address in (r.lower() for r in m.rcpt_tos)]
+
+    def messages_from(self, *logins_or_addresses: str) -> list[AcceptedMessage]:
+        """Accepted messages sent with one of these AUTH logins or envelope senders."""
+        keys = {k.lower() for k in logins_or_addresses}
+        with self._lock:
+            return [
+                m
+                for m in self.messages
+                if (m.login or "").lower() in keys or m.mail_from.lower() in keys
+            ]
+
+
+class _TrackedSMTP(SMTP):
+    """aiosmtpd's protocol, registered with the server so stop() can cut connections."""
+
+    def __init__(self, owner: SMTPServer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._owner = owner
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._owner._connections.add(self)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self._owner._connections.discard(self)
+        super().connection_lost(error)
