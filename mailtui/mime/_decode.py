@@ -116,10 +116,36 @@ def decode_bytes(data: bytes, charset: str | None, *, final: bool = True) -> tup
             text = None
         if text is not None and text.count("\ufffd") <= max(2, len(text) // 100):
             return text, False
-    text = _try(data, "cp1252", final)
-    if text is not None:
-        return text, False
-    return data.decode("latin-1"), False
+    # Mostly UTF-8 with some 8-bit bytes (mixed sources, or plain latin-1/cp1252 text):
+    # keep the valid UTF-8 and read each stray byte as cp1252. This cannot fail.
+    if final:
+        return data.decode("utf-8", _CP1252_BYTES), False
+    return codecs.getincrementaldecoder("utf-8")(_CP1252_BYTES).decode(data, final=False), False
+
+
+_CP1252_BYTES = "mailtui-cp1252-bytes"
+
+
+def _cp1252_bytes(error: UnicodeError) -> tuple[str, int]:
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return _bytes_as_cp1252(bad), error.end
+
+
+def _bytes_as_cp1252(data: bytes) -> str:
+    # cp1252 leaves five bytes undefined; latin-1 maps those to C1 controls, which the
+    # sanitizer removes later.
+    return "".join(_CP1252_TABLE[b] for b in data)
+
+
+_CP1252_TABLE = [
+    chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252")
+    for b in range(256)
+]
+
+
+codecs.register_error(_CP1252_BYTES, _cp1252_bytes)
 
 
 def to_bytes(s: str) -> bytes:

@@ -36,6 +36,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses, mktime_tz, parsedate_tz
 
 from mailtui.mime._decode import (
+    codec_for,
     decode_bytes,
     decode_words,
     fix_surrogates,
@@ -389,6 +390,10 @@ def _find_delimiters(raw: bytes, start: int, end: int, boundary: bytes) -> list[
 
 def _scan(raw: bytes, descend_messages: bool = False) -> tuple[list[tuple[str, str]], _Part, int]:
     """Header fields, part tree and deepest nesting reached, without ``email``."""
+    if b"\r" in raw and b"\n" not in raw[:_PREVIEW_RAW_BYTES]:
+        # Bare CR line ends (classic Mac), which email also accepts; same length, so
+        # offsets into the buffer still hold.
+        raw = raw.replace(b"\r", b"\n")
     fields, body_start = read_header_block(raw)
     root = _describe(fields, "text/plain", 0)
     root.body_start, root.body_end = body_start, len(raw)
@@ -641,8 +646,13 @@ def _body_text(
     text, as_declared = decode_bytes(data, charset)
     if not as_declared:
         label = clean_line(charset or "")[:40]
-        what = f"not in its declared charset {label!r}" if label else "8-bit without a charset"
-        problems.append(f"{_where(part)}: text {what}; decoded as best as possible")
+        if not label:
+            what = "has no charset"
+        elif codec_for(charset) is None:
+            what = f"has an unknown charset {label!r}"
+        else:
+            what = f"is not in its declared charset {label!r}"
+        problems.append(f"{_where(part)}: 8-bit text {what}; decoded as best as possible")
     if len(text) > MAX_TEXT:
         text = text[:MAX_TEXT]
         problems.append(f"{_where(part)}: text over {MAX_TEXT // 1_000_000} MB; cut")
@@ -652,6 +662,8 @@ def _body_text(
         rendered = html_to_text(text)
         problems.extend(f"{_where(part)}: {p}" for p in rendered.problems)
         return rendered.text, list(rendered.links)
+    if "\r" in text:  # CRLF from a binary transfer, or old Mac line ends: lines all the same
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if part.params.get("format", "").lower() == "flowed":
         text = _unflow(text, part.params.get("delsp", "").lower() == "yes")
     text = clean_text(text)
