@@ -9,6 +9,8 @@ import re
 import smtplib
 import socket
 import ssl
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,6 +23,8 @@ import pytest
 from tests.servers import DovecotServer, MailUser, SMTPServer, TLSFiles
 
 pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
 
 SPECIAL_USE = {"Drafts": "\\Drafts", "Sent": "\\Sent", "Trash": "\\Trash", "Junk": "\\Junk"}
 SPECIAL_USE["Archive"] = "\\Archive"
@@ -483,3 +487,29 @@ def test_bulk_delivery_of_2000_messages(mail_user: MailUser) -> None:
             assert subject.strip() == f"Subject: bulk {i:04d}".encode()
     finally:
         client.logout()
+
+
+def test_missing_dovecot_fails_instead_of_skipping(tmp_path: Path) -> None:
+    """Without Dovecot, a test that needs it errors (with the install hint), never skips."""
+    (tmp_path / "hide_dovecot.py").write_text(
+        "import sys\n"
+        f"sys.path.insert(0, {str(REPO)!r})\n"
+        "import tests.servers.dovecot as dovecot_module\n"
+        "dovecot_module._which = lambda name: None\n"
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tmp_path), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "hide_dovecot", "-p", "no:cacheprovider"]
+        + [f"{__file__}::test_imap_login"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Dovecot is not installed" in result.stdout
+    assert "scripts/install-test-deps.sh" in result.stdout
+    summary = result.stdout.strip().splitlines()[-1]
+    assert summary.startswith("3 errors in"), summary

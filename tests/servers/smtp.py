@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import smtplib
 import ssl
 import threading
@@ -30,6 +31,16 @@ from .ports import LOOPBACK
 from .tls import TLSFiles
 
 SERVER_NAME = "smtp.mailtui.test"
+
+
+class _QuietLoginDataDeprecation(logging.Filter):
+    """aiosmtpd 1.4 warns about its own use of Session.login_data on every AUTH."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "login_data is deprecated" not in record.getMessage()
+
+
+logging.getLogger("mail.log").addFilter(_QuietLoginDataDeprecation())
 
 
 @dataclass
