@@ -138,7 +138,7 @@ def pytest_runtest_makereport(
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     server = _state.get("dovecot")
-    if not isinstance(server, DovecotServer) or "dovecot" not in item.fixturenames:
+    if not isinstance(server, DovecotServer) or "dovecot" not in getattr(item, "fixturenames", ()):
         return report
     if report.when == "setup":
         item.stash[_LOG_OFFSET] = server.log_size()

@@ -62,7 +62,9 @@ def fetch_one(client: imaplib.IMAP4, uid: bytes | str, item: str) -> bytes:
     assert typ == "OK", data
     first = data[0]
     assert isinstance(first, tuple), data
-    return first[1]
+    payload = first[1]
+    assert isinstance(payload, bytes)
+    return payload
 
 
 # ---------------------------------------------------------------------------- IMAP
@@ -159,7 +161,7 @@ def test_imap_idle_sees_a_delivery(mail_user: MailUser) -> None:
     client = imap_login(mail_user)
     try:
         client.select("INBOX")
-        tag = client._new_tag().decode()  # type: ignore[attr-defined]
+        tag = client._new_tag().decode()
         client.send(f"{tag} IDLE\r\n".encode())
         assert client.readline().startswith(b"+")
         mail_user.deliver(make_message("pushed"))
@@ -191,15 +193,20 @@ def test_list_shows_special_use_and_created_folders(mail_user: MailUser) -> None
             assert attr in listing[folder], (folder, listing)
         assert "Work/Projects" in listing
         assert "&AMk-t&AOk- &- more" in listing  # modified UTF-7 on the wire
-        typ, special = client._simple_command("LIST", "(SPECIAL-USE)", '""', "*")  # type: ignore[attr-defined]
+        # RFC 6154 LIST (SPECIAL-USE): imaplib has no method for it.
+        typ, special = client._simple_command("LIST", "(SPECIAL-USE)", '""', "*")
         assert typ == "OK"
-        typ, special_lines = client._untagged_response(typ, special, "LIST")  # type: ignore[attr-defined]
-        names = {line.decode().rsplit(" ", 1)[-1].strip('"') for line in special_lines}
+        typ, special_lines = client._untagged_response(typ, special, "LIST")
+        names = {
+            line.decode().rsplit(" ", 1)[-1].strip('"')
+            for line in special_lines
+            if isinstance(line, bytes)
+        }
         assert names == set(SPECIAL_USE)
         typ, subscribed = client.lsub()
         assert any(b"Work/Projects" in s for s in subscribed if isinstance(s, bytes))
-        typ, data = client.select("Archive", readonly=True)
-        assert data == [b"1"]
+        typ, selected = client.select("Archive", readonly=True)
+        assert selected == [b"1"]
     finally:
         client.logout()
 
@@ -314,6 +321,17 @@ def test_smtp_wrong_password_fails_after_starttls(mail_user: MailUser) -> None:
         assert code == 530
     finally:
         client.quit()
+
+
+def test_smtp_auth_login_mechanism(mail_user: MailUser) -> None:
+    with smtp_starttls(mail_user) as client:
+        assert set(client.esmtp_features["auth"].split()) >= {"PLAIN", "LOGIN"}
+        client.user, client.password = mail_user.name, mail_user.password + "-wrong"
+        with pytest.raises(smtplib.SMTPAuthenticationError):
+            client.auth("LOGIN", client.auth_login)
+        client.password = mail_user.password
+        code, _ = client.auth("LOGIN", client.auth_login)
+        assert code == 235
 
 
 @pytest.mark.parametrize("port_kind", ["starttls", "smtps"])

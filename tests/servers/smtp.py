@@ -184,7 +184,7 @@ class _Handler:
 
 def _drop(server: SMTP) -> None:
     transport = server.transport
-    if transport is not None:
+    if isinstance(transport, asyncio.Transport):
         transport.abort()
 
 
@@ -279,8 +279,7 @@ class SMTPServer:
         for server in self._servers:
             server.close()
         for conn in list(self._connections):
-            if conn.transport is not None:
-                conn.transport.abort()
+            _drop(conn)
         for server in self._servers:
             await server.wait_closed()
         self._servers.clear()
