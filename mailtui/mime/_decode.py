@@ -288,6 +288,8 @@ def read_header_block(
         bare = line.rstrip("\r")
         if not bare:
             continue
+        if "\r" in bare:
+            bare = bare.replace("\r", "")  # a lone CR breaks the line for email too
         if bare.startswith("From "):
             continue  # an mbox envelope line (misplaced ones are ignored by email too)
         if bare[0] in " \t":
@@ -298,6 +300,8 @@ def read_header_block(
         hm = _HEADER_FIELD.match(bare)
         if hm is None:
             return fields, line_start  # not a header: the body starts here
+        if hm.end() == 1:
+            continue  # ":value", a field without a name: email drops it too
         fields.append((bare[: hm.end() - 1], bare[hm.end() :].lstrip(" \t")))
     return fields, body_start
 

@@ -155,6 +155,7 @@ _INVISIBLE_BLOCK = re.compile(
     r"<(script|style|title|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE
 )
 _BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h[1-6]|li|/li|/table|hr)\b[^>]*>", re.IGNORECASE)
+_CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*(?:>|\Z)")
 _HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
 
@@ -168,6 +169,7 @@ def strip_tags(source: str) -> str:
     s = _COMMENT.sub("", source)
     s = _INVISIBLE_BLOCK.sub("", s)
     s = _BREAK.sub("\n", s)
+    s = _CELL_END.sub(" ", s)
     s = _TAG.sub("", s)
     s = html_entities.unescape(s)
     s = clean_text(s).replace("\xa0", " ")

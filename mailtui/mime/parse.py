@@ -298,18 +298,19 @@ def _date(raw: str | None) -> int:
     return ts if _YEAR_1 <= ts < _YEAR_10000 else 0
 
 
-def _ids(raw: str | None) -> list[str]:
+def _ids(raw: str | None, bare: str = "@") -> list[str]:
+    """The <ids> in a header; failing those, the bare tokens containing ``bare``."""
     if not raw:
         return []
     value = fix_surrogates(unfold(raw))
     ids = ["<" + _SPACES.sub("", m.group(1)) + ">" for m in _MSGID.finditer(value)]
     if not ids:  # ids written without brackets
-        ids = [f"<{token.strip('<>')}>" for token in value.split() if "@" in token]
+        ids = [f"<{token.strip('<>')}>" for token in value.split() if bare in token]
     return [_one_line(i, MAX_ID) for i in ids]
 
 
-def _first_id(raw: str | None) -> str:
-    ids = _ids(raw[:4000] if raw else raw)
+def _first_id(raw: str | None, bare: str = "@") -> str:
+    ids = _ids(raw[:4000] if raw else raw, bare)
     return ids[0] if ids else ""
 
 
@@ -327,7 +328,7 @@ def _envelope(fields: list[tuple[str, str]], size: int) -> Envelope:
         to=_addresses(get_header(fields, "to")),
         cc=_addresses(get_header(fields, "cc")),
         date=_date(get_header(fields, "date")),
-        message_id=_first_id(get_header(fields, "message-id")),
+        message_id=_first_id(get_header(fields, "message-id"), bare=""),
         in_reply_to=_first_id(get_header(fields, "in-reply-to")),
         references=_references(get_header(fields, "references")),
         size=size,

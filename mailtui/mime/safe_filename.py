@@ -58,7 +58,7 @@ _SEPARATORS = re.compile(r"[/\\]")
 _FORBIDDEN = re.compile(r'[<>:"|?*]')  # refused by Windows filesystems
 _SPACES = re.compile(r"\s+")
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff]")  # zero-width, LRM/RLM
-_EXTENSION = re.compile(r"(\.[A-Za-z0-9]{1,10})$")
+_EXTENSION = re.compile(r"((?:\.tar)?\.[A-Za-z0-9]{1,10})$", re.IGNORECASE)
 _RESERVED = re.compile(r"(?:con|prn|aux|nul|com[0-9]|lpt[0-9])(?:\..*)?", re.IGNORECASE)
 
 
