@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from tests.servers import DovecotServer, MailUser, SMTPServer, TLSFiles
+from tests.servers.dovecot import _descendants
+from tests.servers.ports import listening_tcp_ports
 
 pytestmark = pytest.mark.integration
 
@@ -443,30 +445,7 @@ def test_smtp_fault_injection(
 
 
 # ---------------------------------------------------------------------------- hygiene
-def _listening_ports(pids: set[int]) -> set[int]:
-    inodes: set[str] = set()
-    for pid in pids:
-        try:
-            for fd in os.listdir(f"/proc/{pid}/fd"):
-                target = os.readlink(f"/proc/{pid}/fd/{fd}")
-                if target.startswith("socket:["):
-                    inodes.add(target[8:-1])
-        except OSError:
-            continue
-    ports: set[int] = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with open(table) as f:
-            next(f)
-            for line in f:
-                cols = line.split()
-                if cols[3] == "0A" and cols[9] in inodes:  # 0A: LISTEN
-                    ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
 def test_system_dovecot_untouched(dovecot: DovecotServer) -> None:
-    from tests.servers.dovecot import _descendants
-
     assert dovecot.pid is not None
     ours = set(_descendants(dovecot.pid))
     # Every Dovecot process of ours runs from our config, none from /etc/dovecot.
@@ -478,7 +457,7 @@ def test_system_dovecot_untouched(dovecot: DovecotServer) -> None:
     config = dovecot.doveadm("config", "-n").stdout  # ours, via -c
     assert b"/etc/dovecot" not in config
     # We listen exactly on our free ports, never on the standard ones.
-    ports = _listening_ports(ours)
+    ports = listening_tcp_ports(ours)
     assert ports == {dovecot.imap_port, dovecot.imaps_port, dovecot.pop3_port, dovecot.pop3s_port}
     assert not ports & {143, 993, 110, 995, 24}
     # The system instance was not started by us: its base_dir has no live master.

@@ -42,7 +42,14 @@ from pathlib import Path
 from types import TracebackType
 
 from .maildir import Flags, Maildir
-from .ports import LOOPBACK, free_ports, tcp_accepts, unix_accepts, wait_until
+from .ports import (
+    LOOPBACK,
+    free_ports,
+    listening_tcp_ports,
+    tcp_accepts,
+    unix_accepts,
+    wait_until,
+)
 from .tls import TLSFiles
 
 INSTALL_HINT = "run `scripts/install-test-deps.sh` (as root, or with sudo) to install it"
@@ -221,19 +228,26 @@ class DovecotServer:
             try:
                 self._start_once(timeout)
             except DovecotStartError as exc:
-                # Another process may have taken one of the free ports in between.
                 last_error = exc
-                if "Address already in use" not in str(exc):
-                    raise
-                continue
+                # Another process may have taken one of the free ports in between.
+                if "Address already in use" in str(exc):
+                    continue
+                break
             self.startup_seconds = time.monotonic() - started
             _RUNNING.add(self)
             return
+        self.stop()
         assert last_error is not None
         raise last_error
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop Dovecot and every process it forked; remove the directory unless kept."""
+        self._terminate(timeout)
+        if self._own_dir and not self.keep_dir and self._base_dir is not None:
+            shutil.rmtree(self._base_dir, ignore_errors=True)
+            self._base_dir = None
+
+    def _terminate(self, timeout: float = 10.0) -> None:
         proc = self._proc
         if proc is not None:
             self._proc = None
@@ -254,9 +268,6 @@ class DovecotServer:
                         with contextlib.suppress(ProcessLookupError):
                             os.kill(p, signal.SIGKILL)
                 wait_until(lambda: not any(_alive(p) for p in family), 5.0)
-        if self._own_dir and not self.keep_dir and self._base_dir is not None:
-            shutil.rmtree(self._base_dir, ignore_errors=True)
-            self._base_dir = None
 
     def __enter__(self) -> DovecotServer:
         self.start()
@@ -301,18 +312,23 @@ class DovecotServer:
             )
         proc = self._proc
 
+        ports = {self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port}
+
         def ready() -> bool:
             if proc.poll() is not None:
                 return True
-            return all(
-                tcp_accepts(self.host, p)
-                for p in (self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port)
-            ) and unix_accepts(self.lmtp_socket)
+            # The listening sockets must be Dovecot's own: a port taken by another
+            # process in the meantime would accept connections too.
+            return (
+                listening_tcp_ports([proc.pid]) >= ports
+                and all(tcp_accepts(self.host, p) for p in ports)
+                and unix_accepts(self.lmtp_socket)
+            )
 
         up = wait_until(ready, timeout)
         if proc.poll() is not None or not up:
             details = self._failure_details(startup_log)
-            self.stop()
+            self._terminate()
             raise DovecotStartError(
                 f"Dovecot did not start (exit {proc.returncode}); config {self.conf_path}, "
                 f"log {self.log_path}:\n{details}"
