@@ -1,0 +1,215 @@
+"""Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``.
+
+The headless commands reuse the same store and sync workers as the UI and never import
+Textual (``tests/unit/test_boundaries.py`` checks it). Every failure the user can cause or
+meet (bad config, newer database, wrong password, full disk) ends in one plain line on
+stderr and a non-zero exit code; tracebacks go only to the log file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+from pathlib import Path
+
+from mailtui import __version__, paths
+from mailtui.config import Config, ConfigError, load
+from mailtui.export import ExportError
+from mailtui.store import Store, StoreError
+from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.sync.manager import SyncManager, WorkerSpec
+
+log = logging.getLogger("mailtui")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UserError(Exception):
+    """Ends the program with this one line on stderr."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="mailtui",
+        description="A keyboard-driven terminal email client (IMAP, POP3, Exchange).",
+        epilog="Run `mailtui --demo` to try it on a generated mailbox, no account needed.",
+    )
+    p.add_argument("--version", action="version", version=f"mailtui {__version__}")
+    p.add_argument("--config", type=Path, metavar="PATH", help="config file to use")
+    p.add_argument(
+        "--demo", action="store_true", help="use the built-in demo account (no network)"
+    )
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    s = sub.add_parser("sync", help="sync accounts without the UI")
+    s.add_argument("--once", action="store_true", help="stop when every account is in step")
+    s.add_argument("--account", metavar="NAME", help="only this account")
+    e = sub.add_parser("export", help="write every cached message to a Maildir or mbox")
+    e.add_argument("--account", metavar="NAME", required=True)
+    e.add_argument("--folder", metavar="F", help="only this folder (server name)")
+    where = e.add_mutually_exclusive_group(required=True)
+    where.add_argument("--maildir", type=Path, metavar="DIR")
+    where.add_argument("--mbox", type=Path, metavar="FILE")
+    return p
+
+
+def _setup_logging() -> Path | None:
+    try:
+        logfile = paths.state_dir() / "mailtui.log"
+        handler: logging.Handler = logging.FileHandler(logfile, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return logfile
+
+
+def _load_config(args: argparse.Namespace) -> Config:
+    path: Path = args.config if args.config else paths.config_file()
+    if args.config and not path.exists():
+        raise UserError(f"{path}: no such config file")
+    return load(path)
+
+
+async def _open_store(demo: bool) -> Store:
+    path = paths.demo_dir() / "mail.sqlite" if demo else paths.database_file()
+    return await Store.open(path)
+
+
+async def _specs(store: Store, config: Config, demo: bool, only: str | None) -> list[WorkerSpec]:
+    if demo:
+        from mailtui.demo import ACCOUNT, demo_spec
+
+        if only not in (None, ACCOUNT):
+            raise UserError(f"the demo has one account, {ACCOUNT!r}")
+        return [await demo_spec(store, paths.demo_dir())]
+    from mailtui.sync.registry import specs_for
+
+    accounts = [config.account(only)] if only else list(config.accounts)
+    return await specs_for(store, accounts)
+
+
+# ---------------------------------------------------------------------- commands
+
+
+async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
+    store = await _open_store(args.demo)
+    try:
+        specs = await _specs(store, config, args.demo, None)
+        if not specs:
+            raise UserError(
+                "no accounts configured: add one to "
+                f"{config.path or paths.config_file()} (see README), or try `mailtui --demo`"
+            )
+        manager = SyncManager(store, specs)
+        from mailtui.app import MailApp  # the UI is imported only here
+
+        app = MailApp(store, manager, theme=config.ui.theme, title="mailtui")
+        try:
+            await app.run_async()
+        finally:
+            await manager.stop()
+        return int(app.return_code or 0)
+    finally:
+        await store.close()
+
+
+def _progress_printer(out: Callable[[str], None]) -> Callable[[SyncEvent], None]:
+    def show(event: SyncEvent) -> None:
+        if event.kind is EventKind.STATUS and event.status is not None:
+            out(f"{event.account}: {event.status.value}: {event.text}")
+        elif event.kind is EventKind.MESSAGES and event.added:
+            done, total = event.progress
+            out(f"{event.account}: +{event.added} messages ({done}/{total})")
+        elif event.kind is EventKind.OP_FAILED:
+            out(f"{event.account}: an action was refused by the server: {event.text}")
+
+    return show
+
+
+async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:
+    store = await _open_store(args.demo)
+    try:
+        specs = await _specs(store, config, args.demo, args.account)
+        if not specs:
+            raise UserError("no accounts configured")
+        manager = SyncManager(store, specs)
+        manager.add_listener(_progress_printer(lambda s: print(s, flush=True)))
+        if args.once:
+            results = await manager.run_once()
+        else:
+            try:
+                results = await manager.run_forever()
+            finally:
+                await manager.stop()
+        failed = [name for name, st in results.items() if st is not AccountStatus.ONLINE]
+        for name in failed:
+            print(f"{name}: not in step ({results[name].value})", file=sys.stderr)
+        return EXIT_FAILED if failed else EXIT_OK
+    finally:
+        await store.close()
+
+
+async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
+    from mailtui.export import export
+
+    store = await _open_store(args.demo)
+    try:
+        if not args.demo:
+            config.account(args.account)  # a clear error for an unknown name
+        result = await export(
+            store, args.account, folder=args.folder, maildir=args.maildir, mbox=args.mbox
+        )
+    finally:
+        await store.close()
+    print(
+        f"exported {result.written} messages from {result.folders} folders"
+        + (
+            f"; {result.headers_only} have only their headers cached (open or sync them "
+            "to download the bodies)"
+            if result.headers_only
+            else ""
+        )
+    )
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logfile = _setup_logging()
+    commands: dict[
+        str | None, Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
+    ] = {
+        None: _cmd_ui,
+        "sync": _cmd_sync,
+        "export": _cmd_export,
+    }
+    try:
+        config = Config(path=None) if args.demo and not args.config else _load_config(args)
+        return asyncio.run(commands[args.command](args, config))
+    except (UserError, ConfigError, StoreError, ExportError) as exc:
+        print(f"mailtui: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    except OSError as exc:
+        log.exception("I/O error")
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"mailtui: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # the user never sees a traceback; the log has it
+        log.exception("unexpected error")
+        hint = f"; details in {logfile}" if logfile else ""
+        print(f"mailtui: internal error: {exc.__class__.__name__}: {exc}{hint}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

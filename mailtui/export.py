@@ -1,0 +1,123 @@
+"""``mailtui export``: every cached message, byte for byte, to a Maildir or an mbox file.
+
+Nobody is locked in: the raw bytes are written exactly as the server sent them. Maildir
+files get the standard info suffix (``:2,FRS``…); the mbox is *mboxrd* (``From `` lines
+in bodies are quoted with one more ``>``, which a reader removes again), so both round-trip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from mailtui.models import Flag, Folder
+from mailtui.store import Store
+
+PAGE = 500
+_MBOXRD_FROM = re.compile(rb"^(>*From )", re.MULTILINE)
+_MAILDIR_FLAGS = (  # Maildir info letters must be in ASCII order
+    ("D", Flag.DRAFT),
+    ("F", Flag.FLAGGED),
+    ("P", Flag.FORWARDED),
+    ("R", Flag.ANSWERED),
+    ("S", Flag.SEEN),
+    ("T", Flag.DELETED),
+)
+
+
+class ExportError(Exception):
+    pass
+
+
+@dataclass(slots=True)
+class ExportResult:
+    written: int = 0
+    headers_only: int = 0
+    folders: int = 0
+
+
+def maildir_info(flags: Flag) -> str:
+    return ":2," + "".join(letter for letter, flag in _MAILDIR_FLAGS if flags & flag)
+
+
+def mboxrd_quote(raw: bytes) -> bytes:
+    return _MBOXRD_FROM.sub(rb">\1", raw)
+
+
+def _safe_component(name: str) -> str:
+    cleaned = "".join(c if c.isprintable() and c not in "/\\\0" else "_" for c in name)
+    return cleaned.strip(". ") or "_"
+
+
+async def _folders(store: Store, account: str, only: str | None) -> list[Folder]:
+    matches = [a for a in await store.accounts() if a.name == account]
+    if not matches:
+        raise ExportError(f"no cached account named {account!r}")
+    folders = await store.folders(matches[0].id)
+    if only is None:
+        return folders
+    chosen = [f for f in folders if f.name == only]
+    if not chosen:
+        known = ", ".join(f.name for f in folders)
+        raise ExportError(f"account {account!r} has no folder {only!r} (folders: {known})")
+    return chosen
+
+
+async def export(
+    store: Store,
+    account: str,
+    *,
+    folder: str | None = None,
+    maildir: Path | None = None,
+    mbox: Path | None = None,
+) -> ExportResult:
+    folders = await _folders(store, account, folder)
+    result = ExportResult(folders=len(folders))
+    mbox_file: BinaryIO | None = None
+    if mbox is not None:
+        if mbox.exists():
+            raise ExportError(f"{mbox} exists already; choose a new file name")
+        mbox_file = open(mbox, "xb")  # noqa: SIM115 - closed in finally
+    try:
+        for f in folders:
+            target: Path | None = None
+            if maildir is not None:
+                target = maildir.joinpath(*(_safe_component(p) for p in f.name.split("/")))
+                for sub in ("cur", "new", "tmp"):
+                    (target / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+            async for msg_id, flags, date, raw in store.iter_raw(f.id, PAGE):
+                if raw is None:
+                    result.headers_only += 1
+                    continue
+                if target is not None:
+                    _write_maildir(target, msg_id, flags, date, raw)
+                elif mbox_file is not None:
+                    stamp = time.asctime(time.gmtime(date or 0))
+                    mbox_file.write(f"From MAILER-DAEMON {stamp}\n".encode())
+                    body = mboxrd_quote(raw)
+                    mbox_file.write(body if body.endswith(b"\n") else body + b"\n")
+                    mbox_file.write(b"\n")
+                result.written += 1
+        if mbox_file is not None:
+            mbox_file.flush()
+            os.fsync(mbox_file.fileno())
+    finally:
+        if mbox_file is not None:
+            mbox_file.close()
+    return result
+
+
+def _write_maildir(target: Path, msg_id: int, flags: Flag, date: int, raw: bytes) -> None:
+    unique = f"{date}.M{msg_id}P{os.getpid()}.{socket.gethostname().replace('/', '_')}"
+    tmp = target / "tmp" / unique
+    with open(tmp, "xb") as fh:
+        fh.write(raw)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.utime(tmp, (date, date))
+    tmp.rename(target / "cur" / (unique + maildir_info(flags)))

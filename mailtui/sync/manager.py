@@ -1,0 +1,116 @@
+"""Runs one ``Worker`` task per account and is the UI's only door to them.
+
+The UI (or ``mailtui sync``) registers listeners for ``SyncEvent``s; they are called on the
+event loop's thread, so a Textual app turns each into a message with ``post_message``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mailtui.models import Account
+from mailtui.store import Store
+from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.sync.worker import BackendFactory, Worker, WorkerOptions
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[SyncEvent], None]
+BODY_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSpec:
+    account: Account
+    factory: BackendFactory
+    options: WorkerOptions = WorkerOptions()
+
+
+class SyncManager:
+    def __init__(self, store: Store, specs: list[WorkerSpec]) -> None:
+        self.store = store
+        self._listeners: list[Listener] = []
+        self.workers: dict[int, Worker] = {
+            spec.account.id: Worker(spec.account, spec.factory, store, self._emit, spec.options)
+            for spec in specs
+        }
+        self._tasks: dict[int, asyncio.Task[AccountStatus]] = {}
+
+    def add_listener(self, cb: Listener) -> None:
+        self._listeners.append(cb)
+
+    def _emit(self, event: SyncEvent) -> None:
+        for cb in list(self._listeners):
+            try:
+                cb(event)
+            except Exception:  # a broken listener must not stop a sync
+                log.exception("sync event listener failed")
+
+    async def start(self) -> None:
+        """Starts every worker in the background and returns at once."""
+        for account_id, worker in self.workers.items():
+            if account_id not in self._tasks or self._tasks[account_id].done():
+                self._tasks[account_id] = asyncio.create_task(
+                    worker.run(), name=f"sync:{worker.account.name}"
+                )
+
+    async def run_once(self) -> dict[str, AccountStatus]:
+        """Syncs every account until it is in step (``mailtui sync --once``)."""
+        results = await asyncio.gather(*(w.run(once=True) for w in self.workers.values()))
+        return {w.account.name: r for w, r in zip(self.workers.values(), results, strict=True)}
+
+    async def run_forever(self) -> dict[str, AccountStatus]:
+        """Syncs until cancelled or every worker has stopped for good (auth, config)."""
+        await self.start()
+        results = await asyncio.gather(*self._tasks.values())
+        return {w.account.name: r for w, r in zip(self.workers.values(), results, strict=True)}
+
+    async def stop(self) -> None:
+        tasks = list(self._tasks.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        for worker in self.workers.values():
+            worker._set_status(AccountStatus.STOPPED, "stopped")
+
+    def status(self) -> dict[str, tuple[AccountStatus, str]]:
+        return {w.account.name: (w.status, w.status_text) for w in self.workers.values()}
+
+    def kick(self, account_id: int) -> None:
+        worker = self.workers.get(account_id)
+        if worker is not None:
+            worker.kick()
+
+    async def fetch_body(self, message_id: int) -> bytes | None:
+        """Asks the message's worker to fetch its body now; None when that cannot happen
+        (offline, message gone, no worker)."""
+        detail = await self.store.message(message_id)
+        if detail is None:
+            return None
+        if detail.raw is not None:
+            return detail.raw
+        worker = self.workers.get(detail.account_id)
+        task = self._tasks.get(detail.account_id)
+        if worker is None or task is None or task.done():
+            return None
+        if worker.status in (AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED):
+            return None
+        try:
+            return await asyncio.wait_for(worker.request_body(message_id), BODY_TIMEOUT)
+        except TimeoutError:
+            self._emit(
+                SyncEvent(
+                    worker.account.name,
+                    EventKind.STATUS,
+                    status=worker.status,
+                    text="the server did not send the message in time",
+                )
+            )
+            return None

@@ -1,0 +1,38 @@
+"""Which backend serves which account kind: the one place that maps config to protocol.
+
+Protocol backends arrive issue by issue (IMAP, POP3, Exchange); until a kind has one, an
+account of that kind is refused with a clear message instead of starting half-working.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+
+from mailtui.config import AccountConfig, ConfigError
+from mailtui.store import Store
+from mailtui.sync.base import Backend
+from mailtui.sync.manager import WorkerSpec
+from mailtui.sync.worker import WorkerOptions
+
+BackendBuilder = Callable[[AccountConfig], Backend]
+
+# kind -> builder; filled by the protocol modules as they land.
+BUILDERS: dict[str, BackendBuilder] = {}
+
+
+async def specs_for(store: Store, accounts: Sequence[AccountConfig]) -> list[WorkerSpec]:
+    specs: list[WorkerSpec] = []
+    for acc in accounts:
+        builder = BUILDERS.get(acc.kind.value)
+        if builder is None:
+            raise ConfigError(
+                f"account {acc.name!r}: {acc.kind.value} accounts are not supported by this "
+                "version of mailtui yet (try `mailtui --demo`)"
+            )
+        account = await store.ensure_account(acc.name, acc.kind, acc.email)
+        options = WorkerOptions(poll_interval=acc.poll_interval, body_days=acc.body_days)
+        specs.append(
+            WorkerSpec(account=account, factory=functools.partial(builder, acc), options=options)
+        )
+    return specs

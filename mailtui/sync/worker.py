@@ -1,0 +1,329 @@
+"""One account's sync worker: the only code that moves data between a backend and the store.
+
+Loop (one asyncio task per account, see ``SyncManager``)::
+
+    connect ─▶ push pending ops ─▶ folders ─▶ pull each folder in batches ─▶ bodies ─▶ ops
+       ▲                                                                              │
+       └── backoff (offline) ◀── TransientError     wait for push / poll / a wake-up ◀┘
+
+- Every batch is one store transaction (``Store.apply_batch``), committed before the
+  next batch is asked for, so a crash loses at most the batch in flight, and that batch
+  comes again (duplicates are ignored by ``(folder, remote_id)``).
+- A body the user is waiting for (``request_body``) is fetched between two batches, ahead
+  of everything else.
+- Ops are marked done only after the backend returned, i.e. after the server's OK.
+- A wrong password stops the loop (``AUTH_FAILED``) instead of hammering the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mailtui import mime
+from mailtui.models import Account, OpKind, PendingOp
+from mailtui.store import Store
+from mailtui.sync.base import (
+    AccountStatus,
+    AuthError,
+    Backend,
+    ConfigError,
+    EventKind,
+    FolderBatch,
+    OpRejected,
+    RemoteFolder,
+    SyncError,
+    SyncEvent,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[], Backend]
+Emit = Callable[[SyncEvent], None]
+
+OPS_PER_ROUND = 200
+BODIES_PER_ROUND = 50
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    poll_interval: float = 300.0
+    body_days: int = 30
+    backoff_initial: float = 1.0
+    backoff_max: float = 300.0
+
+
+class Backoff:
+    """Exponential backoff with full jitter: 1, 2, 4 … s, capped, randomised."""
+
+    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.attempt = 0
+        self._rng = rng or random.Random()
+
+    def next_delay(self) -> float:
+        ceiling = min(self.maximum, self.initial * (2**self.attempt))
+        self.attempt += 1
+        # Full jitter spreads reconnects of many clients after a server restart.
+        return self._rng.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.attempt = 0
+
+
+class Worker:
+    def __init__(
+        self,
+        account: Account,
+        factory: BackendFactory,
+        store: Store,
+        emit: Emit,
+        options: WorkerOptions | None = None,
+    ) -> None:
+        self.account = account
+        self.factory = factory
+        self.store = store
+        self.emit = emit
+        self.options = options or WorkerOptions()
+        self.status = AccountStatus.STARTING
+        self.status_text = ""
+        self._wake = asyncio.Event()
+        self._body_requests: asyncio.Queue[tuple[int, asyncio.Future[bytes | None]]] = (
+            asyncio.Queue()
+        )
+        self._backend: Backend | None = None
+        self._offline_since: float | None = None
+        self.folder_ids: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ outside API
+
+    def kick(self) -> None:
+        """New pending ops (or anything else worth a look): stop waiting now."""
+        self._wake.set()
+
+    def request_body(self, message_id: int) -> asyncio.Future[bytes | None]:
+        fut: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
+        self._body_requests.put_nowait((message_id, fut))
+        self._wake.set()
+        return fut
+
+    async def run(self, once: bool = False) -> AccountStatus:
+        """Sync until cancelled; with ``once``, until in step (or failed). Returns the
+        final status."""
+        backoff = Backoff(self.options.backoff_initial, self.options.backoff_max)
+        while True:
+            try:
+                await self._session(once)
+                if once:
+                    return self.status
+            except AuthError as exc:
+                self._set_status(AccountStatus.AUTH_FAILED, f"login refused: {exc}")
+                self._fail_body_requests()
+                return self.status
+            except ConfigError as exc:
+                self._set_status(AccountStatus.ERROR, str(exc))
+                self._fail_body_requests()
+                return self.status
+            except (TransientError, OSError, TimeoutError) as exc:
+                if self._offline_since is None:
+                    self._offline_since = time.time()
+                since = time.strftime("%H:%M", time.localtime(self._offline_since))
+                self._set_status(AccountStatus.OFFLINE, f"offline since {since}: {_plain(exc)}")
+                self._fail_body_requests()
+                if once:
+                    return self.status
+                await self._sleep_or_wake(backoff.next_delay())
+                continue
+            finally:
+                await self._close_backend()
+            backoff.reset()
+
+    # ------------------------------------------------------------------ the session
+
+    async def _session(self, once: bool) -> None:
+        self._set_status(AccountStatus.CONNECTING, "connecting")
+        backend = self.factory()
+        self._backend = backend
+        await backend.connect()
+        self._offline_since = None
+        changed: set[str] = set()
+        while True:
+            self._set_status(AccountStatus.SYNCING, "syncing")
+            await self._serve_body_requests(backend)
+            await self._push_ops(backend)
+            await self._sync(backend, changed)
+            await self._fetch_bodies(backend)
+            await self._push_ops(backend)
+            self._set_status(AccountStatus.ONLINE, "in step")
+            if once:
+                return
+            changed = await self._wait(backend)
+
+    async def _wait(self, backend: Backend) -> set[str]:
+        """Waits for the server (push or poll timeout) or for a local wake-up."""
+        if self._wake.is_set() or not self._body_requests.empty():
+            self._wake.clear()
+            return {"\0local"}
+        self._wake.clear()
+        server = asyncio.create_task(backend.wait_for_changes(self.options.poll_interval))
+        local = asyncio.create_task(self._wake.wait())
+        try:
+            done, _ = await asyncio.wait({server, local}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (server, local):
+                if not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+        self._wake.clear()
+        if server in done:
+            return server.result()  # raises the backend's error, if any
+        return {"\0local"}  # only ops/bodies: no folder needs a pull
+
+    async def _sync(self, backend: Backend, changed: set[str]) -> None:
+        if changed == {"\0local"}:
+            return
+        folders = await backend.list_folders()
+        self.folder_ids = await self.store.sync_folders(self.account.id, folders)
+        self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
+        # Inbox first: it is what the user looks at while the rest streams in.
+        ordered = sorted(folders, key=lambda f: (f.role != "inbox", f.name))
+        for folder in ordered:
+            if not folder.selectable or (changed and folder.name not in changed):
+                continue
+            await self._pull_folder(backend, folder)
+
+    async def _pull_folder(self, backend: Backend, folder: RemoteFolder) -> None:
+        folder_id = self.folder_ids[folder.name]
+        state = await self.store.folder_state(folder_id)
+        batch: FolderBatch
+        async for batch in backend.pull(folder, state):
+            new_ids = await self.store.apply_batch(folder_id, batch)
+            if new_ids or batch.flags or batch.removed or batch.reset:
+                self.emit(
+                    SyncEvent(
+                        self.account.name,
+                        EventKind.MESSAGES,
+                        folder_id=folder_id,
+                        progress=batch.progress,
+                        added=len(new_ids),
+                    )
+                )
+            await self._serve_body_requests(backend)
+
+    async def _fetch_bodies(self, backend: Backend) -> None:
+        since = int(time.time()) - self.options.body_days * 86400
+        for name, folder_id in self.folder_ids.items():
+            while True:
+                missing = await self.store.messages_missing_body(
+                    folder_id, since, BODIES_PER_ROUND
+                )
+                if not missing:
+                    break
+                for message_id, remote_id in missing:
+                    await self._serve_body_requests(backend)
+                    raw = await backend.fetch_body(name, remote_id)
+                    await self._store_body(message_id, raw)
+                if len(missing) < BODIES_PER_ROUND:
+                    break
+
+    async def _store_body(self, message_id: int, raw: bytes) -> None:
+        text = await asyncio.to_thread(mime.body_text, raw)
+        await self.store.store_body(message_id, raw, text)
+        self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
+
+    async def _serve_body_requests(self, backend: Backend) -> None:
+        while not self._body_requests.empty():
+            message_id, fut = self._body_requests.get_nowait()
+            if fut.done():
+                continue
+            try:
+                ref = await self.store.remote_ref(message_id)
+                if ref is None:
+                    fut.set_result(None)
+                    continue
+                raw = await backend.fetch_body(*ref)
+                await self._store_body(message_id, raw)
+                fut.set_result(raw)
+            except (OpRejected, KeyError):
+                fut.set_result(None)
+            except BaseException:
+                fut.set_result(None)
+                raise
+
+    def _fail_body_requests(self) -> None:
+        while not self._body_requests.empty():
+            _, fut = self._body_requests.get_nowait()
+            if not fut.done():
+                fut.set_result(None)
+
+    async def _push_ops(self, backend: Backend) -> None:
+        while True:
+            ops = await self.store.pending_ops(self.account.id, OPS_PER_ROUND)
+            if not ops:
+                return
+            # Claimed ops can no longer be undone by the user: they are about to be sent.
+            claimed = set(await self.store.claim_ops([op.id for op in ops]))
+            for op in ops:
+                if op.id in claimed:
+                    await self._apply_op(backend, op)
+            if len(ops) < OPS_PER_ROUND:
+                return
+
+    async def _apply_op(self, backend: Backend, op: PendingOp) -> None:
+        target: str | None = None
+        if op.kind in (OpKind.MOVE, OpKind.COPY):
+            target = (await self.store.folder(int(op.payload["to_folder"]))).name
+        elif op.kind is OpKind.APPEND:
+            target = (await self.store.folder(int(op.payload["folder"]))).name
+        try:
+            result = await backend.apply(op, target)
+        except OpRejected as exc:
+            await self.store.op_failed(op.id, str(exc), permanent=True)
+            self.emit(SyncEvent(self.account.name, EventKind.OP_FAILED, text=_plain(exc)))
+            return
+        except (TransientError, OSError, TimeoutError) as exc:
+            await self.store.op_failed(op.id, _plain(exc), permanent=False)
+            raise
+        await self.store.op_done(op.id, result)
+        self.emit(SyncEvent(self.account.name, EventKind.OP_DONE, message_id=op.message_id))
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _sleep_or_wake(self, delay: float) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def _close_backend(self) -> None:
+        backend, self._backend = self._backend, None
+        if backend is not None:
+            with contextlib.suppress(Exception):
+                await backend.close()
+
+    def _set_status(self, status: AccountStatus, text: str) -> None:
+        if (status, text) == (self.status, self.status_text):
+            return
+        self.status = status
+        self.status_text = text
+        self.emit(SyncEvent(self.account.name, EventKind.STATUS, status=status, text=text))
+
+
+def _plain(exc: BaseException) -> str:
+    """An exception in plain words for the status bar: never a traceback."""
+    if isinstance(exc, SyncError) and str(exc):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        return "the server did not answer in time"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or exc.__class__.__name__

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian/Ubuntu machine: installs what the tests need
+# (Dovecot, tmux, a virtualenv with mailtui and its test extras), then runs ruff, mypy and
+# pytest, the real-server integration tests included. Exits non-zero on any failure,
+# including pytest's "no tests ran" (exit code 5).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+VENV="${MAILTUI_TEST_VENV:-.venv}"
+if [[ ! -x "$VENV/bin/python" ]]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install -q --disable-pip-version-check -e '.[test]'
+
+echo "== ruff"
+"$VENV/bin/ruff" check .
+echo "== mypy"
+"$VENV/bin/mypy"
+echo "== pytest"
+PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/pytest" -q "$@"

@@ -1,0 +1,212 @@
+"""The real `mailtui` entry point in a subprocess: help, version, errors without
+tracebacks, headless sync, export byte for byte, and a crash in the middle of a sync."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import mailtui
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(
+    args: list[str], data: Path, *, timeout: float = 120, env_extra: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "MAILTUI_DATA_DIR": str(data / "data"),
+        "MAILTUI_STATE_DIR": str(data / "state"),
+        "MAILTUI_CONFIG": str(data / "config.toml"),
+        **(env_extra or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def no_traceback(p: subprocess.CompletedProcess[str]) -> None:
+    assert "Traceback" not in p.stderr + p.stdout
+
+
+def test_help_and_version(tmp_path: Path) -> None:
+    p = run(["--help"], tmp_path)
+    assert p.returncode == 0
+    for word in ("--demo", "--config", "sync", "export"):
+        assert word in p.stdout
+    p = run(["--version"], tmp_path)
+    assert p.returncode == 0 and p.stdout.strip() == f"mailtui {mailtui.__version__}"
+
+
+def test_config_typo_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[accounts.work]\nkind = "imap"\nemail = "me@example.com"\nhots = "imap.example.com"\n'
+    )
+    p = run(["sync", "--once"], tmp_path)
+    assert p.returncode == 2
+    no_traceback(p)
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "config.toml" in lines[0] and "hots" in lines[0] and 'did you mean "host"' in lines[0]
+    assert not (tmp_path / "data" / "mail.sqlite").exists()  # nothing started
+
+
+def test_missing_explicit_config(tmp_path: Path) -> None:
+    p = run(["--config", str(tmp_path / "nope.toml"), "sync"], tmp_path)
+    assert p.returncode == 1 and "no such config file" in p.stderr
+    no_traceback(p)
+
+
+def test_no_accounts_says_what_to_do(tmp_path: Path) -> None:
+    p = run(["sync", "--once"], tmp_path)
+    assert p.returncode == 1 and "no accounts configured" in p.stderr
+    no_traceback(p)
+
+
+def test_newer_database_is_refused_clearly(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "demo" / "mail.sqlite"
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA user_version = 999")
+    p = run(["--demo", "sync", "--once"], tmp_path)
+    assert p.returncode == 1
+    no_traceback(p)
+    assert "newer" in p.stderr and str(db) in p.stderr
+    with sqlite3.connect(db) as conn:  # left as it was
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 999
+
+
+def test_garbage_database_is_refused_clearly(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "demo" / "mail.sqlite"
+    db.parent.mkdir(parents=True)
+    db.write_bytes(b"this is not a database" * 100)
+    p = run(["--demo", "sync", "--once"], tmp_path)
+    assert p.returncode == 1
+    no_traceback(p)
+    assert str(db) in p.stderr
+
+
+@pytest.fixture(scope="module")
+def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("demo")
+    p = run(["--demo", "sync", "--once"], home)
+    assert p.returncode == 0, p.stderr
+    assert "demo: online: in step" in p.stdout
+    return home
+
+
+def _server_raws(home: Path) -> dict[str, set[bytes]]:
+    out: dict[str, set[bytes]] = {}
+    with sqlite3.connect(home / "data" / "demo" / "server.sqlite") as db:
+        for folder, raw in db.execute("SELECT folder, raw FROM messages"):
+            out.setdefault(folder, set()).add(bytes(raw))
+    return out
+
+
+def test_sync_once_then_private_files(synced: Path) -> None:
+    data = synced / "data"
+    assert (data.stat().st_mode & 0o777) == 0o700
+    assert ((data / "demo" / "mail.sqlite").stat().st_mode & 0o777) == 0o600
+
+
+def test_export_maildir_byte_for_byte(synced: Path, tmp_path: Path) -> None:
+    # Bodies outside the 30-day window are not cached yet: fetch them all via sync first.
+    target = tmp_path / "md"
+    p = run(["--demo", "export", "--account", "demo", "--maildir", str(target)], synced)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("exported ")
+    server = _server_raws(synced)
+    inbox_files = list((target / "INBOX" / "cur").iterdir())
+    assert inbox_files
+    for f in inbox_files:
+        assert f.read_bytes() in server["INBOX"]
+        assert ":2," in f.name
+    assert (target / "Lists" / "python-dev" / "cur").is_dir()
+
+
+def test_export_mbox_round_trips(synced: Path, tmp_path: Path) -> None:
+    import mailbox
+
+    target = tmp_path / "INBOX.mbox"
+    p = run(
+        ["--demo", "export", "--account", "demo", "--folder", "INBOX", "--mbox", str(target)],
+        synced,
+    )
+    assert p.returncode == 0, p.stderr
+    written = int(p.stdout.split()[1])
+    assert written > 0
+    assert len(mailbox.mbox(target)) == written
+    again = run(
+        ["--demo", "export", "--account", "demo", "--folder", "INBOX", "--mbox", str(target)],
+        synced,
+    )
+    assert again.returncode == 1 and "exists already" in again.stderr
+    no_traceback(again)
+
+
+def test_export_unknown_folder(synced: Path, tmp_path: Path) -> None:
+    p = run(
+        ["--demo", "export", "--account", "demo", "--folder", "Nope", "--mbox", str(tmp_path)],
+        synced,
+    )
+    assert p.returncode == 1 and "has no folder 'Nope'" in p.stderr
+    no_traceback(p)
+
+
+def test_kill_during_sync_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "MAILTUI_DATA_DIR": str(tmp_path / "data"),
+        "MAILTUI_STATE_DIR": str(tmp_path / "state"),
+        "MAILTUI_CONFIG": str(tmp_path / "config.toml"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "--demo", "sync", "--once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    # Wait for the first committed batch, then kill without warning.
+    deadline = time.monotonic() + 60
+    for line in proc.stdout:
+        if "+" in line and "messages" in line:
+            break
+        assert time.monotonic() < deadline
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    p = run(["--demo", "sync", "--once"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    server = _server_raws(tmp_path)
+    with sqlite3.connect(tmp_path / "data" / "demo" / "mail.sqlite") as db:
+        db.execute("PRAGMA query_only = 1")
+        (integrity,) = db.execute("PRAGMA integrity_check").fetchone()
+        assert integrity == "ok"
+        counts = dict(
+            db.execute(
+                "SELECT f.name, COUNT(m.id) FROM folders f JOIN messages m ON m.folder_id = f.id "
+                "GROUP BY f.name"
+            )
+        )
+        dupes = db.execute(
+            "SELECT COUNT(*) FROM (SELECT folder_id, remote_id FROM messages "
+            "GROUP BY folder_id, remote_id HAVING COUNT(*) > 1)"
+        ).fetchone()[0]
+    assert dupes == 0
+    assert counts == {k: len(v) for k, v in server.items()}

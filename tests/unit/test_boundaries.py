@@ -1,0 +1,59 @@
+"""The UI boundary: nothing outside mailtui/ui and app.py imports Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+HEADLESS = [
+    "mailtui.store",
+    "mailtui.mime",
+    "mailtui.sync.base",
+    "mailtui.sync.worker",
+    "mailtui.sync.manager",
+    "mailtui.sync.registry",
+    "mailtui.demo",
+    "mailtui.config",
+    "mailtui.secrets",
+    "mailtui.export",
+    "mailtui.cli",
+]
+
+
+def test_headless_modules_do_not_import_textual() -> None:
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in HEADLESS)
+        + "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich'))\n"
+        + "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert out.stdout.strip() == "", f"headless import pulled in: {out.stdout.strip()}"
+
+
+def test_only_ui_modules_mention_textual() -> None:
+    offenders = []
+    for path in (ROOT / "mailtui").rglob("*.py"):
+        rel = path.relative_to(ROOT / "mailtui")
+        if rel.parts[0] == "ui" or rel.name == "app.py":
+            continue
+        text = path.read_text(encoding="utf-8")
+        if "import textual" in text or "from textual" in text:
+            offenders.append(str(rel))
+    assert offenders == []
+
+
+def test_protocol_and_demo_backends_do_not_import_the_store() -> None:
+    offenders = []
+    for folder in ("protocols", "demo"):
+        for path in (ROOT / "mailtui" / folder).rglob("*.py"):
+            if path.name == "__init__.py" and folder == "demo":
+                continue  # wires the demo account into a store; the backend itself does not
+            if "mailtui.store" in path.read_text(encoding="utf-8"):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
