@@ -13,8 +13,8 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from mailtui import __version__, paths
 from mailtui.config import Config, ConfigError, load
