@@ -155,6 +155,7 @@ _INVISIBLE_BLOCK = re.compile(
     r"<(script|style|title|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE
 )
 _BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h[1-6]|li|/li|/table|hr)\b[^>]*>", re.IGNORECASE)
+_SPACE_RUN = re.compile(r" {2,}")
 _CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*(?:>|\Z)")
 _HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
@@ -172,8 +173,8 @@ def strip_tags(source: str) -> str:
     s = _CELL_END.sub(" ", s)
     s = _TAG.sub("", s)
     s = html_entities.unescape(s)
-    s = clean_text(s).replace("\xa0", " ")
-    s = re.sub(r"[ \t]+", " ", s)
+    s = clean_text(s).replace("\xa0", " ").replace("\t", " ")
+    s = _SPACE_RUN.sub(" ", s)
     return _tidy(s)
 
 

@@ -9,13 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mailtui.mime import attachment_bytes, body_text, parse_envelope, parse_message
-
-pytest.importorskip("hypothesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SAMPLES = [p.read_bytes() for p in sorted((DATA / "valid").glob("*.eml"))]

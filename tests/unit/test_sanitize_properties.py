@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailtui.mime.sanitize import clean_line, clean_text
-
-pytest.importorskip("hypothesis")
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _ALWAYS = "\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
 UNSAFE_TEXT = re.compile(f"[\x00-\x08\x0b-\x1f{_ALWAYS}]")
