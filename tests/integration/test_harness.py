@@ -251,6 +251,29 @@ def test_plaintext_login_can_be_disabled(server_tls: TLSFiles) -> None:
             client.logout()
 
 
+@pytest.mark.parametrize("graceful", [True, False], ids=["clean", "crash"])
+def test_restart_keeps_ports_users_and_mail(server_tls: TLSFiles, graceful: bool) -> None:
+    with DovecotServer(server_tls) as server:
+        server.add_user("dave", "pw-dave")
+        server.deliver("dave", make_message("before restart"))
+        ctx = ssl.create_default_context(cafile=str(server.ca_path))
+        client = imaplib.IMAP4_SSL(server.host, server.imaps_port, ssl_context=ctx, timeout=10)
+        client.login("dave", "pw-dave")
+        client.select("INBOX")
+        port, old_pid = server.imaps_port, server.pid
+
+        server.restart(graceful=graceful)
+
+        assert server.imaps_port == port and server.pid != old_pid
+        with pytest.raises((imaplib.IMAP4.abort, OSError)):
+            client.noop()
+        client = imaplib.IMAP4_SSL(server.host, server.imaps_port, ssl_context=ctx, timeout=10)
+        client.login("dave", "pw-dave")
+        typ, data = client.select("INBOX")
+        assert data == [b"1"]
+        client.logout()
+
+
 # ---------------------------------------------------------------------------- POP3
 def test_pop3_stls_and_pop3s(mail_user: MailUser) -> None:
     raws = [make_message("pop one"), make_message("pop two")]

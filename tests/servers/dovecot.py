@@ -47,7 +47,7 @@ from .ports import (
     free_ports,
     listening_tcp_ports,
     tcp_accepts,
-    unix_accepts,
+    unix_greets,
     wait_until,
 )
 from .tls import TLSFiles
@@ -240,34 +240,61 @@ class DovecotServer:
         assert last_error is not None
         raise last_error
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self) -> None:
         """Stop Dovecot and every process it forked; remove the directory unless kept."""
-        self._terminate(timeout)
+        self._terminate(graceful=True)
         if self._own_dir and not self.keep_dir and self._base_dir is not None:
             shutil.rmtree(self._base_dir, ignore_errors=True)
             self._base_dir = None
 
-    def _terminate(self, timeout: float = 10.0) -> None:
+    def restart(self, *, graceful: bool = True, timeout: float = 20.0) -> None:
+        """Stop and start again on the same ports, keeping users and mail.
+
+        graceful=True is a clean shutdown (clients get "* BYE Server shutting down");
+        graceful=False SIGKILLs every Dovecot process first, like a crash (clients see
+        the connection reset).
+        """
+        self._terminate(graceful=graceful)
+        started = time.monotonic()
+        try:
+            self._start_once(timeout, new_ports=False)
+        except DovecotStartError:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        _RUNNING.add(self)
+
+    def _terminate(self, *, graceful: bool, grace: float = 1.5) -> None:
+        """SIGTERM the master (Dovecot's own clean shutdown takes about a second), then
+        SIGKILL whatever of its process tree is left after `grace` seconds.
+
+        (A process the master is still forking when SIGTERM arrives can hold the
+        shutdown for 5 s; the SIGKILL keeps stop() short.)
+        """
         proc = self._proc
-        if proc is not None:
-            self._proc = None
-            _RUNNING.discard(self)
-            family = _descendants(proc.pid)
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(5)
-            # Children notice the master's death through their pipes and exit by
-            # themselves; kill whatever is still around after a grace period.
-            if not wait_until(lambda: not any(_alive(p) for p in family), 5.0):
-                for p in family:
-                    if _alive(p):
-                        with contextlib.suppress(ProcessLookupError):
-                            os.kill(p, signal.SIGKILL)
-                wait_until(lambda: not any(_alive(p) for p in family), 5.0)
+        if proc is None:
+            return
+        self._proc = None
+        _RUNNING.discard(self)
+        family = set(_descendants(proc.pid))
+        if proc.poll() is None and graceful:
+            proc.send_signal(signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(grace)
+        forced = proc.poll() is None
+        if forced:
+            family.update(_descendants(proc.pid))
+            proc.kill()
+        # After a clean shutdown the children are gone or about to go (they notice the
+        # master's death through their pipes); after SIGKILL, take them down too.
+        if forced or not wait_until(lambda: not any(_alive(p) for p in family), 1.0):
+            for p in family:
+                if _alive(p):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(p, signal.SIGKILL)
+        proc.wait(5)
+        if not wait_until(lambda: not any(_alive(p) for p in family), 5.0):
+            raise RuntimeError(f"Dovecot processes survived SIGKILL: {sorted(family)}")
 
     def __enter__(self) -> DovecotServer:
         self.start()
@@ -292,8 +319,9 @@ class DovecotServer:
             dovecot_user = pwd.getpwnam("dovecot")
             _check_searchable(self.base_dir, dovecot_user.pw_uid, dovecot_user.pw_gid)
 
-    def _start_once(self, timeout: float) -> None:
-        self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port = free_ports(4)
+    def _start_once(self, timeout: float, *, new_ports: bool = True) -> None:
+        if new_ports or not self.imap_port:
+            self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port = free_ports(4)
         self.conf_path.write_text(self._config())
         startup_log = self.base_dir / "log" / "startup.log"
         cmd = [self._dovecot_bin, "-F", "-c", str(self.conf_path)]
@@ -322,13 +350,13 @@ class DovecotServer:
             return (
                 listening_tcp_ports([proc.pid]) >= ports
                 and all(tcp_accepts(self.host, p) for p in ports)
-                and unix_accepts(self.lmtp_socket)
+                and unix_greets(self.lmtp_socket)
             )
 
         up = wait_until(ready, timeout)
         if proc.poll() is not None or not up:
             details = self._failure_details(startup_log)
-            self._terminate()
+            self._terminate(graceful=False)
             raise DovecotStartError(
                 f"Dovecot did not start (exit {proc.returncode}); config {self.conf_path}, "
                 f"log {self.log_path}:\n{details}"

@@ -39,15 +39,19 @@ def tcp_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
         return False
 
 
-def unix_accepts(path: Path, timeout: float = 0.5) -> bool:
-    """True when something accepts a connection on the unix socket at `path`."""
+def unix_greets(path: Path, timeout: float = 2.0) -> bool:
+    """True when a server on the unix socket `path` sends its greeting line.
+
+    Reading the greeting (not just connecting) means the process that serves the
+    socket has finished starting, so stopping the server right after is quick.
+    """
     with contextlib.closing(socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)) as s:
         s.settimeout(timeout)
         try:
             s.connect(str(path))
+            return s.recv(512).startswith(b"220")
         except OSError:
             return False
-        return True
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, interval: float = 0.02) -> bool:
