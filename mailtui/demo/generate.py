@@ -8,13 +8,14 @@ hostile message whose subject carries terminal escape sequences (it must show up
 
 from __future__ import annotations
 
+import base64
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.header import Header
+from email.utils import format_datetime, formataddr
+from urllib.parse import quote
 
 from mailtui.models import Flag, FolderRole
 
@@ -111,6 +112,36 @@ def _html(text: str) -> str:
     )
 
 
+@dataclass(slots=True)
+class _Sent:
+    """What a reply needs to know of its parent."""
+
+    message_id: str
+    references: list[str]
+    subject: str
+    date: str
+    sender: str
+    text: str
+
+
+def _addr(person: tuple[str, str]) -> str:
+    return formataddr(person, charset="utf-8")
+
+
+def _header_text(value: str) -> str:
+    if value.isascii():
+        return value
+    return Header(value, "utf-8").encode(maxlinelen=76)
+
+
+def _rfc2231(name: str) -> str:
+    return f"filename*=utf-8''{quote(name, safe='')}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.encodebytes(data).decode("ascii")
+
+
 def _message(
     rng: random.Random,
     *,
@@ -118,52 +149,72 @@ def _message(
     to: tuple[str, str],
     subject: str,
     when: datetime,
-    parent: EmailMessage | None,
+    parent: _Sent | None,
     kind: int,
     list_addr: str | None = None,
-) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"] = Address(sender[0], addr_spec=sender[1])
-    msg["To"] = Address(to[0], addr_spec=to[1])
+) -> tuple[bytes, _Sent]:
+    """One message as RFC 5322 bytes (assembled directly: the email package's builder
+    is about ten times slower, and the demo mailbox is generated on first start)."""
+    date = format_datetime(when)
+    message_id = f"<{rng.getrandbits(64):016x}.{kind}@demo.mailtui.test>"
+    head = [
+        f"From: {_addr(sender)}",
+        f"To: {_addr(to)}",
+    ]
     if rng.random() < 0.2:
-        cc = rng.choice(PEOPLE)
-        msg["Cc"] = Address(cc[0], addr_spec=cc[1])
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(when)
-    msg["Message-ID"] = make_msgid(idstring=str(rng.getrandbits(48)), domain="demo.mailtui.test")
+        head.append(f"Cc: {_addr(rng.choice(PEOPLE))}")
+    head += [f"Subject: {_header_text(subject)}", f"Date: {date}", f"Message-ID: {message_id}"]
     if list_addr:
-        msg["List-Id"] = f"<{list_addr.replace('@', '.')}>"
+        head.append(f"List-Id: <{list_addr.replace('@', '.')}>")
+    references: list[str] = []
     if parent is not None:
-        parent_id = str(parent["Message-ID"])
-        refs = str(parent.get("References", "")).split()
-        msg["In-Reply-To"] = parent_id
-        msg["References"] = " ".join([*refs[-10:], parent_id])
+        references = [*parent.references[-10:], parent.message_id]
+        head.append(f"In-Reply-To: {parent.message_id}")
+        head.append("References: " + "\r\n ".join(references))
+    head.append("MIME-Version: 1.0")
     text = _body(rng, sender[0], rng.randint(1, 6))
     if parent is not None and rng.random() < 0.7:
-        quoted = "".join(f"> {line}\n" for line in str(_text_of(parent)).splitlines()[:8])
-        text += f"\nOn {parent['Date']}, {parent['From']} wrote:\n{quoted}"
-    msg.set_content(text)
+        quoted = "".join(f"> {line}\n" for line in parent.text.splitlines()[:8])
+        text += f"\nOn {parent.date}, {parent.sender} wrote:\n{quoted}"
+    plain = (
+        "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        + text.replace("\n", "\r\n")
+    )
+    body = plain
     if kind % 3 == 1:
-        msg.add_alternative(_html(text), subtype="html")
+        boundary = f"=_alt_{rng.getrandbits(40):x}"
+        html = (
+            "Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
+            "\r\n" + _html(text) + "\r\n"
+        )
+        body = (
+            f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n\r\n'
+            f"--{boundary}\r\n{plain}\r\n--{boundary}\r\n{html}--{boundary}--\r\n"
+        )
+    attachments: list[str] = []
     if kind % 7 == 2:
         rows = "\n".join(f"{i},{rng.randint(10, 999)}" for i in range(rng.randint(5, 60)))
-        msg.add_attachment(
-            f"month,total\n{rows}\n", subtype="csv", filename="Übersicht März.csv"
+        attachments.append(
+            'Content-Type: text/csv; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n'
+            f"Content-Disposition: attachment; {_rfc2231('Übersicht März.csv')}\r\n\r\n"
+            + _b64(f"month,total\n{rows}\n".encode())
         )
     if kind % 11 == 3:
-        payload = bytes(rng.getrandbits(8) for _ in range(rng.randint(2000, 30000)))
-        msg.add_attachment(
-            payload, maintype="application", subtype="pdf", filename="گزارش-سالانه.pdf"
+        payload = rng.randbytes(rng.randint(2000, 30000))
+        attachments.append(
+            "Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n"
+            f"Content-Disposition: attachment; {_rfc2231('گزارش-سالانه.pdf')}\r\n\r\n"
+            + _b64(payload)
         )
-    return msg
-
-
-def _text_of(msg: EmailMessage) -> str:
-    part = msg.get_body(preferencelist=("plain",))
-    if part is None:
-        return ""
-    content = part.get_content()
-    return content if isinstance(content, str) else ""
+    if attachments:
+        boundary = f"=_mix_{rng.getrandbits(40):x}"
+        parts = [body, *attachments]
+        body = f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n' + "".join(
+            f"--{boundary}\r\n{part}\r\n" for part in parts
+        ) + f"--{boundary}--\r\n"
+    raw = ("\r\n".join(head) + "\r\n" + body).encode("utf-8")
+    sent = _Sent(message_id, references, subject, date, sender[0], text)
+    return raw, sent
 
 
 def _flags(rng: random.Random, age_days: float, folder: str) -> Flag:
@@ -184,13 +235,13 @@ def generate(count: int, now: float, seed: int = 2026) -> Iterator[DemoMessage]:
     rng = random.Random(seed)
     span = 2 * 365 * 86400
     times = sorted(now - rng.random() * span for _ in range(count))
-    threads: list[EmailMessage] = []
+    threads: list[_Sent] = []
     for i, ts in enumerate(times):
         when = datetime.fromtimestamp(ts, UTC).replace(microsecond=0)
         age_days = (now - ts) / 86400
         roll = rng.random()
         list_addr: str | None = None
-        parent: EmailMessage | None = None
+        parent: _Sent | None = None
         if roll < 0.18:
             folder, list_addr = rng.choice(LISTS)
         elif roll < 0.26:
@@ -209,7 +260,7 @@ def generate(count: int, now: float, seed: int = 2026) -> Iterator[DemoMessage]:
             folder = "INBOX"
         if threads and rng.random() < 0.35:
             parent = rng.choice(threads[-40:])
-            subject = "Re: " + str(parent["Subject"]).removeprefix("Re: ")
+            subject = "Re: " + parent.subject.removeprefix("Re: ")
         else:
             subject = rng.choice(TOPICS)
             if folder == "Junk":
@@ -219,7 +270,7 @@ def generate(count: int, now: float, seed: int = 2026) -> Iterator[DemoMessage]:
         else:
             sender = rng.choice(PEOPLE)
             to = (list_addr, list_addr) if list_addr else ME
-        msg = _message(
+        raw, sent = _message(
             rng,
             sender=sender,
             to=to,
@@ -229,8 +280,8 @@ def generate(count: int, now: float, seed: int = 2026) -> Iterator[DemoMessage]:
             kind=i,
             list_addr=list_addr,
         )
-        threads.append(msg)
-        yield DemoMessage(folder, bytes(msg), _flags(rng, age_days, folder), int(ts))
+        threads.append(sent)
+        yield DemoMessage(folder, raw, _flags(rng, age_days, folder), int(ts))
     yield DemoMessage("INBOX", hostile_message(now), Flag.NONE, int(now) - 120)
 
 
@@ -238,7 +289,7 @@ def hostile_message(now: float) -> bytes:
     """A message that tries to drive the terminal: every sequence must arrive inert."""
     when = format_datetime(datetime.fromtimestamp(now - 120, UTC).replace(microsecond=0))
     return (
-        "From: \x1b[31mMallory\x1b[0m <mallory@evil.example>\r\n"
+        "From: \"\x1b[31mMallory\x1b[0m\" <mallory@evil.example>\r\n"
         f"To: {ME[1]}\r\n"
         "Subject: Security test \x1b]52;c;ZWNobyBwd25lZA==\x07 \x1b[2J title\x1b]0;pwned\x07\r\n"
         f"Date: {when}\r\n"
@@ -255,7 +306,7 @@ def new_arrival(now: float, n: int) -> bytes:
     """One freshly 'delivered' message while the demo runs."""
     rng = random.Random(n * 7919)
     sender = rng.choice(PEOPLE)
-    msg = _message(
+    raw, _ = _message(
         rng,
         sender=sender,
         to=ME,
@@ -264,4 +315,4 @@ def new_arrival(now: float, n: int) -> bytes:
         parent=None,
         kind=n,
     )
-    return bytes(msg)
+    return raw
