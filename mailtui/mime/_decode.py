@@ -280,7 +280,10 @@ def read_header_block(
         return [], body_start
     # One character per byte, so character offsets are byte offsets.
     text = data[start:head_end].decode("ascii", "surrogateescape")
-    fields: list[tuple[str, str]] = []
+    fields = _well_formed_fields(text)
+    if fields is not None:
+        return fields, body_start
+    fields = []
     offset = start
     for line in text.split("\n"):
         line_start = offset
@@ -304,6 +307,31 @@ def read_header_block(
             continue  # ":value", a field without a name: email drops it too
         fields.append((bare[: hm.end() - 1], bare[hm.end() :].lstrip(" \t")))
     return fields, body_start
+
+
+# One field with its continuation lines. Used as a fast path for headers in which every
+# line is a "Name: value" line or a continuation; anything else takes the line-by-line
+# reader in ``read_header_block``, which returns the same fields for these headers.
+_FIELD = re.compile(r"([\x21-\x39\x3b-\x7e]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)(?:\n|\Z)")
+
+
+def _well_formed_fields(text: str) -> list[tuple[str, str]] | None:
+    fields: list[tuple[str, str]] = []
+    pos, end = 0, len(text)
+    match = _FIELD.match
+    while pos < end:
+        m = match(text, pos)
+        if m is None:
+            return None
+        name, value = m.groups()
+        if "\r" in value or "\n" in value:
+            value = _FOLD_OR_CR.sub("", value)
+        fields.append((name, value))
+        pos = m.end()
+    return fields
+
+
+_FOLD_OR_CR = re.compile(r"[\r\n]")
 
 
 def get_header(fields: list[tuple[str, str]], name: str) -> str | None:

@@ -155,7 +155,7 @@ _INVISIBLE_BLOCK = re.compile(
     r"<(script|style|title|template)\b[^>]*>.*?(?:</\1\s*>|\Z)", re.DOTALL | re.IGNORECASE
 )
 _BREAK = re.compile(r"<(?:br|/p|/div|/tr|/h[1-6]|li|/li|/table|hr)\b[^>]*>", re.IGNORECASE)
-_SPACE_RUN = re.compile(r" {2,}")
+_SPACE_RUN = re.compile("  +")  # a literal prefix: much faster than " {2,}"
 _CELL_END = re.compile(r"</t[dh]\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*(?:>|\Z)")
 _HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.I)
