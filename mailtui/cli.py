@@ -111,7 +111,9 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         manager = SyncManager(store, specs)
         from mailtui.app import MailApp  # the UI is imported only here
 
-        app = MailApp(store, manager, theme=config.ui.theme, title="mailtui")
+        app = MailApp(
+            store, manager, theme=config.ui.theme, title="mailtui", keymap=config.ui.keys
+        )
         try:
             await app.run_async()
         finally:
