@@ -1,0 +1,1 @@
+"""UI tests: Pilot-driven screens, snapshots, and the UI's plain logic."""
