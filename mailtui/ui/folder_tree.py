@@ -2,8 +2,9 @@
 
 Role folders come first in a fixed order (Inbox, Drafts, Sent, Archive, Junk, Trash), a
 top-level role folder with its subfolders under it; then every other folder in path
-order, indented by depth. A role folder nested elsewhere (Gmail's ``[Gmail]/Sent Mail``)
-is pulled up to the top level. Plain logic, no Textual.
+order, indented under the folders that are listed above them. A role folder nested
+elsewhere (Gmail's ``[Gmail]/Sent Mail``) is pulled up to the top level. Plain logic, no
+Textual.
 """
 
 from __future__ import annotations
@@ -25,44 +26,86 @@ ROLE_ORDER: tuple[FolderRole, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class FolderEntry:
-    """One line of the folder pane: an account heading (``folder`` None) or a folder."""
+    """One line of the folder pane: an account heading (``folder`` None) or a folder.
+
+    ``label`` is the folder's name relative to the nearest folder shown above it in the
+    tree: ``python-dev`` under ``Lists``, but ``Lists/python-dev`` when the server does
+    not list ``Lists`` itself.
+    """
 
     account: Account
     folder: Folder | None
     indent: int = 0
+    label: str = ""
 
 
-def _path_key(folder: Folder) -> tuple[str, ...]:
-    """Sort key that keeps a folder's subfolders right after it, whatever the server's
-    hierarchy delimiter (``/`` or ``.``), which is the character before the last part."""
+def folder_label(folder: Folder) -> str:
+    """The name to show: the server's ``INBOX`` reads as "Inbox"."""
+    if folder.role == FolderRole.INBOX and folder.display_name.casefold() == "inbox":
+        return "Inbox"
+    return folder.display_name
+
+
+def _parts(folder: Folder) -> tuple[str, tuple[str, ...]]:
+    """(delimiter, path components), the delimiter being the character before the last
+    component (servers use ``/`` or ``.``); a top-level folder is one component."""
     name, last = folder.name, folder.display_name
     if folder.depth > 0 and last and name.endswith(last) and len(name) > len(last):
         delimiter = name[-len(last) - 1]
-        return tuple(part.casefold() for part in name.split(delimiter))
-    return (name.casefold(),)
+        return delimiter, tuple(name.split(delimiter))
+    return "/", (name,)
 
 
-def order_folders(folders: Iterable[Folder]) -> list[tuple[Folder, int]]:
-    """One account's folders in pane order, each with its indent."""
-    by_path = sorted(folders, key=_path_key)
+def _key(parts: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(part.casefold() for part in parts)
+
+
+def order_folders(folders: Iterable[Folder]) -> list[tuple[Folder, int, str]]:
+    """One account's folders in pane order, each with its indent and label."""
+    folders = list(folders)
+    split = {folder.id: _parts(folder) for folder in folders}
+    by_path = sorted(folders, key=lambda folder: _key(split[folder.id][1]))
+    # Listed ancestors, for indents. A nested role folder is shown at the top, so it does
+    # not count as the parent of what is listed under its path.
+    present = {
+        _key(split[folder.id][1])
+        for folder in folders
+        if folder.role == FolderRole.NONE or len(split[folder.id][1]) == 1
+    }
+
+    def placed(folder: Folder) -> tuple[Folder, int, str]:
+        """Indented once per listed ancestor; named from the nearest listed one."""
+        delimiter, parts = split[folder.id]
+        shown = [n for n in range(1, len(parts)) if _key(parts[:n]) in present]
+        nearest = shown[-1] if shown else 0
+        if nearest == len(parts) - 1:
+            return folder, len(shown), folder.display_name
+        return folder, len(shown), delimiter.join(parts[nearest:])
+
     taken: set[int] = set()
-    ordered: list[tuple[Folder, int]] = []
+    ordered: list[tuple[Folder, int, str]] = []
     for role in ROLE_ORDER:
-        for position, folder in enumerate(by_path):
+        for folder in by_path:
             if folder.role != role or folder.id in taken:
                 continue
-            ordered.append((folder, 0))
             taken.add(folder.id)
-            if folder.depth == 0:
-                for child in by_path[position + 1 :]:
-                    if child.depth <= folder.depth:
-                        break
-                    if child.id not in taken and child.role == FolderRole.NONE:
-                        ordered.append((child, child.depth))
-                        taken.add(child.id)
+            ordered.append((folder, 0, folder_label(folder)))
+            _, parts = split[folder.id]
+            if len(parts) != 1:
+                continue  # a nested role folder comes up alone
+            for child in by_path:
+                _, child_parts = split[child.id]
+                if (
+                    child.id not in taken
+                    and child.role == FolderRole.NONE
+                    and len(child_parts) > 1
+                    and _key(child_parts[:1]) == _key(parts)
+                ):
+                    taken.add(child.id)
+                    ordered.append(placed(child))
     for folder in by_path:
         if folder.id not in taken:
-            ordered.append((folder, folder.depth))
+            ordered.append(placed(folder))
     return ordered
 
 
@@ -74,6 +117,7 @@ def folder_entries(accounts: Iterable[Account], folders: Iterable[Folder]) -> li
         entries.append(FolderEntry(account, None))
         own = [folder for folder in folder_list if folder.account_id == account.id]
         entries.extend(
-            FolderEntry(account, folder, indent) for folder, indent in order_folders(own)
+            FolderEntry(account, folder, indent, label)
+            for folder, indent, label in order_folders(own)
         )
     return entries

@@ -96,7 +96,7 @@ def test_row_window_keeps_memory_bounded_and_finds_rows() -> None:
 
 
 def folder(fid: int, name: str, role: FolderRole = FolderRole.NONE, depth: int = 0) -> Folder:
-    display = name.replace(".", "/").rsplit("/", 1)[-1]
+    display = name.replace(".", "/").rsplit("/", 1)[-1] if depth else name
     return Folder(fid, 1, name, display, role, 10, fid % 3, depth)
 
 
@@ -114,21 +114,29 @@ def test_role_folders_first_then_the_tree() -> None:
         folder(10, "Drafts", FolderRole.DRAFTS),
         folder(11, "Archive", FolderRole.ARCHIVE),
         folder(12, "Spam", FolderRole.JUNK),
+        folder(13, "Lists/python-dev", depth=1),  # "Lists" itself is not listed
+        folder(14, "[Gmail]/Sent Mail/2019", depth=2),
+        folder(15, "INBOX.Lists.tui", depth=2),  # a "." server
+        folder(16, "INBOX.Lists", depth=1),
     ]
-    names = [(f.name, indent) for f, indent in order_folders(folders)]
-    assert names == [
-        ("INBOX", 0),
-        ("INBOX/Lists", 1),
-        ("Drafts", 0),
-        ("[Gmail]/Sent Mail", 0),
-        ("Archive", 0),
-        ("Spam", 0),
-        ("Trash", 0),
-        ("[Gmail]", 0),
-        ("Work", 0),
-        ("Work/Sub", 1),
-        ("Work Stuff", 0),
-        ("Zeta", 0),
+    placed = [(f.name, indent, label) for f, indent, label in order_folders(folders)]
+    assert placed == [
+        ("INBOX", 0, "Inbox"),
+        ("INBOX/Lists", 1, "Lists"),
+        ("INBOX.Lists", 1, "Lists"),
+        ("INBOX.Lists.tui", 2, "tui"),
+        ("Drafts", 0, "Drafts"),
+        ("[Gmail]/Sent Mail", 0, "Sent Mail"),
+        ("Archive", 0, "Archive"),
+        ("Spam", 0, "Spam"),
+        ("Trash", 0, "Trash"),
+        ("[Gmail]", 0, "[Gmail]"),
+        ("[Gmail]/Sent Mail/2019", 1, "Sent Mail/2019"),
+        ("Lists/python-dev", 0, "Lists/python-dev"),
+        ("Work", 0, "Work"),
+        ("Work/Sub", 1, "Sub"),
+        ("Work Stuff", 0, "Work Stuff"),
+        ("Zeta", 0, "Zeta"),
     ]
 
 

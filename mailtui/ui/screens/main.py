@@ -37,6 +37,7 @@ from mailtui.models import Flag, Folder, FolderRole, MessageDetail
 from mailtui.sync.base import EventKind
 from mailtui.ui import keymap
 from mailtui.ui.dates import Clock
+from mailtui.ui.folder_tree import folder_label
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.services import MailStore, SyncControl
@@ -165,7 +166,7 @@ class MainScreen(Screen[None]):
         self._folder = folder
         self.folder_list.set_open(folder.id)
         self.message_list.show_folder(folder.id)
-        self.status_bar.set_location(self._location(folder.display_name, folder.total))
+        self.status_bar.set_location(self._location(folder_label(folder), folder.total))
 
     def _location(self, name: str, total: int, unread: int | None = None) -> str:
         where = name
@@ -186,7 +187,7 @@ class MainScreen(Screen[None]):
     def on_message_list_loaded(self, event: MessageList.Loaded) -> None:
         event.stop()
         if self._folder is not None and event.folder_id == self._folder.id:
-            name = self._folder.display_name
+            name = folder_label(self._folder)
             self.status_bar.set_location(self._location(name, event.total, event.unread))
 
     # -- reading ---------------------------------------------------------------------------
@@ -233,7 +234,7 @@ class MainScreen(Screen[None]):
         self._schedule(folders=True, listing=False)
         if self._folder is not None and self._folder.id == row.folder_id:
             total, unread = await self._store.count(row.folder_id)
-            self.status_bar.set_location(self._location(self._folder.display_name, total, unread))
+            self.status_bar.set_location(self._location(folder_label(self._folder), total, unread))
 
     def close_reader(self) -> None:
         if not self.reading:

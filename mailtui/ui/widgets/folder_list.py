@@ -161,7 +161,9 @@ class FolderList(ScrollView, can_focus=True):
         if index == self._cursor:
             style += self.get_component_rich_style("folder-list--cursor")
         count = f" {folder.unread}" if folder.unread else ""
-        label = Text(" " + "  " * entry.indent + clean_line(folder.display_name), end="")
+        label = Text(
+            " " + "  " * entry.indent + clean_line(entry.label or folder.display_name), end=""
+        )
         label.truncate(max(1, width - len(count)), overflow="ellipsis", pad=True)
         label.append(count)
         return self._strip(label, width, style)
