@@ -69,6 +69,10 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         box = VerticalScroll(id="help-box")
         box.border_title = "Keys"
+        close = ", ".join(
+            keymap.key_label(key) for key in keymap.effective_keys("help.close", self._overrides)
+        )
+        box.border_subtitle = f"{close}: close"
         with box:
             yield Static(help_table(self._overrides), id="help-table")
 

@@ -24,6 +24,7 @@ from mailtui.mime.sanitize import clean_line
 from mailtui.models import Account, Folder
 from mailtui.ui import keymap
 from mailtui.ui.folder_tree import FolderEntry, folder_entries
+from mailtui.ui.strips import text_strip
 
 
 class FolderList(ScrollView, can_focus=True):
@@ -169,10 +170,7 @@ class FolderList(ScrollView, can_focus=True):
         return self._strip(label, width, style)
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
-        line = Text(style=style, no_wrap=True, end="")
-        line.append_text(text)
-        line.truncate(width, overflow="ellipsis", pad=True)
-        return Strip(line.render(self.app.console), width)
+        return text_strip(text, width, style, self.app.console)
 
     def on_focus(self) -> None:
         self.refresh()

@@ -31,6 +31,7 @@ from mailtui.ui import keymap
 from mailtui.ui.columns import placeholder_text, row_text
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.row_window import RowWindow, Span
+from mailtui.ui.strips import text_strip
 
 
 class RowSource(Protocol):
@@ -302,10 +303,7 @@ class MessageList(ScrollView, can_focus=True):
         return self._strip(row_text(row, width, self._clock()), width, style)
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
-        line = Text(style=style, no_wrap=True, end="")
-        line.append_text(text)
-        line.truncate(width, pad=True)
-        return Strip(line.render(self.app.console), width)
+        return text_strip(text, width, style, self.app.console)
 
     def on_focus(self) -> None:
         self.refresh()
