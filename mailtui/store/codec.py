@@ -12,6 +12,9 @@ from mailtui.models import Address, Envelope, Flag, MessageRow
 #: are at the end, and a hostile header may carry thousands.
 MAX_REFERENCES: Final = 50
 
+# One encoder for all calls: json.dumps() with options builds a new one every time.
+_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
 #: The columns window(), search() and friends select, in ``row_from_db`` order.
 ROW_COLUMNS: Final = "id, folder_id, date, sender, subject, flags, has_attachments, size, thread_id"
 
@@ -24,9 +27,7 @@ def encode_addresses(addresses: Sequence[Address]) -> str:
     """
     if not addresses:
         return "[]"
-    return json.dumps(
-        [[a.name, a.addr] for a in addresses], ensure_ascii=False, separators=(",", ":")
-    )
+    return _JSON.encode([[a.name, a.addr] for a in addresses])
 
 
 def decode_addresses(text: str) -> tuple[Address, ...]:

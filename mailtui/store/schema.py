@@ -13,6 +13,9 @@ Invariants the store code relies on:
   message. ``messages_fts`` is an *external content* FTS5 table (it stores only the
   index, not a second copy of the text), so every removal from it has to repeat exactly
   the values that were indexed; the triggers below do that and rely on these two rules.
+- New messages are indexed by the code that inserts them (``Store._insert_added``), in
+  the same transaction; see the comment at the FTS triggers. Removals and bodies are
+  indexed by triggers.
 - ``folders.total`` / ``folders.unread`` are kept by triggers on ``messages``; nothing
   else writes them, and no reader ever counts rows.
 - ``messages.folder_id IS NULL`` marks a message the user deleted for good whose DELETE
@@ -175,12 +178,9 @@ _V1: Final[tuple[str, ...]] = (
     END
     """,
     # --- full-text index ----------------------------------------------------------
-    """
-    CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-        INSERT INTO messages_fts (rowid, subject, addresses, body)
-        VALUES (new.id, new.subject, new.addresses, '');
-    END
-    """,
+    # No insert trigger on messages: the one code path that inserts messages
+    # (Store._insert_added) indexes the whole batch with one INSERT … SELECT, which
+    # measured 2-3x faster than a per-row trigger feeding FTS5.
     # BEFORE: the body row (deleted by the cascade) still holds the indexed text.
     """
     CREATE TRIGGER messages_fts_delete BEFORE DELETE ON messages BEGIN

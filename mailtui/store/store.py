@@ -665,7 +665,12 @@ class Store:
             if m.raw is not None or m.body_text:
                 bodies.append((ids[i], m.raw, m.body_text or ""))
         await db.executemany(_INSERT_MESSAGE, rows)
-        if bodies:
+        await db.execute(
+            "INSERT INTO messages_fts (rowid, subject, addresses, body) "
+            "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
+            (ids[0], ids[-1]),
+        )
+        if bodies:  # after the index rows exist: the bodies trigger re-indexes them
             await db.executemany(
                 "INSERT INTO bodies (message_id, raw, text) VALUES (?, ?, ?)", bodies
             )

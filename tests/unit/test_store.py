@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 import stat
 from collections.abc import AsyncIterator
@@ -443,6 +444,34 @@ async def test_window_matches_brute_force(
     start = max(0, offset)
     assert [r.id for r in rows] == expected[start : start + limit]
     assert all(isinstance(r, MessageRow) and r.folder_id == world.inbox for r in rows)
+
+
+async def test_window_walks_from_the_nearer_end(big_folder: tuple[World, list[int]]) -> None:
+    world, _ = big_folder
+    statements: list[str] = []
+    await world.store._r.set_trace_callback(statements.append)
+    try:
+        await world.store.window(world.inbox, 0, 50)  # first screen
+        await world.store.window(world.inbox, 100, 10)  # front half
+        await world.store.window(world.inbox, 187, 50)  # last screen
+        await world.store.window(world.inbox, 130, 10)  # back half
+    finally:
+        await world.store._r.set_trace_callback(None)
+    walks = [
+        m.groups()
+        for m in (
+            re.search(r"ORDER BY date (\w+), id \w+ LIMIT (\d+) OFFSET (\d+)", s)
+            for s in statements
+        )
+        if m
+    ]
+    # Every screen skips at most half the folder in the index, never the whole of it.
+    assert walks == [
+        ("DESC", "50", "0"),
+        ("DESC", "10", "100"),
+        ("ASC", "50", "0"),
+        ("ASC", "10", "97"),
+    ]
 
 
 async def test_window_row_content(world: World) -> None:
