@@ -598,6 +598,7 @@ class Store:
         wanted = sorted({mid for c in candidates for mid in c})
         known: dict[str, int] = {}  # message-id header -> thread id
         orphans: dict[str, int] = {}  # message-id header -> local id, remote id unknown
+        hidden: dict[str, int] = {}  # the same, for rows deleted for good (folder NULL)
         for chunk in _chunks(wanted):
             for mid, thread_id, fid, unknown_remote, lid in await db.execute_fetchall(
                 "SELECT message_id, thread_id, folder_id, remote_id IS NULL, id FROM messages "
@@ -605,7 +606,24 @@ class Store:
                 (account_id, *chunk),
             ):
                 known.setdefault(mid, thread_id)
-                if fid == folder_id and unknown_remote:
+                if unknown_remote and fid == folder_id:
+                    orphans.setdefault(mid, lid)
+                elif unknown_remote and fid is None:
+                    hidden.setdefault(mid, lid)
+        if hidden:
+            # Moved here, then deleted for good before the move was confirmed: the
+            # server lists it here still, and it must not come back as a new message.
+            waiting = {
+                r[0]
+                for r in await db.execute_fetchall(
+                    "SELECT message_id FROM pending_ops WHERE folder_id = ? "
+                    f"AND remote_id IS NULL AND state IN {_LIVE} "
+                    f"AND message_id IN ({_marks(len(hidden))})",
+                    (folder_id, *hidden.values()),
+                )
+            }
+            for mid, lid in hidden.items():
+                if lid in waiting:
                     orphans.setdefault(mid, lid)
 
         todo: list[tuple[NewMessage, list[str]]] = []
@@ -689,25 +707,30 @@ class Store:
     async def _adopt(
         self, db: aiosqlite.Connection, message_id: int, folder_id: int, remote_id: str
     ) -> None:
-        """Give a locally moved row (remote id unknown) its remote id in ``folder_id``."""
+        """Record that a locally moved message is ``remote_id`` in ``folder_id``.
+
+        The row gets the id if it is still there (or was deleted for good from there
+        meanwhile, i.e. hidden); ops made on it in that folder get it either way.
+        """
         rows = list(
             await db.execute_fetchall(
-                "SELECT remote_id FROM messages WHERE id = ? AND folder_id = ?",
-                (message_id, folder_id),
+                "SELECT folder_id, remote_id FROM messages WHERE id = ?", (message_id,)
             )
         )
-        if not rows or rows[0][0] is not None:
-            return
-        other = await _scalar(
-            db,
-            "SELECT id FROM messages WHERE folder_id = ? AND remote_id = ?",
-            (folder_id, remote_id),
-        )
-        if other is not None:
-            # A sync listed the message before the op was confirmed: keep the row the
-            # user has been looking at (its flags, its body), drop the newcomer.
-            await self._forget(db, [other])
-        await db.execute("UPDATE messages SET remote_id = ? WHERE id = ?", (remote_id, message_id))
+        if rows and rows[0][1] is None and rows[0][0] in (folder_id, None):
+            if rows[0][0] == folder_id:
+                other = await _scalar(
+                    db,
+                    "SELECT id FROM messages WHERE folder_id = ? AND remote_id = ?",
+                    (folder_id, remote_id),
+                )
+                if other is not None:
+                    # A sync listed the message before the op was confirmed: keep the row
+                    # the user has been looking at (its flags, its body), drop the newcomer.
+                    await self._forget(db, [other])
+            await db.execute(
+                "UPDATE messages SET remote_id = ? WHERE id = ?", (remote_id, message_id)
+            )
         # Later ops on this message were made while its remote id was unknown.
         await db.execute(
             f"UPDATE pending_ops SET remote_id = ? WHERE message_id = ? AND folder_id = ? "

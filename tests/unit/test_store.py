@@ -693,6 +693,35 @@ async def test_sync_adopts_a_moved_row_by_message_id(world: World) -> None:
     assert await s.count(world.archive) == (1, 1)
 
 
+@pytest.mark.parametrize("server_tells_uid", [True, False])
+async def test_expunge_from_trash_before_the_move_there_is_confirmed(
+    world: World, server_tells_uid: bool
+) -> None:
+    s = world.store
+    (mid,) = await world.add(world.inbox, new("1", mid="<t@x>"))
+    (to_trash,) = await s.delete([mid])
+    (expunge,) = await s.delete([mid])  # now in Trash: for good
+    ops = await s.pending_ops(world.account, 10)
+    assert [(o.kind, o.folder_name, o.remote_id) for o in ops] == [
+        (OpKind.MOVE, "INBOX", "1"),
+        (OpKind.DELETE, "Trash", None),  # the Trash UID is not known yet
+    ]
+    if server_tells_uid:
+        await s.op_done(to_trash, OpResult(new_remote_id="9"))
+    else:
+        await s.op_done(to_trash, OpResult())
+        # The Trash sync lists the message: it is the hidden one, not a new message.
+        assert await world.add(world.trash, new("9", mid="<t@x>")) == []
+    (op,) = await s.pending_ops(world.account, 10)
+    assert (op.id, op.remote_id) == (expunge, "9")
+    assert await s.count(world.trash) == (0, 0)
+    assert await world.add(world.trash, new("9", mid="<t@x>")) == []
+    # Changed their mind: back in Trash, under its Trash UID.
+    assert await s.undo_ops([expunge]) is True
+    assert await s.remote_ref(mid) == ("Trash", "9")
+    assert await s.count(world.trash) == (1, 1)
+
+
 async def test_unsent_move_is_not_undone_by_a_resync(world: World) -> None:
     s = world.store
     (mid,) = await world.add(world.inbox, new("1"))
