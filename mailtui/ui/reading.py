@@ -41,18 +41,27 @@ def human_size(size: int) -> str:
     return f"{size / (1024 * 1024 * 1024):.1f} GB"
 
 
+MAX_ADDRESSES = 8  # per header field; a 1000-recipient To line would hide the body
+
+
 def _addresses(addresses: Iterable[Address]) -> str:
+    every = list(addresses)
     shown = []
-    for address in addresses:
+    for address in every[:MAX_ADDRESSES]:
         name, addr = clean_line(address.name), clean_line(address.addr)
         shown.append(f"{name} <{addr}>" if name and addr else name or addr)
-    return ", ".join(shown)
+    more = len(every) - MAX_ADDRESSES
+    return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
 
 
 def header_text(
-    detail: MessageDetail, now: datetime, attachments: Iterable[AttachmentLine] = ()
+    detail: MessageDetail,
+    now: datetime,
+    attachments: Iterable[AttachmentLine] = (),
+    notes: Iterable[str] = (),
 ) -> Text:
-    """From, To, Cc, Date, Subject and the attachments, one field per line."""
+    """From, To, Cc, Date, Subject and the attachments, one field per line, then (dim)
+    the parser's notes about anything malformed it worked around."""
     envelope = detail.envelope
     fields: list[tuple[str, str]] = [
         ("From", _addresses(envelope.from_) or clean_line(detail.row.sender)),
@@ -73,6 +82,9 @@ def header_text(
             text.append("\n")
         text.append(f"{label}: ", style="bold")
         text.append(value)
+    for note in notes:
+        text.append("\n")
+        text.append(f"Note: {clean_line(note)}", style="dim italic")
     return text
 
 

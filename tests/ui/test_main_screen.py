@@ -7,7 +7,8 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from mailtui.models import Flag
+from mailtui.mime import parse_envelope
+from mailtui.models import Flag, NewMessage
 from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import NOT_DOWNLOADED
@@ -24,6 +25,7 @@ from .conftest import (
     screen_text,
 )
 
+CONTROL_CHARACTERS = {chr(c) for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} - {"\n"}
 LIST_ROWS_80x24 = 22  # 24 lines minus the status line and the footer
 
 
@@ -353,3 +355,34 @@ async def test_offline_without_a_body_says_so(mail: MailFixture) -> None:
         await pilot.press("end", "enter")
         await wait_until(pilot, lambda: NOT_DOWNLOADED.splitlines()[0] in screen_text(app))
         assert "Subject: Message 000059" in screen_text(app)
+
+
+async def test_every_sample_message_opens_without_harm(mail: MailFixture) -> None:
+    """Each message of tests/data (valid and malformed) opens in the reader: the app
+    stays up and no control character reaches the screen."""
+    data = Path(__file__).parent.parent / "data"
+    samples = sorted(data.glob("*/*.eml"))
+    assert samples
+    messages = []
+    for path in samples:
+        raw = path.read_bytes()
+        messages.append(NewMessage(path.name, parse_envelope(raw), Flag.SEEN, raw=raw))
+    await mail.add("Trash", messages)
+    trash = mail.folders["Trash"]
+    rows = await mail.store.window(trash, 0, len(samples))
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot))
+        await pilot.press("tab", "G", "k", "k", "enter")  # Trash: above Lists and python
+        await wait_until(pilot, lambda: app.query_one(MessageList).folder_id == trash)
+        await pilot.press("enter")
+        reader = app.query_one(MessageView)
+        for row in rows:
+            # What Enter on each row posts; pressing through 40 rows would only be slower.
+            app.query_one(MessageList).post_message(MessageList.Opened(row.id))
+            await wait_until(pilot, lambda row=row: reader.message_id == row.id)
+            text = screen_text(app)
+            assert "Subject: " in text, row
+            assert not set(text) & CONTROL_CHARACTERS, row
+        await pilot.press("escape")
+        assert app.is_running

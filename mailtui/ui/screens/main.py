@@ -221,9 +221,15 @@ class MainScreen(Screen[None]):
                 return
         parsed = parse_message(raw)
         attachments = [
-            AttachmentLine(a.filename, a.content_type, a.size) for a in parsed.attachments
+            AttachmentLine(a.filename, a.content_type, a.size)
+            for a in parsed.attachments
+            if not a.is_inline  # pictures inside an HTML body are not attachments to list
         ]
-        self.reader.show(message_id, header_text(detail, now, attachments), body_text(parsed.text))
+        self.reader.show(
+            message_id,
+            header_text(detail, now, attachments, parsed.problems),
+            body_text(parsed.text),
+        )
 
     async def _mark_read(self, detail: MessageDetail) -> None:
         row = detail.row
