@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 from textual.pilot import Pilot
 
 from mailtui.mime import parse_envelope
-from mailtui.models import Flag, NewMessage
+from mailtui.models import Flag, MessageRow, NewMessage
+from mailtui.store import StoreError
 from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import NOT_DOWNLOADED
@@ -386,3 +388,65 @@ async def test_every_sample_message_opens_without_harm(mail: MailFixture) -> Non
             assert not set(text) & CONTROL_CHARACTERS, row
         await pilot.press("escape")
         assert app.is_running
+
+
+async def test_rows_not_yet_read_show_as_placeholders(mail: MailFixture) -> None:
+    gate = asyncio.Event()
+    real = mail.store.window
+
+    async def slow_window(folder_id: int, offset: int, limit: int) -> list[MessageRow]:
+        await gate.wait()
+        return await real(folder_id, offset, limit)
+
+    mail.store.window = slow_window  # type: ignore[method-assign]
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "Inbox · 20 unread of 60" in screen_text(app))
+        lines = screen_lines(app)
+        assert [line[:79].strip() for line in lines[:22]] == ["…"] * 22  # the count is known
+        gate.set()
+        await wait_until(pilot, lambda: "Message 000000" in screen_lines(app)[0])
+        assert "…" not in screen_text(app)
+
+
+async def test_a_store_error_is_a_notice_not_a_crash(mail: MailFixture) -> None:
+    calls: list[int] = []
+
+    async def broken_window(folder_id: int, offset: int, limit: int) -> list[MessageRow]:
+        calls.append(offset)
+        raise StoreError("cache database error: disk I/O error")
+
+    mail.store.window = broken_window  # type: ignore[method-assign]
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "disk I/O error" in screen_text(app))
+        assert "Could not read the message list" in screen_text(app)
+        await pilot.pause(0.3)
+        assert len(calls) == 1  # no retry loop behind the notice
+        await pilot.press("j")  # moving is a user action: it may try again
+        assert app.is_running
+
+
+async def test_sync_progress_and_theme(mail: MailFixture) -> None:
+    manager = FakeManager()
+    app = make_app(mail.store, manager, theme="textual-light")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        assert app.theme == "textual-light"
+        manager.emit(SyncEvent("home", EventKind.STATUS, status=AccountStatus.SYNCING))
+        manager.emit(
+            SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, progress=(1200, 3000))
+        )
+        await wait_until(pilot, lambda: "home: syncing 1,200/3,000" in screen_text(app))
+        manager.emit(
+            SyncEvent("home", EventKind.STATUS, status=AccountStatus.ONLINE, text="in step")
+        )
+        await wait_until(pilot, lambda: "home: in step" in screen_text(app))
+        assert "3,000" not in screen_text(app)
+
+
+async def test_an_unknown_theme_keeps_the_default(mail: MailFixture) -> None:
+    app = make_app(mail.store, theme="no-such-theme")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: "no-such-theme" in screen_text(app))
+        assert app.theme == "textual-dark"

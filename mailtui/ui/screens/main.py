@@ -317,6 +317,8 @@ class MainScreen(Screen[None]):
         elif event.kind == EventKind.FOLDERS:
             self._schedule(folders=True, listing=False)
         elif event.kind == EventKind.MESSAGES:
+            if event.progress[1]:
+                self.status_bar.set_progress(event.account, *event.progress)
             current = self._folder is not None and event.folder_id in (None, self._folder.id)
             self._schedule(folders=True, listing=current)
         elif event.kind == EventKind.BODY:

@@ -117,6 +117,7 @@ class MessageList(ScrollView, can_focus=True):
         self._generation = 0  # bumped whenever positions change; stale fetches are dropped
         self._inflight: Span | None = None
         self._fetch_scheduled = False
+        self._fetch_failed = False  # after a store error, only a user action fetches again
 
     # -- what the screen reads -------------------------------------------------------------
 
@@ -227,11 +228,18 @@ class MessageList(ScrollView, can_focus=True):
         self._request_rows()
         self.post_message(self.Loaded(folder_id, total, unread))
 
-    def _request_rows(self) -> None:
-        """Fetch what the viewport (and a screen either side) lacks, if not on its way."""
+    def _request_rows(self, retry: bool = True) -> None:
+        """Fetch what the viewport (and a screen either side) lacks, if not on its way.
+
+        ``retry=False`` (a repaint found a missing row) does not retry after a store
+        error, so a broken database means one notice, not a loop of them.
+        """
         self._fetch_scheduled = False
         if self._folder_id is None or not self._loaded or not self.is_mounted:
             return
+        if self._fetch_failed and not retry:
+            return
+        self._fetch_failed = False
         wanted = self._window.wanted(self._top, self._height)
         if wanted is None:
             return
@@ -253,7 +261,7 @@ class MessageList(ScrollView, can_focus=True):
         self._window.put(span.start, rows)
         self._window.keep(self._window.band(self._top, self._height))
         self.refresh()
-        self._request_rows()
+        self._request_rows(retry=False)
 
     # -- geometry --------------------------------------------------------------------------
 
@@ -292,7 +300,7 @@ class MessageList(ScrollView, can_focus=True):
         if row is None:
             if not self._fetch_scheduled:
                 self._fetch_scheduled = True
-                self.call_later(self._request_rows)
+                self.call_later(self._request_rows, False)
             style = base + self.get_component_rich_style("message-list--placeholder")
             return self._strip(placeholder_text(width), width, style)
         style = base
@@ -362,6 +370,7 @@ class MessageList(ScrollView, can_focus=True):
         """A failed read leaves placeholders and says so, instead of ending the app."""
         if event.state == WorkerState.ERROR:
             self._inflight = None
+            self._fetch_failed = True
             self.notify(f"Could not read the message list: {event.worker.error}", severity="error")
 
     def on_click(self, event: events.Click) -> None:

@@ -1,6 +1,6 @@
 """The status line above the footer: where you are, and what each account is doing.
 
-    Inbox · 3 unread of 1,204                      demo: online · work: offline (retrying)
+    Inbox · 3 unread of 1,204          demo: syncing 400/3,000 · work: offline (retrying)
 
 The screen sets ``location`` and calls ``set_account``/``set_notice``; the bar only draws.
 Account texts come from the sync manager in plain words and are sanitized like mail,
@@ -57,6 +57,7 @@ class StatusBar(Widget):
         self._location = ""
         self._notice = ""
         self._accounts: dict[str, tuple[AccountStatus, str]] = {}
+        self._progress: dict[str, tuple[int, int]] = {}
 
     @property
     def text(self) -> str:
@@ -74,6 +75,16 @@ class StatusBar(Widget):
 
     def set_account(self, account: str, status: AccountStatus, text: str = "") -> None:
         self._accounts[account] = (status, text)
+        if status != AccountStatus.SYNCING:
+            self._progress.pop(account, None)
+        self.refresh()
+
+    def set_progress(self, account: str, done: int, total: int) -> None:
+        """How far a folder's sync is, shown while the account is syncing."""
+        if 0 <= done < total:
+            self._progress[account] = (done, total)
+        else:
+            self._progress.pop(account, None)
         self.refresh()
 
     def set_accounts(self, statuses: dict[str, tuple[AccountStatus, str]]) -> None:
@@ -96,6 +107,9 @@ class StatusBar(Widget):
             words = clean_line(text) or status.value.replace("_", " ")
             right.append(f"{clean_line(account)}: ")
             right.append(words, style=self._status_style(status))
+            if account in self._progress:
+                done, total = self._progress[account]
+                right.append(f" {done:,}/{total:,}")
         right.append(" ")
         left = Text(" " + self._location, end="")
         if self._notice:
