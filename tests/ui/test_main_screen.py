@@ -9,14 +9,15 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from mailtui.mime import parse_envelope
-from mailtui.models import Flag, MessageRow, NewMessage
-from mailtui.store import StoreError
-from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.models import AccountKind, Flag, MessageRow, NewMessage
+from mailtui.store import Store, StoreError
+from mailtui.sync.base import AccountStatus, EventKind, FolderBatch, SyncEvent
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import NOT_DOWNLOADED
 from mailtui.ui.widgets import FolderList, MessageList, MessageView
 
 from .conftest import (
+    FOLDERS,
     FakeManager,
     MailFixture,
     make_app,
@@ -450,3 +451,27 @@ async def test_an_unknown_theme_keeps_the_default(mail: MailFixture) -> None:
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await wait_until(pilot, lambda: "no-such-theme" in screen_text(app))
         assert app.theme == "textual-dark"
+
+
+async def test_first_run_fills_in_as_the_first_sync_lands(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "empty.sqlite")
+    try:
+        manager = FakeManager()
+        app = make_app(store, manager)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: "waiting for the first sync" in screen_text(app))
+            await pilot.press("j", "G", "enter", "tab", "enter", "escape", "B", "question_mark")
+            await pilot.press("escape")
+            assert app.is_running
+
+            account = await store.ensure_account("home", AccountKind.IMAP, "me@example.test")
+            folders = await store.sync_folders(account.id, FOLDERS)
+            manager.emit(SyncEvent("home", EventKind.FOLDERS))
+            await wait_until(pilot, lambda: "Inbox · 0 messages" in screen_text(app))
+            batch = FolderBatch(folder="INBOX", added=[new_message(i) for i in range(3)])
+            await store.apply_batch(folders["INBOX"], batch)
+            manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=folders["INBOX"]))
+            await wait_until(pilot, lambda: "Message 000002" in screen_lines(app)[2])
+            assert "Inbox · 1 unread of 3" in screen_text(app)
+    finally:
+        await store.close()

@@ -18,6 +18,7 @@ one folder-list and one message-list reload per ``SYNC_COALESCE`` seconds.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Coroutine
 from typing import Any, ClassVar
@@ -151,6 +152,10 @@ class MainScreen(Screen[None]):
             first = self._first_folder(folders, [account.id for account in accounts])
             if first is not None:
                 self.show_folder(first)
+            elif self._manager is not None:
+                self.status_bar.set_location("No folders yet: waiting for the first sync")
+            else:
+                self.status_bar.set_location("No mail here yet")
 
     @staticmethod
     def _first_folder(folders: list[Folder], account_ids: list[int]) -> Folder | None:
@@ -219,7 +224,8 @@ class MainScreen(Screen[None]):
             if raw is None:
                 self.reader.show(message_id, header_text(detail, now), Text(NOT_DOWNLOADED))
                 return
-        parsed = parse_message(raw)
+        # A message can be megabytes of MIME: parse it off the event loop, keys stay live.
+        parsed = await asyncio.to_thread(parse_message, raw)
         attachments = [
             AttachmentLine(a.filename, a.content_type, a.size)
             for a in parsed.attachments
