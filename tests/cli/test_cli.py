@@ -210,3 +210,29 @@ def test_kill_during_sync_then_resume_loses_and_duplicates_nothing(tmp_path: Pat
         ).fetchone()[0]
     assert dupes == 0
     assert counts == {k: len(v) for k, v in server.items()}
+
+
+def test_folder_of_broken_messages_syncs_and_exports_without_a_traceback(tmp_path: Path) -> None:
+    from mailtui.demo.backend import DemoServer
+
+    demo = tmp_path / "data" / "demo"
+    demo.mkdir(parents=True)
+    server = DemoServer(demo / "server.sqlite", count=20)
+    broken = sorted((ROOT / "tests" / "data" / "malformed").glob("*.eml"))
+    assert len(broken) >= 10
+    now = int(time.time())
+    for path in broken:
+        server.deliver("Junk", path.read_bytes(), now)
+    server.close()
+
+    p = run(["--demo", "sync", "--once"], tmp_path)
+    assert p.returncode == 0, p.stderr
+    no_traceback(p)
+
+    target = tmp_path / "junk"
+    args = ["--demo", "export", "--account", "demo", "--folder", "Junk", "--maildir", str(target)]
+    p = run(args, tmp_path)
+    assert p.returncode == 0, p.stderr
+    exported = {f.read_bytes() for f in (target / "Junk" / "cur").iterdir()}
+    for path in broken:  # every broken message was kept byte for byte
+        assert path.read_bytes() in exported, path.name
