@@ -178,6 +178,10 @@ class OutboxState(enum.StrEnum):
     SENDING = "sending"  # a worker is talking to the server about it
     SENT = "sent"  # accepted by the server for every recipient; waiting to be filed
     FAILED = "failed"  # refused; kept for the user to edit, retry or discard
+    # Cut off after the message was handed to the server (crash, or the line dropped
+    # before the server's answer): it may have been sent. Never resent by itself; the
+    # user checks and retries, discards or marks it sent.
+    UNCERTAIN = "uncertain"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1249,6 +1249,13 @@ class Store:
                 "WHERE id = ?",
                 (_now(), op_id),
             )
+            if kind == OpKind.APPEND:
+                outbox_id = json.loads(payload).get("outbox_id")
+                if outbox_id is not None:  # filed in Sent: the outbox is done with it
+                    await db.execute(
+                        "DELETE FROM outbox WHERE id = ? AND state = ?",
+                        (int(outbox_id), OutboxState.SENT.value),
+                    )
             if message_id is None:
                 return
             if kind == OpKind.MOVE and result.new_remote_id is not None:
@@ -1283,6 +1290,14 @@ class Store:
                     (error, _now(), op_id),
                 )
                 return
+            if rows[0][0] == OpKind.APPEND:
+                # A sent message that could not be filed stays in the outbox (state
+                # sent) with the reason, for the user to see and discard.
+                await db.execute(
+                    "UPDATE outbox SET last_error = ? WHERE state = ? AND id = (SELECT "
+                    "json_extract(payload, '$.outbox_id') FROM pending_ops WHERE id = ?)",
+                    (f"sent, but not filed in Sent: {error}", OutboxState.SENT.value, op_id),
+                )
             await self._fail_op(db, op_id, error)
 
     async def _fail_op(self, db: aiosqlite.Connection, op_id: int, error: str) -> None:
@@ -1373,6 +1388,109 @@ class Store:
             )
             if cur.rowcount == 0:
                 raise NotFound(f"no outbox item with id {item_id}")
+
+    async def outbox_transition(
+        self,
+        item_id: int,
+        from_states: Iterable[OutboxState],
+        to: OutboxState,
+        error: str = "",
+    ) -> bool:
+        """Compare-and-set: move the item to ``to`` (with ``last_error``) only if it is in
+        one of ``from_states``. Entering ``sending`` counts an attempt.
+
+        Returns:
+            False (and nothing changed) when the item is in another state.
+
+        Raises:
+            NotFound: no such item (discarded meanwhile).
+        """
+        states = [str(s) for s in from_states]
+        async with self._tx() as db:
+            cur = await db.execute(
+                "UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + ? "
+                f"WHERE id = ? AND state IN ({_marks(len(states))})",
+                (str(to), error, 1 if to == OutboxState.SENDING else 0, item_id, *states),
+            )
+            if cur.rowcount:
+                return True
+            if await _scalar(db, "SELECT 1 FROM outbox WHERE id = ?", (item_id,)) is None:
+                raise NotFound(f"no outbox item with id {item_id}")
+            return False
+
+    async def outbox_sent(self, item_id: int, sent_folder_id: int | None) -> int | None:
+        """The server accepted the item for every recipient: state ``sent`` and, in the
+        same transaction, an APPEND op (payload ``{"folder", "outbox_id"}``) that files
+        it in ``sent_folder_id``. ``op_done`` of that op removes the item; a permanent
+        ``op_failed`` leaves it ``sent`` with the reason in ``last_error``.
+
+        Idempotent: an item that already has an APPEND op gets no second one. With
+        ``sent_folder_id`` None (no Sent folder known yet) the item waits in ``sent``;
+        call again once the folder is known.
+
+        Returns:
+            The APPEND op's id, or None.
+
+        Raises:
+            NotFound: no such item, or no such folder.
+        """
+        async with self._tx() as db:
+            rows = list(
+                await db.execute_fetchall("SELECT account_id FROM outbox WHERE id = ?", (item_id,))
+            )
+            if not rows:
+                raise NotFound(f"no outbox item with id {item_id}")
+            account_id = rows[0][0]
+            await db.execute(
+                "UPDATE outbox SET state = ?, last_error = '' WHERE id = ?",
+                (OutboxState.SENT.value, item_id),
+            )
+            existing = await _scalar(
+                db,
+                "SELECT id FROM pending_ops WHERE kind = ? "
+                "AND json_extract(payload, '$.outbox_id') = ? ORDER BY id DESC LIMIT 1",
+                (OpKind.APPEND.value, item_id),
+            )
+            if existing is not None or sent_folder_id is None:
+                return int(existing) if existing is not None else None
+            folder = list(
+                await db.execute_fetchall(
+                    "SELECT name, account_id FROM folders WHERE id = ?", (sent_folder_id,)
+                )
+            )
+            if not folder:
+                raise NotFound(f"no folder with id {sent_folder_id}")
+            if folder[0][1] != account_id:
+                raise ValueError("the Sent folder belongs to another account")
+            payload = {"folder": sent_folder_id, "outbox_id": item_id}
+            [op_id] = await self._add_ops(
+                db,
+                [
+                    (
+                        account_id,
+                        OpKind.APPEND,
+                        None,
+                        sent_folder_id,
+                        folder[0][0],
+                        None,
+                        payload,
+                        {},
+                    )
+                ],
+            )
+            return op_id
+
+    async def append_source(self, op: PendingOp) -> bytes | None:
+        """The bytes an APPEND op files: the outbox item's (``outbox_id``), else the
+        message's cached body. None when they are gone (the item was discarded)."""
+        outbox_id = op.payload.get("outbox_id")
+        if outbox_id is not None:
+            rows = await self._read("SELECT raw FROM outbox WHERE id = ?", (int(outbox_id),))
+        elif op.message_id is not None:
+            rows = await self._read("SELECT raw FROM bodies WHERE message_id = ?", (op.message_id,))
+        else:
+            return None
+        return bytes(rows[0][0]) if rows and rows[0][0] is not None else None
 
     async def outbox_remove(self, item_id: int) -> None:
         """Drop an item (sent and filed, or discarded). Removing a missing item is fine."""
