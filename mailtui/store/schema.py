@@ -210,8 +210,90 @@ _V1: Final[tuple[str, ...]] = (
     f"PRAGMA application_id = {APPLICATION_ID}",
 )
 
+# Version 2: the conversation view and "next unread" without scanning a folder.
+#
+# ``threads`` holds one row per (folder, thread) with the thread's newest message in that
+# folder and its counters, kept by triggers on ``messages`` like the folder counters; the
+# list of conversations is then a walk of ``threads_list`` (the same trick as
+# ``messages_list``), and ``folders.threads`` is its length. ``messages_thread`` finds a
+# thread's messages in a folder, and the newest remaining one when the newest leaves.
+# ``messages_unread`` is partial (unread rows only): "next unread" is one index probe.
+_THREAD_ADD: Final = """
+    INSERT INTO threads (folder_id, thread_id, latest_date, latest_id, total, unread)
+    SELECT new.folder_id, new.thread_id, new.date, new.id, 1, 1 - (new.flags & 1)
+    WHERE new.folder_id IS NOT NULL
+    ON CONFLICT (folder_id, thread_id) DO UPDATE SET
+        total = total + 1,
+        unread = unread + excluded.unread,
+        latest_id = CASE WHEN (excluded.latest_date, excluded.latest_id) > (latest_date, latest_id)
+                    THEN excluded.latest_id ELSE latest_id END,
+        latest_date = max(latest_date, excluded.latest_date);
+"""
+_THREAD_REMOVE: Final = """
+    UPDATE threads SET total = total - 1, unread = unread - 1 + (old.flags & 1)
+    WHERE folder_id = old.folder_id AND thread_id = old.thread_id;
+    DELETE FROM threads
+    WHERE folder_id = old.folder_id AND thread_id = old.thread_id AND total <= 0;
+    UPDATE threads SET (latest_date, latest_id) = (
+        SELECT date, id FROM messages INDEXED BY messages_thread
+        WHERE folder_id = old.folder_id AND thread_id = old.thread_id
+        ORDER BY date DESC, id DESC LIMIT 1)
+    WHERE folder_id = old.folder_id AND thread_id = old.thread_id AND latest_id = old.id;
+"""
+_V2: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE threads (
+        folder_id   INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        thread_id   INTEGER NOT NULL,
+        latest_date INTEGER NOT NULL,
+        latest_id   INTEGER NOT NULL,
+        total       INTEGER NOT NULL,
+        unread      INTEGER NOT NULL,
+        PRIMARY KEY (folder_id, thread_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX threads_list ON threads (folder_id, latest_date DESC, latest_id DESC)",
+    "CREATE INDEX messages_thread ON messages (folder_id, thread_id, date DESC, id DESC)",
+    "CREATE INDEX messages_unread ON messages (folder_id, date DESC, id DESC) WHERE flags & 1 = 0",
+    "ALTER TABLE folders ADD COLUMN threads INTEGER NOT NULL DEFAULT 0",
+    """
+    CREATE TRIGGER threads_count_insert AFTER INSERT ON threads BEGIN
+        UPDATE folders SET threads = threads + 1 WHERE id = new.folder_id;
+    END
+    """,
+    """
+    CREATE TRIGGER threads_count_delete AFTER DELETE ON threads BEGIN
+        UPDATE folders SET threads = threads - 1 WHERE id = old.folder_id;
+    END
+    """,
+    f"""
+    CREATE TRIGGER messages_threads_insert AFTER INSERT ON messages
+    WHEN new.folder_id IS NOT NULL BEGIN {_THREAD_ADD} END
+    """,
+    f"""
+    CREATE TRIGGER messages_threads_delete AFTER DELETE ON messages
+    WHEN old.folder_id IS NOT NULL BEGIN {_THREAD_REMOVE} END
+    """,
+    f"""
+    CREATE TRIGGER messages_threads_move AFTER UPDATE OF folder_id ON messages
+    WHEN old.folder_id IS NOT new.folder_id BEGIN {_THREAD_REMOVE} {_THREAD_ADD} END
+    """,
+    """
+    CREATE TRIGGER messages_threads_flags AFTER UPDATE OF flags ON messages
+    WHEN old.folder_id IS new.folder_id AND (old.flags & 1) != (new.flags & 1) BEGIN
+        UPDATE threads SET unread = unread + (old.flags & 1) - (new.flags & 1)
+        WHERE folder_id = new.folder_id AND thread_id = new.thread_id;
+    END
+    """,
+    """
+    INSERT INTO threads (folder_id, thread_id, latest_date, latest_id, total, unread)
+    SELECT folder_id, thread_id, max(date), id, count(*), sum(1 - (flags & 1))
+    FROM messages WHERE folder_id IS NOT NULL GROUP BY folder_id, thread_id
+    """,
+)
+
 #: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1,)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
 
 #: The version this code writes.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -1,0 +1,193 @@
+"""Reads for the message list beyond the flat window: conversations, "next unread".
+
+A mixin of ``Store`` (kept apart so that the list's queries sit together). Every query
+walks an index and reads only the rows it returns, so a folder of a million messages
+costs what a folder of a hundred does:
+
+| method           | index                                               |
+| ---------------- | --------------------------------------------------- |
+| thread_count     | ``folders.threads`` counter (triggers)              |
+| thread_window    | ``threads_list`` (folder, latest_date, latest_id)   |
+| thread_messages  | ``messages_thread`` (folder, thread, date, id)      |
+| thread_position  | ``threads_list``, counted up to the thread          |
+| next_unread      | ``messages_unread`` (partial: unread rows only)     |
+| position_of      | ``messages_list``, counted up to the row            |
+
+Positions count from the newest (0), in the order ``window``/``thread_window`` use. A
+count up to a position is proportional to that position (a few ms per 100k rows): fine
+for one jump, never done per paint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from mailtui.models import MessageRow
+from mailtui.store.codec import ROW_COLUMNS, row_from_db
+from mailtui.store.errors import NotFound, StoreError
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+_M_COLUMNS = ", ".join("m." + c.strip() for c in ROW_COLUMNS.split(","))
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    """One conversation of a folder: its newest message there, and its counters."""
+
+    row: MessageRow  # the newest message of the thread in this folder
+    total: int
+    unread: int
+
+
+class ListingQueries:
+    """The list's reads; mixed into ``Store`` (which provides the reader connection)."""
+
+    if TYPE_CHECKING:
+        _r: aiosqlite.Connection
+        _rlock: asyncio.Lock
+
+        async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]: ...
+
+    async def thread_count(self, folder_id: int) -> tuple[int, int]:
+        """(conversations, unread messages) of a folder, from counters.
+
+        Raises:
+            NotFound: no such folder.
+        """
+        rows = await self._read("SELECT threads, unread FROM folders WHERE id = ?", (folder_id,))
+        if not rows:
+            raise NotFound(f"no folder with id {folder_id}")
+        return rows[0][0], rows[0][1]
+
+    async def thread_window(self, folder_id: int, offset: int, limit: int) -> list[ThreadSummary]:
+        """Conversations ``offset .. offset+limit`` of a folder, the most recently active
+        first (by their newest message in the folder); ``[]`` past the end.
+
+        Like ``window``: the thread keys come from ``threads_list`` alone, walked from the
+        nearer end, and counter and rows come from one snapshot.
+        """
+        offset = max(0, offset)
+        if limit <= 0:
+            return []
+        async with self._rlock:
+            db = self._r
+            try:
+                await db.execute("BEGIN")
+                try:
+                    rows = list(
+                        await db.execute_fetchall(
+                            "SELECT threads FROM folders WHERE id = ?", (folder_id,)
+                        )
+                    )
+                    total = rows[0][0] if rows else 0
+                    if offset >= total:
+                        return []
+                    limit = min(limit, total - offset)
+                    if 2 * offset + limit <= total:
+                        inner, skip = "latest_date DESC, latest_id DESC", offset
+                    else:
+                        inner, skip = "latest_date ASC, latest_id ASC", total - offset - limit
+                    found = await db.execute_fetchall(
+                        f"SELECT {_M_COLUMNS}, t.total, t.unread FROM ("
+                        "SELECT latest_id, latest_date, total, unread FROM threads "
+                        "INDEXED BY threads_list WHERE folder_id = ? "
+                        f"ORDER BY {inner} LIMIT ? OFFSET ?) t "
+                        "JOIN messages m ON m.id = t.latest_id "
+                        "ORDER BY t.latest_date DESC, t.latest_id DESC",
+                        (folder_id, limit, skip),
+                    )
+                finally:
+                    await db.execute("COMMIT")
+            except sqlite3.Error as e:
+                raise StoreError(f"cache database error: {e}") from e
+        return [ThreadSummary(row_from_db(r), r[-2], r[-1]) for r in found]
+
+    async def thread_messages(
+        self, folder_id: int, thread_id: int, limit: int = 1000
+    ) -> list[MessageRow]:
+        """The thread's messages in the folder, oldest first (at most ``limit``, the
+        newest ones)."""
+        rows = await self._read(
+            f"SELECT {ROW_COLUMNS} FROM messages INDEXED BY messages_thread "
+            "WHERE folder_id = ? AND thread_id = ? ORDER BY date DESC, id DESC LIMIT ?",
+            (folder_id, thread_id, max(0, limit)),
+        )
+        return [row_from_db(r) for r in reversed(rows)]
+
+    async def thread_position(self, folder_id: int, thread_id: int) -> int | None:
+        """Where the thread is in ``thread_window`` order; None if not in the folder."""
+        rows = await self._read(
+            "SELECT latest_date, latest_id FROM threads WHERE folder_id = ? AND thread_id = ?",
+            (folder_id, thread_id),
+        )
+        if not rows:
+            return None
+        found = await self._read(
+            "SELECT count(*) FROM threads INDEXED BY threads_list WHERE folder_id = ? "
+            "AND (latest_date, latest_id) > (?, ?)",
+            (folder_id, rows[0][0], rows[0][1]),
+        )
+        return int(found[0][0])
+
+    async def position_of(self, folder_id: int, message_id: int) -> int | None:
+        """Where a message is in ``window`` order; None if it is not in the folder."""
+        rows = await self._read(
+            "SELECT date, id FROM messages WHERE id = ? AND folder_id = ?",
+            (message_id, folder_id),
+        )
+        if not rows:
+            return None
+        return await self._count_before(folder_id, rows[0][0], rows[0][1])
+
+    async def _count_before(self, folder_id: int, date: int, message_id: int) -> int:
+        found = await self._read(
+            "SELECT count(*) FROM messages INDEXED BY messages_list WHERE folder_id = ? "
+            "AND (date, id) > (?, ?)",
+            (folder_id, date, message_id),
+        )
+        return int(found[0][0])
+
+    async def next_unread(
+        self, folder_id: int, after: MessageRow | None = None
+    ) -> tuple[int, MessageRow] | None:
+        """The first unread message older than ``after`` (from the newest when None), with
+        its position; None when there is none."""
+        where, params = "", [folder_id]
+        if after is not None:
+            where, params = "AND (date, id) < (?, ?)", [folder_id, after.date, after.id]
+        rows = await self._read(
+            f"SELECT {ROW_COLUMNS} FROM messages INDEXED BY messages_unread "
+            f"WHERE folder_id = ? AND flags & 1 = 0 {where} ORDER BY date DESC, id DESC LIMIT 1",
+            params,
+        )
+        if not rows:
+            return None
+        row = row_from_db(rows[0])
+        return await self._count_before(folder_id, row.date, row.id), row
+
+    async def next_unread_thread(
+        self, folder_id: int, after: MessageRow | None = None
+    ) -> tuple[int, ThreadSummary] | None:
+        """Like ``next_unread`` for the conversation view: the first thread with an unread
+        message whose newest message is older than ``after``, with its position."""
+        where, params = "", [folder_id]
+        if after is not None:
+            where = "AND (t.latest_date, t.latest_id) < (?, ?)"
+            params = [folder_id, after.date, after.id]
+        rows = await self._read(
+            f"SELECT {_M_COLUMNS}, t.total, t.unread FROM threads t INDEXED BY threads_list "
+            f"JOIN messages m ON m.id = t.latest_id WHERE t.folder_id = ? AND t.unread > 0 "
+            f"{where} ORDER BY t.latest_date DESC, t.latest_id DESC LIMIT 1",
+            params,
+        )
+        if not rows:
+            return None
+        summary = ThreadSummary(row_from_db(rows[0]), rows[0][-2], rows[0][-1])
+        position = await self.thread_position(folder_id, summary.row.thread_id)
+        return (position or 0), summary

@@ -1,0 +1,252 @@
+"""The store's reads for the message list beyond the flat window (``store/listing.py``):
+conversations, next unread, positions, folder-scoped search. Each is checked against a
+brute-force computation over the same file, through every kind of change."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailtui.models import AccountKind, Flag
+from mailtui.store import Store, schema
+from mailtui.sync.base import FolderBatch, OpResult
+from tests.unit.test_store import FOLDERS, World, new, sql
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    s = await Store.open(tmp_path / "mail.sqlite")
+    account = await s.ensure_account("work", AccountKind.IMAP, "me@example.org")
+    ids = await s.sync_folders(account.id, FOLDERS)
+    yield World(s, account.id, ids["INBOX"], ids["Archive"], ids["Trash"])
+    await s.close()
+
+
+def brute_threads(store: Store, folder_id: int) -> list[tuple[int, int, int, int]]:
+    """(thread_id, newest message id, total, unread) per thread, most recent first."""
+    rows = sql(
+        store,
+        "SELECT thread_id, date, id, flags FROM messages WHERE folder_id = ? "
+        "ORDER BY date DESC, id DESC",
+        (folder_id,),
+    )
+    out: dict[int, list[int]] = {}
+    for thread_id, _, mid, flags in rows:
+        entry = out.setdefault(thread_id, [thread_id, mid, 0, 0])
+        entry[2] += 1
+        entry[3] += 0 if flags & 1 else 1
+    return [(a, b, c, d) for a, b, c, d in out.values()]
+
+
+async def listed_threads(store: Store, folder_id: int) -> list[tuple[int, int, int, int]]:
+    summaries = await store.thread_window(folder_id, 0, 10_000)
+    return [(s.row.thread_id, s.row.id, s.total, s.unread) for s in summaries]
+
+
+async def conversation_world(world: World) -> list[int]:
+    """Three conversations and a loner in the Inbox; one reply already archived."""
+    return await world.add(
+        world.inbox,
+        new("a1", date=100, mid="<a1>"),
+        new("a2", date=300, mid="<a2>", irt="<a1>", flags=Flag.SEEN),
+        new("b1", date=200, mid="<b1>", flags=Flag.SEEN),
+        new("b2", date=400, mid="<b2>", refs=("<b1>",)),
+        new("c1", date=250, mid="<c1>"),
+        new("a3", date=500, mid="<a3>", refs=("<a1>", "<a2>")),
+        new("d1", date=50, mid="<d1>", flags=Flag.SEEN),
+    )
+
+
+async def test_threads_follow_every_change(world: World) -> None:
+    s = world.store
+    ids = await conversation_world(world)
+    a1, a2, b1, b2, c1, a3, d1 = ids
+    steps: list[tuple[str, Callable[[], Awaitable[Any]] | None]] = [
+        ("insert", None),
+        ("read the newest", lambda: s.set_flags([a3], Flag.SEEN, Flag.NONE)),
+        ("unread again", lambda: s.set_flags([a3, d1], Flag.NONE, Flag.SEEN)),
+        ("move the newest of a thread away", lambda: s.move([a3], world.archive)),
+        ("move the rest after it", lambda: s.move([a1, a2], world.archive)),
+        ("delete to trash", lambda: s.delete([b2])),
+        ("expunge from trash", lambda: s.delete([b2])),
+        (
+            "server flags",
+            lambda: s.apply_batch(world.inbox, FolderBatch("INBOX", flags=[("c1", Flag.SEEN)])),
+        ),
+        (
+            "server removal",
+            lambda: s.apply_batch(world.inbox, FolderBatch("INBOX", removed=["d1"])),
+        ),
+        ("late reply", lambda: world.add(world.inbox, new("b3", date=900, refs=("<b1>",)))),
+    ]
+    for name, step in steps:
+        if step is not None:
+            await step()
+        for folder in (world.inbox, world.archive, world.trash):
+            expected = brute_threads(s, folder)
+            assert await listed_threads(s, folder) == expected, (name, folder)
+            assert (await s.thread_count(folder))[0] == len(expected), name
+    # Undo everything still pending, newest first: the folders go back to the start.
+    ops = [op.id for op in await s.pending_ops(world.account, 100)]
+    assert await s.undo_ops(ops)
+    for folder in (world.inbox, world.archive, world.trash):
+        assert await listed_threads(s, folder) == brute_threads(s, folder)
+    # b3 and the server's changes stay; the user's moves and deletes are taken back.
+    assert [t[0] for t in await listed_threads(s, world.inbox)] == [b1, a1, c1]
+
+
+async def test_thread_window_pages_from_either_end(world: World) -> None:
+    s = world.store
+    # 90 threads of 1-3 messages, many sharing a date so the id tie-break matters.
+    messages = []
+    for t in range(90):
+        for k in range(1 + t % 3):
+            messages.append(
+                new(
+                    f"{t}-{k}",
+                    date=1000 + (t * 37) % 23 + k,
+                    mid=f"<{t}-{k}>",
+                    irt=f"<{t}-0>" if k else "",
+                )
+            )
+    await world.add(world.inbox, *messages)
+    everything = brute_threads(s, world.inbox)
+    assert len(everything) == 90
+    for offset, limit in [(0, 10), (5, 20), (44, 3), (70, 30), (85, 10), (89, 1), (90, 5)]:
+        got = [
+            (t.row.thread_id, t.row.id, t.total, t.unread)
+            for t in await s.thread_window(world.inbox, offset, limit)
+        ]
+        assert got == everything[offset : offset + limit], (offset, limit)
+    for position, (thread_id, *_rest) in enumerate(everything):
+        assert await s.thread_position(world.inbox, thread_id) == position
+    assert await s.thread_position(world.inbox, 999_999) is None
+
+
+async def test_thread_messages_oldest_first(world: World) -> None:
+    ids = await conversation_world(world)
+    a1, a2, _, _, _, a3, _ = ids
+    rows = await world.store.thread_messages(world.inbox, a1)
+    assert [r.id for r in rows] == [a1, a2, a3]
+    assert [r.id for r in await world.store.thread_messages(world.inbox, a1, limit=2)] == [a2, a3]
+    await world.store.move([a2], world.archive)
+    assert [r.id for r in await world.store.thread_messages(world.inbox, a1)] == [a1, a3]
+    assert [r.id for r in await world.store.thread_messages(world.archive, a1)] == [a2]
+
+
+async def test_next_unread_and_positions(world: World) -> None:
+    s = world.store
+    ids = await world.add(
+        world.inbox,
+        *[
+            new(str(i), date=1000 - i, flags=Flag.NONE if i % 4 == 0 else Flag.SEEN)
+            for i in range(20)
+        ],
+    )
+    rows = await s.window(world.inbox, 0, 20)
+    assert [await s.position_of(world.inbox, r.id) for r in rows] == list(range(20))
+    found = await s.next_unread(world.inbox)
+    assert found is not None and found[0] == 0 and found[1].id == ids[0]
+    found = await s.next_unread(world.inbox, rows[0])
+    assert found is not None and found[0] == 4
+    found = await s.next_unread(world.inbox, rows[16])
+    assert found is None
+    await s.set_flags([ids[4]], Flag.SEEN, Flag.NONE)
+    found = await s.next_unread(world.inbox, rows[0])
+    assert found is not None and found[0] == 8
+    assert await s.position_of(world.archive, ids[0]) is None
+
+
+async def test_next_unread_thread(world: World) -> None:
+    s = world.store
+    await conversation_world(world)
+    threads = await s.thread_window(world.inbox, 0, 10)
+    # a (newest 500, unread), b (400, unread), c (250, unread), d (50, read)
+    found = await s.next_unread_thread(world.inbox)
+    assert found is not None and found[0] == 0
+    found = await s.next_unread_thread(world.inbox, threads[0].row)
+    assert found is not None and found[0] == 1
+    found = await s.next_unread_thread(world.inbox, threads[2].row)
+    assert found is None
+
+
+async def test_search_in_one_folder(world: World) -> None:
+    s = world.store
+    ids = await world.add(world.inbox, new("1", subject="budget review"), new("2", subject="lunch"))
+    await world.add(world.archive, new("3", subject="old budget"))
+    assert {r.id for r in await s.search("budget", 10)} == {ids[0], ids[0] + 2}
+    assert [r.id for r in await s.search("budg*", 10, folder_id=world.inbox)] == [ids[0]]
+    assert await s.search("lunch", 10, folder_id=world.archive) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "params", "index"),
+    [
+        ("thread_window", (1, 0, 50), "threads_list"),
+        ("thread_messages", (1, 1), "messages_thread"),
+        ("next_unread", (1,), "messages_unread"),
+    ],
+)
+async def test_list_queries_use_their_index(
+    world: World, monkeypatch: pytest.MonkeyPatch, query: str, params: tuple[Any, ...], index: str
+) -> None:
+    """No list query scans a folder: each one's plan names its index."""
+    await conversation_world(world)
+    plans: list[str] = []
+    s = world.store
+    real = s._r.execute_fetchall
+
+    async def spy(sql_text: str, parameters: Any = ()) -> Any:
+        if sql_text.lstrip().upper().startswith("SELECT"):
+            plan = await real("EXPLAIN QUERY PLAN " + sql_text, parameters)
+            plans.append(" | ".join(str(r[3]) for r in plan))
+        return await real(sql_text, parameters)
+
+    monkeypatch.setattr(s._r, "execute_fetchall", spy)
+    await getattr(s, query)(*params)
+    assert any(index in plan for plan in plans), plans
+    for plan in plans:
+        assert "SCAN m" not in plan and "SCAN messages" not in plan, plan
+
+
+async def test_migration_builds_threads_for_an_existing_cache(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    # A version-1 cache with mail in it, as an older mailtui left it.
+    original = schema.MIGRATIONS
+    try:
+        schema.MIGRATIONS = original[:1]  # type: ignore[misc]
+        async with await Store.open(path) as old:
+            account = await old.ensure_account("a", AccountKind.IMAP, "a@x")
+            folders = await old.sync_folders(account.id, [])
+            assert folders == {}
+            from mailtui.sync.base import RemoteFolder
+
+            fid = (await old.sync_folders(account.id, [RemoteFolder("INBOX", "Inbox")]))["INBOX"]
+            await old.apply_batch(
+                fid,
+                FolderBatch(
+                    "INBOX",
+                    added=[
+                        new("1", date=10, mid="<1>"),
+                        new("2", date=20, mid="<2>", irt="<1>", flags=Flag.SEEN),
+                        new("3", date=15, mid="<3>"),
+                    ],
+                ),
+            )
+    finally:
+        schema.MIGRATIONS = original  # type: ignore[misc]
+    async with await Store.open(path) as s:
+        assert await listed_threads(s, fid) == brute_threads(s, fid)
+        assert await s.thread_count(fid) == (2, 2)
+        con = sqlite3.connect(path)
+        assert con.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        con.close()
+        # The triggers work after the migration, too.
+        rows = await s.window(fid, 0, 3)
+        await s.set_flags([r.id for r in rows], Flag.SEEN, Flag.NONE)
+        await s.op_done((await s.pending_ops(1, 10))[0].id, OpResult())
+        assert await listed_threads(s, fid) == brute_threads(s, fid)
