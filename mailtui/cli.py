@@ -1,4 +1,5 @@
-"""Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``.
+"""Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``,
+``mailtui send --outbox``.
 
 The headless commands reuse the same store and sync workers as the UI and never import
 Textual (``tests/unit/test_boundaries.py`` checks it). Every failure the user can cause or
@@ -19,6 +20,7 @@ from typing import Any
 from mailtui import __version__, paths
 from mailtui.config import Config, ConfigError, load
 from mailtui.export import ExportError
+from mailtui.models import OutboxState
 from mailtui.store import Store, StoreError
 from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
@@ -55,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
     where = e.add_mutually_exclusive_group(required=True)
     where.add_argument("--maildir", type=Path, metavar="DIR")
     where.add_argument("--mbox", type=Path, metavar="FILE")
+    snd = sub.add_parser("send", help="send what waits in the outbox, without the UI")
+    snd.add_argument(
+        "--outbox", action="store_true", required=True, help="flush every account's outbox"
+    )
+    snd.add_argument("--account", metavar="NAME", help="only this account")
     return p
 
 
@@ -183,6 +190,45 @@ async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
+    """``mailtui send --outbox``: exit 0 only when nothing is left unsent."""
+    from mailtui.sync import outbox
+
+    if args.demo:
+        raise UserError("the demo account cannot send mail")
+    accounts = [config.account(args.account)] if args.account else list(config.accounts)
+    store = await _open_store(False)
+    try:
+        unsent = 0
+        for acc in accounts:
+            account = await store.ensure_account(acc.name, acc.kind, acc.email)
+            if acc.smtp is None:
+                waiting = sum(
+                    i.state in outbox.UNSENT for i in await store.outbox(account.id)
+                )
+                if waiting:
+                    print(
+                        f"{acc.name}: {waiting} message(s) wait, but the account has no "
+                        f"[accounts.{acc.name}.smtp] settings",
+                        file=sys.stderr,
+                    )
+                    unsent += waiting
+                continue
+            sender = outbox.OutboxSender(
+                store, account, outbox.connector(acc), file_sent=outbox.files_sent_copy(acc)
+            )
+            report = await sender.flush()
+            for r in report.results:
+                line = f"{acc.name}: {r.subject!r}: {r.text}"
+                print(line, file=sys.stdout if r.state is OutboxState.SENT else sys.stderr)
+            if report.stopped:
+                print(f"{acc.name}: not sending: {report.stopped}", file=sys.stderr)
+            unsent += report.unsent
+        return EXIT_OK if unsent == 0 else EXIT_FAILED
+    finally:
+        await store.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logfile = _setup_logging()
@@ -192,6 +238,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         None: _cmd_ui,
         "sync": _cmd_sync,
         "export": _cmd_export,
+        "send": _cmd_send,
     }
     try:
         config = Config(path=None) if args.demo and not args.config else _load_config(args)

@@ -143,7 +143,9 @@ class OpKind(enum.StrEnum):
     MOVE = "move"  # payload: {"to_folder": int}
     COPY = "copy"  # payload: {"to_folder": int}
     DELETE = "delete"  # payload: {} — expunge for good (already in Trash / no Trash)
-    APPEND = "append"  # payload: {"folder": int, "outbox_id"?: int} — raw in message body
+    # payload: {"folder": int, "outbox_id"?: int}; the bytes are the outbox item's (else
+    # the message's cached body); the worker adds them as payload["raw"] for the backend.
+    APPEND = "append"
 
 
 class OpState(enum.StrEnum):

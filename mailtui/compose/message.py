@@ -246,13 +246,12 @@ def build_message(draft: Draft, *, now: datetime | None = None) -> OutgoingMessa
     body = draft.body.replace("\r\n", "\n").replace("\r", "\n")
     if body and not body.endswith("\n"):
         body += "\n"
-    params = {"format": "flowed"} if draft.flowed else {}
     msg.set_content(
         to_flowed(body) if draft.flowed else body,
         subtype="plain",
         charset="utf-8",
         cte="quoted-printable",
-        params=params,
+        params={"format": "flowed"} if draft.flowed else {},
     )
     placeholders: dict[bytes, bytes] = {}
     for att in draft.attachments:
@@ -264,8 +263,19 @@ def build_message(draft: Draft, *, now: datetime | None = None) -> OutgoingMessa
             continue
         if not subtype or maintype.lower() in ("multipart", "message"):
             maintype, subtype = "application", "octet-stream"
+        params: dict[str, str] = {}
+        if maintype.lower() == "text":  # readers assume US-ASCII without a charset
+            try:
+                att.data.decode("utf-8")
+                params["charset"] = "us-ascii" if att.data.isascii() else "utf-8"
+            except UnicodeDecodeError:
+                pass
         msg.add_attachment(
-            att.data, maintype=maintype, subtype=subtype, filename=_one_line(att.filename)
+            att.data,
+            maintype=maintype,
+            subtype=subtype,
+            filename=_one_line(att.filename),
+            params=params,
         )
     raw = _LINE_ENDS.sub(b"\r\n", msg.as_bytes(policy=pol))
     for token, original in placeholders.items():

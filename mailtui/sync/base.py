@@ -147,6 +147,7 @@ class EventKind(enum.StrEnum):
     BODY = "body"  # a body was cached (``message_id``)
     OP_DONE = "op_done"
     OP_FAILED = "op_failed"  # ``text`` says why, in plain words
+    OUTBOX = "outbox"  # the account's outbox changed (sent, failed, waiting); ``text`` says
 
 
 @dataclass(frozen=True, slots=True)

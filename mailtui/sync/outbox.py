@@ -1,0 +1,492 @@
+"""The outbox: every outgoing message is committed here before any network I/O, and
+leaves only once the server accepted it for every recipient (then it is filed in Sent).
+
+States (``OutboxState``) and who moves them::
+
+    queue() ─▶ queued ──(all RCPT accepted; committed just before DATA)──▶ sending
+                 ▲  │                                                        │
+      retry()    │  ├─ refused for good (5xx, a recipient refused) ─▶ failed │
+      (user)     │  └─ transient (4xx, offline): stays queued, backoff       │
+                 │                                                         ▼
+       failed / uncertain ◀── no answer after DATA (line lost, timeout) ── sending
+                                                                           │ 250
+               sent ──(APPEND op, same transaction)──▶ filed: item removed ◀┘
+
+Crash policy. ``sending`` is entered only after every recipient was accepted, right
+before DATA, and left in the same transaction that records the server's answer. So an
+item found ``queued`` after a crash was certainly not accepted, and is sent (again); one
+found ``sent`` was accepted, and only its filing is left (the APPEND op, applied once).
+An item found ``sending`` was cut off while the server had it or was about to: whether
+it was accepted cannot be known (SMTP has no way to ask, and the copy in the recipient's
+mailbox is out of reach), so it becomes ``uncertain`` and is **never resent by itself**:
+the user checks (Sent folder of the recipient, a reply) and retries, discards, or marks
+it sent. A careful client prefers asking over a silent duplicate; the window is the
+time the server takes to answer DATA, so this is rare. The same holds when the line
+drops after DATA without a crash.
+
+Several processes (the UI and ``mailtui send --outbox`` from cron) may flush the same
+account: a ``flock`` on a file next to the database makes one wait for the other, and
+``Store.outbox_transition`` (compare-and-set) keeps a user's discard or edit from
+racing a send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailtui import mime, secrets
+from mailtui.compose.message import Identity, OutgoingMessage
+from mailtui.config import AccountConfig
+from mailtui.models import Account, AccountKind, FolderRole, OutboxItem, OutboxState
+from mailtui.protocols.smtp import (
+    Credentials,
+    RecipientsRefused,
+    SmtpAuthError,
+    SmtpConfigError,
+    SmtpConnection,
+    SmtpError,
+    SmtpRejected,
+    SmtpSettings,
+    SmtpTransientError,
+    SmtpUncertain,
+)
+from mailtui.store import NotFound, Store
+from mailtui.sync.base import EventKind, SyncEvent
+from mailtui.sync.worker import Backoff
+
+log = logging.getLogger(__name__)
+
+Connect = Callable[[], Awaitable[SmtpConnection]]
+Emit = Callable[[SyncEvent], None]
+
+UNCERTAIN_TEXT = (
+    "mailtui was interrupted while the server was receiving this message; it may or may "
+    "not have been sent. Check, then retry, discard or mark it sent"
+)
+#: States in which an item still needs the user or the sender (``sent`` is done sending).
+UNSENT = (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.FAILED, OutboxState.UNCERTAIN)
+
+
+class OutboxError(Exception):
+    """A user action on the outbox is not possible now; ``str()`` says why."""
+
+
+# ------------------------------------------------------------------ user actions (UI)
+
+
+async def queue(store: Store, account_id: int, message: OutgoingMessage) -> int:
+    """Put a built message in the outbox (committed before this returns); kick the
+    account's ``OutboxSender`` afterwards. Returns the item id."""
+    return await store.outbox_add(account_id, message.raw, message.mail_from, message.recipients)
+
+
+async def retry(store: Store, item_id: int) -> None:
+    """Send a failed or uncertain item again (the user decided). Raises OutboxError."""
+    try:
+        ok = await store.outbox_transition(
+            item_id,
+            (OutboxState.FAILED, OutboxState.UNCERTAIN, OutboxState.QUEUED),
+            OutboxState.QUEUED,
+        )
+    except NotFound:
+        raise OutboxError("that message is no longer in the outbox") from None
+    if not ok:
+        raise OutboxError("that message is being sent or was sent already")
+
+
+async def discard(store: Store, item_id: int) -> None:
+    """Drop an item that is not on the wire right now. Raises OutboxError."""
+    try:
+        ok = await store.outbox_transition(
+            item_id,
+            (OutboxState.QUEUED, OutboxState.FAILED, OutboxState.UNCERTAIN, OutboxState.SENT),
+            OutboxState.FAILED,
+            "discarded",
+        )
+    except NotFound:
+        return
+    if not ok:
+        raise OutboxError("that message is being sent right now; try again in a moment")
+    await store.outbox_remove(item_id)
+
+
+async def take_for_edit(store: Store, item_id: int) -> OutboxItem:
+    """Stop an unsent item from going out while the user edits it, and return it (its
+    ``raw`` reopens in the composer). Finish with ``replace`` or ``retry``.
+
+    Raises:
+        OutboxError: it is being sent, or was sent.
+    """
+    try:
+        ok = await store.outbox_transition(
+            item_id,
+            (OutboxState.QUEUED, OutboxState.FAILED, OutboxState.UNCERTAIN),
+            OutboxState.FAILED,
+            "being edited",
+        )
+    except NotFound:
+        raise OutboxError("that message is no longer in the outbox") from None
+    if not ok:
+        raise OutboxError("that message is being sent or was sent already")
+    for item in await store.outbox(await _account_of(store, item_id)):
+        if item.id == item_id:
+            return item
+    raise OutboxError("that message is no longer in the outbox")
+
+
+async def replace(store: Store, item_id: int, message: OutgoingMessage) -> int:
+    """The edited message takes the place of ``item_id`` (taken with ``take_for_edit``).
+    The new one is committed first, so a crash in between leaves both, never neither."""
+    account_id = await _account_of(store, item_id)
+    new_id = await queue(store, account_id, message)
+    await store.outbox_remove(item_id)
+    return new_id
+
+
+async def mark_sent(store: Store, item_id: int, *, file_copy: bool = True) -> None:
+    """The user checked that an uncertain item did go out: file it in Sent (when the
+    account files copies, see ``files_sent_copy``), and never resend it."""
+    account_id = await _account_of(store, item_id)
+    if not await store.outbox_transition(
+        item_id, (OutboxState.UNCERTAIN, OutboxState.FAILED), OutboxState.SENT
+    ):
+        raise OutboxError("only a message that may have been sent can be marked sent")
+    if file_copy:
+        await store.outbox_sent(item_id, await sent_folder(store, account_id))
+    else:
+        await store.outbox_remove(item_id)
+
+
+async def _account_of(store: Store, item_id: int) -> int:
+    for account in await store.accounts():
+        if any(i.id == item_id for i in await store.outbox(account.id)):
+            return account.id
+    raise OutboxError("that message is no longer in the outbox")
+
+
+async def sent_folder(store: Store, account_id: int) -> int | None:
+    """The account's Sent folder id (SPECIAL-USE role), None when none is known yet."""
+    for folder in await store.folders(account_id):
+        if folder.role is FolderRole.SENT:
+            return folder.id
+    return None
+
+
+# ------------------------------------------------------------------ config glue
+
+
+def identities(acc: AccountConfig) -> tuple[Identity, ...]:
+    """The account's From identities: its own address first, then ``identities``."""
+    own = Identity(acc.email, acc.display_name)
+    extra = tuple(Identity(addr, name) for name, addr in acc.identities)
+    return (own, *(i for i in extra if i.addr.casefold() != acc.email.casefold()))
+
+
+def smtp_settings(acc: AccountConfig) -> SmtpSettings:
+    if acc.smtp is None:
+        raise SmtpConfigError(f"account {acc.name!r} has no [accounts.{acc.name}.smtp] settings")
+    return SmtpSettings(
+        host=acc.smtp.host,
+        port=acc.smtp.port,
+        security=acc.smtp.security,
+        username=acc.smtp.username,
+        ca_file=acc.ca_file,
+    )
+
+
+async def smtp_credentials(acc: AccountConfig) -> Credentials:
+    """The SMTP password: ``password_command``, else the keyring's ``<account>:smtp``,
+    else the account's own password. Raises SmtpConfigError when there is none."""
+    command = acc.smtp.password_command if acc.smtp else acc.password_command
+    try:
+        if command:
+            return Credentials(password=await secrets.from_command(command))
+        for purpose in ("smtp", ""):
+            value = await asyncio.to_thread(secrets.from_keyring, acc.name, purpose)
+            if value is not None:
+                return Credentials(password=value)
+    except secrets.SecretError as exc:
+        raise SmtpConfigError(str(exc)) from None
+    raise SmtpConfigError(
+        f"no password stored for account {acc.name!r}: run `mailtui setup` or set "
+        "password_command in the config"
+    )
+
+
+def connector(acc: AccountConfig) -> Connect:
+    """Opens an authenticated SMTP connection for ``acc`` (credentials fetched each time)."""
+
+    async def connect() -> SmtpConnection:
+        settings = smtp_settings(acc)
+        return await SmtpConnection.open(settings, await smtp_credentials(acc))
+
+    return connect
+
+
+def files_sent_copy(acc: AccountConfig) -> bool:
+    """Whether sent mail is filed in Sent by mailtui (IMAP, unless the server does it)."""
+    return acc.kind is AccountKind.IMAP and (acc.smtp is None or acc.smtp.copy_to_sent)
+
+
+# ------------------------------------------------------------------ the sender
+
+
+@dataclass(slots=True)
+class ItemResult:
+    """What happened to one item in a flush, in plain words for the user."""
+
+    item_id: int
+    subject: str
+    state: OutboxState
+    text: str
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class FlushReport:
+    results: list[ItemResult] = field(default_factory=list)
+    #: Why sending stopped early (offline, login refused…); "" when it did not.
+    stopped: str = ""
+    #: True when that reason may pass by itself (the sender retries with backoff).
+    transient: bool = False
+    #: Items still not sent after the flush (queued, failed, uncertain).
+    unsent: int = 0
+
+    @property
+    def all_sent(self) -> bool:
+        return self.unsent == 0 and not self.stopped
+
+
+@dataclass(frozen=True, slots=True)
+class SenderOptions:
+    backoff_initial: float = 5.0
+    backoff_max: float = 600.0
+    lock_timeout: float = 60.0
+
+
+class OutboxSender:
+    """Sends one account's outbox. ``flush()`` once (``mailtui send --outbox``), or
+    ``run()`` as a task that flushes on ``kick()`` and retries with backoff.
+
+    ``on_sent`` is called after an item was accepted and its APPEND op queued: the app
+    kicks the account's sync worker there so the copy is filed in Sent at once.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        account: Account,
+        connect: Connect,
+        *,
+        file_sent: bool = True,
+        emit: Emit | None = None,
+        on_sent: Callable[[], None] | None = None,
+        lock_path: Path | None = None,
+        options: SenderOptions | None = None,
+    ) -> None:
+        self.store = store
+        self.account = account
+        self.connect = connect
+        self.file_sent = file_sent
+        self.emit = emit or (lambda _e: None)
+        self.on_sent = on_sent or (lambda: None)
+        self.lock_path = lock_path or store.path.with_name(
+            f"{store.path.name}.outbox-{account.id}.lock"
+        )
+        self.options = options or SenderOptions()
+        self._flushing = asyncio.Lock()
+        self._wake = asyncio.Event()
+
+    def kick(self) -> None:
+        """Something was queued or retried: flush now."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Flush whenever kicked; after a transient failure, again with backoff."""
+        backoff = Backoff(self.options.backoff_initial, self.options.backoff_max)
+        while True:
+            report = await self.flush()
+            delay: float | None = None
+            if report.transient:
+                delay = backoff.next_delay()
+            else:
+                backoff.reset()
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), delay)
+
+    async def flush(self) -> FlushReport:
+        """Send every queued item now; see the module docstring for what happens to
+        each. Never raises for server or network trouble (it is in the report)."""
+        async with self._flushing:
+            lock = await self._lock()
+            if lock is None:
+                return FlushReport(
+                    stopped="another mailtui is sending this account's mail; try again later",
+                    transient=True,
+                    unsent=await self._unsent(),
+                )
+            try:
+                return await self._flush()
+            finally:
+                os.close(lock)  # releases the flock
+
+    async def _lock(self) -> int | None:
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.options.lock_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return fd
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(fd)
+                    return None
+                await asyncio.sleep(0.1)
+
+    async def _unsent(self) -> int:
+        return sum(i.state in UNSENT for i in await self.store.outbox(self.account.id))
+
+    async def _flush(self) -> FlushReport:
+        report = FlushReport()
+        items = await self.store.outbox(self.account.id)
+        folder = await sent_folder(self.store, self.account.id) if self.file_sent else None
+        queued: list[OutboxItem] = []
+        for item in items:
+            if item.state is OutboxState.SENDING:
+                # We hold the lock, so nobody is sending it: a crash cut it off.
+                with contextlib.suppress(NotFound):
+                    if await self.store.outbox_transition(
+                        item.id, (OutboxState.SENDING,), OutboxState.UNCERTAIN, UNCERTAIN_TEXT
+                    ):
+                        self._note(item, OutboxState.UNCERTAIN, UNCERTAIN_TEXT, report)
+            elif item.state is OutboxState.SENT and folder is not None:
+                with contextlib.suppress(NotFound):
+                    await self.store.outbox_sent(item.id, folder)  # idempotent
+            elif item.state is OutboxState.QUEUED:
+                queued.append(item)
+        if queued:
+            await self._send_all(queued, folder, report)
+        report.unsent = await self._unsent()
+        return report
+
+    async def _send_all(
+        self, items: Sequence[OutboxItem], folder: int | None, report: FlushReport
+    ) -> None:
+        try:
+            conn = await self.connect()
+        except SmtpError as exc:
+            report.stopped = str(exc)
+            report.transient = exc.transient
+            for item in items:  # the user sees why each one waits
+                with contextlib.suppress(NotFound):
+                    await self.store.outbox_transition(
+                        item.id, (OutboxState.QUEUED,), OutboxState.QUEUED, str(exc)
+                    )
+            self.emit(SyncEvent(self.account.name, EventKind.OUTBOX, text=f"not sent: {exc}"))
+            return
+        try:
+            for item in items:
+                if not await self._send_one(conn, item, folder, report):
+                    break
+        finally:
+            await conn.close()
+
+    async def _send_one(
+        self, conn: SmtpConnection, item: OutboxItem, folder: int | None, report: FlushReport
+    ) -> bool:
+        """Returns False when the connection is no good for the next item."""
+        store = self.store
+
+        class _Gone(Exception):
+            pass
+
+        async def mark_sending() -> None:
+            try:
+                ok = await store.outbox_transition(
+                    item.id, (OutboxState.QUEUED,), OutboxState.SENDING
+                )
+            except NotFound:
+                raise _Gone from None
+            if not ok:
+                raise _Gone  # discarded or taken for editing meanwhile
+
+        try:
+            reply = await conn.send(
+                item.mail_from, item.recipients, item.raw, before_data=mark_sending
+            )
+        except _Gone:
+            return True
+        except RecipientsRefused as exc:
+            state = OutboxState.QUEUED if exc.transient else OutboxState.FAILED
+            await self._set(item, (OutboxState.QUEUED,), state, str(exc), report, exc.refused)
+            report.transient = report.transient or exc.transient
+            return True
+        except SmtpUncertain as exc:
+            await self._set(item, (OutboxState.SENDING,), OutboxState.UNCERTAIN, str(exc), report)
+            return False
+        except SmtpRejected as exc:
+            await self._set(
+                item,
+                (OutboxState.QUEUED, OutboxState.SENDING),
+                OutboxState.FAILED,
+                str(exc),
+                report,
+            )
+            return True
+        except (SmtpTransientError, SmtpAuthError, SmtpConfigError) as exc:
+            await self._set(
+                item,
+                (OutboxState.QUEUED, OutboxState.SENDING),
+                OutboxState.QUEUED,
+                str(exc),
+                report,
+            )
+            report.stopped = str(exc)
+            report.transient = exc.transient
+            return False
+        # Accepted for every recipient. From here on it is never sent again.
+        try:
+            if self.file_sent:
+                await store.outbox_sent(item.id, folder)
+            else:
+                await store.outbox_remove(item.id)
+        except NotFound:
+            pass
+        text = f"sent to {', '.join(item.recipients)} ({reply})"
+        self._note(item, OutboxState.SENT, text, report)
+        self.on_sent()
+        return True
+
+    async def _set(
+        self,
+        item: OutboxItem,
+        from_states: tuple[OutboxState, ...],
+        state: OutboxState,
+        text: str,
+        report: FlushReport,
+        refused: dict[str, str] | None = None,
+    ) -> None:
+        with contextlib.suppress(NotFound):
+            await self.store.outbox_transition(item.id, from_states, state, text)
+        self._note(item, state, text, report, refused)
+
+    def _note(
+        self,
+        item: OutboxItem,
+        state: OutboxState,
+        text: str,
+        report: FlushReport,
+        refused: dict[str, str] | None = None,
+    ) -> None:
+        subject = mime.parse_envelope(item.raw).subject
+        report.results.append(ItemResult(item.id, subject, state, text, dict(refused or {})))
+        self.emit(SyncEvent(self.account.name, EventKind.OUTBOX, text=f"{subject!r}: {text}"))
