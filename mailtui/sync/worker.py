@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -36,6 +37,7 @@ from mailtui.sync.base import (
     EventKind,
     FolderBatch,
     OpRejected,
+    OpResult,
     RemoteFolder,
     SyncError,
     SyncEvent,
@@ -283,6 +285,12 @@ class Worker:
             target = (await self.store.folder(int(op.payload["to_folder"]))).name
         elif op.kind is OpKind.APPEND:
             target = (await self.store.folder(int(op.payload["folder"]))).name
+            # The bytes to file travel in the payload, read only now (they can be large).
+            raw = await self.store.append_source(op)
+            if raw is None:  # the outbox item was discarded meanwhile: nothing to file
+                await self.store.op_done(op.id, OpResult())
+                return
+            op = dataclasses.replace(op, payload={**op.payload, "raw": raw})
         try:
             result = await backend.apply(op, target)
         except OpRejected as exc:
