@@ -29,6 +29,8 @@ CONTEXT_TITLES: dict[str, str] = {
     "folders": "Folder list",
     "reader": "Reader",
     "help": "This help",
+    "writing": "Writing",
+    "compose": "Composing",
 }
 
 
@@ -81,6 +83,24 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("reader.top", "g,home", "top", "Top", "reader"),
     KeySpec("reader.bottom", "G,end", "bottom", "Bottom", "reader"),
     KeySpec("reader.close", "escape,q", "close", "Close", "reader", footer=True),
+    KeySpec("write.new", "m", "compose_new", "New message", "writing"),
+    KeySpec("write.reply", "r", "reply", "Reply", "writing"),
+    KeySpec("write.reply_all", "R", "reply_all", "Reply to all", "writing"),
+    KeySpec("write.forward", "f", "forward", "Forward", "writing"),
+    KeySpec(
+        "write.forward_attached", "ctrl+f", "forward_attached", "Forward as attachment", "writing"
+    ),
+    KeySpec("compose.send", "ctrl+s", "send", "Send", "compose", footer=True, priority=True),
+    KeySpec(
+        "compose.editor", "ctrl+e", "edit_body", "Edit body in $EDITOR", "compose",
+        footer=True, priority=True,
+    ),
+    KeySpec("compose.attach", "ctrl+a", "attach", "Attach a file", "compose", footer=True,
+            priority=True),
+    KeySpec("compose.detach", "ctrl+d", "detach", "Remove the last attachment", "compose",
+            priority=True),
+    KeySpec("compose.close", "escape", "close", "Close (the draft is kept)", "compose",
+            footer=True),
     KeySpec("help.close", "escape,q,question_mark", "close", "Close help", "help", footer=True),
     KeySpec("help.down", "j,down", "scroll_lines(1)", "Scroll down", "help"),
     KeySpec("help.up", "k,up", "scroll_lines(-1)", "Scroll up", "help"),

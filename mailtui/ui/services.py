@@ -8,7 +8,7 @@ stand-in manager that emits ``SyncEvent``s on cue.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from mailtui.models import Account, Flag, Folder, MessageDetail, MessageRow
@@ -29,6 +29,10 @@ class MailStore(Protocol):
     async def message(self, message_id: int) -> MessageDetail | None: ...
 
     async def set_flags(self, ids: list[int], add: Flag, remove: Flag) -> list[int]: ...
+
+    async def outbox_add(
+        self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
+    ) -> int: ...
 
 
 class SyncControl(Protocol):

@@ -37,6 +37,7 @@ from mailtui.mime import parse_message
 from mailtui.models import Flag, Folder, FolderRole, MessageDetail
 from mailtui.sync.base import EventKind
 from mailtui.ui import keymap
+from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_tree import folder_label
 from mailtui.ui.messages import SyncUpdate
@@ -58,7 +59,10 @@ NOT_DOWNLOADED = (
 class MainScreen(Screen[None]):
     """Folders, messages and the reader, laid out for the terminal's width."""
 
-    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("panes"))
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *keymap.bindings("panes"),
+        *keymap.bindings("writing"),
+    ]
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (100, "-wide"),
@@ -89,6 +93,30 @@ class MainScreen(Screen[None]):
         self._folders_dirty = False
         self._list_dirty = False
         self._coalesce: Timer | None = None
+        self._composer = Composer(self, store, manager)
+
+    # -- writing: new message, reply, forward (mailtui/ui/compose_actions.py) -------------
+
+    def _write(self, kind: str) -> None:
+        target = self.reader.message_id if self.reading else None
+        if target is None and self.message_list.cursor_row is not None:
+            target = self.message_list.cursor_row.id
+        self.run_worker(self._composer.start(kind, target), group="compose", exclusive=True)
+
+    def action_compose_new(self) -> None:
+        self._write("new")
+
+    def action_reply(self) -> None:
+        self._write("reply")
+
+    def action_reply_all(self) -> None:
+        self._write("reply_all")
+
+    def action_forward(self) -> None:
+        self._write("forward")
+
+    def action_forward_attached(self) -> None:
+        self._write("forward_attached")
 
     # -- layout ----------------------------------------------------------------------------
 

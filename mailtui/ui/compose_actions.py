@@ -1,0 +1,89 @@
+"""New message, reply, reply-all, forward: the main screen's way into the compose screen.
+
+Kept apart from ``MainScreen`` so that screen stays about reading and triage; it calls
+``Composer.start`` from its ``write.*`` actions with the message open in the reader, else
+the one under the list's cursor. That message's account is the one that sends.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual.screen import Screen
+
+from mailtui.compose import Draft, Identity, forward, read_original, reply
+from mailtui.ui.screens.compose import ComposeScreen
+from mailtui.ui.services import MailStore, SyncControl
+
+
+class Composer:
+    """Opens the compose screen for a new message, a reply or a forward."""
+
+    def __init__(self, screen: Screen[Any], store: MailStore, manager: SyncControl | None) -> None:
+        self._screen = screen
+        self._store = store
+        self._manager = manager
+
+    def _drafts_dir(self) -> Path | None:
+        path = getattr(self._store, "path", None)
+        return Path(path).parent / "drafts" if path is not None else None
+
+    async def _identities(self, account_id: int | None) -> tuple[int, list[Identity]] | None:
+        accounts = await self._store.accounts()
+        if not accounts:
+            return None
+        chosen = next((a for a in accounts if a.id == account_id), accounts[0])
+        return chosen.id, [Identity(chosen.email)]
+
+    def _open_compose(self, draft: Draft, account_id: int) -> None:
+        screen = ComposeScreen(
+            draft,
+            account_id=account_id,
+            store=self._store,
+            manager=self._manager,
+            drafts_dir=self._drafts_dir(),
+        )
+        self._screen.app.push_screen(screen)
+
+    async def start(self, kind: str, message_id: int | None) -> None:
+        """``kind``: new, reply, reply_all, forward, forward_attached. ``message_id``: the
+        message open in the reader, else the one under the cursor (None when none)."""
+        notify = self._screen.notify
+        if kind == "new":
+            account_id = None
+            if message_id is not None:
+                detail = await self._store.message(message_id)
+                account_id = detail.account_id if detail is not None else None
+            found = await self._identities(account_id)
+            if found is None:
+                notify("There is no account to send from", severity="warning")
+                return
+            self._open_compose(Draft(from_=found[1][0]), found[0])
+            return
+        if message_id is None:
+            notify("No message selected", severity="warning")
+            return
+        detail = await self._store.message(message_id)
+        if detail is None:
+            notify("That message is gone", severity="warning")
+            return
+        raw = detail.raw
+        if raw is None and self._manager is not None:
+            raw = await self._manager.fetch_body(message_id)
+        if raw is None:
+            notify(
+                "The message has not been downloaded and its account is offline",
+                severity="warning",
+            )
+            return
+        found = await self._identities(detail.account_id)
+        if found is None:
+            return
+        account_id, identities = found
+        original = read_original(raw)
+        if kind in ("reply", "reply_all"):
+            draft = reply(original, identities, reply_all=kind == "reply_all")
+        else:
+            draft = forward(original, identities, as_attachment=kind == "forward_attached")
+        self._open_compose(draft, account_id)

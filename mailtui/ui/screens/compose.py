@@ -1,0 +1,306 @@
+"""The compose screen: header form, body, attachments; send goes through the outbox.
+
+    ┌ From:    Alex Demo <alex@demo…>          ┐  the body is written in $VISUAL/$EDITOR
+    │ To:      ________________________________ │  (ctrl+e; the app suspends meanwhile);
+    │ Cc / Bcc / Subject                        │  with neither set, the body box is a
+    │ ───────────────────────────────────────── │  built-in editor
+    │ body                                      │
+    │ Attachments: report.pdf (12 KB)           │
+    └ ctrl+s Send · ctrl+e Editor · ctrl+a Attach · Esc Close ┘
+
+Nothing here talks to a server: ``Send`` builds the message (``mailtui.compose``) and
+commits it to the store's outbox in one transaction, then kicks the account's worker.
+While the screen is open the draft is autosaved every few seconds to a private file, so a
+crash or a lost SSH session does not lose what was written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Label, Static, TextArea
+
+from mailtui.compose import (
+    AddressError,
+    Attachment,
+    Draft,
+    DraftError,
+    build_message,
+    format_address,
+    parse_addresses,
+)
+from mailtui.compose.editor import EditorError, edit_text, editor_command
+from mailtui.mime import clean_line
+from mailtui.ui import keymap
+from mailtui.ui.services import MailStore, SyncControl
+
+AUTOSAVE_SECONDS = 3.0
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def draft_to_json(draft: Draft) -> str:
+    """The autosave form of a draft (attachments by name and type only: the files stay
+    where they are, and a resumed draft asks for them again)."""
+    data = {
+        "from": [draft.from_.name, draft.from_.addr],
+        "to": [format_address(a) for a in draft.to],
+        "cc": [format_address(a) for a in draft.cc],
+        "bcc": [format_address(a) for a in draft.bcc],
+        "subject": draft.subject,
+        "body": draft.body,
+        "in_reply_to": draft.in_reply_to,
+        "references": list(draft.references),
+        "message_id": draft.message_id,
+        "attachments": [[a.filename, a.content_type, a.size] for a in draft.attachments],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+class AttachPrompt(ModalScreen[str | None]):
+    """Asks for the path of a file to attach."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    AttachPrompt { align: center middle; }
+    AttachPrompt > Vertical { width: 70; height: auto; border: round $accent;
+                              background: $surface; padding: 0 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Attach which file? (Enter to attach, Esc to cancel)")
+            yield Input(placeholder="~/path/to/file", id="path")
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        self.dismiss(event.value.strip() or None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ComposeScreen(Screen[bool]):
+    """Edits one draft; dismisses with True once the message is queued for sending."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("compose"))
+    DEFAULT_CSS = """
+    ComposeScreen { layout: vertical; }
+    ComposeScreen #headers { height: auto; padding: 0 1; }
+    ComposeScreen .row { height: 1; }
+    ComposeScreen .row Label { width: 9; color: $text-muted; }
+    ComposeScreen .row Input { border: none; height: 1; padding: 0; width: 1fr; }
+    ComposeScreen .row Input:focus { background: $boost; }
+    ComposeScreen #body { height: 1fr; border: none; border-top: solid $foreground 20%; }
+    ComposeScreen #attachments { height: auto; padding: 0 1; color: $text-muted; }
+    ComposeScreen #compose-status { height: 1; padding: 0 1; background: $panel; }
+    """
+
+    def __init__(
+        self,
+        draft: Draft,
+        *,
+        account_id: int,
+        store: MailStore,
+        manager: SyncControl | None,
+        drafts_dir: Path | None = None,
+        editor: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.draft = draft
+        self.account_id = account_id
+        self.store = store
+        self.manager = manager
+        self.editor = editor if editor is not None else editor_command()
+        self.drafts_dir = drafts_dir
+        self.draft_file: Path | None = None
+        if drafts_dir is not None:
+            self.draft_file = drafts_dir / f"{uuid.uuid4().hex}.json"
+        self._saved = ""
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        d = self.draft
+        with Vertical(id="headers"):
+            with Horizontal(classes="row"):
+                yield Label("From:")
+                yield Static(clean_line(format_address(d.from_.address)), id="from")
+            for field, value in (("to", d.to), ("cc", d.cc), ("bcc", d.bcc)):
+                with Horizontal(classes="row"):
+                    yield Label(f"{field.capitalize()}:")
+                    yield Input(", ".join(format_address(a) for a in value), id=field)
+            with Horizontal(classes="row"):
+                yield Label("Subject:")
+                yield Input(d.subject, id="subject")
+        body = TextArea(d.body, id="body", soft_wrap=True, show_line_numbers=False)
+        # With an editor configured the body is written there; the box only shows it.
+        body.read_only = self.editor is not None
+        yield body
+        yield Static(self._attachment_text(), id="attachments")
+        hint = (
+            f"Body: ctrl+e opens {self.editor[0]}"
+            if self.editor
+            else "Body: type below ($VISUAL/$EDITOR not set)"
+        )
+        yield Static(hint, id="compose-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#to" if not self.draft.to else "#body").focus()
+        if self.draft_file is not None:
+            self.set_interval(AUTOSAVE_SECONDS, self.autosave)
+
+    def _attachment_text(self) -> str:
+        if not self.draft.attachments:
+            return ""
+        items = ", ".join(
+            f"{clean_line(a.filename)} ({_size(a.size)})" for a in self.draft.attachments
+        )
+        return f"Attachments: {items}"
+
+    def _say(self, text: str) -> None:
+        self.query_one("#compose-status", Static).update(text)
+
+    # ------------------------------------------------------------------ the draft
+
+    def collect(self) -> Draft:
+        """The draft as the form shows it now. Raises AddressError for a bad address."""
+        fields = {}
+        for name in ("to", "cc", "bcc"):
+            text = self.query_one(f"#{name}", Input).value
+            try:
+                fields[name] = parse_addresses(text)
+            except AddressError as exc:
+                raise AddressError(f"{name.capitalize()}: {exc}") from None
+        return dataclasses.replace(
+            self.draft,
+            to=fields["to"],
+            cc=fields["cc"],
+            bcc=fields["bcc"],
+            subject=self.query_one("#subject", Input).value,
+            body=self.query_one("#body", TextArea).text,
+        )
+
+    def autosave(self) -> None:
+        """Writes the draft to its private file when it changed (tmp + rename)."""
+        if self.draft_file is None:
+            return
+        try:
+            text = draft_to_json(self.collect())
+        except AddressError:
+            return  # half-typed address: the next tick saves it
+        if text == self._saved:
+            return
+        try:
+            self.draft_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            tmp = self.draft_file.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            tmp.replace(self.draft_file)
+            self._saved = text
+        except OSError as exc:
+            self._say(f"Could not autosave the draft: {exc.strerror}")
+
+    def _forget_autosave(self) -> None:
+        if self.draft_file is not None:
+            self.draft_file.unlink(missing_ok=True)
+
+    # ------------------------------------------------------------------ actions
+
+    def action_edit_body(self) -> None:
+        if self.editor is None:
+            self.query_one("#body", TextArea).focus()
+            return
+        area = self.query_one("#body", TextArea)
+        try:
+            with self.app.suspend():
+                text = edit_text(area.text, self.editor)
+        except EditorError as exc:
+            self._say(str(exc))
+            return
+        except Exception as exc:
+            # Headless (tests) or a terminal that cannot hand over: run it anyway, the
+            # editor needs no screen of ours.
+            if exc.__class__.__name__ != "SuspendNotSupported":
+                raise
+            try:
+                text = edit_text(area.text, self.editor)
+            except EditorError as err:
+                self._say(str(err))
+                return
+        area.load_text(text)
+        self._say("Body updated from the editor")
+        self.autosave()
+
+    def action_attach(self) -> None:
+        def attach(path: str | None) -> None:
+            if not path:
+                return
+            try:
+                attachment = Attachment.from_path(path)
+            except OSError as exc:
+                self._say(f"Cannot attach {path}: {exc.strerror or exc}")
+                return
+            self.draft = dataclasses.replace(
+                self.draft, attachments=(*self.draft.attachments, attachment)
+            )
+            self.query_one("#attachments", Static).update(self._attachment_text())
+            self._say(f"Attached {clean_line(attachment.filename)}")
+
+        self.app.push_screen(AttachPrompt(), attach)
+
+    def action_detach(self) -> None:
+        if not self.draft.attachments:
+            self._say("No attachments to remove")
+            return
+        *rest, last = self.draft.attachments
+        self.draft = dataclasses.replace(self.draft, attachments=tuple(rest))
+        self.query_one("#attachments", Static).update(self._attachment_text())
+        self._say(f"Removed {clean_line(last.filename)}")
+
+    async def action_send(self) -> None:
+        try:
+            draft = self.collect()
+            message = build_message(draft)
+        except (AddressError, DraftError) as exc:
+            self._say(str(exc))
+            return
+        try:
+            await self.store.outbox_add(
+                self.account_id, message.raw, message.mail_from, message.recipients
+            )
+        except Exception as exc:  # the draft stays open; nothing was queued
+            self._say(f"Could not queue the message: {exc}")
+            return
+        self._forget_autosave()
+        if self.manager is not None:
+            self.manager.kick(self.account_id)
+        self.app.notify("Message queued in the outbox; it is sent when the account is online")
+        self.dismiss(True)
+
+    def action_close(self) -> None:
+        self.autosave()
+        if self.draft_file is not None and self.draft_file.exists():
+            self.app.notify(f"Draft kept in {self.draft_file}")
+        self.dismiss(False)

@@ -1,0 +1,178 @@
+"""Writing mail from the UI: new message and reply through a fake $EDITOR script, the
+built-in editor without one, attachments, and the send that lands in the store's outbox.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from mailtui.compose.editor import EditorError, edit_text, editor_command
+from mailtui.models import OutboxState
+from mailtui.ui.screens.compose import ComposeScreen
+
+from .conftest import MailFixture, make_app, screen_text
+
+
+async def settle(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    waited = 0.0
+    while not condition():
+        assert waited < timeout, "the screen did not settle:\n" + screen_text(pilot.app)
+        await pilot.pause(0.05)
+        waited += 0.05
+
+
+def fake_editor(tmp_path: Path, appended: str) -> Path:
+    """An $EDITOR that appends a line to the file it is given (as a person would type)."""
+    script = tmp_path / "fake-editor"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{appended}' >> \"$1\"\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return script
+
+
+def parsed(raw: bytes) -> email.message.EmailMessage:
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(msg, email.message.EmailMessage)
+    return msg
+
+
+async def test_new_message_through_editor_lands_in_outbox(
+    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VISUAL", str(fake_editor(tmp_path, "Written in the editor.")))
+    attachment = tmp_path / "notes.txt"
+    attachment.write_text("attached text\n")
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        text = screen_text(app)
+        assert "From:" in text and "me@example.test" in text and "Subject:" in text
+        assert "ctrl+e opens" in text
+        await pilot.press(*"bob@example.org")
+        screen.query_one("#subject", Input).value = "Hello from mailtui"
+        await pilot.press("ctrl+e")
+        await settle(pilot, lambda: "Written in the editor." in screen_text(app))
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+        await pilot.press(*str(attachment), "enter")
+        await settle(pilot, lambda: "notes.txt" in screen_text(app))
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    items = await mail.store.outbox(mail.account_id)
+    assert len(items) == 1
+    item = items[0]
+    assert item.state is OutboxState.QUEUED
+    assert item.recipients == ("bob@example.org",)
+    assert item.mail_from == "me@example.test"
+    msg = parsed(item.raw)
+    assert msg["Subject"] == "Hello from mailtui"
+    assert msg["Message-ID"].endswith("@example.test>")
+    body = msg.get_body(preferencelist=("plain",))
+    assert body is not None and "Written in the editor." in body.get_content()
+    names = [part.get_filename() for part in msg.iter_attachments()]
+    assert names == ["notes.txt"]
+
+
+async def test_reply_quotes_and_threads(
+    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VISUAL", str(fake_editor(tmp_path, "Thanks, noted.")))
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: "Message 000000" in screen_text(app))
+        await pilot.press("r")
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert screen.query_one("#subject", Input).value == "Re: Message 000000"
+        assert "alice@example.test" in screen.query_one("#to", Input).value
+        await pilot.press("ctrl+e")
+        await settle(pilot, lambda: "Thanks, noted." in screen.query_one("#body", TextArea).text)
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    (item,) = await mail.store.outbox(mail.account_id)
+    msg = parsed(item.raw)
+    assert msg["In-Reply-To"] == "<m0@example.test>"
+    assert "<m0@example.test>" in msg["References"]
+    text = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "> This is the body of message 0." in text
+    assert text.index("wrote:") < text.index("Thanks, noted.")
+
+
+async def test_builtin_editor_when_no_editor_and_errors_keep_the_draft(
+    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert "not set" in screen_text(app)
+        body = screen.query_one("#body", TextArea)
+        assert not body.read_only
+        # No recipient: a plain-words error, nothing queued, the screen stays.
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        assert await mail.store.outbox(mail.account_id) == []
+        screen.query_one("#to", Input).value = "not an address <<"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ComposeScreen)
+        assert "To:" in screen_text(app)
+        screen.query_one("#to", Input).value = "carol@example.org"
+        body.focus()
+        await pilot.press(*"typed here")
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    (item,) = await mail.store.outbox(mail.account_id)
+    assert b"typed here" in item.raw
+
+
+async def test_closing_keeps_an_autosaved_private_draft(
+    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        screen.query_one("#subject", Input).value = "Unfinished thoughts"
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    drafts = list((Path(mail.store.path).parent / "drafts").glob("*.json"))
+    assert len(drafts) == 1
+    assert stat.S_IMODE(drafts[0].stat().st_mode) == 0o600
+    assert json.loads(drafts[0].read_text())["subject"] == "Unfinished thoughts"
+    assert await mail.store.outbox(mail.account_id) == []
+
+
+def test_editor_command_and_failures(tmp_path: Path) -> None:
+    assert editor_command({}) is None
+    assert editor_command({"EDITOR": "vim -u NONE"}) == ["vim", "-u", "NONE"]
+    assert editor_command({"VISUAL": "nano", "EDITOR": "vi"}) == ["nano"]
+    with pytest.raises(EditorError, match="cannot run"):
+        edit_text("x", [str(tmp_path / "no-such-editor")])
+    failing = tmp_path / "failing"
+    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.chmod(0o700)
+    with pytest.raises(EditorError, match="status 3; the text is unchanged"):
+        edit_text("x", [str(failing)])
+    assert edit_text("hello\n", [str(fake_editor(tmp_path, "more"))]) == "hello\nmore\n"
