@@ -62,6 +62,7 @@ from mailtui.store.codec import (
     sender_of,
     thread_candidates,
 )
+from mailtui.store.contacts import ContactQueries
 from mailtui.store.errors import NotFound, StoreError, StoreVersionError
 from mailtui.store.listing import ListingQueries
 from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
@@ -288,7 +289,7 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
 # --- the store ----------------------------------------------------------------------
 
 
-class Store(ListingQueries):
+class Store(ListingQueries, ContactQueries):
     """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
 
     Every method is a coroutine. Writes are serialized and each is one transaction, so a

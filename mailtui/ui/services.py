@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from mailtui.models import Account, Flag, Folder, MessageDetail, MessageRow
+from mailtui.models import Account, Address, Flag, Folder, MessageDetail, MessageRow
 from mailtui.sync.base import AccountStatus, SyncEvent
 
 
@@ -33,6 +33,8 @@ class MailStore(Protocol):
     async def outbox_add(
         self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
     ) -> int: ...
+
+    async def address_suggestions(self, prefix: str, limit: int = 8) -> list[Address]: ...
 
 
 class SyncControl(Protocol):

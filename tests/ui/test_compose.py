@@ -176,3 +176,29 @@ def test_editor_command_and_failures(tmp_path: Path) -> None:
     with pytest.raises(EditorError, match="status 3; the text is unchanged"):
         edit_text("x", [str(failing)])
     assert edit_text("hello\n", [str(fake_editor(tmp_path, "more"))]) == "hello\nmore\n"
+
+
+async def test_address_completion_from_the_cache(
+    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        to = screen.query_one("#to", Input)
+        await pilot.press(*"Car")
+        await settle(pilot, lambda: "Cooper" in screen_text(app))  # shown inline, dimmed
+        await pilot.press("right")  # accept
+        assert to.value == "Carol Cooper <carol@example.test>"
+        await pilot.press(*", dan")
+        await settle(pilot, lambda: "dan@example.test" in screen_text(app))
+        await pilot.press("right")
+        assert to.value == "Carol Cooper <carol@example.test>, Dan Driver <dan@example.test>"
+        await pilot.press(*", zz")
+        await pilot.pause(0.2)
+        await pilot.press("right")
+        assert to.value.endswith(", zz")  # nothing known: nothing completed

@@ -28,6 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
+from textual.suggester import Suggester
 from textual.widgets import Footer, Input, Label, Static, TextArea
 
 from mailtui.compose import (
@@ -74,6 +75,36 @@ def draft_to_json(draft: Draft) -> str:
         "attachments": [[a.filename, a.content_type, a.size] for a in draft.attachments],
     }
     return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+class AddressSuggester(Suggester):
+    """Completes the last address of a To/Cc/Bcc field from the cache's addresses."""
+
+    def __init__(self, store: MailStore) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.store = store
+
+    async def get_suggestion(self, value: str) -> str | None:
+        head, sep, last = value.rpartition(",")
+        typed = last.lstrip()
+        if len(typed) < 2:
+            return None
+        try:
+            found = await self.store.address_suggestions(typed, 1)
+        except Exception:  # completion is a convenience; never an error for the user
+            return None
+        if not found:
+            return None
+        a = found[0]
+        folded = typed.casefold()
+        if a.name and a.name.casefold().startswith(folded):
+            text = format_address(a)
+        elif a.addr.casefold().startswith(folded):
+            text = a.addr
+        else:
+            return None  # only a completion of what was typed can be shown inline
+        # Accepting replaces what was typed with the address as the cache spells it.
+        return value[: len(value) - len(typed)] + text
 
 
 class AttachPrompt(ModalScreen[str | None]):
@@ -148,7 +179,11 @@ class ComposeScreen(Screen[bool]):
             for field, value in (("to", d.to), ("cc", d.cc), ("bcc", d.bcc)):
                 with Horizontal(classes="row"):
                     yield Label(f"{field.capitalize()}:")
-                    yield Input(", ".join(format_address(a) for a in value), id=field)
+                    yield Input(
+                        ", ".join(format_address(a) for a in value),
+                        id=field,
+                        suggester=AddressSuggester(self.store),
+                    )
             with Horizontal(classes="row"):
                 yield Label("Subject:")
                 yield Input(d.subject, id="subject")
