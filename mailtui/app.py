@@ -7,12 +7,13 @@ It owns the lifecycle only: the main screen, the theme, the keymap, and the sync
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from mailtui.compose import Identity
 from mailtui.sync.base import SyncEvent
 from mailtui.ui import keymap
 from mailtui.ui.dates import Clock, local_clock
@@ -47,8 +48,13 @@ class MailApp(App[None]):
         title: str = "mailtui",
         keymap: Mapping[str, str] | None = None,
         clock: Clock = local_clock,
+        identities: Mapping[str, Sequence[Identity]] | None = None,
     ) -> None:
         super().__init__()
+        # account name -> the From addresses it sends as (first: the account's own)
+        self.identities: dict[str, list[Identity]] = {
+            name: list(ids) for name, ids in (identities or {}).items()
+        }
         self.store = store
         self.manager = manager
         self.title = title

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mailtui import __version__, paths
+from mailtui.compose import Identity
 from mailtui.config import Config, ConfigError, load
 from mailtui.export import ExportError
 from mailtui.models import OutboxState
@@ -119,7 +120,12 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         from mailtui.app import MailApp  # the UI is imported only here
 
         app = MailApp(
-            store, manager, theme=config.ui.theme, title="mailtui", keymap=config.ui.keys
+            store,
+            manager,
+            theme=config.ui.theme,
+            title="mailtui",
+            keymap=config.ui.keys,
+            identities=_identities(config),
         )
         try:
             await app.run_async()
@@ -128,6 +134,16 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         return int(app.return_code or 0)
     finally:
         await store.close()
+
+
+def _identities(config: Config) -> dict[str, list[Identity]]:
+    """Each account's From addresses: its own first, then ``identities`` from the config."""
+    out: dict[str, list[Identity]] = {}
+    for acc in config.accounts:
+        own = Identity(acc.email, acc.display_name)
+        extra = [Identity(addr, name) for name, addr in acc.identities if addr != acc.email]
+        out[acc.name] = [own, *extra]
+    return out
 
 
 def _progress_printer(out: Callable[[str], None]) -> Callable[[SyncEvent], None]:

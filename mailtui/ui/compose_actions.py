@@ -34,15 +34,17 @@ class Composer:
         if not accounts:
             return None
         chosen = next((a for a in accounts if a.id == account_id), accounts[0])
-        return chosen.id, [Identity(chosen.email)]
+        configured: dict[str, list[Identity]] = getattr(self._screen.app, "identities", {})
+        return chosen.id, configured.get(chosen.name) or [Identity(chosen.email)]
 
-    def _open_compose(self, draft: Draft, account_id: int) -> None:
+    def _open_compose(self, draft: Draft, account_id: int, identities: list[Identity]) -> None:
         screen = ComposeScreen(
             draft,
             account_id=account_id,
             store=self._store,
             manager=self._manager,
             drafts_dir=self._drafts_dir(),
+            identities=identities,
         )
         self._screen.app.push_screen(screen)
 
@@ -59,7 +61,7 @@ class Composer:
             if found is None:
                 notify("There is no account to send from", severity="warning")
                 return
-            self._open_compose(Draft(from_=found[1][0]), found[0])
+            self._open_compose(Draft(from_=found[1][0]), found[0], found[1])
             return
         if message_id is None:
             notify("No message selected", severity="warning")
@@ -86,4 +88,4 @@ class Composer:
             draft = reply(original, identities, reply_all=kind == "reply_all")
         else:
             draft = forward(original, identities, as_attachment=kind == "forward_attached")
-        self._open_compose(draft, account_id)
+        self._open_compose(draft, account_id, identities)

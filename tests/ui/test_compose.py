@@ -202,3 +202,33 @@ async def test_address_completion_from_the_cache(
         await pilot.pause(0.2)
         await pilot.press("right")
         assert to.value.endswith(", zz")  # nothing known: nothing completed
+
+
+async def test_identities_reply_as_the_address_written_to_and_switch_from(
+    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from textual.widgets import Select
+
+    from mailtui.compose import Identity
+
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    work = Identity("me@example.test", "Me at work")
+    alias = Identity("alias@example.test", "Me, alias")
+    app = make_app(mail.store, identities={"home": [alias, work]})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: "Message 000000" in screen_text(app))
+        await pilot.press("r")  # the message was sent to me@example.test
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert "Me at work <me@example.test>" in screen_text(app)
+        assert screen.collect().from_ == work
+        screen.query_one("#from", Select).value = 1  # switch to the alias
+        await pilot.pause()
+        assert screen.collect().from_ == alias
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    (item,) = await mail.store.outbox(mail.account_id)
+    assert item.mail_from == "alias@example.test"
+    assert parsed(item.raw)["From"] == "\"Me, alias\" <alias@example.test>"

@@ -20,6 +20,7 @@ import dataclasses
 import json
 import os
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -29,13 +30,14 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.suggester import Suggester
-from textual.widgets import Footer, Input, Label, Static, TextArea
+from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
 from mailtui.compose import (
     AddressError,
     Attachment,
     Draft,
     DraftError,
+    Identity,
     build_message,
     format_address,
     parse_addresses,
@@ -141,6 +143,7 @@ class ComposeScreen(Screen[bool]):
     ComposeScreen .row Label { width: 9; color: $text-muted; }
     ComposeScreen .row Input { border: none; height: 1; padding: 0; width: 1fr; }
     ComposeScreen .row Input:focus { background: $boost; }
+    ComposeScreen .row Select { width: 1fr; }
     ComposeScreen #body { height: 1fr; border: none; border-top: solid $foreground 20%; }
     ComposeScreen #attachments { height: auto; padding: 0 1; color: $text-muted; }
     ComposeScreen #compose-status { height: 1; padding: 0 1; background: $panel; }
@@ -155,9 +158,12 @@ class ComposeScreen(Screen[bool]):
         manager: SyncControl | None,
         drafts_dir: Path | None = None,
         editor: list[str] | None = None,
+        identities: Sequence[Identity] = (),
     ) -> None:
         super().__init__()
         self.draft = draft
+        # The From choices: the draft's own first, then the account's other identities.
+        self.identities = [draft.from_, *(i for i in identities if i != draft.from_)]
         self.account_id = account_id
         self.store = store
         self.manager = manager
@@ -175,7 +181,19 @@ class ComposeScreen(Screen[bool]):
         with Vertical(id="headers"):
             with Horizontal(classes="row"):
                 yield Label("From:")
-                yield Static(clean_line(format_address(d.from_.address)), id="from")
+                if len(self.identities) > 1:
+                    yield Select(
+                        [
+                            (clean_line(format_address(i.address)), n)
+                            for n, i in enumerate(self.identities)
+                        ],
+                        value=0,
+                        allow_blank=False,
+                        compact=True,
+                        id="from",
+                    )
+                else:
+                    yield Static(clean_line(format_address(d.from_.address)), id="from")
             for field, value in (("to", d.to), ("cc", d.cc), ("bcc", d.bcc)):
                 with Horizontal(classes="row"):
                     yield Label(f"{field.capitalize()}:")
@@ -227,8 +245,14 @@ class ComposeScreen(Screen[bool]):
                 fields[name] = parse_addresses(text)
             except AddressError as exc:
                 raise AddressError(f"{name.capitalize()}: {exc}") from None
+        from_ = self.draft.from_
+        if len(self.identities) > 1:
+            choice = self.query_one("#from", Select).value
+            if isinstance(choice, int):
+                from_ = self.identities[choice]
         return dataclasses.replace(
             self.draft,
+            from_=from_,
             to=fields["to"],
             cc=fields["cc"],
             bcc=fields["bcc"],
