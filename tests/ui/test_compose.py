@@ -232,3 +232,18 @@ async def test_identities_reply_as_the_address_written_to_and_switch_from(
     (item,) = await mail.store.outbox(mail.account_id)
     assert item.mail_from == "alias@example.test"
     assert parsed(item.raw)["From"] == "\"Me, alias\" <alias@example.test>"
+
+
+async def test_attach_prompt_completes_paths(tmp_path: Path) -> None:
+    from mailtui.ui.screens.compose import PathSuggester
+
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "q3-summary.pdf").write_bytes(b"%PDF")
+    (tmp_path / ".hidden").write_text("x")
+    s = PathSuggester()
+    assert await s.get_suggestion(f"{tmp_path}/rep") == f"{tmp_path}/reports/"
+    assert await s.get_suggestion(f"{tmp_path}/reports/q") == f"{tmp_path}/reports/q3-summary.pdf"
+    assert await s.get_suggestion(f"{tmp_path}/reports/q3-summary.pdf") is None
+    assert await s.get_suggestion(f"{tmp_path}/h") is None  # hidden files only when asked
+    assert await s.get_suggestion(f"{tmp_path}/.h") == f"{tmp_path}/.hidden"
+    assert await s.get_suggestion(f"{tmp_path}/nope/x") is None
