@@ -43,6 +43,7 @@ __all__ = [
     "forward_subject",
     "quote",
     "read_original",
+    "reopen",
     "reply",
     "reply_recipients",
     "reply_subject",
@@ -346,3 +347,35 @@ def forward(
 def _attachment_name(subject: str) -> str:
     name = _SPACES.sub(" ", re.sub(r'[\\/:*?"<>|\x00-\x1f\x7f]', " ", subject)).strip()
     return (name[:80].strip() or "message") + ".eml"
+
+
+def reopen(
+    raw: bytes, identities: Sequence[Identity], envelope_recipients: Sequence[str] = ()
+) -> Draft:
+    """A built message back into a ``Draft`` (edit an outbox item, resume a draft).
+
+    Bcc is not in the bytes; pass the outbox item's envelope ``recipients`` and every
+    one not in To or Cc comes back as Bcc. The Message-ID is kept.
+    """
+    o = read_original(raw)
+    fields, _ = read_header_block(raw)
+    sender = o.from_[0] if o.from_ else Address("", identities[0].addr if identities else "")
+    by_key = {addr_key(i.addr): i for i in identities}
+    from_ = by_key.get(addr_key(sender.addr), Identity(sender.addr, sender.name))
+    shown = {addr_key(a.addr) for a in (*o.to, *o.cc)}
+    bcc = unique(Address("", r) for r in envelope_recipients if addr_key(r) not in shown)
+    ctype = (get_header(fields, "Content-Type") or "").lower()
+    return Draft(
+        from_=from_,
+        to=o.to,
+        cc=o.cc,
+        bcc=bcc,
+        subject=o.subject,
+        body=o.text,
+        attachments=o.attachments,
+        in_reply_to=o.in_reply_to,
+        references=o.references,
+        reply_to=o.reply_to,
+        flowed="format=flowed" in ctype.replace('"', "").replace(" ", ""),
+        message_id=o.message_id,
+    )

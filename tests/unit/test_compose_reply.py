@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from mailtui.compose import (
+    Attachment,
+    Draft,
     Identity,
     Original,
     attribution,
@@ -19,6 +21,7 @@ from mailtui.compose import (
     forward_subject,
     quote,
     read_original,
+    reopen,
     reply,
     reply_recipients,
     reply_subject,
@@ -339,3 +342,29 @@ def test_forward_as_attachment_round_trips_the_original() -> None:
     inner = out.raw.split(b"Content-Transfer-Encoding: 8bit\r\n\r\n", 1)[1]
     expected = ORIGINAL.replace(b"\n", b"\r\n")
     assert inner.startswith(expected)  # byte for byte, line ends made CRLF
+
+
+def test_reopen_gives_back_the_draft_with_bcc_from_the_envelope() -> None:
+    d = Draft(
+        ME_HOME,
+        to=(BOB,),
+        cc=(CAROL,),
+        bcc=(DAVE,),
+        subject="Grüße",
+        body="Hello\nthere\n",
+        attachments=(Attachment("a.pdf", "application/pdf", b"%PDF"),),
+        in_reply_to="<p@x>",
+        references=("<r@x>", "<p@x>"),
+    )
+    out = build_message(d)
+    back = reopen(out.raw, IDS, out.recipients)
+    assert back.from_ == ME_HOME
+    assert (back.to, back.cc) == ((BOB,), (CAROL,))
+    assert addrs(*back.bcc) == (DAVE.addr,)
+    assert (back.subject, back.body.rstrip("\n"), back.message_id) == (
+        "Grüße",
+        "Hello\nthere",
+        out.message_id,
+    )
+    assert (back.in_reply_to, back.references) == ("<p@x>", ("<r@x>", "<p@x>"))
+    assert [(a.filename, a.data) for a in back.attachments] == [("a.pdf", b"%PDF")]
