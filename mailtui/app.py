@@ -8,14 +8,17 @@ It owns the lifecycle only: the main screen, the theme, the keymap, and the sync
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.theme import Theme
 
 from mailtui.compose import Identity
 from mailtui.sync.base import SyncEvent
-from mailtui.ui import keymap
+from mailtui.ui import keymap, themes
+from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.screens.help import HelpScreen
@@ -33,11 +36,19 @@ class MailApp(App[None]):
         title: The terminal title.
         keymap: User key overrides, binding id -> keys (``[ui.keys]`` in the config).
         clock: "now" for relative dates; tests fix it.
+        user_themes: A folder of the user's theme files (``themes/`` beside the config).
+        state_dir: Where the runtime theme choice is saved; None saves nothing.
+        bidi: Reorder and join right-to-left text (``[ui] bidi`` resolved).
+        bell: Ring the terminal bell when new mail arrives.
+        notify_new_mail: Say so in a notice when new mail arrives.
     """
 
     CSS_PATH = "app.tcss"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("global"))
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *keymap.bindings("global"),
+        *keymap.bindings("appearance"),
+    ]
 
     def __init__(
         self,
@@ -48,9 +59,23 @@ class MailApp(App[None]):
         title: str = "mailtui",
         keymap: Mapping[str, str] | None = None,
         clock: Clock = local_clock,
+        user_themes: Path | None = None,
+        state_dir: Path | None = None,
+        bidi: bool = True,
+        bell: bool = False,
+        notify_new_mail: bool = True,
         identities: Mapping[str, Sequence[Identity]] | None = None,
     ) -> None:
         super().__init__()
+        configure_bidi(bidi)
+        self.bell_on_new_mail = bell
+        self.notify_new_mail = notify_new_mail
+        self._state_dir = state_dir
+        self._config_theme = theme or ""
+        loaded, self._theme_problems = themes.load_all(user_themes)
+        for data_theme in loaded:
+            self.register_theme(data_theme)
+        self.data_themes: list[str] = list(dict.fromkeys(t.name for t in loaded))
         # account name -> the From addresses it sends as (first: the account's own)
         self.identities: dict[str, list[Identity]] = {
             name: list(ids) for name, ids in (identities or {}).items()
@@ -72,11 +97,16 @@ class MailApp(App[None]):
         return binding.key_display or keymap.key_label(binding.key)
 
     def on_mount(self) -> None:
-        if self._theme_name:
-            if self._theme_name in self.available_themes:
-                self.theme = self._theme_name
+        saved = themes.read_choice(self._state_dir) if self._state_dir else None
+        wanted = themes.starting_theme(self._config_theme, saved) or self._theme_name
+        if wanted:
+            if wanted in self.available_themes:
+                self.theme = wanted
             else:
-                self.notify(f"Unknown theme {self._theme_name!r}; using the default.")
+                self.notify(f"Unknown theme {wanted!r}; using the default.")
+        for problem in self._theme_problems:
+            self.notify(f"Theme skipped: {problem}", severity="warning", timeout=8)
+        self.theme_changed_signal.subscribe(self, self._save_theme)
         unknown = keymap.unknown_ids(self.keymap_overrides)
         if unknown:
             self.notify(f"Unknown key binding ids in the config: {', '.join(unknown)}")
@@ -95,6 +125,22 @@ class MailApp(App[None]):
 
     def _on_sync_event(self, event: SyncEvent) -> None:
         self.main_screen.post_message(SyncUpdate(event))
+
+    def action_next_theme(self) -> None:
+        """Switch to the next of the data themes (``themes/`` and the user's)."""
+        names = self.data_themes or sorted(self.available_themes)
+        index = names.index(self.theme) + 1 if self.theme in names else 0
+        self.theme = names[index % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def _save_theme(self, theme: Theme) -> None:
+        """Remember the choice for the next start (not in the user's config.toml)."""
+        if self._state_dir is None:
+            return
+        try:
+            themes.save_choice(self._state_dir, themes.ThemeChoice(theme.name, self._config_theme))
+        except OSError as error:
+            self.notify(f"Could not save the theme choice: {error}", severity="warning")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -118,6 +119,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             )
         manager = SyncManager(store, specs)
         from mailtui.app import MailApp  # the UI is imported only here
+        from mailtui.ui.bidi import resolve as resolve_bidi
 
         app = MailApp(
             store,
@@ -125,6 +127,11 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             theme=config.ui.theme,
             title="mailtui",
             keymap=config.ui.keys,
+            user_themes=(config.path or paths.config_file()).parent / "themes",
+            state_dir=paths.state_dir(),
+            bidi=resolve_bidi(config.ui.bidi, os.environ),
+            bell=config.ui.bell,
+            notify_new_mail=config.ui.notify,
             identities=_identities(config),
         )
         try:

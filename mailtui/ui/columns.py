@@ -16,6 +16,7 @@ from rich.text import Text
 
 from mailtui.mime.sanitize import clean_line
 from mailtui.models import Flag, MessageRow
+from mailtui.ui import bidi
 from mailtui.ui.dates import list_date
 
 DATE_WIDTH = 10  # "2026-03-04", the widest of the three forms
@@ -47,11 +48,14 @@ def row_text(row: MessageRow, width: int, now: datetime) -> Text:
     line.append(" ")
     line.append(list_date(row.date, now).rjust(DATE_WIDTH))
     line.append(" ")
-    sender = Text(clean_line(row.sender) or "(nobody)", no_wrap=True)
+    # Right-to-left names and subjects are cut on their logical text, then reordered.
+    who = bidi.fit(clean_line(row.sender) or "(nobody)", sender_width(width))
+    sender = Text(who, no_wrap=True)
     sender.truncate(sender_width(width), overflow="ellipsis", pad=True)
     line.append_text(sender)
     line.append(" ")
-    line.append(clean_line(row.subject) or "(no subject)")
+    subject = clean_line(row.subject) or "(no subject)"
+    line.append(bidi.fit(subject, max(1, width - line.cell_len)))
     line.truncate(width, overflow="ellipsis", pad=True)
     return line
 

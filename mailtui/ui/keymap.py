@@ -12,6 +12,8 @@ of them, and the help screen lists exactly what is bound. Keys use Textual's nam
 | list      | MessageList                        |
 | folders   | FolderList                         |
 | reader    | MessageView                        |
+| links, attachments, source, confirm | the reader's modal screens |
+| appearance | MailApp (themes)                |
 | help      | HelpScreen                         |
 """
 
@@ -28,6 +30,11 @@ CONTEXT_TITLES: dict[str, str] = {
     "list": "Message list",
     "folders": "Folder list",
     "reader": "Reader",
+    "links": "Links",
+    "attachments": "Attachments",
+    "source": "Source view",
+    "confirm": "Questions",
+    "appearance": "Appearance",
     "help": "This help",
     "writing": "Writing",
     "compose": "Composing",
@@ -60,6 +67,7 @@ class KeySpec:
 KEYS: tuple[KeySpec, ...] = (
     KeySpec("app.quit", "q", "quit", "Quit", "global", footer=True),
     KeySpec("app.help", "question_mark", "help", "Help", "global", footer=True),
+    KeySpec("look.theme", "f2", "next_theme", "Next theme", "appearance"),
     KeySpec("panes.next", "tab", "next_pane", "Next pane", "panes", footer=True),
     KeySpec("panes.previous", "shift+tab", "previous_pane", "Previous pane", "panes"),
     KeySpec("panes.folders", "B", "toggle_folders", "Show/hide folders", "panes"),
@@ -83,6 +91,29 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("reader.top", "g,home", "top", "Top", "reader"),
     KeySpec("reader.bottom", "G,end", "bottom", "Bottom", "reader"),
     KeySpec("reader.close", "escape,q", "close", "Close", "reader", footer=True),
+    KeySpec("reader.links", "l", "links", "Links (copy one)", "reader", footer=True),
+    KeySpec("reader.attachments", "v", "attachments", "Attachments (save, open)", "reader",
+            footer=True),
+    KeySpec("reader.headers", "h", "headers", "All header fields", "reader"),
+    KeySpec("reader.source", "ctrl+u", "source", "Raw source", "reader"),
+    KeySpec("links.copy", "y,enter", "copy", "Copy the link", "links", footer=True),
+    KeySpec("links.down", "j", "cursor_down", "Next link", "links"),
+    KeySpec("links.up", "k", "cursor_up", "Previous link", "links"),
+    KeySpec("links.close", "escape,q", "close", "Close", "links", footer=True),
+    KeySpec("attachments.save", "s,enter", "save", "Save to a folder", "attachments",
+            footer=True),
+    KeySpec("attachments.open", "o", "open", "Open with the system's program", "attachments",
+            footer=True),
+    KeySpec("attachments.down", "j", "cursor_down", "Next attachment", "attachments"),
+    KeySpec("attachments.up", "k", "cursor_up", "Previous attachment", "attachments"),
+    KeySpec("attachments.close", "escape,q", "close", "Close", "attachments", footer=True),
+    KeySpec("source.down", "j,down", "scroll_lines(1)", "Scroll down", "source"),
+    KeySpec("source.up", "k,up", "scroll_lines(-1)", "Scroll up", "source"),
+    KeySpec("source.page_down", "space,pagedown", "scroll_pages(1)", "Page down", "source"),
+    KeySpec("source.page_up", "b,pageup", "scroll_pages(-1)", "Page up", "source"),
+    KeySpec("source.close", "escape,q", "close", "Close", "source", footer=True),
+    KeySpec("confirm.yes", "y", "answer(True)", "Yes", "confirm", footer=True),
+    KeySpec("confirm.no", "n,escape", "answer(False)", "No", "confirm", footer=True),
     KeySpec("write.new", "m", "compose_new", "New message", "writing"),
     KeySpec("write.reply", "r", "reply", "Reply", "writing"),
     KeySpec("write.reply_all", "R", "reply_all", "Reply to all", "writing"),

@@ -8,14 +8,18 @@ attachment list from ``mailtui.mime.parse_message``. Every string passes ``clean
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 from mailtui.mime.sanitize import clean_line, clean_text
 from mailtui.models import Address, MessageDetail
+from mailtui.ui import bidi
 from mailtui.ui.dates import full_date
 
 MAX_BODY_CHARS = 2_000_000  # beyond this the reader shows the start and says so
@@ -54,12 +58,23 @@ def _addresses(addresses: Iterable[Address]) -> str:
     return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
 
 
-def header_text(
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One logical line of the reader: a bold ``label`` ("From: "), then ``text`` in
+    ``style``. Kept apart so that right-to-left text can be wrapped and reordered
+    without its label (``VisualLines``)."""
+
+    text: str
+    label: str = ""
+    style: str = ""
+
+
+def header_lines(
     detail: MessageDetail,
     now: datetime,
     attachments: Iterable[AttachmentLine] = (),
     notes: Iterable[str] = (),
-) -> Text:
+) -> list[Line]:
     """From, To, Cc, Date, Subject and the attachments, one field per line, then (dim)
     the parser's notes about anything malformed it worked around."""
     envelope = detail.envelope
@@ -71,36 +86,110 @@ def header_text(
         ("Subject", clean_line(envelope.subject or detail.row.subject) or "(no subject)"),
     ]
     for attachment in attachments:
-        name = clean_line(attachment.filename) or "(unnamed)"
-        kind = clean_line(attachment.content_type)
-        fields.append(("Attachment", f"{name} ({human_size(attachment.size)}, {kind})"))
-    text = Text(end="")
-    for label, value in fields:
-        if not value:
-            continue
-        if text:
-            text.append("\n")
-        text.append(f"{label}: ", style="bold")
-        text.append(value)
-    for note in notes:
-        text.append("\n")
-        text.append(f"Note: {clean_line(note)}", style="dim italic")
-    return text
+        fields.append(("Attachment", attachment_label(attachment)))
+    lines = [Line(value, f"{label}: ") for label, value in fields if value]
+    lines += [Line(f"Note: {clean_line(note)}", style="dim italic") for note in notes]
+    return lines
 
 
-def body_text(body: str) -> Text:
+def attachment_label(attachment: AttachmentLine) -> str:
+    """``report.pdf (12 KB, application/pdf)``."""
+    name = clean_line(attachment.filename) or "(unnamed)"
+    kind = clean_line(attachment.content_type)
+    return f"{name} ({human_size(attachment.size)}, {kind})"
+
+
+def body_lines(body: str) -> list[Line]:
     """The text body, with quoted lines (``>``) and the signature dimmed."""
     truncated = len(body) > MAX_BODY_CHARS
     clean = clean_text(body[:MAX_BODY_CHARS] if truncated else body)
-    text = Text(end="")
+    lines: list[Line] = []
     in_signature = False
-    for number, line in enumerate(clean.split("\n")):
-        if number:
-            text.append("\n")
+    for line in clean.split("\n"):
         if line == "-- ":
             in_signature = True
         quoted = line.lstrip().startswith(">")
-        text.append(line, style="dim" if quoted or in_signature else "")
+        lines.append(Line(line, style="dim" if quoted or in_signature else ""))
     if truncated:
-        text.append(f"\n\n[the message goes on: {human_size(len(body))} of text in all]")
+        lines += [Line(""), Line(f"[the message goes on: {human_size(len(body))} of text in all]")]
+    return lines
+
+
+def as_text(lines: Iterable[Line]) -> Text:
+    """The lines as one rich ``Text`` (the terminal wraps nothing; rich does)."""
+    text = Text(end="")
+    for number, line in enumerate(lines):
+        if number:
+            text.append("\n")
+        if line.label:
+            text.append(line.label, style="bold")
+        text.append(line.text, style=line.style)
     return text
+
+
+class VisualLines:
+    """Lines holding right-to-left text, wrapped to the width on their *logical* text
+    and then reordered one screen line at a time (``mailtui.ui.bidi``).
+
+    A label stays on the left and wrapped lines hang under the value; a paragraph that
+    starts right-to-left is aligned to the right edge, as its readers expect.
+    """
+
+    def __init__(self, lines: Iterable[Line]) -> None:
+        self.lines = list(lines)
+
+    @property
+    def plain(self) -> str:
+        """The logical text (what the message says, in reading order)."""
+        return "\n".join(line.label + line.text for line in self.lines)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, options.max_width)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = max(1, options.max_width)
+        for line in self.lines:
+            yield from self._render(line, width)
+
+    @staticmethod
+    def _render(line: Line, width: int) -> Iterator[Text]:
+        indent = cell_len(line.label) if cell_len(line.label) < width // 2 else 0
+        room = max(1, width - indent)
+        right = bidi.is_rtl_paragraph(line.text)
+        for number, piece in enumerate(bidi.wrap(line.text, room)):
+            shown = Text(end="\n", no_wrap=True)
+            if number == 0 and line.label:
+                shown.append(line.label if indent else line.label.rstrip(), style="bold")
+                if not indent:
+                    yield shown
+                    shown = Text(end="\n", no_wrap=True)
+            elif indent:
+                shown.append(" " * indent)
+            visual = bidi.visual(piece)
+            if right:
+                visual = " " * max(0, room - cell_len(visual)) + visual
+            shown.append(visual, style=line.style)
+            yield shown
+
+
+def renderable(lines: list[Line]) -> Text | VisualLines:
+    """``VisualLines`` when reordering is on and some line holds right-to-left text,
+    else plain ``Text`` (rich wraps it)."""
+    if bidi.enabled() and any(bidi.has_rtl(line.text) for line in lines):
+        return VisualLines(lines)
+    return as_text(lines)
+
+
+def header_text(
+    detail: MessageDetail,
+    now: datetime,
+    attachments: Iterable[AttachmentLine] = (),
+    notes: Iterable[str] = (),
+) -> Text | VisualLines:
+    """The header block, ready for the reader."""
+    return renderable(header_lines(detail, now, attachments, notes))
+
+
+def body_text(body: str) -> Text | VisualLines:
+    """The body, ready for the reader."""
+    return renderable(body_lines(body))

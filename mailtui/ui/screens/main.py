@@ -263,6 +263,8 @@ class MainScreen(Screen[None]):
             message_id,
             header_text(detail, now, attachments, parsed.problems),
             body_text(parsed.text),
+            parsed=parsed,
+            raw=raw,
         )
 
     async def _mark_read(self, detail: MessageDetail) -> None:

@@ -1,21 +1,28 @@
 """The reader: one message's header block and body, wrapped and scrollable.
 
-The screen fetches and parses; this widget only shows what it is given (``show_*``) and
-scrolls with the reader keys. ``q``/Esc post ``MessageView.Closed`` for the screen.
+The screen fetches and parses; this widget only shows what it is given (``show``) and
+scrolls with the reader keys. ``q``/Esc post ``MessageView.Closed`` for the screen. With
+the parsed message it also opens the reader's modal screens: links (``l``, copy one),
+attachments (``v``, save or open), every header field (``h``), the raw source
+(``Ctrl+U``).
 """
 
 from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
+from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from mailtui.mime import ParsedMessage
 from mailtui.ui import keymap
+from mailtui.ui.screens.attachments import AttachmentsScreen
+from mailtui.ui.screens.links import LinksScreen
+from mailtui.ui.screens.source import SourceScreen, headers_text, source_text
 
 
 class MessageView(VerticalScroll, can_focus=True):
@@ -47,6 +54,8 @@ class MessageView(VerticalScroll, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.message_id: int | None = None
+        self.parsed: ParsedMessage | None = None
+        self.raw: bytes | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="reader-headers", markup=False)
@@ -62,12 +71,24 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def _plain(self, selector: str) -> str:
         content = self.query_one(selector, Static).content
-        return content.plain if isinstance(content, Text) else str(content)
+        plain = getattr(content, "plain", None)
+        return plain if isinstance(plain, str) else str(content)
 
-    def show(self, message_id: int, headers: Text, body: Text) -> None:
-        """Show a message (or its header block with a "Loading…" body)."""
+    def show(
+        self,
+        message_id: int,
+        headers: RenderableType,
+        body: RenderableType,
+        *,
+        parsed: ParsedMessage | None = None,
+        raw: bytes | None = None,
+    ) -> None:
+        """Show a message (or its header block with a "Loading…" body); ``parsed`` and
+        ``raw`` (once there) feed the links, attachments, headers and source screens."""
         new = message_id != self.message_id
         self.message_id = message_id
+        self.parsed = parsed
+        self.raw = raw
         self.query_one("#reader-headers", Static).update(headers)
         self.query_one("#reader-body", Static).update(body)
         if new:
@@ -75,6 +96,8 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def clear(self) -> None:
         self.message_id = None
+        self.parsed = None
+        self.raw = None
         self.query_one("#reader-headers", Static).update("")
         self.query_one("#reader-body", Static).update("")
 
@@ -98,3 +121,27 @@ class MessageView(VerticalScroll, can_focus=True):
 
     def action_close(self) -> None:
         self.post_message(self.Closed())
+
+    def _need_body(self) -> bool:
+        if self.parsed is None or self.raw is None:
+            self.notify("The message is not downloaded yet.", timeout=3)
+            return False
+        return True
+
+    def action_links(self) -> None:
+        if self._need_body() and self.parsed is not None:
+            self.app.push_screen(LinksScreen(self.parsed.links))
+
+    def action_attachments(self) -> None:
+        if self._need_body() and self.parsed is not None and self.raw is not None:
+            listed = [a for a in self.parsed.attachments if not a.is_inline]
+            self.app.push_screen(AttachmentsScreen(self.raw, listed))
+
+    def action_headers(self) -> None:
+        if self._need_body() and self.parsed is not None:
+            fields = headers_text(self.parsed.headers)
+            self.app.push_screen(SourceScreen("All header fields", fields))
+
+    def action_source(self) -> None:
+        if self._need_body() and self.raw is not None:
+            self.app.push_screen(SourceScreen("Raw source", source_text(self.raw)))

@@ -1,0 +1,272 @@
+"""The attachments of a message (``v`` in the reader): save one, or open it.
+
+    AttachmentsScreen ─s─▶ SaveScreen (folder) ─▶ save_path ─▶ write_new
+                                             └ exists ─▶ ConfirmScreen ─y─▶ write_replace
+                      ─o─▶ private_copy (0700 dir) ─▶ xdg-open / open, no shell
+
+File work lives in ``mailtui.ui.attachment_files``; these screens only ask and report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import platformdirs
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from mailtui.mime import Attachment, attachment_bytes
+from mailtui.ui import attachment_files, keymap
+from mailtui.ui.attachment_files import SaveError, save_path, write_new, write_replace
+from mailtui.ui.reading import AttachmentLine, attachment_label
+
+
+def default_directory() -> Path:
+    """The user's downloads folder if it exists, else their home."""
+    downloads = Path(platformdirs.user_downloads_dir())
+    return downloads if downloads.is_dir() else Path.home()
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """A yes/no question; ``y`` answers yes, ``n`` or Esc no."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("confirm"))
+
+    DEFAULT_CSS = """
+    ConfirmScreen {
+        align: center middle;
+        & > #confirm-box {
+            width: 72;
+            max-width: 100%;
+            height: auto;
+            border: round $warning;
+            background: $panel;
+            padding: 1 2;
+        }
+    }
+    """
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        box = Vertical(id="confirm-box")
+        box.border_subtitle = "y: yes · n: no"
+        with box:
+            yield Static(Text(self.question), id="confirm-question")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+class SaveScreen(ModalScreen[Path | None]):
+    """Asks for the folder to save into (Enter saves, Esc cancels)."""
+
+    DEFAULT_CSS = """
+    SaveScreen {
+        align: center middle;
+        & > #save-box {
+            width: 90%;
+            max-width: 90;
+            height: auto;
+            border: round $accent;
+            background: $panel;
+            padding: 0 1;
+        }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "Cancel")]
+
+    def __init__(self, filename: str, directory: Path) -> None:
+        super().__init__()
+        self.filename = filename
+        self.directory = directory
+
+    def compose(self) -> ComposeResult:
+        box = Vertical(id="save-box")
+        box.border_title = "Save attachment"
+        box.border_subtitle = "Enter: save · Esc: cancel"
+        with box:
+            yield Static(Text(f"Save {self.filename} into the folder:"))
+            yield Input(str(self.directory), id="save-directory")
+
+    def on_mount(self) -> None:
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        value = event.value.strip()
+        self.dismiss(Path(value).expanduser() if value else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class AttachmentsScreen(ModalScreen[None]):
+    """The message's attachments with size and type."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("attachments"))
+
+    DEFAULT_CSS = """
+    AttachmentsScreen {
+        align: center middle;
+        & > #attachments-box {
+            width: 90%;
+            max-width: 100;
+            height: auto;
+            max-height: 90%;
+            border: round $accent;
+            background: $panel;
+            & > OptionList { height: auto; max-height: 100%; border: none; }
+            & > #attachments-empty { padding: 1 2; }
+        }
+    }
+    """
+
+    def __init__(
+        self, raw: bytes, attachments: Sequence[Attachment], directory: Path | None = None
+    ) -> None:
+        super().__init__()
+        self.raw = raw
+        self.attachments = list(attachments)
+        self.directory = directory
+
+    def compose(self) -> ComposeResult:
+        box = Vertical(id="attachments-box")
+        box.border_title = f"Attachments ({len(self.attachments)})"
+        box.border_subtitle = "s: save · o: open · Esc: close"
+        with box:
+            if self.attachments:
+                yield OptionList(
+                    *(Option(Text(self._label(a), no_wrap=True)) for a in self.attachments),
+                    id="attachments-list",
+                )
+            else:
+                yield Static("This message has no attachments.", id="attachments-empty")
+
+    @staticmethod
+    def _label(attachment: Attachment) -> str:
+        return attachment_label(
+            AttachmentLine(attachment.filename, attachment.content_type, attachment.size)
+        )
+
+    def on_mount(self) -> None:
+        if self.attachments:
+            self.query_one(OptionList).focus()
+
+    @property
+    def highlighted(self) -> Attachment | None:
+        if not self.attachments:
+            return None
+        index = self.query_one(OptionList).highlighted
+        return self.attachments[index] if index is not None else None
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_save()
+
+    # -- saving ----------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        attachment = self.highlighted
+        if attachment is None:
+            return
+        directory = self.directory or default_directory()
+
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self.directory = folder
+                self._save(attachment, folder)
+
+        self.app.push_screen(SaveScreen(attachment.filename, directory), chosen)
+
+    def _data(self, attachment: Attachment) -> bytes | None:
+        try:
+            return attachment_bytes(self.raw, attachment.part_index)
+        except IndexError:
+            self.notify("That attachment could not be found in the message.", severity="error")
+            return None
+
+    def _save(self, attachment: Attachment, folder: Path) -> None:
+        try:
+            target = save_path(folder, attachment.filename, attachment.part_index,
+                               attachment.content_type)
+        except (SaveError, OSError) as error:
+            self.notify(f"Not saved: {error}", severity="error")
+            return
+        data = self._data(attachment)
+        if data is None:
+            return
+        try:
+            write_new(target, data)
+        except FileExistsError:
+            question = f"{target.name} is already in {target.parent}. Replace it?"
+
+            def answered(yes: bool | None) -> None:
+                if yes:
+                    self._replace(target, data)
+                else:
+                    self.notify("Not saved; the existing file is untouched.")
+
+            self.app.push_screen(ConfirmScreen(question), answered)
+        except OSError as error:
+            self.notify(f"Not saved: {error.strerror or error}", severity="error")
+        else:
+            self.notify(f"Saved {target}", timeout=4)
+
+    def _replace(self, target: Path, data: bytes) -> None:
+        try:
+            write_replace(target, data)
+        except OSError as error:
+            self.notify(f"Not saved: {error.strerror or error}", severity="error")
+        else:
+            self.notify(f"Replaced {target}", timeout=4)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def action_open(self) -> None:
+        attachment = self.highlighted
+        if attachment is None:
+            return
+        data = self._data(attachment)
+        if data is None:
+            return
+        try:
+            copy = attachment_files.private_copy(
+                data, attachment.filename, attachment.part_index, attachment.content_type
+            )
+        except OSError as error:
+            self.notify(f"Could not open it: {error.strerror or error}", severity="error")
+            return
+        command = attachment_files.opener_command(copy)
+        if command is None:
+            self.notify(
+                f"No program to open files here (xdg-open); a copy is at {copy}", timeout=8
+            )
+            return
+        try:
+            attachment_files.start_opener(command)
+        except OSError as error:
+            self.notify(f"Could not open it: {error.strerror or error}", severity="error")
+        else:
+            self.notify(f"Opening {copy.name}…", timeout=3)
+
+    def action_cursor_down(self) -> None:
+        if self.attachments:
+            self.query_one(OptionList).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.attachments:
+            self.query_one(OptionList).action_cursor_up()
+
+    def action_close(self) -> None:
+        self.dismiss(None)
