@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui.compose import Identity
@@ -125,6 +126,22 @@ class MailApp(App[None]):
 
     def _on_sync_event(self, event: SyncEvent) -> None:
         self.main_screen.post_message(SyncUpdate(event))
+        self._new_mail(event)
+
+    def _new_mail(self, event: SyncEvent) -> None:
+        """Count new mail in the status bar; bell and notice as ``[ui]`` says."""
+        try:
+            bar = self.main_screen.status_bar
+        except NoMatches:  # not composed yet
+            return
+        added = bar.note_event(event)
+        if not added:
+            return
+        if self.bell_on_new_mail:
+            self.bell()
+        if self.notify_new_mail:
+            what = "1 new message" if added == 1 else f"{added:,} new messages"
+            self.notify(f"{what} for {event.account}", title="New mail", timeout=4)
 
     def action_next_theme(self) -> None:
         """Switch to the next of the data themes (``themes/`` and the user's)."""

@@ -1,8 +1,11 @@
 """The status line above the footer: where you are, and what each account is doing.
 
-    Inbox · 3 unread of 1,204          demo: syncing 400/3,000 · work: offline (retrying)
+    Inbox · 3 unread of 1,204   2 new   demo: syncing ▕███░░░░░▏ 400/3,000 · work: offline
 
 The screen sets ``location`` and calls ``set_account``/``set_notice``; the bar only draws.
+``note_event`` counts new mail: messages added to an account after its first sync of the
+session went through (the first download of a mailbox is not "new mail"); the app rings
+the bell or shows a notice from that count, as ``[ui] bell`` / ``notify`` say.
 Account texts come from the sync manager in plain words and are sanitized like mail,
 since they may quote a server's reply.
 """
@@ -16,10 +19,17 @@ from rich.text import Text
 from textual.widget import Widget
 
 from mailtui.mime.sanitize import clean_line
-from mailtui.sync.base import AccountStatus
+from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
 
 _TROUBLE = {AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED, AccountStatus.ERROR}
 _BUSY = {AccountStatus.STARTING, AccountStatus.CONNECTING, AccountStatus.SYNCING}
+BAR_CELLS = 8
+
+
+def progress_bar(done: int, total: int, cells: int = BAR_CELLS) -> str:
+    """``▕███░░░░░▏``: how far ``done`` is of ``total``, in ``cells`` cells."""
+    filled = 0 if total <= 0 else min(cells, done * cells // total)
+    return "▕" + "█" * filled + "░" * (cells - filled) + "▏"
 
 
 class StatusBar(Widget):
@@ -58,6 +68,23 @@ class StatusBar(Widget):
         self._notice = ""
         self._accounts: dict[str, tuple[AccountStatus, str]] = {}
         self._progress: dict[str, tuple[int, int]] = {}
+        self._settled: set[str] = set()  # accounts whose first sync is done
+        self.new_mail = 0
+
+    def note_event(self, event: SyncEvent) -> int:
+        """Count new mail from a sync event; returns how many messages it brought."""
+        if event.kind == EventKind.STATUS and event.status == AccountStatus.ONLINE:
+            self._settled.add(event.account)
+        new = event.kind == EventKind.MESSAGES and event.added > 0
+        if new and event.account in self._settled:
+            self.new_mail += event.added
+            self.refresh()
+            return event.added
+        return 0
+
+    def clear_new_mail(self) -> None:
+        self.new_mail = 0
+        self.refresh()
 
     @property
     def text(self) -> str:
@@ -101,7 +128,9 @@ class StatusBar(Widget):
     def render(self) -> Text:
         width = max(1, self.size.width)
         right = Text(end="")
-        for account, (status, text) in sorted(self._accounts.items()):
+        # Accounts in trouble first: at 80 columns the end of the line may be cut.
+        ordered = sorted(self._accounts.items(), key=lambda i: (i[1][0] not in _TROUBLE, i[0]))
+        for account, (status, text) in ordered:
             if right:
                 right.append(" · ")
             words = clean_line(text) or status.value.replace("_", " ")
@@ -109,6 +138,7 @@ class StatusBar(Widget):
             right.append(words, style=self._status_style(status))
             if account in self._progress:
                 done, total = self._progress[account]
+                right.append(" " + progress_bar(done, total))
                 right.append(f" {done:,}/{total:,}")
         right.append(" ")
         left = Text(" " + self._location, end="")
@@ -117,6 +147,11 @@ class StatusBar(Widget):
             left.append(
                 self._notice,
                 style=self.get_component_rich_style("status-bar--notice", partial=True),
+            )
+        if self.new_mail:
+            new = f"{self.new_mail:,} new  "
+            right = Text.assemble(
+                (new, self.get_component_rich_style("status-bar--notice", partial=True)), right
             )
         if right.cell_len > width // 2 + 10:
             right.truncate(width // 2 + 10, overflow="ellipsis")

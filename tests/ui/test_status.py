@@ -1,0 +1,63 @@
+"""The status bar: each account's state, a progress bar while a long sync runs, the new
+mail count (not the first download), errors in plain words, and bell/notice on new mail."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.ui.widgets.status_bar import progress_bar
+
+from .conftest import FakeManager, MailFixture, make_app, screen_text
+from .test_main_screen import rows_loaded, wait_until
+
+
+def test_progress_bar() -> None:
+    assert progress_bar(0, 100) == "▕░░░░░░░░▏"
+    assert progress_bar(50, 100) == "▕████░░░░▏"
+    assert progress_bar(100, 100) == "▕████████▏"
+    assert progress_bar(5, 0) == "▕░░░░░░░░▏"
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 60)])
+async def test_progress_errors_and_new_mail(mail: MailFixture, size: tuple[int, int]) -> None:
+    manager = FakeManager()
+    manager.statuses["work"] = (AccountStatus.STARTING, "")
+    app = make_app(mail.store, manager, bell=True, notify_new_mail=True)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        manager.emit(SyncEvent("home", EventKind.STATUS, status=AccountStatus.SYNCING))
+        manager.emit(
+            SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, progress=(1500, 3000),
+                      added=500)
+        )
+        await wait_until(pilot, lambda: "▕████░░░░▏ 1,500/3,000" in screen_text(app))
+        assert "new" not in app.main_screen.status_bar.text  # the first download is not new
+        manager.emit(SyncEvent("work", EventKind.STATUS, status=AccountStatus.AUTH_FAILED,
+                               text="wrong password"))
+        await wait_until(pilot, lambda: "work: wrong password" in screen_text(app))
+        manager.emit(SyncEvent("home", EventKind.STATUS, status=AccountStatus.ONLINE,
+                               text="in step"))
+        await wait_until(pilot, lambda: "home: in step" in screen_text(app))
+        assert "▕" not in app.main_screen.status_bar.text
+        assert bells == []
+        manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, added=2))
+        await wait_until(pilot, lambda: "2 new" in app.main_screen.status_bar.text)
+        await wait_until(pilot, lambda: "2 new messages for home" in screen_text(app))
+        assert bells == [1]
+
+
+async def test_bell_and_notice_can_be_turned_off(mail: MailFixture) -> None:
+    manager = FakeManager()
+    app = make_app(mail.store, manager, bell=False, notify_new_mail=False)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        manager.emit(SyncEvent("home", EventKind.STATUS, status=AccountStatus.ONLINE))
+        manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, added=1))
+        await wait_until(pilot, lambda: "1 new" in app.main_screen.status_bar.text)
+        await pilot.pause(0.1)
+        assert bells == [] and "New mail" not in screen_text(app)
