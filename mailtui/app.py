@@ -7,12 +7,13 @@ It owns the lifecycle only: the main screen, the theme, the keymap, and the sync
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import Provider
 from textual.css.query import NoMatches
 from textual.theme import Theme
 
@@ -20,6 +21,7 @@ from mailtui.compose import Identity
 from mailtui.sync.base import SyncEvent
 from mailtui.ui import keymap, themes
 from mailtui.ui.bidi import configure as configure_bidi
+from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.screens.help import HelpScreen
@@ -45,7 +47,10 @@ class MailApp(App[None]):
     """
 
     CSS_PATH = "app.tcss"
-    ENABLE_COMMAND_PALETTE = False
+    # The palette lists every action with its key (mailtui/ui/commands.py); it opens
+    # with the keymap's app.palette keys, not Textual's default binding.
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {MailCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         *keymap.bindings("global"),
         *keymap.bindings("appearance"),

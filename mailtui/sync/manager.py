@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mailtui.models import Account
 from mailtui.store import Store
-from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.sync.base import AccountStatus, Capabilities, EventKind, SyncEvent
 from mailtui.sync.worker import BackendFactory, Worker, WorkerOptions
 
 log = logging.getLogger(__name__)
@@ -82,6 +82,12 @@ class SyncManager:
 
     def status(self) -> dict[str, tuple[AccountStatus, str]]:
         return {w.account.name: (w.status, w.status_text) for w in self.workers.values()}
+
+    def capabilities(self, account_id: int) -> Capabilities | None:
+        """What the account's backend can do, for the UI to hide the rest; None until
+        its worker has built a backend (or for an unknown account)."""
+        worker = self.workers.get(account_id)
+        return worker.capabilities if worker is not None else None
 
     def kick(self, account_id: int) -> None:
         worker = self.workers.get(account_id)

@@ -33,6 +33,7 @@ from mailtui.sync.base import (
     AccountStatus,
     AuthError,
     Backend,
+    Capabilities,
     ConfigError,
     EventKind,
     FolderBatch,
@@ -101,6 +102,8 @@ class Worker:
             asyncio.Queue()
         )
         self._backend: Backend | None = None
+        #: The backend's capabilities, known once it was first built (for the UI).
+        self.capabilities: Capabilities | None = None
         self._offline_since: float | None = None
         self.folder_ids: dict[str, int] = {}
 
@@ -153,6 +156,7 @@ class Worker:
         self._set_status(AccountStatus.CONNECTING, "connecting")
         backend = self.factory()
         self._backend = backend
+        self.capabilities = backend.capabilities
         await backend.connect()
         self._offline_since = None
         changed: set[str] = set()

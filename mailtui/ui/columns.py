@@ -41,11 +41,25 @@ def markers(row: MessageRow) -> str:
     return state + flagged + attachment
 
 
-def row_text(row: MessageRow, width: int, now: datetime) -> Text:
-    """One list row, exactly ``width`` cells wide (padded or cut with an ellipsis)."""
+def row_text(
+    row: MessageRow,
+    width: int,
+    now: datetime,
+    *,
+    selected: bool = False,
+    thread_size: int = 1,
+    expanded: bool = False,
+    depth: int = 0,
+) -> Text:
+    """One list row, exactly ``width`` cells wide (padded or cut with an ellipsis).
+
+    A selected row shows ``*`` after the markers (readable without colour); in the
+    thread view a conversation's subject starts with its size (``[3]``, ``[3-]`` when
+    expanded), and its messages are indented under it.
+    """
     line = Text(no_wrap=True, end="")
     line.append(markers(row), style="bold")
-    line.append(" ")
+    line.append("*" if selected else " ")
     line.append(list_date(row.date, now).rjust(DATE_WIDTH))
     line.append(" ")
     # Right-to-left names and subjects are cut on their logical text, then reordered.
@@ -54,6 +68,10 @@ def row_text(row: MessageRow, width: int, now: datetime) -> Text:
     sender.truncate(sender_width(width), overflow="ellipsis", pad=True)
     line.append_text(sender)
     line.append(" ")
+    if depth:
+        line.append("  " * depth + "> ", style="dim")
+    if thread_size > 1:
+        line.append(f"[{thread_size}{'-' if expanded else ''}] ", style="bold")
     subject = clean_line(row.subject) or "(no subject)"
     line.append(bidi.fit(subject, max(1, width - line.cell_len)))
     line.truncate(width, overflow="ellipsis", pad=True)

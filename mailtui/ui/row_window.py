@@ -11,9 +11,15 @@ that it can be tested as a table of cases.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
-from mailtui.models import MessageRow
+R = TypeVar("R")
+
+
+def _by_id(row: Any) -> Hashable:
+    return row.id  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,18 +40,22 @@ class Span:
         return self.start <= other.start and other.stop <= self.stop
 
 
-class RowWindow:
+class RowWindow(Generic[R]):
     """Rows of one folder by position, limited to a band around the viewport.
 
     Args:
         total: How many rows the folder has (``store.count``).
         margin: How many screens to keep (and prefetch) above and below the viewport.
+        key: A row's identity across reloads (default: its ``id``).
     """
 
-    def __init__(self, total: int = 0, margin: float = 1.0) -> None:
+    def __init__(
+        self, total: int = 0, margin: float = 1.0, key: Callable[[R], Hashable] = _by_id
+    ) -> None:
         self.total = max(0, total)
         self.margin = margin
-        self._rows: dict[int, MessageRow] = {}
+        self.key = key
+        self._rows: dict[int, R] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -55,7 +65,7 @@ class RowWindow:
         self.total = max(0, total)
         self._rows.clear()
 
-    def get(self, index: int) -> MessageRow | None:
+    def get(self, index: int) -> R | None:
         return self._rows.get(index)
 
     def band(self, top: int, height: int) -> Span:
@@ -75,7 +85,7 @@ class RowWindow:
             return None
         return Span(missing[0], missing[-1] + 1)
 
-    def put(self, offset: int, rows: list[MessageRow]) -> None:
+    def put(self, offset: int, rows: list[R]) -> None:
         """Store rows fetched from ``offset`` (the store may return fewer than asked)."""
         for i, row in enumerate(rows, start=offset):
             if i < self.total:
@@ -86,16 +96,20 @@ class RowWindow:
         for index in [i for i in self._rows if i not in span]:
             del self._rows[index]
 
-    def replace(self, row: MessageRow) -> bool:
-        """Replace a cached row by message id (after a local flag change)."""
-        index = self.index_of(row.id)
+    def items(self) -> list[tuple[int, R]]:
+        """The cached rows with their positions."""
+        return list(self._rows.items())
+
+    def replace(self, row: R) -> bool:
+        """Replace a cached row by identity (after a local flag change)."""
+        index = self.index_of(self.key(row))
         if index is None:
             return False
         self._rows[index] = row
         return True
 
-    def index_of(self, message_id: int) -> int | None:
+    def index_of(self, key: Hashable) -> int | None:
         for index, row in self._rows.items():
-            if row.id == message_id:
+            if self.key(row) == key:
                 return index
         return None

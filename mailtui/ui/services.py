@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from mailtui.models import Account, Address, Flag, Folder, MessageDetail, MessageRow
-from mailtui.sync.base import AccountStatus, SyncEvent
+from mailtui.store.listing import ThreadSummary
+from mailtui.sync.base import AccountStatus, Capabilities, SyncEvent
 
 
 class MailStore(Protocol):
@@ -36,6 +37,38 @@ class MailStore(Protocol):
 
     async def address_suggestions(self, prefix: str, limit: int = 8) -> list[Address]: ...
 
+    # -- triage and the list's other views (mailtui/ui/list_sources.py, screens/main.py)
+
+    async def move(self, ids: list[int], to_folder_id: int) -> list[int]: ...
+
+    async def delete(self, ids: list[int]) -> list[int]: ...
+
+    async def undo_ops(self, op_ids: list[int]) -> bool: ...
+
+    async def search(
+        self, query: str, limit: int, folder_id: int | None = None
+    ) -> list[MessageRow]: ...
+
+    async def next_unread(
+        self, folder_id: int, after: MessageRow | None = None
+    ) -> tuple[int, MessageRow] | None: ...
+
+    async def thread_count(self, folder_id: int) -> tuple[int, int]: ...
+
+    async def thread_window(
+        self, folder_id: int, offset: int, limit: int
+    ) -> list[ThreadSummary]: ...
+
+    async def thread_messages(
+        self, folder_id: int, thread_id: int, limit: int = 1000
+    ) -> list[MessageRow]: ...
+
+    async def thread_position(self, folder_id: int, thread_id: int) -> int | None: ...
+
+    async def next_unread_thread(
+        self, folder_id: int, after: MessageRow | None = None
+    ) -> tuple[int, ThreadSummary] | None: ...
+
 
 class SyncControl(Protocol):
     """The sync manager as the UI drives it."""
@@ -51,3 +84,6 @@ class SyncControl(Protocol):
     async def fetch_body(self, message_id: int) -> bytes | None: ...
 
     def kick(self, account_id: int) -> None: ...
+
+    def capabilities(self, account_id: int) -> Capabilities | None:
+        """What the account's backend can do; None until its worker first connected."""

@@ -22,7 +22,7 @@ from textual.app import App
 from mailtui.app import MailApp
 from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage
 from mailtui.store import Store
-from mailtui.sync.base import AccountStatus, FolderBatch, RemoteFolder, SyncEvent
+from mailtui.sync.base import AccountStatus, Capabilities, FolderBatch, RemoteFolder, SyncEvent
 
 FIXED_NOW = datetime(2026, 3, 12, 15, 30, tzinfo=UTC)  # a Thursday afternoon, UTC
 STEP = 9 * 3600  # between consecutive messages: the first screen shows all three date forms
@@ -153,6 +153,7 @@ class FakeManager:
         self.started = False
         self.stopped = False
         self.kicked: list[int] = []
+        self.caps: dict[int, Capabilities] = {}  # account id -> what its backend can do
         self.fetched: list[int] = []
         self.bodies = bodies or {}
         self.gate = asyncio.Event()  # fetch_body waits for it; tests clear it to hold bodies
@@ -178,6 +179,9 @@ class FakeManager:
 
     def kick(self, account_id: int) -> None:
         self.kicked.append(account_id)
+
+    def capabilities(self, account_id: int) -> Capabilities | None:
+        return self.caps.get(account_id)
 
     def emit(self, event: SyncEvent) -> None:
         for listener in self.listeners:

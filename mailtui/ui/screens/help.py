@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,24 +21,39 @@ from textual.widgets import Static
 from mailtui.ui import keymap
 
 
-def help_table(overrides: Mapping[str, str]) -> Table:
-    """Key | what it does, with a heading row per context."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True)
-    table.add_column()
+def help_table(overrides: Mapping[str, str]) -> Group:
+    """Key | what it does, under a heading per context.
+
+    One grid per context, all with the key column as wide as the widest keys: a long
+    heading then never pushes the descriptions to the right.
+    """
+    sections: list[tuple[str, list[tuple[str, str]]]] = []
     for context, title in keymap.CONTEXT_TITLES.items():
-        specs = [spec for spec in keymap.KEYS if spec.context == context]
-        if not specs:
-            continue
-        if table.row_count:
-            table.add_row("", "")
-        table.add_row(Text(title, style="bold underline"), "")
-        for spec in specs:
-            keys = ", ".join(
-                keymap.key_label(key) for key in keymap.effective_keys(spec.id, overrides)
+        rows = [
+            (
+                ", ".join(
+                    keymap.key_label(key) for key in keymap.effective_keys(spec.id, overrides)
+                ),
+                spec.description,
             )
-            table.add_row(Text(keys, style="bold"), Text(spec.description))
-    return table
+            for spec in keymap.KEYS
+            if spec.context == context
+        ]
+        if rows:
+            sections.append((title, rows))
+    width = max((len(keys) for _, rows in sections for keys, _ in rows), default=1)
+    parts: list[Text | Table] = []
+    for title, rows in sections:
+        if parts:
+            parts.append(Text(""))
+        parts.append(Text(title, style="bold underline"))
+        table = Table.grid(padding=(0, 2))
+        table.add_column(no_wrap=True, width=width)
+        table.add_column()
+        for keys, description in rows:
+            table.add_row(Text(keys, style="bold"), Text(description))
+        parts.append(table)
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -40,15 +40,19 @@ from mailtui.ui import keymap
 from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_tree import folder_label
+from mailtui.ui.list_sources import FilterSource
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.services import MailStore, SyncControl
+from mailtui.ui.triage import Triage, allowed
+from mailtui.ui.widgets.filter_box import FilterBox
 from mailtui.ui.widgets.folder_list import FolderList
 from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.message_view import MessageView
 from mailtui.ui.widgets.status_bar import StatusBar
 
 SYNC_COALESCE = 0.1  # seconds; a burst of sync batches costs one reload
+FILTER_DEBOUNCE = 0.15  # seconds of no typing before the filter asks the store
 
 NOT_DOWNLOADED = (
     "This message has not been downloaded yet and its account is offline.\n"
@@ -61,6 +65,7 @@ class MainScreen(Screen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *keymap.bindings("panes"),
+        *keymap.bindings("triage"),
         *keymap.bindings("writing"),
     ]
     HORIZONTAL_BREAKPOINTS = [
@@ -74,6 +79,8 @@ class MainScreen(Screen[None]):
         & #panes { height: 1fr; }
         & #main { width: 1fr; height: 1fr; }
         & #reader { display: none; height: 2fr; }
+        & #filter { display: none; }
+        &.-filtering #filter { display: block; }
         &.-reading #reader { display: block; }
         &.-reading #messages { height: 1fr; border-bottom: solid $foreground 20%; }
         &.-wide.-hide-folders #folders { display: none; }
@@ -93,6 +100,8 @@ class MainScreen(Screen[None]):
         self._folders_dirty = False
         self._list_dirty = False
         self._coalesce: Timer | None = None
+        self.triage = Triage(self, store, manager)
+        self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
 
     # -- writing: new message, reply, forward (mailtui/ui/compose_actions.py) -------------
@@ -124,6 +133,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="panes"):
             yield FolderList(id="folders")
             with Vertical(id="main"):
+                yield FilterBox(id="filter")
                 yield MessageList(self._store, self._clock, id="messages")
                 yield MessageView(id="reader")
         yield StatusBar(id="status")
@@ -197,9 +207,11 @@ class MainScreen(Screen[None]):
 
     def show_folder(self, folder: Folder) -> None:
         self._folder = folder
+        self._end_filter()
         self.folder_list.set_open(folder.id)
         self.message_list.show_folder(folder.id)
         self.status_bar.set_location(self._location(folder_label(folder), folder.total))
+        self.refresh_bindings()  # another account may be able to do other things
 
     def _location(self, name: str, total: int, unread: int | None = None) -> str:
         where = name
@@ -220,8 +232,149 @@ class MainScreen(Screen[None]):
     def on_message_list_loaded(self, event: MessageList.Loaded) -> None:
         event.stop()
         if self._folder is not None and event.folder_id == self._folder.id:
-            name = folder_label(self._folder)
-            self.status_bar.set_location(self._location(name, event.total, event.unread))
+            self._show_location(event.total, event.unread)
+
+    def _show_location(self, total: int, unread: int) -> None:
+        """The status line's left part: folder, counts, view, filter, selection."""
+        if self._folder is None:
+            return
+        listing = self.message_list
+        name = folder_label(self._folder)
+        source = listing.source
+        if isinstance(source, FilterSource):
+            found = "1 match" if total == 1 else f"{total:,} matches"
+            where = f"{name} · filter \"{source.query}\": {found}"
+        elif listing.threaded:
+            where = f"{name} · {total:,} conversations"
+            if unread:
+                where += f", {unread:,} unread"
+        else:
+            where = self._location(name, total, unread)
+        if listing.selected:
+            where += f" · {len(listing.selected):,} selected"
+        self.status_bar.set_location(where)
+
+    def on_message_list_selection_changed(self, event: MessageList.SelectionChanged) -> None:
+        event.stop()
+        self.message_list.reload()  # the counts in the status line come with Loaded
+
+    # -- triage (mailtui/ui/triage.py) -----------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what the open folder's account cannot do (from its Capabilities)."""
+        return allowed(action, self.triage.capabilities())
+
+    def after_triage(self) -> None:
+        """A triage intent or undo changed the store: show it now."""
+        self.message_list.reload()
+        self._schedule(folders=True, listing=False)
+
+    def action_toggle_read(self) -> None:
+        self.triage.run(self.triage.toggle_read)
+
+    def action_toggle_flag(self) -> None:
+        self.triage.run(self.triage.toggle_flag)
+
+    def action_delete(self) -> None:
+        self.triage.run(self.triage.delete)
+
+    def action_archive(self) -> None:
+        self.triage.run(self.triage.archive)
+
+    def action_spam(self) -> None:
+        self.triage.run(self.triage.spam)
+
+    def action_move(self) -> None:
+        self.triage.run(self.triage.move)
+
+    def action_undo(self) -> None:
+        self.triage.run(self.triage.undo)
+
+    def action_goto_folder(self) -> None:
+        self.triage.run(self.triage.goto_folder)
+
+    def go_to_folder(self, folder: Folder) -> None:
+        self.close_reader()
+        self.show_folder(folder)
+        if self.narrow:
+            self.remove_class("-show-folders")
+        self.message_list.focus()
+
+    def action_toggle_threads(self) -> None:
+        if self._folder is None:
+            return
+        self._end_filter()
+        threaded = not self.message_list.threaded
+        self.message_list.show_folder(self._folder.id, threaded=threaded)
+        self.status_bar.set_notice("Conversations" if threaded else "Flat list")
+
+    def action_next_unread(self) -> None:
+        self._run(self._next_unread(), "unread")
+
+    async def _next_unread(self) -> None:
+        line = await self.message_list.next_unread()
+        if line is None:
+            self.status_bar.set_notice("No unread messages here")
+        elif self.reading:  # reading on: open it, like turning a page
+            self._run(self._open(line.row.id), "reader")
+
+    # -- filter (search as you type) -------------------------------------------------------
+
+    @property
+    def filter_box(self) -> FilterBox:
+        return self.query_one(FilterBox)
+
+    def action_filter(self) -> None:
+        if self._folder is None:
+            return
+        self.close_reader()
+        self.add_class("-filtering")
+        self.filter_box.focus()
+
+    def on_input_changed(self, event: FilterBox.Changed) -> None:
+        if event.input is not self.filter_box:
+            return
+        event.stop()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        self._filter_timer = self.set_timer(FILTER_DEBOUNCE, self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_timer = None
+        if self._folder is None or not self.has_class("-filtering"):
+            return
+        query = self.filter_box.value.strip()
+        if query:
+            self.message_list.show_source(FilterSource(self._store, self._folder.id, query))
+        elif isinstance(self.message_list.source, FilterSource):
+            self.message_list.show_folder(self._folder.id)
+
+    def on_filter_box_done(self, event: FilterBox.Done) -> None:
+        event.stop()
+        if self._filter_timer is not None:  # Enter before the pause: filter now
+            self._filter_timer.stop()
+            self._apply_filter()
+        if not self.filter_box.value.strip():
+            self._end_filter()
+        self.message_list.focus()
+
+    def on_filter_box_cleared(self, event: FilterBox.Cleared) -> None:
+        event.stop()
+        self._end_filter()
+        self.message_list.focus()
+
+    def _end_filter(self) -> None:
+        """Drop the filter and show the whole folder again (if it was filtered)."""
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if not self.has_class("-filtering"):
+            return
+        self.remove_class("-filtering")
+        with self.filter_box.prevent(FilterBox.Changed):
+            self.filter_box.value = ""
+        if self._folder is not None and isinstance(self.message_list.source, FilterSource):
+            self.message_list.show_folder(self._folder.id)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -337,8 +490,13 @@ class MainScreen(Screen[None]):
             self.message_list.focus()
 
     def action_back(self) -> None:
-        if self.reading:
+        if self.focused is self.message_list and self.message_list.selected:
+            self.message_list.clear_selection()
+        elif self.reading:
             self.close_reader()
+        elif self.has_class("-filtering"):
+            self._end_filter()
+            self.message_list.focus()
         elif self.focused is self.folder_list:
             if self.narrow:
                 self.remove_class("-show-folders")
@@ -350,6 +508,7 @@ class MainScreen(Screen[None]):
         event = message.event
         if event.kind == EventKind.STATUS and event.status is not None:
             self.status_bar.set_account(event.account, event.status, event.text)
+            self.refresh_bindings()  # capabilities are known once a worker connected
         elif event.kind == EventKind.FOLDERS:
             self._schedule(folders=True, listing=False)
         elif event.kind == EventKind.MESSAGES:

@@ -10,11 +10,17 @@ one window of rows, like a folder of a hundred.
     show_folder / reload ──count──▶ RowWindow.reset ──▶ render_line ──get──▶ row | placeholder
                                          ▲                               │ missing
                                          └──── put ◀── _fetch worker ◀───┘
+
+What it shows comes from a ``ListSource`` (``mailtui/ui/list_sources.py``): a folder, a
+filtered folder or a folder's conversations. The selection is a set of message ids (it
+survives scrolling and reloads); the screen acts on ``targets()``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol
+import dataclasses
+from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -30,16 +36,21 @@ from mailtui.models import MessageRow
 from mailtui.ui import keymap
 from mailtui.ui.columns import placeholder_text, row_text
 from mailtui.ui.dates import Clock, local_clock
+from mailtui.ui.list_sources import (
+    MAX_SELECT,
+    FolderSource,
+    ListRow,
+    ListSource,
+    ThreadSource,
+    ids_of,
+)
 from mailtui.ui.row_window import RowWindow, Span
+from mailtui.ui.services import MailStore
 from mailtui.ui.strips import text_strip
 
 
-class RowSource(Protocol):
-    """What the list reads (``mailtui.store.Store`` has it)."""
-
-    async def count(self, folder_id: int) -> tuple[int, int]: ...
-
-    async def window(self, folder_id: int, offset: int, limit: int) -> list[MessageRow]: ...
+def _line_key(line: ListRow) -> tuple[int, int]:
+    return line.key
 
 
 class MessageList(ScrollView, can_focus=True):
@@ -56,6 +67,7 @@ class MessageList(ScrollView, can_focus=True):
         "message-list--cursor",
         "message-list--unread",
         "message-list--placeholder",
+        "message-list--selected",
     }
 
     DEFAULT_CSS = """
@@ -79,6 +91,9 @@ class MessageList(ScrollView, can_focus=True):
         & > .message-list--placeholder {
             color: $text-muted;
         }
+        & > .message-list--selected {
+            background: $accent 30%;
+        }
     }
     """
 
@@ -87,6 +102,13 @@ class MessageList(ScrollView, can_focus=True):
 
         def __init__(self, message_id: int) -> None:
             self.message_id = message_id
+            super().__init__()
+
+    class SelectionChanged(Message):
+        """The number of selected messages changed."""
+
+        def __init__(self, count: int) -> None:
+            self.count = count
             super().__init__()
 
     class Loaded(Message):
@@ -100,7 +122,7 @@ class MessageList(ScrollView, can_focus=True):
 
     def __init__(
         self,
-        source: RowSource,
+        store: MailStore,
         clock: Clock = local_clock,
         *,
         name: str | None = None,
@@ -108,10 +130,12 @@ class MessageList(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._source = source
+        self._store = store
         self._clock = clock
-        self._window = RowWindow(margin=1.0)
-        self._folder_id: int | None = None
+        self._window: RowWindow[ListRow] = RowWindow(margin=1.0, key=_line_key)
+        self._source: ListSource | None = None
+        self._selected: set[int] = set()
+        self._anchor: int | None = None  # where the last toggle was: one end of a range
         self._cursor = 0
         self._loaded = False  # the count is known
         self._generation = 0  # bumped whenever positions change; stale fetches are dropped
@@ -123,7 +147,19 @@ class MessageList(ScrollView, can_focus=True):
 
     @property
     def folder_id(self) -> int | None:
-        return self._folder_id
+        return self._source.folder_id if self._source is not None else None
+
+    @property
+    def source(self) -> ListSource | None:
+        return self._source
+
+    @property
+    def threaded(self) -> bool:
+        return isinstance(self._source, ThreadSource)
+
+    @property
+    def selected(self) -> frozenset[int]:
+        return frozenset(self._selected)
 
     @property
     def total(self) -> int:
@@ -135,8 +171,28 @@ class MessageList(ScrollView, can_focus=True):
 
     @property
     def cursor_row(self) -> MessageRow | None:
-        """The row under the cursor, if it is loaded."""
+        """The message under the cursor (a conversation's newest), if it is loaded."""
+        line = self.cursor_line
+        return line.row if line is not None else None
+
+    @property
+    def cursor_line(self) -> ListRow | None:
+        """The line under the cursor, if it is loaded."""
         return self._window.get(self._cursor) if self.total else None
+
+    def loaded_lines(self) -> list[tuple[int, ListRow]]:
+        """The lines in memory with their positions (for tests and the screen)."""
+        return sorted(self._window.items(), key=lambda item: item[0])
+
+    async def targets(self) -> list[int]:
+        """What a triage action acts on: the selection, else the line under the cursor
+        (a conversation line: all its messages)."""
+        if self._selected:
+            return sorted(self._selected)
+        line = self.cursor_line
+        if line is None or self._source is None:
+            return []
+        return await self._source.messages(line)
 
     @property
     def cached_rows(self) -> int:
@@ -144,9 +200,23 @@ class MessageList(ScrollView, can_focus=True):
 
     # -- what the screen tells it ----------------------------------------------------------
 
-    def show_folder(self, folder_id: int) -> None:
-        """Show another folder, from its newest message."""
-        self._folder_id = folder_id
+    def show_folder(self, folder_id: int, threaded: bool | None = None) -> None:
+        """Show another folder, from its newest message; as conversations or flat
+        (``threaded``; None keeps the current choice)."""
+        if threaded is None:
+            threaded = self.threaded
+        source: ListSource = (
+            ThreadSource(self._store, folder_id)
+            if threaded
+            else FolderSource(self._store, folder_id)
+        )
+        self.show_source(source)
+
+    def show_source(self, source: ListSource) -> None:
+        """Show what ``source`` lists, from the top; the selection is cleared."""
+        self._source = source
+        self._set_selection(set())
+        self._anchor = None
         self._loaded = False
         self._generation += 1
         self._inflight = None
@@ -156,7 +226,7 @@ class MessageList(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False)
         self.refresh()
         self.run_worker(
-            self._load(folder_id, self._generation),
+            self._load(source, self._generation),
             group="count",
             exclusive=True,
             exit_on_error=False,
@@ -165,23 +235,161 @@ class MessageList(ScrollView, can_focus=True):
     def reload(self) -> None:
         """Re-read the folder after a change (new mail, flags), keeping the cursor on the
         same message when it can be found near where it was."""
-        if self._folder_id is None:
+        if self._source is None:
             return
         self.run_worker(
-            self._reload(self._folder_id), group="count", exclusive=True, exit_on_error=False
+            self._reload(self._source), group="count", exclusive=True, exit_on_error=False
         )
 
     def update_row(self, row: MessageRow) -> None:
         """Show a row's new state (e.g. read after opening) without a fetch."""
-        if self._window.replace(row):
-            index = self._window.index_of(row.id)
-            if index is not None:
+        for index, line in self._window.items():
+            if line.row.id == row.id:
+                self._window.replace(dataclasses.replace(line, row=row))
                 self.refresh_line(index)
+
+    # -- selection --------------------------------------------------------------------------
+
+    def _set_selection(self, ids: Iterable[int]) -> None:
+        before = len(self._selected)
+        self._selected = set(ids)
+        self.refresh()
+        if before or self._selected:
+            self.post_message(self.SelectionChanged(len(self._selected)))
+
+    def clear_selection(self) -> None:
+        if self._selected:
+            self._set_selection(set())
+
+    def _is_selected(self, line: ListRow) -> bool:
+        return line.row.id in self._selected
+
+    def _select_lines(self, lines: list[ListRow], select: bool | None = None) -> None:
+        """Select (or with ``select=False`` unselect; None: toggle by the first line)."""
+        self.run_worker(self._select(lines, select), group="select", exit_on_error=False)
+
+    async def _select(self, lines: list[ListRow], select: bool | None) -> None:
+        if self._source is None or not lines:
+            return
+        ids = await ids_of(self._source, lines)
+        if select is None:
+            select = not self._is_selected(lines[0])
+        chosen = set(self._selected)
+        if select:
+            chosen.update(ids)
+        else:
+            chosen.difference_update(ids)
+        self._set_selection(chosen)
+
+    def action_toggle_select(self) -> None:
+        line = self.cursor_line
+        if line is None:
+            return
+        self._anchor = self._cursor
+        self._select_lines([line])
+        self.move_cursor(self._cursor + 1)
+
+    def action_select_range(self) -> None:
+        """Select every line between the last toggled one and the cursor."""
+        anchor = self._anchor if self._anchor is not None else self._cursor
+        self.run_worker(self._select_range(anchor, self._cursor), group="select")
+
+    async def _select_range(self, first: int, last: int) -> None:
+        if self._source is None:
+            return
+        low, high = sorted((first, last))
+        high = min(high, low + MAX_SELECT - 1)
+        lines = await self._source.window(low, high - low + 1)
+        await self._select(lines, True)
+        self._anchor = last
+
+    def _extend(self, step: int) -> None:
+        line = self.cursor_line
+        if line is None:
+            return
+        self._anchor = self._cursor
+        self.move_cursor(self._cursor + step)
+        after = self.cursor_line
+        self._select_lines([line] if after is None else [line, after], True)
+
+    def action_extend_down(self) -> None:
+        self._extend(+1)
+
+    def action_extend_up(self) -> None:
+        self._extend(-1)
+
+    def action_select_thread(self) -> None:
+        line = self.cursor_line
+        if line is None or self._source is None:
+            return
+        self.run_worker(self._select_thread(line.row), group="select")
+
+    async def _select_thread(self, row: MessageRow) -> None:
+        rows = await self._store.thread_messages(row.folder_id, row.thread_id, MAX_SELECT)
+        self._set_selection(self._selected | {r.id for r in rows} | {row.id})
+
+    def action_select_all(self) -> None:
+        self.run_worker(self._select_all(), group="select")
+
+    async def _select_all(self) -> None:
+        if self._source is None:
+            return
+        ids = await self._source.all_ids(MAX_SELECT)
+        self._set_selection(ids)
+        if len(ids) >= MAX_SELECT:
+            self.notify(f"Selected the newest {MAX_SELECT:,} messages (the most at once).")
+
+    def action_select_none(self) -> None:
+        self.clear_selection()
+
+    # -- conversations ---------------------------------------------------------------------
+
+    def action_toggle_fold(self) -> None:
+        """Expand or collapse the conversation under the cursor (thread view only)."""
+        source, line = self._source, self.cursor_line
+        if not isinstance(source, ThreadSource) or line is None:
+            return
+        thread_id = line.row.thread_id
+        if source.is_expanded(thread_id):
+            source.collapse(thread_id)
+            if line.depth:  # on one of its messages: back to the conversation line
+                self.run_worker(self._focus_thread(source, thread_id), group="count")
+                return
+        elif line.thread_size > 1:
+            source.expand(thread_id)
+        else:
+            return
+        self.reload()
+
+    async def _focus_thread(self, source: ThreadSource, thread_id: int) -> None:
+        await self._reload(source)
+        position = await self._store.thread_position(source.folder_id, thread_id)
+        if position is not None:
+            self.move_cursor(source.line_of(position))
+            self._request_rows()
+
+    async def next_unread(self) -> ListRow | None:
+        """Move to the next line with unread mail (from the top after the last one);
+        returns that line, None when nothing is unread."""
+        source = self._source
+        if source is None:
+            return None
+        found = await source.next_unread(self.cursor_row)
+        if found is None:
+            found = await source.next_unread(None)
+        if found is None:
+            return None
+        lines = await source.window(found, 1)
+        if source is not self._source or not lines:
+            return None
+        self.move_cursor(found)
+        self._request_rows()
+        return lines[0]
 
     # -- loading ---------------------------------------------------------------------------
 
-    async def _load(self, folder_id: int, generation: int) -> None:
-        total, unread = await self._source.count(folder_id)
+    async def _load(self, source: ListSource, generation: int) -> None:
+        total, unread = await source.count()
         if generation != self._generation:
             return
         self._window.reset(total)
@@ -189,20 +397,20 @@ class MessageList(ScrollView, can_focus=True):
         self._loaded = True
         self.refresh()
         self._request_rows()
-        self.post_message(self.Loaded(folder_id, total, unread))
+        self.post_message(self.Loaded(source.folder_id, total, unread))
 
-    async def _reload(self, folder_id: int) -> None:
+    async def _reload(self, source: ListSource) -> None:
         old_total = self.total
         old_index = self._cursor
-        old_row = self.cursor_row
+        old_row = self.cursor_line
         old_screen_offset = old_index - self._top
-        total, unread = await self._source.count(folder_id)
-        if folder_id != self._folder_id:
+        total, unread = await source.count()
+        if source is not self._source:
             return
         self._generation += 1
         generation = self._generation
         self._inflight = None
-        fresh = RowWindow(total, margin=self._window.margin)
+        fresh: RowWindow[ListRow] = RowWindow(total, margin=self._window.margin, key=_line_key)
         index = min(old_index, max(0, total - 1))
         if old_row is not None and total:
             # Mail usually arrives above the cursor (newer) or leaves anywhere: look where
@@ -210,11 +418,11 @@ class MessageList(ScrollView, can_focus=True):
             height = self._height
             for guess in dict.fromkeys((old_index + total - old_total, old_index)):
                 start = max(0, min(guess, total - 1) - height)
-                rows = await self._source.window(folder_id, start, 2 * height + 1)
+                rows = await source.window(start, 2 * height + 1)
                 if generation != self._generation:
                     return
                 fresh.put(start, rows)
-                found = fresh.index_of(old_row.id)
+                found = fresh.index_of(old_row.key)
                 if found is not None:
                     index = found
                     break
@@ -226,7 +434,7 @@ class MessageList(ScrollView, can_focus=True):
             self.scroll_to(y=max(0, index - old_screen_offset), animate=False)
         self.refresh()
         self._request_rows()
-        self.post_message(self.Loaded(folder_id, total, unread))
+        self.post_message(self.Loaded(source.folder_id, total, unread))
 
     def _request_rows(self, retry: bool = True) -> None:
         """Fetch what the viewport (and a screen either side) lacks, if not on its way.
@@ -235,7 +443,7 @@ class MessageList(ScrollView, can_focus=True):
         error, so a broken database means one notice, not a loop of them.
         """
         self._fetch_scheduled = False
-        if self._folder_id is None or not self._loaded or not self.is_mounted:
+        if self._source is None or not self._loaded or not self.is_mounted:
             return
         if self._fetch_failed and not retry:
             return
@@ -247,15 +455,15 @@ class MessageList(ScrollView, can_focus=True):
             return
         self._inflight = wanted
         self.run_worker(
-            self._fetch(self._folder_id, wanted, self._generation),
+            self._fetch(self._source, wanted, self._generation),
             group="rows",
             exclusive=True,  # a newer viewport makes an older fetch pointless
             exit_on_error=False,
         )
 
-    async def _fetch(self, folder_id: int, span: Span, generation: int) -> None:
-        rows = await self._source.window(folder_id, span.start, span.size)
-        if generation != self._generation or folder_id != self._folder_id:
+    async def _fetch(self, source: ListSource, span: Span, generation: int) -> None:
+        rows = await source.window(span.start, span.size)
+        if generation != self._generation or source is not self._source:
             return
         self._inflight = None
         self._window.put(span.start, rows)
@@ -296,19 +504,32 @@ class MessageList(ScrollView, can_focus=True):
             if index == 0 and self._loaded:
                 return self._strip(Text("  No messages in this folder", end=""), width, base)
             return Strip.blank(width, base)
-        row = self._window.get(index)
-        if row is None:
+        line = self._window.get(index)
+        if line is None:
             if not self._fetch_scheduled:
                 self._fetch_scheduled = True
                 self.call_later(self._request_rows, False)
             style = base + self.get_component_rich_style("message-list--placeholder")
             return self._strip(placeholder_text(width), width, style)
+        row = line.row
+        selected = self._is_selected(line)
         style = base
         if row.unread:
             style += self.get_component_rich_style("message-list--unread")
+        if selected:
+            style += self.get_component_rich_style("message-list--selected")
         if index == self._cursor:
             style += self.get_component_rich_style("message-list--cursor")
-        return self._strip(row_text(row, width, self._clock()), width, style)
+        text = row_text(
+            row,
+            width,
+            self._clock(),
+            selected=selected,
+            thread_size=line.thread_size,
+            expanded=line.expanded,
+            depth=line.depth,
+        )
+        return self._strip(text, width, style)
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         return text_strip(text, width, style, self.app.console)

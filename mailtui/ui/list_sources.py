@@ -1,0 +1,256 @@
+"""What the message list shows: a folder, a filtered folder, or a folder's conversations.
+
+The list widget only knows positions; a *source* turns positions into rows, reading only
+the rows asked for (the store's index walks), so each view of a million-message folder
+costs what a small one does. No Textual here: plain async logic, tested directly.
+
+| source        | count                     | rows                                     |
+| ------------- | ------------------------- | ---------------------------------------- |
+| FolderSource  | store.count (counters)    | store.window                             |
+| FilterSource  | the matches (≤ MAX_MATCH) | store.search(folder_id=...), kept        |
+| ThreadSource  | store.thread_count + open | store.thread_window + thread_messages    |
+
+In the conversation view each thread is one row (its newest message, with the number of
+messages); an expanded thread is followed by its messages, oldest first. Expanded threads
+are few (the user opens them one by one), so positions are mapped with a short list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from mailtui.models import MessageRow
+from mailtui.ui.services import MailStore
+
+#: A filter keeps at most this many matches (newest first) in memory.
+MAX_MATCH = 5000
+#: Selecting everything or a range selects at most this many messages.
+MAX_SELECT = 50_000
+#: An expanded thread lists at most this many of its (newest) messages.
+MAX_THREAD = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class ListRow:
+    """One line of the list: a message, or a conversation (its newest message)."""
+
+    row: MessageRow
+    thread: bool = False  # a conversation line of the thread view
+    thread_size: int = 1
+    expanded: bool = False
+    depth: int = 0  # 1: a message listed under its expanded conversation
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """Identity across reloads: the conversation, or the message."""
+        return (1, self.row.thread_id) if self.thread else (0, self.row.id)
+
+
+class ListSource(Protocol):
+    """Positions → rows for the list widget."""
+
+    @property
+    def folder_id(self) -> int: ...
+
+    async def count(self) -> tuple[int, int]:
+        """(lines, unread messages); also refreshes what the source keeps."""
+        ...
+
+    async def window(self, offset: int, limit: int) -> list[ListRow]: ...
+
+    async def next_unread(self, after: MessageRow | None) -> int | None:
+        """The position of the next line with unread mail after ``after``."""
+        ...
+
+    async def messages(self, line: ListRow) -> list[int]:
+        """The message ids a line stands for (a conversation: all of its messages)."""
+        ...
+
+    async def all_ids(self, limit: int) -> list[int]:
+        """Every message id of the view, up to ``limit``."""
+        ...
+
+
+async def ids_of(source: ListSource, lines: Iterable[ListRow]) -> list[int]:
+    """The message ids of several lines, in order, without repeats."""
+    out: dict[int, None] = {}
+    for line in lines:
+        for mid in await source.messages(line):
+            out[mid] = None
+    return list(out)
+
+
+class FolderSource:
+    """A folder, newest first."""
+
+    def __init__(self, store: MailStore, folder_id: int) -> None:
+        self.store = store
+        self._folder_id = folder_id
+
+    @property
+    def folder_id(self) -> int:
+        return self._folder_id
+
+    async def count(self) -> tuple[int, int]:
+        return await self.store.count(self._folder_id)
+
+    async def window(self, offset: int, limit: int) -> list[ListRow]:
+        return [ListRow(r) for r in await self.store.window(self._folder_id, offset, limit)]
+
+    async def next_unread(self, after: MessageRow | None) -> int | None:
+        found = await self.store.next_unread(self._folder_id, after)
+        return None if found is None else found[0]
+
+    async def messages(self, line: ListRow) -> list[int]:
+        return [line.row.id]
+
+    async def all_ids(self, limit: int) -> list[int]:
+        return [r.id for r in await self.store.window(self._folder_id, 0, limit)]
+
+
+class FilterSource:
+    """The messages of a folder that match what the user typed (subject, addresses,
+    body), newest first. The last word is a prefix, so matches appear while typing."""
+
+    def __init__(self, store: MailStore, folder_id: int, query: str) -> None:
+        self.store = store
+        self._folder_id = folder_id
+        self.query = query
+        self._rows: list[MessageRow] = []
+
+    @property
+    def folder_id(self) -> int:
+        return self._folder_id
+
+    @staticmethod
+    def fts_text(query: str) -> str:
+        words = query.split()
+        if words and not words[-1].endswith("*"):
+            words[-1] += "*"
+        return " ".join(words)
+
+    async def count(self) -> tuple[int, int]:
+        self._rows = await self.store.search(
+            self.fts_text(self.query), MAX_MATCH, folder_id=self._folder_id
+        )
+        return len(self._rows), sum(1 for r in self._rows if r.unread)
+
+    async def window(self, offset: int, limit: int) -> list[ListRow]:
+        return [ListRow(r) for r in self._rows[max(0, offset) : max(0, offset) + limit]]
+
+    async def next_unread(self, after: MessageRow | None) -> int | None:
+        start = 0
+        if after is not None:
+            start = next((i + 1 for i, r in enumerate(self._rows) if r.id == after.id), 0)
+        return next((i for i in range(start, len(self._rows)) if self._rows[i].unread), None)
+
+    async def messages(self, line: ListRow) -> list[int]:
+        return [line.row.id]
+
+    async def all_ids(self, limit: int) -> list[int]:
+        return [r.id for r in self._rows[:limit]]
+
+
+@dataclass(slots=True)
+class _Open:
+    """An expanded conversation: where it is among the threads, and its messages."""
+
+    thread_id: int
+    position: int
+    rows: list[MessageRow]
+
+
+class ThreadSource:
+    """A folder's conversations, the most recently active first."""
+
+    def __init__(self, store: MailStore, folder_id: int) -> None:
+        self.store = store
+        self._folder_id = folder_id
+        self._open: dict[int, _Open] = {}
+
+    @property
+    def folder_id(self) -> int:
+        return self._folder_id
+
+    def is_expanded(self, thread_id: int) -> bool:
+        return thread_id in self._open
+
+    def expand(self, thread_id: int) -> None:
+        """Open a conversation; its messages are read by the next ``count``."""
+        self._open.setdefault(thread_id, _Open(thread_id, -1, []))
+
+    def collapse(self, thread_id: int) -> None:
+        self._open.pop(thread_id, None)
+
+    async def count(self) -> tuple[int, int]:
+        threads, unread = await self.store.thread_count(self._folder_id)
+        for thread_id in list(self._open):
+            position = await self.store.thread_position(self._folder_id, thread_id)
+            if position is None:  # the conversation left the folder
+                del self._open[thread_id]
+                continue
+            rows = await self.store.thread_messages(self._folder_id, thread_id, MAX_THREAD)
+            self._open[thread_id] = _Open(thread_id, position, rows)
+        return threads + sum(len(o.rows) for o in self._open.values()), unread
+
+    def _layout(self) -> list[_Open]:
+        return sorted((o for o in self._open.values() if o.position >= 0), key=lambda o: o.position)
+
+    def line_of(self, position: int) -> int:
+        """The line of the thread at ``position`` (open threads above push it down)."""
+        return position + sum(len(o.rows) for o in self._layout() if o.position < position)
+
+    def _locate(self, line: int) -> tuple[int, _Open | None, int]:
+        """(thread position, open thread if ``line`` is one of its messages, index)."""
+        extra = 0
+        for o in self._layout():
+            root = o.position + extra
+            if line <= root:
+                break
+            if line <= root + len(o.rows):
+                return o.position, o, line - root - 1
+            extra += len(o.rows)
+        return line - extra, None, -1
+
+    async def window(self, offset: int, limit: int) -> list[ListRow]:
+        where = [self._locate(line) for line in range(max(0, offset), max(0, offset) + limit)]
+        positions = [p for p, o, _ in where if o is None]
+        summaries = {}
+        if positions:
+            first = min(positions)
+            found = await self.store.thread_window(
+                self._folder_id, first, max(positions) - first + 1
+            )
+            summaries = {first + i: s for i, s in enumerate(found)}
+        out: list[ListRow] = []
+        for position, opened, index in where:
+            if opened is not None:
+                out.append(ListRow(opened.rows[index], depth=1))
+                continue
+            summary = summaries.get(position)
+            if summary is None:
+                break
+            out.append(
+                ListRow(
+                    summary.row,
+                    thread=True,
+                    thread_size=summary.total,
+                    expanded=summary.row.thread_id in self._open,
+                )
+            )
+        return out
+
+    async def next_unread(self, after: MessageRow | None) -> int | None:
+        found = await self.store.next_unread_thread(self._folder_id, after)
+        return None if found is None else self.line_of(found[0])
+
+    async def messages(self, line: ListRow) -> list[int]:
+        if not line.thread or line.thread_size <= 1:
+            return [line.row.id]
+        rows = await self.store.thread_messages(self._folder_id, line.row.thread_id, MAX_SELECT)
+        return [r.id for r in rows]
+
+    async def all_ids(self, limit: int) -> list[int]:
+        return [r.id for r in await self.store.window(self._folder_id, 0, limit)]

@@ -1,0 +1,251 @@
+"""Triage: the user's intents on messages, each shown at once and queued for the server.
+
+Every action reads its targets (the selection, else the line under the cursor, or the
+open message when the reader has the focus), writes one store intent (``set_flags``,
+``move``, ``delete``; each is one transaction that also enqueues the ops), reloads the
+list, and wakes the account's worker (``manager.kick``). The op ids go on an undo stack:
+
+    action ──store intent──▶ op ids ──▶ undo stack ──u──▶ store.undo_ops(op ids)
+                                                          └─ False: the worker already
+                                                             took them; say so plainly
+
+Undo is several levels deep and a bulk action is one level. ``undo_ops`` is all or
+nothing, so an entry is either taken back entirely or left as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from mailtui.models import Flag, Folder, FolderRole, MessageRow
+from mailtui.sync.base import Capabilities
+from mailtui.ui.folder_tree import folder_label
+from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
+from mailtui.ui.services import MailStore, SyncControl
+
+if TYPE_CHECKING:
+    from mailtui.ui.screens.main import MainScreen
+
+#: How many actions ``u`` can take back.
+UNDO_DEPTH = 50
+
+#: Actions that need more than one folder on the server, or server-side moves.
+NEEDS_MOVE = frozenset({"move", "archive", "spam"})
+NEEDS_FLAGS = frozenset({"toggle_read", "toggle_flag"})
+NEEDS_FOLDERS = frozenset({"goto_folder"})
+
+
+def allowed(action: str, caps: Capabilities | None) -> bool:
+    """Whether an account with ``caps`` can do ``action`` (unknown caps: assume yes)."""
+    if caps is None:
+        return True
+    if action in NEEDS_MOVE:
+        return caps.folders and caps.server_move
+    if action in NEEDS_FLAGS:
+        return caps.flags
+    if action in NEEDS_FOLDERS:
+        return caps.folders
+    return True
+
+
+def count_words(n: int) -> str:
+    return "1 message" if n == 1 else f"{n:,} messages"
+
+
+@dataclass(frozen=True, slots=True)
+class UndoEntry:
+    """One action as ``u`` takes it back."""
+
+    description: str  # "Deleted 3 messages"
+    op_ids: tuple[int, ...]
+    account_id: int
+
+
+class Triage:
+    """The main screen's triage actions and their undo stack."""
+
+    def __init__(self, screen: MainScreen, store: MailStore, manager: SyncControl | None) -> None:
+        self.screen = screen
+        self.store = store
+        self.manager = manager
+        self.undo_stack: list[UndoEntry] = []
+        self._lock = asyncio.Lock()  # actions apply in the order the keys came
+
+    # -- what an action acts on ------------------------------------------------------------
+
+    def capabilities(self) -> Capabilities | None:
+        folder = self.screen.open_folder
+        if self.manager is None or folder is None:
+            return None
+        return self.manager.capabilities(folder.account_id)
+
+    def _reader_target(self) -> int | None:
+        screen = self.screen
+        if screen.reading and (screen.narrow or screen.focused is screen.reader):
+            return screen.reader.message_id
+        return None
+
+    async def _targets(self) -> tuple[list[int], MessageRow | None]:
+        """(message ids, the reference row whose state a toggle flips)."""
+        message_id = self._reader_target()
+        if message_id is not None:
+            detail = await self.store.message(message_id)
+            return ([message_id], detail.row) if detail is not None else ([], None)
+        listing = self.screen.message_list
+        return await listing.targets(), listing.cursor_row
+
+    # -- running an action -----------------------------------------------------------------
+
+    def run(self, action: Callable[[], Awaitable[None]]) -> None:
+        self.screen.run_worker(self._serialized(action), group="triage", exit_on_error=False)
+
+    async def _serialized(self, action: Callable[[], Awaitable[None]]) -> None:
+        async with self._lock:
+            await action()
+
+    def _done(self, description: str, op_ids: list[int], folder: Folder, gone: bool) -> None:
+        """After an intent: remember it for undo, show it, wake the worker."""
+        screen = self.screen
+        if op_ids:
+            self.undo_stack.append(UndoEntry(description, tuple(op_ids), folder.account_id))
+            del self.undo_stack[:-UNDO_DEPTH]
+            if self.manager is not None:
+                self.manager.kick(folder.account_id)
+        screen.message_list.clear_selection()
+        if gone and screen.reading:
+            screen.close_reader()
+        screen.after_triage()
+        screen.status_bar.set_notice(f"{description} · u: undo" if op_ids else description)
+
+    async def _with_targets(self) -> tuple[list[int], MessageRow | None, Folder] | None:
+        folder = self.screen.open_folder
+        if folder is None:
+            return None
+        ids, reference = await self._targets()
+        if not ids:
+            self.screen.status_bar.set_notice("No message here to act on")
+            return None
+        return ids, reference, folder
+
+    async def toggle(self, flag: Flag, on_words: str, off_words: str) -> None:
+        """Set ``flag`` on the targets, or clear it when the reference row has it."""
+        found = await self._with_targets()
+        if found is None:
+            return
+        ids, reference, folder = found
+        has_it = reference is not None and bool(reference.flags & flag)
+        if has_it:
+            op_ids = await self.store.set_flags(ids, Flag.NONE, flag)
+            self._done(f"{off_words} {count_words(len(ids))}", op_ids, folder, gone=False)
+        else:
+            op_ids = await self.store.set_flags(ids, flag, Flag.NONE)
+            self._done(f"{on_words} {count_words(len(ids))}", op_ids, folder, gone=False)
+
+    async def toggle_read(self) -> None:
+        # The read bit is SEEN: "marked read" when the reference row was unread.
+        found = await self._with_targets()
+        if found is None:
+            return
+        ids, reference, folder = found
+        if reference is not None and reference.unread:
+            op_ids = await self.store.set_flags(ids, Flag.SEEN, Flag.NONE)
+            self._done(f"Marked {count_words(len(ids))} read", op_ids, folder, gone=False)
+        else:
+            op_ids = await self.store.set_flags(ids, Flag.NONE, Flag.SEEN)
+            self._done(f"Marked {count_words(len(ids))} unread", op_ids, folder, gone=False)
+
+    async def toggle_flag(self) -> None:
+        await self.toggle(Flag.FLAGGED, "Flagged", "Unflagged")
+
+    async def delete(self) -> None:
+        found = await self._with_targets()
+        if found is None:
+            return
+        ids, _, folder = found
+        op_ids = await self.store.delete(ids)
+        if folder.role == FolderRole.TRASH or await self._role(folder, FolderRole.TRASH) is None:
+            words = f"Deleted {count_words(len(ids))} for good"
+        else:
+            words = f"Moved {count_words(len(ids))} to Trash"
+        self._done(words, op_ids, folder, gone=True)
+
+    async def _role(self, folder: Folder, role: FolderRole) -> Folder | None:
+        folders = await self.store.folders(folder.account_id)
+        return next((f for f in folders if f.role == role), None)
+
+    async def move_to_role(self, role: FolderRole, name: str) -> None:
+        found = await self._with_targets()
+        if found is None:
+            return
+        ids, _, folder = found
+        target = await self._role(folder, role)
+        if target is None:
+            self.screen.status_bar.set_notice(f"This account has no {name} folder")
+            return
+        if target.id == folder.id:
+            self.screen.status_bar.set_notice(f"Already in {folder_label(target)}")
+            return
+        op_ids: list[int] = []
+        if role == FolderRole.JUNK:
+            op_ids += await self.store.set_flags(ids, Flag.JUNK, Flag.NONE)
+        op_ids += await self.store.move(ids, target.id)
+        verb = "Marked as spam" if role == FolderRole.JUNK else "Archived"
+        self._done(f"{verb}: {count_words(len(ids))}", sorted(op_ids), folder, gone=True)
+
+    async def archive(self) -> None:
+        await self.move_to_role(FolderRole.ARCHIVE, "Archive")
+
+    async def spam(self) -> None:
+        await self.move_to_role(FolderRole.JUNK, "Junk (spam)")
+
+    async def move(self) -> None:
+        found = await self._with_targets()
+        if found is None:
+            return
+        ids, _, folder = found
+        folders = [f for f in await self.store.folders(folder.account_id) if f.id != folder.id]
+        if not folders:
+            self.screen.status_bar.set_notice("There is no other folder to move to")
+            return
+        choices = [FolderChoice(f.name, f) for f in folders]
+        title = f"Move {count_words(len(ids))} to"
+        target = await self.screen.app.push_screen_wait(FolderPicker(title, choices))
+        if target is None:
+            return
+        op_ids = await self.store.move(ids, target.id)
+        words = f"Moved {count_words(len(ids))} to {folder_label(target)}"
+        self._done(words, op_ids, folder, gone=True)
+
+    async def undo(self) -> None:
+        screen = self.screen
+        if not self.undo_stack:
+            screen.status_bar.set_notice("Nothing to undo")
+            return
+        entry = self.undo_stack.pop()
+        if await self.store.undo_ops(list(entry.op_ids)):
+            screen.status_bar.set_notice(f"Undone: {entry.description}")
+        else:
+            screen.status_bar.set_notice(
+                f"Can't undo \"{entry.description}\" any more: it has already gone to the server"
+            )
+        screen.after_triage()
+
+    # -- going places ----------------------------------------------------------------------
+
+    async def goto_folder(self) -> None:
+        accounts = {a.id: a.name for a in await self.store.accounts()}
+        folders = await self.store.folders()
+        several = len(accounts) > 1
+        choices = [
+            FolderChoice(f"{accounts.get(f.account_id, '?')}/{f.name}" if several else f.name, f)
+            for f in folders
+        ]
+        if not choices:
+            self.screen.status_bar.set_notice("No folders yet")
+            return
+        target = await self.screen.app.push_screen_wait(FolderPicker("Go to folder", choices))
+        if target is not None:
+            self.screen.go_to_folder(target)
