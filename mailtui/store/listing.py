@@ -36,6 +36,18 @@ if TYPE_CHECKING:
 _M_COLUMNS = ", ".join("m." + c.strip() for c in ROW_COLUMNS.split(","))
 
 
+async def begin_read(db: aiosqlite.Connection) -> None:
+    """Start a read snapshot on the reader connection.
+
+    A read cancelled while it awaited ``BEGIN`` (the UI cancels a superseded list fetch)
+    never reached its ``COMMIT``: the transaction is still open on the connection, and
+    a new ``BEGIN`` would fail. Close it first; a read transaction has nothing to lose.
+    """
+    if db.in_transaction:
+        await db.execute("COMMIT")
+    await db.execute("BEGIN")
+
+
 @dataclass(frozen=True, slots=True)
 class ThreadSummary:
     """One conversation of a folder: its newest message there, and its counters."""
@@ -78,7 +90,7 @@ class ListingQueries:
         async with self._rlock:
             db = self._r
             try:
-                await db.execute("BEGIN")
+                await begin_read(db)
                 try:
                     rows = list(
                         await db.execute_fetchall(

@@ -64,7 +64,7 @@ from mailtui.store.codec import (
 )
 from mailtui.store.contacts import ContactQueries
 from mailtui.store.errors import NotFound, StoreError, StoreVersionError
-from mailtui.store.listing import ListingQueries
+from mailtui.store.listing import ListingQueries, begin_read
 from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
@@ -855,7 +855,7 @@ class Store(ListingQueries, ContactQueries):
         async with self._rlock:
             db = self._r
             try:
-                await db.execute("BEGIN")
+                await begin_read(db)
                 try:
                     total = await _scalar(
                         db, "SELECT total FROM folders WHERE id = ?", (folder_id,)
@@ -902,7 +902,7 @@ class Store(ListingQueries, ContactQueries):
         async with self._rlock:
             db = self._r
             try:
-                await db.execute("BEGIN")
+                await begin_read(db)
                 try:
                     folders = list(
                         await db.execute_fetchall(

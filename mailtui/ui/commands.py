@@ -78,7 +78,6 @@ class MailCommands(Provider):
                 self._display(description, keys),
                 partial(self.app.run_action, action, owner),
                 text=description,
-                help=f"Key: {keys}",
             )
 
     async def search(self, query: str) -> Hits:

@@ -228,9 +228,11 @@ class Triage:
         if await self.store.undo_ops(list(entry.op_ids)):
             screen.status_bar.set_notice(f"Undone: {entry.description}")
         else:
-            screen.status_bar.set_notice(
-                f"Can't undo \"{entry.description}\" any more: it has already gone to the server"
-            )
+            # All or nothing: the worker has taken (some of) its ops, which may be on the
+            # wire already; the entry can never be undone, so it is dropped.
+            words = f"Can't undo, already sent to the server: {entry.description}"
+            screen.status_bar.set_notice(words)
+            screen.notify(words, severity="warning")
         screen.after_triage()
 
     # -- going places ----------------------------------------------------------------------

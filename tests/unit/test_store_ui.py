@@ -250,3 +250,13 @@ async def test_migration_builds_threads_for_an_existing_cache(tmp_path: Path) ->
         await s.set_flags([r.id for r in rows], Flag.SEEN, Flag.NONE)
         await s.op_done((await s.pending_ops(1, 10))[0].id, OpResult())
         assert await listed_threads(s, fid) == brute_threads(s, fid)
+
+
+async def test_a_read_cancelled_mid_snapshot_leaves_the_reader_usable(world: World) -> None:
+    """The UI cancels superseded list reads; one cut off after its BEGIN must not break
+    the next read ("cannot start a transaction within a transaction")."""
+    await conversation_world(world)
+    await world.store._r.execute("BEGIN")  # what a read cancelled after BEGIN leaves
+    assert len(await world.store.window(world.inbox, 0, 10)) == 7
+    await world.store._r.execute("BEGIN")
+    assert len(await world.store.thread_window(world.inbox, 0, 10)) == 4
