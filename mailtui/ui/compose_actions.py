@@ -13,7 +13,9 @@ from typing import Any
 from textual.screen import Screen
 
 from mailtui.compose import Draft, Identity, forward, read_original, reply
+from mailtui.compose.drafts import SavedDraft, list_drafts
 from mailtui.ui.screens.compose import ComposeScreen
+from mailtui.ui.screens.drafts import DraftsScreen
 from mailtui.ui.services import MailStore, SyncControl
 
 
@@ -24,6 +26,7 @@ class Composer:
         self._screen = screen
         self._store = store
         self._manager = manager
+        self._account_names: dict[int, str] = {}
 
     def _drafts_dir(self) -> Path | None:
         path = getattr(self._store, "path", None)
@@ -33,11 +36,19 @@ class Composer:
         accounts = await self._store.accounts()
         if not accounts:
             return None
+        self._account_names = {a.id: a.name for a in accounts}
         chosen = next((a for a in accounts if a.id == account_id), accounts[0])
         configured: dict[str, list[Identity]] = getattr(self._screen.app, "identities", {})
         return chosen.id, configured.get(chosen.name) or [Identity(chosen.email)]
 
-    def _open_compose(self, draft: Draft, account_id: int, identities: list[Identity]) -> None:
+    def _open_compose(
+        self,
+        draft: Draft,
+        account_id: int,
+        identities: list[Identity],
+        draft_file: Path | None = None,
+    ) -> None:
+        account_name = self._account_names.get(account_id, "")
         screen = ComposeScreen(
             draft,
             account_id=account_id,
@@ -45,8 +56,36 @@ class Composer:
             manager=self._manager,
             drafts_dir=self._drafts_dir(),
             identities=identities,
+            account_name=account_name,
+            draft_file=draft_file,
         )
         self._screen.app.push_screen(screen)
+
+    async def resume(self) -> None:
+        """Lists the drafts kept on this machine; the chosen one reopens where it was."""
+        directory = self._drafts_dir()
+        saved = list_drafts(directory) if directory is not None else []
+        if not saved:
+            self._screen.notify("No drafts on this machine")
+            return
+        accounts = await self._store.accounts()
+
+        async def chosen(choice: SavedDraft | None) -> None:
+            if choice is None:
+                return
+            account = next((a for a in accounts if a.name == choice.account), None)
+            if account is None:
+                self._screen.notify(
+                    f"The draft's account {choice.account!r} is not configured any more; "
+                    f"the draft is kept in {choice.path}",
+                    severity="warning",
+                )
+                return
+            found = await self._identities(account.id)
+            identities = found[1] if found else [choice.draft.from_]
+            self._open_compose(choice.draft, account.id, identities, draft_file=choice.path)
+
+        self._screen.app.push_screen(DraftsScreen(saved), chosen)
 
     async def start(self, kind: str, message_id: int | None) -> None:
         """``kind``: new, reply, reply_all, forward, forward_attached. ``message_id``: the

@@ -42,6 +42,7 @@ CONTEXT_TITLES: dict[str, str] = {
     "help": "This help",
     "writing": "Writing",
     "compose": "Composing",
+    "drafts": "Drafts",
 }
 
 
@@ -148,9 +149,12 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("write.reply", "r", "reply", "Reply", "writing"),
     KeySpec("write.reply_all", "R", "reply_all", "Reply to all", "writing"),
     KeySpec("write.forward", "f", "forward", "Forward", "writing"),
+    KeySpec("write.drafts", "D", "drafts", "Resume a draft", "writing"),
     KeySpec(
         "write.forward_attached", "ctrl+f", "forward_attached", "Forward as attachment", "writing"
     ),
+    KeySpec("drafts.delete", "d", "delete", "Delete the draft", "drafts", footer=True),
+    KeySpec("drafts.close", "escape,q", "close", "Close", "drafts", footer=True),
     KeySpec("compose.send", "ctrl+s", "send", "Send", "compose", footer=True, priority=True),
     KeySpec(
         "compose.editor", "ctrl+e", "edit_body", "Edit body in $EDITOR", "compose",

@@ -247,3 +247,49 @@ async def test_attach_prompt_completes_paths(tmp_path: Path) -> None:
     assert await s.get_suggestion(f"{tmp_path}/h") is None  # hidden files only when asked
     assert await s.get_suggestion(f"{tmp_path}/.h") == f"{tmp_path}/.hidden"
     assert await s.get_suggestion(f"{tmp_path}/nope/x") is None
+
+
+async def test_a_closed_draft_resumes_with_its_attachment_and_sends(
+    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailtui.ui.screens.drafts import DraftsScreen
+
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    attachment = tmp_path / "plan.txt"
+    attachment.write_text("the plan\n")
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("D")
+        await settle(pilot, lambda: any("No drafts" in n.message for n in app._notifications))
+        await pilot.press("m")
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        await pilot.press(*"dan@example.test")
+        screen.query_one("#subject", Input).value = "Plan for Monday"
+        await pilot.press("ctrl+a")
+        await pilot.pause()
+        await pilot.press(*str(attachment), "enter")
+        await settle(pilot, lambda: "plan.txt" in screen_text(app))
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        attachment.unlink()  # the draft keeps its own copy
+
+        await pilot.press("D")
+        await settle(pilot, lambda: isinstance(app.screen, DraftsScreen))
+        assert "Plan for Monday" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        resumed = app.screen
+        assert isinstance(resumed, ComposeScreen)
+        assert resumed.query_one("#subject", Input).value == "Plan for Monday"
+        assert "dan@example.test" in resumed.query_one("#to", Input).value
+        assert "plan.txt" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    (item,) = await mail.store.outbox(mail.account_id)
+    msg = parsed(item.raw)
+    (part,) = list(msg.iter_attachments())
+    assert part.get_filename() == "plan.txt" and part.get_content() == "the plan\n"
+    assert list((Path(mail.store.path).parent / "drafts").glob("*.json")) == []

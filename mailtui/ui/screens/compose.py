@@ -17,7 +17,6 @@ crash or a lost SSH session does not lose what was written.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import uuid
 from collections.abc import Sequence
@@ -42,6 +41,7 @@ from mailtui.compose import (
     format_address,
     parse_addresses,
 )
+from mailtui.compose.drafts import draft_to_json, save_draft
 from mailtui.compose.editor import EditorError, edit_text, editor_command
 from mailtui.mime import clean_line
 from mailtui.ui import keymap
@@ -59,24 +59,6 @@ def _size(n: int) -> str:
         if value < 1024 or unit == "GB":
             break
     return f"{value:.1f} {unit}"
-
-
-def draft_to_json(draft: Draft) -> str:
-    """The autosave form of a draft (attachments by name and type only: the files stay
-    where they are, and a resumed draft asks for them again)."""
-    data = {
-        "from": [draft.from_.name, draft.from_.addr],
-        "to": [format_address(a) for a in draft.to],
-        "cc": [format_address(a) for a in draft.cc],
-        "bcc": [format_address(a) for a in draft.bcc],
-        "subject": draft.subject,
-        "body": draft.body,
-        "in_reply_to": draft.in_reply_to,
-        "references": list(draft.references),
-        "message_id": draft.message_id,
-        "attachments": [[a.filename, a.content_type, a.size] for a in draft.attachments],
-    }
-    return json.dumps(data, ensure_ascii=False, indent=1)
 
 
 class AddressSuggester(Suggester):
@@ -185,6 +167,8 @@ class ComposeScreen(Screen[bool]):
         drafts_dir: Path | None = None,
         editor: list[str] | None = None,
         identities: Sequence[Identity] = (),
+        account_name: str = "",
+        draft_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.draft = draft
@@ -195,8 +179,10 @@ class ComposeScreen(Screen[bool]):
         self.manager = manager
         self.editor = editor if editor is not None else editor_command()
         self.drafts_dir = drafts_dir
-        self.draft_file: Path | None = None
-        if drafts_dir is not None:
+        self.account_name = account_name
+        # A resumed draft keeps writing to its own file.
+        self.draft_file: Path | None = draft_file
+        if draft_file is None and drafts_dir is not None:
             self.draft_file = drafts_dir / f"{uuid.uuid4().hex}.json"
         self._saved = ""
 
@@ -287,22 +273,17 @@ class ComposeScreen(Screen[bool]):
         )
 
     def autosave(self) -> None:
-        """Writes the draft to its private file when it changed (tmp + rename)."""
+        """Writes the draft to its private file when it changed."""
         if self.draft_file is None:
             return
         try:
-            text = draft_to_json(self.collect())
+            text = draft_to_json(self.collect(), self.account_name)
         except AddressError:
             return  # half-typed address: the next tick saves it
         if text == self._saved:
             return
         try:
-            self.draft_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            tmp = self.draft_file.with_suffix(".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            tmp.replace(self.draft_file)
+            save_draft(self.draft_file, text)
             self._saved = text
         except OSError as exc:
             self._say(f"Could not autosave the draft: {exc.strerror}")

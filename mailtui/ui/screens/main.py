@@ -127,6 +127,9 @@ class MainScreen(Screen[None]):
     def action_forward_attached(self) -> None:
         self._write("forward_attached")
 
+    def action_drafts(self) -> None:
+        self.run_worker(self._composer.resume(), group="compose", exclusive=True)
+
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
