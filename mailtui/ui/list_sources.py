@@ -169,6 +169,7 @@ class ThreadSource:
         self.store = store
         self._folder_id = folder_id
         self._open: dict[int, _Open] = {}
+        self.threads = 0  # conversations in the folder, as of the last ``count``
 
     @property
     def folder_id(self) -> int:
@@ -186,6 +187,7 @@ class ThreadSource:
 
     async def count(self) -> tuple[int, int]:
         threads, unread = await self.store.thread_count(self._folder_id)
+        self.threads = threads
         for thread_id in list(self._open):
             position = await self.store.thread_position(self._folder_id, thread_id)
             if position is None:  # the conversation left the folder

@@ -40,7 +40,7 @@ from mailtui.ui import keymap
 from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_tree import folder_label
-from mailtui.ui.list_sources import FilterSource
+from mailtui.ui.list_sources import FilterSource, ThreadSource
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.services import MailStore, SyncControl
@@ -247,8 +247,8 @@ class MainScreen(Screen[None]):
         if isinstance(source, FilterSource):
             found = "1 match" if total == 1 else f"{total:,} matches"
             where = f"{name} · filter \"{source.query}\": {found}"
-        elif listing.threaded:
-            where = f"{name} · {total:,} conversations"
+        elif isinstance(source, ThreadSource):
+            where = f"{name} · {source.threads:,} conversations"
             if unread:
                 where += f", {unread:,} unread"
         else:
