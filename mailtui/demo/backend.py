@@ -176,13 +176,14 @@ class DemoServer:
             "INSERT INTO tombstones(uid, folder, modseq) VALUES (?, ?, ?)", (uid, folder, modseq)
         )
 
-    def deliver(self, folder: str, raw: bytes, date: int) -> int:
+    def deliver(self, folder: str, raw: bytes, date: int, flags: int = 0) -> int:
+        """Adds a message (new mail, or a copy the client files: sent mail, drafts)."""
         with self._lock:
             self._db.execute("BEGIN")
             modseq = self._next_modseq()
             cur = self._db.execute(
-                "INSERT INTO messages(folder, flags, date, raw, modseq) VALUES (?, 0, ?, ?, ?)",
-                (folder, date, raw, modseq),
+                "INSERT INTO messages(folder, flags, date, raw, modseq) VALUES (?, ?, ?, ?, ?)",
+                (folder, flags, date, raw, modseq),
             )
             self._set_meta("arrivals", self._meta("arrivals") + 1)
             self._db.execute("COMMIT")
@@ -284,6 +285,8 @@ class DemoBackend:
 
     async def apply(self, op: PendingOp, target_folder: str | None) -> OpResult:
         self._check()
+        if op.kind is OpKind.APPEND:  # files a copy (sent mail, drafts): no message yet
+            return await self._append(op, target_folder)
         if op.remote_id is None:
             raise OpRejected("the message was never on the server")
         uid = int(op.remote_id)
@@ -305,6 +308,15 @@ class DemoBackend:
             await asyncio.to_thread(self.server.expunge, uid)  # gone already is fine
             return OpResult()
         raise OpRejected(f"the demo server does not support {op.kind.value}")
+
+    async def _append(self, op: PendingOp, target_folder: str | None) -> OpResult:
+        raw = op.payload.get("raw")
+        if target_folder is None or not isinstance(raw, bytes):
+            raise OpRejected("nothing to file")
+        uid = await asyncio.to_thread(
+            self.server.deliver, target_folder, raw, int(time.time()), int(Flag.SEEN)
+        )
+        return OpResult(new_remote_id=str(uid))
 
     async def wait_for_changes(self, timeout: float) -> set[str]:
         self._check()

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from mailtui.models import Account
 from mailtui.store import Store
@@ -23,11 +25,24 @@ Listener = Callable[[SyncEvent], None]
 BODY_TIMEOUT = 60.0
 
 
+class Sender(Protocol):
+    """What the manager needs of an outbox sender (``mailtui.sync.outbox.OutboxSender``)."""
+
+    def kick(self) -> None: ...
+
+    async def run(self) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class WorkerSpec:
     account: Account
     factory: BackendFactory
     options: WorkerOptions = WorkerOptions()
+    # Builds the account's outbox sender (``mailtui.sync.outbox.OutboxSender``) given the
+    # manager's event sink and a callback that kicks the sync worker once a message was
+    # accepted (so its copy is filed in Sent); None when the account sends no mail.
+    sender: Callable[[Callable[[SyncEvent], None], Callable[[], None]], Sender] | None = None
+
 
 
 class SyncManager:
@@ -39,6 +54,14 @@ class SyncManager:
             for spec in specs
         }
         self._tasks: dict[int, asyncio.Task[AccountStatus]] = {}
+        self.senders: dict[int, Sender] = {}
+        for spec in specs:
+            if spec.sender is not None:
+                account_id = spec.account.id
+                self.senders[account_id] = spec.sender(
+                    self._emit, functools.partial(self._kick_worker, account_id)
+                )
+        self._sender_tasks: dict[int, asyncio.Task[None]] = {}
 
     def add_listener(self, cb: Listener) -> None:
         self._listeners.append(cb)
@@ -57,6 +80,12 @@ class SyncManager:
                 self._tasks[account_id] = asyncio.create_task(
                     worker.run(), name=f"sync:{worker.account.name}"
                 )
+        for account_id, sender in self.senders.items():
+            task = self._sender_tasks.get(account_id)
+            if task is None or task.done():
+                self._sender_tasks[account_id] = asyncio.create_task(
+                    sender.run(), name=f"outbox:{account_id}"
+                )
 
     async def run_once(self) -> dict[str, AccountStatus]:
         """Syncs every account until it is in step (``mailtui sync --once``)."""
@@ -70,7 +99,8 @@ class SyncManager:
         return {w.account.name: r for w, r in zip(self.workers.values(), results, strict=True)}
 
     async def stop(self) -> None:
-        tasks = list(self._tasks.values())
+        tasks: list[asyncio.Task[Any]] = [*self._tasks.values(), *self._sender_tasks.values()]
+        self._sender_tasks.clear()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -90,6 +120,13 @@ class SyncManager:
         return worker.capabilities if worker is not None else None
 
     def kick(self, account_id: int) -> None:
+        """Pending ops or outbox items were added for the account: act on them now."""
+        self._kick_worker(account_id)
+        sender = self.senders.get(account_id)
+        if sender is not None:
+            sender.kick()
+
+    def _kick_worker(self, account_id: int) -> None:
         worker = self.workers.get(account_id)
         if worker is not None:
             worker.kick()

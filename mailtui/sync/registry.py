@@ -10,9 +10,11 @@ import functools
 from collections.abc import Callable, Sequence
 
 from mailtui.config import AccountConfig, ConfigError
+from mailtui.models import Account
 from mailtui.store import Store
-from mailtui.sync.base import Backend
+from mailtui.sync.base import Backend, SyncEvent
 from mailtui.sync.manager import WorkerSpec
+from mailtui.sync.outbox import OutboxSender, connector, files_sent_copy
 from mailtui.sync.worker import WorkerOptions
 
 BackendBuilder = Callable[[AccountConfig], Backend]
@@ -32,7 +34,31 @@ async def specs_for(store: Store, accounts: Sequence[AccountConfig]) -> list[Wor
             )
         account = await store.ensure_account(acc.name, acc.kind, acc.email)
         options = WorkerOptions(poll_interval=acc.poll_interval, body_days=acc.body_days)
+        sender = functools.partial(_sender, store, account, acc) if acc.smtp else None
         specs.append(
-            WorkerSpec(account=account, factory=functools.partial(builder, acc), options=options)
+            WorkerSpec(
+                account=account,
+                factory=functools.partial(builder, acc),
+                options=options,
+                sender=sender,
+            )
         )
     return specs
+
+
+def _sender(
+    store: Store,
+    account: Account,
+    acc: AccountConfig,
+    emit: Callable[[SyncEvent], None],
+    on_sent: Callable[[], None],
+) -> OutboxSender:
+    """The account's outbox sender over SMTP (accounts with an ``smtp`` table)."""
+    return OutboxSender(
+        store,
+        account,
+        connector(acc),
+        file_sent=files_sent_copy(acc),
+        emit=emit,
+        on_sent=on_sent,
+    )
