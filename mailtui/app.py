@@ -18,12 +18,14 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui.compose import Identity
+from mailtui.models import OutboxState
 from mailtui.sync.base import SyncEvent
 from mailtui.ui import keymap, themes
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.messages import SyncUpdate
+from mailtui.ui.screens.attachments import ConfirmScreen
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl
@@ -168,7 +170,36 @@ class MailApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.keymap_overrides))
 
+    async def _unsent(self) -> int:
+        """Messages in any account's outbox that have not gone out."""
+        try:
+            accounts = await self.store.accounts()
+            items = [i for a in accounts for i in await self.store.outbox(a.id)]
+        except Exception:  # a broken store must not keep the user from quitting
+            return 0
+        return sum(i.state is not OutboxState.SENT for i in items)
+
     async def action_quit(self) -> None:
+        unsent = await self._unsent()
+        if unsent and not isinstance(self.screen, ConfirmScreen):
+            what = "1 message has" if unsent == 1 else f"{unsent} messages have"
+
+            async def answered(yes: bool | None) -> None:
+                if yes:
+                    await self._quit_now()
+
+            self.push_screen(
+                ConfirmScreen(
+                    f"{what} not been sent yet (O shows the outbox). Quit anyway? They "
+                    "stay in the outbox and go out the next time mailtui runs, or with "
+                    "`mailtui send --outbox`."
+                ),
+                answered,
+            )
+            return
+        await self._quit_now()
+
+    async def _quit_now(self) -> None:
         if self.manager is not None and self._sync_started:
             self._sync_started = False
             try:

@@ -12,10 +12,12 @@ from typing import Any
 
 from textual.screen import Screen
 
-from mailtui.compose import Draft, Identity, forward, read_original, reply
+from mailtui.compose import Draft, Identity, forward, read_original, reopen, reply
 from mailtui.compose.drafts import SavedDraft, list_drafts
+from mailtui.models import OutboxItem
 from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.drafts import DraftsScreen
+from mailtui.ui.screens.outbox import OutboxScreen
 from mailtui.ui.services import MailStore, SyncControl
 
 
@@ -47,6 +49,7 @@ class Composer:
         account_id: int,
         identities: list[Identity],
         draft_file: Path | None = None,
+        replaces: int | None = None,
     ) -> None:
         account_name = self._account_names.get(account_id, "")
         screen = ComposeScreen(
@@ -58,8 +61,31 @@ class Composer:
             identities=identities,
             account_name=account_name,
             draft_file=draft_file,
+            replaces=replaces,
         )
         self._screen.app.push_screen(screen)
+
+    async def show_outbox(self) -> None:
+        """The outbox of every account: retry, edit, discard, mark as sent."""
+        accounts = await self._store.accounts()
+        manager = self._manager
+
+        def kick(account_id: int) -> None:
+            if manager is not None:
+                manager.kick(account_id)
+
+        def edit(item: OutboxItem) -> None:
+            self._screen.run_worker(self._edit(item), group="compose", exclusive=True)
+
+        self._screen.app.push_screen(
+            OutboxScreen(self._store, [a.id for a in accounts], kick=kick, edit=edit)
+        )
+
+    async def _edit(self, item: OutboxItem) -> None:
+        found = await self._identities(item.account_id)
+        identities = found[1] if found else []
+        draft = reopen(item.raw, identities, item.recipients)
+        self._open_compose(draft, item.account_id, identities or [draft.from_], replaces=item.id)
 
     async def resume(self) -> None:
         """Lists the drafts kept on this machine; the chosen one reopens where it was."""

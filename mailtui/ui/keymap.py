@@ -43,6 +43,7 @@ CONTEXT_TITLES: dict[str, str] = {
     "writing": "Writing",
     "compose": "Composing",
     "drafts": "Drafts",
+    "outbox": "Outbox",
 }
 
 
@@ -150,9 +151,15 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("write.reply_all", "R", "reply_all", "Reply to all", "writing"),
     KeySpec("write.forward", "f", "forward", "Forward", "writing"),
     KeySpec("write.drafts", "D", "drafts", "Resume a draft", "writing"),
+    KeySpec("write.outbox", "O", "outbox", "Outbox (retry, edit, discard)", "writing"),
     KeySpec(
         "write.forward_attached", "ctrl+f", "forward_attached", "Forward as attachment", "writing"
     ),
+    KeySpec("outbox.retry", "r", "retry", "Send again", "outbox", footer=True),
+    KeySpec("outbox.edit", "e", "edit", "Edit", "outbox", footer=True),
+    KeySpec("outbox.discard", "x", "discard", "Discard", "outbox", footer=True),
+    KeySpec("outbox.mark_sent", "m", "mark_sent", "It was sent (file it)", "outbox"),
+    KeySpec("outbox.close", "escape,q", "close", "Close", "outbox", footer=True),
     KeySpec("drafts.delete", "d", "delete", "Delete the draft", "drafts", footer=True),
     KeySpec("drafts.close", "escape,q", "close", "Close", "drafts", footer=True),
     KeySpec("compose.send", "ctrl+s", "send", "Send", "compose", footer=True, priority=True),

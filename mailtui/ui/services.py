@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from mailtui.models import Account, Address, Flag, Folder, MessageDetail, MessageRow
+from mailtui.models import Account, Address, Flag, Folder, MessageDetail, MessageRow, OutboxItem
 from mailtui.store.listing import ThreadSummary
 from mailtui.sync.base import AccountStatus, Capabilities, SyncEvent
 
@@ -34,6 +34,8 @@ class MailStore(Protocol):
     async def outbox_add(
         self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
     ) -> int: ...
+
+    async def outbox(self, account_id: int) -> list[OutboxItem]: ...
 
     async def address_suggestions(self, prefix: str, limit: int = 8) -> list[Address]: ...
 

@@ -21,7 +21,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -44,8 +44,12 @@ from mailtui.compose import (
 from mailtui.compose.drafts import draft_to_json, save_draft
 from mailtui.compose.editor import EditorError, edit_text, editor_command
 from mailtui.mime import clean_line
+from mailtui.sync import outbox
 from mailtui.ui import keymap
 from mailtui.ui.services import MailStore, SyncControl
+
+if TYPE_CHECKING:
+    from mailtui.store import Store
 
 AUTOSAVE_SECONDS = 3.0
 
@@ -169,6 +173,7 @@ class ComposeScreen(Screen[bool]):
         identities: Sequence[Identity] = (),
         account_name: str = "",
         draft_file: Path | None = None,
+        replaces: int | None = None,
     ) -> None:
         super().__init__()
         self.draft = draft
@@ -180,6 +185,7 @@ class ComposeScreen(Screen[bool]):
         self.editor = editor if editor is not None else editor_command()
         self.drafts_dir = drafts_dir
         self.account_name = account_name
+        self.replaces = replaces  # the outbox item this edit takes the place of
         # A resumed draft keeps writing to its own file.
         self.draft_file: Path | None = draft_file
         if draft_file is None and drafts_dir is not None:
@@ -353,9 +359,12 @@ class ComposeScreen(Screen[bool]):
             self._say(str(exc))
             return
         try:
-            await self.store.outbox_add(
-                self.account_id, message.raw, message.mail_from, message.recipients
-            )
+            if self.replaces is not None:
+                await outbox.replace(cast("Store", self.store), self.replaces, message)
+            else:
+                await self.store.outbox_add(
+                    self.account_id, message.raw, message.mail_from, message.recipients
+                )
         except Exception as exc:  # the draft stays open; nothing was queued
             self._say(f"Could not queue the message: {exc}")
             return

@@ -130,6 +130,9 @@ class MainScreen(Screen[None]):
     def action_drafts(self) -> None:
         self.run_worker(self._composer.resume(), group="compose", exclusive=True)
 
+    def action_outbox(self) -> None:
+        self.run_worker(self._composer.show_outbox(), group="compose", exclusive=True)
+
     # -- layout ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
