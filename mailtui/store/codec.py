@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from mailtui.mime.threading import normalize_subject
 from mailtui.models import Address, Envelope, Flag, MessageRow
 
 #: Only the last this-many References are used to find a thread: the nearest ancestors
@@ -69,6 +70,16 @@ def thread_candidates(envelope: Envelope) -> list[str]:
         if mid and mid not in out:
             out.append(mid)
     return out
+
+
+def subject_key(subject: str) -> tuple[str, bool]:
+    """(the subject as threads compare it, whether it reads as a reply or forward).
+
+    ``"Re: [dev] Plan"`` -> ``("plan", True)``; ``"Plan"`` -> ``("plan", False)``. Only a
+    reply is ever threaded by its subject: two unrelated mails called "Hello" stay apart.
+    """
+    key = normalize_subject(subject)
+    return key.casefold(), bool(key) and key != " ".join(subject.split())
 
 
 def row_from_db(r: Sequence[Any]) -> MessageRow:

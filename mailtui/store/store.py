@@ -60,6 +60,7 @@ from mailtui.store.codec import (
     fts_query,
     row_from_db,
     sender_of,
+    subject_key,
     thread_candidates,
 )
 from mailtui.store.contacts import ContactQueries
@@ -82,6 +83,11 @@ _RELOCATING: Final = f"('{OpKind.MOVE.value}', '{OpKind.DELETE.value}')"
 #: Host parameters per ``IN (…)`` list; far below SQLite's limit, large enough that a
 #: batch of 1000 costs two queries.
 _CHUNK: Final = 500
+#: A reply without usable headers joins the latest thread of the same subject from at
+#: most this long (seconds) before it.
+SUBJECT_THREAD_WINDOW: Final = 30 * 86400
+#: At most this many distinct subjects are looked up per batch (each is one FTS query).
+_SUBJECT_LOOKUPS: Final = 50
 _BUSY_TIMEOUT_MS: Final = 10_000
 #: Finished ops are kept this long (seconds) for the record, then pruned at open.
 _KEEP_FINISHED_OPS: Final = 30 * 86400
@@ -654,6 +660,16 @@ class Store(ListingQueries, ContactQueries):
         ids = list(range(first, first + len(todo)))
         threads = ids[:]
         in_batch: dict[str, int] = {}
+        # Subjects matter only for messages no header ties to a message already known or
+        # in this batch.
+        batch_ids = {m.envelope.message_id for m, _ in todo}
+        keys = [
+            ("", False)
+            if any(mid in known or (mid in batch_ids and mid != m.envelope.message_id) for mid in c)
+            else subject_key(m.envelope.subject)
+            for m, c in todo
+        ]
+        by_subject = await self._subject_threads(db, account_id, todo, keys)
         # Oldest first, so a parent in the same batch is known before its replies.
         for i in sorted(range(len(todo)), key=lambda i: todo[i][0].envelope.date):
             m, c = todo[i]
@@ -662,9 +678,24 @@ class Store(ListingQueries, ContactQueries):
                 if thread_id:
                     threads[i] = thread_id
                     break
+            else:
+                # No header names a known message: a reply joins the latest thread of
+                # its subject from the window before it (mailers that drop References).
+                key, is_reply = keys[i]
+                date = m.envelope.date
+                if is_reply and key:
+                    earlier = [
+                        (d, t)
+                        for d, t in by_subject.get(key, ())
+                        if date - SUBJECT_THREAD_WINDOW <= d <= date
+                    ]
+                    if earlier:
+                        threads[i] = max(earlier)[1]
             own = m.envelope.message_id
             if own and own not in in_batch:
                 in_batch[own] = threads[i]
+            if keys[i][0]:
+                by_subject.setdefault(keys[i][0], []).append((m.envelope.date, threads[i]))
 
         rows = []
         bodies = []
@@ -705,6 +736,41 @@ class Store(ListingQueries, ContactQueries):
                 "INSERT INTO bodies (message_id, raw, text) VALUES (?, ?, ?)", bodies
             )
         return ids
+
+    async def _subject_threads(
+        self,
+        db: aiosqlite.Connection,
+        account_id: int,
+        todo: list[tuple[NewMessage, list[str]]],
+        keys: list[tuple[str, bool]],
+    ) -> dict[str, list[tuple[int, int]]]:
+        """(date, thread id) of the account's messages with the subject of a reply of the
+        batch that no header threads, from the window before it.
+
+        Such replies are rare (mailers that drop In-Reply-To and References), so this
+        costs nothing for most batches; when needed, the full-text index finds the
+        candidates by the subject's words, and the normalised subjects are compared here.
+        """
+        found: dict[str, list[tuple[int, int]]] = {}
+        window: dict[str, tuple[int, int]] = {}
+        for (m, _), (key, is_reply) in zip(todo, keys, strict=True):
+            if is_reply and key:
+                low, high = window.get(key, (m.envelope.date, m.envelope.date))
+                window[key] = (min(low, m.envelope.date), max(high, m.envelope.date))
+        for key, (low, high) in list(window.items())[:_SUBJECT_LOOKUPS]:
+            match = fts_query(key)
+            if match is None:
+                continue
+            for subject, date, thread_id in await db.execute_fetchall(
+                "SELECT m.subject, m.date, m.thread_id FROM messages_fts "
+                "JOIN messages m ON m.id = messages_fts.rowid "
+                "WHERE messages_fts MATCH ? AND m.account_id = ? AND m.date BETWEEN ? AND ? "
+                "ORDER BY m.date DESC LIMIT 200",
+                (f"subject : ({match})", account_id, low - SUBJECT_THREAD_WINDOW, high),
+            ):
+                if subject_key(subject)[0] == key:
+                    found.setdefault(key, []).append((date, thread_id))
+        return found
 
     async def _next_id(self, db: aiosqlite.Connection, table: str) -> int:
         # AUTOINCREMENT tables: above both the highest id ever used and the current max.

@@ -216,29 +216,22 @@ async def test_list_queries_use_their_index(
 async def test_migration_builds_threads_for_an_existing_cache(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     # A version-1 cache with mail in it, as an older mailtui left it.
-    original = schema.MIGRATIONS
-    try:
-        schema.MIGRATIONS = original[:1]  # type: ignore[misc]
-        async with await Store.open(path) as old:
-            account = await old.ensure_account("a", AccountKind.IMAP, "a@x")
-            folders = await old.sync_folders(account.id, [])
-            assert folders == {}
-            from mailtui.sync.base import RemoteFolder
-
-            fid = (await old.sync_folders(account.id, [RemoteFolder("INBOX", "Inbox")]))["INBOX"]
-            await old.apply_batch(
-                fid,
-                FolderBatch(
-                    "INBOX",
-                    added=[
-                        new("1", date=10, mid="<1>"),
-                        new("2", date=20, mid="<2>", irt="<1>", flags=Flag.SEEN),
-                        new("3", date=15, mid="<3>"),
-                    ],
-                ),
-            )
-    finally:
-        schema.MIGRATIONS = original  # type: ignore[misc]
+    con = sqlite3.connect(path, isolation_level=None)
+    for statement in schema.MIGRATIONS[0]:
+        con.execute(statement)
+    con.execute("PRAGMA user_version = 1")
+    con.execute("INSERT INTO accounts (id, name, kind, email) VALUES (1, 'a', 'imap', 'a@x')")
+    con.execute("INSERT INTO folders (id, account_id, name, display_name) VALUES (1, 1, 'I', 'I')")
+    for mid, date, flags, thread in [(1, 10, 0, 1), (2, 20, 1, 1), (3, 15, 0, 3)]:
+        con.execute(
+            "INSERT INTO messages (id, account_id, folder_id, remote_id, date, sender, subject, "
+            "from_addrs, to_addrs, cc_addrs, message_id, in_reply_to, refs, size, flags, "
+            "thread_id, has_attachments, preview) "
+            "VALUES (?, 1, 1, ?, ?, '', '', '[]', '[]', '[]', '', '', '', 1, ?, ?, 0, '')",
+            (mid, str(mid), date, flags, thread),
+        )
+    con.close()
+    fid = 1
     async with await Store.open(path) as s:
         assert await listed_threads(s, fid) == brute_threads(s, fid)
         assert await s.thread_count(fid) == (2, 2)
@@ -260,3 +253,40 @@ async def test_a_read_cancelled_mid_snapshot_leaves_the_reader_usable(world: Wor
     assert len(await world.store.window(world.inbox, 0, 10)) == 7
     await world.store._r.execute("BEGIN")
     assert len(await world.store.thread_window(world.inbox, 0, 10)) == 4
+
+
+async def test_a_reply_without_headers_joins_its_thread_by_subject(world: World) -> None:
+    day = 86400
+    s = world.store
+    [original] = await world.add(world.inbox, new("o", date=100 * day, subject="[dev] Budget"))
+    ids = await world.add(
+        world.inbox,
+        # Replies whose mailer dropped In-Reply-To/References.
+        new("r1", date=101 * day, subject="Re: [dev] budget", mid="<r1>"),
+        new("r2", date=102 * day, subject="AW: Budget", mid="<r2>"),
+        # Not a reply: a new conversation that happens to share the subject.
+        new("n", date=103 * day, subject="Budget", mid="<n>"),
+        # A reply too long after: its own thread.
+        new("late", date=200 * day, subject="Re: Budget", mid="<late>"),
+        # Headers win over the subject.
+        new("h", date=104 * day, subject="Re: Budget", mid="<h>", irt="<other>"),
+        new("other", date=90 * day, subject="Lunch", mid="<other>"),
+    )
+    r1, r2, n, late, h, other = ids
+    threads = {
+        r[0]: r[1]
+        for r in sql(s, "SELECT id, thread_id FROM messages WHERE folder_id = ?", (world.inbox,))
+    }
+    assert threads[r1] == threads[r2] == original
+    assert threads[n] == n
+    assert threads[late] == late
+    assert threads[h] == threads[other] == other
+    # In one batch, oldest first, a reply joins its subject's thread as well.
+    more = await world.add(
+        world.archive,
+        new("q", date=300 * day, subject="Quarterly plan", mid="<q>"),
+        new("q2", date=301 * day, subject="Re: quarterly  plan", mid="<q2>"),
+    )
+    assert {
+        t for (t,) in sql(s, "SELECT thread_id FROM messages WHERE id IN (?, ?)", tuple(more))
+    } == {more[0]}
