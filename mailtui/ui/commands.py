@@ -18,7 +18,16 @@ from textual.dom import DOMNode
 from mailtui.ui import keymap
 
 #: Contexts the palette offers on the main screen; the others belong to modal screens.
-MAIN_CONTEXTS = ("global", "panes", "triage", "list", "writing", "reader", "folders")
+MAIN_CONTEXTS = (
+    "global",
+    "appearance",
+    "panes",
+    "triage",
+    "list",
+    "writing",
+    "reader",
+    "folders",
+)
 
 
 def keys_text(binding_id: str, overrides: Mapping[str, str]) -> str:
@@ -32,7 +41,7 @@ class MailCommands(Provider):
         from mailtui.ui.screens.main import MainScreen  # the screen imports this module
 
         screen = self.screen
-        if context == "global":
+        if context in ("global", "appearance"):
             return self.app
         if not isinstance(screen, MainScreen):
             return None

@@ -285,3 +285,42 @@ async def test_palette_runs_every_action_and_capabilities_hide_what_cannot_be(
         await pilot.pause(0.3)
         assert "Move to folder" not in screen_text(app)
         await pilot.press("escape")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_triage_keys_work_in_the_reader_on_the_open_message(
+    mail: MailFixture, size: tuple[int, int]
+) -> None:
+    ids = await ids_by_index(mail)
+    app = make_app(mail.store, FakeManager())
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot))
+        await pilot.press("j", "j", "enter")
+        await wait_until(pilot, lambda: "body of message 2" in screen_text(app))
+        await pilot.press("F")
+        await wait_until(pilot, lambda: "Flagged 1 message" in status(app))
+        assert await flags_of(mail, ids[2]) & Flag.FLAGGED
+        await pilot.press("N")  # opening marked it read; N marks it unread again
+        await wait_until(pilot, lambda: "Marked 1 message unread" in status(app))
+        await pilot.press("d")  # the reader closes, the message is in Trash
+        await wait_until(pilot, lambda: "Moved 1 message to Trash" in status(app))
+        await wait_until(pilot, lambda: "body of message 2" not in screen_text(app))
+        assert await folder_of(mail, ids[2]) == mail.folders["Trash"]
+        await pilot.press("u")
+        await wait_until(pilot, lambda: "Message 000002" in screen_text(app))
+        assert await folder_of(mail, ids[2]) == mail.inbox
+
+
+async def test_the_palette_offers_every_main_screen_action(mail: MailFixture) -> None:
+    from mailtui.ui import keymap
+    from mailtui.ui.commands import MailCommands
+
+    app = make_app(mail.store, FakeManager())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot))
+        provider = MailCommands(app.screen)
+        offered = {description for description, *_ in provider._commands()}
+        for spec in keymap.KEYS:
+            if spec.context in ("global", "appearance", "panes", "triage", "list", "writing"):
+                assert spec.description in offered, spec.id
+        assert "Delete  (d, Del)" in {f"{d}  ({k})" for d, k, *_ in provider._commands()}
