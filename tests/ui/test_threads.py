@@ -123,3 +123,35 @@ class TestThreadSnapshots:
 
         app = make_app(filled.store)
         assert snap_compare(app, terminal_size=(80, 24), run_before=run)
+
+
+async def test_the_conversation_view_of_a_200000_message_folder_reads_only_what_it_shows(
+    tmp_path: Path,
+) -> None:
+    from .conftest import new_message
+
+    mail = await open_mail(tmp_path / "big.sqlite", 0)
+    await mail.add("INBOX", [new_message(i, step=60) for i in range(200_000)])
+    calls: list[tuple[int, int, int]] = []
+    real = mail.store.thread_window
+
+    async def spy(folder_id: int, offset: int, limit: int) -> Any:
+        calls.append((folder_id, offset, limit))
+        return await real(folder_id, offset, limit)
+
+    mail.store.thread_window = spy  # type: ignore[method-assign]
+    try:
+        app = make_app(mail.store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: rows_loaded(pilot))
+            await pilot.press("T")
+            await wait_until(pilot, lambda: "200,000 conversations" in status(app))
+            await pilot.press("G")
+            await wait_until(pilot, lambda: "Message 199999" in screen_text(app))
+            await pilot.press("z", "k", "pageup")
+            await wait_until(pilot, lambda: "Message 199956" in screen_text(app))
+        assert calls, "the conversation view never asked the store"
+        assert all(limit <= 3 * 22 for _, _, limit in calls)
+        assert sum(limit for _, _, limit in calls) <= 10 * 22
+    finally:
+        await mail.store.close()
