@@ -20,7 +20,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +282,15 @@ class DemoBackend:
         if raw is None:
             raise OpRejected("the message is no longer on the server")
         return raw
+
+    async def fetch_bodies(
+        self, folder: str, remote_ids: Sequence[str]
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        for rid in remote_ids:
+            self._check()
+            raw = await asyncio.to_thread(self.server.raw, int(rid))
+            if raw is not None:
+                yield rid, raw
 
     async def apply(self, op: PendingOp, target_folder: str | None) -> OpResult:
         self._check()

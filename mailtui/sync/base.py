@@ -17,7 +17,7 @@ between batches resumes from the last committed batch.
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -118,6 +118,13 @@ class Backend(Protocol):
 
     async def fetch_body(self, folder: str, remote_id: str) -> bytes:
         """The full raw message, now (the user is waiting for it)."""
+
+    def fetch_bodies(
+        self, folder: str, remote_ids: Sequence[str]
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        """Many raw messages of one folder, ``(remote_id, raw)`` as they arrive, in few
+        round trips (the background body phase). Ids no longer on the server are left
+        out. The worker calls nothing else on the backend until the iterator is done."""
 
     async def apply(self, op: PendingOp, target_folder: str | None) -> OpResult:
         """Apply one op on the server. ``target_folder`` is the server name of the op's

@@ -19,8 +19,17 @@ from mailtui.sync.worker import WorkerOptions
 
 BackendBuilder = Callable[[AccountConfig], Backend]
 
+
+
+def _imap(acc: AccountConfig) -> Backend:
+    # Imported on first use: only accounts that need the IMAP code load it.
+    from mailtui.protocols.imap import build
+
+    return build(acc)
+
+
 # kind -> builder; filled by the protocol modules as they land.
-BUILDERS: dict[str, BackendBuilder] = {}
+BUILDERS: dict[str, BackendBuilder] = {"imap": _imap}
 
 
 async def specs_for(store: Store, accounts: Sequence[AccountConfig]) -> list[WorkerSpec]:

@@ -51,7 +51,9 @@ BackendFactory = Callable[[], Backend]
 Emit = Callable[[SyncEvent], None]
 
 OPS_PER_ROUND = 200
-BODIES_PER_ROUND = 50
+BODIES_PER_ROUND = 500  # bodies asked of the backend at once (fetch_bodies)
+BODY_CHUNK_BYTES = 4 << 20  # stored in chunks of this many bytes or messages
+BODY_CHUNK_COUNT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,20 +227,72 @@ class Worker:
             await self._serve_body_requests(backend)
 
     async def _fetch_bodies(self, backend: Backend) -> None:
+        """Bodies of the body window, newest first, a round of ``BODIES_PER_ROUND`` per
+        folder at a time; a body the user asked for goes first between two rounds."""
         since = int(time.time()) - self.options.body_days * 86400
+        batched = getattr(backend, "fetch_bodies", None) is not None
         for name, folder_id in self.folder_ids.items():
             while True:
+                await self._serve_body_requests(backend)
                 missing = await self.store.messages_missing_body(
-                    folder_id, since, BODIES_PER_ROUND
+                    folder_id, since, BODIES_PER_ROUND if batched else 50
                 )
                 if not missing:
                     break
-                for message_id, remote_id in missing:
-                    await self._serve_body_requests(backend)
-                    raw = await backend.fetch_body(name, remote_id)
-                    await self._store_body(message_id, raw)
-                if len(missing) < BODIES_PER_ROUND:
+                if batched:
+                    stored = await self._fetch_round(backend, name, missing)
+                else:  # a backend without the batch call: one round trip per body
+                    stored = 0
+                    for message_id, remote_id in missing:
+                        await self._serve_body_requests(backend)
+                        raw = await backend.fetch_body(name, remote_id)
+                        await self._store_body(message_id, raw)
+                        stored += 1
+                # Nothing stored: what is left is gone from the server (the next pull
+                # removes it), so asking again would loop.
+                if stored == 0 or len(missing) < (BODIES_PER_ROUND if batched else 50):
                     break
+
+    async def _fetch_round(
+        self, backend: Backend, folder: str, missing: list[tuple[int, str]]
+    ) -> int:
+        """One ``fetch_bodies`` call; while the next bodies stream in, the previous chunk
+        is turned into search text and stored (network and SQLite overlap)."""
+        ids = {remote_id: message_id for message_id, remote_id in missing}
+        stored = 0
+        chunk: list[tuple[int, bytes]] = []
+        chunk_bytes = 0
+        writing: asyncio.Task[None] | None = None
+        try:
+            async for remote_id, raw in backend.fetch_bodies(folder, list(ids)):
+                message_id = ids.get(remote_id)
+                if message_id is None:
+                    continue
+                chunk.append((message_id, raw))
+                chunk_bytes += len(raw)
+                stored += 1
+                if chunk_bytes >= BODY_CHUNK_BYTES or len(chunk) >= BODY_CHUNK_COUNT:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.create_task(self._store_bodies(chunk))
+                    chunk, chunk_bytes = [], 0
+            if writing is not None:
+                await writing
+                writing = None
+            if chunk:
+                await self._store_bodies(chunk)
+        finally:
+            if writing is not None and not writing.done():
+                writing.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await writing
+        return stored
+
+    async def _store_bodies(self, chunk: list[tuple[int, bytes]]) -> None:
+        texts = await asyncio.to_thread(lambda: [mime.body_text(raw) for _, raw in chunk])
+        for (message_id, raw), text in zip(chunk, texts, strict=True):
+            await self.store.store_body(message_id, raw, text)
+            self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _store_body(self, message_id: int, raw: bytes) -> None:
         text = await asyncio.to_thread(mime.body_text, raw)

@@ -1,0 +1,768 @@
+"""``ImapBackend``: the ``Backend`` contract (``mailtui.sync.base``) over one IMAP connection.
+
+Identities: a message's ``remote_id`` is ``"<UIDVALIDITY>:<UID>"``, so an op or a body
+request made before a folder was recreated on the server can never touch the message that
+now has the same UID: the backend checks the UIDVALIDITY of the selected folder first.
+
+Folder sync state (JSON, kept by the store, committed with each batch)::
+
+    uidvalidity   the folder's UIDVALIDITY when the state was written
+    uidnext       every UID below it has been seen (new mail is UID >= uidnext)
+    modseq        HIGHESTMODSEQ at the last complete pull (0 without CONDSTORE)
+    partial       true while the first full pull of the folder is still running
+    uids          without QRESYNC only: the UIDs the cache holds, as a sequence set,
+                  to find messages expunged by other clients
+
+Pull, per folder:
+
+- LIST-STATUS already told UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ: all equal to the state →
+  nothing changed, no SELECT at all (the no-change resync costs one LIST per account).
+- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes newest
+  first: ``FETCH`` by sequence number from the top, 500 then 2000 per batch.
+- Otherwise QRESYNC: ``SELECT (QRESYNC (uidvalidity modseq))`` returns ``VANISHED`` and
+  changed flags; new UIDs come from ``UID SEARCH UID uidnext:*``. Without QRESYNC: all
+  UIDs and flags (``UID FETCH 1:* (FLAGS)``), compared with ``uids``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import ssl
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from mailtui import mime, secrets
+from mailtui.config import AccountConfig
+from mailtui.models import Envelope, Flag, FolderRole, NewMessage, OpKind, PendingOp
+from mailtui.protocols.imap import utf7
+from mailtui.protocols.imap.connection import CommandFailed, ImapConnection, Security
+from mailtui.protocols.imap.folders import (
+    ListEntry,
+    MailboxStatus,
+    parse_list,
+    parse_status,
+    to_remote_folders,
+)
+from mailtui.protocols.imap.wire import (
+    Arg,
+    Response,
+    as_bytes,
+    as_int,
+    as_list,
+    as_str,
+    fetch_dict,
+    parse_uid_set,
+    quote,
+    uid_set,
+)
+from mailtui.sync.base import (
+    AuthError,
+    Capabilities,
+    ConfigError,
+    FolderBatch,
+    OpRejected,
+    OpResult,
+    RemoteFolder,
+    TransientError,
+)
+
+log = logging.getLogger(__name__)
+
+FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
+BATCH = 2000
+BODY_CHUNK = 200  # UIDs per UID FETCH BODY.PEEK[] command
+ENVELOPE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
+
+FLAG_NAMES: dict[str, Flag] = {
+    "\\SEEN": Flag.SEEN,
+    "\\ANSWERED": Flag.ANSWERED,
+    "\\FLAGGED": Flag.FLAGGED,
+    "\\DELETED": Flag.DELETED,
+    "\\DRAFT": Flag.DRAFT,
+    "$FORWARDED": Flag.FORWARDED,
+    "$JUNK": Flag.JUNK,
+}
+_WIRE_FLAG: dict[Flag, str] = {
+    Flag.SEEN: "\\Seen",
+    Flag.ANSWERED: "\\Answered",
+    Flag.FLAGGED: "\\Flagged",
+    Flag.DELETED: "\\Deleted",
+    Flag.DRAFT: "\\Draft",
+    Flag.FORWARDED: "$Forwarded",
+    Flag.JUNK: "$Junk",
+}
+# Refusals that will not go away by retrying (RFC 5530 response codes).
+_PERMANENT_CODES = frozenset(
+    {"TRYCREATE", "NONEXISTENT", "NOPERM", "CANNOT", "OVERQUOTA", "LIMIT", "ALREADYEXISTS"}
+)
+_MIXED = re.compile(rb"^content-type:\s*multipart/(mixed|related|report)", re.I | re.M)
+
+
+def flags_from(items: Iterable[Any]) -> Flag:
+    value = Flag.NONE
+    for item in items:
+        if isinstance(item, str):
+            value |= FLAG_NAMES.get(item.upper(), Flag.NONE)
+    return value
+
+
+def wire_flags(flags: Flag) -> bytes:
+    return ("(" + " ".join(name for bit, name in _WIRE_FLAG.items() if flags & bit) + ")").encode()
+
+
+def remote_id(uidvalidity: int, uid: int) -> str:
+    return f"{uidvalidity}:{uid}"
+
+
+def split_remote_id(rid: str) -> tuple[int | None, int]:
+    """``"5:17"`` → (5, 17); a bare ``"17"`` → (None, 17). ValueError if malformed."""
+    validity, sep, uid = rid.partition(":")
+    if not sep:
+        return None, int(validity)
+    return int(validity), int(uid)
+
+
+def internaldate(text: str) -> int:
+    with contextlib.suppress(ValueError):
+        return int(datetime.strptime(text.strip(), "%d-%b-%Y %H:%M:%S %z").timestamp())
+    return 0
+
+
+def envelope_from_header(header: bytes, size: int, date: int) -> Envelope:
+    """The list row's envelope from the header alone (the body comes later): attachments
+    are guessed from the top-level content type; the preview stays empty."""
+    env = mime.parse_envelope(header)
+    env.size = size
+    if env.date == 0:
+        env.date = date
+    env.has_attachments = bool(_MIXED.search(header))
+    env.preview = ""
+    return env
+
+
+def new_messages(uidvalidity: int, fetched: Sequence[dict[str, Any]]) -> list[NewMessage]:
+    """Build the batch from FETCH data (runs in a thread: header parsing is CPU)."""
+    out = []
+    for data in fetched:
+        header = as_bytes(data.get("BODY[HEADER]"))
+        env = envelope_from_header(
+            header, as_int(data.get("RFC822.SIZE")), internaldate(as_str(data.get("INTERNALDATE")))
+        )
+        out.append(
+            NewMessage(
+                remote_id=remote_id(uidvalidity, as_int(data.get("UID"))),
+                envelope=env,
+                flags=flags_from(as_list(data.get("FLAGS"))),
+            )
+        )
+    return out
+
+
+def _bracketed(message_id: str) -> str:
+    return message_id if message_id.startswith("<") else f"<{message_id}>"
+
+
+def _message_id_of(raw: bytes) -> str:
+    return mime.parse_envelope(raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n").message_id
+
+
+class Selected:
+    """What SELECT said about the folder."""
+
+    def __init__(self) -> None:
+        self.exists = 0
+        self.uidvalidity = 0
+        self.uidnext = 0
+        self.highestmodseq = 0
+        self.vanished: list[int] = []
+        self.changed: dict[int, Flag] = {}
+
+    def note(self, resp: Response) -> None:
+        if resp.kind == "EXISTS" and resp.number is not None:
+            self.exists = resp.number
+        elif resp.kind == "OK" and resp.code:
+            value = int(resp.code_args.split()[0]) if resp.code_args[:1].isdigit() else 0
+            if resp.code == "UIDVALIDITY":
+                self.uidvalidity = value
+            elif resp.code == "UIDNEXT":
+                self.uidnext = value
+            elif resp.code == "HIGHESTMODSEQ":
+                self.highestmodseq = value
+        elif resp.kind == "VANISHED":
+            text = [as_str(i) for i in resp.items if isinstance(i, str)]
+            if text:
+                self.vanished.extend(parse_uid_set(text[-1]))
+        elif resp.kind == "FETCH":
+            data = fetch_dict(resp.items)
+            if "UID" in data and "FLAGS" in data:
+                self.changed[as_int(data["UID"])] = flags_from(as_list(data["FLAGS"]))
+
+
+class ImapBackend:
+    """One IMAP session for one account; see the module docstring."""
+
+    capabilities = Capabilities(folders=True, server_move=True, flags=True, push=True)
+
+    def __init__(
+        self,
+        account: AccountConfig,
+        *,
+        use_qresync: bool = True,
+        subscribed_only: bool = True,
+        timeout: float = 60.0,
+        secret: Callable[[], Any] | None = None,
+    ) -> None:
+        self.account = account
+        self.use_qresync = use_qresync
+        self.subscribed_only = subscribed_only
+        self.timeout = timeout
+        self._secret = secret
+        self._conn: ImapConnection | None = None
+        self.qresync = False
+        self.condstore = False
+        self._status: dict[str, MailboxStatus] = {}
+        self._known: dict[str, tuple[int, int, int]] = {}  # name -> (validity, uidnext, modseq)
+        self._inbox = "INBOX"
+        self._selected: Selected | None = None
+
+    # ------------------------------------------------------------------ connection
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if self.account.security == "none":
+            return None
+        if self.account.ca_file is not None:
+            # Trust exactly this certificate (a self-hosted server), not the system store.
+            return ssl.create_default_context(cafile=str(self.account.ca_file))
+        return ssl.create_default_context()
+
+    async def connect(self) -> None:
+        if self._secret is not None:
+            password = str(await self._secret())
+        else:
+            try:
+                password = await secrets.password(self.account.name, self.account.password_command)
+            except secrets.SecretError as exc:
+                raise AuthError(str(exc)) from None
+        security: Security = self.account.security  # type: ignore[assignment]
+        conn = await ImapConnection.open(
+            self.account.host, self.account.port, security, self.ssl_context(), self.timeout
+        )
+        try:
+            await conn.login(self.account.username, password)
+            if self.use_qresync and "QRESYNC" in conn.capabilities:
+                await conn.command(b"ENABLE", b"QRESYNC")
+                self.qresync = self.condstore = True
+            elif self.use_qresync and "CONDSTORE" in conn.capabilities:
+                await conn.command(b"ENABLE", b"CONDSTORE")
+                self.condstore = True
+        except CommandFailed as exc:
+            await conn.abort()
+            raise TransientError(f"the server refused {exc}") from None
+        except BaseException:
+            await conn.abort()
+            raise
+        self._conn = conn
+
+    async def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await conn.logout()
+
+    @property
+    def conn(self) -> ImapConnection:
+        if self._conn is None or self._conn.broken:
+            raise TransientError("not connected to the server")
+        return self._conn
+
+    async def _select(self, name: str, *qresync: Arg) -> Selected:
+        sel = Selected()
+        args: list[Arg] = [b"SELECT", quote(name)]
+        if qresync:
+            args += qresync
+        elif self.condstore:
+            args.append(b"(CONDSTORE)")
+        self.conn.selected = None
+        try:
+            async for resp in self.conn.stream(*args):
+                sel.note(resp)
+        except CommandFailed as exc:
+            raise OpRejected(f"folder {utf7.decode(name)!r}: {exc.response.text}") from None
+        self.conn.selected = name
+        self._selected = sel
+        return sel
+
+    async def _select_for(self, name: str, validity: int | None) -> Selected:
+        """Select ``name`` unless it is selected already; refuse a recreated folder."""
+        sel = self._selected
+        if self.conn.selected != name or sel is None:
+            sel = await self._select(name)
+        if validity is not None and sel.uidvalidity != validity:
+            raise OpRejected(
+                f"folder {utf7.decode(name)!r} was recreated on the server; it will be synced again"
+            )
+        return sel
+
+    # ------------------------------------------------------------------ folders
+
+    async def list_folders(self) -> list[RemoteFolder]:
+        caps = self.conn.capabilities
+        items = b"(MESSAGES UNSEEN UIDNEXT UIDVALIDITY" + (
+            b" HIGHESTMODSEQ)" if self.condstore else b")"
+        )
+        args: list[Arg] = [b"LIST"]
+        if "LIST-EXTENDED" in caps:
+            ret = b"RETURN (SUBSCRIBED"
+            ret += b" SPECIAL-USE" if "SPECIAL-USE" in caps else b""
+            ret += b" STATUS " + items if "LIST-STATUS" in caps else b""
+            args += [b'""', b'"*"', ret + b")"]
+        else:
+            args += [b'""', b'"*"']
+        entries: list[ListEntry] = []
+        status: dict[str, MailboxStatus] = {}
+        try:
+            async for resp in self.conn.stream(*args):
+                if resp.kind == "LIST":
+                    entry = parse_list(resp)
+                    if entry is not None:
+                        entries.append(entry)
+                elif resp.kind == "STATUS":
+                    parsed = parse_status(resp)
+                    if parsed is not None:
+                        status[parsed[0]] = parsed[1]
+            if "LIST-EXTENDED" not in caps:
+                subscribed = set()
+                async for resp in self.conn.stream(b"LSUB", b'""', b'"*"'):
+                    entry = parse_list(resp)
+                    if entry is not None:
+                        subscribed.add(entry.name)
+                for e in entries:
+                    if e.name in subscribed:
+                        e.attributes.add("\\SUBSCRIBED")
+        except CommandFailed as exc:
+            raise TransientError(f"listing folders failed: {exc}") from None
+        folders = to_remote_folders(entries, self.subscribed_only)
+        self._status = status
+        for f in folders:
+            if f.role is FolderRole.INBOX:
+                self._inbox = f.name
+        return folders
+
+    async def create_folder(self, path: str, delimiter: str = "/") -> str:
+        """Create (and subscribe) a folder given as a readable path; returns its name."""
+        name = delimiter.join(utf7.encode(part) for part in path.split(delimiter))
+        try:
+            await self.conn.command(b"CREATE", quote(name))
+        except CommandFailed as exc:
+            raise OpRejected(f"cannot create {path!r}: {exc.response.text}") from None
+        with contextlib.suppress(CommandFailed):
+            await self.conn.command(b"SUBSCRIBE", quote(name))
+        return name
+
+    async def rename_folder(self, name: str, new_path: str, delimiter: str = "/") -> str:
+        new = delimiter.join(utf7.encode(part) for part in new_path.split(delimiter))
+        if self.conn.selected == name:
+            self.conn.selected = None
+        try:
+            await self.conn.command(b"RENAME", quote(name), quote(new))
+        except CommandFailed as exc:
+            raise OpRejected(f"cannot rename {utf7.decode(name)!r}: {exc.response.text}") from None
+        with contextlib.suppress(CommandFailed):
+            await self.conn.command(b"UNSUBSCRIBE", quote(name))
+            await self.conn.command(b"SUBSCRIBE", quote(new))
+        return new
+
+    async def delete_folder(self, name: str) -> None:
+        if self.conn.selected == name:
+            with contextlib.suppress(CommandFailed):
+                await self.conn.command(
+                    b"UNSELECT" if "UNSELECT" in self.conn.capabilities else b"CLOSE"
+                )
+            self.conn.selected = None
+        try:
+            await self.conn.command(b"DELETE", quote(name))
+        except CommandFailed as exc:
+            raise OpRejected(f"cannot delete {utf7.decode(name)!r}: {exc.response.text}") from None
+        with contextlib.suppress(CommandFailed):
+            await self.conn.command(b"UNSUBSCRIBE", quote(name))
+
+    # ------------------------------------------------------------------ pull
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        return self._pull(folder.name, dict(state))
+
+    async def _pull(self, name: str, state: dict[str, Any]) -> AsyncIterator[FolderBatch]:
+        validity = int(state.get("uidvalidity", 0))
+        uidnext = int(state.get("uidnext", 0))
+        modseq = int(state.get("modseq", 0))
+        partial = bool(state.get("partial", False))
+        st = self._status.get(name)
+        if (
+            st is not None
+            and validity
+            and not partial
+            and self.qresync
+            and st.uidvalidity == validity
+            and st.uidnext == uidnext
+            and st.highestmodseq
+            and st.highestmodseq == modseq
+        ):
+            self._known[name] = (validity, uidnext, modseq)
+            yield FolderBatch(folder=name, progress=(st.messages, st.messages), complete=True)
+            return
+        resync = bool(self.qresync and validity and modseq)
+        sel = await self._select(
+            name,
+            *([b"(QRESYNC (%d %d))" % (validity, modseq)] if resync else []),
+        )
+        if not sel.uidvalidity:
+            raise TransientError(f"the server sent no UIDVALIDITY for {utf7.decode(name)!r}")
+        if sel.uidvalidity != validity:
+            # New folder, or recreated on the server: the cached UIDs name nothing now.
+            async for batch in self._initial(name, sel, reset=bool(validity), resume=False):
+                yield batch
+        elif partial:
+            async for batch in self._initial(name, sel, reset=False, resume=True):
+                yield batch
+        else:
+            async for batch in self._incremental(name, sel, state):
+                yield batch
+
+    def _state(self, sel: Selected, uidnext: int, uids: str | None = None) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "uidvalidity": sel.uidvalidity,
+            "uidnext": uidnext,
+            "modseq": sel.highestmodseq if self.condstore else 0,
+        }
+        if not self.qresync and uids is not None:
+            state["uids"] = uids
+        return state
+
+    async def _fetch_envelopes(self, args: list[Arg], validity: int) -> list[NewMessage]:
+        fetched = [fetch_dict(r.items) async for r in self.conn.stream(*args) if r.kind == "FETCH"]
+        fetched.sort(key=lambda d: -as_int(d.get("UID")))
+        return await asyncio.to_thread(new_messages, validity, fetched)
+
+    async def _initial(
+        self, name: str, sel: Selected, reset: bool, resume: bool
+    ) -> AsyncIterator[FolderBatch]:
+        """Every envelope, newest first, by sequence number from the top (the server may
+        not send EXPUNGE during FETCH, so the numbers hold for the whole pass)."""
+        total = sel.exists
+        uidnext = sel.uidnext
+        seen_uids: list[int] = []
+        running = self._state(sel, uidnext)
+        running["partial"] = True
+        first = True
+        top = total
+        done = 0
+        removed = [remote_id(sel.uidvalidity, u) for u in sel.vanished] if resume else []
+        if total == 0:
+            yield FolderBatch(
+                folder=name,
+                reset=reset,
+                removed=removed,
+                progress=(0, 0),
+                complete=True,
+                state=self._state(sel, uidnext, ""),
+            )
+            self._known[name] = (sel.uidvalidity, uidnext, sel.highestmodseq)
+            return
+        while top >= 1:
+            size = FIRST_BATCH if first else BATCH
+            low = max(1, top - size + 1)
+            added = await self._fetch_envelopes(
+                [b"FETCH", b"%d:%d" % (low, top), ENVELOPE_ITEMS], sel.uidvalidity
+            )
+            for m in added:
+                uid = split_remote_id(m.remote_id)[1]
+                seen_uids.append(uid)
+                uidnext = max(uidnext, uid + 1)
+            done += top - low + 1
+            top = low - 1
+            last = top < 1
+            batch = FolderBatch(
+                folder=name,
+                added=added,
+                # Resuming a cut-off first pass: rows already cached keep their old flags
+                # unless told again.
+                flags=[(m.remote_id, m.flags) for m in added] if resume else [],
+                reset=reset and first,
+                removed=removed if last else [],
+                state=self._state(sel, uidnext, uid_set(seen_uids))
+                if last
+                else (running if first else None),
+                progress=(done, total),
+                complete=last,
+            )
+            first = False
+            yield batch
+        self._known[name] = (sel.uidvalidity, uidnext, sel.highestmodseq)
+
+    async def _incremental(
+        self, name: str, sel: Selected, state: Mapping[str, Any]
+    ) -> AsyncIterator[FolderBatch]:
+        validity = sel.uidvalidity
+        old_next = int(state.get("uidnext", 1)) or 1
+        uidnext = max(old_next, sel.uidnext)
+        # New messages: UID >= old uidnext ("N:*" also matches the highest UID below N).
+        new_uids: list[int] = []
+        if sel.uidnext > old_next or not self.qresync:
+            async for resp in self.conn.stream(b"UID", b"SEARCH", b"UID", b"%d:*" % old_next):
+                if resp.kind == "SEARCH":
+                    new_uids += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
+        new_uids = sorted((u for u in new_uids if u >= old_next), reverse=True)
+        total = len(new_uids)
+        done = 0
+        for start in range(0, total, BATCH):
+            chunk = new_uids[start : start + BATCH]
+            added = await self._fetch_envelopes(
+                [b"UID", b"FETCH", uid_set(chunk).encode(), ENVELOPE_ITEMS], validity
+            )
+            for m in added:
+                uidnext = max(uidnext, split_remote_id(m.remote_id)[1] + 1)
+            done += len(chunk)
+            yield FolderBatch(folder=name, added=added, progress=(done, total))
+
+        flags: list[tuple[str, Flag]] = []
+        removed: list[str] = []
+        uids_text: str | None = None
+        if self.qresync:
+            flags = [(remote_id(validity, u), f) for u, f in sel.changed.items() if u < old_next]
+            removed = [remote_id(validity, u) for u in sel.vanished]
+        else:
+            present: dict[int, Flag] = {}
+            if old_next > 1:
+                async for resp in self.conn.stream(
+                    b"UID", b"FETCH", b"1:%d" % (old_next - 1), b"(UID FLAGS)"
+                ):
+                    if resp.kind == "FETCH":
+                        data = fetch_dict(resp.items)
+                        uid = as_int(data.get("UID"))
+                        if uid < old_next:
+                            present[uid] = flags_from(as_list(data.get("FLAGS")))
+            known = parse_uid_set(str(state.get("uids", "")))
+            removed = [remote_id(validity, u) for u in known if u not in present]
+            flags = [(remote_id(validity, u), f) for u, f in present.items()]
+            uids_text = uid_set([*present, *new_uids])
+        yield FolderBatch(
+            folder=name,
+            flags=flags,
+            removed=removed,
+            state=self._state(sel, uidnext, uids_text),
+            progress=(total, total),
+            complete=True,
+        )
+        self._known[name] = (validity, uidnext, sel.highestmodseq)
+
+    # ------------------------------------------------------------------ bodies
+
+    async def fetch_body(self, folder: str, remote_id: str) -> bytes:
+        async for _, raw in self.fetch_bodies(folder, [remote_id]):
+            return raw
+        raise OpRejected("the message is no longer on the server")
+
+    async def fetch_bodies(
+        self, folder: str, remote_ids: Sequence[str]
+    ) -> AsyncIterator[tuple[str, bytes]]:
+        """Raw messages as they stream in (several per round trip); ids no longer on
+        the server are left out."""
+        by_validity: dict[int | None, list[int]] = {}
+        for rid in remote_ids:
+            try:
+                validity, uid = split_remote_id(rid)
+            except ValueError:
+                continue
+            by_validity.setdefault(validity, []).append(uid)
+        for validity, uids in by_validity.items():
+            try:
+                sel = await self._select_for(folder, validity)
+            except OpRejected:
+                continue
+            for start in range(0, len(uids), BODY_CHUNK):
+                chunk = uids[start : start + BODY_CHUNK]
+                async for resp in self.conn.stream(
+                    b"UID", b"FETCH", uid_set(chunk).encode(), b"(UID BODY.PEEK[])"
+                ):
+                    if resp.kind != "FETCH":
+                        continue
+                    data = fetch_dict(resp.items)
+                    raw = data.get("BODY[]")
+                    if isinstance(raw, bytes) and "UID" in data:
+                        yield remote_id(sel.uidvalidity, as_int(data["UID"])), raw
+
+    # ------------------------------------------------------------------ ops
+
+    async def apply(self, op: PendingOp, target_folder: str | None) -> OpResult:
+        if op.kind is OpKind.APPEND:
+            # The worker put the bytes in the payload (Store.append_source).
+            raw = op.payload.get("raw")
+            if target_folder is None or not isinstance(raw, bytes):
+                raise OpRejected("nothing to file")
+            return await self.append(target_folder, raw, Flag.SEEN)
+        if op.remote_id is None or op.folder_name is None:
+            raise OpRejected("the message was never on the server")
+        try:
+            validity, uid = split_remote_id(op.remote_id)
+        except ValueError:
+            raise OpRejected(f"not an IMAP message id: {op.remote_id!r}") from None
+        try:
+            await self._select_for(op.folder_name, validity)
+            if op.kind is OpKind.SET_FLAGS:
+                await self._store_flags(uid, Flag(int(op.payload.get("add", 0))), True)
+                await self._store_flags(uid, Flag(int(op.payload.get("remove", 0))), False)
+                return OpResult()
+            if op.kind is OpKind.DELETE:
+                await self._expunge(uid)
+                return OpResult()
+            if op.kind in (OpKind.MOVE, OpKind.COPY):
+                if target_folder is None:
+                    raise OpRejected("no target folder")
+                return await self._copy(uid, target_folder, move=op.kind is OpKind.MOVE)
+        except CommandFailed as exc:
+            raise self._op_failure(exc) from None
+        raise OpRejected(f"IMAP does not support {op.kind.value} this way")
+
+    def _op_failure(self, exc: CommandFailed) -> Exception:
+        if exc.response.kind == "BAD" or exc.code in _PERMANENT_CODES or not exc.code:
+            return OpRejected(exc.response.text or str(exc))
+        return TransientError(f"the server could not do it now: {exc.response.text}")
+
+    async def _store_flags(self, uid: int, flags: Flag, add: bool) -> None:
+        if flags:
+            await self.conn.command(
+                b"UID",
+                b"STORE",
+                str(uid).encode(),
+                b"+FLAGS.SILENT" if add else b"-FLAGS.SILENT",
+                wire_flags(flags),
+            )
+
+    async def _expunge(self, uid: int) -> None:
+        """Mark and expunge exactly this UID (UIDPLUS); safe to repeat."""
+        await self._store_flags(uid, Flag.DELETED, True)
+        if "UIDPLUS" in self.conn.capabilities:
+            await self.conn.command(b"UID", b"EXPUNGE", str(uid).encode())
+        # Without UIDPLUS a plain EXPUNGE would also remove what other clients marked
+        # \Deleted: leave it marked (hidden here, expunged by the next client that does).
+
+    async def _existing_copy(self, uid: int, target: str) -> str | None:
+        """The UID in ``target`` of a message with the same Message-ID as ``uid``, if one
+        is there: a COPY/APPEND repeated after a lost OK must not make a second copy."""
+        header = b""
+        async for resp in self.conn.stream(
+            b"UID", b"FETCH", str(uid).encode(), b"(UID BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])"
+        ):
+            if resp.kind == "FETCH":
+                for key, value in fetch_dict(resp.items).items():
+                    if key.startswith("BODY[") and isinstance(value, bytes):
+                        header = value
+        if not header:
+            return None
+        message_id = _message_id_of(header)
+        return await self._find_message_id(target, message_id) if message_id else None
+
+    async def _find_message_id(self, folder: str, message_id: str) -> str | None:
+        """The remote id of a message with this Message-ID in ``folder``; the selected
+        folder stays selected."""
+        selected = self.conn.selected
+        found: str | None = None
+        status = await self._select(folder)
+        if status.exists:
+            async for resp in self.conn.stream(
+                b"UID", b"SEARCH", b"HEADER", b"Message-ID", quote(_bracketed(message_id))
+            ):
+                if resp.kind == "SEARCH":
+                    hits = [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
+                    if hits:
+                        found = remote_id(status.uidvalidity, max(hits))
+        if selected is not None and selected != folder:
+            await self._select(selected)
+        return found
+
+    async def _copy(self, uid: int, target: str, move: bool) -> OpResult:
+        source = self.conn.selected
+        assert source is not None
+        caps = self.conn.capabilities
+        if move and "MOVE" in caps:
+            # MOVE is atomic: repeated after a lost OK the UID is simply gone here (an
+            # empty OK), and the next pull of the target finds the message.
+            _, untagged = await self.conn.command(b"UID", b"MOVE", str(uid).encode(), quote(target))
+            codes = [r for r in untagged if r.kind == "OK" and r.code == "COPYUID"]
+            return OpResult(new_remote_id=_copyuid(codes[0] if codes else self.conn.last_ok))
+        new = await self._existing_copy(uid, target)
+        if new is None:
+            await self.conn.command(b"UID", b"COPY", str(uid).encode(), quote(target))
+            new = _copyuid(self.conn.last_ok)
+        if move:
+            await self._expunge(uid)
+        return OpResult(new_remote_id=new)
+
+    async def append(
+        self, folder: str, raw: bytes, flags: Flag = Flag.NONE, date: int = 0
+    ) -> OpResult:
+        """APPEND ``raw`` to ``folder`` (drafts, sent mail); a message with the same
+        Message-ID already there is not appended twice. APPENDUID gives its id."""
+        message_id = _message_id_of(raw)
+        try:
+            if message_id:
+                found = await self._find_message_id(folder, message_id)
+                if found is not None:
+                    return OpResult(new_remote_id=found)
+            args: list[Arg] = [b"APPEND", quote(folder), wire_flags(flags)]
+            if date:
+                stamp = datetime.fromtimestamp(date).astimezone()
+                args.append(stamp.strftime('"%d-%b-%Y %H:%M:%S %z"').encode())
+            args.append((raw,))
+            await self.conn.command(*args)
+        except CommandFailed as exc:
+            raise self._op_failure(exc) from None
+        ok = self.conn.last_ok
+        if ok.code == "APPENDUID":
+            parts = ok.code_args.split()
+            if len(parts) == 2 and parts[0].isdigit() and parts[1].isdigit():
+                return OpResult(new_remote_id=remote_id(int(parts[0]), int(parts[1])))
+        return OpResult()
+
+    # ------------------------------------------------------------------ push
+
+    async def wait_for_changes(self, timeout: float) -> set[str]:
+        """IDLE on INBOX; the other folders are polled when this returns ``set()``."""
+        conn = self.conn
+        if "IDLE" not in conn.capabilities:
+            await asyncio.sleep(timeout)
+            return set()
+        inbox = self._inbox
+        sel = await self._select(inbox)
+        known = self._known.get(inbox)
+        if known is not None and (
+            known[0] != sel.uidvalidity
+            or known[1] < sel.uidnext
+            or (self.condstore and known[2] != sel.highestmodseq)
+        ):
+            return {inbox}
+        changed = await conn.idle(timeout)
+        return {inbox} if changed else set()
+
+
+def _copyuid(resp: Response) -> str | None:
+    """``[COPYUID 7 3 12]`` → ``"7:12"`` for a single message."""
+    if resp.code != "COPYUID":
+        return None
+    parts = resp.code_args.split()
+    if len(parts) != 3 or not parts[0].isdigit():
+        return None
+    try:
+        dst = parse_uid_set(parts[2])
+    except ValueError:
+        return None
+    return remote_id(int(parts[0]), dst[0]) if len(dst) == 1 else None
+
+
+def build(account: AccountConfig) -> ImapBackend:
+    if account.security not in ("tls", "starttls", "none"):
+        raise ConfigError(f"account {account.name!r}: unknown security {account.security!r}")
+    return ImapBackend(account)

@@ -1,0 +1,426 @@
+"""One IMAP connection over asyncio streams: TLS, login, commands, IDLE.
+
+Reading is literal-aware: a response line that ends in ``{n}`` is followed by
+``readexactly(n)``, so message bodies are never scanned for line ends or copied through a
+regex. One command runs at a time (the backend drives the connection from one task);
+``stream`` yields untagged responses as they arrive, so a 500 MB FETCH never sits in
+memory as a whole.
+
+Failures, as the worker understands them (``mailtui.sync.base``):
+
+    connection refused/reset/EOF, timeout, ``* BYE``      TransientError
+    certificate not trusted, STARTTLS not offered         ConfigError
+    credentials refused                                   AuthError
+    tagged NO / BAD                                       CommandFailed (the caller decides)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import ssl
+from collections.abc import AsyncIterator, Sequence
+from typing import Literal
+
+from mailtui.protocols.imap import sasl
+from mailtui.protocols.imap.wire import (
+    Arg,
+    ProtocolError,
+    Response,
+    literal_size,
+    parse_response,
+    quote,
+)
+from mailtui.sync.base import AuthError, ConfigError, TransientError
+
+Security = Literal["tls", "starttls", "none"]
+
+STREAM_LIMIT = 16 << 20  # longest response line (a SEARCH of a million UIDs fits)
+DEFAULT_TIMEOUT = 60.0
+IDLE_MAX = 25 * 60.0  # RFC 3501: servers may drop an idle client after 30 minutes
+CHANGE_KINDS = frozenset({"EXISTS", "EXPUNGE", "FETCH", "VANISHED"})
+
+
+class CommandFailed(Exception):
+    """The server answered a command with NO or BAD."""
+
+    def __init__(self, command: str, response: Response) -> None:
+        self.command = command
+        self.response = response
+        self.code = response.code
+        detail = response.text or response.kind
+        super().__init__(f"{command}: {detail}")
+
+
+def _tls_error(host: str, exc: ssl.SSLError) -> ConfigError:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = exc.verify_message or str(exc)
+        return ConfigError(
+            f"the certificate of {host} is not trusted ({why}); if this is your own "
+            "server, set ca_file to its certificate"
+        )
+    return ConfigError(f"TLS with {host} failed: {exc.reason or exc}")
+
+
+class ImapConnection:
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        host: str,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.host = host
+        self.timeout = timeout
+        self.capabilities: set[str] = set()
+        self.enabled: set[str] = set()
+        self.selected: str | None = None
+        self.broken = False
+        self.changed = False  # an untagged EXISTS/EXPUNGE/FETCH/VANISHED arrived
+        self._tag = 0
+        self._preauth = False
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    async def open(
+        cls,
+        host: str,
+        port: int,
+        security: Security,
+        ssl_context: ssl.SSLContext | None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> ImapConnection:
+        """Connect, read the greeting, set up TLS as configured, learn capabilities."""
+        if security != "none" and ssl_context is None:
+            raise ConfigError("TLS requested without a TLS context")
+        try:
+            async with asyncio.timeout(timeout):
+                reader, writer = await asyncio.open_connection(
+                    host,
+                    port,
+                    ssl=ssl_context if security == "tls" else None,
+                    server_hostname=host if security == "tls" else None,
+                    limit=STREAM_LIMIT,
+                )
+        except ssl.SSLError as exc:
+            raise _tls_error(host, exc) from None
+        except TimeoutError:
+            raise TransientError(f"{host}:{port} did not answer in time") from None
+        except OSError as exc:
+            why = exc.strerror or exc
+            raise TransientError(f"cannot connect to {host}:{port}: {why}") from None
+        conn = cls(reader, writer, host, timeout)
+        try:
+            await conn._greeting()
+            if security == "starttls":
+                await conn._starttls(ssl_context)
+            elif not conn.capabilities:
+                await conn.capability()
+        except BaseException:
+            await conn.abort()
+            raise
+        return conn
+
+    async def _greeting(self) -> None:
+        resp = await self._read()
+        if resp.kind == "BYE":
+            raise TransientError(f"the server refused the connection: {resp.text}")
+        if resp.tag != "*" or resp.kind not in ("OK", "PREAUTH"):
+            raise TransientError("the server did not greet like an IMAP server")
+        self._preauth = resp.kind == "PREAUTH"
+        if resp.code == "CAPABILITY":
+            self.capabilities = set(resp.code_args.upper().split())
+
+    async def _starttls(self, ctx: ssl.SSLContext | None) -> None:
+        assert ctx is not None
+        if not self.capabilities:
+            await self.capability()
+        if "STARTTLS" not in self.capabilities:
+            raise ConfigError(
+                f"{self.host} does not offer STARTTLS; refusing to continue without "
+                'encryption (use security = "tls" if it has an implicit-TLS port)'
+            )
+        try:
+            await self.command(b"STARTTLS")
+        except CommandFailed as exc:
+            raise ConfigError(f"{self.host} refused STARTTLS: {exc}") from None
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._writer.start_tls(ctx, server_hostname=self.host)
+        except ssl.SSLError as exc:
+            raise _tls_error(self.host, exc) from None
+        except (OSError, TimeoutError) as exc:
+            raise TransientError(f"TLS with {self.host} failed: {exc}") from None
+        # Capabilities from before TLS may have been forged by a man in the middle.
+        self.capabilities = set()
+        await self.capability()
+
+    # ------------------------------------------------------------------ reading
+
+    async def _read(self) -> Response:
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._read_unbounded()
+        except TimeoutError:
+            self.broken = True
+            raise TransientError("the server did not answer in time") from None
+
+    async def _read_unbounded(self) -> Response:
+        segments: list[bytes] = []
+        try:
+            while True:
+                line = await self._reader.readuntil(b"\r\n")
+                segments.append(line)
+                size = literal_size(line)
+                if size is None:
+                    break
+                segments.append(await self._reader.readexactly(size))
+            return parse_response(segments)
+        except asyncio.IncompleteReadError:
+            self.broken = True
+            raise TransientError("the server closed the connection") from None
+        except asyncio.LimitOverrunError:
+            self.broken = True
+            raise TransientError("the server sent an overlong line") from None
+        except ProtocolError as exc:
+            self.broken = True
+            raise TransientError(f"the server sent something that is not IMAP: {exc}") from None
+        except OSError as exc:
+            self.broken = True
+            raise TransientError(f"connection lost: {exc.strerror or exc}") from None
+
+    def _note(self, resp: Response) -> None:
+        if resp.kind == "BYE":
+            self.broken = True
+            raise TransientError(f"the server closed the connection: {resp.text or 'BYE'}")
+        if resp.kind in CHANGE_KINDS:
+            self.changed = True
+        elif resp.kind == "CAPABILITY":
+            self.capabilities = {str(i).upper() for i in resp.items if isinstance(i, str)}
+
+    # ------------------------------------------------------------------ commands
+
+    def _next_tag(self) -> str:
+        self._tag += 1
+        return f"m{self._tag}"
+
+    async def _write(self, data: bytes) -> None:
+        try:
+            self._writer.write(data)
+            await self._writer.drain()
+        except OSError as exc:
+            self.broken = True
+            raise TransientError(f"connection lost: {exc.strerror or exc}") from None
+
+    async def _send(self, args: Sequence[Arg]) -> str:
+        if self.broken:
+            raise TransientError("the connection to the server was lost")
+        tag = self._next_tag()
+        nonsync = "LITERAL+" in self.capabilities
+        line = tag.encode()
+        for arg in args:
+            if isinstance(arg, tuple):
+                data = arg[0]
+                if nonsync:
+                    line += b" {%d+}\r\n" % len(data) + data
+                    continue
+                await self._write(line + b" {%d}\r\n" % len(data))
+                resp = await self._read()
+                while resp.tag == "*":
+                    self._note(resp)
+                    resp = await self._read()
+                if resp.tag != "+":
+                    raise CommandFailed(line.decode("ascii", "replace").split(" ")[1], resp)
+                line = data
+            else:
+                line += b" " + arg
+        await self._write(line + b"\r\n")
+        return tag
+
+    async def stream(self, *args: Arg) -> AsyncIterator[Response]:
+        """Run a command; yield its untagged responses as they arrive. A tagged NO/BAD
+        raises CommandFailed after the untagged ones were yielded."""
+        name = args[0].decode("ascii", "replace") if isinstance(args[0], bytes) else "?"
+        tag = await self._send(args)
+        finished = False
+        try:
+            while True:
+                resp = await self._read()
+                if resp.tag == tag:
+                    finished = True
+                    if resp.kind != "OK":
+                        raise CommandFailed(name, resp)
+                    self.last_ok = resp
+                    return
+                if resp.tag == "*":
+                    self._note(resp)
+                    yield resp
+                elif resp.tag == "+":
+                    self.broken = True
+                    raise TransientError("the server asked for data it should not need")
+                else:
+                    self.broken = True
+                    raise TransientError(f"the server answered an unknown tag {resp.tag!r}")
+        finally:
+            if not finished:
+                self.broken = True  # the rest of the answer is still on the wire
+
+    async def command(self, *args: Arg) -> tuple[Response, list[Response]]:
+        """Run a command; return (tagged OK, untagged responses)."""
+        untagged = [resp async for resp in self.stream(*args)]
+        return self.last_ok, untagged
+
+    last_ok: Response = Response(tag="", kind="OK")
+
+    async def capability(self) -> set[str]:
+        await self.command(b"CAPABILITY")
+        return self.capabilities
+
+    # ------------------------------------------------------------------ login
+
+    async def login(self, username: str, password: str) -> None:
+        """AUTHENTICATE PLAIN when offered, else the LOGIN command; AuthError if refused."""
+        if self._preauth:
+            return
+        caps = self.capabilities
+        try:
+            if "AUTH=PLAIN" in caps:
+                await self.authenticate("PLAIN", [sasl.plain(username, password)])
+            elif "LOGINDISABLED" not in caps:
+                await self.command(b"LOGIN", quote(username), quote(password))
+            elif "AUTH=LOGIN" in caps:
+                await self.authenticate(
+                    "LOGIN", [username.encode(), password.encode()], initial=False
+                )
+            else:
+                raise ConfigError(f"{self.host} offers no login method mailtui can use")
+        except CommandFailed as exc:
+            raise self._auth_failure(exc) from None
+        await self._after_login()
+
+    async def login_oauth(self, username: str, token: str, port: int) -> None:
+        """SASL OAUTHBEARER (RFC 7628) or XOAUTH2, whichever the server offers."""
+        try:
+            if "AUTH=OAUTHBEARER" in self.capabilities:
+                await self.authenticate(
+                    "OAUTHBEARER", [sasl.oauthbearer(username, token, self.host, port)]
+                )
+            elif "AUTH=XOAUTH2" in self.capabilities:
+                await self.authenticate("XOAUTH2", [sasl.xoauth2(username, token)])
+            else:
+                raise ConfigError(f"{self.host} does not offer OAuth login")
+        except CommandFailed as exc:
+            raise self._auth_failure(exc) from None
+        await self._after_login()
+
+    def _auth_failure(self, exc: CommandFailed) -> Exception:
+        if exc.code in ("UNAVAILABLE", "INUSE", "LIMIT"):
+            return TransientError(f"the server cannot log in now: {exc.response.text}")
+        return AuthError(exc.response.text or "wrong user name or password")
+
+    async def _after_login(self) -> None:
+        if self.last_ok.code == "CAPABILITY":
+            self.capabilities = set(self.last_ok.code_args.upper().split())
+        else:
+            await self.capability()
+
+    async def authenticate(
+        self, mechanism: str, responses: list[bytes], initial: bool = True
+    ) -> None:
+        """AUTHENTICATE with the given client responses, one per server challenge (the
+        first one as SASL-IR when offered and ``initial``)."""
+        pending = [base64.b64encode(r) for r in responses]
+        args: list[Arg] = [b"AUTHENTICATE", mechanism.encode()]
+        if initial and "SASL-IR" in self.capabilities and pending:
+            args.append(pending.pop(0) or b"=")
+        tag = await self._send(args)
+        while True:
+            resp = await self._read()
+            if resp.tag == "+":
+                # A challenge: answer the next response, or "*" to cancel (an OAuth error
+                # arrives as a challenge carrying JSON; cancelling makes the server say NO).
+                await self._write((pending.pop(0) if pending else b"*") + b"\r\n")
+                continue
+            if resp.tag == "*":
+                self._note(resp)
+                continue
+            if resp.tag != tag:
+                raise TransientError("the server answered an unknown tag")
+            if resp.kind != "OK":
+                raise CommandFailed("AUTHENTICATE", resp)
+            self.last_ok = resp
+            return
+
+    # ------------------------------------------------------------------ IDLE
+
+    async def idle(self, timeout: float) -> bool:
+        """IDLE until the selected mailbox changes (True) or ``timeout`` passes (False).
+
+        Cancellation ends IDLE properly (``DONE`` and its tagged OK) before the
+        ``CancelledError`` propagates, so the connection stays usable.
+        """
+        self.changed = False
+        tag = await self._send([b"IDLE"])
+        continued = False
+        try:
+            while not continued:
+                resp = await self._read()
+                if resp.tag == "+":
+                    continued = True
+                elif resp.tag == "*":
+                    self._note(resp)
+                else:
+                    if resp.tag == tag and resp.kind != "OK":
+                        raise CommandFailed("IDLE", resp)
+                    return self.changed
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(timeout, IDLE_MAX)):
+                    while not self.changed:
+                        self._note(await self._read_unbounded())
+            return self.changed
+        finally:
+            await self._end_idle(tag, continued)
+
+    async def _end_idle(self, tag: str, continued: bool) -> None:
+        if self.broken:
+            return
+        try:
+            async with asyncio.timeout(self.timeout):
+                while not continued:  # cancelled before the server's "+"
+                    resp = await self._read_unbounded()
+                    if resp.tag == tag:
+                        return
+                    continued = resp.tag == "+"
+                await self._write(b"DONE\r\n")
+                while True:
+                    resp = await self._read_unbounded()
+                    if resp.tag == tag:
+                        return
+                    if resp.tag == "*":
+                        with contextlib.suppress(TransientError):
+                            self._note(resp)
+        except (TimeoutError, TransientError):
+            self.broken = True
+
+    # ------------------------------------------------------------------ closing
+
+    async def logout(self) -> None:
+        """LOGOUT politely, then close; never raises."""
+        if not self.broken:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2.0):
+                    await self._send([b"LOGOUT"])
+                    while not (await self._read_unbounded()).tag.startswith("m"):
+                        pass
+        await self.abort()
+
+    async def abort(self) -> None:
+        self.broken = True
+        with contextlib.suppress(Exception):
+            self._writer.close()
+            async with asyncio.timeout(2.0):
+                await self._writer.wait_closed()
