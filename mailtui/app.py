@@ -73,6 +73,7 @@ class MailApp(App[None]):
         bell: bool = False,
         notify_new_mail: bool = True,
         identities: Mapping[str, Sequence[Identity]] | None = None,
+        mailto: str | None = None,
     ) -> None:
         super().__init__()
         configure_bidi(bidi)
@@ -84,6 +85,7 @@ class MailApp(App[None]):
         for data_theme in loaded:
             self.register_theme(data_theme)
         self.data_themes: list[str] = list(dict.fromkeys(t.name for t in loaded))
+        self._mailto = mailto  # `mailtui mailto:…`: open the composer once painted
         # account name -> the From addresses it sends as (first: the account's own)
         self.identities: dict[str, list[Identity]] = {
             name: list(ids) for name, ids in (identities or {}).items()
@@ -120,6 +122,8 @@ class MailApp(App[None]):
             self.notify(f"Unknown key binding ids in the config: {', '.join(unknown)}")
         # The screen paints from the store first; the network starts after that paint.
         self.call_after_refresh(self._start_sync)
+        if self._mailto:
+            self.call_after_refresh(self.main_screen.compose_mailto, self._mailto)
 
     async def _start_sync(self) -> None:
         if self.manager is None or self._sync_started:

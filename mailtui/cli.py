@@ -42,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mailtui",
         description="A keyboard-driven terminal email client (IMAP, POP3, Exchange).",
-        epilog="Run `mailtui --demo` to try it on a generated mailbox, no account needed.",
+        usage="%(prog)s [options] [COMMAND ... | mailto:ADDRESS?subject=…]",
+        epilog="Run `mailtui --demo` to try it on a generated mailbox, no account needed. "
+        "`mailtui mailto:…` opens the composer on a mailto: link.",
     )
     p.add_argument("--version", action="version", version=f"mailtui {__version__}")
     p.add_argument("--config", type=Path, metavar="PATH", help="config file to use")
@@ -133,6 +135,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             bell=config.ui.bell,
             notify_new_mail=config.ui.notify,
             identities=_identities(config),
+            mailto=getattr(args, "mailto", None),
         )
         try:
             await app.run_async()
@@ -252,8 +255,23 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
         await store.close()
 
 
+def _split_mailto(argv: Sequence[str]) -> tuple[list[str], str | None]:
+    """``mailtui [options] mailto:…`` (what a browser or xdg-open runs): the URL is taken
+    out before argparse, which would read it as a command."""
+    rest = list(argv)
+    for i, word in enumerate(rest):
+        if word.lower().startswith("mailto:"):
+            return rest[:i] + rest[i + 1 :], word
+    return rest, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv, mailto = _split_mailto(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    args.mailto = mailto
+    if mailto is not None and args.command is not None:
+        print("mailtui: a mailto: link opens the composer; it takes no command", file=sys.stderr)
+        return EXIT_USAGE
     logfile = _setup_logging()
     commands: dict[
         str | None, Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]

@@ -12,7 +12,16 @@ from typing import Any
 
 from textual.screen import Screen
 
-from mailtui.compose import Draft, Identity, forward, read_original, reopen, reply
+from mailtui.compose import (
+    Draft,
+    Identity,
+    MailtoError,
+    draft_from_mailto,
+    forward,
+    read_original,
+    reopen,
+    reply,
+)
 from mailtui.compose.drafts import SavedDraft, list_drafts
 from mailtui.models import OutboxItem
 from mailtui.ui.screens.compose import ComposeScreen
@@ -64,6 +73,18 @@ class Composer:
             replaces=replaces,
         )
         self._screen.app.push_screen(screen)
+
+    async def start_mailto(self, url: str) -> None:
+        found = await self._identities(None)
+        if found is None:
+            self._screen.notify("There is no account to send from", severity="warning")
+            return
+        try:
+            draft = draft_from_mailto(url, found[1][0])
+        except MailtoError as exc:
+            self._screen.notify(f"Cannot use that mailto: link: {exc}", severity="error")
+            return
+        self._open_compose(draft, found[0], found[1])
 
     async def show_outbox(self) -> None:
         """The outbox of every account: retry, edit, discard, mark as sent."""

@@ -236,3 +236,9 @@ def test_folder_of_broken_messages_syncs_and_exports_without_a_traceback(tmp_pat
     exported = {f.read_bytes() for f in (target / "Junk" / "cur").iterdir()}
     for path in broken:  # every broken message was kept byte for byte
         assert path.read_bytes() in exported, path.name
+
+
+def test_mailto_with_a_command_is_a_usage_error(tmp_path: Path) -> None:
+    p = run(["sync", "mailto:bob@example.org"], tmp_path)
+    assert p.returncode == 2 and "takes no command" in p.stderr
+    no_traceback(p)

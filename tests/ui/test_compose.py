@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
@@ -20,6 +21,11 @@ from mailtui.models import OutboxState
 from mailtui.ui.screens.compose import ComposeScreen
 
 from .conftest import MailFixture, make_app, screen_text
+
+
+def composing(app: App[None]) -> bool:
+    """The compose screen is up and mounted (its widgets can be queried)."""
+    return isinstance(app.screen, ComposeScreen) and bool(app.screen.query("#body"))
 
 
 async def settle(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -53,7 +59,7 @@ async def test_new_message_through_editor_lands_in_outbox(
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("m")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         text = screen_text(app)
@@ -92,7 +98,7 @@ async def test_reply_quotes_and_threads(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: "Message 000000" in screen_text(app))
         await pilot.press("r")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         assert screen.query_one("#subject", Input).value == "Re: Message 000000"
@@ -118,7 +124,7 @@ async def test_builtin_editor_when_no_editor_and_errors_keep_the_draft(
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("m")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         assert "not set" in screen_text(app)
@@ -151,7 +157,7 @@ async def test_closing_keeps_an_autosaved_private_draft(
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("m")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         screen.query_one("#subject", Input).value = "Unfinished thoughts"
@@ -186,7 +192,7 @@ async def test_address_completion_from_the_cache(
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("m")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         to = screen.query_one("#to", Input)
@@ -219,7 +225,7 @@ async def test_identities_reply_as_the_address_written_to_and_switch_from(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: "Message 000000" in screen_text(app))
         await pilot.press("r")  # the message was sent to me@example.test
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         assert "Me at work <me@example.test>" in screen_text(app)
@@ -263,7 +269,7 @@ async def test_a_closed_draft_resumes_with_its_attachment_and_sends(
         await pilot.press("D")
         await settle(pilot, lambda: any("No drafts" in n.message for n in app._notifications))
         await pilot.press("m")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         await pilot.press(*"dan@example.test")
@@ -280,7 +286,7 @@ async def test_a_closed_draft_resumes_with_its_attachment_and_sends(
         await settle(pilot, lambda: isinstance(app.screen, DraftsScreen))
         assert "Plan for Monday" in screen_text(app)
         await pilot.press("enter")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         resumed = app.screen
         assert isinstance(resumed, ComposeScreen)
         assert resumed.query_one("#subject", Input).value == "Plan for Monday"
@@ -293,3 +299,29 @@ async def test_a_closed_draft_resumes_with_its_attachment_and_sends(
     (part,) = list(msg.iter_attachments())
     assert part.get_filename() == "plan.txt" and part.get_content() == "the plan\n"
     assert list((Path(mail.store.path).parent / "drafts").glob("*.json")) == []
+
+
+async def test_mailto_link_opens_the_composer(
+    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    url = "mailto:bob@example.org?subject=Caf%C3%A9%20tomorrow&cc=carol@example.org&body=Hi%21"
+    app = make_app(mail.store, mailto=url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: composing(app))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        assert screen.query_one("#to", Input).value == "bob@example.org"
+        assert screen.query_one("#cc", Input).value == "carol@example.org"
+        assert screen.query_one("#subject", Input).value == "Café tomorrow"
+        assert screen.query_one("#body", TextArea).text == "Hi!"
+
+
+async def test_bad_mailto_link_says_why(mail: MailFixture) -> None:
+    app = make_app(mail.store, mailto="mailto:%3C%3Cbroken?subject=x")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(
+            pilot, lambda: any("mailto:" in n.message for n in app._notifications)
+        )
+        assert not isinstance(app.screen, ComposeScreen)

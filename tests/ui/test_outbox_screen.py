@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -16,6 +17,11 @@ from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.outbox import OutboxScreen
 
 from .conftest import FakeManager, MailFixture, make_app, screen_text
+
+
+def composing(app: App[None]) -> bool:
+    """The compose screen is up and mounted (its widgets can be queried)."""
+    return isinstance(app.screen, ComposeScreen) and bool(app.screen.query("#body"))
 
 
 async def settle(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -86,7 +92,7 @@ async def test_edit_replaces_the_item_and_keeps_bcc(
         await pilot.press("O")
         await settle(pilot, lambda: "Typo in subjcet" in screen_text(app))
         await pilot.press("e")
-        await settle(pilot, lambda: isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: composing(app))
         screen = app.screen
         assert isinstance(screen, ComposeScreen)
         assert screen.query_one("#bcc", Input).value == "hidden@example.org"

@@ -130,6 +130,10 @@ class MainScreen(Screen[None]):
     def action_drafts(self) -> None:
         self.run_worker(self._composer.resume(), group="compose", exclusive=True)
 
+    def compose_mailto(self, url: str) -> None:
+        """Opens the composer on a ``mailto:`` URL (``mailtui mailto:…``)."""
+        self.run_worker(self._composer.start_mailto(url), group="compose", exclusive=True)
+
     def action_outbox(self) -> None:
         self.run_worker(self._composer.show_outbox(), group="compose", exclusive=True)
 
