@@ -13,7 +13,6 @@ import asyncio
 import imaplib
 import ssl
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -89,31 +88,48 @@ def stdlib(host: str, port: int, ctx: ssl.SSLContext, user: str, pw: str) -> dic
     return out
 
 
-def main() -> None:
+def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
-    with tempfile.TemporaryDirectory() as tmp:
-        tls = make_self_signed_cert(Path(tmp))
-        with DovecotServer(tls) as dovecot:
+    results: dict[str, dict[str, float]] = {}
+    failed: list[str] = []
+    with mailgen.searchable_tempdir() as tmp:
+        tls = make_self_signed_cert(Path(tmp) / "tls")
+        with DovecotServer(tls, base_dir=Path(tmp) / "dovecot") as dovecot:
             dovecot.add_user("spike", "secret")
             dovecot.deliver_many("spike", mailgen.messages(n))
             ctx = ssl.create_default_context(cafile=str(tls.ca_path))
             args = (dovecot.host, dovecot.imaps_port, ctx, "spike", "secret")
             asyncio.run(own(*args))  # warm Dovecot's index and cache once
             plain = (dovecot.host, dovecot.imap_port, ctx, "spike", "secret")
-            res = asyncio.run(own(*plain, security="none"))
-            print("own (plain text): " + "  ".join(f"{k}={v:.3f}" for k, v in res.items()))
+            results["own_plain"] = asyncio.run(own(*plain, security="none"))
             for label, run in (
                 ("own", lambda: asyncio.run(own(*args))),
                 ("aioimaplib", lambda: asyncio.run(asyncio.wait_for(aio(*args), 120))),
                 ("imaplib", lambda: stdlib(*args)),
             ):
                 try:
-                    res = run()
+                    results[label] = run()
                 except Exception as exc:  # noqa: BLE001 - a spike reports, never stops
-                    print(f"{label}: failed: {exc.__class__.__name__}: {str(exc)[:80]}")
-                    continue
-                print(label + ": " + "  ".join(f"{k}={v:.3f}" for k, v in res.items()))
+                    failed.append(label)
+                    print(f"{label} failed: {exc.__class__.__name__}", file=sys.stderr)
+    print(f"messages: {n} count")
+    print(f"megabytes: {results['own']['bodies_mb']:.1f} MB")
+    for label, res in results.items():
+        for key in ("login_select", "headers", "bodies"):
+            print(f"{label}_{key}_s: {res[key]:.3f} s")
+    for label in failed:
+        print(f"{label}_failed: 1 count")
+    others = [r["bodies"] for k, r in results.items() if k not in ("own", "own_plain")]
+    ok = "own" in results and all(results["own"]["bodies"] <= o * 1.1 for o in others)
+    print(
+        "verdict: "
+        + ("PASS" if ok else "FAIL")
+        + f" (own layer vs {len(others)} working alternatives over TLS; failed: "
+        + (", ".join(failed) or "none")
+        + ")"
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

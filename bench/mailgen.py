@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import base64
 import random
+import stat
+import tempfile
 import time
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from pathlib import Path
 
 WORDS = (
     "the",
@@ -139,3 +142,14 @@ def messages(n: int, seed: int = 1, span_days: float = 730.0) -> list[bytes]:
     rng = random.Random(seed)
     now = time.time()
     return [message(i, n, rng, now, span_days * 86400) for i in range(1, n + 1)]
+
+
+def searchable_tempdir() -> tempfile.TemporaryDirectory[str]:
+    """A temp dir (0755) whose parents every user can search: Dovecot's own users must
+    reach the mail below it. $TMPDIR when that holds, else /tmp."""
+    base = Path(tempfile.gettempdir()).resolve()
+    if not all(p.stat().st_mode & stat.S_IXOTH for p in (base, *base.parents)):
+        base = Path("/tmp")
+    tmp = tempfile.TemporaryDirectory(prefix="mailtui-bench-", dir=base)
+    Path(tmp.name).chmod(0o755)
+    return tmp

@@ -331,9 +331,18 @@ class Worker:
                 return
             # Claimed ops can no longer be undone by the user: they are about to be sent.
             claimed = set(await self.store.claim_ops([op.id for op in ops]))
-            for op in ops:
-                if op.id in claimed:
-                    await self._apply_op(backend, op)
+            unsent = [op.id for op in ops if op.id in claimed]
+            try:
+                for op in ops:
+                    if op.id in claimed:
+                        unsent.remove(op.id)
+                        await self._apply_op(backend, op)
+            except Exception:
+                # The connection died mid-batch: the claimed ops after the failed one were
+                # never sent; back to pending, so the next session replays them in order.
+                for op_id in unsent:
+                    await self.store.op_failed(op_id, "not sent: connection lost", permanent=False)
+                raise
             if len(ops) < OPS_PER_ROUND:
                 return
 

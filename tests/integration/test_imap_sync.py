@@ -1,0 +1,572 @@
+"""IMAP accounts against the real Dovecot of the harness: the worker, a real store, and a
+plain ``imaplib`` session as "another client" on the same mailbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import imaplib
+import shlex
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mailtui.config import AccountConfig
+from mailtui.models import AccountKind, Flag, FolderRole
+from mailtui.protocols.imap import ImapBackend
+from mailtui.store import Store
+from mailtui.sync.base import AccountStatus, FolderBatch, RemoteFolder, SyncEvent, TransientError
+from mailtui.sync.manager import SyncManager, WorkerSpec
+from mailtui.sync.worker import Worker, WorkerOptions
+from tests.servers import MailUser
+
+
+def msg(i: int, subject: str = "", days_ago: float = 1.0, size: int = 0) -> bytes:
+    date = time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime(time.time() - days_ago * 86400))
+    body = ("line of text\r\n" * (size // 14 + 1)) if size else "hello\r\n"
+    return (
+        f"From: Sender {i} <s{i}@example.org>\r\nTo: me@mailtui.test\r\n"
+        f"Subject: {subject or f'message {i}'}\r\nDate: {date}\r\n"
+        f"Message-ID: <m{i}@example.org>\r\n\r\n{body}"
+    ).encode()
+
+
+def account(user: MailUser, security: str = "starttls", **kw: Any) -> AccountConfig:
+    port = user.imaps_port if security == "tls" else user.imap_port
+    values: dict[str, Any] = {
+        "name": "work",
+        "kind": AccountKind.IMAP,
+        "email": user.email,
+        "username": user.name,
+        "host": user.host,
+        "port": port,
+        "security": security,
+        "password_command": f"printf '%s\\n' {shlex.quote(user.password)}",
+        "ca_file": user.ca_path,
+        "body_days": 36500,
+    }
+    values.update(kw)
+    return AccountConfig(**values)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "mail.sqlite")
+    yield s
+    await s.close()
+
+
+async def sync(
+    store: Store, acc: AccountConfig, backend: type[ImapBackend] = ImapBackend, **kw: Any
+) -> tuple[AccountStatus, Worker]:
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    worker = Worker(
+        row,
+        lambda: backend(acc, **kw),
+        store,
+        lambda e: None,
+        WorkerOptions(body_days=acc.body_days, backoff_initial=0.01, backoff_max=0.05),
+    )
+    status = await worker.run(once=True)
+    return status, worker
+
+
+@pytest.fixture
+def imap(mail_user: MailUser) -> Iterator[imaplib.IMAP4_SSL]:
+    client = imaplib.IMAP4_SSL(
+        mail_user.host, mail_user.imaps_port, ssl_context=mail_user.ssl_context()
+    )
+    client.login(mail_user.name, mail_user.password)
+    yield client
+    with contextlib.suppress(imaplib.IMAP4.error, OSError):
+        client.logout()
+
+
+async def folders(store: Store) -> dict[str, Any]:
+    return {f.name: f for f in await store.folders()}
+
+
+async def subjects(store: Store, folder_id: int) -> dict[str, Flag]:
+    rows = await store.window(folder_id, 0, 100_000)
+    return {r.subject: r.flags for r in rows}
+
+
+def server_subjects(client: imaplib.IMAP4_SSL, folder: str) -> dict[str, str]:
+    client.select(folder)
+    typ, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    out: dict[str, str] = {}
+    if typ != "OK" or data == [None]:
+        return out
+    for part in data:
+        if isinstance(part, tuple):
+            subject = part[1].decode().split(":", 1)[1].strip()
+            out[subject] = part[0].decode()
+    return out
+
+
+# ---------------------------------------------------------------------- initial sync
+
+
+class Recording(ImapBackend):
+    batches: list[FolderBatch] = []
+
+    async def _record(
+        self, folder: RemoteFolder, state: Mapping[str, Any]
+    ) -> AsyncIterator[FolderBatch]:
+        async for batch in super().pull(folder, state):
+            type(self).batches.append(batch)
+            yield batch
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        return self._record(folder, state)
+
+
+async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
+    mail_user: MailUser, store: Store
+) -> None:
+    raws = [msg(i, days_ago=(1300 - i) / 10) for i in range(1, 1301)]
+    mail_user.deliver_many(raws[:650])
+    mail_user.deliver_many(raws[650:], flags="S")
+    mail_user.deliver(msg(9001, "archived"), folder="Archive", flags=["\\Flagged", "$Forwarded"])
+    mail_user.create_folder("Work/Projekte Ä", subscribe=True)
+    mail_user.create_folder("Not subscribed")
+    Recording.batches = []
+    status, _ = await sync(store, account(mail_user, body_days=30), Recording)
+    assert status is AccountStatus.ONLINE
+
+    first = Recording.batches[0]
+    assert first.folder == "INBOX" and len(first.added) == 500
+    uids = [int(m.remote_id.split(":")[1]) for m in first.added]
+    assert sorted(uids) == list(range(801, 1301))  # the newest 500, as the first batch
+
+    f = await folders(store)
+    assert set(f) == {
+        "INBOX",
+        "Drafts",
+        "Sent",
+        "Trash",
+        "Junk",
+        "Archive",
+        "Work",
+        "Work/Projekte &AMQ-",
+    }
+    assert f["Work/Projekte &AMQ-"].display_name == "Projekte Ä"
+    assert f["Sent"].role is FolderRole.SENT and f["Trash"].role is FolderRole.TRASH
+    assert (f["INBOX"].total, f["INBOX"].unread) == (1300, 650)
+    assert await subjects(store, f["Archive"].id) == {"archived": Flag.FLAGGED | Flag.FORWARDED}
+    # Bodies: the last 30 days (300 messages) downloaded, byte for byte; older ones not.
+    rows = await store.window(f["INBOX"].id, 0, 2000)
+    cached = {r.subject for r in rows if (await store.message(r.id)).raw is not None}  # type: ignore[union-attr]
+    assert cached == {f"message {i}" for i in range(1001, 1301)}
+    newest = await store.message(rows[0].id)
+    assert newest is not None and newest.raw == raws[-1]
+
+
+async def test_resync_without_changes_selects_nothing(mail_user: MailUser, store: Store) -> None:
+    mail_user.deliver_many([msg(i) for i in range(20)])
+    acc = account(mail_user)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    Recording.batches = []
+    assert (await sync(store, acc, Recording))[0] is AccountStatus.ONLINE
+    assert Recording.batches and all(
+        not b.added and not b.flags and not b.removed and b.complete for b in Recording.batches
+    )
+
+
+# ---------------------------------------------------------------------- incremental
+
+
+@pytest.mark.parametrize("qresync", [True, False], ids=["qresync", "uid-flags-fallback"])
+async def test_incremental_sees_another_clients_changes(
+    mail_user: MailUser, store: Store, imap: imaplib.IMAP4_SSL, qresync: bool
+) -> None:
+    mail_user.deliver_many([msg(i) for i in range(1, 11)])
+    acc = account(mail_user)
+    assert (await sync(store, acc, use_qresync=qresync))[0] is AccountStatus.ONLINE
+
+    imap.select("INBOX")
+    imap.store("1", "+FLAGS", "(\\Flagged \\Seen)")
+    imap.store("3", "+FLAGS", "(\\Deleted)")
+    imap.expunge()  # message 3 gone
+    imap.copy("4", "Archive")  # message 5 (now seq 4) moved by COPY+EXPUNGE
+    imap.store("4", "+FLAGS", "(\\Deleted)")
+    imap.expunge()
+    mail_user.deliver(msg(11, "brand new"))
+
+    assert (await sync(store, acc, use_qresync=qresync))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    inbox = await subjects(store, f["INBOX"].id)
+    assert set(inbox) == {f"message {i}" for i in (1, 2, 4, 6, 7, 8, 9, 10)} | {"brand new"}
+    assert inbox["message 1"] == Flag.FLAGGED | Flag.SEEN
+    assert inbox["message 2"] == Flag.NONE
+    assert set(await subjects(store, f["Archive"].id)) == {"message 5"}
+
+    imap.select("INBOX")
+    imap.store("1", "-FLAGS", "(\\Flagged)")
+    assert (await sync(store, acc, use_qresync=qresync))[0] is AccountStatus.ONLINE
+    assert (await subjects(store, f["INBOX"].id))["message 1"] == Flag.SEEN
+
+
+async def test_uidvalidity_change_resyncs_that_folder_only(
+    mail_user: MailUser, store: Store, imap: imaplib.IMAP4_SSL
+) -> None:
+    mail_user.create_folder("Lists", subscribe=True)
+    mail_user.deliver_many([msg(i, f"old {i}") for i in range(3)], folder="Lists")
+    mail_user.deliver_many([msg(i) for i in range(3)])
+    acc = account(mail_user)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    lists = await store.window(f["Lists"].id, 0, 10)
+    inbox = await store.window(f["INBOX"].id, 0, 10)
+    await store.set_flags([lists[0].id], Flag.FLAGGED, Flag.NONE)  # about a message that goes
+    await store.set_flags([inbox[0].id], Flag.FLAGGED, Flag.NONE)  # must survive
+
+    # Another client recreates the folder: same name, new UIDVALIDITY, UIDs start at 1 again.
+    assert imap.delete("Lists")[0] == "OK"
+    assert imap.create("Lists")[0] == "OK"
+    imap.subscribe("Lists")
+    for i in range(2):
+        imap.append("Lists", "", imaplib.Time2Internaldate(time.time()), msg(50 + i, f"new {i}"))
+
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    assert set(await subjects(store, f["Lists"].id)) == {"new 0", "new 1"}
+    assert await store.pending_ops((await store.accounts())[0].id, 10) == []
+    server = server_subjects(imap, "Lists")
+    assert all("Flagged" not in flags for flags in server.values())  # old op not replayed
+    assert "\\Flagged" in server_subjects(imap, "INBOX")[inbox[0].subject]
+
+
+# ---------------------------------------------------------------------- push
+
+
+async def test_idle_brings_a_new_message_within_two_seconds(
+    mail_user: MailUser, store: Store
+) -> None:
+    mail_user.deliver_many([msg(i) for i in range(5)])
+    acc = account(mail_user, poll_interval=300)
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    spec = WorkerSpec(row, lambda: ImapBackend(acc), WorkerOptions(poll_interval=300))
+    manager = SyncManager(store, [spec])
+    await manager.start()
+    try:
+        for _ in range(200):
+            if manager.status()["work"][0] is AccountStatus.ONLINE:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # in IDLE by now
+        inbox = (await folders(store))["INBOX"].id
+        for round_ in range(2):  # twice: IDLE is re-entered after the first arrival
+            mail_user.deliver(msg(100 + round_, f"pushed {round_}"))
+            started = time.monotonic()
+            while f"pushed {round_}" not in await subjects(store, inbox):
+                assert time.monotonic() - started < 2.0, "not in the store within 2 s"
+                await asyncio.sleep(0.02)
+    finally:
+        await manager.stop()
+
+
+async def test_idle_cancelled_leaves_the_connection_usable(mail_user: MailUser) -> None:
+    mail_user.deliver(msg(1))
+    backend = ImapBackend(account(mail_user))
+    await backend.connect()
+    try:
+        await backend.list_folders()
+        task = asyncio.create_task(backend.wait_for_changes(60))
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        raw = await backend.fetch_body("INBOX", f"{backend._selected.uidvalidity}:1")  # type: ignore[union-attr]
+        assert raw.startswith(b"From: Sender 1")
+    finally:
+        await backend.close()
+
+
+# ---------------------------------------------------------------------- ops
+
+
+class DropsAfterApplying(ImapBackend):
+    """Applies ops on the server, but the connection dies before the OK is seen for the
+    ``drop_at``-th op (the worst case for exactly-once)."""
+
+    applied = 0
+    drop_at = 3
+
+    async def apply(self, op: Any, target_folder: str | None) -> Any:
+        result = await super().apply(op, target_folder)
+        type(self).applied += 1
+        if type(self).applied == self.drop_at:
+            self.conn._writer.transport.abort()  # the OK is lost with the connection
+            await asyncio.sleep(0.05)
+            raise TransientError("the server closed the connection")  # what the layer raises
+        return result
+
+
+async def test_ops_applied_exactly_once_across_a_disconnect_mid_batch(
+    mail_user: MailUser, store: Store, imap: imaplib.IMAP4_SSL
+) -> None:
+    mail_user.deliver_many([msg(i) for i in range(1, 9)])
+    acc = account(mail_user)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    rows = {r.subject: r.id for r in await store.window(f["INBOX"].id, 0, 20)}
+    await store.set_flags([rows["message 1"]], Flag.SEEN | Flag.FLAGGED, Flag.NONE)
+    await store.move([rows["message 2"]], f["Archive"].id)
+    await store.move([rows["message 3"]], f["Archive"].id)  # the OK of this one is lost
+    await store.delete([rows["message 4"]])  # to Trash
+    await store.set_flags([rows["message 5"]], Flag.SEEN, Flag.NONE)
+    DropsAfterApplying.applied = 0
+
+    status, _ = await sync(store, acc, DropsAfterApplying)
+    assert status is AccountStatus.OFFLINE
+    assert len(await store.pending_ops((await store.accounts())[0].id, 10)) == 3
+    status, _ = await sync(store, acc)  # reconnect: the rest, and the cut-off op again
+    assert status is AccountStatus.ONLINE
+    assert await store.pending_ops((await store.accounts())[0].id, 10) == []
+
+    inbox = server_subjects(imap, "INBOX")
+    assert set(inbox) == {f"message {i}" for i in (1, 5, 6, 7, 8)}
+    assert "\\Flagged" in inbox["message 1"] and "\\Seen" in inbox["message 1"]
+    assert "\\Seen" in inbox["message 5"]
+    assert sorted(server_subjects(imap, "Archive")) == ["message 2", "message 3"]  # once each
+    assert list(server_subjects(imap, "Trash")) == ["message 4"]
+    f = await folders(store)
+    assert sorted(await subjects(store, f["Archive"].id)) == ["message 2", "message 3"]
+    assert list(await subjects(store, f["Trash"].id)) == ["message 4"]
+
+
+async def test_ops_survive_a_server_crash(
+    mail_user: MailUser, store: Store, imap: imaplib.IMAP4_SSL
+) -> None:
+    mail_user.deliver_many([msg(i) for i in range(1, 4)])
+    acc = account(mail_user)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    rows = {r.subject: r.id for r in await store.window(f["INBOX"].id, 0, 20)}
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    manager = SyncManager(
+        store,
+        [
+            WorkerSpec(
+                row,
+                lambda: ImapBackend(acc, timeout=5),
+                WorkerOptions(backoff_initial=0.1, backoff_max=0.3),
+            )
+        ],
+    )
+    await manager.start()
+    try:
+        for _ in range(100):
+            if manager.status()["work"][0] is AccountStatus.ONLINE:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(mail_user.dovecot.restart, graceful=False)
+        await store.move([rows["message 1"]], f["Archive"].id)
+        await store.set_flags([rows["message 2"]], Flag.FLAGGED, Flag.NONE)
+        manager.kick(row.id)
+        for _ in range(200):
+            if not await store.pending_ops(row.id, 10):
+                break
+            await asyncio.sleep(0.05)
+        assert await store.pending_ops(row.id, 10) == []
+    finally:
+        await manager.stop()
+    fresh = imaplib.IMAP4_SSL(
+        mail_user.host, mail_user.imaps_port, ssl_context=mail_user.ssl_context()
+    )
+    fresh.login(mail_user.name, mail_user.password)
+    assert list(server_subjects(fresh, "Archive")) == ["message 1"]
+    assert "\\Flagged" in server_subjects(fresh, "INBOX")["message 2"]
+    fresh.logout()
+
+
+async def test_another_client_sees_read_and_move(
+    mail_user: MailUser, store: Store, imap: imaplib.IMAP4_SSL
+) -> None:
+    mail_user.deliver_many([msg(1, "read me"), msg(2, "move me")])
+    acc = account(mail_user)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    rows = {r.subject: r.id for r in await store.window(f["INBOX"].id, 0, 20)}
+    await store.set_flags([rows["read me"]], Flag.SEEN, Flag.NONE)
+    await store.move([rows["move me"]], f["Archive"].id)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    inbox = server_subjects(imap, "INBOX")
+    assert list(inbox) == ["read me"] and "\\Seen" in inbox["read me"]
+    assert list(server_subjects(imap, "Archive")) == ["move me"]
+    # The moved row got its new identity from COPYUID (no duplicate after the next pull).
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    assert list(await subjects(store, f["Archive"].id)) == ["move me"]
+
+
+async def test_op_refused_for_good_is_rolled_back(
+    mail_user: MailUser, store: Store, imap: imaplib.IMAP4_SSL
+) -> None:
+    mail_user.create_folder("Gone", subscribe=True)
+    mail_user.deliver(msg(1, "stays"))
+    acc = account(mail_user)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    row = (await store.window(f["INBOX"].id, 0, 1))[0]
+    await store.move([row.id], f["Gone"].id)
+    imap.delete("Gone")  # the target vanishes before the op is sent
+    events: list[SyncEvent] = []
+    account_row = (await store.accounts())[0]
+    spec = WorkerSpec(account_row, lambda: ImapBackend(acc))
+    manager = SyncManager(store, [spec])
+    manager.add_listener(events.append)
+    assert (await manager.run_once())["work"] is AccountStatus.ONLINE
+    assert any(e.kind.value == "op_failed" for e in events)
+    f = await folders(store)
+    assert "stays" in await subjects(store, f["INBOX"].id)  # rolled back
+    assert list(server_subjects(imap, "INBOX")) == ["stays"]
+
+
+async def test_append_is_idempotent_and_reports_appenduid(
+    mail_user: MailUser, imap: imaplib.IMAP4_SSL
+) -> None:
+    backend = ImapBackend(account(mail_user))
+    await backend.connect()
+    try:
+        await backend.list_folders()
+        first = await backend.append("Sent", msg(7, "sent copy"), Flag.SEEN)
+        again = await backend.append("Sent", msg(7, "sent copy"), Flag.SEEN)
+    finally:
+        await backend.close()
+    assert first.new_remote_id is not None and first.new_remote_id == again.new_remote_id
+    sent = server_subjects(imap, "Sent")
+    assert list(sent) == ["sent copy"] and "\\Seen" in sent["sent copy"]
+
+
+async def test_folder_create_rename_delete(mail_user: MailUser, imap: imaplib.IMAP4_SSL) -> None:
+    backend = ImapBackend(account(mail_user))
+    await backend.connect()
+    try:
+        name = await backend.create_folder("Reisen/Zürich")
+        assert name == "Reisen/Z&APw-rich"
+        names = {f.name: f for f in await backend.list_folders()}
+        assert names[name].display_name == "Zürich"
+        renamed = await backend.rename_folder(name, "Reisen/Genève")
+        names = {f.name for f in await backend.list_folders()}
+        assert renamed in names and name not in names
+        await backend.delete_folder(renamed)
+        assert renamed not in {f.name for f in await backend.list_folders()}
+    finally:
+        await backend.close()
+
+
+# ---------------------------------------------------------------------- refusals
+
+
+async def test_wrong_password_stops_with_auth_failed(mail_user: MailUser, store: Store) -> None:
+    acc = account(mail_user, password_command="echo not-the-password")
+    status, worker = await sync(store, acc)
+    assert status is AccountStatus.AUTH_FAILED
+    assert "login refused" in worker.status_text
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_untrusted_certificate_is_refused_clearly(
+    mail_user: MailUser, store: Store, tmp_path: Path, security: str
+) -> None:
+    from tests.servers import make_self_signed_cert
+
+    other = make_self_signed_cert(tmp_path / "other-ca")
+    for ca in (None, other.ca_path):  # the system store, and a different certificate
+        status, worker = await sync(store, account(mail_user, security, ca_file=ca))
+        assert status is AccountStatus.ERROR
+        assert "not trusted" in worker.status_text and "ca_file" in worker.status_text
+
+
+async def test_implicit_tls_and_starttls_both_sync(mail_user: MailUser, store: Store) -> None:
+    mail_user.deliver(msg(1))
+    for security in ("tls", "starttls"):
+        assert (await sync(store, account(mail_user, security)))[0] is AccountStatus.ONLINE
+
+
+async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None:
+    received: list[bytes] = []
+
+    async def fake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGIN] fake ready\r\n")
+        while line := await reader.readline():
+            received.append(line)
+            tag = line.split(b" ")[0]
+            if b"CAPABILITY" in line.upper():
+                writer.write(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            elif b"LOGOUT" in line.upper():
+                writer.write(b"* BYE\r\n" + tag + b" OK bye\r\n")
+            else:
+                writer.write(tag + b" OK whatever\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(fake, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        acc = AccountConfig(
+            name="work",
+            kind=AccountKind.IMAP,
+            email="me@mailtui.test",
+            username="me",
+            host="127.0.0.1",
+            port=port,
+            security="starttls",
+            password_command="echo secret",
+        )
+        status, worker = await sync(store, acc)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert status is AccountStatus.ERROR
+    assert "does not offer STARTTLS" in worker.status_text
+    sent = b"".join(received).upper()
+    assert b"LOGIN" not in sent and b"AUTHENTICATE" not in sent and b"SECRET" not in sent
+
+
+# ---------------------------------------------------------------------- the CLI
+
+
+def test_cli_sync_once_over_implicit_tls(mail_user: MailUser, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    mail_user.deliver_many([msg(i) for i in range(30)])
+    config = tmp_path / "config.toml"
+    config.write_text(
+        "[accounts.work]\n"
+        'kind = "imap"\n'
+        f'email = "{mail_user.email}"\n'
+        f'username = "{mail_user.name}"\n'
+        f'host = "{mail_user.host}"\n'
+        f"port = {mail_user.imaps_port}\n"
+        'security = "tls"\n'
+        f'ca_file = "{mail_user.ca_path}"\n'
+        f"password_command = \"printf '%s' '{mail_user.password}'\"\n"
+    )
+    env = {
+        **os.environ,
+        "MAILTUI_DATA_DIR": str(tmp_path / "data"),
+        "MAILTUI_STATE_DIR": str(tmp_path / "state"),
+        "MAILTUI_CONFIG": str(config),
+    }
+    root = Path(__file__).resolve().parents[2]
+    p = subprocess.run(
+        [sys.executable, "-m", "mailtui", "sync", "--once"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=root,
+        timeout=120,
+    )
+    assert p.returncode == 0, p.stderr
+    assert "work: online" in p.stdout
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "data" / "mail.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 30
