@@ -1,0 +1,175 @@
+"""Full and no-change IMAP sync, mailtui vs mbsync, whole processes on the same mailbox.
+
+    python bench/imap_sync.py N [--security tls|starttls|none]
+
+Starts the test harness's Dovecot (tests/servers) with N generated messages in INBOX
+(bench/mailgen.py: mixed sizes and MIME, a few big attachments; 10,000 ≈ 500 MB), then
+times ``python -m mailtui sync --once`` as a child process with ``body_days`` large
+enough that every body is downloaded:
+
+    newest_500_s      start → the CLI reports the first 500 envelopes committed
+    all_envelopes_s   start → the CLI reports N/N envelopes
+    all_bodies_s      start → exit (bodies are the last phase; the process exits in step)
+    resync_s          a second ``sync --once`` with nothing changed, start → exit
+    peak_rss_mb       the largest RSS of those child processes
+
+If ``mbsync`` (Debian: isync) is on PATH, it syncs the same INBOX into a Maildir over the
+same TLS (``FSync no``, like mailtui's store): ``mbsync_full_s``, ``mbsync_resync_s`` and the ratios. Targets at N = 10,000:
+newest 500 < 1 s, full ratio ≤ 1.0, resync ratio ≤ 3.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import mailgen  # noqa: E402
+
+from tests.servers import DovecotServer, make_self_signed_cert  # noqa: E402
+
+USER, PASSWORD = "bench", "bench-secret"
+
+
+def config_text(d: DovecotServer, security: str) -> str:
+    port = d.imaps_port if security == "tls" else d.imap_port
+    return (
+        "[accounts.bench]\n"
+        'kind = "imap"\n'
+        f'email = "{USER}@{d.domain}"\n'
+        f'username = "{USER}"\n'
+        f'host = "{d.host}"\n'
+        f"port = {port}\n"
+        f'security = "{security}"\n'
+        f'ca_file = "{d.ca_path}"\n'
+        f"password_command = \"printf '%s' {PASSWORD}\"\n"
+        "body_days = 36500\n"
+    )
+
+
+def run_mailtui(env: dict[str, str], n: int) -> tuple[float, float, float, float]:
+    """(newest_500_s, all_envelopes_s, total_s, peak RSS in MB) of one `mailtui sync
+    --once`."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "sync", "--once"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None
+    newest = everything = float("nan")
+    count = 0
+    for line in proc.stdout:
+        if "messages (" in line and ": +" in line:
+            count += int(line.split(": +", 1)[1].split()[0])
+            now = time.perf_counter() - started
+            if count >= min(500, n) and newest != newest:
+                newest = now
+            if count >= n and everything != everything:
+                everything = now
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+    total = time.perf_counter() - started
+    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        err = proc.stderr.read() if proc.stderr else ""
+        raise SystemExit(f"mailtui sync failed ({code}): {err[-2000:]}")
+    return newest, everything, total, usage.ru_maxrss / 1024
+
+
+def run_mbsync(rc: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["mbsync", "-q", "-c", str(rc), "-a"], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def mbsync_rc(d: DovecotServer, security: str, maildir: Path) -> str:
+    # "localhost": mbsync 1.4 matches the certificate's DNS names only, not its IP SAN.
+    port = d.imaps_port if security == "tls" else d.imap_port
+    ssl_type = {"tls": "IMAPS", "starttls": "STARTTLS", "none": "None"}[security]
+    return (
+        f"IMAPAccount bench\nHost localhost\nPort {port}\nUser {USER}\nPass {PASSWORD}\n"
+        f"SSLType {ssl_type}\nCertificateFile {d.ca_path}\n\n"
+        "IMAPStore far\nAccount bench\n\n"
+        f"MaildirStore near\nPath {maildir}/\nInbox {maildir}/INBOX\n\n"
+        "Channel bench\nFar :far:\nNear :near:\nPatterns INBOX\nCreate Near\nSync All\n"
+        "SyncState *\n\n"
+        # mailtui's store does not fsync per message (WAL, synchronous=NORMAL): compare
+        # like with like, which also gives mbsync its best figure.
+        "FSync no\n"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("n", type=int, nargs="?", default=10_000)
+    parser.add_argument("--security", choices=("tls", "starttls", "none"), default="tls")
+    args = parser.parse_args()
+    n: int = args.n
+    with mailgen.searchable_tempdir() as tmp:
+        base = Path(tmp)
+        tls = make_self_signed_cert(base / "tls")
+        with DovecotServer(tls, base_dir=base / "dovecot") as d:
+            d.add_user(USER, PASSWORD)
+            d.deliver_many(USER, mailgen.messages(n))
+            (base / "config.toml").write_text(config_text(d, args.security))
+            env = {
+                **os.environ,
+                "MAILTUI_DATA_DIR": str(base / "data"),
+                "MAILTUI_STATE_DIR": str(base / "state"),
+                "MAILTUI_CONFIG": str(base / "config.toml"),
+            }
+            # Warm Dovecot's index and cache the same way for both clients.
+            d.doveadm("index", "-u", USER, "INBOX", check=False)
+            newest, envelopes, full, rss_full = run_mailtui(env, n)
+            resync, rss_resync = run_mailtui(env, n)[2:]
+            figures: list[tuple[str, float, str]] = [
+                ("messages", n, "count"),
+                ("newest_500_s", newest, "s"),
+                ("all_envelopes_s", envelopes, "s"),
+                ("all_bodies_s", full, "s"),
+                ("resync_s", resync, "s"),
+                ("peak_rss_mb", max(rss_full, rss_resync), "MB"),
+            ]
+            ratios: dict[str, float] = {}
+            if shutil.which("mbsync"):
+                rc = base / "mbsyncrc"
+                rc.write_text(mbsync_rc(d, args.security, base / "maildir"))
+                (base / "maildir").mkdir()
+                mb_full = run_mbsync(rc)
+                mb_resync = run_mbsync(rc)
+                ratios = {"full": full / mb_full, "resync": resync / mb_resync}
+                figures += [
+                    ("mbsync_full_s", mb_full, "s"),
+                    ("mbsync_resync_s", mb_resync, "s"),
+                    ("full_ratio_vs_mbsync", ratios["full"], "x"),
+                    ("resync_ratio_vs_mbsync", ratios["resync"], "x"),
+                ]
+    for name, value, unit in figures:
+        shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+        print(f"{name}: {shown} {unit}")
+    checks = {"newest 500 < 1 s": newest < 1.0}
+    if ratios:
+        checks["full ratio <= 1.0"] = ratios["full"] <= 1.0
+        checks["resync ratio <= 3"] = ratios["resync"] <= 3.0
+    failed = [name for name, ok in checks.items() if not ok]
+    note = "" if ratios else "; mbsync not installed (apt-get install isync), ratios not measured"
+    print(
+        f"verdict: {'FAIL' if failed else 'PASS'} at N={n} over {args.security}"
+        + (f" (missed: {', '.join(failed)})" if failed else "")
+        + note
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
