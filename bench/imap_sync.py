@@ -10,12 +10,12 @@ enough that every body is downloaded:
     newest_500_s      start → the CLI reports the first 500 envelopes committed
     all_envelopes_s   start → the CLI reports N/N envelopes
     all_bodies_s      start → exit (bodies are the last phase; the process exits in step)
-    resync_s          a second ``sync --once`` with nothing changed, start → exit
+    resync_s          ``sync --once`` again with nothing changed, start → exit (best of 2)
     peak_rss_mb       the largest RSS of those child processes
 
 If ``mbsync`` (Debian: isync) is on PATH, it syncs the same INBOX into a Maildir over the
-same TLS (``FSync no``, like mailtui's store): ``mbsync_full_s``, ``mbsync_resync_s`` and the ratios. Targets at N = 10,000:
-newest 500 < 1 s, full ratio ≤ 1.0, resync ratio ≤ 3.
+same TLS (``FSync no``, like mailtui's store): ``mbsync_full_s``, ``mbsync_resync_s`` and
+the ratios. Targets at N = 10,000: newest 500 < 1 s, full ratio ≤ 1.0, resync ratio ≤ 3.
 """
 
 from __future__ import annotations
@@ -88,7 +88,9 @@ def run_mailtui(env: dict[str, str], n: int) -> tuple[float, float, float, float
 
 def run_mbsync(rc: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(["mbsync", "-q", "-c", str(rc), "-a"], check=True, capture_output=True)
+    p = subprocess.run(["mbsync", "-q", "-c", str(rc), "-a"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(f"mbsync failed ({p.returncode}): {p.stderr[-2000:]}")
     return time.perf_counter() - started
 
 
@@ -97,15 +99,15 @@ def mbsync_rc(d: DovecotServer, security: str, maildir: Path) -> str:
     port = d.imaps_port if security == "tls" else d.imap_port
     ssl_type = {"tls": "IMAPS", "starttls": "STARTTLS", "none": "None"}[security]
     return (
+        # mailtui's store does not fsync per message (WAL, synchronous=NORMAL): compare
+        # like with like, which also gives mbsync its best figure.
+        "FSync no\n\n"
         f"IMAPAccount bench\nHost localhost\nPort {port}\nUser {USER}\nPass {PASSWORD}\n"
         f"SSLType {ssl_type}\nCertificateFile {d.ca_path}\n\n"
         "IMAPStore far\nAccount bench\n\n"
         f"MaildirStore near\nPath {maildir}/\nInbox {maildir}/INBOX\n\n"
         "Channel bench\nFar :far:\nNear :near:\nPatterns INBOX\nCreate Near\nSync All\n"
-        "SyncState *\n\n"
-        # mailtui's store does not fsync per message (WAL, synchronous=NORMAL): compare
-        # like with like, which also gives mbsync its best figure.
-        "FSync no\n"
+        "SyncState *\n"
     )
 
 
@@ -131,7 +133,9 @@ def main() -> int:
             # Warm Dovecot's index and cache the same way for both clients.
             d.doveadm("index", "-u", USER, "INBOX", check=False)
             newest, envelopes, full, rss_full = run_mailtui(env, n)
-            resync, rss_resync = run_mailtui(env, n)[2:]
+            # No-change resync: the better of two runs, for both clients (mbsync's first
+            # run after a full sync does one-time Maildir work, about 1 s).
+            resync, rss_resync = min(run_mailtui(env, n)[2:] for _ in range(2))
             figures: list[tuple[str, float, str]] = [
                 ("messages", n, "count"),
                 ("newest_500_s", newest, "s"),
@@ -146,7 +150,7 @@ def main() -> int:
                 rc.write_text(mbsync_rc(d, args.security, base / "maildir"))
                 (base / "maildir").mkdir()
                 mb_full = run_mbsync(rc)
-                mb_resync = run_mbsync(rc)
+                mb_resync = min(run_mbsync(rc) for _ in range(2))
                 ratios = {"full": full / mb_full, "resync": resync / mb_resync}
                 figures += [
                     ("mbsync_full_s", mb_full, "s"),
