@@ -19,7 +19,7 @@ import re
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import policy as email_policy
 from email.headerregistry import Address as HeaderAddress
@@ -212,13 +212,23 @@ def _rfc822_part(att: Attachment, placeholders: dict[bytes, bytes]) -> EmailMess
     return part
 
 
-def build_message(draft: Draft, *, now: datetime | None = None) -> OutgoingMessage:
+def build_message(
+    draft: Draft, *, now: datetime | None = None, draft_copy: bool = False
+) -> OutgoingMessage:
     """The message's bytes (CRLF line ends) and envelope, ready for ``outbox_add``.
 
+    With ``draft_copy`` the bytes are the copy kept in the Drafts folder: recipients may
+    still be missing, and Bcc is written as a header so that the draft reopens with it
+    (a sent message never carries Bcc).
+
     Raises:
-        DraftError: no recipients, or an address that cannot be written.
+        DraftError: no recipients (unless ``draft_copy``), or an address that cannot be
+            written.
     """
-    _check(draft)
+    if draft_copy and not envelope_recipients(draft):
+        _check(replace(draft, to=(Address("", "placeholder@invalid"),)))
+    else:
+        _check(draft)
     when = now or datetime.now().astimezone()
     message_id = draft.message_id or new_message_id(draft.from_.addr, when.timestamp())
     all_addrs = (draft.from_.address, *draft.to, *draft.cc, *draft.bcc, *draft.reply_to)
@@ -231,6 +241,8 @@ def build_message(draft: Draft, *, now: datetime | None = None) -> OutgoingMessa
         msg["To"] = _header_addresses(draft.to, utf8)
     if draft.cc:
         msg["Cc"] = _header_addresses(draft.cc, utf8)
+    if draft_copy and draft.bcc:
+        msg["Bcc"] = _header_addresses(draft.bcc, utf8)
     if draft.reply_to:
         msg["Reply-To"] = _header_addresses(draft.reply_to, utf8)
     msg["Subject"] = _one_line(draft.subject)

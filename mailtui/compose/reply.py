@@ -354,8 +354,10 @@ def reopen(
 ) -> Draft:
     """A built message back into a ``Draft`` (edit an outbox item, resume a draft).
 
-    Bcc is not in the bytes; pass the outbox item's envelope ``recipients`` and every
-    one not in To or Cc comes back as Bcc. The Message-ID is kept.
+    A sent message has no Bcc in its bytes: pass the outbox item's envelope
+    ``recipients`` and every one not in To or Cc comes back as Bcc. A draft copy keeps
+    its Bcc header (``build_message(draft_copy=True)``), which is read as well. The
+    Message-ID is kept.
     """
     o = read_original(raw)
     fields, _ = read_header_block(raw)
@@ -363,7 +365,12 @@ def reopen(
     by_key = {addr_key(i.addr): i for i in identities}
     from_ = by_key.get(addr_key(sender.addr), Identity(sender.addr, sender.name))
     shown = {addr_key(a.addr) for a in (*o.to, *o.cc)}
-    bcc = unique(Address("", r) for r in envelope_recipients if addr_key(r) not in shown)
+    bcc = unique(
+        (
+            *_addresses(get_header(fields, "Bcc")),
+            *(Address("", r) for r in envelope_recipients if addr_key(r) not in shown),
+        )
+    )
     ctype = (get_header(fields, "Content-Type") or "").lower()
     return Draft(
         from_=from_,

@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import sqlite3
 import stat
 import time
@@ -1394,6 +1395,11 @@ class Store(ListingQueries, ContactQueries):
                 target = json.loads(payload).get("to_folder")
                 if target is not None:
                     await self._adopt(db, message_id, int(target), result.new_remote_id)
+            elif kind == OpKind.APPEND and result.new_remote_id is not None:
+                # A draft copy filed by us: the local row is that server message now.
+                target = json.loads(payload).get("folder")
+                if target is not None:
+                    await self._adopt(db, message_id, int(target), result.new_remote_id)
             elif kind == OpKind.DELETE:
                 await db.execute(
                     "DELETE FROM messages WHERE id = ? AND folder_id IS NULL", (message_id,)
@@ -1549,6 +1555,97 @@ class Store(ListingQueries, ContactQueries):
             if await _scalar(db, "SELECT 1 FROM outbox WHERE id = ?", (item_id,)) is None:
                 raise NotFound(f"no outbox item with id {item_id}")
             return False
+
+    # --- draft copies in the Drafts folder ----------------------------------------------
+
+    async def save_draft_copy(
+        self,
+        account_id: int,
+        raw: bytes,
+        envelope: Envelope,
+        body_text: str,
+        replaces: int | None = None,
+    ) -> int | None:
+        """Keep a draft in the account's Drafts folder: a local row (shown at once, body
+        cached) and an APPEND op that files it on the server. ``replaces``, an earlier
+        copy of the same draft, goes away in the same transaction (see
+        ``discard_draft_copy``). Returns the new message id, or None when the account has
+        no Drafts folder (yet).
+        """
+        async with self._tx() as db:
+            drafts = await _scalar(
+                db,
+                "SELECT id FROM folders WHERE account_id = ? AND role = ? "
+                "ORDER BY position, id LIMIT 1",
+                (account_id, FolderRole.DRAFTS.value),
+            )
+            if drafts is None:
+                return None
+            if replaces is not None:
+                await self._discard_draft(db, replaces)
+            # A unique stand-in remote id for the insert; the row has no server identity
+            # until the APPEND is confirmed (op_done adopts the server's UID).
+            placeholder = f"local-draft:{secrets.token_hex(8)}"
+            new = NewMessage(placeholder, envelope, Flag.SEEN | Flag.DRAFT, raw, body_text)
+            (message_id,) = await self._insert_added(db, account_id, int(drafts), [new])
+            await db.execute("UPDATE messages SET remote_id = NULL WHERE id = ?", (message_id,))
+            name = await _scalar(db, "SELECT name FROM folders WHERE id = ?", (drafts,))
+            await self._add_ops(
+                db,
+                [
+                    (
+                        account_id, OpKind.APPEND, message_id, drafts, name, None,
+                        {"folder": drafts}, {},
+                    )
+                ],
+            )
+            return int(message_id)
+
+    async def discard_draft_copy(self, message_id: int) -> None:
+        """A draft was sent or thrown away: its copy leaves the Drafts folder for good
+        (never through Trash). One the server never got is simply dropped."""
+        async with self._tx() as db:
+            await self._discard_draft(db, message_id)
+
+    async def _discard_draft(self, db: aiosqlite.Connection, message_id: int) -> None:
+        rows = list(
+            await db.execute_fetchall(
+                "SELECT account_id, folder_id, remote_id FROM messages WHERE id = ?",
+                (message_id,),
+            )
+        )
+        if not rows or rows[0][1] is None:
+            return
+        account_id, folder_id, remote_id = rows[0]
+        unsent = list(
+            await db.execute_fetchall(
+                "SELECT id FROM pending_ops WHERE message_id = ? AND kind = ? AND state = ?",
+                (message_id, OpKind.APPEND.value, _PENDING),
+            )
+        )
+        if remote_id is None and unsent:
+            # Never reached the server: drop the op and the row, nothing to expunge.
+            await db.executemany("DELETE FROM pending_ops WHERE id = ?", unsent)
+            await self._forget(db, [message_id])
+            return
+        name = await _scalar(db, "SELECT name FROM folders WHERE id = ?", (folder_id,))
+        await db.execute("UPDATE messages SET folder_id = NULL WHERE id = ?", (message_id,))
+        # With the APPEND in flight the remote id is still unknown: op_done adopts it
+        # into this op too (``_adopt`` fills later ops of the message).
+        await self._add_ops(
+            db,
+            [
+                (
+                    account_id, OpKind.DELETE, message_id, folder_id, name, remote_id, {},
+                    {"from_folder": folder_id},
+                )
+            ],
+        )
+
+    async def pending_op(self, op_id: int) -> PendingOp | None:
+        """One op as it is now (its remote id may have been learnt since it was listed)."""
+        rows = await self._read(f"SELECT {_OP_COLUMNS} FROM pending_ops WHERE id = ?", (op_id,))
+        return _op(rows[0]) if rows else None
 
     async def outbox_sent(self, item_id: int, sent_folder_id: int | None) -> int | None:
         """The server accepted the item for every recipient: state ``sent`` and, in the

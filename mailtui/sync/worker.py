@@ -347,6 +347,12 @@ class Worker:
                 return
 
     async def _apply_op(self, backend: Backend, op: PendingOp) -> None:
+        if op.remote_id is None and op.kind is not OpKind.APPEND:
+            # Listed before an earlier op of the same round (a MOVE, or the APPEND of a
+            # draft copy) taught the store the message's server id: read it again.
+            fresh = await self.store.pending_op(op.id)
+            if fresh is not None:
+                op = fresh
         target: str | None = None
         if op.kind in (OpKind.MOVE, OpKind.COPY):
             target = (await self.store.folder(int(op.payload["to_folder"]))).name

@@ -7,6 +7,7 @@ the one under the list's cursor. That message's account is the one that sends.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from mailtui.compose import (
     reply,
 )
 from mailtui.compose.drafts import SavedDraft, list_drafts
-from mailtui.models import OutboxItem
+from mailtui.models import FolderRole, OutboxItem
 from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.drafts import DraftsScreen
 from mailtui.ui.screens.outbox import OutboxScreen
@@ -59,6 +60,7 @@ class Composer:
         identities: list[Identity],
         draft_file: Path | None = None,
         replaces: int | None = None,
+        server_copy: int | None = None,
     ) -> None:
         account_name = self._account_names.get(account_id, "")
         screen = ComposeScreen(
@@ -71,8 +73,16 @@ class Composer:
             account_name=account_name,
             draft_file=draft_file,
             replaces=replaces,
+            server_copy=server_copy,
         )
-        self._screen.app.push_screen(screen)
+
+        def closed(_sent: bool | None) -> None:
+            # Drafts and outbox changed in the store without a sync event: show it.
+            refresh = getattr(self._screen, "refresh_views", None)
+            if callable(refresh):
+                refresh()
+
+        self._screen.app.push_screen(screen, closed)
 
     async def start_mailto(self, url: str) -> None:
         found = await self._identities(None)
@@ -135,7 +145,7 @@ class Composer:
         self._screen.app.push_screen(DraftsScreen(saved), chosen)
 
     async def start(self, kind: str, message_id: int | None) -> None:
-        """``kind``: new, reply, reply_all, forward, forward_attached. ``message_id``: the
+        """``kind``: new, reply, reply_all, forward, forward_attached, edit. ``message_id``: the
         message open in the reader, else the one under the cursor (None when none)."""
         notify = self._screen.notify
         if kind == "new":
@@ -169,6 +179,17 @@ class Composer:
         if found is None:
             return
         account_id, identities = found
+        if kind == "edit":
+            folders = await self._store.folders(detail.account_id)
+            role = next((f.role for f in folders if f.id == detail.row.folder_id), None)
+            draft = reopen(raw, identities)
+            if role is FolderRole.DRAFTS:  # resume it; saving replaces this copy
+                self._open_compose(draft, account_id, identities, server_copy=message_id)
+            else:  # a new message with the same content
+                self._open_compose(
+                    dataclasses.replace(draft, message_id=""), account_id, identities
+                )
+            return
         original = read_original(raw)
         if kind in ("reply", "reply_all"):
             draft = reply(original, identities, reply_all=kind == "reply_all")

@@ -150,6 +150,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("write.reply", "r", "reply", "Reply", "writing"),
     KeySpec("write.reply_all", "R", "reply_all", "Reply to all", "writing"),
     KeySpec("write.forward", "f", "forward", "Forward", "writing"),
+    KeySpec("write.edit", "e", "edit_message", "Edit (a draft: resume it; else as new)",
+            "writing"),
     KeySpec("write.drafts", "D", "drafts", "Resume a draft", "writing"),
     KeySpec("write.outbox", "O", "outbox", "Outbox (retry, edit, discard)", "writing"),
     KeySpec(

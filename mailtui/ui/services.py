@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from mailtui.models import Account, Address, Flag, Folder, MessageDetail, MessageRow, OutboxItem
+from mailtui.models import (
+    Account,
+    Address,
+    Envelope,
+    Flag,
+    Folder,
+    MessageDetail,
+    MessageRow,
+    OutboxItem,
+)
 from mailtui.store.listing import ThreadSummary
 from mailtui.sync.base import AccountStatus, Capabilities, SyncEvent
 
@@ -36,6 +45,17 @@ class MailStore(Protocol):
     ) -> int: ...
 
     async def outbox(self, account_id: int) -> list[OutboxItem]: ...
+
+    async def save_draft_copy(
+        self,
+        account_id: int,
+        raw: bytes,
+        envelope: Envelope,
+        body_text: str,
+        replaces: int | None = None,
+    ) -> int | None: ...
+
+    async def discard_draft_copy(self, message_id: int) -> None: ...
 
     async def address_suggestions(self, prefix: str, limit: int = 8) -> list[Address]: ...
 

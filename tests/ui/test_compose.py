@@ -8,7 +8,7 @@ import email
 import email.policy
 import json
 import stat
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -17,10 +17,12 @@ from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
 from mailtui.compose.editor import EditorError, edit_text, editor_command
-from mailtui.models import OutboxState
+from mailtui.models import AccountKind, FolderRole, OutboxState
+from mailtui.store import Store
+from mailtui.sync.base import RemoteFolder
 from mailtui.ui.screens.compose import ComposeScreen
 
-from .conftest import MailFixture, make_app, screen_text
+from .conftest import MailFixture, make_app, new_message, screen_text
 
 
 def composing(app: App[None]) -> bool:
@@ -149,9 +151,23 @@ async def test_builtin_editor_when_no_editor_and_errors_keep_the_draft(
     assert b"typed here" in item.raw
 
 
+@pytest.fixture
+async def nodrafts(tmp_path: Path) -> AsyncIterator[MailFixture]:
+    """An account whose server has no Drafts folder: drafts stay on this machine."""
+    store = await Store.open(tmp_path / "nodrafts" / "cache.sqlite")
+    account = await store.ensure_account("home", AccountKind.IMAP, "me@example.test")
+    inbox = RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)
+    folders = await store.sync_folders(account.id, [inbox])
+    fixture = MailFixture(store, folders, account.id)
+    await fixture.add("INBOX", [new_message(i, with_raw=True) for i in range(3)])
+    yield fixture
+    await store.close()
+
+
 async def test_closing_keeps_an_autosaved_private_draft(
-    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    nodrafts: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    mail = nodrafts
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.delenv("EDITOR", raising=False)
     app = make_app(mail.store)
@@ -256,8 +272,9 @@ async def test_attach_prompt_completes_paths(tmp_path: Path) -> None:
 
 
 async def test_a_closed_draft_resumes_with_its_attachment_and_sends(
-    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    nodrafts: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    mail = nodrafts
     from mailtui.ui.screens.drafts import DraftsScreen
 
     monkeypatch.delenv("VISUAL", raising=False)
@@ -325,3 +342,53 @@ async def test_bad_mailto_link_says_why(mail: MailFixture) -> None:
             pilot, lambda: any("mailto:" in n.message for n in app._notifications)
         )
         assert not isinstance(app.screen, ComposeScreen)
+
+
+async def test_closed_draft_goes_to_drafts_folder_resumes_and_leaves_when_sent(
+    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mailtui.models import OpKind
+
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    drafts = mail.folders["Drafts"]
+    app = make_app(mail.store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("m")
+        await settle(pilot, lambda: composing(app))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        await pilot.press(*"bob@example.org")
+        screen.query_one("#subject", Input).value = "Keep me"
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        assert (await mail.store.count(drafts))[0] == 1
+        (op,) = await mail.store.pending_ops(mail.account_id, 10)
+        assert op.kind is OpKind.APPEND  # the worker files it on the server
+        assert list((Path(mail.store.path).parent / "drafts").glob("*.json")) == []
+
+        await pilot.press("c")  # go to folder
+        await pilot.pause()
+        await pilot.press(*"Drafts", "enter")
+        await settle(pilot, lambda: "Keep me" in screen_text(app))
+        await pilot.press("e")
+        await settle(pilot, lambda: composing(app))
+        resumed = app.screen
+        assert isinstance(resumed, ComposeScreen)
+        assert resumed.query_one("#subject", Input).value == "Keep me"
+        assert resumed.query_one("#to", Input).value == "bob@example.org"
+        resumed.query_one("#subject", Input).value = "Keep me, v2"
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        await settle(pilot, lambda: "Keep me, v2" in screen_text(app))
+        assert (await mail.store.count(drafts))[0] == 1  # replaced, not piled up
+        assert len(await mail.store.pending_ops(mail.account_id, 10)) == 1
+
+        await pilot.press("e")
+        await settle(pilot, lambda: composing(app))
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    assert (await mail.store.count(drafts))[0] == 0  # sent: the draft is gone
+    assert await mail.store.pending_ops(mail.account_id, 10) == []  # never reached a server
+    (item,) = await mail.store.outbox(mail.account_id)
+    assert b"Subject: Keep me, v2" in item.raw

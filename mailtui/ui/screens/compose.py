@@ -43,7 +43,7 @@ from mailtui.compose import (
 )
 from mailtui.compose.drafts import draft_to_json, save_draft
 from mailtui.compose.editor import EditorError, edit_text, editor_command
-from mailtui.mime import clean_line
+from mailtui.mime import body_text, clean_line, parse_envelope
 from mailtui.sync import outbox
 from mailtui.ui import keymap
 from mailtui.ui.services import MailStore, SyncControl
@@ -174,6 +174,7 @@ class ComposeScreen(Screen[bool]):
         account_name: str = "",
         draft_file: Path | None = None,
         replaces: int | None = None,
+        server_copy: int | None = None,
     ) -> None:
         super().__init__()
         self.draft = draft
@@ -186,6 +187,7 @@ class ComposeScreen(Screen[bool]):
         self.drafts_dir = drafts_dir
         self.account_name = account_name
         self.replaces = replaces  # the outbox item this edit takes the place of
+        self.server_copy = server_copy  # this draft's copy in the Drafts folder, if any
         # A resumed draft keeps writing to its own file.
         self.draft_file: Path | None = draft_file
         if draft_file is None and drafts_dir is not None:
@@ -368,14 +370,48 @@ class ComposeScreen(Screen[bool]):
         except Exception as exc:  # the draft stays open; nothing was queued
             self._say(f"Could not queue the message: {exc}")
             return
+        if self.server_copy is not None:
+            try:  # sent: the draft leaves the Drafts folder
+                await self.store.discard_draft_copy(self.server_copy)
+            except Exception as exc:
+                self.app.notify(f"The draft copy stays in Drafts: {exc}", severity="warning")
         self._forget_autosave()
         if self.manager is not None:
             self.manager.kick(self.account_id)
         self.app.notify("Message queued in the outbox; it is sent when the account is online")
         self.dismiss(True)
 
-    def action_close(self) -> None:
+    def _has_content(self, draft: Draft) -> bool:
+        return bool(draft.to or draft.cc or draft.bcc or draft.subject.strip() or
+                    draft.body.strip() or draft.attachments)
+
+    async def action_close(self) -> None:
+        """Keeps the draft: in the account's Drafts folder (filed on the server by the
+        worker), or, where that cannot be, in the private file on this machine."""
         self.autosave()
-        if self.draft_file is not None and self.draft_file.exists():
-            self.app.notify(f"Draft kept in {self.draft_file}")
+        try:
+            draft = self.collect()
+        except AddressError:
+            draft = None
+        saved_in: str | None = None
+        if draft is not None and self._has_content(draft) and self.replaces is None:
+            try:
+                raw = build_message(draft, draft_copy=True).raw
+                copy = await self.store.save_draft_copy(
+                    self.account_id, raw, parse_envelope(raw), body_text(raw),
+                    replaces=self.server_copy,
+                )
+            except Exception as exc:  # the local file still has it
+                self._say(f"Could not save to Drafts: {exc}")
+                copy = None
+            if copy is not None:
+                self.server_copy = copy
+                self._forget_autosave()  # the cache's Drafts folder holds it now
+                saved_in = "Drafts"
+                if self.manager is not None:
+                    self.manager.kick(self.account_id)
+        if saved_in:
+            self.app.notify("Draft saved in Drafts")
+        elif self.draft_file is not None and self.draft_file.exists():
+            self.app.notify(f"Draft kept on this machine (D lists drafts): {self.draft_file}")
         self.dismiss(False)

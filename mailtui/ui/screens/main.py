@@ -127,6 +127,13 @@ class MainScreen(Screen[None]):
     def action_forward_attached(self) -> None:
         self._write("forward_attached")
 
+    def refresh_views(self) -> None:
+        """Reload folder counts and the list (after the composer changed Drafts)."""
+        self._schedule(folders=True, listing=True)
+
+    def action_edit_message(self) -> None:
+        self._write("edit")
+
     def action_drafts(self) -> None:
         self.run_worker(self._composer.resume(), group="compose", exclusive=True)
 
