@@ -173,6 +173,8 @@ KEYS: tuple[KeySpec, ...] = (
             priority=True),
     KeySpec("compose.detach", "ctrl+d", "detach", "Remove the last attachment", "compose",
             priority=True),
+    KeySpec("compose.flowed", "ctrl+o", "toggle_flowed", "format=flowed on/off", "compose",
+            priority=True),
     KeySpec("compose.close", "escape", "close", "Close (the draft is kept)", "compose",
             footer=True),
     KeySpec("help.close", "escape,q,question_mark", "close", "Close help", "help", footer=True),

@@ -392,3 +392,28 @@ async def test_closed_draft_goes_to_drafts_folder_resumes_and_leaves_when_sent(
     assert await mail.store.pending_ops(mail.account_id, 10) == []  # never reached a server
     (item,) = await mail.store.outbox(mail.account_id)
     assert b"Subject: Keep me, v2" in item.raw
+
+
+async def test_format_flowed_can_be_switched_on(
+    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("m")
+        await settle(pilot, lambda: composing(app))
+        screen = app.screen
+        assert isinstance(screen, ComposeScreen)
+        await pilot.press(*"bob@example.org")
+        screen.query_one("#body", TextArea).load_text("word " * 40)
+        await pilot.press("ctrl+o")
+        assert "format=flowed on" in screen_text(app)
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    (item,) = await mail.store.outbox(mail.account_id)
+    msg = parsed(item.raw)
+    assert msg.get_content_type() == "text/plain"
+    assert msg.get_param("format") == "flowed"
+    lines = msg.get_content().splitlines()
+    assert len(lines) > 1 and all(line.endswith(" ") for line in lines[:-1])  # soft breaks

@@ -344,6 +344,11 @@ class ComposeScreen(Screen[bool]):
 
         self.app.push_screen(AttachPrompt(), attach)
 
+    def action_toggle_flowed(self) -> None:
+        """RFC 3676 format=flowed: long paragraphs reflow on narrow screens."""
+        self.draft = dataclasses.replace(self.draft, flowed=not self.draft.flowed)
+        self._say(f"format=flowed {'on' if self.draft.flowed else 'off'}")
+
     def action_detach(self) -> None:
         if not self.draft.attachments:
             self._say("No attachments to remove")
