@@ -79,7 +79,7 @@ class AccountConfig:
     identities: tuple[tuple[str, str], ...] = ()
 
 
-DEFAULT_THEME = "textual-dark"
+DEFAULT_THEME = "mailtui-dark"  # themes/mailtui-dark.toml
 BIDI_MODES = ("auto", "on", "off")
 
 
