@@ -127,7 +127,9 @@ class Recording(ImapBackend):
 async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
     mail_user: MailUser, store: Store
 ) -> None:
-    raws = [msg(i, days_ago=(1300 - i) / 10) for i in range(1, 1301)]
+    # Message i is (1300 - i) / 10 days old, plus an hour so that none sits on the
+    # 30-day edge of the body window.
+    raws = [msg(i, days_ago=(1300 - i) / 10 + 0.04) for i in range(1, 1301)]
     mail_user.deliver_many(raws[:650])
     mail_user.deliver_many(raws[650:], flags="S")
     mail_user.deliver(msg(9001, "archived"), folder="Archive", flags=["\\Flagged", "$Forwarded"])
