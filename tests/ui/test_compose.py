@@ -14,13 +14,15 @@ from pathlib import Path
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Select, TextArea
 
+from mailtui.compose import Identity
 from mailtui.compose.editor import EditorError, edit_text, editor_command
-from mailtui.models import AccountKind, FolderRole, OutboxState
+from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState
 from mailtui.store import Store
 from mailtui.sync.base import RemoteFolder
 from mailtui.ui.screens.compose import ComposeScreen
+from mailtui.ui.screens.drafts import DraftsScreen
 
 from .conftest import MailFixture, make_app, new_message, screen_text
 
@@ -36,6 +38,22 @@ async def settle(pilot: Pilot[None], condition: Callable[[], bool], timeout: flo
         assert waited < timeout, "the screen did not settle:\n" + screen_text(pilot.app)
         await pilot.pause(0.05)
         waited += 0.05
+
+
+@pytest.fixture
+def no_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Neither $VISUAL nor $EDITOR: the composer's built-in editor is used."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.delenv("EDITOR", raising=False)
+
+
+async def open_composer(pilot: Pilot[None], key: str = "m") -> ComposeScreen:
+    """Press ``key`` on the main screen and return the mounted compose screen."""
+    await pilot.press(key)
+    await settle(pilot, lambda: composing(pilot.app))
+    screen = pilot.app.screen
+    assert isinstance(screen, ComposeScreen)
+    return screen
 
 
 def fake_editor(tmp_path: Path, appended: str) -> Path:
@@ -60,10 +78,7 @@ async def test_new_message_through_editor_lands_in_outbox(
     attachment.write_text("attached text\n")
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "m")
         text = screen_text(app)
         assert "From:" in text and "me@example.test" in text and "Subject:" in text
         assert "ctrl+e opens" in text
@@ -99,10 +114,7 @@ async def test_reply_quotes_and_threads(
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: "Message 000000" in screen_text(app))
-        await pilot.press("r")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "r")
         assert screen.query_one("#subject", Input).value == "Re: Message 000000"
         assert "alice@example.test" in screen.query_one("#to", Input).value
         await pilot.press("ctrl+e")
@@ -119,16 +131,11 @@ async def test_reply_quotes_and_threads(
 
 
 async def test_builtin_editor_when_no_editor_and_errors_keep_the_draft(
-    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    mail: MailFixture, tmp_path: Path, no_editor: None
 ) -> None:
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "m")
         assert "not set" in screen_text(app)
         body = screen.query_one("#body", TextArea)
         assert not body.read_only
@@ -165,17 +172,12 @@ async def nodrafts(tmp_path: Path) -> AsyncIterator[MailFixture]:
 
 
 async def test_closing_keeps_an_autosaved_private_draft(
-    nodrafts: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    nodrafts: MailFixture, tmp_path: Path, no_editor: None
 ) -> None:
     mail = nodrafts
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "m")
         screen.query_one("#subject", Input).value = "Unfinished thoughts"
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
@@ -201,16 +203,11 @@ def test_editor_command_and_failures(tmp_path: Path) -> None:
 
 
 async def test_address_completion_from_the_cache(
-    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+    mail: MailFixture, no_editor: None
 ) -> None:
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "m")
         to = screen.query_one("#to", Input)
         await pilot.press(*"Car")
         await settle(pilot, lambda: "Cooper" in screen_text(app))  # shown inline, dimmed
@@ -227,14 +224,8 @@ async def test_address_completion_from_the_cache(
 
 
 async def test_identities_reply_as_the_address_written_to_and_switch_from(
-    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+    mail: MailFixture, no_editor: None
 ) -> None:
-    from textual.widgets import Select
-
-    from mailtui.compose import Identity
-
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     work = Identity("me@example.test", "Me at work")
     alias = Identity("alias@example.test", "Me, alias")
     app = make_app(mail.store, identities={"home": [alias, work]})
@@ -272,23 +263,16 @@ async def test_attach_prompt_completes_paths(tmp_path: Path) -> None:
 
 
 async def test_a_closed_draft_resumes_with_its_attachment_and_sends(
-    nodrafts: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    nodrafts: MailFixture, tmp_path: Path, no_editor: None
 ) -> None:
     mail = nodrafts
-    from mailtui.ui.screens.drafts import DraftsScreen
-
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     attachment = tmp_path / "plan.txt"
     attachment.write_text("the plan\n")
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("D")
         await settle(pilot, lambda: any("No drafts" in n.message for n in app._notifications))
-        await pilot.press("m")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "m")
         await pilot.press(*"dan@example.test")
         screen.query_one("#subject", Input).value = "Plan for Monday"
         await pilot.press("ctrl+a")
@@ -319,10 +303,8 @@ async def test_a_closed_draft_resumes_with_its_attachment_and_sends(
 
 
 async def test_mailto_link_opens_the_composer(
-    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+    mail: MailFixture, no_editor: None
 ) -> None:
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     url = "mailto:bob@example.org?subject=Caf%C3%A9%20tomorrow&cc=carol@example.org&body=Hi%21"
     app = make_app(mail.store, mailto=url)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -345,19 +327,12 @@ async def test_bad_mailto_link_says_why(mail: MailFixture) -> None:
 
 
 async def test_closed_draft_goes_to_drafts_folder_resumes_and_leaves_when_sent(
-    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+    mail: MailFixture, no_editor: None
 ) -> None:
-    from mailtui.models import OpKind
-
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     drafts = mail.folders["Drafts"]
     app = make_app(mail.store)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("m")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "m")
         await pilot.press(*"bob@example.org")
         screen.query_one("#subject", Input).value = "Keep me"
         await pilot.press("escape")
@@ -371,10 +346,7 @@ async def test_closed_draft_goes_to_drafts_folder_resumes_and_leaves_when_sent(
         await pilot.pause()
         await pilot.press(*"Drafts", "enter")
         await settle(pilot, lambda: "Keep me" in screen_text(app))
-        await pilot.press("e")
-        await settle(pilot, lambda: composing(app))
-        resumed = app.screen
-        assert isinstance(resumed, ComposeScreen)
+        resumed = await open_composer(pilot, "e")
         assert resumed.query_one("#subject", Input).value == "Keep me"
         assert resumed.query_one("#to", Input).value == "bob@example.org"
         resumed.query_one("#subject", Input).value = "Keep me, v2"
@@ -395,16 +367,11 @@ async def test_closed_draft_goes_to_drafts_folder_resumes_and_leaves_when_sent(
 
 
 async def test_format_flowed_can_be_switched_on(
-    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+    mail: MailFixture, no_editor: None
 ) -> None:
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.delenv("EDITOR", raising=False)
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("m")
-        await settle(pilot, lambda: composing(app))
-        screen = app.screen
-        assert isinstance(screen, ComposeScreen)
+        screen = await open_composer(pilot, "m")
         await pilot.press(*"bob@example.org")
         screen.query_one("#body", TextArea).load_text("word " * 40)
         await pilot.press("ctrl+o")
