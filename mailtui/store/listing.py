@@ -12,6 +12,7 @@ costs what a folder of a hundred does:
 | thread_position  | ``threads_list``, counted up to the thread          |
 | next_unread      | ``messages_unread`` (partial: unread rows only)     |
 | position_of      | ``messages_list``, counted up to the row            |
+| inbox_next_unread| ``messages_unread`` per inbox, then counts per inbox |
 
 Positions count from the newest (0), in the order ``window``/``thread_window`` use. A
 count up to a position is proportional to that position (a few ms per 100k rows): fine
@@ -26,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mailtui.models import MessageRow
+from mailtui.models import FolderRole, MessageRow
 from mailtui.store.codec import ROW_COLUMNS, row_from_db
 from mailtui.store.errors import NotFound, StoreError
 
@@ -182,6 +183,40 @@ class ListingQueries:
             return None
         row = row_from_db(rows[0])
         return await self._count_before(folder_id, row.date, row.id), row
+
+    async def inbox_next_unread(
+        self, after: MessageRow | None = None
+    ) -> tuple[int, MessageRow] | None:
+        """``next_unread`` for the unified inbox (every inbox-role folder, in
+        ``inbox_window`` order): one probe of ``messages_unread`` per inbox, the newest
+        candidate wins, its position is the sum of each inbox's count up to it."""
+        inboxes = [
+            int(r[0])
+            for r in await self._read(
+                "SELECT id FROM folders WHERE role = ? ORDER BY id LIMIT 400",
+                (FolderRole.INBOX.value,),
+            )
+        ]
+        best: MessageRow | None = None
+        for folder_id in inboxes:
+            where, params = "", [folder_id]
+            if after is not None:
+                where, params = "AND (date, id) < (?, ?)", [folder_id, after.date, after.id]
+            rows = await self._read(
+                f"SELECT {ROW_COLUMNS} FROM messages INDEXED BY messages_unread WHERE "
+                f"folder_id = ? AND flags & 1 = 0 {where} ORDER BY date DESC, id DESC LIMIT 1",
+                params,
+            )
+            if rows:
+                row = row_from_db(rows[0])
+                if best is None or (row.date, row.id) > (best.date, best.id):
+                    best = row
+        if best is None:
+            return None
+        position = 0
+        for folder_id in inboxes:
+            position += await self._count_before(folder_id, best.date, best.id)
+        return position, best
 
     async def next_unread_thread(
         self, folder_id: int, after: MessageRow | None = None

@@ -6,6 +6,9 @@ already: an escape sequence that slipped past one layer still never reaches the 
 
     NF@       14:05 Alice Example     Lunch on Friday?
     ^^^ unread / flagged / attachment
+
+In the unified inbox a short account tag stands between date and sender
+(``N  14:05 work Alice Example …``), dim, so that it reads as a column, not a name.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ def row_text(
     thread_size: int = 1,
     expanded: bool = False,
     depth: int = 0,
+    tag: str = "",
 ) -> Text:
     """One list row, exactly ``width`` cells wide (padded or cut with an ellipsis).
 
@@ -62,6 +66,9 @@ def row_text(
     line.append("*" if selected else " ")
     line.append(list_date(row.date, now).rjust(DATE_WIDTH))
     line.append(" ")
+    if tag:
+        line.append(clean_line(tag), style="dim")
+        line.append(" ")
     # Right-to-left names and subjects are cut on their logical text, then reordered.
     who = bidi.fit(clean_line(row.sender) or "(nobody)", sender_width(width))
     sender = Text(who, no_wrap=True)

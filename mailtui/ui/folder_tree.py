@@ -1,10 +1,15 @@
-"""The order of the folder pane: accounts, then each account's folders.
+"""The order of the folder pane: "All inboxes", then accounts, each with its folders.
 
 Role folders come first in a fixed order (Inbox, Drafts, Sent, Archive, Junk, Trash), a
 top-level role folder with its subfolders under it; then every other folder in path
 order, indented under the folders that are listed above them. A role folder nested
 elsewhere (Gmail's ``[Gmail]/Sent Mail``) is pulled up to the top level. Plain logic, no
 Textual.
+
+"All inboxes" (the unified inbox) heads the pane only when two or more accounts have an
+Inbox: with one it would repeat that Inbox on a line a 24-row terminal cannot spare (Apple
+Mail and most phone clients do the same). An account heading shows the account's unread
+mail outside Trash and Junk: what waits to be read, not what was thrown away.
 """
 
 from __future__ import annotations
@@ -26,17 +31,20 @@ ROLE_ORDER: tuple[FolderRole, ...] = (
 
 @dataclass(frozen=True, slots=True)
 class FolderEntry:
-    """One line of the folder pane: an account heading (``folder`` None) or a folder.
+    """One line of the folder pane: an account heading (``folder`` None), a folder, or
+    the unified inbox (``unified``; ``account`` and ``folder`` None).
 
     ``label`` is the folder's name relative to the nearest folder shown above it in the
     tree: ``python-dev`` under ``Lists``, but ``Lists/python-dev`` when the server does
     not list ``Lists`` itself.
     """
 
-    account: Account
+    account: Account | None
     folder: Folder | None
     indent: int = 0
     label: str = ""
+    unread: int = 0  # a heading: the account's unread (Trash, Junk aside); unified: all inboxes
+    unified: bool = False
 
 
 def folder_label(folder: Folder) -> str:
@@ -109,13 +117,35 @@ def order_folders(folders: Iterable[Folder]) -> list[tuple[Folder, int, str]]:
     return ordered
 
 
-def folder_entries(accounts: Iterable[Account], folders: Iterable[Folder]) -> list[FolderEntry]:
-    """Every line of the pane: each account heading followed by its ordered folders."""
+#: Unread mail in these folders does not count in an account heading's number.
+NOT_COUNTED = frozenset({FolderRole.TRASH, FolderRole.JUNK})
+
+UNIFIED_LABEL = "All inboxes"
+
+
+def account_unread(folders: Iterable[Folder]) -> int:
+    """What an account heading shows: unread mail outside Trash and Junk."""
+    return sum(folder.unread for folder in folders if folder.role not in NOT_COUNTED)
+
+
+def shows_unified(folders: Iterable[Folder]) -> bool:
+    """Whether the pane lists "All inboxes": two or more accounts have an Inbox."""
+    return len({f.account_id for f in folders if f.role == FolderRole.INBOX}) > 1
+
+
+def folder_entries(
+    accounts: Iterable[Account], folders: Iterable[Folder], *, unified: bool = False
+) -> list[FolderEntry]:
+    """Every line of the pane: each account heading followed by its ordered folders;
+    with ``unified``, "All inboxes" first when ``shows_unified``."""
     folder_list = list(folders)
     entries: list[FolderEntry] = []
+    if unified and shows_unified(folder_list):
+        unread = sum(f.unread for f in folder_list if f.role == FolderRole.INBOX)
+        entries.append(FolderEntry(None, None, 0, UNIFIED_LABEL, unread, unified=True))
     for account in accounts:
-        entries.append(FolderEntry(account, None))
         own = [folder for folder in folder_list if folder.account_id == account.id]
+        entries.append(FolderEntry(account, None, unread=account_unread(own)))
         entries.extend(
             FolderEntry(account, folder, indent, label)
             for folder, indent, label in order_folders(own)

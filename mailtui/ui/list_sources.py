@@ -9,19 +9,27 @@ costs what a small one does. No Textual here: plain async logic, tested directly
 | FolderSource  | store.count (counters)    | store.window                             |
 | FilterSource  | the matches (≤ MAX_MATCH) | store.search(folder_id=...), kept        |
 | ThreadSource  | store.thread_count + open | store.thread_window + thread_messages    |
+| InboxSource   | store.inbox_count         | store.inbox_window (every account)       |
+| InboxFilter…  | the matches (≤ MAX_MATCH) | store.search per inbox, merged, kept     |
 
 In the conversation view each thread is one row (its newest message, with the number of
 messages); an expanded thread is followed by its messages, oldest first. Expanded threads
 are few (the user opens them one by one), so positions are mapped with a short list.
+
+The unified inbox (``InboxSource``) lists every account's Inbox as one, newest first; a
+line carries its account's short tag when more than one account is listed. Its lines
+are messages of several accounts, so it also tells which account each id belongs to
+(``accounts_of``): triage wakes each one's worker.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import heapq
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from mailtui.models import MessageRow
+from mailtui.models import Account, Folder, FolderRole, MessageRow
 from mailtui.ui.services import MailStore
 
 #: A filter keeps at most this many matches (newest first) in memory.
@@ -41,6 +49,7 @@ class ListRow:
     thread_size: int = 1
     expanded: bool = False
     depth: int = 0  # 1: a message listed under its expanded conversation
+    tag: str = ""  # the unified inbox: the message's account, when several are listed
 
     @property
     def key(self) -> tuple[int, int]:
@@ -256,3 +265,116 @@ class ThreadSource:
 
     async def all_ids(self, limit: int) -> list[int]:
         return [r.id for r in await self.store.window(self._folder_id, 0, limit)]
+
+
+#: ``folder_id`` of the unified inbox's sources (no folder has it: SQLite ids start at 1).
+UNIFIED = -1
+#: An account tag in the unified inbox is at most this many cells.
+TAG_WIDTH = 6
+
+
+def account_tags(accounts: Sequence[Account], width: int = TAG_WIDTH) -> dict[int, str]:
+    """Short, distinct tags for accounts, padded to one width (a column): the name's
+    first ``width`` characters; names that would clash end in their place in the list
+    instead (``work1``, ``work2``)."""
+    tags = {a.id: a.name[:width] for a in accounts}
+    clashes = {t for t in tags.values() if list(tags.values()).count(t) > 1}
+    for n, account in enumerate(accounts, 1):
+        if tags[account.id] in clashes:
+            tags[account.id] = account.name[: max(1, width - len(str(n)))] + str(n)
+    longest = max((len(t) for t in tags.values()), default=0)
+    return {k: t.ljust(longest) for k, t in tags.items()}
+
+
+class InboxSource:
+    """The unified inbox: every account's Inbox, newest first (``store.inbox_window``)."""
+
+    def __init__(self, store: MailStore) -> None:
+        self.store = store
+        self.inboxes: dict[int, Folder] = {}  # inbox folder id -> folder, as of ``count``
+        self.tags: dict[int, str] = {}  # inbox folder id -> its account's tag ("" if one)
+        self._folder_of: dict[int, int] = {}  # message id -> folder, for ids handed out
+
+    @property
+    def folder_id(self) -> int:
+        return UNIFIED
+
+    async def _refresh(self) -> None:
+        """The inboxes and their accounts' tags (a few rows: folders, not messages)."""
+        accounts = await self.store.accounts()
+        folders = await self.store.folders()
+        self.inboxes = {f.id: f for f in folders if f.role == FolderRole.INBOX}
+        owners = {f.account_id for f in self.inboxes.values()}
+        listed = [a for a in accounts if a.id in owners]
+        tags = account_tags(listed) if len(listed) > 1 else {}
+        self.tags = {f.id: tags.get(f.account_id, "") for f in self.inboxes.values()}
+
+    async def count(self) -> tuple[int, int]:
+        await self._refresh()
+        return await self.store.inbox_count()
+
+    def _line(self, row: MessageRow) -> ListRow:
+        return ListRow(row, tag=self.tags.get(row.folder_id, ""))
+
+    async def window(self, offset: int, limit: int) -> list[ListRow]:
+        return [self._line(r) for r in await self.store.inbox_window(offset, limit)]
+
+    async def next_unread(self, after: MessageRow | None) -> int | None:
+        found = await self.store.inbox_next_unread(after)
+        return None if found is None else found[0]
+
+    async def messages(self, line: ListRow) -> list[int]:
+        self._folder_of[line.row.id] = line.row.folder_id
+        return [line.row.id]
+
+    async def all_ids(self, limit: int) -> list[int]:
+        rows = await self.store.inbox_window(0, limit)
+        self._folder_of.update((r.id, r.folder_id) for r in rows)
+        return [r.id for r in rows]
+
+    async def accounts_of(self, ids: Iterable[int]) -> dict[int, list[int]]:
+        """Account id -> its messages among ``ids`` (in order). Ids this source handed
+        out are looked up here; others (a conversation selected by thread) in the store."""
+        accounts = {f.id: f.account_id for f in self.inboxes.values()}
+        out: dict[int, list[int]] = {}
+        for mid in ids:
+            folder = self._folder_of.get(mid)
+            account = accounts.get(folder) if folder is not None else None
+            if account is None:
+                detail = await self.store.message(mid)
+                if detail is None:
+                    continue
+                account = detail.account_id
+            out.setdefault(account, []).append(mid)
+        return out
+
+
+class InboxFilterSource(InboxSource):
+    """The unified inbox's messages that match what the user typed: one search per
+    inbox (``store.search(folder_id=...)``), merged newest first, at most MAX_MATCH."""
+
+    def __init__(self, store: MailStore, query: str) -> None:
+        super().__init__(store)
+        self.query = query
+        self._rows: list[MessageRow] = []
+
+    async def count(self) -> tuple[int, int]:
+        await self._refresh()
+        text = FilterSource.fts_text(self.query)
+        found = [await self.store.search(text, MAX_MATCH, folder_id=f) for f in self.inboxes]
+        merged = heapq.merge(*found, key=lambda r: (r.date, r.id), reverse=True)
+        self._rows = [row for _, row in zip(range(MAX_MATCH), merged, strict=False)]
+        self._folder_of.update((r.id, r.folder_id) for r in self._rows)
+        return len(self._rows), sum(1 for r in self._rows if r.unread)
+
+    async def window(self, offset: int, limit: int) -> list[ListRow]:
+        return [self._line(r) for r in self._rows[max(0, offset) : max(0, offset) + limit]]
+
+    async def next_unread(self, after: MessageRow | None) -> int | None:
+        start = 0
+        if after is not None:
+            start = next((i + 1 for i, r in enumerate(self._rows) if r.id == after.id), 0)
+        return next((i for i in range(start, len(self._rows)) if self._rows[i].unread), None)
+
+    async def all_ids(self, limit: int) -> list[int]:
+        return [r.id for r in self._rows[:limit]]

@@ -11,6 +11,11 @@ list, and wakes the account's worker (``manager.kick``). The op ids go on an und
 
 Undo is several levels deep and a bulk action is one level. ``undo_ops`` is all or
 nothing, so an entry is either taken back entirely or left as it is.
+
+In the unified inbox the targets may belong to several accounts: they are grouped by
+account (``InboxSource.accounts_of``), each group acts from its account's Inbox (its
+Trash, Archive, Junk), and every account concerned has its worker woken. A move to a
+chosen folder needs messages of one account (a folder belongs to one account).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import TYPE_CHECKING
 from mailtui.models import Flag, Folder, FolderRole, MessageRow
 from mailtui.sync.base import Capabilities
 from mailtui.ui.folder_tree import folder_label
+from mailtui.ui.list_sources import InboxSource
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
 from mailtui.ui.services import MailStore, SyncControl
 
@@ -61,7 +67,7 @@ class UndoEntry:
 
     description: str  # "Deleted 3 messages"
     op_ids: tuple[int, ...]
-    account_id: int
+    account_ids: tuple[int, ...]
 
 
 class Triage:
@@ -106,14 +112,18 @@ class Triage:
         async with self._lock:
             await action()
 
-    def _done(self, description: str, op_ids: list[int], folder: Folder, gone: bool) -> None:
-        """After an intent: remember it for undo, show it, wake the worker."""
+    def _done(
+        self, description: str, op_ids: list[int], folders: list[Folder], gone: bool
+    ) -> None:
+        """After an intent: remember it for undo, show it, wake the accounts' workers."""
         screen = self.screen
         if op_ids:
-            self.undo_stack.append(UndoEntry(description, tuple(op_ids), folder.account_id))
+            accounts = tuple(dict.fromkeys(f.account_id for f in folders))
+            self.undo_stack.append(UndoEntry(description, tuple(op_ids), accounts))
             del self.undo_stack[:-UNDO_DEPTH]
             if self.manager is not None:
-                self.manager.kick(folder.account_id)
+                for account_id in accounts:
+                    self.manager.kick(account_id)
         screen.message_list.clear_selection()
         if gone and screen.reading:
             screen.close_reader()
@@ -121,79 +131,131 @@ class Triage:
         screen.status_bar.set_notice(f"{description} · u: undo" if op_ids else description)
 
     async def _with_targets(self) -> tuple[list[int], MessageRow | None, Folder] | None:
+        """The targets when they are all in one folder (the open one, or in the unified
+        inbox one account's Inbox); else None, with a notice."""
+        found = await self._grouped()
+        if found is None:
+            return None
+        reference, groups = found
+        if len(groups) > 1:
+            self.screen.status_bar.set_notice("Move: one account at a time")
+            self.screen.notify(
+                "These messages belong to several accounts, and a folder to one: "
+                "select one account's messages to move them.",
+                severity="warning",
+            )
+            return None
+        folder, ids = groups[0]
+        return ids, reference, folder
+
+    async def _grouped(self) -> tuple[MessageRow | None, list[tuple[Folder, list[int]]]] | None:
+        """(reference row, [(folder the ids are in, ids)]): one group, the open folder;
+        in the unified inbox, one per account, each account's Inbox."""
         folder = self.screen.open_folder
-        if folder is None:
+        source = self.screen.message_list.source
+        if folder is None and not isinstance(source, InboxSource):
             return None
         ids, reference = await self._targets()
-        if not ids:
+        if ids and folder is not None:
+            return reference, [(folder, ids)]
+        groups: list[tuple[Folder, list[int]]] = []
+        if ids and isinstance(source, InboxSource):
+            inbox_of = {f.account_id: f for f in source.inboxes.values()}
+            for account_id, own in (await source.accounts_of(ids)).items():
+                if account_id in inbox_of:
+                    groups.append((inbox_of[account_id], own))
+        if not groups:
             self.screen.status_bar.set_notice("No message here to act on")
             return None
-        return ids, reference, folder
+        return reference, groups
 
     async def toggle(self, flag: Flag, on_words: str, off_words: str) -> None:
         """Set ``flag`` on the targets, or clear it when the reference row has it."""
-        found = await self._with_targets()
+        found = await self._grouped()
         if found is None:
             return
-        ids, reference, folder = found
+        reference, groups = found
+        ids = [i for _, own in groups for i in own]
+        folders = [f for f, _ in groups]
         has_it = reference is not None and bool(reference.flags & flag)
         if has_it:
             op_ids = await self.store.set_flags(ids, Flag.NONE, flag)
-            self._done(f"{off_words} {count_words(len(ids))}", op_ids, folder, gone=False)
+            self._done(f"{off_words} {count_words(len(ids))}", op_ids, folders, gone=False)
         else:
             op_ids = await self.store.set_flags(ids, flag, Flag.NONE)
-            self._done(f"{on_words} {count_words(len(ids))}", op_ids, folder, gone=False)
+            self._done(f"{on_words} {count_words(len(ids))}", op_ids, folders, gone=False)
 
     async def toggle_read(self) -> None:
         # The read bit is SEEN: "marked read" when the reference row was unread.
-        found = await self._with_targets()
+        found = await self._grouped()
         if found is None:
             return
-        ids, reference, folder = found
+        reference, groups = found
+        ids = [i for _, own in groups for i in own]
+        folders = [f for f, _ in groups]
         if reference is not None and reference.unread:
             op_ids = await self.store.set_flags(ids, Flag.SEEN, Flag.NONE)
-            self._done(f"Marked {count_words(len(ids))} read", op_ids, folder, gone=False)
+            self._done(f"Marked {count_words(len(ids))} read", op_ids, folders, gone=False)
         else:
             op_ids = await self.store.set_flags(ids, Flag.NONE, Flag.SEEN)
-            self._done(f"Marked {count_words(len(ids))} unread", op_ids, folder, gone=False)
+            self._done(f"Marked {count_words(len(ids))} unread", op_ids, folders, gone=False)
 
     async def toggle_flag(self) -> None:
         await self.toggle(Flag.FLAGGED, "Flagged", "Unflagged")
 
     async def delete(self) -> None:
-        found = await self._with_targets()
+        found = await self._grouped()
         if found is None:
             return
-        ids, _, folder = found
-        op_ids = await self.store.delete(ids)
-        if folder.role == FolderRole.TRASH or await self._role(folder, FolderRole.TRASH) is None:
+        _, groups = found
+        ids = [i for _, own in groups for i in own]
+        op_ids = await self.store.delete(ids)  # each account's own Trash
+        for_good = [
+            folder.role == FolderRole.TRASH or await self._role(folder, FolderRole.TRASH) is None
+            for folder, _ in groups
+        ]
+        if all(for_good):
             words = f"Deleted {count_words(len(ids))} for good"
-        else:
+        elif not any(for_good):
             words = f"Moved {count_words(len(ids))} to Trash"
-        self._done(words, op_ids, folder, gone=True)
+        else:
+            words = f"Deleted {count_words(len(ids))}"
+        self._done(words, op_ids, [f for f, _ in groups], gone=True)
 
     async def _role(self, folder: Folder, role: FolderRole) -> Folder | None:
         folders = await self.store.folders(folder.account_id)
         return next((f for f in folders if f.role == role), None)
 
     async def move_to_role(self, role: FolderRole, name: str) -> None:
-        found = await self._with_targets()
+        found = await self._grouped()
         if found is None:
             return
-        ids, _, folder = found
-        target = await self._role(folder, role)
-        if target is None:
-            self.screen.status_bar.set_notice(f"This account has no {name} folder")
-            return
-        if target.id == folder.id:
-            self.screen.status_bar.set_notice(f"Already in {folder_label(target)}")
-            return
+        _, groups = found
         op_ids: list[int] = []
-        if role == FolderRole.JUNK:
-            op_ids += await self.store.set_flags(ids, Flag.JUNK, Flag.NONE)
-        op_ids += await self.store.move(ids, target.id)
+        moved = 0
+        acted: list[Folder] = []
+        refusal = ""
+        for folder, ids in groups:  # each account to its own Archive / Junk
+            target = await self._role(folder, role)
+            if target is None:
+                refusal = f"This account has no {name} folder"
+                continue
+            if target.id == folder.id:
+                refusal = f"Already in {folder_label(target)}"
+                continue
+            if role == FolderRole.JUNK:
+                op_ids += await self.store.set_flags(ids, Flag.JUNK, Flag.NONE)
+            op_ids += await self.store.move(ids, target.id)
+            moved += len(ids)
+            acted.append(folder)
+        if not acted:
+            self.screen.status_bar.set_notice(refusal)
+            return
         verb = "Marked as spam" if role == FolderRole.JUNK else "Archived"
-        self._done(f"{verb}: {count_words(len(ids))}", sorted(op_ids), folder, gone=True)
+        words = f"{verb}: {count_words(moved)}"
+        if refusal:  # the unified inbox: some accounts could not (no such folder)
+            words += f" · {refusal}"
+        self._done(words, sorted(op_ids), acted, gone=True)
 
     async def archive(self) -> None:
         await self.move_to_role(FolderRole.ARCHIVE, "Archive")
@@ -217,7 +279,7 @@ class Triage:
             return
         op_ids = await self.store.move(ids, target.id)
         words = f"Moved {count_words(len(ids))} to {folder_label(target)}"
-        self._done(words, op_ids, folder, gone=True)
+        self._done(words, op_ids, [folder], gone=True)
 
     async def undo(self) -> None:
         screen = self.screen

@@ -39,8 +39,14 @@ from mailtui.sync.base import EventKind
 from mailtui.ui import keymap
 from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
-from mailtui.ui.folder_tree import folder_label
-from mailtui.ui.list_sources import FilterSource, ThreadSource
+from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
+from mailtui.ui.list_sources import (
+    UNIFIED,
+    FilterSource,
+    InboxFilterSource,
+    InboxSource,
+    ThreadSource,
+)
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.services import MailStore, SyncControl
@@ -97,6 +103,7 @@ class MainScreen(Screen[None]):
         self._manager = manager
         self._clock = clock
         self._folder: Folder | None = None
+        self._unified = False  # "All inboxes" is open (then ``_folder`` is None)
         self._folders_dirty = False
         self._list_dirty = False
         self._coalesce: Timer | None = None
@@ -184,6 +191,11 @@ class MainScreen(Screen[None]):
     def open_folder(self) -> Folder | None:
         return self._folder
 
+    @property
+    def unified(self) -> bool:
+        """The list shows "All inboxes" (every account's Inbox)."""
+        return self._unified
+
     def on_mount(self) -> None:
         self.message_list.focus()
         if self._manager is not None:
@@ -196,6 +208,11 @@ class MainScreen(Screen[None]):
         accounts = await self._store.accounts()
         folders = await self._store.folders()
         self.folder_list.set_folders(accounts, folders)
+        if self._unified:
+            if self.folder_list.has_unified:
+                self.folder_list.set_open_unified()
+                return
+            self._unified = False  # fewer than two accounts have an Inbox now
         if self._folder is not None:
             current = next((f for f in folders if f.id == self._folder.id), None)
             if current is None:  # gone from the server
@@ -205,7 +222,9 @@ class MainScreen(Screen[None]):
                 self.folder_list.set_open(current.id)
         if self._folder is None:
             first = self._first_folder(folders, [account.id for account in accounts])
-            if first is not None:
+            if self.folder_list.has_unified:  # several accounts: start on all of them
+                self.show_unified()
+            elif first is not None:
                 self.show_folder(first)
             elif self._manager is not None:
                 self.status_bar.set_location("No folders yet: waiting for the first sync")
@@ -222,7 +241,25 @@ class MainScreen(Screen[None]):
                 return inbox or own[0]
         return None
 
+    def show_unified(self) -> None:
+        """Show every account's Inbox as one list, newest first."""
+        self._folder = None
+        self._unified = True
+        self._end_filter()
+        self.folder_list.set_open_unified()
+        self.message_list.show_source(InboxSource(self._store))
+        self.status_bar.set_location(UNIFIED_LABEL)
+        self.refresh_bindings()
+
+    def _show_whole(self) -> None:
+        """The open folder (or "All inboxes") again, without a filter."""
+        if self._unified:
+            self.message_list.show_source(InboxSource(self._store))
+        elif self._folder is not None:
+            self.message_list.show_folder(self._folder.id)
+
     def show_folder(self, folder: Folder) -> None:
+        self._unified = False
         self._folder = folder
         self._end_filter()
         self.folder_list.set_open(folder.id)
@@ -246,19 +283,29 @@ class MainScreen(Screen[None]):
             self.remove_class("-show-folders")
         self.message_list.focus()
 
+    def on_folder_list_inboxes_selected(self, event: FolderList.InboxesSelected) -> None:
+        event.stop()
+        self.close_reader()
+        self.show_unified()
+        if self.narrow:
+            self.remove_class("-show-folders")
+        self.message_list.focus()
+
     def on_message_list_loaded(self, event: MessageList.Loaded) -> None:
         event.stop()
-        if self._folder is not None and event.folder_id == self._folder.id:
+        if (self._folder is not None and event.folder_id == self._folder.id) or (
+            self._unified and event.folder_id == UNIFIED
+        ):
             self._show_location(event.total, event.unread)
 
     def _show_location(self, total: int, unread: int) -> None:
         """The status line's left part: folder, counts, view, filter, selection."""
-        if self._folder is None:
+        if self._folder is None and not self._unified:
             return
         listing = self.message_list
-        name = folder_label(self._folder)
+        name = folder_label(self._folder) if self._folder is not None else UNIFIED_LABEL
         source = listing.source
-        if isinstance(source, FilterSource):
+        if isinstance(source, (FilterSource, InboxFilterSource)):
             found = "1 match" if total == 1 else f"{total:,} matches"
             where = f"{name} · filter \"{source.query}\": {found}"
         elif isinstance(source, ThreadSource):
@@ -318,6 +365,9 @@ class MainScreen(Screen[None]):
         self.message_list.focus()
 
     def action_toggle_threads(self) -> None:
+        if self._unified:
+            self.status_bar.set_notice("Conversations are per folder: open an account's Inbox")
+            return
         if self._folder is None:
             return
         self._end_filter()
@@ -342,7 +392,7 @@ class MainScreen(Screen[None]):
         return self.query_one(FilterBox)
 
     def action_filter(self) -> None:
-        if self._folder is None:
+        if self._folder is None and not self._unified:
             return
         self.close_reader()
         self.add_class("-filtering")
@@ -358,13 +408,15 @@ class MainScreen(Screen[None]):
 
     def _apply_filter(self) -> None:
         self._filter_timer = None
-        if self._folder is None or not self.has_class("-filtering"):
+        if not self.has_class("-filtering"):
             return
         query = self.filter_box.value.strip()
-        if query:
+        if query and self._unified:
+            self.message_list.show_source(InboxFilterSource(self._store, query))
+        elif query and self._folder is not None:
             self.message_list.show_source(FilterSource(self._store, self._folder.id, query))
-        elif isinstance(self.message_list.source, FilterSource):
-            self.message_list.show_folder(self._folder.id)
+        elif isinstance(self.message_list.source, (FilterSource, InboxFilterSource)):
+            self._show_whole()
 
     def on_filter_box_done(self, event: FilterBox.Done) -> None:
         event.stop()
@@ -390,8 +442,8 @@ class MainScreen(Screen[None]):
         self.remove_class("-filtering")
         with self.filter_box.prevent(FilterBox.Changed):
             self.filter_box.value = ""
-        if self._folder is not None and isinstance(self.message_list.source, FilterSource):
-            self.message_list.show_folder(self._folder.id)
+        if isinstance(self.message_list.source, (FilterSource, InboxFilterSource)):
+            self._show_whole()
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -447,6 +499,9 @@ class MainScreen(Screen[None]):
         if self._folder is not None and self._folder.id == row.folder_id:
             total, unread = await self._store.count(row.folder_id)
             self.status_bar.set_location(self._location(folder_label(self._folder), total, unread))
+        elif self._unified and type(self.message_list.source) is InboxSource:
+            total, unread = await self._store.inbox_count()
+            self.status_bar.set_location(self._location(UNIFIED_LABEL, total, unread))
 
     def close_reader(self) -> None:
         if not self.reading:
@@ -527,11 +582,15 @@ class MainScreen(Screen[None]):
             self.status_bar.set_account(event.account, event.status, event.text)
             self.refresh_bindings()  # capabilities are known once a worker connected
         elif event.kind == EventKind.FOLDERS:
-            self._schedule(folders=True, listing=False)
+            # "All inboxes" counts whatever Inbox a new folder list brings.
+            self._schedule(folders=True, listing=self._unified)
         elif event.kind == EventKind.MESSAGES:
             if event.progress[1]:
                 self.status_bar.set_progress(event.account, *event.progress)
             current = self._folder is not None and event.folder_id in (None, self._folder.id)
+            source = self.message_list.source
+            if self._unified and isinstance(source, InboxSource):  # any Inbox's news
+                current = event.folder_id is None or event.folder_id in source.inboxes
             self._schedule(folders=True, listing=current)
         elif event.kind == EventKind.BODY:
             if event.message_id is not None and event.message_id == self.reader.message_id:

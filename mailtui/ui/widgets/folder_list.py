@@ -1,9 +1,10 @@
-"""The folder pane: each account's folders with unread counts.
+"""The folder pane: "All inboxes", then each account's folders, with unread counts.
 
 Few lines (folders, not messages), so the widget holds them all; it draws with the Line
-API to right-align the counts at any width. The cursor (j/k) moves over folders only,
-skipping account headings; Enter posts ``FolderList.Selected``. The screen owns the data
-and hands it down with ``set_folders``.
+API to right-align the counts at any width. The cursor (j/k) moves over folders and the
+unified inbox, skipping account headings (which show the account's unread); Enter posts
+``FolderList.Selected`` or ``FolderList.InboxesSelected``. The screen owns the data and
+hands it down with ``set_folders``.
 """
 
 from __future__ import annotations
@@ -76,6 +77,9 @@ class FolderList(ScrollView, can_focus=True):
             self.folder = folder
             super().__init__()
 
+    class InboxesSelected(Message):
+        """The user chose "All inboxes" (the unified inbox)."""
+
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
     ) -> None:
@@ -83,6 +87,7 @@ class FolderList(ScrollView, can_focus=True):
         self._entries: list[FolderEntry] = []
         self._cursor = 0
         self._open_id: int | None = None
+        self._open_unified = False
 
     @property
     def entries(self) -> list[FolderEntry]:
@@ -94,13 +99,26 @@ class FolderList(ScrollView, can_focus=True):
             return self._entries[self._cursor].folder
         return None
 
+    @property
+    def on_unified(self) -> bool:
+        """The cursor is on "All inboxes"."""
+        return 0 <= self._cursor < len(self._entries) and self._entries[self._cursor].unified
+
+    @property
+    def has_unified(self) -> bool:
+        """The pane lists "All inboxes" (two or more accounts have an Inbox)."""
+        return any(entry.unified for entry in self._entries)
+
     def set_folders(self, accounts: Iterable[Account], folders: Iterable[Folder]) -> None:
-        """Replace the content, keeping the cursor on the same folder."""
-        current = self.highlighted
-        self._entries = folder_entries(accounts, folders)
+        """Replace the content, keeping the cursor on the same line."""
+        current, unified = self.highlighted, self.on_unified
+        self._entries = folder_entries(accounts, folders, unified=True)
         self.virtual_size = Size(0, len(self._entries))
-        target = current.id if current is not None else self._open_id
-        self._cursor = self._index_of(target) if target is not None else -1
+        if unified or (current is None and self._open_unified):
+            self._cursor = self._unified_index()
+        else:
+            target = current.id if current is not None else self._open_id
+            self._cursor = self._index_of(target) if target is not None else -1
         if self._cursor < 0:
             self._cursor = self._step(-1, +1)
         self.refresh()
@@ -108,7 +126,17 @@ class FolderList(ScrollView, can_focus=True):
     def set_open(self, folder_id: int) -> None:
         """Mark the folder the message list shows, and put the cursor on it."""
         self._open_id = folder_id
+        self._open_unified = False
         index = self._index_of(folder_id)
+        if index >= 0:
+            self._move(index)
+        self.refresh()
+
+    def set_open_unified(self) -> None:
+        """Mark "All inboxes" as what the message list shows, and put the cursor on it."""
+        self._open_id = None
+        self._open_unified = True
+        index = self._unified_index()
         if index >= 0:
             self._move(index)
         self.refresh()
@@ -119,11 +147,15 @@ class FolderList(ScrollView, can_focus=True):
                 return index
         return -1
 
+    def _unified_index(self) -> int:
+        return next((i for i, entry in enumerate(self._entries) if entry.unified), -1)
+
     def _step(self, start: int, direction: int) -> int:
-        """The next folder line from ``start`` in ``direction``, or ``start`` if none."""
+        """The next folder (or "All inboxes") line from ``start`` in ``direction``, or
+        ``start`` if none."""
         index = start + direction
         while 0 <= index < len(self._entries):
-            if self._entries[index].folder is not None:
+            if self._entries[index].folder is not None or self._entries[index].unified:
                 return index
             index += direction
         return start
@@ -150,24 +182,33 @@ class FolderList(ScrollView, can_focus=True):
         if index >= len(self._entries):
             return Strip.blank(width, base)
         entry = self._entries[index]
-        if entry.folder is None:
-            style = base + self.get_component_rich_style("folder-list--account")
-            return self._strip(Text(clean_line(entry.account.name), end=""), width, style)
         folder = entry.folder
+        if folder is None and not entry.unified:
+            style = base + self.get_component_rich_style("folder-list--account")
+            name = clean_line(entry.account.name) if entry.account is not None else ""
+            return self._strip(self._counted(name, entry.unread, width), width, style)
         style = base
-        if folder.unread:
+        if entry.unread or (folder is not None and folder.unread):
             style += self.get_component_rich_style("folder-list--unread")
-        if folder.id == self._open_id:
+        if (folder is None and self._open_unified) or (
+            folder is not None and folder.id == self._open_id
+        ):
             style += self.get_component_rich_style("folder-list--open")
         if index == self._cursor:
             style += self.get_component_rich_style("folder-list--cursor")
-        count = f" {folder.unread}" if folder.unread else ""
-        label = Text(
-            " " + "  " * entry.indent + clean_line(entry.label or folder.display_name), end=""
-        )
+        if folder is None:  # "All inboxes"
+            return self._strip(self._counted(entry.label, entry.unread, width), width, style)
+        name = " " + "  " * entry.indent + clean_line(entry.label or folder.display_name)
+        return self._strip(self._counted(name, folder.unread, width), width, style)
+
+    @staticmethod
+    def _counted(name: str, unread: int, width: int) -> Text:
+        """``name`` cut to fit, with the unread count (if any) at the right edge."""
+        count = f" {unread}" if unread else ""
+        label = Text(name, end="")
         label.truncate(max(1, width - len(count)), overflow="ellipsis", pad=True)
         label.append(count)
-        return self._strip(label, width, style)
+        return label
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         return text_strip(text, width, style, self.app.console)
@@ -196,9 +237,13 @@ class FolderList(ScrollView, can_focus=True):
         folder = self.highlighted
         if folder is not None:
             self.post_message(self.Selected(folder))
+        elif self.on_unified:
+            self.post_message(self.InboxesSelected())
 
     def on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y
-        if 0 <= index < len(self._entries) and self._entries[index].folder is not None:
+        if 0 <= index < len(self._entries) and (
+            self._entries[index].folder is not None or self._entries[index].unified
+        ):
             self._move(index)
             self.action_open()

@@ -528,6 +528,7 @@ class MessageList(ScrollView, can_focus=True):
             thread_size=line.thread_size,
             expanded=line.expanded,
             depth=line.depth,
+            tag=line.tag,
         )
         return self._strip(text, width, style)
 
