@@ -322,3 +322,45 @@ async def test_run_retries_with_backoff_until_the_server_takes_it(
         assert len(smtp_server.messages_to(rcpt.email)) == 1
     finally:
         await store.close()
+
+
+async def test_security_none_sends_in_plain_text_when_configured(
+    tmp_path: Path, mail_user: MailUser
+) -> None:
+    """``security = "none"`` (a relay on loopback): plain SMTP with AUTH, only because the
+    config says so."""
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[str] = []
+
+    def authenticator(
+        server: object, session: object, envelope: object, mechanism: str, data: object
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and data.password == mail_user.password.encode()
+        if ok:
+            logins.append(data.login.decode())  # type: ignore[union-attr]
+        return AuthResult(success=ok)
+
+    recorder = _Recorder()
+    [port] = free_ports(1)
+    plain = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticator,
+        auth_require_tls=False,
+    )
+    plain.start()
+    try:
+        acc = account_config(mail_user, security="none", port=port)
+        store, account, _ = await prepared_store(tmp_path / "mail.sqlite", acc)
+        try:
+            await queue(store, account, draft(acc, "someone@example.com"))
+            report = await sender(store, account, acc).flush()
+            assert report.all_sent, report
+            assert len(recorder.messages) == 1
+            assert logins == [mail_user.name]
+        finally:
+            await store.close()
+    finally:
+        plain.stop()
