@@ -43,6 +43,9 @@ class Span:
 class RowWindow(Generic[R]):
     """Rows of one folder by position, limited to a band around the viewport.
 
+    Besides that band it may keep ``ends`` rows at each end of the list (the first and
+    the last screen), so that jumping to the top or the bottom finds its rows in memory.
+
     Args:
         total: How many rows the folder has (``store.count``).
         margin: How many screens to keep (and prefetch) above and below the viewport.
@@ -55,6 +58,7 @@ class RowWindow(Generic[R]):
         self.total = max(0, total)
         self.margin = margin
         self.key = key
+        self.ends = 0  # rows kept at each end of the list (0: none)
         self._rows: dict[int, R] = {}
 
     def __len__(self) -> int:
@@ -68,22 +72,43 @@ class RowWindow(Generic[R]):
     def get(self, index: int) -> R | None:
         return self._rows.get(index)
 
-    def band(self, top: int, height: int) -> Span:
-        """The positions worth holding for a viewport at ``top`` of ``height`` rows."""
-        extra = max(1, int(height * self.margin))
+    def band(self, top: int, height: int, screen: int | None = None) -> Span:
+        """The positions worth holding for a viewport at ``top`` of ``height`` rows:
+        ``margin`` screens either side, a screen being ``screen`` rows (default
+        ``height``; the list passes its tallest height, so that rows survive while a
+        reader pane makes it shorter)."""
+        extra = max(1, int(max(height, screen or 0) * self.margin))
         return Span(max(0, top - extra), min(self.total, top + height + extra))
 
-    def wanted(self, top: int, height: int) -> Span | None:
-        """The smallest range to fetch so the band around the viewport is complete.
+    def end_spans(self) -> list[Span]:
+        """The first and the last ``ends`` positions (none when ``ends`` is 0)."""
+        if not self.ends or not self.total:
+            return []
+        first = Span(0, min(self.ends, self.total))
+        return [first, Span(max(0, self.total - self.ends), self.total)]
 
-        None when nothing is missing. The range covers the missing rows of the band only,
-        so a fetch never asks for more than ``height * (1 + 2 * margin)`` rows.
-        """
-        band = self.band(top, height)
-        missing = [i for i in range(band.start, band.stop) if i not in self._rows]
+    def _missing(self, span: Span) -> Span | None:
+        missing = [i for i in range(span.start, span.stop) if i not in self._rows]
         if not missing:
             return None
         return Span(missing[0], missing[-1] + 1)
+
+    def wanted(self, top: int, height: int, screen: int | None = None) -> Span | None:
+        """The smallest range to fetch so the band around the viewport is complete, then
+        (once it is) the ends of the list.
+
+        None when nothing is missing. The range covers the missing rows of the band only
+        (or of one end), so a fetch never asks for more than ``height * (1 + 2 * margin)``
+        rows.
+        """
+        found = self._missing(self.band(top, height, screen))
+        if found is not None:
+            return found
+        for end in self.end_spans():
+            found = self._missing(end)
+            if found is not None:
+                return found
+        return None
 
     def put(self, offset: int, rows: list[R]) -> None:
         """Store rows fetched from ``offset`` (the store may return fewer than asked)."""
@@ -92,8 +117,12 @@ class RowWindow(Generic[R]):
                 self._rows[i] = row
 
     def keep(self, span: Span) -> None:
-        """Drop rows outside ``span``, so memory stays bounded however far one scrolls."""
-        for index in [i for i in self._rows if i not in span]:
+        """Drop rows outside ``span`` (and the ends), so memory stays bounded however far
+        one scrolls."""
+        ends = self.end_spans()
+        for index in [
+            i for i in self._rows if i not in span and not any(i in end for end in ends)
+        ]:
             del self._rows[index]
 
     def items(self) -> list[tuple[int, R]]:

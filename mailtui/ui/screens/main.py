@@ -57,7 +57,7 @@ from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.message_view import MessageView
 from mailtui.ui.widgets.status_bar import StatusBar
 
-SYNC_COALESCE = 0.1  # seconds; a burst of sync batches costs one reload
+SYNC_COALESCE = 0.5  # seconds; a burst of sync batches costs one reload
 FILTER_DEBOUNCE = 0.15  # seconds of no typing before the filter asks the store
 
 NOT_DOWNLOADED = (
@@ -449,9 +449,15 @@ class MainScreen(Screen[None]):
 
     def on_message_list_opened(self, event: MessageList.Opened) -> None:
         event.stop()
-        self.add_class("-reading")
-        self.reader.focus()
         self._run(self._open(event.message_id), "reader")
+
+    def _reveal(self, message_id: int, headers: Any, body: Any, **more: Any) -> None:
+        """Show a message in the reader, opening the pane if it is closed: the pane and
+        its content come in the same frame (no empty reader first)."""
+        self.reader.show(message_id, headers, body, **more)
+        if not self.reading:
+            self.add_class("-reading")
+            self.reader.focus()
 
     async def _open(self, message_id: int, mark_read: bool = True) -> None:
         detail = await self._store.message(message_id)
@@ -459,12 +465,19 @@ class MainScreen(Screen[None]):
             self.close_reader()
             self.notify("That message is gone (moved or deleted elsewhere).")
             return
-        if mark_read and detail.row.unread:
-            await self._mark_read(detail)
         now = self._clock()
         raw = detail.raw
+        if raw is not None:
+            # A message can be megabytes of MIME: parse it off the event loop, keys stay live.
+            parsed = await asyncio.to_thread(parse_message, raw)
+        if mark_read and detail.row.unread:
+            # After the message is on screen, in its own worker: the write may wait for a
+            # sync batch, and closing the reader must not cancel it.
+            self.call_after_refresh(
+                self.run_worker, self._mark_read(detail), group="mark-read", exit_on_error=False
+            )
         if raw is None:
-            self.reader.show(message_id, header_text(detail, now), Text("Loading…"))
+            self._reveal(message_id, header_text(detail, now), Text("Loading…"))
             if self._manager is not None:
                 self.status_bar.set_notice("Loading…")
                 try:
@@ -472,16 +485,15 @@ class MainScreen(Screen[None]):
                 finally:
                     self.status_bar.set_notice("")
             if raw is None:
-                self.reader.show(message_id, header_text(detail, now), Text(NOT_DOWNLOADED))
+                self._reveal(message_id, header_text(detail, now), Text(NOT_DOWNLOADED))
                 return
-        # A message can be megabytes of MIME: parse it off the event loop, keys stay live.
-        parsed = await asyncio.to_thread(parse_message, raw)
+            parsed = await asyncio.to_thread(parse_message, raw)
         attachments = [
             AttachmentLine(a.filename, a.content_type, a.size)
             for a in parsed.attachments
             if not a.is_inline  # pictures inside an HTML body are not attachments to list
         ]
-        self.reader.show(
+        self._reveal(
             message_id,
             header_text(detail, now, attachments, parsed.problems),
             body_text(parsed.text),
@@ -504,9 +516,9 @@ class MainScreen(Screen[None]):
             self.status_bar.set_location(self._location(UNIFIED_LABEL, total, unread))
 
     def close_reader(self) -> None:
+        self.workers.cancel_group(self, "reader")  # also a message still being opened
         if not self.reading:
             return
-        self.workers.cancel_group(self, "reader")
         self.remove_class("-reading")
         self.reader.clear()
         self.status_bar.set_notice("")

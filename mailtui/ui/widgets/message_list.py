@@ -26,7 +26,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -137,9 +137,11 @@ class MessageList(ScrollView, can_focus=True):
         self._selected: set[int] = set()
         self._anchor: int | None = None  # where the last toggle was: one end of a range
         self._cursor = 0
+        self._tallest = 1  # the tallest viewport so far (rows)
         self._loaded = False  # the count is known
         self._generation = 0  # bumped whenever positions change; stale fetches are dropped
         self._inflight: Span | None = None
+        self._paint_styles: dict[str, Style] | None = None
         self._fetch_scheduled = False
         self._fetch_failed = False  # after a store error, only a user action fetches again
 
@@ -394,47 +396,88 @@ class MessageList(ScrollView, can_focus=True):
             return
         self._window.reset(total)
         self._set_total(total)
+        self._cursor = min(self._cursor, max(0, total - 1))
         self._loaded = True
         self.refresh()
         self._request_rows()
         self.post_message(self.Loaded(source.folder_id, total, unread))
 
     async def _reload(self, source: ListSource) -> None:
-        old_total = self.total
-        old_index = self._cursor
-        old_row = self.cursor_line
-        old_screen_offset = old_index - self._top
+        """Re-read counts and the rows around the viewport after a change (new mail,
+        flags, a triage action), keeping the rows on screen until the new ones are in.
+
+        The rows in memory stay drawn while the store is read; one window read of the
+        band checks them where they would be if every change was above them (new mail),
+        then where they were. The cursor stays on its message when it is found; the
+        screen repaints only if what it shows changed. A key pressed meanwhile wins: the
+        read is done again for where the user went.
+        """
+        for _ in range(3):
+            if await self._reload_once(source):
+                return
+        self._reset_rows(source)  # the user kept moving: read what is on screen now
+
+    async def _reload_once(self, source: ListSource) -> bool:
+        """One attempt of ``_reload``; False when the user moved during the reads."""
+        old_total, top, cursor = self.total, self._top, self._cursor
+        anchor = self.cursor_line
         total, unread = await source.count()
         if source is not self._source:
-            return
-        self._generation += 1
-        generation = self._generation
-        self._inflight = None
+            return True
+        height, screen = self._height, self._screen
         fresh: RowWindow[ListRow] = RowWindow(total, margin=self._window.margin, key=_line_key)
-        index = min(old_index, max(0, total - 1))
-        if old_row is not None and total:
-            # Mail usually arrives above the cursor (newer) or leaves anywhere: look where
-            # the message would be if every change was above it, then where it was.
-            height = self._height
-            for guess in dict.fromkeys((old_index + total - old_total, old_index)):
-                start = max(0, min(guess, total - 1) - height)
-                rows = await source.window(start, 2 * height + 1)
-                if generation != self._generation:
-                    return
-                fresh.put(start, rows)
-                found = fresh.index_of(old_row.key)
-                if found is not None:
-                    index = found
+        fresh.ends = screen
+        index: int | None = None
+        guesses = (total - old_total, 0) if anchor is not None else (0,)
+        for shift in dict.fromkeys(guesses):
+            if not total:
+                break
+            band = fresh.band(max(0, min(top + shift, total - 1)), height, screen)
+            rows = await source.window(band.start, band.size)
+            if source is not self._source:
+                return True
+            if (self._top, self._cursor, self.total) != (top, cursor, old_total):
+                return False
+            fresh = RowWindow(total, margin=self._window.margin, key=_line_key)
+            fresh.ends = screen
+            fresh.put(band.start, rows)
+            if anchor is not None:
+                index = fresh.index_of(anchor.key)
+                if index is not None:
                     break
+        if index is None:
+            index = min(cursor, max(0, total - 1))
+        old = self._window
+        self._generation += 1
+        self._inflight = None
         self._window = fresh
         self._loaded = True
         self._cursor = index
         self._set_total(total)
-        if not self._top <= index < self._top + self._height:
-            self.scroll_to(y=max(0, index - old_screen_offset), animate=False)
-        self.refresh()
+        new_top = top
+        if not top <= index < top + height:
+            new_top = max(0, index - (cursor - top))
+            self.scroll_to(y=new_top, animate=False)
+        shown_before = [old.get(i) for i in range(top, min(old_total, top + height))]
+        shown_now = [fresh.get(i) for i in range(new_top, min(total, new_top + height))]
+        if shown_before != shown_now or index - new_top != cursor - top or total != old_total:
+            self.refresh()
         self._request_rows()
         self.post_message(self.Loaded(source.folder_id, total, unread))
+        return True
+
+    def _reset_rows(self, source: ListSource) -> None:
+        """Forget the rows and read the viewport's again (placeholders meanwhile)."""
+        self._generation += 1
+        self._inflight = None
+        self._window.reset(self.total)
+        self.refresh()
+        self.run_worker(
+            self._load(source, self._generation),
+            group="count",
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     def _request_rows(self, retry: bool = True) -> None:
         """Fetch what the viewport (and a screen either side) lacks, if not on its way.
@@ -448,7 +491,8 @@ class MessageList(ScrollView, can_focus=True):
         if self._fetch_failed and not retry:
             return
         self._fetch_failed = False
-        wanted = self._window.wanted(self._top, self._height)
+        self._window.ends = self._screen
+        wanted = self._window.wanted(self._top, self._height, self._screen)
         if wanted is None:
             return
         if self._inflight is not None and self._inflight.covers(wanted):
@@ -467,7 +511,7 @@ class MessageList(ScrollView, can_focus=True):
             return
         self._inflight = None
         self._window.put(span.start, rows)
-        self._window.keep(self._window.band(self._top, self._height))
+        self._window.keep(self._window.band(self._top, self._height, self._screen))
         self.refresh()
         self._request_rows(retry=False)
 
@@ -480,6 +524,13 @@ class MessageList(ScrollView, can_focus=True):
     @property
     def _height(self) -> int:
         return max(1, self.scrollable_content_region.height)
+
+    @property
+    def _screen(self) -> int:
+        """The tallest the viewport has been: the unit of what is kept around it and at
+        the ends, so that rows stay in memory while the reader makes the list shorter."""
+        self._tallest = max(self._tallest, self._height)
+        return self._tallest
 
     def _set_total(self, total: int) -> None:
         self._window.total = total
@@ -496,10 +547,28 @@ class MessageList(ScrollView, can_focus=True):
 
     # -- drawing ---------------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles are looked up once per paint, not once per line (a lookup walks the CSS).
+        self._paint_styles = {}
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_styles = None
+
+    def _style(self, component: str = "") -> Style:
+        """The widget's style (``component`` empty) or a component's, cached per paint."""
+        cache = self._paint_styles
+        found = cache.get(component) if cache is not None else None
+        if found is None:
+            found = self.get_component_rich_style(component) if component else self.rich_style
+            if cache is not None:
+                cache[component] = found
+        return found
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = self._top + y
-        base = self.rich_style
+        base = self._style()
         if index >= self.total:
             if index == 0 and self._loaded:
                 return self._strip(Text("  No messages in this folder", end=""), width, base)
@@ -509,17 +578,17 @@ class MessageList(ScrollView, can_focus=True):
             if not self._fetch_scheduled:
                 self._fetch_scheduled = True
                 self.call_later(self._request_rows, False)
-            style = base + self.get_component_rich_style("message-list--placeholder")
+            style = base + self._style("message-list--placeholder")
             return self._strip(placeholder_text(width), width, style)
         row = line.row
         selected = self._is_selected(line)
         style = base
         if row.unread:
-            style += self.get_component_rich_style("message-list--unread")
+            style += self._style("message-list--unread")
         if selected:
-            style += self.get_component_rich_style("message-list--selected")
+            style += self._style("message-list--selected")
         if index == self._cursor:
-            style += self.get_component_rich_style("message-list--cursor")
+            style += self._style("message-list--cursor")
         text = row_text(
             row,
             width,
