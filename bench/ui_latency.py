@@ -319,6 +319,9 @@ def main() -> int:
     print(f"key_p50_ms: {figures['key_p50_ms']:.1f} ms")
     print(f"key_p95_ms: {figures['key_p95_ms']:.1f} ms")
     print(f"keys_measured: {int(figures['keys_measured'])} keys")
+    for name, value in figures.items():
+        if name.startswith("by_key_"):
+            print(f"{name}: {value:.1f} ms")
     print(f"sync_inserted: {int(figures['sync_inserted']):,} envelopes")
     print(f"peak_rss_mb: {figures['peak_rss_mb']:.0f} MB")
     ok = (
