@@ -27,6 +27,7 @@ Every string returned passes through ``clean_line`` or ``clean_text``.
 
 from __future__ import annotations
 
+import base64
 import binascii
 import re
 from dataclasses import dataclass, field
@@ -145,6 +146,7 @@ class _Part:
     message: Message | None = None  # parse_message: the email part
     body_start: int = 0  # parse_envelope: the (still transfer-encoded) body in raw
     body_end: int = 0
+    raw_type: str | None = None  # the Content-Type value as written
 
     @property
     def filename(self) -> str:
@@ -170,7 +172,9 @@ def _describe(fields: list[tuple[str, str]], default_ctype: str, depth: int) -> 
         disposition, disposition_params = parse_params(raw_disposition)
     cte = (get_header(fields, "content-transfer-encoding") or "").strip().lower()
     content_id = unfold(get_header(fields, "content-id") or "").strip().strip("<>")
-    return _Part(ctype, params, disposition, disposition_params, cte, content_id, depth)
+    part = _Part(ctype, params, disposition, disposition_params, cte, content_id, depth)
+    part.raw_type = raw_type
+    return part
 
 
 def _child_default(parent: _Part) -> str:
@@ -704,7 +708,13 @@ def _body_text(
     part: _Part, problems: list[str], render_html: bool = True
 ) -> tuple[str, list[Link]]:
     """(text, links) of a body part; ``render_html=False`` strips tags instead (fast)."""
-    data = _part_bytes(part)
+    return _decoded_text(part, _part_bytes(part), problems, render_html)
+
+
+def _decoded_text(
+    part: _Part, data: bytes, problems: list[str], render_html: bool
+) -> tuple[str, list[Link]]:
+    """``_body_text`` once the part's transfer encoding is undone (``data``)."""
     charset = _charset(part, data)
     text, as_declared = decode_bytes(data, charset)
     if not as_declared:
@@ -831,7 +841,103 @@ def body_text(raw: bytes) -> str:
 
     The same parts as ``parse_message(raw).text``, but HTML is tag-stripped rather than
     laid out (much faster, and without link numbers) and attachments are not decoded.
+
+    Runs for every synced body, so it reads the part tree with ``_scan`` (as
+    ``parse_envelope`` does) and decodes only the text parts; the few messages the fast
+    reader does not handle exactly like ``email`` (a lone CR, nesting or part
+    counts at the limits, an unusual transfer encoding) go through ``email``
+    (``_slow_body_text``). Tests compare the two.
     """
+    try:
+        text = _fast_body_text(raw)
+    except Exception:  # a bug on hostile input: the full parser decides
+        text = None
+    return _slow_body_text(raw) if text is None else text
+
+
+# Transfer encodings the fast reader undoes exactly as ``Message.get_payload(decode=True)``.
+_FAST_CTES = frozenset(("", "7bit", "8bit", "binary", "base64", "quoted-printable"))
+
+
+def _fast_body_text(raw: bytes) -> str | None:
+    """``body_text`` without ``email``; None when the message needs the full parser."""
+    if raw.count(b"\r") != raw.count(b"\r\n"):
+        return None  # a lone CR ends a line for email, not for read_header_block
+    _, root, deepest = _scan(raw, descend_messages=True)
+    if deepest >= MAX_DEPTH or len(_number(root)) >= MAX_PARTS - 1:
+        return None  # where the two readers' limits differ
+    if not all(_same_structure_as_email(part) for part in _number(root)):
+        return None
+    bodies = _plan(root).bodies
+    if any(part.cte not in _FAST_CTES for part in bodies):
+        return None
+    problems: list[str] = []
+    texts = []
+    for part in bodies:
+        end = part.body_end
+        if part.depth and end == len(raw):
+            # The last part of a multipart cut off before its close delimiter: email
+            # drops one line end there too.
+            end -= 2 if raw.endswith(b"\r\n") else 1 if raw.endswith(b"\n") else 0
+            end = max(end, part.body_start)
+        data = _undo_transfer(raw[part.body_start : end], part.cte)
+        texts.append(_decoded_text(part, data, problems, render_html=False)[0])
+    return "\n\n".join(t for t in texts if t.strip())
+
+
+# A Content-Type both parsers read alike: type/subtype and plain or simply quoted
+# parameters. Anything else is checked against email's own reading.
+_SIMPLE_TYPE = re.compile(
+    r"\s*[A-Za-z0-9!#$&.+^_`{|}~-]+/[A-Za-z0-9!#$&.+^_`{|}~-]+"
+    r'(?:\s*;\s*[A-Za-z0-9_.-]+=(?:"[^"\\\r\n]*"|[^\s;"\\]+))*\s*;?\s*'
+)
+
+
+def _same_structure_as_email(part: _Part) -> bool:
+    """Whether ``email`` sees the same type and boundary in this part's Content-Type
+    (lenient parameter parsing differs on broken quoting, for one)."""
+    if part.raw_type is None:
+        return True
+    if part.ctype == "text/plain" and "multipart/" in part.raw_type.lower():
+        return False  # a multipart without delimiters: email keeps other text of it
+    if _SIMPLE_TYPE.fullmatch(part.raw_type):
+        return True
+    msg = Message()
+    msg["Content-Type"] = part.raw_type
+    ctype, params = parse_params(part.raw_type)
+    if ctype.count("/") != 1:
+        ctype = "text/plain"
+    return (
+        msg.get_content_type() == ctype
+        and (msg.get_boundary() or "") == params.get("boundary", "").rstrip()
+    )
+
+
+def _undo_transfer(data: bytes, cte: str) -> bytes:
+    """What ``Message.get_payload(decode=True)`` (compat32) returns for these bytes."""
+    if cte == "quoted-printable":
+        return binascii.a2b_qp(data)
+    if cte != "base64":
+        return data
+    # email._encoded_words.decode_b, step by step: padded and strict, then lenient,
+    # then with extra padding, else the encoded bytes as they are.
+    data = b"".join(data.splitlines())
+    missing = len(data) % 4
+    attempts = (
+        (data + b"==="[: 4 - missing] if missing else data, True),
+        (data, False),
+        (data + b"==", False),
+    )
+    for encoded, validate in attempts:
+        try:
+            return base64.b64decode(encoded, validate=validate)
+        except binascii.Error:
+            continue
+    return data
+
+
+def _slow_body_text(raw: bytes) -> str:
+    """``body_text`` with the ``email`` parser (what ``parse_message`` uses)."""
     problems: list[str] = []
     try:
         msg, root = _full_tree(raw, problems)
