@@ -885,6 +885,20 @@ class Store(ListingQueries, ContactQueries):
                 (raw, text, message_id),
             )
 
+    async def store_bodies(self, bodies: Sequence[tuple[int, bytes, str]]) -> None:
+        """``store_body`` for many ``(message_id, raw, text)`` in one transaction (the
+        search index follows through the same triggers). Messages deleted meanwhile are
+        skipped."""
+        if not bodies:
+            return
+        async with self._tx() as db:
+            await db.executemany(
+                "INSERT INTO bodies (message_id, raw, text) SELECT id, ?, ? FROM messages "
+                "WHERE id = ? ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw, "
+                "text = excluded.text",
+                [(raw, text, message_id) for message_id, raw, text in bodies],
+            )
+
     async def messages_missing_body(
         self, folder_id: int, since: int, limit: int
     ) -> list[tuple[int, str]]:

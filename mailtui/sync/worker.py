@@ -289,9 +289,13 @@ class Worker:
         return stored
 
     async def _store_bodies(self, chunk: list[tuple[int, bytes]]) -> None:
+        """Search text in a thread (while the next bodies stream in), then the whole
+        chunk in one transaction."""
         texts = await asyncio.to_thread(lambda: [mime.body_text(raw) for _, raw in chunk])
-        for (message_id, raw), text in zip(chunk, texts, strict=True):
-            await self.store.store_body(message_id, raw, text)
+        await self.store.store_bodies(
+            [(message_id, raw, text) for (message_id, raw), text in zip(chunk, texts, strict=True)]
+        )
+        for message_id, _ in chunk:
             self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _store_body(self, message_id: int, raw: bytes) -> None:
