@@ -136,6 +136,24 @@ class Backend(Protocol):
         Returns the names of folders that changed; an empty set means "poll all"."""
 
 
+@runtime_checkable
+class FolderAdmin(Protocol):
+    """A backend that can create, rename and delete folders on the server (IMAP, EAS).
+
+    Folder names are the server's full names (``RemoteFolder.name``); a *path* is what
+    the user typed, ``/``-separated, which the backend encodes (modified UTF-7 for IMAP).
+    Each raises OpRejected with the server's reason when it refuses."""
+
+    async def create_folder(self, path: str) -> str:
+        """Creates (and subscribes) the folder; returns its server name."""
+
+    async def rename_folder(self, name: str, new_path: str) -> str:
+        """Renames folder ``name``; returns the new server name."""
+
+    async def delete_folder(self, name: str) -> None:
+        """Deletes folder ``name`` and the messages in it."""
+
+
 class AccountStatus(enum.StrEnum):
     STARTING = "starting"
     CONNECTING = "connecting"

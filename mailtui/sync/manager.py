@@ -16,13 +16,20 @@ from typing import Any, Protocol
 
 from mailtui.models import Account
 from mailtui.store import Store
-from mailtui.sync.base import AccountStatus, Capabilities, EventKind, SyncEvent
+from mailtui.sync.base import (
+    AccountStatus,
+    Capabilities,
+    EventKind,
+    SyncEvent,
+    TransientError,
+)
 from mailtui.sync.worker import BackendFactory, Worker, WorkerOptions
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[SyncEvent], None]
 BODY_TIMEOUT = 60.0
+FOLDER_TIMEOUT = 60.0
 
 
 class Sender(Protocol):
@@ -130,6 +137,27 @@ class SyncManager:
         worker = self.workers.get(account_id)
         if worker is not None:
             worker.kick()
+
+    async def change_folder(
+        self, account_id: int, kind: str, name: str, new_path: str | None = None
+    ) -> str:
+        """Create, rename or delete a folder on the account's server, through its worker.
+
+        Returns the folder's server name. Raises SyncError with plain words: the server's
+        refusal (OpRejected), or the account being offline (TransientError).
+        """
+        worker = self.workers.get(account_id)
+        task = self._tasks.get(account_id)
+        if worker is None or task is None or task.done():
+            raise TransientError("that account is not syncing right now")
+        if worker.status in (AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED):
+            raise TransientError(f"{worker.account.name} is offline; try again later")
+        try:
+            return await asyncio.wait_for(
+                worker.request_folder_change(kind, name, new_path), FOLDER_TIMEOUT
+            )
+        except TimeoutError:
+            raise TransientError("the server did not answer in time") from None
 
     async def fetch_body(self, message_id: int) -> bytes | None:
         """Asks the message's worker to fetch its body now; None when that cannot happen

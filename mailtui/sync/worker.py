@@ -36,6 +36,7 @@ from mailtui.sync.base import (
     Capabilities,
     ConfigError,
     EventKind,
+    FolderAdmin,
     FolderBatch,
     OpRejected,
     OpResult,
@@ -103,6 +104,11 @@ class Worker:
         self._body_requests: asyncio.Queue[tuple[int, asyncio.Future[bytes | None]]] = (
             asyncio.Queue()
         )
+        # Folder changes the user asked for: (kind, name or path, new path), answered
+        # between two steps of the loop like body requests.
+        self._folder_requests: asyncio.Queue[
+            tuple[tuple[str, str, str | None], asyncio.Future[str]]
+        ] = asyncio.Queue()
         self._backend: Backend | None = None
         #: The backend's capabilities, known once it was first built (for the UI).
         self.capabilities: Capabilities | None = None
@@ -118,6 +124,16 @@ class Worker:
     def request_body(self, message_id: int) -> asyncio.Future[bytes | None]:
         fut: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         self._body_requests.put_nowait((message_id, fut))
+        self._wake.set()
+        return fut
+
+    def request_folder_change(
+        self, kind: str, name: str, new_path: str | None = None
+    ) -> asyncio.Future[str]:
+        """``kind``: create (``name`` is the new path), rename, delete. The future gets
+        the resulting server name, or the error (OpRejected with the server's words)."""
+        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._folder_requests.put_nowait(((kind, name, new_path), fut))
         self._wake.set()
         return fut
 
@@ -176,7 +192,11 @@ class Worker:
 
     async def _wait(self, backend: Backend) -> set[str]:
         """Waits for the server (push or poll timeout) or for a local wake-up."""
-        if self._wake.is_set() or not self._body_requests.empty():
+        if (
+            self._wake.is_set()
+            or not self._body_requests.empty()
+            or not self._folder_requests.empty()
+        ):
             self._wake.clear()
             return {"\0local"}
         self._wake.clear()
@@ -303,7 +323,38 @@ class Worker:
         await self.store.store_body(message_id, raw, text)
         self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
+    async def _serve_folder_requests(self, backend: Backend) -> None:
+        while not self._folder_requests.empty():
+            (kind, name, new_path), fut = self._folder_requests.get_nowait()
+            if fut.done():
+                continue
+            if not isinstance(backend, FolderAdmin):
+                fut.set_exception(OpRejected("this account cannot manage folders"))
+                continue
+            try:
+                if kind == "create":
+                    result = await backend.create_folder(name)
+                elif kind == "rename" and new_path:
+                    result = await backend.rename_folder(name, new_path)
+                elif kind == "delete":
+                    await backend.delete_folder(name)
+                    result = name
+                else:
+                    raise OpRejected(f"unknown folder change {kind!r}")
+                # The folder list as the server has it now (a renamed folder's messages
+                # come again under the new name with the next pull).
+                folders = await backend.list_folders()
+                self.folder_ids = await self.store.sync_folders(self.account.id, folders)
+                self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
+                fut.set_result(result)
+            except OpRejected as exc:
+                fut.set_exception(exc)
+            except BaseException as exc:
+                fut.set_exception(TransientError(f"the connection failed: {_plain(exc)}"))
+                raise
+
     async def _serve_body_requests(self, backend: Backend) -> None:
+        await self._serve_folder_requests(backend)
         while not self._body_requests.empty():
             message_id, fut = self._body_requests.get_nowait()
             if fut.done():
@@ -327,6 +378,12 @@ class Worker:
             _, fut = self._body_requests.get_nowait()
             if not fut.done():
                 fut.set_result(None)
+        while not self._folder_requests.empty():
+            _, folder_fut = self._folder_requests.get_nowait()
+            if not folder_fut.done():
+                folder_fut.set_exception(
+                    TransientError(f"{self.account.name} is offline; try again later")
+                )
 
     async def _push_ops(self, backend: Backend) -> None:
         while True:

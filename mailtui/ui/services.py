@@ -115,5 +115,9 @@ class SyncControl(Protocol):
 
     def kick(self, account_id: int) -> None: ...
 
+    async def change_folder(
+        self, account_id: int, kind: str, name: str, new_path: str | None = None
+    ) -> str: ...
+
     def capabilities(self, account_id: int) -> Capabilities | None:
         """What the account's backend can do; None until its worker first connected."""

@@ -39,6 +39,7 @@ from mailtui.sync.base import EventKind
 from mailtui.ui import keymap
 from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
+from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
 from mailtui.ui.list_sources import (
     UNIFIED,
@@ -73,6 +74,7 @@ class MainScreen(Screen[None]):
         *keymap.bindings("panes"),
         *keymap.bindings("triage"),
         *keymap.bindings("writing"),
+        *keymap.bindings("folder_admin"),
     ]
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
@@ -110,6 +112,7 @@ class MainScreen(Screen[None]):
         self.triage = Triage(self, store, manager)
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
+        self._folder_admin = FolderAdmin(self, manager)
 
     # -- writing: new message, reply, forward (mailtui/ui/compose_actions.py) -------------
 
@@ -133,6 +136,17 @@ class MainScreen(Screen[None]):
 
     def action_forward_attached(self) -> None:
         self._write("forward_attached")
+
+    # -- folders on the server: create, rename, delete (mailtui/ui/folder_admin.py) -------
+
+    def action_create_folder(self) -> None:
+        self._folder_admin.create(self._folder)
+
+    def action_rename_folder(self) -> None:
+        self._folder_admin.rename(self._folder)
+
+    def action_delete_folder(self) -> None:
+        self._folder_admin.delete(self._folder)
 
     def refresh_views(self) -> None:
         """Reload folder counts and the list (after the composer changed Drafts)."""

@@ -1,0 +1,97 @@
+"""Create, rename and delete folders from the main screen (``+``, ``ctrl+r``, ``-``).
+
+The change goes to the account's worker (``SyncManager.change_folder``), which asks the
+server and then re-reads the folder list; nothing changes locally before the server
+agreed, because a folder the server refused must not appear to exist. Offline, the user
+is told so at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.screen import Screen
+
+from mailtui.mime import clean_line
+from mailtui.models import Folder, FolderRole
+from mailtui.sync.base import SyncError
+from mailtui.ui.modals.text_prompt import TextPrompt
+from mailtui.ui.screens.attachments import ConfirmScreen
+from mailtui.ui.services import SyncControl
+
+
+class FolderAdmin:
+    def __init__(self, screen: Screen[Any], manager: SyncControl | None) -> None:
+        self._screen = screen
+        self._manager = manager
+
+    def _can(self, folder: Folder | None) -> bool:
+        if self._manager is None or folder is None:
+            self._screen.notify("Open a folder of an online account first", severity="warning")
+            return False
+        return True
+
+    async def _change(self, folder: Folder, kind: str, name: str, new: str | None) -> None:
+        assert self._manager is not None
+        try:
+            result = await self._manager.change_folder(folder.account_id, kind, name, new)
+        except SyncError as exc:
+            self._screen.notify(f"The folder was not changed: {exc}", severity="error")
+            return
+        done = {"create": "Created", "rename": "Renamed to", "delete": "Deleted"}[kind]
+        self._screen.notify(f"{done} {clean_line(str(result))}")
+
+    def create(self, near: Folder | None) -> None:
+        if not self._can(near):
+            return
+        assert near is not None
+        parent = near.name.rsplit("/", 1)[0] + "/" if "/" in near.name else ""
+
+        async def answered(path: str | None) -> None:
+            if path:
+                await self._change(near, "create", path, None)
+
+        self._screen.app.push_screen(
+            TextPrompt("New folder (use / for a sub-folder):", parent, "Projects/Atlas"),
+            answered,
+        )
+
+    def rename(self, folder: Folder | None) -> None:
+        if not self._can(folder):
+            return
+        assert folder is not None
+        if folder.role is FolderRole.INBOX:
+            self._screen.notify("The Inbox cannot be renamed", severity="warning")
+            return
+
+        async def answered(path: str | None) -> None:
+            if path and path != folder.name:
+                await self._change(folder, "rename", folder.name, path)
+
+        self._screen.app.push_screen(
+            TextPrompt(f"Rename {clean_line(folder.name)} to:", folder.name), answered
+        )
+
+    def delete(self, folder: Folder | None) -> None:
+        if not self._can(folder):
+            return
+        assert folder is not None
+        if folder.role is not FolderRole.NONE:
+            self._screen.notify(
+                f"{clean_line(folder.display_name)} is a special folder and stays",
+                severity="warning",
+            )
+            return
+
+        async def answered(yes: bool | None) -> None:
+            if yes:
+                await self._change(folder, "delete", folder.name, None)
+
+        what = f"{folder.total:,} messages" if folder.total != 1 else "1 message"
+        self._screen.app.push_screen(
+            ConfirmScreen(
+                f"Delete the folder {clean_line(folder.name)} and the {what} in it, "
+                "on the server too?"
+            ),
+            answered,
+        )
