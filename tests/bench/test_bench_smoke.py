@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = sorted(
     p for p in (ROOT / "bench").glob("*.py") if "__main__" in p.read_text(encoding="utf-8")
 )
-FIGURE = re.compile(r"^[a-z][a-z0-9_]*: -?[0-9][0-9.,]*(e[+-]?[0-9]+)? ?\S*$")
+FIGURE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*: -?[0-9][0-9.,]*(e[+-]?[0-9]+)? ?\S*$")
 SMALL = "500"
 
 
