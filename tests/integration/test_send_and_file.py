@@ -105,3 +105,52 @@ async def test_queued_while_smtp_is_down_goes_out_later(
         assert [m["Subject"] for m in imap_messages(bob)] == ["Later"]
     finally:
         await store.close()
+
+
+async def test_draft_copy_is_filed_replaced_and_removed_on_dovecot(
+    mail_user: MailUser, tmp_path: Path
+) -> None:
+    from mailtui import mime
+
+    acc = account_config(mail_user)
+    store = await Store.open(tmp_path / "mail.sqlite")
+    try:
+        specs = await specs_for(store, [acc])
+        account_id = specs[0].account.id
+        await SyncManager(store, specs).run_once()  # the Drafts folder is known
+
+        def copy(subject: str) -> tuple[bytes, str]:
+            draft = Draft(
+                from_=identities(acc)[0],
+                to=parse_addresses("bob@example.org"),
+                bcc=parse_addresses("hidden@example.org"),
+                subject=subject,
+                body="not finished\n",
+            )
+            return build_message(draft, draft_copy=True).raw, subject
+
+        raw1, _ = copy("Draft one")
+        first = await store.save_draft_copy(
+            account_id, raw1, mime.parse_envelope(raw1), mime.body_text(raw1)
+        )
+        await SyncManager(store, specs).run_once()
+        drafts = imap_messages(mail_user, "Drafts")
+        assert [m["Subject"] for m in drafts] == ["Draft one"]
+        assert drafts[0]["Bcc"] == "hidden@example.org"  # kept in the copy
+
+        raw2, _ = copy("Draft two")
+        second = await store.save_draft_copy(
+            account_id, raw2, mime.parse_envelope(raw2), mime.body_text(raw2), replaces=first
+        )
+        await SyncManager(store, specs).run_once()
+        assert [m["Subject"] for m in imap_messages(mail_user, "Drafts")] == ["Draft two"]
+        drafts_folder = next(f for f in await store.folders() if f.role is FolderRole.DRAFTS)
+        assert (await store.count(drafts_folder.id))[0] == 1  # no duplicate after the pull
+
+        assert second is not None
+        await store.discard_draft_copy(second)  # sent, or thrown away
+        await SyncManager(store, specs).run_once()
+        assert imap_messages(mail_user, "Drafts") == []
+        assert (await store.count(drafts_folder.id))[0] == 0
+    finally:
+        await store.close()
