@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from mailtui import mime
 from mailtui.models import Account, OpKind, PendingOp
-from mailtui.store import Store
+from mailtui.store import Store, StoreError
 from mailtui.sync.base import (
     AccountStatus,
     AuthError,
@@ -159,6 +159,26 @@ class Worker:
                     self._offline_since = time.time()
                 since = time.strftime("%H:%M", time.localtime(self._offline_since))
                 self._set_status(AccountStatus.OFFLINE, f"offline since {since}: {_plain(exc)}")
+                self._fail_body_requests()
+                if once:
+                    return self.status
+                await self._sleep_or_wake(backoff.next_delay())
+                continue
+            except StoreError as exc:
+                # The cache could not be written (disk full, file damaged): nothing was
+                # half-committed; say so and try again later, the server keeps the mail.
+                self._set_status(AccountStatus.ERROR, f"the local cache failed: {exc}")
+                self._fail_body_requests()
+                if once:
+                    return self.status
+                await self._sleep_or_wake(backoff.next_delay())
+                continue
+            except Exception as exc:  # a bug: logged with its traceback, never shown raw
+                log.exception("sync worker of %s failed", self.account.name)
+                self._set_status(
+                    AccountStatus.ERROR,
+                    f"internal error ({exc.__class__.__name__}); details in the log",
+                )
                 self._fail_body_requests()
                 if once:
                     return self.status

@@ -250,3 +250,58 @@ async def test_wrong_password_stops_retrying(store: Store, tmp_path: Path) -> No
     assert result == {"demo": AccountStatus.AUTH_FAILED}
     assert calls == 1
     assert "login refused" in manager.status()["demo"][1]
+
+
+async def test_a_cache_write_failure_is_reported_and_retried(
+    store: Store, tmp_path: Path
+) -> None:
+    """A full disk (here: the first batch write fails) stops nothing for good: the status
+    says what happened in plain words, and the next attempt syncs everything."""
+    from mailtui.store import StoreError
+
+    spec = await demo_spec(store, tmp_path, count=30)
+    real = store.apply_batch
+    failures = [StoreError("database or disk is full")]
+
+    async def apply_batch(folder_id: int, batch: FolderBatch) -> list[int]:
+        if failures:
+            raise failures.pop()
+        return await real(folder_id, batch)
+
+    store.apply_batch = apply_batch  # type: ignore[method-assign]
+    texts: list[str] = []
+    fast = WorkerOptions(backoff_initial=0.01, backoff_max=0.02)
+    manager = SyncManager(store, [WorkerSpec(spec.account, spec.factory, fast)])
+    manager.add_listener(lambda e: e.kind is EventKind.STATUS and texts.append(e.text))
+    await manager.start()
+    try:
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            if manager.status()["demo"][0] is AccountStatus.ONLINE:
+                break
+    finally:
+        await manager.stop()
+    assert "the local cache failed: database or disk is full" in texts
+    assert {f.name: f.total for f in await store.folders() if f.total} == server_rows(tmp_path)
+
+
+async def test_a_bug_in_a_backend_is_logged_not_shown_raw(
+    store: Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spec = await demo_spec(store, tmp_path, count=5)
+
+    class Broken(DemoBackend):
+        async def list_folders(self) -> list[RemoteFolder]:
+            raise ValueError("unexpected thing")
+
+    inner = spec.factory()
+    assert isinstance(inner, DemoBackend)
+    broken = WorkerSpec(
+        spec.account,
+        lambda: Broken(inner._get_server),
+        WorkerOptions(backoff_initial=0.01, backoff_max=0.01),
+    )
+    result = await SyncManager(store, [broken]).run_once()
+    assert result == {"demo": AccountStatus.ERROR}
+    assert any("sync worker of demo failed" in r.message for r in caplog.records)
+    assert any(r.exc_info for r in caplog.records)  # the traceback is in the log
