@@ -11,7 +11,9 @@ enough that every body is downloaded:
     all_envelopes_s   start → the CLI reports N/N envelopes
     all_bodies_s      start → exit (bodies are the last phase; the process exits in step)
     resync_s          ``sync --once`` again with nothing changed, start → exit (best of 2)
-    peak_rss_mb       the largest RSS of those child processes
+    peak_rss_mb       the largest RSS of those child processes (their own VmHWM, polled
+                      from /proc; not wait4's ru_maxrss, which on Linux also counts this
+                      bench process's RSS at spawn time, about 500 MB of generated mail)
 
 If ``mbsync`` (Debian: isync) is on PATH, it syncs the same INBOX into a Maildir over the
 same TLS (``FSync no``, like mailtui's store): ``mbsync_full_s``, ``mbsync_resync_s`` and
@@ -25,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,6 +70,9 @@ def run_mailtui(env: dict[str, str], n: int) -> tuple[float, float, float, float
         cwd=ROOT,
     )
     assert proc.stdout is not None
+    peak_kb = [0]
+    watcher = threading.Thread(target=_watch_hwm, args=(proc, peak_kb), daemon=True)
+    watcher.start()
     newest = everything = float("nan")
     count = 0
     for line in proc.stdout:
@@ -77,13 +83,32 @@ def run_mailtui(env: dict[str, str], n: int) -> tuple[float, float, float, float
                 newest = now
             if count >= n and everything != everything:
                 everything = now
-    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+    watcher.join()
+    _, status, _ = os.wait4(proc.pid, 0)
     total = time.perf_counter() - started
     proc.returncode = code = os.waitstatus_to_exitcode(status)
     if code != 0:
         err = proc.stderr.read() if proc.stderr else ""
         raise SystemExit(f"mailtui sync failed ({code}): {err[-2000:]}")
-    return newest, everything, total, usage.ru_maxrss / 1024
+    return newest, everything, total, peak_kb[0] / 1024
+
+
+def _watch_hwm(proc: subprocess.Popen[str], peak_kb: list[int]) -> None:
+    """The child's peak RSS (VmHWM) until it exits. ``wait4``'s ``ru_maxrss`` is no use
+    here: on Linux a child spawned by this process starts with this process's high-water
+    mark (the generated mail), and ``exec`` keeps it."""
+    status = Path(f"/proc/{proc.pid}/status")
+    while True:
+        try:
+            text = status.read_text()
+        except OSError:
+            return
+        for line in text.splitlines():
+            if line.startswith("VmHWM:"):
+                peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
+        if "State:\tZ" in text:  # exited, not reaped yet: VmHWM is gone with its memory
+            return
+        time.sleep(0.02)
 
 
 def run_mbsync(rc: Path) -> float:

@@ -92,7 +92,10 @@ _SUBJECT_LOOKUPS: Final = 50
 _BUSY_TIMEOUT_MS: Final = 10_000
 #: Finished ops are kept this long (seconds) for the record, then pruned at open.
 _KEEP_FINISHED_OPS: Final = 30 * 86400
-_WRITER_CACHE_KIB: Final = 32 * 1024
+#: The writer's page cache. Bodies pass through it as overflow pages that are never read
+#: again by this connection, so a big cache only holds dead blob pages (32 MB cost
+#: ~35 MB RSS in a full body sync and no time; docs/decisions.md, IMAP bench figures).
+_WRITER_CACHE_KIB: Final = 8 * 1024
 _READER_CACHE_KIB: Final = 16 * 1024
 
 _INSERT_MESSAGE: Final = """
