@@ -24,13 +24,13 @@ from collections.abc import Coroutine
 from typing import Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
+from textual.screen import UPDATE_PERIOD, Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from mailtui.mime import parse_message
@@ -41,6 +41,7 @@ from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
+from mailtui.ui.frame_timer import FrameTimer
 from mailtui.ui.list_sources import (
     UNIFIED,
     FilterSource,
@@ -54,6 +55,7 @@ from mailtui.ui.services import MailStore, SyncControl
 from mailtui.ui.triage import Triage, allowed
 from mailtui.ui.widgets.filter_box import FilterBox
 from mailtui.ui.widgets.folder_list import FolderList
+from mailtui.ui.widgets.hint_line import HintLine
 from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.message_view import MessageView
 from mailtui.ui.widgets.status_bar import StatusBar
@@ -89,15 +91,17 @@ class MainScreen(Screen[None]):
         & #reader { display: none; height: 2fr; }
         & #filter { display: none; }
         &.-filtering #filter { display: block; }
-        &.-reading #reader { display: block; }
-        &.-reading #messages { height: 1fr; border-bottom: solid $foreground 20%; }
+        & #main.-reading #reader { display: block; }
+        & #main.-reading #messages { height: 1fr; border-bottom: solid $foreground 20%; }
         &.-wide.-hide-folders #folders { display: none; }
         &.-narrow #folders { display: none; width: 24; }
         &.-narrow.-show-folders #folders { display: block; }
-        &.-narrow.-reading #messages { display: none; }
-        &.-narrow.-reading #folders { display: none; }
+        &.-narrow #main.-reading #messages { display: none; }
+        &.-narrow #folders.-reading { display: none; }
     }
     """
+    # "-reading" is set on #main and #folders, not on the screen: a class on the screen
+    # restyles every widget on it (the footer's keys, the status line), ~4 ms a toggle.
 
     def __init__(self, store: MailStore, manager: SyncControl | None, clock: Clock) -> None:
         super().__init__()
@@ -113,6 +117,26 @@ class MainScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
         self._folder_admin = FolderAdmin(self, manager)
+        self._frame_timer: FrameTimer | None = None
+
+    @property
+    def _update_timer(self) -> Timer:
+        """Textual's repaint timer, as a ``FrameTimer`` (mailtui/ui/frame_timer.py): a
+        key after a sync-driven paint gets its frame within one interval, not two."""
+        if self._frame_timer is None:
+            timer = FrameTimer(
+                self, UPDATE_PERIOD, name="screen_update", callback=self._on_timer_update,
+                pause=True,
+            )
+            timer._start()
+            self._timers.add(timer)
+            self._frame_timer = timer
+        return self._frame_timer
+
+    def on_key(self, event: events.Key) -> None:
+        """Keys bubble here from the focused widget: their frames are not held back."""
+        if self._frame_timer is not None:
+            self._frame_timer.urgent()
 
     # -- writing: new message, reply, forward (mailtui/ui/compose_actions.py) -------------
 
@@ -175,7 +199,7 @@ class MainScreen(Screen[None]):
                 yield MessageList(self._store, self._clock, id="messages")
                 yield MessageView(id="reader")
         yield StatusBar(id="status")
-        yield Footer(compact=True, show_command_palette=False)
+        yield HintLine()
 
     @property
     def folder_list(self) -> FolderList:
@@ -195,7 +219,11 @@ class MainScreen(Screen[None]):
 
     @property
     def reading(self) -> bool:
-        return self.has_class("-reading")
+        return self.query_one("#main").has_class("-reading")
+
+    def _set_reading(self, reading: bool) -> None:
+        self.query_one("#main").set_class(reading, "-reading")
+        self.folder_list.set_class(reading, "-reading")
 
     @property
     def narrow(self) -> bool:
@@ -470,7 +498,7 @@ class MainScreen(Screen[None]):
         its content come in the same frame (no empty reader first)."""
         self.reader.show(message_id, headers, body, **more)
         if not self.reading:
-            self.add_class("-reading")
+            self._set_reading(True)
             self.reader.focus()
 
     async def _open(self, message_id: int, mark_read: bool = True) -> None:
@@ -533,7 +561,7 @@ class MainScreen(Screen[None]):
         self.workers.cancel_group(self, "reader")  # also a message still being opened
         if not self.reading:
             return
-        self.remove_class("-reading")
+        self._set_reading(False)
         self.reader.clear()
         self.status_bar.set_notice("")
         self.message_list.focus()

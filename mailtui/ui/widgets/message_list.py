@@ -48,6 +48,8 @@ from mailtui.ui.row_window import RowWindow, Span
 from mailtui.ui.services import MailStore
 from mailtui.ui.strips import text_strip
 
+STRIP_CACHE = 1024  # drawn rows kept; dropped all at once when full
+
 
 def _line_key(line: ListRow) -> tuple[int, int]:
     return line.key
@@ -144,6 +146,7 @@ class MessageList(ScrollView, can_focus=True):
         self._paint_styles: dict[str, Style] | None = None
         self._fetch_scheduled = False
         self._fetch_failed = False  # after a store error, only a user action fetches again
+        self._strips: dict[tuple[object, ...], Strip] = {}  # drawn rows (render_line)
 
     # -- what the screen reads -------------------------------------------------------------
 
@@ -589,17 +592,27 @@ class MessageList(ScrollView, can_focus=True):
             style += self._style("message-list--selected")
         if index == self._cursor:
             style += self._style("message-list--cursor")
-        text = row_text(
-            row,
-            width,
-            self._clock(),
-            selected=selected,
-            thread_size=line.thread_size,
-            expanded=line.expanded,
-            depth=line.depth,
-            tag=line.tag,
-        )
-        return self._strip(text, width, style)
+        now = self._clock()
+        # A row's strip depends on these only (list_date reads the day and the zone of
+        # "now"): a repaint after a key, a relayout or a sync reuses the rows it drew.
+        key = (line, width, selected, style, now.date(), now.tzinfo)
+        strip = self._strips.get(key)
+        if strip is None:
+            text = row_text(
+                row,
+                width,
+                now,
+                selected=selected,
+                thread_size=line.thread_size,
+                expanded=line.expanded,
+                depth=line.depth,
+                tag=line.tag,
+            )
+            strip = self._strip(text, width, style)
+            if len(self._strips) >= STRIP_CACHE:
+                self._strips.clear()
+            self._strips[key] = strip
+        return strip
 
     def _strip(self, text: Text, width: int, style: Style) -> Strip:
         return text_strip(text, width, style, self.app.console)
