@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +48,24 @@ async def begin_read(db: aiosqlite.Connection) -> None:
     if db.in_transaction:
         await db.execute("COMMIT")
     await db.execute("BEGIN")
+
+
+@asynccontextmanager
+async def read_snapshot(
+    db: aiosqlite.Connection, lock: asyncio.Lock
+) -> AsyncIterator[aiosqlite.Connection]:
+    """One read transaction on the reader connection: every query inside sees the same
+    committed state (a counter and the rows it counts agree). SQLite errors come out as
+    ``StoreError``."""
+    async with lock:
+        try:
+            await begin_read(db)
+            try:
+                yield db
+            finally:
+                await db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StoreError(f"cache database error: {e}") from e
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,37 +107,29 @@ class ListingQueries:
         offset = max(0, offset)
         if limit <= 0:
             return []
-        async with self._rlock:
-            db = self._r
-            try:
-                await begin_read(db)
-                try:
-                    rows = list(
-                        await db.execute_fetchall(
-                            "SELECT threads FROM folders WHERE id = ?", (folder_id,)
-                        )
-                    )
-                    total = rows[0][0] if rows else 0
-                    if offset >= total:
-                        return []
-                    limit = min(limit, total - offset)
-                    if 2 * offset + limit <= total:
-                        inner, skip = "latest_date DESC, latest_id DESC", offset
-                    else:
-                        inner, skip = "latest_date ASC, latest_id ASC", total - offset - limit
-                    found = await db.execute_fetchall(
-                        f"SELECT {_M_COLUMNS}, t.total, t.unread FROM ("
-                        "SELECT latest_id, latest_date, total, unread FROM threads "
-                        "INDEXED BY threads_list WHERE folder_id = ? "
-                        f"ORDER BY {inner} LIMIT ? OFFSET ?) t "
-                        "JOIN messages m ON m.id = t.latest_id "
-                        "ORDER BY t.latest_date DESC, t.latest_id DESC",
-                        (folder_id, limit, skip),
-                    )
-                finally:
-                    await db.execute("COMMIT")
-            except sqlite3.Error as e:
-                raise StoreError(f"cache database error: {e}") from e
+        async with read_snapshot(self._r, self._rlock) as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT threads FROM folders WHERE id = ?", (folder_id,)
+                )
+            )
+            total = rows[0][0] if rows else 0
+            if offset >= total:
+                return []
+            limit = min(limit, total - offset)
+            if 2 * offset + limit <= total:
+                inner, skip = "latest_date DESC, latest_id DESC", offset
+            else:
+                inner, skip = "latest_date ASC, latest_id ASC", total - offset - limit
+            found = await db.execute_fetchall(
+                f"SELECT {_M_COLUMNS}, t.total, t.unread FROM ("
+                "SELECT latest_id, latest_date, total, unread FROM threads "
+                "INDEXED BY threads_list WHERE folder_id = ? "
+                f"ORDER BY {inner} LIMIT ? OFFSET ?) t "
+                "JOIN messages m ON m.id = t.latest_id "
+                "ORDER BY t.latest_date DESC, t.latest_id DESC",
+                (folder_id, limit, skip),
+            )
         return [ThreadSummary(row_from_db(r), r[-2], r[-1]) for r in found]
 
     async def thread_messages(

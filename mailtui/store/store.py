@@ -66,7 +66,7 @@ from mailtui.store.codec import (
 )
 from mailtui.store.contacts import ContactQueries
 from mailtui.store.errors import NotFound, StoreError, StoreVersionError
-from mailtui.store.listing import ListingQueries, begin_read
+from mailtui.store.listing import ListingQueries, read_snapshot
 from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
@@ -936,31 +936,23 @@ class Store(ListingQueries, ContactQueries):
         offset = max(0, offset)
         if limit <= 0:
             return []
-        async with self._rlock:
-            db = self._r
-            try:
-                await begin_read(db)
-                try:
-                    total = await _scalar(
-                        db, "SELECT total FROM folders WHERE id = ?", (folder_id,)
-                    )
-                    if total is None or offset >= total:
-                        return []
-                    limit = min(limit, total - offset)
-                    if 2 * offset + limit <= total:
-                        inner, skip = "date DESC, id DESC", offset
-                    else:
-                        inner, skip = "date ASC, id ASC", total - offset - limit
-                    rows = await db.execute_fetchall(
-                        f"SELECT {ROW_COLUMNS} FROM messages WHERE id IN ("
-                        f"SELECT id FROM messages INDEXED BY messages_list WHERE folder_id = ? "
-                        f"ORDER BY {inner} LIMIT ? OFFSET ?) ORDER BY date DESC, id DESC",
-                        (folder_id, limit, skip),
-                    )
-                finally:
-                    await db.execute("COMMIT")
-            except sqlite3.Error as e:
-                raise StoreError(f"cache database error: {e}") from e
+        async with read_snapshot(self._r, self._rlock) as db:
+            total = await _scalar(
+                db, "SELECT total FROM folders WHERE id = ?", (folder_id,)
+            )
+            if total is None or offset >= total:
+                return []
+            limit = min(limit, total - offset)
+            if 2 * offset + limit <= total:
+                inner, skip = "date DESC, id DESC", offset
+            else:
+                inner, skip = "date ASC, id ASC", total - offset - limit
+            rows = await db.execute_fetchall(
+                f"SELECT {ROW_COLUMNS} FROM messages WHERE id IN ("
+                f"SELECT id FROM messages INDEXED BY messages_list WHERE folder_id = ? "
+                f"ORDER BY {inner} LIMIT ? OFFSET ?) ORDER BY date DESC, id DESC",
+                (folder_id, limit, skip),
+            )
         return [row_from_db(r) for r in rows]
 
     async def inbox_count(self) -> tuple[int, int]:
@@ -983,34 +975,26 @@ class Store(ListingQueries, ContactQueries):
         offset = max(0, offset)
         if limit <= 0:
             return []
-        async with self._rlock:
-            db = self._r
-            try:
-                await begin_read(db)
-                try:
-                    folders = list(
-                        await db.execute_fetchall(
-                            "SELECT id, total FROM folders WHERE role = ? ORDER BY id LIMIT 400",
-                            (FolderRole.INBOX.value,),
-                        )
-                    )
-                    total = sum(r[1] for r in folders)
-                    if offset >= total:
-                        return []
-                    limit = min(limit, total - offset)
-                    if 2 * offset + limit <= total:
-                        order, skip = "DESC", offset
-                    else:
-                        order, skip = "ASC", total - offset - limit
-                    rows = await db.execute_fetchall(
-                        f"SELECT {ROW_COLUMNS} FROM messages WHERE id IN ("
-                        f"{merged_ids_sql(len(folders), order)}) ORDER BY date DESC, id DESC",
-                        (*(r[0] for r in folders), limit, skip),
-                    )
-                finally:
-                    await db.execute("COMMIT")
-            except sqlite3.Error as e:
-                raise StoreError(f"cache database error: {e}") from e
+        async with read_snapshot(self._r, self._rlock) as db:
+            folders = list(
+                await db.execute_fetchall(
+                    "SELECT id, total FROM folders WHERE role = ? ORDER BY id LIMIT 400",
+                    (FolderRole.INBOX.value,),
+                )
+            )
+            total = sum(r[1] for r in folders)
+            if offset >= total:
+                return []
+            limit = min(limit, total - offset)
+            if 2 * offset + limit <= total:
+                order, skip = "DESC", offset
+            else:
+                order, skip = "ASC", total - offset - limit
+            rows = await db.execute_fetchall(
+                f"SELECT {ROW_COLUMNS} FROM messages WHERE id IN ("
+                f"{merged_ids_sql(len(folders), order)}) ORDER BY date DESC, id DESC",
+                (*(r[0] for r in folders), limit, skip),
+            )
         return [row_from_db(r) for r in rows]
 
     async def message(self, message_id: int) -> MessageDetail | None:
