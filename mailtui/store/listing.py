@@ -50,6 +50,18 @@ async def begin_read(db: aiosqlite.Connection) -> None:
     await db.execute("BEGIN")
 
 
+def nearer_end(offset: int, limit: int, total: int) -> tuple[bool, int, int] | None:
+    """How to read rows ``offset .. offset+limit`` of ``total`` (newest first) from the
+    nearer end of an index: (newest_first, rows to skip from that end, rows to read), or
+    None past the end. The last screen of a million rows is then as cheap as the first."""
+    if offset >= total:
+        return None
+    limit = min(limit, total - offset)
+    if 2 * offset + limit <= total:
+        return True, offset, limit
+    return False, total - offset - limit, limit
+
+
 @asynccontextmanager
 async def read_snapshot(
     db: aiosqlite.Connection, lock: asyncio.Lock
@@ -113,14 +125,12 @@ class ListingQueries:
                     "SELECT threads FROM folders WHERE id = ?", (folder_id,)
                 )
             )
-            total = rows[0][0] if rows else 0
-            if offset >= total:
+            span = nearer_end(offset, limit, rows[0][0] if rows else 0)
+            if span is None:
                 return []
-            limit = min(limit, total - offset)
-            if 2 * offset + limit <= total:
-                inner, skip = "latest_date DESC, latest_id DESC", offset
-            else:
-                inner, skip = "latest_date ASC, latest_id ASC", total - offset - limit
+            newest_first, skip, limit = span
+            way = "DESC" if newest_first else "ASC"
+            inner = f"latest_date {way}, latest_id {way}"
             found = await db.execute_fetchall(
                 f"SELECT {_M_COLUMNS}, t.total, t.unread FROM ("
                 "SELECT latest_id, latest_date, total, unread FROM threads "

@@ -66,7 +66,7 @@ from mailtui.store.codec import (
 )
 from mailtui.store.contacts import ContactQueries
 from mailtui.store.errors import NotFound, StoreError, StoreVersionError
-from mailtui.store.listing import ListingQueries, read_snapshot
+from mailtui.store.listing import ListingQueries, nearer_end, read_snapshot
 from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
@@ -940,13 +940,12 @@ class Store(ListingQueries, ContactQueries):
             total = await _scalar(
                 db, "SELECT total FROM folders WHERE id = ?", (folder_id,)
             )
-            if total is None or offset >= total:
+            span = nearer_end(offset, limit, total or 0)
+            if span is None:
                 return []
-            limit = min(limit, total - offset)
-            if 2 * offset + limit <= total:
-                inner, skip = "date DESC, id DESC", offset
-            else:
-                inner, skip = "date ASC, id ASC", total - offset - limit
+            newest_first, skip, limit = span
+            way = "DESC" if newest_first else "ASC"
+            inner = f"date {way}, id {way}"
             rows = await db.execute_fetchall(
                 f"SELECT {ROW_COLUMNS} FROM messages WHERE id IN ("
                 f"SELECT id FROM messages INDEXED BY messages_list WHERE folder_id = ? "
@@ -982,14 +981,11 @@ class Store(ListingQueries, ContactQueries):
                     (FolderRole.INBOX.value,),
                 )
             )
-            total = sum(r[1] for r in folders)
-            if offset >= total:
+            span = nearer_end(offset, limit, sum(r[1] for r in folders))
+            if span is None:
                 return []
-            limit = min(limit, total - offset)
-            if 2 * offset + limit <= total:
-                order, skip = "DESC", offset
-            else:
-                order, skip = "ASC", total - offset - limit
+            newest_first, skip, limit = span
+            order = "DESC" if newest_first else "ASC"
             rows = await db.execute_fetchall(
                 f"SELECT {ROW_COLUMNS} FROM messages WHERE id IN ("
                 f"{merged_ids_sql(len(folders), order)}) ORDER BY date DESC, id DESC",
