@@ -292,8 +292,26 @@ _V2: Final[tuple[str, ...]] = (
     """,
 )
 
+# Version 3: bodies in files beside the database (mailtui/store/bodyfiles.py).
+#
+# ``bodies.size`` not NULL: the raw message is the file of that many bytes named by the
+# message id, and ``raw`` is NULL. Rows of version 2 keep their ``raw`` BLOB (size NULL)
+# and stay readable; whatever is stored from now on goes to a file. A deleted row whose
+# body is a file leaves its id in ``dead_bodies``, in the same transaction, for the store
+# to unlink the file once the deletion has committed.
+_V3: Final[tuple[str, ...]] = (
+    "ALTER TABLE bodies ADD COLUMN size INTEGER",
+    "CREATE TABLE dead_bodies (message_id INTEGER PRIMARY KEY)",
+    """
+    CREATE TRIGGER bodies_file_delete AFTER DELETE ON bodies
+    WHEN old.size IS NOT NULL BEGIN
+        INSERT OR IGNORE INTO dead_bodies (message_id) VALUES (old.message_id);
+    END
+    """,
+)
+
 #: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
 
 #: The version this code writes.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -53,6 +54,7 @@ from mailtui.models import (
     PendingOp,
 )
 from mailtui.store import schema
+from mailtui.store.bodyfiles import BodyFiles
 from mailtui.store.codec import (
     ROW_COLUMNS,
     decode_addresses,
@@ -71,6 +73,8 @@ from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 #: Op state between ``claim_ops`` and ``op_done``/``op_failed``; store-internal, so it is
 #: not part of ``models.OpState``.
@@ -92,10 +96,11 @@ _SUBJECT_LOOKUPS: Final = 50
 _BUSY_TIMEOUT_MS: Final = 10_000
 #: Finished ops are kept this long (seconds) for the record, then pruned at open.
 _KEEP_FINISHED_OPS: Final = 30 * 86400
-#: The writer's page cache. Bodies pass through it as overflow pages that are never read
-#: again by this connection, so a big cache only holds dead blob pages (32 MB cost
-#: ~35 MB RSS in a full body sync and no time; docs/decisions.md, IMAP bench figures).
+#: The writer's page cache (bodies no longer pass through it: they are files, see
+#: bodyfiles.py; a 32 MB cache measured no faster than 8 MB, docs/decisions.md).
 _WRITER_CACHE_KIB: Final = 8 * 1024
+#: Ids of unlinked body files forgotten per statement (see ``Store._bury``).
+_BURY_BATCH: Final = 5000
 _READER_CACHE_KIB: Final = 16 * 1024
 
 _INSERT_MESSAGE: Final = """
@@ -182,6 +187,11 @@ def _outbox_item(r: Row) -> OutboxItem:
 
 
 # --- opening ------------------------------------------------------------------------
+
+
+def bodies_dir(path: Path) -> Path:
+    """Where the body files of the database at ``path`` live (beside it, like -wal)."""
+    return path.with_name(path.name + "-bodies")
 
 
 def _prepare_file(path: Path) -> None:
@@ -315,6 +325,10 @@ class Store(ListingQueries, ContactQueries):
         self._wlock = asyncio.Lock()
         self._rlock = asyncio.Lock()
         self._closed = False
+        self.bodies_dir = bodies_dir(path)
+        self._files = BodyFiles(self.bodies_dir)
+        #: Body files created by the transaction in progress, removed if it rolls back.
+        self._new_files: list[Path] = []
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -369,7 +383,8 @@ class Store(ListingQueries, ContactQueries):
         await self.close()
 
     async def _recover(self) -> None:
-        """Housekeeping at open: requeue ops a crash left in flight, prune old ones."""
+        """Housekeeping at open: requeue ops a crash left in flight, prune old ones, and
+        unlink the body files of rows deleted before a crash (``_tx`` does the rest)."""
         async with self._tx() as db:
             await db.execute(
                 f"UPDATE pending_ops SET state = '{_PENDING}' WHERE state = '{IN_FLIGHT}'"
@@ -388,19 +403,65 @@ class Store(ListingQueries, ContactQueries):
         """
         async with self._wlock:
             db = self._w
+            self._new_files = []
             try:
                 if db.in_transaction:  # left open by a call that was cancelled mid-way
                     await db.execute("ROLLBACK")
                 await db.execute("BEGIN IMMEDIATE")
                 try:
                     yield db
+                    dead = await db.execute_fetchall(
+                        f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
+                    )
                     await db.execute("COMMIT")
                 except BaseException:
                     if db.in_transaction:
                         await db.execute("ROLLBACK")
+                    # Synchronous on purpose: this may run while the task is cancelled.
+                    if self._new_files:
+                        self._files.discard(self._new_files)
                     raise
+                finally:
+                    self._new_files = []
+                if dead:
+                    await self._bury(db, [r[0] for r in dead])
             except sqlite3.Error as e:
                 raise StoreError(f"cache database error: {e}") from e
+
+    async def _bury(self, db: aiosqlite.Connection, message_ids: list[int]) -> None:
+        """Unlink the body files of deleted rows (their deletion has committed), then
+        forget them; repeated until ``dead_bodies`` is empty. Called with the write lock
+        held, so no other transaction runs in between."""
+        while message_ids:
+            try:
+                await asyncio.to_thread(self._files.remove, message_ids)
+            except OSError as e:  # permissions changed under us: the files leak, no more
+                log.warning("cannot remove cached bodies in %s: %s", self.bodies_dir, e)
+            marks = _marks(len(message_ids))
+            await db.execute(f"DELETE FROM dead_bodies WHERE message_id IN ({marks})", message_ids)
+            rows = await db.execute_fetchall(
+                f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
+            )
+            message_ids = [r[0] for r in rows]
+
+    async def _write_files(self, bodies: Sequence[tuple[int, bytes]], durable: bool) -> None:
+        """Body files for rows the transaction in progress is about to write."""
+        if not bodies:
+            return
+        try:
+            created = await asyncio.to_thread(self._files.write, bodies, durable)
+        except OSError as e:
+            raise StoreError(
+                f"cannot write to the mail cache in {self.bodies_dir}: {e.strerror or e}"
+            ) from e
+        self._new_files.extend(created)
+
+    async def _read_files(self, wanted: Sequence[tuple[int, int]]) -> list[bytes | None]:
+        """The bodies of ``(message_id, size)`` from their files, None where a file is
+        missing or has another size (then the body counts as not cached)."""
+        if not wanted:
+            return []
+        return await asyncio.to_thread(lambda: [self._files.read(i, n) for i, n in wanted])
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._rlock:
@@ -525,7 +586,9 @@ class Store(ListingQueries, ContactQueries):
             if batch.reset:
                 await self._reset_folder(db, folder_id)
             new_ids = (
-                await self._insert_added(db, account_id, folder_id, batch.added)
+                await self._insert_added(
+                    db, account_id, folder_id, batch.added, batch.durable_bodies
+                )
                 if batch.added
                 else []
             )
@@ -586,6 +649,7 @@ class Store(ListingQueries, ContactQueries):
         account_id: int,
         folder_id: int,
         added: list[NewMessage],
+        durable: bool,
     ) -> list[int]:
         fresh: list[NewMessage] = []
         seen: set[str] = set()
@@ -729,6 +793,9 @@ class Store(ListingQueries, ContactQueries):
             )
             if m.raw is not None or m.body_text:
                 bodies.append((ids[i], m.raw, m.body_text or ""))
+        await self._write_files(
+            [(message_id, raw) for message_id, raw, _ in bodies if raw is not None], durable
+        )
         await db.executemany(_INSERT_MESSAGE, rows)
         await db.execute(
             "INSERT INTO messages_fts (rowid, subject, addresses, body) "
@@ -737,7 +804,8 @@ class Store(ListingQueries, ContactQueries):
         )
         if bodies:  # after the index rows exist: the bodies trigger re-indexes them
             await db.executemany(
-                "INSERT INTO bodies (message_id, raw, text) VALUES (?, ?, ?)", bodies
+                "INSERT INTO bodies (message_id, size, text) VALUES (?, ?, ?)",
+                [(i, None if raw is None else len(raw), text) for i, raw, text in bodies],
             )
         return ids
 
@@ -875,31 +943,43 @@ class Store(ListingQueries, ContactQueries):
                 (folder_id, *chunk),
             )
 
-    async def store_body(self, message_id: int, raw: bytes, text: str) -> None:
+    async def store_body(
+        self, message_id: int, raw: bytes, text: str, *, durable: bool = False
+    ) -> None:
         """Cache a message's raw bytes and index ``text`` for search.
 
         A message deleted meanwhile is silently skipped (the fetch lost a race).
+        ``durable``: fsync the body before the commit (it exists nowhere else).
         """
-        async with self._tx() as db:
-            await db.execute(
-                "INSERT INTO bodies (message_id, raw, text) SELECT id, ?, ? FROM messages "
-                "WHERE id = ? ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw, "
-                "text = excluded.text",
-                (raw, text, message_id),
-            )
+        await self.store_bodies([(message_id, raw, text)], durable=durable)
 
-    async def store_bodies(self, bodies: Sequence[tuple[int, bytes, str]]) -> None:
+    async def store_bodies(
+        self, bodies: Sequence[tuple[int, bytes, str]], *, durable: bool = False
+    ) -> None:
         """``store_body`` for many ``(message_id, raw, text)`` in one transaction (the
         search index follows through the same triggers). Messages deleted meanwhile are
-        skipped."""
+        skipped. The bytes go to files (bodyfiles.py), written before the commit.
+
+        Raises:
+            StoreError: the database or the body directory cannot be written (disk full);
+                nothing of the call is kept.
+        """
         if not bodies:
             return
         async with self._tx() as db:
+            present: set[int] = set()
+            for chunk in _chunks([b[0] for b in bodies]):
+                rows = await db.execute_fetchall(
+                    f"SELECT id FROM messages WHERE id IN ({_marks(len(chunk))})", chunk
+                )
+                present.update(r[0] for r in rows)
+            keep = [b for b in bodies if b[0] in present]
+            await self._write_files([(message_id, raw) for message_id, raw, _ in keep], durable)
             await db.executemany(
-                "INSERT INTO bodies (message_id, raw, text) SELECT id, ?, ? FROM messages "
-                "WHERE id = ? ON CONFLICT (message_id) DO UPDATE SET raw = excluded.raw, "
+                "INSERT INTO bodies (message_id, raw, size, text) VALUES (?, NULL, ?, ?) "
+                "ON CONFLICT (message_id) DO UPDATE SET raw = NULL, size = excluded.size, "
                 "text = excluded.text",
-                [(raw, text, message_id) for message_id, raw, text in bodies],
+                [(message_id, len(raw), text) for message_id, raw, text in keep],
             )
 
     async def messages_missing_body(
@@ -909,8 +989,8 @@ class Store(ListingQueries, ContactQueries):
         body, newest first: what a worker prefetches."""
         rows = await self._read(
             "SELECT id, remote_id FROM messages m WHERE folder_id = ? AND date >= ? "
-            "AND remote_id IS NOT NULL AND NOT EXISTS "
-            "(SELECT 1 FROM bodies b WHERE b.message_id = m.id AND b.raw IS NOT NULL) "
+            "AND remote_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bodies b "
+            "WHERE b.message_id = m.id AND (b.size IS NOT NULL OR b.raw IS NOT NULL)) "
             "ORDER BY date DESC, id DESC LIMIT ?",
             (folder_id, since, limit),
         )
@@ -998,7 +1078,8 @@ class Store(ListingQueries, ContactQueries):
         rows = await self._read(
             f"SELECT {ROW_COLUMNS}, account_id, from_addrs, to_addrs, cc_addrs, message_id, "
             "in_reply_to, refs, preview, "
-            "(SELECT raw FROM bodies b WHERE b.message_id = m.id) "
+            "(SELECT raw FROM bodies b WHERE b.message_id = m.id), "
+            "(SELECT size FROM bodies b WHERE b.message_id = m.id) "
             "FROM messages m WHERE id = ? AND folder_id IS NOT NULL",
             (message_id,),
         )
@@ -1019,8 +1100,16 @@ class Store(ListingQueries, ContactQueries):
             has_attachments=row.has_attachments,
             preview=r[16],
         )
-        raw = bytes(r[17]) if r[17] is not None else None
+        raw = await self._raw_of(row.id, r[17], r[18])
         return MessageDetail(row=row, account_id=r[9], envelope=envelope, raw=raw)
+
+    async def _raw_of(self, message_id: int, blob: Any, size: int | None) -> bytes | None:
+        """A body from its row's ``raw``/``size`` (schema 3: file or, before, a BLOB)."""
+        if blob is not None:
+            return bytes(blob)
+        if size is None:
+            return None
+        return (await self._read_files([(message_id, size)]))[0]
 
     async def search(
         self, query: str, limit: int, folder_id: int | None = None
@@ -1062,14 +1151,24 @@ class Store(ListingQueries, ContactQueries):
         after = (-(2**63), 0)
         while True:
             rows = await self._read(
-                "SELECT m.id, m.flags, m.date, b.raw FROM messages m "
+                "SELECT m.id, m.flags, m.date, b.raw, b.size FROM messages m "
                 "LEFT JOIN bodies b ON b.message_id = m.id "
                 "WHERE m.folder_id = ? AND (m.date, m.id) > (?, ?) "
                 "ORDER BY m.date, m.id LIMIT ?",
                 (folder_id, after[0], after[1], max(1, page)),
             )
+            from_files = await self._read_files(
+                [(r[0], r[4]) for r in rows if r[3] is None and r[4] is not None]
+            )
+            files = iter(from_files)
             for r in rows:
-                yield r[0], Flag(r[1]), r[2], bytes(r[3]) if r[3] is not None else None
+                if r[3] is not None:
+                    raw: bytes | None = bytes(r[3])
+                elif r[4] is not None:
+                    raw = next(files)
+                else:
+                    raw = None
+                yield r[0], Flag(r[1]), r[2], raw
             if len(rows) < page:
                 return
             after = (rows[-1][2], rows[-1][0])
@@ -1584,7 +1683,10 @@ class Store(ListingQueries, ContactQueries):
             # until the APPEND is confirmed (op_done adopts the server's UID).
             placeholder = f"local-draft:{secrets.token_hex(8)}"
             new = NewMessage(placeholder, envelope, Flag.SEEN | Flag.DRAFT, raw, body_text)
-            (message_id,) = await self._insert_added(db, account_id, int(drafts), [new])
+            # Durable: until the APPEND is done, this file is the draft's only copy.
+            (message_id,) = await self._insert_added(
+                db, account_id, int(drafts), [new], durable=True
+            )
             await db.execute("UPDATE messages SET remote_id = NULL WHERE id = ?", (message_id,))
             name = await _scalar(db, "SELECT name FROM folders WHERE id = ?", (drafts,))
             await self._add_ops(
@@ -1713,7 +1815,10 @@ class Store(ListingQueries, ContactQueries):
         if outbox_id is not None:
             rows = await self._read("SELECT raw FROM outbox WHERE id = ?", (int(outbox_id),))
         elif op.message_id is not None:
-            rows = await self._read("SELECT raw FROM bodies WHERE message_id = ?", (op.message_id,))
+            rows = await self._read(
+                "SELECT raw, size FROM bodies WHERE message_id = ?", (op.message_id,)
+            )
+            return await self._raw_of(op.message_id, rows[0][0], rows[0][1]) if rows else None
         else:
             return None
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else None

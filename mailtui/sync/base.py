@@ -63,6 +63,9 @@ class FolderBatch:
     state: dict[str, Any] | None = None  # new folder sync state, None = unchanged
     progress: tuple[int, int] = (0, 0)
     complete: bool = False
+    #: The ``raw`` of ``added`` exists nowhere else once this batch is committed (POP3
+    #: deletes from the server after the commit): the store fsyncs it before committing.
+    durable_bodies: bool = False
 
 
 @dataclass(frozen=True, slots=True)
