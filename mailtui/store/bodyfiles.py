@@ -12,9 +12,8 @@ consecutive ids, so a million messages make 245 directories of at most 4,096 fil
 Consistency with the database, which is the only thing that says a body is cached
 (``bodies.size``):
 
-- a file is written to ``<id>.tmp`` and renamed over ``<id>`` before the row that names
-  it commits, so a committed row never points at a half-written file; a crash in between
-  leaves a file without a row, which the next write of that message replaces;
+- a file is written before the row that names it commits; a crash in between leaves a
+  file without a row, which the next write of that message replaces;
 - bodies that exist nowhere else (POP3 messages the server deletes after the commit,
   local drafts) are written *durably*: the file and its directory are fsynced before the
   commit. Bodies the server keeps (IMAP, Exchange) are not, like the database itself
@@ -63,42 +62,47 @@ class BodyFiles:
         """Write each ``(message_id, raw)``; all or nothing of the *new* files, which it
         returns (for the caller to ``discard`` if its transaction fails).
 
+        A cache body goes straight to its final name, three system calls a file (each one
+        a trip through the GIL while the sync parses in other threads): a crash half-way
+        leaves a short file that no committed row names, or, when a body is stored again,
+        one that the size check of ``read`` refuses. A durable body goes to ``<id>.tmp``,
+        is fsynced and renamed, so its final name only ever holds all of it.
+
         On an error (disk full, permissions) the files this call created are removed again
-        and the ``OSError`` propagates; files it replaced stay replaced, which is harmless:
-        they held the same message.
+        and the ``OSError`` propagates; files it replaced stay replaced (the same message).
         """
-        written: list[Path] = []  # new files, removed again on an error
-        synced_dirs: set[Path] = set()
+        created: list[Path] = []  # new files, removed again on an error
+        touched: set[Path] = set()
         try:
             for message_id, raw in bodies:
                 d = self._directory(message_id)
                 final = d / str(message_id)
-                tmp = d / f"{message_id}.tmp"
-                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+                if durable:
+                    tmp = d / f"{message_id}.tmp"
+                    existed = os.path.lexists(final)
+                    _write_file(tmp, raw, os.O_CREAT | os.O_TRUNC, fsync=True)
+                    os.replace(tmp, final)
+                    touched.add(d)
+                    if not existed:
+                        created.append(final)
+                    continue
                 try:
-                    view = memoryview(raw)
-                    while view:
-                        n = os.write(fd, view)
-                        view = view[n:]
-                    if durable:
-                        os.fsync(fd)
-                finally:
-                    os.close(fd)
-                if not os.path.lexists(final):
-                    written.append(final)
-                os.replace(tmp, final)
-                synced_dirs.add(d)
+                    _write_file(final, raw, os.O_CREAT | os.O_EXCL, fsync=False)
+                    created.append(final)
+                except FileExistsError:
+                    _write_file(final, raw, os.O_TRUNC, fsync=False)
             if durable:
-                for d in synced_dirs:
+                for d in touched:
                     _fsync_dir(d)
                 _fsync_dir(self.root)
         except BaseException:
-            for message_id, _ in bodies:
-                with contextlib.suppress(OSError):
-                    self.path(message_id).with_suffix(".tmp").unlink()
-            self.discard(written)
+            if durable:
+                for message_id, _ in bodies:
+                    with contextlib.suppress(OSError):
+                        self.path(message_id).with_suffix(".tmp").unlink()
+            self.discard(created)
             raise
-        return written
+        return created
 
     def discard(self, paths: Iterable[Path]) -> None:
         """Remove files ``write`` created, best effort (an error path)."""
@@ -120,6 +124,23 @@ class BodyFiles:
         for message_id in message_ids:
             with contextlib.suppress(FileNotFoundError):
                 self.path(message_id).unlink()
+
+
+def _write_file(path: Path, raw: bytes, mode: int, fsync: bool) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC | mode, 0o600)
+    try:
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view) :]
+        if fsync:
+            os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        if mode & os.O_CREAT:
+            with contextlib.suppress(OSError):
+                path.unlink()  # half a new file: nothing names it
+        raise
+    os.close(fd)
 
 
 def _fsync_dir(d: Path) -> None:

@@ -299,8 +299,24 @@ _V2: Final[tuple[str, ...]] = (
 # and stay readable; whatever is stored from now on goes to a file. A deleted row whose
 # body is a file leaves its id in ``dead_bodies``, in the same transaction, for the store
 # to unlink the file once the deletion has committed.
+#
+# ``bodies.indexed = 0``: the body is cached but its text is not in the search index yet
+# (``text`` is ''); the sync stores bodies first and indexes them after (Store.
+# bodies_to_index / set_body_texts), so the download never waits for text extraction.
 _V3: Final[tuple[str, ...]] = (
     "ALTER TABLE bodies ADD COLUMN size INTEGER",
+    "ALTER TABLE bodies ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1",
+    "CREATE INDEX bodies_unindexed ON bodies (message_id) WHERE indexed = 0",
+    # A body stored before its text is known leaves the index as it is (body '').
+    "DROP TRIGGER bodies_fts_insert",
+    """
+    CREATE TRIGGER bodies_fts_insert AFTER INSERT ON bodies WHEN new.text != '' BEGIN
+        INSERT INTO messages_fts (messages_fts, rowid, subject, addresses, body)
+            SELECT 'delete', id, subject, addresses, '' FROM messages WHERE id = new.message_id;
+        INSERT INTO messages_fts (rowid, subject, addresses, body)
+            SELECT id, subject, addresses, new.text FROM messages WHERE id = new.message_id;
+    END
+    """,
     "CREATE TABLE dead_bodies (message_id INTEGER PRIMARY KEY)",
     """
     CREATE TRIGGER bodies_file_delete AFTER DELETE ON bodies

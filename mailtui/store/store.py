@@ -766,7 +766,7 @@ class Store(ListingQueries, ContactQueries):
                 by_subject.setdefault(keys[i][0], []).append((m.envelope.date, threads[i]))
 
         rows = []
-        bodies = []
+        bodies: list[tuple[int, bytes | None, str | None]] = []
         for i, (m, _) in enumerate(todo):
             env = m.envelope
             rows.append(
@@ -792,7 +792,7 @@ class Store(ListingQueries, ContactQueries):
                 )
             )
             if m.raw is not None or m.body_text:
-                bodies.append((ids[i], m.raw, m.body_text or ""))
+                bodies.append((ids[i], m.raw, m.body_text))
         await self._write_files(
             [(message_id, raw) for message_id, raw, _ in bodies if raw is not None], durable
         )
@@ -804,8 +804,11 @@ class Store(ListingQueries, ContactQueries):
         )
         if bodies:  # after the index rows exist: the bodies trigger re-indexes them
             await db.executemany(
-                "INSERT INTO bodies (message_id, size, text) VALUES (?, ?, ?)",
-                [(i, None if raw is None else len(raw), text) for i, raw, text in bodies],
+                "INSERT INTO bodies (message_id, size, text, indexed) VALUES (?, ?, ?, ?)",
+                [
+                    (i, None if raw is None else len(raw), text or "", int(text is not None))
+                    for i, raw, text in bodies
+                ],
             )
         return ids
 
@@ -944,9 +947,10 @@ class Store(ListingQueries, ContactQueries):
             )
 
     async def store_body(
-        self, message_id: int, raw: bytes, text: str, *, durable: bool = False
+        self, message_id: int, raw: bytes, text: str | None, *, durable: bool = False
     ) -> None:
-        """Cache a message's raw bytes and index ``text`` for search.
+        """Cache a message's raw bytes and index ``text`` for search (None: not known
+        yet, ``bodies_to_index`` lists it until ``set_body_texts``).
 
         A message deleted meanwhile is silently skipped (the fetch lost a race).
         ``durable``: fsync the body before the commit (it exists nowhere else).
@@ -954,7 +958,7 @@ class Store(ListingQueries, ContactQueries):
         await self.store_bodies([(message_id, raw, text)], durable=durable)
 
     async def store_bodies(
-        self, bodies: Sequence[tuple[int, bytes, str]], *, durable: bool = False
+        self, bodies: Sequence[tuple[int, bytes, str | None]], *, durable: bool = False
     ) -> None:
         """``store_body`` for many ``(message_id, raw, text)`` in one transaction (the
         search index follows through the same triggers). Messages deleted meanwhile are
@@ -976,10 +980,52 @@ class Store(ListingQueries, ContactQueries):
             keep = [b for b in bodies if b[0] in present]
             await self._write_files([(message_id, raw) for message_id, raw, _ in keep], durable)
             await db.executemany(
-                "INSERT INTO bodies (message_id, raw, size, text) VALUES (?, NULL, ?, ?) "
-                "ON CONFLICT (message_id) DO UPDATE SET raw = NULL, size = excluded.size, "
-                "text = excluded.text",
-                [(message_id, len(raw), text) for message_id, raw, text in keep],
+                "INSERT INTO bodies (message_id, raw, size, text, indexed) "
+                "VALUES (?, NULL, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
+                "raw = NULL, size = excluded.size, text = excluded.text, "
+                "indexed = excluded.indexed",
+                [
+                    (message_id, len(raw), text or "", int(text is not None))
+                    for message_id, raw, text in keep
+                ],
+            )
+
+    async def bodies_to_index(
+        self, account_id: int, limit: int, max_bytes: int = 8 << 20
+    ) -> list[tuple[int, bytes]]:
+        """Up to ``limit`` cached bodies of the account (and about ``max_bytes``, at least
+        one) whose text is not in the search index yet, newest first, as
+        ``(message_id, raw)``; a body whose file is gone or short is left out (and
+        forgotten, so that it is fetched again)."""
+        rows = await self._read(
+            "SELECT b.message_id, b.size FROM bodies b INDEXED BY bodies_unindexed "
+            "JOIN messages m ON m.id = b.message_id "
+            "WHERE b.indexed = 0 AND m.account_id = ? ORDER BY b.message_id DESC LIMIT ?",
+            (account_id, limit),
+        )
+        total = 0
+        for n, r in enumerate(rows):
+            total += r[1]
+            if total > max_bytes:
+                rows = rows[: max(1, n)]
+                break
+        raws = await self._read_files([(r[0], r[1]) for r in rows])
+        lost = [r[0] for r, raw in zip(rows, raws, strict=True) if raw is None]
+        if lost:
+            async with self._tx() as db:
+                await db.execute(
+                    f"DELETE FROM bodies WHERE message_id IN ({_marks(len(lost))})", lost
+                )
+        return [(r[0], raw) for r, raw in zip(rows, raws, strict=True) if raw is not None]
+
+    async def set_body_texts(self, texts: Sequence[tuple[int, str]]) -> None:
+        """Put the text of cached bodies into the search index (one transaction)."""
+        if not texts:
+            return
+        async with self._tx() as db:
+            await db.executemany(
+                "UPDATE bodies SET text = ?, indexed = 1 WHERE message_id = ? AND indexed = 0",
+                [(text, message_id) for message_id, text in texts],
             )
 
     async def messages_missing_body(

@@ -53,6 +53,7 @@ Emit = Callable[[SyncEvent], None]
 
 OPS_PER_ROUND = 200
 BODIES_PER_ROUND = 500  # bodies asked of the backend at once (fetch_bodies)
+INDEX_BATCH = 200  # bodies turned into search text per transaction
 BODY_CHUNK_BYTES = 4 << 20  # stored in chunks of this many bytes or messages
 BODY_CHUNK_COUNT = 100
 
@@ -206,17 +207,15 @@ class Worker:
             await self._fetch_bodies(backend)
             await self._push_ops(backend)
             self._set_status(AccountStatus.ONLINE, "in step")
+            # Local work, after the account is in step: the download never waits for it.
+            await self._index_bodies(once)
             if once:
                 return
             changed = await self._wait(backend)
 
     async def _wait(self, backend: Backend) -> set[str]:
         """Waits for the server (push or poll timeout) or for a local wake-up."""
-        if (
-            self._wake.is_set()
-            or not self._body_requests.empty()
-            or not self._folder_requests.empty()
-        ):
+        if self._wanted():
             self._wake.clear()
             return {"\0local"}
         self._wake.clear()
@@ -249,22 +248,39 @@ class Worker:
             await self._pull_folder(backend, folder)
 
     async def _pull_folder(self, backend: Backend, folder: RemoteFolder) -> None:
+        """Commit the folder's batches in order, each while the backend fetches the
+        next (network and disk overlap); a body the user asked for goes between two."""
         folder_id = self.folder_ids[folder.name]
         state = await self.store.folder_state(folder_id)
         batch: FolderBatch
-        async for batch in backend.pull(folder, state):
-            new_ids = await self.store.apply_batch(folder_id, batch)
-            if new_ids or batch.flags or batch.removed or batch.reset:
-                self.emit(
-                    SyncEvent(
-                        self.account.name,
-                        EventKind.MESSAGES,
-                        folder_id=folder_id,
-                        progress=batch.progress,
-                        added=len(new_ids),
-                    )
+        committing: asyncio.Task[None] | None = None
+        try:
+            async for batch in backend.pull(folder, state):
+                if committing is not None:
+                    await committing  # in order: batch n is committed before n + 1
+                committing = asyncio.create_task(self._commit(folder_id, batch))
+                await self._serve_body_requests(backend)
+            if committing is not None:
+                await committing
+        finally:
+            # The pull failed or was cancelled: the batch already fetched still counts.
+            if committing is not None and not committing.done():
+                await asyncio.wait({committing})
+            if committing is not None and committing.done() and not committing.cancelled():
+                committing.exception()  # retrieved: the pull's own error is the one raised
+
+    async def _commit(self, folder_id: int, batch: FolderBatch) -> None:
+        new_ids = await self.store.apply_batch(folder_id, batch)
+        if new_ids or batch.flags or batch.removed or batch.reset:
+            self.emit(
+                SyncEvent(
+                    self.account.name,
+                    EventKind.MESSAGES,
+                    folder_id=folder_id,
+                    progress=batch.progress,
+                    added=len(new_ids),
                 )
-            await self._serve_body_requests(backend)
+            )
 
     async def _fetch_bodies(self, backend: Backend) -> None:
         """Bodies of the body window, newest first, a round of ``BODIES_PER_ROUND`` per
@@ -329,19 +345,33 @@ class Worker:
         return stored
 
     async def _store_bodies(self, chunk: list[tuple[int, bytes]]) -> None:
-        """Search text in a thread (while the next bodies stream in), then the whole
-        chunk in one transaction."""
-        texts = await asyncio.to_thread(lambda: [mime.body_text(raw) for _, raw in chunk])
-        await self.store.store_bodies(
-            [(message_id, raw, text) for (message_id, raw), text in zip(chunk, texts, strict=True)]
-        )
+        """The whole chunk in one transaction (files, then rows), while the next bodies
+        stream in; their search text comes later (``_index_bodies``)."""
+        await self.store.store_bodies([(message_id, raw, None) for message_id, raw in chunk])
         for message_id, _ in chunk:
             self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _store_body(self, message_id: int, raw: bytes) -> None:
-        text = await asyncio.to_thread(mime.body_text, raw)
-        await self.store.store_body(message_id, raw, text)
+        await self.store.store_body(message_id, raw, None)
         self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
+
+    async def _index_bodies(self, once: bool) -> None:
+        """Search text for the bodies stored without it, newest first, one batch per
+        transaction. Stops early when the user waits for something (a body, an op, a
+        folder change): the next round goes on where this one stopped."""
+        while once or not self._wanted():
+            todo = await self.store.bodies_to_index(self.account.id, INDEX_BATCH)
+            if not todo:
+                return
+            await self.store.set_body_texts(await asyncio.to_thread(_texts, todo))
+
+    def _wanted(self) -> bool:
+        """Whether the user asked for something the loop should turn to."""
+        return (
+            self._wake.is_set()
+            or not self._body_requests.empty()
+            or not self._folder_requests.empty()
+        )
 
     async def _serve_folder_requests(self, backend: Backend) -> None:
         while not self._folder_requests.empty():
@@ -476,6 +506,10 @@ class Worker:
         self.status = status
         self.status_text = text
         self.emit(SyncEvent(self.account.name, EventKind.STATUS, status=status, text=text))
+
+
+def _texts(bodies: list[tuple[int, bytes]]) -> list[tuple[int, str]]:
+    return [(message_id, mime.body_text(raw)) for message_id, raw in bodies]
 
 
 def _plain(exc: BaseException) -> str:

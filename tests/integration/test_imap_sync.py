@@ -7,8 +7,9 @@ import asyncio
 import contextlib
 import imaplib
 import shlex
+import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ from mailtui.config import AccountConfig
 from mailtui.models import AccountKind, Flag, FolderRole
 from mailtui.protocols.imap import ImapBackend
 from mailtui.store import Store
-from mailtui.sync.base import AccountStatus, FolderBatch, RemoteFolder, SyncEvent, TransientError
+from mailtui.sync.base import (
+    AccountStatus,
+    EventKind,
+    FolderBatch,
+    RemoteFolder,
+    SyncEvent,
+    TransientError,
+)
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.worker import Worker, WorkerOptions
 from tests.servers import MailUser
@@ -85,6 +93,14 @@ def imap(mail_user: MailUser) -> Iterator[imaplib.IMAP4_SSL]:
         client.logout()
 
 
+def store_account_id(store: Store) -> int:
+    con = sqlite3.connect(store.path)
+    try:
+        return int(con.execute("SELECT id FROM accounts").fetchone()[0])
+    finally:
+        con.close()
+
+
 async def folders(store: Store) -> dict[str, Any]:
     return {f.name: f for f in await store.folders()}
 
@@ -127,11 +143,13 @@ class Recording(ImapBackend):
 async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
     mail_user: MailUser, store: Store
 ) -> None:
-    # Message i is (1300 - i) / 10 days old, plus an hour so that none sits on the
-    # 30-day edge of the body window.
-    raws = [msg(i, days_ago=(1300 - i) / 10 + 0.04) for i in range(1, 1301)]
-    mail_user.deliver_many(raws[:650])
-    mail_user.deliver_many(raws[650:], flags="S")
+    # Messages 551-1300 are up to 30 days old (the body window), 1-550 more than 33 days
+    # (clear of the window's edge, which SEARCH SINCE only knows by the day).
+    ages = {i: (1300 - i) / 25 + (0.01 if i > 550 else 3) for i in range(1, 1301)}
+    raws = [msg(i, days_ago=ages[i]) for i in range(1, 1301)]
+    for i, raw in enumerate(raws, start=1):  # arrived when they were sent, as on a server
+        arrived = time.time() - ages[i] * 86400
+        mail_user.deliver(raw, flags="S" if i > 650 else "", internaldate=arrived)
     mail_user.deliver(msg(9001, "archived"), folder="Archive", flags=["\\Flagged", "$Forwarded"])
     mail_user.create_folder("Work/Projekte Ä", subscribe=True)
     mail_user.create_folder("Not subscribed")
@@ -159,12 +177,29 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
     assert f["Sent"].role is FolderRole.SENT and f["Trash"].role is FolderRole.TRASH
     assert (f["INBOX"].total, f["INBOX"].unread) == (1300, 650)
     assert await subjects(store, f["Archive"].id) == {"archived": Flag.FLAGGED | Flag.FORWARDED}
-    # Bodies: the last 30 days (300 messages) downloaded, byte for byte; older ones not.
+    # Bodies: the last 30 days (750 messages) downloaded, byte for byte; older ones not.
+    # The first screen came as headers (its bodies after); the rest of the window came
+    # whole with its envelopes, in one pass, and the older ones as headers.
     rows = await store.window(f["INBOX"].id, 0, 2000)
     cached = {r.subject for r in rows if (await store.message(r.id)).raw is not None}  # type: ignore[union-attr]
-    assert cached == {f"message {i}" for i in range(1001, 1301)}
+    assert cached == {f"message {i}" for i in range(551, 1301)}
     newest = await store.message(rows[0].id)
     assert newest is not None and newest.raw == raws[-1]
+    oldest_cached = await store.message(rows[749].id)
+    assert oldest_cached is not None and oldest_cached.raw == raws[550]
+    assert all(m.raw is None for m in first.added)
+    whole = {
+        int(m.remote_id.split(":")[1])
+        for b in Recording.batches[1:]
+        if b.folder == "INBOX"
+        for m in b.added
+        if m.raw is not None
+    }
+    assert whole == set(range(551, 801))
+    # Their text went into the search index after the download (``_index_bodies``).
+    found = await store.search("hello", 2000, f["INBOX"].id)
+    assert {r.subject for r in found} == cached
+    assert await store.bodies_to_index(store_account_id(store), 10) == []
 
 
 async def test_resync_without_changes_selects_nothing(mail_user: MailUser, store: Store) -> None:
@@ -572,3 +607,64 @@ def test_cli_sync_once_over_implicit_tls(mail_user: MailUser, tmp_path: Path) ->
 
     with sqlite3.connect(tmp_path / "data" / "mail.sqlite") as db:
         assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 30
+
+
+class AsksForABodyMidPull(ImapBackend):
+    """Before the first INBOX batch reaches the worker, the user opens a message of
+    another folder: the worker fetches that body between two batches of the pull."""
+
+    ask: Callable[[], None] | None = None
+
+    async def _asking(
+        self, folder: RemoteFolder, state: Mapping[str, Any]
+    ) -> AsyncIterator[FolderBatch]:
+        async for batch in super().pull(folder, state):
+            ask, type(self).ask = type(self).ask, None
+            if ask is not None and folder.name == "INBOX":
+                ask()
+            yield batch
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        return self._asking(folder, state)
+
+
+async def test_a_body_of_another_folder_opened_mid_pull_does_not_derail_it(
+    mail_user: MailUser, store: Store
+) -> None:
+    mail_user.deliver(msg(1, "in inbox"))
+    mail_user.deliver(msg(2, "filed away", days_ago=400), folder="Archive")
+    acc = account(mail_user, body_days=30)
+    status, _ = await sync(store, acc)
+    assert status is AccountStatus.ONLINE
+    f = await folders(store)
+    (archived,) = await store.window(f["Archive"].id, 0, 10)
+    assert (await store.message(archived.id)).raw is None  # type: ignore[union-attr]
+
+    # 2,600 old messages arrive: two batches of envelopes; between them the Archive
+    # message is opened, which selects Archive on the same connection.
+    mail_user.deliver_many(
+        [msg(i, days_ago=400) for i in range(10, 2610)], internaldate=time.time() - 400 * 86400
+    )
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    events: list[SyncEvent] = []
+    worker = Worker(
+        row,
+        lambda: AsksForABodyMidPull(acc),
+        store,
+        events.append,
+        WorkerOptions(body_days=acc.body_days, backoff_initial=0.01, backoff_max=0.05),
+    )
+    opened: list[asyncio.Future[bytes | None]] = []
+    AsksForABodyMidPull.ask = lambda: opened.append(worker.request_body(archived.id))
+    assert await worker.run(once=True) is AccountStatus.ONLINE
+
+    assert len(opened) == 1
+    body = await opened[0]
+    assert body is not None and b"Subject: filed away" in body
+    assert (await store.message(archived.id)).raw == body  # type: ignore[union-attr]
+    inbox = await subjects(store, f["INBOX"].id)
+    assert set(inbox) == {"in inbox"} | {f"message {i}" for i in range(10, 2610)}
+    assert set(await subjects(store, f["Archive"].id)) == {"filed away"}
+    # One session: opening the body did not cost a reconnect.
+    statuses = [e.status for e in events if e.kind is EventKind.STATUS]
+    assert statuses.count(AccountStatus.CONNECTING) == 1, statuses

@@ -220,3 +220,33 @@ async def test_bodies_of_a_schema_2_cache_stay_readable(tmp_path: Path) -> None:
         await s.apply_batch(1, FolderBatch(folder="I", removed=["r1"]))
         assert sql(s, "SELECT count(*) FROM dead_bodies") == [(0,)]  # it had no file
     assert not bodies_dir(path).exists()
+
+
+async def test_bodies_stored_without_text_are_indexed_later(store: Store) -> None:
+    folder = await inbox(store)
+    account = (await store.ensure_account("work", AccountKind.IMAP, "me@example.org")).id
+    a, b, c = await store.apply_batch(
+        folder,
+        FolderBatch(
+            folder="INBOX",
+            added=[new("1"), new("2"), new("3", raw=b"Subject: x\r\n\r\nzebra", body_text=None)],
+        ),
+    )
+    await store.store_bodies([(a, b"Subject: a\r\n\r\nquokka", None), (b, b"b" * 10, None)])
+    assert await store.search("quokka", 10) == []  # stored, not indexed yet
+    todo = await store.bodies_to_index(account, 10)
+    assert [i for i, _ in todo] == [c, b, a]  # newest first
+    assert dict(todo)[a] == b"Subject: a\r\n\r\nquokka"
+    # One file lost meanwhile: left out, and forgotten so that it is fetched again.
+    store._files.path(b).unlink()
+    todo = await store.bodies_to_index(account, 10)
+    assert [i for i, _ in todo] == [c, a]
+    assert [m for m, _ in await store.messages_missing_body(folder, 0, 10)] == [b]
+    await store.set_body_texts([(a, "quokka"), (c, "zebra")])
+    assert [r.id for r in await store.search("quokka", 10)] == [a]
+    assert [r.id for r in await store.search("zebra", 10)] == [c]
+    assert await store.bodies_to_index(account, 10) == []
+    # Stored again without text (fetched anew): out of the index until indexed again.
+    await store.store_body(a, b"Subject: a\r\n\r\nquokka", None)
+    assert await store.search("quokka", 10) == []
+    assert [i for i, _ in await store.bodies_to_index(account, 10)] == [a]

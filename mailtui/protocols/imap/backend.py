@@ -31,8 +31,9 @@ import contextlib
 import logging
 import re
 import ssl
+import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from mailtui import mime, secrets
@@ -76,6 +77,14 @@ FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
 BATCH = 2000
 BODY_CHUNK = 200  # UIDs per UID FETCH BODY.PEEK[] command
 ENVELOPE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
+# Messages inside the body window come whole with their envelope (one pass instead of a
+# header pass and a body pass; docs/decisions.md, "IMAP: one pass for the body window").
+WHOLE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
+#: Bytes of whole messages a batch aims at (the batch is held in memory until committed);
+#: the batch length follows the average message size seen so far.
+WHOLE_BATCH_BYTES = 16 << 20
+_GUESSED_SIZE = 50_000
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 FLAG_NAMES: dict[str, Flag] = {
     "\\SEEN": Flag.SEEN,
@@ -145,10 +154,13 @@ def envelope_from_header(header: bytes, size: int, date: int) -> Envelope:
 
 
 def new_messages(uidvalidity: int, fetched: Sequence[dict[str, Any]]) -> list[NewMessage]:
-    """Build the batch from FETCH data (runs in a thread: header parsing is CPU)."""
+    """Build the batch from FETCH data (runs in a thread: header parsing is CPU). A
+    message fetched whole (``BODY[]``) keeps its bytes; its search text comes later."""
     out = []
     for data in fetched:
-        header = as_bytes(data.get("BODY[HEADER]"))
+        whole = data.get("BODY[]")
+        raw = whole if isinstance(whole, bytes) else None
+        header = header_block(raw) if raw is not None else as_bytes(data.get("BODY[HEADER]"))
         env = envelope_from_header(
             header, as_int(data.get("RFC822.SIZE")), internaldate(as_str(data.get("INTERNALDATE")))
         )
@@ -157,9 +169,25 @@ def new_messages(uidvalidity: int, fetched: Sequence[dict[str, Any]]) -> list[Ne
                 remote_id=remote_id(uidvalidity, as_int(data.get("UID"))),
                 envelope=env,
                 flags=flags_from(as_list(data.get("FLAGS"))),
+                raw=raw,
             )
         )
     return out
+
+
+def header_block(raw: bytes) -> bytes:
+    """The header of a whole message, up to and with the blank line (all of it if none)."""
+    end = raw.find(b"\r\n\r\n")
+    if end >= 0:
+        return raw[: end + 4]
+    end = raw.find(b"\n\n")
+    return raw if end < 0 else raw[: end + 2]
+
+
+def imap_date(when: float) -> bytes:
+    """A SEARCH date (``1-Feb-2026``), independent of the locale."""
+    d = datetime.fromtimestamp(when, tz=UTC)
+    return f"{d.day}-{_MONTHS[d.month - 1]}-{d.year}".encode()
 
 
 def _bracketed(message_id: str) -> str:
@@ -228,6 +256,8 @@ class ImapBackend:
         self._known: dict[str, tuple[int, int, int]] = {}  # name -> (validity, uidnext, modseq)
         self._inbox = "INBOX"
         self._selected: Selected | None = None
+        self._whole_seen = 0  # messages fetched whole so far, and their bytes
+        self._whole_bytes = 0
 
     # ------------------------------------------------------------------ connection
 
@@ -446,20 +476,61 @@ class ImapBackend:
         fetched.sort(key=lambda d: -as_int(d.get("UID")))
         return await asyncio.to_thread(new_messages, validity, fetched)
 
+    async def _fetch_split(
+        self, numbers: Sequence[int], whole: set[int], validity: int, *, uid: bool
+    ) -> list[NewMessage]:
+        """Envelopes of ``numbers`` (sequence numbers, or UIDs when ``uid``): those in
+        ``whole`` fetched whole (the body window), the others header only."""
+        prefix: list[Arg] = [b"UID", b"FETCH"] if uid else [b"FETCH"]
+        fetched: list[dict[str, Any]] = []
+        bodies = [n for n in numbers if n in whole]
+        headers = [n for n in numbers if n not in whole]
+        for group, items in ((bodies, WHOLE_ITEMS), (headers, ENVELOPE_ITEMS)):
+            if group:
+                async for r in self.conn.stream(*prefix, uid_set(group).encode(), items):
+                    if r.kind == "FETCH":
+                        data = fetch_dict(r.items)
+                        fetched.append(data)
+                        body = data.get("BODY[]")
+                        if isinstance(body, bytes):
+                            self._whole_seen += 1
+                            self._whole_bytes += len(body)
+        fetched.sort(key=lambda d: -as_int(d.get("UID")))
+        return await asyncio.to_thread(new_messages, validity, fetched)
+
+    def _whole_batch(self) -> int:
+        """How many whole messages make about ``WHOLE_BATCH_BYTES``."""
+        average = self._whole_bytes / self._whole_seen if self._whole_seen else _GUESSED_SIZE
+        return max(20, min(BATCH, int(WHOLE_BATCH_BYTES / max(average, 1))))
+
+    async def _window(self, uids: str | None = None) -> set[int]:
+        """UIDs (among ``uids``, if given) of the selected folder's messages inside the
+        body window; empty for 0 days. SENTSINCE (the Date header, by day) like the
+        store's window (``messages.date``), not SINCE (the arrival): imported old mail
+        arrives today."""
+        days = self.account.body_days
+        if days <= 0:
+            return set()
+        since = imap_date(time.time() - days * 86400)
+        scope: list[Arg] = [b"UID", uids.encode()] if uids else []
+        return set(await self._search_uids(*scope, b"SINCE", since))
+
     async def _initial(
         self, name: str, sel: Selected, reset: bool, resume: bool
     ) -> AsyncIterator[FolderBatch]:
-        """Every envelope, newest first, by sequence number from the top (the server may
-        not send EXPUNGE during FETCH, so the numbers hold for the whole pass)."""
-        total = sel.exists
+        """Every envelope, newest first, by UID (``UID SEARCH ALL`` first): the first
+        screen header only, then whole messages inside the body window and headers for
+        the rest. By UID, not by sequence number, because a body the user opens between
+        two batches may select another folder meanwhile (``_ensure_selected``)."""
+        validity = sel.uidvalidity
         uidnext = sel.uidnext
+        uids = sorted(await self._search_uids(b"ALL"), reverse=True)
+        total = len(uids)
         seen_uids: list[int] = []
         running = self._state(sel, uidnext)
         running["partial"] = True
-        first = True
-        top = total
         done = 0
-        removed = [remote_id(sel.uidvalidity, u) for u in sel.vanished] if resume else []
+        removed = [remote_id(validity, u) for u in sel.vanished] if resume else []
         if total == 0:
             yield FolderBatch(
                 folder=name,
@@ -469,21 +540,26 @@ class ImapBackend:
                 complete=True,
                 state=self._state(sel, uidnext, ""),
             )
-            self._known[name] = (sel.uidvalidity, uidnext, sel.highestmodseq)
+            self._known[name] = (validity, uidnext, sel.highestmodseq)
             return
-        while top >= 1:
-            size = FIRST_BATCH if first else BATCH
-            low = max(1, top - size + 1)
-            added = await self._fetch_envelopes(
-                [b"FETCH", b"%d:%d" % (low, top), ENVELOPE_ITEMS], sel.uidvalidity
-            )
+        window: set[int] = set()
+        while done < total:
+            first = done == 0
+            await self._ensure_selected(name, validity)
+            if first:  # the first screen: headers only, the list appears at once
+                chunk = uids[:FIRST_BATCH]
+                added = await self._fetch_split(chunk, set(), validity, uid=True)
+                window = await self._window()
+            else:
+                size = self._whole_batch() if uids[done] in window else BATCH
+                chunk = uids[done : done + size]
+                added = await self._fetch_split(chunk, window, validity, uid=True)
             for m in added:
                 uid = split_remote_id(m.remote_id)[1]
                 seen_uids.append(uid)
                 uidnext = max(uidnext, uid + 1)
-            done += top - low + 1
-            top = low - 1
-            last = top < 1
+            done += len(chunk)
+            last = done >= total
             batch = FolderBatch(
                 folder=name,
                 added=added,
@@ -498,9 +574,25 @@ class ImapBackend:
                 progress=(done, total),
                 complete=last,
             )
-            first = False
             yield batch
-        self._known[name] = (sel.uidvalidity, uidnext, sel.highestmodseq)
+        self._known[name] = (validity, uidnext, sel.highestmodseq)
+
+    async def _search_uids(self, *criteria: Arg) -> list[int]:
+        found: list[int] = []
+        async for resp in self.conn.stream(b"UID", b"SEARCH", *criteria):
+            if resp.kind == "SEARCH":
+                found += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
+        return found
+
+    async def _ensure_selected(self, name: str, validity: int) -> None:
+        """Select ``name`` again if something between two batches selected another
+        folder; a folder recreated meanwhile ends this pull (the next one resets it)."""
+        if self.conn.selected != name or self._selected is None:
+            sel = await self._select(name)
+            if sel.uidvalidity != validity:
+                raise TransientError(
+                    f"folder {utf7.decode(name)!r} was recreated on the server during the sync"
+                )
 
     async def _incremental(
         self, name: str, sel: Selected, state: Mapping[str, Any]
@@ -517,11 +609,12 @@ class ImapBackend:
         new_uids = sorted((u for u in new_uids if u >= old_next), reverse=True)
         total = len(new_uids)
         done = 0
-        for start in range(0, total, BATCH):
-            chunk = new_uids[start : start + BATCH]
-            added = await self._fetch_envelopes(
-                [b"UID", b"FETCH", uid_set(chunk).encode(), ENVELOPE_ITEMS], validity
-            )
+        window = await self._window(uid_set(new_uids)) if new_uids else set()
+        while done < total:
+            await self._ensure_selected(name, validity)
+            size = self._whole_batch() if new_uids[done] in window else BATCH
+            chunk = new_uids[done : done + size]
+            added = await self._fetch_split(chunk, window, validity, uid=True)
             for m in added:
                 uidnext = max(uidnext, split_remote_id(m.remote_id)[1] + 1)
             done += len(chunk)
@@ -561,9 +654,14 @@ class ImapBackend:
     # ------------------------------------------------------------------ bodies
 
     async def fetch_body(self, folder: str, remote_id: str) -> bytes:
+        # The whole answer is read (not `return` at the first item): leaving FETCH's
+        # tagged OK on the wire would mark the connection broken and cost a reconnect.
+        found: bytes | None = None
         async for _, raw in self.fetch_bodies(folder, [remote_id]):
-            return raw
-        raise OpRejected("the message is no longer on the server")
+            found = raw
+        if found is None:
+            raise OpRejected("the message is no longer on the server")
+        return found
 
     async def fetch_bodies(
         self, folder: str, remote_ids: Sequence[str]
