@@ -540,6 +540,18 @@ def parse_envelope(raw: bytes) -> Envelope:
         return Envelope(size=len(raw))
 
 
+def header_envelope(header: bytes) -> Envelope:
+    """``parse_envelope`` of a header block alone (IMAP ``BODY[HEADER]``): the same
+    fields, without the part tree, preview and attachment scan a body would need."""
+    try:
+        if b"\r" in header and b"\n" not in header[:4096]:
+            header = header.replace(b"\r", b"\n")  # as _scan does
+        fields, _ = read_header_block(header)
+        return _envelope(fields, len(header))
+    except Exception:  # a bug on hostile input must not stop a sync
+        return Envelope(size=len(header))
+
+
 # ---------------------------------------------------------------------------------------
 # parse_message: the full reader
 
