@@ -16,16 +16,18 @@ import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, paths
-from mailtui.compose import Identity
 from mailtui.config import Config, ConfigError, load
-from mailtui.export import ExportError
+from mailtui.errors import ExportError
 from mailtui.models import OutboxState
 from mailtui.store import Store, StoreError
 from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
+
+if TYPE_CHECKING:
+    from mailtui.compose import Identity
 
 log = logging.getLogger("mailtui")
 
@@ -148,6 +150,8 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
 
 def _identities(config: Config) -> dict[str, list[Identity]]:
     """Each account's From addresses: its own first, then ``identities`` from the config."""
+    from mailtui.compose import Identity
+
     out: dict[str, list[Identity]] = {}
     for acc in config.accounts:
         own = Identity(acc.email, acc.display_name)

@@ -12,12 +12,10 @@ and ``password_command``.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -122,6 +120,8 @@ class _Table:
                     "keeps passwords in the system keyring, or set password_command"
                 )
             if key not in known:
+                import difflib
+
                 hint = difflib.get_close_matches(key, known, n=1)
                 tip = f'; did you mean "{hint[0]}"?' if hint else f" (known: {', '.join(known)})"
                 raise ConfigError(f"{where} unknown key {key!r}{tip}")
@@ -251,6 +251,8 @@ def _identities(where: str, value: Any) -> tuple[tuple[str, str], ...]:
     expected = 'a list of addresses such as ["Ann <ann@example.org>"]'
     if not isinstance(value, list):
         raise ConfigError(f"{where} identities: expected {expected}, got {_show(value)}")
+    from email.utils import parseaddr  # here: config loading is start-up time
+
     out: list[tuple[str, str]] = []
     for item in value:
         name, addr = parseaddr(item) if isinstance(item, str) else ("", "")

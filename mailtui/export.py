@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from mailtui.errors import ExportError
 from mailtui.models import Flag, Folder
 from mailtui.store import Store
 
@@ -30,8 +31,6 @@ _MAILDIR_FLAGS = (  # Maildir info letters must be in ASCII order
 )
 
 
-class ExportError(Exception):
-    pass
 
 
 @dataclass(slots=True)

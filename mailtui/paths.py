@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import platformdirs
+from types import ModuleType
 
 APP = "mailtui"
+
+
+def _platformdirs() -> ModuleType:
+    # Imported when needed only: with the MAILTUI_* variables set it never is, and every
+    # import is start-up time of `mailtui sync --once` (docs/decisions.md).
+    import platformdirs
+
+    return platformdirs
 
 
 def _private_dir(path: Path) -> Path:
@@ -32,18 +39,18 @@ def config_file() -> Path:
     env = os.environ.get("MAILTUI_CONFIG")
     if env:
         return Path(env)
-    return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+    return Path(_platformdirs().user_config_dir(APP)) / "config.toml"
 
 
 def data_dir() -> Path:
     env = os.environ.get("MAILTUI_DATA_DIR")
-    base = Path(env) if env else Path(platformdirs.user_data_dir(APP))
+    base = Path(env) if env else Path(_platformdirs().user_data_dir(APP))
     return _private_dir(base)
 
 
 def state_dir() -> Path:
     env = os.environ.get("MAILTUI_STATE_DIR")
-    base = Path(env) if env else Path(platformdirs.user_state_dir(APP))
+    base = Path(env) if env else Path(_platformdirs().user_state_dir(APP))
     return _private_dir(base)
 
 

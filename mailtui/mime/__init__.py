@@ -1,22 +1,52 @@
 """MIME: pure functions over raw messages; no I/O, and nothing raises on malformed input.
 
 Every string these functions return is decoded and sanitized for a terminal.
+
+The names below load their module on first use (PEP 562): ``mailtui.mime.parse`` pulls
+in the ``email`` package, which a no-change sync never needs, and that sync's whole run
+is measured against mbsync's (docs/decisions.md, "IMAP: resync start-up").
 """
 
-from mailtui.mime.html import Link, RenderedHtml, html_to_text, strip_tags
-from mailtui.mime.parse import (
-    Attachment,
-    ParsedMessage,
-    attachment_bytes,
-    body_text,
-    header_envelope,
-    make_preview,
-    parse_envelope,
-    parse_message,
-)
-from mailtui.mime.safe_filename import safe_filename
-from mailtui.mime.sanitize import clean_line, clean_text, escape_markup
-from mailtui.mime.threading import normalize_subject
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailtui.mime.html import Link, RenderedHtml, html_to_text, strip_tags
+    from mailtui.mime.parse import (
+        Attachment,
+        ParsedMessage,
+        attachment_bytes,
+        body_text,
+        header_envelope,
+        make_preview,
+        parse_envelope,
+        parse_message,
+    )
+    from mailtui.mime.safe_filename import safe_filename
+    from mailtui.mime.sanitize import clean_line, clean_text, escape_markup
+    from mailtui.mime.threading import normalize_subject
+
+_HOME: dict[str, str] = {
+    **dict.fromkeys(("Link", "RenderedHtml", "html_to_text", "strip_tags"), "html"),
+    **dict.fromkeys(
+        (
+            "Attachment",
+            "ParsedMessage",
+            "attachment_bytes",
+            "body_text",
+            "header_envelope",
+            "make_preview",
+            "parse_envelope",
+            "parse_message",
+        ),
+        "parse",
+    ),
+    "safe_filename": "safe_filename",
+    **dict.fromkeys(("clean_line", "clean_text", "escape_markup"), "sanitize"),
+    "normalize_subject": "threading",
+}
 
 __all__ = [
     "Attachment",
@@ -28,12 +58,25 @@ __all__ = [
     "clean_line",
     "clean_text",
     "escape_markup",
+    "header_envelope",
     "html_to_text",
     "make_preview",
     "normalize_subject",
-    "header_envelope",
     "parse_envelope",
     "parse_message",
     "safe_filename",
     "strip_tags",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_HOME])

@@ -307,6 +307,35 @@ _V3: Final[tuple[str, ...]] = (
     "ALTER TABLE bodies ADD COLUMN size INTEGER",
     "ALTER TABLE bodies ADD COLUMN indexed INTEGER NOT NULL DEFAULT 1",
     "CREATE INDEX bodies_unindexed ON bodies (message_id) WHERE indexed = 0",
+    # ``messages.has_body``: whether a body is cached, kept by triggers on ``bodies``, so
+    # that "which messages still need their body" walks only those (a no-change sync of
+    # a large folder used to probe every message of the window).
+    "ALTER TABLE messages ADD COLUMN has_body INTEGER NOT NULL DEFAULT 0",
+    """
+    UPDATE messages SET has_body = 1 WHERE id IN
+        (SELECT message_id FROM bodies WHERE raw IS NOT NULL OR size IS NOT NULL)
+    """,
+    """
+    CREATE INDEX messages_bodyless ON messages (folder_id, date DESC, id DESC)
+    WHERE has_body = 0
+    """,
+    """
+    CREATE TRIGGER bodies_has_body_insert AFTER INSERT ON bodies
+    WHEN new.raw IS NOT NULL OR new.size IS NOT NULL BEGIN
+        UPDATE messages SET has_body = 1 WHERE id = new.message_id;
+    END
+    """,
+    """
+    CREATE TRIGGER bodies_has_body_update AFTER UPDATE OF raw, size ON bodies BEGIN
+        UPDATE messages SET has_body = (new.raw IS NOT NULL OR new.size IS NOT NULL)
+        WHERE id = new.message_id;
+    END
+    """,
+    """
+    CREATE TRIGGER bodies_has_body_delete AFTER DELETE ON bodies BEGIN
+        UPDATE messages SET has_body = 0 WHERE id = old.message_id;
+    END
+    """,
     # A body stored before its text is known leaves the index as it is (body '').
     "DROP TRIGGER bodies_fts_insert",
     """

@@ -1034,9 +1034,8 @@ class Store(ListingQueries, ContactQueries):
         """(local id, remote id) of messages dated ``since`` or later without a cached
         body, newest first: what a worker prefetches."""
         rows = await self._read(
-            "SELECT id, remote_id FROM messages m WHERE folder_id = ? AND date >= ? "
-            "AND remote_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM bodies b "
-            "WHERE b.message_id = m.id AND (b.size IS NOT NULL OR b.raw IS NOT NULL)) "
+            "SELECT id, remote_id FROM messages INDEXED BY messages_bodyless "
+            "WHERE folder_id = ? AND has_body = 0 AND date >= ? AND remote_id IS NOT NULL "
             "ORDER BY date DESC, id DESC LIMIT ?",
             (folder_id, since, limit),
         )

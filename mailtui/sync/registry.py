@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from mailtui.config import AccountConfig, ConfigError
 from mailtui.models import Account
 from mailtui.store import Store
 from mailtui.sync.base import Backend, SyncEvent
 from mailtui.sync.manager import WorkerSpec
-from mailtui.sync.outbox import OutboxSender, connector, files_sent_copy
 from mailtui.sync.worker import WorkerOptions
+
+if TYPE_CHECKING:
+    from mailtui.sync.outbox import OutboxSender
 
 BackendBuilder = Callable[[AccountConfig], Backend]
 
@@ -63,6 +66,9 @@ def _sender(
     on_sent: Callable[[], None],
 ) -> OutboxSender:
     """The account's outbox sender over SMTP (accounts with an ``smtp`` table)."""
+    # Imported here: SMTP (aiosmtplib, email) is start-up time a sync does not need.
+    from mailtui.sync.outbox import OutboxSender, connector, files_sent_copy
+
     return OutboxSender(
         store,
         account,

@@ -60,3 +60,32 @@ def test_protocol_and_demo_backends_do_not_import_the_store() -> None:
             if "mailtui.store" in path.read_text(encoding="utf-8"):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_mime_names_load_on_first_use_and_all_resolve() -> None:
+    """``mailtui.mime`` loads its modules lazily (PEP 562); every exported name works."""
+    code = (
+        "import sys\n"
+        "import mailtui.mime as mime\n"
+        "assert 'mailtui.mime.parse' not in sys.modules, 'parse loaded eagerly'\n"
+        "assert 'email.parser' not in sys.modules\n"
+        "for name in mime.__all__:\n"
+        "    getattr(mime, name)\n"
+        "assert 'mailtui.mime.parse' in sys.modules\n"
+        "assert sorted(mime.__all__) == sorted(mime._HOME)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_sync_does_not_load_what_it_does_not_need() -> None:
+    """`mailtui sync --once` start-up is compared with mbsync's (bench/imap_sync.py):
+    the SMTP, compose, export and full MIME code load only when used."""
+    code = (
+        "import sys\n"
+        "import mailtui.cli, mailtui.protocols.imap, mailtui.sync.registry\n"
+        "heavy = [m for m in ('aiosmtplib', 'mailtui.compose', 'mailtui.export',\n"
+        "    'mailtui.mime.parse', 'email.parser', 'platformdirs', 'textual', 'keyring')\n"
+        "    if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
