@@ -4,6 +4,7 @@
 | --------------- | --------------------------------------- | ------------------------ |
 | config.toml     | ~/.config/mailtui/config.toml           | ``--config PATH``        |
 | mail cache      | ~/.local/share/mailtui/mail.sqlite      | ``MAILTUI_DATA_DIR``     |
+| message bodies  | ~/.local/share/mailtui/mail.sqlite-bodies/ | ``MAILTUI_DATA_DIR``  |
 | demo cache      | <data dir>/demo/                        | ``MAILTUI_DATA_DIR``     |
 | logs            | ~/.local/state/mailtui/                 | ``MAILTUI_STATE_DIR``    |
 

@@ -2,15 +2,21 @@
 
 Every string these functions return is decoded and sanitized for a terminal.
 
-The names below load their module on first use (PEP 562): ``mailtui.mime.parse`` pulls
-in the ``email`` package, which a no-change sync never needs, and that sync's whole run
-is measured against mbsync's (docs/decisions.md, "IMAP: resync start-up").
+The names of ``parse`` and ``html`` load their module on first use (PEP 562): ``parse``
+pulls in the ``email`` package, which a no-change sync never needs, and that sync's
+whole run is measured against mbsync's (docs/decisions.md, "IMAP: resync start-up").
+The small modules are imported here: ``safe_filename`` is also the name of its module,
+which importing the submodule later would otherwise bind in its place.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any
+
+from mailtui.mime.safe_filename import safe_filename
+from mailtui.mime.sanitize import clean_line, clean_text, escape_markup
+from mailtui.mime.threading import normalize_subject
 
 if TYPE_CHECKING:
     from mailtui.mime.html import Link, RenderedHtml, html_to_text, strip_tags
@@ -24,9 +30,6 @@ if TYPE_CHECKING:
         parse_envelope,
         parse_message,
     )
-    from mailtui.mime.safe_filename import safe_filename
-    from mailtui.mime.sanitize import clean_line, clean_text, escape_markup
-    from mailtui.mime.threading import normalize_subject
 
 _HOME: dict[str, str] = {
     **dict.fromkeys(("Link", "RenderedHtml", "html_to_text", "strip_tags"), "html"),
@@ -43,9 +46,6 @@ _HOME: dict[str, str] = {
         ),
         "parse",
     ),
-    "safe_filename": "safe_filename",
-    **dict.fromkeys(("clean_line", "clean_text", "escape_markup"), "sanitize"),
-    "normalize_subject": "threading",
 }
 
 __all__ = [
