@@ -38,6 +38,7 @@ from typing import Any
 from mailtui import mime, secrets
 from mailtui.config import AccountConfig
 from mailtui.models import Envelope, Flag, FolderRole, NewMessage, OpKind, PendingOp
+from mailtui.protocols import tls
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.connection import CommandFailed, ImapConnection, Security
 from mailtui.protocols.imap.folders import (
@@ -220,7 +221,7 @@ class ImapBackend:
         self.use_qresync = use_qresync
         self.subscribed_only = subscribed_only
         self.timeout = timeout
-        self._secret = secret
+        self._secret_source = secret
         self._conn: ImapConnection | None = None
         self.qresync = False
         self.condstore = False
@@ -228,31 +229,61 @@ class ImapBackend:
         self._known: dict[str, tuple[int, int, int]] = {}  # name -> (validity, uidnext, modseq)
         self._inbox = "INBOX"
         self._selected: Selected | None = None
+        self._password: str | None = None  # asked once, kept for every login
 
     # ------------------------------------------------------------------ connection
 
     def ssl_context(self) -> ssl.SSLContext | None:
+        """The system store; exactly ``ca_file``; or, with ``tls_fingerprint``, nothing
+        but the pinned certificate (checked by the connection after the handshake)."""
         if self.account.security == "none":
             return None
-        if self.account.ca_file is not None:
-            # Trust exactly this certificate (a self-hosted server), not the system store.
-            return ssl.create_default_context(cafile=str(self.account.ca_file))
-        return ssl.create_default_context()
+        return tls.client_context(self.account.ca_file, self.account.tls_fingerprint)
 
-    async def connect(self) -> None:
-        if self._secret is not None:
-            password = str(await self._secret())
-        else:
-            try:
-                password = await secrets.password(self.account.name, self.account.password_command)
-            except secrets.SecretError as exc:
-                raise AuthError(str(exc)) from None
+    async def _secret(self) -> str:
+        """The password (asked once per backend, kept in memory for each login it
+        makes), or a fresh OAuth access token (asked each time: tokens expire)."""
+        try:
+            if self.account.auth == "oauth2":
+                if self._secret_source is not None:
+                    return str(await self._secret_source())
+                return await secrets.access_token(self.account.name, self.account.token_command)
+            if self._password is None:
+                if self._secret_source is not None:
+                    self._password = str(await self._secret_source())
+                else:
+                    self._password = await secrets.password(
+                        self.account.name, self.account.password_command
+                    )
+            return self._password
+        except secrets.SecretError as exc:
+            raise AuthError(str(exc)) from None
+
+    async def _open_logged_in(self) -> ImapConnection:
+        """A new connection, TLS as configured, logged in (password or OAuth2)."""
+        secret = await self._secret()
         security: Security = self.account.security  # type: ignore[assignment]
         conn = await ImapConnection.open(
-            self.account.host, self.account.port, security, self.ssl_context(), self.timeout
+            self.account.host,
+            self.account.port,
+            security,
+            self.ssl_context(),
+            self.timeout,
+            fingerprint=self.account.tls_fingerprint if security != "none" else None,
         )
         try:
-            await conn.login(self.account.username, password)
+            if self.account.auth == "oauth2":
+                await conn.login_oauth(self.account.username, secret, self.account.port)
+            else:
+                await conn.login(self.account.username, secret)
+        except BaseException:
+            await conn.abort()
+            raise
+        return conn
+
+    async def connect(self) -> None:
+        conn = await self._open_logged_in()
+        try:
             if self.use_qresync and "QRESYNC" in conn.capabilities:
                 await conn.command(b"ENABLE", b"QRESYNC")
                 self.qresync = self.condstore = True
