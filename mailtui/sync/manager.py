@@ -138,6 +138,14 @@ class SyncManager:
         if worker is not None:
             worker.kick()
 
+    def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
+        """The folder the user has open (None, None: none, or "All inboxes"). Its
+        account's worker keeps it under push where the protocol allows (IMAP: IDLE on a
+        second connection, closed again when the folder is INBOX or none); the other
+        workers stop watching theirs."""
+        for worker in self.workers.values():
+            worker.set_open_folder(folder_id if worker.account.id == account_id else None)
+
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None
     ) -> str:

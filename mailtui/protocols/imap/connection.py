@@ -441,7 +441,7 @@ class ImapConnection:
         """
         self.changed = False
         tag = await self._send([b"IDLE"])
-        continued = False
+        continued = finished = False
         try:
             while not continued:
                 resp = await self._read()
@@ -449,17 +449,24 @@ class ImapConnection:
                     continued = True
                 elif resp.tag == "*":
                     self._note(resp)
-                else:
-                    if resp.tag == tag and resp.kind != "OK":
+                elif resp.tag == tag:  # answered at once: no IDLE to end
+                    finished = True
+                    if resp.kind != "OK":
                         raise CommandFailed("IDLE", resp)
                     return self.changed
+                else:
+                    self.broken = True
+                    raise TransientError(f"the server answered an unknown tag {resp.tag!r}")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(timeout, IDLE_MAX)):
                     while not self.changed:
                         self._note(await self._read_unbounded())
-            return self.changed
         finally:
-            await self._end_idle(tag, continued)
+            if not finished:
+                await self._end_idle(tag, continued)
+        # After DONE: a change the server reported while IDLE was ending counts too
+        # (IDLE is issued again right away; it would not be reported a second time).
+        return self.changed
 
     async def _end_idle(self, tag: str, continued: bool) -> None:
         if self.broken:
