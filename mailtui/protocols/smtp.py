@@ -169,12 +169,47 @@ def _tls_context(ca_file: Path | None, fingerprint: str | None = None) -> ssl.SS
     return tls.client_context(ca_file, fingerprint)
 
 
+class _NotTrusted(SmtpConfigError):
+    """The certificate failed verification (system store or ``ca_file``)."""
+
+
+PROBE_TIMEOUT = 10.0
+
+
+async def presented_fingerprint(settings: SmtpSettings) -> str | None:
+    """The SHA-256 fingerprint of the certificate the server presents (a handshake that
+    checks nothing; no AUTH, no mail); None if that cannot be had."""
+    security = Security(str(settings.security))
+    if security is Security.NONE:
+        return None
+    context = tls.pinned_context()
+    client = aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.port,
+        use_tls=security is Security.TLS,
+        start_tls=False,
+        tls_context=context,
+        timeout=min(settings.timeout, PROBE_TIMEOUT),
+        local_hostname=EHLO_NAME,
+    )
+    try:
+        await client.connect()
+        if security is Security.STARTTLS:
+            await client.ehlo()
+            await client.starttls(tls_context=context)
+        return tls.peer_fingerprint(client.get_transport_info("ssl_object"))
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        return None
+    finally:
+        client.close()
+
+
 def _describe_connect_error(settings: SmtpSettings, exc: BaseException) -> SmtpError:
     where = f"{settings.host}:{settings.port}"
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return SmtpConfigError(
+            return _NotTrusted(
                 f"the certificate of {where} could not be verified "
                 f"({cause.verify_message or cause.reason}); set ca_file (or "
                 "tls_fingerprint) if the server uses its own certificate"
@@ -263,7 +298,16 @@ class SmtpConnection:
             ) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             conn._abort()
-            raise _describe_connect_error(settings, exc) from None
+            error = _describe_connect_error(settings, exc)
+            if isinstance(error, _NotTrusted):
+                # Which certificate it was, for the user to compare with the server's own.
+                presented = await presented_fingerprint(settings)
+                if presented is not None:
+                    error = SmtpConfigError(
+                        f"{error}; the server presented {tls.show_fingerprint(presented)}: "
+                        "check that this is your server's certificate before trusting it"
+                    )
+            raise error from None
         return conn
 
     def _check_pin(self, fingerprint: str | None) -> None:

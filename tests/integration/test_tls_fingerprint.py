@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from mailtui.config import AccountConfig
+from mailtui.config import AccountConfig, parse_fingerprint
 from mailtui.models import AccountKind
 from mailtui.protocols import tls
 from mailtui.protocols.smtp import SmtpConfigError
@@ -69,6 +69,24 @@ async def test_wrong_fingerprint_is_refused_showing_the_presented_one(
         time.sleep(0.05)
     assert "user=<>" in log and f"user=<{mail_user.name}>" not in log
     assert "auth failed" not in log and "method=" not in log
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_untrusted_certificate_error_shows_what_the_server_presented(
+    mail_user: MailUser, store: Store, security: str  # noqa: F811
+) -> None:
+    """Without ca_file or a pin the system store refuses the harness certificate; the
+    error says which one the server presented, in the form tls_fingerprint takes, and
+    that value then works as the pin."""
+    status, worker = await sync(store, account(mail_user, security, ca_file=None))
+    assert status is AccountStatus.ERROR
+    presented = tls.show_fingerprint(server_fingerprint(mail_user))
+    text = worker.status_text
+    assert "is not trusted" in text and "ca_file" in text and "tls_fingerprint" in text
+    assert f"the server presented {presented}: check that this is your server's" in text
+    pin = parse_fingerprint(presented)  # what the config makes of the pasted text
+    pinned = account(mail_user, security, ca_file=None, tls_fingerprint=pin)
+    assert (await sync(store, pinned))[0] is AccountStatus.ONLINE
 
 
 async def test_pin_needs_neither_ca_nor_host_name(
@@ -128,8 +146,9 @@ async def test_smtp_right_fingerprint_logs_in_wrong_one_is_refused(
     assert "does not match tls_fingerprint" in str(info.value)
 
     unpinned = replace(acc, ca_file=None)  # the system store does not know this cert
-    with pytest.raises(SmtpConfigError, match="could not be verified.*tls_fingerprint"):
+    with pytest.raises(SmtpConfigError, match="could not be verified.*tls_fingerprint") as err:
         await outbox.connector(unpinned)()
+    assert f"the server presented {presented}: check that this is your server" in str(err.value)
 
 
 def test_cli_says_one_line_for_a_wrong_fingerprint(mail_user: MailUser, tmp_path: Path) -> None:

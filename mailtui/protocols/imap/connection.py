@@ -36,12 +36,13 @@ from mailtui.protocols.imap.wire import (
     parse_response,
     quote,
 )
-from mailtui.sync.base import AuthError, ConfigError, TransientError
+from mailtui.sync.base import AuthError, ConfigError, SyncError, TransientError
 
 Security = Literal["tls", "starttls", "none"]
 
 STREAM_LIMIT = 16 << 20  # longest response line (a SEARCH of a million UIDs fits)
 DEFAULT_TIMEOUT = 60.0
+PROBE_TIMEOUT = 10.0  # asking an untrusted server which certificate it has
 IDLE_MAX = 25 * 60.0  # RFC 3501: servers may drop an idle client after 30 minutes
 CHANGE_KINDS = frozenset({"EXISTS", "EXPUNGE", "FETCH", "VANISHED"})
 
@@ -57,10 +58,14 @@ class CommandFailed(Exception):
         super().__init__(f"{command}: {detail}")
 
 
+class CertificateNotTrusted(ConfigError):
+    """The server's certificate failed verification (system store or ``ca_file``)."""
+
+
 def _tls_error(host: str, exc: ssl.SSLError) -> ConfigError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         why = exc.verify_message or str(exc)
-        return ConfigError(
+        return CertificateNotTrusted(
             f"the certificate of {host} is not trusted ({why}); if this is your own "
             "server, set ca_file to its certificate, or tls_fingerprint to its SHA-256 "
             "fingerprint"
@@ -119,6 +124,48 @@ class ImapConnection:
         right after the handshake, before anything is read or sent over TLS."""
         if security != "none" and ssl_context is None:
             raise ConfigError("TLS requested without a TLS context")
+        try:
+            return await cls._open(host, port, security, ssl_context, timeout, fingerprint)
+        except CertificateNotTrusted as exc:
+            # Say which certificate it was, for the user to compare with the server's own
+            # before trusting it (a second handshake that verifies nothing, no login).
+            presented = await cls.presented_fingerprint(
+                host, port, security, min(timeout, PROBE_TIMEOUT)
+            )
+            if presented is None:
+                raise
+            raise CertificateNotTrusted(
+                f"{exc}; the server presented {tls.show_fingerprint(presented)}: check that "
+                "this is your server's certificate before trusting it"
+            ) from None
+
+    @classmethod
+    async def presented_fingerprint(
+        cls, host: str, port: int, security: Security, timeout: float = DEFAULT_TIMEOUT
+    ) -> str | None:
+        """The SHA-256 fingerprint of the certificate the server presents (no checks, no
+        login); None if that cannot be had."""
+        if security == "none":
+            return None
+        try:
+            conn = await cls._open(host, port, security, tls.pinned_context(), timeout, None)
+        except (SyncError, OSError):
+            return None
+        try:
+            return tls.peer_fingerprint(conn._writer.get_extra_info("ssl_object"))
+        finally:
+            await conn.abort()
+
+    @classmethod
+    async def _open(
+        cls,
+        host: str,
+        port: int,
+        security: Security,
+        ssl_context: ssl.SSLContext | None,
+        timeout: float,
+        fingerprint: str | None,
+    ) -> ImapConnection:
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
