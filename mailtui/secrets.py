@@ -32,7 +32,10 @@ async def from_command(command: str, key: str = "password_command") -> str:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await asyncio.wait_for(proc.communicate(), COMMAND_TIMEOUT)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives with the result (a stopping worker would then go on).
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            out, err = await proc.communicate()
     except TimeoutError:
         proc.kill()
         raise SecretError(f"{key} took longer than {COMMAND_TIMEOUT:.0f} s") from None

@@ -161,9 +161,8 @@ class SyncManager:
         if worker.status in (AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED):
             raise TransientError(f"{worker.account.name} is offline; try again later")
         try:
-            return await asyncio.wait_for(
-                worker.request_folder_change(kind, name, new_path), FOLDER_TIMEOUT
-            )
+            async with asyncio.timeout(FOLDER_TIMEOUT):  # not wait_for: it can swallow a cancel
+                return await worker.request_folder_change(kind, name, new_path)
         except TimeoutError:
             raise TransientError("the server did not answer in time") from None
 
@@ -182,7 +181,8 @@ class SyncManager:
         if worker.status in (AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED):
             return None
         try:
-            return await asyncio.wait_for(worker.request_body(message_id), BODY_TIMEOUT)
+            async with asyncio.timeout(BODY_TIMEOUT):  # not wait_for: it can swallow a cancel
+                return await worker.request_body(message_id)
         except TimeoutError:
             self._emit(
                 SyncEvent(

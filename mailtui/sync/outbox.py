@@ -333,7 +333,8 @@ class OutboxSender:
                 backoff.reset()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):  # not wait_for: see Worker._sleep_or_wake
+                    await self._wake.wait()
 
     async def flush(self) -> FlushReport:
         """Send every queued item now; see the module docstring for what happens to

@@ -480,8 +480,11 @@ class Worker:
 
     async def _sleep_or_wake(self, delay: float) -> None:
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives together with the wake-up, and SyncManager.stop() would wait forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
 
     async def _close_backend(self) -> None:
         backend, self._backend = self._backend, None

@@ -123,15 +123,20 @@ class FolderWatch:
                         exc,
                     )
                     await self._drop()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._moved.wait(), self.retry)
+                    await self._pause()
                 except Exception:  # a bug: logged with its traceback, still only polling
                     log.exception("%s: watching %r failed", self.account, folder)
                     await self._drop()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._moved.wait(), self.retry)
+                    await self._pause()
         finally:
             await self._drop()
+
+    async def _pause(self) -> None:
+        """``retry`` seconds, or until another folder is to be watched. (asyncio.timeout,
+        not wait_for: on Python 3.11 wait_for can swallow a cancellation.)"""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.retry):
+                await self._moved.wait()
 
     async def _watch(self, folder: str) -> None:
         if self.conn is None or self.conn.broken:
