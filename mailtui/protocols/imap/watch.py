@@ -98,8 +98,7 @@ class FolderWatch:
         task, self._task = self._task, None
         tasks = [*([task] if task is not None else []), *self._stopping]
         if tasks:
-            await finish(*tasks)
-        await self._drop()
+            await finish(*tasks)  # each logs its connection out
 
     # ------------------------------------------------------------------ the task
 
@@ -108,12 +107,19 @@ class FolderWatch:
         self.event.set()
 
     async def _run(self) -> None:
+        # Each task owns its connection: a task cancelled by watch(None) logs its own out
+        # even when watch() has started the next one meanwhile.
+        conn: ImapConnection | None = None
         try:
             while self.folder is not None:
                 folder = self.folder
                 self._moved.clear()
                 try:
-                    await self._watch(folder)
+                    if conn is None or conn.broken:
+                        await self._drop(conn)
+                        conn = None
+                        conn = self.conn = await self._open_connection()
+                    await self._watch(conn, folder)
                 except (SyncError, CommandFailed, OSError, TimeoutError) as exc:
                     # Quietly: the folder is polled meanwhile; the user is not told.
                     log.info(
@@ -122,14 +128,16 @@ class FolderWatch:
                         utf7.decode(folder),
                         exc,
                     )
-                    await self._drop()
+                    await self._drop(conn)
+                    conn = None
                     await self._pause()
                 except Exception:  # a bug: logged with its traceback, still only polling
                     log.exception("%s: watching %r failed", self.account, folder)
-                    await self._drop()
+                    await self._drop(conn)
+                    conn = None
                     await self._pause()
         finally:
-            await self._drop()
+            await self._drop(conn)
 
     async def _pause(self) -> None:
         """``retry`` seconds, or until another folder is to be watched. (asyncio.timeout,
@@ -138,11 +146,7 @@ class FolderWatch:
             async with asyncio.timeout(self.retry):
                 await self._moved.wait()
 
-    async def _watch(self, folder: str) -> None:
-        if self.conn is None or self.conn.broken:
-            await self._drop()
-            self.conn = await self._open_connection()
-        conn = self.conn
+    async def _watch(self, conn: ImapConnection, folder: str) -> None:
         if await self._examine(conn, folder):
             self._note(folder)
         while folder == self.folder and not self._moved.is_set():
@@ -160,7 +164,9 @@ class FolderWatch:
                 self._note(folder)
             # else: renew (or the folder changed): IDLE again, or EXAMINE the new one
 
-    async def _drop(self) -> None:
-        conn, self.conn = self.conn, None
-        if conn is not None:
-            await conn.logout()
+    async def _drop(self, conn: ImapConnection | None) -> None:
+        if conn is None:
+            return
+        if self.conn is conn:
+            self.conn = None
+        await conn.logout()
