@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from mailtui.models import AccountKind
 
 SECURITY_MODES = ("tls", "starttls", "none")
+AUTH_MODES = ("password", "oauth2")
 DEFAULT_PORTS: dict[tuple[str, str], int] = {
     ("imap", "tls"): 993,
     ("imap", "starttls"): 143,
@@ -54,6 +55,11 @@ class SmtpConfig:
     # File a copy of each sent message in Sent (IMAP APPEND); false for servers that file
     # it themselves (Gmail), or the copy shows twice.
     copy_to_sent: bool = True
+    # Trust: both None means the account's own ca_file / tls_fingerprint.
+    ca_file: Path | None = None
+    tls_fingerprint: str | None = None
+    auth: str | None = None  # None: the account's
+    token_command: str | None = None  # None: the account's
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +73,13 @@ class AccountConfig:
     security: str
     password_command: str | None = None
     ca_file: Path | None = None  # trust exactly this certificate (self-hosted servers)
+    # Trust exactly the certificate with this SHA-256 fingerprint (64 lower-case hex
+    # digits; the config accepts "sha256:AB:CD:…"): pinning, no CA or host name check.
+    tls_fingerprint: str | None = None
+    # "password", or "oauth2": an OAuth access token from token_command or the keyring
+    # (getting and refreshing the token is the job of that command, for now).
+    auth: str = "password"
+    token_command: str | None = None
     display_name: str = ""
     smtp: SmtpConfig | None = None
     poll_interval: int = 300  # seconds between polls of folders without push
@@ -182,9 +195,18 @@ def _show(value: Any) -> str:
 
 _ACCOUNT_KEYS = (
     "kind", "email", "username", "host", "port", "security", "password_command", "ca_file",
+    "tls_fingerprint", "auth", "token_command",
     "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
 )
-_SMTP_KEYS = ("host", "port", "security", "username", "password_command", "copy_to_sent")
+_SMTP_KEYS = (
+    "host", "port", "security", "username", "password_command", "copy_to_sent", "ca_file",
+    "tls_fingerprint", "auth", "token_command",
+)
+_FINGERPRINT_EXPECTED = (
+    'a SHA-256 certificate fingerprint such as "sha256:AB:CD:…" (64 hex digits, colons '
+    "optional; `openssl x509 -noout -fingerprint -sha256 -in cert.pem` prints it)"
+)
+_HEX = frozenset("0123456789abcdef")
 
 
 def _email(t: _Table, key: str) -> str:
@@ -192,6 +214,79 @@ def _email(t: _Table, key: str) -> str:
     if "@" not in value or any(c.isspace() for c in value):
         raise ConfigError(f"{t.where} {key}: expected an email address, got {_show(value)}")
     return value
+
+
+def parse_fingerprint(text: str) -> str:
+    """``"sha256:AB:CD:…"`` (or the 64 hex digits alone, colons optional, any case) →
+    64 lower-case hex digits. ValueError says what is wrong."""
+    value = text.strip().lower()
+    head, sep, rest = value.partition(":")
+    if sep and not set(head) <= _HEX:  # a hash name first
+        if head.replace("-", "") != "sha256":
+            raise ValueError(f"{head} fingerprints are not accepted, only sha256")
+        value = rest.strip()
+    if ":" in value:
+        pairs = value.split(":")
+        if any(len(p) != 2 for p in pairs):
+            raise ValueError("colons must separate pairs of hex digits")
+        value = "".join(pairs)
+    if not value or not set(value) <= _HEX:
+        raise ValueError("only hex digits 0-9, A-F may follow sha256:")
+    if len(value) == 40:
+        raise ValueError("that is a SHA-1 fingerprint (40 hex digits), not SHA-256")
+    if len(value) != 64:
+        raise ValueError(f"a SHA-256 fingerprint has 64 hex digits, this one {len(value)}")
+    return value
+
+
+def _fingerprint(t: _Table, key: str) -> str | None:
+    if key not in t.data:
+        return None
+    raw = t.data[key]
+    if not isinstance(raw, str):
+        raise ConfigError(f"{t.where} {key}: expected {_FINGERPRINT_EXPECTED}, got {_show(raw)}")
+    try:
+        return parse_fingerprint(raw)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{t.where} {key}: {exc}; expected {_FINGERPRINT_EXPECTED}, got {_show(raw)}"
+        ) from None
+
+
+def _ca_file(t: _Table) -> Path | None:
+    ca_text = t.opt_text("ca_file")
+    ca_file = Path(ca_text).expanduser() if ca_text else None
+    if ca_file is not None and not ca_file.is_file():
+        raise ConfigError(f"{t.where} ca_file: no such file {_show(str(ca_file))}")
+    return ca_file
+
+
+def _trust(t: _Table, security: str) -> tuple[Path | None, str | None]:
+    """(ca_file, tls_fingerprint) of one table; at most one of them."""
+    ca_file = _ca_file(t)
+    fingerprint = _fingerprint(t, "tls_fingerprint")
+    if ca_file is not None and fingerprint is not None:
+        raise ConfigError(
+            f"{t.where} tls_fingerprint: set either ca_file or tls_fingerprint, not both"
+        )
+    if security == "none" and (ca_file is not None or fingerprint is not None):
+        key = "ca_file" if ca_file is not None else "tls_fingerprint"
+        raise ConfigError(f'{t.where} {key}: has no effect with security = "none"')
+    return ca_file, fingerprint
+
+
+def _auth(t: _Table, default: str, inherited_command: str | None) -> tuple[str, str | None]:
+    """(auth, token_command); a token_command without OAuth is a mistake worth naming."""
+    auth = t.choice("auth", default, AUTH_MODES)
+    command = t.opt_text("token_command") or inherited_command
+    if auth == "password" and t.opt_text("token_command"):
+        raise ConfigError(f'{t.where} token_command: only used with auth = "oauth2"')
+    if auth == "oauth2" and "password_command" in t.data:
+        raise ConfigError(
+            f'{t.where} password_command: with auth = "oauth2" mailtui needs an access '
+            "token: set token_command (a command that prints one) instead"
+        )
+    return auth, command
 
 
 def _account(prefix: str, name: str, data: Any) -> AccountConfig:
@@ -208,10 +303,8 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
     email = _email(t, "email")
     security = t.choice("security", "tls", SECURITY_MODES)
     port = t.integer("port", DEFAULT_PORTS[(kind.value, security)], 1, 65535)
-    ca_text = t.opt_text("ca_file")
-    ca_file = Path(ca_text).expanduser() if ca_text else None
-    if ca_file is not None and not ca_file.is_file():
-        raise ConfigError(f"{where} ca_file: no such file {_show(str(ca_file))}")
+    ca_file, fingerprint = _trust(t, security)
+    auth, token_command = _auth(t, "password", None)
     smtp: SmtpConfig | None = None
     smtp_data = t.table("smtp")
     if smtp_data is not None:
@@ -219,6 +312,8 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
             raise ConfigError(f"{where} smtp: Exchange accounts send through the server itself")
         s = _Table(f"{prefix}[accounts.{name}.smtp]", smtp_data, _SMTP_KEYS)
         s_security = s.choice("security", "starttls", SECURITY_MODES)
+        s_ca_file, s_fingerprint = _trust(s, s_security)
+        s_auth, _ = _auth(s, auth, token_command)  # validated with what it inherits
         smtp = SmtpConfig(
             host=s.text("host"),
             port=s.integer("port", DEFAULT_PORTS[("smtp", s_security)], 1, 65535),
@@ -226,6 +321,10 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
             username=s.text("username", t.text("username", email)),
             password_command=s.opt_text("password_command") or t.opt_text("password_command"),
             copy_to_sent=s.boolean("copy_to_sent", True),
+            ca_file=s_ca_file,
+            tls_fingerprint=s_fingerprint,
+            auth=s_auth if "auth" in smtp_data else None,
+            token_command=s.opt_text("token_command"),
         )
     return AccountConfig(
         name=name,
@@ -237,6 +336,9 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         security=security,
         password_command=t.opt_text("password_command"),
         ca_file=ca_file,
+        tls_fingerprint=fingerprint,
+        auth=auth,
+        token_command=token_command,
         display_name=t.text("display_name", "") if "display_name" in data else "",
         smtp=smtp,
         poll_interval=t.integer("poll_interval", 300, 10, 86400),

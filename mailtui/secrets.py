@@ -4,6 +4,11 @@ A secret comes from an account's ``password_command`` (run through the shell, fi
 of its output; for headless SSH hosts without a keyring) or else from the system keyring
 under service ``mailtui`` and the key ``<account>`` (``<account>:smtp`` for a separate SMTP
 password). Secrets are never written to the config, the cache, or a log.
+
+OAuth2 accounts (``auth = "oauth2"``) need an *access token* instead: from the account's
+``token_command`` (it prints a fresh token; tools like oama or mutt_oauth2.py get and
+refresh it), else from the keyring under ``<account>:oauth2``. mailtui does not run the
+OAuth sign-in (browser or device flow) itself yet; that is a separate issue.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ class SecretError(Exception):
     """No secret could be had; the text says why in plain words."""
 
 
-async def from_command(command: str) -> str:
+async def from_command(command: str, key: str = "password_command") -> str:
+    """The first line the command prints; ``key`` names the setting in errors."""
     try:
         proc = await asyncio.create_subprocess_shell(
             command,
@@ -26,19 +32,22 @@ async def from_command(command: str) -> str:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        out, err = await asyncio.wait_for(proc.communicate(), COMMAND_TIMEOUT)
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives with the result (a stopping worker would then go on).
+        async with asyncio.timeout(COMMAND_TIMEOUT):
+            out, err = await proc.communicate()
     except TimeoutError:
         proc.kill()
-        raise SecretError(f"password_command took longer than {COMMAND_TIMEOUT:.0f} s") from None
+        raise SecretError(f"{key} took longer than {COMMAND_TIMEOUT:.0f} s") from None
     except OSError as exc:
-        raise SecretError(f"password_command could not run: {exc.strerror}") from None
+        raise SecretError(f"{key} could not run: {exc.strerror}") from None
     if proc.returncode != 0:
         detail = err.decode("utf-8", "replace").strip().splitlines()
         tail = f": {detail[-1][:200]}" if detail else ""
-        raise SecretError(f"password_command failed with exit code {proc.returncode}{tail}")
+        raise SecretError(f"{key} failed with exit code {proc.returncode}{tail}")
     lines = out.decode("utf-8", "replace").splitlines()
     if not lines or not lines[0]:
-        raise SecretError("password_command printed nothing")
+        raise SecretError(f"{key} printed nothing")
     return lines[0]
 
 
@@ -84,3 +93,29 @@ async def password(account: str, command: str | None, purpose: str = "") -> str:
             "password_command in the config"
         )
     return value
+
+
+OAUTH_PURPOSE = "oauth2"
+
+
+async def access_token(account: str, command: str | None) -> str:
+    """An OAuth2 access token for ``account``: from its ``token_command`` if set (run
+    each time, so it can hand out a refreshed token), else from the keyring entry
+    ``<account>:oauth2``."""
+    if command:
+        token = await from_command(command, "token_command")
+    else:
+        value = await asyncio.to_thread(from_keyring, account, OAUTH_PURPOSE)
+        if value is None:
+            raise SecretError(
+                f"no OAuth access token for account {account!r}: set token_command in the "
+                f"config (a command that prints a current token), or store one in the "
+                f"keyring as {SERVICE} / {account}:{OAUTH_PURPOSE}"
+            )
+        token = value
+    token = token.strip()
+    if not token or any(c.isspace() or not c.isprintable() for c in token):
+        raise SecretError(
+            "the OAuth access token is empty or contains spaces or control characters"
+        )
+    return token

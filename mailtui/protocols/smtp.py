@@ -10,8 +10,10 @@ Security (``SmtpSettings.security``):
 | `none`     | plain text throughout (only when the config says so explicitly)           |
 
 Certificates are verified against the system store, or against exactly ``ca_file`` when
-the account names one. AUTH uses PLAIN (else LOGIN) with a password, XOAUTH2 (else
-OAUTHBEARER, RFC 7628) with an OAuth access token.
+the account names one, or, with ``tls_fingerprint``, only the one certificate with that
+SHA-256 fingerprint is accepted (``mailtui.protocols.tls``; checked right after the
+handshake, before EHLO). AUTH uses PLAIN (else LOGIN) with a password, OAUTHBEARER
+(RFC 7628, else XOAUTH2) with an OAuth access token.
 
 ``SmtpConnection.send`` runs one transaction and says in its exception *how sure* the
 client is about the outcome, which is what the outbox needs to never lose or duplicate
@@ -46,6 +48,7 @@ from types import TracebackType
 import aiosmtplib
 
 from mailtui.mime import clean_line
+from mailtui.protocols import tls
 
 __all__ = [
     "Credentials",
@@ -82,6 +85,7 @@ class SmtpSettings:
     username: str = ""
     ca_file: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
+    tls_fingerprint: str | None = None  # 64 hex digits: trust only this certificate
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -161,9 +165,43 @@ def _reply(code: int, message: str) -> str:
     return f"{code} {text}"[:300]
 
 
-def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    # With a cafile, create_default_context trusts exactly that file (no system CAs).
-    return ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+def _tls_context(ca_file: Path | None, fingerprint: str | None = None) -> ssl.SSLContext:
+    return tls.client_context(ca_file, fingerprint)
+
+
+class _NotTrusted(SmtpConfigError):
+    """The certificate failed verification (system store or ``ca_file``)."""
+
+
+PROBE_TIMEOUT = 10.0
+
+
+async def presented_fingerprint(settings: SmtpSettings) -> str | None:
+    """The SHA-256 fingerprint of the certificate the server presents (a handshake that
+    checks nothing; no AUTH, no mail); None if that cannot be had."""
+    security = Security(str(settings.security))
+    if security is Security.NONE:
+        return None
+    context = tls.pinned_context()
+    client = aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.port,
+        use_tls=security is Security.TLS,
+        start_tls=False,
+        tls_context=context,
+        timeout=min(settings.timeout, PROBE_TIMEOUT),
+        local_hostname=EHLO_NAME,
+    )
+    try:
+        await client.connect()
+        if security is Security.STARTTLS:
+            await client.ehlo()
+            await client.starttls(tls_context=context)
+        return tls.peer_fingerprint(client.get_transport_info("ssl_object"))
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        return None
+    finally:
+        client.close()
 
 
 def _describe_connect_error(settings: SmtpSettings, exc: BaseException) -> SmtpError:
@@ -171,10 +209,10 @@ def _describe_connect_error(settings: SmtpSettings, exc: BaseException) -> SmtpE
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return SmtpConfigError(
+            return _NotTrusted(
                 f"the certificate of {where} could not be verified "
-                f"({cause.verify_message or cause.reason}); set ca_file if the server "
-                "uses its own certificate"
+                f"({cause.verify_message or cause.reason}); set ca_file (or "
+                "tls_fingerprint) if the server uses its own certificate"
             )
         if isinstance(cause, ssl.SSLError):
             return SmtpConfigError(
@@ -210,7 +248,8 @@ class SmtpConnection:
             SmtpConfigError, SmtpAuthError, SmtpTransientError.
         """
         security = Security(str(settings.security))
-        context = _tls_context(settings.ca_file)
+        pin = settings.tls_fingerprint if security is not Security.NONE else None
+        context = _tls_context(settings.ca_file, pin)
         client = aiosmtplib.SMTP(
             hostname=settings.host,
             port=settings.port,
@@ -223,6 +262,8 @@ class SmtpConnection:
         conn = cls(settings, client)
         try:
             await client.connect()
+            if security is Security.TLS:
+                conn._check_pin(pin)
             await client.ehlo()
             if security is Security.STARTTLS:
                 if not client.supports_extension("starttls"):
@@ -232,6 +273,7 @@ class SmtpConnection:
                         'security = "tls" with port 465 if the server has it)'
                     )
                 await client.starttls(tls_context=context)
+                conn._check_pin(pin)
                 await client.ehlo()
             await conn._login(credentials)
         except SmtpError:
@@ -243,14 +285,40 @@ class SmtpConnection:
                 raise SmtpTransientError(
                     f"login failed for now: {_reply(exc.code, exc.message)}"
                 ) from None
+            if credentials.oauth_token:
+                raise SmtpAuthError(
+                    f"{settings.host} refused the OAuth access token for "
+                    f"{settings.username!r}: {_reply(exc.code, exc.message)}; the token "
+                    "may have expired or lack the mail scope: check what token_command "
+                    "prints (or the keyring entry)"
+                ) from None
             raise SmtpAuthError(
                 f"{settings.host} refused the login for {settings.username!r}: "
                 f"{_reply(exc.code, exc.message)}"
             ) from None
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             conn._abort()
-            raise _describe_connect_error(settings, exc) from None
+            error = _describe_connect_error(settings, exc)
+            if isinstance(error, _NotTrusted):
+                # Which certificate it was, for the user to compare with the server's own.
+                presented = await presented_fingerprint(settings)
+                if presented is not None:
+                    error = SmtpConfigError(
+                        f"{error}; the server presented {tls.show_fingerprint(presented)}: "
+                        "check that this is your server's certificate before trusting it"
+                    )
+            raise error from None
         return conn
+
+    def _check_pin(self, fingerprint: str | None) -> None:
+        """With ``tls_fingerprint``: the server's certificate must be that one."""
+        if fingerprint is None:
+            return
+        ssl_object = self._client.get_transport_info("ssl_object")
+        try:
+            tls.check_pin(ssl_object, fingerprint, f"{self.settings.host}:{self.settings.port}")
+        except tls.PinMismatch as exc:
+            raise SmtpConfigError(str(exc)) from None
 
     async def _login(self, credentials: Credentials) -> None:
         client = self._client
@@ -264,11 +332,14 @@ class SmtpConnection:
         methods = {m.upper() for m in client.esmtp_extensions.get("auth", "").split()}
         if credentials.oauth_token:
             token = credentials.oauth_token
-            if "XOAUTH2" in methods:
-                await self._auth(b"XOAUTH2", xoauth2_response(user, token), b"")
-            elif "OAUTHBEARER" in methods:
+            # OAUTHBEARER is the standard (RFC 7628); XOAUTH2 its older Google twin. After
+            # an error challenge (JSON), the client's answer ends the exchange: %x01 for
+            # OAUTHBEARER, an empty line for XOAUTH2.
+            if "OAUTHBEARER" in methods:
                 initial = oauthbearer_response(user, token, self.settings.host, self.settings.port)
                 await self._auth(b"OAUTHBEARER", initial, base64.b64encode(b"\x01"))
+            elif "XOAUTH2" in methods:
+                await self._auth(b"XOAUTH2", xoauth2_response(user, token), b"")
             else:
                 raise SmtpConfigError(
                     f"{self.settings.host} offers no OAuth login (AUTH {' '.join(sorted(methods))})"

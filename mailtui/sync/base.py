@@ -157,6 +157,18 @@ class FolderAdmin(Protocol):
         """Deletes folder ``name`` and the messages in it."""
 
 
+@runtime_checkable
+class FolderWatcher(Protocol):
+    """A backend that can push changes of one more folder besides its usual one (IMAP:
+    IDLE on the open folder through a second connection). The worker tells it which
+    folder the user has open; ``wait_for_changes`` then also returns that folder's name
+    when it changes. Best effort: where the server allows no more, that folder is
+    polled like the others, and nothing is raised."""
+
+    def watch(self, folder: str | None) -> None:
+        """The server name of the folder open in the UI; None for none."""
+
+
 class AccountStatus(enum.StrEnum):
     STARTING = "starting"
     CONNECTING = "connecting"

@@ -138,6 +138,14 @@ class SyncManager:
         if worker is not None:
             worker.kick()
 
+    def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
+        """The folder the user has open (None, None: none, or "All inboxes"). Its
+        account's worker keeps it under push where the protocol allows (IMAP: IDLE on a
+        second connection, closed again when the folder is INBOX or none); the other
+        workers stop watching theirs."""
+        for worker in self.workers.values():
+            worker.set_open_folder(folder_id if worker.account.id == account_id else None)
+
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None
     ) -> str:
@@ -153,9 +161,8 @@ class SyncManager:
         if worker.status in (AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED):
             raise TransientError(f"{worker.account.name} is offline; try again later")
         try:
-            return await asyncio.wait_for(
-                worker.request_folder_change(kind, name, new_path), FOLDER_TIMEOUT
-            )
+            async with asyncio.timeout(FOLDER_TIMEOUT):  # not wait_for: it can swallow a cancel
+                return await worker.request_folder_change(kind, name, new_path)
         except TimeoutError:
             raise TransientError("the server did not answer in time") from None
 
@@ -174,7 +181,8 @@ class SyncManager:
         if worker.status in (AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED):
             return None
         try:
-            return await asyncio.wait_for(worker.request_body(message_id), BODY_TIMEOUT)
+            async with asyncio.timeout(BODY_TIMEOUT):  # not wait_for: it can swallow a cancel
+                return await worker.request_body(message_id)
         except TimeoutError:
             self._emit(
                 SyncEvent(

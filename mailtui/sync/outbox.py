@@ -193,18 +193,30 @@ def identities(acc: AccountConfig) -> tuple[Identity, ...]:
 def smtp_settings(acc: AccountConfig) -> SmtpSettings:
     if acc.smtp is None:
         raise SmtpConfigError(f"account {acc.name!r} has no [accounts.{acc.name}.smtp] settings")
+    smtp = acc.smtp
+    # The account's trust unless the [smtp] table names its own.
+    own = smtp.ca_file is not None or smtp.tls_fingerprint is not None
     return SmtpSettings(
-        host=acc.smtp.host,
-        port=acc.smtp.port,
-        security=acc.smtp.security,
-        username=acc.smtp.username,
-        ca_file=acc.ca_file,
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        username=smtp.username,
+        ca_file=smtp.ca_file if own else acc.ca_file,
+        tls_fingerprint=smtp.tls_fingerprint if own else acc.tls_fingerprint,
     )
 
 
 async def smtp_credentials(acc: AccountConfig) -> Credentials:
     """The SMTP password: ``password_command``, else the keyring's ``<account>:smtp``,
-    else the account's own password. Raises SmtpConfigError when there is none."""
+    else the account's own password; with ``auth = "oauth2"`` an access token
+    (``token_command``, else the keyring's ``<account>:oauth2``). Raises SmtpConfigError
+    when there is none."""
+    if acc.smtp is not None and (acc.smtp.auth or acc.auth) == "oauth2":
+        command = acc.smtp.token_command or acc.token_command
+        try:
+            return Credentials(oauth_token=await secrets.access_token(acc.name, command))
+        except secrets.SecretError as exc:
+            raise SmtpConfigError(str(exc)) from None
     command = acc.smtp.password_command if acc.smtp else acc.password_command
     try:
         if command:
@@ -321,7 +333,8 @@ class OutboxSender:
                 backoff.reset()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), delay)
+                async with asyncio.timeout(delay):  # not wait_for: see Worker._sleep_or_wake
+                    await self._wake.wait()
 
     async def flush(self) -> FlushReport:
         """Send every queued item now; see the module docstring for what happens to

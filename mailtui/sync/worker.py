@@ -38,6 +38,7 @@ from mailtui.sync.base import (
     EventKind,
     FolderAdmin,
     FolderBatch,
+    FolderWatcher,
     OpRejected,
     OpResult,
     RemoteFolder,
@@ -115,6 +116,7 @@ class Worker:
         self.capabilities: Capabilities | None = None
         self._offline_since: float | None = None
         self.folder_ids: dict[str, int] = {}
+        self._open_folder: int | None = None  # the folder the UI shows (set_open_folder)
 
     # ------------------------------------------------------------------ outside API
 
@@ -137,6 +139,22 @@ class Worker:
         self._folder_requests.put_nowait(((kind, name, new_path), fut))
         self._wake.set()
         return fut
+
+    def set_open_folder(self, folder_id: int | None) -> None:
+        """The folder of this account the UI shows (None: none). A backend that can
+        (``FolderWatcher``) pushes its changes too, e.g. IMAP IDLE on a second
+        connection."""
+        self._open_folder = folder_id
+        if self._backend is not None:
+            self._watch_open_folder(self._backend)
+
+    def _watch_open_folder(self, backend: Backend) -> None:
+        if not isinstance(backend, FolderWatcher):
+            return
+        name = next(
+            (name for name, fid in self.folder_ids.items() if fid == self._open_folder), None
+        )
+        backend.watch(name)
 
     async def run(self, once: bool = False) -> AccountStatus:
         """Sync until cancelled; with ``once``, until in step (or failed). Returns the
@@ -204,6 +222,7 @@ class Worker:
             await self._serve_body_requests(backend)
             await self._push_ops(backend)
             await self._sync(backend, changed)
+            self._watch_open_folder(backend)
             await self._fetch_bodies(backend)
             await self._push_ops(backend)
             self._set_status(AccountStatus.ONLINE, "in step")
@@ -491,8 +510,11 @@ class Worker:
 
     async def _sleep_or_wake(self, delay: float) -> None:
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
+        # that arrives together with the wake-up, and SyncManager.stop() would wait forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), delay)
+            async with asyncio.timeout(delay):
+                await self._wake.wait()
 
     async def _close_backend(self) -> None:
         backend, self._backend = self._backend, None

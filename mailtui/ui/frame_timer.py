@@ -68,7 +68,8 @@ class FrameTimer(Timer):
                 else:
                     urgent.clear()
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(urgent.wait(), wait)
+                        async with asyncio.timeout(wait):  # wait_for can swallow a cancel
+                            await urgent.wait()
             await active.wait()
             last = get_time()
             count += 1

@@ -119,5 +119,8 @@ class SyncControl(Protocol):
         self, account_id: int, kind: str, name: str, new_path: str | None = None
     ) -> str: ...
 
+    def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
+        """The folder on screen (None, None: none or "All inboxes"), for push."""
+
     def capabilities(self, account_id: int) -> Capabilities | None:
         """What the account's backend can do; None until its worker first connected."""

@@ -5,6 +5,9 @@
     server_tls         session  TLSFiles: the self-signed certificate both servers present
     mail_user          function a fresh MailUser (own login, password, empty Maildir)
     mail_user_factory  function make more MailUsers in one test: factory(hint=None, password=None)
+    oauth_tokens       session  OAuthTokenServer: issue(user) -> access token, revoke(token)
+    oauth_user         function a MailUser on a second Dovecot (+ SMTP server) that also
+                                takes XOAUTH2/OAUTHBEARER, tokens checked by oauth_tokens
 
 Every test in this directory is marked `integration`. When Dovecot is missing, tests that
 use these fixtures FAIL (never skip) and say to run scripts/install-test-deps.sh. A failing
@@ -32,6 +35,7 @@ from tests.servers import (  # noqa: E402
     DovecotNotInstalled,
     DovecotServer,
     MailUser,
+    OAuthTokenServer,
     SMTPServer,
     TLSFiles,
     make_self_signed_cert,
@@ -41,6 +45,7 @@ _HERE = Path(__file__).resolve().parent
 _state: dict[str, object] = {}
 _user_numbers = itertools.count(1)
 _LOG_OFFSET = pytest.StashKey[int]()
+_OAUTH_LOG_OFFSET = pytest.StashKey[int]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -80,6 +85,68 @@ def smtp_server(dovecot: DovecotServer, server_tls: TLSFiles) -> Iterator[SMTPSe
     finally:
         _state.pop("smtp", None)
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_tokens() -> Iterator[OAuthTokenServer]:
+    tokens = OAuthTokenServer()
+    tokens.start()
+    try:
+        yield tokens
+    finally:
+        tokens.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_servers(
+    server_tls: TLSFiles, oauth_tokens: OAuthTokenServer
+) -> Iterator[tuple[DovecotServer, SMTPServer]]:
+    """A second Dovecot whose users may also log in with an OAuth token (Dovecot's
+    oauth2 passdb asks `oauth_tokens`), and an SMTP server that takes the same tokens."""
+    server = DovecotServer(server_tls, oauth2_introspection_url=oauth_tokens.introspection_url)
+    try:
+        server.start()
+    except DovecotNotInstalled as exc:
+        server.stop()
+        pytest.fail(f"{exc}\nIntegration tests need a real Dovecot; they are not skipped.")
+    smtp = SMTPServer(server, server_tls, oauth=oauth_tokens)
+    smtp.start()
+    _state["oauth_dovecot"] = server
+    try:
+        yield server, smtp
+    finally:
+        _state.pop("oauth_dovecot", None)
+        smtp.stop()
+        server.stop()
+
+
+@pytest.fixture
+def oauth_user(
+    oauth_servers: tuple[DovecotServer, SMTPServer], request: pytest.FixtureRequest
+) -> MailUser:
+    """A user of the OAuth-enabled servers (its password works too); get a token for it
+    with `oauth_tokens.issue(user.name)`."""
+    dovecot, smtp = oauth_servers
+    name = f"o{next(_user_numbers):03d}_{_slug(request.node.name.removeprefix('test_'))}"
+    pw = secrets.token_urlsafe(12)
+    dovecot.add_user(name, pw)
+    return MailUser(
+        name=name,
+        password=pw,
+        email=dovecot.email(name),
+        home=dovecot.home(name),
+        maildir=dovecot.maildir(name).root,
+        host=dovecot.host,
+        imap_port=dovecot.imap_port,
+        imaps_port=dovecot.imaps_port,
+        pop3_port=dovecot.pop3_port,
+        pop3s_port=dovecot.pop3s_port,
+        smtp_port=smtp.port,
+        smtps_port=smtp.smtps_port,
+        ca_path=dovecot.ca_path,
+        dovecot=dovecot,
+        smtp=smtp,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -137,15 +204,21 @@ def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
 ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
-    server = _state.get("dovecot")
-    if not isinstance(server, DovecotServer) or "dovecot" not in getattr(item, "fixturenames", ()):
-        return report
-    if report.when == "setup":
-        item.stash[_LOG_OFFSET] = server.log_size()
-    elif report.failed:
-        text = server.log_text(item.stash.get(_LOG_OFFSET, 0))
-        lines = text.splitlines()[-60:]
-        report.sections.append(
-            (f"dovecot log ({server.log_path})", "\n".join(lines) or "(nothing logged)")
-        )
+    for key, fixture, offset_key in (
+        ("dovecot", "dovecot", _LOG_OFFSET),
+        ("oauth_dovecot", "oauth_servers", _OAUTH_LOG_OFFSET),
+    ):
+        server = _state.get(key)
+        if not isinstance(server, DovecotServer) or fixture not in getattr(
+            item, "fixturenames", ()
+        ):
+            continue
+        if report.when == "setup":
+            item.stash[offset_key] = server.log_size()
+        elif report.failed:
+            text = server.log_text(item.stash.get(offset_key, 0))
+            lines = text.splitlines()[-60:]
+            report.sections.append(
+                (f"{key} log ({server.log_path})", "\n".join(lines) or "(nothing logged)")
+            )
     return report

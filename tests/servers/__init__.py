@@ -13,6 +13,7 @@ tests/integration/conftest.py wraps these in fixtures (`dovecot`, `smtp_server`,
 from .accounts import MailUser
 from .dovecot import DovecotNotInstalled, DovecotServer, DovecotStartError, find_dovecot
 from .maildir import Maildir, imap_utf7_encode
+from .oauth import OAuthTokenServer
 from .smtp import AcceptedMessage, SMTPFaults, SMTPServer
 from .tls import TLSFiles, make_self_signed_cert
 
@@ -23,6 +24,7 @@ __all__ = [
     "DovecotStartError",
     "MailUser",
     "Maildir",
+    "OAuthTokenServer",
     "SMTPFaults",
     "SMTPServer",
     "TLSFiles",

@@ -114,6 +114,7 @@ class DovecotServer:
         auth_delays: bool = False,
         keep_dir: bool = False,
         extra_config: str = "",
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         """Prepare (not start) an instance.
 
@@ -129,6 +130,10 @@ class DovecotServer:
         keep_dir: leave the directory (logs, mail) in place after `stop()`; also set by
             the environment variable MAILTUI_KEEP_SERVER_DIRS=1.
         extra_config: appended verbatim to dovecot.conf.
+        oauth2_introspection_url: also offer XOAUTH2 and OAUTHBEARER, checked by
+            Dovecot's `oauth2` passdb against this RFC 7662 endpoint
+            (`introspection_mode = post`; see oauth.OAuthTokenServer); passwords keep
+            working (PLAIN/LOGIN).
         """
         self.tls = tls
         self._own_dir = base_dir is None
@@ -139,6 +144,7 @@ class DovecotServer:
         self.auth_delays = auth_delays
         self.keep_dir = keep_dir or os.environ.get("MAILTUI_KEEP_SERVER_DIRS") == "1"
         self.extra_config = extra_config
+        self.oauth2_introspection_url = oauth2_introspection_url
 
         self.imap_port = self.imaps_port = self.pop3_port = self.pop3s_port = 0
         self.startup_seconds = 0.0
@@ -166,6 +172,11 @@ class DovecotServer:
     @property
     def conf_path(self) -> Path:
         return self.base_dir / "dovecot.conf"
+
+    @property
+    def oauth2_conf_path(self) -> Path:
+        """The `oauth2` passdb's settings (with `oauth2_introspection_url` only)."""
+        return self.base_dir / "dovecot-oauth2.conf.ext"
 
     @property
     def log_path(self) -> Path:
@@ -322,6 +333,15 @@ class DovecotServer:
     def _start_once(self, timeout: float, *, new_ports: bool = True) -> None:
         if new_ports or not self.imap_port:
             self.imap_port, self.imaps_port, self.pop3_port, self.pop3s_port = free_ports(4)
+        if self.oauth2_introspection_url:
+            self.oauth2_conf_path.write_text(
+                "introspection_mode = post\n"
+                f"introspection_url = {self.oauth2_introspection_url}\n"
+                "username_attribute = username\n"
+                "active_attribute = active\n"
+                "active_value = true\n"
+            )
+            self.oauth2_conf_path.chmod(0o644)
         self.conf_path.write_text(self._config())
         startup_log = self.base_dir / "log" / "startup.log"
         cmd = [self._dovecot_bin, "-F", "-c", str(self.conf_path)]
@@ -412,6 +432,18 @@ class DovecotServer:
             for name, flag in SPECIAL_USE_FOLDERS.items()
         )
         plaintext = "no" if self.allow_plaintext_auth else "yes"
+        # First, for XOAUTH2/OAUTHBEARER only; the passwd-file passdb after it serves
+        # PLAIN/LOGIN and the user lookups of LMTP (a passdb with `mechanisms` is skipped
+        # for lookups without a mechanism).
+        oauth = (
+            "passdb {\n"
+            "  driver = oauth2\n"
+            "  mechanisms = xoauth2 oauthbearer\n"
+            f"  args = {self.oauth2_conf_path}\n"
+            "}\n"
+            if self.oauth2_introspection_url
+            else ""
+        )
         # An unusable anvil-auth-penalty socket turns the per-IP penalty off.
         penalty = (
             ""
@@ -438,11 +470,11 @@ ssl = yes
 ssl_cert = <{self.tls.cert_path}
 ssl_key = <{self.tls.key_path}
 {dh_line}disable_plaintext_auth = {plaintext}
-auth_mechanisms = plain login
+auth_mechanisms = plain login{" xoauth2 oauthbearer" if oauth else ""}
 auth_verbose = yes
 auth_failure_delay = {"2 secs" if self.auth_delays else "0"}
 
-passdb {{
+{oauth}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%n {self.passwd_dir}/%n
 }}

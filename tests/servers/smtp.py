@@ -10,12 +10,18 @@
   socket before the DATA reply, so once the client's `sendmail` returns, the message is
   in the recipient's INBOX over IMAP. `messages` records every accepted envelope.
 - `faults` injects failures (see SMTPFaults); `inject(...)` sets some for a `with` block.
+- With `oauth=OAuthTokenServer`: AUTH XOAUTH2 and OAUTHBEARER too, tokens checked with
+  `oauth.user_for`; a bad token gets the error challenge (JSON) and, after the client's
+  answer to it, 535. `oauth_logins` records (mechanism, user) of each accepted one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import json
 import logging
 import smtplib
 import ssl
@@ -24,9 +30,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from .dovecot import DovecotServer
+from .oauth import OAuthTokenServer
 from .ports import LOOPBACK
 from .tls import TLSFiles
 
@@ -182,6 +189,67 @@ class _Handler:
         return "250 2.0.0 OK: queued"
 
 
+class _OAuthHandler(_Handler):
+    """Adds AUTH XOAUTH2 and OAUTHBEARER (aiosmtpd advertises every `auth_*` method)."""
+
+    async def auth_XOAUTH2(self, server: SMTP, args: list[str]) -> AuthResult:  # noqa: N802
+        blob = await _initial_response(server, args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        parts = blob.decode("utf-8", "replace").split("\x01")
+        fields = dict(part.split("=", 1) for part in parts if "=" in part)
+        user, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        error = {"status": "401", "schemes": "bearer", "scope": "https://mail.google.com/"}
+        return await self._check(server, "XOAUTH2", user, token, error)
+
+    async def auth_OAUTHBEARER(self, server: SMTP, args: list[str]) -> AuthResult:  # noqa: N802
+        blob = await _initial_response(server, args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        gs2, _, rest = blob.decode("utf-8", "replace").partition("\x01")
+        user = ""
+        for part in gs2.split(","):
+            if part.startswith("a="):
+                user = part[2:].replace("=2C", ",").replace("=3D", "=")
+        fields = dict(part.split("=", 1) for part in rest.split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        error = {"status": "invalid_token", "scope": "mail"}
+        return await self._check(server, "OAUTHBEARER", user, token, error)
+
+    async def _check(
+        self, server: SMTP, mechanism: str, user: str, token: str, error: dict[str, str]
+    ) -> AuthResult:
+        owner = self.server
+        assert owner.oauth is not None
+        expected = owner.oauth.user_for(token)
+        name = user.partition("@")[0] if "@" in user else user
+        if expected is not None and expected == name and not owner.faults.refuse_auth:
+            with owner._lock:
+                owner.oauth_logins.append((mechanism, user))
+            return AuthResult(
+                success=True, handled=False, auth_data=LoginPassword(user.encode(), b"")
+            )
+        # RFC 7628 3.2.2 / XOAUTH2: an error challenge; the client's answer ends it.
+        answer = await server.challenge_auth(json.dumps(error))
+        if answer is MISSING:
+            return AuthResult(success=False, handled=True)  # "*": 501 already sent
+        return AuthResult(
+            success=False, handled=False, message="535 5.7.8 Authentication credentials invalid"
+        )
+
+
+async def _initial_response(server: SMTP, args: list[str]) -> bytes | None:
+    """The client's first response: on the AUTH line, or after an empty challenge."""
+    if len(args) > 1:
+        try:
+            return base64.b64decode(args[1], validate=True)
+        except binascii.Error:
+            await server.push("501 5.5.2 Can't decode base64")
+            return None
+    answer = await server.challenge_auth("")
+    return None if answer is MISSING else bytes(answer)  # type: ignore[arg-type]
+
+
 def _drop(server: SMTP) -> None:
     transport = server.transport
     if isinstance(transport, asyncio.Transport):
@@ -201,8 +269,11 @@ class SMTPServer:
         implicit_tls: bool = True,
         accept_external: bool = True,
         data_size_limit: int = 32 * 1024 * 1024,
+        oauth: OAuthTokenServer | None = None,
     ) -> None:
         self.dovecot = dovecot
+        self.oauth = oauth
+        self.oauth_logins: list[tuple[str, str]] = []
         self.tls = tls
         self.implicit_tls = implicit_tls
         self.accept_external = accept_external
@@ -291,7 +362,7 @@ class SMTPServer:
         # to offer, and AUTH is allowed at once (aiosmtpd only knows about STARTTLS).
         smtp = _TrackedSMTP(
             self,
-            _Handler(self, implicit_tls),
+            (_OAuthHandler if self.oauth is not None else _Handler)(self, implicit_tls),
             hostname=SERVER_NAME,
             ident="mailtui test SMTP",
             tls_context=None if implicit_tls else self._ssl_context,

@@ -25,8 +25,14 @@ class TLSFiles:
         return self.cert_path
 
 
-def make_self_signed_cert(directory: Path, *, common_name: str = "localhost") -> TLSFiles:
-    """Write cert.pem and key.pem for localhost / 127.0.0.1 into `directory`.
+def make_self_signed_cert(
+    directory: Path,
+    *,
+    common_name: str = "localhost",
+    subject_alt_name: str = "DNS:localhost,IP:127.0.0.1",
+) -> TLSFiles:
+    """Write cert.pem and key.pem for localhost / 127.0.0.1 (or `subject_alt_name`, e.g.
+    a name that is not the server's) into `directory`.
 
     Reuses the files when they already exist (generating an RSA key takes a noticeable
     fraction of a second; do it once per session).
@@ -42,7 +48,7 @@ def make_self_signed_cert(directory: Path, *, common_name: str = "localhost") ->
     cmd += ["-subj", f"/CN={common_name}"]
     cmd += ["-keyout", str(files.key_path), "-out", str(files.cert_path)]
     for extension in (
-        "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        f"subjectAltName={subject_alt_name}",
         "basicConstraints=critical,CA:TRUE",
         "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign",
         "extendedKeyUsage=serverAuth",

@@ -153,6 +153,7 @@ class FakeManager:
         self.started = False
         self.stopped = False
         self.kicked: list[int] = []
+        self.open_folders: list[tuple[int | None, int | None]] = []  # set_open_folder calls
         self.caps: dict[int, Capabilities] = {}  # account id -> what its backend can do
         self.fetched: list[int] = []
         self.bodies = bodies or {}
@@ -179,6 +180,9 @@ class FakeManager:
 
     def kick(self, account_id: int) -> None:
         self.kicked.append(account_id)
+
+    def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
+        self.open_folders.append((account_id, folder_id))
 
     def capabilities(self, account_id: int) -> Capabilities | None:
         return self.caps.get(account_id)

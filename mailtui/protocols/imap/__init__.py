@@ -6,6 +6,7 @@
     utf7.py        modified UTF-7 mailbox names
     folders.py     LIST/STATUS → RemoteFolder with roles (SPECIAL-USE, common names)
     backend.py     ImapBackend: pull, bodies, ops, IDLE
+    watch.py       FolderWatch: IDLE on the open folder through a second connection
 
 Why our own layer and not a library: docs/decisions.md.
 """

@@ -40,8 +40,9 @@ from typing import Any
 from mailtui import mime, secrets
 from mailtui.config import AccountConfig
 from mailtui.models import Envelope, Flag, FolderRole, NewMessage, OpKind, PendingOp
+from mailtui.protocols import tls
 from mailtui.protocols.imap import utf7
-from mailtui.protocols.imap.connection import CommandFailed, ImapConnection, Security
+from mailtui.protocols.imap.connection import IDLE_MAX, CommandFailed, ImapConnection, Security
 from mailtui.protocols.imap.folders import (
     ListEntry,
     MailboxStatus,
@@ -49,6 +50,7 @@ from mailtui.protocols.imap.folders import (
     parse_status,
     to_remote_folders,
 )
+from mailtui.protocols.imap.watch import FolderWatch, finish
 from mailtui.protocols.imap.wire import (
     Arg,
     Response,
@@ -268,7 +270,7 @@ class ImapBackend:
         self.use_qresync = use_qresync
         self.subscribed_only = subscribed_only
         self.timeout = timeout
-        self._secret = secret
+        self._secret_source = secret
         self._conn: ImapConnection | None = None
         self.qresync = False
         self.condstore = False
@@ -278,31 +280,72 @@ class ImapBackend:
         self._selected: Selected | None = None
         self._whole_seen = 0  # messages fetched whole so far, and their bytes
         self._whole_bytes = 0
+        self._password: str | None = None  # asked once, kept for every login
+        #: IDLE is ended and issued again after this many seconds (RFC 3501: before 30 min).
+        self.idle_renew = IDLE_MAX
+        # The folder open in the UI, IDLEd on through a second connection (watch()).
+        self._watch_target: str | None = None
+        self.watcher = FolderWatch(
+            self._open_logged_in,
+            self._examine_changed,
+            renew=IDLE_MAX,
+            retry=float(account.poll_interval),
+            account=account.name,
+        )
 
     # ------------------------------------------------------------------ connection
 
     def ssl_context(self) -> ssl.SSLContext | None:
+        """The system store; exactly ``ca_file``; or, with ``tls_fingerprint``, nothing
+        but the pinned certificate (checked by the connection after the handshake)."""
         if self.account.security == "none":
             return None
-        if self.account.ca_file is not None:
-            # Trust exactly this certificate (a self-hosted server), not the system store.
-            return ssl.create_default_context(cafile=str(self.account.ca_file))
-        return ssl.create_default_context()
+        return tls.client_context(self.account.ca_file, self.account.tls_fingerprint)
 
-    async def connect(self) -> None:
-        if self._secret is not None:
-            password = str(await self._secret())
-        else:
-            try:
-                password = await secrets.password(self.account.name, self.account.password_command)
-            except secrets.SecretError as exc:
-                raise AuthError(str(exc)) from None
+    async def _secret(self) -> str:
+        """The password (asked once per backend, kept in memory for each login it
+        makes), or a fresh OAuth access token (asked each time: tokens expire)."""
+        try:
+            if self.account.auth == "oauth2":
+                if self._secret_source is not None:
+                    return str(await self._secret_source())
+                return await secrets.access_token(self.account.name, self.account.token_command)
+            if self._password is None:
+                if self._secret_source is not None:
+                    self._password = str(await self._secret_source())
+                else:
+                    self._password = await secrets.password(
+                        self.account.name, self.account.password_command
+                    )
+            return self._password
+        except secrets.SecretError as exc:
+            raise AuthError(str(exc)) from None
+
+    async def _open_logged_in(self) -> ImapConnection:
+        """A new connection, TLS as configured, logged in (password or OAuth2)."""
+        secret = await self._secret()
         security: Security = self.account.security  # type: ignore[assignment]
         conn = await ImapConnection.open(
-            self.account.host, self.account.port, security, self.ssl_context(), self.timeout
+            self.account.host,
+            self.account.port,
+            security,
+            self.ssl_context(),
+            self.timeout,
+            fingerprint=self.account.tls_fingerprint if security != "none" else None,
         )
         try:
-            await conn.login(self.account.username, password)
+            if self.account.auth == "oauth2":
+                await conn.login_oauth(self.account.username, secret, self.account.port)
+            else:
+                await conn.login(self.account.username, secret)
+        except BaseException:
+            await conn.abort()
+            raise
+        return conn
+
+    async def connect(self) -> None:
+        conn = await self._open_logged_in()
+        try:
             if self.use_qresync and "QRESYNC" in conn.capabilities:
                 await conn.command(b"ENABLE", b"QRESYNC")
                 self.qresync = self.condstore = True
@@ -316,11 +359,47 @@ class ImapBackend:
             await conn.abort()
             raise
         self._conn = conn
+        self._update_watch()
 
     async def close(self) -> None:
+        await self.watcher.close()
         conn, self._conn = self._conn, None
         if conn is not None:
             await conn.logout()
+
+    # ------------------------------------------------------------------ the open folder
+
+    def watch(self, folder: str | None) -> None:
+        """The folder open in the UI (server name), None for none: unless it is INBOX
+        (IDLEd on by the main connection), a second connection IDLEs on it
+        (``mailtui.protocols.imap.watch``)."""
+        self._watch_target = folder
+        self._update_watch()
+
+    def _update_watch(self) -> None:
+        target = self._watch_target
+        conn = self._conn
+        if conn is None or "IDLE" not in conn.capabilities or target == self._inbox:
+            target = None
+        self.watcher.renew = self.idle_renew
+        self.watcher.watch(target)
+
+    async def _examine_changed(self, conn: ImapConnection, name: str) -> bool:
+        """EXAMINE ``name`` on the second connection; True if it moved on since the
+        last pull (so a change between that pull and this IDLE is not missed)."""
+        sel = Selected()
+        args: list[Arg] = [b"EXAMINE", quote(name)]
+        if self.condstore:
+            args.append(b"(CONDSTORE)")
+        async for resp in conn.stream(*args):
+            sel.note(resp)
+        conn.selected = name
+        known = self._known.get(name)
+        return known is not None and (
+            known[0] != sel.uidvalidity
+            or known[1] < sel.uidnext
+            or (self.condstore and known[2] != sel.highestmodseq)
+        )
 
     @property
     def conn(self) -> ImapConnection:
@@ -399,6 +478,7 @@ class ImapBackend:
         for f in folders:
             if f.role is FolderRole.INBOX:
                 self._inbox = f.name
+        self._update_watch()
         return folders
 
     async def create_folder(self, path: str, delimiter: str = "/") -> str:
@@ -848,11 +928,16 @@ class ImapBackend:
     # ------------------------------------------------------------------ push
 
     async def wait_for_changes(self, timeout: float) -> set[str]:
-        """IDLE on INBOX; the other folders are polled when this returns ``set()``."""
+        """IDLE on INBOX, and on the open folder through the second connection (if
+        any); the other folders are polled when this returns ``set()`` after
+        ``timeout``. IDLE is issued again every ``idle_renew`` seconds meanwhile."""
         conn = self.conn
         if "IDLE" not in conn.capabilities:
             await asyncio.sleep(timeout)
             return set()
+        seen = self.watcher.take()  # changes in the open folder while we were busy
+        if seen:
+            return seen
         inbox = self._inbox
         sel = await self._select(inbox)
         known = self._known.get(inbox)
@@ -862,8 +947,23 @@ class ImapBackend:
             or (self.condstore and known[2] != sel.highestmodseq)
         ):
             return {inbox}
-        changed = await conn.idle(timeout)
-        return {inbox} if changed else set()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while (left := deadline - loop.time()) > 0:
+            idle = asyncio.create_task(conn.idle(min(left, self.idle_renew)))
+            watched = asyncio.create_task(self.watcher.event.wait())
+            try:
+                await asyncio.wait({idle, watched}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                await finish(idle, watched)  # DONE if the open folder changed first
+            if not idle.cancelled():
+                idle.result()  # the connection's error, if any
+            changed = self.watcher.take()
+            if conn.changed:
+                changed.add(inbox)
+            if changed:
+                return changed
+        return set()
 
 
 def _copyuid(resp: Response) -> str | None:

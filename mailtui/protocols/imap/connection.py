@@ -9,7 +9,8 @@ memory as a whole.
 Failures, as the worker understands them (``mailtui.sync.base``):
 
     connection refused/reset/EOF, timeout, ``* BYE``      TransientError
-    certificate not trusted, STARTTLS not offered         ConfigError
+    certificate not trusted / not the pinned one,         ConfigError
+    STARTTLS not offered
     credentials refused                                   AuthError
     tagged NO / BAD                                       CommandFailed (the caller decides)
 """
@@ -18,11 +19,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import binascii
 import contextlib
+import json
 import ssl
 from collections.abc import AsyncIterator, Sequence
 from typing import Literal
 
+from mailtui.protocols import tls
 from mailtui.protocols.imap import sasl
 from mailtui.protocols.imap.wire import (
     Arg,
@@ -32,12 +36,13 @@ from mailtui.protocols.imap.wire import (
     parse_response,
     quote,
 )
-from mailtui.sync.base import AuthError, ConfigError, TransientError
+from mailtui.sync.base import AuthError, ConfigError, SyncError, TransientError
 
 Security = Literal["tls", "starttls", "none"]
 
 STREAM_LIMIT = 16 << 20  # longest response line (a SEARCH of a million UIDs fits)
 DEFAULT_TIMEOUT = 60.0
+PROBE_TIMEOUT = 10.0  # asking an untrusted server which certificate it has
 IDLE_MAX = 25 * 60.0  # RFC 3501: servers may drop an idle client after 30 minutes
 CHANGE_KINDS = frozenset({"EXISTS", "EXPUNGE", "FETCH", "VANISHED"})
 
@@ -53,14 +58,30 @@ class CommandFailed(Exception):
         super().__init__(f"{command}: {detail}")
 
 
+class CertificateNotTrusted(ConfigError):
+    """The server's certificate failed verification (system store or ``ca_file``)."""
+
+
 def _tls_error(host: str, exc: ssl.SSLError) -> ConfigError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         why = exc.verify_message or str(exc)
-        return ConfigError(
+        return CertificateNotTrusted(
             f"the certificate of {host} is not trusted ({why}); if this is your own "
-            "server, set ca_file to its certificate"
+            "server, set ca_file to its certificate, or tls_fingerprint to its SHA-256 "
+            "fingerprint"
         )
     return ConfigError(f"TLS with {host} failed: {exc.reason or exc}")
+
+
+def _oauth_error(challenge: bytes) -> str:
+    """The ``status`` of an OAuth error challenge (base64 JSON, RFC 7628 / XOAUTH2)."""
+    try:
+        data = json.loads(base64.b64decode(challenge, validate=True))
+    except (binascii.Error, ValueError):
+        return ""
+    status = data.get("status") if isinstance(data, dict) else None
+    text = str(status) if status is not None else ""
+    return text if text.isprintable() and len(text) < 100 else ""
 
 
 class ImapConnection:
@@ -82,6 +103,7 @@ class ImapConnection:
         self.changed = False  # an untagged EXISTS/EXPUNGE/FETCH/VANISHED arrived
         self._tag = 0
         self._preauth = False
+        self.fingerprint: str | None = None  # pinned certificate (tls_fingerprint)
 
     # ------------------------------------------------------------------ opening
 
@@ -93,10 +115,57 @@ class ImapConnection:
         security: Security,
         ssl_context: ssl.SSLContext | None,
         timeout: float = DEFAULT_TIMEOUT,
+        fingerprint: str | None = None,
     ) -> ImapConnection:
-        """Connect, read the greeting, set up TLS as configured, learn capabilities."""
+        """Connect, read the greeting, set up TLS as configured, learn capabilities.
+
+        With ``fingerprint`` (``ssl_context`` then verifies nothing: ``tls.pinned_context``)
+        the server's certificate must have exactly that SHA-256 fingerprint; it is checked
+        right after the handshake, before anything is read or sent over TLS."""
         if security != "none" and ssl_context is None:
             raise ConfigError("TLS requested without a TLS context")
+        try:
+            return await cls._open(host, port, security, ssl_context, timeout, fingerprint)
+        except CertificateNotTrusted as exc:
+            # Say which certificate it was, for the user to compare with the server's own
+            # before trusting it (a second handshake that verifies nothing, no login).
+            presented = await cls.presented_fingerprint(
+                host, port, security, min(timeout, PROBE_TIMEOUT)
+            )
+            if presented is None:
+                raise
+            raise CertificateNotTrusted(
+                f"{exc}; the server presented {tls.show_fingerprint(presented)}: check that "
+                "this is your server's certificate before trusting it"
+            ) from None
+
+    @classmethod
+    async def presented_fingerprint(
+        cls, host: str, port: int, security: Security, timeout: float = DEFAULT_TIMEOUT
+    ) -> str | None:
+        """The SHA-256 fingerprint of the certificate the server presents (no checks, no
+        login); None if that cannot be had."""
+        if security == "none":
+            return None
+        try:
+            conn = await cls._open(host, port, security, tls.pinned_context(), timeout, None)
+        except (SyncError, OSError):
+            return None
+        try:
+            return tls.peer_fingerprint(conn._writer.get_extra_info("ssl_object"))
+        finally:
+            await conn.abort()
+
+    @classmethod
+    async def _open(
+        cls,
+        host: str,
+        port: int,
+        security: Security,
+        ssl_context: ssl.SSLContext | None,
+        timeout: float,
+        fingerprint: str | None,
+    ) -> ImapConnection:
         try:
             async with asyncio.timeout(timeout):
                 reader, writer = await asyncio.open_connection(
@@ -114,7 +183,10 @@ class ImapConnection:
             why = exc.strerror or exc
             raise TransientError(f"cannot connect to {host}:{port}: {why}") from None
         conn = cls(reader, writer, host, timeout)
+        conn.fingerprint = fingerprint
         try:
+            if security == "tls":
+                conn._check_pin()
             await conn._greeting()
             if security == "starttls":
                 await conn._starttls(ssl_context)
@@ -155,9 +227,18 @@ class ImapConnection:
             raise _tls_error(self.host, exc) from None
         except (OSError, TimeoutError) as exc:
             raise TransientError(f"TLS with {self.host} failed: {exc}") from None
+        self._check_pin()
         # Capabilities from before TLS may have been forged by a man in the middle.
         self.capabilities = set()
         await self.capability()
+
+    def _check_pin(self) -> None:
+        if self.fingerprint is None:
+            return
+        try:
+            tls.check_pin(self._writer.get_extra_info("ssl_object"), self.fingerprint, self.host)
+        except tls.PinMismatch as exc:
+            raise ConfigError(str(exc)) from None
 
     # ------------------------------------------------------------------ reading
 
@@ -303,19 +384,47 @@ class ImapConnection:
         await self._after_login()
 
     async def login_oauth(self, username: str, token: str, port: int) -> None:
-        """SASL OAUTHBEARER (RFC 7628) or XOAUTH2, whichever the server offers."""
+        """SASL OAUTHBEARER (RFC 7628) when offered, else XOAUTH2.
+
+        A refused token comes back as a challenge carrying JSON (``{"status": …}``); the
+        client must answer it (OAUTHBEARER: ``%x01``, RFC 7628 3.2.3; XOAUTH2: an empty
+        response, as Google documents) before the server sends its NO. AuthError then."""
+        if self._preauth:
+            return
+        caps = self.capabilities
+        self.oauth_status = ""
         try:
-            if "AUTH=OAUTHBEARER" in self.capabilities:
+            if "AUTH=OAUTHBEARER" in caps:
                 await self.authenticate(
-                    "OAUTHBEARER", [sasl.oauthbearer(username, token, self.host, port)]
+                    "OAUTHBEARER",
+                    [sasl.oauthbearer(username, token, self.host, port)],
+                    on_error=b"\x01",
                 )
-            elif "AUTH=XOAUTH2" in self.capabilities:
-                await self.authenticate("XOAUTH2", [sasl.xoauth2(username, token)])
+            elif "AUTH=XOAUTH2" in caps:
+                await self.authenticate(
+                    "XOAUTH2", [sasl.xoauth2(username, token)], on_error=b""
+                )
             else:
-                raise ConfigError(f"{self.host} does not offer OAuth login")
+                offered = sorted(c[5:] for c in caps if c.startswith("AUTH="))
+                raise ConfigError(
+                    f"{self.host} does not offer OAuth login (OAUTHBEARER or XOAUTH2; it "
+                    f"offers {', '.join(offered) or 'no AUTHENTICATE method'}); set "
+                    'auth = "password" if it takes a password'
+                )
         except CommandFailed as exc:
-            raise self._auth_failure(exc) from None
+            failure = self._auth_failure(exc)
+            if isinstance(failure, AuthError):
+                why = f" ({self.oauth_status})" if self.oauth_status else ""
+                said = exc.response.text or "no reason given"
+                failure = AuthError(
+                    f"{self.host} refused the OAuth access token for {username}{why}: "
+                    f"{said}; the token may have expired or lack the mail scope: check "
+                    "what token_command prints (or the keyring entry)"
+                )
+            raise failure from None
         await self._after_login()
+
+    oauth_status = ""  # the status of the last OAuth error challenge
 
     def _auth_failure(self, exc: CommandFailed) -> Exception:
         if exc.code in ("UNAVAILABLE", "INUSE", "LIMIT"):
@@ -329,10 +438,15 @@ class ImapConnection:
             await self.capability()
 
     async def authenticate(
-        self, mechanism: str, responses: list[bytes], initial: bool = True
+        self,
+        mechanism: str,
+        responses: list[bytes],
+        initial: bool = True,
+        on_error: bytes | None = None,
     ) -> None:
         """AUTHENTICATE with the given client responses, one per server challenge (the
-        first one as SASL-IR when offered and ``initial``)."""
+        first one as SASL-IR when offered and ``initial``). A challenge after the last
+        response is an error report: answered with ``on_error`` (OAuth), else cancelled."""
         pending = [base64.b64encode(r) for r in responses]
         args: list[Arg] = [b"AUTHENTICATE", mechanism.encode()]
         if initial and "SASL-IR" in self.capabilities and pending:
@@ -341,9 +455,18 @@ class ImapConnection:
         while True:
             resp = await self._read()
             if resp.tag == "+":
-                # A challenge: answer the next response, or "*" to cancel (an OAuth error
-                # arrives as a challenge carrying JSON; cancelling makes the server say NO).
-                await self._write((pending.pop(0) if pending else b"*") + b"\r\n")
+                # A challenge: answer the next response. One more is an error report
+                # (OAuth: JSON): answer it as the mechanism wants, or "*" to cancel; the
+                # server says NO either way.
+                if pending:
+                    answer = pending.pop(0)
+                elif on_error is not None:
+                    self.oauth_status = _oauth_error(resp.text.strip().encode())
+                    answer = base64.b64encode(on_error)
+                    on_error = None
+                else:
+                    answer = b"*"
+                await self._write(answer + b"\r\n")
                 continue
             if resp.tag == "*":
                 self._note(resp)
@@ -365,7 +488,7 @@ class ImapConnection:
         """
         self.changed = False
         tag = await self._send([b"IDLE"])
-        continued = False
+        continued = finished = False
         try:
             while not continued:
                 resp = await self._read()
@@ -373,17 +496,24 @@ class ImapConnection:
                     continued = True
                 elif resp.tag == "*":
                     self._note(resp)
-                else:
-                    if resp.tag == tag and resp.kind != "OK":
+                elif resp.tag == tag:  # answered at once: no IDLE to end
+                    finished = True
+                    if resp.kind != "OK":
                         raise CommandFailed("IDLE", resp)
                     return self.changed
+                else:
+                    self.broken = True
+                    raise TransientError(f"the server answered an unknown tag {resp.tag!r}")
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(min(timeout, IDLE_MAX)):
                     while not self.changed:
                         self._note(await self._read_unbounded())
-            return self.changed
         finally:
-            await self._end_idle(tag, continued)
+            if not finished:
+                await self._end_idle(tag, continued)
+        # After DONE: a change the server reported while IDLE was ending counts too
+        # (IDLE is issued again right away; it would not be reported a second time).
+        return self.changed
 
     async def _end_idle(self, tag: str, continued: bool) -> None:
         if self.broken:

@@ -1,8 +1,8 @@
 """SASL initial responses for AUTHENTICATE (RFC 4616 PLAIN, LOGIN, XOAUTH2, RFC 7628).
 
 Pure functions returning the *unencoded* client response; the connection base64-encodes
-it. The OAuth token comes from ``mailtui.secrets`` (the OAuth flow itself is another
-issue); these only spell it.
+it. The OAuth access token comes from ``mailtui.secrets.access_token`` (``token_command``
+or the keyring; the OAuth sign-in flow itself is another issue); these only spell it.
 """
 
 from __future__ import annotations

@@ -292,6 +292,8 @@ class MainScreen(Screen[None]):
         self.message_list.show_source(InboxSource(self._store))
         self.status_bar.set_location(UNIFIED_LABEL)
         self.refresh_bindings()
+        if self._manager is not None:
+            self._manager.set_open_folder(None, None)  # the Inboxes are pushed anyway
 
     def _show_whole(self) -> None:
         """The open folder (or "All inboxes") again, without a filter."""
@@ -308,6 +310,9 @@ class MainScreen(Screen[None]):
         self.message_list.show_folder(folder.id)
         self.status_bar.set_location(self._location(folder_label(folder), folder.total))
         self.refresh_bindings()  # another account may be able to do other things
+        if self._manager is not None:
+            # Its account's worker pushes its changes too (IMAP: IDLE on it).
+            self._manager.set_open_folder(folder.account_id, folder.id)
 
     def _location(self, name: str, total: int, unread: int | None = None) -> str:
         where = name

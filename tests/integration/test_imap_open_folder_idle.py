@@ -1,0 +1,305 @@
+"""IDLE on the folder open in the UI through a second connection, on the real Dovecot:
+another client's APPEND there is in the cache within 2 s; the connection goes when the
+open folder is INBOX again or the manager stops; a server that refuses a second
+connection means polling, quietly; IDLE is issued again before the server's limit."""
+
+from __future__ import annotations
+
+import asyncio
+import imaplib
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mailtui.protocols.imap import ImapBackend
+from mailtui.protocols.imap.connection import IDLE_MAX, ImapConnection
+from mailtui.store import Store
+from mailtui.sync.base import AccountStatus
+from mailtui.sync.manager import SyncManager, WorkerSpec
+from mailtui.sync.registry import specs_for
+from mailtui.sync.worker import WorkerOptions
+from tests.integration.test_imap_sync import account, msg, store, subjects  # noqa: F401
+from tests.servers import DovecotServer, MailUser, TLSFiles
+
+
+def connections(user: MailUser) -> int:
+    """How many IMAP connections Dovecot has for the user right now (`doveadm who`)."""
+    out = user.dovecot.doveadm("who", "-1", user.name).stdout.decode()
+    return sum(1 for line in out.splitlines()[1:] if line.split()[:1] == [user.name])
+
+
+async def eventually(condition: Callable[[], bool], timeout: float, what: str) -> float:
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < timeout, f"{what} not within {timeout} s"
+        await asyncio.sleep(0.05)
+    return time.monotonic() - started
+
+
+async def online(manager: SyncManager) -> None:
+    for _ in range(400):
+        if all(s is AccountStatus.ONLINE for s, _ in manager.status().values()):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(manager.status())
+
+
+def append(user: MailUser, folder: str, raw: bytes) -> None:
+    """APPEND by another client: plain imaplib."""
+    client = imaplib.IMAP4_SSL(user.host, user.imaps_port, ssl_context=user.ssl_context())
+    try:
+        client.login(user.name, user.password)
+        typ, _ = client.append(folder, "", imaplib.Time2Internaldate(time.time()), raw)
+        assert typ == "OK"
+    finally:
+        client.logout()
+
+
+def backend_of(manager: SyncManager, account_id: int) -> ImapBackend:
+    backend = manager.workers[account_id]._backend
+    assert isinstance(backend, ImapBackend)
+    return backend
+
+
+async def test_open_folder_is_idled_on_through_a_second_connection(
+    mail_user: MailUser,
+    store: Store,  # noqa: F811
+) -> None:
+    mail_user.create_folder("Lists/dev", subscribe=True)
+    mail_user.deliver(msg(1, "old post"), folder="Lists/dev")
+    specs = await specs_for(store, [account(mail_user, "tls", poll_interval=300)])
+    account_id = specs[0].account.id
+    manager = SyncManager(store, specs)
+    await manager.start()
+    try:
+        await online(manager)
+        ids = {f.name: f.id for f in await store.folders(account_id)}
+        assert connections(mail_user) == 1  # INBOX only: no second connection yet
+        manager.set_open_folder(account_id, ids["Lists/dev"])
+        watcher = backend_of(manager, account_id).watcher
+        await eventually(lambda: watcher.idling == "Lists/dev", 5, "IDLE on Lists/dev")
+        assert connections(mail_user) == 2
+
+        for round_ in range(2):  # twice: IDLE goes on after the first arrival
+            append(mail_user, "Lists/dev", msg(10 + round_, f"new post {round_}"))
+            started = time.monotonic()
+            while f"new post {round_}" not in await subjects(store, ids["Lists/dev"]):
+                assert time.monotonic() - started < 2.0, "not in the cache within 2 s"
+                await asyncio.sleep(0.02)
+            await eventually(lambda: watcher.idling == "Lists/dev", 5, "IDLE again")
+        # INBOX is still pushed by the main connection meanwhile.
+        mail_user.deliver(msg(20, "inbox mail"))
+        started = time.monotonic()
+        while "inbox mail" not in await subjects(store, ids["INBOX"]):
+            assert time.monotonic() - started < 2.0, "INBOX not pushed within 2 s"
+            await asyncio.sleep(0.02)
+
+        # Another folder: the same second connection moves there.
+        manager.set_open_folder(account_id, ids["Archive"])
+        await eventually(lambda: watcher.idling == "Archive", 5, "IDLE on Archive")
+        assert connections(mail_user) == 2
+        append(mail_user, "Archive", msg(30, "archived elsewhere"))
+        started = time.monotonic()
+        while "archived elsewhere" not in await subjects(store, ids["Archive"]):
+            assert time.monotonic() - started < 2.0, "not in the cache within 2 s"
+            await asyncio.sleep(0.02)
+
+        # Back to INBOX: the second connection is logged out.
+        manager.set_open_folder(account_id, ids["INBOX"])
+        await eventually(lambda: connections(mail_user) == 1, 5, "second connection gone")
+        assert watcher.conn is None and watcher.idling is None
+
+        # None open ("All inboxes"), then a folder again, then the app quits.
+        manager.set_open_folder(None, None)
+        manager.set_open_folder(account_id, ids["Lists/dev"])
+        await eventually(lambda: connections(mail_user) == 2, 5, "second connection again")
+    finally:
+        await manager.stop()
+    await eventually(lambda: connections(mail_user) == 0, 5, "every connection gone")
+
+
+async def test_a_change_while_the_worker_was_busy_is_not_missed(
+    mail_user: MailUser,
+    store: Store,  # noqa: F811
+) -> None:
+    """A message that arrives in the open folder before the second connection IDLEs
+    (between the last pull and EXAMINE) is found by comparing with the last pull."""
+    mail_user.create_folder("Work", subscribe=True)
+    acc = account(mail_user, "tls")
+    backend = ImapBackend(acc)
+    await backend.connect()
+    try:
+        folders = {f.name: f for f in await backend.list_folders()}
+        async for _ in backend.pull(folders["Work"], {}):
+            pass
+        mail_user.deliver(msg(1, "arrived in between"), folder="Work")
+        backend.watch("Work")
+        changed = await asyncio.wait_for(backend.wait_for_changes(30), 5)
+        assert changed == {"Work"}
+    finally:
+        await backend.close()
+
+
+async def test_refused_second_connection_means_quiet_polling(
+    server_tls: TLSFiles,
+    tmp_path: Path,
+    store: Store,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A server that allows one connection per user and IP: the open folder is polled
+    (here every 1 s), the account stays online without an error, a log line says why."""
+    with DovecotServer(server_tls, max_userip_connections=1) as dovecot:
+        dovecot.add_user("solo", "pw-solo")
+        dovecot.create_folder("solo", "Work", subscribe=True)
+        user = MailUser(
+            name="solo", password="pw-solo", email=dovecot.email("solo"),
+            home=dovecot.home("solo"), maildir=dovecot.maildir("solo").root,
+            host=dovecot.host, imap_port=dovecot.imap_port, imaps_port=dovecot.imaps_port,
+            pop3_port=dovecot.pop3_port, pop3s_port=dovecot.pop3s_port, smtp_port=0,
+            smtps_port=0, ca_path=dovecot.ca_path, dovecot=dovecot, smtp=None,  # type: ignore[arg-type]
+        )
+        acc = account(user, "tls")
+        row = await store.ensure_account(acc.name, acc.kind, acc.email)
+        spec = WorkerSpec(row, lambda: ImapBackend(acc), WorkerOptions(poll_interval=1.0))
+        manager = SyncManager(store, [spec])
+        events: list[str] = []
+        manager.add_listener(lambda e: events.append(e.text))
+        caplog.set_level(logging.INFO, logger="mailtui.protocols.imap.watch")
+        await manager.start()
+        try:
+            await online(manager)
+            ids = {f.name: f.id for f in await store.folders(row.id)}
+            manager.set_open_folder(row.id, ids["Work"])
+            await eventually(
+                lambda: "no IDLE on 'Work' through a second connection" in caplog.text,
+                5,
+                "the log line",
+            )
+            assert "Maximum number of connections" in caplog.text
+            dovecot.deliver("solo", msg(1, "polled in"), folder="Work")
+            started = time.monotonic()
+            while "polled in" not in await subjects(store, ids["Work"]):
+                assert time.monotonic() - started < 5.0, "not polled"
+                await asyncio.sleep(0.05)
+            assert manager.status()["work"][0] is AccountStatus.ONLINE
+            assert not any("connection" in text.lower() for text in events)
+        finally:
+            await manager.stop()
+
+
+class WireLog:
+    """Every line mailtui writes to the server (to count IDLE and DONE)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.lines: list[tuple[int, bytes]] = []
+        real = ImapConnection._write
+
+        async def write(conn: ImapConnection, data: bytes) -> None:
+            self.lines.append((id(conn), data))
+            await real(conn, data)
+
+        monkeypatch.setattr(ImapConnection, "_write", write)
+
+    def count(self, conn: object, what: bytes) -> int:
+        return sum(1 for c, data in self.lines if c == id(conn) and data.rstrip().endswith(what))
+
+
+def test_idle_is_renewed_well_before_the_29_minute_limit() -> None:
+    assert IDLE_MAX <= 25 * 60  # RFC 3501 5.4: servers may log out after 30 minutes
+
+
+async def test_idle_is_reissued_on_both_connections(
+    mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the renewal shortened to 0.3 s: IDLE, DONE, IDLE … on the main connection
+    until the poll timeout, and on the second one; nothing is missed across a renewal."""
+    wire = WireLog(monkeypatch)
+    mail_user.create_folder("Work", subscribe=True)
+    backend = ImapBackend(account(mail_user, "tls"))
+    backend.idle_renew = 0.3
+    await backend.connect()
+    try:
+        folders = {f.name: f for f in await backend.list_folders()}
+        for name in ("INBOX", "Work"):
+            async for _ in backend.pull(folders[name], {}):
+                pass
+        main = backend.conn
+        started = time.monotonic()
+        assert await backend.wait_for_changes(1.6) == set()  # the poll timeout
+        assert 1.5 < time.monotonic() - started < 4
+        assert wire.count(main, b"IDLE") >= 5 and wire.count(main, b"DONE") >= 5
+
+        backend.watch("Work")
+        await eventually(lambda: backend.watcher.idling == "Work", 5, "IDLE on Work")
+        second = backend.watcher.conn
+        await asyncio.sleep(1.2)
+        assert wire.count(second, b"IDLE") >= 3 and wire.count(second, b"DONE") >= 2
+
+        # A message during the renewals still ends the wait at once.
+        waiting = asyncio.create_task(backend.wait_for_changes(60))
+        await asyncio.sleep(0.7)
+        mail_user.deliver(msg(1, "work mail"), folder="Work")
+        changed = await asyncio.wait_for(waiting, 2.0)
+        assert changed == {"Work"}
+        waiting = asyncio.create_task(backend.wait_for_changes(60))
+        await asyncio.sleep(0.7)
+        mail_user.deliver(msg(2, "inbox mail"))
+        assert await asyncio.wait_for(waiting, 2.0) == {"INBOX"}
+    finally:
+        await backend.close()
+    assert backend.watcher.conn is None
+
+
+async def test_the_app_idles_on_the_folder_it_shows(
+    mail_user: MailUser,
+    store: Store,  # noqa: F811
+) -> None:
+    """End to end at 80x24: the real app and manager on Dovecot. Going to a folder opens
+    the second connection; another client's APPEND there is on screen within 2 s; back
+    to Inbox it is gone; quitting closes every connection."""
+    from mailtui.app import MailApp
+    from tests.ui.conftest import screen_text
+
+    mail_user.create_folder("Lists/dev", subscribe=True)
+    mail_user.deliver(msg(1, "old post"), folder="Lists/dev")
+    specs = await specs_for(store, [account(mail_user, "tls", poll_interval=300)])
+    manager = SyncManager(store, specs)
+    app = MailApp(store, manager)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        async def until(condition: Callable[[], bool], timeout: float = 10.0) -> float:
+            started = time.monotonic()
+            while not condition():
+                assert time.monotonic() - started < timeout, screen_text(app)
+                await pilot.pause(0.02)
+            return time.monotonic() - started
+
+        await until(lambda: "in step" in screen_text(app) and "Inbox ·" in screen_text(app))
+        assert connections(mail_user) == 1
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"dev", "enter")
+        await until(lambda: "old post" in screen_text(app))
+        watcher = backend_of(manager, specs[0].account.id).watcher
+        await until(lambda: watcher.idling == "Lists/dev")
+        assert connections(mail_user) == 2
+        append(mail_user, "Lists/dev", msg(2, "fresh post"))
+        assert await until(lambda: "fresh post" in screen_text(app), 2.0) < 2.0
+
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"inbox", "enter")
+        await until(lambda: "Inbox ·" in screen_text(app).splitlines()[-2])
+        await until(lambda: connections(mail_user) == 1, 5.0)
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"dev", "enter")
+        await until(lambda: connections(mail_user) == 2, 5.0)
+        await pilot.press("q")  # the app stops the manager before it exits
+        await until(lambda: not app.is_running, 10.0)
+        await eventually(lambda: connections(mail_user) == 0, 5, "every connection gone")
+    await manager.stop()  # idempotent

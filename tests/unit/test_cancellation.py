@@ -1,0 +1,37 @@
+"""Stopping must stop: on Python 3.11 ``asyncio.wait_for`` swallows a cancellation that
+arrives in the same loop iteration as the awaited result (fixed in 3.12), so a worker or
+sender woken and cancelled at once would go on, and ``SyncManager.stop()`` (quitting the
+app) would wait for it forever. mailtui uses ``asyncio.timeout`` instead."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from mailtui.models import Account, AccountKind
+from mailtui.sync.worker import Worker
+
+ROOT = Path(__file__).resolve().parents[2] / "mailtui"
+
+
+def test_no_wait_for_in_mailtui() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT.parent)}:{n}"
+        for path in ROOT.rglob("*.py")
+        for n, line in enumerate(path.read_text("utf-8").splitlines(), 1)
+        if "asyncio.wait_for(" in line or "from asyncio import wait_for" in line
+    ]
+    assert offenders == []
+
+
+async def test_a_worker_woken_and_cancelled_at_once_stops() -> None:
+    account = Account(id=1, name="a", kind=AccountKind.IMAP, email="a@b.c")
+    worker = Worker(account, lambda: None, None, lambda e: None)  # type: ignore[arg-type,return-value]
+    task = asyncio.create_task(worker._sleep_or_wake(30))
+    await asyncio.sleep(0.01)
+    worker.kick()  # the wake-up …
+    task.cancel()  # … and the stop, in the same loop iteration
+    with pytest.raises(asyncio.CancelledError):
+        await task
