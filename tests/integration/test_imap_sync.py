@@ -614,13 +614,15 @@ class AsksForABodyMidPull(ImapBackend):
     another folder: the worker fetches that body between two batches of the pull."""
 
     ask: Callable[[], None] | None = None
+    folder = "INBOX"
 
     async def _asking(
         self, folder: RemoteFolder, state: Mapping[str, Any]
     ) -> AsyncIterator[FolderBatch]:
         async for batch in super().pull(folder, state):
-            ask, type(self).ask = type(self).ask, None
-            if ask is not None and folder.name == "INBOX":
+            ask = type(self).ask
+            if ask is not None and folder.name == type(self).folder:
+                type(self).ask = None
                 ask()
             yield batch
 
@@ -668,3 +670,42 @@ async def test_a_body_of_another_folder_opened_mid_pull_does_not_derail_it(
     # One session: opening the body did not cost a reconnect.
     statuses = [e.status for e in events if e.kind is EventKind.STATUS]
     assert statuses.count(AccountStatus.CONNECTING) == 1, statuses
+
+
+async def test_a_first_pass_in_batches_survives_a_body_opened_in_between(
+    mail_user: MailUser, store: Store
+) -> None:
+    """The first pass of a new folder: 500, then batches of 2,000 fetched while the one
+    before is parsed; after the first batch the user opens a message in Archive."""
+    mail_user.deliver(msg(2, "filed away", days_ago=400), folder="Archive")
+    acc = account(mail_user, body_days=30)
+    assert (await sync(store, acc))[0] is AccountStatus.ONLINE
+    f = await folders(store)
+    (archived,) = await store.window(f["Archive"].id, 0, 10)
+
+    mail_user.create_folder("Big", subscribe=True)
+    mail_user.deliver_many(
+        [msg(i, days_ago=400) for i in range(5000)],
+        folder="Big",
+        internaldate=time.time() - 400 * 86400,
+    )
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    worker = Worker(
+        row,
+        lambda: AsksForABodyMidPull(acc),
+        store,
+        lambda e: None,
+        WorkerOptions(body_days=acc.body_days, backoff_initial=0.01, backoff_max=0.05),
+    )
+    opened: list[asyncio.Future[bytes | None]] = []
+    AsksForABodyMidPull.folder = "Big"
+    AsksForABodyMidPull.ask = lambda: opened.append(worker.request_body(archived.id))
+    try:
+        assert await worker.run(once=True) is AccountStatus.ONLINE
+    finally:
+        AsksForABodyMidPull.folder = "INBOX"
+    body = await opened[0]
+    assert body is not None and b"Subject: filed away" in body
+    big = (await folders(store))["Big"]
+    assert set(await subjects(store, big.id)) == {f"message {i}" for i in range(5000)}
+    assert big.total == 5000

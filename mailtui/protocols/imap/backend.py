@@ -175,26 +175,62 @@ def envelope_from_header(header: bytes, size: int, date: int) -> Envelope:
     return env
 
 
-def new_messages(uidvalidity: int, fetched: Sequence[dict[str, Any]]) -> list[NewMessage]:
-    """Build the batch from FETCH data (runs in a thread: header parsing is CPU). A
-    message fetched whole (``BODY[]``) keeps its bytes; its search text comes later."""
-    out = []
+#: What the envelope of one fetched message is made from: (UID, FLAGS items,
+#: INTERNALDATE, RFC822.SIZE, header bytes).
+EnvelopeJob = tuple[int, Any, str, int, bytes]
+
+
+def envelope_jobs(
+    fetched: Sequence[dict[str, Any]],
+) -> tuple[list[EnvelopeJob], list[bytes | None]]:
+    """The parsing work of a batch of FETCH data, and the whole messages in it."""
+    jobs: list[EnvelopeJob] = []
+    raws: list[bytes | None] = []
     for data in fetched:
         whole = data.get("BODY[]")
         raw = whole if isinstance(whole, bytes) else None
         header = header_block(raw) if raw is not None else as_bytes(data.get("BODY[HEADER]"))
-        env = envelope_from_header(
-            header, as_int(data.get("RFC822.SIZE")), internaldate(as_str(data.get("INTERNALDATE")))
-        )
-        out.append(
-            NewMessage(
-                remote_id=remote_id(uidvalidity, as_int(data.get("UID"))),
-                envelope=env,
-                flags=flags_from(as_list(data.get("FLAGS"))),
-                raw=raw,
+        jobs.append(
+            (
+                as_int(data.get("UID")),
+                as_list(data.get("FLAGS")),
+                as_str(data.get("INTERNALDATE")),
+                as_int(data.get("RFC822.SIZE")),
+                header,
             )
         )
-    return out
+        raws.append(raw)
+    return jobs, raws
+
+
+def parse_envelopes(
+    uidvalidity: int, jobs: Sequence[EnvelopeJob]
+) -> list[tuple[str, Envelope, Flag]]:
+    """(remote id, envelope, flags) of each job: the CPU part of a pull."""
+    return [
+        (
+            remote_id(uidvalidity, uid),
+            envelope_from_header(header, size, internaldate(date)),
+            flags_from(flag_items),
+        )
+        for uid, flag_items, date, size, header in jobs
+    ]
+
+
+def new_messages(uidvalidity: int, fetched: Sequence[dict[str, Any]]) -> list[NewMessage]:
+    """Build the batch from FETCH data. A message fetched whole (``BODY[]``) keeps its
+    bytes; its search text comes later."""
+    jobs, raws = envelope_jobs(fetched)
+    return _assemble(parse_envelopes(uidvalidity, jobs), raws)
+
+
+def _assemble(
+    parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[bytes | None]
+) -> list[NewMessage]:
+    return [
+        NewMessage(remote_id=rid, envelope=env, flags=flags, raw=raw)
+        for (rid, env, flags), raw in zip(parsed, raws, strict=True)
+    ]
 
 
 def header_block(raw: bytes) -> bytes:
@@ -581,6 +617,17 @@ class ImapBackend:
     ) -> list[NewMessage]:
         """Envelopes of ``numbers`` (sequence numbers, or UIDs when ``uid``): those in
         ``whole`` fetched whole (the body window), the others header only."""
+        return await self._envelopes(validity, await self._fetch_raw(numbers, whole, uid=uid))
+
+    async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
+        """Parse a batch in a thread (a helper process was tried: docs/decisions.md)."""
+        jobs, raws = envelope_jobs(fetched)
+        return _assemble(await asyncio.to_thread(parse_envelopes, validity, jobs), raws)
+
+    async def _fetch_raw(
+        self, numbers: Sequence[int], whole: set[int], *, uid: bool
+    ) -> list[dict[str, Any]]:
+        """The FETCH data of ``numbers``, newest (highest UID) first."""
         prefix: list[Arg] = [b"UID", b"FETCH"] if uid else [b"FETCH"]
         fetched: list[dict[str, Any]] = []
         bodies = [n for n in numbers if n in whole]
@@ -596,7 +643,7 @@ class ImapBackend:
                             self._whole_seen += 1
                             self._whole_bytes += len(body)
         fetched.sort(key=lambda d: -as_int(d.get("UID")))
-        return await asyncio.to_thread(new_messages, validity, fetched)
+        return fetched
 
     def _whole_batch(self) -> int:
         """How many whole messages make about ``WHOLE_BATCH_BYTES``."""
@@ -605,9 +652,9 @@ class ImapBackend:
 
     async def _window(self, uids: str | None = None) -> set[int]:
         """UIDs (among ``uids``, if given) of the selected folder's messages inside the
-        body window; empty for 0 days. SENTSINCE (the Date header, by day) like the
-        store's window (``messages.date``), not SINCE (the arrival): imported old mail
-        arrives today."""
+        body window (SINCE: the arrival date, by day, which Dovecot keeps in its index;
+        SENTSINCE would match the store's window, the Date header, exactly, but makes the
+        server read every message: docs/decisions.md); empty for 0 days."""
         days = self.account.body_days
         if days <= 0:
             return set()
@@ -643,38 +690,53 @@ class ImapBackend:
             self._known[name] = (validity, uidnext, sel.highestmodseq)
             return
         window: set[int] = set()
-        while done < total:
-            first = done == 0
-            await self._ensure_selected(name, validity)
-            if first:  # the first screen: headers only, the list appears at once
-                chunk = uids[:FIRST_BATCH]
-                added = await self._fetch_split(chunk, set(), validity, uid=True)
-                window = await self._window()
-            else:
-                size = self._whole_batch() if uids[done] in window else BATCH
-                chunk = uids[done : done + size]
-                added = await self._fetch_split(chunk, window, validity, uid=True)
-            for m in added:
-                uid = split_remote_id(m.remote_id)[1]
-                seen_uids.append(uid)
-                uidnext = max(uidnext, uid + 1)
-            done += len(chunk)
-            last = done >= total
-            batch = FolderBatch(
-                folder=name,
-                added=added,
-                # Resuming a cut-off first pass: rows already cached keep their old flags
-                # unless told again.
-                flags=[(m.remote_id, m.flags) for m in added] if resume else [],
-                reset=reset and first,
-                removed=removed if last else [],
-                state=self._state(sel, uidnext, uid_set(seen_uids))
-                if last
-                else (running if first else None),
-                progress=(done, total),
-                complete=last,
-            )
-            yield batch
+        # Two stages: batch n is parsed (in a thread) while batch n + 1 is fetched; the
+        # first batch goes out alone, at once.
+        planned = 0
+        parsing: list[tuple[list[int], asyncio.Future[list[NewMessage]]]] = []
+        try:
+            while done < total:
+                if planned < total and len(parsing) < 2:
+                    await self._ensure_selected(name, validity)
+                    if planned == 0:  # the first screen: headers only
+                        chunk = uids[:FIRST_BATCH]
+                        fetched = await self._fetch_raw(chunk, set(), uid=True)
+                        window = await self._window()
+                    else:
+                        size = self._whole_batch() if uids[planned] in window else BATCH
+                        chunk = uids[planned : planned + size]
+                        fetched = await self._fetch_raw(chunk, window, uid=True)
+                    envelopes = self._envelopes(validity, fetched)
+                    planned += len(chunk)
+                    parsing.append((chunk, asyncio.ensure_future(envelopes)))
+                    if len(parsing) < 2 and planned < total and done > 0:
+                        continue  # fetch the next batch while this one is parsed
+                chunk, future = parsing.pop(0)
+                added = await future
+                first = done == 0
+                for m in added:
+                    uid = split_remote_id(m.remote_id)[1]
+                    seen_uids.append(uid)
+                    uidnext = max(uidnext, uid + 1)
+                done += len(chunk)
+                last = done >= total
+                yield FolderBatch(
+                    folder=name,
+                    added=added,
+                    # Resuming a cut-off first pass: rows already cached keep their old
+                    # flags unless told again.
+                    flags=[(m.remote_id, m.flags) for m in added] if resume else [],
+                    reset=reset and first,
+                    removed=removed if last else [],
+                    state=self._state(sel, uidnext, uid_set(seen_uids))
+                    if last
+                    else (running if first else None),
+                    progress=(done, total),
+                    complete=last,
+                )
+        finally:
+            for _, future in parsing:
+                future.cancel()
         self._known[name] = (validity, uidnext, sel.highestmodseq)
 
     async def _search_uids(self, *criteria: Arg) -> list[int]:
