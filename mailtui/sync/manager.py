@@ -7,7 +7,6 @@ event loop's thread, so a Textual app turns each into a message with ``post_mess
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -110,9 +109,11 @@ class SyncManager:
         self._sender_tasks.clear()
         for task in tasks:
             task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)  # raises nothing of theirs; a cancel of stop() does
         for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+            if not task.cancelled():
+                task.exception()  # retrieved: a worker's end was reported by its status
         self._tasks.clear()
         for worker in self.workers.values():
             worker._set_status(AccountStatus.STOPPED, "stopped")

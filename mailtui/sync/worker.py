@@ -243,11 +243,18 @@ class Worker:
         try:
             done, _ = await asyncio.wait({server, local}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (server, local):
-                if not task.done():
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
+            pending = [task for task in (server, local) if not task.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                # Wait until they are over (a cancelled IDLE sends DONE and reads its OK,
+                # so the connection stays usable). asyncio.wait raises nothing of theirs,
+                # while a cancel of this task still propagates; `suppress(CancelledError)`
+                # around `await task` swallowed that one, and the worker outlived stop().
+                await asyncio.wait(pending)
+                for task in pending:
+                    if not task.cancelled():
+                        task.exception()  # retrieved; a broken connection shows up next
         self._wake.clear()
         if server in done:
             return server.result()  # raises the backend's error, if any

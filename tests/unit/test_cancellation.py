@@ -35,3 +35,28 @@ async def test_a_worker_woken_and_cancelled_at_once_stops() -> None:
     task.cancel()  # … and the stop, in the same loop iteration
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+class SlowToStopIdle:
+    """A backend whose wait (IDLE) takes a moment to end when cancelled, like DONE and
+    its tagged OK on the wire."""
+
+    async def wait_for_changes(self, timeout: float) -> set[str]:
+        try:
+            await asyncio.sleep(timeout)
+        except asyncio.CancelledError:
+            await asyncio.sleep(0.2)
+            raise
+        return set()
+
+
+async def test_a_stop_while_idle_is_being_ended_is_not_swallowed() -> None:
+    account = Account(id=1, name="a", kind=AccountKind.IMAP, email="a@b.c")
+    worker = Worker(account, lambda: None, None, lambda e: None)  # type: ignore[arg-type,return-value]
+    task = asyncio.create_task(worker._wait(SlowToStopIdle()))  # type: ignore[arg-type]
+    await asyncio.sleep(0.01)
+    worker.kick()  # the user wants something: the IDLE is ended (0.2 s) …
+    await asyncio.sleep(0.05)
+    task.cancel()  # … and the app quits meanwhile
+    with pytest.raises(asyncio.CancelledError):
+        await task
