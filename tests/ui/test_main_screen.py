@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from mailtui.mime import parse_envelope
 from mailtui.models import AccountKind, Flag, MessageRow, NewMessage
 from mailtui.store import Store, StoreError
 from mailtui.sync.base import AccountStatus, EventKind, FolderBatch, SyncEvent
+from mailtui.ui.gc_pacer import CEILING
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import NOT_DOWNLOADED
 from mailtui.ui.widgets import FolderList, MessageList, MessageView
@@ -479,3 +481,22 @@ async def test_first_run_fills_in_as_the_first_sync_lands(tmp_path: Path) -> Non
             assert "Inbox · 1 unread of 3" in screen_text(app)
     finally:
         await store.close()
+
+
+async def test_full_collections_wait_while_keys_come(mail: MailFixture) -> None:
+    """After the first paint the app freezes what start-up built and paces Python's full
+    garbage collections (mailtui/ui/gc_pacer.py); quitting puts CPython's settings back."""
+    before = gc.get_threshold()
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and app.gc_pacer.active)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[2] == CEILING
+        seen = app.gc_pacer.last_input
+        await pilot.press("j")
+        assert app.gc_pacer.last_input > seen  # keys hold full collections back
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.gc_pacer.active
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0
