@@ -281,6 +281,10 @@ async def test_layout_at_120x40_shows_three_panes(mail: MailFixture) -> None:
         text = screen_text(app)
         assert "Message 000005" in text  # the list stays above the reader
         assert "home" in screen_lines(app)[0]  # and the folder pane beside it
+        # A rule between them (the reader's top border), then the header block.
+        rule = next(i for i, line in enumerate(screen_lines(app)) if "──────────" in line)
+        assert "Message 0000" in screen_lines(app)[rule - 1]
+        assert "From: Alice Archer" in screen_lines(app)[rule + 1]
         assert app.focused is app.query_one(MessageView)
         await pilot.press("tab")
         assert app.focused is app.query_one(FolderList)
