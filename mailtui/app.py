@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
@@ -107,6 +108,7 @@ class MailApp(App[None]):
         self.main_screen = MainScreen(store, manager, clock)
         self.set_keymap(self.keymap_overrides)
         self.gc_pacer = GcPacer()  # full collections off the key path (ui/gc_pacer.py)
+        self.last_input = float("-inf")  # time.monotonic() of the last key or click
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -137,6 +139,7 @@ class MailApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
+            self.last_input = time.monotonic()  # background work yields to the user
             self.gc_pacer.input()
         await super().on_event(event)
 
