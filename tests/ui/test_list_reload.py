@@ -10,7 +10,15 @@ from mailtui.models import MessageRow
 from mailtui.sync.base import EventKind, SyncEvent
 from mailtui.ui.widgets import MessageList
 
-from .conftest import FakeManager, MailFixture, make_app, new_message, open_mail, screen_lines
+from .conftest import (
+    FakeManager,
+    MailFixture,
+    make_app,
+    new_message,
+    open_mail,
+    screen_lines,
+    screen_text,
+)
 from .test_main_screen import LIST_ROWS_80x24, cursor_screen_line, rows_loaded, wait_until
 
 
@@ -162,3 +170,15 @@ async def test_rows_off_screen_are_drawn_ahead_then_pagedown_shows_them(tmp_path
     finally:
         await mail.store.close()
 
+
+async def test_new_mail_waits_while_keys_come_then_shows(mail: MailFixture) -> None:
+    """A sync-driven reload waits while the user is typing (SYNC_HOLD after each key,
+    at most SYNC_MAX_HOLD): here the typing never stops, so the cap lets it through."""
+    manager = FakeManager()
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        await mail.add("INBOX", [new_message(-1, subject="Fresh mail")])
+        manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox))
+        app.last_input = float("inf")  # a key "now" forever: only the cap can end the hold
+        await wait_until(pilot, lambda: "Fresh mail" in screen_text(app), timeout=10.0)

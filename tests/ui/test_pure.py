@@ -18,6 +18,7 @@ from mailtui.ui import keymap
 from mailtui.ui.columns import row_text, sender_width
 from mailtui.ui.dates import full_date, list_date
 from mailtui.ui.folder_tree import folder_entries, order_folders
+from mailtui.ui.idle import hold
 from mailtui.ui.reading import body_text, human_size
 from mailtui.ui.row_window import RowWindow, Span
 from mailtui.ui.widgets.message_list import thumb_cells
@@ -208,6 +209,22 @@ def test_keymap_ids_are_unique_and_overridable() -> None:
     assert keymap.key_label("ctrl+pagedown") == "Ctrl+PgDn"
     for context in keymap.CONTEXT_TITLES:
         assert keymap.bindings(context), context
+
+
+@pytest.mark.parametrize(
+    ("now", "last_input", "since", "wait"),
+    [
+        (10.0, float("-inf"), 9.0, 0.0),  # nobody typing: at once
+        (10.0, 9.9, 9.8, 0.2),  # a key 0.1 s ago: 0.2 s more of quiet
+        (10.0, 9.9, 8.1, 0.1),  # ...but the cap (2 s after the change) comes first
+        (10.0, 10.0, 7.0, 0.0),  # past the cap: now, typing or not
+        (10.0, 9.5, 9.9, 0.0),  # quiet for 0.5 s already
+    ],
+)
+def test_hold_waits_for_a_pause_in_typing_up_to_a_cap(
+    now: float, last_input: float, since: float, wait: float
+) -> None:
+    assert hold(now, last_input, since, quiet=0.3, longest=2.0) == pytest.approx(wait)
 
 
 @settings(max_examples=400, deadline=None)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Coroutine
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import UPDATE_PERIOD, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -42,6 +44,7 @@ from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
 from mailtui.ui.frame_timer import FrameTimer
+from mailtui.ui.idle import hold, last_input
 from mailtui.ui.list_sources import (
     UNIFIED,
     FilterSource,
@@ -61,6 +64,8 @@ from mailtui.ui.widgets.message_view import MessageView
 from mailtui.ui.widgets.status_bar import StatusBar
 
 SYNC_COALESCE = 0.5  # seconds; a burst of sync batches costs one reload
+SYNC_HOLD = 0.3  # seconds after a key during which sync-driven reloads wait...
+SYNC_MAX_HOLD = 2.0  # ...but never longer than this after the change that asked for one
 FILTER_DEBOUNCE = 0.15  # seconds of no typing before the filter asks the store
 
 NOT_DOWNLOADED = (
@@ -105,6 +110,12 @@ class MainScreen(Screen[None]):
     # "-reading" class on #main and #folders serves the narrow layout only; rules that
     # use it may style #messages and #folders themselves, nothing below them.
 
+    # Textual's Screen.focused repaints the whole screen when it changes (Reactive's
+    # default): every widget's lines went through the compositor again on Enter and Esc,
+    # which move the focus between the list and the reader. The widgets that gain or lose
+    # the focus restyle and repaint themselves (:focus), so the screen need not.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
     def __init__(self, store: MailStore, manager: SyncControl | None, clock: Clock) -> None:
         super().__init__()
         self._store = store
@@ -115,6 +126,7 @@ class MainScreen(Screen[None]):
         self._folders_dirty = False
         self._list_dirty = False
         self._coalesce: Timer | None = None
+        self._dirty_since: float | None = None  # time.monotonic() of the oldest change
         self.triage = Triage(self, store, manager)
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
@@ -676,11 +688,23 @@ class MainScreen(Screen[None]):
     def _schedule(self, *, folders: bool, listing: bool) -> None:
         self._folders_dirty |= folders
         self._list_dirty |= listing
+        if self._dirty_since is None:
+            self._dirty_since = time.monotonic()
         if self._coalesce is None:
             self._coalesce = self.set_timer(SYNC_COALESCE, self._flush)
 
     def _flush(self) -> None:
+        """Reload what changed, unless the user is typing: then at the first pause of
+        ``SYNC_HOLD`` seconds, and at the latest ``SYNC_MAX_HOLD`` seconds after the
+        change (a reload and its repaint cost a few milliseconds that a key would wait)."""
         self._coalesce = None
+        now = time.monotonic()
+        since = self._dirty_since if self._dirty_since is not None else now
+        wait = hold(now, last_input(self.app), since, SYNC_HOLD, SYNC_MAX_HOLD)
+        if wait > 0:
+            self._coalesce = self.set_timer(wait, self._flush)
+            return
+        self._dirty_since = None
         if self._folders_dirty:
             self._folders_dirty = False
             self._run(self._load_folders(), "folders")
