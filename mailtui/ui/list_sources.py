@@ -347,6 +347,11 @@ class InboxSource:
         self._folder_of.update((r.id, r.folder_id) for r in rows)
         return [r.id for r in rows]
 
+    def account_of(self, row: MessageRow) -> int | None:
+        """The account of a row this source listed (None: not one of its inboxes)."""
+        folder = self.inboxes.get(row.folder_id)
+        return folder.account_id if folder is not None else None
+
     async def accounts_of(self, ids: Iterable[int]) -> dict[int, list[int]]:
         """Account id -> its messages among ``ids`` (in order). Ids this source handed
         out are looked up here; others (a conversation selected by thread) in the store."""

@@ -15,7 +15,7 @@ from textual.app import App
 
 from mailtui.models import Account, AccountKind, FolderRole, NewMessage, OpKind, PendingOp
 from mailtui.store import Store
-from mailtui.sync.base import EventKind, FolderBatch, RemoteFolder, SyncEvent
+from mailtui.sync.base import Capabilities, EventKind, FolderBatch, RemoteFolder, SyncEvent
 from mailtui.ui.list_sources import InboxSource, account_tags
 from mailtui.ui.widgets import FolderList, MessageList
 
@@ -380,3 +380,69 @@ def test_account_tags_count_terminal_cells(names: list[str], tags: list[str]) ->
     found = account_tags(accounts)
     assert [found[n] for n in range(1, len(names) + 1)] == tags
     assert {cell_len(t) for t in found.values()} == {max(cell_len(t) for t in tags)}
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_each_row_uses_its_own_accounts_capabilities(
+    two: TwoAccounts, size: tuple[int, int]
+) -> None:
+    """work is a POP3-like account (no server folders, no flags): in "All inboxes" its
+    rows do not offer archive or flag, home's rows do; a selection over both acts on
+    home's message and says it left work's alone; the reader follows its message."""
+    manager = FakeManager()
+    manager.caps[two.home] = Capabilities()
+    manager.caps[two.work] = Capabilities(folders=False, server_move=False, flags=False)
+    app = make_app(two.store, manager)
+    home0, work0 = await two.id_of("Home 000000"), await two.id_of("Work 000000")
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: unified_loaded(app))
+        listing = app.query_one(MessageList)
+
+        async def offered(description: str) -> bool:
+            await pilot.press("colon")
+            await wait_until(pilot, lambda: "Search for commands" in screen_text(app))
+            await pilot.press(*description.lower())
+            await pilot.pause(0.3)
+            found = f"{description}  (" in screen_text(app)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: "Search for commands" not in screen_text(app))
+            return found
+
+        # On home's row (the first) archive and flag are offered.
+        assert await offered("Archive")
+        # On work's row they are not, and the keys do nothing.
+        await pilot.press("j")
+        await wait_until(pilot, lambda: listing.cursor == 1)
+        assert not await offered("Archive")
+        assert not await offered("Flag/unflag")
+        assert await offered("Delete")  # deleting works on every account
+        await pilot.press("F", "a", "N")
+        await pilot.pause(0.2)
+        assert await two.ops(two.work) == []
+        assert "Work 000000" in line_of(app, "Work 000000")
+        # Back on home's row: offered again.
+        await pilot.press("k")
+        await wait_until(pilot, lambda: listing.cursor == 0)
+        assert await offered("Flag/unflag")
+
+        # A selection of both, F on home's row (flagged: index 0): home's message is
+        # unflagged, work's left alone, and the notice says why.
+        await pilot.press("x", "x", "g")
+        await wait_until(pilot, lambda: "2 selected" in status(app) and listing.cursor == 0)
+        await pilot.press("F")
+        await wait_until(pilot, lambda: "Unflagged 1 message" in status(app))
+        [op] = await two.ops(two.home)
+        assert (op.kind, op.message_id) == (OpKind.SET_FLAGS, home0)
+        assert await two.ops(two.work) == []
+        said = [n.message for n in app._notifications]
+        assert any("1 message left as they were" in m and "flagged" in m for m in said)
+
+        # The reader: work's message open, its account decides (no archive).
+        await pilot.press("g", "j", "enter")
+        await wait_until(pilot, lambda: "body of message 1" in screen_text(app))
+        assert app.screen.reader_account == two.work  # type: ignore[attr-defined]
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        detail = await two.store.message(work0)
+        assert detail is not None and detail.row.folder_id == two.folder(two.work, "INBOX")
+        assert not await offered("Archive")

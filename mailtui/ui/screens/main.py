@@ -55,7 +55,7 @@ from mailtui.ui.list_sources import (
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.services import MailStore, SyncControl
-from mailtui.ui.triage import Triage, allowed
+from mailtui.ui.triage import ON_MESSAGES, Triage, allowed
 from mailtui.ui.widgets.filter_box import FilterBox
 from mailtui.ui.widgets.folder_list import FolderList
 from mailtui.ui.widgets.hint_line import HintLine
@@ -127,6 +127,8 @@ class MainScreen(Screen[None]):
         self._list_dirty = False
         self._coalesce: Timer | None = None
         self._dirty_since: float | None = None  # time.monotonic() of the oldest change
+        self._offered_keys: tuple[bool, ...] = ()  # unified inbox: actions allowed, as shown
+        self._reader_account: int | None = None  # the account of the message in the reader
         self.triage = Triage(self, store, manager)
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
@@ -234,6 +236,11 @@ class MainScreen(Screen[None]):
     @property
     def reading(self) -> bool:
         return self.query_one("#main").has_class("-reading")
+
+    @property
+    def reader_account(self) -> int | None:
+        """The account of the message open in the reader (None when none is)."""
+        return self._reader_account if self.reader.message_id is not None else None
 
     def _set_reading(self, reading: bool) -> None:
         """Open or close the reader pane.
@@ -398,8 +405,23 @@ class MainScreen(Screen[None]):
     # -- triage (mailtui/ui/triage.py) -----------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide what the open folder's account cannot do (from its Capabilities)."""
-        return allowed(action, self.triage.capabilities())
+        """Hide what the account cannot do (its Capabilities): the open folder's, or in
+        the unified inbox the account of the message under the cursor or in the reader."""
+        return allowed(action, self.triage.capabilities(action))
+
+    def on_message_list_cursor_folder(self, event: MessageList.CursorFolder) -> None:
+        """In the unified inbox the cursor moved to another account's message: offer the
+        keys that account allows (only when they differ, a refresh costs a redraw)."""
+        event.stop()
+        if not self._unified:
+            return
+        offered = self._offered()
+        if offered != self._offered_keys:
+            self._offered_keys = offered
+            self.refresh_bindings()
+
+    def _offered(self) -> tuple[bool, ...]:
+        return tuple(allowed(a, self.triage.capabilities(a)) for a in sorted(ON_MESSAGES))
 
     def after_triage(self) -> None:
         """A triage intent or undo changed the store: show it now."""
@@ -538,6 +560,7 @@ class MainScreen(Screen[None]):
             self.close_reader()
             self.notify("That message is gone (moved or deleted elsewhere).")
             return
+        self._reader_account = detail.account_id  # its capabilities decide the keys
         now = self._clock()
         raw = detail.raw
         if raw is not None:

@@ -140,6 +140,14 @@ class MessageList(ScrollView, can_focus=True):
             self.count = count
             super().__init__()
 
+    class CursorFolder(Message):
+        """The line under the cursor is now a message of another folder (in the unified
+        inbox: maybe of another account, whose capabilities decide the keys)."""
+
+        def __init__(self, folder_id: int | None) -> None:
+            self.folder_id = folder_id
+            super().__init__()
+
     class Loaded(Message):
         """A folder's count is known (after ``show_folder`` or ``reload``)."""
 
@@ -176,6 +184,7 @@ class MessageList(ScrollView, can_focus=True):
         self._strips: dict[StripKey, Strip] = {}  # drawn rows, least recently drawn first
         self._warm_pending = False
         self._warm_width = -1  # the width rows were last drawn ahead for
+        self._cursor_folder: int | None = None  # the folder of the cursor's line, as told
 
     # -- what the screen reads -------------------------------------------------------------
 
@@ -231,6 +240,15 @@ class MessageList(ScrollView, can_focus=True):
     @property
     def cached_rows(self) -> int:
         return len(self._window)
+
+    def _note_cursor(self) -> None:
+        """Tell the screen when the cursor's line belongs to another folder than before
+        (one comparison per move; a message only when it changes)."""
+        line = self.cursor_line
+        folder = line.row.folder_id if line is not None else None
+        if folder != self._cursor_folder:
+            self._cursor_folder = folder
+            self.post_message(self.CursorFolder(folder))
 
     # -- what the screen tells it ----------------------------------------------------------
 
@@ -495,6 +513,7 @@ class MessageList(ScrollView, can_focus=True):
         if shown_before != shown_now or index - new_top != cursor - top or total != old_total:
             self.refresh()
         self._request_rows()
+        self._note_cursor()
         self._warm_later()
         self.post_message(self.Loaded(source.folder_id, total, unread))
         return True
@@ -549,6 +568,7 @@ class MessageList(ScrollView, can_focus=True):
         if span.start < top + self._height and top < span.stop:  # placeholders to replace
             self.refresh()
         self._request_rows(retry=False)
+        self._note_cursor()
         self._warm_later()
 
     # -- geometry --------------------------------------------------------------------------
@@ -733,6 +753,7 @@ class MessageList(ScrollView, can_focus=True):
         self._scroll_cursor_into_view()
         self.refresh_line(old)
         self.refresh_line(index)
+        self._note_cursor()
 
     def _scroll_cursor_into_view(self) -> None:
         top, height = self._top, self._height
