@@ -179,6 +179,7 @@ class MessageList(ScrollView, can_focus=True):
         self._generation = 0  # bumped whenever positions change; stale fetches are dropped
         self._inflight: Span | None = None
         self._paint_styles: dict[str, Style] | None = None
+        self._paint_geometry: tuple[int, int] | None = None  # (width, top) during a paint
         self._fetch_scheduled = False
         self._fetch_failed = False  # after a store error, only a user action fetches again
         self._strips: dict[StripKey, Strip] = {}  # drawn rows, least recently drawn first
@@ -611,14 +612,18 @@ class MessageList(ScrollView, can_focus=True):
     # -- drawing ---------------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        if self.scrollable_content_region.width != self._warm_width:
+        width = self.scrollable_content_region.width
+        if width != self._warm_width:
             self._warm_later()  # drawn ahead for another width (a scrollbar came, a resize)
-        # Styles are looked up once per paint, not once per line (a lookup walks the CSS).
+        # Styles, the width and the top are looked up once per paint, not once per line
+        # (a style lookup walks the CSS; the region is computed anew at each access).
         self._paint_styles = {}
+        self._paint_geometry = (width, self._top)
         try:
             return super().render_lines(crop)
         finally:
             self._paint_styles = None
+            self._paint_geometry = None
 
     def _style(self, component: str = "") -> Style:
         """The widget's style (``component`` empty) or a component's, cached per paint."""
@@ -631,8 +636,11 @@ class MessageList(ScrollView, can_focus=True):
         return found
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        index = self._top + y
+        if self._paint_geometry is not None:
+            width, top = self._paint_geometry
+        else:
+            width, top = self.scrollable_content_region.width, self._top
+        index = top + y
         base = self._style()
         if index >= self.total:
             if index == 0 and self._loaded:
