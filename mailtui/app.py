@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -28,6 +30,7 @@ from mailtui.ui import keymap, themes
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
+from mailtui.ui.gc_pacer import GcPacer
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.screens.attachments import ConfirmScreen
 from mailtui.ui.screens.help import HelpScreen
@@ -104,6 +107,8 @@ class MailApp(App[None]):
         self._sync_started = False
         self.main_screen = MainScreen(store, manager, clock)
         self.set_keymap(self.keymap_overrides)
+        self.gc_pacer = GcPacer()  # full collections off the key path (ui/gc_pacer.py)
+        self.last_input = float("-inf")  # time.monotonic() of the last key or click
 
     def get_default_screen(self) -> MainScreen:
         return self.main_screen
@@ -127,8 +132,19 @@ class MailApp(App[None]):
             self.notify(f"Unknown key binding ids in the config: {', '.join(unknown)}")
         # The screen paints from the store first; the network starts after that paint.
         self.call_after_refresh(self._start_sync)
+        self.call_after_refresh(self.gc_pacer.start)
+        self.set_interval(0.5, self.gc_pacer.tick, name="gc-pacer")
         if self._mailto:
             self.call_after_refresh(self.main_screen.compose_mailto, self._mailto)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
+            self.last_input = time.monotonic()  # background work yields to the user
+            self.gc_pacer.input()
+        await super().on_event(event)
+
+    def on_unmount(self) -> None:
+        self.gc_pacer.stop()
 
     async def _start_sync(self) -> None:
         if self.manager is None or self._sync_started:

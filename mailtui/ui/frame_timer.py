@@ -1,4 +1,4 @@
-"""A frame timer for the main screen that paints a key's result as soon as a frame is due.
+"""A frame timer for the main screen that paints a key's result as soon as it is there.
 
 Textual's screen repaints from a paused interval timer (``Screen._update_timer``): when
 something is dirty the screen resumes it, its tick paints and pauses it again. In Textual
@@ -9,8 +9,16 @@ key that arrives a few milliseconds after a sync-driven paint therefore waited u
 for its frame although nothing was painted for 16 ms.
 
 ``FrameTimer`` keeps Textual's pacing for everything else (startup, sync updates: their
-frames coalesce as before), but after ``urgent()`` (the screen calls it for each key) the
-next frame is due one interval after the previous paint, or at once if that has passed.
+frames coalesce as before), but for ``URGENT_FOR`` seconds after ``urgent()`` (the screen
+calls it for each key) a frame is painted as soon as something is dirty. It used to wait
+one interval after the previous paint, so a key that came a few milliseconds after a
+sync-driven paint still waited up to 16.7 ms with nothing to do (docs/decisions.md, "UI
+latency", has the figures). Frames are still painted only when a widget is dirty, so
+this does not spin: a key costs the frames its own changes need.
+
+Private Textual API: this overrides ``Timer._run`` and uses ``Timer._active``,
+``_interval``, ``_repeat`` and ``_tick``, and the screen replaces ``Screen._update_timer``
+(mailtui/ui/screens/main.py). Written against Textual 8.2.8; re-check both on upgrade.
 """
 
 from __future__ import annotations
@@ -19,13 +27,12 @@ import asyncio
 import contextlib
 from asyncio import Event
 
-from textual._time import get_time, sleep
+from textual._time import get_time
 from textual.timer import EventTargetGone, Timer
 
 
 class FrameTimer(Timer):
-    """Textual's frame timer, plus ``urgent()``: the next frame no later than one interval
-    after the previous one."""
+    """Textual's frame timer, plus ``urgent()``: frames without delay for a moment."""
 
     URGENT_FOR = 0.15  # seconds after a key during which frames are not held back
 
@@ -40,7 +47,7 @@ class FrameTimer(Timer):
 
     def urgent(self) -> None:
         """A key is being handled: paint its result (and what follows it shortly, such as
-        a message read by a worker) on the next frames that are due."""
+        a message read by a worker) as soon as it is there."""
         self._urgent_until = get_time() + self.URGENT_FOR
         self._urgent.set()
 
@@ -50,26 +57,17 @@ class FrameTimer(Timer):
         urgent = self._urgent
         await active.wait()
         start = get_time()
-        last = float("-inf")
         count = 0
         while self._repeat is None or count <= self._repeat:
             # Textual's next frame boundary (see the module's docstring)...
             now = get_time()
             boundary = start + (int((now - start) / interval + 1) + 1) * interval
-            while True:
-                # ...unless a key asks for its frame one interval after the last one.
-                now = get_time()
-                hurry = now < self._urgent_until
-                wait = (last + interval if hurry else boundary) - now
-                if wait <= 0:
-                    break
-                if hurry:
-                    await sleep(wait)
-                else:
-                    urgent.clear()
-                    with contextlib.suppress(TimeoutError):
-                        async with asyncio.timeout(wait):  # wait_for can swallow a cancel
-                            await urgent.wait()
+            # ...unless a key came: then now.
+            while get_time() < boundary and get_time() >= self._urgent_until:
+                urgent.clear()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(boundary - get_time()):  # wait_for can
+                        await urgent.wait()  # swallow a cancel (Python 3.11)
             await active.wait()
             last = get_time()
             count += 1

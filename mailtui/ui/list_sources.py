@@ -29,6 +29,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from rich.cells import cell_len, chop_cells
+
+from mailtui.mime.sanitize import clean_line
 from mailtui.models import Account, Folder, FolderRole, MessageRow
 from mailtui.ui.services import MailStore
 
@@ -273,17 +276,29 @@ UNIFIED = -1
 TAG_WIDTH = 6
 
 
+def cut_cells(text: str, width: int) -> str:
+    """The start of ``text`` that fits in ``width`` terminal cells, cut between
+    characters as the terminal shows them (a wide CJK character or an emoji takes two
+    cells; one that would straddle the edge is left out, never halved)."""
+    if width <= 0 or not text:
+        return ""
+    return chop_cells(text, width)[0]
+
+
 def account_tags(accounts: Sequence[Account], width: int = TAG_WIDTH) -> dict[int, str]:
     """Short, distinct tags for accounts, padded to one width (a column): the name's
-    first ``width`` characters; names that would clash end in their place in the list
-    instead (``work1``, ``work2``)."""
-    tags = {a.id: a.name[:width] for a in accounts}
+    first ``width`` terminal cells; names that would clash end in their place in the
+    list instead (``work1``, ``work2``). Widths are cells, not characters, so that a
+    name in CJK or with an emoji keeps the column straight."""
+    names = {a.id: clean_line(a.name) for a in accounts}
+    tags = {k: cut_cells(name, width) for k, name in names.items()}
     clashes = {t for t in tags.values() if list(tags.values()).count(t) > 1}
     for n, account in enumerate(accounts, 1):
         if tags[account.id] in clashes:
-            tags[account.id] = account.name[: max(1, width - len(str(n)))] + str(n)
-    longest = max((len(t) for t in tags.values()), default=0)
-    return {k: t.ljust(longest) for k, t in tags.items()}
+            suffix = str(n)
+            tags[account.id] = cut_cells(names[account.id], max(1, width - len(suffix))) + suffix
+    longest = max((cell_len(t) for t in tags.values()), default=0)
+    return {k: t + " " * (longest - cell_len(t)) for k, t in tags.items()}
 
 
 class InboxSource:
@@ -331,6 +346,11 @@ class InboxSource:
         rows = await self.store.inbox_window(0, limit)
         self._folder_of.update((r.id, r.folder_id) for r in rows)
         return [r.id for r in rows]
+
+    def account_of(self, row: MessageRow) -> int | None:
+        """The account of a row this source listed (None: not one of its inboxes)."""
+        folder = self.inboxes.get(row.folder_id)
+        return folder.account_id if folder is not None else None
 
     async def accounts_of(self, ids: Iterable[int]) -> dict[int, list[int]]:
         """Account id -> its messages among ``ids`` (in order). Ids this source handed

@@ -137,6 +137,9 @@ class VisualLines:
 
     def __init__(self, lines: Iterable[Line]) -> None:
         self.lines = list(lines)
+        # Shaping and reordering is the costly part, and Textual renders a body two or
+        # three times at one width when it opens (its height, then its lines): once.
+        self._rendered: dict[int, list[Text]] = {}
 
     @property
     def plain(self) -> str:
@@ -148,8 +151,11 @@ class VisualLines:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = max(1, options.max_width)
-        for line in self.lines:
-            yield from self._render(line, width)
+        rendered = self._rendered.get(width)
+        if rendered is None:
+            rendered = [shown for line in self.lines for shown in self._render(line, width)]
+            self._rendered = {width: rendered}  # one width at a time (a resize redraws)
+        yield from rendered
 
     @staticmethod
     def _render(line: Line, width: int) -> Iterator[Text]:

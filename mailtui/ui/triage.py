@@ -16,6 +16,11 @@ In the unified inbox the targets may belong to several accounts: they are groupe
 account (``InboxSource.accounts_of``), each group acts from its account's Inbox (its
 Trash, Archive, Junk), and every account concerned has its worker woken. A move to a
 chosen folder needs messages of one account (a folder belongs to one account).
+
+Capabilities are an account's: in a folder, the folder's account decides which keys are
+offered; in the unified inbox, the account of the message under the cursor (or open in
+the reader) does, and a selection that spans accounts acts only on the messages whose
+account can do it, saying how many it left alone.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from textual.css.query import NoMatches
 
 from mailtui.models import Flag, Folder, FolderRole, MessageRow
 from mailtui.sync.base import Capabilities
@@ -42,6 +49,13 @@ UNDO_DEPTH = 50
 NEEDS_MOVE = frozenset({"move", "archive", "spam"})
 NEEDS_FLAGS = frozenset({"toggle_read", "toggle_flag"})
 NEEDS_FOLDERS = frozenset({"goto_folder"})
+#: Actions on messages: in the unified inbox the messages' own account decides them.
+ON_MESSAGES = NEEDS_MOVE | NEEDS_FLAGS
+#: What an account that cannot do an action lacks, for the notice.
+LACKS = {
+    **dict.fromkeys(NEEDS_MOVE, "cannot move mail between folders on the server"),
+    **dict.fromkeys(NEEDS_FLAGS, "keeps no read or flagged state on the server"),
+}
 
 
 def allowed(action: str, caps: Capabilities | None) -> bool:
@@ -82,11 +96,37 @@ class Triage:
 
     # -- what an action acts on ------------------------------------------------------------
 
-    def capabilities(self) -> Capabilities | None:
-        folder = self.screen.open_folder
-        if self.manager is None or folder is None:
+    def capabilities(self, action: str | None = None) -> Capabilities | None:
+        """The capabilities that decide ``action``: the open folder's account's; in the
+        unified inbox, for an action on messages, the account's of the message it would
+        act on (open in the reader, else under the cursor). None: unknown, allow."""
+        if self.manager is None:
             return None
-        return self.manager.capabilities(folder.account_id)
+        folder = self.screen.open_folder
+        if folder is not None:
+            return self.manager.capabilities(folder.account_id)
+        if action is not None and action not in ON_MESSAGES:
+            return None
+        account = self.current_account()
+        return self.manager.capabilities(account) if account is not None else None
+
+    def current_account(self) -> int | None:
+        """In the unified inbox, the account of the message an action would act on."""
+        screen = self.screen
+        try:
+            if self._reader_target() is not None:
+                return screen.reader_account
+            listing = screen.message_list
+        except NoMatches:  # asked for the keys before the screen is composed
+            return None
+        source, row = listing.source, listing.cursor_row
+        if isinstance(source, InboxSource) and row is not None:
+            return source.account_of(row)
+        return None
+
+    def _can(self, action: str, account_id: int) -> bool:
+        caps = self.manager.capabilities(account_id) if self.manager is not None else None
+        return allowed(action, caps)
 
     def _reader_target(self) -> int | None:
         screen = self.screen
@@ -130,10 +170,12 @@ class Triage:
         screen.after_triage()
         screen.status_bar.set_notice(f"{description} · u: undo" if op_ids else description)
 
-    async def _with_targets(self) -> tuple[list[int], MessageRow | None, Folder] | None:
+    async def _with_targets(
+        self, action: str
+    ) -> tuple[list[int], MessageRow | None, Folder] | None:
         """The targets when they are all in one folder (the open one, or in the unified
         inbox one account's Inbox); else None, with a notice."""
-        found = await self._grouped()
+        found = await self._grouped(action)
         if found is None:
             return None
         reference, groups = found
@@ -148,18 +190,21 @@ class Triage:
         folder, ids = groups[0]
         return ids, reference, folder
 
-    async def _grouped(self) -> tuple[MessageRow | None, list[tuple[Folder, list[int]]]] | None:
+    async def _grouped(
+        self, action: str
+    ) -> tuple[MessageRow | None, list[tuple[Folder, list[int]]]] | None:
         """(reference row, [(folder the ids are in, ids)]): one group, the open folder;
-        in the unified inbox, one per account, each account's Inbox."""
+        in the unified inbox, one per account, each account's Inbox. Groups whose account
+        cannot do ``action`` are left out, and the notice says so."""
         folder = self.screen.open_folder
         source = self.screen.message_list.source
         if folder is None and not isinstance(source, InboxSource):
             return None
         ids, reference = await self._targets()
-        if ids and folder is not None:
-            return reference, [(folder, ids)]
         groups: list[tuple[Folder, list[int]]] = []
-        if ids and isinstance(source, InboxSource):
+        if ids and folder is not None:
+            groups = [(folder, ids)]
+        elif ids and isinstance(source, InboxSource):
             inbox_of = {f.account_id: f for f in source.inboxes.values()}
             for account_id, own in (await source.accounts_of(ids)).items():
                 if account_id in inbox_of:
@@ -167,11 +212,20 @@ class Triage:
         if not groups:
             self.screen.status_bar.set_notice("No message here to act on")
             return None
-        return reference, groups
+        able = [(f, own) for f, own in groups if self._can(action, f.account_id)]
+        left = sum(len(own) for f, own in groups) - sum(len(own) for _, own in able)
+        if left:
+            lacks = LACKS.get(action, "cannot do that")
+            words = f"{count_words(left)} left as they were: their account {lacks}"
+            self.screen.notify(words, severity="warning")
+            if not able:
+                self.screen.status_bar.set_notice(words)
+                return None
+        return reference, able
 
     async def toggle(self, flag: Flag, on_words: str, off_words: str) -> None:
         """Set ``flag`` on the targets, or clear it when the reference row has it."""
-        found = await self._grouped()
+        found = await self._grouped("toggle_flag")
         if found is None:
             return
         reference, groups = found
@@ -187,7 +241,7 @@ class Triage:
 
     async def toggle_read(self) -> None:
         # The read bit is SEEN: "marked read" when the reference row was unread.
-        found = await self._grouped()
+        found = await self._grouped("toggle_read")
         if found is None:
             return
         reference, groups = found
@@ -204,7 +258,7 @@ class Triage:
         await self.toggle(Flag.FLAGGED, "Flagged", "Unflagged")
 
     async def delete(self) -> None:
-        found = await self._grouped()
+        found = await self._grouped("delete")
         if found is None:
             return
         _, groups = found
@@ -227,7 +281,7 @@ class Triage:
         return next((f for f in folders if f.role == role), None)
 
     async def move_to_role(self, role: FolderRole, name: str) -> None:
-        found = await self._grouped()
+        found = await self._grouped("spam" if role == FolderRole.JUNK else "archive")
         if found is None:
             return
         _, groups = found
@@ -264,7 +318,7 @@ class Triage:
         await self.move_to_role(FolderRole.JUNK, "Junk (spam)")
 
     async def move(self) -> None:
-        found = await self._with_targets()
+        found = await self._with_targets("move")
         if found is None:
             return
         ids, _, folder = found

@@ -10,7 +10,15 @@ from mailtui.models import MessageRow
 from mailtui.sync.base import EventKind, SyncEvent
 from mailtui.ui.widgets import MessageList
 
-from .conftest import FakeManager, MailFixture, make_app, new_message, open_mail, screen_lines
+from .conftest import (
+    FakeManager,
+    MailFixture,
+    make_app,
+    new_message,
+    open_mail,
+    screen_lines,
+    screen_text,
+)
 from .test_main_screen import LIST_ROWS_80x24, cursor_screen_line, rows_loaded, wait_until
 
 
@@ -137,3 +145,40 @@ async def test_g_and_shift_g_find_their_rows_in_memory(tmp_path: Path) -> None:
             assert all(limit <= screen for _, _, limit in mail.window_calls)
     finally:
         await mail.store.close()
+
+
+async def test_rows_off_screen_are_drawn_ahead_then_pagedown_shows_them(tmp_path: Path) -> None:
+    """Between keys the list draws the rows it keeps off screen (the next page, the
+    ends), so PgDn, g and G paint from memory; what they show is the same."""
+    mail = await open_mail(tmp_path / "big.sqlite", 2_000)
+    try:
+        app = make_app(mail.store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: rows_loaded(pilot))
+            listing = app.query_one(MessageList)
+            rows = LIST_ROWS_80x24
+            next_page = range(rows, 2 * rows)
+            last_page = range(2_000 - rows, 2_000)
+            await wait_until(pilot, lambda: all(listing.is_drawn(i) for i in next_page))
+            await wait_until(pilot, lambda: all(listing.is_drawn(i) for i in last_page))
+            await pilot.press("pagedown")
+            await wait_until(pilot, lambda: f"Message {rows:06d}" in screen_lines(app)[0])
+            assert f"Message {2 * rows - 1:06d}" in screen_lines(app)[rows - 1]
+            await pilot.press("G")
+            await wait_until(pilot, lambda: "Message 001999" in screen_lines(app)[rows - 1])
+            assert cursor_screen_line(pilot) == rows - 1
+    finally:
+        await mail.store.close()
+
+
+async def test_new_mail_waits_while_keys_come_then_shows(mail: MailFixture) -> None:
+    """A sync-driven reload waits while the user is typing (SYNC_HOLD after each key,
+    at most SYNC_MAX_HOLD): here the typing never stops, so the cap lets it through."""
+    manager = FakeManager()
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        await mail.add("INBOX", [new_message(-1, subject="Fresh mail")])
+        manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox))
+        app.last_input = float("inf")  # a key "now" forever: only the cap can end the hold
+        await wait_until(pilot, lambda: "Fresh mail" in screen_text(app), timeout=10.0)

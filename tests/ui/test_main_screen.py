@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from mailtui.mime import parse_envelope
 from mailtui.models import AccountKind, Flag, MessageRow, NewMessage
 from mailtui.store import Store, StoreError
 from mailtui.sync.base import AccountStatus, EventKind, FolderBatch, SyncEvent
+from mailtui.ui.gc_pacer import CEILING
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import NOT_DOWNLOADED
 from mailtui.ui.widgets import FolderList, MessageList, MessageView
@@ -279,6 +281,10 @@ async def test_layout_at_120x40_shows_three_panes(mail: MailFixture) -> None:
         text = screen_text(app)
         assert "Message 000005" in text  # the list stays above the reader
         assert "home" in screen_lines(app)[0]  # and the folder pane beside it
+        # A rule between them (the reader's top border), then the header block.
+        rule = next(i for i, line in enumerate(screen_lines(app)) if "──────────" in line)
+        assert "Message 0000" in screen_lines(app)[rule - 1]
+        assert "From: Alice Archer" in screen_lines(app)[rule + 1]
         assert app.focused is app.query_one(MessageView)
         await pilot.press("tab")
         assert app.focused is app.query_one(FolderList)
@@ -479,3 +485,22 @@ async def test_first_run_fills_in_as_the_first_sync_lands(tmp_path: Path) -> Non
             assert "Inbox · 1 unread of 3" in screen_text(app)
     finally:
         await store.close()
+
+
+async def test_full_collections_wait_while_keys_come(mail: MailFixture) -> None:
+    """After the first paint the app freezes what start-up built and paces Python's full
+    garbage collections (mailtui/ui/gc_pacer.py); quitting puts CPython's settings back."""
+    before = gc.get_threshold()
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and app.gc_pacer.active)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[2] == CEILING
+        seen = app.gc_pacer.last_input
+        await pilot.press("j")
+        assert app.gc_pacer.last_input > seen  # keys hold full collections back
+        await pilot.press("q")
+        await pilot.pause()
+    assert not app.gc_pacer.active
+    assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == 0

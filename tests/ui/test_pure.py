@@ -4,17 +4,24 @@ the keymap. No app runs here."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.text import Text
+from textual.geometry import Size
+from textual.scrollbar import ScrollBarRender
 
 from mailtui.models import Account, AccountKind, Flag, Folder, FolderRole, MessageRow
 from mailtui.ui import keymap
 from mailtui.ui.columns import row_text, sender_width
 from mailtui.ui.dates import full_date, list_date
 from mailtui.ui.folder_tree import folder_entries, order_folders
+from mailtui.ui.idle import hold
 from mailtui.ui.reading import body_text, human_size
 from mailtui.ui.row_window import RowWindow, Span
+from mailtui.ui.widgets.message_list import thumb_cells
 
 NOW = datetime(2026, 3, 12, 15, 30, tzinfo=UTC)  # a Thursday
 
@@ -202,3 +209,51 @@ def test_keymap_ids_are_unique_and_overridable() -> None:
     assert keymap.key_label("ctrl+pagedown") == "Ctrl+PgDn"
     for context in keymap.CONTEXT_TITLES:
         assert keymap.bindings(context), context
+
+
+@pytest.mark.parametrize(
+    ("now", "last_input", "since", "wait"),
+    [
+        (10.0, float("-inf"), 9.0, 0.0),  # nobody typing: at once
+        (10.0, 9.9, 9.8, 0.2),  # a key 0.1 s ago: 0.2 s more of quiet
+        (10.0, 9.9, 8.1, 0.1),  # ...but the cap (2 s after the change) comes first
+        (10.0, 10.0, 7.0, 0.0),  # past the cap: now, typing or not
+        (10.0, 9.5, 9.9, 0.0),  # quiet for 0.5 s already
+    ],
+)
+def test_hold_waits_for_a_pause_in_typing_up_to_a_cap(
+    now: float, last_input: float, since: float, wait: float
+) -> None:
+    assert hold(now, last_input, since, quiet=0.3, longest=2.0) == pytest.approx(wait)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    size=st.integers(1, 80),
+    virtual=st.integers(1, 2_000_000),
+    window=st.integers(1, 80),
+    a=st.floats(0, 2_000_000, allow_nan=False),
+    step=st.one_of(st.floats(0, 200, allow_nan=False), st.floats(0, 2_000_000, allow_nan=False)),
+)
+def test_thumb_cells_tells_when_textual_draws_the_same_scrollbar(
+    size: int, virtual: int, window: int, a: float, step: float
+) -> None:
+    """MessageList skips repainting its scrollbar when ``thumb_cells`` is the same for the
+    old and the new position: Textual must then draw exactly the same bar (this guards the
+    copied arithmetic against a Textual upgrade)."""
+    limit = max(0.0, virtual - window)
+    a, b = min(a, limit), min(a + step, limit)  # a page or a jump away
+    bar = SimpleNamespace(size=Size(1, size), window_virtual_size=virtual, window_size=window)
+
+    def drawn(position: float) -> list[tuple[str, object]]:
+        shown = window if window < virtual else 0
+        segments = ScrollBarRender.render_bar(
+            size=size,
+            virtual_size=virtual,
+            window_size=shown,
+            position=int(position * 8) / 8,  # ScrollBar.validate_position
+        )
+        return [(s.text, s.style) for s in segments.segments]
+
+    if thumb_cells(bar, a) == thumb_cells(bar, b):  # type: ignore[arg-type]
+        assert drawn(a) == drawn(b)

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 from textual.app import App
 
 from mailtui.models import Account, AccountKind, FolderRole, NewMessage, OpKind, PendingOp
 from mailtui.store import Store
-from mailtui.sync.base import EventKind, FolderBatch, RemoteFolder, SyncEvent
+from mailtui.sync.base import Capabilities, EventKind, FolderBatch, RemoteFolder, SyncEvent
 from mailtui.ui.list_sources import InboxSource, account_tags
 from mailtui.ui.widgets import FolderList, MessageList
 
-from .conftest import FakeManager, make_app, new_message, screen_lines, screen_text
+from .conftest import SENDERS, FakeManager, make_app, new_message, screen_lines, screen_text
 from .test_main_screen import wait_until
 
 SIZES = [(80, 24), (200, 60)]
@@ -322,6 +323,37 @@ async def test_a_200000_message_unified_inbox_reads_only_what_it_shows(tmp_path:
         await two.store.close()
 
 
+async def test_wide_account_names_keep_the_tag_column_straight(tmp_path: Path) -> None:
+    """Account names in CJK or with an emoji: tags are cut and padded by terminal cells,
+    so the sender and subject columns start in the same cell on every row."""
+    store = await Store.open(tmp_path / "wide.sqlite")
+    try:
+        names = ["家庭のメール", "仕事", "📬 post"]
+        for n, name in enumerate(names):
+            account = await store.ensure_account(name, AccountKind.IMAP, f"me{n}@x.test")
+            ids = await store.sync_folders(account.id, ACCOUNT_FOLDERS)
+            batch = interleaved(f"Acct{n}", n, 4)
+            await store.apply_batch(ids["INBOX"], FolderBatch("INBOX", added=batch))
+        app = make_app(store, FakeManager())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: "Acct2 000003" in screen_text(app))
+            rows = [line for line in list_lines(app) if "Acct" in line]
+            assert len(rows) == 12
+            starts = set()
+            for line in rows:
+                sender = min(line.index(s) for s in SENDERS if s in line)
+                starts.add(cell_len(line[:sender]))
+                tag = line[: line.index(next(s for s in SENDERS if s in line))].split(maxsplit=1)
+                assert tag  # markers/date, then the tag
+            assert len(starts) == 1, rows  # one column for every account
+            shown = {line.split("Acct")[1][:1]: line for line in rows}
+            assert " 家庭の " in shown["0"]  # 6 cells: three wide characters
+            assert " 仕事   " in shown["1"]  # 4 cells, padded by cells to 6
+            assert " 📬 pos " in shown["2"]  # the emoji is two cells
+    finally:
+        await store.close()
+
+
 def test_account_tags_are_short_distinct_and_one_width() -> None:
     accounts = [
         Account(1, "home", AccountKind.IMAP, "a@x"),
@@ -330,3 +362,87 @@ def test_account_tags_are_short_distinct_and_one_width() -> None:
     ]
     assert account_tags(accounts) == {1: "home  ", 2: "perso2", 3: "perso3"}
     assert account_tags(accounts[:1]) == {1: "home"}
+
+
+@pytest.mark.parametrize(
+    ("names", "tags"),
+    [
+        (["家庭のメール", "work"], ["家庭の", "work  "]),  # cut and padded by cells
+        (["a家庭xyz", "仕事"], ["a家庭x", "仕事  "]),
+        (["abc家庭", "b"], ["abc家", "b    "]),  # a wide character is never halved
+        (["日本語テスト", "日本語メール"], ["日本1", "日本2"]),  # clash: 4 cells + digit
+        (["📬 post", "x\x1b[31my"], ["📬 pos", "xy    "]),  # emoji: 2 cells; no escape
+        (["e\u0301cole", "b"], ["e\u0301cole", "b    "]),  # a combining accent takes none
+    ],
+)
+def test_account_tags_count_terminal_cells(names: list[str], tags: list[str]) -> None:
+    accounts = [Account(n, name, AccountKind.IMAP, "a@x") for n, name in enumerate(names, 1)]
+    found = account_tags(accounts)
+    assert [found[n] for n in range(1, len(names) + 1)] == tags
+    assert {cell_len(t) for t in found.values()} == {max(cell_len(t) for t in tags)}
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_each_row_uses_its_own_accounts_capabilities(
+    two: TwoAccounts, size: tuple[int, int]
+) -> None:
+    """work is a POP3-like account (no server folders, no flags): in "All inboxes" its
+    rows do not offer archive or flag, home's rows do; a selection over both acts on
+    home's message and says it left work's alone; the reader follows its message."""
+    manager = FakeManager()
+    manager.caps[two.home] = Capabilities()
+    manager.caps[two.work] = Capabilities(folders=False, server_move=False, flags=False)
+    app = make_app(two.store, manager)
+    home0, work0 = await two.id_of("Home 000000"), await two.id_of("Work 000000")
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: unified_loaded(app))
+        listing = app.query_one(MessageList)
+
+        async def offered(description: str) -> bool:
+            await pilot.press("colon")
+            await wait_until(pilot, lambda: "Search for commands" in screen_text(app))
+            await pilot.press(*description.lower())
+            await pilot.pause(0.3)
+            found = f"{description}  (" in screen_text(app)
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: "Search for commands" not in screen_text(app))
+            return found
+
+        # On home's row (the first) archive and flag are offered.
+        assert await offered("Archive")
+        # On work's row they are not, and the keys do nothing.
+        await pilot.press("j")
+        await wait_until(pilot, lambda: listing.cursor == 1)
+        assert not await offered("Archive")
+        assert not await offered("Flag/unflag")
+        assert await offered("Delete")  # deleting works on every account
+        await pilot.press("F", "a", "N")
+        await pilot.pause(0.2)
+        assert await two.ops(two.work) == []
+        assert "Work 000000" in line_of(app, "Work 000000")
+        # Back on home's row: offered again.
+        await pilot.press("k")
+        await wait_until(pilot, lambda: listing.cursor == 0)
+        assert await offered("Flag/unflag")
+
+        # A selection of both, F on home's row (flagged: index 0): home's message is
+        # unflagged, work's left alone, and the notice says why.
+        await pilot.press("x", "x", "g")
+        await wait_until(pilot, lambda: "2 selected" in status(app) and listing.cursor == 0)
+        await pilot.press("F")
+        await wait_until(pilot, lambda: "Unflagged 1 message" in status(app))
+        [op] = await two.ops(two.home)
+        assert (op.kind, op.message_id) == (OpKind.SET_FLAGS, home0)
+        assert await two.ops(two.work) == []
+        said = [n.message for n in app._notifications]
+        assert any("1 message left as they were" in m and "flagged" in m for m in said)
+
+        # The reader: work's message open, its account decides (no archive).
+        await pilot.press("g", "j", "enter")
+        await wait_until(pilot, lambda: "body of message 1" in screen_text(app))
+        assert app.screen.reader_account == two.work  # type: ignore[attr-defined]
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        detail = await two.store.message(work0)
+        assert detail is not None and detail.row.folder_id == two.folder(two.work, "INBOX")
+        assert not await offered("Archive")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Coroutine
 from typing import Any, ClassVar
 
@@ -28,6 +29,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.reactive import Reactive
 from textual.screen import UPDATE_PERIOD, Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -42,6 +44,7 @@ from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
 from mailtui.ui.frame_timer import FrameTimer
+from mailtui.ui.idle import hold, last_input
 from mailtui.ui.list_sources import (
     UNIFIED,
     FilterSource,
@@ -52,7 +55,7 @@ from mailtui.ui.list_sources import (
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.services import MailStore, SyncControl
-from mailtui.ui.triage import Triage, allowed
+from mailtui.ui.triage import ON_MESSAGES, Triage, allowed
 from mailtui.ui.widgets.filter_box import FilterBox
 from mailtui.ui.widgets.folder_list import FolderList
 from mailtui.ui.widgets.hint_line import HintLine
@@ -61,6 +64,8 @@ from mailtui.ui.widgets.message_view import MessageView
 from mailtui.ui.widgets.status_bar import StatusBar
 
 SYNC_COALESCE = 0.5  # seconds; a burst of sync batches costs one reload
+SYNC_HOLD = 0.3  # seconds after a key during which sync-driven reloads wait...
+SYNC_MAX_HOLD = 2.0  # ...but never longer than this after the change that asked for one
 FILTER_DEBOUNCE = 0.15  # seconds of no typing before the filter asks the store
 
 NOT_DOWNLOADED = (
@@ -88,20 +93,28 @@ class MainScreen(Screen[None]):
         layout: vertical;
         & #panes { height: 1fr; }
         & #main { width: 1fr; height: 1fr; }
-        & #reader { display: none; height: 2fr; }
+        & #reader { display: none; height: 2fr; border-top: solid $foreground 20%; }
         & #filter { display: none; }
         &.-filtering #filter { display: block; }
-        & #main.-reading #reader { display: block; }
-        & #main.-reading #messages { height: 1fr; border-bottom: solid $foreground 20%; }
         &.-wide.-hide-folders #folders { display: none; }
         &.-narrow #folders { display: none; width: 24; }
         &.-narrow.-show-folders #folders { display: block; }
+        &.-narrow #reader { border-top: none; }
         &.-narrow #main.-reading #messages { display: none; }
         &.-narrow #folders.-reading { display: none; }
     }
     """
-    # "-reading" is set on #main and #folders, not on the screen: a class on the screen
-    # restyles every widget on it (the footer's keys, the status line), ~4 ms a toggle.
+    # Opening and closing the reader is on the key path, so it restyles as little as it
+    # can (``_set_reading``): the reader's ``display`` is set on the widget (no CSS
+    # matching), and the separator is the reader's own top border, shown with it. The
+    # "-reading" class on #main and #folders serves the narrow layout only; rules that
+    # use it may style #messages and #folders themselves, nothing below them.
+
+    # Textual's Screen.focused repaints the whole screen when it changes (Reactive's
+    # default): every widget's lines went through the compositor again on Enter and Esc,
+    # which move the focus between the list and the reader. The widgets that gain or lose
+    # the focus restyle and repaint themselves (:focus), so the screen need not.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, store: MailStore, manager: SyncControl | None, clock: Clock) -> None:
         super().__init__()
@@ -113,6 +126,9 @@ class MainScreen(Screen[None]):
         self._folders_dirty = False
         self._list_dirty = False
         self._coalesce: Timer | None = None
+        self._dirty_since: float | None = None  # time.monotonic() of the oldest change
+        self._offered_keys: tuple[bool, ...] = ()  # unified inbox: actions allowed, as shown
+        self._reader_account: int | None = None  # the account of the message in the reader
         self.triage = Triage(self, store, manager)
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
@@ -221,9 +237,26 @@ class MainScreen(Screen[None]):
     def reading(self) -> bool:
         return self.query_one("#main").has_class("-reading")
 
+    @property
+    def reader_account(self) -> int | None:
+        """The account of the message open in the reader (None when none is)."""
+        return self._reader_account if self.reader.message_id is not None else None
+
     def _set_reading(self, reading: bool) -> None:
-        self.query_one("#main").set_class(reading, "-reading")
-        self.folder_list.set_class(reading, "-reading")
+        """Open or close the reader pane.
+
+        ``set_class`` on #main would restyle every node under it (the filter's input,
+        the list, the reader's parts: ≈ 30 nodes, 2-3 ms of CSS matching on the key that
+        opens or closes a message). The reader's ``display`` is set directly instead;
+        the "-reading" class is kept for the narrow layout, where only the list and the
+        folder pane are restyled by it (a change of layout restyles the whole screen,
+        so the class is right there too)."""
+        main, folders = self.query_one("#main"), self.folder_list
+        main.set_class(reading, "-reading", update=False)
+        folders.set_class(reading, "-reading", update=False)
+        self.reader.display = reading
+        if self.narrow:
+            self.app.stylesheet.update_nodes([self.message_list, folders])
 
     @property
     def narrow(self) -> bool:
@@ -372,8 +405,23 @@ class MainScreen(Screen[None]):
     # -- triage (mailtui/ui/triage.py) -----------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide what the open folder's account cannot do (from its Capabilities)."""
-        return allowed(action, self.triage.capabilities())
+        """Hide what the account cannot do (its Capabilities): the open folder's, or in
+        the unified inbox the account of the message under the cursor or in the reader."""
+        return allowed(action, self.triage.capabilities(action))
+
+    def on_message_list_cursor_folder(self, event: MessageList.CursorFolder) -> None:
+        """In the unified inbox the cursor moved to another account's message: offer the
+        keys that account allows (only when they differ, a refresh costs a redraw)."""
+        event.stop()
+        if not self._unified:
+            return
+        offered = self._offered()
+        if offered != self._offered_keys:
+            self._offered_keys = offered
+            self.refresh_bindings()
+
+    def _offered(self) -> tuple[bool, ...]:
+        return tuple(allowed(a, self.triage.capabilities(a)) for a in sorted(ON_MESSAGES))
 
     def after_triage(self) -> None:
         """A triage intent or undo changed the store: show it now."""
@@ -512,6 +560,7 @@ class MainScreen(Screen[None]):
             self.close_reader()
             self.notify("That message is gone (moved or deleted elsewhere).")
             return
+        self._reader_account = detail.account_id  # its capabilities decide the keys
         now = self._clock()
         raw = detail.raw
         if raw is not None:
@@ -662,11 +711,23 @@ class MainScreen(Screen[None]):
     def _schedule(self, *, folders: bool, listing: bool) -> None:
         self._folders_dirty |= folders
         self._list_dirty |= listing
+        if self._dirty_since is None:
+            self._dirty_since = time.monotonic()
         if self._coalesce is None:
             self._coalesce = self.set_timer(SYNC_COALESCE, self._flush)
 
     def _flush(self) -> None:
+        """Reload what changed, unless the user is typing: then at the first pause of
+        ``SYNC_HOLD`` seconds, and at the latest ``SYNC_MAX_HOLD`` seconds after the
+        change (a reload and its repaint cost a few milliseconds that a key would wait)."""
         self._coalesce = None
+        now = time.monotonic()
+        since = self._dirty_since if self._dirty_since is not None else now
+        wait = hold(now, last_input(self.app), since, SYNC_HOLD, SYNC_MAX_HOLD)
+        if wait > 0:
+            self._coalesce = self.set_timer(wait, self._flush)
+            return
+        self._dirty_since = None
         if self._folders_dirty:
             self._folders_dirty = False
             self._run(self._load_folders(), "folders")

@@ -5,7 +5,9 @@ the reader moves the focus, so it removed and mounted a dozen ``FooterKey`` widg
 relaid out the screen twice per toggle, frames that landed on the next key. ``HintLine``
 is one widget of fixed height: a change of bindings redraws its line (no layout), and
 only when what it shows changed. It looks like the compact footer (same theme
-variables), and a click on a key presses it, as on the footer.
+variables), and a click on a key presses it, as on the footer. It draws with the Line API
+from a cached strip: opening or closing the reader changes the hints and back again, and
+drawing the line through ``render`` cost ≈ 0.4 ms each time.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
+
+from mailtui.ui.strips import text_strip
 
 Hint = tuple[str, str, str, bool]  # key, key as shown, description, enabled
 
@@ -51,6 +56,7 @@ class HintLine(Widget, can_focus=False):
         super().__init__(id=id)
         self._hints: tuple[Hint, ...] = ()
         self._spans: list[tuple[int, int, str]] = []  # x from, x to, key (for clicks)
+        self._strips: dict[tuple[object, ...], tuple[Strip, list[tuple[int, int, str]]]] = {}
 
     @property
     def hints(self) -> tuple[Hint, ...]:
@@ -77,19 +83,45 @@ class HintLine(Widget, can_focus=False):
             self.refresh()
 
     def render(self) -> Text:
+        return self._line()[0]
+
+    def _line(self) -> tuple[Text, list[tuple[int, int, str]]]:
+        """The hints as one line of text, and where each key is on it."""
         key_style = self.get_component_rich_style("hint-line--key")
         description_style = self.get_component_rich_style("hint-line--description")
         line = Text(no_wrap=True, end="")
-        self._spans = []
+        spans = []
         for key, display, description, enabled in self._hints:
             dim = Style() if enabled else Style(dim=True)
             start = line.cell_len
             line.append(display, key_style + dim)
             if description:
                 line.append(" " + description, description_style + dim)
-            self._spans.append((start, line.cell_len, key))
+            spans.append((start, line.cell_len, key))
             line.append(" ")
-        return line
+        return line, spans
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y:
+            return Strip.blank(width, base)
+        # The component styles are part of the key: a theme change draws anew.
+        key = (
+            self._hints,
+            width,
+            base,
+            self.get_component_rich_style("hint-line--key"),
+            self.get_component_rich_style("hint-line--description"),
+        )
+        found = self._strips.get(key)
+        if found is None:
+            text, spans = self._line()
+            if len(self._strips) >= 16:
+                self._strips.clear()
+            found = self._strips[key] = (text_strip(text, width, base, self.app.console), spans)
+        strip, self._spans = found
+        return strip
 
     def on_click(self, event: events.Click) -> None:
         for start, end, key in self._spans:

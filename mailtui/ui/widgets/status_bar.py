@@ -92,13 +92,15 @@ class StatusBar(Widget):
         return self.render().plain
 
     def set_location(self, location: str) -> None:
-        self._location = location
-        self.refresh()
+        if location != self._location:  # a redraw is ~0.3 ms, on the key path
+            self._location = location
+            self.refresh()
 
     def set_notice(self, notice: str) -> None:
         """A short transient message ("Loading…"); empty to clear it."""
-        self._notice = notice
-        self.refresh()
+        if notice != self._notice:
+            self._notice = notice
+            self.refresh()
 
     def set_account(self, account: str, status: AccountStatus, text: str = "") -> None:
         self._accounts[account] = (status, text)
