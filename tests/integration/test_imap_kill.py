@@ -5,7 +5,6 @@ cached body byte for byte the server's."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
 import subprocess
@@ -33,24 +32,7 @@ def test_killed_mid_download_then_resumed_keeps_exactly_the_servers_mail(
 ) -> None:
     raws = {f"message {i}": message(i) for i in range(5000)}  # ≈ 50 MB, in the body window
     mail_user.deliver_many(list(raws.values()))
-    config = tmp_path / "config.toml"
-    config.write_text(
-        "[accounts.work]\n"
-        'kind = "imap"\n'
-        f'email = "{mail_user.email}"\n'
-        f'username = "{mail_user.name}"\n'
-        f'host = "{mail_user.host}"\n'
-        f"port = {mail_user.imaps_port}\n"
-        'security = "tls"\n'
-        f'ca_file = "{mail_user.ca_path}"\n'
-        f"password_command = \"printf '%s' '{mail_user.password}'\"\n"
-    )
-    env = {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(tmp_path / "data"),
-        "MAILTUI_STATE_DIR": str(tmp_path / "state"),
-        "MAILTUI_CONFIG": str(config),
-    }
+    env = mail_user.cli_home(tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailtui", "sync", "--once"],
         stdout=subprocess.PIPE,

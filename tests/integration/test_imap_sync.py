@@ -569,29 +569,11 @@ async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None
 
 
 def test_cli_sync_once_over_implicit_tls(mail_user: MailUser, tmp_path: Path) -> None:
-    import os
     import subprocess
     import sys
 
     mail_user.deliver_many([msg(i) for i in range(30)])
-    config = tmp_path / "config.toml"
-    config.write_text(
-        "[accounts.work]\n"
-        'kind = "imap"\n'
-        f'email = "{mail_user.email}"\n'
-        f'username = "{mail_user.name}"\n'
-        f'host = "{mail_user.host}"\n'
-        f"port = {mail_user.imaps_port}\n"
-        'security = "tls"\n'
-        f'ca_file = "{mail_user.ca_path}"\n'
-        f"password_command = \"printf '%s' '{mail_user.password}'\"\n"
-    )
-    env = {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(tmp_path / "data"),
-        "MAILTUI_STATE_DIR": str(tmp_path / "state"),
-        "MAILTUI_CONFIG": str(config),
-    }
+    env = mail_user.cli_home(tmp_path)
     root = Path(__file__).resolve().parents[2]
     p = subprocess.run(
         [sys.executable, "-m", "mailtui", "sync", "--once"],

@@ -6,7 +6,6 @@ shows the fingerprint the server presented."""
 from __future__ import annotations
 
 import hashlib
-import os
 import ssl
 import subprocess
 import sys
@@ -152,23 +151,7 @@ async def test_smtp_right_fingerprint_logs_in_wrong_one_is_refused(
 
 
 def test_cli_says_one_line_for_a_wrong_fingerprint(mail_user: MailUser, tmp_path: Path) -> None:
-    config = tmp_path / "config.toml"
-    config.write_text(
-        "[accounts.work]\n"
-        'kind = "imap"\n'
-        f'email = "{mail_user.email}"\n'
-        f'username = "{mail_user.name}"\n'
-        f'host = "{mail_user.host}"\n'
-        f"port = {mail_user.imaps_port}\n"
-        f'tls_fingerprint = "sha256:{WRONG.upper()}"\n'
-        f"password_command = \"printf '%s' '{mail_user.password}'\"\n"
-    )
-    env = {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(tmp_path / "data"),
-        "MAILTUI_STATE_DIR": str(tmp_path / "state"),
-        "MAILTUI_CONFIG": str(config),
-    }
+    env = mail_user.cli_home(tmp_path, trust=f'tls_fingerprint = "sha256:{WRONG.upper()}"')
     p = subprocess.run(
         [sys.executable, "-m", "mailtui", "sync", "--once"],
         capture_output=True,

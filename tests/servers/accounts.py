@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,30 @@ class MailUser:
     def ssl_context(self) -> ssl.SSLContext:
         """A verifying client context that trusts the test certificate only."""
         return ssl.create_default_context(cafile=str(self.ca_path))
+
+    def cli_home(self, where: Path, trust: str | None = None) -> dict[str, str]:
+        """A `config.toml` in `where` with this user as IMAP account "work" over implicit
+        TLS, and the environment that points `mailtui` at it (cache and logs under
+        `where` too). `trust` replaces the `ca_file` line (say, a `tls_fingerprint`)."""
+        trust_line = trust if trust is not None else f'ca_file = "{self.ca_path}"'
+        config = where / "config.toml"
+        config.write_text(
+            "[accounts.work]\n"
+            'kind = "imap"\n'
+            f'email = "{self.email}"\n'
+            f'username = "{self.name}"\n'
+            f'host = "{self.host}"\n'
+            f"port = {self.imaps_port}\n"
+            'security = "tls"\n'
+            f"{trust_line}\n"
+            f"password_command = \"printf '%s' '{self.password}'\"\n"
+        )
+        return {
+            **os.environ,
+            "MAILTUI_DATA_DIR": str(where / "data"),
+            "MAILTUI_STATE_DIR": str(where / "state"),
+            "MAILTUI_CONFIG": str(config),
+        }
 
     def deliver(
         self,
