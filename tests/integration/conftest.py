@@ -130,6 +130,20 @@ def oauth_user(
     name = f"o{next(_user_numbers):03d}_{_slug(request.node.name.removeprefix('test_'))}"
     pw = secrets.token_urlsafe(12)
     dovecot.add_user(name, pw)
+    return _user_of(dovecot, smtp, name, pw)
+
+
+@pytest.fixture(autouse=True)
+def _reset_smtp_faults() -> Generator[None, None, None]:
+    """Faults injected by one test never leak into the next."""
+    yield
+    smtp = _state.get("smtp")
+    if isinstance(smtp, SMTPServer):
+        smtp.reset()
+
+
+def _user_of(dovecot: DovecotServer, smtp: SMTPServer, name: str, pw: str) -> MailUser:
+    """The `MailUser` of a user just added to `dovecot`, sending through `smtp`."""
     return MailUser(
         name=name,
         password=pw,
@@ -149,15 +163,6 @@ def oauth_user(
     )
 
 
-@pytest.fixture(autouse=True)
-def _reset_smtp_faults() -> Generator[None, None, None]:
-    """Faults injected by one test never leak into the next."""
-    yield
-    smtp = _state.get("smtp")
-    if isinstance(smtp, SMTPServer):
-        smtp.reset()
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:24].rstrip("_")
 
@@ -173,23 +178,7 @@ def mail_user_factory(
         name = f"u{next(_user_numbers):03d}_{_slug(hint) if hint else test_slug}"
         pw = password if password is not None else secrets.token_urlsafe(12)
         dovecot.add_user(name, pw)
-        return MailUser(
-            name=name,
-            password=pw,
-            email=dovecot.email(name),
-            home=dovecot.home(name),
-            maildir=dovecot.maildir(name).root,
-            host=dovecot.host,
-            imap_port=dovecot.imap_port,
-            imaps_port=dovecot.imaps_port,
-            pop3_port=dovecot.pop3_port,
-            pop3s_port=dovecot.pop3s_port,
-            smtp_port=smtp_server.port,
-            smtps_port=smtp_server.smtps_port,
-            ca_path=dovecot.ca_path,
-            dovecot=dovecot,
-            smtp=smtp_server,
-        )
+        return _user_of(dovecot, smtp_server, name, pw)
 
     return make
 

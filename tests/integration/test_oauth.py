@@ -14,35 +14,27 @@ from typing import Any
 import pytest
 
 from mailtui.config import AccountConfig, SmtpConfig
-from mailtui.models import AccountKind
 from mailtui.protocols.imap.connection import ImapConnection
 from mailtui.protocols.smtp import SmtpAuthError
 from mailtui.store import Store
 from mailtui.sync import outbox
 from mailtui.sync.base import AccountStatus, AuthError
-from tests.integration.test_imap_sync import msg, store, sync  # noqa: F401
+from tests.integration.test_imap_sync import account, msg, store, sync  # noqa: F401
 from tests.servers import MailUser, OAuthTokenServer
 
 
 def oauth_account(user: MailUser, token: str, security: str = "tls", **kw: Any) -> AccountConfig:
+    """`account()` of test_imap_sync, logging in with a token instead of the password."""
     values: dict[str, Any] = {
-        "name": "work",
-        "kind": AccountKind.IMAP,
-        "email": user.email,
-        "username": user.name,
-        "host": user.host,
-        "port": user.imaps_port if security == "tls" else user.imap_port,
-        "security": security,
-        "ca_file": user.ca_path,
+        "password_command": None,
         "auth": "oauth2",
         "token_command": f"printf '%s\\n' {shlex.quote(token)}",
-        "body_days": 36500,
         "smtp": SmtpConfig(
             host=user.host, port=user.smtp_port, security="starttls", username=user.name
         ),
     }
     values.update(kw)
-    return AccountConfig(**values)
+    return account(user, security, **values)
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])

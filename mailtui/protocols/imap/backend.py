@@ -217,13 +217,6 @@ def parse_envelopes(
     ]
 
 
-def new_messages(uidvalidity: int, fetched: Sequence[dict[str, Any]]) -> list[NewMessage]:
-    """Build the batch from FETCH data. A message fetched whole (``BODY[]``) keeps its
-    bytes; its search text comes later."""
-    jobs, raws = envelope_jobs(fetched)
-    return _assemble(parse_envelopes(uidvalidity, jobs), raws)
-
-
 def _assemble(
     parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[bytes | None]
 ) -> list[NewMessage]:
@@ -607,34 +600,26 @@ class ImapBackend:
             state["uids"] = uids
         return state
 
-    async def _fetch_envelopes(self, args: list[Arg], validity: int) -> list[NewMessage]:
-        fetched = [fetch_dict(r.items) async for r in self.conn.stream(*args) if r.kind == "FETCH"]
-        fetched.sort(key=lambda d: -as_int(d.get("UID")))
-        return await asyncio.to_thread(new_messages, validity, fetched)
-
     async def _fetch_split(
-        self, numbers: Sequence[int], whole: set[int], validity: int, *, uid: bool
+        self, uids: Sequence[int], whole: set[int], validity: int
     ) -> list[NewMessage]:
-        """Envelopes of ``numbers`` (sequence numbers, or UIDs when ``uid``): those in
-        ``whole`` fetched whole (the body window), the others header only."""
-        return await self._envelopes(validity, await self._fetch_raw(numbers, whole, uid=uid))
+        """Envelopes of ``uids``: those in ``whole`` fetched whole (the body window), the
+        others header only."""
+        return await self._envelopes(validity, await self._fetch_raw(uids, whole))
 
     async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
         """Parse a batch in a thread (a helper process was tried: docs/decisions.md)."""
         jobs, raws = envelope_jobs(fetched)
         return _assemble(await asyncio.to_thread(parse_envelopes, validity, jobs), raws)
 
-    async def _fetch_raw(
-        self, numbers: Sequence[int], whole: set[int], *, uid: bool
-    ) -> list[dict[str, Any]]:
-        """The FETCH data of ``numbers``, newest (highest UID) first."""
-        prefix: list[Arg] = [b"UID", b"FETCH"] if uid else [b"FETCH"]
+    async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
+        """The FETCH data of ``uids``, newest (highest UID) first."""
         fetched: list[dict[str, Any]] = []
-        bodies = [n for n in numbers if n in whole]
-        headers = [n for n in numbers if n not in whole]
+        bodies = [n for n in uids if n in whole]
+        headers = [n for n in uids if n not in whole]
         for group, items in ((bodies, WHOLE_ITEMS), (headers, ENVELOPE_ITEMS)):
             if group:
-                async for r in self.conn.stream(*prefix, uid_set(group).encode(), items):
+                async for r in self.conn.stream(b"UID", b"FETCH", uid_set(group).encode(), items):
                     if r.kind == "FETCH":
                         data = fetch_dict(r.items)
                         fetched.append(data)
@@ -700,12 +685,12 @@ class ImapBackend:
                     await self._ensure_selected(name, validity)
                     if planned == 0:  # the first screen: headers only
                         chunk = uids[:FIRST_BATCH]
-                        fetched = await self._fetch_raw(chunk, set(), uid=True)
+                        fetched = await self._fetch_raw(chunk, set())
                         window = await self._window()
                     else:
                         size = self._whole_batch() if uids[planned] in window else BATCH
                         chunk = uids[planned : planned + size]
-                        fetched = await self._fetch_raw(chunk, window, uid=True)
+                        fetched = await self._fetch_raw(chunk, window)
                     envelopes = self._envelopes(validity, fetched)
                     planned += len(chunk)
                     parsing.append((chunk, asyncio.ensure_future(envelopes)))
@@ -776,7 +761,7 @@ class ImapBackend:
             await self._ensure_selected(name, validity)
             size = self._whole_batch() if new_uids[done] in window else BATCH
             chunk = new_uids[done : done + size]
-            added = await self._fetch_split(chunk, window, validity, uid=True)
+            added = await self._fetch_split(chunk, window, validity)
             for m in added:
                 uidnext = max(uidnext, split_remote_id(m.remote_id)[1] + 1)
             done += len(chunk)
