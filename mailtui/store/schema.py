@@ -355,8 +355,54 @@ _V3: Final[tuple[str, ...]] = (
     """,
 )
 
+# Version 4: bodies in pack files (mailtui/store/packs.py).
+#
+# ``bodies.pack`` not NULL: the raw message is the record at ``pos`` in pack ``pack``
+# (``size`` bytes after a 24-byte header). ``packs`` has one row per pack: ``size`` is the
+# end of its last committed record, ``dead`` the bytes of records no row names any more
+# (kept by the triggers below; the 24 is the record header, packs.HEADER_SIZE). Bodies of
+# version 3 (a file per message: ``size`` not NULL, ``pack`` NULL) stay readable; when one
+# is deleted or stored again into a pack, its id goes to ``dead_bodies`` as before.
+_V4: Final[tuple[str, ...]] = (
+    "ALTER TABLE bodies ADD COLUMN pack INTEGER",
+    "ALTER TABLE bodies ADD COLUMN pos INTEGER",
+    "CREATE INDEX bodies_pack ON bodies (pack, pos) WHERE pack IS NOT NULL",
+    """
+    CREATE TABLE packs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        size INTEGER NOT NULL DEFAULT 0,
+        dead INTEGER NOT NULL DEFAULT 0
+    )
+    """,
+    "DROP TRIGGER bodies_file_delete",
+    """
+    CREATE TRIGGER bodies_file_delete AFTER DELETE ON bodies
+    WHEN old.size IS NOT NULL AND old.pack IS NULL BEGIN
+        INSERT OR IGNORE INTO dead_bodies (message_id) VALUES (old.message_id);
+    END
+    """,
+    """
+    CREATE TRIGGER bodies_file_replaced AFTER UPDATE OF pack ON bodies
+    WHEN old.size IS NOT NULL AND old.pack IS NULL AND new.pack IS NOT NULL BEGIN
+        INSERT OR IGNORE INTO dead_bodies (message_id) VALUES (old.message_id);
+    END
+    """,
+    """
+    CREATE TRIGGER bodies_pack_delete AFTER DELETE ON bodies
+    WHEN old.pack IS NOT NULL BEGIN
+        UPDATE packs SET dead = dead + 24 + old.size WHERE id = old.pack;
+    END
+    """,
+    """
+    CREATE TRIGGER bodies_pack_replaced AFTER UPDATE OF pack, pos ON bodies
+    WHEN old.pack IS NOT NULL AND (new.pack IS NOT old.pack OR new.pos IS NOT old.pos) BEGIN
+        UPDATE packs SET dead = dead + 24 + old.size WHERE id = old.pack;
+    END
+    """,
+)
+
 #: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
 
 #: The version this code writes.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

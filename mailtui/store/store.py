@@ -54,7 +54,6 @@ from mailtui.models import (
     PendingOp,
 )
 from mailtui.store import schema
-from mailtui.store.bodyfiles import BodyFiles
 from mailtui.store.codec import (
     ROW_COLUMNS,
     decode_addresses,
@@ -69,9 +68,12 @@ from mailtui.store.codec import (
 from mailtui.store.contacts import ContactQueries
 from mailtui.store.errors import NotFound, StoreError, StoreVersionError
 from mailtui.store.listing import ListingQueries, nearer_end, read_snapshot
+from mailtui.store.packs import HEADER_SIZE, PACK_TARGET, PackBusy, Packs
 from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
+#: Where a cached body is: (message id, size, pack, pos); pack None: a schema-3 file.
+BodyRef = tuple[int, int, int | None, int | None]
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
@@ -96,12 +98,15 @@ _SUBJECT_LOOKUPS: Final = 50
 _BUSY_TIMEOUT_MS: Final = 10_000
 #: Finished ops are kept this long (seconds) for the record, then pruned at open.
 _KEEP_FINISHED_OPS: Final = 30 * 86400
-#: The writer's page cache (bodies no longer pass through it: they are files, see
-#: bodyfiles.py; a 32 MB cache measured no faster than 8 MB, docs/decisions.md).
+#: The writer's page cache (bodies do not pass through it: they are in packs, see
+#: packs.py; a 32 MB cache measured no faster than 8 MB, docs/decisions.md).
 _WRITER_CACHE_KIB: Final = 8 * 1024
 #: Ids of unlinked body files forgotten per statement (see ``Store._bury``).
 _BURY_BATCH: Final = 5000
 _READER_CACHE_KIB: Final = 16 * 1024
+#: Records ``compact_bodies`` moves per transaction: at most this many, about this much.
+_COMPACT_ROWS: Final = 2000
+_COMPACT_BYTES: Final = 16 << 20
 
 _INSERT_MESSAGE: Final = """
     INSERT INTO messages (id, account_id, folder_id, remote_id, date, sender, subject,
@@ -326,9 +331,12 @@ class Store(ListingQueries, ContactQueries):
         self._rlock = asyncio.Lock()
         self._closed = False
         self.bodies_dir = bodies_dir(path)
-        self._files = BodyFiles(self.bodies_dir)
-        #: Body files created by the transaction in progress, removed if it rolls back.
-        self._new_files: list[Path] = []
+        self._packs = Packs(self.bodies_dir)
+        #: Where the transaction in progress began appending (pack, end, whether it
+        #: created that pack), to cut the pack back if it rolls back.
+        self._appended: tuple[int, int, bool] | None = None
+        #: Packs whose name has been fsynced into the directory (for durable bodies).
+        self._named_packs: set[int] = set()
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -368,6 +376,7 @@ class Store(ListingQueries, ContactQueries):
             with contextlib.suppress(sqlite3.Error):
                 await self._w.execute("PRAGMA optimize")
             await self._w.close()
+            self._packs.close()
         async with self._rlock:
             await self._r.close()
 
@@ -403,7 +412,7 @@ class Store(ListingQueries, ContactQueries):
         """
         async with self._wlock:
             db = self._w
-            self._new_files = []
+            self._appended = None
             try:
                 if db.in_transaction:  # left open by a call that was cancelled mid-way
                     await db.execute("ROLLBACK")
@@ -418,23 +427,22 @@ class Store(ListingQueries, ContactQueries):
                     if db.in_transaction:
                         await db.execute("ROLLBACK")
                     # Synchronous on purpose: this may run while the task is cancelled.
-                    if self._new_files:
-                        self._files.discard(self._new_files)
+                    self._undo_appends()
                     raise
                 finally:
-                    self._new_files = []
+                    self._appended = None
                 if dead:
                     await self._bury(db, [r[0] for r in dead])
             except sqlite3.Error as e:
                 raise StoreError(f"cache database error: {e}") from e
 
     async def _bury(self, db: aiosqlite.Connection, message_ids: list[int]) -> None:
-        """Unlink the body files of deleted rows (their deletion has committed), then
+        """Unlink the schema-3 body files of deleted rows (their deletion has committed), then
         forget them; repeated until ``dead_bodies`` is empty. Called with the write lock
         held, so no other transaction runs in between."""
         while message_ids:
             try:
-                await asyncio.to_thread(self._files.remove, message_ids)
+                await asyncio.to_thread(self._packs.remove_legacy, message_ids)
             except OSError as e:  # permissions changed under us: the files leak, no more
                 log.warning("cannot remove cached bodies in %s: %s", self.bodies_dir, e)
             marks = _marks(len(message_ids))
@@ -444,24 +452,109 @@ class Store(ListingQueries, ContactQueries):
             )
             message_ids = [r[0] for r in rows]
 
-    async def _write_files(self, bodies: Sequence[tuple[int, bytes]], durable: bool) -> None:
-        """Body files for rows the transaction in progress is about to write."""
+    async def _append_bodies(
+        self, db: aiosqlite.Connection, bodies: Sequence[tuple[int, bytes]], durable: bool
+    ) -> list[tuple[int, int]]:
+        """Append bodies for rows the transaction in progress is about to write; their
+        ``(pack, pos)``. ``durable``: on disk before this returns (packs.py)."""
         if not bodies:
-            return
+            return []
         try:
-            created = await asyncio.to_thread(self._files.write, bodies, durable)
+            if self._appended is None:
+                # A transaction appends to one pack: a full one is left at its start.
+                if self._packs.active is None or self._packs.end >= PACK_TARGET:
+                    await self._take_pack(db)  # marks a pack it creates
+                if self._appended is None:
+                    assert self._packs.active is not None
+                    self._appended = (self._packs.active, self._packs.end, False)
+            pack = self._packs.active
+            assert pack is not None
+            positions = await asyncio.to_thread(self._packs.append, bodies, durable)
+            if durable and pack not in self._named_packs:
+                await asyncio.to_thread(self._packs.sync_dir)
+                self._named_packs.add(pack)
         except OSError as e:
             raise StoreError(
                 f"cannot write to the mail cache in {self.bodies_dir}: {e.strerror or e}"
             ) from e
-        self._new_files.extend(created)
+        await db.execute("UPDATE packs SET size = ? WHERE id = ?", (self._packs.end, pack))
+        return [(pack, p) for p in positions]
 
-    async def _read_files(self, wanted: Sequence[tuple[int, int]]) -> list[bytes | None]:
-        """The bodies of ``(message_id, size)`` from their files, None where a file is
-        missing or has another size (then the body counts as not cached)."""
+    async def _take_pack(self, db: aiosqlite.Connection) -> None:
+        """Make the newest pack the active one if it has room and no other writer holds
+        it, else a new one. Runs in a write transaction, so ``packs.size`` is the end of
+        the last committed record (a crashed writer's tail beyond it is cut off)."""
+        await asyncio.to_thread(self._packs.release)
+        rows = list(
+            await db.execute_fetchall("SELECT id, size FROM packs ORDER BY id DESC LIMIT 1")
+        )
+        if rows and rows[0][1] < PACK_TARGET:
+            pack, end = rows[0]
+            try:
+                await asyncio.to_thread(self._packs.take, pack, end)
+                return
+            except (PackBusy, FileNotFoundError):
+                pass  # another process appends to it (or it is gone): a pack of our own
+        cursor = await db.execute("INSERT INTO packs (size, dead) VALUES (0, 0)")
+        pack = cursor.lastrowid
+        assert pack is not None
+        # Marked before the file exists: a failure in between still undoes the creation.
+        self._appended = (pack, 0, True)
+        await asyncio.to_thread(self._packs.create, pack)
+
+    def _undo_appends(self) -> None:
+        """Cut the active pack back to where the rolled-back transaction found it (remove
+        it if that transaction created it). Best effort: what stays is a tail no row
+        names, cut off by the next writer of that pack."""
+        if self._appended is None:
+            return
+        pack, end, created = self._appended
+        self._appended = None
+        with contextlib.suppress(OSError):
+            if created:
+                if self._packs.active == pack:
+                    self._packs.release()
+                self._packs.unlink(pack)
+            elif self._packs.active == pack:
+                self._packs.cut(end)
+
+    async def _read_bodies(self, wanted: Sequence[BodyRef]) -> list[bytes | None]:
+        """The bodies ``(message_id, size, pack, pos)`` name, None where the record (or
+        schema-3 file) is missing or not that body (then it counts as not cached).
+
+        A body compaction moved meanwhile (its old pack is gone) is looked up once more."""
         if not wanted:
             return []
-        return await asyncio.to_thread(lambda: [self._files.read(i, n) for i, n in wanted])
+        packs = self._packs
+
+        def read(refs: Sequence[BodyRef]) -> list[bytes | None]:
+            return [
+                packs.read_legacy(i, n) if p is None or o is None else packs.read(p, o, i, n)
+                for i, n, p, o in refs
+            ]
+
+        got = await asyncio.to_thread(read, wanted)
+        missing = [w[0] for w, raw in zip(wanted, got, strict=True) if raw is None]
+        if not missing:
+            return got
+        now: dict[int, BodyRef] = {}
+        for chunk in _chunks(missing):
+            rows = await self._read(
+                "SELECT message_id, size, pack, pos FROM bodies "
+                f"WHERE message_id IN ({_marks(len(chunk))}) AND pack IS NOT NULL",
+                chunk,
+            )
+            now.update((r[0], (r[0], r[1], r[2], r[3])) for r in rows)
+        moved = [
+            (k, now[w[0]])
+            for k, w in enumerate(wanted)
+            if got[k] is None and w[0] in now and now[w[0]] != tuple(w)
+        ]
+        if moved:
+            again = await asyncio.to_thread(read, [ref for _, ref in moved])
+            for (k, _), raw in zip(moved, again, strict=True):
+                got[k] = raw
+        return got
 
     async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         async with self._rlock:
@@ -793,8 +886,10 @@ class Store(ListingQueries, ContactQueries):
             )
             if m.raw is not None or m.body_text:
                 bodies.append((ids[i], m.raw, m.body_text))
-        await self._write_files(
-            [(message_id, raw) for message_id, raw, _ in bodies if raw is not None], durable
+        where = iter(
+            await self._append_bodies(
+                db, [(message_id, raw) for message_id, raw, _ in bodies if raw is not None], durable
+            )
         )
         await db.executemany(_INSERT_MESSAGE, rows)
         await db.execute(
@@ -804,9 +899,12 @@ class Store(ListingQueries, ContactQueries):
         )
         if bodies:  # after the index rows exist: the bodies trigger re-indexes them
             await db.executemany(
-                "INSERT INTO bodies (message_id, size, text, indexed) VALUES (?, ?, ?, ?)",
+                "INSERT INTO bodies (message_id, size, pack, pos, text, indexed) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (i, None if raw is None else len(raw), text or "", int(text is not None))
+                    (i, None, None, None, text or "", int(text is not None))
+                    if raw is None
+                    else (i, len(raw), *next(where), text or "", int(text is not None))
                     for i, raw, text in bodies
                 ],
             )
@@ -978,15 +1076,17 @@ class Store(ListingQueries, ContactQueries):
                 )
                 present.update(r[0] for r in rows)
             keep = [b for b in bodies if b[0] in present]
-            await self._write_files([(message_id, raw) for message_id, raw, _ in keep], durable)
+            where = await self._append_bodies(
+                db, [(message_id, raw) for message_id, raw, _ in keep], durable
+            )
             await db.executemany(
-                "INSERT INTO bodies (message_id, raw, size, text, indexed) "
-                "VALUES (?, NULL, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
-                "raw = NULL, size = excluded.size, text = excluded.text, "
-                "indexed = excluded.indexed",
+                "INSERT INTO bodies (message_id, raw, size, pack, pos, text, indexed) "
+                "VALUES (?, NULL, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
+                "raw = NULL, size = excluded.size, pack = excluded.pack, pos = excluded.pos, "
+                "text = excluded.text, indexed = excluded.indexed",
                 [
-                    (message_id, len(raw), text or "", int(text is not None))
-                    for message_id, raw, text in keep
+                    (message_id, len(raw), pack, pos, text or "", int(text is not None))
+                    for (message_id, raw, text), (pack, pos) in zip(keep, where, strict=True)
                 ],
             )
 
@@ -998,7 +1098,8 @@ class Store(ListingQueries, ContactQueries):
         ``(message_id, raw)``; a body whose file is gone or short is left out (and
         forgotten, so that it is fetched again)."""
         rows = await self._read(
-            "SELECT b.message_id, b.size FROM bodies b INDEXED BY bodies_unindexed "
+            "SELECT b.message_id, b.size, b.pack, b.pos FROM bodies b "
+            "INDEXED BY bodies_unindexed "
             "JOIN messages m ON m.id = b.message_id "
             "WHERE b.indexed = 0 AND m.account_id = ? ORDER BY b.message_id DESC LIMIT ?",
             (account_id, limit),
@@ -1009,7 +1110,7 @@ class Store(ListingQueries, ContactQueries):
             if total > max_bytes:
                 rows = rows[: max(1, n)]
                 break
-        raws = await self._read_files([(r[0], r[1]) for r in rows])
+        raws = await self._read_bodies([(r[0], r[1], r[2], r[3]) for r in rows])
         lost = [r[0] for r, raw in zip(rows, raws, strict=True) if raw is None]
         if lost:
             async with self._tx() as db:
@@ -1027,6 +1128,72 @@ class Store(ListingQueries, ContactQueries):
                 "UPDATE bodies SET text = ?, indexed = 1 WHERE message_id = ? AND indexed = 0",
                 [(text, message_id) for message_id, text in texts],
             )
+
+    async def compact_bodies(self, budget: int = PACK_TARGET) -> int:
+        """Give back the space of deleted bodies; the bytes freed.
+
+        A pack no row names any more is removed; the live records of a pack at least
+        half dead are copied to the active pack, then it is removed, until about
+        ``budget`` bytes were copied (this call's share of the work: the rest is left
+        for the next). Packs another writer appends to are left alone. The copies are
+        fsynced, and the last transaction committed with ``synchronous = FULL``, before
+        a pack is unlinked: a body that exists nowhere else survives a power loss."""
+        rows = await self._read(
+            "SELECT id, size, dead FROM packs WHERE dead * 2 >= size ORDER BY id"
+        )
+        freed = 0
+        for pack, size, dead in rows:
+            if pack == self._packs.active or budget < 0:
+                continue
+            lock = await asyncio.to_thread(self._packs.try_lock, pack)
+            if lock is None:
+                continue  # another writer's active pack
+            try:
+                budget -= size - dead
+                await self._empty_pack(pack)
+                freed += size
+            finally:
+                os.close(lock)
+        return freed
+
+    async def _empty_pack(self, pack: int) -> None:
+        """Move the live records of ``pack`` to the active pack, forget it, unlink it."""
+        while True:
+            async with self._tx() as db:
+                rows = list(
+                    await db.execute_fetchall(
+                        "SELECT message_id, size, pos FROM bodies WHERE pack = ? "
+                        "ORDER BY pos LIMIT ?",
+                        (pack, _COMPACT_ROWS),
+                    )
+                )
+                if not rows:
+                    break
+                total = 0
+                for n, r in enumerate(rows):  # about 16 MB per transaction, at least one
+                    total += HEADER_SIZE + r[1]
+                    if total > _COMPACT_BYTES and n:
+                        rows = rows[:n]
+                        break
+                raws = await self._read_bodies([(r[0], r[1], pack, r[2]) for r in rows])
+                lost = [r[0] for r, raw in zip(rows, raws, strict=True) if raw is None]
+                if lost:  # unreadable (a power loss): not cached any more, fetched again
+                    await db.execute(
+                        f"DELETE FROM bodies WHERE message_id IN ({_marks(len(lost))})", lost
+                    )
+                keep = [(r[0], raw) for r, raw in zip(rows, raws, strict=True) if raw]
+                where = await self._append_bodies(db, keep, durable=True)
+                await db.executemany(
+                    "UPDATE bodies SET pack = ?, pos = ? WHERE message_id = ?",
+                    [(p, o, mid) for (mid, _), (p, o) in zip(keep, where, strict=True)],
+                )
+        await self._w.execute("PRAGMA synchronous = FULL")
+        try:
+            async with self._tx() as db:
+                await db.execute("DELETE FROM packs WHERE id = ?", (pack,))
+        finally:
+            await self._w.execute("PRAGMA synchronous = NORMAL")
+        await asyncio.to_thread(self._packs.unlink, pack)
 
     async def messages_missing_body(
         self, folder_id: int, since: int, limit: int
@@ -1062,9 +1229,7 @@ class Store(ListingQueries, ContactQueries):
         if limit <= 0:
             return []
         async with read_snapshot(self._r, self._rlock) as db:
-            total = await _scalar(
-                db, "SELECT total FROM folders WHERE id = ?", (folder_id,)
-            )
+            total = await _scalar(db, "SELECT total FROM folders WHERE id = ?", (folder_id,))
             span = nearer_end(offset, limit, total or 0)
             if span is None:
                 return []
@@ -1082,8 +1247,7 @@ class Store(ListingQueries, ContactQueries):
     async def inbox_count(self) -> tuple[int, int]:
         """(total, unread) of the unified inbox: every account's inbox-role folders."""
         rows = await self._read(
-            "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(unread), 0) FROM folders "
-            "WHERE role = ?",
+            "SELECT COALESCE(SUM(total), 0), COALESCE(SUM(unread), 0) FROM folders WHERE role = ?",
             (FolderRole.INBOX.value,),
         )
         return rows[0][0], rows[0][1]
@@ -1120,12 +1284,12 @@ class Store(ListingQueries, ContactQueries):
 
     async def message(self, message_id: int) -> MessageDetail | None:
         """A message with its envelope and, once cached, its raw bytes; None if gone."""
+        cols = ", ".join("m." + c.strip() for c in ROW_COLUMNS.split(","))
         rows = await self._read(
-            f"SELECT {ROW_COLUMNS}, account_id, from_addrs, to_addrs, cc_addrs, message_id, "
-            "in_reply_to, refs, preview, "
-            "(SELECT raw FROM bodies b WHERE b.message_id = m.id), "
-            "(SELECT size FROM bodies b WHERE b.message_id = m.id) "
-            "FROM messages m WHERE id = ? AND folder_id IS NOT NULL",
+            f"SELECT {cols}, m.account_id, m.from_addrs, m.to_addrs, m.cc_addrs, "
+            "m.message_id, m.in_reply_to, m.refs, m.preview, b.raw, b.size, b.pack, b.pos "
+            "FROM messages m LEFT JOIN bodies b ON b.message_id = m.id "
+            "WHERE m.id = ? AND m.folder_id IS NOT NULL",
             (message_id,),
         )
         if not rows:
@@ -1145,16 +1309,18 @@ class Store(ListingQueries, ContactQueries):
             has_attachments=row.has_attachments,
             preview=r[16],
         )
-        raw = await self._raw_of(row.id, r[17], r[18])
+        raw = await self._raw_of(row.id, r[17], r[18], r[19], r[20])
         return MessageDetail(row=row, account_id=r[9], envelope=envelope, raw=raw)
 
-    async def _raw_of(self, message_id: int, blob: Any, size: int | None) -> bytes | None:
-        """A body from its row's ``raw``/``size`` (schema 3: file or, before, a BLOB)."""
+    async def _raw_of(
+        self, message_id: int, blob: Any, size: int | None, pack: int | None, pos: int | None
+    ) -> bytes | None:
+        """A body from its row: in a pack, or (older schemas) a file or a BLOB."""
         if blob is not None:
             return bytes(blob)
         if size is None:
             return None
-        return (await self._read_files([(message_id, size)]))[0]
+        return (await self._read_bodies([(message_id, size, pack, pos)]))[0]
 
     async def search(
         self, query: str, limit: int, folder_id: int | None = None
@@ -1196,21 +1362,22 @@ class Store(ListingQueries, ContactQueries):
         after = (-(2**63), 0)
         while True:
             rows = await self._read(
-                "SELECT m.id, m.flags, m.date, b.raw, b.size FROM messages m "
+                "SELECT m.id, m.flags, m.date, b.raw, b.size, b.pack, b.pos FROM messages m "
                 "LEFT JOIN bodies b ON b.message_id = m.id "
                 "WHERE m.folder_id = ? AND (m.date, m.id) > (?, ?) "
                 "ORDER BY m.date, m.id LIMIT ?",
                 (folder_id, after[0], after[1], max(1, page)),
             )
-            from_files = await self._read_files(
-                [(r[0], r[4]) for r in rows if r[3] is None and r[4] is not None]
+            stored = iter(
+                await self._read_bodies(
+                    [(r[0], r[4], r[5], r[6]) for r in rows if r[3] is None and r[4] is not None]
+                )
             )
-            files = iter(from_files)
             for r in rows:
                 if r[3] is not None:
                     raw: bytes | None = bytes(r[3])
                 elif r[4] is not None:
-                    raw = next(files)
+                    raw = next(stored)
                 else:
                     raw = None
                 yield r[0], Flag(r[1]), r[2], raw
@@ -1738,8 +1905,14 @@ class Store(ListingQueries, ContactQueries):
                 db,
                 [
                     (
-                        account_id, OpKind.APPEND, message_id, drafts, name, None,
-                        {"folder": drafts}, {},
+                        account_id,
+                        OpKind.APPEND,
+                        message_id,
+                        drafts,
+                        name,
+                        None,
+                        {"folder": drafts},
+                        {},
                     )
                 ],
             )
@@ -1780,7 +1953,13 @@ class Store(ListingQueries, ContactQueries):
             db,
             [
                 (
-                    account_id, OpKind.DELETE, message_id, folder_id, name, remote_id, {},
+                    account_id,
+                    OpKind.DELETE,
+                    message_id,
+                    folder_id,
+                    name,
+                    remote_id,
+                    {},
                     {"from_folder": folder_id},
                 )
             ],
@@ -1861,9 +2040,9 @@ class Store(ListingQueries, ContactQueries):
             rows = await self._read("SELECT raw FROM outbox WHERE id = ?", (int(outbox_id),))
         elif op.message_id is not None:
             rows = await self._read(
-                "SELECT raw, size FROM bodies WHERE message_id = ?", (op.message_id,)
+                "SELECT raw, size, pack, pos FROM bodies WHERE message_id = ?", (op.message_id,)
             )
-            return await self._raw_of(op.message_id, rows[0][0], rows[0][1]) if rows else None
+            return await self._raw_of(op.message_id, *rows[0]) if rows else None
         else:
             return None
         return bytes(rows[0][0]) if rows and rows[0][0] is not None else None

@@ -228,6 +228,7 @@ class Worker:
             self._set_status(AccountStatus.ONLINE, "in step")
             # Local work, after the account is in step: the download never waits for it.
             await self._index_bodies(once)
+            await self._compact()
             if once:
                 return
             changed = await self._wait(backend)
@@ -390,6 +391,19 @@ class Worker:
             if not todo:
                 return
             await self.store.set_body_texts(await asyncio.to_thread(_texts, todo))
+
+    async def _compact(self) -> None:
+        """Give back the space of deleted bodies (a share of it per round), unless the
+        user waits for something. Housekeeping: a failure is logged, not shown."""
+        if self._wanted():
+            return
+        try:
+            freed = await self.store.compact_bodies()
+        except StoreError as exc:
+            log.warning("compacting the body cache failed: %s", exc)
+            return
+        if freed:
+            log.info("body cache: %d bytes of deleted mail given back", freed)
 
     def _wanted(self) -> bool:
         """Whether the user asked for something the loop should turn to."""

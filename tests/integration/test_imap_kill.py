@@ -1,7 +1,7 @@
 """Nothing lost, nothing doubled: `mailtui sync --once` killed with SIGKILL in the middle
-of the one-pass download (whole messages with their envelopes, body files written before
-their rows commit), then run again, ends with exactly the server's messages and every
-cached body byte for byte the server's."""
+of the one-pass download (whole messages with their envelopes, bodies appended to a pack
+before their rows commit), then run again, ends with exactly the server's messages, every
+cached body byte for byte the server's, and no tail in a pack that no row names."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from mailtui.store.bodyfiles import BodyFiles
+from mailtui.store.packs import HEADER_SIZE, Packs
 from tests.servers import MailUser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,15 +66,25 @@ def test_killed_mid_download_then_resumed_keeps_exactly_the_servers_mail(
     assert "Traceback" not in again.stderr
 
     db_path = tmp_path / "data" / "mail.sqlite"
-    files = BodyFiles(db_path.with_name(db_path.name + "-bodies"))
+    packs = Packs(db_path.with_name(db_path.name + "-bodies"))
     with sqlite3.connect(db_path) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        pack_rows = db.execute("SELECT id, size, dead FROM packs").fetchall()
         rows = db.execute(
-            "SELECT m.subject, m.id, b.size, b.indexed FROM messages m "
+            "SELECT m.subject, m.id, b.size, b.pack, b.pos, b.indexed FROM messages m "
             "LEFT JOIN bodies b ON b.message_id = m.id"
         ).fetchall()
     assert sorted(r[0] for r in rows) == sorted(raws)  # each once, none missing
-    for subject, message_id, size, indexed in rows:
+    for subject, message_id, size, pack, pos, indexed in rows:
         assert size is not None, f"{subject}: no body"
-        assert files.read(message_id, size) == raws[subject], f"{subject}: body differs"
+        got = packs.read(pack, pos, message_id, size)
+        assert got == raws[subject], f"{subject}: body differs"
         assert indexed == 1, f"{subject}: not in the search index"
+    # The killed run's appended tail was cut off by the run after it: every pack is just
+    # the records that rows name.
+    assert {pack: size for pack, size, _ in pack_rows} == {
+        int(p.stem): p.stat().st_size for p in packs.root.glob("*.pack")
+    }
+    assert sum(size - dead for _, size, dead in pack_rows) == sum(
+        HEADER_SIZE + size for _, _, size, *_ in rows
+    )

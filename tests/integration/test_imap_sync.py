@@ -213,6 +213,34 @@ async def test_resync_without_changes_selects_nothing(mail_user: MailUser, store
     )
 
 
+async def test_the_space_of_expunged_mail_is_given_back(
+    mail_user: MailUser, tmp_path: Path, imap: imaplib.IMAP4_SSL
+) -> None:
+    raws = [msg(i, size=20_000) for i in range(1, 7)]
+    mail_user.deliver_many(raws)
+    acc = account(mail_user)
+    path = tmp_path / "mail.sqlite"
+    async with await Store.open(path) as s:
+        assert (await sync(s, acc))[0] is AccountStatus.ONLINE
+    packs = path.with_name(path.name + "-bodies")
+    assert len(list(packs.glob("*.pack"))) == 1
+
+    imap.select("INBOX")
+    imap.store("1:4", "+FLAGS", "(\\Deleted)")
+    imap.expunge()
+    # The next sync (the app, or `sync --once` from cron) finds the pack two-thirds dead.
+    async with await Store.open(path) as s:
+        assert (await sync(s, acc))[0] is AccountStatus.ONLINE
+        inbox = (await folders(s))["INBOX"].id
+        rows = await s.window(inbox, 0, 10)
+        assert sorted(r.subject for r in rows) == ["message 5", "message 6"]
+        for r in rows:
+            detail = await s.message(r.id)
+            assert detail is not None and detail.raw == raws[int(r.subject[-1]) - 1]
+    on_disk = sum(p.stat().st_size for p in packs.glob("*.pack"))
+    assert on_disk == len(raws[4]) + len(raws[5]) + 2 * 24  # the two records, nothing dead
+
+
 # ---------------------------------------------------------------------- incremental
 
 
