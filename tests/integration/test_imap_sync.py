@@ -365,7 +365,7 @@ class DropsAfterApplying(ImapBackend):
         result = await super().apply(op, target_folder)
         type(self).applied += 1
         if type(self).applied == self.drop_at:
-            self.conn._writer.transport.abort()  # the OK is lost with the connection
+            self.conn._stream.abort()  # the OK is lost with the connection
             await asyncio.sleep(0.05)
             raise TransientError("the server closed the connection")  # what the layer raises
         return result

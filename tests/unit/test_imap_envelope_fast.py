@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailtui import mime
-from mailtui.protocols.imap.backend import header_block, imap_date, internaldate
+from mailtui.protocols.imap.backend import batch_of, header_block, imap_date, internaldate
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MESSAGES = sorted((DATA / "valid").glob("*.eml")) + sorted((DATA / "malformed").glob("*.eml"))
@@ -66,3 +66,16 @@ def test_internaldate_is_zero_when_malformed(text: str) -> None:
 
 def test_search_dates_do_not_follow_the_locale() -> None:
     assert imap_date(datetime(2026, 2, 7, 23, 59, tzinfo=UTC).timestamp()) == b"7-Feb-2026"
+
+
+def test_a_batch_takes_its_own_uids_whichever_command_brought_them() -> None:
+    """Pipelined FETCHes can interleave: batch 1's command may bring a message of batch 2
+    and the other way round; each batch gets exactly its UIDs, newest first."""
+    spill: dict[int, dict[str, object]] = {}
+    first = batch_of([9, 8, 7], [{"UID": "9"}, {"UID": "6"}, {"UID": "8"}], spill)
+    assert [d["UID"] for d in first] == ["9", "8"]  # 7 still to come
+    assert set(spill) == {6}
+    second = batch_of([6, 5], [{"UID": "5"}, {"UID": "7"}], spill)
+    assert [d["UID"] for d in second] == ["6", "5"]
+    assert set(spill) == {7}  # late for its batch: kept, never lost or doubled
+    assert batch_of([4], [{"UID": "4"}], spill) == [{"UID": "4"}]

@@ -33,6 +33,7 @@ import logging
 import re
 import ssl
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +43,13 @@ from mailtui.config import AccountConfig
 from mailtui.models import Envelope, Flag, FolderRole, NewMessage, OpKind, PendingOp
 from mailtui.protocols import tls
 from mailtui.protocols.imap import utf7
-from mailtui.protocols.imap.connection import IDLE_MAX, CommandFailed, ImapConnection, Security
+from mailtui.protocols.imap.connection import (
+    IDLE_MAX,
+    CommandFailed,
+    ImapConnection,
+    Pending,
+    Security,
+)
 from mailtui.protocols.imap.folders import (
     ListEntry,
     MailboxStatus,
@@ -77,6 +84,7 @@ from mailtui.sync.base import (
 log = logging.getLogger(__name__)
 
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
+PIPELINE = 2  # FETCH commands of a first pass on the wire at once
 BATCH = 2000
 BODY_CHUNK = 200  # UIDs per UID FETCH BODY.PEEK[] command
 ENVELOPE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
@@ -215,6 +223,27 @@ def parse_envelopes(
         )
         for uid, flag_items, date, size, header in jobs
     ]
+
+
+def batch_of(
+    chunk: Sequence[int], fetched: Iterable[dict[str, Any]], spill: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The FETCH data of the UIDs in ``chunk``: from ``fetched`` (what was read with its
+    command) and from ``spill`` (what came with an earlier command: pipelined FETCHes
+    can interleave, connection.py); what ``fetched`` holds for other UIDs goes to
+    ``spill`` for the batch it belongs to. Newest first, each UID once."""
+    wanted = set(chunk)
+    mine: dict[int, dict[str, Any]] = {}
+    for data in fetched:
+        uid = as_int(data.get("UID"))
+        if uid in wanted:
+            mine[uid] = data
+        else:
+            spill[uid] = data
+    for uid in chunk:
+        if uid in spill:
+            mine[uid] = spill.pop(uid)
+    return [mine[uid] for uid in sorted(mine, reverse=True)]
 
 
 def _assemble(
@@ -614,19 +643,37 @@ class ImapBackend:
 
     async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
         """The FETCH data of ``uids``, newest (highest UID) first."""
-        fetched: list[dict[str, Any]] = []
+        return await self._collect(await self._send_fetch(uids, whole))
+
+    async def _send_fetch(self, uids: Sequence[int], whole: set[int]) -> list[Pending]:
+        """Ask for ``uids`` (those in ``whole`` whole, the others header only) without
+        waiting for the answer: ``_collect`` reads it."""
+        sent: list[Pending] = []
         bodies = [n for n in uids if n in whole]
         headers = [n for n in uids if n not in whole]
         for group, items in ((bodies, WHOLE_ITEMS), (headers, ENVELOPE_ITEMS)):
             if group:
-                async for r in self.conn.stream(b"UID", b"FETCH", uid_set(group).encode(), items):
-                    if r.kind == "FETCH":
-                        data = fetch_dict(r.items)
-                        fetched.append(data)
-                        body = data.get("BODY[]")
-                        if isinstance(body, bytes):
-                            self._whole_seen += 1
-                            self._whole_bytes += len(body)
+                uid_list = uid_set(group).encode()
+                sent.append(await self.conn.send(b"UID", b"FETCH", uid_list, items))
+        return sent
+
+    async def _collect(self, sent: Sequence[Pending]) -> list[dict[str, Any]]:
+        """The FETCH data answering ``sent``, newest first. A FETCH without the message
+        data (a flag change another client made, reported unasked) is left out: the
+        next incremental sync picks it up (CONDSTORE, or the flag comparison)."""
+        fetched: list[dict[str, Any]] = []
+        for pending in sent:
+            async for r in self.conn.responses(pending):
+                if r.kind != "FETCH":
+                    continue
+                data = fetch_dict(r.items)
+                body = data.get("BODY[]")
+                if isinstance(body, bytes):
+                    self._whole_seen += 1
+                    self._whole_bytes += len(body)
+                elif "BODY[HEADER]" not in data:
+                    continue
+                fetched.append(data)
         fetched.sort(key=lambda d: -as_int(d.get("UID")))
         return fetched
 
@@ -634,6 +681,23 @@ class ImapBackend:
         """How many whole messages make about ``WHOLE_BATCH_BYTES``."""
         average = self._whole_bytes / self._whole_seen if self._whole_seen else _GUESSED_SIZE
         return max(20, min(BATCH, int(WHOLE_BATCH_BYTES / max(average, 1))))
+
+    async def _send_window(self) -> Pending | None:
+        """Ask which UIDs of the selected folder are in the body window (``_window``),
+        without waiting: ``_window_answer`` reads it."""
+        days = self.account.body_days
+        if days <= 0:
+            return None
+        since = imap_date(time.time() - days * 86400)
+        return await self.conn.send(b"UID", b"SEARCH", b"SINCE", since)
+
+    async def _window_answer(self, pending: Pending | None) -> set[int]:
+        found: set[int] = set()
+        if pending is not None:
+            async for resp in self.conn.responses(pending):
+                if resp.kind == "SEARCH":
+                    found.update(int(i) for i in resp.items if isinstance(i, str) and i.isdigit())
+        return found
 
     async def _window(self, uids: str | None = None) -> set[int]:
         """UIDs (among ``uids``, if given) of the selected folder's messages inside the
@@ -674,51 +738,72 @@ class ImapBackend:
             )
             self._known[name] = (validity, uidnext, sel.highestmodseq)
             return
+        # A pipeline (docs/decisions.md, "IMAP: pipelined batches"): up to two FETCH
+        # commands on the wire, so the server works on the next batch while this side
+        # reads one, parses one (in a thread) and the worker commits one. The first
+        # screen goes out alone, header only, and is yielded as soon as it is parsed.
         window: set[int] = set()
-        # Two stages: batch n is parsed (in a thread) while batch n + 1 is fetched; the
-        # first batch goes out alone, at once.
         planned = 0
-        parsing: list[tuple[list[int], asyncio.Future[list[NewMessage]]]] = []
+        sent: deque[tuple[list[int], list[Pending]]] = deque()
+        parsing: deque[tuple[list[int], asyncio.Future[list[NewMessage]]]] = deque()
+        spill: dict[int, dict[str, Any]] = {}  # answers that came with an earlier batch
+
+        async def top_up() -> None:
+            nonlocal planned
+            while planned < total and len(sent) < PIPELINE:
+                await self._ensure_selected(name, validity)
+                size = self._whole_batch() if uids[planned] in window else BATCH
+                chunk = uids[planned : planned + size]
+                planned += len(chunk)
+                sent.append((chunk, await self._send_fetch(chunk, window)))
+
         try:
+            await self._ensure_selected(name, validity)
+            first = uids[:FIRST_BATCH]
+            planned = len(first)
+            sent.append((first, await self._send_fetch(first, set())))
+            searching = await self._send_window()
             while done < total:
-                if planned < total and len(parsing) < 2:
-                    await self._ensure_selected(name, validity)
-                    if planned == 0:  # the first screen: headers only
-                        chunk = uids[:FIRST_BATCH]
-                        fetched = await self._fetch_raw(chunk, set())
-                        window = await self._window()
-                    else:
-                        size = self._whole_batch() if uids[planned] in window else BATCH
-                        chunk = uids[planned : planned + size]
-                        fetched = await self._fetch_raw(chunk, window)
-                    envelopes = self._envelopes(validity, fetched)
-                    planned += len(chunk)
-                    parsing.append((chunk, asyncio.ensure_future(envelopes)))
-                    if len(parsing) < 2 and planned < total and done > 0:
-                        continue  # fetch the next batch while this one is parsed
-                chunk, future = parsing.pop(0)
+                if sent:
+                    chunk, pending = sent.popleft()
+                    fetched = await self._collect(pending)
+                    if done == 0 and searching is not None:
+                        window = await self._window_answer(searching)
+                        searching = None
+                    await top_up()
+                    mine = batch_of(chunk, fetched, spill)
+                    parsing.append((chunk, asyncio.ensure_future(self._envelopes(validity, mine))))
+                    if done > 0 and sent and len(parsing) < 2:
+                        continue  # read the next batch while this one is parsed
+                chunk, future = parsing.popleft()
                 added = await future
-                first = done == 0
+                first_batch = done == 0
                 for m in added:
                     uid = split_remote_id(m.remote_id)[1]
                     seen_uids.append(uid)
                     uidnext = max(uidnext, uid + 1)
                 done += len(chunk)
                 last = done >= total
+                if last and spill:
+                    # A message answered after its batch was gone (a server that breaks
+                    # the rule that a command's data comes before its tagged answer):
+                    # the pass stays partial and the next one fetches it again.
+                    raise TransientError("the server answered a FETCH out of order")
                 yield FolderBatch(
                     folder=name,
                     added=added,
                     # Resuming a cut-off first pass: rows already cached keep their old
                     # flags unless told again.
                     flags=[(m.remote_id, m.flags) for m in added] if resume else [],
-                    reset=reset and first,
+                    reset=reset and first_batch,
                     removed=removed if last else [],
                     state=self._state(sel, uidnext, uid_set(seen_uids))
                     if last
-                    else (running if first else None),
+                    else (running if first_batch else None),
                     progress=(done, total),
                     complete=last,
                 )
+                await top_up()
         finally:
             for _, future in parsing:
                 future.cancel()

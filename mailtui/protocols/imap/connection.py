@@ -1,10 +1,11 @@
-"""One IMAP connection over asyncio streams: TLS, login, commands, IDLE.
+"""One IMAP connection over an asyncio transport: TLS, login, commands, IDLE.
 
 Reading is literal-aware: a response line that ends in ``{n}`` is followed by
 ``readexactly(n)``, so message bodies are never scanned for line ends or copied through a
-regex. One command runs at a time (the backend drives the connection from one task);
-``stream`` yields untagged responses as they arrive, so a 500 MB FETCH never sits in
-memory as a whole.
+regex, and the transport decrypts them straight into the bytes handed on
+(``mailtui.protocols.linereader``). One command runs at a time (the backend drives the
+connection from one task); ``stream`` yields untagged responses as they arrive, so a
+500 MB FETCH never sits in memory as a whole.
 
 Failures, as the worker understands them (``mailtui.sync.base``):
 
@@ -23,7 +24,9 @@ import binascii
 import contextlib
 import json
 import ssl
+from collections import deque
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 from mailtui.protocols import tls
@@ -36,6 +39,7 @@ from mailtui.protocols.imap.wire import (
     parse_response,
     quote,
 )
+from mailtui.protocols.linereader import LineReader, LineTooLong, StreamClosed
 from mailtui.sync.base import AuthError, ConfigError, SyncError, TransientError
 
 Security = Literal["tls", "starttls", "none"]
@@ -56,6 +60,30 @@ class CommandFailed(Exception):
         self.code = response.code
         detail = response.text or response.kind
         super().__init__(f"{command}: {detail}")
+
+
+#: Commands that may be pipelined, and the kinds of untagged response that answer them.
+PIPELINED: dict[bytes, frozenset[str]] = {
+    b"UID FETCH": frozenset({"FETCH"}),
+    b"FETCH": frozenset({"FETCH"}),
+    b"UID SEARCH": frozenset({"SEARCH", "ESEARCH"}),
+    b"SEARCH": frozenset({"SEARCH", "ESEARCH"}),
+    b"STATUS": frozenset({"STATUS"}),
+    b"NOOP": frozenset(),
+}
+
+
+@dataclass(eq=False)
+class Pending:
+    """A command sent and not answered yet (``ImapConnection.send``)."""
+
+    tag: str
+    name: str
+    #: The kinds of untagged response that answer it; None: any (sent alone).
+    kinds: frozenset[str] | None = None
+    #: Its untagged responses read while another command's answer was wanted.
+    early: deque[Response] = field(default_factory=deque)
+    answer: Response | None = None
 
 
 class CertificateNotTrusted(ConfigError):
@@ -85,15 +113,8 @@ def _oauth_error(challenge: bytes) -> str:
 
 
 class ImapConnection:
-    def __init__(
-        self,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        host: str,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> None:
-        self._reader = reader
-        self._writer = writer
+    def __init__(self, stream: LineReader, host: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._stream = stream
         self.host = host
         self.timeout = timeout
         self.capabilities: set[str] = set()
@@ -102,6 +123,7 @@ class ImapConnection:
         self.broken = False
         self.changed = False  # an untagged EXISTS/EXPUNGE/FETCH/VANISHED arrived
         self._tag = 0
+        self._pending: list[Pending] = []  # sent, answer not read yet, oldest first
         self._preauth = False
         self.fingerprint: str | None = None  # pinned certificate (tls_fingerprint)
 
@@ -152,7 +174,7 @@ class ImapConnection:
         except (SyncError, OSError):
             return None
         try:
-            return tls.peer_fingerprint(conn._writer.get_extra_info("ssl_object"))
+            return tls.peer_fingerprint(conn._ssl_object())
         finally:
             await conn.abort()
 
@@ -166,14 +188,15 @@ class ImapConnection:
         timeout: float,
         fingerprint: str | None,
     ) -> ImapConnection:
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(
+                _, stream = await loop.create_connection(
+                    lambda: LineReader(STREAM_LIMIT),
                     host,
                     port,
                     ssl=ssl_context if security == "tls" else None,
                     server_hostname=host if security == "tls" else None,
-                    limit=STREAM_LIMIT,
                 )
         except ssl.SSLError as exc:
             raise _tls_error(host, exc) from None
@@ -182,7 +205,7 @@ class ImapConnection:
         except OSError as exc:
             why = exc.strerror or exc
             raise TransientError(f"cannot connect to {host}:{port}: {why}") from None
-        conn = cls(reader, writer, host, timeout)
+        conn = cls(stream, host, timeout)
         conn.fingerprint = fingerprint
         try:
             if security == "tls":
@@ -220,13 +243,21 @@ class ImapConnection:
             await self.command(b"STARTTLS")
         except CommandFailed as exc:
             raise ConfigError(f"{self.host} refused STARTTLS: {exc}") from None
+        transport = self._stream.transport
+        assert transport is not None
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self.timeout):
-                await self._writer.start_tls(ctx, server_hostname=self.host)
+                upgraded = await loop.start_tls(
+                    transport, self._stream, ctx, server_hostname=self.host
+                )
         except ssl.SSLError as exc:
             raise _tls_error(self.host, exc) from None
         except (OSError, TimeoutError) as exc:
             raise TransientError(f"TLS with {self.host} failed: {exc}") from None
+        if upgraded is None:
+            raise TransientError(f"TLS with {self.host} failed: the connection was closed")
+        self._stream.connection_made(upgraded)
         self._check_pin()
         # Capabilities from before TLS may have been forged by a man in the middle.
         self.capabilities = set()
@@ -236,9 +267,13 @@ class ImapConnection:
         if self.fingerprint is None:
             return
         try:
-            tls.check_pin(self._writer.get_extra_info("ssl_object"), self.fingerprint, self.host)
+            tls.check_pin(self._ssl_object(), self.fingerprint, self.host)
         except tls.PinMismatch as exc:
             raise ConfigError(str(exc)) from None
+
+    def _ssl_object(self) -> ssl.SSLObject | None:
+        transport = self._stream.transport
+        return None if transport is None else transport.get_extra_info("ssl_object")
 
     # ------------------------------------------------------------------ reading
 
@@ -254,17 +289,17 @@ class ImapConnection:
         segments: list[bytes] = []
         try:
             while True:
-                line = await self._reader.readuntil(b"\r\n")
+                line = await self._stream.readline()
                 segments.append(line)
                 size = literal_size(line)
                 if size is None:
                     break
-                segments.append(await self._reader.readexactly(size))
+                segments.append(await self._stream.readexactly(size))
             return parse_response(segments)
-        except asyncio.IncompleteReadError:
+        except StreamClosed:
             self.broken = True
             raise TransientError("the server closed the connection") from None
-        except asyncio.LimitOverrunError:
+        except LineTooLong:
             self.broken = True
             raise TransientError("the server sent an overlong line") from None
         except ProtocolError as exc:
@@ -291,8 +326,8 @@ class ImapConnection:
 
     async def _write(self, data: bytes) -> None:
         try:
-            self._writer.write(data)
-            await self._writer.drain()
+            self._stream.write(data)
+            await self._stream.drain()
         except OSError as exc:
             self.broken = True
             raise TransientError(f"connection lost: {exc.strerror or exc}") from None
@@ -322,33 +357,101 @@ class ImapConnection:
         await self._write(line + b"\r\n")
         return tag
 
+    async def send(self, *args: Arg) -> Pending:
+        """Send a command without waiting for its answer (pipelining, RFC 3501 5.5); read
+        the answer with ``responses``.
+
+        Dovecot runs pipelined commands in parallel, so their untagged responses can
+        interleave and their tagged answers can come in another order. Responses are
+        told apart by kind: a FETCH goes to the oldest FETCH command still waiting (the
+        caller tells batches apart by UID), a SEARCH to the oldest SEARCH, and so on; a
+        response no waiting command asked for (EXISTS, a flag change another client
+        made) to the oldest waiting command. A command whose responses cannot be told
+        apart (SELECT, STORE, anything not in ``PIPELINED``) waits until every earlier
+        answer is in before it goes out."""
+        words = [a.upper() for a in args[:2] if isinstance(a, bytes)]
+        name = b" ".join(words if words[:1] == [b"UID"] else words[:1])
+        kinds = PIPELINED.get(name)
+        sync_literal = "LITERAL+" not in self.capabilities and any(
+            isinstance(a, tuple) for a in args
+        )
+        if kinds is None or sync_literal:
+            # (A synchronizing literal waits for "+", which comes after those answers.)
+            await self._settle()
+        pending = Pending(await self._send(args), name.decode("ascii", "replace"), kinds)
+        self._pending.append(pending)
+        return pending
+
+    async def responses(self, pending: Pending) -> AsyncIterator[Response]:
+        """The untagged responses of a sent command, as they arrive. A tagged NO/BAD
+        raises CommandFailed after them."""
+        finished = False
+        try:
+            while pending.answer is None and self._pending[0] is not pending:
+                await self._read_into(self._pending[0])  # an earlier command's answer
+            while pending.early:
+                yield pending.early.popleft()
+            while pending.answer is None:
+                resp = await self._read()
+                if self._route(resp, pending):
+                    yield resp
+            finished = True
+        finally:
+            if pending in self._pending:
+                self._pending.remove(pending)
+            if not finished:
+                self.broken = True  # the rest of the answer is still on the wire
+        answer = pending.answer
+        if answer.kind != "OK":
+            raise CommandFailed(pending.name, answer)
+        self.last_ok = answer
+
+    def _route(self, resp: Response, reading: Pending) -> bool:
+        """Whether ``resp`` is an untagged response of ``reading``; one of another
+        waiting command is kept in its handle, a tagged answer recorded."""
+        if resp.tag == "*":
+            self._note(resp)
+            owner = None
+            for candidate in self._pending:
+                if candidate.answer is None and (
+                    candidate.kinds is None or resp.kind in candidate.kinds
+                ):
+                    owner = candidate
+                    break
+            if owner is None:  # nobody asked for it: the oldest waiting command
+                owner = next((p for p in self._pending if p.answer is None), reading)
+            if owner is reading:
+                return True
+            owner.early.append(resp)
+            return False
+        for candidate in self._pending:
+            if candidate.tag == resp.tag and candidate.answer is None:
+                candidate.answer = resp
+                return False
+        self.broken = True
+        if resp.tag == "+":
+            raise TransientError("the server asked for data it should not need")
+        raise TransientError(f"the server answered an unknown tag {resp.tag!r}")
+
+    async def _read_into(self, pending: Pending) -> None:
+        """Read until an earlier command's answer is in, keeping its responses."""
+        while pending.answer is None:
+            resp = await self._read()
+            if self._route(resp, pending):
+                pending.early.append(resp)
+        self._pending.remove(pending)
+
+    async def _settle(self) -> None:
+        """Read every answer still on the wire into its command's handle."""
+        while self._pending:
+            await self._read_into(self._pending[0])
+
     async def stream(self, *args: Arg) -> AsyncIterator[Response]:
         """Run a command; yield its untagged responses as they arrive. A tagged NO/BAD
         raises CommandFailed after the untagged ones were yielded."""
-        name = args[0].decode("ascii", "replace") if isinstance(args[0], bytes) else "?"
-        tag = await self._send(args)
-        finished = False
-        try:
-            while True:
-                resp = await self._read()
-                if resp.tag == tag:
-                    finished = True
-                    if resp.kind != "OK":
-                        raise CommandFailed(name, resp)
-                    self.last_ok = resp
-                    return
-                if resp.tag == "*":
-                    self._note(resp)
-                    yield resp
-                elif resp.tag == "+":
-                    self.broken = True
-                    raise TransientError("the server asked for data it should not need")
-                else:
-                    self.broken = True
-                    raise TransientError(f"the server answered an unknown tag {resp.tag!r}")
-        finally:
-            if not finished:
-                self.broken = True  # the rest of the answer is still on the wire
+        pending = await self.send(*args)
+        async for resp in self.responses(pending):
+            yield resp
 
     async def command(self, *args: Arg) -> tuple[Response, list[Response]]:
         """Run a command; return (tagged OK, untagged responses)."""
@@ -447,6 +550,7 @@ class ImapConnection:
         """AUTHENTICATE with the given client responses, one per server challenge (the
         first one as SASL-IR when offered and ``initial``). A challenge after the last
         response is an error report: answered with ``on_error`` (OAuth), else cancelled."""
+        await self._settle()
         pending = [base64.b64encode(r) for r in responses]
         args: list[Arg] = [b"AUTHENTICATE", mechanism.encode()]
         if initial and "SASL-IR" in self.capabilities and pending:
@@ -486,6 +590,7 @@ class ImapConnection:
         Cancellation ends IDLE properly (``DONE`` and its tagged OK) before the
         ``CancelledError`` propagates, so the connection stays usable.
         """
+        await self._settle()
         self.changed = False
         tag = await self._send([b"IDLE"])
         continued = finished = False
@@ -543,6 +648,7 @@ class ImapConnection:
         if not self.broken:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(2.0):
+                    await self._settle()
                     await self._send([b"LOGOUT"])
                     while not (await self._read_unbounded()).tag.startswith("m"):
                         pass
@@ -551,6 +657,6 @@ class ImapConnection:
     async def abort(self) -> None:
         self.broken = True
         with contextlib.suppress(Exception):
-            self._writer.close()
+            self._stream.close()
             async with asyncio.timeout(2.0):
-                await self._writer.wait_closed()
+                await self._stream.wait_closed()

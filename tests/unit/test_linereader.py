@@ -1,0 +1,184 @@
+"""The line-and-literal reader (mailtui/protocols/linereader.py) over real loopback
+connections, plain and TLS: whatever way the peer cuts its bytes, lines and blocks come
+out whole and in order; the end of the stream, overlong lines, and both directions of
+flow control behave."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import pytest
+
+from mailtui.protocols.linereader import LineReader, LineTooLong, StreamClosed
+from tests.servers import TLSFiles, make_self_signed_cert
+
+Peer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TLSFiles:
+    return make_self_signed_cert(tmp_path_factory.mktemp("linereader-tls"))
+
+
+@asynccontextmanager
+async def connected(
+    peer: Peer, tls: TLSFiles | None, limit: int = 1 << 20, high_water: int = 4 << 20
+) -> AsyncIterator[LineReader]:
+    """A LineReader connected to a loopback server that runs ``peer``."""
+    server_ctx = client_ctx = None
+    if tls is not None:
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(tls.cert_path, tls.key_path)
+        client_ctx = ssl.create_default_context(cafile=tls.ca_path)
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await peer(reader, writer)
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0, ssl=server_ctx)
+    port = server.sockets[0].getsockname()[1]
+    loop = asyncio.get_running_loop()
+    _, stream = await loop.create_connection(
+        lambda: LineReader(limit, high_water),
+        "127.0.0.1",
+        port,
+        ssl=client_ctx,
+        server_hostname="localhost" if tls else None,
+    )
+    try:
+        yield stream
+    finally:
+        stream.close()
+        await stream.wait_closed()
+        server.close()
+        await server.wait_closed()
+
+
+def pieces(data: bytes, rng: random.Random) -> list[bytes]:
+    """``data`` cut at random places, from 1 byte to 70 KB a piece."""
+    out, i = [], 0
+    while i < len(data):
+        n = rng.choice((1, 2, 3, 7, 100, 4096, 16_385, 70_000))
+        out.append(data[i : i + n])
+        i += n
+    return out
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["plain", "tls"])
+async def test_lines_and_blocks_come_out_whole_however_the_peer_cuts_them(
+    secure: bool, tls_files: TLSFiles
+) -> None:
+    rng = random.Random(7)
+    script: list[tuple[str, bytes]] = []
+    for i in range(300):
+        if rng.random() < 0.5:
+            script.append(("line", b"* %d FETCH (BODY[] {n})\r\n" % i))
+        else:
+            size = rng.choice((0, 1, 2, 50, 16_384, 100_000, 3_000_000))
+            script.append(("block", os.urandom(size)))
+    wire = b"".join(data for _, data in script)
+
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for piece in pieces(wire, rng):
+            writer.write(piece)
+            if rng.random() < 0.1:
+                await writer.drain()
+                await asyncio.sleep(0)
+        await writer.drain()
+
+    async with connected(peer, tls_files if secure else None) as stream:
+        for kind, data in script:
+            if kind == "line":
+                assert await stream.readline() == data
+            else:
+                assert await stream.readexactly(len(data)) == data
+        with pytest.raises(StreamClosed):
+            await stream.readline()
+
+
+async def test_the_end_of_the_stream_in_a_line_or_a_block_is_streamclosed() -> None:
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"complete\r\nhalf a li")
+        await writer.drain()
+
+    async with connected(peer, None) as stream:
+        assert await stream.readline() == b"complete\r\n"
+        with pytest.raises(StreamClosed):
+            await stream.readline()
+
+    async def short(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"x" * 1000)
+        await writer.drain()
+
+    async with connected(short, None) as stream:
+        with pytest.raises(StreamClosed):
+            await stream.readexactly(5000)
+
+
+async def test_a_line_past_the_limit_is_refused_not_buffered_forever() -> None:
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"y" * 300_000)
+        await writer.drain()
+        await asyncio.sleep(5)
+
+    async with connected(peer, None, limit=100_000) as stream:
+        with pytest.raises(LineTooLong):
+            await asyncio.wait_for(stream.readline(), 5)
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["plain", "tls"])
+async def test_reading_pauses_while_the_consumer_is_behind(
+    secure: bool, tls_files: TLSFiles
+) -> None:
+    """A peer that sends 40 MB to a consumer that reads nothing for a while: the reader
+    holds about its high-water mark, not the 40 MB, and then everything arrives."""
+    line = b"z" * 1000 + b"\r\n"
+    count = 40_000
+
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(count // 100):
+            writer.write(line * 100)
+            await writer.drain()
+
+    async with connected(peer, tls_files if secure else None, high_water=1 << 20) as stream:
+        await asyncio.sleep(0.5)  # the peer fills what it can meanwhile
+        held = stream._end - stream._start
+        assert 0 < held < 4 << 20, held
+        for _ in range(count):
+            assert await stream.readline() == line
+
+
+async def test_drain_waits_while_the_peer_does_not_read() -> None:
+    release = asyncio.Event()
+    received = 0
+
+    async def peer(reader: asyncio.StreamReader, _: asyncio.StreamWriter) -> None:
+        nonlocal received
+        await release.wait()
+        while data := await reader.read(1 << 20):
+            received += len(data)
+
+    async with connected(peer, None) as stream:
+        chunk = b"w" * (1 << 20)
+        sent = 0
+        blocked = False
+        while sent < 200 << 20:
+            stream.write(chunk)
+            sent += len(chunk)
+            try:
+                await asyncio.wait_for(stream.drain(), 0.2)
+            except TimeoutError:
+                blocked = True
+                break
+        assert blocked, "drain never waited: nothing pushed back"
+        release.set()
+        await asyncio.wait_for(stream.drain(), 10)  # the peer reads: drain returns
+        assert sent < 200 << 20
+
