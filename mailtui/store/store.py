@@ -663,9 +663,9 @@ class Store(ListingQueries, ContactQueries):
         server identity was in this folder: after a UIDVALIDITY change their remote ids
         could name other messages); insert ``added`` (ignoring remote ids already cached,
         repeated in the batch, or taken away by a not-yet-sent move/delete; threads
-        assigned); apply ``flags`` (bits that a pending SET_FLAGS op of the message
-        touches keep their local value until the op is done); delete ``removed``; store
-        ``state``.
+        assigned); store ``bodies`` (of messages already cached; others are skipped);
+        apply ``flags`` (bits that a pending SET_FLAGS op of the message touches keep
+        their local value until the op is done); delete ``removed``; store ``state``.
 
         Returns:
             Local ids of the inserted messages, in batch order.
@@ -685,6 +685,10 @@ class Store(ListingQueries, ContactQueries):
                 if batch.added
                 else []
             )
+            if batch.bodies:
+                await self._bodies_by_remote_id(
+                    db, folder_id, batch.bodies, batch.durable_bodies
+                )
             if batch.flags:
                 await self._apply_server_flags(db, folder_id, batch.flags)
             if batch.removed:
@@ -695,6 +699,25 @@ class Store(ListingQueries, ContactQueries):
                     (json.dumps(batch.state), folder_id),
                 )
         return new_ids
+
+    async def _bodies_by_remote_id(
+        self,
+        db: aiosqlite.Connection,
+        folder_id: int,
+        bodies: Sequence[tuple[str, bytes]],
+        durable: bool,
+    ) -> None:
+        ids: dict[str, int] = {}
+        for chunk in _chunks([remote for remote, _ in bodies]):
+            rows = await db.execute_fetchall(
+                f"SELECT remote_id, id FROM messages WHERE folder_id = ? "
+                f"AND remote_id IN ({_marks(len(chunk))})",
+                (folder_id, *chunk),
+            )
+            ids.update((r[0], r[1]) for r in rows)
+        await self._put_bodies(
+            db, [(ids[remote], raw, None) for remote, raw in bodies if remote in ids], durable
+        )
 
     async def _reset_folder(self, db: aiosqlite.Connection, folder_id: int) -> None:
         await self._drop_stale_ops(db, folder_id)
@@ -1075,20 +1098,30 @@ class Store(ListingQueries, ContactQueries):
                     f"SELECT id FROM messages WHERE id IN ({_marks(len(chunk))})", chunk
                 )
                 present.update(r[0] for r in rows)
-            keep = [b for b in bodies if b[0] in present]
-            where = await self._append_bodies(
-                db, [(message_id, raw) for message_id, raw, _ in keep], durable
-            )
-            await db.executemany(
-                "INSERT INTO bodies (message_id, raw, size, pack, pos, text, indexed) "
-                "VALUES (?, NULL, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
-                "raw = NULL, size = excluded.size, pack = excluded.pack, pos = excluded.pos, "
-                "text = excluded.text, indexed = excluded.indexed",
-                [
-                    (message_id, len(raw), pack, pos, text or "", int(text is not None))
-                    for (message_id, raw, text), (pack, pos) in zip(keep, where, strict=True)
-                ],
-            )
+            await self._put_bodies(db, [b for b in bodies if b[0] in present], durable)
+
+    async def _put_bodies(
+        self,
+        db: aiosqlite.Connection,
+        keep: Sequence[tuple[int, bytes, str | None]],
+        durable: bool,
+    ) -> None:
+        """Bodies of messages known to exist, in the transaction in progress."""
+        if not keep:
+            return
+        where = await self._append_bodies(
+            db, [(message_id, raw) for message_id, raw, _ in keep], durable
+        )
+        await db.executemany(
+            "INSERT INTO bodies (message_id, raw, size, pack, pos, text, indexed) "
+            "VALUES (?, NULL, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET "
+            "raw = NULL, size = excluded.size, pack = excluded.pack, pos = excluded.pos, "
+            "text = excluded.text, indexed = excluded.indexed",
+            [
+                (message_id, len(raw), pack, pos, text or "", int(text is not None))
+                for (message_id, raw, text), (pack, pos) in zip(keep, where, strict=True)
+            ],
+        )
 
     async def bodies_to_index(
         self, account_id: int, limit: int, max_bytes: int = 8 << 20

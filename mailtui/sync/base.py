@@ -63,6 +63,9 @@ class FolderBatch:
     state: dict[str, Any] | None = None  # new folder sync state, None = unchanged
     progress: tuple[int, int] = (0, 0)
     complete: bool = False
+    #: Bodies of messages the folder already lists, by remote id (the first screen of
+    #: a first pass comes header only, its bodies a moment later); not indexed yet.
+    bodies: list[tuple[str, bytes]] = field(default_factory=list)
     #: The ``raw`` of ``added`` exists nowhere else once this batch is committed (POP3
     #: deletes from the server after the commit): the store fsyncs it before committing.
     durable_bodies: bool = False

@@ -178,8 +178,9 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
     assert (f["INBOX"].total, f["INBOX"].unread) == (1300, 650)
     assert await subjects(store, f["Archive"].id) == {"archived": Flag.FLAGGED | Flag.FORWARDED}
     # Bodies: the last 30 days (750 messages) downloaded, byte for byte; older ones not.
-    # The first screen came as headers (its bodies after); the rest of the window came
-    # whole with its envelopes, in one pass, and the older ones as headers.
+    # The first screen came as headers, its bodies right after it in the same pass
+    # (with the next batch); the rest of the window came whole with its envelopes, and
+    # the older ones as headers.
     rows = await store.window(f["INBOX"].id, 0, 2000)
     cached = {r.subject for r in rows if (await store.message(r.id)).raw is not None}  # type: ignore[union-attr]
     assert cached == {f"message {i}" for i in range(551, 1301)}
@@ -196,6 +197,10 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
         if m.raw is not None
     }
     assert whole == set(range(551, 801))
+    screen = [b for b in Recording.batches if b.folder == "INBOX" and b.bodies]
+    assert len(screen) == 1 and screen[0] is Recording.batches[1]
+    assert sorted(int(r.split(":")[1]) for r, _ in screen[0].bodies) == sorted(uids)
+    assert dict(screen[0].bodies)[first.added[0].remote_id] == raws[-1]
     # Their text went into the search index after the download (``_index_bodies``).
     found = await store.search("hello", 2000, f["INBOX"].id)
     assert {r.subject for r in found} == cached

@@ -91,6 +91,7 @@ ENVELOPE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
 # Messages inside the body window come whole with their envelope (one pass instead of a
 # header pass and a body pass; docs/decisions.md, "IMAP: one pass for the body window").
 WHOLE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
+BODY_ITEMS = b"(UID BODY.PEEK[])"
 #: Bytes of whole messages a batch aims at (the batch is held in memory until committed);
 #: the batch length follows the average message size seen so far.
 WHOLE_BATCH_BYTES = 16 << 20
@@ -744,7 +745,8 @@ class ImapBackend:
         # screen goes out alone, header only, and is yielded as soon as it is parsed.
         window: set[int] = set()
         planned = 0
-        sent: deque[tuple[list[int], list[Pending]]] = deque()
+        # (uids, commands, whether it is the first screen's bodies)
+        sent: deque[tuple[list[int], list[Pending], bool]] = deque()
         parsing: deque[tuple[list[int], asyncio.Future[list[NewMessage]]]] = deque()
         spill: dict[int, dict[str, Any]] = {}  # answers that came with an earlier batch
 
@@ -755,21 +757,41 @@ class ImapBackend:
                 size = self._whole_batch() if uids[planned] in window else BATCH
                 chunk = uids[planned : planned + size]
                 planned += len(chunk)
-                sent.append((chunk, await self._send_fetch(chunk, window)))
+                sent.append((chunk, await self._send_fetch(chunk, window), False))
 
+        screen_bodies: list[tuple[str, bytes]] = []  # ride with the next batch
         try:
             await self._ensure_selected(name, validity)
             first = uids[:FIRST_BATCH]
             planned = len(first)
-            sent.append((first, await self._send_fetch(first, set())))
+            sent.append((first, await self._send_fetch(first, set()), False))
             searching = await self._send_window()
             while done < total:
                 if sent:
-                    chunk, pending = sent.popleft()
+                    chunk, pending, screen = sent.popleft()
                     fetched = await self._collect(pending)
+                    if screen:  # the first screen's bodies, after its envelopes
+                        wanted = set(chunk)
+                        for data in fetched:
+                            uid = as_int(data.get("UID"))
+                            if uid in wanted:
+                                screen_bodies.append((remote_id(validity, uid), data["BODY[]"]))
+                            else:
+                                spill[uid] = data
+                        continue
                     if done == 0 and searching is not None:
                         window = await self._window_answer(searching)
                         searching = None
+                        # The bodies of the first screen (which came header only) go out
+                        # next, before the rest: likely the first ones the user opens.
+                        shown = [u for u in chunk if u in window]
+                        if shown and planned < total:
+                            bodies = [
+                                await self.conn.send(
+                                    b"UID", b"FETCH", uid_set(shown).encode(), BODY_ITEMS
+                                )
+                            ]
+                            sent.append((shown, bodies, True))
                     await top_up()
                     mine = batch_of(chunk, fetched, spill)
                     parsing.append((chunk, asyncio.ensure_future(self._envelopes(validity, mine))))
@@ -792,6 +814,7 @@ class ImapBackend:
                 yield FolderBatch(
                     folder=name,
                     added=added,
+                    bodies=screen_bodies,
                     # Resuming a cut-off first pass: rows already cached keep their old
                     # flags unless told again.
                     flags=[(m.remote_id, m.flags) for m in added] if resume else [],
@@ -803,6 +826,7 @@ class ImapBackend:
                     progress=(done, total),
                     complete=last,
                 )
+                screen_bodies = []
                 await top_up()
         finally:
             for _, future in parsing:
@@ -915,7 +939,7 @@ class ImapBackend:
             for start in range(0, len(uids), BODY_CHUNK):
                 chunk = uids[start : start + BODY_CHUNK]
                 async for resp in self.conn.stream(
-                    b"UID", b"FETCH", uid_set(chunk).encode(), b"(UID BODY.PEEK[])"
+                    b"UID", b"FETCH", uid_set(chunk).encode(), BODY_ITEMS
                 ):
                     if resp.kind != "FETCH":
                         continue
