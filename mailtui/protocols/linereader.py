@@ -16,6 +16,11 @@ event loop's time in a full sync).
 Flow control both ways: reading pauses while more than ``high_water`` bytes wait unread
 (and nothing waits for them), writes wait in ``drain`` while the transport's buffer is
 full. One consumer at a time (the protocol's command loop).
+
+``idle_timeout``: a read that waits that long without a byte arriving raises
+``TimeoutError``. A silent server is caught; a slow one that keeps sending is not cut
+off, however long its 40 MB attachment takes (a timeout per response did that). One
+timer serves every read: it is armed once and moves itself on while bytes arrive.
 """
 
 from __future__ import annotations
@@ -36,8 +41,11 @@ class LineTooLong(ValueError):
 
 
 class LineReader(asyncio.BufferedProtocol):
-    def __init__(self, limit: int, high_water: int = 4 << 20) -> None:
+    def __init__(
+        self, limit: int, high_water: int = 4 << 20, idle_timeout: float | None = None
+    ) -> None:
         self.limit = limit
+        self.idle_timeout = idle_timeout
         self.high_water = max(high_water, 2 * _MIN_FREE)
         self.transport: asyncio.Transport | None = None
         self._buf = bytearray(_MIN_FREE)
@@ -52,7 +60,10 @@ class LineReader(asyncio.BufferedProtocol):
         self._reading_paused = False
         self._writing_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
-        self._closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._loop = asyncio.get_running_loop()
+        self._closed: asyncio.Future[None] = self._loop.create_future()
+        self._last_data = 0.0  # loop time of the last bytes, or of the start of a wait
+        self._timer: asyncio.TimerHandle | None = None
 
     # --- protocol callbacks -----------------------------------------------------------
 
@@ -74,6 +85,7 @@ class LineReader(asyncio.BufferedProtocol):
         return memoryview(self._buf)[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:
+        self._last_data = self._loop.time()
         if self._block is not None:
             self._filled += nbytes
             if self._filled < len(self._block):
@@ -96,6 +108,9 @@ class LineReader(asyncio.BufferedProtocol):
         self._eof = True
         if exc is not None:
             self._error = exc
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self._wake()
         if self._drain_waiter is not None and not self._drain_waiter.done():
             self._drain_waiter.set_exception(exc or ConnectionResetError("connection lost"))
@@ -153,12 +168,30 @@ class LineReader(asyncio.BufferedProtocol):
         if self._eof:
             raise StreamClosed("the connection was closed")
         self._resume_reading()
-        loop = asyncio.get_running_loop()
-        self._waiter = loop.create_future()
+        self._waiter = self._loop.create_future()
+        if self.idle_timeout is not None:
+            self._last_data = max(self._last_data, self._loop.time())
+            if self._timer is None:
+                self._timer = self._loop.call_at(
+                    self._last_data + self.idle_timeout, self._check_idle
+                )
         try:
             await self._waiter
         finally:
             self._waiter = None
+
+    def _check_idle(self) -> None:
+        """The idle timer: fail the waiting read if nothing came for ``idle_timeout``,
+        else move on to the new deadline (or stop: no read waits)."""
+        self._timer = None
+        waiter = self._waiter
+        if waiter is None or waiter.done() or self.idle_timeout is None:
+            return
+        due = self._last_data + self.idle_timeout
+        if self._loop.time() >= due:
+            waiter.set_exception(TimeoutError())
+        else:
+            self._timer = self._loop.call_at(due, self._check_idle)
 
     def _consumed(self, upto: int) -> None:
         self._start = self._scan = upto

@@ -558,6 +558,57 @@ async def test_implicit_tls_and_starttls_both_sync(mail_user: MailUser, store: S
         assert (await sync(store, account(mail_user, security)))[0] is AccountStatus.ONLINE
 
 
+async def test_a_server_gone_silent_mid_message_is_a_timeout_not_a_hang(store: Store) -> None:
+    """Greets, logs in, lists, then stops in the middle of a message's bytes: the pull
+    ends with "did not answer in time" after the timeout (silence, not the length of
+    the answer, counts) and the account is offline, to be retried."""
+
+    async def fake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] fake ready\r\n")
+        while line := await reader.readline():
+            tag, _, rest = line.partition(b" ")
+            command = rest.upper()
+            if command.startswith(b"LIST"):
+                writer.write(b'* LIST () "/" INBOX\r\n' + tag + b" OK done\r\n")
+            elif command.startswith(b"SELECT") or command.startswith(b"EXAMINE"):
+                writer.write(
+                    b"* 1 EXISTS\r\n* OK [UIDVALIDITY 7] x\r\n* OK [UIDNEXT 2] x\r\n"
+                    + tag
+                    + b" OK [READ-WRITE] done\r\n"
+                )
+            elif command.startswith(b"UID SEARCH"):
+                writer.write(b"* SEARCH 1\r\n" + tag + b" OK done\r\n")
+            elif command.startswith(b"UID FETCH"):
+                writer.write(b"* 1 FETCH (UID 1 BODY[HEADER] {500}\r\nSubject: hal")
+                await writer.drain()
+                await reader.read()  # and nothing more, until the client gives up
+            else:
+                writer.write(tag + b" OK whatever\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(fake, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    acc = AccountConfig(
+        name="work",
+        kind=AccountKind.IMAP,
+        email="me@mailtui.test",
+        username="me",
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        password_command="echo secret",
+    )
+    started = time.monotonic()
+    try:
+        status, worker = await sync(store, acc, timeout=0.5)
+    finally:
+        server.close()
+    assert time.monotonic() - started < 10
+    assert status is AccountStatus.OFFLINE
+    assert "did not answer in time" in worker.status_text
+
+
 async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None:
     received: list[bytes] = []
 

@@ -182,3 +182,32 @@ async def test_drain_waits_while_the_peer_does_not_read() -> None:
         await asyncio.wait_for(stream.drain(), 10)  # the peer reads: drain returns
         assert sent < 200 << 20
 
+
+
+async def test_silence_past_the_idle_timeout_is_a_timeout() -> None:
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"* OK half a li")
+        await writer.drain()
+        await asyncio.sleep(10)
+
+    async with connected(peer, None) as stream:
+        stream.idle_timeout = 0.3
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(TimeoutError):
+            await stream.readline()
+        assert 0.25 < asyncio.get_running_loop().time() - started < 3
+
+
+async def test_a_slow_peer_that_keeps_sending_is_not_cut_off() -> None:
+    """A 40 MB attachment on a slow link takes longer than the timeout: fine as long as
+    bytes keep coming (the old timeout per response cut it off)."""
+
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(12):
+            writer.write(b"x" * 10)
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    async with connected(peer, None) as stream:
+        stream.idle_timeout = 0.5
+        assert await stream.readexactly(120) == b"x" * 120  # 1.2 s in all

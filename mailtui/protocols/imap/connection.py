@@ -192,7 +192,7 @@ class ImapConnection:
         try:
             async with asyncio.timeout(timeout):
                 _, stream = await loop.create_connection(
-                    lambda: LineReader(STREAM_LIMIT),
+                    lambda: LineReader(STREAM_LIMIT, idle_timeout=timeout),
                     host,
                     port,
                     ssl=ssl_context if security == "tls" else None,
@@ -278,14 +278,16 @@ class ImapConnection:
     # ------------------------------------------------------------------ reading
 
     async def _read(self) -> Response:
+        """The next response. The account timeout applies to silence (the reader's
+        ``idle_timeout``), not to the whole response: a big literal on a slow link may
+        take longer, as long as it keeps coming."""
         try:
-            async with asyncio.timeout(self.timeout):
-                return await self._read_unbounded()
+            return await self._read_raw()
         except TimeoutError:
             self.broken = True
             raise TransientError("the server did not answer in time") from None
 
-    async def _read_unbounded(self) -> Response:
+    async def _read_raw(self) -> Response:
         segments: list[bytes] = []
         try:
             while True:
@@ -305,6 +307,8 @@ class ImapConnection:
         except ProtocolError as exc:
             self.broken = True
             raise TransientError(f"the server sent something that is not IMAP: {exc}") from None
+        except TimeoutError:  # an OSError, but no connection was lost (yet): _read says
+            raise
         except OSError as exc:
             self.broken = True
             raise TransientError(f"connection lost: {exc.strerror or exc}") from None
@@ -609,10 +613,14 @@ class ImapConnection:
                 else:
                     self.broken = True
                     raise TransientError(f"the server answered an unknown tag {resp.tag!r}")
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(min(timeout, IDLE_MAX)):
-                    while not self.changed:
-                        self._note(await self._read_unbounded())
+            self._stream.idle_timeout = None  # silence is what IDLE waits through
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(min(timeout, IDLE_MAX)):
+                        while not self.changed:
+                            self._note(await self._read_raw())
+            finally:
+                self._stream.idle_timeout = self.timeout
         finally:
             if not finished:
                 await self._end_idle(tag, continued)
@@ -626,13 +634,13 @@ class ImapConnection:
         try:
             async with asyncio.timeout(self.timeout):
                 while not continued:  # cancelled before the server's "+"
-                    resp = await self._read_unbounded()
+                    resp = await self._read_raw()
                     if resp.tag == tag:
                         return
                     continued = resp.tag == "+"
                 await self._write(b"DONE\r\n")
                 while True:
-                    resp = await self._read_unbounded()
+                    resp = await self._read_raw()
                     if resp.tag == tag:
                         return
                     if resp.tag == "*":
@@ -650,7 +658,7 @@ class ImapConnection:
                 async with asyncio.timeout(2.0):
                     await self._settle()
                     await self._send([b"LOGOUT"])
-                    while not (await self._read_unbounded()).tag.startswith("m"):
+                    while not (await self._read_raw()).tag.startswith("m"):
                         pass
         await self.abort()
 
