@@ -195,7 +195,7 @@ def _outbox_item(r: Row) -> OutboxItem:
 
 
 def bodies_dir(path: Path) -> Path:
-    """Where the body files of the database at ``path`` live (beside it, like -wal)."""
+    """Where the body packs of the database at ``path`` live (beside it, like -wal)."""
     return path.with_name(path.name + "-bodies")
 
 
@@ -393,7 +393,8 @@ class Store(ListingQueries, ContactQueries):
 
     async def _recover(self) -> None:
         """Housekeeping at open: requeue ops a crash left in flight, prune old ones, and
-        unlink the body files of rows deleted before a crash (``_tx`` does the rest)."""
+        unlink the schema-3 body files of rows deleted before a crash (``_tx`` does the
+        rest)."""
         async with self._tx() as db:
             await db.execute(
                 f"UPDATE pending_ops SET state = '{_PENDING}' WHERE state = '{IN_FLIGHT}'"
