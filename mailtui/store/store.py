@@ -991,17 +991,27 @@ class Store(ListingQueries, ContactQueries):
             )
 
     async def bodies_to_index(
-        self, account_id: int, limit: int, max_bytes: int = 8 << 20
+        self,
+        account_id: int,
+        limit: int,
+        max_bytes: int = 8 << 20,
+        *,
+        before: int | None = None,
     ) -> list[tuple[int, bytes]]:
         """Up to ``limit`` cached bodies of the account (and about ``max_bytes``, at least
         one) whose text is not in the search index yet, newest first, as
         ``(message_id, raw)``; a body whose file is gone or short is left out (and
-        forgotten, so that it is fetched again)."""
+        forgotten, so that it is fetched again). ``before``: only message ids below it
+        (the next batch while the previous one is still being indexed)."""
+        # A walk of bodies_unindexed down from ``before``, the account looked up per row.
+        # As a join, the planner started from all of the account's messages (then a
+        # sort) or built a Bloom filter over them: O(messages) per batch.
         rows = await self._read(
             "SELECT b.message_id, b.size FROM bodies b INDEXED BY bodies_unindexed "
-            "JOIN messages m ON m.id = b.message_id "
-            "WHERE b.indexed = 0 AND m.account_id = ? ORDER BY b.message_id DESC LIMIT ?",
-            (account_id, limit),
+            "WHERE b.indexed = 0 AND b.message_id < ? "
+            "AND (SELECT m.account_id FROM messages m WHERE m.id = b.message_id) = ? "
+            "ORDER BY b.message_id DESC LIMIT ?",
+            ((1 << 63) - 1 if before is None else before, account_id, limit),
         )
         total = 0
         for n, r in enumerate(rows):
