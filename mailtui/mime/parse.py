@@ -720,9 +720,12 @@ def _raw_fields(msg: Message) -> list[tuple[str, str]]:
 def _message_bytes(part: _Part) -> bytes | None:
     """The bytes of an attached message (message/rfc822), or None if not one."""
     assert part.message is not None
-    payload = part.message.get_payload()
-    if not isinstance(payload, list):
+    # is_multipart(), not get_payload(): that one decodes an 8-bit payload with the part's
+    # charset parameter, and raised on a NUL in it ("embedded null character").
+    if not part.message.is_multipart():
         return None
+    payload = part.message.get_payload()
+    assert isinstance(payload, list)
     inner = payload[0] if payload and isinstance(payload[0], Message) else None
     if inner is None:
         return b""

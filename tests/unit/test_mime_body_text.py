@@ -78,6 +78,10 @@ CASES = {
         b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\ntruncated"
     ),
     "LF only": b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nlf body\n--b--\n",
+    "NUL in the charset, 8-bit body": (  # email's get_payload() raised on it
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        b"Content-Type: text/plain; charset=\x00utf-8\r\n\x80not a header\r\n\r\nhi\r\n--b--\r\n"
+    ),
     "no header": b"\r\njust a body",
     "empty": b"",
 }
