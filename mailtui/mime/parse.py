@@ -158,20 +158,38 @@ class _Part:
         return self.ctype.startswith("multipart/")
 
 
+_PART_FIELDS = frozenset(
+    ("content-type", "content-disposition", "content-transfer-encoding", "content-id")
+)
+
+
+def _part_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """The first value of each of ``_PART_FIELDS`` (what ``get_header`` returns), in one
+    pass: a part has a dozen fields, and four look-ups lowercased each name four times."""
+    found: dict[str, str] = {}
+    for name, value in fields:
+        if name[:1] in "cC":
+            lname = name.lower()
+            if lname in _PART_FIELDS and lname not in found:
+                found[lname] = value
+    return found
+
+
 def _describe(fields: list[tuple[str, str]], default_ctype: str, depth: int) -> _Part:
-    raw_type = get_header(fields, "content-type")
+    wanted = _part_fields(fields)
+    raw_type = wanted.get("content-type")
     if raw_type is None:
         ctype, params = default_ctype, dict[str, str]()
     else:
         ctype, params = parse_params(raw_type)
         if ctype.count("/") != 1:
             ctype = "text/plain"  # what email does with an invalid type
-    raw_disposition = get_header(fields, "content-disposition")
+    raw_disposition = wanted.get("content-disposition")
     disposition, disposition_params = "", dict[str, str]()
     if raw_disposition is not None:
         disposition, disposition_params = parse_params(raw_disposition)
-    cte = (get_header(fields, "content-transfer-encoding") or "").strip().lower()
-    content_id = unfold(get_header(fields, "content-id") or "").strip().strip("<>")
+    cte = wanted.get("content-transfer-encoding", "").strip().lower()
+    content_id = unfold(wanted.get("content-id", "")).strip().strip("<>")
     part = _Part(ctype, params, disposition, disposition_params, cte, content_id, depth)
     part.raw_type = raw_type
     return part
@@ -924,9 +942,10 @@ def _fast_body_text(raw: bytes) -> str | None:
         _, root, deepest = _scan(raw, descend_messages=True, strict=True)
     except _LoneCR:
         return None
-    if deepest >= MAX_DEPTH or len(_number(root)) >= MAX_PARTS - 1:
+    parts = _number(root)
+    if deepest >= MAX_DEPTH or len(parts) >= MAX_PARTS - 1:
         return None  # where the two readers' limits differ
-    if not all(_same_structure_as_email(part) for part in _number(root)):
+    if not all(_same_structure_as_email(part) for part in parts):
         return None
     bodies = _plan(root).bodies
     if any(part.cte not in _FAST_CTES for part in bodies):
