@@ -1028,6 +1028,17 @@ class Store(ListingQueries, ContactQueries):
                 )
         return [(r[0], raw) for r, raw in zip(rows, raws, strict=True) if raw is not None]
 
+    async def count_bodies_to_index(self, account_id: int, up_to: int) -> int:
+        """How many bodies ``bodies_to_index`` has left to list for the account, counted
+        no further than ``up_to`` (the indexer asks whether a helper process pays)."""
+        rows = await self._read(
+            "SELECT count(*) FROM (SELECT 1 FROM bodies b INDEXED BY bodies_unindexed "
+            "WHERE b.indexed = 0 "
+            "AND (SELECT m.account_id FROM messages m WHERE m.id = b.message_id) = ? LIMIT ?)",
+            (account_id, up_to),
+        )
+        return int(rows[0][0])
+
     async def set_body_texts(self, texts: Sequence[tuple[int, str]]) -> None:
         """Put the text of cached bodies into the search index (one transaction).
 

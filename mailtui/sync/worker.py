@@ -384,8 +384,18 @@ class Worker:
         """Search text for the bodies stored without it (mailtui/sync/indexer.py), newest
         first, a batch per transaction. Stops early when the user waits for something
         (a body, an op, a folder change): the next round goes on where this one stopped.
-        ``sync --once`` indexes everything before it exits."""
-        await index_bodies(self.store, self.account.id, stop=None if once else self._wanted)
+        ``sync --once`` indexes everything before it exits, with a helper process for
+        the text when there is a lot of it."""
+        done = await index_bodies(
+            self.store, self.account.id, helper=once, stop=None if once else self._wanted
+        )
+        if done.bodies:
+            log.debug(
+                "%s: %d bodies indexed, %d by the helper process",
+                self.account.name,
+                done.bodies,
+                done.by_helper,
+            )
 
     def _wanted(self) -> bool:
         """Whether the user asked for something the loop should turn to."""

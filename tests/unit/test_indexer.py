@@ -1,6 +1,7 @@
 """The search index's text after the download (mailtui/sync/indexer.py): every body gets
-exactly ``mime.body_text``'s text, batch after batch with the writes in the background,
-through malformed mail, a user who wants something, a failing write and a cancel."""
+exactly ``mime.body_text``'s text, in a thread or through the helper process, through
+malformed mail, a helper that dies or never starts, a user who wants something, a
+failing write and a cancel."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import base64
 import os
 import random
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,11 +20,19 @@ from mailtui.mime import body_text
 from mailtui.models import Account, AccountKind, FolderRole
 from mailtui.store import Store, StoreError
 from mailtui.sync.base import FolderBatch, RemoteFolder
-from mailtui.sync.indexer import BATCH, body_texts, index_bodies
+from mailtui.sync.indexer import (
+    BATCH,
+    HELPER_MIN_BODIES,
+    Indexed,
+    IndexHelper,
+    body_texts,
+    index_bodies,
+)
 from mailtui.sync.worker import Worker
 from tests.unit.test_store import new
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+HELPER = pytest.mark.skipif(not hasattr(os, "memfd_create"), reason="the helper is Linux-only")
 
 
 def corpus(n: int) -> list[bytes]:
@@ -93,9 +103,24 @@ def indexed_count(store: Store) -> int:
         con.close()
 
 
+def helpers_running() -> list[int]:
+    """Pids of this process's index helpers (from /proc)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        try:
+            stat = (d / "stat").read_text()
+            cmdline = (d / "cmdline").read_bytes()
+        except (OSError, ValueError):
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == os.getpid() and b"mailtui.sync.indexer" in cmdline:
+            pids.append(int(d.name))
+    return pids
+
+
 async def test_every_body_gets_body_texts_text_in_the_thread(store: Store) -> None:
     account, raws = await cached(store, corpus(3 * BATCH + 17))
-    assert await index_bodies(store, account.id) == 3 * BATCH + 17
+    assert await index_bodies(store, account.id) == Indexed(bodies=3 * BATCH + 17)
     assert indexed(store) == {i: body_text(raw) for i, raw in raws.items()}
     assert await store.bodies_to_index(account.id, 10) == []
     assert len(await store.search("quokka", 10_000)) > 100
@@ -156,7 +181,7 @@ async def test_a_cancel_leaves_a_consistent_index(store: Store) -> None:
     assert all(done[i] == body_text(raws[i]) for i in done)
     left = {i for i, _ in await store.bodies_to_index(account.id, 100_000, 1 << 40)}
     assert left == set(raws) - set(done)
-    assert await index_bodies(store, account.id) == len(left)
+    assert await index_bodies(store, account.id) == Indexed(bodies=len(left))
     assert indexed(store) == {i: body_text(raw) for i, raw in raws.items()}
 
 
@@ -172,10 +197,111 @@ async def test_a_write_that_fails_stops_the_run_with_a_store_error(store: Store)
         con.rollback()
         con.close()
     assert indexed(store) == {}  # nothing half-written
-    assert await index_bodies(store, account.id) == len(raws)
+    assert await index_bodies(store, account.id) == Indexed(bodies=len(raws))
     assert indexed(store) == {i: body_text(raw) for i, raw in raws.items()}
 
 
 def test_body_texts_is_body_text_in_order() -> None:
     raws = corpus(60)
     assert body_texts(list(enumerate(raws))) == [(i, body_text(r)) for i, r in enumerate(raws)]
+
+
+@HELPER
+async def test_the_helper_gives_the_same_texts(store: Store) -> None:
+    account, raws = await cached(store, corpus(4 * BATCH + 3))
+    helper = await IndexHelper.start()
+    assert helper is not None
+    try:
+        done = await index_bodies(store, account.id, helper=helper)
+    finally:
+        await helper.close()
+    assert done == Indexed(bodies=4 * BATCH + 3, by_helper=4 * BATCH + 3)
+    assert indexed(store) == {i: body_text(raw) for i, raw in raws.items()}
+    assert helpers_running() == []
+
+
+@HELPER
+async def test_the_helper_itself_answers_like_body_texts() -> None:
+    helper = await IndexHelper.start()
+    assert helper is not None
+    try:
+        bodies = list(enumerate(corpus(150)))
+        assert IndexHelper.fits(bodies)
+        first, second = await asyncio.gather(
+            helper.texts(bodies[:70]), helper.texts(bodies[70:])  # both slots at once
+        )
+        assert first + second == body_texts(bodies)
+        assert await helper.texts([]) == []
+    finally:
+        await helper.close()
+    assert helpers_running() == []
+
+
+@HELPER
+async def test_sync_once_starts_a_helper_for_a_large_backlog_and_ends_it(store: Store) -> None:
+    account, raws = await cached(store, corpus(HELPER_MIN_BODIES))
+    done = await index_bodies(store, account.id, helper=True)
+    assert done.bodies == HELPER_MIN_BODIES  # the thread's until the helper is ready
+    assert indexed(store) == {i: body_text(raw) for i, raw in raws.items()}
+    assert helpers_running() == []
+
+
+@HELPER
+async def test_a_smaller_backlog_starts_no_helper(store: Store) -> None:
+    account, raws = await cached(store, corpus(HELPER_MIN_BODIES - 1))
+    run = asyncio.create_task(index_bodies(store, account.id, helper=True))
+    while not run.done():
+        assert helpers_running() == []
+        await asyncio.sleep(0.002)
+    assert await run == Indexed(bodies=HELPER_MIN_BODIES - 1)
+
+
+@HELPER
+async def test_a_helper_that_dies_leaves_the_rest_to_the_thread(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    account, raws = await cached(store, corpus(6 * BATCH))
+    helper = await IndexHelper.start()
+    assert helper is not None
+    try:
+        run = asyncio.create_task(index_bodies(store, account.id, helper=helper))
+        while indexed_count(store) < 2 * BATCH:  # two batches answered by the helper
+            assert not run.done()
+            await asyncio.sleep(0.001)
+        (pid,) = helpers_running()
+        os.kill(pid, 9)
+        done = await run
+    finally:
+        await helper.close()
+    assert done.bodies == len(raws) and 2 * BATCH <= done.by_helper < len(raws)
+    assert "search index helper stopped" in caplog.text
+    assert indexed(store) == {i: body_text(raw) for i, raw in raws.items()}
+    assert helpers_running() == []
+
+
+@HELPER
+@pytest.mark.parametrize("python", ["/nonexistent/python3", "/bin/echo"])
+async def test_a_helper_that_cannot_start_leaves_it_all_to_the_thread(
+    store: Store, python: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "executable", python)  # echo: a child that says no hello
+    assert await IndexHelper.start() is None
+    assert helpers_running() == []
+    account, raws = await cached(store, corpus(HELPER_MIN_BODIES))
+    assert await index_bodies(store, account.id, helper=True) == Indexed(HELPER_MIN_BODIES)
+    assert indexed(store) == {i: body_text(raw) for i, raw in raws.items()}
+
+
+@HELPER
+async def test_a_cancel_leaves_no_helper_behind(store: Store) -> None:
+    account, raws = await cached(store, corpus(HELPER_MIN_BODIES))
+    run = asyncio.create_task(index_bodies(store, account.id, helper=True))
+    while not (helpers_running() and indexed_count(store) >= BATCH):  # starting or working
+        assert not run.done()
+        await asyncio.sleep(0.001)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    assert helpers_running() == []
+    done = indexed(store)
+    assert all(done[i] == body_text(raws[i]) for i in done)

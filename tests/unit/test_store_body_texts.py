@@ -98,3 +98,13 @@ async def test_a_body_indexed_already_or_gone_is_left_alone(store: Store) -> Non
     assert await store.search("second", 10) == []
     await store.set_body_texts([])
     fts_integrity(store)
+
+
+async def test_the_bodies_left_are_counted_up_to_a_limit(store: Store) -> None:
+    work, work_ids = await account_with_bodies(store, "work", 5)
+    home, _ = await account_with_bodies(store, "home", 3)
+    assert await store.count_bodies_to_index(work, 100) == 5
+    assert await store.count_bodies_to_index(work, 4) == 4
+    assert await store.count_bodies_to_index(home, 100) == 3
+    await store.set_body_texts([(work_ids[0], "done")])
+    assert await store.count_bodies_to_index(work, 100) == 4
