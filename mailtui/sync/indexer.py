@@ -23,9 +23,10 @@ while the next batch is read and turned into text. Who makes the text:
   stops whenever the user wants something, and a process would start again for every
   round.
 
-The helper is a Linux-only speed-up: where it cannot start (no ``memfd_create``, a frozen
-executable, a child that does not say hello), or when it dies, the thread goes on with
-the work. Its stderr goes nowhere: nothing of it reaches the user's terminal.
+The helper is a Linux-only speed-up: where it cannot start or would not pay (no
+``memfd_create``, a frozen executable, a single core, a child that does not say hello),
+or when it dies, the thread goes on with the work. Its stderr goes nowhere: nothing of
+it reaches the user's terminal.
 """
 
 from __future__ import annotations
@@ -271,6 +272,8 @@ class IndexHelper:
         """The helper, ready for batches; None where it cannot run (then use a thread)."""
         if not hasattr(os, "memfd_create") or getattr(sys, "frozen", False):
             return None
+        if len(os.sched_getaffinity(0)) < 2:
+            return None  # one core: the process would only add its own work
         import mmap
 
         size = BATCH_BYTES * HELPER_SLOTS

@@ -305,3 +305,14 @@ async def test_a_cancel_leaves_no_helper_behind(store: Store) -> None:
     assert helpers_running() == []
     done = indexed(store)
     assert all(done[i] == body_text(raws[i]) for i in done)
+
+
+@HELPER
+async def test_no_helper_on_a_single_core() -> None:
+    cores = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(cores)})
+    try:
+        assert await IndexHelper.start() is None
+    finally:
+        os.sched_setaffinity(0, cores)
+    assert helpers_running() == []
