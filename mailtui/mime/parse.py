@@ -158,20 +158,38 @@ class _Part:
         return self.ctype.startswith("multipart/")
 
 
+_PART_FIELDS = frozenset(
+    ("content-type", "content-disposition", "content-transfer-encoding", "content-id")
+)
+
+
+def _part_fields(fields: list[tuple[str, str]]) -> dict[str, str]:
+    """The first value of each of ``_PART_FIELDS`` (what ``get_header`` returns), in one
+    pass: a part has a dozen fields, and four look-ups lowercased each name four times."""
+    found: dict[str, str] = {}
+    for name, value in fields:
+        if name[:1] in "cC":
+            lname = name.lower()
+            if lname in _PART_FIELDS and lname not in found:
+                found[lname] = value
+    return found
+
+
 def _describe(fields: list[tuple[str, str]], default_ctype: str, depth: int) -> _Part:
-    raw_type = get_header(fields, "content-type")
+    wanted = _part_fields(fields)
+    raw_type = wanted.get("content-type")
     if raw_type is None:
         ctype, params = default_ctype, dict[str, str]()
     else:
         ctype, params = parse_params(raw_type)
         if ctype.count("/") != 1:
             ctype = "text/plain"  # what email does with an invalid type
-    raw_disposition = get_header(fields, "content-disposition")
+    raw_disposition = wanted.get("content-disposition")
     disposition, disposition_params = "", dict[str, str]()
     if raw_disposition is not None:
         disposition, disposition_params = parse_params(raw_disposition)
-    cte = (get_header(fields, "content-transfer-encoding") or "").strip().lower()
-    content_id = unfold(get_header(fields, "content-id") or "").strip().strip("<>")
+    cte = wanted.get("content-transfer-encoding", "").strip().lower()
+    content_id = unfold(wanted.get("content-id", "")).strip().strip("<>")
     part = _Part(ctype, params, disposition, disposition_params, cte, content_id, depth)
     part.raw_type = raw_type
     return part
@@ -405,12 +423,34 @@ def make_preview(text: str) -> str:
 # parse_envelope: the fast reader
 
 
-def _find_delimiters(raw: bytes, start: int, end: int, boundary: bytes) -> list[tuple[int, int]]:
+# A CR not followed by LF ends a line for ``email.feedparser`` but not for the fast reader.
+_LONE_CR = re.compile(rb"\r(?!\n)")
+
+
+class _LoneCR(Exception):
+    """A lone CR where the two readers could see lines differently (``_scan`` strict)."""
+
+
+def _has_lone_cr(raw: bytes, start: int, end: int) -> bool:
+    """Whether ``raw[start:end]`` has a CR not followed by LF."""
+    found = _LONE_CR.search(raw, start, min(end + 1, len(raw)))  # + 1: the LF after end
+    return found is not None and found.start() < end
+
+
+def _check_cr(raw: bytes, start: int, end: int) -> None:
+    if _has_lone_cr(raw, start, end):
+        raise _LoneCR
+
+
+def _find_delimiters(
+    raw: bytes, start: int, end: int, boundary: bytes, strict: bool = False
+) -> list[tuple[int, int]]:
     """Body ranges of a multipart between ``start`` and ``end``; [] if no delimiter.
 
     A delimiter is a line ``--boundary`` (optionally ``--boundary--``) followed by
     nothing but blanks, as ``email.feedparser`` requires. A missing close delimiter ends
-    the last part at ``end``.
+    the last part at ``end``. ``strict``: raise ``_LoneCR`` at a lone CR just before
+    ``--boundary`` or on its line, where ``email`` could see a delimiter this does not.
     """
     delim = b"--" + boundary
     parts: list[tuple[int, int]] = []
@@ -422,12 +462,16 @@ def _find_delimiters(raw: bytes, start: int, end: int, boundary: bytes) -> list[
             break
         pos = i + 1
         if i > start and raw[i - 1] != 0x0A:
+            if strict and raw[i - 1] == 0x0D:  # "\r--boundary": a line start for email
+                raise _LoneCR
             continue
         j = i + len(delim)
         closing = raw.startswith(b"--", j, end)
         k = j + 2 if closing else j
         eol = raw.find(b"\n", k, end)
         line_end = end if eol < 0 else eol
+        if strict:
+            _check_cr(raw, j, line_end)
         if raw[k:line_end].strip(b" \t\r"):
             continue  # a longer boundary, or text that merely starts like one
         if part_start >= 0:
@@ -444,13 +488,24 @@ def _find_delimiters(raw: bytes, start: int, end: int, boundary: bytes) -> list[
     return parts
 
 
-def _scan(raw: bytes, descend_messages: bool = False) -> tuple[list[tuple[str, str]], _Part, int]:
-    """Header fields, part tree and deepest nesting reached, without ``email``."""
+def _scan(
+    raw: bytes, descend_messages: bool = False, strict: bool = False
+) -> tuple[list[tuple[str, str]], _Part, int]:
+    """Header fields, part tree and deepest nesting reached, without ``email``.
+
+    ``strict`` (``body_text``): raise ``_LoneCR`` at a lone CR in a header block or a
+    delimiter line, the places where it could make ``email`` see another structure; a
+    lone CR elsewhere in an attachment changes nothing of the text.
+    """
     if b"\r" in raw and b"\n" not in raw[:4096]:
+        if strict:
+            raise _LoneCR
         # Bare CR line ends (classic Mac), which email also accepts; same length, so
         # offsets into the buffer still hold.
         raw = raw.replace(b"\r", b"\n")
     fields, body_start = read_header_block(raw)
+    if strict:
+        _check_cr(raw, 0, body_start)
     root = _describe(fields, "text/plain", 0)
     root.body_start, root.body_end = body_start, len(raw)
     deepest = 0
@@ -466,6 +521,8 @@ def _scan(raw: bytes, descend_messages: bool = False) -> tuple[list[tuple[str, s
             continue
         if message_like:
             sub_fields, sub_start = read_header_block(raw, part.body_start, part.body_end)
+            if strict:
+                _check_cr(raw, part.body_start, sub_start)
             child = _describe(sub_fields, "text/plain", part.depth + 1)
             child.body_start, child.body_end = sub_start, part.body_end
             part.children.append(child)
@@ -476,12 +533,14 @@ def _scan(raw: bytes, descend_messages: bool = False) -> tuple[list[tuple[str, s
         ranges = []
         if boundary:
             encoded = boundary.encode("utf-8", "surrogateescape")
-            ranges = _find_delimiters(raw, part.body_start, part.body_end, encoded)
+            ranges = _find_delimiters(raw, part.body_start, part.body_end, encoded, strict)
         if not ranges:
             part.ctype = "text/plain"  # as email does: no boundary, no parts -> text
             continue
         for start, end in ranges:
             sub_fields, sub_start = read_header_block(raw, start, end)
+            if strict:
+                _check_cr(raw, start, sub_start)
             child = _describe(sub_fields, _child_default(part), part.depth + 1)
             child.body_start, child.body_end = sub_start, end
             part.children.append(child)
@@ -679,9 +738,12 @@ def _raw_fields(msg: Message) -> list[tuple[str, str]]:
 def _message_bytes(part: _Part) -> bytes | None:
     """The bytes of an attached message (message/rfc822), or None if not one."""
     assert part.message is not None
-    payload = part.message.get_payload()
-    if not isinstance(payload, list):
+    # is_multipart(), not get_payload(): that one decodes an 8-bit payload with the part's
+    # charset parameter, and raised on a NUL in it ("embedded null character").
+    if not part.message.is_multipart():
         return None
+    payload = part.message.get_payload()
+    assert isinstance(payload, list)
     inner = payload[0] if payload and isinstance(payload[0], Message) else None
     if inner is None:
         return b""
@@ -871,19 +933,19 @@ def body_text(raw: bytes) -> str:
 _FAST_CTES = frozenset(("", "7bit", "8bit", "binary", "base64", "quoted-printable"))
 
 
-# One pass over the bytes (a literal scan for CR): 3x faster than comparing
-# count(b"\r") with count(b"\r\n"), which was a third of body_text's time.
-_LONE_CR = re.compile(rb"\r(?!\n)")
-
-
 def _fast_body_text(raw: bytes) -> str | None:
     """``body_text`` without ``email``; None when the message needs the full parser."""
-    if _LONE_CR.search(raw) is not None:
-        return None  # a lone CR ends a line for email, not for read_header_block
-    _, root, deepest = _scan(raw, descend_messages=True)
-    if deepest >= MAX_DEPTH or len(_number(root)) >= MAX_PARTS - 1:
+    # A lone CR ends a line for email, not for read_header_block: where it matters
+    # (header blocks, delimiter lines, the text parts) the message goes to email. Not
+    # a scan of every byte: most of a big message is an attachment, where it does not.
+    try:
+        _, root, deepest = _scan(raw, descend_messages=True, strict=True)
+    except _LoneCR:
+        return None
+    parts = _number(root)
+    if deepest >= MAX_DEPTH or len(parts) >= MAX_PARTS - 1:
         return None  # where the two readers' limits differ
-    if not all(_same_structure_as_email(part) for part in _number(root)):
+    if not all(_same_structure_as_email(part) for part in parts):
         return None
     bodies = _plan(root).bodies
     if any(part.cte not in _FAST_CTES for part in bodies):
@@ -891,6 +953,8 @@ def _fast_body_text(raw: bytes) -> str | None:
     problems: list[str] = []
     texts = []
     for part in bodies:
+        if _has_lone_cr(raw, part.body_start, part.body_end):
+            return None
         end = part.body_end
         if part.depth and end == len(raw):
             # The last part of a multipart cut off before its close delimiter: email

@@ -1084,7 +1084,7 @@ class Store(ListingQueries, ContactQueries):
     ) -> None:
         """``store_body`` for many ``(message_id, raw, text)`` in one transaction (the
         search index follows through the same triggers). Messages deleted meanwhile are
-        skipped. The bytes go to files (bodyfiles.py), written before the commit.
+        skipped. The bytes go to the active pack (packs.py), written before the commit.
 
         Raises:
             StoreError: the database or the body directory cannot be written (disk full);
@@ -1125,18 +1125,28 @@ class Store(ListingQueries, ContactQueries):
         )
 
     async def bodies_to_index(
-        self, account_id: int, limit: int, max_bytes: int = 8 << 20
+        self,
+        account_id: int,
+        limit: int,
+        max_bytes: int = 8 << 20,
+        *,
+        before: int | None = None,
     ) -> list[tuple[int, bytes]]:
         """Up to ``limit`` cached bodies of the account (and about ``max_bytes``, at least
         one) whose text is not in the search index yet, newest first, as
-        ``(message_id, raw)``; a body whose file is gone or short is left out (and
-        forgotten, so that it is fetched again)."""
+        ``(message_id, raw)``; a body whose record is gone or not that body is left out (and
+        forgotten, so that it is fetched again). ``before``: only message ids below it
+        (the next batch while the previous one is still being indexed)."""
+        # A walk of bodies_unindexed down from ``before``, the account looked up per row.
+        # As a join, the planner started from all of the account's messages (then a
+        # sort) or built a Bloom filter over them: O(messages) per batch.
         rows = await self._read(
             "SELECT b.message_id, b.size, b.pack, b.pos FROM bodies b "
             "INDEXED BY bodies_unindexed "
-            "JOIN messages m ON m.id = b.message_id "
-            "WHERE b.indexed = 0 AND m.account_id = ? ORDER BY b.message_id DESC LIMIT ?",
-            (account_id, limit),
+            "WHERE b.indexed = 0 AND b.message_id < ? "
+            "AND (SELECT m.account_id FROM messages m WHERE m.id = b.message_id) = ? "
+            "ORDER BY b.message_id DESC LIMIT ?",
+            ((1 << 63) - 1 if before is None else before, account_id, limit),
         )
         total = 0
         for n, r in enumerate(rows):
@@ -1153,15 +1163,35 @@ class Store(ListingQueries, ContactQueries):
                 )
         return [(r[0], raw) for r, raw in zip(rows, raws, strict=True) if raw is not None]
 
+    async def count_bodies_to_index(self, account_id: int, up_to: int) -> int:
+        """How many bodies ``bodies_to_index`` has left to list for the account, counted
+        no further than ``up_to`` (the indexer asks whether a helper process pays)."""
+        rows = await self._read(
+            "SELECT count(*) FROM (SELECT 1 FROM bodies b INDEXED BY bodies_unindexed "
+            "WHERE b.indexed = 0 "
+            "AND (SELECT m.account_id FROM messages m WHERE m.id = b.message_id) = ? LIMIT ?)",
+            (account_id, up_to),
+        )
+        return int(rows[0][0])
+
     async def set_body_texts(self, texts: Sequence[tuple[int, str]]) -> None:
-        """Put the text of cached bodies into the search index (one transaction)."""
+        """Put the text of cached bodies into the search index (one transaction).
+
+        One statement per 500 bodies (``FROM (VALUES …)``), not one per body: the writer
+        thread takes the GIL twice a batch instead of twice a body, which matters while
+        the next batch's text is made in another thread (worker.py), and it is less CPU
+        (0.43 s against 0.6 s for the 10,000 bodies of bench/index_bodies.py).
+        """
         if not texts:
             return
         async with self._tx() as db:
-            await db.executemany(
-                "UPDATE bodies SET text = ?, indexed = 1 WHERE message_id = ? AND indexed = 0",
-                [(text, message_id) for message_id, text in texts],
-            )
+            for chunk in _chunks(texts):
+                await db.execute(
+                    "UPDATE bodies SET text = t.column2, indexed = 1 "
+                    f"FROM (VALUES {','.join(['(?, ?)'] * len(chunk))}) AS t "
+                    "WHERE bodies.message_id = t.column1 AND bodies.indexed = 0",
+                    [value for pair in chunk for value in pair],
+                )
 
     async def compact_bodies(self, budget: int = PACK_TARGET) -> int:
         """Give back the space of deleted bodies; the bytes freed.

@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mailtui import mime
 from mailtui.models import Account, OpKind, PendingOp
 from mailtui.store import Store, StoreError
 from mailtui.sync.base import (
@@ -46,6 +45,7 @@ from mailtui.sync.base import (
     SyncEvent,
     TransientError,
 )
+from mailtui.sync.indexer import index_bodies
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,6 @@ Emit = Callable[[SyncEvent], None]
 
 OPS_PER_ROUND = 200
 BODIES_PER_ROUND = 500  # bodies asked of the backend at once (fetch_bodies)
-INDEX_BATCH = 200  # bodies turned into search text per transaction
 BODY_CHUNK_BYTES = 4 << 20  # stored in chunks of this many bytes or messages
 BODY_CHUNK_COUNT = 100
 
@@ -383,14 +382,21 @@ class Worker:
         self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _index_bodies(self, once: bool) -> None:
-        """Search text for the bodies stored without it, newest first, one batch per
-        transaction. Stops early when the user waits for something (a body, an op, a
-        folder change): the next round goes on where this one stopped."""
-        while once or not self._wanted():
-            todo = await self.store.bodies_to_index(self.account.id, INDEX_BATCH)
-            if not todo:
-                return
-            await self.store.set_body_texts(await asyncio.to_thread(_texts, todo))
+        """Search text for the bodies stored without it (mailtui/sync/indexer.py), newest
+        first, a batch per transaction. Stops early when the user waits for something
+        (a body, an op, a folder change): the next round goes on where this one stopped.
+        ``sync --once`` indexes everything before it exits, with a helper process for
+        the text when there is a lot of it."""
+        done = await index_bodies(
+            self.store, self.account.id, helper=once, stop=None if once else self._wanted
+        )
+        if done.bodies:
+            log.debug(
+                "%s: %d bodies indexed, %d by the helper process",
+                self.account.name,
+                done.bodies,
+                done.by_helper,
+            )
 
     async def _compact(self) -> None:
         """Give back the space of deleted bodies (a share of it per round), unless the
@@ -549,10 +555,6 @@ class Worker:
         self.status = status
         self.status_text = text
         self.emit(SyncEvent(self.account.name, EventKind.STATUS, status=status, text=text))
-
-
-def _texts(bodies: list[tuple[int, bytes]]) -> list[tuple[int, str]]:
-    return [(message_id, mime.body_text(raw)) for message_id, raw in bodies]
 
 
 def _plain(exc: BaseException) -> str:

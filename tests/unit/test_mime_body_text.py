@@ -78,6 +78,10 @@ CASES = {
         b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\ntruncated"
     ),
     "LF only": b"Content-Type: multipart/mixed; boundary=b\n\n--b\n\nlf body\n--b--\n",
+    "NUL in the charset, 8-bit body": (  # email's get_payload() raised on it
+        b"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n"
+        b"Content-Type: text/plain; charset=\x00utf-8\r\n\x80not a header\r\n\r\nhi\r\n--b--\r\n"
+    ),
     "no header": b"\r\njust a body",
     "empty": b"",
 }
@@ -130,6 +134,70 @@ def mangled(draw: st.DrawFn) -> bytes:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mangled())
 def test_mangled_messages_read_the_same(raw: bytes) -> None:
+    fast = _fast_body_text(raw)
+    if fast is not None:
+        assert fast == _slow_body_text(raw)
+
+
+# A lone CR is looked for only where it could make email see other lines than the fast
+# reader (header blocks, delimiter lines, the text parts), not in every byte of an
+# attachment: body_text on a big message no longer scans it all for one.
+MIXED = CASES["mixed with attachment"]
+FORWARDED = CASES["forwarded message"]
+
+
+def changed(raw: bytes, old: bytes, new: bytes) -> bytes:
+    assert old in raw
+    return raw.replace(old, new, 1)
+
+
+LONE_CR_SAFE = {
+    "in the attachment": changed(MIXED, ATTACHMENT * 3, ATTACHMENT + b"AB\rCD\r\n" * 2),
+    "in the preamble": changed(MIXED, b"preamble\r\n", b"pre\ramble\r\n"),
+    "in the epilogue": changed(MIXED, b"epilogue", b"epi\rlogue"),
+}
+LONE_CR_HANDED_TO_EMAIL = {
+    "before a delimiter": changed(MIXED, ATTACHMENT * 2, ATTACHMENT + b"A\r--b1\r\n"),
+    "on a delimiter line": changed(MIXED, b"\n--b2\r\nC", b"\n--b2\rx\r\nC"),
+    "in a part's header": changed(MIXED, b"name=x.pdf\r\n", b"name=x.pdf\rX: y\r\n"),
+    "in a text part": changed(MIXED, b"plain text", b"plain\rtext"),
+    "in an attached message's header": changed(FORWARDED, b"Subject: inner", b"Subject:\rinner"),
+    "classic Mac line ends": b"Subject: a\rContent-Type: text/plain\r\rbody\r",
+}
+
+
+@pytest.mark.parametrize("raw", list(LONE_CR_SAFE.values()), ids=list(LONE_CR_SAFE))
+def test_a_lone_cr_where_it_changes_nothing_stays_on_the_fast_reader(raw: bytes) -> None:
+    assert b"\r" in raw.replace(b"\r\n", b"")
+    assert _fast_body_text(raw) == _slow_body_text(raw) == "plain text"
+
+
+@pytest.mark.parametrize(
+    "raw", list(LONE_CR_HANDED_TO_EMAIL.values()), ids=list(LONE_CR_HANDED_TO_EMAIL)
+)
+def test_a_lone_cr_where_email_could_read_other_lines_goes_to_email(raw: bytes) -> None:
+    assert _fast_body_text(raw) is None
+    assert body_text(raw) == _slow_body_text(raw)
+
+
+@st.composite
+def with_lone_crs(draw: st.DrawFn) -> bytes:
+    """A sample or table message with CRs put in anywhere, most of them lone, some just
+    before a delimiter or at a line end where they make an empty line."""
+    raw = bytearray(draw(st.sampled_from([*SAMPLES, *CASES.values()])))
+    for _ in range(draw(st.integers(1, 4))):
+        if raw and draw(st.booleans()):
+            lines = [i + 1 for i, c in enumerate(raw) if c == 0x0A]
+            pos = draw(st.sampled_from(lines)) if lines else 0
+        else:
+            pos = draw(st.integers(0, len(raw)))
+        raw[pos:pos] = draw(st.sampled_from([b"\r", b"\r\r", b"x\r", b"\r--"]))
+    return bytes(raw)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(with_lone_crs())
+def test_lone_crs_anywhere_read_the_same(raw: bytes) -> None:
     fast = _fast_body_text(raw)
     if fast is not None:
         assert fast == _slow_body_text(raw)
