@@ -558,6 +558,20 @@ async def test_implicit_tls_and_starttls_both_sync(mail_user: MailUser, store: S
         assert (await sync(store, account(mail_user, security)))[0] is AccountStatus.ONLINE
 
 
+def fake_server_account(port: int, security: str) -> AccountConfig:
+    """An account on a scripted fake server on loopback (not the harness's Dovecot)."""
+    return AccountConfig(
+        name="work",
+        kind=AccountKind.IMAP,
+        email="me@mailtui.test",
+        username="me",
+        host="127.0.0.1",
+        port=port,
+        security=security,
+        password_command="echo secret",
+    )
+
+
 async def test_a_server_gone_silent_mid_message_is_a_timeout_not_a_hang(store: Store) -> None:
     """Greets, logs in, lists, then stops in the middle of a message's bytes: the pull
     ends with "did not answer in time" after the timeout (silence, not the length of
@@ -589,16 +603,7 @@ async def test_a_server_gone_silent_mid_message_is_a_timeout_not_a_hang(store: S
 
     server = await asyncio.start_server(fake, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    acc = AccountConfig(
-        name="work",
-        kind=AccountKind.IMAP,
-        email="me@mailtui.test",
-        username="me",
-        host="127.0.0.1",
-        port=port,
-        security="none",
-        password_command="echo secret",
-    )
+    acc = fake_server_account(port, "none")
     started = time.monotonic()
     try:
         status, worker = await sync(store, acc, timeout=0.5)
@@ -629,17 +634,7 @@ async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None
     server = await asyncio.start_server(fake, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     try:
-        acc = AccountConfig(
-            name="work",
-            kind=AccountKind.IMAP,
-            email="me@mailtui.test",
-            username="me",
-            host="127.0.0.1",
-            port=port,
-            security="starttls",
-            password_command="echo secret",
-        )
-        status, worker = await sync(store, acc)
+        status, worker = await sync(store, fake_server_account(port, "starttls"))
     finally:
         server.close()
         await server.wait_closed()
