@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 
 class Flag(enum.IntFlag):
@@ -76,6 +76,11 @@ class Envelope:
     preview: str = ""
 
 
+#: A message's bytes as a protocol hands them on: a ``bytearray`` when the network layer
+#: filled it in place (``LineReader.readexactly``), not copied into ``bytes``.
+RawMessage: TypeAlias = bytes | bytearray
+
+
 @dataclass(slots=True)
 class NewMessage:
     """A message as a sync worker hands it to the store (one element of a batch)."""
@@ -83,7 +88,7 @@ class NewMessage:
     remote_id: str
     envelope: Envelope
     flags: Flag = Flag.NONE
-    raw: bytes | None = None  # the full message when the protocol delivered it already
+    raw: RawMessage | None = None  # the full message when the protocol delivered it already
     body_text: str | None = None  # plain text for the search index, when known
 
 

@@ -111,7 +111,10 @@ class Packs:
         fd = os.open(self.path(pack), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             _lock(fd)
-            os.ftruncate(fd, 0)
+            # Only when not empty already: on ext4, truncating a file to 0 marks it to
+            # be written back at its close (auto_da_alloc), a wait of ~15 ms per pack.
+            if os.fstat(fd).st_size:
+                os.ftruncate(fd, 0)
         except BaseException:
             os.close(fd)
             raise
@@ -127,7 +130,7 @@ class Packs:
             os.close(self._fd)
         self.active, self._fd, self.end = None, -1, 0
 
-    def append(self, bodies: Sequence[tuple[int, bytes]], durable: bool) -> list[int]:
+    def append(self, bodies: Sequence[tuple[int, bytes | bytearray]], durable: bool) -> list[int]:
         """Append a record for each ``(message_id, raw)`` to the active pack; their
         positions. ``durable``: fsync before returning (``sync_dir`` for a new pack).
 
@@ -136,7 +139,7 @@ class Packs:
         assert self._fd >= 0, "no active pack"
         start = pos = self.end
         positions: list[int] = []
-        buffers: list[bytes | memoryview] = []
+        buffers: list[bytes | bytearray | memoryview] = []
         for message_id, raw in bodies:
             positions.append(pos)
             buffers.append(HEADER.pack(MAGIC, message_id, len(raw)))
@@ -276,7 +279,7 @@ def _lock(fd: int) -> None:
         raise
 
 
-def _writev_all(fd: int, buffers: list[bytes | memoryview]) -> None:
+def _writev_all(fd: int, buffers: list[bytes | bytearray | memoryview]) -> None:
     """``writev`` until every byte is written (a write may stop short on a signal)."""
     i = 0
     while i < len(buffers):

@@ -52,6 +52,7 @@ from mailtui.models import (
     OutboxItem,
     OutboxState,
     PendingOp,
+    RawMessage,
 )
 from mailtui.store import schema
 from mailtui.store.codec import (
@@ -454,7 +455,7 @@ class Store(ListingQueries, ContactQueries):
             message_ids = [r[0] for r in rows]
 
     async def _append_bodies(
-        self, db: aiosqlite.Connection, bodies: Sequence[tuple[int, bytes]], durable: bool
+        self, db: aiosqlite.Connection, bodies: Sequence[tuple[int, RawMessage]], durable: bool
     ) -> list[tuple[int, int]]:
         """Append bodies for rows the transaction in progress is about to write; their
         ``(pack, pos)``. ``durable``: on disk before this returns (packs.py)."""
@@ -705,7 +706,7 @@ class Store(ListingQueries, ContactQueries):
         self,
         db: aiosqlite.Connection,
         folder_id: int,
-        bodies: Sequence[tuple[str, bytes]],
+        bodies: Sequence[tuple[str, RawMessage]],
         durable: bool,
     ) -> None:
         ids: dict[str, int] = {}
@@ -883,7 +884,7 @@ class Store(ListingQueries, ContactQueries):
                 by_subject.setdefault(keys[i][0], []).append((m.envelope.date, threads[i]))
 
         rows = []
-        bodies: list[tuple[int, bytes | None, str | None]] = []
+        bodies: list[tuple[int, RawMessage | None, str | None]] = []
         for i, (m, _) in enumerate(todo):
             env = m.envelope
             rows.append(
@@ -1080,7 +1081,7 @@ class Store(ListingQueries, ContactQueries):
         await self.store_bodies([(message_id, raw, text)], durable=durable)
 
     async def store_bodies(
-        self, bodies: Sequence[tuple[int, bytes, str | None]], *, durable: bool = False
+        self, bodies: Sequence[tuple[int, RawMessage, str | None]], *, durable: bool = False
     ) -> None:
         """``store_body`` for many ``(message_id, raw, text)`` in one transaction (the
         search index follows through the same triggers). Messages deleted meanwhile are
@@ -1104,7 +1105,7 @@ class Store(ListingQueries, ContactQueries):
     async def _put_bodies(
         self,
         db: aiosqlite.Connection,
-        keep: Sequence[tuple[int, bytes, str | None]],
+        keep: Sequence[tuple[int, RawMessage, str | None]],
         durable: bool,
     ) -> None:
         """Bodies of messages known to exist, in the transaction in progress."""

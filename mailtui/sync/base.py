@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from mailtui.models import Flag, FolderRole, NewMessage, PendingOp
+from mailtui.models import Flag, FolderRole, NewMessage, PendingOp, RawMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ class FolderBatch:
     complete: bool = False
     #: Bodies of messages the folder already lists, by remote id (the first screen of
     #: a first pass comes header only, its bodies a moment later); not indexed yet.
-    bodies: list[tuple[str, bytes]] = field(default_factory=list)
+    bodies: list[tuple[str, RawMessage]] = field(default_factory=list)
     #: The ``raw`` of ``added`` exists nowhere else once this batch is committed (POP3
     #: deletes from the server after the commit): the store fsyncs it before committing.
     durable_bodies: bool = False
@@ -127,7 +127,7 @@ class Backend(Protocol):
 
     def fetch_bodies(
         self, folder: str, remote_ids: Sequence[str]
-    ) -> AsyncIterator[tuple[str, bytes]]:
+    ) -> AsyncIterator[tuple[str, RawMessage]]:
         """Many raw messages of one folder, ``(remote_id, raw)`` as they arrive, in few
         round trips (the background body phase). Ids no longer on the server are left
         out. The worker calls nothing else on the backend until the iterator is done."""

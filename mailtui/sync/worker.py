@@ -23,10 +23,11 @@ import dataclasses
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mailtui.models import Account, OpKind, PendingOp
+from mailtui.models import Account, OpKind, PendingOp, RawMessage
 from mailtui.store import Store, StoreError
 from mailtui.sync.base import (
     AccountStatus,
@@ -53,6 +54,7 @@ BackendFactory = Callable[[], Backend]
 Emit = Callable[[SyncEvent], None]
 
 OPS_PER_ROUND = 200
+COMMITS_QUEUED = 2  # fetched batches waiting for their commit (about 16 MB each)
 BODIES_PER_ROUND = 500  # bodies asked of the backend at once (fetch_bodies)
 BODY_CHUNK_BYTES = 4 << 20  # stored in chunks of this many bytes or messages
 BODY_CHUNK_COUNT = 100
@@ -274,26 +276,43 @@ class Worker:
             await self._pull_folder(backend, folder)
 
     async def _pull_folder(self, backend: Backend, folder: RemoteFolder) -> None:
-        """Commit the folder's batches in order, each while the backend fetches the
-        next (network and disk overlap); a body the user asked for goes between two."""
+        """Commit the folder's batches in order while the backend fetches the next ones
+        (network and disk overlap); a body the user asked for goes between two.
+
+        Up to ``COMMITS_QUEUED`` batches wait for their commit, each commit starting when
+        the one before it is over: the fetch does not stop for a slow commit (a WAL
+        checkpoint, a big pack write), it stops only when the queue is full."""
         folder_id = self.folder_ids[folder.name]
         state = await self.store.folder_state(folder_id)
         batch: FolderBatch
-        committing: asyncio.Task[None] | None = None
+        queued: deque[asyncio.Task[None]] = deque()
         try:
             async for batch in backend.pull(folder, state):
-                if committing is not None:
-                    await committing  # in order: batch n is committed before n + 1
-                committing = asyncio.create_task(self._commit(folder_id, batch))
+                while len(queued) >= COMMITS_QUEUED:
+                    await queued.popleft()
+                before = queued[-1] if queued else None
+                queued.append(asyncio.create_task(self._commit_after(before, folder_id, batch)))
                 await self._serve_body_requests(backend)
-            if committing is not None:
-                await committing
+            while queued:
+                await queued.popleft()
         finally:
-            # The pull failed or was cancelled: the batch already fetched still counts.
-            if committing is not None and not committing.done():
-                await asyncio.wait({committing})
-            if committing is not None and committing.done() and not committing.cancelled():
-                committing.exception()  # retrieved: the pull's own error is the one raised
+            # The pull failed or was cancelled: the batches already fetched still count.
+            # A failed commit fails the ones after it (they wait for it): its error is
+            # the one raised here, the rest are retrieved.
+            if queued:
+                await asyncio.wait(queued)
+                for task in queued:
+                    if not task.cancelled():
+                        task.exception()
+
+    async def _commit_after(
+        self, before: asyncio.Task[None] | None, folder_id: int, batch: FolderBatch
+    ) -> None:
+        """Commit ``batch`` once ``before`` (the batch fetched before it) is committed:
+        in order, and not at all if that one failed."""
+        if before is not None:
+            await asyncio.shield(before)
+        await self._commit(folder_id, batch)
 
     async def _commit(self, folder_id: int, batch: FolderBatch) -> None:
         new_ids = await self.store.apply_batch(folder_id, batch)
@@ -342,7 +361,7 @@ class Worker:
         is turned into search text and stored (network and SQLite overlap)."""
         ids = {remote_id: message_id for message_id, remote_id in missing}
         stored = 0
-        chunk: list[tuple[int, bytes]] = []
+        chunk: list[tuple[int, RawMessage]] = []
         chunk_bytes = 0
         writing: asyncio.Task[None] | None = None
         try:
@@ -370,7 +389,7 @@ class Worker:
                     await writing
         return stored
 
-    async def _store_bodies(self, chunk: list[tuple[int, bytes]]) -> None:
+    async def _store_bodies(self, chunk: list[tuple[int, RawMessage]]) -> None:
         """The whole chunk in one transaction (files, then rows), while the next bodies
         stream in; their search text comes later (``_index_bodies``)."""
         await self.store.store_bodies([(message_id, raw, None) for message_id, raw in chunk])

@@ -101,4 +101,4 @@ async def test_a_flag_change_reported_unasked_is_not_taken_for_a_message(
         other.logout()
     fetched = await backend._fetch_raw([4, 5], {4, 5})
     assert [int(d["UID"]) for d in fetched] == [5, 4]
-    assert all(isinstance(d["BODY[]"], bytes) for d in fetched)
+    assert all(isinstance(d["BODY[]"], bytes | bytearray) for d in fetched)

@@ -12,6 +12,7 @@ from mailtui.protocols.imap import sasl, utf7
 from mailtui.protocols.imap.backend import (
     Selected,
     envelope_from_header,
+    envelope_jobs,
     flags_from,
     internaldate,
     split_remote_id,
@@ -20,6 +21,7 @@ from mailtui.protocols.imap.backend import (
 from mailtui.protocols.imap.folders import ListEntry, parse_list, parse_status, to_remote_folders
 from mailtui.protocols.imap.wire import (
     ProtocolError,
+    as_bytes,
     fetch_dict,
     literal_size,
     parse_response,
@@ -226,3 +228,17 @@ def test_parse_list_and_status() -> None:
     assert name == "INBOX" and status is not None
     assert (status.messages, status.unseen, status.uidnext, status.uidvalidity) == (3, 1, 9, 5)
     assert status.highestmodseq == 70
+
+
+def test_a_body_filled_in_place_is_a_whole_message_like_any_other() -> None:
+    """A literal bigger than the reader's buffer comes as the ``bytearray`` it was
+    decrypted into (LineReader.readexactly): the FETCH code takes it as the message."""
+    raw = bytearray(b"Subject: hi\r\nFrom: a@example.org\r\n\r\nbody\r\n")
+    segments = [b"* 1 FETCH (UID 7 RFC822.SIZE 44 BODY[] {44}\r\n", raw, b")\r\n"]
+    data = fetch_dict(parse_response(segments).items)
+    assert data["BODY[]"] is raw
+    assert as_bytes(data["BODY[]"]) is raw
+    jobs, raws = envelope_jobs([data])
+    assert raws == [raw]
+    assert jobs[0][0] == 7
+    assert jobs[0][4] == b"Subject: hi\r\nFrom: a@example.org\r\n\r\n"

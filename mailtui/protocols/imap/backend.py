@@ -40,7 +40,7 @@ from typing import Any
 
 from mailtui import mime, secrets
 from mailtui.config import AccountConfig
-from mailtui.models import Envelope, Flag, FolderRole, NewMessage, OpKind, PendingOp
+from mailtui.models import Envelope, Flag, FolderRole, NewMessage, OpKind, PendingOp, RawMessage
 from mailtui.protocols import tls
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.connection import (
@@ -191,14 +191,16 @@ EnvelopeJob = tuple[int, Any, str, int, bytes]
 
 def envelope_jobs(
     fetched: Sequence[dict[str, Any]],
-) -> tuple[list[EnvelopeJob], list[bytes | None]]:
+) -> tuple[list[EnvelopeJob], list[RawMessage | None]]:
     """The parsing work of a batch of FETCH data, and the whole messages in it."""
     jobs: list[EnvelopeJob] = []
-    raws: list[bytes | None] = []
+    raws: list[RawMessage | None] = []
     for data in fetched:
         whole = data.get("BODY[]")
-        raw = whole if isinstance(whole, bytes) else None
-        header = header_block(raw) if raw is not None else as_bytes(data.get("BODY[HEADER]"))
+        raw = whole if isinstance(whole, bytes | bytearray) else None
+        header = (
+            header_block(raw) if raw is not None else bytes(as_bytes(data.get("BODY[HEADER]")))
+        )
         jobs.append(
             (
                 as_int(data.get("UID")),
@@ -248,7 +250,7 @@ def batch_of(
 
 
 def _assemble(
-    parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[bytes | None]
+    parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[RawMessage | None]
 ) -> list[NewMessage]:
     return [
         NewMessage(remote_id=rid, envelope=env, flags=flags, raw=raw)
@@ -256,13 +258,15 @@ def _assemble(
     ]
 
 
-def header_block(raw: bytes) -> bytes:
+def header_block(raw: RawMessage) -> bytes:
     """The header of a whole message, up to and with the blank line (all of it if none)."""
     end = raw.find(b"\r\n\r\n")
     if end >= 0:
-        return raw[: end + 4]
-    end = raw.find(b"\n\n")
-    return raw if end < 0 else raw[: end + 2]
+        end += 4
+    else:
+        end = raw.find(b"\n\n")
+        end = len(raw) if end < 0 else end + 2
+    return bytes(memoryview(raw)[:end])
 
 
 def imap_date(when: float) -> bytes:
@@ -669,7 +673,7 @@ class ImapBackend:
                     continue
                 data = fetch_dict(r.items)
                 body = data.get("BODY[]")
-                if isinstance(body, bytes):
+                if isinstance(body, bytes | bytearray):
                     self._whole_seen += 1
                     self._whole_bytes += len(body)
                 elif "BODY[HEADER]" not in data:
@@ -759,7 +763,7 @@ class ImapBackend:
                 planned += len(chunk)
                 sent.append((chunk, await self._send_fetch(chunk, window), False))
 
-        screen_bodies: list[tuple[str, bytes]] = []  # ride with the next batch
+        screen_bodies: list[tuple[str, RawMessage]] = []  # ride with the next batch
         try:
             await self._ensure_selected(name, validity)
             first = uids[:FIRST_BATCH]
@@ -912,16 +916,16 @@ class ImapBackend:
     async def fetch_body(self, folder: str, remote_id: str) -> bytes:
         # The whole answer is read (not `return` at the first item): leaving FETCH's
         # tagged OK on the wire would mark the connection broken and cost a reconnect.
-        found: bytes | None = None
+        found: RawMessage | None = None
         async for _, raw in self.fetch_bodies(folder, [remote_id]):
             found = raw
         if found is None:
             raise OpRejected("the message is no longer on the server")
-        return found
+        return bytes(found)  # for the reader: one message, bytes like the cache's
 
     async def fetch_bodies(
         self, folder: str, remote_ids: Sequence[str]
-    ) -> AsyncIterator[tuple[str, bytes]]:
+    ) -> AsyncIterator[tuple[str, RawMessage]]:
         """Raw messages as they stream in (several per round trip); ids no longer on
         the server are left out."""
         by_validity: dict[int | None, list[int]] = {}
@@ -945,7 +949,7 @@ class ImapBackend:
                         continue
                     data = fetch_dict(resp.items)
                     raw = data.get("BODY[]")
-                    if isinstance(raw, bytes) and "UID" in data:
+                    if isinstance(raw, bytes | bytearray) and "UID" in data:
                         yield remote_id(sel.uidvalidity, as_int(data["UID"])), raw
 
     # ------------------------------------------------------------------ ops
@@ -1012,8 +1016,8 @@ class ImapBackend:
         ):
             if resp.kind == "FETCH":
                 for key, value in fetch_dict(resp.items).items():
-                    if key.startswith("BODY[") and isinstance(value, bytes):
-                        header = value
+                    if key.startswith("BODY[") and isinstance(value, bytes | bytearray):
+                        header = bytes(value)
         if not header:
             return None
         message_id = _message_id_of(header)

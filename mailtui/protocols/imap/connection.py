@@ -288,7 +288,7 @@ class ImapConnection:
             raise TransientError("the server did not answer in time") from None
 
     async def _read_raw(self) -> Response:
-        segments: list[bytes] = []
+        segments: list[bytes | bytearray] = []
         try:
             while True:
                 line = await self._stream.readline()

@@ -56,7 +56,7 @@ def parse_list(resp: Response) -> ListEntry | None:
     attrs = {as_str(a).upper() for a in as_list(items[0])}
     delim = items[1] if isinstance(items[1], str) else ""
     name = items[2]
-    if isinstance(name, bytes):
+    if isinstance(name, bytes | bytearray):
         name = name.decode("utf-8", "replace")
     if not isinstance(name, str) or not name:
         return None

@@ -22,7 +22,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-Item: TypeAlias = str | bytes | None | list["Item"]
+#: A literal is ``bytes``, or a ``bytearray`` when it did not fit in the reader's buffer
+#: (a message body, filled in place: ``LineReader.readexactly``).
+Item: TypeAlias = str | bytes | bytearray | None | list["Item"]
 Arg = bytes | tuple[bytes]  # a command argument; a 1-tuple is sent as a literal
 
 MAX_LITERAL = 1 << 30  # a hostile server may not make us allocate more than 1 GiB at once
@@ -87,11 +89,11 @@ def literal_size(line: bytes) -> int | None:
     return size
 
 
-def _text(data: bytes) -> str:
+def _text(data: bytes | bytearray) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
-def tokenize(segments: Sequence[bytes]) -> list[Item]:
+def tokenize(segments: Sequence[bytes | bytearray]) -> list[Item]:
     """Items of a response body. ``segments`` alternate text and literal bytes, starting
     and ending with text (which may be empty).
 
@@ -138,7 +140,7 @@ def tokenize(segments: Sequence[bytes]) -> list[Item]:
     return stack[0]
 
 
-def parse_response(segments: Sequence[bytes]) -> Response:
+def parse_response(segments: Sequence[bytes | bytearray]) -> Response:
     first = segments[0]
     if first.startswith(b"+"):
         return Response(tag="+", kind="+", text=_text(first[1:].strip()))
@@ -191,8 +193,8 @@ def as_int(item: Item, default: int = 0) -> int:
     return default
 
 
-def as_bytes(item: Item) -> bytes:
-    if isinstance(item, bytes):
+def as_bytes(item: Item) -> bytes | bytearray:
+    if isinstance(item, bytes | bytearray):
         return item
     if isinstance(item, str):
         return item.encode("utf-8", "surrogateescape")
@@ -202,7 +204,7 @@ def as_bytes(item: Item) -> bytes:
 def as_str(item: Item) -> str:
     if isinstance(item, str):
         return item
-    if isinstance(item, bytes):
+    if isinstance(item, bytes | bytearray):
         return item.decode("utf-8", "replace")
     return ""
 
