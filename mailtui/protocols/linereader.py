@@ -76,12 +76,21 @@ class LineReader(asyncio.BufferedProtocol):
             return memoryview(self._block)[self._filled :]
         if len(self._buf) - self._end < _MIN_FREE:
             unread = self._end - self._start
-            # A new array rather than resizing this one: the transport may still hold a
-            # view of it, and a bytearray with views cannot be resized.
-            buf = bytearray(max(2 * _MIN_FREE, 2 * unread))
-            buf[:unread] = memoryview(self._buf)[self._start : self._end]
+            if len(self._buf) - unread >= _MIN_FREE:
+                # Room enough once the unread bytes move to the front: moved in place (a
+                # new array each time was a new 512 KB of memory, faulted in page by
+                # page, every 256 KB of a download).
+                view = memoryview(self._buf)
+                view[:unread] = view[self._start : self._end]
+                view.release()
+            else:
+                # A new array rather than resizing this one: the transport may still hold
+                # a view of it, and a bytearray with views cannot be resized.
+                buf = bytearray(max(2 * _MIN_FREE, 2 * unread))
+                buf[:unread] = memoryview(self._buf)[self._start : self._end]
+                self._buf = buf
             self._scan -= self._start
-            self._buf, self._start, self._end = buf, 0, unread
+            self._start, self._end = 0, unread
         return memoryview(self._buf)[self._end :]
 
     def buffer_updated(self, nbytes: int) -> None:

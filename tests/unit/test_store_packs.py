@@ -413,3 +413,21 @@ async def test_bodies_stored_without_text_are_indexed_later(store: Store) -> Non
     await store.store_body(a, b"Subject: a\r\n\r\nquokka", None)
     assert await store.search("quokka", 10) == []
     assert [i for i, _ in await store.bodies_to_index(account, 10)] == [a]
+
+
+def test_a_batch_is_written_in_small_writes_that_keep_every_byte_in_order() -> None:
+    """``Packs.append`` writes a batch in ``writev`` calls of at most 64 KB (small page
+    cache folios, packs.py) and IOV_MAX buffers: every byte, once, in order, however the
+    bodies' sizes fall across the cuts."""
+    import random
+
+    rng = random.Random(3)
+    sizes = (0, 1, 24, 100, 5000, packs._WRITE - 1, packs._WRITE, packs._WRITE + 1, 3 << 20)
+    buffers: list[bytes | bytearray] = [
+        os.urandom(rng.choice(sizes)) for _ in range(2000)
+    ] + [bytearray(b"x" * 10) for _ in range(3000)]  # many tiny ones: the IOV_MAX cut
+    pieces = list(packs._pieces(buffers))
+    assert b"".join(bytes(b) for piece in pieces for b in piece) == b"".join(buffers)
+    assert all(0 < sum(len(b) for b in piece) <= packs._WRITE for piece in pieces)
+    assert all(len(piece) <= packs._IOV for piece in pieces)
+    assert max(len(piece) for piece in pieces) == packs._IOV
