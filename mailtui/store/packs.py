@@ -4,8 +4,8 @@ Why packs (docs/decisions.md, "Bodies in packs"): a body in SQLite is written tw
 then checkpoint), and a file per message costs a file creation per message, which on
 ext4 is anything from 20 µs to over 500 µs (it slows down for minutes after other files
 were deleted) and on any file system leaves a million inodes for a million messages. A
-pack takes a sync's batch of bodies in one ``writev`` and gives one back with one
-``pread``: the layout Dovecot's mdbox uses for the same reasons.
+pack takes a sync's batch of bodies in a few ``writev`` calls (of 64 KB: ``_WRITE``) and
+gives one back with one ``pread``: the layout Dovecot's mdbox uses for the same reasons.
 
 Layout: ``<root>/<n>.pack``, ``n`` from the ``packs`` table (AUTOINCREMENT: a number is
 never used for a second pack). A pack is a sequence of records, each a 24-byte header
