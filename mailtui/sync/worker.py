@@ -87,6 +87,19 @@ class Backoff:
         self.attempt = 0
 
 
+def _nothing_to_write(batch: FolderBatch) -> bool:
+    """Whether committing ``batch`` would change nothing in the store: a poll of an
+    unchanged folder writes nothing to the disk."""
+    return not (
+        batch.added
+        or batch.flags
+        or batch.removed
+        or batch.bodies
+        or batch.reset
+        or batch.state is not None
+    )
+
+
 class Worker:
     def __init__(
         self,
@@ -288,6 +301,8 @@ class Worker:
         queued: deque[asyncio.Task[None]] = deque()
         try:
             async for batch in backend.pull(folder, state):
+                if _nothing_to_write(batch):
+                    continue  # a folder the server says is unchanged: no transaction
                 while len(queued) >= COMMITS_QUEUED:
                     await queued.popleft()
                 before = queued[-1] if queued else None

@@ -158,3 +158,38 @@ async def test_batches_fetched_before_a_lost_connection_are_kept(
     assert log.of("fetched") == [0, 1, 2, 3]
     assert log.of("committed") == [0, 1, 2, 3]
     assert await inbox_total(store) == 80
+
+
+async def test_a_batch_with_nothing_in_it_is_not_committed(store: Store, tmp_path: Path) -> None:
+    """A folder the server reports unchanged comes as a batch with nothing to write (the
+    IMAP backend's no-change pull): no transaction for it, so a poll of an unchanged
+    account writes nothing to the disk."""
+    spec = await demo_spec(store, tmp_path, count=60)
+    real_apply = store.apply_batch
+    applied: list[FolderBatch] = []
+
+    async def apply_batch(folder_id: int, batch: FolderBatch) -> list[int]:
+        applied.append(batch)
+        return await real_apply(folder_id, batch)
+
+    store.apply_batch = apply_batch  # type: ignore[method-assign]
+
+    def factory() -> Backend:
+        inner = spec.factory()
+        real_pull = inner.pull
+
+        async def pull(
+            folder: RemoteFolder, state: Mapping[str, Any]
+        ) -> AsyncIterator[FolderBatch]:
+            yield FolderBatch(folder=folder.name, progress=(0, 0), complete=True)
+            async for batch in real_pull(folder, state):
+                yield batch
+
+        inner.pull = pull  # type: ignore[method-assign]
+        return inner
+
+    spec2 = WorkerSpec(spec.account, factory, spec.options)
+    assert (await SyncManager(store, [spec2]).run_once())["demo"] is AccountStatus.ONLINE
+    assert applied, "the demo backend's own batches are committed"
+    assert all(b.added or b.state is not None or b.flags or b.removed for b in applied)
+    assert await inbox_total(store) > 0
