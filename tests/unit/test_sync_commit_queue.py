@@ -117,7 +117,7 @@ async def test_batches_commit_in_fetch_order_while_the_next_are_fetched(
     for n in fetched[1:]:
         before = log.events[: log.events.index(("fetched", n))]
         ahead.append(sum(1 for m in fetched[:n] if ("committed", m) not in before))
-    assert max(ahead) == COMMITS_QUEUED
+    assert max(ahead) == COMMITS_QUEUED >= 2  # 1 was the fetch waiting for every commit
     assert await inbox_total(store) > 0
 
 
