@@ -197,12 +197,24 @@ def main() -> int:
             d.add_user(USER, PASSWORD)
             d.deliver_many(USER, mailgen.messages(n))
             (base / "config.toml").write_text(config_text(d, args.security))
-            env = {
-                **os.environ,
-                "MAILTUI_DATA_DIR": str(clients / "data"),
-                "MAILTUI_STATE_DIR": str(clients / "state"),
-                "MAILTUI_CONFIG": str(base / "config.toml"),
-            }
+            env = {**os.environ, "MAILTUI_CONFIG": str(base / "config.toml")}
+            has_mbsync = shutil.which("mbsync") is not None
+
+            def mailtui_target(name: str) -> dict[str, str]:
+                """The environment of a mailtui run that writes into ``clients/name-*``."""
+                return {
+                    **env,
+                    "MAILTUI_DATA_DIR": str(clients / f"{name}-data"),
+                    "MAILTUI_STATE_DIR": str(clients / f"{name}-state"),
+                }
+
+            def mbsync_target(name: str) -> Path:
+                """The config of an mbsync run that writes into ``clients/name-maildir``."""
+                (clients / f"{name}-maildir").mkdir()
+                rc = clients / f"{name}-mbsyncrc"
+                rc.write_text(mbsync_rc(d, args.security, clients / f"{name}-maildir"))
+                return rc
+
             # Warm Dovecot's index and cache the same way for both clients.
             d.doveadm("index", "-u", USER, "INBOX", check=False)
             # Warm the server the same way for both clients: one untimed full sync by
@@ -210,56 +222,29 @@ def main() -> int:
             # slows file creation on ext4 for minutes). The first client to ask Dovecot
             # for a mailbox pays for its cache (measured: mbsync 2.60 s first, 2.17 s
             # second; mailtui 3.2-3.4 s first, 2.85 s second), which is server work.
-            run_mailtui(
-                {
-                    **env,
-                    "MAILTUI_DATA_DIR": str(clients / "warm-data"),
-                    "MAILTUI_STATE_DIR": str(clients / "warm-state"),
-                },
-                n,
-            )
-            if shutil.which("mbsync"):
-                warm_rc = clients / "warm-mbsyncrc"
-                warm_rc.write_text(mbsync_rc(d, args.security, clients / "warm-maildir"))
-                (clients / "warm-maildir").mkdir()
-                run_mbsync(warm_rc)
+            run_mailtui(mailtui_target("warm"), n)
+            if has_mbsync:
+                run_mbsync(mbsync_target("warm"))
             # The timed full syncs: ``--runs`` of each client, taking turns, each into a
             # target of its own (kept: see above), each after ``settle``; the figures
             # are the medians (the spread between two runs of one client on this VM is
             # up to 10 %).
-            has_mbsync = shutil.which("mbsync") is not None
             runs: list[tuple[float, float, float, float, float]] = []
             mb_runs: list[float] = []
-            rcs: list[Path] = []
             for r in range(args.runs):
                 settle(clients)
-                runs.append(
-                    run_mailtui(
-                        {
-                            **env,
-                            "MAILTUI_DATA_DIR": str(clients / f"data{r}"),
-                            "MAILTUI_STATE_DIR": str(clients / f"state{r}"),
-                        },
-                        n,
-                    )
-                )
+                runs.append(run_mailtui(mailtui_target(f"run{r}"), n))
                 if has_mbsync:
-                    rcs.append(clients / f"mbsyncrc{r}")
-                    rcs[-1].write_text(mbsync_rc(d, args.security, clients / f"maildir{r}"))
-                    (clients / f"maildir{r}").mkdir()
+                    rc = mbsync_target(f"run{r}")
                     settle(clients)
-                    mb_runs.append(run_mbsync(rcs[-1]))
+                    mb_runs.append(run_mbsync(rc))
             newest, envelopes, full, full_exit = (
                 statistics.median(run[i] for run in runs) for i in range(4)
             )
             index = statistics.median(run[3] - run[2] for run in runs)
             # No-change resync: the better of two runs, for both clients (mbsync's first
             # run after a full sync does one-time Maildir work, about 1 s).
-            synced = {
-                **env,
-                "MAILTUI_DATA_DIR": str(clients / "data0"),
-                "MAILTUI_STATE_DIR": str(clients / "state0"),
-            }
+            synced = mailtui_target("run0")
             resync, rss_resync = min(run_mailtui(synced, n)[3:] for _ in range(2))
             figures: list[tuple[str, float, str]] = [
                 ("messages", n, "count"),
@@ -275,7 +260,7 @@ def main() -> int:
             ratios: dict[str, float] = {}
             if has_mbsync:
                 mb_full = statistics.median(mb_runs)
-                mb_resync = min(run_mbsync(rcs[0]) for _ in range(2))
+                mb_resync = min(run_mbsync(clients / "run0-mbsyncrc") for _ in range(2))
                 ratios = {"full": full / mb_full, "resync": resync / mb_resync}
                 figures += [
                     ("mbsync_full_s", mb_full, "s"),

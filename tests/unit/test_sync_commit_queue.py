@@ -91,6 +91,25 @@ def slow_logging_store(store: Store, log: Log, fail: int | None = None) -> None:
     store.apply_batch = apply_batch  # type: ignore[method-assign]
 
 
+async def logged_sync(
+    store: Store,
+    tmp_path: Path,
+    fail_commit: int | None = None,
+    fail_fetch_after: int | None = None,
+) -> tuple[AccountStatus, Log]:
+    """One ``run_once`` of the demo account (300 messages) with the inbox's batches
+    logged and their commits slowed (``slow_logging_store``); its status and the log."""
+    spec = await demo_spec(store, tmp_path, count=300)
+    log = Log()
+    slow_logging_store(store, log, fail=fail_commit)
+    logged = WorkerSpec(
+        spec.account,
+        lambda: logging_backend(spec.factory(), log, fail_after=fail_fetch_after),
+        spec.options,
+    )
+    return (await SyncManager(store, [logged]).run_once())["demo"], log
+
+
 async def inbox_total(store: Store) -> int:
     return next(f.total for f in await store.folders() if f.role is FolderRole.INBOX)
 
@@ -98,11 +117,8 @@ async def inbox_total(store: Store) -> int:
 async def test_batches_commit_in_fetch_order_while_the_next_are_fetched(
     store: Store, tmp_path: Path
 ) -> None:
-    spec = await demo_spec(store, tmp_path, count=300)
-    log = Log()
-    slow_logging_store(store, log)
-    logged = WorkerSpec(spec.account, lambda: logging_backend(spec.factory(), log), spec.options)
-    assert (await SyncManager(store, [logged]).run_once())["demo"] is AccountStatus.ONLINE
+    status, log = await logged_sync(store, tmp_path)
+    assert status is AccountStatus.ONLINE
 
     fetched = log.of("fetched")
     assert len(fetched) >= 5
@@ -122,12 +138,8 @@ async def test_batches_commit_in_fetch_order_while_the_next_are_fetched(
 
 
 async def test_a_failed_commit_stops_the_batches_after_it(store: Store, tmp_path: Path) -> None:
-    spec = await demo_spec(store, tmp_path, count=300)
-    log = Log()
-    slow_logging_store(store, log, fail=2)
-    logged = WorkerSpec(spec.account, lambda: logging_backend(spec.factory(), log), spec.options)
-    result = await SyncManager(store, [logged]).run_once()
-    assert result["demo"] is AccountStatus.ERROR
+    status, log = await logged_sync(store, tmp_path, fail_commit=2)
+    assert status is AccountStatus.ERROR
     # Batches 0 and 1 are in; 2 failed; none after it was committed, though the fetch
     # had run ahead.
     assert log.of("committed") == [0, 1]
@@ -136,23 +148,16 @@ async def test_a_failed_commit_stops_the_batches_after_it(store: Store, tmp_path
     assert await inbox_total(store) == 40
 
     # The next round resumes and gets everything.
-    log2 = Log()
-    again = WorkerSpec(spec.account, lambda: logging_backend(spec.factory(), log2), spec.options)
-    assert (await SyncManager(store, [again]).run_once())["demo"] is AccountStatus.ONLINE
+    spec = await demo_spec(store, tmp_path, count=300)
+    assert (await SyncManager(store, [spec]).run_once())["demo"] is AccountStatus.ONLINE
     assert await inbox_total(store) > 40
 
 
 async def test_batches_fetched_before_a_lost_connection_are_kept(
     store: Store, tmp_path: Path
 ) -> None:
-    spec = await demo_spec(store, tmp_path, count=300)
-    log = Log()
-    slow_logging_store(store, log)
-    broken = WorkerSpec(
-        spec.account, lambda: logging_backend(spec.factory(), log, fail_after=4), spec.options
-    )
-    result = await SyncManager(store, [broken]).run_once()
-    assert result["demo"] is AccountStatus.OFFLINE
+    status, log = await logged_sync(store, tmp_path, fail_fetch_after=4)
+    assert status is AccountStatus.OFFLINE
     # The connection broke while commits were still queued: every batch fetched before
     # it is committed, in order.
     assert log.of("fetched") == [0, 1, 2, 3]
