@@ -1,4 +1,4 @@
-"""Plain data shared by the store, the sync workers and the UI.
+"""Mail data: accounts, folders, messages, pending ops and the outbox.
 
 Nothing here does I/O or imports anything outside the standard library. The UI speaks
 *local* ids only (``MessageRow.id``, ``Folder.id``); server identities (IMAP UID +

@@ -1,0 +1,44 @@
+"""Plain data shared by every layer: the store, the sync workers, the backends and the UI.
+
+Nothing here does I/O or imports anything outside the standard library.
+
+``mail``: accounts, folders, messages, pending ops, the outbox.
+"""
+
+from mailtui.models.mail import (
+    Account,
+    AccountKind,
+    Address,
+    Envelope,
+    Flag,
+    Folder,
+    FolderRole,
+    MessageDetail,
+    MessageRow,
+    NewMessage,
+    OpKind,
+    OpState,
+    OutboxItem,
+    OutboxState,
+    PendingOp,
+    RawMessage,
+)
+
+__all__ = [
+    "Account",
+    "AccountKind",
+    "Address",
+    "Envelope",
+    "Flag",
+    "Folder",
+    "FolderRole",
+    "MessageDetail",
+    "MessageRow",
+    "NewMessage",
+    "OpKind",
+    "OpState",
+    "OutboxItem",
+    "OutboxState",
+    "PendingOp",
+    "RawMessage",
+]
