@@ -46,7 +46,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 from mailtui.models import AccountKind, FolderRole, NewMessage  # noqa: E402
 from mailtui.store import Store  # noqa: E402
-from mailtui.sync.base import FolderBatch, RemoteFolder  # noqa: E402
+from mailtui.sync.contract import FolderBatch, RemoteFolder  # noqa: E402
 
 TARGET_S_PER_10K = 0.95
 TARGET_MIN_S = 0.1

@@ -24,7 +24,7 @@ from typing import Any
 
 from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage
 from mailtui.store import Store
-from mailtui.sync.base import FolderBatch, RemoteFolder
+from mailtui.sync.contract import FolderBatch, RemoteFolder
 
 BATCH = 1000
 SCREEN = 50

@@ -49,7 +49,7 @@ import contextlib
 
 from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage  # noqa: E402
 from mailtui.store import Store  # noqa: E402
-from mailtui.sync.base import (  # noqa: E402
+from mailtui.sync.contract import (  # noqa: E402
     AccountStatus,
     EventKind,
     FolderBatch,

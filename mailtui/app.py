@@ -25,7 +25,7 @@ from textual.theme import Theme
 from mailtui.compose import Identity
 from mailtui.mime import clean_line
 from mailtui.models import OutboxState
-from mailtui.sync.base import SyncEvent
+from mailtui.sync.contract import SyncEvent
 from mailtui.ui import keymap, themes
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands

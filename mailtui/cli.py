@@ -23,7 +23,7 @@ from mailtui.config import Config, ConfigError, load
 from mailtui.errors import ExportError
 from mailtui.models import OutboxState
 from mailtui.store import Store, StoreError
-from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from typing import Any
 from mailtui import mime
 from mailtui.demo.generate import FOLDERS, generate, new_arrival
 from mailtui.models import Flag, NewMessage, OpKind, PendingOp
-from mailtui.sync.base import (
+from mailtui.sync.contract import (
     Capabilities,
     FolderBatch,
     OpRejected,
@@ -208,7 +208,7 @@ def _new_message(uid: int, flags: int, date: int, raw: bytes, with_body: bool) -
 
 
 class DemoBackend:
-    """A ``Backend`` (see ``mailtui.sync.base``) over a ``DemoServer``."""
+    """A ``Backend`` (see ``mailtui.sync.contract``) over a ``DemoServer``."""
 
     capabilities = Capabilities(folders=True, server_move=True, flags=True, push=True)
 

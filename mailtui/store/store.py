@@ -70,7 +70,7 @@ from mailtui.store.contacts import ContactQueries
 from mailtui.store.errors import NotFound, StoreError, StoreVersionError
 from mailtui.store.listing import ListingQueries, nearer_end, read_snapshot
 from mailtui.store.packs import HEADER_SIZE, PACK_TARGET, PackBusy, Packs
-from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
+from mailtui.sync.contract import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
 #: Where a cached body is: (message id, size, pack, pos); pack None: a schema-3 file.

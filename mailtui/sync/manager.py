@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from mailtui.models import Account
 from mailtui.store import Store
-from mailtui.sync.base import (
+from mailtui.sync.contract import (
     AccountStatus,
     Capabilities,
     EventKind,

@@ -59,7 +59,7 @@ from mailtui.protocols.smtp import (
     SmtpUncertain,
 )
 from mailtui.store import NotFound, Store
-from mailtui.sync.base import EventKind, SyncEvent
+from mailtui.sync.contract import EventKind, SyncEvent
 from mailtui.sync.worker import Backoff
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from mailtui.config import AccountConfig, ConfigError
 from mailtui.models import Account
 from mailtui.store import Store
-from mailtui.sync.base import Backend, SyncEvent
+from mailtui.sync.contract import Backend, SyncEvent
 from mailtui.sync.manager import WorkerSpec
 from mailtui.sync.worker import WorkerOptions
 

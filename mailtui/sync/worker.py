@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from mailtui.models import Account, OpKind, PendingOp, RawMessage
 from mailtui.store import Store, StoreError
-from mailtui.sync.base import (
+from mailtui.sync.contract import (
     AccountStatus,
     AuthError,
     Backend,

@@ -14,7 +14,7 @@ from textual.screen import Screen
 
 from mailtui.mime import clean_line
 from mailtui.models import Folder, FolderRole
-from mailtui.sync.base import SyncError
+from mailtui.sync.contract import SyncError
 from mailtui.ui.modals.text_prompt import TextPrompt
 from mailtui.ui.screens.attachments import ConfirmScreen
 from mailtui.ui.services import SyncControl

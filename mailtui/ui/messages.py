@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from mailtui.sync.base import SyncEvent
+from mailtui.sync.contract import SyncEvent
 
 
 class SyncUpdate(Message):

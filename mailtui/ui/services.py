@@ -22,7 +22,7 @@ from mailtui.models import (
     OutboxItem,
 )
 from mailtui.store.listing import ThreadSummary
-from mailtui.sync.base import AccountStatus, Capabilities, SyncEvent
+from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
 
 
 class MailStore(Protocol):

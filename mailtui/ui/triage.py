@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 from textual.css.query import NoMatches
 
 from mailtui.models import Flag, Folder, FolderRole, MessageRow
-from mailtui.sync.base import Capabilities
+from mailtui.sync.contract import Capabilities
 from mailtui.ui.folder_tree import folder_label
 from mailtui.ui.list_sources import InboxSource
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker

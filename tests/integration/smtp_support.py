@@ -15,7 +15,7 @@ from mailtui.config import AccountConfig, SmtpConfig
 from mailtui.models import Account, AccountKind, Address, FolderRole
 from mailtui.store import Store
 from mailtui.sync import outbox
-from mailtui.sync.base import RemoteFolder
+from mailtui.sync.contract import RemoteFolder
 from tests.servers import MailUser
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40

@@ -12,7 +12,7 @@ import pytest
 
 from mailtui.demo import demo_spec
 from mailtui.store import Store
-from mailtui.sync.base import AccountStatus, OpRejected, TransientError
+from mailtui.sync.contract import AccountStatus, OpRejected, TransientError
 from mailtui.sync.manager import SyncManager
 from mailtui.sync.registry import specs_for
 from tests.integration.test_imap_sync import account

@@ -17,7 +17,7 @@ import pytest
 from mailtui.protocols.imap import ImapBackend
 from mailtui.protocols.imap.connection import IDLE_MAX, ImapConnection
 from mailtui.store import Store
-from mailtui.sync.base import AccountStatus
+from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.registry import specs_for
 from mailtui.sync.worker import WorkerOptions

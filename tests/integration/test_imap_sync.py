@@ -19,7 +19,7 @@ from mailtui.config import AccountConfig
 from mailtui.models import AccountKind, Flag, FolderRole
 from mailtui.protocols.imap import ImapBackend
 from mailtui.store import Store
-from mailtui.sync.base import (
+from mailtui.sync.contract import (
     AccountStatus,
     EventKind,
     FolderBatch,

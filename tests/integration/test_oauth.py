@@ -18,7 +18,7 @@ from mailtui.protocols.imap.connection import ImapConnection
 from mailtui.protocols.smtp import SmtpAuthError
 from mailtui.store import Store
 from mailtui.sync import outbox
-from mailtui.sync.base import AccountStatus, AuthError
+from mailtui.sync.contract import AccountStatus, AuthError
 from tests.integration.test_imap_sync import account, msg, store, sync  # noqa: F401
 from tests.servers import MailUser, OAuthTokenServer
 

@@ -22,7 +22,7 @@ import pytest
 from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState
 from mailtui.store import Store
 from mailtui.sync import outbox
-from mailtui.sync.base import RemoteFolder
+from mailtui.sync.contract import RemoteFolder
 from tests.integration.smtp_support import account_config, draft
 from tests.servers import MailUser, SMTPServer
 from tests.servers.smtp import AcceptedMessage, SMTPFaults

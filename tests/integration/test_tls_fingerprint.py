@@ -22,7 +22,7 @@ from mailtui.protocols import tls
 from mailtui.protocols.smtp import SmtpConfigError
 from mailtui.store import Store
 from mailtui.sync import outbox
-from mailtui.sync.base import AccountStatus
+from mailtui.sync.contract import AccountStatus
 from tests.integration.smtp_support import account_config
 from tests.integration.test_imap_sync import account, msg, store, sync  # noqa: F401
 from tests.servers import DovecotServer, MailUser, make_self_signed_cert

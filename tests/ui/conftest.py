@@ -22,7 +22,7 @@ from textual.app import App
 from mailtui.app import MailApp
 from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage
 from mailtui.store import Store
-from mailtui.sync.base import AccountStatus, Capabilities, FolderBatch, RemoteFolder, SyncEvent
+from mailtui.sync.contract import AccountStatus, Capabilities, FolderBatch, RemoteFolder, SyncEvent
 
 FIXED_NOW = datetime(2026, 3, 12, 15, 30, tzinfo=UTC)  # a Thursday afternoon, UTC
 STEP = 9 * 3600  # between consecutive messages: the first screen shows all three date forms

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mailtui.models import MessageRow
-from mailtui.sync.base import EventKind, SyncEvent
+from mailtui.sync.contract import EventKind, SyncEvent
 from mailtui.ui.widgets import MessageList
 
 from .conftest import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.ui.widgets.status_bar import progress_bar
 
 from .conftest import FakeManager, MailFixture, make_app, screen_text

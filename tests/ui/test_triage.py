@@ -11,7 +11,7 @@ import pytest
 from textual.app import App
 
 from mailtui.models import Flag, FolderRole, OpKind, PendingOp
-from mailtui.sync.base import Capabilities, RemoteFolder
+from mailtui.sync.contract import Capabilities, RemoteFolder
 from mailtui.ui.modals import FolderPicker
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.widgets import MessageList

@@ -15,7 +15,7 @@ from textual.app import App
 
 from mailtui.models import Account, AccountKind, FolderRole, NewMessage, OpKind, PendingOp
 from mailtui.store import Store
-from mailtui.sync.base import Capabilities, EventKind, FolderBatch, RemoteFolder, SyncEvent
+from mailtui.sync.contract import Capabilities, EventKind, FolderBatch, RemoteFolder, SyncEvent
 from mailtui.ui.list_sources import InboxSource, account_tags
 from mailtui.ui.widgets import FolderList, MessageList
 

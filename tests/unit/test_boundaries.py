@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADLESS = [
     "mailtui.store",
     "mailtui.mime",
-    "mailtui.sync.base",
+    "mailtui.sync.contract",
     "mailtui.sync.worker",
     "mailtui.sync.manager",
     "mailtui.sync.registry",

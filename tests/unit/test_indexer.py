@@ -19,7 +19,7 @@ import pytest
 from mailtui.mime import body_text
 from mailtui.models import Account, AccountKind, FolderRole
 from mailtui.store import Store, StoreError
-from mailtui.sync.base import FolderBatch, RemoteFolder
+from mailtui.sync.contract import FolderBatch, RemoteFolder
 from mailtui.sync.indexer import (
     BATCH,
     HELPER_MIN_BODIES,

@@ -27,7 +27,7 @@ from mailtui.models import (
 )
 from mailtui.store import NotFound, Store, StoreError, StoreVersionError, schema
 from mailtui.store.codec import fts_query
-from mailtui.sync.base import FolderBatch, OpResult, RemoteFolder
+from mailtui.sync.contract import FolderBatch, OpResult, RemoteFolder
 
 ALICE = Address("Alice Example", "alice@example.org")
 BOB = Address("Bob Builder", "bob@builder.test")

@@ -11,7 +11,7 @@ import pytest
 
 from mailtui.models import AccountKind, FolderRole
 from mailtui.store import Store
-from mailtui.sync.base import FolderBatch, RemoteFolder
+from mailtui.sync.contract import FolderBatch, RemoteFolder
 from tests.unit.test_store import new, sql
 
 FOLDERS = [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]

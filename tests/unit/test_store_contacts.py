@@ -9,7 +9,7 @@ import pytest
 
 from mailtui.models import AccountKind, Address, Envelope, NewMessage
 from mailtui.store import Store
-from mailtui.sync.base import FolderBatch, RemoteFolder
+from mailtui.sync.contract import FolderBatch, RemoteFolder
 
 
 def msg(n: int, frm: Address, to: tuple[Address, ...], date: int) -> NewMessage:

@@ -9,7 +9,7 @@ import pytest
 
 from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState
 from mailtui.store import NotFound, Store
-from mailtui.sync.base import OpResult, RemoteFolder
+from mailtui.sync.contract import OpResult, RemoteFolder
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from mailtui.models import AccountKind, FolderRole
 from mailtui.store import Store, StoreError, packs, schema
 from mailtui.store import store as store_module
 from mailtui.store.store import bodies_dir
-from mailtui.sync.base import FolderBatch, RemoteFolder
+from mailtui.sync.contract import FolderBatch, RemoteFolder
 from tests.unit.test_store import new, sql
 
 FOLDERS = [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]

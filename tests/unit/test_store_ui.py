@@ -13,7 +13,7 @@ import pytest
 
 from mailtui.models import AccountKind, Flag
 from mailtui.store import Store, schema
-from mailtui.sync.base import FolderBatch, OpResult
+from mailtui.sync.contract import FolderBatch, OpResult
 from tests.unit.test_store import FOLDERS, World, new, sql
 
 

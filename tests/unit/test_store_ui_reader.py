@@ -11,7 +11,7 @@ import pytest
 from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage
 from mailtui.store import Store
 from mailtui.store.store import merged_ids_sql
-from mailtui.sync.base import FolderBatch, RemoteFolder
+from mailtui.sync.contract import FolderBatch, RemoteFolder
 
 FOLDERS = [
     RemoteFolder("INBOX", "INBOX", FolderRole.INBOX),

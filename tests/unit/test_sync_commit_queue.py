@@ -19,7 +19,7 @@ import mailtui.demo.backend as demo_backend
 from mailtui.demo import demo_spec
 from mailtui.models import FolderRole
 from mailtui.store import Store, StoreError
-from mailtui.sync.base import AccountStatus, Backend, FolderBatch, RemoteFolder, TransientError
+from mailtui.sync.contract import AccountStatus, Backend, FolderBatch, RemoteFolder, TransientError
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.worker import COMMITS_QUEUED
 

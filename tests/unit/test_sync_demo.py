@@ -19,7 +19,7 @@ from mailtui.demo import demo_spec
 from mailtui.demo.backend import DemoBackend
 from mailtui.models import Flag, FolderRole, PendingOp
 from mailtui.store import Store
-from mailtui.sync.base import (
+from mailtui.sync.contract import (
     AccountStatus,
     AuthError,
     Backend,

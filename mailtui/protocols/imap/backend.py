@@ -1,4 +1,4 @@
-"""``ImapBackend``: the ``Backend`` contract (``mailtui.sync.base``) over one IMAP connection.
+"""``ImapBackend``: the ``Backend`` contract (``mailtui.sync.contract``) over one IMAP connection.
 
 Identities: a message's ``remote_id`` is ``"<UIDVALIDITY>:<UID>"``, so an op or a body
 request made before a folder was recreated on the server can never touch the message that
@@ -70,7 +70,7 @@ from mailtui.protocols.imap.wire import (
     quote,
     uid_set,
 )
-from mailtui.sync.base import (
+from mailtui.sync.contract import (
     AuthError,
     Capabilities,
     ConfigError,

@@ -7,7 +7,7 @@ regex, and the transport decrypts them straight into the bytes handed on
 connection from one task); ``stream`` yields untagged responses as they arrive, so a
 500 MB FETCH never sits in memory as a whole.
 
-Failures, as the worker understands them (``mailtui.sync.base``):
+Failures, as the worker understands them (``mailtui.sync.contract``):
 
     connection refused/reset/EOF, timeout, ``* BYE``      TransientError
     certificate not trusted / not the pinned one,         ConfigError
@@ -40,7 +40,7 @@ from mailtui.protocols.imap.wire import (
     quote,
 )
 from mailtui.protocols.linereader import LineReader, LineTooLong, StreamClosed
-from mailtui.sync.base import AuthError, ConfigError, SyncError, TransientError
+from mailtui.sync.contract import AuthError, ConfigError, SyncError, TransientError
 
 Security = Literal["tls", "starttls", "none"]
 

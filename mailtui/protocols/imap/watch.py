@@ -25,7 +25,7 @@ from typing import Any
 
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.connection import CommandFailed, ImapConnection
-from mailtui.sync.base import SyncError
+from mailtui.sync.contract import SyncError
 
 log = logging.getLogger(__name__)
 

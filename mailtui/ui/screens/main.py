@@ -37,7 +37,7 @@ from textual.worker import Worker, WorkerState
 
 from mailtui.mime import parse_message
 from mailtui.models import Flag, Folder, FolderRole, MessageDetail
-from mailtui.sync.base import EventKind
+from mailtui.sync.contract import EventKind
 from mailtui.ui import keymap
 from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock

@@ -19,7 +19,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from mailtui.mime.sanitize import clean_line
-from mailtui.sync.base import AccountStatus, EventKind, SyncEvent
+from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 
 _TROUBLE = {AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED, AccountStatus.ERROR}
 _BUSY = {AccountStatus.STARTING, AccountStatus.CONNECTING, AccountStatus.SYNCING}
