@@ -44,9 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from mailtui.models import AccountKind, FolderRole, NewMessage  # noqa: E402
+from mailtui.models import AccountKind, FolderBatch, FolderRole, NewMessage, RemoteFolder  # noqa: E402  # noqa: E402
 from mailtui.store import Store  # noqa: E402
-from mailtui.sync.contract import FolderBatch, RemoteFolder  # noqa: E402
 
 TARGET_S_PER_10K = 0.95
 TARGET_MIN_S = 0.1

@@ -22,9 +22,17 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage
+from mailtui.models import (
+    AccountKind,
+    Address,
+    Envelope,
+    Flag,
+    FolderBatch,
+    FolderRole,
+    NewMessage,
+    RemoteFolder,
+)
 from mailtui.store import Store
-from mailtui.sync.contract import FolderBatch, RemoteFolder
 
 BATCH = 1000
 SCREEN = 50

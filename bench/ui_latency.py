@@ -47,15 +47,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import contextlib
 
-from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage  # noqa: E402
-from mailtui.store import Store  # noqa: E402
-from mailtui.sync.contract import (  # noqa: E402
-    AccountStatus,
-    EventKind,
+from mailtui.models import (  # noqa: E402
+    AccountKind,
+    Address,
+    Envelope,
+    Flag,
     FolderBatch,
+    FolderRole,
+    NewMessage,
     RemoteFolder,
-    SyncEvent,
 )
+from mailtui.store import Store  # noqa: E402
+from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent  # noqa: E402
 
 TARGET_FIRST_PAINT_S = 0.5
 TARGET_P95_MS = 16.0

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, paths
-from mailtui.config import Config, ConfigError, load
-from mailtui.errors import ExportError
+from mailtui.config import Config, load
+from mailtui.errors import ConfigError, ExportError
 from mailtui.models import OutboxState
 from mailtui.store import Store, StoreError
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent

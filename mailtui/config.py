@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mailtui.errors import ConfigError
 from mailtui.models import AccountKind
+
+__all__ = ["AccountConfig", "Config", "ConfigError", "SmtpConfig", "UiConfig", "load", "parse"]
 
 SECURITY_MODES = ("tls", "starttls", "none")
 AUTH_MODES = ("password", "oauth2")
@@ -39,10 +42,6 @@ DEFAULT_PORTS: dict[tuple[str, str], int] = {
 }
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _SECRET_KEYS = {"password", "pass", "secret", "token", "oauth_token", "app_password"}
-
-
-class ConfigError(Exception):
-    """A config problem, worded for the user (one line)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,15 +26,9 @@ from typing import Any
 
 from mailtui import mime
 from mailtui.demo.generate import FOLDERS, generate, new_arrival
-from mailtui.models import Flag, NewMessage, OpKind, PendingOp
-from mailtui.sync.contract import (
-    Capabilities,
-    FolderBatch,
-    OpRejected,
-    OpResult,
-    RemoteFolder,
-    TransientError,
-)
+from mailtui.errors import OpRejected, TransientError
+from mailtui.models import Flag, FolderBatch, NewMessage, OpKind, OpResult, PendingOp, RemoteFolder
+from mailtui.sync.contract import Capabilities
 
 BATCH = 500
 BODY_WINDOW_DAYS = 30

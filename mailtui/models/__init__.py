@@ -2,9 +2,11 @@
 
 Nothing here does I/O or imports anything outside the standard library.
 
-``mail``: accounts, folders, messages, pending ops, the outbox.
+``mail``: accounts, folders, messages, pending ops, the outbox. ``batches``: what a
+backend hands the sync worker (remote folders, change batches, op results).
 """
 
+from mailtui.models.batches import FolderBatch, OpResult, RemoteFolder
 from mailtui.models.mail import (
     Account,
     AccountKind,
@@ -25,6 +27,9 @@ from mailtui.models.mail import (
 )
 
 __all__ = [
+    "FolderBatch",
+    "OpResult",
+    "RemoteFolder",
     "Account",
     "AccountKind",
     "Address",

@@ -3,7 +3,7 @@
 See ``docs/architecture.md`` for the API contract and ``schema.py`` for the tables.
 """
 
-from mailtui.store.errors import NotFound, StoreError, StoreVersionError
+from mailtui.errors import NotFound, StoreError, StoreVersionError
 from mailtui.store.store import Store
 
 __all__ = ["NotFound", "Store", "StoreError", "StoreVersionError"]

@@ -28,9 +28,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mailtui.errors import NotFound, StoreError
 from mailtui.models import FolderRole, MessageRow
 from mailtui.store.codec import ROW_COLUMNS, row_from_db
-from mailtui.store.errors import NotFound, StoreError
 
 if TYPE_CHECKING:
     import aiosqlite

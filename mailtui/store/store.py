@@ -37,22 +37,26 @@ from typing import Any, Final, TypeVar
 
 import aiosqlite
 
+from mailtui.errors import NotFound, StoreError, StoreVersionError
 from mailtui.models import (
     Account,
     AccountKind,
     Envelope,
     Flag,
     Folder,
+    FolderBatch,
     FolderRole,
     MessageDetail,
     MessageRow,
     NewMessage,
     OpKind,
+    OpResult,
     OpState,
     OutboxItem,
     OutboxState,
     PendingOp,
     RawMessage,
+    RemoteFolder,
 )
 from mailtui.store import schema
 from mailtui.store.codec import (
@@ -67,10 +71,8 @@ from mailtui.store.codec import (
     thread_candidates,
 )
 from mailtui.store.contacts import ContactQueries
-from mailtui.store.errors import NotFound, StoreError, StoreVersionError
 from mailtui.store.listing import ListingQueries, nearer_end, read_snapshot
 from mailtui.store.packs import HEADER_SIZE, PACK_TARGET, PackBusy, Packs
-from mailtui.sync.contract import FolderBatch, OpResult, RemoteFolder
 
 Row = Sequence[Any]
 #: Where a cached body is: (message id, size, pack, pos); pack None: a schema-3 file.

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from mailtui.models import Flag, FolderRole, NewMessage, PendingOp, RawMessage
+from mailtui.models import FolderBatch, OpResult, PendingOp, RawMessage, RemoteFolder
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,71 +36,6 @@ class Capabilities:
     contacts: bool = False
     calendar: bool = False
     delete_after_download: bool = False  # POP3 "leave on server = false"
-
-
-@dataclass(frozen=True, slots=True)
-class RemoteFolder:
-    name: str  # the server's full name; the store's key for the folder
-    display_name: str
-    role: FolderRole = FolderRole.NONE
-    depth: int = 0
-    selectable: bool = True
-
-
-@dataclass(slots=True)
-class FolderBatch:
-    """One batch of changes in one folder, committed by the worker in one transaction.
-
-    ``progress`` is (done, total) for the UI; ``complete`` says the folder is in step
-    after this batch.
-    """
-
-    folder: str
-    added: list[NewMessage] = field(default_factory=list)
-    flags: list[tuple[str, Flag]] = field(default_factory=list)  # remote_id -> new flags
-    removed: list[str] = field(default_factory=list)  # remote_ids gone from the server
-    reset: bool = False  # drop every cached message of this folder first (UIDVALIDITY)
-    state: dict[str, Any] | None = None  # new folder sync state, None = unchanged
-    progress: tuple[int, int] = (0, 0)
-    complete: bool = False
-    #: Bodies of messages the folder already lists, by remote id (the first screen of
-    #: a first pass comes header only, its bodies a moment later); not indexed yet.
-    bodies: list[tuple[str, RawMessage]] = field(default_factory=list)
-    #: The ``raw`` of ``added`` exists nowhere else once this batch is committed (POP3
-    #: deletes from the server after the commit): the store fsyncs it before committing.
-    durable_bodies: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class OpResult:
-    """What the server said about one pending op.
-
-    ``new_remote_id`` is the message's identity after a move/copy/append when the server
-    told it (IMAP COPYUID/APPENDUID, EAS MoveItems DstMsgId); None when unknown, in which
-    case the next sync of the target folder finds the message.
-    """
-
-    new_remote_id: str | None = None
-
-
-class SyncError(Exception):
-    """Base of every error a backend raises on purpose. ``str()`` is for the user."""
-
-
-class AuthError(SyncError):
-    """Credentials refused. The worker stops retrying until the user acts."""
-
-
-class TransientError(SyncError):
-    """Network trouble, server busy, connection dropped: retry with backoff."""
-
-
-class OpRejected(SyncError):
-    """The server refused one op for good (folder gone, no permission)."""
-
-
-class ConfigError(SyncError):
-    """The account's settings cannot work (e.g. STARTTLS required, not offered)."""
 
 
 @runtime_checkable

@@ -13,15 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from mailtui.errors import TransientError
 from mailtui.models import Account
 from mailtui.store import Store
-from mailtui.sync.contract import (
-    AccountStatus,
-    Capabilities,
-    EventKind,
-    SyncEvent,
-    TransientError,
-)
+from mailtui.sync.contract import AccountStatus, Capabilities, EventKind, SyncEvent
 from mailtui.sync.worker import BackendFactory, Worker, WorkerOptions
 
 log = logging.getLogger(__name__)

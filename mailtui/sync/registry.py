@@ -10,7 +10,8 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from mailtui.config import AccountConfig, ConfigError
+from mailtui.config import AccountConfig
+from mailtui.errors import ConfigError
 from mailtui.models import Account
 from mailtui.store import Store
 from mailtui.sync.contract import Backend, SyncEvent

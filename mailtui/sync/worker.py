@@ -27,24 +27,25 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mailtui.models import Account, OpKind, PendingOp, RawMessage
+from mailtui.errors import AuthError, ConfigError, MailtuiError, OpRejected, TransientError
+from mailtui.models import (
+    Account,
+    FolderBatch,
+    OpKind,
+    OpResult,
+    PendingOp,
+    RawMessage,
+    RemoteFolder,
+)
 from mailtui.store import Store, StoreError
 from mailtui.sync.contract import (
     AccountStatus,
-    AuthError,
     Backend,
     Capabilities,
-    ConfigError,
     EventKind,
     FolderAdmin,
-    FolderBatch,
     FolderWatcher,
-    OpRejected,
-    OpResult,
-    RemoteFolder,
-    SyncError,
     SyncEvent,
-    TransientError,
 )
 from mailtui.sync.indexer import index_bodies
 
@@ -593,7 +594,7 @@ class Worker:
 
 def _plain(exc: BaseException) -> str:
     """An exception in plain words for the status bar: never a traceback."""
-    if isinstance(exc, SyncError) and str(exc):
+    if isinstance(exc, MailtuiError) and str(exc):
         return str(exc)
     if isinstance(exc, TimeoutError):
         return "the server did not answer in time"

@@ -12,9 +12,9 @@ from typing import Any
 
 from textual.screen import Screen
 
+from mailtui.errors import ConfigError, SyncError
 from mailtui.mime import clean_line
 from mailtui.models import Folder, FolderRole
-from mailtui.sync.contract import SyncError
 from mailtui.ui.modals.text_prompt import TextPrompt
 from mailtui.ui.screens.attachments import ConfirmScreen
 from mailtui.ui.services import SyncControl
@@ -35,7 +35,7 @@ class FolderAdmin:
         assert self._manager is not None
         try:
             result = await self._manager.change_folder(folder.account_id, kind, name, new)
-        except SyncError as exc:
+        except (SyncError, ConfigError) as exc:
             self._screen.notify(f"The folder was not changed: {exc}", severity="error")
             return
         done = {"create": "Created", "rename": "Renamed to", "delete": "Deleted"}[kind]

@@ -12,10 +12,9 @@ from pathlib import Path
 
 from mailtui.compose import Attachment, Draft, Identity, build_message
 from mailtui.config import AccountConfig, SmtpConfig
-from mailtui.models import Account, AccountKind, Address, FolderRole
+from mailtui.models import Account, AccountKind, Address, FolderRole, RemoteFolder
 from mailtui.store import Store
 from mailtui.sync import outbox
-from mailtui.sync.contract import RemoteFolder
 from tests.servers import MailUser
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40

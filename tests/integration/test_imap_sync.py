@@ -16,17 +16,11 @@ from typing import Any
 import pytest
 
 from mailtui.config import AccountConfig
-from mailtui.models import AccountKind, Flag, FolderRole
+from mailtui.errors import TransientError
+from mailtui.models import AccountKind, Flag, FolderBatch, FolderRole, RemoteFolder
 from mailtui.protocols.imap import ImapBackend
 from mailtui.store import Store
-from mailtui.sync.contract import (
-    AccountStatus,
-    EventKind,
-    FolderBatch,
-    RemoteFolder,
-    SyncEvent,
-    TransientError,
-)
+from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.worker import Worker, WorkerOptions
 from tests.servers import MailUser

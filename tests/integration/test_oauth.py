@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from mailtui.config import AccountConfig, SmtpConfig
+from mailtui.errors import AuthError
 from mailtui.protocols.imap.connection import ImapConnection
 from mailtui.protocols.smtp import SmtpAuthError
 from mailtui.store import Store
 from mailtui.sync import outbox
-from mailtui.sync.contract import AccountStatus, AuthError
+from mailtui.sync.contract import AccountStatus
 from tests.integration.test_imap_sync import account, msg, store, sync  # noqa: F401
 from tests.servers import MailUser, OAuthTokenServer
 

@@ -19,10 +19,9 @@ from typing import Any
 
 import pytest
 
-from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState
+from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState, RemoteFolder
 from mailtui.store import Store
 from mailtui.sync import outbox
-from mailtui.sync.contract import RemoteFolder
 from tests.integration.smtp_support import account_config, draft
 from tests.servers import MailUser, SMTPServer
 from tests.servers.smtp import AcceptedMessage, SMTPFaults

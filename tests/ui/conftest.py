@@ -20,9 +20,18 @@ from rich.console import Console
 from textual.app import App
 
 from mailtui.app import MailApp
-from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage
+from mailtui.models import (
+    AccountKind,
+    Address,
+    Envelope,
+    Flag,
+    FolderBatch,
+    FolderRole,
+    NewMessage,
+    RemoteFolder,
+)
 from mailtui.store import Store
-from mailtui.sync.contract import AccountStatus, Capabilities, FolderBatch, RemoteFolder, SyncEvent
+from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
 
 FIXED_NOW = datetime(2026, 3, 12, 15, 30, tzinfo=UTC)  # a Thursday afternoon, UTC
 STEP = 9 * 3600  # between consecutive messages: the first screen shows all three date forms

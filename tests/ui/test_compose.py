@@ -18,9 +18,8 @@ from textual.widgets import Input, Select, TextArea
 
 from mailtui.compose import Identity
 from mailtui.compose.editor import EditorError, edit_text, editor_command
-from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState
+from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState, RemoteFolder
 from mailtui.store import Store
-from mailtui.sync.contract import RemoteFolder
 from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.drafts import DraftsScreen
 

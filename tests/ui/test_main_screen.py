@@ -10,9 +10,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from mailtui.mime import parse_envelope
-from mailtui.models import AccountKind, Flag, MessageRow, NewMessage
+from mailtui.models import AccountKind, Flag, FolderBatch, MessageRow, NewMessage
 from mailtui.store import Store, StoreError
-from mailtui.sync.contract import AccountStatus, EventKind, FolderBatch, SyncEvent
+from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.ui.gc_pacer import CEILING
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import NOT_DOWNLOADED

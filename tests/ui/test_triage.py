@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from textual.app import App
 
-from mailtui.models import Flag, FolderRole, OpKind, PendingOp
-from mailtui.sync.contract import Capabilities, RemoteFolder
+from mailtui.models import Flag, FolderRole, OpKind, PendingOp, RemoteFolder
+from mailtui.sync.contract import Capabilities
 from mailtui.ui.modals import FolderPicker
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.widgets import MessageList

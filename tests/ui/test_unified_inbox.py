@@ -13,9 +13,18 @@ import pytest
 from rich.cells import cell_len
 from textual.app import App
 
-from mailtui.models import Account, AccountKind, FolderRole, NewMessage, OpKind, PendingOp
+from mailtui.models import (
+    Account,
+    AccountKind,
+    FolderBatch,
+    FolderRole,
+    NewMessage,
+    OpKind,
+    PendingOp,
+    RemoteFolder,
+)
 from mailtui.store import Store
-from mailtui.sync.contract import Capabilities, EventKind, FolderBatch, RemoteFolder, SyncEvent
+from mailtui.sync.contract import Capabilities, EventKind, SyncEvent
 from mailtui.ui.list_sources import InboxSource, account_tags
 from mailtui.ui.widgets import FolderList, MessageList
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.config import ConfigError, load, parse
+from mailtui.config import load, parse
+from mailtui.errors import ConfigError
 from mailtui.models import AccountKind
 
 GOOD = """

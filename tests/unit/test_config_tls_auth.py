@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.config import ConfigError, parse, parse_fingerprint
+from mailtui.config import parse, parse_fingerprint
+from mailtui.errors import ConfigError
 from mailtui.protocols import tls
 from mailtui.sync.outbox import smtp_settings
 

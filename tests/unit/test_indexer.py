@@ -17,9 +17,8 @@ from pathlib import Path
 import pytest
 
 from mailtui.mime import body_text
-from mailtui.models import Account, AccountKind, FolderRole
+from mailtui.models import Account, AccountKind, FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store, StoreError
-from mailtui.sync.contract import FolderBatch, RemoteFolder
 from mailtui.sync.indexer import (
     BATCH,
     HELPER_MIN_BODIES,

@@ -19,15 +19,17 @@ from mailtui.models import (
     Address,
     Envelope,
     Flag,
+    FolderBatch,
     FolderRole,
     MessageRow,
     NewMessage,
     OpKind,
+    OpResult,
     OutboxState,
+    RemoteFolder,
 )
 from mailtui.store import NotFound, Store, StoreError, StoreVersionError, schema
 from mailtui.store.codec import fts_query
-from mailtui.sync.contract import FolderBatch, OpResult, RemoteFolder
 
 ALICE = Address("Alice Example", "alice@example.org")
 BOB = Address("Bob Builder", "bob@builder.test")

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.models import AccountKind, FolderRole
+from mailtui.models import AccountKind, FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store
-from mailtui.sync.contract import FolderBatch, RemoteFolder
 from tests.unit.test_store import new, sql
 
 FOLDERS = [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.models import AccountKind, Address, Envelope, NewMessage
+from mailtui.models import AccountKind, Address, Envelope, FolderBatch, NewMessage, RemoteFolder
 from mailtui.store import Store
-from mailtui.sync.contract import FolderBatch, RemoteFolder
 
 
 def msg(n: int, frm: Address, to: tuple[Address, ...], date: int) -> NewMessage:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState
+from mailtui.models import AccountKind, FolderRole, OpKind, OpResult, OutboxState, RemoteFolder
 from mailtui.store import NotFound, Store
-from mailtui.sync.contract import OpResult, RemoteFolder
 
 
 @pytest.fixture

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.models import AccountKind, FolderRole
+from mailtui.models import AccountKind, FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store, StoreError, packs, schema
 from mailtui.store import store as store_module
 from mailtui.store.store import bodies_dir
-from mailtui.sync.contract import FolderBatch, RemoteFolder
 from tests.unit.test_store import new, sql
 
 FOLDERS = [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]

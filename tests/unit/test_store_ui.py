@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from mailtui.models import AccountKind, Flag
+from mailtui.models import AccountKind, Flag, FolderBatch, OpResult
 from mailtui.store import Store, schema
-from mailtui.sync.contract import FolderBatch, OpResult
 from tests.unit.test_store import FOLDERS, World, new, sql
 
 

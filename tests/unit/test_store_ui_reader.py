@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.models import AccountKind, Address, Envelope, Flag, FolderRole, NewMessage
+from mailtui.models import (
+    AccountKind,
+    Address,
+    Envelope,
+    Flag,
+    FolderBatch,
+    FolderRole,
+    NewMessage,
+    RemoteFolder,
+)
 from mailtui.store import Store
 from mailtui.store.store import merged_ids_sql
-from mailtui.sync.contract import FolderBatch, RemoteFolder
 
 FOLDERS = [
     RemoteFolder("INBOX", "INBOX", FolderRole.INBOX),

@@ -17,9 +17,10 @@ import pytest
 
 import mailtui.demo.backend as demo_backend
 from mailtui.demo import demo_spec
-from mailtui.models import FolderRole
+from mailtui.errors import TransientError
+from mailtui.models import FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store, StoreError
-from mailtui.sync.contract import AccountStatus, Backend, FolderBatch, RemoteFolder, TransientError
+from mailtui.sync.contract import AccountStatus, Backend
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.worker import COMMITS_QUEUED
 

@@ -17,19 +17,10 @@ import pytest
 
 from mailtui.demo import demo_spec
 from mailtui.demo.backend import DemoBackend
-from mailtui.models import Flag, FolderRole, PendingOp
+from mailtui.errors import AuthError, TransientError
+from mailtui.models import Flag, FolderBatch, FolderRole, OpResult, PendingOp, RemoteFolder
 from mailtui.store import Store
-from mailtui.sync.contract import (
-    AccountStatus,
-    AuthError,
-    Backend,
-    EventKind,
-    FolderBatch,
-    OpResult,
-    RemoteFolder,
-    SyncEvent,
-    TransientError,
-)
+from mailtui.sync.contract import AccountStatus, Backend, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.worker import WorkerOptions
 

@@ -40,7 +40,19 @@ from typing import Any
 
 from mailtui import mime, secrets
 from mailtui.config import AccountConfig
-from mailtui.models import Envelope, Flag, FolderRole, NewMessage, OpKind, PendingOp, RawMessage
+from mailtui.errors import AuthError, ConfigError, OpRejected, TransientError
+from mailtui.models import (
+    Envelope,
+    Flag,
+    FolderBatch,
+    FolderRole,
+    NewMessage,
+    OpKind,
+    OpResult,
+    PendingOp,
+    RawMessage,
+    RemoteFolder,
+)
 from mailtui.protocols import tls
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.connection import (
@@ -70,16 +82,7 @@ from mailtui.protocols.imap.wire import (
     quote,
     uid_set,
 )
-from mailtui.sync.contract import (
-    AuthError,
-    Capabilities,
-    ConfigError,
-    FolderBatch,
-    OpRejected,
-    OpResult,
-    RemoteFolder,
-    TransientError,
-)
+from mailtui.sync.contract import Capabilities
 
 log = logging.getLogger(__name__)
 

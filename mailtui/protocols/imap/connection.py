@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mailtui.errors import AuthError, ConfigError, SyncError, TransientError
 from mailtui.protocols import tls
 from mailtui.protocols.imap import sasl
 from mailtui.protocols.imap.wire import (
@@ -40,7 +41,6 @@ from mailtui.protocols.imap.wire import (
     quote,
 )
 from mailtui.protocols.linereader import LineReader, LineTooLong, StreamClosed
-from mailtui.sync.contract import AuthError, ConfigError, SyncError, TransientError
 
 Security = Literal["tls", "starttls", "none"]
 
@@ -171,7 +171,7 @@ class ImapConnection:
             return None
         try:
             conn = await cls._open(host, port, security, tls.pinned_context(), timeout, None)
-        except (SyncError, OSError):
+        except (SyncError, ConfigError, OSError):
             return None
         try:
             return tls.peer_fingerprint(conn._ssl_object())

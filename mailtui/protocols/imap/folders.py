@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailtui.models import FolderRole
+from mailtui.models import FolderRole, RemoteFolder
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.wire import Item, Response, as_int, as_list, as_str
-from mailtui.sync.contract import RemoteFolder
 
 SPECIAL_USE: dict[str, FolderRole] = {
     "\\SENT": FolderRole.SENT,

@@ -23,9 +23,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from mailtui.errors import ConfigError, SyncError
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.connection import CommandFailed, ImapConnection
-from mailtui.sync.contract import SyncError
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class FolderWatch:
                         conn = None
                         conn = self.conn = await self._open_connection()
                     await self._watch(conn, folder)
-                except (SyncError, CommandFailed, OSError, TimeoutError) as exc:
+                except (SyncError, ConfigError, CommandFailed, OSError, TimeoutError) as exc:
                     # Quietly: the folder is polled meanwhile; the user is not told.
                     log.info(
                         "%s: no IDLE on %r through a second connection (%s); polling it",

@@ -1,0 +1,59 @@
+"""What a backend hands the worker: the folders it has, batches of changes, op results.
+
+The store, the worker and every backend use these; none of them does I/O. Sync state per
+folder (UIDVALIDITY, HIGHESTMODSEQ, EAS SyncKey, …) is a JSON-able dict that the backend
+defines and the store keeps: the backend returns the new state with each batch and the
+worker commits it in the same transaction as the batch's messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailtui.models.mail import Flag, FolderRole, NewMessage, RawMessage
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteFolder:
+    name: str  # the server's full name; the store's key for the folder
+    display_name: str
+    role: FolderRole = FolderRole.NONE
+    depth: int = 0
+    selectable: bool = True
+
+
+@dataclass(slots=True)
+class FolderBatch:
+    """One batch of changes in one folder, committed by the worker in one transaction.
+
+    ``progress`` is (done, total) for the UI; ``complete`` says the folder is in step
+    after this batch.
+    """
+
+    folder: str
+    added: list[NewMessage] = field(default_factory=list)
+    flags: list[tuple[str, Flag]] = field(default_factory=list)  # remote_id -> new flags
+    removed: list[str] = field(default_factory=list)  # remote_ids gone from the server
+    reset: bool = False  # drop every cached message of this folder first (UIDVALIDITY)
+    state: dict[str, Any] | None = None  # new folder sync state, None = unchanged
+    progress: tuple[int, int] = (0, 0)
+    complete: bool = False
+    #: Bodies of messages the folder already lists, by remote id (the first screen of
+    #: a first pass comes header only, its bodies a moment later); not indexed yet.
+    bodies: list[tuple[str, RawMessage]] = field(default_factory=list)
+    #: The ``raw`` of ``added`` exists nowhere else once this batch is committed (POP3
+    #: deletes from the server after the commit): the store fsyncs it before committing.
+    durable_bodies: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpResult:
+    """What the server said about one pending op.
+
+    ``new_remote_id`` is the message's identity after a move/copy/append when the server
+    told it (IMAP COPYUID/APPENDUID, EAS MoveItems DstMsgId); None when unknown, in which
+    case the next sync of the target folder finds the message.
+    """
+
+    new_remote_id: str | None = None
