@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what the tests need
-# (Dovecot, tmux, a virtualenv with mailtui and its test extras), then runs ruff, mypy and
-# pytest, the real-server integration tests included. Exits non-zero on any failure,
-# including pytest's "no tests ran" (exit code 5).
+# (Dovecot, tmux, a virtualenv with mailtui and its test extras), then runs ruff, mypy,
+# the import contract (lint-imports) and pytest, the real-server integration tests
+# included. Exits non-zero on any failure, including pytest's "no tests ran" (exit 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,5 +18,7 @@ echo "== ruff"
 "$VENV/bin/ruff" check .
 echo "== mypy"
 "$VENV/bin/mypy"
+echo "== lint-imports (the layers in pyproject.toml)"
+"$VENV/bin/lint-imports" --no-cache
 echo "== pytest"
 PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/pytest" -q "$@"
