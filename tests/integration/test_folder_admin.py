@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.demo import demo_spec
+from mailtui.accounts import demo_spec
 from mailtui.errors import OpRejected, TransientError
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus

@@ -9,8 +9,8 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from mailtui.accounts import demo_spec
 from mailtui.compose import Draft, build_message, parse_addresses
-from mailtui.demo import demo_spec
 from mailtui.models import OutboxState
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager, WorkerSpec

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 import mailtui.demo.backend as demo_backend
-from mailtui.demo import demo_spec
+from mailtui.accounts import demo_spec
 from mailtui.errors import TransientError
 from mailtui.models import FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store, StoreError

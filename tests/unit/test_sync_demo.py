@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from mailtui.demo import demo_spec
+from mailtui.accounts import demo_spec
 from mailtui.demo.backend import DemoBackend
 from mailtui.errors import AuthError, TransientError
 from mailtui.models import Flag, FolderBatch, FolderRole, OpResult, PendingOp, RemoteFolder
