@@ -5,10 +5,10 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from mailtui.demo import ACCOUNT
-from mailtui.demo.backend import DemoBackend, DemoServer
-from mailtui.demo.generate import ME
 from mailtui.models import AccountKind
+from mailtui.protocols.demo import ACCOUNT
+from mailtui.protocols.demo.backend import DemoBackend, DemoServer
+from mailtui.protocols.demo.generate import ME
 from mailtui.store import Store
 from mailtui.sync.manager import WorkerSpec
 from mailtui.sync.worker import WorkerOptions

@@ -99,7 +99,7 @@ async def _open_store(demo: bool) -> Store:
 async def _specs(store: Store, config: Config, demo: bool, only: str | None) -> list[WorkerSpec]:
     if demo:
         from mailtui.accounts import demo_spec
-        from mailtui.demo import ACCOUNT
+        from mailtui.protocols.demo import ACCOUNT
 
         if only not in (None, ACCOUNT):
             raise UserError(f"the demo has one account, {ACCOUNT!r}")

@@ -18,7 +18,7 @@ HEADLESS = [
     "mailtui.sync.outbox",
     "mailtui.compose",
     "mailtui.protocols.smtp",
-    "mailtui.demo",
+    "mailtui.protocols.demo",
     "mailtui.config",
     "mailtui.secrets",
     "mailtui.export",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.accounts import demo_spec
-from mailtui.demo.backend import DemoBackend
+from mailtui.protocols.demo.backend import DemoBackend
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-import mailtui.demo.backend as demo_backend
+import mailtui.protocols.demo.backend as demo_backend
 from mailtui.accounts import demo_spec
 from mailtui.errors import TransientError
 from mailtui.models import FolderBatch, FolderRole, RemoteFolder

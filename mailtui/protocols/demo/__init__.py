@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailtui.demo.backend import DemoBackend, DemoServer
+from mailtui.protocols.demo.backend import DemoBackend, DemoServer
 
 ACCOUNT = "demo"
 
