@@ -1,10 +1,6 @@
-"""The demo account: realistic mail from a local demo server, no network, no config."""
+"""The demo account: realistic mail from a local demo server, no network, no config.
 
-from __future__ import annotations
-
-from mailtui.protocols.demo.backend import DemoBackend, DemoServer
-
-ACCOUNT = "demo"
-
-
-__all__ = ["ACCOUNT", "DemoBackend", "DemoServer"]
+    generate.py  the generated mailbox (folders, threads, new arrivals)
+    backend.py   DemoServer (``server.sqlite``) and DemoBackend, the ``Backend`` over it
+    kind.py      the ``demo`` kind's description
+"""
