@@ -2,6 +2,8 @@
 
     load_config / parse_config   the reader's checks, then each account's kind's own
     check_config                 the kinds' checks of a config already read
+    add_account / change_account / remove_account
+                                 config.toml edited (``mailtui.config.edit``), checked so
     specs                        every configured account (or one) -> WorkerSpecs
     specs_for                    the same for a list of AccountConfigs
     outbox_sender                one account's OutboxSender, by how its kind sends
@@ -32,15 +34,19 @@ from mailtui.sync.manager import WorkerSpec
 from mailtui.sync.worker import WorkerOptions
 
 if TYPE_CHECKING:
+    from mailtui.config.edit import Value
     from mailtui.sync.outbox import OutboxSender
 
 __all__ = [
     "DEMO_ACCOUNT",
+    "add_account",
+    "change_account",
     "check_config",
     "demo_spec",
     "load_config",
     "outbox_sender",
     "parse_config",
+    "remove_account",
     "specs",
     "specs_for",
 ]
@@ -72,6 +78,32 @@ def load_config(path: Path, kinds: Kinds = KINDS) -> Config:
 def parse_config(text: str, path: Path | None = None, kinds: Kinds = KINDS) -> Config:
     """``mailtui.config.parse`` and the kinds' checks."""
     return check_config(parse(text, path), kinds)
+
+
+def add_account(
+    path: Path, name: str, kind: str, values: Mapping[str, Value | None], kinds: Kinds = KINDS
+) -> Config:
+    """Adds an account to the config file at ``path`` (see ``mailtui.config.edit``);
+    the result must pass the reader and the kinds' checks. Raises ConfigError."""
+    from mailtui.config import edit
+
+    return edit.add_account(path, name, kind, values, check=lambda c: check_config(c, kinds))
+
+
+def change_account(
+    path: Path, name: str, values: Mapping[str, Value | None], kinds: Kinds = KINDS
+) -> Config:
+    """Changes an account in the config file (a None value removes the key)."""
+    from mailtui.config import edit
+
+    return edit.change_account(path, name, values, check=lambda c: check_config(c, kinds))
+
+
+def remove_account(path: Path, name: str, kinds: Kinds = KINDS) -> Config:
+    """Removes an account from the config file."""
+    from mailtui.config import edit
+
+    return edit.remove_account(path, name, check=lambda c: check_config(c, kinds))
 
 
 async def specs(store: Store, config: Config, only: str | None = None) -> list[WorkerSpec]:
