@@ -130,28 +130,37 @@ async def specs_for(
         assert spec.build is not None  # checked above
         account = await store.ensure_account(acc.name, acc.kind, acc.email)
         options = WorkerOptions(poll_interval=acc.poll_interval, body_days=acc.body_days)
-        sends = _submission(acc, spec) is not None
         out.append(
             WorkerSpec(
                 account=account,
                 factory=functools.partial(spec.build, acc),
                 options=options,
-                sender=functools.partial(_sender, store, account, acc, kinds) if sends else None,
+                sender=(
+                    functools.partial(_sender, store, account, acc, kinds)
+                    if _sends(acc, spec)
+                    else None
+                ),
             )
         )
     return out
 
 
+def _sends(acc: AccountConfig, spec: KindSpec) -> bool:
+    if spec.sending is Sending.SMTP:
+        return acc.smtp is not None
+    return spec.sending is Sending.BACKEND and spec.submission is not None
+
+
 def _submission(acc: AccountConfig, spec: KindSpec) -> SubmissionFactory | None:
     """How the account hands mail to its server; None when it sends none."""
-    if spec.sending is Sending.SMTP and acc.smtp is not None:
-        # Imported here: SMTP (aiosmtplib, email) is start-up time a sync does not need.
-        from mailtui.sync.outbox import submission
-
-        return submission(acc)
+    if not _sends(acc, spec):
+        return None
     if spec.sending is Sending.BACKEND and spec.submission is not None:
         return spec.submission(acc)
-    return None
+    # Imported here: SMTP (aiosmtplib, email) is start-up time a sync does not need.
+    from mailtui.sync.outbox import submission
+
+    return submission(acc)
 
 
 def outbox_sender(

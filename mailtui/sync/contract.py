@@ -12,6 +12,10 @@ Sync state per folder (UIDVALIDITY, HIGHESTMODSEQ, EAS SyncKey, …) is a JSON-a
 the backend defines and the store keeps; the backend returns the new state with each batch
 and the worker commits it in the same transaction as the batch's messages, so a crash
 between batches resumes from the last committed batch.
+
+Account kinds describe themselves here too (``KindSpec``: options, checks, builder, how
+they send; each backend package's ``kind.py`` fills one in), and ``Submission`` is what
+the outbox sender hands mail to: SMTP, or a backend that sends itself.
 """
 
 from __future__ import annotations

@@ -179,3 +179,26 @@ def test_the_registry_loads_no_backend() -> None:
         "loaded = [m for m in sys.modules if m.endswith('.backend') or m.endswith('.smtp')]\n"
         "assert not loaded, loaded\n"
     )
+
+
+def test_building_the_workers_loads_no_smtp_code(tmp_path: Path) -> None:
+    """The sender of an account with an [smtp] table is assembled, but its SMTP code
+    loads only when the manager builds the sender."""
+    run(
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from mailtui import accounts\n"
+        "from mailtui.config import AccountConfig, SmtpConfig\n"
+        "from mailtui.models import AccountKind\n"
+        "from mailtui.store import Store\n"
+        "smtp = SmtpConfig(host='s', port=587, security='starttls', username='u')\n"
+        "acc = AccountConfig('w', AccountKind.IMAP, 'a@b.c', 'u', 'h', 993, 'tls', smtp=smtp)\n"
+        "async def main():\n"
+        f"    store = await Store.open(Path({str(tmp_path)!r}) / 'mail.sqlite')\n"
+        "    [spec] = await accounts.specs_for(store, [acc])\n"
+        "    assert spec.sender is not None\n"
+        "    await store.close()\n"
+        "asyncio.run(main())\n"
+        "loaded = [m for m in ('mailtui.sync.outbox', 'aiosmtplib') if m in sys.modules]\n"
+        "assert not loaded, loaded\n"
+    )
