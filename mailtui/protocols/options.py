@@ -93,7 +93,7 @@ def smtp(*, copy_to_sent: bool) -> tuple[Option, ...]:
         Option(
             "smtp.host",
             T.TEXT,
-            "the SMTP server that sends your mail, e.g. smtp.example.org; none: no sending",
+            "the SMTP server that sends your mail, e.g. smtp.example.org; unset: no sending",
         ),
         Option(
             "smtp.security",
