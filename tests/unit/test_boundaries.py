@@ -85,7 +85,7 @@ def test_a_sync_does_not_load_what_it_does_not_need() -> None:
     the SMTP, compose, export and full MIME code load only when used."""
     code = (
         "import sys\n"
-        "import mailtui.cli, mailtui.protocols.imap, mailtui.accounts\n"
+        "import mailtui.cli, mailtui.protocols.imap.backend, mailtui.accounts\n"
         "heavy = [m for m in ('aiosmtplib', 'mailtui.compose', 'mailtui.export',\n"
         "    'mailtui.mime.parse', 'email.parser', 'platformdirs', 'textual', 'keyring')\n"
         "    if m in sys.modules]\n"
