@@ -18,8 +18,8 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailtui import __version__, paths
-from mailtui.config import Config, load
+from mailtui import __version__, accounts, paths
+from mailtui.config import Config
 from mailtui.errors import ConfigError, ExportError
 from mailtui.models import OutboxState
 from mailtui.store import Store, StoreError
@@ -88,7 +88,7 @@ def _load_config(args: argparse.Namespace) -> Config:
     path: Path = args.config if args.config else paths.config_file()
     if args.config and not path.exists():
         raise UserError(f"{path}: no such config file")
-    return load(path)
+    return accounts.load_config(path)
 
 
 async def _open_store(demo: bool) -> Store:
@@ -98,15 +98,10 @@ async def _open_store(demo: bool) -> Store:
 
 async def _specs(store: Store, config: Config, demo: bool, only: str | None) -> list[WorkerSpec]:
     if demo:
-        from mailtui.demo import ACCOUNT, demo_spec
-
-        if only not in (None, ACCOUNT):
-            raise UserError(f"the demo has one account, {ACCOUNT!r}")
-        return [await demo_spec(store, paths.demo_dir())]
-    from mailtui.sync.registry import specs_for
-
-    accounts = [config.account(only)] if only else list(config.accounts)
-    return await specs_for(store, accounts)
+        if only not in (None, accounts.DEMO_ACCOUNT):
+            raise UserError(f"the demo has one account, {accounts.DEMO_ACCOUNT!r}")
+        return [await accounts.demo_spec(store, paths.demo_dir())]
+    return await accounts.specs(store, config, only)
 
 
 # ---------------------------------------------------------------------- commands
@@ -226,13 +221,14 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
 
     if args.demo:
         raise UserError("the demo account cannot send mail")
-    accounts = [config.account(args.account)] if args.account else list(config.accounts)
+    configured = [config.account(args.account)] if args.account else list(config.accounts)
     store = await _open_store(False)
     try:
         unsent = 0
-        for acc in accounts:
+        for acc in configured:
             account = await store.ensure_account(acc.name, acc.kind, acc.email)
-            if acc.smtp is None:
+            sender = accounts.outbox_sender(store, account, acc)
+            if sender is None:
                 waiting = sum(
                     i.state in outbox.UNSENT for i in await store.outbox(account.id)
                 )
@@ -244,9 +240,6 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
                     )
                     unsent += waiting
                 continue
-            sender = outbox.OutboxSender(
-                store, account, outbox.connector(acc), file_sent=outbox.files_sent_copy(acc)
-            )
             report = await sender.flush()
             for r in report.results:
                 line = f"{acc.name}: {r.subject!r}: {r.text}"

@@ -2,5 +2,5 @@
 
 ``imap/``: IMAP4rev1 (+ CONDSTORE/QRESYNC, IDLE, MOVE, UIDPLUS, SPECIAL-USE), see
 ``mailtui.protocols.imap``. ``smtp.py``: sending, driven by ``mailtui.sync.outbox``.
-The registry (``mailtui.sync.registry``) maps account kinds to the builders here.
+Each package describes its account kind in ``kind.py``; ``kinds.py`` lists them.
 """

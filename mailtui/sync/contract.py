@@ -12,15 +12,20 @@ Sync state per folder (UIDVALIDITY, HIGHESTMODSEQ, EAS SyncKey, …) is a JSON-a
 the backend defines and the store keeps; the backend returns the new state with each batch
 and the worker commits it in the same transaction as the batch's messages, so a crash
 between batches resumes from the last committed batch.
+
+Account kinds describe themselves here too (``KindSpec``: options, checks, builder, how
+they send; each backend package's ``kind.py`` fills one in), and ``Submission`` is what
+the outbox sender hands mail to: SMTP, or a backend that sends itself.
 """
 
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from mailtui.config import AccountConfig
 from mailtui.models import FolderBatch, OpResult, PendingOp, RawMessage, RemoteFolder
 
 
@@ -138,3 +143,143 @@ class SyncEvent:
     progress: tuple[int, int] = (0, 0)
     added: int = 0
     text: str = ""  # plain words for the status bar (errors included)
+
+
+# ------------------------------------------------------------------ sending
+
+
+class Submission(Protocol):
+    """An open way to hand messages to the server for delivery: an SMTP connection
+    (``mailtui.sync.outbox.SmtpSubmission``), or a backend that sends mail itself (EAS
+    SendMail). The outbox sender opens one per flush and closes it after.
+
+    The errors are those of ``mailtui.protocols.smtp`` (``SmtpError`` and its kinds): the
+    outbox's crash policy rests on telling "refused" from "deferred" from "may have
+    been sent", and those classes say which."""
+
+    async def submit(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        raw: bytes,
+        *,
+        before_data: Callable[[], Awaitable[None]] | None = None,
+    ) -> str:
+        """Sends one message to every recipient, or to none. ``before_data`` runs once
+        the server took every recipient, right before the message itself goes: the
+        outbox records there that it may be on its way. Returns the server's reply."""
+
+    async def close(self) -> None:
+        """Closes politely; never raises."""
+
+
+SubmissionFactory = Callable[[], Awaitable[Submission]]
+
+
+class Sending(enum.StrEnum):
+    """How an account of a kind sends mail."""
+
+    SMTP = "smtp"  # SMTP submission, set up in the account's [smtp] table
+    BACKEND = "backend"  # the backend itself (EAS SendMail); no [smtp] table
+    NONE = "none"  # it cannot send (the demo)
+
+
+# ------------------------------------------------------------------ account kinds
+
+
+class OptionType(enum.StrEnum):
+    """What an option's value is: how a setup wizard asks for it and checks it."""
+
+    TEXT = "text"
+    EMAIL = "email"
+    INTEGER = "integer"  # within ``Option.bounds``
+    BOOLEAN = "boolean"
+    CHOICE = "choice"  # one of ``Option.choices``
+    PATH = "path"  # a file on this machine
+    COMMAND = "command"  # a shell command whose output is the value (password_command)
+    FINGERPRINT = "fingerprint"  # a certificate's SHA-256 fingerprint, "sha256:AB:CD:…"
+
+
+OptionValue = str | int | bool
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One setting of an account kind, described so that a setup wizard can ask for it
+    without knowing the kind.
+
+    ``name`` is the key in the account's ``[accounts.<name>]`` table of config.toml;
+    ``smtp.host`` is ``host`` in its ``[accounts.<name>.smtp]`` table."""
+
+    name: str
+    type: OptionType
+    help: str  # one line
+    default: OptionValue | None = None  # None: unset unless the user gives a value
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    bounds: tuple[int, int] | None = None  # lowest and highest whole number
+    # The default comes from an earlier option's value: looked up in ``defaults`` (port
+    # by security), or that value itself when ``defaults`` is empty (username = email).
+    follows: str | None = None
+    defaults: Mapping[str, OptionValue] = field(default_factory=dict)
+
+
+Builder = Callable[[AccountConfig], Backend]
+AccountCheck = Callable[[AccountConfig, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """An account kind (``AccountKind``) as it describes itself: what the setup wizard
+    shows and asks, how the config is checked, how an account is built and sends.
+    Each backend package declares its own (``protocols/<package>/kind.py``);
+    ``mailtui.protocols.kinds`` lists them."""
+
+    name: str  # ``kind`` in config.toml: an ``AccountKind`` value
+    label: str  # a word or two for a list of kinds
+    summary: str  # one line: what an account of this kind is
+    options: tuple[Option, ...]
+    sending: Sending
+    # config -> Backend; imports the backend's code when called, not before. None: this
+    # version cannot sync accounts of the kind, which are refused with a clear message.
+    build: Builder | None = None
+    # Checks that only this kind makes, over a parsed account: raises ConfigError whose
+    # text starts with ``where`` ("<file>: [accounts.<name>]") and names the key.
+    check: AccountCheck | None = None
+    # Sending.BACKEND: opens the backend's own submission for an account.
+    submission: Callable[[AccountConfig], SubmissionFactory] | None = None
+    # mailtui files a copy of sent mail in the account's Sent folder (IMAP APPEND);
+    # False where the server does (EAS) or keeps no Sent folder (POP3).
+    files_sent: bool = False
+    # False: accounts of this kind are not set up in config.toml (the demo).
+    configurable: bool = True
+
+    def option(self, name: str) -> Option:
+        for option in self.options:
+            if option.name == name:
+                return option
+        raise KeyError(name)
+
+    def defaults(self, values: Mapping[str, OptionValue]) -> dict[str, OptionValue]:
+        """``values`` (by option name) completed with the default of every option that
+        has one, given the values before it: what the account gets when the user leaves
+        the rest as it is."""
+        out = dict(values)
+        for option in self.options:
+            if option.name in out:
+                continue
+            value: OptionValue | None = option.default
+            if option.follows is not None:
+                other = out.get(option.follows)
+                if option.defaults:
+                    value = option.defaults.get(str(other)) if other is not None else None
+                else:
+                    value = other
+            if value is not None:
+                out[option.name] = value
+        return out
+
+    def validate(self, account: AccountConfig, where: str) -> None:
+        """The kind's own checks of a parsed account (see ``check``). Raises ConfigError."""
+        if self.check is not None:
+            self.check(account, where)

@@ -38,14 +38,15 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from mailtui import mime, secrets
 from mailtui.compose.message import Identity, OutgoingMessage
 from mailtui.config import AccountConfig
-from mailtui.models import Account, AccountKind, FolderRole, OutboxItem, OutboxState
+from mailtui.models import Account, Folder, FolderRole, OutboxItem, OutboxState
 from mailtui.protocols.smtp import (
     Credentials,
     RecipientsRefused,
@@ -59,7 +60,13 @@ from mailtui.protocols.smtp import (
     SmtpUncertain,
 )
 from mailtui.store import NotFound, Store
-from mailtui.sync.contract import EventKind, SyncEvent
+from mailtui.sync.contract import (
+    EventKind,
+    KindSpec,
+    Submission,
+    SubmissionFactory,
+    SyncEvent,
+)
 from mailtui.sync.worker import Backoff
 
 log = logging.getLogger(__name__)
@@ -79,16 +86,44 @@ class OutboxError(Exception):
     """A user action on the outbox is not possible now; ``str()`` says why."""
 
 
+class OutboxStore(Protocol):
+    """What the outbox's functions need of the store (``mailtui.store.Store`` fits, and
+    so does the UI's ``MailStore``): the items, their compare-and-set state changes, and
+    the account's folders to find Sent."""
+
+    async def accounts(self) -> list[Account]: ...
+
+    async def folders(self, account_id: int | None = None) -> list[Folder]: ...
+
+    async def outbox(self, account_id: int) -> list[OutboxItem]: ...
+
+    async def outbox_add(
+        self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
+    ) -> int: ...
+
+    async def outbox_transition(
+        self,
+        item_id: int,
+        from_states: Iterable[OutboxState],
+        to: OutboxState,
+        error: str = "",
+    ) -> bool: ...
+
+    async def outbox_sent(self, item_id: int, sent_folder_id: int | None) -> int | None: ...
+
+    async def outbox_remove(self, item_id: int) -> None: ...
+
+
 # ------------------------------------------------------------------ user actions (UI)
 
 
-async def queue(store: Store, account_id: int, message: OutgoingMessage) -> int:
+async def queue(store: OutboxStore, account_id: int, message: OutgoingMessage) -> int:
     """Put a built message in the outbox (committed before this returns); kick the
     account's ``OutboxSender`` afterwards. Returns the item id."""
     return await store.outbox_add(account_id, message.raw, message.mail_from, message.recipients)
 
 
-async def retry(store: Store, item_id: int) -> None:
+async def retry(store: OutboxStore, item_id: int) -> None:
     """Send a failed or uncertain item again (the user decided). Raises OutboxError."""
     try:
         ok = await store.outbox_transition(
@@ -102,7 +137,7 @@ async def retry(store: Store, item_id: int) -> None:
         raise OutboxError("that message is being sent or was sent already")
 
 
-async def discard(store: Store, item_id: int) -> None:
+async def discard(store: OutboxStore, item_id: int) -> None:
     """Drop an item that is not on the wire right now. Raises OutboxError."""
     try:
         ok = await store.outbox_transition(
@@ -118,7 +153,7 @@ async def discard(store: Store, item_id: int) -> None:
     await store.outbox_remove(item_id)
 
 
-async def take_for_edit(store: Store, item_id: int) -> OutboxItem:
+async def take_for_edit(store: OutboxStore, item_id: int) -> OutboxItem:
     """Stop an unsent item from going out while the user edits it, and return it (its
     ``raw`` reopens in the composer). Finish with ``replace`` or ``retry``.
 
@@ -142,7 +177,7 @@ async def take_for_edit(store: Store, item_id: int) -> OutboxItem:
     raise OutboxError("that message is no longer in the outbox")
 
 
-async def replace(store: Store, item_id: int, message: OutgoingMessage) -> int:
+async def replace(store: OutboxStore, item_id: int, message: OutgoingMessage) -> int:
     """The edited message takes the place of ``item_id`` (taken with ``take_for_edit``).
     The new one is committed first, so a crash in between leaves both, never neither."""
     account_id = await _account_of(store, item_id)
@@ -151,7 +186,7 @@ async def replace(store: Store, item_id: int, message: OutgoingMessage) -> int:
     return new_id
 
 
-async def mark_sent(store: Store, item_id: int, *, file_copy: bool = True) -> None:
+async def mark_sent(store: OutboxStore, item_id: int, *, file_copy: bool = True) -> None:
     """The user checked that an uncertain item did go out: file it in Sent (when the
     account files copies, see ``files_sent_copy``), and never resend it."""
     account_id = await _account_of(store, item_id)
@@ -165,14 +200,14 @@ async def mark_sent(store: Store, item_id: int, *, file_copy: bool = True) -> No
         await store.outbox_remove(item_id)
 
 
-async def _account_of(store: Store, item_id: int) -> int:
+async def _account_of(store: OutboxStore, item_id: int) -> int:
     for account in await store.accounts():
         if any(i.id == item_id for i in await store.outbox(account.id)):
             return account.id
     raise OutboxError("that message is no longer in the outbox")
 
 
-async def sent_folder(store: Store, account_id: int) -> int | None:
+async def sent_folder(store: OutboxStore, account_id: int) -> int | None:
     """The account's Sent folder id (SPECIAL-USE role), None when none is known yet."""
     for folder in await store.folders(account_id):
         if folder.role is FolderRole.SENT:
@@ -243,9 +278,46 @@ def connector(acc: AccountConfig) -> Connect:
     return connect
 
 
-def files_sent_copy(acc: AccountConfig) -> bool:
-    """Whether sent mail is filed in Sent by mailtui (IMAP, unless the server does it)."""
-    return acc.kind is AccountKind.IMAP and (acc.smtp is None or acc.smtp.copy_to_sent)
+class SmtpSubmission:
+    """An SMTP connection as the outbox sender's ``Submission``."""
+
+    def __init__(self, connection: SmtpConnection) -> None:
+        self.connection = connection
+
+    async def submit(
+        self,
+        mail_from: str,
+        recipients: Sequence[str],
+        raw: bytes,
+        *,
+        before_data: Callable[[], Awaitable[None]] | None = None,
+    ) -> str:
+        return await self.connection.send(mail_from, recipients, raw, before_data=before_data)
+
+    async def close(self) -> None:
+        await self.connection.close()
+
+
+def submission(acc: AccountConfig) -> SubmissionFactory:
+    """Opens an SMTP submission for ``acc`` (an authenticated connection, see
+    ``connector``): the outbox sender of an account that sends through SMTP."""
+    connect = connector(acc)
+
+    async def open_submission() -> Submission:
+        return SmtpSubmission(await connect())
+
+    return open_submission
+
+
+def files_sent_copy(acc: AccountConfig, spec: KindSpec | None = None) -> bool:
+    """Whether sent mail is filed in Sent by mailtui: where the account's kind (``spec``,
+    by default the registry's) does it (IMAP), unless the server does it itself
+    (``copy_to_sent = false``)."""
+    if spec is None:
+        from mailtui.protocols.kinds import kind
+
+        spec = kind(acc.kind)
+    return spec.files_sent and (acc.smtp is None or acc.smtp.copy_to_sent)
 
 
 # ------------------------------------------------------------------ the sender
@@ -288,6 +360,9 @@ class OutboxSender:
     """Sends one account's outbox. ``flush()`` once (``mailtui send --outbox``), or
     ``run()`` as a task that flushes on ``kick()`` and retries with backoff.
 
+    ``submission`` opens a ``Submission`` for one flush: SMTP (``submission()``), or a
+    backend that sends itself.
+
     ``on_sent`` is called after an item was accepted and its APPEND op queued: the app
     kicks the account's sync worker there so the copy is filed in Sent at once.
     """
@@ -296,7 +371,7 @@ class OutboxSender:
         self,
         store: Store,
         account: Account,
-        connect: Connect,
+        submission: SubmissionFactory,
         *,
         file_sent: bool = True,
         emit: Emit | None = None,
@@ -306,7 +381,7 @@ class OutboxSender:
     ) -> None:
         self.store = store
         self.account = account
-        self.connect = connect
+        self.submission = submission
         self.file_sent = file_sent
         self.emit = emit or (lambda _e: None)
         self.on_sent = on_sent or (lambda: None)
@@ -395,7 +470,7 @@ class OutboxSender:
         self, items: Sequence[OutboxItem], folder: int | None, report: FlushReport
     ) -> None:
         try:
-            conn = await self.connect()
+            conn = await self.submission()
         except SmtpError as exc:
             report.stopped = str(exc)
             report.transient = exc.transient
@@ -414,7 +489,7 @@ class OutboxSender:
             await conn.close()
 
     async def _send_one(
-        self, conn: SmtpConnection, item: OutboxItem, folder: int | None, report: FlushReport
+        self, conn: Submission, item: OutboxItem, folder: int | None, report: FlushReport
     ) -> bool:
         """Returns False when the connection is no good for the next item."""
         store = self.store
@@ -433,7 +508,7 @@ class OutboxSender:
                 raise _Gone  # discarded or taken for editing meanwhile
 
         try:
-            reply = await conn.send(
+            reply = await conn.submit(
                 item.mail_from, item.recipients, item.raw, before_data=mark_sending
             )
         except _Gone:

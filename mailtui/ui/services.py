@@ -8,7 +8,7 @@ stand-in manager that emits ``SyncEvent``s on cue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 from mailtui.models import (
@@ -20,6 +20,7 @@ from mailtui.models import (
     MessageDetail,
     MessageRow,
     OutboxItem,
+    OutboxState,
 )
 from mailtui.store.listing import ThreadSummary
 from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
@@ -53,6 +54,20 @@ class MailStore(Protocol):
     ) -> int: ...
 
     async def outbox(self, account_id: int) -> list[OutboxItem]: ...
+
+    # -- the outbox's compare-and-set actions (``mailtui.sync.outbox.OutboxStore``)
+
+    async def outbox_transition(
+        self,
+        item_id: int,
+        from_states: Iterable[OutboxState],
+        to: OutboxState,
+        error: str = "",
+    ) -> bool: ...
+
+    async def outbox_sent(self, item_id: int, sent_folder_id: int | None) -> int | None: ...
+
+    async def outbox_remove(self, item_id: int) -> None: ...
 
     async def save_draft_copy(
         self,

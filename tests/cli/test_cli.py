@@ -213,7 +213,7 @@ def test_kill_during_sync_then_resume_loses_and_duplicates_nothing(tmp_path: Pat
 
 
 def test_folder_of_broken_messages_syncs_and_exports_without_a_traceback(tmp_path: Path) -> None:
-    from mailtui.demo.backend import DemoServer
+    from mailtui.protocols.demo.backend import DemoServer
 
     demo = tmp_path / "data" / "demo"
     demo.mkdir(parents=True)

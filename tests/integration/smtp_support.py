@@ -66,7 +66,7 @@ def sender(store: Store, account: Account, acc: AccountConfig) -> outbox.OutboxS
     return outbox.OutboxSender(
         store,
         account,
-        outbox.connector(acc),
+        outbox.submission(acc),
         file_sent=outbox.files_sent_copy(acc),
         options=outbox.SenderOptions(lock_timeout=5),
     )

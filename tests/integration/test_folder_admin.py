@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.demo import demo_spec
+from mailtui.accounts import demo_spec, specs_for
 from mailtui.errors import OpRejected, TransientError
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager
-from mailtui.sync.registry import specs_for
 from tests.integration.test_imap_sync import account
 from tests.servers import MailUser
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from mailtui.accounts import specs_for
 from mailtui.protocols.imap import ImapBackend
 from mailtui.protocols.imap.connection import IDLE_MAX, ImapConnection
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager, WorkerSpec
-from mailtui.sync.registry import specs_for
 from mailtui.sync.worker import WorkerOptions
 from tests.integration.test_imap_sync import account, msg, store, subjects  # noqa: F401
 from tests.servers import DovecotServer, MailUser, TLSFiles

@@ -9,13 +9,12 @@ import asyncio
 import sqlite3
 from pathlib import Path
 
+from mailtui.accounts import demo_spec, outbox_sender
 from mailtui.compose import Draft, build_message, parse_addresses
-from mailtui.demo import demo_spec
 from mailtui.models import OutboxState
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.outbox import identities
-from mailtui.sync.registry import _sender
 from tests.integration.smtp_support import account_config, imap_messages
 from tests.servers import MailUser
 
@@ -33,7 +32,7 @@ async def test_queued_message_is_sent_and_filed(
             demo.account,
             demo.factory,
             demo.options,
-            sender=lambda emit, on_sent: _sender(store, demo.account, acc, emit, on_sent),
+            sender=lambda emit, on_sent: outbox_sender(store, demo.account, acc, emit, on_sent),
         )
         manager = SyncManager(store, [spec])
         await manager.run_once()  # folders known, Sent included
@@ -77,7 +76,7 @@ async def test_offline_message_waits_in_the_outbox(tmp_path: Path, mail_user: Ma
             demo.account,
             demo.factory,
             demo.options,
-            sender=lambda emit, on_sent: _sender(store, demo.account, acc, emit, on_sent),
+            sender=lambda emit, on_sent: outbox_sender(store, demo.account, acc, emit, on_sent),
         )
         manager = SyncManager(store, [spec])
         draft = Draft(from_=identities(acc)[0], to=parse_addresses("x@example.org"), body="x")

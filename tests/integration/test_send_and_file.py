@@ -9,12 +9,12 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+from mailtui.accounts import specs_for
 from mailtui.compose import Draft, build_message, parse_addresses
 from mailtui.models import FolderRole
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.sync.outbox import identities
-from mailtui.sync.registry import specs_for
 from tests.integration.smtp_support import account_config, imap_messages
 from tests.servers import MailUser
 

@@ -307,7 +307,7 @@ async def test_run_retries_with_backoff_until_the_server_takes_it(
         s = outbox.OutboxSender(
             store,
             account,
-            outbox.connector(acc),
+            outbox.submission(acc),
             options=outbox.SenderOptions(backoff_initial=0.2, backoff_max=0.5),
         )
         with smtp_server.inject(mail_reply="421 4.3.2 Shutting down", times=2):

@@ -14,11 +14,11 @@ HEADLESS = [
     "mailtui.sync.contract",
     "mailtui.sync.worker",
     "mailtui.sync.manager",
-    "mailtui.sync.registry",
+    "mailtui.accounts",
     "mailtui.sync.outbox",
     "mailtui.compose",
     "mailtui.protocols.smtp",
-    "mailtui.demo",
+    "mailtui.protocols.demo",
     "mailtui.config",
     "mailtui.secrets",
     "mailtui.export",
@@ -85,7 +85,7 @@ def test_a_sync_does_not_load_what_it_does_not_need() -> None:
     the SMTP, compose, export and full MIME code load only when used."""
     code = (
         "import sys\n"
-        "import mailtui.cli, mailtui.protocols.imap, mailtui.sync.registry\n"
+        "import mailtui.cli, mailtui.protocols.imap.backend, mailtui.accounts\n"
         "heavy = [m for m in ('aiosmtplib', 'mailtui.compose', 'mailtui.export',\n"
         "    'mailtui.mime.parse', 'email.parser', 'platformdirs', 'textual', 'keyring')\n"
         "    if m in sys.modules]\n"

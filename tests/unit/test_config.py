@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mailtui.accounts import parse_config
 from mailtui.config import load, parse
 from mailtui.errors import ConfigError
 from mailtui.models import AccountKind
@@ -82,7 +83,7 @@ EXCH = '[accounts.w]\nkind="exchange"\nemail="a@b.c"\nhost="x"\n'
 )
 def test_problems_give_one_clear_line(doc: str, expected: str) -> None:
     with pytest.raises(ConfigError) as info:
-        parse(doc, Path("/home/u/.config/mailtui/config.toml"))
+        parse_config(doc, Path("/home/u/.config/mailtui/config.toml"))
     message = str(info.value)
     assert expected in message
     assert "\n" not in message

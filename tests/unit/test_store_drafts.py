@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from mailtui import mime
+from mailtui.accounts import demo_spec
 from mailtui.compose import Draft, Identity, build_message, parse_addresses
-from mailtui.demo import demo_spec
 from mailtui.models import AccountKind, Envelope, Flag, FolderRole, OpKind
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager

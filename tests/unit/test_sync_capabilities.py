@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.demo import demo_spec
-from mailtui.demo.backend import DemoBackend
+from mailtui.accounts import demo_spec
+from mailtui.protocols.demo.backend import DemoBackend
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-import mailtui.demo.backend as demo_backend
-from mailtui.demo import demo_spec
+import mailtui.protocols.demo.backend as demo_backend
+from mailtui.accounts import demo_spec
 from mailtui.errors import TransientError
 from mailtui.models import FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store, StoreError

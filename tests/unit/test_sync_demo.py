@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from mailtui.demo import demo_spec
-from mailtui.demo.backend import DemoBackend
+from mailtui.accounts import demo_spec
 from mailtui.errors import AuthError, TransientError
 from mailtui.models import Flag, FolderBatch, FolderRole, OpResult, PendingOp, RemoteFolder
+from mailtui.protocols.demo.backend import DemoBackend
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus, Backend, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec

@@ -21,7 +21,7 @@ import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -47,9 +47,6 @@ from mailtui.mime import body_text, clean_line, parse_envelope
 from mailtui.sync import outbox
 from mailtui.ui import keymap
 from mailtui.ui.services import MailStore, SyncControl
-
-if TYPE_CHECKING:
-    from mailtui.store import Store
 
 AUTOSAVE_SECONDS = 3.0
 
@@ -367,7 +364,7 @@ class ComposeScreen(Screen[bool]):
             return
         try:
             if self.replaces is not None:
-                await outbox.replace(cast("Store", self.store), self.replaces, message)
+                await outbox.replace(self.store, self.replaces, message)
             else:
                 await self.store.outbox_add(
                     self.account_id, message.raw, message.mail_from, message.recipients

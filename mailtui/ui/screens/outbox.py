@@ -14,7 +14,7 @@ can race the sender into sending a message twice.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -30,9 +30,7 @@ from mailtui.models import OutboxItem, OutboxState
 from mailtui.sync import outbox
 from mailtui.ui import keymap
 from mailtui.ui.screens.attachments import ConfirmScreen
-
-if TYPE_CHECKING:
-    from mailtui.store import Store
+from mailtui.ui.services import MailStore
 
 STATE_STYLE = {
     OutboxState.QUEUED: ("queued", "bold"),
@@ -68,15 +66,14 @@ class OutboxScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        store: object,
+        store: MailStore,
         account_ids: list[int],
         *,
         kick: Callable[[int], None],
         edit: Callable[[OutboxItem], None],
     ) -> None:
         super().__init__()
-        # The outbox actions are written against the real Store (compare-and-set calls).
-        self.store = cast("Store", store)
+        self.store = store
         self.account_ids = account_ids
         self.kick = kick
         self.edit = edit

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from mailtui import mime
-from mailtui.demo.generate import FOLDERS, generate, new_arrival
 from mailtui.errors import OpRejected, TransientError
 from mailtui.models import Flag, FolderBatch, NewMessage, OpKind, OpResult, PendingOp, RemoteFolder
+from mailtui.protocols.demo.generate import FOLDERS, generate, new_arrival
 from mailtui.sync.contract import Capabilities
 
 BATCH = 500

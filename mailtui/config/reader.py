@@ -8,6 +8,9 @@ what was expected, e.g.::
 
 The file never holds a secret: a ``password`` key is refused with a pointer to the keyring
 and ``password_command``.
+
+A check that belongs to one account kind (an Exchange account has no ``smtp`` table) is
+that kind's own (``KindSpec.check``); ``mailtui.accounts.load_config`` runs both.
 """
 
 from __future__ import annotations
@@ -307,8 +310,6 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
     smtp: SmtpConfig | None = None
     smtp_data = t.table("smtp")
     if smtp_data is not None:
-        if kind is AccountKind.EXCHANGE:
-            raise ConfigError(f"{where} smtp: Exchange accounts send through the server itself")
         s = _Table(f"{prefix}[accounts.{name}.smtp]", smtp_data, _SMTP_KEYS)
         s_security = s.choice("security", "starttls", SECURITY_MODES)
         s_ca_file, s_fingerprint = _trust(s, s_security)

@@ -1,0 +1,2 @@
+"""Exchange ActiveSync accounts: the kind's description (``kind.py``); the backend has
+yet to come."""

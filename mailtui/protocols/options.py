@@ -1,0 +1,153 @@
+"""The options every account on a server has, for the kinds to list (``KindSpec``).
+
+Defaults, choices and bounds are the reader's own (``mailtui.config.reader``), so that
+what a setup wizard shows is what the account gets when the user leaves it alone;
+``tests/unit/test_kinds.py`` checks it.
+"""
+
+from __future__ import annotations
+
+from mailtui.config.reader import AUTH_MODES, DEFAULT_PORTS, SECURITY_MODES
+from mailtui.sync.contract import Option
+from mailtui.sync.contract import OptionType as T
+
+_PORT = (1, 65535)
+
+
+def server(kind: str, host_example: str) -> tuple[Option, ...]:
+    """The account's own options for a server of ``kind``, in the order to ask them."""
+    return (
+        Option(
+            "email",
+            T.EMAIL,
+            "your email address; also the login name unless username is set",
+            required=True,
+        ),
+        Option("host", T.TEXT, f"the server's host name, e.g. {host_example}", required=True),
+        Option(
+            "security",
+            T.CHOICE,
+            "tls: encrypted from the start; starttls: after connecting; none: plain text",
+            default="tls",
+            choices=SECURITY_MODES,
+        ),
+        Option(
+            "port",
+            T.INTEGER,
+            "the server's port; the usual one for the security mode unless set",
+            bounds=_PORT,
+            follows="security",
+            defaults={s: DEFAULT_PORTS[(kind, s)] for s in SECURITY_MODES},
+        ),
+        Option(
+            "username",
+            T.TEXT,
+            "the login name, when it is not the email address",
+            follows="email",
+        ),
+        Option(
+            "auth",
+            T.CHOICE,
+            "password, or oauth2: an access token from token_command or the keyring",
+            default="password",
+            choices=AUTH_MODES,
+        ),
+        Option(
+            "password_command",
+            T.COMMAND,
+            "a command that prints the password, where there is no keyring",
+        ),
+        Option(
+            "token_command",
+            T.COMMAND,
+            'with auth = "oauth2": a command that prints an access token',
+        ),
+        Option("ca_file", T.PATH, "trust exactly this certificate (a self-hosted server)"),
+        Option(
+            "tls_fingerprint",
+            T.FINGERPRINT,
+            "trust exactly the certificate with this SHA-256 fingerprint, no CA needed",
+        ),
+        Option("display_name", T.TEXT, "your name, as it shows beside your address"),
+        Option(
+            "poll_interval",
+            T.INTEGER,
+            "seconds between checks of the folders the server does not push",
+            default=300,
+            bounds=(10, 86400),
+        ),
+        Option(
+            "body_days",
+            T.INTEGER,
+            "messages newer than this many days download in full in the background",
+            default=30,
+            bounds=(0, 36500),
+        ),
+    )
+
+
+def smtp(*, copy_to_sent: bool) -> tuple[Option, ...]:
+    """The ``[accounts.<name>.smtp]`` options of a kind that sends through SMTP;
+    ``copy_to_sent`` where mailtui files sent mail in the server's Sent folder."""
+    options = (
+        Option(
+            "smtp.host",
+            T.TEXT,
+            "the SMTP server that sends your mail, e.g. smtp.example.org; unset: no sending",
+        ),
+        Option(
+            "smtp.security",
+            T.CHOICE,
+            "tls, starttls or none, as for the account's server",
+            default="starttls",
+            choices=SECURITY_MODES,
+        ),
+        Option(
+            "smtp.port",
+            T.INTEGER,
+            "the SMTP port; the usual one for the security mode unless set",
+            bounds=_PORT,
+            follows="smtp.security",
+            defaults={s: DEFAULT_PORTS[("smtp", s)] for s in SECURITY_MODES},
+        ),
+        Option(
+            "smtp.username",
+            T.TEXT,
+            "the SMTP login name, when it is not the account's",
+            follows="username",
+        ),
+        Option(
+            "smtp.auth",
+            T.CHOICE,
+            "password or oauth2, when not the account's",
+            choices=AUTH_MODES,
+        ),
+        Option(
+            "smtp.password_command",
+            T.COMMAND,
+            "a command that prints the SMTP password, when not the account's",
+            follows="password_command",
+        ),
+        Option(
+            "smtp.token_command",
+            T.COMMAND,
+            "a command that prints the SMTP access token, when not the account's",
+        ),
+        Option("smtp.ca_file", T.PATH, "trust exactly this certificate, when not the account's"),
+        Option(
+            "smtp.tls_fingerprint",
+            T.FINGERPRINT,
+            "trust exactly the certificate with this fingerprint, when not the account's",
+        ),
+    )
+    if not copy_to_sent:
+        return options
+    return (
+        *options,
+        Option(
+            "smtp.copy_to_sent",
+            T.BOOLEAN,
+            "file a copy of each sent message in Sent; false where the server does (Gmail)",
+            default=True,
+        ),
+    )

@@ -1,0 +1,1 @@
+"""POP3 accounts: the kind's description (``kind.py``); the backend has yet to come."""
