@@ -2,11 +2,11 @@
 
 Every string these functions return is decoded and sanitized for a terminal.
 
-The names of ``parse`` and ``html`` load their module on first use (PEP 562): ``parse``
-pulls in the ``email`` package, which a no-change sync never needs, and that sync's
-whole run is measured against mbsync's (docs/decisions.md, "IMAP: resync start-up").
-The small modules are imported here: ``safe_filename`` is also the name of its module,
-which importing the submodule later would otherwise bind in its place.
+The names of ``parse``, ``envelope``, ``search_text`` and ``html`` load their module on
+first use (PEP 562): they pull in the ``email`` package, which a no-change sync never
+needs, and that sync's whole run is measured against mbsync's (docs/decisions.md, "IMAP:
+resync start-up"). The small modules are imported here: ``safe_filename`` is also the
+name of its module, which importing the submodule later would otherwise bind in its place.
 """
 
 from __future__ import annotations
@@ -19,33 +19,16 @@ from mailtui.mime.sanitize import clean_line, clean_text, escape_markup
 from mailtui.mime.threading import normalize_subject
 
 if TYPE_CHECKING:
+    from mailtui.mime.envelope import header_envelope, make_preview, parse_envelope
     from mailtui.mime.html import Link, RenderedHtml, html_to_text, strip_tags
-    from mailtui.mime.parse import (
-        Attachment,
-        ParsedMessage,
-        attachment_bytes,
-        body_text,
-        header_envelope,
-        make_preview,
-        parse_envelope,
-        parse_message,
-    )
+    from mailtui.mime.parse import Attachment, ParsedMessage, attachment_bytes, parse_message
+    from mailtui.mime.search_text import body_text
 
 _HOME: dict[str, str] = {
     **dict.fromkeys(("Link", "RenderedHtml", "html_to_text", "strip_tags"), "html"),
-    **dict.fromkeys(
-        (
-            "Attachment",
-            "ParsedMessage",
-            "attachment_bytes",
-            "body_text",
-            "header_envelope",
-            "make_preview",
-            "parse_envelope",
-            "parse_message",
-        ),
-        "parse",
-    ),
+    **dict.fromkeys(("Attachment", "ParsedMessage", "attachment_bytes", "parse_message"), "parse"),
+    **dict.fromkeys(("header_envelope", "make_preview", "parse_envelope"), "envelope"),
+    "body_text": "search_text",
 }
 
 __all__ = [

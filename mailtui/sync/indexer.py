@@ -83,7 +83,7 @@ def body_texts(bodies: Bodies) -> Texts:
     p95 lateness 7-8 ms without, 3.3-3.8 ms with (6-7 ms before this module), and the
     indexing a little faster (the write and the reads get their turn sooner).
     """
-    from mailtui.mime.parse import body_text
+    from mailtui.mime.search_text import body_text
 
     texts: Texts = []
     handed_over = time.perf_counter()
@@ -414,7 +414,7 @@ def _serve(fd: int, size: int) -> None:
     import pickle
     import signal
 
-    import mailtui.mime.parse  # noqa: F401  (loaded before the hello, not on the first batch)
+    import mailtui.mime.search_text  # noqa: F401  (loaded before the hello, not on the first batch)
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # ^C is for the parent, which ends us
     memory = mmap.mmap(fd, size)

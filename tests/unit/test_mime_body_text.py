@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailtui.mime import body_text
-from mailtui.mime.parse import _fast_body_text, _slow_body_text
+from mailtui.mime.search_text import _fast_body_text, _slow_body_text
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 VALID = sorted((DATA / "valid").glob("*.eml"))

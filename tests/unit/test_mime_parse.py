@@ -606,7 +606,7 @@ ADDRESS_LISTS = [
 def test_simple_address_reader_matches_getaddresses(value: str) -> None:
     from email.utils import getaddresses
 
-    from mailtui.mime.parse import _simple_addresses
+    from mailtui.mime.headers import _simple_addresses
 
     fast = _simple_addresses(value)
     if fast is None:

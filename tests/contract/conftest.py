@@ -1,0 +1,119 @@
+"""The backend contract suite: every test runs against every backend that can do what it
+needs, through the `Backend` protocol only (mailtui/sync/contract.py).
+
+    kind     (parameter)  one entry of KINDS: a backend and what it can do
+    server   function     a `ContractServer`: the backend's server with one empty
+                          account, and "another client" that changes it from outside
+    backend  function     `server.backend()`, connected; closed after the test
+
+Adding a backend (POP3, Exchange) is adding one `Kind` to KINDS: a `ContractServer`
+for it (contract_servers.py: `DemoContractServer`, `ImapContractServer`) and its
+features. A test marked `@pytest.mark.needs("feature")` runs only for the kinds that
+have the feature, so no test is ever skipped:
+
+    login           the server checks a password: a wrong one gives AuthError
+    hears_others    wait_for_changes returns when another client changes the server
+                    (IMAP IDLE, EAS Ping); without it a change is found by the next
+                    pull after wait_for_changes timed out (poll)
+    op:<kind>       apply() supports this OpKind (taken from the Capabilities, see
+                    `supported_ops`)
+
+Kinds that need a real server carry the `integration` mark (`-m "not integration"`
+runs the demo only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from mailtui.demo.backend import DemoBackend
+from mailtui.protocols.imap import ImapBackend
+from mailtui.sync.contract import Backend
+from tests.contract.contract_servers import (
+    ContractServer,
+    DemoContractServer,
+    ImapContractServer,
+    Kind,
+    next_user,
+)
+from tests.servers import DovecotNotInstalled, DovecotServer, make_self_signed_cert
+
+
+async def _start_demo(request: pytest.FixtureRequest) -> ContractServer:
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    return DemoContractServer(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def contract_dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DovecotServer]:
+    server = DovecotServer(make_self_signed_cert(tmp_path_factory.mktemp("contract-tls")))
+    try:
+        server.start()
+    except DovecotNotInstalled as exc:
+        server.stop()
+        pytest.fail(f"{exc}\nThe IMAP contract tests need a real Dovecot; they are not skipped.")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def _start_imap(request: pytest.FixtureRequest) -> ContractServer:
+    dovecot: DovecotServer = request.getfixturevalue("contract_dovecot")
+    return ImapContractServer(dovecot, next_user())
+
+
+# ---------------------------------------------------------------------- the kinds
+
+KINDS: tuple[Kind, ...] = (
+    Kind("demo", DemoBackend.capabilities, _start_demo),
+    Kind(
+        "imap",
+        ImapBackend.capabilities,
+        _start_imap,
+        features=frozenset({"login", "hears_others"}),
+        marks=(pytest.mark.integration,),
+    ),
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "needs(feature): run only for the backends with this feature"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "kind" not in metafunc.fixturenames:
+        return
+    needs = [mark.args[0] for mark in metafunc.definition.iter_markers("needs")]
+    metafunc.parametrize(
+        "kind",
+        [
+            pytest.param(kind, id=kind.name, marks=kind.marks)
+            for kind in KINDS
+            if all(kind.has(feature) for feature in needs)
+        ],
+    )
+
+
+@pytest.fixture
+async def server(kind: Kind, request: pytest.FixtureRequest) -> AsyncIterator[ContractServer]:
+    started = await kind.start(request)
+    try:
+        yield started
+    finally:
+        await started.close()
+
+
+@pytest.fixture
+async def backend(server: ContractServer) -> AsyncIterator[Backend]:
+    connected = server.backend()
+    await connected.connect()
+    try:
+        yield connected
+    finally:
+        await connected.close()

@@ -1,0 +1,276 @@
+"""The server side of each backend in the contract suite (fixtures: conftest.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import imaplib
+import itertools
+import re
+import secrets
+import shlex
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import pytest
+
+import mailtui.demo.backend as demo_backend
+import mailtui.protocols.imap.backend as imap_backend
+from mailtui.config import AccountConfig
+from mailtui.demo.backend import DemoBackend, DemoServer
+from mailtui.demo.generate import FOLDERS
+from mailtui.models import AccountKind, Flag, OpKind
+from mailtui.protocols.imap import ImapBackend
+from mailtui.sync.contract import Backend, Capabilities
+from tests.servers import DovecotServer
+
+_MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\r\n]*>)", re.I | re.M)
+
+
+def message_id_of(raw: bytes) -> str:
+    found = _MESSAGE_ID.search(raw.split(b"\r\n\r\n", 1)[0])
+    assert found is not None, raw[:200]
+    return found.group(1).decode()
+
+
+class ContractServer(Protocol):
+    """The server side of one backend under test, holding one account with empty
+    folders. Folder names are the server's (``RemoteFolder.name``); messages are named
+    by their Message-ID, which every test message has, so the checks do not go through
+    the backend's own ids."""
+
+    inbox: str
+
+    def backend(self, *, password: str | None = None) -> Backend:
+        """A new backend for the account, not connected; ``password`` replaces the
+        right one."""
+
+    def make_batches_small(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Make the backend's pulls come in batches of a few messages."""
+
+    async def deliver(self, raw: bytes, folder: str | None = None, flags: Flag = Flag.NONE) -> None:
+        """New mail in ``folder`` (INBOX by default), as another client or an MTA puts it
+        there."""
+
+    async def set_flags(self, folder: str, message_id: str, add: Flag, remove: Flag) -> None:
+        """Another client changes a message's flags."""
+
+    async def expunge(self, folder: str, message_id: str) -> None:
+        """Another client deletes a message for good."""
+
+    async def contents(self, folder: str) -> dict[str, tuple[Flag, bytes]]:
+        """What the server holds in ``folder``: Message-ID -> (flags, raw message)."""
+
+    async def close(self) -> None:
+        """Let go of the server side (the backend is closed already)."""
+
+
+#: The flags every backend keeps on the server (when Capabilities.flags).
+KEPT_FLAGS = Flag.SEEN | Flag.ANSWERED | Flag.FLAGGED | Flag.DRAFT
+
+
+def supported_ops(caps: Capabilities) -> set[OpKind]:
+    """The ops a backend with ``caps`` must apply: DELETE always; flags with ``flags``;
+    MOVE and COPY with ``server_move``; APPEND (filing sent mail and drafts) with
+    ``folders``."""
+    ops = {OpKind.DELETE}
+    if caps.flags:
+        ops.add(OpKind.SET_FLAGS)
+    if caps.server_move:
+        ops |= {OpKind.MOVE, OpKind.COPY}
+    if caps.folders:
+        ops.add(OpKind.APPEND)
+    return ops
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    capabilities: Capabilities  # what the backend must report once built
+    start: Callable[[pytest.FixtureRequest], Awaitable[ContractServer]]
+    features: frozenset[str] = frozenset()
+    marks: tuple[pytest.MarkDecorator, ...] = field(default=())
+
+    def has(self, feature: str) -> bool:
+        ops = {f"op:{op.value}" for op in supported_ops(self.capabilities)}
+        return feature in self.features or feature in ops
+
+
+# ---------------------------------------------------------------------- demo
+
+
+class DemoContractServer:
+    """A `DemoServer` file of its own, emptied (a demo mailbox always has its hostile
+    message). The demo backend makes no arrivals of its own here (they would be changes
+    the tests did not make)."""
+
+    inbox = "INBOX"
+
+    def __init__(self, directory: Path) -> None:
+        self.server = DemoServer(directory / "server.sqlite", count=0)
+        for folder, _ in FOLDERS:
+            for uid, _, _, _ in self.server.new_since(folder, 1, 2**62):
+                self.server.expunge(int(uid))
+
+    def backend(self, *, password: str | None = None) -> Backend:
+        return DemoBackend(lambda: self.server, arrival_interval=86400.0)
+
+    def make_batches_small(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(demo_backend, "BATCH", 4)
+
+    def _uid(self, folder: str, message_id: str) -> int:
+        for uid, _, _, raw in self.server.new_since(folder, 1, 2**62):
+            if message_id_of(bytes(raw)) == message_id:
+                return int(uid)
+        raise AssertionError(f"{message_id} is not in {folder} on the server")
+
+    async def deliver(self, raw: bytes, folder: str | None = None, flags: Flag = Flag.NONE) -> None:
+        self.server.deliver(folder or self.inbox, raw, int(time.time()), int(flags))
+
+    async def set_flags(self, folder: str, message_id: str, add: Flag, remove: Flag) -> None:
+        assert self.server.set_flags(self._uid(folder, message_id), int(add), int(remove))
+
+    async def expunge(self, folder: str, message_id: str) -> None:
+        assert self.server.expunge(self._uid(folder, message_id))
+
+    async def contents(self, folder: str) -> dict[str, tuple[Flag, bytes]]:
+        rows = self.server.new_since(folder, 1, 2**62)
+        return {message_id_of(bytes(raw)): (Flag(flags), bytes(raw)) for _, flags, _, raw in rows}
+
+    async def close(self) -> None:
+        self.server.close()
+
+
+# ---------------------------------------------------------------------- IMAP
+
+_IMAP_FLAGS = {
+    Flag.SEEN: "\\Seen",
+    Flag.ANSWERED: "\\Answered",
+    Flag.FLAGGED: "\\Flagged",
+    Flag.DRAFT: "\\Draft",
+    Flag.DELETED: "\\Deleted",
+}
+_users = itertools.count(1)
+
+
+def next_user() -> str:
+    """A user name not taken yet in this run."""
+    return f"c{next(_users):03d}"
+
+
+def _imap_flag_list(flags: Flag) -> str:
+    return "(" + " ".join(name for bit, name in _IMAP_FLAGS.items() if flags & bit) + ")"
+
+
+def _flags_from_fetch(text: str) -> Flag:
+    found = re.search(r"FLAGS \(([^)]*)\)", text)
+    names = found.group(1).split() if found else []
+    flags = Flag.NONE
+    for bit, name in _IMAP_FLAGS.items():
+        if name in names:
+            flags |= bit
+    return flags
+
+
+class ImapContractServer:
+    """A fresh user on the suite's Dovecot; "another client" is plain imaplib, and new
+    mail is written into the Maildir as Dovecot's delivery would."""
+
+    inbox = "INBOX"
+
+    def __init__(self, dovecot: DovecotServer, name: str) -> None:
+        self.dovecot = dovecot
+        self.name = name
+        self.password = secrets.token_urlsafe(12)
+        dovecot.add_user(name, self.password)
+
+    def account(self, password: str) -> AccountConfig:
+        return AccountConfig(
+            name="contract",
+            kind=AccountKind.IMAP,
+            email=self.dovecot.email(self.name),
+            username=self.name,
+            host=self.dovecot.host,
+            port=self.dovecot.imaps_port,
+            security="tls",
+            password_command=f"printf '%s\\n' {shlex.quote(password)}",
+            ca_file=self.dovecot.ca_path,
+            body_days=36500,
+        )
+
+    def backend(self, *, password: str | None = None) -> Backend:
+        return ImapBackend(self.account(self.password if password is None else password))
+
+    def make_batches_small(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Whole messages (the body window) come in batches of at least 20 whatever BATCH.
+        monkeypatch.setattr(imap_backend, "FIRST_BATCH", 3)
+        monkeypatch.setattr(imap_backend, "BATCH", 4)
+
+    @contextlib.contextmanager
+    def _client(self, folder: str) -> Iterator[imaplib.IMAP4_SSL]:
+        context = ssl.create_default_context(cafile=str(self.dovecot.ca_path))
+        client = imaplib.IMAP4_SSL(self.dovecot.host, self.dovecot.imaps_port, ssl_context=context)
+        try:
+            client.login(self.name, self.password)
+            typ, data = client.select(f'"{folder}"')
+            assert typ == "OK", data
+            yield client
+        finally:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                client.logout()
+
+    def _uid(self, client: imaplib.IMAP4_SSL, message_id: str) -> str:
+        typ, data = client.uid("SEARCH", "HEADER", "Message-ID", f'"{message_id}"')
+        uids = data[0].split() if typ == "OK" and data and data[0] else []
+        assert len(uids) == 1, f"{message_id}: {typ} {data}"
+        return bytes(uids[0]).decode()
+
+    async def deliver(self, raw: bytes, folder: str | None = None, flags: Flag = Flag.NONE) -> None:
+        names = [name for bit, name in _IMAP_FLAGS.items() if flags & bit]
+        await asyncio.to_thread(
+            self.dovecot.deliver, self.name, raw, folder or self.inbox, names
+        )
+
+    async def set_flags(self, folder: str, message_id: str, add: Flag, remove: Flag) -> None:
+        def change() -> None:
+            with self._client(folder) as client:
+                uid = self._uid(client, message_id)
+                for how, flags in (("+FLAGS", add), ("-FLAGS", remove)):
+                    if flags:
+                        typ, data = client.uid("STORE", uid, how, _imap_flag_list(flags))
+                        assert typ == "OK", data
+
+        await asyncio.to_thread(change)
+
+    async def expunge(self, folder: str, message_id: str) -> None:
+        def remove() -> None:
+            with self._client(folder) as client:
+                uid = self._uid(client, message_id)
+                typ, data = client.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+                assert typ == "OK", data
+                typ, data = client.expunge()
+                assert typ == "OK", data
+
+        await asyncio.to_thread(remove)
+
+    async def contents(self, folder: str) -> dict[str, tuple[Flag, bytes]]:
+        def read() -> dict[str, tuple[Flag, bytes]]:
+            found: dict[str, tuple[Flag, bytes]] = {}
+            with self._client(folder) as client:
+                typ, data = client.fetch("1:*", "(FLAGS BODY.PEEK[])")
+                if typ != "OK" or data == [None]:
+                    return found
+                for item in data:
+                    if isinstance(item, tuple):
+                        raw = bytes(item[1])
+                        found[message_id_of(raw)] = (_flags_from_fetch(item[0].decode()), raw)
+            return found
+
+        return await asyncio.to_thread(read)
+
+    async def close(self) -> None:
+        """The user stays: each test has its own, and the mail goes with the Dovecot."""
