@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.demo.backend import DemoBackend
+from mailtui.protocols.demo.backend import DemoBackend
 from mailtui.protocols.imap import ImapBackend
 from mailtui.sync.contract import Backend
 from tests.contract.contract_servers import (

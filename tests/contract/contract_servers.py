@@ -18,12 +18,12 @@ from typing import Protocol
 
 import pytest
 
-import mailtui.demo.backend as demo_backend
+import mailtui.protocols.demo.backend as demo_backend
 import mailtui.protocols.imap.backend as imap_backend
 from mailtui.config import AccountConfig
-from mailtui.demo.backend import DemoBackend, DemoServer
-from mailtui.demo.generate import FOLDERS
 from mailtui.models import AccountKind, Flag, OpKind
+from mailtui.protocols.demo.backend import DemoBackend, DemoServer
+from mailtui.protocols.demo.generate import FOLDERS
 from mailtui.protocols.imap import ImapBackend
 from mailtui.sync.contract import Backend, Capabilities
 from tests.servers import DovecotServer
