@@ -11,7 +11,7 @@ Security (``SmtpSettings.security``):
 
 Certificates are verified against the system store, or against exactly ``ca_file`` when
 the account names one, or, with ``tls_fingerprint``, only the one certificate with that
-SHA-256 fingerprint is accepted (``mailtui.protocols.tls``; checked right after the
+SHA-256 fingerprint is accepted (``mailtui.protocols.net.tls``; checked right after the
 handshake, before EHLO). AUTH uses PLAIN (else LOGIN) with a password, OAUTHBEARER
 (RFC 7628, else XOAUTH2) with an OAuth access token.
 
@@ -48,7 +48,7 @@ from types import TracebackType
 import aiosmtplib
 
 from mailtui.mime import clean_line
-from mailtui.protocols import tls
+from mailtui.protocols.net import tls
 
 __all__ = [
     "Credentials",

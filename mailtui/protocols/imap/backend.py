@@ -53,7 +53,6 @@ from mailtui.models import (
     RawMessage,
     RemoteFolder,
 )
-from mailtui.protocols import tls
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.connection import (
     IDLE_MAX,
@@ -82,6 +81,7 @@ from mailtui.protocols.imap.wire import (
     quote,
     uid_set,
 )
+from mailtui.protocols.net import tls
 from mailtui.sync.contract import Capabilities
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 Reading is literal-aware: a response line that ends in ``{n}`` is followed by
 ``readexactly(n)``, so message bodies are never scanned for line ends or copied through a
 regex, and the transport decrypts them straight into the bytes handed on
-(``mailtui.protocols.linereader``). One command runs at a time (the backend drives the
+(``mailtui.protocols.net.linereader``). One command runs at a time (the backend drives the
 connection from one task); ``stream`` yields untagged responses as they arrive, so a
 500 MB FETCH never sits in memory as a whole.
 
@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from mailtui.errors import AuthError, ConfigError, SyncError, TransientError
-from mailtui.protocols import tls
 from mailtui.protocols.imap import sasl
 from mailtui.protocols.imap.wire import (
     Arg,
@@ -40,7 +39,8 @@ from mailtui.protocols.imap.wire import (
     parse_response,
     quote,
 )
-from mailtui.protocols.linereader import LineReader, LineTooLong, StreamClosed
+from mailtui.protocols.net import tls
+from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 
 Security = Literal["tls", "starttls", "none"]
 
