@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import enum
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from types import TracebackType
 import aiosmtplib
 
 from mailtui.mime import clean_line
+from mailtui.models import Security
 from mailtui.protocols.net import tls
 
 __all__ = [
@@ -69,12 +69,6 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0
 #: The hostname we give in EHLO: no need to leak the machine's name to the server.
 EHLO_NAME = "mailtui.localhost"
-
-
-class Security(enum.StrEnum):
-    TLS = "tls"
-    STARTTLS = "starttls"
-    NONE = "none"
 
 
 @dataclass(frozen=True, slots=True)

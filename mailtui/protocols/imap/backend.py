@@ -52,6 +52,7 @@ from mailtui.models import (
     PendingOp,
     RawMessage,
     RemoteFolder,
+    Security,
 )
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.connection import (
@@ -59,7 +60,6 @@ from mailtui.protocols.imap.connection import (
     CommandFailed,
     ImapConnection,
     Pending,
-    Security,
 )
 from mailtui.protocols.imap.folders import (
     ListEntry,
@@ -364,7 +364,7 @@ class ImapBackend:
     def ssl_context(self) -> ssl.SSLContext | None:
         """The system store; exactly ``ca_file``; or, with ``tls_fingerprint``, nothing
         but the pinned certificate (checked by the connection after the handshake)."""
-        if self.account.security == "none":
+        if self.account.security == Security.NONE:
             return None
         return tls.client_context(self.account.ca_file, self.account.tls_fingerprint)
 
@@ -390,14 +390,14 @@ class ImapBackend:
     async def _open_logged_in(self) -> ImapConnection:
         """A new connection, TLS as configured, logged in (password or OAuth2)."""
         secret = await self._secret()
-        security: Security = self.account.security  # type: ignore[assignment]
+        security = Security(self.account.security)
         conn = await ImapConnection.open(
             self.account.host,
             self.account.port,
             security,
             self.ssl_context(),
             self.timeout,
-            fingerprint=self.account.tls_fingerprint if security != "none" else None,
+            fingerprint=self.account.tls_fingerprint if security != Security.NONE else None,
         )
         try:
             if self.account.auth == "oauth2":
@@ -1144,6 +1144,6 @@ def _copyuid(resp: Response) -> str | None:
 
 
 def build(account: AccountConfig) -> ImapBackend:
-    if account.security not in ("tls", "starttls", "none"):
+    if account.security not in tuple(Security):
         raise ConfigError(f"account {account.name!r}: unknown security {account.security!r}")
     return ImapBackend(account)

@@ -27,9 +27,9 @@ import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from mailtui.errors import AuthError, ConfigError, SyncError, TransientError
+from mailtui.models import Security
 from mailtui.protocols.imap import sasl
 from mailtui.protocols.imap.wire import (
     Arg,
@@ -41,8 +41,6 @@ from mailtui.protocols.imap.wire import (
 )
 from mailtui.protocols.net import tls
 from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
-
-Security = Literal["tls", "starttls", "none"]
 
 STREAM_LIMIT = 16 << 20  # longest response line (a SEARCH of a million UIDs fits)
 DEFAULT_TIMEOUT = 60.0
@@ -144,7 +142,7 @@ class ImapConnection:
         With ``fingerprint`` (``ssl_context`` then verifies nothing: ``tls.pinned_context``)
         the server's certificate must have exactly that SHA-256 fingerprint; it is checked
         right after the handshake, before anything is read or sent over TLS."""
-        if security != "none" and ssl_context is None:
+        if security != Security.NONE and ssl_context is None:
             raise ConfigError("TLS requested without a TLS context")
         try:
             return await cls._open(host, port, security, ssl_context, timeout, fingerprint)
@@ -167,7 +165,7 @@ class ImapConnection:
     ) -> str | None:
         """The SHA-256 fingerprint of the certificate the server presents (no checks, no
         login); None if that cannot be had."""
-        if security == "none":
+        if security == Security.NONE:
             return None
         try:
             conn = await cls._open(host, port, security, tls.pinned_context(), timeout, None)
@@ -195,8 +193,8 @@ class ImapConnection:
                     lambda: LineReader(STREAM_LIMIT, idle_timeout=timeout),
                     host,
                     port,
-                    ssl=ssl_context if security == "tls" else None,
-                    server_hostname=host if security == "tls" else None,
+                    ssl=ssl_context if security == Security.TLS else None,
+                    server_hostname=host if security == Security.TLS else None,
                 )
         except ssl.SSLError as exc:
             raise _tls_error(host, exc) from None
@@ -208,10 +206,10 @@ class ImapConnection:
         conn = cls(stream, host, timeout)
         conn.fingerprint = fingerprint
         try:
-            if security == "tls":
+            if security == Security.TLS:
                 conn._check_pin()
             await conn._greeting()
-            if security == "starttls":
+            if security == Security.STARTTLS:
                 await conn._starttls(ssl_context)
             elif not conn.capabilities:
                 await conn.capability()
