@@ -8,7 +8,7 @@ import base64
 import pytest
 
 from mailtui.models import Flag, FolderRole
-from mailtui.protocols.imap import sasl, utf7
+from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.backend import (
     Selected,
     envelope_from_header,
@@ -30,6 +30,7 @@ from mailtui.protocols.imap.wire import (
     tokenize,
     uid_set,
 )
+from mailtui.protocols.net import sasl
 
 
 def parse(*segments: bytes):  # type: ignore[no-untyped-def]

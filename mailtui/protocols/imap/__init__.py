@@ -2,7 +2,6 @@
 
     wire.py        response parser (literal-aware), argument quoting, UID sets
     connection.py  one connection: TLS/STARTTLS, login (SASL), commands, IDLE
-    sasl.py        PLAIN / XOAUTH2 / OAUTHBEARER client responses
     utf7.py        modified UTF-7 mailbox names
     folders.py     LIST/STATUS → RemoteFolder with roles (SPECIAL-USE, common names)
     backend.py     ImapBackend: pull, bodies, ops, IDLE

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 from mailtui.errors import AuthError, ConfigError, SyncError, TransientError
 from mailtui.models import Security
-from mailtui.protocols.imap import sasl
 from mailtui.protocols.imap.wire import (
     Arg,
     ProtocolError,
@@ -39,7 +38,7 @@ from mailtui.protocols.imap.wire import (
     parse_response,
     quote,
 )
-from mailtui.protocols.net import tls
+from mailtui.protocols.net import sasl, tls
 from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 
 STREAM_LIMIT = 16 << 20  # longest response line (a SEARCH of a million UIDs fits)
