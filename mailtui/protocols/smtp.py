@@ -36,7 +36,6 @@ Nothing here touches the store (``tests/unit/test_boundaries.py``).
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
@@ -48,7 +47,7 @@ import aiosmtplib
 
 from mailtui.mime import clean_line
 from mailtui.models import Security
-from mailtui.protocols.net import tls
+from mailtui.protocols.net import sasl, tls
 
 __all__ = [
     "Credentials",
@@ -62,8 +61,6 @@ __all__ = [
     "SmtpSettings",
     "SmtpTransientError",
     "SmtpUncertain",
-    "oauthbearer_response",
-    "xoauth2_response",
 ]
 
 DEFAULT_TIMEOUT = 60.0
@@ -139,19 +136,6 @@ class RecipientsRefused(SmtpError):
         super().__init__(
             f"the server refused {n} recipient{'s' if n != 1 else ''} ({detail}); nothing was sent"
         )
-
-
-def xoauth2_response(username: str, token: str) -> bytes:
-    """XOAUTH2 initial response, base64 (Google, Microsoft)."""
-    raw = f"user={username}\x01auth=Bearer {token}\x01\x01".encode()
-    return base64.b64encode(raw)
-
-
-def oauthbearer_response(username: str, token: str, host: str, port: int) -> bytes:
-    """RFC 7628 OAUTHBEARER initial response, base64."""
-    user = username.replace("=", "=3D").replace(",", "=2C")
-    raw = f"n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
-    return base64.b64encode(raw.encode())
 
 
 def _reply(code: int, message: str) -> str:
@@ -329,15 +313,19 @@ class SmtpConnection:
             # OAUTHBEARER is the standard (RFC 7628); XOAUTH2 its older Google twin. After
             # an error challenge (JSON), the client's answer ends the exchange: %x01 for
             # OAUTHBEARER, an empty line for XOAUTH2.
-            if "OAUTHBEARER" in methods:
-                initial = oauthbearer_response(user, token, self.settings.host, self.settings.port)
-                await self._auth(b"OAUTHBEARER", initial, base64.b64encode(b"\x01"))
-            elif "XOAUTH2" in methods:
-                await self._auth(b"XOAUTH2", xoauth2_response(user, token), b"")
-            else:
+            mechanism = sasl.pick(methods, oauth=True)
+            if mechanism is None:
                 raise SmtpConfigError(
                     f"{self.settings.host} offers no OAuth login (AUTH {' '.join(sorted(methods))})"
                 )
+            [initial] = sasl.responses(
+                mechanism, user, token, self.settings.host, self.settings.port
+            )
+            await self._auth(
+                mechanism.encode(),
+                sasl.encode(initial, initial=True),
+                sasl.encode(sasl.error_reply(mechanism) or b""),
+            )
             return
         assert credentials.password is not None
         if "PLAIN" in methods:

@@ -19,10 +19,7 @@ Failures, as the worker understands them (``mailtui.sync.contract``):
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import json
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
@@ -96,17 +93,6 @@ def _tls_error(host: str, exc: ssl.SSLError) -> ConfigError:
             "fingerprint"
         )
     return ConfigError(f"TLS with {host} failed: {exc.reason or exc}")
-
-
-def _oauth_error(challenge: bytes) -> str:
-    """The ``status`` of an OAuth error challenge (base64 JSON, RFC 7628 / XOAUTH2)."""
-    try:
-        data = json.loads(base64.b64decode(challenge, validate=True))
-    except (binascii.Error, ValueError):
-        return ""
-    status = data.get("status") if isinstance(data, dict) else None
-    text = str(status) if status is not None else ""
-    return text if text.isprintable() and len(text) < 100 else ""
 
 
 class ImapConnection:
@@ -478,9 +464,7 @@ class ImapConnection:
             elif "LOGINDISABLED" not in caps:
                 await self.command(b"LOGIN", quote(username), quote(password))
             elif "AUTH=LOGIN" in caps:
-                await self.authenticate(
-                    "LOGIN", [username.encode(), password.encode()], initial=False
-                )
+                await self.authenticate("LOGIN", sasl.login(username, password), initial=False)
             else:
                 raise ConfigError(f"{self.host} offers no login method mailtui can use")
         except CommandFailed as exc:
@@ -498,23 +482,19 @@ class ImapConnection:
         caps = self.capabilities
         self.oauth_status = ""
         try:
-            if "AUTH=OAUTHBEARER" in caps:
-                await self.authenticate(
-                    "OAUTHBEARER",
-                    [sasl.oauthbearer(username, token, self.host, port)],
-                    on_error=b"\x01",
-                )
-            elif "AUTH=XOAUTH2" in caps:
-                await self.authenticate(
-                    "XOAUTH2", [sasl.xoauth2(username, token)], on_error=b""
-                )
-            else:
+            mechanism = sasl.pick((c[5:] for c in caps if c.startswith("AUTH=")), oauth=True)
+            if mechanism is None:
                 offered = sorted(c[5:] for c in caps if c.startswith("AUTH="))
                 raise ConfigError(
                     f"{self.host} does not offer OAuth login (OAUTHBEARER or XOAUTH2; it "
                     f"offers {', '.join(offered) or 'no AUTHENTICATE method'}); set "
                     'auth = "password" if it takes a password'
                 )
+            await self.authenticate(
+                mechanism,
+                sasl.responses(mechanism, username, token, self.host, port),
+                on_error=sasl.error_reply(mechanism),
+            )
         except CommandFailed as exc:
             failure = self._auth_failure(exc)
             if isinstance(failure, AuthError):
@@ -552,10 +532,11 @@ class ImapConnection:
         first one as SASL-IR when offered and ``initial``). A challenge after the last
         response is an error report: answered with ``on_error`` (OAuth), else cancelled."""
         await self._settle()
-        pending = [base64.b64encode(r) for r in responses]
+        pending = [sasl.encode(r) for r in responses]
         args: list[Arg] = [b"AUTHENTICATE", mechanism.encode()]
         if initial and "SASL-IR" in self.capabilities and pending:
-            args.append(pending.pop(0) or b"=")
+            args.append(sasl.encode(responses[0], initial=True))
+            pending.pop(0)
         tag = await self._send(args)
         while True:
             resp = await self._read()
@@ -566,8 +547,8 @@ class ImapConnection:
                 if pending:
                     answer = pending.pop(0)
                 elif on_error is not None:
-                    self.oauth_status = _oauth_error(resp.text.strip().encode())
-                    answer = base64.b64encode(on_error)
+                    self.oauth_status = sasl.oauth_error_status(resp.text.strip().encode())
+                    answer = sasl.encode(on_error)
                     on_error = None
                 else:
                     answer = b"*"
