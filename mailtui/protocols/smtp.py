@@ -48,6 +48,7 @@ import aiosmtplib
 from mailtui.mime import clean_line
 from mailtui.models import Security
 from mailtui.protocols.net import sasl, tls
+from mailtui.protocols.net.credentials import Credentials
 
 __all__ = [
     "Credentials",
@@ -77,18 +78,6 @@ class SmtpSettings:
     ca_file: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     tls_fingerprint: str | None = None  # 64 hex digits: trust only this certificate
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Credentials:
-    """A password or an OAuth access token (never both); ``repr`` hides them."""
-
-    password: str | None = None
-    oauth_token: str | None = None
-
-    def __repr__(self) -> str:
-        kind = "oauth" if self.oauth_token else "password" if self.password else "none"
-        return f"Credentials(<{kind}>)"
 
 
 class SmtpError(Exception):
