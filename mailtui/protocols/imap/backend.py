@@ -82,6 +82,7 @@ from mailtui.protocols.imap.wire import (
     uid_set,
 )
 from mailtui.protocols.net import tls
+from mailtui.protocols.net.credentials import credentials, uses_oauth
 from mailtui.sync.contract import Capabilities
 
 log = logging.getLogger(__name__)
@@ -372,17 +373,15 @@ class ImapBackend:
         """The password (asked once per backend, kept in memory for each login it
         makes), or a fresh OAuth access token (asked each time: tokens expire)."""
         try:
-            if self.account.auth == "oauth2":
+            if uses_oauth(self.account):
                 if self._secret_source is not None:
                     return str(await self._secret_source())
-                return await secrets.access_token(self.account.name, self.account.token_command)
+                return (await credentials(self.account)).secret
             if self._password is None:
                 if self._secret_source is not None:
                     self._password = str(await self._secret_source())
                 else:
-                    self._password = await secrets.password(
-                        self.account.name, self.account.password_command
-                    )
+                    self._password = (await credentials(self.account)).secret
             return self._password
         except secrets.SecretError as exc:
             raise AuthError(str(exc)) from None
@@ -400,7 +399,7 @@ class ImapBackend:
             fingerprint=self.account.tls_fingerprint if security != Security.NONE else None,
         )
         try:
-            if self.account.auth == "oauth2":
+            if uses_oauth(self.account):
                 await conn.login_oauth(self.account.username, secret, self.account.port)
             else:
                 await conn.login(self.account.username, secret)
