@@ -81,7 +81,7 @@ from mailtui.protocols.imap.wire import (
     quote,
     uid_set,
 )
-from mailtui.protocols.net import tls
+from mailtui.protocols.net.connect import client_context
 from mailtui.protocols.net.credentials import credentials, uses_oauth
 from mailtui.sync.contract import Capabilities
 
@@ -365,9 +365,8 @@ class ImapBackend:
     def ssl_context(self) -> ssl.SSLContext | None:
         """The system store; exactly ``ca_file``; or, with ``tls_fingerprint``, nothing
         but the pinned certificate (checked by the connection after the handshake)."""
-        if self.account.security == Security.NONE:
-            return None
-        return tls.client_context(self.account.ca_file, self.account.tls_fingerprint)
+        acc = self.account
+        return client_context(acc.security, acc.ca_file, acc.tls_fingerprint)
 
     async def _secret(self) -> str:
         """The password (asked once per backend, kept in memory for each login it

@@ -36,11 +36,19 @@ from mailtui.protocols.imap.wire import (
     quote,
 )
 from mailtui.protocols.net import sasl, tls
+from mailtui.protocols.net.connect import (
+    PROBE_TIMEOUT,
+    CertificateNotTrusted,
+    check_pin,
+    not_trusted_presenting,
+    open_stream,
+    ssl_object,
+    start_tls,
+)
 from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 
 STREAM_LIMIT = 16 << 20  # longest response line (a SEARCH of a million UIDs fits)
 DEFAULT_TIMEOUT = 60.0
-PROBE_TIMEOUT = 10.0  # asking an untrusted server which certificate it has
 IDLE_MAX = 25 * 60.0  # RFC 3501: servers may drop an idle client after 30 minutes
 CHANGE_KINDS = frozenset({"EXISTS", "EXPUNGE", "FETCH", "VANISHED"})
 
@@ -78,21 +86,6 @@ class Pending:
     #: Its untagged responses read while another command's answer was wanted.
     early: deque[Response] = field(default_factory=deque)
     answer: Response | None = None
-
-
-class CertificateNotTrusted(ConfigError):
-    """The server's certificate failed verification (system store or ``ca_file``)."""
-
-
-def _tls_error(host: str, exc: ssl.SSLError) -> ConfigError:
-    if isinstance(exc, ssl.SSLCertVerificationError):
-        why = exc.verify_message or str(exc)
-        return CertificateNotTrusted(
-            f"the certificate of {host} is not trusted ({why}); if this is your own "
-            "server, set ca_file to its certificate, or tls_fingerprint to its SHA-256 "
-            "fingerprint"
-        )
-    return ConfigError(f"TLS with {host} failed: {exc.reason or exc}")
 
 
 class ImapConnection:
@@ -139,10 +132,7 @@ class ImapConnection:
             )
             if presented is None:
                 raise
-            raise CertificateNotTrusted(
-                f"{exc}; the server presented {tls.show_fingerprint(presented)}: check that "
-                "this is your server's certificate before trusting it"
-            ) from None
+            raise not_trusted_presenting(exc, presented) from None
 
     @classmethod
     async def presented_fingerprint(
@@ -171,23 +161,9 @@ class ImapConnection:
         timeout: float,
         fingerprint: str | None,
     ) -> ImapConnection:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                _, stream = await loop.create_connection(
-                    lambda: LineReader(STREAM_LIMIT, idle_timeout=timeout),
-                    host,
-                    port,
-                    ssl=ssl_context if security == Security.TLS else None,
-                    server_hostname=host if security == Security.TLS else None,
-                )
-        except ssl.SSLError as exc:
-            raise _tls_error(host, exc) from None
-        except TimeoutError:
-            raise TransientError(f"{host}:{port} did not answer in time") from None
-        except OSError as exc:
-            why = exc.strerror or exc
-            raise TransientError(f"cannot connect to {host}:{port}: {why}") from None
+        stream = await open_stream(
+            host, port, security, ssl_context, timeout=timeout, limit=STREAM_LIMIT
+        )
         conn = cls(stream, host, timeout)
         conn.fingerprint = fingerprint
         try:
@@ -226,37 +202,17 @@ class ImapConnection:
             await self.command(b"STARTTLS")
         except CommandFailed as exc:
             raise ConfigError(f"{self.host} refused STARTTLS: {exc}") from None
-        transport = self._stream.transport
-        assert transport is not None
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(self.timeout):
-                upgraded = await loop.start_tls(
-                    transport, self._stream, ctx, server_hostname=self.host
-                )
-        except ssl.SSLError as exc:
-            raise _tls_error(self.host, exc) from None
-        except (OSError, TimeoutError) as exc:
-            raise TransientError(f"TLS with {self.host} failed: {exc}") from None
-        if upgraded is None:
-            raise TransientError(f"TLS with {self.host} failed: the connection was closed")
-        self._stream.connection_made(upgraded)
+        await start_tls(self._stream, self.host, ctx, self.timeout)
         self._check_pin()
         # Capabilities from before TLS may have been forged by a man in the middle.
         self.capabilities = set()
         await self.capability()
 
     def _check_pin(self) -> None:
-        if self.fingerprint is None:
-            return
-        try:
-            tls.check_pin(self._ssl_object(), self.fingerprint, self.host)
-        except tls.PinMismatch as exc:
-            raise ConfigError(str(exc)) from None
+        check_pin(self._stream, self.fingerprint, self.host)
 
     def _ssl_object(self) -> ssl.SSLObject | None:
-        transport = self._stream.transport
-        return None if transport is None else transport.get_extra_info("ssl_object")
+        return ssl_object(self._stream)
 
     # ------------------------------------------------------------------ reading
 
