@@ -9,8 +9,9 @@ import pytest
 
 from mailtui.models import Flag, FolderRole
 from mailtui.protocols.imap import utf7
-from mailtui.protocols.imap.backend import (
-    Selected,
+from mailtui.protocols.imap.client import Selected
+from mailtui.protocols.imap.folders import ListEntry, parse_list, parse_status, to_remote_folders
+from mailtui.protocols.imap.messages import (
     envelope_from_header,
     envelope_jobs,
     flags_from,
@@ -18,7 +19,6 @@ from mailtui.protocols.imap.backend import (
     split_remote_id,
     wire_flags,
 )
-from mailtui.protocols.imap.folders import ListEntry, parse_list, parse_status, to_remote_folders
 from mailtui.protocols.imap.wire import (
     ProtocolError,
     as_bytes,

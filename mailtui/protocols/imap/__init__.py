@@ -4,7 +4,13 @@
     connection.py  one connection: TLS/STARTTLS, login (SASL), commands, IDLE
     utf7.py        modified UTF-7 mailbox names
     folders.py     LIST/STATUS → RemoteFolder with roles (SPECIAL-USE, common names)
-    backend.py     ImapBackend: pull, bodies, ops, IDLE
+    messages.py    remote ids, flags, envelopes from FETCH data (pure functions)
+    client.py      ImapClient: connecting, login, the selected folder, the open folder
+    pull.py        the folder list, then each folder's changes in batches
+    bodies.py      whole messages on demand
+    ops.py         apply (flags, delete, move, copy), APPEND, folder administration
+    push.py        wait_for_changes: IDLE
+    backend.py     ImapBackend: the parts above together; build()
     watch.py       FolderWatch: IDLE on the open folder through a second connection
 
 Why our own layer and not a library: docs/decisions.md.
