@@ -1,7 +1,8 @@
 """IMAP accounts: a small asyncio protocol layer of our own and the ``Backend`` over it.
 
     wire.py        response parser (literal-aware), argument quoting, UID sets
-    connection.py  one connection: TLS/STARTTLS, login (SASL), commands, IDLE
+    commands.py    ImapCommands: tags, reading responses, pipelining, LOGOUT
+    connection.py  ImapConnection: opening (TLS/STARTTLS), login (SASL), IDLE
     utf7.py        modified UTF-7 mailbox names
     folders.py     LIST/STATUS → RemoteFolder with roles (SPECIAL-USE, common names)
     messages.py    remote ids, flags, envelopes from FETCH data (pure functions)
