@@ -22,9 +22,8 @@ from mailtui.protocols.imap.wire import Arg, quote
 from mailtui.protocols.net import sasl, tls
 from mailtui.protocols.net.connect import (
     PROBE_TIMEOUT,
-    CertificateNotTrusted,
     check_pin,
-    not_trusted_presenting,
+    naming_presented_certificate,
     open_stream,
     ssl_object,
     start_tls,
@@ -58,17 +57,11 @@ class ImapConnection(ImapCommands):
         right after the handshake, before anything is read or sent over TLS."""
         if security != Security.NONE and ssl_context is None:
             raise ConfigError("TLS requested without a TLS context")
-        try:
-            return await cls._open(host, port, security, ssl_context, timeout, fingerprint)
-        except CertificateNotTrusted as exc:
-            # Say which certificate it was, for the user to compare with the server's own
-            # before trusting it (a second handshake that verifies nothing, no login).
-            presented = await cls.presented_fingerprint(
-                host, port, security, min(timeout, PROBE_TIMEOUT)
-            )
-            if presented is None:
-                raise
-            raise not_trusted_presenting(exc, presented) from None
+        # The probe: a second handshake that verifies nothing, no login.
+        return await naming_presented_certificate(
+            cls._open(host, port, security, ssl_context, timeout, fingerprint),
+            lambda: cls.presented_fingerprint(host, port, security, min(timeout, PROBE_TIMEOUT)),
+        )
 
     @classmethod
     async def presented_fingerprint(

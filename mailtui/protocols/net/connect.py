@@ -8,20 +8,27 @@ STARTTLS on a connection already open, the account's trust, and one error mappin
 The protocol itself (greeting, its STARTTLS command, login) stays with the protocol: it
 calls ``open_stream``, then for ``starttls`` sends its command and calls ``start_tls``,
 and calls ``check_pin`` after each handshake, before a byte of the protocol (let alone a
-password) goes over TLS. Trust (``mailtui.protocols.net.tls``): the system store, exactly
-``ca_file``, or, with ``tls_fingerprint``, only the pinned certificate.
+password) goes over TLS. ``naming_presented_certificate`` wraps the whole opening so that
+an untrusted certificate's error says which one the server presented.
+
+Trust (``mailtui.protocols.net.tls``): the system store, exactly ``ca_file``, or, with
+``tls_fingerprint``, only the pinned certificate.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from mailtui.errors import ConfigError, TransientError
 from mailtui.models import Security
 from mailtui.protocols.net import tls
 from mailtui.protocols.net.linereader import LineReader
+
+T = TypeVar("T")
 
 #: How long asking an untrusted server which certificate it has may take.
 PROBE_TIMEOUT = 10.0
@@ -51,6 +58,22 @@ def not_trusted_presenting(exc: CertificateNotTrusted, presented: str) -> Certif
         f"{exc}; the server presented {tls.show_fingerprint(presented)}: check that "
         "this is your server's certificate before trusting it"
     )
+
+
+async def naming_presented_certificate(
+    opening: Awaitable[T], probe: Callable[[], Awaitable[str | None]]
+) -> T:
+    """The result of ``opening``. When the server's certificate is not trusted, the
+    error also names the certificate it presented, for the user to compare with the
+    server's own before trusting it: ``probe`` gives its fingerprint (a second handshake
+    that verifies nothing and logs in to nothing), None if that cannot be had."""
+    try:
+        return await opening
+    except CertificateNotTrusted as exc:
+        presented = await probe()
+        if presented is None:
+            raise
+        raise not_trusted_presenting(exc, presented) from None
 
 
 def client_context(
