@@ -48,6 +48,7 @@ import aiosmtplib
 from mailtui.mime import clean_line
 from mailtui.models import Security
 from mailtui.protocols.net import sasl, tls
+from mailtui.protocols.net.connect import presented_note
 from mailtui.protocols.net.credentials import Credentials
 
 __all__ = [
@@ -270,10 +271,7 @@ class SmtpConnection:
                 # Which certificate it was, for the user to compare with the server's own.
                 presented = await presented_fingerprint(settings)
                 if presented is not None:
-                    error = SmtpConfigError(
-                        f"{error}; the server presented {tls.show_fingerprint(presented)}: "
-                        "check that this is your server's certificate before trusting it"
-                    )
+                    error = SmtpConfigError(f"{error}; {presented_note(presented)}")
             raise error from None
         return conn
 

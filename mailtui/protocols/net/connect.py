@@ -51,13 +51,19 @@ def tls_error(host: str, exc: ssl.SSLError) -> ConfigError:
     return ConfigError(f"TLS with {host} failed: {exc.reason or exc}")
 
 
-def not_trusted_presenting(exc: CertificateNotTrusted, presented: str) -> CertificateNotTrusted:
-    """``exc`` saying which certificate the server presented (``presented``: its
-    fingerprint), for the user to compare with the server's own before trusting it."""
-    return CertificateNotTrusted(
-        f"{exc}; the server presented {tls.show_fingerprint(presented)}: check that "
-        "this is your server's certificate before trusting it"
+def presented_note(presented: str) -> str:
+    """What an untrusted certificate's error adds: which certificate the server presented
+    (``presented``: its fingerprint), for the user to compare with the server's own
+    before trusting it."""
+    return (
+        f"the server presented {tls.show_fingerprint(presented)}: check that this is your "
+        "server's certificate before trusting it"
     )
+
+
+def not_trusted_presenting(exc: CertificateNotTrusted, presented: str) -> CertificateNotTrusted:
+    """``exc`` with ``presented_note``."""
+    return CertificateNotTrusted(f"{exc}; {presented_note(presented)}")
 
 
 async def naming_presented_certificate(
