@@ -201,7 +201,7 @@ def _describe_connect_error(settings: SmtpSettings, exc: BaseException) -> SmtpE
 
 
 class SmtpConnection:
-    """An authenticated submission session. ``await SmtpConnection.open(...)``, then
+    """An authenticated submission connection. ``await SmtpConnection.open(...)``, then
     ``send`` as often as needed, then ``close``; also an async context manager."""
 
     def __init__(self, settings: SmtpSettings, client: aiosmtplib.SMTP) -> None:

@@ -191,7 +191,7 @@ class ImapPull(ImapClient):
         return await self._envelopes(validity, await self._fetch_raw(uids, whole))
 
     async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
-        """Parse a batch in a thread (a helper process was tried: docs/decisions.md)."""
+        """Parse a batch in a thread (a separate process was tried: docs/decisions.md)."""
         jobs, raws = envelope_jobs(fetched)
         return _assemble(await asyncio.to_thread(parse_envelopes, validity, jobs), raws)
 
