@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mailtui.errors import ConfigError
-from mailtui.models import AccountKind
+from mailtui.models import AccountKind, Security
 
 __all__ = ["AccountConfig", "Config", "ConfigError", "SmtpConfig", "UiConfig", "load", "parse"]
 
-SECURITY_MODES = ("tls", "starttls", "none")
+SECURITY_MODES = tuple(s.value for s in Security)
 AUTH_MODES = ("password", "oauth2")
 DEFAULT_PORTS: dict[tuple[str, str], int] = {
     ("imap", "tls"): 993,
@@ -51,7 +51,7 @@ _SECRET_KEYS = {"password", "pass", "secret", "token", "oauth_token", "app_passw
 class SmtpConfig:
     host: str
     port: int
-    security: str
+    security: Security
     username: str
     password_command: str | None = None
     # File a copy of each sent message in Sent (IMAP APPEND); false for servers that file
@@ -72,7 +72,7 @@ class AccountConfig:
     username: str
     host: str
     port: int
-    security: str
+    security: Security
     password_command: str | None = None
     ca_file: Path | None = None  # trust exactly this certificate (self-hosted servers)
     # Trust exactly the certificate with this SHA-256 fingerprint (64 lower-case hex
@@ -303,7 +303,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
     kinds = tuple(k.value for k in AccountKind if k is not AccountKind.DEMO)
     kind = AccountKind(t.choice("kind", None, kinds))
     email = _email(t, "email")
-    security = t.choice("security", "tls", SECURITY_MODES)
+    security = Security(t.choice("security", "tls", SECURITY_MODES))
     port = t.integer("port", DEFAULT_PORTS[(kind.value, security)], 1, 65535)
     ca_file, fingerprint = _trust(t, security)
     auth, token_command = _auth(t, "password", None)
@@ -311,7 +311,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
     smtp_data = t.table("smtp")
     if smtp_data is not None:
         s = _Table(f"{prefix}[accounts.{name}.smtp]", smtp_data, _SMTP_KEYS)
-        s_security = s.choice("security", "starttls", SECURITY_MODES)
+        s_security = Security(s.choice("security", "starttls", SECURITY_MODES))
         s_ca_file, s_fingerprint = _trust(s, s_security)
         s_auth, _ = _auth(s, auth, token_command)  # validated with what it inherits
         smtp = SmtpConfig(

@@ -24,6 +24,7 @@ from mailtui.models.mail import (
     OutboxState,
     PendingOp,
     RawMessage,
+    Security,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "OutboxState",
     "PendingOp",
     "RawMessage",
+    "Security",
 ]

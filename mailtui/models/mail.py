@@ -45,6 +45,16 @@ class AccountKind(enum.StrEnum):
     DEMO = "demo"
 
 
+class Security(enum.StrEnum):
+    """How a connection is secured (IMAP, POP3, SMTP alike); the config's ``security``.
+
+    The values are what the config file says, so a member equals its string."""
+
+    TLS = "tls"  # TLS from the first byte (implicit TLS: 993, 995, 465)
+    STARTTLS = "starttls"  # plain greeting, then STARTTLS; never falls back to plain text
+    NONE = "none"  # plain text throughout, only when the config says so
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     """One mailbox of an address header, already decoded and sanitized."""

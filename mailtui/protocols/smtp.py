@@ -11,7 +11,7 @@ Security (``SmtpSettings.security``):
 
 Certificates are verified against the system store, or against exactly ``ca_file`` when
 the account names one, or, with ``tls_fingerprint``, only the one certificate with that
-SHA-256 fingerprint is accepted (``mailtui.protocols.tls``; checked right after the
+SHA-256 fingerprint is accepted (``mailtui.protocols.net.tls``; checked right after the
 handshake, before EHLO). AUTH uses PLAIN (else LOGIN) with a password, OAUTHBEARER
 (RFC 7628, else XOAUTH2) with an OAuth access token.
 
@@ -36,9 +36,7 @@ Nothing here touches the store (``tests/unit/test_boundaries.py``).
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import enum
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -48,7 +46,10 @@ from types import TracebackType
 import aiosmtplib
 
 from mailtui.mime import clean_line
-from mailtui.protocols import tls
+from mailtui.models import Security
+from mailtui.protocols.net import sasl, tls
+from mailtui.protocols.net.connect import presented_note
+from mailtui.protocols.net.credentials import Credentials
 
 __all__ = [
     "Credentials",
@@ -62,19 +63,11 @@ __all__ = [
     "SmtpSettings",
     "SmtpTransientError",
     "SmtpUncertain",
-    "oauthbearer_response",
-    "xoauth2_response",
 ]
 
 DEFAULT_TIMEOUT = 60.0
 #: The hostname we give in EHLO: no need to leak the machine's name to the server.
 EHLO_NAME = "mailtui.localhost"
-
-
-class Security(enum.StrEnum):
-    TLS = "tls"
-    STARTTLS = "starttls"
-    NONE = "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,18 +79,6 @@ class SmtpSettings:
     ca_file: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     tls_fingerprint: str | None = None  # 64 hex digits: trust only this certificate
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class Credentials:
-    """A password or an OAuth access token (never both); ``repr`` hides them."""
-
-    password: str | None = None
-    oauth_token: str | None = None
-
-    def __repr__(self) -> str:
-        kind = "oauth" if self.oauth_token else "password" if self.password else "none"
-        return f"Credentials(<{kind}>)"
 
 
 class SmtpError(Exception):
@@ -145,19 +126,6 @@ class RecipientsRefused(SmtpError):
         super().__init__(
             f"the server refused {n} recipient{'s' if n != 1 else ''} ({detail}); nothing was sent"
         )
-
-
-def xoauth2_response(username: str, token: str) -> bytes:
-    """XOAUTH2 initial response, base64 (Google, Microsoft)."""
-    raw = f"user={username}\x01auth=Bearer {token}\x01\x01".encode()
-    return base64.b64encode(raw)
-
-
-def oauthbearer_response(username: str, token: str, host: str, port: int) -> bytes:
-    """RFC 7628 OAUTHBEARER initial response, base64."""
-    user = username.replace("=", "=3D").replace(",", "=2C")
-    raw = f"n,a={user},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
-    return base64.b64encode(raw.encode())
 
 
 def _reply(code: int, message: str) -> str:
@@ -233,7 +201,7 @@ def _describe_connect_error(settings: SmtpSettings, exc: BaseException) -> SmtpE
 
 
 class SmtpConnection:
-    """An authenticated submission session. ``await SmtpConnection.open(...)``, then
+    """An authenticated submission connection. ``await SmtpConnection.open(...)``, then
     ``send`` as often as needed, then ``close``; also an async context manager."""
 
     def __init__(self, settings: SmtpSettings, client: aiosmtplib.SMTP) -> None:
@@ -303,10 +271,7 @@ class SmtpConnection:
                 # Which certificate it was, for the user to compare with the server's own.
                 presented = await presented_fingerprint(settings)
                 if presented is not None:
-                    error = SmtpConfigError(
-                        f"{error}; the server presented {tls.show_fingerprint(presented)}: "
-                        "check that this is your server's certificate before trusting it"
-                    )
+                    error = SmtpConfigError(f"{error}; {presented_note(presented)}")
             raise error from None
         return conn
 
@@ -335,15 +300,19 @@ class SmtpConnection:
             # OAUTHBEARER is the standard (RFC 7628); XOAUTH2 its older Google twin. After
             # an error challenge (JSON), the client's answer ends the exchange: %x01 for
             # OAUTHBEARER, an empty line for XOAUTH2.
-            if "OAUTHBEARER" in methods:
-                initial = oauthbearer_response(user, token, self.settings.host, self.settings.port)
-                await self._auth(b"OAUTHBEARER", initial, base64.b64encode(b"\x01"))
-            elif "XOAUTH2" in methods:
-                await self._auth(b"XOAUTH2", xoauth2_response(user, token), b"")
-            else:
+            mechanism = sasl.pick(methods, oauth=True)
+            if mechanism is None:
                 raise SmtpConfigError(
                     f"{self.settings.host} offers no OAuth login (AUTH {' '.join(sorted(methods))})"
                 )
+            [initial] = sasl.responses(
+                mechanism, user, token, self.settings.host, self.settings.port
+            )
+            await self._auth(
+                mechanism.encode(),
+                sasl.encode(initial, initial=True),
+                sasl.encode(sasl.error_reply(mechanism) or b""),
+            )
             return
         assert credentials.password is not None
         if "PLAIN" in methods:

@@ -47,6 +47,7 @@ from mailtui import mime, secrets
 from mailtui.compose.message import Identity, OutgoingMessage
 from mailtui.config import AccountConfig
 from mailtui.models import Account, Folder, FolderRole, OutboxItem, OutboxState
+from mailtui.protocols.net.credentials import credentials
 from mailtui.protocols.smtp import (
     Credentials,
     RecipientsRefused,
@@ -242,30 +243,13 @@ def smtp_settings(acc: AccountConfig) -> SmtpSettings:
 
 
 async def smtp_credentials(acc: AccountConfig) -> Credentials:
-    """The SMTP password: ``password_command``, else the keyring's ``<account>:smtp``,
-    else the account's own password; with ``auth = "oauth2"`` an access token
-    (``token_command``, else the keyring's ``<account>:oauth2``). Raises SmtpConfigError
-    when there is none."""
-    if acc.smtp is not None and (acc.smtp.auth or acc.auth) == "oauth2":
-        command = acc.smtp.token_command or acc.token_command
-        try:
-            return Credentials(oauth_token=await secrets.access_token(acc.name, command))
-        except secrets.SecretError as exc:
-            raise SmtpConfigError(str(exc)) from None
-    command = acc.smtp.password_command if acc.smtp else acc.password_command
+    """The SMTP server's password or OAuth access token, looked up as for every
+    protocol (``mailtui.protocols.net.credentials``). Raises SmtpConfigError when there
+    is none."""
     try:
-        if command:
-            return Credentials(password=await secrets.from_command(command))
-        for purpose in ("smtp", ""):
-            value = await asyncio.to_thread(secrets.from_keyring, acc.name, purpose)
-            if value is not None:
-                return Credentials(password=value)
+        return await credentials(acc, smtp=True)
     except secrets.SecretError as exc:
         raise SmtpConfigError(str(exc)) from None
-    raise SmtpConfigError(
-        f"no password stored for account {acc.name!r}: run `mailtui setup` or set "
-        "password_command in the config"
-    )
 
 
 def connector(acc: AccountConfig) -> Connect:

@@ -19,7 +19,7 @@ from typing import Protocol
 import pytest
 
 import mailtui.protocols.demo.backend as demo_backend
-import mailtui.protocols.imap.backend as imap_backend
+import mailtui.protocols.imap.pull as imap_pull
 from mailtui.config import AccountConfig
 from mailtui.models import AccountKind, Flag, OpKind
 from mailtui.protocols.demo.backend import DemoBackend, DemoServer
@@ -207,8 +207,8 @@ class ImapContractServer:
 
     def make_batches_small(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # Whole messages (the body window) come in batches of at least 20 whatever BATCH.
-        monkeypatch.setattr(imap_backend, "FIRST_BATCH", 3)
-        monkeypatch.setattr(imap_backend, "BATCH", 4)
+        monkeypatch.setattr(imap_pull, "FIRST_BATCH", 3)
+        monkeypatch.setattr(imap_pull, "BATCH", 4)
 
     @contextlib.contextmanager
     def _client(self, folder: str) -> Iterator[imaplib.IMAP4_SSL]:

@@ -18,7 +18,7 @@ import pytest
 
 from mailtui.config import AccountConfig, parse_fingerprint
 from mailtui.models import AccountKind
-from mailtui.protocols import tls
+from mailtui.protocols.net import tls
 from mailtui.protocols.smtp import SmtpConfigError
 from mailtui.store import Store
 from mailtui.sync import outbox

@@ -10,7 +10,7 @@ import pytest
 
 from mailtui.config import parse, parse_fingerprint
 from mailtui.errors import ConfigError
-from mailtui.protocols import tls
+from mailtui.protocols.net import tls
 from mailtui.sync.outbox import smtp_settings
 
 HEX = hashlib.sha256(b"a certificate").hexdigest()

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mailtui import mime
-from mailtui.protocols.imap.backend import batch_of, header_block, imap_date, internaldate
+from mailtui.protocols.imap.messages import batch_of, header_block, imap_date, internaldate
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MESSAGES = sorted((DATA / "valid").glob("*.eml")) + sorted((DATA / "malformed").glob("*.eml"))

@@ -8,9 +8,10 @@ import base64
 import pytest
 
 from mailtui.models import Flag, FolderRole
-from mailtui.protocols.imap import sasl, utf7
-from mailtui.protocols.imap.backend import (
-    Selected,
+from mailtui.protocols.imap import utf7
+from mailtui.protocols.imap.client import Selected
+from mailtui.protocols.imap.folders import ListEntry, parse_list, parse_status, to_remote_folders
+from mailtui.protocols.imap.messages import (
     envelope_from_header,
     envelope_jobs,
     flags_from,
@@ -18,7 +19,6 @@ from mailtui.protocols.imap.backend import (
     split_remote_id,
     wire_flags,
 )
-from mailtui.protocols.imap.folders import ListEntry, parse_list, parse_status, to_remote_folders
 from mailtui.protocols.imap.wire import (
     ProtocolError,
     as_bytes,
@@ -30,6 +30,7 @@ from mailtui.protocols.imap.wire import (
     tokenize,
     uid_set,
 )
+from mailtui.protocols.net import sasl
 
 
 def parse(*segments: bytes):  # type: ignore[no-untyped-def]

@@ -1,4 +1,4 @@
-"""The line-and-literal reader (mailtui/protocols/linereader.py) over real loopback
+"""The line-and-literal reader (mailtui/protocols/net/linereader.py) over real loopback
 connections, plain and TLS: whatever way the peer cuts its bytes, lines and blocks come
 out whole and in order; the end of the stream, overlong lines, and both directions of
 flow control behave."""
@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from mailtui.protocols.linereader import LineReader, LineTooLong, StreamClosed
+from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 from tests.servers import TLSFiles, make_self_signed_cert
 
 Peer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

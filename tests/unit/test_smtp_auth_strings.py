@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import base64
 
-from mailtui.protocols.smtp import Credentials, oauthbearer_response, xoauth2_response
+from mailtui.protocols.net import sasl
+from mailtui.protocols.smtp import Credentials
 
 
 def test_xoauth2() -> None:
-    raw = base64.b64decode(xoauth2_response("ann@example.org", "tok"))
+    raw = base64.b64decode(sasl.encode(sasl.xoauth2("ann@example.org", "tok")))
     assert raw == b"user=ann@example.org\x01auth=Bearer tok\x01\x01"
 
 
 def test_oauthbearer_rfc7628() -> None:
     raw = base64.b64decode(
-        oauthbearer_response("a=b,c@example.org", "tok", "smtp.example.org", 587)
+        sasl.encode(sasl.oauthbearer("a=b,c@example.org", "tok", "smtp.example.org", 587))
     )
     assert raw == (
         b"n,a=a=3Db=2Cc@example.org,\x01host=smtp.example.org\x01port=587\x01"

@@ -1,11 +1,17 @@
 """IMAP accounts: a small asyncio protocol layer of our own and the ``Backend`` over it.
 
     wire.py        response parser (literal-aware), argument quoting, UID sets
-    connection.py  one connection: TLS/STARTTLS, login (SASL), commands, IDLE
-    sasl.py        PLAIN / XOAUTH2 / OAUTHBEARER client responses
+    commands.py    ImapCommands: tags, reading responses, pipelining, LOGOUT
+    connection.py  ImapConnection: opening (TLS/STARTTLS), login (SASL), IDLE
     utf7.py        modified UTF-7 mailbox names
     folders.py     LIST/STATUS → RemoteFolder with roles (SPECIAL-USE, common names)
-    backend.py     ImapBackend: pull, bodies, ops, IDLE
+    messages.py    remote ids, flags, envelopes from FETCH data (pure functions)
+    client.py      ImapClient: connecting, login, the selected folder, the open folder
+    pull.py        the folder list, then each folder's changes in batches
+    bodies.py      whole messages on demand
+    ops.py         apply (flags, delete, move, copy), APPEND, folder administration
+    push.py        wait_for_changes: IDLE
+    backend.py     ImapBackend: the parts above together; build()
     watch.py       FolderWatch: IDLE on the open folder through a second connection
     kind.py        the ``imap`` kind's description (options, builder, sending)
 

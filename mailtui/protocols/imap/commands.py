@@ -1,0 +1,290 @@
+"""IMAP commands over one stream: reading responses, tags, pipelining, closing.
+
+Reading is literal-aware: a response line that ends in ``{n}`` is followed by
+``readexactly(n)``, so message bodies are never scanned for line ends or copied through a
+regex, and the transport decrypts them straight into the bytes handed on
+(``mailtui.protocols.net.linereader``). One command runs at a time (the backend drives the
+connection from one task); ``stream`` yields untagged responses as they arrive, so a
+500 MB FETCH never sits in memory as a whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+
+from mailtui.errors import TransientError
+from mailtui.protocols.imap.wire import Arg, ProtocolError, Response, literal_size, parse_response
+from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
+
+DEFAULT_TIMEOUT = 60.0
+CHANGE_KINDS = frozenset({"EXISTS", "EXPUNGE", "FETCH", "VANISHED"})
+
+
+class CommandFailed(Exception):
+    """The server answered a command with NO or BAD."""
+
+    def __init__(self, command: str, response: Response) -> None:
+        self.command = command
+        self.response = response
+        self.code = response.code
+        detail = response.text or response.kind
+        super().__init__(f"{command}: {detail}")
+
+
+#: Commands that may be pipelined, and the kinds of untagged response that answer them.
+PIPELINED: dict[bytes, frozenset[str]] = {
+    b"UID FETCH": frozenset({"FETCH"}),
+    b"FETCH": frozenset({"FETCH"}),
+    b"UID SEARCH": frozenset({"SEARCH", "ESEARCH"}),
+    b"SEARCH": frozenset({"SEARCH", "ESEARCH"}),
+    b"STATUS": frozenset({"STATUS"}),
+    b"NOOP": frozenset(),
+}
+
+
+@dataclass(eq=False)
+class Pending:
+    """A command sent and not answered yet (``ImapConnection.send``)."""
+
+    tag: str
+    name: str
+    #: The kinds of untagged response that answer it; None: any (sent alone).
+    kinds: frozenset[str] | None = None
+    #: Its untagged responses read while another command's answer was wanted.
+    early: deque[Response] = field(default_factory=deque)
+    answer: Response | None = None
+
+
+class ImapCommands:
+    """Commands and their answers on an open stream; ``ImapConnection`` opens it."""
+
+    def __init__(self, stream: LineReader, host: str, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self._stream = stream
+        self.host = host
+        self.timeout = timeout
+        self.capabilities: set[str] = set()
+        self.enabled: set[str] = set()
+        self.selected: str | None = None
+        self.broken = False
+        self.changed = False  # an untagged EXISTS/EXPUNGE/FETCH/VANISHED arrived
+        self._tag = 0
+        self._pending: list[Pending] = []  # sent, answer not read yet, oldest first
+        self._preauth = False
+        self.fingerprint: str | None = None  # pinned certificate (tls_fingerprint)
+
+    # ------------------------------------------------------------------ reading
+
+    async def _read(self) -> Response:
+        """The next response. The account timeout applies to silence (the reader's
+        ``idle_timeout``), not to the whole response: a big literal on a slow link may
+        take longer, as long as it keeps coming."""
+        try:
+            return await self._read_raw()
+        except TimeoutError:
+            self.broken = True
+            raise TransientError("the server did not answer in time") from None
+
+    async def _read_raw(self) -> Response:
+        segments: list[bytes | bytearray] = []
+        try:
+            while True:
+                line = await self._stream.readline()
+                segments.append(line)
+                size = literal_size(line)
+                if size is None:
+                    break
+                segments.append(await self._stream.readexactly(size))
+            return parse_response(segments)
+        except StreamClosed:
+            self.broken = True
+            raise TransientError("the server closed the connection") from None
+        except LineTooLong:
+            self.broken = True
+            raise TransientError("the server sent an overlong line") from None
+        except ProtocolError as exc:
+            self.broken = True
+            raise TransientError(f"the server sent something that is not IMAP: {exc}") from None
+        except TimeoutError:  # an OSError, but no connection was lost (yet): _read says
+            raise
+        except OSError as exc:
+            self.broken = True
+            raise TransientError(f"connection lost: {exc.strerror or exc}") from None
+
+    def _note(self, resp: Response) -> None:
+        if resp.kind == "BYE":
+            self.broken = True
+            raise TransientError(f"the server closed the connection: {resp.text or 'BYE'}")
+        if resp.kind in CHANGE_KINDS:
+            self.changed = True
+        elif resp.kind == "CAPABILITY":
+            self.capabilities = {str(i).upper() for i in resp.items if isinstance(i, str)}
+
+    # ------------------------------------------------------------------ commands
+
+    def _next_tag(self) -> str:
+        self._tag += 1
+        return f"m{self._tag}"
+
+    async def _write(self, data: bytes) -> None:
+        try:
+            self._stream.write(data)
+            await self._stream.drain()
+        except OSError as exc:
+            self.broken = True
+            raise TransientError(f"connection lost: {exc.strerror or exc}") from None
+
+    async def _send(self, args: Sequence[Arg]) -> str:
+        if self.broken:
+            raise TransientError("the connection to the server was lost")
+        tag = self._next_tag()
+        nonsync = "LITERAL+" in self.capabilities
+        line = tag.encode()
+        for arg in args:
+            if isinstance(arg, tuple):
+                data = arg[0]
+                if nonsync:
+                    line += b" {%d+}\r\n" % len(data) + data
+                    continue
+                await self._write(line + b" {%d}\r\n" % len(data))
+                resp = await self._read()
+                while resp.tag == "*":
+                    self._note(resp)
+                    resp = await self._read()
+                if resp.tag != "+":
+                    raise CommandFailed(line.decode("ascii", "replace").split(" ")[1], resp)
+                line = data
+            else:
+                line += b" " + arg
+        await self._write(line + b"\r\n")
+        return tag
+
+    async def send(self, *args: Arg) -> Pending:
+        """Send a command without waiting for its answer (pipelining, RFC 3501 5.5); read
+        the answer with ``responses``.
+
+        Dovecot runs pipelined commands in parallel, so their untagged responses can
+        interleave and their tagged answers can come in another order. Responses are
+        told apart by kind: a FETCH goes to the oldest FETCH command still waiting (the
+        caller tells batches apart by UID), a SEARCH to the oldest SEARCH, and so on; a
+        response no waiting command asked for (EXISTS, a flag change another client
+        made) to the oldest waiting command. A command whose responses cannot be told
+        apart (SELECT, STORE, anything not in ``PIPELINED``) waits until every earlier
+        answer is in before it goes out."""
+        words = [a.upper() for a in args[:2] if isinstance(a, bytes)]
+        name = b" ".join(words if words[:1] == [b"UID"] else words[:1])
+        kinds = PIPELINED.get(name)
+        sync_literal = "LITERAL+" not in self.capabilities and any(
+            isinstance(a, tuple) for a in args
+        )
+        if kinds is None or sync_literal:
+            # (A synchronizing literal waits for "+", which comes after those answers.)
+            await self._settle()
+        pending = Pending(await self._send(args), name.decode("ascii", "replace"), kinds)
+        self._pending.append(pending)
+        return pending
+
+    async def responses(self, pending: Pending) -> AsyncIterator[Response]:
+        """The untagged responses of a sent command, as they arrive. A tagged NO/BAD
+        raises CommandFailed after them."""
+        finished = False
+        try:
+            while pending.answer is None and self._pending[0] is not pending:
+                await self._read_into(self._pending[0])  # an earlier command's answer
+            while pending.early:
+                yield pending.early.popleft()
+            while pending.answer is None:
+                resp = await self._read()
+                if self._route(resp, pending):
+                    yield resp
+            finished = True
+        finally:
+            if pending in self._pending:
+                self._pending.remove(pending)
+            if not finished:
+                self.broken = True  # the rest of the answer is still on the wire
+        answer = pending.answer
+        if answer.kind != "OK":
+            raise CommandFailed(pending.name, answer)
+        self.last_ok = answer
+
+    def _route(self, resp: Response, reading: Pending) -> bool:
+        """Whether ``resp`` is an untagged response of ``reading``; one of another
+        waiting command is kept in its handle, a tagged answer recorded."""
+        if resp.tag == "*":
+            self._note(resp)
+            owner = None
+            for candidate in self._pending:
+                if candidate.answer is None and (
+                    candidate.kinds is None or resp.kind in candidate.kinds
+                ):
+                    owner = candidate
+                    break
+            if owner is None:  # nobody asked for it: the oldest waiting command
+                owner = next((p for p in self._pending if p.answer is None), reading)
+            if owner is reading:
+                return True
+            owner.early.append(resp)
+            return False
+        for candidate in self._pending:
+            if candidate.tag == resp.tag and candidate.answer is None:
+                candidate.answer = resp
+                return False
+        self.broken = True
+        if resp.tag == "+":
+            raise TransientError("the server asked for data it should not need")
+        raise TransientError(f"the server answered an unknown tag {resp.tag!r}")
+
+    async def _read_into(self, pending: Pending) -> None:
+        """Read until an earlier command's answer is in, keeping its responses."""
+        while pending.answer is None:
+            resp = await self._read()
+            if self._route(resp, pending):
+                pending.early.append(resp)
+        self._pending.remove(pending)
+
+    async def _settle(self) -> None:
+        """Read every answer still on the wire into its command's handle."""
+        while self._pending:
+            await self._read_into(self._pending[0])
+
+    async def stream(self, *args: Arg) -> AsyncIterator[Response]:
+        """Run a command; yield its untagged responses as they arrive. A tagged NO/BAD
+        raises CommandFailed after the untagged ones were yielded."""
+        pending = await self.send(*args)
+        async for resp in self.responses(pending):
+            yield resp
+
+    async def command(self, *args: Arg) -> tuple[Response, list[Response]]:
+        """Run a command; return (tagged OK, untagged responses)."""
+        untagged = [resp async for resp in self.stream(*args)]
+        return self.last_ok, untagged
+
+    last_ok: Response = Response(tag="", kind="OK")
+
+    async def capability(self) -> set[str]:
+        await self.command(b"CAPABILITY")
+        return self.capabilities
+
+    # ------------------------------------------------------------------ closing
+
+    async def logout(self) -> None:
+        """LOGOUT politely, then close; never raises."""
+        if not self.broken:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(2.0):
+                    await self._settle()
+                    await self._send([b"LOGOUT"])
+                    while not (await self._read_raw()).tag.startswith("m"):
+                        pass
+        await self.abort()
+
+    async def abort(self) -> None:
+        self.broken = True
+        with contextlib.suppress(Exception):
+            self._stream.close()
+            async with asyncio.timeout(2.0):
+                await self._stream.wait_closed()

@@ -1,0 +1,181 @@
+"""A message as IMAP hands it over: remote ids, flags, and envelopes from FETCH data.
+
+Pure functions: the CPU part of a pull (``parse_envelopes`` runs in a thread).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from mailtui import mime
+from mailtui.models import Envelope, Flag, RawMessage
+from mailtui.protocols.imap.wire import as_bytes, as_int, as_list, as_str
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+FLAG_NAMES: dict[str, Flag] = {
+    "\\SEEN": Flag.SEEN,
+    "\\ANSWERED": Flag.ANSWERED,
+    "\\FLAGGED": Flag.FLAGGED,
+    "\\DELETED": Flag.DELETED,
+    "\\DRAFT": Flag.DRAFT,
+    "$FORWARDED": Flag.FORWARDED,
+    "$JUNK": Flag.JUNK,
+}
+_WIRE_FLAG: dict[Flag, str] = {
+    Flag.SEEN: "\\Seen",
+    Flag.ANSWERED: "\\Answered",
+    Flag.FLAGGED: "\\Flagged",
+    Flag.DELETED: "\\Deleted",
+    Flag.DRAFT: "\\Draft",
+    Flag.FORWARDED: "$Forwarded",
+    Flag.JUNK: "$Junk",
+}
+_MIXED = re.compile(rb"^content-type:\s*multipart/(mixed|related|report)", re.I | re.M)
+
+
+def flags_from(items: Iterable[Any]) -> Flag:
+    value = Flag.NONE
+    for item in items:
+        if isinstance(item, str):
+            value |= FLAG_NAMES.get(item.upper(), Flag.NONE)
+    return value
+
+
+def wire_flags(flags: Flag) -> bytes:
+    return ("(" + " ".join(name for bit, name in _WIRE_FLAG.items() if flags & bit) + ")").encode()
+
+
+def remote_id(uidvalidity: int, uid: int) -> str:
+    return f"{uidvalidity}:{uid}"
+
+
+def split_remote_id(rid: str) -> tuple[int | None, int]:
+    """``"5:17"`` → (5, 17); a bare ``"17"`` → (None, 17). ValueError if malformed."""
+    validity, sep, uid = rid.partition(":")
+    if not sep:
+        return None, int(validity)
+    return int(validity), int(uid)
+
+
+_MONTH_NUMBER = {name: i for i, name in enumerate(_MONTHS, start=1)}
+
+
+def internaldate(text: str) -> int:
+    """``" 7-Feb-2026 10:01:02 +0100"`` → Unix time; 0 if malformed. By hand: strptime
+    was a quarter of the envelope parsing of a big first sync."""
+    try:
+        day_month_year, clock, zone = text.split()
+        day, month, year = day_month_year.split("-")
+        hour, minute, second = clock.split(":")
+        sign = -1 if zone[0] == "-" else 1
+        if zone[0] not in "+-" or len(zone) != 5:
+            return 0
+        offset = sign * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
+        if not (1 <= int(day) <= 31 and int(hour) < 24 and int(minute) < 60 and int(second) < 61):
+            return 0
+        stamp = calendar.timegm(
+            (int(year), _MONTH_NUMBER[month.capitalize()], int(day),
+             int(hour), int(minute), int(second), 0, 0, 0)
+        )
+        return stamp - offset
+    except (ValueError, KeyError, IndexError, OverflowError):
+        return 0
+
+
+def envelope_from_header(header: bytes, size: int, date: int) -> Envelope:
+    """The list row's envelope from the header alone (the body comes later): attachments
+    are guessed from the top-level content type; the preview stays empty."""
+    env = mime.header_envelope(header)
+    env.size = size
+    if env.date == 0:
+        env.date = date
+    env.has_attachments = bool(_MIXED.search(header))
+    env.preview = ""
+    return env
+
+
+#: What the envelope of one fetched message is made from: (UID, FLAGS items,
+#: INTERNALDATE, RFC822.SIZE, header bytes).
+EnvelopeJob = tuple[int, Any, str, int, bytes]
+
+
+def envelope_jobs(
+    fetched: Sequence[dict[str, Any]],
+) -> tuple[list[EnvelopeJob], list[RawMessage | None]]:
+    """The parsing work of a batch of FETCH data, and the whole messages in it."""
+    jobs: list[EnvelopeJob] = []
+    raws: list[RawMessage | None] = []
+    for data in fetched:
+        whole = data.get("BODY[]")
+        raw = whole if isinstance(whole, bytes | bytearray) else None
+        header = (
+            header_block(raw) if raw is not None else bytes(as_bytes(data.get("BODY[HEADER]")))
+        )
+        jobs.append(
+            (
+                as_int(data.get("UID")),
+                as_list(data.get("FLAGS")),
+                as_str(data.get("INTERNALDATE")),
+                as_int(data.get("RFC822.SIZE")),
+                header,
+            )
+        )
+        raws.append(raw)
+    return jobs, raws
+
+
+def parse_envelopes(
+    uidvalidity: int, jobs: Sequence[EnvelopeJob]
+) -> list[tuple[str, Envelope, Flag]]:
+    """(remote id, envelope, flags) of each job: the CPU part of a pull."""
+    return [
+        (
+            remote_id(uidvalidity, uid),
+            envelope_from_header(header, size, internaldate(date)),
+            flags_from(flag_items),
+        )
+        for uid, flag_items, date, size, header in jobs
+    ]
+
+
+def batch_of(
+    chunk: Sequence[int], fetched: Iterable[dict[str, Any]], spill: dict[int, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The FETCH data of the UIDs in ``chunk``: from ``fetched`` (what was read with its
+    command) and from ``spill`` (what came with an earlier command: pipelined FETCHes
+    can interleave, connection.py); what ``fetched`` holds for other UIDs goes to
+    ``spill`` for the batch it belongs to. Newest first, each UID once."""
+    wanted = set(chunk)
+    mine: dict[int, dict[str, Any]] = {}
+    for data in fetched:
+        uid = as_int(data.get("UID"))
+        if uid in wanted:
+            mine[uid] = data
+        else:
+            spill[uid] = data
+    for uid in chunk:
+        if uid in spill:
+            mine[uid] = spill.pop(uid)
+    return [mine[uid] for uid in sorted(mine, reverse=True)]
+
+
+def header_block(raw: RawMessage) -> bytes:
+    """The header of a whole message, up to and with the blank line (all of it if none)."""
+    end = raw.find(b"\r\n\r\n")
+    if end >= 0:
+        end += 4
+    else:
+        end = raw.find(b"\n\n")
+        end = len(raw) if end < 0 else end + 2
+    return bytes(memoryview(raw)[:end])
+
+
+def imap_date(when: float) -> bytes:
+    """A SEARCH date (``1-Feb-2026``), independent of the locale."""
+    d = datetime.fromtimestamp(when, tz=UTC)
+    return f"{d.day}-{_MONTHS[d.month - 1]}-{d.year}".encode()

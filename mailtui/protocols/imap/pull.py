@@ -1,0 +1,461 @@
+"""Pull: the folder list, then each folder's changes in batches (``ImapBackend.pull``).
+
+Folder sync state (JSON, kept by the store, committed with each batch)::
+
+    uidvalidity   the folder's UIDVALIDITY when the state was written
+    uidnext       every UID below it has been seen (new mail is UID >= uidnext)
+    modseq        HIGHESTMODSEQ at the last complete pull (0 without CONDSTORE)
+    partial       true while the first full pull of the folder is still running
+    uids          without QRESYNC only: the UIDs the cache holds, as a sequence set,
+                  to find messages expunged by other clients
+
+Pull, per folder:
+
+- LIST-STATUS already told UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ: all equal to the state →
+  nothing changed, no SELECT at all (the no-change resync costs one LIST per account).
+- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes newest
+  first: ``FETCH`` by sequence number from the top, 500 then 2000 per batch.
+- Otherwise QRESYNC: ``SELECT (QRESYNC (uidvalidity modseq))`` returns ``VANISHED`` and
+  changed flags; new UIDs come from ``UID SEARCH UID uidnext:*``. Without QRESYNC: all
+  UIDs and flags (``UID FETCH 1:* (FLAGS)``), compared with ``uids``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+from mailtui.errors import TransientError
+from mailtui.models import (
+    Envelope,
+    Flag,
+    FolderBatch,
+    FolderRole,
+    NewMessage,
+    RawMessage,
+    RemoteFolder,
+)
+from mailtui.protocols.imap import utf7
+from mailtui.protocols.imap.bodies import BODY_ITEMS
+from mailtui.protocols.imap.client import ImapClient, Selected
+from mailtui.protocols.imap.connection import CommandFailed, Pending
+from mailtui.protocols.imap.folders import (
+    ListEntry,
+    MailboxStatus,
+    parse_list,
+    parse_status,
+    to_remote_folders,
+)
+from mailtui.protocols.imap.messages import (
+    batch_of,
+    envelope_jobs,
+    flags_from,
+    imap_date,
+    parse_envelopes,
+    remote_id,
+    split_remote_id,
+)
+from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_uid_set, uid_set
+
+FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
+PIPELINE = 2  # FETCH commands of a first pass on the wire at once
+BATCH = 2000
+ENVELOPE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
+# Messages inside the body window come whole with their envelope (one pass instead of a
+# header pass and a body pass; docs/decisions.md, "IMAP: one pass for the body window").
+WHOLE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
+#: Bytes of whole messages a batch aims at (the batch is held in memory until committed);
+#: the batch length follows the average message size seen so far.
+WHOLE_BATCH_BYTES = 16 << 20
+_GUESSED_SIZE = 50_000
+
+
+def _assemble(
+    parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[RawMessage | None]
+) -> list[NewMessage]:
+    return [
+        NewMessage(remote_id=rid, envelope=env, flags=flags, raw=raw)
+        for (rid, env, flags), raw in zip(parsed, raws, strict=True)
+    ]
+
+
+class ImapPull(ImapClient):
+    """Folders and their changes, as batches for the sync worker."""
+
+    # ------------------------------------------------------------------ folders
+
+    async def list_folders(self) -> list[RemoteFolder]:
+        caps = self.conn.capabilities
+        items = b"(MESSAGES UNSEEN UIDNEXT UIDVALIDITY" + (
+            b" HIGHESTMODSEQ)" if self.condstore else b")"
+        )
+        args: list[Arg] = [b"LIST"]
+        if "LIST-EXTENDED" in caps:
+            ret = b"RETURN (SUBSCRIBED"
+            ret += b" SPECIAL-USE" if "SPECIAL-USE" in caps else b""
+            ret += b" STATUS " + items if "LIST-STATUS" in caps else b""
+            args += [b'""', b'"*"', ret + b")"]
+        else:
+            args += [b'""', b'"*"']
+        entries: list[ListEntry] = []
+        status: dict[str, MailboxStatus] = {}
+        try:
+            async for resp in self.conn.stream(*args):
+                if resp.kind == "LIST":
+                    entry = parse_list(resp)
+                    if entry is not None:
+                        entries.append(entry)
+                elif resp.kind == "STATUS":
+                    parsed = parse_status(resp)
+                    if parsed is not None:
+                        status[parsed[0]] = parsed[1]
+            if "LIST-EXTENDED" not in caps:
+                subscribed = set()
+                async for resp in self.conn.stream(b"LSUB", b'""', b'"*"'):
+                    entry = parse_list(resp)
+                    if entry is not None:
+                        subscribed.add(entry.name)
+                for e in entries:
+                    if e.name in subscribed:
+                        e.attributes.add("\\SUBSCRIBED")
+        except CommandFailed as exc:
+            raise TransientError(f"listing folders failed: {exc}") from None
+        folders = to_remote_folders(entries, self.subscribed_only)
+        self._status = status
+        for f in folders:
+            if f.role is FolderRole.INBOX:
+                self._inbox = f.name
+        self._update_watch()
+        return folders
+
+    # ------------------------------------------------------------------ pull
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        return self._pull(folder.name, dict(state))
+
+    async def _pull(self, name: str, state: dict[str, Any]) -> AsyncIterator[FolderBatch]:
+        validity = int(state.get("uidvalidity", 0))
+        uidnext = int(state.get("uidnext", 0))
+        modseq = int(state.get("modseq", 0))
+        partial = bool(state.get("partial", False))
+        st = self._status.get(name)
+        if (
+            st is not None
+            and validity
+            and not partial
+            and self.qresync
+            and st.uidvalidity == validity
+            and st.uidnext == uidnext
+            and st.highestmodseq
+            and st.highestmodseq == modseq
+        ):
+            self._known[name] = (validity, uidnext, modseq)
+            yield FolderBatch(folder=name, progress=(st.messages, st.messages), complete=True)
+            return
+        resync = bool(self.qresync and validity and modseq)
+        sel = await self._select(
+            name,
+            *([b"(QRESYNC (%d %d))" % (validity, modseq)] if resync else []),
+        )
+        if not sel.uidvalidity:
+            raise TransientError(f"the server sent no UIDVALIDITY for {utf7.decode(name)!r}")
+        if sel.uidvalidity != validity:
+            # New folder, or recreated on the server: the cached UIDs name nothing now.
+            async for batch in self._initial(name, sel, reset=bool(validity), resume=False):
+                yield batch
+        elif partial:
+            async for batch in self._initial(name, sel, reset=False, resume=True):
+                yield batch
+        else:
+            async for batch in self._incremental(name, sel, state):
+                yield batch
+
+    def _state(self, sel: Selected, uidnext: int, uids: str | None = None) -> dict[str, Any]:
+        state: dict[str, Any] = {
+            "uidvalidity": sel.uidvalidity,
+            "uidnext": uidnext,
+            "modseq": sel.highestmodseq if self.condstore else 0,
+        }
+        if not self.qresync and uids is not None:
+            state["uids"] = uids
+        return state
+
+    async def _fetch_split(
+        self, uids: Sequence[int], whole: set[int], validity: int
+    ) -> list[NewMessage]:
+        """Envelopes of ``uids``: those in ``whole`` fetched whole (the body window), the
+        others header only."""
+        return await self._envelopes(validity, await self._fetch_raw(uids, whole))
+
+    async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
+        """Parse a batch in a thread (a separate process was tried: docs/decisions.md)."""
+        jobs, raws = envelope_jobs(fetched)
+        return _assemble(await asyncio.to_thread(parse_envelopes, validity, jobs), raws)
+
+    async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
+        """The FETCH data of ``uids``, newest (highest UID) first."""
+        return await self._collect(await self._send_fetch(uids, whole))
+
+    async def _send_fetch(self, uids: Sequence[int], whole: set[int]) -> list[Pending]:
+        """Ask for ``uids`` (those in ``whole`` whole, the others header only) without
+        waiting for the answer: ``_collect`` reads it."""
+        sent: list[Pending] = []
+        bodies = [n for n in uids if n in whole]
+        headers = [n for n in uids if n not in whole]
+        for group, items in ((bodies, WHOLE_ITEMS), (headers, ENVELOPE_ITEMS)):
+            if group:
+                uid_list = uid_set(group).encode()
+                sent.append(await self.conn.send(b"UID", b"FETCH", uid_list, items))
+        return sent
+
+    async def _collect(self, sent: Sequence[Pending]) -> list[dict[str, Any]]:
+        """The FETCH data answering ``sent``, newest first. A FETCH without the message
+        data (a flag change another client made, reported unasked) is left out: the
+        next incremental sync picks it up (CONDSTORE, or the flag comparison)."""
+        fetched: list[dict[str, Any]] = []
+        for pending in sent:
+            async for r in self.conn.responses(pending):
+                if r.kind != "FETCH":
+                    continue
+                data = fetch_dict(r.items)
+                body = data.get("BODY[]")
+                if isinstance(body, bytes | bytearray):
+                    self._whole_seen += 1
+                    self._whole_bytes += len(body)
+                elif "BODY[HEADER]" not in data:
+                    continue
+                fetched.append(data)
+        fetched.sort(key=lambda d: -as_int(d.get("UID")))
+        return fetched
+
+    def _whole_batch(self) -> int:
+        """How many whole messages make about ``WHOLE_BATCH_BYTES``."""
+        average = self._whole_bytes / self._whole_seen if self._whole_seen else _GUESSED_SIZE
+        return max(20, min(BATCH, int(WHOLE_BATCH_BYTES / max(average, 1))))
+
+    async def _send_window(self) -> Pending | None:
+        """Ask which UIDs of the selected folder are in the body window (``_window``),
+        without waiting: ``_window_answer`` reads it."""
+        days = self.account.body_days
+        if days <= 0:
+            return None
+        since = imap_date(time.time() - days * 86400)
+        return await self.conn.send(b"UID", b"SEARCH", b"SINCE", since)
+
+    async def _window_answer(self, pending: Pending | None) -> set[int]:
+        found: set[int] = set()
+        if pending is not None:
+            async for resp in self.conn.responses(pending):
+                if resp.kind == "SEARCH":
+                    found.update(int(i) for i in resp.items if isinstance(i, str) and i.isdigit())
+        return found
+
+    async def _window(self, uids: str | None = None) -> set[int]:
+        """UIDs (among ``uids``, if given) of the selected folder's messages inside the
+        body window (SINCE: the arrival date, by day, which Dovecot keeps in its index;
+        SENTSINCE would match the store's window, the Date header, exactly, but makes the
+        server read every message: docs/decisions.md); empty for 0 days."""
+        days = self.account.body_days
+        if days <= 0:
+            return set()
+        since = imap_date(time.time() - days * 86400)
+        scope: list[Arg] = [b"UID", uids.encode()] if uids else []
+        return set(await self._search_uids(*scope, b"SINCE", since))
+
+    async def _initial(
+        self, name: str, sel: Selected, reset: bool, resume: bool
+    ) -> AsyncIterator[FolderBatch]:
+        """Every envelope, newest first, by UID (``UID SEARCH ALL`` first): the first
+        screen header only, then whole messages inside the body window and headers for
+        the rest. By UID, not by sequence number, because a body the user opens between
+        two batches may select another folder meanwhile (``_ensure_selected``)."""
+        validity = sel.uidvalidity
+        uidnext = sel.uidnext
+        uids = sorted(await self._search_uids(b"ALL"), reverse=True)
+        total = len(uids)
+        seen_uids: list[int] = []
+        running = self._state(sel, uidnext)
+        running["partial"] = True
+        done = 0
+        removed = [remote_id(validity, u) for u in sel.vanished] if resume else []
+        if total == 0:
+            yield FolderBatch(
+                folder=name,
+                reset=reset,
+                removed=removed,
+                progress=(0, 0),
+                complete=True,
+                state=self._state(sel, uidnext, ""),
+            )
+            self._known[name] = (validity, uidnext, sel.highestmodseq)
+            return
+        # A pipeline (docs/decisions.md, "IMAP: pipelined batches"): up to two FETCH
+        # commands on the wire, so the server works on the next batch while this side
+        # reads one, parses one (in a thread) and the worker commits one. The first
+        # screen goes out alone, header only, and is yielded as soon as it is parsed.
+        window: set[int] = set()
+        planned = 0
+        # (uids, commands, whether it is the first screen's bodies)
+        sent: deque[tuple[list[int], list[Pending], bool]] = deque()
+        parsing: deque[tuple[list[int], asyncio.Future[list[NewMessage]]]] = deque()
+        spill: dict[int, dict[str, Any]] = {}  # answers that came with an earlier batch
+
+        async def top_up() -> None:
+            nonlocal planned
+            while planned < total and len(sent) < PIPELINE:
+                await self._ensure_selected(name, validity)
+                size = self._whole_batch() if uids[planned] in window else BATCH
+                chunk = uids[planned : planned + size]
+                planned += len(chunk)
+                sent.append((chunk, await self._send_fetch(chunk, window), False))
+
+        screen_bodies: list[tuple[str, RawMessage]] = []  # ride with the next batch
+        try:
+            await self._ensure_selected(name, validity)
+            first = uids[:FIRST_BATCH]
+            planned = len(first)
+            sent.append((first, await self._send_fetch(first, set()), False))
+            searching = await self._send_window()
+            while done < total:
+                if sent:
+                    chunk, pending, screen = sent.popleft()
+                    fetched = await self._collect(pending)
+                    if screen:  # the first screen's bodies, after its envelopes
+                        wanted = set(chunk)
+                        for data in fetched:
+                            uid = as_int(data.get("UID"))
+                            if uid in wanted:
+                                screen_bodies.append((remote_id(validity, uid), data["BODY[]"]))
+                            else:
+                                spill[uid] = data
+                        continue
+                    if done == 0 and searching is not None:
+                        window = await self._window_answer(searching)
+                        searching = None
+                        # The bodies of the first screen (which came header only) go out
+                        # next, before the rest: likely the first ones the user opens.
+                        shown = [u for u in chunk if u in window]
+                        if shown and planned < total:
+                            bodies = [
+                                await self.conn.send(
+                                    b"UID", b"FETCH", uid_set(shown).encode(), BODY_ITEMS
+                                )
+                            ]
+                            sent.append((shown, bodies, True))
+                    await top_up()
+                    mine = batch_of(chunk, fetched, spill)
+                    parsing.append((chunk, asyncio.ensure_future(self._envelopes(validity, mine))))
+                    if done > 0 and sent and len(parsing) < 2:
+                        continue  # read the next batch while this one is parsed
+                chunk, future = parsing.popleft()
+                added = await future
+                first_batch = done == 0
+                for m in added:
+                    uid = split_remote_id(m.remote_id)[1]
+                    seen_uids.append(uid)
+                    uidnext = max(uidnext, uid + 1)
+                done += len(chunk)
+                last = done >= total
+                if last and spill:
+                    # A message answered after its batch was gone (a server that breaks
+                    # the rule that a command's data comes before its tagged answer):
+                    # the pass stays partial and the next one fetches it again.
+                    raise TransientError("the server answered a FETCH out of order")
+                yield FolderBatch(
+                    folder=name,
+                    added=added,
+                    bodies=screen_bodies,
+                    # Resuming a cut-off first pass: rows already cached keep their old
+                    # flags unless told again.
+                    flags=[(m.remote_id, m.flags) for m in added] if resume else [],
+                    reset=reset and first_batch,
+                    removed=removed if last else [],
+                    state=self._state(sel, uidnext, uid_set(seen_uids))
+                    if last
+                    else (running if first_batch else None),
+                    progress=(done, total),
+                    complete=last,
+                )
+                screen_bodies = []
+                await top_up()
+        finally:
+            for _, future in parsing:
+                future.cancel()
+        self._known[name] = (validity, uidnext, sel.highestmodseq)
+
+    async def _search_uids(self, *criteria: Arg) -> list[int]:
+        found: list[int] = []
+        async for resp in self.conn.stream(b"UID", b"SEARCH", *criteria):
+            if resp.kind == "SEARCH":
+                found += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
+        return found
+
+    async def _ensure_selected(self, name: str, validity: int) -> None:
+        """Select ``name`` again if something between two batches selected another
+        folder; a folder recreated meanwhile ends this pull (the next one resets it)."""
+        if self.conn.selected != name or self._selected is None:
+            sel = await self._select(name)
+            if sel.uidvalidity != validity:
+                raise TransientError(
+                    f"folder {utf7.decode(name)!r} was recreated on the server during the sync"
+                )
+
+    async def _incremental(
+        self, name: str, sel: Selected, state: Mapping[str, Any]
+    ) -> AsyncIterator[FolderBatch]:
+        validity = sel.uidvalidity
+        old_next = int(state.get("uidnext", 1)) or 1
+        uidnext = max(old_next, sel.uidnext)
+        # New messages: UID >= old uidnext ("N:*" also matches the highest UID below N).
+        new_uids: list[int] = []
+        if sel.uidnext > old_next or not self.qresync:
+            async for resp in self.conn.stream(b"UID", b"SEARCH", b"UID", b"%d:*" % old_next):
+                if resp.kind == "SEARCH":
+                    new_uids += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
+        new_uids = sorted((u for u in new_uids if u >= old_next), reverse=True)
+        total = len(new_uids)
+        done = 0
+        window = await self._window(uid_set(new_uids)) if new_uids else set()
+        while done < total:
+            await self._ensure_selected(name, validity)
+            size = self._whole_batch() if new_uids[done] in window else BATCH
+            chunk = new_uids[done : done + size]
+            added = await self._fetch_split(chunk, window, validity)
+            for m in added:
+                uidnext = max(uidnext, split_remote_id(m.remote_id)[1] + 1)
+            done += len(chunk)
+            yield FolderBatch(folder=name, added=added, progress=(done, total))
+
+        flags: list[tuple[str, Flag]] = []
+        removed: list[str] = []
+        uids_text: str | None = None
+        if self.qresync:
+            flags = [(remote_id(validity, u), f) for u, f in sel.changed.items() if u < old_next]
+            removed = [remote_id(validity, u) for u in sel.vanished]
+        else:
+            present: dict[int, Flag] = {}
+            if old_next > 1:
+                async for resp in self.conn.stream(
+                    b"UID", b"FETCH", b"1:%d" % (old_next - 1), b"(UID FLAGS)"
+                ):
+                    if resp.kind == "FETCH":
+                        data = fetch_dict(resp.items)
+                        uid = as_int(data.get("UID"))
+                        if uid < old_next:
+                            present[uid] = flags_from(as_list(data.get("FLAGS")))
+            known = parse_uid_set(str(state.get("uids", "")))
+            removed = [remote_id(validity, u) for u in known if u not in present]
+            flags = [(remote_id(validity, u), f) for u, f in present.items()]
+            uids_text = uid_set([*present, *new_uids])
+        yield FolderBatch(
+            folder=name,
+            flags=flags,
+            removed=removed,
+            state=self._state(sel, uidnext, uids_text),
+            progress=(total, total),
+            complete=True,
+        )
+        self._known[name] = (validity, uidnext, sel.highestmodseq)

@@ -1,0 +1,73 @@
+"""The secret an account logs in with: one lookup for IMAP, POP3 and SMTP.
+
+``credentials(acc)`` is what the account's own server (IMAP, POP3) takes;
+``credentials(acc, smtp=True)`` what its ``[accounts.<name>.smtp]`` server takes. Where
+each comes from (``mailtui.secrets`` runs the commands and reads the keyring):
+
+    auth        account server                        SMTP server
+    password    password_command, else keyring        smtp.password_command (the
+                <account>                             account's if unset), else keyring
+                                                      <account>:smtp, else <account>
+    oauth2      token_command, else keyring           smtp.token_command, else the
+                <account>:oauth2                      account's; else keyring <account>:oauth2
+
+(the SMTP table's ``auth`` falls back to the account's). A token is asked for at each
+login (``token_command`` can hand out a refreshed one); whether a password is kept in
+memory between logins is the caller's choice. ``secrets.SecretError`` says in plain words
+why there is none; each protocol turns it into its own error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from mailtui import secrets
+from mailtui.config import AccountConfig
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Credentials:
+    """A password or an OAuth access token (never both); ``repr`` hides them."""
+
+    password: str | None = None
+    oauth_token: str | None = None
+
+    @property
+    def secret(self) -> str:
+        """The token or the password, whichever this is ("" for none)."""
+        return self.oauth_token or self.password or ""
+
+    def __repr__(self) -> str:
+        kind = "oauth" if self.oauth_token else "password" if self.password else "none"
+        return f"Credentials(<{kind}>)"
+
+
+def uses_oauth(acc: AccountConfig, smtp: bool = False) -> bool:
+    """Whether the account's server (or its SMTP server) takes an OAuth access token."""
+    if smtp:
+        return acc.smtp is not None and (acc.smtp.auth or acc.auth) == "oauth2"
+    return acc.auth == "oauth2"
+
+
+async def credentials(acc: AccountConfig, *, smtp: bool = False) -> Credentials:
+    """The password or access token for ``acc``'s server, or with ``smtp`` for its SMTP
+    server (see the module docstring). Raises ``secrets.SecretError``."""
+    if uses_oauth(acc, smtp):
+        command = acc.token_command
+        if smtp and acc.smtp is not None:
+            command = acc.smtp.token_command or command
+        return Credentials(oauth_token=await secrets.access_token(acc.name, command))
+    if not smtp:
+        return Credentials(password=await secrets.password(acc.name, acc.password_command))
+    command = acc.smtp.password_command if acc.smtp else acc.password_command
+    if command:
+        return Credentials(password=await secrets.from_command(command))
+    for purpose in ("smtp", ""):
+        value = await asyncio.to_thread(secrets.from_keyring, acc.name, purpose)
+        if value is not None:
+            return Credentials(password=value)
+    raise secrets.SecretError(
+        f"no password stored for account {acc.name!r}: run `mailtui setup` or set "
+        "password_command in the config"
+    )
