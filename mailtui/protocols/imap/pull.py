@@ -12,7 +12,8 @@ Folder sync state (JSON, kept by the store, committed with each batch)::
 Pull, per folder:
 
 - LIST-STATUS already told UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ: all equal to the state →
-  nothing changed, no SELECT at all (the no-change resync costs one LIST per account).
+  nothing changed, no SELECT at all (the no-change resync costs one LIST per account);
+  not for the folder the connection has selected, whose STATUS may be stale.
 - New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes newest
   first: ``FETCH`` by sequence number from the top, 500 then 2000 per batch.
 - Otherwise QRESYNC: ``SELECT (QRESYNC (uidvalidity modseq))`` returns ``VANISHED`` and
@@ -141,7 +142,10 @@ class ImapPull(ImapClient):
         uidnext = int(state.get("uidnext", 0))
         modseq = int(state.get("modseq", 0))
         partial = bool(state.get("partial", False))
-        st = self._status.get(name)
+        # STATUS of the folder this connection has selected may come from the
+        # connection's older view of it (RFC 3501 6.3.10: Dovecot answers so), so it
+        # cannot say that nothing changed there.
+        st = self._status.get(name) if self.conn.selected != name else None
         if (
             st is not None
             and validity
