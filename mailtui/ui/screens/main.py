@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -53,9 +53,10 @@ from mailtui.ui.list_sources import (
     ThreadSource,
 )
 from mailtui.ui.messages import SyncUpdate
+from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.services import MailStore, SyncControl
-from mailtui.ui.triage import ON_MESSAGES, Triage, allowed
+from mailtui.ui.triage import ON_MESSAGES, Outcome, Triage, allowed
 from mailtui.ui.widgets.filter_box import FilterBox
 from mailtui.ui.widgets.folder_list import FolderList
 from mailtui.ui.widgets.hint_line import HintLine
@@ -423,34 +424,63 @@ class MainScreen(Screen[None]):
     def _offered(self) -> tuple[bool, ...]:
         return tuple(allowed(a, self.triage.capabilities(a)) for a in sorted(ON_MESSAGES))
 
-    def after_triage(self) -> None:
-        """A triage intent or undo changed the store: show it now."""
-        self.message_list.reload()
-        self._schedule(folders=True, listing=False)
+    def reader_target(self) -> int | None:
+        """The message in the reader when the keys act on it (``TriageView``)."""
+        if self.reading and (self.narrow or self.focused is self.reader):
+            return self.reader.message_id
+        return None
+
+    async def choose_folder(
+        self, title: str, choices: list[FolderChoice], warnings: tuple[str, ...] = ()
+    ) -> Folder | None:
+        for words in warnings:
+            self.notify(words, severity="warning")
+        return await self.app.push_screen_wait(FolderPicker(title, choices))
+
+    def _triage(self, action: Callable[[], Awaitable[Outcome]]) -> None:
+        work = self.triage.perform(action, self.show_outcome)
+        self.run_worker(work, group="triage", exit_on_error=False)
+
+    def show_outcome(self, outcome: Outcome) -> None:
+        """Show what a triage action did: the store changed, so the list and the counts
+        reload now (not when the sync event comes)."""
+        for words in outcome.warnings:
+            self.notify(words, severity="warning")
+        if outcome.acted_on:
+            self.message_list.clear_selection()
+        if outcome.removed and self.reading:
+            self.close_reader()
+        if outcome.reload:
+            self.message_list.reload()
+            self._schedule(folders=True, listing=False)
+        if outcome.notice is not None:
+            self.status_bar.set_notice(outcome.notice)
+        if outcome.go_to is not None:
+            self.go_to_folder(outcome.go_to)
 
     def action_toggle_read(self) -> None:
-        self.triage.run(self.triage.toggle_read)
+        self._triage(self.triage.toggle_read)
 
     def action_toggle_flag(self) -> None:
-        self.triage.run(self.triage.toggle_flag)
+        self._triage(self.triage.toggle_flag)
 
     def action_delete(self) -> None:
-        self.triage.run(self.triage.delete)
+        self._triage(self.triage.delete)
 
     def action_archive(self) -> None:
-        self.triage.run(self.triage.archive)
+        self._triage(self.triage.archive)
 
     def action_spam(self) -> None:
-        self.triage.run(self.triage.spam)
+        self._triage(self.triage.spam)
 
     def action_move(self) -> None:
-        self.triage.run(self.triage.move)
+        self._triage(self.triage.move)
 
     def action_undo(self) -> None:
-        self.triage.run(self.triage.undo)
+        self._triage(self.triage.undo)
 
     def action_goto_folder(self) -> None:
-        self.triage.run(self.triage.goto_folder)
+        self._triage(self.triage.goto_folder)
 
     def go_to_folder(self, folder: Folder) -> None:
         self.close_reader()
