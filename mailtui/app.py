@@ -32,7 +32,7 @@ from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.gc_pacer import GcPacer
 from mailtui.ui.messages import SyncUpdate
-from mailtui.ui.screens.attachments import ConfirmScreen
+from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl

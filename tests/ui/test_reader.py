@@ -15,7 +15,9 @@ from textual.widgets import Input
 from mailtui.mime import parse_envelope
 from mailtui.models import Flag, NewMessage
 from mailtui.ui import attachment_files, bidi
-from mailtui.ui.screens.attachments import AttachmentsScreen, ConfirmScreen, SaveScreen
+from mailtui.ui.modals.confirm import ConfirmScreen
+from mailtui.ui.modals.save_prompt import SaveScreen
+from mailtui.ui.screens.attachments import AttachmentsScreen
 from mailtui.ui.screens.links import LinksScreen
 from mailtui.ui.screens.source import SourceScreen
 from mailtui.ui.widgets import MessageView
