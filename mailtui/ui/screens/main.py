@@ -39,11 +39,11 @@ from mailtui.mime import parse_message
 from mailtui.models import Flag, Folder, FolderRole, MessageDetail
 from mailtui.sync.contract import EventKind
 from mailtui.ui import keymap
+from mailtui.ui.compat import FrameTimer
 from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
-from mailtui.ui.frame_timer import FrameTimer
 from mailtui.ui.idle import hold, last_input
 from mailtui.ui.list_sources import (
     UNIFIED,
@@ -138,7 +138,7 @@ class MainScreen(Screen[None]):
 
     @property
     def _update_timer(self) -> Timer:
-        """Textual's repaint timer, as a ``FrameTimer`` (mailtui/ui/frame_timer.py): a
+        """Textual's repaint timer, as a ``FrameTimer`` (mailtui/ui/compat.py): a
         key after a sync-driven paint gets its frame within one interval, not two."""
         if self._frame_timer is None:
             timer = FrameTimer(
