@@ -30,7 +30,7 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
-from textual.screen import UPDATE_PERIOD, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
@@ -38,8 +38,7 @@ from textual.worker import Worker, WorkerState
 from mailtui.mime import parse_message
 from mailtui.models import Flag, Folder, FolderRole, MessageDetail
 from mailtui.sync.contract import EventKind
-from mailtui.ui import keymap
-from mailtui.ui.compat import FrameTimer
+from mailtui.ui import compat, keymap
 from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
@@ -75,6 +74,7 @@ NOT_DOWNLOADED = (
 )
 
 
+@compat.urgent_frames  # a key's frame is painted at once (mailtui/ui/compat.py)
 class MainScreen(Screen[None]):
     """Folders, messages and the reader, laid out for the terminal's width."""
 
@@ -134,26 +134,10 @@ class MainScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
         self._folder_admin = FolderAdmin(self, manager)
-        self._frame_timer: FrameTimer | None = None
-
-    @property
-    def _update_timer(self) -> Timer:
-        """Textual's repaint timer, as a ``FrameTimer`` (mailtui/ui/compat.py): a
-        key after a sync-driven paint gets its frame within one interval, not two."""
-        if self._frame_timer is None:
-            timer = FrameTimer(
-                self, UPDATE_PERIOD, name="screen_update", callback=self._on_timer_update,
-                pause=True,
-            )
-            timer._start()
-            self._timers.add(timer)
-            self._frame_timer = timer
-        return self._frame_timer
 
     def on_key(self, event: events.Key) -> None:
         """Keys bubble here from the focused widget: their frames are not held back."""
-        if self._frame_timer is not None:
-            self._frame_timer.urgent()
+        compat.urgent(self)
 
     # -- writing: new message, reply, forward (mailtui/ui/compose_actions.py) -------------
 
