@@ -39,7 +39,6 @@ from mailtui.mime import parse_message
 from mailtui.models import Flag, Folder, FolderRole, MessageDetail
 from mailtui.sync.contract import EventKind
 from mailtui.ui import compat, keymap
-from mailtui.ui.compose_actions import Composer
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
@@ -54,6 +53,7 @@ from mailtui.ui.list_sources import (
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
+from mailtui.ui.screens.compose_actions import Composer
 from mailtui.ui.services import MailStore, SyncControl
 from mailtui.ui.triage import ON_MESSAGES, Outcome, Triage, allowed
 from mailtui.ui.widgets.filter_box import FilterBox
@@ -139,7 +139,7 @@ class MainScreen(Screen[None]):
         """Keys bubble here from the focused widget: their frames are not held back."""
         compat.urgent(self)
 
-    # -- writing: new message, reply, forward (mailtui/ui/compose_actions.py) -------------
+    # -- writing: new message, reply, forward (mailtui/ui/screens/compose_actions.py) -------------
 
     def _write(self, kind: str) -> None:
         target = self.reader.message_id if self.reading else None
