@@ -36,20 +36,20 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mailtui.mime import parse_message
-from mailtui.models import Flag, Folder, FolderRole, MessageDetail
+from mailtui.models import Flag, Folder, MessageDetail
 from mailtui.sync.contract import EventKind
 from mailtui.ui import compat, keymap
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
-from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
+from mailtui.ui.folder_tree import UNIFIED_LABEL, first_folder, folder_label
 from mailtui.ui.idle import hold, last_input
 from mailtui.ui.list_sources import (
     UNIFIED,
     FilterSource,
     InboxFilterSource,
     InboxSource,
-    ThreadSource,
 )
+from mailtui.ui.location import listing_location, location
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
@@ -281,7 +281,7 @@ class MainScreen(Screen[None]):
                 self._folder = current
                 self.folder_list.set_open(current.id)
         if self._folder is None:
-            first = self._first_folder(folders, [account.id for account in accounts])
+            first = first_folder(folders, [account.id for account in accounts])
             if self.folder_list.has_unified:  # several accounts: start on all of them
                 self.show_unified()
             elif first is not None:
@@ -290,16 +290,6 @@ class MainScreen(Screen[None]):
                 self.status_bar.set_location("No folders yet: waiting for the first sync")
             else:
                 self.status_bar.set_location("No mail here yet")
-
-    @staticmethod
-    def _first_folder(folders: list[Folder], account_ids: list[int]) -> Folder | None:
-        """The first account's Inbox, else its first folder."""
-        for account_id in account_ids:
-            own = [folder for folder in folders if folder.account_id == account_id]
-            inbox = next((f for f in own if f.role == FolderRole.INBOX), None)
-            if inbox is not None or own:
-                return inbox or own[0]
-        return None
 
     def show_unified(self) -> None:
         """Show every account's Inbox as one list, newest first."""
@@ -326,19 +316,11 @@ class MainScreen(Screen[None]):
         self._end_filter()
         self.folder_list.set_open(folder.id)
         self.message_list.show_folder(folder.id)
-        self.status_bar.set_location(self._location(folder_label(folder), folder.total))
+        self.status_bar.set_location(location(folder_label(folder), folder.total))
         self.refresh_bindings()  # another account may be able to do other things
         if self._manager is not None:
             # Its account's worker pushes its changes too (IMAP: IDLE on it).
             self._manager.set_open_folder(folder.account_id, folder.id)
-
-    def _location(self, name: str, total: int, unread: int | None = None) -> str:
-        where = name
-        if unread:
-            where += f" · {unread:,} unread of {total:,}"
-        else:
-            where += f" · {total:,} messages" if total != 1 else " · 1 message"
-        return where
 
     def on_folder_list_selected(self, event: FolderList.Selected) -> None:
         event.stop()
@@ -369,18 +351,7 @@ class MainScreen(Screen[None]):
             return
         listing = self.message_list
         name = folder_label(self._folder) if self._folder is not None else UNIFIED_LABEL
-        source = listing.source
-        if isinstance(source, (FilterSource, InboxFilterSource)):
-            found = "1 match" if total == 1 else f"{total:,} matches"
-            where = f"{name} · filter \"{source.query}\": {found}"
-        elif isinstance(source, ThreadSource):
-            where = f"{name} · {source.threads:,} conversations"
-            if unread:
-                where += f", {unread:,} unread"
-        else:
-            where = self._location(name, total, unread)
-        if listing.selected:
-            where += f" · {len(listing.selected):,} selected"
+        where = listing_location(name, listing.source, total, unread, len(listing.selected))
         self.status_bar.set_location(where)
 
     def on_message_list_selection_changed(self, event: MessageList.SelectionChanged) -> None:
@@ -620,10 +591,10 @@ class MainScreen(Screen[None]):
         self._schedule(folders=True, listing=False)
         if self._folder is not None and self._folder.id == row.folder_id:
             total, unread = await self._store.count(row.folder_id)
-            self.status_bar.set_location(self._location(folder_label(self._folder), total, unread))
+            self.status_bar.set_location(location(folder_label(self._folder), total, unread))
         elif self._unified and type(self.message_list.source) is InboxSource:
             total, unread = await self._store.inbox_count()
-            self.status_bar.set_location(self._location(UNIFIED_LABEL, total, unread))
+            self.status_bar.set_location(location(UNIFIED_LABEL, total, unread))
 
     def close_reader(self) -> None:
         self.workers.cancel_group(self, "reader")  # also a message still being opened
