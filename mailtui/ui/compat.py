@@ -108,18 +108,18 @@ def supported() -> bool:
     return TEXTUAL_VERSION.split(".")[:2] == WRITTEN_FOR.split(".")
 
 
-def _can_override(what: str) -> bool:
+def _can_override() -> bool:
+    """Whether to install an override; on another Textual, no, and the log says so once."""
     global _fell_back
     if supported():
         return True
     if not _fell_back:
         _fell_back = True
         log.warning(
-            "Textual %s is not the %s.x mailtui was written for: using Textual's own %s "
-            "(and the like) instead of mailtui's",
+            "Textual %s is not the %s.x mailtui was written for: Textual's own frame timer "
+            "and crash report are used (mailtui/ui/compat.py)",
             TEXTUAL_VERSION,
             WRITTEN_FOR,
-            what,
         )
     return False
 
@@ -194,7 +194,7 @@ def _update_timer(screen: Screen[Any]) -> Timer:
 def urgent_frames(screen_class: ScreenType) -> ScreenType:
     """Class decorator: the screen paints from a ``FrameTimer`` (call ``urgent`` for each
     key), on the Textual release it was written for."""
-    if _can_override("frame timer"):
+    if _can_override():
         screen_class._update_timer = property(_update_timer)  # type: ignore[assignment]
     return screen_class
 
@@ -227,6 +227,6 @@ def _quiet_fatal_error(app: App[Any]) -> None:
 def quiet_fatal_errors(app_class: AppType) -> AppType:
     """Class decorator: an unhandled exception's traceback goes to the log, not to the
     terminal, on the Textual release it was written for."""
-    if _can_override("crash report"):
+    if _can_override():
         app_class._fatal_error = _quiet_fatal_error  # type: ignore[assignment]
     return app_class
