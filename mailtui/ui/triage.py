@@ -2,8 +2,9 @@
 
 Every action reads its targets (the selection, else the line under the cursor, or the
 open message when the reader has the focus), writes one store intent (``set_flags``,
-``move``, ``delete``; each is one transaction that also enqueues the ops), reloads the
-list, and wakes the account's worker (``manager.kick``). The op ids go on an undo stack:
+``move``, ``delete``; each is one transaction that also enqueues the ops), wakes the
+account's worker (``manager.kick``) and returns an ``Outcome`` on which the screen reloads
+the list. The op ids go on an undo stack:
 
     action ──store intent──▶ op ids ──▶ undo stack ──u──▶ store.undo_ops(op ids)
                                                           └─ False: the worker already
