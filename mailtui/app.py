@@ -7,14 +7,11 @@ It owns the lifecycle only: the main screen, the theme, the keymap, and the sync
 
 from __future__ import annotations
 
-import logging
-import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -23,22 +20,21 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui.compose import Identity
-from mailtui.mime import clean_line
 from mailtui.models import OutboxState
 from mailtui.sync.contract import SyncEvent
-from mailtui.ui import keymap, themes
+from mailtui.ui import compat, keymap, themes
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.gc_pacer import GcPacer
 from mailtui.ui.messages import SyncUpdate
-from mailtui.ui.screens.attachments import ConfirmScreen
+from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl
 
-log = logging.getLogger(__name__)
 
+@compat.quiet_fatal_errors  # a crash's traceback to the log, not the terminal
 class MailApp(App[None]):
     """The mail client.
 
@@ -181,22 +177,6 @@ class MailApp(App[None]):
         index = names.index(self.theme) + 1 if self.theme in names else 0
         self.theme = names[index % len(names)]
         self.notify(f"Theme: {self.theme}", timeout=2)
-
-    def _fatal_error(self) -> None:
-        """An unhandled exception ends the app (Textual's rule). Textual would print a
-        traceback *with local variables* to the terminal, which can hold mail text or a
-        password; the traceback goes to the log file instead, and the terminal gets one
-        plain line."""
-        error = sys.exc_info()[1]
-        log.error("mailtui stopped after an internal error", exc_info=True)
-        what = f"{error.__class__.__name__}: {error}" if error is not None else "unknown"
-        self._exit_renderables.append(
-            Text(
-                f"mailtui stopped after an internal error ({clean_line(what)[:200]}); "
-                "the details are in the log file (~/.local/state/mailtui/mailtui.log)."
-            )
-        )
-        self._close_messages_no_wait()
 
     def _save_theme(self, theme: Theme) -> None:
         """Remember the choice for the next start (not in the user's config.toml)."""

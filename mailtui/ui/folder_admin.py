@@ -15,8 +15,8 @@ from textual.screen import Screen
 from mailtui.errors import ConfigError, SyncError
 from mailtui.mime import clean_line
 from mailtui.models import Folder, FolderRole
+from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.modals.text_prompt import TextPrompt
-from mailtui.ui.screens.attachments import ConfirmScreen
 from mailtui.ui.services import SyncControl
 
 

@@ -151,3 +151,13 @@ def folder_entries(
             for folder, indent, label in order_folders(own)
         )
     return entries
+
+
+def first_folder(folders: list[Folder], account_ids: list[int]) -> Folder | None:
+    """The folder a screen opens on: the first account's Inbox, else its first folder."""
+    for account_id in account_ids:
+        own = [folder for folder in folders if folder.account_id == account_id]
+        inbox = next((f for f in own if f.role == FolderRole.INBOX), None)
+        if inbox is not None or own:
+            return inbox or own[0]
+    return None

@@ -2,8 +2,9 @@
 
 Every action reads its targets (the selection, else the line under the cursor, or the
 open message when the reader has the focus), writes one store intent (``set_flags``,
-``move``, ``delete``; each is one transaction that also enqueues the ops), reloads the
-list, and wakes the account's worker (``manager.kick``). The op ids go on an undo stack:
+``move``, ``delete``; each is one transaction that also enqueues the ops), wakes the
+account's worker (``manager.kick``) and returns an ``Outcome`` on which the screen reloads
+the list. The op ids go on an undo stack:
 
     action ──store intent──▶ op ids ──▶ undo stack ──u──▶ store.undo_ops(op ids)
                                                           └─ False: the worker already
@@ -11,6 +12,11 @@ list, and wakes the account's worker (``manager.kick``). The op ids go on an und
 
 Undo is several levels deep and a bulk action is one level. ``undo_ops`` is all or
 nothing, so an entry is either taken back entirely or left as it is.
+
+Triage knows the screen only through ``TriageView`` (what is open, what the keys point
+at, a folder picker) and never touches a widget: each action returns an ``Outcome``
+(the notice, the ids that left the view, the undo entry, a folder to go to) and the
+screen shows it (``MainScreen.show_outcome``).
 
 In the unified inbox the targets may belong to several accounts: they are grouped by
 account (``InboxSource.accounts_of``), each group acts from its account's Inbox (its
@@ -28,19 +34,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from textual.css.query import NoMatches
 
 from mailtui.models import Flag, Folder, FolderRole, MessageRow
 from mailtui.sync.contract import Capabilities
 from mailtui.ui.folder_tree import folder_label
-from mailtui.ui.list_sources import InboxSource
-from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
+from mailtui.ui.list_sources import InboxSource, ListSource
+from mailtui.ui.modals.folder_picker import FolderChoice
 from mailtui.ui.services import MailStore, SyncControl
-
-if TYPE_CHECKING:
-    from mailtui.ui.screens.main import MainScreen
 
 #: How many actions ``u`` can take back.
 UNDO_DEPTH = 50
@@ -84,11 +87,70 @@ class UndoEntry:
     account_ids: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a triage action did, for the screen to show (``MainScreen.show_outcome``)."""
+
+    notice: str | None = None  # the status line's notice; None leaves it as it is
+    warnings: tuple[str, ...] = ()  # notifications: what was left undone, and why
+    acted_on: tuple[int, ...] = ()  # the ids an intent was written for: the selection is spent
+    removed: tuple[int, ...] = ()  # the ids that left the view: the reader closes
+    reload: bool = False  # the store changed (an intent or an undo): reload list and counts
+    undo: UndoEntry | None = None  # what ``u`` takes back now (None: not undoable)
+    go_to: Folder | None = None  # a folder to open
+
+
+class Listing(Protocol):
+    """The message list, as triage reads it."""
+
+    @property
+    def source(self) -> ListSource | None: ...
+
+    @property
+    def cursor_row(self) -> MessageRow | None: ...
+
+    async def targets(self) -> list[int]:
+        """The selected ids, else the id under the cursor."""
+        ...
+
+
+class TriageView(Protocol):
+    """What triage needs of the screen it acts for: where the user is, what the keys
+    point at, and a way to ask for a folder."""
+
+    @property
+    def open_folder(self) -> Folder | None:
+        """The open folder (None in the unified inbox)."""
+        ...
+
+    @property
+    def message_list(self) -> Listing:
+        """The list (raises ``NoMatches`` before the screen is composed)."""
+        ...
+
+    @property
+    def reader_account(self) -> int | None:
+        """The account of the message open in the reader."""
+        ...
+
+    def reader_target(self) -> int | None:
+        """The message in the reader when the keys act on it (the reader has the focus,
+        or it covers the screen), else None."""
+        ...
+
+    async def choose_folder(
+        self, title: str, choices: list[FolderChoice], warnings: tuple[str, ...] = ()
+    ) -> Folder | None:
+        """Ask the user for a folder (None: cancelled), first saying ``warnings`` (the
+        messages the choice will leave alone)."""
+        ...
+
+
 class Triage:
     """The main screen's triage actions and their undo stack."""
 
-    def __init__(self, screen: MainScreen, store: MailStore, manager: SyncControl | None) -> None:
-        self.screen = screen
+    def __init__(self, view: TriageView, store: MailStore, manager: SyncControl | None) -> None:
+        self.view = view
         self.store = store
         self.manager = manager
         self.undo_stack: list[UndoEntry] = []
@@ -102,7 +164,7 @@ class Triage:
         act on (open in the reader, else under the cursor). None: unknown, allow."""
         if self.manager is None:
             return None
-        folder = self.screen.open_folder
+        folder = self.view.open_folder
         if folder is not None:
             return self.manager.capabilities(folder.account_id)
         if action is not None and action not in ON_MESSAGES:
@@ -112,11 +174,11 @@ class Triage:
 
     def current_account(self) -> int | None:
         """In the unified inbox, the account of the message an action would act on."""
-        screen = self.screen
+        view = self.view
         try:
-            if self._reader_target() is not None:
-                return screen.reader_account
-            listing = screen.message_list
+            if view.reader_target() is not None:
+                return view.reader_account
+            listing = view.message_list
         except NoMatches:  # asked for the keys before the screen is composed
             return None
         source, row = listing.source, listing.cursor_row
@@ -128,78 +190,83 @@ class Triage:
         caps = self.manager.capabilities(account_id) if self.manager is not None else None
         return allowed(action, caps)
 
-    def _reader_target(self) -> int | None:
-        screen = self.screen
-        if screen.reading and (screen.narrow or screen.focused is screen.reader):
-            return screen.reader.message_id
-        return None
-
     async def _targets(self) -> tuple[list[int], MessageRow | None]:
         """(message ids, the reference row whose state a toggle flips)."""
-        message_id = self._reader_target()
+        message_id = self.view.reader_target()
         if message_id is not None:
             detail = await self.store.message(message_id)
             return ([message_id], detail.row) if detail is not None else ([], None)
-        listing = self.screen.message_list
+        listing = self.view.message_list
         return await listing.targets(), listing.cursor_row
 
     # -- running an action -----------------------------------------------------------------
 
-    def run(self, action: Callable[[], Awaitable[None]]) -> None:
-        self.screen.run_worker(self._serialized(action), group="triage", exit_on_error=False)
-
-    async def _serialized(self, action: Callable[[], Awaitable[None]]) -> None:
+    async def perform(
+        self, action: Callable[[], Awaitable[Outcome]], show: Callable[[Outcome], None]
+    ) -> None:
+        """Run ``action`` after those before it, and ``show`` what it did before the next
+        one reads its targets (the selection it spent is cleared by then)."""
         async with self._lock:
-            await action()
+            show(await action())
 
     def _done(
-        self, description: str, op_ids: list[int], folders: list[Folder], gone: bool
-    ) -> None:
-        """After an intent: remember it for undo, show it, wake the accounts' workers."""
-        screen = self.screen
+        self,
+        description: str,
+        ids: list[int],
+        op_ids: list[int],
+        folders: list[Folder],
+        gone: bool,
+        warnings: tuple[str, ...] = (),
+    ) -> Outcome:
+        """After an intent: remember it for undo, wake the accounts' workers, say it."""
+        entry = None
         if op_ids:
             accounts = tuple(dict.fromkeys(f.account_id for f in folders))
-            self.undo_stack.append(UndoEntry(description, tuple(op_ids), accounts))
+            entry = UndoEntry(description, tuple(op_ids), accounts)
+            self.undo_stack.append(entry)
             del self.undo_stack[:-UNDO_DEPTH]
             if self.manager is not None:
                 for account_id in accounts:
                     self.manager.kick(account_id)
-        screen.message_list.clear_selection()
-        if gone and screen.reading:
-            screen.close_reader()
-        screen.after_triage()
-        screen.status_bar.set_notice(f"{description} · u: undo" if op_ids else description)
+        return Outcome(
+            notice=f"{description} · u: undo" if op_ids else description,
+            warnings=warnings,
+            acted_on=tuple(ids),
+            removed=tuple(ids) if gone else (),
+            reload=True,
+            undo=entry,
+        )
 
     async def _with_targets(
         self, action: str
-    ) -> tuple[list[int], MessageRow | None, Folder] | None:
+    ) -> tuple[list[int], Folder, tuple[str, ...]] | Outcome:
         """The targets when they are all in one folder (the open one, or in the unified
-        inbox one account's Inbox); else None, with a notice."""
+        inbox one account's Inbox), with the warnings so far; else an Outcome that says
+        why not."""
         found = await self._grouped(action)
-        if found is None:
-            return None
-        reference, groups = found
+        if isinstance(found, Outcome):
+            return found
+        _, groups, warnings = found
         if len(groups) > 1:
-            self.screen.status_bar.set_notice("Move: one account at a time")
-            self.screen.notify(
+            several = (
                 "These messages belong to several accounts, and a folder to one: "
-                "select one account's messages to move them.",
-                severity="warning",
+                "select one account's messages to move them."
             )
-            return None
+            return Outcome(notice="Move: one account at a time", warnings=(*warnings, several))
         folder, ids = groups[0]
-        return ids, reference, folder
+        return ids, folder, warnings
 
     async def _grouped(
         self, action: str
-    ) -> tuple[MessageRow | None, list[tuple[Folder, list[int]]]] | None:
-        """(reference row, [(folder the ids are in, ids)]): one group, the open folder;
-        in the unified inbox, one per account, each account's Inbox. Groups whose account
-        cannot do ``action`` are left out, and the notice says so."""
-        folder = self.screen.open_folder
-        source = self.screen.message_list.source
+    ) -> tuple[MessageRow | None, list[tuple[Folder, list[int]]], tuple[str, ...]] | Outcome:
+        """(reference row, [(folder the ids are in, ids)], warnings): one group, the open
+        folder; in the unified inbox, one per account, each account's Inbox. Groups whose
+        account cannot do ``action`` are left out, and a warning says so. An Outcome when
+        there is nothing to act on."""
+        folder = self.view.open_folder
+        source = self.view.message_list.source
         if folder is None and not isinstance(source, InboxSource):
-            return None
+            return Outcome()
         ids, reference = await self._targets()
         groups: list[tuple[Folder, list[int]]] = []
         if ids and folder is not None:
@@ -210,58 +277,58 @@ class Triage:
                 if account_id in inbox_of:
                     groups.append((inbox_of[account_id], own))
         if not groups:
-            self.screen.status_bar.set_notice("No message here to act on")
-            return None
+            return Outcome(notice="No message here to act on")
         able = [(f, own) for f, own in groups if self._can(action, f.account_id)]
         left = sum(len(own) for f, own in groups) - sum(len(own) for _, own in able)
-        if left:
-            lacks = LACKS.get(action, "cannot do that")
-            words = f"{count_words(left)} left as they were: their account {lacks}"
-            self.screen.notify(words, severity="warning")
-            if not able:
-                self.screen.status_bar.set_notice(words)
-                return None
-        return reference, able
+        if not left:
+            return reference, able, ()
+        lacks = LACKS.get(action, "cannot do that")
+        words = f"{count_words(left)} left as they were: their account {lacks}"
+        if not able:
+            return Outcome(notice=words, warnings=(words,))
+        return reference, able, (words,)
 
-    async def toggle(self, flag: Flag, on_words: str, off_words: str) -> None:
+    async def toggle(self, flag: Flag, on_words: str, off_words: str) -> Outcome:
         """Set ``flag`` on the targets, or clear it when the reference row has it."""
         found = await self._grouped("toggle_flag")
-        if found is None:
-            return
-        reference, groups = found
+        if isinstance(found, Outcome):
+            return found
+        reference, groups, warnings = found
         ids = [i for _, own in groups for i in own]
         folders = [f for f, _ in groups]
         has_it = reference is not None and bool(reference.flags & flag)
         if has_it:
             op_ids = await self.store.set_flags(ids, Flag.NONE, flag)
-            self._done(f"{off_words} {count_words(len(ids))}", op_ids, folders, gone=False)
+            words = f"{off_words} {count_words(len(ids))}"
         else:
             op_ids = await self.store.set_flags(ids, flag, Flag.NONE)
-            self._done(f"{on_words} {count_words(len(ids))}", op_ids, folders, gone=False)
+            words = f"{on_words} {count_words(len(ids))}"
+        return self._done(words, ids, op_ids, folders, gone=False, warnings=warnings)
 
-    async def toggle_read(self) -> None:
+    async def toggle_read(self) -> Outcome:
         # The read bit is SEEN: "marked read" when the reference row was unread.
         found = await self._grouped("toggle_read")
-        if found is None:
-            return
-        reference, groups = found
+        if isinstance(found, Outcome):
+            return found
+        reference, groups, warnings = found
         ids = [i for _, own in groups for i in own]
         folders = [f for f, _ in groups]
         if reference is not None and reference.unread:
             op_ids = await self.store.set_flags(ids, Flag.SEEN, Flag.NONE)
-            self._done(f"Marked {count_words(len(ids))} read", op_ids, folders, gone=False)
+            words = f"Marked {count_words(len(ids))} read"
         else:
             op_ids = await self.store.set_flags(ids, Flag.NONE, Flag.SEEN)
-            self._done(f"Marked {count_words(len(ids))} unread", op_ids, folders, gone=False)
+            words = f"Marked {count_words(len(ids))} unread"
+        return self._done(words, ids, op_ids, folders, gone=False, warnings=warnings)
 
-    async def toggle_flag(self) -> None:
-        await self.toggle(Flag.FLAGGED, "Flagged", "Unflagged")
+    async def toggle_flag(self) -> Outcome:
+        return await self.toggle(Flag.FLAGGED, "Flagged", "Unflagged")
 
-    async def delete(self) -> None:
+    async def delete(self) -> Outcome:
         found = await self._grouped("delete")
-        if found is None:
-            return
-        _, groups = found
+        if isinstance(found, Outcome):
+            return found
+        _, groups, warnings = found
         ids = [i for _, own in groups for i in own]
         op_ids = await self.store.delete(ids)  # each account's own Trash
         for_good = [
@@ -274,19 +341,19 @@ class Triage:
             words = f"Moved {count_words(len(ids))} to Trash"
         else:
             words = f"Deleted {count_words(len(ids))}"
-        self._done(words, op_ids, [f for f, _ in groups], gone=True)
+        return self._done(words, ids, op_ids, [f for f, _ in groups], gone=True, warnings=warnings)
 
     async def _role(self, folder: Folder, role: FolderRole) -> Folder | None:
         folders = await self.store.folders(folder.account_id)
         return next((f for f in folders if f.role == role), None)
 
-    async def move_to_role(self, role: FolderRole, name: str) -> None:
+    async def move_to_role(self, role: FolderRole, name: str) -> Outcome:
         found = await self._grouped("spam" if role == FolderRole.JUNK else "archive")
-        if found is None:
-            return
-        _, groups = found
+        if isinstance(found, Outcome):
+            return found
+        _, groups, warnings = found
         op_ids: list[int] = []
-        moved = 0
+        moved: list[int] = []
         acted: list[Folder] = []
         refusal = ""
         for folder, ids in groups:  # each account to its own Archive / Junk
@@ -300,60 +367,53 @@ class Triage:
             if role == FolderRole.JUNK:
                 op_ids += await self.store.set_flags(ids, Flag.JUNK, Flag.NONE)
             op_ids += await self.store.move(ids, target.id)
-            moved += len(ids)
+            moved += ids
             acted.append(folder)
         if not acted:
-            self.screen.status_bar.set_notice(refusal)
-            return
+            return Outcome(notice=refusal, warnings=warnings)
         verb = "Marked as spam" if role == FolderRole.JUNK else "Archived"
-        words = f"{verb}: {count_words(moved)}"
+        words = f"{verb}: {count_words(len(moved))}"
         if refusal:  # the unified inbox: some accounts could not (no such folder)
             words += f" · {refusal}"
-        self._done(words, sorted(op_ids), acted, gone=True)
+        return self._done(words, moved, sorted(op_ids), acted, gone=True, warnings=warnings)
 
-    async def archive(self) -> None:
-        await self.move_to_role(FolderRole.ARCHIVE, "Archive")
+    async def archive(self) -> Outcome:
+        return await self.move_to_role(FolderRole.ARCHIVE, "Archive")
 
-    async def spam(self) -> None:
-        await self.move_to_role(FolderRole.JUNK, "Junk (spam)")
+    async def spam(self) -> Outcome:
+        return await self.move_to_role(FolderRole.JUNK, "Junk (spam)")
 
-    async def move(self) -> None:
+    async def move(self) -> Outcome:
         found = await self._with_targets("move")
-        if found is None:
-            return
-        ids, _, folder = found
+        if isinstance(found, Outcome):
+            return found
+        ids, folder, warnings = found
         folders = [f for f in await self.store.folders(folder.account_id) if f.id != folder.id]
         if not folders:
-            self.screen.status_bar.set_notice("There is no other folder to move to")
-            return
+            return Outcome(notice="There is no other folder to move to", warnings=warnings)
         choices = [FolderChoice(f.name, f) for f in folders]
         title = f"Move {count_words(len(ids))} to"
-        target = await self.screen.app.push_screen_wait(FolderPicker(title, choices))
+        target = await self.view.choose_folder(title, choices, warnings)
         if target is None:
-            return
+            return Outcome()
         op_ids = await self.store.move(ids, target.id)
         words = f"Moved {count_words(len(ids))} to {folder_label(target)}"
-        self._done(words, op_ids, [folder], gone=True)
+        return self._done(words, ids, op_ids, [folder], gone=True)
 
-    async def undo(self) -> None:
-        screen = self.screen
+    async def undo(self) -> Outcome:
         if not self.undo_stack:
-            screen.status_bar.set_notice("Nothing to undo")
-            return
+            return Outcome(notice="Nothing to undo")
         entry = self.undo_stack.pop()
         if await self.store.undo_ops(list(entry.op_ids)):
-            screen.status_bar.set_notice(f"Undone: {entry.description}")
-        else:
-            # All or nothing: the worker has taken (some of) its ops, which may be on the
-            # wire already; the entry can never be undone, so it is dropped.
-            words = f"Can't undo, already sent to the server: {entry.description}"
-            screen.status_bar.set_notice(words)
-            screen.notify(words, severity="warning")
-        screen.after_triage()
+            return Outcome(notice=f"Undone: {entry.description}", reload=True)
+        # All or nothing: the worker has taken (some of) its ops, which may be on the
+        # wire already; the entry can never be undone, so it is dropped.
+        words = f"Can't undo, already sent to the server: {entry.description}"
+        return Outcome(notice=words, warnings=(words,), reload=True)
 
     # -- going places ----------------------------------------------------------------------
 
-    async def goto_folder(self) -> None:
+    async def goto_folder(self) -> Outcome:
         accounts = {a.id: a.name for a in await self.store.accounts()}
         folders = await self.store.folders()
         several = len(accounts) > 1
@@ -362,8 +422,5 @@ class Triage:
             for f in folders
         ]
         if not choices:
-            self.screen.status_bar.set_notice("No folders yet")
-            return
-        target = await self.screen.app.push_screen_wait(FolderPicker("Go to folder", choices))
-        if target is not None:
-            self.screen.go_to_folder(target)
+            return Outcome(notice="No folders yet")
+        return Outcome(go_to=await self.view.choose_folder("Go to folder", choices))

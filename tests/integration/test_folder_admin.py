@@ -94,8 +94,8 @@ async def test_from_the_ui_at_80x24(mail_user: MailUser, store: Store) -> None:
     from textual.widgets import Input
 
     from mailtui.app import MailApp
+    from mailtui.ui.modals.confirm import ConfirmScreen
     from mailtui.ui.modals.text_prompt import TextPrompt
-    from mailtui.ui.screens.attachments import ConfirmScreen
     from tests.ui.conftest import screen_text
 
     specs = await specs_for(store, [account(mail_user, "tls")])

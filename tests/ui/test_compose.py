@@ -247,7 +247,7 @@ async def test_identities_reply_as_the_address_written_to_and_switch_from(
 
 
 async def test_attach_prompt_completes_paths(tmp_path: Path) -> None:
-    from mailtui.ui.screens.compose import PathSuggester
+    from mailtui.ui.modals.attach_prompt import PathSuggester
 
     (tmp_path / "reports").mkdir()
     (tmp_path / "reports" / "q3-summary.pdf").write_bytes(b"%PDF")

@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from mailtui.compose import Draft, Identity, build_message, parse_addresses
 from mailtui.models import OutboxState
-from mailtui.ui.screens.attachments import ConfirmScreen
+from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.outbox import OutboxScreen
 

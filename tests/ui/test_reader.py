@@ -15,9 +15,11 @@ from textual.widgets import Input
 from mailtui.mime import parse_envelope
 from mailtui.models import Flag, NewMessage
 from mailtui.ui import attachment_files, bidi
-from mailtui.ui.screens.attachments import AttachmentsScreen, ConfirmScreen, SaveScreen
-from mailtui.ui.screens.links import LinksScreen
-from mailtui.ui.screens.source import SourceScreen
+from mailtui.ui.modals.attachments import AttachmentsScreen
+from mailtui.ui.modals.confirm import ConfirmScreen
+from mailtui.ui.modals.links import LinksScreen
+from mailtui.ui.modals.save_prompt import SaveScreen
+from mailtui.ui.modals.source import SourceScreen
 from mailtui.ui.widgets import MessageView
 
 from .conftest import FIXED_NOW, MailFixture, make_app, screen_text

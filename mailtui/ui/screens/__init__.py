@@ -1,6 +1,5 @@
-"""Screens of the app."""
+"""Screens of the app, one per module.
 
-from mailtui.ui.screens.help import HelpScreen
-from mailtui.ui.screens.main import MainScreen
-
-__all__ = ["HelpScreen", "MainScreen"]
+Nothing is re-exported here: widgets open screens (the reader opens the attachments
+screen), and a re-export of the main screen would make importing any screen import
+every widget first, a cycle."""

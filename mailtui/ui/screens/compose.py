@@ -17,17 +17,15 @@ crash or a lost SSH session does not lose what was written.
 from __future__ import annotations
 
 import dataclasses
-import os
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.suggester import Suggester
 from textual.widgets import Footer, Input, Label, Select, Static, TextArea
 
@@ -46,6 +44,7 @@ from mailtui.compose.editor import EditorError, edit_text, editor_command
 from mailtui.mime import body_text, clean_line, parse_envelope
 from mailtui.sync import outbox
 from mailtui.ui import keymap
+from mailtui.ui.modals.attach_prompt import AttachPrompt
 from mailtui.ui.services import MailStore, SyncControl
 
 AUTOSAVE_SECONDS = 3.0
@@ -90,55 +89,6 @@ class AddressSuggester(Suggester):
             return None  # only a completion of what was typed can be shown inline
         # Accepting replaces what was typed with the address as the cache spells it.
         return value[: len(value) - len(typed)] + text
-
-
-class PathSuggester(Suggester):
-    """Completes a file path like a shell does: the first entry that starts with what was
-    typed (directories get a trailing ``/``; hidden entries only when asked for)."""
-
-    def __init__(self) -> None:
-        super().__init__(use_cache=False, case_sensitive=True)
-
-    async def get_suggestion(self, value: str) -> str | None:
-        if not value:
-            return None
-        expanded = os.path.expanduser(value)
-        folder, _, stem = expanded.rpartition("/")
-        base = Path(folder or ".") if folder or not expanded.startswith("/") else Path("/")
-        try:
-            names = sorted(
-                entry.name + ("/" if entry.is_dir() else "")
-                for entry in os.scandir(base)
-                if entry.name.startswith(stem) and (stem.startswith(".") or entry.name[0] != ".")
-            )
-        except OSError:
-            return None
-        if not names or names[0] == stem:
-            return None
-        return value + names[0][len(stem) :]
-
-
-class AttachPrompt(ModalScreen[str | None]):
-    """Asks for the path of a file to attach."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "Cancel")]
-    DEFAULT_CSS = """
-    AttachPrompt { align: center middle; }
-    AttachPrompt > Vertical { width: 70; height: auto; border: round $accent;
-                              background: $surface; padding: 0 1; }
-    """
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label("Attach which file? (→ completes, Enter attaches, Esc cancels)")
-            yield Input(placeholder="~/path/to/file", id="path", suggester=PathSuggester())
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class ComposeScreen(Screen[bool]):

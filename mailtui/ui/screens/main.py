@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -30,32 +30,32 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.reactive import Reactive
-from textual.screen import UPDATE_PERIOD, Screen
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mailtui.mime import parse_message
-from mailtui.models import Flag, Folder, FolderRole, MessageDetail
+from mailtui.models import Flag, Folder, MessageDetail
 from mailtui.sync.contract import EventKind
-from mailtui.ui import keymap
-from mailtui.ui.compose_actions import Composer
+from mailtui.ui import compat, keymap
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
-from mailtui.ui.folder_tree import UNIFIED_LABEL, folder_label
-from mailtui.ui.frame_timer import FrameTimer
+from mailtui.ui.folder_tree import UNIFIED_LABEL, first_folder, folder_label
 from mailtui.ui.idle import hold, last_input
 from mailtui.ui.list_sources import (
     UNIFIED,
     FilterSource,
     InboxFilterSource,
     InboxSource,
-    ThreadSource,
 )
+from mailtui.ui.location import listing_location, location
 from mailtui.ui.messages import SyncUpdate
+from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
+from mailtui.ui.screens.compose_actions import Composer
 from mailtui.ui.services import MailStore, SyncControl
-from mailtui.ui.triage import ON_MESSAGES, Triage, allowed
+from mailtui.ui.triage import ON_MESSAGES, Outcome, Triage, allowed
 from mailtui.ui.widgets.filter_box import FilterBox
 from mailtui.ui.widgets.folder_list import FolderList
 from mailtui.ui.widgets.hint_line import HintLine
@@ -74,6 +74,7 @@ NOT_DOWNLOADED = (
 )
 
 
+@compat.urgent_frames  # a key's frame is painted at once (mailtui/ui/compat.py)
 class MainScreen(Screen[None]):
     """Folders, messages and the reader, laid out for the terminal's width."""
 
@@ -133,28 +134,12 @@ class MainScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
         self._folder_admin = FolderAdmin(self, manager)
-        self._frame_timer: FrameTimer | None = None
-
-    @property
-    def _update_timer(self) -> Timer:
-        """Textual's repaint timer, as a ``FrameTimer`` (mailtui/ui/frame_timer.py): a
-        key after a sync-driven paint gets its frame within one interval, not two."""
-        if self._frame_timer is None:
-            timer = FrameTimer(
-                self, UPDATE_PERIOD, name="screen_update", callback=self._on_timer_update,
-                pause=True,
-            )
-            timer._start()
-            self._timers.add(timer)
-            self._frame_timer = timer
-        return self._frame_timer
 
     def on_key(self, event: events.Key) -> None:
         """Keys bubble here from the focused widget: their frames are not held back."""
-        if self._frame_timer is not None:
-            self._frame_timer.urgent()
+        compat.urgent(self)
 
-    # -- writing: new message, reply, forward (mailtui/ui/compose_actions.py) -------------
+    # -- writing: new message, reply, forward (mailtui/ui/screens/compose_actions.py) -------------
 
     def _write(self, kind: str) -> None:
         target = self.reader.message_id if self.reading else None
@@ -296,7 +281,7 @@ class MainScreen(Screen[None]):
                 self._folder = current
                 self.folder_list.set_open(current.id)
         if self._folder is None:
-            first = self._first_folder(folders, [account.id for account in accounts])
+            first = first_folder(folders, [account.id for account in accounts])
             if self.folder_list.has_unified:  # several accounts: start on all of them
                 self.show_unified()
             elif first is not None:
@@ -305,16 +290,6 @@ class MainScreen(Screen[None]):
                 self.status_bar.set_location("No folders yet: waiting for the first sync")
             else:
                 self.status_bar.set_location("No mail here yet")
-
-    @staticmethod
-    def _first_folder(folders: list[Folder], account_ids: list[int]) -> Folder | None:
-        """The first account's Inbox, else its first folder."""
-        for account_id in account_ids:
-            own = [folder for folder in folders if folder.account_id == account_id]
-            inbox = next((f for f in own if f.role == FolderRole.INBOX), None)
-            if inbox is not None or own:
-                return inbox or own[0]
-        return None
 
     def show_unified(self) -> None:
         """Show every account's Inbox as one list, newest first."""
@@ -341,19 +316,11 @@ class MainScreen(Screen[None]):
         self._end_filter()
         self.folder_list.set_open(folder.id)
         self.message_list.show_folder(folder.id)
-        self.status_bar.set_location(self._location(folder_label(folder), folder.total))
+        self.status_bar.set_location(location(folder_label(folder), folder.total))
         self.refresh_bindings()  # another account may be able to do other things
         if self._manager is not None:
             # Its account's worker pushes its changes too (IMAP: IDLE on it).
             self._manager.set_open_folder(folder.account_id, folder.id)
-
-    def _location(self, name: str, total: int, unread: int | None = None) -> str:
-        where = name
-        if unread:
-            where += f" · {unread:,} unread of {total:,}"
-        else:
-            where += f" · {total:,} messages" if total != 1 else " · 1 message"
-        return where
 
     def on_folder_list_selected(self, event: FolderList.Selected) -> None:
         event.stop()
@@ -384,18 +351,7 @@ class MainScreen(Screen[None]):
             return
         listing = self.message_list
         name = folder_label(self._folder) if self._folder is not None else UNIFIED_LABEL
-        source = listing.source
-        if isinstance(source, (FilterSource, InboxFilterSource)):
-            found = "1 match" if total == 1 else f"{total:,} matches"
-            where = f"{name} · filter \"{source.query}\": {found}"
-        elif isinstance(source, ThreadSource):
-            where = f"{name} · {source.threads:,} conversations"
-            if unread:
-                where += f", {unread:,} unread"
-        else:
-            where = self._location(name, total, unread)
-        if listing.selected:
-            where += f" · {len(listing.selected):,} selected"
+        where = listing_location(name, listing.source, total, unread, len(listing.selected))
         self.status_bar.set_location(where)
 
     def on_message_list_selection_changed(self, event: MessageList.SelectionChanged) -> None:
@@ -423,34 +379,63 @@ class MainScreen(Screen[None]):
     def _offered(self) -> tuple[bool, ...]:
         return tuple(allowed(a, self.triage.capabilities(a)) for a in sorted(ON_MESSAGES))
 
-    def after_triage(self) -> None:
-        """A triage intent or undo changed the store: show it now."""
-        self.message_list.reload()
-        self._schedule(folders=True, listing=False)
+    def reader_target(self) -> int | None:
+        """The message in the reader when the keys act on it (``TriageView``)."""
+        if self.reading and (self.narrow or self.focused is self.reader):
+            return self.reader.message_id
+        return None
+
+    async def choose_folder(
+        self, title: str, choices: list[FolderChoice], warnings: tuple[str, ...] = ()
+    ) -> Folder | None:
+        for words in warnings:
+            self.notify(words, severity="warning")
+        return await self.app.push_screen_wait(FolderPicker(title, choices))
+
+    def _triage(self, action: Callable[[], Awaitable[Outcome]]) -> None:
+        work = self.triage.perform(action, self.show_outcome)
+        self.run_worker(work, group="triage", exit_on_error=False)
+
+    def show_outcome(self, outcome: Outcome) -> None:
+        """Show what a triage action did: the store changed, so the list and the counts
+        reload now (not when the sync event comes)."""
+        for words in outcome.warnings:
+            self.notify(words, severity="warning")
+        if outcome.acted_on:
+            self.message_list.clear_selection()
+        if outcome.removed and self.reading:
+            self.close_reader()
+        if outcome.reload:
+            self.message_list.reload()
+            self._schedule(folders=True, listing=False)
+        if outcome.notice is not None:
+            self.status_bar.set_notice(outcome.notice)
+        if outcome.go_to is not None:
+            self.go_to_folder(outcome.go_to)
 
     def action_toggle_read(self) -> None:
-        self.triage.run(self.triage.toggle_read)
+        self._triage(self.triage.toggle_read)
 
     def action_toggle_flag(self) -> None:
-        self.triage.run(self.triage.toggle_flag)
+        self._triage(self.triage.toggle_flag)
 
     def action_delete(self) -> None:
-        self.triage.run(self.triage.delete)
+        self._triage(self.triage.delete)
 
     def action_archive(self) -> None:
-        self.triage.run(self.triage.archive)
+        self._triage(self.triage.archive)
 
     def action_spam(self) -> None:
-        self.triage.run(self.triage.spam)
+        self._triage(self.triage.spam)
 
     def action_move(self) -> None:
-        self.triage.run(self.triage.move)
+        self._triage(self.triage.move)
 
     def action_undo(self) -> None:
-        self.triage.run(self.triage.undo)
+        self._triage(self.triage.undo)
 
     def action_goto_folder(self) -> None:
-        self.triage.run(self.triage.goto_folder)
+        self._triage(self.triage.goto_folder)
 
     def go_to_folder(self, folder: Folder) -> None:
         self.close_reader()
@@ -606,10 +591,10 @@ class MainScreen(Screen[None]):
         self._schedule(folders=True, listing=False)
         if self._folder is not None and self._folder.id == row.folder_id:
             total, unread = await self._store.count(row.folder_id)
-            self.status_bar.set_location(self._location(folder_label(self._folder), total, unread))
+            self.status_bar.set_location(location(folder_label(self._folder), total, unread))
         elif self._unified and type(self.message_list.source) is InboxSource:
             total, unread = await self._store.inbox_count()
-            self.status_bar.set_location(self._location(UNIFIED_LABEL, total, unread))
+            self.status_bar.set_location(location(UNIFIED_LABEL, total, unread))
 
     def close_reader(self) -> None:
         self.workers.cancel_group(self, "reader")  # also a message still being opened

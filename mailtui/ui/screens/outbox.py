@@ -29,7 +29,7 @@ from mailtui.mime import clean_line
 from mailtui.models import OutboxItem, OutboxState
 from mailtui.sync import outbox
 from mailtui.ui import keymap
-from mailtui.ui.screens.attachments import ConfirmScreen
+from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.services import MailStore
 
 STATE_STYLE = {

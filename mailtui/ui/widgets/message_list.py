@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable
 from datetime import date, datetime, tzinfo
 from math import ceil
 from typing import ClassVar
@@ -31,7 +30,6 @@ from textual import events
 from textual.binding import BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.worker import Worker, WorkerState
@@ -42,16 +40,15 @@ from mailtui.ui.columns import placeholder_text, row_text
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.idle import wait_for_quiet
 from mailtui.ui.list_sources import (
-    MAX_SELECT,
     FolderSource,
     ListRow,
     ListSource,
     ThreadSource,
-    ids_of,
 )
 from mailtui.ui.row_window import RowWindow, Span
 from mailtui.ui.services import MailStore
 from mailtui.ui.strips import text_strip
+from mailtui.ui.widgets.list_selection import ListSelection
 
 STRIP_CACHE = 1024  # drawn rows kept; the least recently drawn go first
 WARM_CHUNK = 8  # rows drawn ahead per turn of the event loop (≈ 0.1 ms each)
@@ -82,7 +79,7 @@ def thumb_cells(bar: ScrollBar, position: float) -> tuple[int, int] | None:
     return start, start + ceil(thumb * 8)
 
 
-class MessageList(ScrollView, can_focus=True):
+class MessageList(ListSelection, can_focus=True):
     """The rows of one folder, newest first, with a cursor.
 
     Args:
@@ -131,13 +128,6 @@ class MessageList(ScrollView, can_focus=True):
 
         def __init__(self, message_id: int) -> None:
             self.message_id = message_id
-            super().__init__()
-
-    class SelectionChanged(Message):
-        """The number of selected messages changed."""
-
-        def __init__(self, count: int) -> None:
-            self.count = count
             super().__init__()
 
     class CursorFolder(Message):
@@ -300,100 +290,6 @@ class MessageList(ScrollView, can_focus=True):
             if line.row.id == row.id:
                 self._window.replace(dataclasses.replace(line, row=row))
                 self.refresh_line(index)
-
-    # -- selection --------------------------------------------------------------------------
-
-    def _set_selection(self, ids: Iterable[int]) -> None:
-        before = len(self._selected)
-        self._selected = set(ids)
-        self.refresh()
-        if before or self._selected:
-            self.post_message(self.SelectionChanged(len(self._selected)))
-
-    def clear_selection(self) -> None:
-        if self._selected:
-            self._set_selection(set())
-
-    def _is_selected(self, line: ListRow) -> bool:
-        return line.row.id in self._selected
-
-    def _select_lines(self, lines: list[ListRow], select: bool | None = None) -> None:
-        """Select (or with ``select=False`` unselect; None: toggle by the first line)."""
-        self.run_worker(self._select(lines, select), group="select", exit_on_error=False)
-
-    async def _select(self, lines: list[ListRow], select: bool | None) -> None:
-        if self._source is None or not lines:
-            return
-        ids = await ids_of(self._source, lines)
-        if select is None:
-            select = not self._is_selected(lines[0])
-        chosen = set(self._selected)
-        if select:
-            chosen.update(ids)
-        else:
-            chosen.difference_update(ids)
-        self._set_selection(chosen)
-
-    def action_toggle_select(self) -> None:
-        line = self.cursor_line
-        if line is None:
-            return
-        self._anchor = self._cursor
-        self._select_lines([line])
-        self.move_cursor(self._cursor + 1)
-
-    def action_select_range(self) -> None:
-        """Select every line between the last toggled one and the cursor."""
-        anchor = self._anchor if self._anchor is not None else self._cursor
-        self.run_worker(self._select_range(anchor, self._cursor), group="select")
-
-    async def _select_range(self, first: int, last: int) -> None:
-        if self._source is None:
-            return
-        low, high = sorted((first, last))
-        high = min(high, low + MAX_SELECT - 1)
-        lines = await self._source.window(low, high - low + 1)
-        await self._select(lines, True)
-        self._anchor = last
-
-    def _extend(self, step: int) -> None:
-        line = self.cursor_line
-        if line is None:
-            return
-        self._anchor = self._cursor
-        self.move_cursor(self._cursor + step)
-        after = self.cursor_line
-        self._select_lines([line] if after is None else [line, after], True)
-
-    def action_extend_down(self) -> None:
-        self._extend(+1)
-
-    def action_extend_up(self) -> None:
-        self._extend(-1)
-
-    def action_select_thread(self) -> None:
-        line = self.cursor_line
-        if line is None or self._source is None:
-            return
-        self.run_worker(self._select_thread(line.row), group="select")
-
-    async def _select_thread(self, row: MessageRow) -> None:
-        rows = await self._store.thread_messages(row.folder_id, row.thread_id, MAX_SELECT)
-        self._set_selection(self._selected | {r.id for r in rows} | {row.id})
-
-    def action_select_all(self) -> None:
-        self.run_worker(self._select_all(), group="select")
-
-    async def _select_all(self) -> None:
-        if self._source is None:
-            return
-        ids = await self._source.all_ids(MAX_SELECT)
-        self._set_selection(ids)
-        if len(ids) >= MAX_SELECT:
-            self.notify(f"Selected the newest {MAX_SELECT:,} messages (the most at once).")
-
-    def action_select_none(self) -> None:
-        self.clear_selection()
 
     # -- conversations ---------------------------------------------------------------------
 

@@ -20,9 +20,9 @@ from textual.widgets import Static
 
 from mailtui.mime import ParsedMessage
 from mailtui.ui import keymap
-from mailtui.ui.screens.attachments import AttachmentsScreen
-from mailtui.ui.screens.links import LinksScreen
-from mailtui.ui.screens.source import SourceScreen, headers_text, source_text
+from mailtui.ui.modals.attachments import AttachmentsScreen
+from mailtui.ui.modals.links import LinksScreen
+from mailtui.ui.modals.source import SourceScreen, headers_text, source_text
 
 
 class MessageView(VerticalScroll, can_focus=True):

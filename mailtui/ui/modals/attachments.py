@@ -19,12 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mailtui.mime import Attachment, attachment_bytes
 from mailtui.ui import attachment_files, keymap
 from mailtui.ui.attachment_files import SaveError, save_path, write_new, write_replace
+from mailtui.ui.modals.confirm import ConfirmScreen
+from mailtui.ui.modals.save_prompt import SaveScreen
 from mailtui.ui.reading import AttachmentLine, attachment_label
 
 
@@ -32,83 +34,6 @@ def default_directory() -> Path:
     """The user's downloads folder if it exists, else their home."""
     downloads = Path(platformdirs.user_downloads_dir())
     return downloads if downloads.is_dir() else Path.home()
-
-
-class ConfirmScreen(ModalScreen[bool]):
-    """A yes/no question; ``y`` answers yes, ``n`` or Esc no."""
-
-    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("confirm"))
-
-    DEFAULT_CSS = """
-    ConfirmScreen {
-        align: center middle;
-        & > #confirm-box {
-            width: 72;
-            max-width: 100%;
-            height: auto;
-            border: round $warning;
-            background: $panel;
-            padding: 1 2;
-        }
-    }
-    """
-
-    def __init__(self, question: str) -> None:
-        super().__init__()
-        self.question = question
-
-    def compose(self) -> ComposeResult:
-        box = Vertical(id="confirm-box")
-        box.border_subtitle = "y: yes · n: no"
-        with box:
-            yield Static(Text(self.question), id="confirm-question")
-
-    def action_answer(self, yes: bool) -> None:
-        self.dismiss(yes)
-
-
-class SaveScreen(ModalScreen[Path | None]):
-    """Asks for the folder to save into (Enter saves, Esc cancels)."""
-
-    DEFAULT_CSS = """
-    SaveScreen {
-        align: center middle;
-        & > #save-box {
-            width: 90%;
-            max-width: 90;
-            height: auto;
-            border: round $accent;
-            background: $panel;
-            padding: 0 1;
-        }
-    }
-    """
-
-    BINDINGS: ClassVar[list[BindingType]] = [("escape", "cancel", "Cancel")]
-
-    def __init__(self, filename: str, directory: Path) -> None:
-        super().__init__()
-        self.filename = filename
-        self.directory = directory
-
-    def compose(self) -> ComposeResult:
-        box = Vertical(id="save-box")
-        box.border_title = "Save attachment"
-        box.border_subtitle = "Enter: save · Esc: cancel"
-        with box:
-            yield Static(Text(f"Save {self.filename} into the folder:"))
-            yield Input(str(self.directory), id="save-directory")
-
-    def on_mount(self) -> None:
-        self.query_one(Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value = event.value.strip()
-        self.dismiss(Path(value).expanduser() if value else None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class AttachmentsScreen(ModalScreen[None]):
