@@ -16,8 +16,8 @@ import pytest
 
 from mailtui.models import AccountKind, FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store, StoreError, packs, schema
-from mailtui.store import store as store_module
-from mailtui.store.store import bodies_dir
+from mailtui.store import bodies as store_module
+from mailtui.store.db import bodies_dir
 from tests.unit.test_store import new, sql
 
 FOLDERS = [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]

@@ -1,0 +1,44 @@
+"""``Store``: the local cache as one object, composed of parts that each own their tables.
+
+| part (module)      | owns                                   | used by                      |
+| ------------------ | -------------------------------------- | ---------------------------- |
+| ``db.Database``    | connections, transactions, migrations  | every part                   |
+| ``MailWrites``     | accounts, folders, sync batches        | the sync worker              |
+| ``Bodies``         | bodies, packs, search texts            | worker, indexer, reads       |
+| ``Reads``          | folder lists, message list, search     | UI, exporter                 |
+| ``ListingQueries`` | conversations, "next unread"           | UI                           |
+| ``Intents``        | local changes + their pending ops      | UI                           |
+| ``PendingOps``     | the op life cycle (claim, done, failed)| the sync worker              |
+| ``Outbox``         | outbox, draft copies                   | compose, the outbox sender   |
+| ``ContactQueries`` | address completion                     | compose                      |
+
+Why mixins over one ``Database`` rather than separate objects: every write of every part
+must run in the same serialized transaction (``Database._tx``), and several writes span
+parts (a permanent op failure reverts an intent; a sync batch adopts a moved message and
+fails moves into a vanished folder; a draft copy inserts a message and queues an op).
+Parts that were objects would have to pass the connection and the transaction between
+them on every call; as mixins they share it, and a part names the few methods of other
+parts it calls in an ``if TYPE_CHECKING:`` block, so those dependencies are visible at
+the top of each class. Callers see one ``Store``, as before.
+"""
+
+from __future__ import annotations
+
+from mailtui.store.bodies import Bodies
+from mailtui.store.contacts import ContactQueries
+from mailtui.store.intents import Intents
+from mailtui.store.listing import ListingQueries
+from mailtui.store.mail_writes import MailWrites
+from mailtui.store.ops import PendingOps
+from mailtui.store.outbox import Outbox
+from mailtui.store.reads import Reads
+
+
+class Store(MailWrites, Bodies, Reads, ListingQueries, Intents, PendingOps, Outbox, ContactQueries):
+    """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
+
+    Every method is a coroutine. Writes are serialized and each is one transaction, so a
+    crash leaves either all or nothing of a call. ``sqlite3`` errors surface as
+    ``StoreError``; unknown folder or outbox ids as ``NotFound`` (a ``StoreError`` and a
+    ``KeyError``).
+    """
