@@ -10,7 +10,7 @@
 | ``Intents``        | local changes + their pending ops      | UI                           |
 | ``PendingOps``     | the op life cycle (claim, done, failed)| the sync worker              |
 | ``Outbox``         | outbox, draft copies                   | compose, the outbox sender   |
-| ``ContactQueries`` | address completion                     | compose                      |
+| ``AddressQueries`` | address completion                     | compose                      |
 
 Why mixins over one ``Database`` rather than separate objects: every write of every part
 must run in the same serialized transaction (``Database._tx``), and several writes span
@@ -24,8 +24,8 @@ the top of each class. Callers see one ``Store``, as before.
 
 from __future__ import annotations
 
+from mailtui.store.addresses import AddressQueries
 from mailtui.store.bodies import Bodies
-from mailtui.store.contacts import ContactQueries
 from mailtui.store.intents import Intents
 from mailtui.store.listing import ListingQueries
 from mailtui.store.mail_writes import MailWrites
@@ -34,7 +34,7 @@ from mailtui.store.outbox import Outbox
 from mailtui.store.reads import Reads
 
 
-class Store(MailWrites, Bodies, Reads, ListingQueries, Intents, PendingOps, Outbox, ContactQueries):
+class Store(MailWrites, Bodies, Reads, ListingQueries, Intents, PendingOps, Outbox, AddressQueries):
     """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
 
     Every method is a coroutine. Writes are serialized and each is one transaction, so a

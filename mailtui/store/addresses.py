@@ -20,7 +20,7 @@ SCAN_MESSAGES = 300
 _WORD = re.compile(r"\w+")
 
 
-class ContactQueries:
+class AddressQueries:
     """Completion reads; mixed into ``Store`` (which provides ``_read``)."""
 
     if TYPE_CHECKING:
