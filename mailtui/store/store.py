@@ -3,7 +3,8 @@
 | part (module)      | owns                                   | used by                      |
 | ------------------ | -------------------------------------- | ---------------------------- |
 | ``db.Database``    | connections, transactions, migrations  | every part                   |
-| ``MailWrites``     | accounts, folders, sync batches        | the sync worker              |
+| ``Accounts``       | accounts, folders, their sync state    | the sync worker              |
+| ``MailWrites``     | batches of mail changes                | the sync worker              |
 | ``Bodies``         | bodies, packs, search texts            | worker, indexer, reads       |
 | ``Reads``          | folder lists, message list, search     | UI, exporter                 |
 | ``ListingQueries`` | conversations, "next unread"           | UI                           |
@@ -14,8 +15,8 @@
 
 Why mixins over one ``Database`` rather than separate objects: every write of every part
 must run in the same serialized transaction (``Database._tx``), and several writes span
-parts (a permanent op failure reverts an intent; a sync batch adopts a moved message and
-fails moves into a vanished folder; a draft copy inserts a message and queues an op).
+parts (a permanent op failure reverts an intent; a sync batch adopts a moved message; a
+vanished folder fails the moves into it; a draft copy inserts a message and queues an op).
 Parts that were objects would have to pass the connection and the transaction between
 them on every call; as mixins they share it, and a part names the few methods of other
 parts it calls in an ``if TYPE_CHECKING:`` block, so those dependencies are visible at
@@ -24,6 +25,7 @@ the top of each class. Callers see one ``Store``, as before.
 
 from __future__ import annotations
 
+from mailtui.store.accounts import Accounts
 from mailtui.store.addresses import AddressQueries
 from mailtui.store.bodies import Bodies
 from mailtui.store.intents import Intents
@@ -34,7 +36,17 @@ from mailtui.store.outbox import Outbox
 from mailtui.store.reads import Reads
 
 
-class Store(MailWrites, Bodies, Reads, ListingQueries, Intents, PendingOps, Outbox, AddressQueries):
+class Store(
+    Accounts,
+    MailWrites,
+    Bodies,
+    Reads,
+    ListingQueries,
+    Intents,
+    PendingOps,
+    Outbox,
+    AddressQueries,
+):
     """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
 
     Every method is a coroutine. Writes are serialized and each is one transaction, so a

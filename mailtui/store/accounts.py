@@ -1,0 +1,94 @@
+"""Accounts and their folders, as the sync worker learns them from the server.
+
+Owns the ``accounts`` and ``folders`` tables (their counters are kept by triggers on
+``messages``, schema.py). A folder gone from the server takes its messages with it, and
+the pending moves into it fail (rolled back), so nothing waits for a folder that is gone.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from mailtui.errors import NotFound
+from mailtui.models import Account, AccountKind, RemoteFolder
+from mailtui.store.db import Database, _scalar
+
+
+class Accounts(Database):
+    """Accounts, folders and their sync state; a part of ``Store``."""
+
+    if TYPE_CHECKING:
+        # Methods of other parts of ``Store`` this part calls.
+
+        async def _drop_stale_ops(self, db: aiosqlite.Connection, folder_id: int) -> None: ...
+
+        async def _fail_moves_into(
+            self, db: aiosqlite.Connection, folder_id: int, error: str
+        ) -> None: ...
+
+    async def ensure_account(self, name: str, kind: AccountKind, email: str) -> Account:
+        """The account called ``name``, created if new; kind and email follow the config."""
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO accounts (name, kind, email) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, email = excluded.email",
+                (name, str(kind), email),
+            )
+            account_id = await _scalar(db, "SELECT id FROM accounts WHERE name = ?", (name,))
+        return Account(id=account_id, name=name, kind=AccountKind(kind), email=email)
+
+    async def sync_folders(self, account_id: int, folders: list[RemoteFolder]) -> dict[str, int]:
+        """Make the account's folder list match the server's.
+
+        Folders are matched by name and updated in place (role, display name, depth, list
+        order). Folders gone from the server are removed with their messages; pending
+        moves *into* such a folder are rolled back and marked failed, so the message shows
+        again where the server still has it.
+
+        Returns:
+            The account's folder names mapped to local folder ids.
+        """
+        async with self._tx() as db:
+            existing = {
+                r[1]: r[0]
+                for r in await db.execute_fetchall(
+                    "SELECT id, name FROM folders WHERE account_id = ?", (account_id,)
+                )
+            }
+            await db.executemany(
+                """
+                INSERT INTO folders (account_id, name, display_name, role, depth, selectable,
+                    position)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (account_id, name) DO UPDATE SET
+                    display_name = excluded.display_name, role = excluded.role,
+                    depth = excluded.depth, selectable = excluded.selectable,
+                    position = excluded.position
+                """,
+                [
+                    (account_id, f.name, f.display_name, str(f.role), f.depth, f.selectable, i)
+                    for i, f in enumerate(folders)
+                ],
+            )
+            wanted = {f.name for f in folders}
+            gone = [fid for name, fid in existing.items() if name not in wanted]
+            for fid in gone:
+                await self._fail_moves_into(db, fid, "the target folder no longer exists")
+            for fid in gone:
+                await self._drop_stale_ops(db, fid)
+                await db.execute("DELETE FROM folders WHERE id = ?", (fid,))
+            rows = await db.execute_fetchall(
+                "SELECT name, id FROM folders WHERE account_id = ?", (account_id,)
+            )
+        return {r[0]: r[1] for r in rows}
+
+    async def folder_state(self, folder_id: int) -> dict[str, Any]:
+        """The backend's sync state of the folder, ``{}`` before the first sync."""
+        rows = await self._read("SELECT state FROM folders WHERE id = ?", (folder_id,))
+        if not rows:
+            raise NotFound(f"no folder with id {folder_id}")
+        state = json.loads(rows[0][0])
+        return state if isinstance(state, dict) else {}
