@@ -1,10 +1,11 @@
 """Address completion for the compose form: people the user has written to or heard from.
 
-A mixin of ``Store``. There is no separate contacts table to keep in step: the full-text
-index already covers every address of every message (column ``addresses``), so a prefix
-query finds the newest messages that mention a matching address, and the addresses in
-them are ranked by how often they appear (people one writes to often come first), then by
-how recently. Cost: one index lookup plus ``SCAN_MESSAGES`` rows, whatever the cache size.
+A mixin of ``Store``. It needs no table of its own to keep in step (the address book the
+servers sync is ``contacts.py``): the full-text index already covers every address of
+every message (column ``addresses``), so a prefix query finds the newest messages that
+mention a matching address, and the addresses in them are ranked by how often they
+appear (people one writes to often come first), then by how recently. Cost: one index
+lookup plus ``SCAN_MESSAGES`` rows, whatever the cache size.
 """
 
 from __future__ import annotations

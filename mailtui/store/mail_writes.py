@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aiosqlite
 
-from mailtui.errors import NotFound
 from mailtui.models import (
     Flag,
     FolderBatch,
@@ -52,6 +51,17 @@ class MailWrites(Database):
     if TYPE_CHECKING:
         # Methods of other parts of ``Store`` this part calls.
 
+        async def _sync_target(self, db: aiosqlite.Connection, folder_id: int) -> int: ...
+
+        async def _put_states(
+            self,
+            db: aiosqlite.Connection,
+            account_id: int,
+            folder_id: int | None,
+            state: dict[str, Any] | None,
+            account_state: dict[str, Any] | None,
+        ) -> None: ...
+
         async def _append_bodies(
             self, db: aiosqlite.Connection, bodies: Sequence[tuple[int, RawMessage]], durable: bool
         ) -> list[tuple[int, int]]: ...
@@ -63,7 +73,9 @@ class MailWrites(Database):
             durable: bool,
         ) -> None: ...
 
-    async def apply_batch(self, folder_id: int, batch: FolderBatch) -> list[int]:
+    async def apply_batch(
+        self, folder_id: int, batch: FolderBatch, *, durable: bool = False
+    ) -> list[int]:
         """Commit one batch of server changes to ``folder_id`` in one transaction.
 
         In order: ``reset`` (drop the folder's cached messages, and the pending ops whose
@@ -72,39 +84,32 @@ class MailWrites(Database):
         repeated in the batch, or taken away by a not-yet-sent move/delete; threads
         assigned); store ``bodies`` (of messages already cached; others are skipped);
         apply ``flags`` (bits that a pending SET_FLAGS op of the message touches keep
-        their local value until the op is done); delete ``removed``; store ``state``.
+        their local value until the op is done); delete ``removed``; store ``state`` and
+        ``account_state``.
+
+        ``durable``: the bodies exist nowhere else once this commits (the server does not
+        keep what it handed over, ``Capabilities.sole_copy``): fsync them before the
+        commit.
 
         Returns:
             Local ids of the inserted messages, in batch order.
         """
         async with self._tx() as db:
-            account_id = await _scalar(
-                db, "SELECT account_id FROM folders WHERE id = ?", (folder_id,)
-            )
-            if account_id is None:
-                raise NotFound(f"no folder with id {folder_id}")
+            account_id = await self._sync_target(db, folder_id)
             if batch.reset:
                 await self._reset_folder(db, folder_id)
             new_ids = (
-                await self._insert_added(
-                    db, account_id, folder_id, batch.added, batch.durable_bodies
-                )
+                await self._insert_added(db, account_id, folder_id, batch.added, durable)
                 if batch.added
                 else []
             )
             if batch.bodies:
-                await self._bodies_by_remote_id(
-                    db, folder_id, batch.bodies, batch.durable_bodies
-                )
+                await self._bodies_by_remote_id(db, folder_id, batch.bodies, durable)
             if batch.flags:
                 await self._apply_server_flags(db, folder_id, batch.flags)
             if batch.removed:
                 await self._remove(db, folder_id, batch.removed)
-            if batch.state is not None:
-                await db.execute(
-                    "UPDATE folders SET state = ? WHERE id = ?",
-                    (json.dumps(batch.state), folder_id),
-                )
+            await self._put_states(db, account_id, folder_id, batch.state, batch.account_state)
         return new_ids
 
     async def _bodies_by_remote_id(

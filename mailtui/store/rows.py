@@ -5,14 +5,22 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from mailtui.models import Folder, FolderRole, OpKind, OutboxItem, OutboxState, PendingOp
+from mailtui.models import (
+    Folder,
+    FolderKind,
+    FolderRole,
+    OpKind,
+    OutboxItem,
+    OutboxState,
+    PendingOp,
+)
 from mailtui.store.db import Row
 
 _OP_COLUMNS: Final = (
     "id, account_id, kind, message_id, folder_id, folder_name, remote_id, payload, "
     "attempts, last_error"
 )
-_FOLDER_COLUMNS: Final = "id, account_id, name, display_name, role, total, unread, depth"
+_FOLDER_COLUMNS: Final = "id, account_id, name, display_name, role, total, unread, depth, kind"
 
 def _folder(r: Row) -> Folder:
     return Folder(
@@ -24,6 +32,7 @@ def _folder(r: Row) -> Folder:
         total=r[5],
         unread=r[6],
         depth=r[7],
+        kind=FolderKind(r[8]) if r[8] in FolderKind._value2member_map_ else FolderKind.MAIL,
     )
 
 def _op(r: Row) -> PendingOp:

@@ -12,6 +12,8 @@
 | ``PendingOps``     | the op life cycle (claim, done, failed)| the sync worker              |
 | ``Outbox``         | outbox, draft copies                   | compose, the outbox sender   |
 | ``AddressQueries`` | address completion                     | compose                      |
+| ``Contacts``       | contacts synced from servers           | the sync worker, address book|
+| ``Calendar``       | calendar items synced from servers     | the sync worker, agenda      |
 
 Why mixins over one ``Database`` rather than separate objects: every write of every part
 must run in the same serialized transaction (``Database._tx``), and several writes span
@@ -28,6 +30,8 @@ from __future__ import annotations
 from mailtui.store.accounts import Accounts
 from mailtui.store.addresses import AddressQueries
 from mailtui.store.bodies import Bodies
+from mailtui.store.calendar import Calendar
+from mailtui.store.contacts import Contacts
 from mailtui.store.intents import Intents
 from mailtui.store.listing import ListingQueries
 from mailtui.store.mail_writes import MailWrites
@@ -46,6 +50,8 @@ class Store(
     PendingOps,
     Outbox,
     AddressQueries,
+    Contacts,
+    Calendar,
 ):
     """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
 
