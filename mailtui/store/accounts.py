@@ -21,7 +21,7 @@ import aiosqlite
 
 from mailtui.errors import NotFound
 from mailtui.models import Account, AccountKind, RemoteFolder
-from mailtui.store.db import Database, _scalar
+from mailtui.store.db import Database, scalar
 
 
 class Accounts(Database):
@@ -44,7 +44,7 @@ class Accounts(Database):
                 "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, email = excluded.email",
                 (name, str(kind), email),
             )
-            account_id = await _scalar(db, "SELECT id FROM accounts WHERE name = ?", (name,))
+            account_id = await scalar(db, "SELECT id FROM accounts WHERE name = ?", (name,))
         return Account(id=account_id, name=name, kind=AccountKind(kind), email=email)
 
     async def sync_folders(
@@ -127,7 +127,7 @@ class Accounts(Database):
 
     async def _sync_target(self, db: aiosqlite.Connection, folder_id: int) -> int:
         """The account of the folder a batch is for; ``NotFound`` if there is none."""
-        account_id = await _scalar(db, "SELECT account_id FROM folders WHERE id = ?", (folder_id,))
+        account_id = await scalar(db, "SELECT account_id FROM folders WHERE id = ?", (folder_id,))
         if account_id is None:
             raise NotFound(f"no folder with id {folder_id}")
         return int(account_id)

@@ -17,7 +17,7 @@ import aiosqlite
 
 from mailtui.errors import StoreError
 from mailtui.models import RawMessage
-from mailtui.store.db import BodyRef, Database, _chunks, _marks
+from mailtui.store.db import BodyRef, Database, chunked, placeholders
 from mailtui.store.packs import HEADER_SIZE, PACK_TARGET, PackBusy
 
 #: Records ``compact_bodies`` moves per transaction: at most this many, about this much.
@@ -98,10 +98,10 @@ class Bodies(Database):
         if not missing:
             return got
         now: dict[int, BodyRef] = {}
-        for chunk in _chunks(missing):
+        for chunk in chunked(missing):
             rows = await self._read(
                 "SELECT message_id, size, pack, pos FROM bodies "
-                f"WHERE message_id IN ({_marks(len(chunk))}) AND pack IS NOT NULL",
+                f"WHERE message_id IN ({placeholders(len(chunk))}) AND pack IS NOT NULL",
                 chunk,
             )
             now.update((r[0], (r[0], r[1], r[2], r[3])) for r in rows)
@@ -142,9 +142,9 @@ class Bodies(Database):
             return
         async with self._tx() as db:
             present: set[int] = set()
-            for chunk in _chunks([b[0] for b in bodies]):
+            for chunk in chunked([b[0] for b in bodies]):
                 rows = await db.execute_fetchall(
-                    f"SELECT id FROM messages WHERE id IN ({_marks(len(chunk))})", chunk
+                    f"SELECT id FROM messages WHERE id IN ({placeholders(len(chunk))})", chunk
                 )
                 present.update(r[0] for r in rows)
             await self._put_bodies(db, [b for b in bodies if b[0] in present], durable)
@@ -207,7 +207,7 @@ class Bodies(Database):
         if lost:
             async with self._tx() as db:
                 await db.execute(
-                    f"DELETE FROM bodies WHERE message_id IN ({_marks(len(lost))})", lost
+                    f"DELETE FROM bodies WHERE message_id IN ({placeholders(len(lost))})", lost
                 )
         return [(r[0], raw) for r, raw in zip(rows, raws, strict=True) if raw is not None]
 
@@ -233,7 +233,7 @@ class Bodies(Database):
         if not texts:
             return
         async with self._tx() as db:
-            for chunk in _chunks(texts):
+            for chunk in chunked(texts):
                 await db.execute(
                     "UPDATE bodies SET text = t.column2, indexed = 1 "
                     f"FROM (VALUES {','.join(['(?, ?)'] * len(chunk))}) AS t "
@@ -291,7 +291,7 @@ class Bodies(Database):
                 lost = [r[0] for r, raw in zip(rows, raws, strict=True) if raw is None]
                 if lost:  # unreadable (a power loss): not cached any more, fetched again
                     await db.execute(
-                        f"DELETE FROM bodies WHERE message_id IN ({_marks(len(lost))})", lost
+                        f"DELETE FROM bodies WHERE message_id IN ({placeholders(len(lost))})", lost
                     )
                 keep = [(r[0], raw) for r, raw in zip(rows, raws, strict=True) if raw]
                 where = await self._append_bodies(db, keep, durable=True)

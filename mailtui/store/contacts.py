@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import aiosqlite
 
 from mailtui.models import Contact, ContactBatch
-from mailtui.store.db import Database, Row, _chunks, _marks
+from mailtui.store.db import Database, Row, chunked, placeholders
 
 _COLUMNS: Final = "remote_id, display_name, emails, phones, organization, notes, data"
 
@@ -98,8 +98,9 @@ class Contacts(Database):
         self, db: aiosqlite.Connection, table: str, folder_id: int, removed: Sequence[str]
     ) -> None:
         """Delete the rows of ``table`` (contacts, calendar_items) the server removed."""
-        for chunk in _chunks(removed):
+        for chunk in chunked(removed):
             await db.execute(
-                f"DELETE FROM {table} WHERE folder_id = ? AND remote_id IN ({_marks(len(chunk))})",
+                f"DELETE FROM {table} WHERE folder_id = ? "
+                f"AND remote_id IN ({placeholders(len(chunk))})",
                 (folder_id, *chunk),
             )

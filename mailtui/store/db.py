@@ -45,11 +45,11 @@ log = logging.getLogger(__name__)
 #: Op state between ``claim_ops`` and ``op_done``/``op_failed``; store-internal, so it is
 #: not part of ``models.OpState``.
 IN_FLIGHT: Final = "in_flight"
-_PENDING: Final = OpState.PENDING.value
-_DONE: Final = OpState.DONE.value
-_FAILED: Final = OpState.FAILED.value
-_LIVE: Final = f"('{_PENDING}', '{IN_FLIGHT}')"
-_RELOCATING: Final = f"('{OpKind.MOVE.value}', '{OpKind.DELETE.value}')"
+PENDING: Final = OpState.PENDING.value
+DONE: Final = OpState.DONE.value
+FAILED: Final = OpState.FAILED.value
+LIVE: Final = f"('{PENDING}', '{IN_FLIGHT}')"
+RELOCATING: Final = f"('{OpKind.MOVE.value}', '{OpKind.DELETE.value}')"
 
 #: Host parameters per ``IN (…)`` list; far below SQLite's limit, large enough that a
 #: batch of 1000 costs two queries.
@@ -66,14 +66,14 @@ _WRITER_CACHE_KIB: Final = 8 * 1024
 _BURY_BATCH: Final = 5000
 _READER_CACHE_KIB: Final = 16 * 1024
 
-def _marks(n: int) -> str:
+def placeholders(n: int) -> str:
     return ",".join("?" * n)
 
-def _chunks(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
+def chunked(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
-def _now() -> int:
+def timestamp() -> int:
     return int(time.time())
 
 # --- opening ------------------------------------------------------------------------
@@ -127,7 +127,7 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     except sqlite3.Error as e:
         raise _open_error(path, e) from e
 
-async def _scalar(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+async def scalar(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
     rows = list(await db.execute_fetchall(sql, params))
     return rows[0][0] if rows else None
 
@@ -144,7 +144,7 @@ async def _configure(db: aiosqlite.Connection, path: Path, *, writer: bool) -> N
             await db.execute("PRAGMA query_only = ON")
             await db.execute(f"PRAGMA cache_size = -{_READER_CACHE_KIB}")
         await db.execute("PRAGMA temp_store = MEMORY")
-        await _scalar(db, "SELECT count(*) FROM sqlite_master")
+        await scalar(db, "SELECT count(*) FROM sqlite_master")
     except sqlite3.Error as e:
         raise _open_error(path, e) from e
 
@@ -158,9 +158,9 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
     )
     while True:
         try:
-            version = int(await _scalar(db, "PRAGMA user_version"))
-            app_id = int(await _scalar(db, "PRAGMA application_id"))
-            tables = int(await _scalar(db, "SELECT count(*) FROM sqlite_master"))
+            version = int(await scalar(db, "PRAGMA user_version"))
+            app_id = int(await scalar(db, "PRAGMA application_id"))
+            tables = int(await scalar(db, "SELECT count(*) FROM sqlite_master"))
         except sqlite3.Error as e:
             raise _open_error(path, e) from e
         if version > known:
@@ -176,7 +176,7 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
             await db.execute("BEGIN IMMEDIATE")
             try:
                 # Another process may have migrated while this one waited for the lock.
-                if int(await _scalar(db, "PRAGMA user_version")) == version:
+                if int(await scalar(db, "PRAGMA user_version")) == version:
                     for statement in migrations[version]:
                         await db.execute(statement)
                     await db.execute(f"PRAGMA user_version = {version + 1}")
@@ -264,11 +264,11 @@ class Database:
         rest)."""
         async with self._tx() as db:
             await db.execute(
-                f"UPDATE pending_ops SET state = '{_PENDING}' WHERE state = '{IN_FLIGHT}'"
+                f"UPDATE pending_ops SET state = '{PENDING}' WHERE state = '{IN_FLIGHT}'"
             )
             await db.execute(
-                f"DELETE FROM pending_ops WHERE state IN ('{_DONE}', '{_FAILED}') AND updated < ?",
-                (_now() - _KEEP_FINISHED_OPS,),
+                f"DELETE FROM pending_ops WHERE state IN ('{DONE}', '{FAILED}') AND updated < ?",
+                (timestamp() - _KEEP_FINISHED_OPS,),
             )
 
     @asynccontextmanager
@@ -313,7 +313,7 @@ class Database:
                 await asyncio.to_thread(self._packs.remove_legacy, message_ids)
             except OSError as e:  # permissions changed under us: the files leak, no more
                 log.warning("cannot remove cached bodies in %s: %s", self.bodies_dir, e)
-            marks = _marks(len(message_ids))
+            marks = placeholders(len(message_ids))
             await db.execute(f"DELETE FROM dead_bodies WHERE message_id IN ({marks})", message_ids)
             rows = await db.execute_fetchall(
                 f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
@@ -345,7 +345,7 @@ class Database:
 
     async def _next_id(self, db: aiosqlite.Connection, table: str) -> int:
         # AUTOINCREMENT tables: above both the highest id ever used and the current max.
-        value = await _scalar(
+        value = await scalar(
             db,
             "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0), "
             f"coalesce((SELECT max(id) FROM {table}), 0)) + 1",

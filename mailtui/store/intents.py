@@ -15,7 +15,16 @@ import aiosqlite
 
 from mailtui.errors import NotFound
 from mailtui.models import Flag, FolderRole, OpKind
-from mailtui.store.db import _FAILED, _PENDING, Database, Row, _chunks, _marks, _now, _scalar
+from mailtui.store.db import (
+    FAILED,
+    PENDING,
+    Database,
+    Row,
+    chunked,
+    placeholders,
+    scalar,
+    timestamp,
+)
 
 _INSERT_OP: Final = """
     INSERT INTO pending_ops (id, account_id, kind, message_id, folder_id, folder_name,
@@ -37,11 +46,11 @@ class Intents(Database):
         that exist and are visible, in the order given (duplicates dropped)."""
         unique = list(dict.fromkeys(ids))
         found: dict[int, Row] = {}
-        for chunk in _chunks(unique):
+        for chunk in chunked(unique):
             for r in await db.execute_fetchall(
                 "SELECT m.id, m.account_id, m.folder_id, f.name, m.remote_id, m.flags "
                 "FROM messages m JOIN folders f ON f.id = m.folder_id "
-                f"WHERE m.id IN ({_marks(len(chunk))})",
+                f"WHERE m.id IN ({placeholders(len(chunk))})",
                 chunk,
             ):
                 found[r[0]] = r
@@ -54,7 +63,7 @@ class Intents(Database):
         if not ops:
             return []
         first = await self._next_id(db, "pending_ops")
-        now = _now()
+        now = timestamp()
         await db.executemany(
             _INSERT_OP,
             [
@@ -159,7 +168,7 @@ class Intents(Database):
             rows = await self._visible(db, ids)
             trash: dict[int, int | None] = {}
             for account_id in {r[1] for r in rows}:
-                trash[account_id] = await _scalar(
+                trash[account_id] = await scalar(
                     db,
                     "SELECT id FROM folders WHERE account_id = ? AND role = ? "
                     "ORDER BY position, id LIMIT 1",
@@ -201,28 +210,28 @@ class Intents(Database):
             return True
         async with self._tx() as db:
             ops: list[Row] = []
-            for chunk in _chunks(sorted(wanted)):
+            for chunk in chunked(sorted(wanted)):
                 ops += await db.execute_fetchall(
                     "SELECT id, kind, message_id, state, undo FROM pending_ops "
-                    f"WHERE id IN ({_marks(len(chunk))})",
+                    f"WHERE id IN ({placeholders(len(chunk))})",
                     chunk,
                 )
-            if len(ops) != len(wanted) or any(o[3] != _PENDING for o in ops):
+            if len(ops) != len(wanted) or any(o[3] != PENDING for o in ops):
                 return False
             for op_id, kind, message_id, _, _ in ops:
                 if kind in (OpKind.MOVE, OpKind.DELETE) and message_id is not None:
                     later = await db.execute_fetchall(
                         "SELECT id FROM pending_ops WHERE message_id = ? AND id > ? "
-                        f"AND state != '{_FAILED}'",
+                        f"AND state != '{FAILED}'",
                         (message_id, op_id),
                     )
                     if any(r[0] not in wanted for r in later):
                         return False
             for _, kind, message_id, _, undo in sorted(ops, key=lambda o: -int(o[0])):
                 await self._revert(db, OpKind(kind), message_id, json.loads(undo))
-            for chunk in _chunks(sorted(wanted)):
+            for chunk in chunked(sorted(wanted)):
                 await db.execute(
-                    f"DELETE FROM pending_ops WHERE id IN ({_marks(len(chunk))})", chunk
+                    f"DELETE FROM pending_ops WHERE id IN ({placeholders(len(chunk))})", chunk
                 )
         return True
 
@@ -253,13 +262,13 @@ class Intents(Database):
         if not current:
             return
         rid = remote_id if remote_id is not None else current[0][0]
-        exists = folder_id is not None and await _scalar(
+        exists = folder_id is not None and await scalar(
             db, "SELECT 1 FROM folders WHERE id = ?", (folder_id,)
         )
         clash = (
             rid is not None
             and exists
-            and await _scalar(
+            and await scalar(
                 db,
                 "SELECT 1 FROM messages WHERE folder_id = ? AND remote_id = ? AND id != ?",
                 (folder_id, rid, message_id),

@@ -29,7 +29,7 @@ from mailtui.store.codec import (
     subject_key,
     thread_candidates,
 )
-from mailtui.store.db import _LIVE, _PENDING, _RELOCATING, Database, _chunks, _marks, _scalar
+from mailtui.store.db import LIVE, PENDING, RELOCATING, Database, chunked, placeholders, scalar
 
 #: A reply without usable headers joins the latest thread of the same subject from at
 #: most this long (seconds) before it.
@@ -120,10 +120,10 @@ class MailWrites(Database):
         durable: bool,
     ) -> None:
         ids: dict[str, int] = {}
-        for chunk in _chunks([remote for remote, _ in bodies]):
+        for chunk in chunked([remote for remote, _ in bodies]):
             rows = await db.execute_fetchall(
                 f"SELECT remote_id, id FROM messages WHERE folder_id = ? "
-                f"AND remote_id IN ({_marks(len(chunk))})",
+                f"AND remote_id IN ({placeholders(len(chunk))})",
                 (folder_id, *chunk),
             )
             ids.update((r[0], r[1]) for r in rows)
@@ -136,7 +136,7 @@ class MailWrites(Database):
         await db.execute("DELETE FROM messages WHERE folder_id = ?", (folder_id,))
         # Ops that waited for a remote id of a row just dropped can never be sent.
         await db.execute(
-            f"DELETE FROM pending_ops WHERE state = '{_PENDING}' AND remote_id IS NULL "
+            f"DELETE FROM pending_ops WHERE state = '{PENDING}' AND remote_id IS NULL "
             "AND message_id IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.id = pending_ops.message_id)"
         )
@@ -151,22 +151,24 @@ class MailWrites(Database):
         rows = list(
             await db.execute_fetchall(
                 f"SELECT id, message_id FROM pending_ops WHERE folder_id = ? "
-                f"AND remote_id IS NOT NULL AND state IN {_LIVE}",
+                f"AND remote_id IS NOT NULL AND state IN {LIVE}",
                 (folder_id,),
             )
         )
         if not rows:
             return
         await self._forget(db, sorted({r[1] for r in rows if r[1] is not None}))
-        for chunk in _chunks([r[0] for r in rows]):
-            await db.execute(f"DELETE FROM pending_ops WHERE id IN ({_marks(len(chunk))})", chunk)
+        for chunk in chunked([r[0] for r in rows]):
+            await db.execute(
+                f"DELETE FROM pending_ops WHERE id IN ({placeholders(len(chunk))})", chunk
+            )
 
     async def _forget(self, db: aiosqlite.Connection, message_ids: Sequence[int]) -> None:
         """Delete messages and their live ops (the server no longer has them)."""
-        for chunk in _chunks(message_ids):
-            marks = _marks(len(chunk))
+        for chunk in chunked(message_ids):
+            marks = placeholders(len(chunk))
             await db.execute(
-                f"DELETE FROM pending_ops WHERE state IN {_LIVE} AND message_id IN ({marks})",
+                f"DELETE FROM pending_ops WHERE state IN {LIVE} AND message_id IN ({marks})",
                 chunk,
             )
             await db.execute(f"DELETE FROM messages WHERE id IN ({marks})", chunk)
@@ -188,16 +190,16 @@ class MailWrites(Database):
         # Skip what is cached already, and what a move/delete not yet sent to the server
         # took away locally (the server still lists it; re-adding it would resurrect it).
         skip: set[str] = set()
-        for chunk in _chunks(list(seen)):
-            marks = _marks(len(chunk))
+        for chunk in chunked(list(seen)):
+            marks = placeholders(len(chunk))
             for r in await db.execute_fetchall(
                 f"SELECT remote_id FROM messages WHERE folder_id = ? AND remote_id IN ({marks})",
                 (folder_id, *chunk),
             ):
                 skip.add(r[0])
             for r in await db.execute_fetchall(
-                f"SELECT remote_id FROM pending_ops WHERE folder_id = ? AND state IN {_LIVE} "
-                f"AND kind IN {_RELOCATING} AND remote_id IN ({marks})",
+                f"SELECT remote_id FROM pending_ops WHERE folder_id = ? AND state IN {LIVE} "
+                f"AND kind IN {RELOCATING} AND remote_id IN ({marks})",
                 (folder_id, *chunk),
             ):
                 skip.add(r[0])
@@ -213,10 +215,10 @@ class MailWrites(Database):
         known: dict[str, int] = {}  # message-id header -> thread id
         orphans: dict[str, int] = {}  # message-id header -> local id, remote id unknown
         hidden: dict[str, int] = {}  # the same, for rows deleted for good (folder NULL)
-        for chunk in _chunks(wanted):
+        for chunk in chunked(wanted):
             for mid, thread_id, fid, unknown_remote, lid in await db.execute_fetchall(
                 "SELECT message_id, thread_id, folder_id, remote_id IS NULL, id FROM messages "
-                f"WHERE account_id = ? AND message_id IN ({_marks(len(chunk))}) ORDER BY id",
+                f"WHERE account_id = ? AND message_id IN ({placeholders(len(chunk))}) ORDER BY id",
                 (account_id, *chunk),
             ):
                 known.setdefault(mid, thread_id)
@@ -231,8 +233,8 @@ class MailWrites(Database):
                 r[0]
                 for r in await db.execute_fetchall(
                     "SELECT message_id FROM pending_ops WHERE folder_id = ? "
-                    f"AND remote_id IS NULL AND state IN {_LIVE} "
-                    f"AND message_id IN ({_marks(len(hidden))})",
+                    f"AND remote_id IS NULL AND state IN {LIVE} "
+                    f"AND message_id IN ({placeholders(len(hidden))})",
                     (folder_id, *hidden.values()),
                 )
             }
@@ -395,7 +397,7 @@ class MailWrites(Database):
         )
         if rows and rows[0][1] is None and rows[0][0] in (folder_id, None):
             if rows[0][0] == folder_id:
-                other = await _scalar(
+                other = await scalar(
                     db,
                     "SELECT id FROM messages WHERE folder_id = ? AND remote_id = ?",
                     (folder_id, remote_id),
@@ -410,7 +412,7 @@ class MailWrites(Database):
         # Later ops on this message were made while its remote id was unknown.
         await db.execute(
             f"UPDATE pending_ops SET remote_id = ? WHERE message_id = ? AND folder_id = ? "
-            f"AND remote_id IS NULL AND state IN {_LIVE}",
+            f"AND remote_id IS NULL AND state IN {LIVE}",
             (remote_id, message_id, folder_id),
         )
 
@@ -422,7 +424,7 @@ class MailWrites(Database):
         for rid, local, payload in await db.execute_fetchall(
             "SELECT m.remote_id, m.flags, p.payload FROM pending_ops p "
             "JOIN messages m ON m.id = p.message_id "
-            f"WHERE m.folder_id = ? AND p.kind = ? AND p.state IN {_LIVE} "
+            f"WHERE m.folder_id = ? AND p.kind = ? AND p.state IN {LIVE} "
             "AND m.remote_id IS NOT NULL",
             (folder_id, OpKind.SET_FLAGS.value),
         ):
@@ -443,15 +445,15 @@ class MailWrites(Database):
         )
 
     async def _remove(self, db: aiosqlite.Connection, folder_id: int, removed: list[str]) -> None:
-        for chunk in _chunks(removed):
-            marks = _marks(len(chunk))
+        for chunk in chunked(removed):
+            marks = placeholders(len(chunk))
             # A move/delete not yet sent, of a message that is gone from the server anyway:
             # the op is moot, and the row it moved elsewhere is a ghost.
             moot = [
                 r[0]
                 for r in await db.execute_fetchall(
                     f"SELECT DISTINCT message_id FROM pending_ops WHERE folder_id = ? "
-                    f"AND state IN {_LIVE} AND kind IN {_RELOCATING} "
+                    f"AND state IN {LIVE} AND kind IN {RELOCATING} "
                     f"AND remote_id IN ({marks}) AND message_id IS NOT NULL",
                     (folder_id, *chunk),
                 )
@@ -460,7 +462,7 @@ class MailWrites(Database):
                 await self._forget(db, moot)
             # Flag changes for a message that no longer exists cannot be sent.
             await db.execute(
-                f"DELETE FROM pending_ops WHERE state = '{_PENDING}' AND message_id IN "
+                f"DELETE FROM pending_ops WHERE state = '{PENDING}' AND message_id IN "
                 f"(SELECT id FROM messages WHERE folder_id = ? AND remote_id IN ({marks}))",
                 (folder_id, *chunk),
             )

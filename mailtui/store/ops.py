@@ -23,18 +23,18 @@ import aiosqlite
 
 from mailtui.models import OpKind, OpResult, OutboxState, PendingOp
 from mailtui.store.db import (
-    _DONE,
-    _FAILED,
-    _LIVE,
-    _PENDING,
+    DONE,
+    FAILED,
     IN_FLIGHT,
+    LIVE,
+    PENDING,
     Database,
     Row,
-    _chunks,
-    _marks,
-    _now,
+    chunked,
+    placeholders,
+    timestamp,
 )
-from mailtui.store.rows import _OP_COLUMNS, _op
+from mailtui.store.rows import OP_COLUMNS, op_from_row
 
 
 class PendingOps(Database):
@@ -58,16 +58,16 @@ class PendingOps(Database):
     async def pending_ops(self, account_id: int, limit: int) -> list[PendingOp]:
         """The account's ops waiting to be sent (state ``pending``), oldest first."""
         rows = await self._read(
-            f"SELECT {_OP_COLUMNS} FROM pending_ops WHERE account_id = ? AND state = ? "
+            f"SELECT {OP_COLUMNS} FROM pending_ops WHERE account_id = ? AND state = ? "
             "ORDER BY id LIMIT ?",
-            (account_id, _PENDING, limit),
+            (account_id, PENDING, limit),
         )
-        return [_op(r) for r in rows]
+        return [op_from_row(r) for r in rows]
 
     async def pending_op(self, op_id: int) -> PendingOp | None:
         """One op as it is now (its remote id may have been learnt since it was listed)."""
-        rows = await self._read(f"SELECT {_OP_COLUMNS} FROM pending_ops WHERE id = ?", (op_id,))
-        return _op(rows[0]) if rows else None
+        rows = await self._read(f"SELECT {OP_COLUMNS} FROM pending_ops WHERE id = ?", (op_id,))
+        return op_from_row(rows[0]) if rows else None
 
     async def claim_ops(self, op_ids: Sequence[int]) -> list[int]:
         """Mark ops ``in_flight`` just before sending them; from then on ``undo_ops``
@@ -79,14 +79,14 @@ class PendingOps(Database):
         """
         claimed: list[int] = []
         async with self._tx() as db:
-            for chunk in _chunks(sorted(set(op_ids))):
+            for chunk in chunked(sorted(set(op_ids))):
                 claimed += [
                     r[0]
                     for r in await db.execute_fetchall(
                         f"UPDATE pending_ops SET state = '{IN_FLIGHT}', updated = ? "
-                        f"WHERE state = '{_PENDING}' AND id IN ({_marks(len(chunk))}) "
+                        f"WHERE state = '{PENDING}' AND id IN ({placeholders(len(chunk))}) "
                         "RETURNING id",
-                        (_now(), *chunk),
+                        (timestamp(), *chunk),
                     )
                 ]
         return sorted(claimed)
@@ -102,13 +102,13 @@ class PendingOps(Database):
                     (op_id,),
                 )
             )
-            if not rows or rows[0][2] not in (_PENDING, IN_FLIGHT):
+            if not rows or rows[0][2] not in (PENDING, IN_FLIGHT):
                 return
             kind, message_id, _, payload = rows[0]
             await db.execute(
-                f"UPDATE pending_ops SET state = '{_DONE}', last_error = '', updated = ? "
+                f"UPDATE pending_ops SET state = '{DONE}', last_error = '', updated = ? "
                 "WHERE id = ?",
-                (_now(), op_id),
+                (timestamp(), op_id),
             )
             if kind == OpKind.APPEND:
                 outbox_id = json.loads(payload).get("outbox_id")
@@ -147,13 +147,13 @@ class PendingOps(Database):
                     "SELECT kind, message_id, state FROM pending_ops WHERE id = ?", (op_id,)
                 )
             )
-            if not rows or rows[0][2] not in (_PENDING, IN_FLIGHT):
+            if not rows or rows[0][2] not in (PENDING, IN_FLIGHT):
                 return
             if not permanent:
                 await db.execute(
-                    f"UPDATE pending_ops SET state = '{_PENDING}', attempts = attempts + 1, "
+                    f"UPDATE pending_ops SET state = '{PENDING}', attempts = attempts + 1, "
                     "last_error = ?, updated = ? WHERE id = ?",
-                    (error, _now(), op_id),
+                    (error, timestamp(), op_id),
                 )
                 return
             if rows[0][0] == OpKind.APPEND:
@@ -178,14 +178,14 @@ class PendingOps(Database):
         if kind in (OpKind.MOVE, OpKind.DELETE) and message_id is not None:
             chain += await db.execute_fetchall(
                 "SELECT id, kind, message_id, undo FROM pending_ops WHERE message_id = ? "
-                f"AND id > ? AND state IN {_LIVE} ORDER BY id",
+                f"AND id > ? AND state IN {LIVE} ORDER BY id",
                 (message_id, op_id),
             )
-        now = _now()
+        now = timestamp()
         for oid, okind, mid, undo in reversed(chain):
             await self._revert(db, OpKind(okind), mid, json.loads(undo))
             await db.execute(
-                f"UPDATE pending_ops SET state = '{_FAILED}', last_error = ?, updated = ?, "
+                f"UPDATE pending_ops SET state = '{FAILED}', last_error = ?, updated = ?, "
                 "attempts = attempts + ? WHERE id = ?",
                 (
                     error if oid == op_id else f"not sent: an earlier change failed ({error})",
@@ -198,7 +198,7 @@ class PendingOps(Database):
     async def _fail_moves_into(self, db: aiosqlite.Connection, folder_id: int, error: str) -> None:
         for r in list(
             await db.execute_fetchall(
-                f"SELECT id FROM pending_ops WHERE state = '{_PENDING}' AND kind = ? "
+                f"SELECT id FROM pending_ops WHERE state = '{PENDING}' AND kind = ? "
                 "AND json_extract(payload, '$.to_folder') = ? ORDER BY id DESC",
                 (OpKind.MOVE.value, folder_id),
             )

@@ -25,8 +25,8 @@ from mailtui.models import (
     OutboxState,
     PendingOp,
 )
-from mailtui.store.db import _PENDING, Database, _marks, _now, _scalar
-from mailtui.store.rows import _outbox_item
+from mailtui.store.db import PENDING, Database, placeholders, scalar, timestamp
+from mailtui.store.rows import outbox_item_from_row
 
 
 class Outbox(Database):
@@ -68,7 +68,7 @@ class Outbox(Database):
                     mail_from,
                     json.dumps(list(recipients)),
                     OutboxState.QUEUED.value,
-                    _now(),
+                    timestamp(),
                 ),
             )
             item_id = cur.lastrowid
@@ -86,7 +86,7 @@ class Outbox(Database):
             "created FROM outbox WHERE account_id = ? ORDER BY id",
             (account_id,),
         )
-        return [_outbox_item(r) for r in rows]
+        return [outbox_item_from_row(r) for r in rows]
 
     async def outbox_set_state(self, item_id: int, state: OutboxState, error: str = "") -> None:
         """Set an item's state and ``last_error``; entering ``sending`` counts an attempt.
@@ -122,12 +122,12 @@ class Outbox(Database):
         async with self._tx() as db:
             cur = await db.execute(
                 "UPDATE outbox SET state = ?, last_error = ?, attempts = attempts + ? "
-                f"WHERE id = ? AND state IN ({_marks(len(states))})",
+                f"WHERE id = ? AND state IN ({placeholders(len(states))})",
                 (str(to), error, 1 if to == OutboxState.SENDING else 0, item_id, *states),
             )
             if cur.rowcount:
                 return True
-            if await _scalar(db, "SELECT 1 FROM outbox WHERE id = ?", (item_id,)) is None:
+            if await scalar(db, "SELECT 1 FROM outbox WHERE id = ?", (item_id,)) is None:
                 raise NotFound(f"no outbox item with id {item_id}")
             return False
 
@@ -158,7 +158,7 @@ class Outbox(Database):
                 "UPDATE outbox SET state = ?, last_error = '' WHERE id = ?",
                 (OutboxState.SENT.value, item_id),
             )
-            existing = await _scalar(
+            existing = await scalar(
                 db,
                 "SELECT id FROM pending_ops WHERE kind = ? "
                 "AND json_extract(payload, '$.outbox_id') = ? ORDER BY id DESC LIMIT 1",
@@ -228,7 +228,7 @@ class Outbox(Database):
         no Drafts folder (yet).
         """
         async with self._tx() as db:
-            drafts = await _scalar(
+            drafts = await scalar(
                 db,
                 "SELECT id FROM folders WHERE account_id = ? AND role = ? "
                 "ORDER BY position, id LIMIT 1",
@@ -247,7 +247,7 @@ class Outbox(Database):
                 db, account_id, int(drafts), [new], durable=True
             )
             await db.execute("UPDATE messages SET remote_id = NULL WHERE id = ?", (message_id,))
-            name = await _scalar(db, "SELECT name FROM folders WHERE id = ?", (drafts,))
+            name = await scalar(db, "SELECT name FROM folders WHERE id = ?", (drafts,))
             await self._add_ops(
                 db,
                 [
@@ -284,7 +284,7 @@ class Outbox(Database):
         unsent = list(
             await db.execute_fetchall(
                 "SELECT id FROM pending_ops WHERE message_id = ? AND kind = ? AND state = ?",
-                (message_id, OpKind.APPEND.value, _PENDING),
+                (message_id, OpKind.APPEND.value, PENDING),
             )
         )
         if remote_id is None and unsent:
@@ -292,7 +292,7 @@ class Outbox(Database):
             await db.executemany("DELETE FROM pending_ops WHERE id = ?", unsent)
             await self._forget(db, [message_id])
             return
-        name = await _scalar(db, "SELECT name FROM folders WHERE id = ?", (folder_id,))
+        name = await scalar(db, "SELECT name FROM folders WHERE id = ?", (folder_id,))
         await db.execute("UPDATE messages SET folder_id = NULL WHERE id = ?", (message_id,))
         # With the APPEND in flight the remote id is still unknown: op_done adopts it
         # into this op too (``_adopt`` fills later ops of the message).

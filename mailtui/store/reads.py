@@ -23,9 +23,9 @@ from mailtui.models import (
     MessageRow,
 )
 from mailtui.store.codec import ROW_COLUMNS, decode_addresses, fts_query, row_from_db
-from mailtui.store.db import BodyRef, Database, _scalar
+from mailtui.store.db import BodyRef, Database, scalar
 from mailtui.store.listing import nearer_end, read_snapshot
-from mailtui.store.rows import _FOLDER_COLUMNS, _folder
+from mailtui.store.rows import FOLDER_COLUMNS, folder_from_row
 
 
 def merged_ids_sql(folders: int, order: str) -> str:
@@ -59,21 +59,21 @@ class Reads(Database):
         """Folders (of one account, or all) in server list order, with their counters."""
         if account_id is None:
             rows = await self._read(
-                f"SELECT {_FOLDER_COLUMNS} FROM folders ORDER BY account_id, position, id"
+                f"SELECT {FOLDER_COLUMNS} FROM folders ORDER BY account_id, position, id"
             )
         else:
             rows = await self._read(
-                f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE account_id = ? ORDER BY position, id",
+                f"SELECT {FOLDER_COLUMNS} FROM folders WHERE account_id = ? ORDER BY position, id",
                 (account_id,),
             )
-        return [_folder(r) for r in rows]
+        return [folder_from_row(r) for r in rows]
 
     async def folder(self, folder_id: int) -> Folder:
         """One folder. Raises ``NotFound`` if there is no such folder."""
-        rows = await self._read(f"SELECT {_FOLDER_COLUMNS} FROM folders WHERE id = ?", (folder_id,))
+        rows = await self._read(f"SELECT {FOLDER_COLUMNS} FROM folders WHERE id = ?", (folder_id,))
         if not rows:
             raise NotFound(f"no folder with id {folder_id}")
-        return _folder(rows[0])
+        return folder_from_row(rows[0])
 
     async def count(self, folder_id: int) -> tuple[int, int]:
         """(total, unread) of a folder, from the trigger-kept counters."""
@@ -94,7 +94,7 @@ class Reads(Database):
         if limit <= 0:
             return []
         async with read_snapshot(self._r, self._rlock) as db:
-            total = await _scalar(db, "SELECT total FROM folders WHERE id = ?", (folder_id,))
+            total = await scalar(db, "SELECT total FROM folders WHERE id = ?", (folder_id,))
             span = nearer_end(offset, limit, total or 0)
             if span is None:
                 return []

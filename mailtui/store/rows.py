@@ -16,13 +16,14 @@ from mailtui.models import (
 )
 from mailtui.store.db import Row
 
-_OP_COLUMNS: Final = (
+OP_COLUMNS: Final = (
     "id, account_id, kind, message_id, folder_id, folder_name, remote_id, payload, "
     "attempts, last_error"
 )
-_FOLDER_COLUMNS: Final = "id, account_id, name, display_name, role, total, unread, depth, kind"
+FOLDER_COLUMNS: Final = "id, account_id, name, display_name, role, total, unread, depth, kind"
 
-def _folder(r: Row) -> Folder:
+
+def folder_from_row(r: Row) -> Folder:
     return Folder(
         id=r[0],
         account_id=r[1],
@@ -35,7 +36,8 @@ def _folder(r: Row) -> Folder:
         kind=FolderKind(r[8]) if r[8] in FolderKind._value2member_map_ else FolderKind.MAIL,
     )
 
-def _op(r: Row) -> PendingOp:
+
+def op_from_row(r: Row) -> PendingOp:
     return PendingOp(
         id=r[0],
         account_id=r[1],
@@ -49,7 +51,8 @@ def _op(r: Row) -> PendingOp:
         last_error=r[9],
     )
 
-def _outbox_item(r: Row) -> OutboxItem:
+
+def outbox_item_from_row(r: Row) -> OutboxItem:
     return OutboxItem(
         id=r[0],
         account_id=r[1],
