@@ -66,21 +66,27 @@ _WRITER_CACHE_KIB: Final = 8 * 1024
 _BURY_BATCH: Final = 5000
 _READER_CACHE_KIB: Final = 16 * 1024
 
+
 def placeholders(n: int) -> str:
     return ",".join("?" * n)
+
 
 def chunked(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
 
+
 def timestamp() -> int:
     return int(time.time())
 
+
 # --- opening ------------------------------------------------------------------------
+
 
 def bodies_dir(path: Path) -> Path:
     """Where the body packs of the database at ``path`` live (beside it, like -wal)."""
     return path.with_name(path.name + "-bodies")
+
 
 def _prepare_file(path: Path) -> None:
     """Create the parent directory (0700) and the database file (0600) if missing.
@@ -111,6 +117,7 @@ def _prepare_file(path: Path) -> None:
     except OSError as e:
         raise StoreError(f"cannot create {path}: {e.strerror or e}") from e
 
+
 def _open_error(path: Path, e: sqlite3.Error) -> StoreError:
     name = getattr(e, "sqlite_errorname", "")
     if name in ("SQLITE_NOTADB", "SQLITE_CORRUPT") or "not a database" in str(e):
@@ -120,6 +127,7 @@ def _open_error(path: Path, e: sqlite3.Error) -> StoreError:
         )
     return StoreError(f"cannot open {path}: {e}")
 
+
 async def _connect(path: Path) -> aiosqlite.Connection:
     try:
         # isolation_level=None: the store issues BEGIN/COMMIT itself.
@@ -127,9 +135,11 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     except sqlite3.Error as e:
         raise _open_error(path, e) from e
 
+
 async def scalar(db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
     rows = list(await db.execute_fetchall(sql, params))
     return rows[0][0] if rows else None
+
 
 async def _configure(db: aiosqlite.Connection, path: Path, *, writer: bool) -> None:
     try:
@@ -147,6 +157,7 @@ async def _configure(db: aiosqlite.Connection, path: Path, *, writer: bool) -> N
         await scalar(db, "SELECT count(*) FROM sqlite_master")
     except sqlite3.Error as e:
         raise _open_error(path, e) from e
+
 
 async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
     """Bring the schema up to date, or refuse a database this code must not touch."""
