@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from mailtui.errors import AuthError, ConfigError, MailtuiError, OpRejected, TransientError
 from mailtui.models import (
     Account,
+    CalendarBatch,
+    ContactBatch,
     FolderBatch,
     FolderKind,
     OpKind,
@@ -102,6 +104,18 @@ def _nothing_to_write(batch: FolderBatch) -> bool:
         or batch.flags
         or batch.removed
         or batch.bodies
+        or batch.reset
+        or batch.state is not None
+        or batch.account_state is not None
+    )
+
+
+def _no_item_changes(batch: ContactBatch | CalendarBatch) -> bool:
+    """``_nothing_to_write`` for a batch of contacts or calendar items."""
+    return not (
+        batch.added
+        or batch.changed
+        or batch.removed
         or batch.reset
         or batch.state is not None
         or batch.account_state is not None
@@ -322,6 +336,8 @@ class Worker:
         folder_id = self.folder_ids[folder.name]
         state = await self.store.folder_state(folder_id)
         async for batch in backend.pull_contacts(folder, state):
+            if _no_item_changes(batch):
+                continue
             await self.store.apply_contact_batch(folder_id, batch)
             if batch.added or batch.changed or batch.removed or batch.reset:
                 self.emit(
@@ -341,6 +357,8 @@ class Worker:
         folder_id = self.folder_ids[folder.name]
         state = await self.store.folder_state(folder_id)
         async for batch in backend.pull_calendar(folder, state):
+            if _no_item_changes(batch):
+                continue
             await self.store.apply_calendar_batch(folder_id, batch)
             if batch.added or batch.changed or batch.removed or batch.reset:
                 self.emit(

@@ -141,6 +141,8 @@ class ExchangeLike(MailOnly):
                 account_state=dict(self._state),
                 complete=True,
             )
+        else:
+            yield ContactBatch(folder.name, complete=True)  # "no changes"
 
     async def pull_calendar(
         self, folder: RemoteFolder, state: Mapping[str, Any]
@@ -210,6 +212,25 @@ async def test_contacts_and_calendar_folders_are_pulled_into_the_store(store: St
     kinds = {(e.kind, e.folder_id) for e in events}
     assert (EventKind.CONTACTS, ids["Contacts"]) in kinds
     assert (EventKind.CALENDAR, ids["Calendar"]) in kinds
+
+
+async def test_an_unchanged_contacts_folder_writes_nothing(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = await store.ensure_account("work", AccountKind.EXCHANGE, "me@work.test")
+    await run_once(store, account, ExchangeLike())
+    applied: list[ContactBatch] = []
+    apply_contact_batch = store.apply_contact_batch
+
+    async def recording(folder_id: int, batch: ContactBatch) -> None:
+        applied.append(batch)
+        await apply_contact_batch(folder_id, batch)
+
+    monkeypatch.setattr(store, "apply_contact_batch", recording)
+    backend = ExchangeLike()
+    await run_once(store, account, backend)
+    assert "Contacts" in backend.pulled and applied == []
+    assert await store.contacts(account.id) == [ANN]
 
 
 async def test_a_mail_backend_gets_no_other_folder_pulled(store: Store) -> None:
