@@ -4,9 +4,13 @@ Nothing here does I/O or imports anything outside the standard library.
 
 ``mail``: accounts, folders, messages, pending ops, the outbox. ``batches``: what a
 backend hands the sync worker (remote folders, change batches, op results).
+``contacts`` and ``calendar``: address-book entries and calendar items, with their
+change batches.
 """
 
 from mailtui.models.batches import FolderBatch, OpResult, RemoteFolder
+from mailtui.models.calendar import CalendarBatch, CalendarItem
+from mailtui.models.contacts import Contact, ContactBatch
 from mailtui.models.mail import (
     Account,
     AccountKind,
@@ -14,6 +18,7 @@ from mailtui.models.mail import (
     Envelope,
     Flag,
     Folder,
+    FolderKind,
     FolderRole,
     MessageDetail,
     MessageRow,
@@ -28,6 +33,10 @@ from mailtui.models.mail import (
 )
 
 __all__ = [
+    "CalendarBatch",
+    "CalendarItem",
+    "Contact",
+    "ContactBatch",
     "FolderBatch",
     "OpResult",
     "RemoteFolder",
@@ -37,6 +46,7 @@ __all__ = [
     "Envelope",
     "Flag",
     "Folder",
+    "FolderKind",
     "FolderRole",
     "MessageDetail",
     "MessageRow",

@@ -3,7 +3,10 @@
 The store, the worker and every backend use these; none of them does I/O. Sync state per
 folder (UIDVALIDITY, HIGHESTMODSEQ, EAS SyncKey, …) is a JSON-able dict that the backend
 defines and the store keeps: the backend returns the new state with each batch and the
-worker commits it in the same transaction as the batch's messages.
+worker commits it in the same transaction as the batch's messages. Sync state per
+account (EAS FolderSync key, PolicyKey, DeviceId) travels the same way, as a batch's
+``account_state``. Batches of contacts and calendar items are in ``contacts.py`` and
+``calendar.py``; a folder's ``kind`` says which batches it yields.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailtui.models.mail import Flag, FolderRole, NewMessage, RawMessage
+from mailtui.models.mail import Flag, FolderKind, FolderRole, NewMessage, RawMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +24,7 @@ class RemoteFolder:
     role: FolderRole = FolderRole.NONE
     depth: int = 0
     selectable: bool = True
+    kind: FolderKind = FolderKind.MAIL  # what it holds: which batches its pull yields
 
 
 @dataclass(slots=True)
@@ -42,9 +46,8 @@ class FolderBatch:
     #: Bodies of messages the folder already lists, by remote id (the first screen of
     #: a first pass comes header only, its bodies a moment later); not indexed yet.
     bodies: list[tuple[str, RawMessage]] = field(default_factory=list)
-    #: The ``raw`` of ``added`` exists nowhere else once this batch is committed (POP3
-    #: deletes from the server after the commit): the store fsyncs it before committing.
-    durable_bodies: bool = False
+    #: New sync state of the whole account, committed with this batch; None = unchanged.
+    account_state: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,6 +38,16 @@ class FolderRole(enum.StrEnum):
     JUNK = "junk"
 
 
+class FolderKind(enum.StrEnum):
+    """What a folder holds. Mail folders are listed for the message list; the others
+    feed the address book and the calendar."""
+
+    MAIL = "mail"
+    CONTACTS = "contacts"
+    CALENDAR = "calendar"
+    TASKS = "tasks"
+
+
 class AccountKind(enum.StrEnum):
     IMAP = "imap"
     POP3 = "pop3"
@@ -112,6 +122,7 @@ class Folder:
     total: int
     unread: int
     depth: int = 0  # nesting level, for the folder tree
+    kind: FolderKind = FolderKind.MAIL
 
 
 @dataclass(frozen=True, slots=True)

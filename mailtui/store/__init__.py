@@ -1,6 +1,8 @@
 """The local cache (SQLite, WAL): the single source of truth for the UI.
 
-See ``docs/architecture.md`` for the API contract and ``schema.py`` for the tables.
+``Store`` (store.py) is composed of one part per concern, each owning its tables; see
+store.py for the parts, ``docs/architecture.md`` for the API contract and ``schema.py``
+for the tables.
 """
 
 from mailtui.errors import NotFound, StoreError, StoreVersionError

@@ -1,62 +1,106 @@
-"""Address completion for the compose form: people the user has written to or heard from.
+"""Contacts synced from a server's address book (EAS, later CardDAV), per folder.
 
-A mixin of ``Store``. There is no separate contacts table to keep in step: the full-text
-index already covers every address of every message (column ``addresses``), so a prefix
-query finds the newest messages that mention a matching address, and the addresses in
-them are ranked by how often they appear (people one writes to often come first), then by
-how recently. Cost: one index lookup plus ``SCAN_MESSAGES`` rows, whatever the cache size.
+Owns the ``contacts`` table. A ``ContactBatch`` is one transaction, its folder's and
+account's sync state included. Address completion over the mail itself is apart, in
+``addresses.py``.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from mailtui.models import Address
-from mailtui.store.codec import decode_addresses
+import aiosqlite
 
-SCAN_MESSAGES = 300
-_WORD = re.compile(r"\w+")
+from mailtui.models import Contact, ContactBatch
+from mailtui.store.db import Database, Row, chunked, placeholders
+
+_COLUMNS: Final = "remote_id, display_name, emails, phones, organization, notes, data"
 
 
-class ContactQueries:
-    """Completion reads; mixed into ``Store`` (which provides ``_read``)."""
+def _contact(r: Row) -> Contact:
+    return Contact(
+        remote_id=r[0],
+        display_name=r[1],
+        emails=tuple(json.loads(r[2])),
+        phones=tuple(json.loads(r[3])),
+        organization=r[4],
+        notes=r[5],
+        data=json.loads(r[6]),
+    )
+
+
+class Contacts(Database):
+    """The address book as the servers have it; a part of ``Store``."""
 
     if TYPE_CHECKING:
+        # Methods of other parts of ``Store`` this part calls.
 
-        async def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Sequence[Any]]: ...
+        async def _sync_target(self, db: aiosqlite.Connection, folder_id: int) -> int: ...
 
-    async def address_suggestions(self, prefix: str, limit: int = 8) -> list[Address]:
-        """Addresses whose name or address starts with ``prefix`` (case-insensitive),
-        the most used first. ``prefix`` may be any text; nothing in it is FTS syntax."""
-        # What the tokenizer would make of it: "bob@exa" is the tokens bob, exa.
-        words = _WORD.findall(prefix)
-        if not words or limit <= 0:
-            return []
-        # Each word a quoted prefix phrase within the addresses column.
-        match = " ".join(f'addresses : "{w}"*' for w in words)
+        async def _put_states(
+            self,
+            db: aiosqlite.Connection,
+            account_id: int,
+            folder_id: int | None,
+            state: dict[str, Any] | None,
+            account_state: dict[str, Any] | None,
+        ) -> None: ...
+
+    async def apply_contact_batch(self, folder_id: int, batch: ContactBatch) -> None:
+        """Commit one batch of a contacts folder in one transaction: ``reset`` (drop the
+        folder's contacts), write ``added`` and ``changed`` by remote id, delete
+        ``removed``, store ``state`` and ``account_state``.
+
+        Raises:
+            NotFound: no such folder.
+        """
+        async with self._tx() as db:
+            account_id = await self._sync_target(db, folder_id)
+            if batch.reset:
+                await db.execute("DELETE FROM contacts WHERE folder_id = ?", (folder_id,))
+            await db.executemany(
+                "INSERT INTO contacts (account_id, folder_id, remote_id, display_name, emails, "
+                "phones, organization, notes, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (folder_id, remote_id) DO UPDATE SET "
+                "display_name = excluded.display_name, emails = excluded.emails, "
+                "phones = excluded.phones, organization = excluded.organization, "
+                "notes = excluded.notes, data = excluded.data",
+                [
+                    (
+                        account_id,
+                        folder_id,
+                        c.remote_id,
+                        c.display_name,
+                        json.dumps(list(c.emails)),
+                        json.dumps(list(c.phones)),
+                        c.organization,
+                        c.notes,
+                        json.dumps(c.data),
+                    )
+                    for c in (*batch.added, *batch.changed)
+                ],
+            )
+            await self._remove_by_remote_id(db, "contacts", folder_id, batch.removed)
+            await self._put_states(db, account_id, folder_id, batch.state, batch.account_state)
+
+    async def contacts(self, account_id: int) -> list[Contact]:
+        """The account's contacts of every contacts folder, by name."""
         rows = await self._read(
-            "SELECT m.from_addrs, m.to_addrs, m.cc_addrs FROM messages_fts "
-            "JOIN messages m ON m.id = messages_fts.rowid "
-            "WHERE messages_fts MATCH ? ORDER BY m.date DESC LIMIT ?",
-            (match, SCAN_MESSAGES),
+            f"SELECT {_COLUMNS} FROM contacts WHERE account_id = ? "
+            "ORDER BY display_name COLLATE NOCASE, id",
+            (account_id,),
         )
-        needle = [w.lower() for w in words]
-        score: dict[str, tuple[int, int, Address]] = {}
-        for recency, row in enumerate(rows):
-            for column in row:
-                for a in decode_addresses(str(column)):
-                    if not a.addr or not _matches(a, needle):
-                        continue
-                    key = a.addr.lower()
-                    count, first, best = score.get(key, (0, recency, a))
-                    # Keep a version with a display name when one turns up.
-                    score[key] = (count + 1, first, best if best.name else a)
-        ranked = sorted(score.values(), key=lambda t: (-t[0], t[1]))
-        return [a for _, _, a in ranked[:limit]]
+        return [_contact(r) for r in rows]
 
-
-def _matches(a: Address, words: list[str]) -> bool:
-    tokens = _WORD.findall(f"{a.name} {a.addr}".lower())
-    return all(any(t.startswith(w) for t in tokens) for w in words)
+    async def _remove_by_remote_id(
+        self, db: aiosqlite.Connection, table: str, folder_id: int, removed: Sequence[str]
+    ) -> None:
+        """Delete the rows of ``table`` (contacts, calendar_items) the server removed."""
+        for chunk in chunked(removed):
+            await db.execute(
+                f"DELETE FROM {table} WHERE folder_id = ? "
+                f"AND remote_id IN ({placeholders(len(chunk))})",
+                (folder_id, *chunk),
+            )

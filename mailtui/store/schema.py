@@ -401,8 +401,61 @@ _V4: Final[tuple[str, ...]] = (
     """,
 )
 
+# Sync beyond mail. ``folders.kind`` says what a folder holds (models.FolderKind).
+# ``account_state``: the backend's sync state of a whole account (EAS FolderSync key,
+# PolicyKey, DeviceId), a JSON object committed with the batch it belongs to.
+# ``contacts`` and ``calendar_items``: per folder, keyed by the server's id like
+# messages; ``data`` keeps the protocol's fields that have no column (JSON). Calendar
+# reads ask for a time range: ``calendar_items_range`` walks an account's items by
+# start up to the range's end.
+_V5: Final[tuple[str, ...]] = (
+    "ALTER TABLE folders ADD COLUMN kind TEXT NOT NULL DEFAULT 'mail'",
+    """
+    CREATE TABLE account_state (
+        account_id INTEGER PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
+        state      TEXT NOT NULL DEFAULT '{}'
+    )
+    """,
+    """
+    CREATE TABLE contacts (
+        id           INTEGER PRIMARY KEY,
+        account_id   INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        folder_id    INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        remote_id    TEXT NOT NULL,
+        display_name TEXT NOT NULL DEFAULT '',
+        emails       TEXT NOT NULL DEFAULT '[]',
+        phones       TEXT NOT NULL DEFAULT '[]',
+        organization TEXT NOT NULL DEFAULT '',
+        notes        TEXT NOT NULL DEFAULT '',
+        data         TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (folder_id, remote_id)
+    )
+    """,
+    "CREATE INDEX contacts_account ON contacts (account_id, display_name)",
+    """
+    CREATE TABLE calendar_items (
+        id          INTEGER PRIMARY KEY,
+        account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        folder_id   INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,
+        remote_id   TEXT NOT NULL,
+        summary     TEXT NOT NULL DEFAULT '',
+        starts_at   INTEGER NOT NULL,
+        ends_at     INTEGER NOT NULL,
+        all_day     INTEGER NOT NULL DEFAULT 0,
+        location    TEXT NOT NULL DEFAULT '',
+        description TEXT NOT NULL DEFAULT '',
+        organizer   TEXT NOT NULL DEFAULT '',
+        timezone    TEXT NOT NULL DEFAULT '',
+        recurrence  TEXT NOT NULL DEFAULT '',
+        data        TEXT NOT NULL DEFAULT '{}',
+        UNIQUE (folder_id, remote_id)
+    )
+    """,
+    "CREATE INDEX calendar_items_range ON calendar_items (account_id, starts_at)",
+)
+
 #: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5)
 
 #: The version this code writes.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

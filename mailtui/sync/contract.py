@@ -4,14 +4,30 @@ A *backend* speaks one protocol for one account (IMAP, POP3, EAS, or the demo se
 never touches the store: it yields data, and the worker (``mailtui.sync.worker``) writes
 it, one transaction per batch. The worker in turn never speaks a protocol.
 
-    backend ──RemoteFolder / FolderBatch──▶ worker ──insert_batch / apply_remote──▶ store
-    backend ◀──────────── PendingOp ─────── worker ◀──────── pending_ops ────────── store
+    backend ──list_folders: RemoteFolder──▶ worker ──sync_folders──────────▶ store
+    backend ──pull: FolderBatch───────────▶ worker ──apply_batch───────────▶ store
+    backend ──pull_contacts: ContactBatch─▶ worker ──apply_contact_batch───▶ store
+    backend ──pull_calendar: CalendarBatch▶ worker ──apply_calendar_batch──▶ store
+    backend ──fetch_bodies: raw bytes─────▶ worker ──store_bodies──────────▶ store
+    backend ◀──apply: PendingOp, OpResult── worker ◀─pending_ops / op_done── store
     worker ──SyncEvent──▶ manager listeners (the UI turns them into Textual messages)
+
+Every backend pulls mail (``Backend``); a folder's ``kind`` says what it holds, and a
+contacts or calendar folder is pulled only from a backend that can (``ContactSource``,
+``CalendarSource``).
 
 Sync state per folder (UIDVALIDITY, HIGHESTMODSEQ, EAS SyncKey, …) is a JSON-able dict that
 the backend defines and the store keeps; the backend returns the new state with each batch
-and the worker commits it in the same transaction as the batch's messages, so a crash
-between batches resumes from the last committed batch.
+and the worker commits it in the same transaction as the batch's data, so a crash between
+batches resumes from the last committed batch. Sync state of the whole account (EAS
+FolderSync key, PolicyKey, DeviceId) works the same way for a ``StatefulBackend``: the
+worker hands it what the store kept (``restore``) before it connects, and commits a new
+one with the batch that carries it (``account_state``) or with the folder list
+(``take_account_state``).
+
+What a protocol needs of the store beyond that is said by ``Capabilities`` in general
+terms (``sole_copy``: the server may not keep what it handed over), and the worker turns
+it into what the store does (fsync the bodies before the commit).
 
 Account kinds describe themselves here too (``KindSpec``: options, checks, builder, how
 they send; each backend package's ``kind.py`` fills one in), and ``Submission`` is what
@@ -26,7 +42,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from mailtui.config import AccountConfig
-from mailtui.models import FolderBatch, OpResult, PendingOp, RawMessage, RemoteFolder
+from mailtui.models import (
+    CalendarBatch,
+    ContactBatch,
+    FolderBatch,
+    OpResult,
+    PendingOp,
+    RawMessage,
+    RemoteFolder,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +64,10 @@ class Capabilities:
     send: bool = False  # the backend sends mail itself (EAS SendMail); else SMTP
     contacts: bool = False
     calendar: bool = False
-    delete_after_download: bool = False  # POP3 "leave on server = false"
+    #: The server may not keep what it hands over (POP3 without "leave on server"): a
+    #: committed batch holds the only copy of its messages, so the store makes their
+    #: bodies durable (fsynced) before the commit.
+    sole_copy: bool = False
 
 
 @runtime_checkable
@@ -59,8 +86,9 @@ class Backend(Protocol):
         """All folders the account shows, with roles."""
 
     def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
-        """Changes since ``state`` in batches, newest messages first. The last batch has
-        ``complete=True``. ``state`` is what the previous batch returned ({} at first)."""
+        """Changes of a mail folder since ``state`` in batches, newest messages first. The
+        last batch has ``complete=True``. ``state`` is what the previous batch returned
+        ({} at first)."""
 
     async def fetch_body(self, folder: str, remote_id: str) -> bytes:
         """The full raw message, now (the user is waiting for it)."""
@@ -80,6 +108,41 @@ class Backend(Protocol):
         """Block until the server reports changes (IDLE, Ping) or ``timeout`` passes.
 
         Returns the names of folders that changed; an empty set means "poll all"."""
+
+
+@runtime_checkable
+class StatefulBackend(Protocol):
+    """A backend with sync state of the whole account (EAS: FolderSync key, PolicyKey,
+    DeviceId), kept by the store between sessions."""
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """What the store kept ({} at first); called once, before ``connect``."""
+
+    def take_account_state(self) -> dict[str, Any] | None:
+        """The account state as it is now if it changed since ``restore`` or the last
+        call and no batch carried it (a FolderSync key after ``list_folders``, a
+        PolicyKey after ``connect``); None if unchanged. The worker commits it with the
+        folder list it asks for right after ``list_folders``."""
+
+
+@runtime_checkable
+class ContactSource(Protocol):
+    """A backend that syncs address books (folders of kind ``contacts``)."""
+
+    def pull_contacts(
+        self, folder: RemoteFolder, state: Mapping[str, Any]
+    ) -> AsyncIterator[ContactBatch]:
+        """Changes since ``state`` in batches, as ``Backend.pull`` does for mail."""
+
+
+@runtime_checkable
+class CalendarSource(Protocol):
+    """A backend that syncs calendars (folders of kind ``calendar``)."""
+
+    def pull_calendar(
+        self, folder: RemoteFolder, state: Mapping[str, Any]
+    ) -> AsyncIterator[CalendarBatch]:
+        """Changes since ``state`` in batches, as ``Backend.pull`` does for mail."""
 
 
 @runtime_checkable
@@ -131,6 +194,8 @@ class EventKind(enum.StrEnum):
     OP_DONE = "op_done"
     OP_FAILED = "op_failed"  # ``text`` says why, in plain words
     OUTBOX = "outbox"  # the account's outbox changed (sent, failed, waiting); ``text`` says
+    CONTACTS = "contacts"  # contacts of ``folder_id`` changed
+    CALENDAR = "calendar"  # calendar items of ``folder_id`` changed
 
 
 @dataclass(frozen=True, slots=True)

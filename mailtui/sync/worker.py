@@ -6,9 +6,11 @@ Loop (one asyncio task per account, see ``SyncManager``)::
        ▲                                                                              │
        └── backoff (offline) ◀── TransientError     wait for push / poll / a wake-up ◀┘
 
-- Every batch is one store transaction (``Store.apply_batch``), committed before the
-  next batch is asked for, so a crash loses at most the batch in flight, and that batch
-  comes again (duplicates are ignored by ``(folder, remote_id)``).
+- Every batch is one store transaction (``Store.apply_batch``, and for contacts and
+  calendar folders ``apply_contact_batch``/``apply_calendar_batch``), committed in
+  order, so a crash loses at most the batches in flight, and they come again
+  (duplicates are ignored by ``(folder, remote_id)``). The sync state of the folder and
+  of the account commits with the batch that carries it.
 - A body the user is waiting for (``request_body``) is fetched between two batches, ahead
   of everything else.
 - Ops are marked done only after the backend returned, i.e. after the server's OK.
@@ -30,7 +32,10 @@ from dataclasses import dataclass
 from mailtui.errors import AuthError, ConfigError, MailtuiError, OpRejected, TransientError
 from mailtui.models import (
     Account,
+    CalendarBatch,
+    ContactBatch,
     FolderBatch,
+    FolderKind,
     OpKind,
     OpResult,
     PendingOp,
@@ -41,10 +46,13 @@ from mailtui.store import Store, StoreError
 from mailtui.sync.contract import (
     AccountStatus,
     Backend,
+    CalendarSource,
     Capabilities,
+    ContactSource,
     EventKind,
     FolderAdmin,
     FolderWatcher,
+    StatefulBackend,
     SyncEvent,
 )
 from mailtui.sync.indexer import index_bodies
@@ -98,6 +106,19 @@ def _nothing_to_write(batch: FolderBatch) -> bool:
         or batch.bodies
         or batch.reset
         or batch.state is not None
+        or batch.account_state is not None
+    )
+
+
+def _no_item_changes(batch: ContactBatch | CalendarBatch) -> bool:
+    """``_nothing_to_write`` for a batch of contacts or calendar items."""
+    return not (
+        batch.added
+        or batch.changed
+        or batch.removed
+        or batch.reset
+        or batch.state is not None
+        or batch.account_state is not None
     )
 
 
@@ -129,6 +150,8 @@ class Worker:
         self._backend: Backend | None = None
         #: The backend's capabilities, known once it was first built (for the UI).
         self.capabilities: Capabilities | None = None
+        #: Bodies committed by this worker are the only copy (``Capabilities.sole_copy``).
+        self._durable = False
         self._offline_since: float | None = None
         self.folder_ids: dict[str, int] = {}
         self._open_folder: int | None = None  # the folder the UI shows (set_open_folder)
@@ -229,6 +252,9 @@ class Worker:
         backend = self.factory()
         self._backend = backend
         self.capabilities = backend.capabilities
+        self._durable = backend.capabilities.sole_copy
+        if isinstance(backend, StatefulBackend):
+            backend.restore(await self.store.account_state(self.account.id))
         await backend.connect()
         self._offline_since = None
         changed: set[str] = set()
@@ -279,15 +305,71 @@ class Worker:
     async def _sync(self, backend: Backend, changed: set[str]) -> None:
         if changed == {"\0local"}:
             return
-        folders = await backend.list_folders()
-        self.folder_ids = await self.store.sync_folders(self.account.id, folders)
-        self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
+        folders = await self._list_folders(backend)
         # Inbox first: it is what the user looks at while the rest streams in.
         ordered = sorted(folders, key=lambda f: (f.role != "inbox", f.name))
         for folder in ordered:
             if not folder.selectable or (changed and folder.name not in changed):
                 continue
-            await self._pull_folder(backend, folder)
+            if folder.kind is FolderKind.MAIL:
+                await self._pull_folder(backend, folder)
+            elif folder.kind is FolderKind.CONTACTS:
+                await self._pull_contacts(backend, folder)
+            elif folder.kind is FolderKind.CALENDAR:
+                await self._pull_calendar(backend, folder)
+
+    async def _list_folders(self, backend: Backend) -> list[RemoteFolder]:
+        """The server's folder list, committed with the account state that goes with it."""
+        folders = await backend.list_folders()
+        account_state = (
+            backend.take_account_state() if isinstance(backend, StatefulBackend) else None
+        )
+        self.folder_ids = await self.store.sync_folders(self.account.id, folders, account_state)
+        self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
+        return folders
+
+    async def _pull_contacts(self, backend: Backend, folder: RemoteFolder) -> None:
+        """A contacts folder, a batch per transaction (few and small: no overlap); not
+        pulled from a backend that cannot."""
+        if not isinstance(backend, ContactSource):
+            return
+        folder_id = self.folder_ids[folder.name]
+        state = await self.store.folder_state(folder_id)
+        async for batch in backend.pull_contacts(folder, state):
+            if _no_item_changes(batch):
+                continue
+            await self.store.apply_contact_batch(folder_id, batch)
+            if batch.added or batch.changed or batch.removed or batch.reset:
+                self.emit(
+                    SyncEvent(
+                        self.account.name,
+                        EventKind.CONTACTS,
+                        folder_id=folder_id,
+                        progress=batch.progress,
+                    )
+                )
+            await self._serve_body_requests(backend)
+
+    async def _pull_calendar(self, backend: Backend, folder: RemoteFolder) -> None:
+        """A calendar folder, a batch per transaction, like ``_pull_contacts``."""
+        if not isinstance(backend, CalendarSource):
+            return
+        folder_id = self.folder_ids[folder.name]
+        state = await self.store.folder_state(folder_id)
+        async for batch in backend.pull_calendar(folder, state):
+            if _no_item_changes(batch):
+                continue
+            await self.store.apply_calendar_batch(folder_id, batch)
+            if batch.added or batch.changed or batch.removed or batch.reset:
+                self.emit(
+                    SyncEvent(
+                        self.account.name,
+                        EventKind.CALENDAR,
+                        folder_id=folder_id,
+                        progress=batch.progress,
+                    )
+                )
+            await self._serve_body_requests(backend)
 
     async def _pull_folder(self, backend: Backend, folder: RemoteFolder) -> None:
         """Commit the folder's batches in order while the backend fetches the next ones
@@ -331,7 +413,7 @@ class Worker:
         await self._commit(folder_id, batch)
 
     async def _commit(self, folder_id: int, batch: FolderBatch) -> None:
-        new_ids = await self.store.apply_batch(folder_id, batch)
+        new_ids = await self.store.apply_batch(folder_id, batch, durable=self._durable)
         if new_ids or batch.flags or batch.removed or batch.reset:
             self.emit(
                 SyncEvent(
@@ -474,9 +556,7 @@ class Worker:
                     raise OpRejected(f"unknown folder change {kind!r}")
                 # The folder list as the server has it now (a renamed folder's messages
                 # come again under the new name with the next pull).
-                folders = await backend.list_folders()
-                self.folder_ids = await self.store.sync_folders(self.account.id, folders)
-                self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
+                await self._list_folders(backend)
                 fut.set_result(result)
             except OpRejected as exc:
                 fut.set_exception(exc)

@@ -16,8 +16,8 @@ import pytest
 
 from mailtui.models import AccountKind, FolderBatch, FolderRole, RemoteFolder
 from mailtui.store import Store, StoreError, packs, schema
-from mailtui.store import store as store_module
-from mailtui.store.store import bodies_dir
+from mailtui.store import bodies as store_module
+from mailtui.store.db import bodies_dir
 from tests.unit.test_store import new, sql
 
 FOLDERS = [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]
@@ -220,7 +220,8 @@ async def test_durable_bodies_are_fsynced_before_the_commit(
     monkeypatch.setattr(os, "fsync", fsync)
     (mid,) = await store.apply_batch(
         folder,
-        FolderBatch(folder="INBOX", added=[new("1", raw=b"only copy")], durable_bodies=True),
+        FolderBatch(folder="INBOX", added=[new("1", raw=b"only copy")]),
+        durable=True,
     )
     pack = where(store, mid)[0]
     pack_path = str(store.bodies_dir / f"{pack}.pack")
@@ -228,7 +229,7 @@ async def test_durable_bodies_are_fsynced_before_the_commit(
     assert synced == [pack_path, str(store.bodies_dir), str(store.bodies_dir.parent)]
     synced.clear()
     (again,) = await store.apply_batch(
-        folder, FolderBatch(folder="INBOX", added=[new("2", raw=b"x")], durable_bodies=True)
+        folder, FolderBatch(folder="INBOX", added=[new("2", raw=b"x")]), durable=True
     )
     assert synced == [pack_path]  # the name is on disk already
     synced.clear()

@@ -19,7 +19,7 @@ from mailtui.models import (
     RemoteFolder,
 )
 from mailtui.store import Store
-from mailtui.store.store import merged_ids_sql
+from mailtui.store.reads import merged_ids_sql
 
 FOLDERS = [
     RemoteFolder("INBOX", "INBOX", FolderRole.INBOX),

@@ -76,16 +76,18 @@ def slow_logging_store(store: Store, log: Log, fail: int | None = None) -> None:
     real = store.apply_batch
     failing = [fail] if fail is not None else []
 
-    async def apply_batch(folder_id: int, batch: FolderBatch) -> list[int]:
+    async def apply_batch(
+        folder_id: int, batch: FolderBatch, *, durable: bool = False
+    ) -> list[int]:
         if id(batch) not in log.numbers:
-            return await real(folder_id, batch)
+            return await real(folder_id, batch, durable=durable)
         n = log.numbers[id(batch)][0]
         log.events.append(("commit", n))
         await asyncio.sleep(0.02)
         if n in failing:
             failing.remove(n)
             raise StoreError("database or disk is full")
-        ids = await real(folder_id, batch)
+        ids = await real(folder_id, batch, durable=durable)
         log.events.append(("committed", n))
         return ids
 
@@ -174,9 +176,11 @@ async def test_a_batch_with_nothing_in_it_is_not_committed(store: Store, tmp_pat
     real_apply = store.apply_batch
     applied: list[FolderBatch] = []
 
-    async def apply_batch(folder_id: int, batch: FolderBatch) -> list[int]:
+    async def apply_batch(
+        folder_id: int, batch: FolderBatch, *, durable: bool = False
+    ) -> list[int]:
         applied.append(batch)
-        return await real_apply(folder_id, batch)
+        return await real_apply(folder_id, batch, durable=durable)
 
     store.apply_batch = apply_batch  # type: ignore[method-assign]
 

@@ -254,10 +254,12 @@ async def test_a_cache_write_failure_is_reported_and_retried(
     real = store.apply_batch
     failures = [StoreError("database or disk is full")]
 
-    async def apply_batch(folder_id: int, batch: FolderBatch) -> list[int]:
+    async def apply_batch(
+        folder_id: int, batch: FolderBatch, *, durable: bool = False
+    ) -> list[int]:
         if failures:
             raise failures.pop()
-        return await real(folder_id, batch)
+        return await real(folder_id, batch, durable=durable)
 
     store.apply_batch = apply_batch  # type: ignore[method-assign]
     texts: list[str] = []

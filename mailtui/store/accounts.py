@@ -1,0 +1,154 @@
+"""Accounts and their folders, as the sync worker learns them from the server, and the
+sync state of both.
+
+Owns the ``accounts``, ``folders`` and ``account_state`` tables (folder counters are kept
+by triggers on ``messages``, schema.py). A folder gone from the server takes its
+messages, contacts and calendar items with it, and the pending moves into it fail
+(rolled back), so nothing waits for a folder that is gone.
+
+Sync state is the backend's, a JSON object the store keeps without reading it: per
+folder (UIDVALIDITY, EAS SyncKey) and per account (EAS FolderSync key, PolicyKey,
+DeviceId). Each is written in the transaction of the batch or folder list it belongs to
+(``_put_states``), so after a crash the state and the data agree.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from mailtui.errors import NotFound
+from mailtui.models import Account, AccountKind, RemoteFolder
+from mailtui.store.db import Database, scalar
+
+
+class Accounts(Database):
+    """Accounts, folders and their sync state; a part of ``Store``."""
+
+    if TYPE_CHECKING:
+        # Methods of other parts of ``Store`` this part calls.
+
+        async def _drop_stale_ops(self, db: aiosqlite.Connection, folder_id: int) -> None: ...
+
+        async def _fail_moves_into(
+            self, db: aiosqlite.Connection, folder_id: int, error: str
+        ) -> None: ...
+
+    async def ensure_account(self, name: str, kind: AccountKind, email: str) -> Account:
+        """The account called ``name``, created if new; kind and email follow the config."""
+        async with self._tx() as db:
+            await db.execute(
+                "INSERT INTO accounts (name, kind, email) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, email = excluded.email",
+                (name, str(kind), email),
+            )
+            account_id = await scalar(db, "SELECT id FROM accounts WHERE name = ?", (name,))
+        return Account(id=account_id, name=name, kind=AccountKind(kind), email=email)
+
+    async def sync_folders(
+        self,
+        account_id: int,
+        folders: list[RemoteFolder],
+        account_state: dict[str, Any] | None = None,
+    ) -> dict[str, int]:
+        """Make the account's folder list match the server's.
+
+        Folders are matched by name and updated in place (role, kind, display name, depth,
+        list order). Folders gone from the server are removed with their messages; pending
+        moves *into* such a folder are rolled back and marked failed, so the message shows
+        again where the server still has it. ``account_state``, when not None, replaces
+        the account's sync state in the same transaction (the FolderSync key that goes
+        with this list).
+
+        Returns:
+            The account's folder names mapped to local folder ids.
+        """
+        async with self._tx() as db:
+            existing = {
+                r[1]: r[0]
+                for r in await db.execute_fetchall(
+                    "SELECT id, name FROM folders WHERE account_id = ?", (account_id,)
+                )
+            }
+            await db.executemany(
+                """
+                INSERT INTO folders (account_id, name, display_name, role, depth, selectable,
+                    position, kind)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (account_id, name) DO UPDATE SET
+                    display_name = excluded.display_name, role = excluded.role,
+                    depth = excluded.depth, selectable = excluded.selectable,
+                    position = excluded.position, kind = excluded.kind
+                """,
+                [
+                    (
+                        account_id,
+                        f.name,
+                        f.display_name,
+                        str(f.role),
+                        f.depth,
+                        f.selectable,
+                        i,
+                        str(f.kind),
+                    )
+                    for i, f in enumerate(folders)
+                ],
+            )
+            wanted = {f.name for f in folders}
+            gone = [fid for name, fid in existing.items() if name not in wanted]
+            for fid in gone:
+                await self._fail_moves_into(db, fid, "the target folder no longer exists")
+            for fid in gone:
+                await self._drop_stale_ops(db, fid)
+                await db.execute("DELETE FROM folders WHERE id = ?", (fid,))
+            rows = await db.execute_fetchall(
+                "SELECT name, id FROM folders WHERE account_id = ?", (account_id,)
+            )
+            await self._put_states(db, account_id, None, None, account_state)
+        return {r[0]: r[1] for r in rows}
+
+    async def folder_state(self, folder_id: int) -> dict[str, Any]:
+        """The backend's sync state of the folder, ``{}`` before the first sync."""
+        rows = await self._read("SELECT state FROM folders WHERE id = ?", (folder_id,))
+        if not rows:
+            raise NotFound(f"no folder with id {folder_id}")
+        state = json.loads(rows[0][0])
+        return state if isinstance(state, dict) else {}
+
+    async def account_state(self, account_id: int) -> dict[str, Any]:
+        """The backend's sync state of the whole account, ``{}`` before the first sync."""
+        rows = await self._read(
+            "SELECT state FROM account_state WHERE account_id = ?", (account_id,)
+        )
+        state = json.loads(rows[0][0]) if rows else {}
+        return state if isinstance(state, dict) else {}
+
+    async def _sync_target(self, db: aiosqlite.Connection, folder_id: int) -> int:
+        """The account of the folder a batch is for; ``NotFound`` if there is none."""
+        account_id = await scalar(db, "SELECT account_id FROM folders WHERE id = ?", (folder_id,))
+        if account_id is None:
+            raise NotFound(f"no folder with id {folder_id}")
+        return int(account_id)
+
+    async def _put_states(
+        self,
+        db: aiosqlite.Connection,
+        account_id: int,
+        folder_id: int | None,
+        state: dict[str, Any] | None,
+        account_state: dict[str, Any] | None,
+    ) -> None:
+        """Replace the folder's and the account's sync state (None: unchanged), in the
+        transaction in progress: the one of the data they describe."""
+        if account_state is not None:
+            await db.execute(
+                "INSERT INTO account_state (account_id, state) VALUES (?, ?) "
+                "ON CONFLICT (account_id) DO UPDATE SET state = excluded.state",
+                (account_id, json.dumps(account_state)),
+            )
+        if state is not None and folder_id is not None:
+            await db.execute(
+                "UPDATE folders SET state = ? WHERE id = ?", (json.dumps(state), folder_id)
+            )
