@@ -6,10 +6,8 @@ by triggers on ``messages``, schema.py). A folder gone from the server takes its
 messages, contacts and calendar items with it, and the pending moves into it fail
 (rolled back), so nothing waits for a folder that is gone.
 
-Sync state is the backend's, a JSON object the store keeps without reading it: per
-folder (UIDVALIDITY, EAS SyncKey) and per account (EAS FolderSync key, PolicyKey,
-DeviceId). Each is written in the transaction of the batch or folder list it belongs to
-(``_put_states``), so after a crash the state and the data agree.
+Sync state (per folder and per account) is written by ``SyncState._put_states`` in the
+transaction of the batch or folder list it belongs to (``sync_state.py``).
 """
 
 from __future__ import annotations
@@ -21,10 +19,11 @@ import aiosqlite
 
 from mailtui.errors import NotFound
 from mailtui.models import Account, AccountKind, RemoteFolder
-from mailtui.store.db import Database, scalar
+from mailtui.store.db import scalar
+from mailtui.store.sync_state import SyncState
 
 
-class Accounts(Database):
+class Accounts(SyncState):
     """Accounts, folders and their sync state; a part of ``Store``."""
 
     if TYPE_CHECKING:
@@ -124,31 +123,3 @@ class Accounts(Database):
         )
         state = json.loads(rows[0][0]) if rows else {}
         return state if isinstance(state, dict) else {}
-
-    async def _sync_target(self, db: aiosqlite.Connection, folder_id: int) -> int:
-        """The account of the folder a batch is for; ``NotFound`` if there is none."""
-        account_id = await scalar(db, "SELECT account_id FROM folders WHERE id = ?", (folder_id,))
-        if account_id is None:
-            raise NotFound(f"no folder with id {folder_id}")
-        return int(account_id)
-
-    async def _put_states(
-        self,
-        db: aiosqlite.Connection,
-        account_id: int,
-        folder_id: int | None,
-        state: dict[str, Any] | None,
-        account_state: dict[str, Any] | None,
-    ) -> None:
-        """Replace the folder's and the account's sync state (None: unchanged), in the
-        transaction in progress: the one of the data they describe."""
-        if account_state is not None:
-            await db.execute(
-                "INSERT INTO account_state (account_id, state) VALUES (?, ?) "
-                "ON CONFLICT (account_id) DO UPDATE SET state = excluded.state",
-                (account_id, json.dumps(account_state)),
-            )
-        if state is not None and folder_id is not None:
-            await db.execute(
-                "UPDATE folders SET state = ? WHERE id = ?", (json.dumps(state), folder_id)
-            )

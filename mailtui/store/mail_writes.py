@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import aiosqlite
 
@@ -29,7 +29,8 @@ from mailtui.store.codec import (
     subject_key,
     thread_candidates,
 )
-from mailtui.store.db import LIVE, PENDING, RELOCATING, Database, chunked, placeholders, scalar
+from mailtui.store.db import LIVE, PENDING, RELOCATING, chunked, placeholders, scalar
+from mailtui.store.sync_state import SyncState
 
 #: A reply without usable headers joins the latest thread of the same subject from at
 #: most this long (seconds) before it.
@@ -45,22 +46,11 @@ _INSERT_MESSAGE: Final = """
 """
 
 
-class MailWrites(Database):
+class MailWrites(SyncState):
     """Batches of server changes to mail folders; a part of ``Store``."""
 
     if TYPE_CHECKING:
         # Methods of other parts of ``Store`` this part calls.
-
-        async def _sync_target(self, db: aiosqlite.Connection, folder_id: int) -> int: ...
-
-        async def _put_states(
-            self,
-            db: aiosqlite.Connection,
-            account_id: int,
-            folder_id: int | None,
-            state: dict[str, Any] | None,
-            account_state: dict[str, Any] | None,
-        ) -> None: ...
 
         async def _append_bodies(
             self, db: aiosqlite.Connection, bodies: Sequence[tuple[int, RawMessage]], durable: bool

@@ -3,6 +3,7 @@
 | part (module)      | owns                                   | used by                      |
 | ------------------ | -------------------------------------- | ---------------------------- |
 | ``db.Database``    | connections, transactions, migrations  | every part                   |
+| ``SyncState``      | a batch's folder, sync state writes    | the parts that sync writes   |
 | ``Accounts``       | accounts, folders, their sync state    | the sync worker              |
 | ``MailWrites``     | batches of mail changes                | the sync worker              |
 | ``Bodies``         | bodies, packs, search texts            | worker, indexer, reads       |
