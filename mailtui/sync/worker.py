@@ -26,8 +26,9 @@ import logging
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from mailtui.errors import AuthError, ConfigError, MailtuiError, OpRejected, TransientError
 from mailtui.models import (
@@ -108,6 +109,9 @@ def _nothing_to_write(batch: FolderBatch) -> bool:
         or batch.state is not None
         or batch.account_state is not None
     )
+
+
+ItemBatchT = TypeVar("ItemBatchT", ContactBatch, CalendarBatch)
 
 
 def _no_item_changes(batch: ContactBatch | CalendarBatch) -> bool:
@@ -313,10 +317,23 @@ class Worker:
                 continue
             if folder.kind is FolderKind.MAIL:
                 await self._pull_folder(backend, folder)
-            elif folder.kind is FolderKind.CONTACTS:
-                await self._pull_contacts(backend, folder)
-            elif folder.kind is FolderKind.CALENDAR:
-                await self._pull_calendar(backend, folder)
+            # Contacts and calendars only from a backend that can pull them.
+            elif folder.kind is FolderKind.CONTACTS and isinstance(backend, ContactSource):
+                await self._pull_items(
+                    backend,
+                    folder,
+                    backend.pull_contacts,
+                    self.store.apply_contact_batch,
+                    EventKind.CONTACTS,
+                )
+            elif folder.kind is FolderKind.CALENDAR and isinstance(backend, CalendarSource):
+                await self._pull_items(
+                    backend,
+                    folder,
+                    backend.pull_calendar,
+                    self.store.apply_calendar_batch,
+                    EventKind.CALENDAR,
+                )
 
     async def _list_folders(self, backend: Backend) -> list[RemoteFolder]:
         """The server's folder list, committed with the account state that goes with it."""
@@ -328,45 +345,26 @@ class Worker:
         self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
         return folders
 
-    async def _pull_contacts(self, backend: Backend, folder: RemoteFolder) -> None:
-        """A contacts folder, a batch per transaction (few and small: no overlap); not
-        pulled from a backend that cannot."""
-        if not isinstance(backend, ContactSource):
-            return
+    async def _pull_items(
+        self,
+        backend: Backend,
+        folder: RemoteFolder,
+        pull: Callable[[RemoteFolder, Mapping[str, Any]], AsyncIterator[ItemBatchT]],
+        apply: Callable[[int, ItemBatchT], Awaitable[None]],
+        kind: EventKind,
+    ) -> None:
+        """A contacts or calendar folder, a batch per transaction (few and small: no
+        overlap of fetch and commit as for mail)."""
         folder_id = self.folder_ids[folder.name]
         state = await self.store.folder_state(folder_id)
-        async for batch in backend.pull_contacts(folder, state):
+        async for batch in pull(folder, state):
             if _no_item_changes(batch):
                 continue
-            await self.store.apply_contact_batch(folder_id, batch)
+            await apply(folder_id, batch)
             if batch.added or batch.changed or batch.removed or batch.reset:
                 self.emit(
                     SyncEvent(
-                        self.account.name,
-                        EventKind.CONTACTS,
-                        folder_id=folder_id,
-                        progress=batch.progress,
-                    )
-                )
-            await self._serve_body_requests(backend)
-
-    async def _pull_calendar(self, backend: Backend, folder: RemoteFolder) -> None:
-        """A calendar folder, a batch per transaction, like ``_pull_contacts``."""
-        if not isinstance(backend, CalendarSource):
-            return
-        folder_id = self.folder_ids[folder.name]
-        state = await self.store.folder_state(folder_id)
-        async for batch in backend.pull_calendar(folder, state):
-            if _no_item_changes(batch):
-                continue
-            await self.store.apply_calendar_batch(folder_id, batch)
-            if batch.added or batch.changed or batch.removed or batch.reset:
-                self.emit(
-                    SyncEvent(
-                        self.account.name,
-                        EventKind.CALENDAR,
-                        folder_id=folder_id,
-                        progress=batch.progress,
+                        self.account.name, kind, folder_id=folder_id, progress=batch.progress
                     )
                 )
             await self._serve_body_requests(backend)
