@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, accounts, paths
 from mailtui.config import Config
-from mailtui.errors import ConfigError, ExportError
+from mailtui.errors import ConfigError, ExportError, MailtuiError
 from mailtui.models import OutboxState
 from mailtui.store import Store, StoreError
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
@@ -36,7 +36,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-class UserError(Exception):
+class UserError(MailtuiError):
     """Ends the program with this one line on stderr."""
 
 

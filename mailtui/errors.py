@@ -8,8 +8,15 @@ is start-up time; docs/decisions.md, "IMAP: resync start-up").
     MailtuiError
     ├── ConfigError        the settings cannot work: config.toml, or what a server demands
     ├── StoreError         the cache cannot be used (StoreVersionError, NotFound)
-    ├── SyncError          a backend's trouble (AuthError, TransientError, OpRejected)
-    └── ExportError        an export cannot be written
+    ├── SyncError          a backend's trouble (AuthError, TransientError, OpRejected;
+    │                      protocols.smtp.SmtpError and its kinds)
+    ├── ExportError        an export cannot be written
+    └── defined where they are raised, each one line for the user: secrets.SecretError,
+        sync.outbox.OutboxError, compose's AddressError / DraftError / MailtoError (also
+        ValueErrors) and EditorError, ui's ThemeError and SaveError, cli's UserError
+
+Exceptions that never leave the module raising them (a protocol reader's control flow)
+are listed, with where they are turned into one of these, in tests/unit/test_errors.py.
 """
 
 from __future__ import annotations

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 
+from mailtui.errors import MailtuiError
+
 SERVICE = "mailtui"
 COMMAND_TIMEOUT = 30.0
 
 
-class SecretError(Exception):
+class SecretError(MailtuiError):
     """No secret could be had; the text says why in plain words."""
 
 

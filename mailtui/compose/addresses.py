@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from email.utils import getaddresses
 
+from mailtui.errors import MailtuiError
 from mailtui.models import Address
 
 __all__ = ["AddressError", "addr_key", "format_address", "parse_addresses", "unique"]
@@ -21,7 +22,7 @@ _ADDR = re.compile(r"^[^@\s<>()\[\],;:\"\\]+@[^@\s<>()\[\],;:\"\\]+$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-class AddressError(ValueError):
+class AddressError(MailtuiError, ValueError):
     """An address list the user typed cannot be used; ``str()`` says which entry, why."""
 
 

@@ -14,8 +14,10 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from mailtui.errors import MailtuiError
 
-class EditorError(Exception):
+
+class EditorError(MailtuiError):
     """The editor could not run or failed; ``str()`` says why in plain words."""
 
 

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from mailtui.compose.addresses import AddressError, parse_addresses, unique
 from mailtui.compose.message import Draft, Identity
+from mailtui.errors import MailtuiError
 from mailtui.models import Address
 
 __all__ = ["Mailto", "MailtoError", "draft_from_mailto", "parse_mailto"]
@@ -24,7 +25,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 MAX_URL = 64 * 1024
 
 
-class MailtoError(ValueError):
+class MailtoError(MailtuiError, ValueError):
     """Not a usable mailto: URL; ``str()`` says why."""
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from mailtui import __version__
 from mailtui.compose.addresses import unique
 from mailtui.compose.flowed import to_flowed
+from mailtui.errors import MailtuiError
 from mailtui.models import Address
 
 __all__ = [
@@ -50,7 +51,7 @@ _LINE_ENDS = re.compile(rb"\r\n|\r|\n")
 MAX_REFERENCES = 20
 
 
-class DraftError(ValueError):
+class DraftError(MailtuiError, ValueError):
     """The draft cannot be sent as it is; ``str()`` says what to fix, in plain words."""
 
 

@@ -45,6 +45,7 @@ from types import TracebackType
 
 import aiosmtplib
 
+from mailtui.errors import SyncError
 from mailtui.mime import clean_line
 from mailtui.models import Security
 from mailtui.protocols.net import sasl, tls
@@ -81,7 +82,7 @@ class SmtpSettings:
     tls_fingerprint: str | None = None  # 64 hex digits: trust only this certificate
 
 
-class SmtpError(Exception):
+class SmtpError(SyncError):
     """Base of every error here; ``str()`` is one line for the user."""
 
     transient = False

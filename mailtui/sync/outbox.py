@@ -46,6 +46,7 @@ from typing import Protocol
 from mailtui import mime, secrets
 from mailtui.compose.message import Identity, OutgoingMessage
 from mailtui.config import AccountConfig
+from mailtui.errors import MailtuiError
 from mailtui.models import Account, Folder, FolderRole, OutboxItem, OutboxState
 from mailtui.protocols.net.credentials import credentials
 from mailtui.protocols.smtp import (
@@ -83,7 +84,7 @@ UNCERTAIN_TEXT = (
 UNSENT = (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.FAILED, OutboxState.UNCERTAIN)
 
 
-class OutboxError(Exception):
+class OutboxError(MailtuiError):
     """A user action on the outbox is not possible now; ``str()`` says why."""
 
 

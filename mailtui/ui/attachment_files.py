@@ -22,10 +22,11 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mailtui.errors import MailtuiError
 from mailtui.mime import safe_filename
 
 
-class SaveError(Exception):
+class SaveError(MailtuiError):
     """Why an attachment cannot be saved there, in plain words."""
 
 

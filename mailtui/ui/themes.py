@@ -33,6 +33,8 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
+from mailtui.errors import MailtuiError
+
 _COLOURS = (
     "primary", "secondary", "accent", "warning", "error", "success",
     "foreground", "background", "surface", "panel", "boost",
@@ -41,7 +43,7 @@ _KEYS = {"name", "dark", "ansi", "luminosity_spread", "text_alpha", "variables",
 STATE_FILE = "ui-state.json"
 
 
-class ThemeError(Exception):
+class ThemeError(MailtuiError):
     """A theme file that cannot be used, worded for the user (one line)."""
 
 
