@@ -8,30 +8,25 @@ stand-in manager that emits ``SyncEvent``s on cue.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from typing import Protocol
 
 from mailtui.models import (
-    Account,
     Address,
     Envelope,
     Flag,
-    Folder,
     MessageDetail,
     MessageRow,
-    OutboxItem,
-    OutboxState,
 )
 from mailtui.store.listing import ThreadSummary
 from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
+from mailtui.sync.outbox import OutboxStore
 
 
-class MailStore(Protocol):
-    """The store calls the UI makes: reads of what is on screen, and user intents."""
-
-    async def accounts(self) -> list[Account]: ...
-
-    async def folders(self, account_id: int | None = None) -> list[Folder]: ...
+class MailStore(OutboxStore, Protocol):
+    """The store calls the UI makes: reads of what is on screen, and user intents; the
+    accounts, folders and outbox calls the outbox actions need come from
+    ``mailtui.sync.outbox.OutboxStore``."""
 
     async def count(self, folder_id: int) -> tuple[int, int]: ...
 
@@ -48,26 +43,6 @@ class MailStore(Protocol):
     async def message(self, message_id: int) -> MessageDetail | None: ...
 
     async def set_flags(self, ids: list[int], add: Flag, remove: Flag) -> list[int]: ...
-
-    async def outbox_add(
-        self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
-    ) -> int: ...
-
-    async def outbox(self, account_id: int) -> list[OutboxItem]: ...
-
-    # -- the outbox's compare-and-set actions (``mailtui.sync.outbox.OutboxStore``)
-
-    async def outbox_transition(
-        self,
-        item_id: int,
-        from_states: Iterable[OutboxState],
-        to: OutboxState,
-        error: str = "",
-    ) -> bool: ...
-
-    async def outbox_sent(self, item_id: int, sent_folder_id: int | None) -> int | None: ...
-
-    async def outbox_remove(self, item_id: int) -> None: ...
 
     async def save_draft_copy(
         self,
