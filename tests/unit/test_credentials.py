@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import keyring
-import keyring.backend
 import pytest
 
 from mailtui.config import parse
 from mailtui.protocols.net.credentials import Credentials, credentials, uses_oauth
 from mailtui.secrets import SERVICE, SecretError
+from tests.unit.keyrings import MemoryKeyring
 
 ACC = '[accounts.w]\nkind = "imap"\nemail = "a@b.c"\nhost = "x"\n'
 OAUTH = 'auth = "oauth2"\n'
@@ -22,32 +19,6 @@ def printing(text: str) -> str:
     return f"printf '{text}\\n'"
 
 
-class MemoryKeyring(keyring.backend.KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
-
-
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    try:
-        yield memory
-    finally:
-        keyring.set_keyring(before)
 
 
 @pytest.mark.parametrize(
@@ -114,13 +85,13 @@ def ring() -> Iterator[MemoryKeyring]:
     ],
 )
 async def test_where_each_secret_comes_from(
-    ring: MemoryKeyring,
+    memory_keyring: MemoryKeyring,
     doc: str,
     smtp: bool,
     stored: dict[str, str],
     expected: Credentials | str,
 ) -> None:
-    ring.items = {(SERVICE, key): value for key, value in stored.items()}
+    memory_keyring.items = {(SERVICE, key): value for key, value in stored.items()}
     acc = parse(doc).account("w")
     if isinstance(expected, str):
         with pytest.raises(SecretError, match=expected):
