@@ -111,6 +111,18 @@ def _nothing_to_write(batch: FolderBatch) -> bool:
     )
 
 
+def _stop_if_cancelled() -> None:
+    """Raise the stop that an await on the way swallowed, before waiting again.
+
+    ``suppress(CancelledError)`` around the await of a child task (a write being ended,
+    a helper being stopped) also catches a cancel of this task that lands there; the
+    worker then went on to wait up to ``poll_interval`` and ``SyncManager.stop()`` with
+    it. On Python 3.11 the task still counts the cancel (``cancelling()``)."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 ItemBatchT = TypeVar("ItemBatchT", ContactBatch, CalendarBatch)
 
 
@@ -280,6 +292,7 @@ class Worker:
 
     async def _wait(self, backend: Backend) -> set[str]:
         """Waits for the server (push or poll timeout) or for a local wake-up."""
+        _stop_if_cancelled()
         if self._wanted():
             self._wake.clear()
             return {"\0local"}
@@ -649,6 +662,7 @@ class Worker:
     # ------------------------------------------------------------------ helpers
 
     async def _sleep_or_wake(self, delay: float) -> None:
+        _stop_if_cancelled()
         self._wake.clear()
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
         # that arrives together with the wake-up, and SyncManager.stop() would wait forever.

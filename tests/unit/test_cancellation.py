@@ -6,6 +6,8 @@ app) would wait for it forever. mailtui uses ``asyncio.timeout`` instead."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -60,3 +62,28 @@ async def test_a_stop_while_idle_is_being_ended_is_not_swallowed() -> None:
     task.cancel()  # … and the app quits meanwhile
     with pytest.raises(asyncio.CancelledError):
         await task
+
+
+@pytest.mark.parametrize("wait", ["_wait", "_sleep_or_wake"])
+async def test_a_stop_swallowed_on_the_way_still_stops_the_next_wait(wait: str) -> None:
+    """A ``suppress(CancelledError)`` around a child task's await also swallows a stop
+    of the worker that lands there; the next wait must not run (up to the poll
+    interval, 300 s, holding up ``SyncManager.stop()``)."""
+    account = Account(id=1, name="a", kind=AccountKind.IMAP, email="a@b.c")
+    worker = Worker(account, lambda: None, None, lambda e: None)  # type: ignore[arg-type,return-value]
+    waits: dict[str, Callable[[], Awaitable[object]]] = {
+        "_wait": lambda: worker._wait(SlowToStopIdle()),  # type: ignore[arg-type]
+        "_sleep_or_wake": lambda: worker._sleep_or_wake(300),
+    }
+
+    async def round_with_a_swallowed_stop() -> None:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(30)  # the stop lands here and is lost
+        await waits[wait]()
+
+    task = asyncio.create_task(round_with_a_swallowed_stop())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        async with asyncio.timeout(10):  # a guard: without the fix the wait is 300 s
+            await task
