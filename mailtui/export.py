@@ -59,7 +59,10 @@ def _safe_component(name: str) -> str:
 async def _folders(store: Store, account: str, only: str | None) -> list[Folder]:
     matches = [a for a in await store.accounts() if a.name == account]
     if not matches:
-        raise ExportError(f"no cached account named {account!r}")
+        raise ExportError(
+            f"nothing of account {account!r} is cached yet: run `mailtui sync --once` "
+            "first, or export with --fetch"
+        )
     folders = await store.folders(matches[0].id)
     if only is None:
         return folders

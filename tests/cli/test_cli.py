@@ -214,6 +214,18 @@ def test_export_with_several_accounts_asks_which(tmp_path: Path) -> None:
     assert not target.exists()
 
 
+def test_export_of_an_account_never_synced_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[accounts.work]\nkind = "imap"\nemail = "me@work.example"\nhost = "imap.work.example"\n'
+    )
+    target = tmp_path / "out.mbox"
+    p = run(["export", "--mbox", str(target)], tmp_path)
+    assert p.returncode == 1
+    no_traceback(p)
+    assert "nothing of account 'work' is cached yet" in p.stderr and "--fetch" in p.stderr
+    assert not target.exists()
+
+
 def test_export_unknown_folder(synced: Path, tmp_path: Path) -> None:
     p = run(
         ["--demo", "export", "--account", "demo", "--folder", "Nope", "--mbox", str(tmp_path)],
