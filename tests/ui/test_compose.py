@@ -192,15 +192,15 @@ async def test_body_typed_in_place_is_in_the_saved_draft(
         await pilot.press(*"bob@example.org")
         screen.query_one("#body", TextArea).focus()
         long_line = "A paragraph long enough to wrap at eighty columns, typed word by word here."
-        await pilot.press(*long_line, "enter", *"Second line.")
-        await settle(pilot, lambda: "Second line." in screen_text(app))
+        await pilot.press(*long_line, "enter", *"Second line: quick question?")
+        await settle(pilot, lambda: "quick question?" in screen_text(app))
         assert "typed word by" in screen_text(app)  # soft-wrapped, all of it on screen
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
     raws = [raw async for _id, _flags, _date, raw in mail.store.iter_raw(drafts)]
     assert len(raws) == 1 and raws[0] is not None
     text = parsed(raws[0]).get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-    assert text.splitlines() == [long_line, "Second line."]
+    assert text.splitlines() == [long_line, "Second line: quick question?"]
 
 
 @pytest.fixture
