@@ -27,8 +27,12 @@ from .conftest import MailFixture, make_app, new_message, screen_text
 
 
 def composing(app: App[None]) -> bool:
-    """The compose screen is up and mounted (its widgets can be queried)."""
-    return isinstance(app.screen, ComposeScreen) and bool(app.screen.query("#body"))
+    """The compose screen is up and mounted (its widgets can be queried). The header rows
+    sit in a container that mounts them after the body on a busy machine: both are asked."""
+    screen = app.screen
+    return isinstance(screen, ComposeScreen) and all(
+        screen.query(selector) for selector in ("#body", "#to", "#subject")
+    )
 
 
 async def settle(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0) -> None:
