@@ -178,6 +178,11 @@ async def test_body_typed_in_place_with_an_editor_set_is_kept_and_round_trips(
         await settle(pilot, lambda: "Added in the editor." in screen_text(app))
         assert "Typed in place." in screen_text(app)  # went to the editor and came back
         assert "Body updated from the editor" in screen_text(app)
+        body = screen.query_one("#body", TextArea)
+        await pilot.press("ctrl+z")  # what the editor did is one edit, undone as one
+        assert body.text == "Typed in place.\n"
+        await pilot.press("ctrl+y")
+        assert body.text == "Typed in place.\nAdded in the editor.\n"
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
     (item,) = await mail.store.outbox(mail.account_id)
