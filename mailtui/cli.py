@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +60,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--once", action="store_true", help="stop when every account is in step")
     s.add_argument("--account", metavar="NAME", help="only this account")
     e = sub.add_parser("export", help="write every cached message to a Maildir or mbox")
-    e.add_argument("--account", metavar="NAME", required=True)
+    e.add_argument(
+        "--account", metavar="NAME", help="the account to export (needed with several)"
+    )
+    e.add_argument(
+        "--fetch",
+        action="store_true",
+        help="first download the bodies not cached yet (syncs the account once)",
+    )
     e.add_argument("--folder", metavar="F", help="only this folder (server name)")
     where = e.add_mutually_exclusive_group(required=True)
     where.add_argument("--maildir", type=Path, metavar="DIR")
@@ -71,10 +80,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class _PrivateLog(logging.FileHandler):
+    """The log file, readable by its owner only (0600), also when it existed before with
+    a wider mode: it names accounts, servers and error texts."""
+
+    def _open(self) -> TextIOWrapper:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+        except OSError:
+            os.close(fd)
+            raise
+        return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+
+
 def _setup_logging() -> Path | None:
     try:
         logfile = paths.state_dir() / "mailtui.log"
-        handler: logging.Handler = logging.FileHandler(logfile, encoding="utf-8")
+        handler: logging.Handler = _PrivateLog(logfile, encoding="utf-8")
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -191,27 +214,83 @@ async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:
         await store.close()
 
 
+# ``export --fetch``: the body window of the fetching sync, in days: every message,
+# whatever its date (a message without one is dated 1970).
+_EVERY_BODY_DAYS = 1_000_000
+
+
+def _export_account(args: argparse.Namespace, config: Config) -> str:
+    """The account ``export`` writes: the one named, else the only one configured. With
+    several and none named it asks which rather than guessing (one export is one
+    account's folders; an mbox of several accounts could not be told apart)."""
+    if args.demo:
+        if args.account not in (None, accounts.DEMO_ACCOUNT):
+            raise UserError(f"the demo has one account, {accounts.DEMO_ACCOUNT!r}")
+        return accounts.DEMO_ACCOUNT
+    if args.account:
+        return config.account(args.account).name  # a clear error for an unknown name
+    names = [a.name for a in config.accounts]
+    if not names:
+        raise UserError(
+            f"no accounts configured in {config.path or paths.config_file()}: nothing to export"
+        )
+    if len(names) > 1:
+        raise UserError(
+            f"{len(names)} accounts are configured ({', '.join(names)}): "
+            "say which to export with --account NAME"
+        )
+    return names[0]
+
+
+async def _fetch_missing_bodies(
+    store: Store, config: Config, args: argparse.Namespace, name: str
+) -> str | None:
+    """Syncs the account once with no age limit on bodies: the worker downloads every
+    body not cached yet, the way it does in the background. Returns why it could not
+    finish (None when in step). Progress goes to stderr, stdout keeps the summary."""
+    specs = [
+        dataclasses.replace(
+            s, options=dataclasses.replace(s.options, body_days=_EVERY_BODY_DAYS)
+        )
+        for s in await _specs(store, config, args.demo, name)
+    ]
+    manager = SyncManager(store, specs)
+    manager.add_listener(_progress_printer(lambda s: print(s, file=sys.stderr, flush=True)))
+    results = await manager.run_once()
+    status = results.get(name, AccountStatus.ERROR)
+    if status is AccountStatus.ONLINE:
+        return None
+    return manager.status().get(name, (status, status.value))[1] or status.value
+
+
 async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
     from mailtui.export import export
 
+    name = _export_account(args, config)
     store = await _open_store(args.demo)
     try:
-        if not args.demo:
-            config.account(args.account)  # a clear error for an unknown name
+        not_fetched = await _fetch_missing_bodies(store, config, args, name) if args.fetch else None
         result = await export(
-            store, args.account, folder=args.folder, maildir=args.maildir, mbox=args.mbox
+            store, name, folder=args.folder, maildir=args.maildir, mbox=args.mbox
         )
     finally:
         await store.close()
-    print(
-        f"exported {result.written} messages from {result.folders} folders"
-        + (
-            f"; {result.headers_only} have only their headers cached (open or sync them "
-            "to download the bodies)"
-            if result.headers_only
-            else ""
+    missing = ""
+    if result.headers_only and args.fetch:
+        missing = (
+            f"; {result.headers_only} bodies could not be downloaded, so those messages "
+            "are not in the export"
         )
-    )
+    elif result.headers_only:
+        missing = (
+            f"; {result.headers_only} messages are not in it: only their headers are cached "
+            "(`--fetch` downloads their bodies first)"
+        )
+    print(f"exported {result.written} messages from {result.folders} folders{missing}")
+    if not_fetched is not None:
+        print(f"mailtui: {name}: could not download the missing bodies: {not_fetched}",
+              file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 

@@ -3,6 +3,9 @@
 Nobody is locked in: the raw bytes are written exactly as the server sent them. Maildir
 files get the standard info suffix (``:2,FRS``…); the mbox is *mboxrd* (``From `` lines
 in bodies are quoted with one more ``>``, which a reader removes again), so both round-trip.
+
+What is written is private like the cache it comes from: files 0600, the directories
+created for a Maildir 0700, whatever the umask says.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ _MAILDIR_FLAGS = (  # Maildir info letters must be in ASCII order
     ("S", Flag.SEEN),
     ("T", Flag.DELETED),
 )
-
-
+_PRIVATE_FILE = 0o600
+_PRIVATE_DIR = 0o700
 
 
 @dataclass(slots=True)
@@ -56,7 +59,10 @@ def _safe_component(name: str) -> str:
 async def _folders(store: Store, account: str, only: str | None) -> list[Folder]:
     matches = [a for a in await store.accounts() if a.name == account]
     if not matches:
-        raise ExportError(f"no cached account named {account!r}")
+        raise ExportError(
+            f"nothing of account {account!r} is cached yet: run `mailtui sync --once` "
+            "first, or export with --fetch"
+        )
     folders = await store.folders(matches[0].id)
     if only is None:
         return folders
@@ -81,14 +87,14 @@ async def export(
     if mbox is not None:
         if mbox.exists():
             raise ExportError(f"{mbox} exists already; choose a new file name")
-        mbox_file = open(mbox, "xb")  # noqa: SIM115 - closed in finally
+        mbox_file = _create_private(mbox)
     try:
         for f in folders:
             target: Path | None = None
             if maildir is not None:
-                target = maildir.joinpath(*(_safe_component(p) for p in f.name.split("/")))
+                target = _private_dirs(maildir, [_safe_component(p) for p in f.name.split("/")])
                 for sub in ("cur", "new", "tmp"):
-                    (target / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+                    (target / sub).mkdir(exist_ok=True, mode=_PRIVATE_DIR)
             async for msg_id, flags, date, raw in store.iter_raw(f.id, PAGE):
                 if raw is None:
                     result.headers_only += 1
@@ -114,9 +120,29 @@ async def export(
 def _write_maildir(target: Path, msg_id: int, flags: Flag, date: int, raw: bytes) -> None:
     unique = f"{date}.M{msg_id}P{os.getpid()}.{socket.gethostname().replace('/', '_')}"
     tmp = target / "tmp" / unique
-    with open(tmp, "xb") as fh:
+    with _create_private(tmp) as fh:
         fh.write(raw)
         fh.flush()
         os.fsync(fh.fileno())
     os.utime(tmp, (date, date))
     tmp.rename(target / "cur" / (unique + maildir_info(flags)))
+
+
+def _create_private(path: Path) -> BinaryIO:
+    """A new file only its owner can read (the umask could make it 0644); refuses to
+    write over an existing one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _PRIVATE_FILE)
+    return os.fdopen(fd, "wb")
+
+
+def _private_dirs(root: Path, parts: list[str]) -> Path:
+    """``root/parts…``: the export's own levels created 0700 where missing
+    (``mkdir(parents=True)`` gives every level but the last the umask's mode). Above
+    ``root`` is the user's place: created as usual."""
+    root.parent.mkdir(parents=True, exist_ok=True)
+    path = root
+    path.mkdir(exist_ok=True, mode=_PRIVATE_DIR)
+    for part in parts:
+        path = path / part
+        path.mkdir(exist_ok=True, mode=_PRIVATE_DIR)
+    return path

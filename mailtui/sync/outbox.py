@@ -464,6 +464,7 @@ class OutboxSender:
                     await self.store.outbox_transition(
                         item.id, (OutboxState.QUEUED,), OutboxState.QUEUED, str(exc)
                     )
+            log.warning("%s: cannot send: %s", self.account.name, exc)
             self.emit(SyncEvent(self.account.name, EventKind.OUTBOX, text=f"not sent: {exc}"))
             return
         try:
@@ -561,5 +562,13 @@ class OutboxSender:
         refused: dict[str, str] | None = None,
     ) -> None:
         subject = mime.parse_envelope(item.raw).subject
+        # The item's number, not its subject: a log pasted into a bug report keeps the
+        # error texts and leaves out what the mail was about.
+        if state is OutboxState.SENT:
+            log.info("%s: outbox item %d sent", self.account.name, item.id)
+        else:
+            log.warning(
+                "%s: outbox item %d not sent (%s): %s", self.account.name, item.id, state, text
+            )
         report.results.append(ItemResult(item.id, subject, state, text, dict(refused or {})))
         self.emit(SyncEvent(self.account.name, EventKind.OUTBOX, text=f"{subject!r}: {text}"))

@@ -57,6 +57,7 @@ from mailtui.sync.contract import (
     SyncEvent,
 )
 from mailtui.sync.indexer import index_bodies
+from mailtui.sync.logbook import AccountLog
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,7 @@ class Worker:
         self.options = options or WorkerOptions()
         self.status = AccountStatus.STARTING
         self.status_text = ""
+        self._log = AccountLog(account.name)  # the status changes a bug report needs
         self._wake = asyncio.Event()
         self._body_requests: asyncio.Queue[tuple[int, asyncio.Future[bytes | None]]] = (
             asyncio.Queue()
@@ -651,6 +653,7 @@ class Worker:
             result = await backend.apply(op, target)
         except OpRejected as exc:
             await self.store.op_failed(op.id, str(exc), permanent=True)
+            self._log.op_refused(op.kind.value, _plain(exc))
             self.emit(SyncEvent(self.account.name, EventKind.OP_FAILED, text=_plain(exc)))
             return
         except (TransientError, OSError, TimeoutError) as exc:
@@ -681,6 +684,7 @@ class Worker:
             return
         self.status = status
         self.status_text = text
+        self._log.status(status, text)
         self.emit(SyncEvent(self.account.name, EventKind.STATUS, status=status, text=text))
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -156,6 +158,72 @@ def test_export_mbox_round_trips(synced: Path, tmp_path: Path) -> None:
     )
     assert again.returncode == 1 and "exists already" in again.stderr
     no_traceback(again)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """The common 022: what mailtui writes must be private all the same."""
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+def test_export_needs_no_account_with_one_and_writes_private_files(
+    synced: Path, tmp_path: Path, open_umask: None
+) -> None:
+    log = synced / "state" / "mailtui.log"
+    log.chmod(0o644)  # left wide by an older version: tightened when opened
+    target = tmp_path / "all.mbox"
+    p = run(["--demo", "export", "--mbox", str(target)], synced)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("exported ")
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert stat.S_IMODE(log.stat().st_mode) == 0o600
+
+    maildir = tmp_path / "backup" / "md"
+    p = run(["--demo", "export", "--folder", "Lists/python-dev", "--maildir", str(maildir)], synced)
+    assert p.returncode == 0, p.stderr
+    files = list((maildir / "Lists" / "python-dev" / "cur").iterdir())
+    assert files
+    assert {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+    for d in (maildir, maildir / "Lists", maildir / "Lists" / "python-dev"):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700, d
+
+
+def test_fresh_log_file_is_private(tmp_path: Path, open_umask: None) -> None:
+    run(["sync", "--once"], tmp_path)  # fails (no accounts), the log is opened all the same
+    assert stat.S_IMODE((tmp_path / "state" / "mailtui.log").stat().st_mode) == 0o600
+
+
+def test_export_with_several_accounts_asks_which(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        "".join(
+            f'[accounts.{name}]\nkind = "imap"\nemail = "me@{name}.example"\n'
+            f'host = "imap.{name}.example"\n'
+            for name in ("work", "home")
+        )
+    )
+    target = tmp_path / "out.mbox"
+    p = run(["export", "--mbox", str(target)], tmp_path)
+    assert p.returncode == 1
+    no_traceback(p)
+    assert p.stderr.strip() == (
+        "mailtui: 2 accounts are configured (work, home): say which to export with "
+        "--account NAME"
+    )
+    assert not target.exists()
+
+
+def test_export_of_an_account_never_synced_says_what_to_do(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text(
+        '[accounts.work]\nkind = "imap"\nemail = "me@work.example"\nhost = "imap.work.example"\n'
+    )
+    target = tmp_path / "out.mbox"
+    p = run(["export", "--mbox", str(target)], tmp_path)
+    assert p.returncode == 1
+    no_traceback(p)
+    assert "nothing of account 'work' is cached yet" in p.stderr and "--fetch" in p.stderr
+    assert not target.exists()
 
 
 def test_export_unknown_folder(synced: Path, tmp_path: Path) -> None:

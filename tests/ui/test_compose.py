@@ -27,8 +27,12 @@ from .conftest import MailFixture, make_app, new_message, screen_text
 
 
 def composing(app: App[None]) -> bool:
-    """The compose screen is up and mounted (its widgets can be queried)."""
-    return isinstance(app.screen, ComposeScreen) and bool(app.screen.query("#body"))
+    """The compose screen is up and mounted (its widgets can be queried). The header rows
+    sit in a container that mounts them after the body on a busy machine: both are asked."""
+    screen = app.screen
+    return isinstance(screen, ComposeScreen) and all(
+        screen.query(selector) for selector in ("#body", "#to", "#subject")
+    )
 
 
 async def settle(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0) -> None:
@@ -155,6 +159,57 @@ async def test_builtin_editor_when_no_editor_and_errors_keep_the_draft(
         await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
     (item,) = await mail.store.outbox(mail.account_id)
     assert b"typed here" in item.raw
+
+
+async def test_body_typed_in_place_with_an_editor_set_is_kept_and_round_trips(
+    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With $VISUAL set the body is still typed in place: shown while typing, handed to
+    the editor and back (ctrl+e), sent as it stands in the text area."""
+    monkeypatch.setenv("VISUAL", str(fake_editor(tmp_path, "Added in the editor.")))
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_composer(pilot, "m")
+        await pilot.press(*"bob@example.org")
+        screen.query_one("#body", TextArea).focus()
+        await pilot.press(*"Typed in place.", "enter")
+        await settle(pilot, lambda: "Typed in place." in screen_text(app))
+        await pilot.press("ctrl+e")
+        await settle(pilot, lambda: "Added in the editor." in screen_text(app))
+        assert "Typed in place." in screen_text(app)  # went to the editor and came back
+        assert "Body updated from the editor" in screen_text(app)
+        body = screen.query_one("#body", TextArea)
+        await pilot.press("ctrl+z")  # what the editor did is one edit, undone as one
+        assert body.text == "Typed in place.\n"
+        await pilot.press("ctrl+y")
+        assert body.text == "Typed in place.\nAdded in the editor.\n"
+        await pilot.press("ctrl+s")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    (item,) = await mail.store.outbox(mail.account_id)
+    text = parsed(item.raw).get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert text.splitlines() == ["Typed in place.", "Added in the editor."]
+
+
+async def test_body_typed_in_place_is_in_the_saved_draft(
+    mail: MailFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EDITOR", str(fake_editor(tmp_path, "unused")))
+    drafts = mail.folders["Drafts"]
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_composer(pilot, "m")
+        await pilot.press(*"bob@example.org")
+        screen.query_one("#body", TextArea).focus()
+        long_line = "A paragraph long enough to wrap at eighty columns, typed word by word here."
+        await pilot.press(*long_line, "enter", *"Second line: quick question?")
+        await settle(pilot, lambda: "quick question?" in screen_text(app))
+        assert "typed word by" in screen_text(app)  # soft-wrapped, all of it on screen
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+    raws = [raw async for _id, _flags, _date, raw in mail.store.iter_raw(drafts)]
+    assert len(raws) == 1 and raws[0] is not None
+    text = parsed(raws[0]).get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert text.splitlines() == [long_line, "Second line: quick question?"]
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 """The compose screen: header form, body, attachments; send goes through the outbox.
 
-    ┌ From:    Alex Demo <alex@demo…>          ┐  the body is written in $VISUAL/$EDITOR
-    │ To:      ________________________________ │  (ctrl+e; the app suspends meanwhile);
-    │ Cc / Bcc / Subject                        │  with neither set, the body box is a
-    │ ───────────────────────────────────────── │  built-in editor
+    ┌ From:    Alex Demo <alex@demo…>          ┐  the body is typed in place (a text
+    │ To:      ________________________________ │  area); ctrl+e hands it to $VISUAL /
+    │ Cc / Bcc / Subject                        │  $EDITOR (the app suspends meanwhile)
+    │ ───────────────────────────────────────── │  and takes back what the editor saved
     │ body                                      │
     │ Attachments: report.pdf (12 KB)           │
     └ ctrl+s Send · ctrl+e Editor · ctrl+a Attach · Esc Close ┘
@@ -172,17 +172,16 @@ class ComposeScreen(Screen[bool]):
             with Horizontal(classes="row"):
                 yield Label("Subject:")
                 yield Input(d.subject, id="subject")
-        body = TextArea(d.body, id="body", soft_wrap=True, show_line_numbers=False)
-        # With an editor configured the body is written there; the box only shows it.
-        body.read_only = self.editor is not None
-        yield body
+        # Always editable, also with an editor configured: a key typed into the body must
+        # never be dropped. The editor is the richer option, not the only one.
+        yield TextArea(d.body, id="body", soft_wrap=True, show_line_numbers=False)
         yield Static(self._attachment_text(), id="attachments")
         hint = (
-            f"Body: ctrl+e opens {self.editor[0]}"
+            f"Body: type below, or ctrl+e opens {Path(self.editor[0]).name}"
             if self.editor
             else "Body: type below ($VISUAL/$EDITOR not set)"
         )
-        yield Static(hint, id="compose-status")
+        yield Static(hint, id="compose-status", markup=False)  # names and errors, not markup
         yield Footer()
 
     def on_mount(self) -> None:
@@ -270,8 +269,12 @@ class ComposeScreen(Screen[bool]):
             except EditorError as err:
                 self._say(str(err))
                 return
-        area.load_text(text)
-        self._say("Body updated from the editor")
+        if text == area.text:
+            self._say("The editor left the body unchanged")
+            return
+        # One edit rather than load_text: ctrl+z in the body brings back what was there.
+        area.replace(text, area.document.start, area.document.end)
+        self._say("Body updated from the editor (ctrl+z undoes)")
         self.autosave()
 
     def action_attach(self) -> None:
