@@ -107,7 +107,24 @@ async def _specs(store: Store, config: Config, demo: bool, only: str | None) -> 
 # ---------------------------------------------------------------------- commands
 
 
+def _check_ui(config: Config) -> None:
+    """``[ui]`` typos the reader cannot see (theme names, binding ids, keys) stop here,
+    before anything opens; the UI modules load only for the UI."""
+    from mailtui.ui import keymap_check, themes
+
+    try:
+        themes.check_name(config.ui.theme, _user_themes(config))
+        keymap_check.check(config.ui.keys)
+    except ConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}" if config.path else str(exc)) from None
+
+
+def _user_themes(config: Config) -> Path:
+    return (config.path or paths.config_file()).parent / "themes"
+
+
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
+    _check_ui(config)
     store = await _open_store(args.demo)
     try:
         specs = await _specs(store, config, args.demo, None)
@@ -126,7 +143,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             theme=config.ui.theme,
             title="mailtui",
             keymap=config.ui.keys,
-            user_themes=(config.path or paths.config_file()).parent / "themes",
+            user_themes=_user_themes(config),
             state_dir=paths.state_dir(),
             bidi=resolve_bidi(config.ui.bidi, os.environ),
             bell=config.ui.bell,
