@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from mailtui import __version__, accounts, paths
 from mailtui.config import Config
 from mailtui.errors import ConfigError, ExportError, MailtuiError
-from mailtui.models import OutboxState
+from mailtui.models import OutboxState, counted
 from mailtui.store import Store, StoreError
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
@@ -178,7 +178,7 @@ def _progress_printer(out: Callable[[str], None]) -> Callable[[SyncEvent], None]
             out(f"{event.account}: {event.status.value}: {event.text}")
         elif event.kind is EventKind.MESSAGES and event.added:
             done, total = event.progress
-            out(f"{event.account}: +{event.added} messages ({done}/{total})")
+            out(f"{event.account}: +{counted(event.added, 'message')} ({done}/{total})")
         elif event.kind is EventKind.OP_FAILED:
             out(f"{event.account}: an action was refused by the server: {event.text}")
 
@@ -221,10 +221,12 @@ async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
     finally:
         await store.close()
     print(
-        f"exported {result.written} messages from {result.folders} folders"
+        f"exported {counted(result.written, 'message')} from "
+        f"{counted(result.folders, 'folder')}"
         + (
-            f"; {result.headers_only} have only their headers cached (open or sync them "
-            "to download the bodies)"
+            f"; {result.headers_only:,} "
+            f"{'has only its headers' if result.headers_only == 1 else 'have only their headers'}"
+            " cached (open or sync them to download the bodies)"
             if result.headers_only
             else ""
         )
@@ -251,7 +253,8 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
                 )
                 if waiting:
                     print(
-                        f"{acc.name}: {waiting} message(s) wait, but the account has no "
+                        f"{acc.name}: {counted(waiting, 'message')} "
+                        f"{'waits' if waiting == 1 else 'wait'}, but the account has no "
                         f"[accounts.{acc.name}.smtp] settings",
                         file=sys.stderr,
                     )
