@@ -48,8 +48,15 @@ _NODE_OF_CONTEXT: dict[str, str] = {
     "reader": "reader",
     "filter": "filter",
 }
-_PARENT: dict[str, str] = {"main": "app", "list": "main", "folders": "main", "reader": "main",
-                           "filter": "main"}
+_PARENT: dict[str, str] = {
+    "main": "app", "list": "main", "folders": "main", "reader": "main", "filter": "main",
+}  # fmt: skip
+#: Contexts bound by a modal screen: each is a node of its own, inside the app only. A new
+#: context must be placed here or in ``_NODE_OF_CONTEXT`` (a test checks).
+MODAL_CONTEXTS = frozenset({
+    "links", "attachments", "source", "confirm", "picker", "help", "compose", "drafts",
+    "outbox",
+})  # fmt: skip
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 
 

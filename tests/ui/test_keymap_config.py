@@ -71,6 +71,12 @@ def test_the_defaults_collide_only_where_meant() -> None:
             assert keymap_check.key_problem(key) is None, (spec.id, key)
 
 
+def test_every_context_has_its_place_in_the_nesting() -> None:
+    placed = set(keymap_check._NODE_OF_CONTEXT) | keymap_check.MODAL_CONTEXTS
+    assert set(keymap.CONTEXT_TITLES) == placed
+    assert {spec.context for spec in keymap.KEYS} <= placed
+
+
 def test_unknown_theme_names_the_close_match_and_the_themes() -> None:
     with pytest.raises(ConfigError) as caught:
         themes.check_name("mailtui-drak", None)
