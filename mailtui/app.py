@@ -22,7 +22,7 @@ from textual.theme import Theme
 from mailtui.compose import Identity
 from mailtui.models import OutboxState
 from mailtui.sync.contract import SyncEvent
-from mailtui.ui import compat, keymap, themes
+from mailtui.ui import compat, keymap, keymap_check, themes
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
@@ -43,7 +43,8 @@ class MailApp(App[None]):
         manager: The sync manager, or None to run offline (tests, no accounts).
         theme: A Textual theme name; None keeps the default.
         title: The terminal title.
-        keymap: User key overrides, binding id -> keys (``[ui.keys]`` in the config).
+        keymap: User key overrides, binding id -> keys (``[ui.keys]`` in the config);
+            one that cannot be applied whole raises ``keymap_check.KeymapError``.
         clock: "now" for relative dates; tests fix it.
         user_themes: A folder of the user's theme files (``themes/`` beside the config).
         state_dir: Where the runtime theme choice is saved; None saves nothing.
@@ -98,7 +99,8 @@ class MailApp(App[None]):
         self.manager = manager
         self.title = title
         self.clock = clock
-        self.keymap_overrides: dict[str, str] = dict(keymap or {})
+        # Applied whole or refused (KeymapError, a ConfigError): never half a keymap.
+        self.keymap_overrides: dict[str, str] = keymap_check.check(keymap or {})
         self._theme_name = theme
         self._sync_started = False
         self.main_screen = MainScreen(store, manager, clock)
@@ -123,9 +125,6 @@ class MailApp(App[None]):
         for problem in self._theme_problems:
             self.notify(f"Theme skipped: {problem}", severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._save_theme)
-        unknown = keymap.unknown_ids(self.keymap_overrides)
-        if unknown:
-            self.notify(f"Unknown key binding ids in the config: {', '.join(unknown)}")
         # The screen paints from the store first; the network starts after that paint.
         self.call_after_refresh(self._start_sync)
         self.call_after_refresh(self.gc_pacer.start)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from mailtui import __version__, accounts, paths
 from mailtui.config import Config
 from mailtui.errors import ConfigError, ExportError, MailtuiError
-from mailtui.models import OutboxState
+from mailtui.models import OutboxState, counted
 from mailtui.store import Store, StoreError
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
@@ -130,7 +130,24 @@ async def _specs(store: Store, config: Config, demo: bool, only: str | None) -> 
 # ---------------------------------------------------------------------- commands
 
 
+def _check_ui(config: Config) -> None:
+    """``[ui]`` typos the reader cannot see (theme names, binding ids, keys) stop here,
+    before anything opens; the UI modules load only for the UI."""
+    from mailtui.ui import keymap_check, themes
+
+    try:
+        themes.check_name(config.ui.theme, _user_themes(config))
+        keymap_check.check(config.ui.keys)
+    except ConfigError as exc:
+        raise ConfigError(f"{config.path}: {exc}" if config.path else str(exc)) from None
+
+
+def _user_themes(config: Config) -> Path:
+    return (config.path or paths.config_file()).parent / "themes"
+
+
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
+    _check_ui(config)
     store = await _open_store(args.demo)
     try:
         specs = await _specs(store, config, args.demo, None)
@@ -149,7 +166,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             theme=config.ui.theme,
             title="mailtui",
             keymap=config.ui.keys,
-            user_themes=(config.path or paths.config_file()).parent / "themes",
+            user_themes=_user_themes(config),
             state_dir=paths.state_dir(),
             bidi=resolve_bidi(config.ui.bidi, os.environ),
             bell=config.ui.bell,
@@ -184,7 +201,7 @@ def _progress_printer(out: Callable[[str], None]) -> Callable[[SyncEvent], None]
             out(f"{event.account}: {event.status.value}: {event.text}")
         elif event.kind is EventKind.MESSAGES and event.added:
             done, total = event.progress
-            out(f"{event.account}: +{event.added} messages ({done}/{total})")
+            out(f"{event.account}: +{counted(event.added, 'message')} ({done}/{total})")
         elif event.kind is EventKind.OP_FAILED:
             out(f"{event.account}: an action was refused by the server: {event.text}")
 
@@ -278,15 +295,19 @@ async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
     missing = ""
     if result.headers_only and args.fetch:
         missing = (
-            f"; {result.headers_only} bodies could not be downloaded, so those messages "
+            f"; {result.headers_only:,} bodies could not be downloaded, so those messages "
             "are not in the export"
         )
     elif result.headers_only:
         missing = (
-            f"; {result.headers_only} messages are not in it: only their headers are cached "
+            f"; {counted(result.headers_only, 'message')} "
+            f"{'is' if result.headers_only == 1 else 'are'} not in it: only the headers are cached "
             "(`--fetch` downloads their bodies first)"
         )
-    print(f"exported {result.written} messages from {result.folders} folders{missing}")
+    print(
+        f"exported {counted(result.written, 'message')} from "
+        f"{counted(result.folders, 'folder')}{missing}"
+    )
     if not_fetched is not None:
         print(f"mailtui: {name}: could not download the missing bodies: {not_fetched}",
               file=sys.stderr)
@@ -313,7 +334,8 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
                 )
                 if waiting:
                     print(
-                        f"{acc.name}: {waiting} message(s) wait, but the account has no "
+                        f"{acc.name}: {counted(waiting, 'message')} "
+                        f"{'waits' if waiting == 1 else 'wait'}, but the account has no "
                         f"[accounts.{acc.name}.smtp] settings",
                         file=sys.stderr,
                     )

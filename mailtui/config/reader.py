@@ -367,7 +367,15 @@ def _identities(where: str, value: Any) -> tuple[tuple[str, str], ...]:
 def _ui(prefix: str, data: Any) -> UiConfig:
     if not isinstance(data, dict):
         raise ConfigError(f"{prefix}[ui]: expected a table, got {_show(data)}")
-    t = _Table(f"{prefix}[ui]", data, ("theme", "keys", "bidi", "bell", "notify"))
+    known = ("theme", "keys", "bidi", "bell", "notify")
+    for key, value in data.items():
+        if key not in known and ("." in key or isinstance(value, dict)):
+            # "triage.flag" = "j" (or triage.flag = "j", a dotted key) written in [ui]
+            raise ConfigError(
+                f"{prefix}[ui] unknown key {key!r}: key bindings go under [ui.keys], "
+                f'e.g. [ui.keys] "triage.flag" = "F"'
+            )
+    t = _Table(f"{prefix}[ui]", data, known)
     keys = t.table("keys") or {}
     for binding_id, key in keys.items():
         if not isinstance(key, str) or not key:

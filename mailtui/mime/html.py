@@ -20,7 +20,7 @@ from typing import Any
 
 from mailtui.mime.sanitize import clean_line, clean_text
 
-__all__ = ["MAX_HTML_CHARS", "Link", "RenderedHtml", "html_to_text", "strip_tags"]
+__all__ = ["MAX_HTML_CHARS", "Link", "RenderedHtml", "html_links", "html_to_text", "strip_tags"]
 
 MAX_HTML_CHARS = 2_000_000
 MAX_LINKS = 500
@@ -69,15 +69,18 @@ def html_to_text(source: str) -> RenderedHtml:
     return RenderedHtml(_tidy(clean_text(text)), tuple(links), tuple(problems))
 
 
-def _render(source: str) -> tuple[str, list[Link]]:
-    # Imported here: parsing envelopes never needs them, and they take a while to load.
+def _tree(source: str) -> Any:
+    """The lxml tree of ``source`` without scripts and styles; None if it has no content.
+
+    Raises if libxml2 stopped part-way (nesting deeper than it allows): the tree then lacks
+    the rest of the document, and the callers fall back to the regex paths.
+    """
+    # Imported here: parsing envelopes never needs it, and it takes a while to load.
     import lxml.html  # type: ignore[import-untyped]  # lxml ships no type information
-    from inscriptis.html_engine import Inscriptis
-    from inscriptis.model.config import ParserConfig
 
     source = _XML_DECLARATION.sub("", source, count=1)
     if not source.strip():
-        return "", []
+        return None
     parser = lxml.html.HTMLParser(
         recover=True,
         no_network=True,
@@ -89,16 +92,38 @@ def _render(source: str) -> tuple[str, list[Link]]:
     try:
         tree = lxml.html.document_fromstring(source, parser=parser)
     except lxml.etree.ParserError:  # "Document is empty": only comments, say
-        return "", []
+        return None
     if any(e.level_name == "FATAL" for e in parser.error_log):
-        # libxml2 gave up part-way (nesting deeper than it allows): the tree lacks the
-        # rest of the document, so let the fallback show all of it.
         raise ValueError("HTML parser stopped early")
     for element in list(tree.iter("script", "style", "template", "noembed")):
         _drop(element)
+    return tree
+
+
+def _render(source: str) -> tuple[str, list[Link]]:
+    from inscriptis.html_engine import Inscriptis
+    from inscriptis.model.config import ParserConfig
+
+    tree = _tree(source)
+    if tree is None:
+        return "", []
     links = _number_links(tree)
     text = Inscriptis(tree, ParserConfig()).get_text()
     return text, links
+
+
+def html_links(source: str) -> list[Link]:
+    """The links of HTML ``source`` with their visible text, without laying it out.
+
+    For an HTML part that is not the one shown (the text/plain alternative won): its links
+    are still the message's links. Never raises; never loads anything.
+    """
+    source = clean_text(source[:MAX_HTML_CHARS])
+    try:
+        tree = _tree(source)
+        return [] if tree is None else _number_links(tree)
+    except Exception:  # lxml on hostile input: the crude path still finds the targets
+        return _links_by_regex(source)
 
 
 def _drop(element: Any) -> None:

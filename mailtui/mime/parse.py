@@ -24,7 +24,8 @@ from mailtui.mime._decode import decode_bytes, get_header, read_header_block
 from mailtui.mime.envelope import parse_envelope
 from mailtui.mime.full_tree import _full_tree, _part_bytes, _raw_fields
 from mailtui.mime.headers import _headers, _one_line, _subject
-from mailtui.mime.html import Link
+from mailtui.mime.html import Link, html_links
+from mailtui.mime.links import merge_links
 from mailtui.mime.parts import _number, _Part, _plan, _where
 from mailtui.mime.safe_filename import safe_filename
 from mailtui.mime.sanitize import clean_line, clean_text
@@ -66,7 +67,8 @@ class ParsedMessage:
     ``text`` is the body to display: the text/plain part(s), else the HTML rendered to
     text (format=flowed already unwrapped). ``html`` is the HTML source if the message has
     one (never loaded or rendered with remote content), else "". ``links`` are the links
-    of the rendered HTML (numbered ``[n]`` in ``text``), or the URLs of a plain body.
+    of the rendered HTML (numbered ``[n]`` in ``text``), or the URLs of a plain body
+    followed by the links of its HTML alternative (``mime.links.merge_links``).
     ``problems`` are human-readable notes about what was malformed or left out.
     """
 
@@ -169,6 +171,9 @@ def parse_message(raw: bytes) -> ParsedMessage:
         if plan.html is not None:
             data = _part_bytes(plan.html)
             html = clean_text(decode_bytes(data, _charset(plan.html, data))[0])
+            if not any(part is plan.html for part in plan.bodies):
+                # The text/plain alternative is shown; the links are often only here.
+                links = merge_links(links, html_links(html))
         attachments = [_attachment(part, inline) for part, inline in plan.attachments]
         _defects(parts, problems)
         return ParsedMessage(

@@ -11,6 +11,7 @@ change batches.
 from mailtui.models.batches import FolderBatch, OpResult, RemoteFolder
 from mailtui.models.calendar import CalendarBatch, CalendarItem
 from mailtui.models.contacts import Contact, ContactBatch
+from mailtui.models.counts import counted
 from mailtui.models.mail import (
     Account,
     AccountKind,
@@ -58,4 +59,5 @@ __all__ = [
     "PendingOp",
     "RawMessage",
     "Security",
+    "counted",
 ]

@@ -9,6 +9,7 @@ costs what a folder of a hundred does:
 | thread_count     | ``folders.threads`` counter (triggers)              |
 | thread_window    | ``threads_list`` (folder, latest_date, latest_id)   |
 | thread_messages  | ``messages_thread`` (folder, thread, date, id)      |
+| thread_replies   | ``messages_thread``, as thread_messages             |
 | thread_position  | ``threads_list``, counted up to the thread          |
 | next_unread      | ``messages_unread`` (partial: unread rows only)     |
 | position_of      | ``messages_list``, counted up to the row            |
@@ -153,6 +154,21 @@ class ListingQueries:
             (folder_id, thread_id, max(0, limit)),
         )
         return [row_from_db(r) for r in reversed(rows)]
+
+    async def thread_replies(
+        self, folder_id: int, thread_id: int, limit: int = 1000
+    ) -> list[tuple[int, str, str, tuple[str, ...]]]:
+        """(id, Message-ID, In-Reply-To, References) of the messages ``thread_messages``
+        returns, in the same order: who answers whom, for indenting replies."""
+        rows = await self._read(
+            "SELECT id, message_id, in_reply_to, refs FROM messages INDEXED BY messages_thread "
+            "WHERE folder_id = ? AND thread_id = ? ORDER BY date DESC, id DESC LIMIT ?",
+            (folder_id, thread_id, max(0, limit)),
+        )
+        return [
+            (int(r[0]), r[1] or "", r[2] or "", tuple((r[3] or "").split()))
+            for r in reversed(rows)
+        ]
 
     async def thread_position(self, folder_id: int, thread_id: int) -> int | None:
         """Where the thread is in ``thread_window`` order; None if not in the folder."""

@@ -42,6 +42,16 @@ def save_path(directory: Path, filename: str, index: int = 0, content_type: str 
     return target
 
 
+def make_folder(directory: Path) -> None:
+    """Create ``directory`` and any missing parents (the user asked for it)."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):  # a file where a folder must go
+        raise SaveError(f"{directory} cannot be created: a file is in the way") from None
+    except OSError as error:
+        raise SaveError(f"{directory} cannot be created: {error.strerror or error}") from None
+
+
 def write_new(path: Path, data: bytes) -> None:
     """Create ``path`` with ``data``; ``FileExistsError`` if something is there already."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)

@@ -1,7 +1,8 @@
 """The command palette's provider: every bindable action, with the keys that run it.
 
 Built from ``keymap.KEYS`` (with the user's keymap applied), so the palette, the help
-screen and the bindings never disagree. An action shows when the node that owns it is
+screen and the bindings never disagree; each entry shows its binding id, the name to use
+in ``[ui.keys]``. An action shows when the node that owns it is
 on screen (the reader's only while reading) and its ``check_action`` allows it (actions
 an account's Capabilities rule out are left out here too).
 """
@@ -56,7 +57,7 @@ class MailCommands(Provider):
         return None
 
     def _commands(self) -> list[tuple[str, str, DOMNode, str]]:
-        """(description, keys, owner, action) of what can run now."""
+        """(description, keys and binding id, owner, action) of what can run now."""
         overrides: Mapping[str, str] = getattr(self.app, "keymap_overrides", {})
         out: list[tuple[str, str, DOMNode, str]] = []
         seen: set[tuple[int, str]] = set()
@@ -72,7 +73,8 @@ class MailCommands(Provider):
             if owner.check_action(name, ()) is False:
                 continue
             seen.add((id(owner), spec.action))
-            out.append((spec.description, keys_text(spec.id, overrides), owner, spec.action))
+            keys = f"{keys_text(spec.id, overrides)} · {spec.id}"
+            out.append((spec.description, keys, owner, spec.action))
         return out
 
     @staticmethod
@@ -99,5 +101,5 @@ class MailCommands(Provider):
                     matcher.highlight(f"{description}  ({keys})"),
                     partial(self.app.run_action, action, owner),
                     text=description,
-                    help=f"Key: {keys}",
+                    help=f"Key and binding id: {keys}",
                 )

@@ -2,7 +2,8 @@
 
 Widgets build their ``BINDINGS`` from this table, so a user keymap (``{id: "keys"}``,
 given to ``MailApp(keymap=...)``, applied with Textual's ``App.set_keymap``) can rebind any
-of them, and the help screen lists exactly what is bound. Keys use Textual's names
+of them (checked whole first: ``keymap_check``), and the help screen lists exactly what is
+bound. Keys use Textual's names
 ("j,down", "G", "question_mark" or "?").
 
 | context   | who binds it                       |
@@ -238,8 +239,3 @@ def effective_keys(binding_id: str, overrides: Mapping[str, str]) -> list[str]:
     """The keys bound to ``binding_id`` once a user keymap is applied."""
     keys = overrides.get(binding_id) or _BY_ID[binding_id].keys
     return [key.strip() for key in keys.split(",") if key.strip()]
-
-
-def unknown_ids(overrides: Mapping[str, str]) -> list[str]:
-    """Ids in a user keymap that name no command (a typo the user should hear about)."""
-    return sorted(set(overrides) - set(_BY_ID))

@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from rich.cells import cell_len, chop_cells
 
 from mailtui.mime.sanitize import clean_line
+from mailtui.mime.threading import reply_tree
 from mailtui.models import Account, Folder, FolderRole, MessageRow
 from mailtui.ui.services import MailStore
 
@@ -41,6 +42,8 @@ MAX_MATCH = 5000
 MAX_SELECT = 50_000
 #: An expanded thread lists at most this many of its (newest) messages.
 MAX_THREAD = 1000
+# Replies deeper than this are drawn at this depth: the subject keeps room at 80 columns.
+MAX_REPLY_DEPTH = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +54,7 @@ class ListRow:
     thread: bool = False  # a conversation line of the thread view
     thread_size: int = 1
     expanded: bool = False
-    depth: int = 0  # 1: a message listed under its expanded conversation
+    depth: int = 0  # 1: a message under its expanded conversation; 2: a reply to it...
     tag: str = ""  # the unified inbox: the message's account, when several are listed
 
     @property
@@ -171,7 +174,17 @@ class _Open:
 
     thread_id: int
     position: int
-    rows: list[MessageRow]
+    rows: list[MessageRow]  # in reply order: each reply under the message it answers
+    depths: list[int] = field(default_factory=list)  # how deep each row replies (0: a root)
+
+
+def _in_reply_order(
+    rows: list[MessageRow], replies: list[tuple[int, str, str, tuple[str, ...]]]
+) -> tuple[list[MessageRow], list[int]]:
+    """``rows`` (oldest first) as a reply tree, with each row's depth in it."""
+    headers = {message_id: (mid, irt, refs) for message_id, mid, irt, refs in replies}
+    tree = reply_tree([headers.get(row.id, ("", "", ())) for row in rows])
+    return [rows[index] for index, _ in tree], [depth for _, depth in tree]
 
 
 class ThreadSource:
@@ -206,7 +219,9 @@ class ThreadSource:
                 del self._open[thread_id]
                 continue
             rows = await self.store.thread_messages(self._folder_id, thread_id, MAX_THREAD)
-            self._open[thread_id] = _Open(thread_id, position, rows)
+            replies = await self.store.thread_replies(self._folder_id, thread_id, MAX_THREAD)
+            rows, depths = _in_reply_order(rows, replies)
+            self._open[thread_id] = _Open(thread_id, position, rows, depths)
         return threads + sum(len(o.rows) for o in self._open.values()), unread
 
     def _layout(self) -> list[_Open]:
@@ -241,7 +256,8 @@ class ThreadSource:
         out: list[ListRow] = []
         for position, opened, index in where:
             if opened is not None:
-                out.append(ListRow(opened.rows[index], depth=1))
+                depth = opened.depths[index] if index < len(opened.depths) else 0
+                out.append(ListRow(opened.rows[index], depth=1 + min(depth, MAX_REPLY_DEPTH)))
                 continue
             summary = summaries.get(position)
             if summary is None:

@@ -83,6 +83,10 @@ class MailStore(OutboxStore, Protocol):
         self, folder_id: int, thread_id: int, limit: int = 1000
     ) -> list[MessageRow]: ...
 
+    async def thread_replies(
+        self, folder_id: int, thread_id: int, limit: int = 1000
+    ) -> list[tuple[int, str, str, tuple[str, ...]]]: ...
+
     async def thread_position(self, folder_id: int, thread_id: int) -> int | None: ...
 
     async def next_unread_thread(

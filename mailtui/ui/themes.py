@@ -33,7 +33,7 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-from mailtui.errors import MailtuiError
+from mailtui.errors import ConfigError, MailtuiError
 
 _COLOURS = (
     "primary", "secondary", "accent", "warning", "error", "success",
@@ -131,6 +131,25 @@ def load_all(user_themes: Path | None) -> tuple[list[Theme], list[str]]:
         themes += mine
         problems += theirs
     return themes, problems
+
+
+def check_name(name: str, user_themes: Path | None) -> None:
+    """ConfigError unless ``[ui] theme`` names a theme mailtui has: a built-in or user
+    theme file, or one of Textual's own. The error names the close match, or every theme."""
+    from textual.theme import BUILTIN_THEMES
+
+    loaded, problems = load_all(user_themes)
+    known = list(dict.fromkeys([*(t.name for t in loaded), *sorted(BUILTIN_THEMES)]))
+    if name in known:
+        return
+    broken = [p for p in problems if Path(p.split(":", 1)[0]).stem == name]
+    if broken:
+        raise ConfigError(f"[ui] theme: {name!r} cannot be used: {broken[0]}")
+    import difflib
+
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ConfigError(f"[ui] theme: no theme named {name!r}{hint} (themes: {', '.join(known)})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,7 +204,7 @@ async def test_the_reader_scrolls_a_long_body(mail: MailFixture) -> None:
 
 
 async def test_question_mark_shows_the_keys(mail: MailFixture) -> None:
-    app = make_app(mail.store, keymap={"list.down": "n"})
+    app = make_app(mail.store, keymap={"list.down": "o"})
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: rows_loaded(pilot))
         await pilot.press("question_mark")
@@ -212,12 +212,12 @@ async def test_question_mark_shows_the_keys(mail: MailFixture) -> None:
         text = screen_text(app)
         assert "Keys" in text
         assert "Message list" in text
-        assert "n             Next message" in text  # the user's keymap, not the default
+        assert "o             Next message" in text  # the user's keymap, not the default
         assert "g, Home       Newest message" in text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         assert "Next message" not in screen_text(app)
-        await pilot.press("n")  # the override works in the list too
+        await pilot.press("o")  # the override works in the list too
         assert cursor_screen_line(pilot) == 1
 
 

@@ -204,7 +204,6 @@ def test_keymap_ids_are_unique_and_overridable() -> None:
     assert len(ids) == len(set(ids))
     assert keymap.effective_keys("list.down", {}) == ["j", "down"]
     assert keymap.effective_keys("list.down", {"list.down": "n"}) == ["n"]
-    assert keymap.unknown_ids({"list.down": "n", "list.dwn": "x"}) == ["list.dwn"]
     assert keymap.key_label("question_mark") == "?"
     assert keymap.key_label("ctrl+pagedown") == "Ctrl+PgDn"
     for context in keymap.CONTEXT_TITLES:

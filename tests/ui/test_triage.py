@@ -264,9 +264,9 @@ async def test_palette_runs_every_action_and_capabilities_hide_what_cannot_be(
         await wait_until(pilot, lambda: rows_loaded(pilot))
         await pilot.press("colon")
         await wait_until(pilot, lambda: "Search for commands" in screen_text(app))
-        assert "Quit  (q)" in screen_text(app)  # every action, with its keys
+        assert "Quit  (q · app.quit)" in screen_text(app)  # every action: keys, id
         await pilot.press(*"flag/unf")
-        await wait_until(pilot, lambda: "Flag/unflag  (F)" in screen_text(app))
+        await wait_until(pilot, lambda: "Flag/unflag  (F · triage.flag)" in screen_text(app))
         await pilot.press("enter")
         await wait_until(pilot, lambda: "Unflagged 1 message" in status(app))
         assert not await flags_of(mail, ids[0]) & Flag.FLAGGED
@@ -323,4 +323,5 @@ async def test_the_palette_offers_every_main_screen_action(mail: MailFixture) ->
         for spec in keymap.KEYS:
             if spec.context in ("global", "appearance", "panes", "triage", "list", "writing"):
                 assert spec.description in offered, spec.id
-        assert "Delete  (d, Del)" in {f"{d}  ({k})" for d, k, *_ in provider._commands()}
+        shown = {f"{d}  ({k})" for d, k, *_ in provider._commands()}
+        assert "Delete  (d, Del · triage.delete)" in shown

@@ -4,7 +4,9 @@
                                              └ exists ─▶ ConfirmScreen ─y─▶ write_replace
                       ─o─▶ private_copy (0700 dir) ─▶ xdg-open / open, no shell
 
-File work lives in ``mailtui.ui.attachment_files``; these screens only ask and report.
+A folder that does not exist is offered for creation first (ConfirmScreen ─y─▶
+make_folder, then the save goes on). File work lives in ``mailtui.ui.attachment_files``;
+these screens only ask and report.
 """
 
 from __future__ import annotations
@@ -122,6 +124,10 @@ class AttachmentsScreen(ModalScreen[None]):
             return None
 
     def _save(self, attachment: Attachment, folder: Path) -> None:
+        folder = folder.expanduser()
+        if not folder.exists() and not folder.is_symlink():
+            self._offer_folder(attachment, folder)
+            return
         try:
             target = save_path(folder, attachment.filename, attachment.part_index,
                                attachment.content_type)
@@ -147,6 +153,23 @@ class AttachmentsScreen(ModalScreen[None]):
             self.notify(f"Not saved: {error.strerror or error}", severity="error")
         else:
             self.notify(f"Saved {target}", timeout=4)
+
+    def _offer_folder(self, attachment: Attachment, folder: Path) -> None:
+        """Ask, then create the missing folder, then save into it."""
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                self.notify("Not saved; no folder was created.")
+                return
+            try:
+                attachment_files.make_folder(folder)
+            except SaveError as error:
+                self.notify(f"Not saved: {error}", severity="error")
+                return
+            self._save(attachment, folder)
+
+        question = f"There is no folder {folder}. Create it and save {attachment.filename} there?"
+        self.app.push_screen(ConfirmScreen(question), answered)
 
     def _replace(self, target: Path, data: bytes) -> None:
         try:

@@ -2,7 +2,8 @@
 
 Copying goes through Textual's ``App.copy_to_clipboard`` (OSC 52, which reaches the local
 clipboard over SSH) and happens only on the user's key, never by itself. The target is
-shown in full so the user sees where a link really goes, whatever its text says.
+shown in full so the user sees where a link really goes, whatever its text says; a link
+whose text shows another host than its target's is flagged (``mime.links.misleading``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from mailtui.mime import Link, clean_line
+from mailtui.mime.links import misleading
 from mailtui.ui import bidi, keymap
 
 
@@ -31,6 +33,9 @@ def link_prompt(number: int, link: Link) -> Text:
         prompt.append(bidi.fit(label, 200))
         prompt.append("\n    ")
     prompt.append(clean_line(link.href), style="underline")
+    deceit = misleading(link)
+    if deceit is not None:
+        prompt.append(f"\n    ⚠ {deceit}", style="bold red")
     return prompt
 
 

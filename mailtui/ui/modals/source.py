@@ -1,12 +1,17 @@
 """Every header field (``h`` in the reader) or the raw source (``Ctrl+U``), as inert text.
 
-The raw bytes are decoded as UTF-8 with replacement and passed through ``clean_text``:
-what a message carries in escape sequences and control characters is removed, never
-sent to the terminal. Very large messages are cut, with a line that says so.
+Header fields pass through ``clean_line``. The raw source shows what the message really
+contains, so nothing is dropped from it: escape sequences and control characters are
+written visibly, as ``\\x1b[31m`` or ``\\x07`` (C1 controls as ``\\x9b``, bidi
+controls as ``\\u202e``, bytes that are not UTF-8 as ``\\xff``), in their own style so
+they stand apart from text that merely contains a backslash. Tabs and line breaks stay.
+None of them reaches the terminal as itself. Very large messages are cut, with a line that
+says so.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -17,11 +22,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from mailtui.mime import clean_line, clean_text
+from mailtui.mime import clean_line
 from mailtui.ui import keymap
 from mailtui.ui.reading import human_size
 
 MAX_SOURCE_BYTES = 4_000_000
+
+# What is written as an escape in the source view: every C0 control but tab and line feed
+# (a CR of CRLF is taken off first), DEL, the C1 controls, the bidi controls that reorder
+# text, the Unicode line and paragraph separators, and lone surrogates (bytes that are not
+# UTF-8, decoded with ``surrogateescape``).
+_SHOWN_ESCAPED = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff]"
+)
+ESCAPE_STYLE = "reverse"
 
 
 def headers_text(headers: Iterable[tuple[str, str]]) -> Text:
@@ -35,11 +49,32 @@ def headers_text(headers: Iterable[tuple[str, str]]) -> Text:
     return text or Text("(no header fields)")
 
 
+def _escape(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that is not UTF-8, carried by surrogateescape
+        return f"\\x{code - 0xDC00:02x}"
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def visible_controls(source: str) -> Text:
+    """``source`` with every control character written out as an escape, styled apart."""
+    text = Text(end="")
+    start = 0
+    for match in _SHOWN_ESCAPED.finditer(source):
+        text.append(source[start : match.start()])
+        text.append(_escape(match.group()), style=ESCAPE_STYLE)
+        start = match.end()
+    text.append(source[start:])
+    return text
+
+
 def source_text(raw: bytes) -> Text:
-    """The message as it came from the server, made inert for the terminal."""
+    """The message as it came from the server, every control character shown escaped."""
     cut = len(raw) > MAX_SOURCE_BYTES
-    shown = clean_text(raw[:MAX_SOURCE_BYTES].decode("utf-8", errors="replace"))
-    text = Text(shown, end="")
+    decoded = raw[:MAX_SOURCE_BYTES].decode("utf-8", errors="surrogateescape")
+    text = visible_controls(decoded.replace("\r\n", "\n"))
     if cut:
         text.append(f"\n[cut here: the message is {human_size(len(raw))} in all]", style="dim")
     return text

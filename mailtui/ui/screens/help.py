@@ -1,7 +1,8 @@
 """The ``?`` screen: every key in use, grouped by where it works.
 
 Built from ``mailtui.ui.keymap.KEYS`` with the user's keymap applied, so it lists what is
-actually bound, not what the defaults were.
+actually bound, not what the defaults were; each row ends with the binding id to use in
+``[ui.keys]``.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from mailtui.ui import keymap
 
 
 def help_table(overrides: Mapping[str, str]) -> Group:
-    """Key | what it does, under a heading per context.
+    """Key | what it does | binding id, under a heading per context.
 
     One grid per context, all with the key column as wide as the widest keys: a long
     heading then never pushes the descriptions to the right.
     """
-    sections: list[tuple[str, list[tuple[str, str]]]] = []
+    sections: list[tuple[str, list[tuple[str, str, str]]]] = []
     for context, title in keymap.CONTEXT_TITLES.items():
         rows = [
             (
@@ -35,23 +36,28 @@ def help_table(overrides: Mapping[str, str]) -> Group:
                     keymap.key_label(key) for key in keymap.effective_keys(spec.id, overrides)
                 ),
                 spec.description,
+                spec.id,
             )
             for spec in keymap.KEYS
             if spec.context == context
         ]
         if rows:
             sections.append((title, rows))
-    width = max((len(keys) for _, rows in sections for keys, _ in rows), default=1)
+    width = max((len(keys) for _, rows in sections for keys, _, _ in rows), default=1)
+    id_width = max(len(spec.id) for spec in keymap.KEYS)
     parts: list[Text | Table] = []
     for title, rows in sections:
         if parts:
             parts.append(Text(""))
         parts.append(Text(title, style="bold underline"))
-        table = Table.grid(padding=(0, 2))
+        table = Table.grid(padding=(0, 2), expand=True)
         table.add_column(no_wrap=True, width=width)
-        table.add_column()
-        for keys, description in rows:
-            table.add_row(Text(keys, style="bold"), Text(description))
+        table.add_column(ratio=1)
+        table.add_column(no_wrap=True, width=id_width)
+        for keys, description, binding_id in rows:
+            table.add_row(
+                Text(keys, style="bold"), Text(description), Text(binding_id, style="dim")
+            )
         parts.append(table)
     return Group(*parts)
 
@@ -65,7 +71,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen {
         align: center middle;
         & > #help-box {
-            width: 64;
+            width: 84;
             max-width: 100%;
             height: auto;
             max-height: 100%;
