@@ -367,7 +367,7 @@ class Triage:
         op_ids = await self.store.delete(ids)  # each account's own Trash
         folders = [f for f, _ in groups]
         if permanent == len(ids):
-            words = f"Deleted {count_words(len(ids))} for good (cannot be undone)"
+            words = f"Deleted {count_words(len(ids))} for good · no undo"
             return self._done(words, ids, op_ids, folders, True, warnings, undoable=False)
         if permanent:
             words = (
