@@ -6,9 +6,16 @@ Pending ops follow this life cycle (``state`` column)::
        ▲                      │ └──op_failed(permanent)──▶ failed (local change rolled back)
        └──op_failed(transient)┘
     pending ──undo_ops──▶ (deleted, local change reversed)
+    in_flight / done ──undo_ops──▶ unchanged; an inverse op queued after it (pending)
 
 ``in_flight`` exists so that an undo can never race the worker: once the worker has
-claimed an op it may already be on the wire, and ``undo_ops`` refuses it. ``in_flight``
+claimed an op it may already be on the wire, so ``undo_ops`` no longer drops it but
+queues its inverse (the flag bits back, a move back), sent after it in id order.
+
+A pending op whose message's server id is unknown, with no earlier live op of the
+message to tell it, waits: ``pending_ops`` leaves it (and the ops behind it) out, the
+worker pulls its folder (``waiting_ops``) so the sync adopts the message by Message-ID,
+and ``give_up_waiting`` fails what was still not found. ``in_flight``
 ops found at open (a crash mid-send) go back to ``pending``: ops are applied at least once,
 and every op kind is safe to repeat or fails cleanly.
 """
