@@ -370,10 +370,7 @@ class Triage:
             words = f"Deleted {count_words(len(ids))} for good · no undo"
             return self._done(words, ids, op_ids, folders, True, warnings, undoable=False)
         if permanent:
-            words = (
-                f"Moved {count_words(len(ids) - permanent)} to Trash, "
-                f"deleted {count_words(permanent)} for good"
-            )
+            words = f"Deleted {count_words(len(ids))} ({permanent:,} for good)"
         else:
             words = f"Moved {count_words(len(ids))} to Trash"
         return self._done(words, ids, op_ids, folders, gone=True, warnings=warnings)
@@ -385,19 +382,28 @@ class Triage:
         it is missing, then move there) or None (keep the mail)."""
         part = count_words(permanent) if permanent == total else f"{permanent:,} of {total:,}"
         one = permanent == 1
-        if no_trash:
-            why = "the account has no Trash folder"
+        if no_trash and self.view.open_folder is None:  # the unified inbox: say which
+            lacking = {f.account_id for f, _ in no_trash}
+            names = [a.name for a in await self.store.accounts() if a.id in lacking]
+            several = len(names) > 1
+            why = (
+                f"The account{'s' if several else ''} {', '.join(names)} "
+                f"{'have' if several else 'has'} no Trash folder"
+            )
+        elif no_trash:
+            why = "The account has no Trash folder"
         else:
-            why = "it is already in Trash" if one else "they are already in Trash"
+            why = "It is already in Trash" if one else "They are already in Trash"
         question = (
-            f"Delete {part} for good? {why[0].upper()}{why[1:]}, so "
+            f"Delete {part} for good? {why}, so "
             f"{'it' if one else 'they'} cannot be restored."
         )
         answers = []
         if no_trash and all(self._can("move", f.account_id) for f, _ in no_trash):
-            answers.append(Answer("t", "create a Trash folder and move them there", "trash"))
+            them = "it" if one else "them"
+            answers.append(Answer("t", f"create a Trash folder and move {them} there", "trash"))
         answers.append(Answer("y", "delete for good", "expunge"))
-        answers.append(Answer("n", "keep them", "keep"))
+        answers.append(Answer("n", "keep it" if total == 1 else "keep them", "keep"))
         answer = await self.view.ask(question, answers)
         return answer if answer in ("trash", "expunge") else None
 

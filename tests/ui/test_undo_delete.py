@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.models import FolderRole, OpKind, OpResult, RemoteFolder
+from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.choice import ChoiceScreen
 from mailtui.ui.screens.main import MainScreen
 
@@ -16,7 +17,7 @@ from .conftest import FakeManager, MailFixture, make_app, new_message, open_mail
 from .test_main_screen import rows_loaded, wait_until
 from .test_reader import open_top
 from .test_triage import flags_of, folder_of, ids_by_index, ops, status
-from .test_unified_inbox import TwoAccounts, open_two, unified_loaded
+from .test_unified_inbox import ACCOUNT_FOLDERS, TwoAccounts, open_two, unified_loaded
 
 NO_TRASH = [
     RemoteFolder("INBOX", "Inbox", FolderRole.INBOX),
@@ -63,7 +64,8 @@ async def test_no_trash_delete_asks_and_expunges_nothing_unless_told(bare: MailF
         shown = screen_text(app)
         assert "Delete 1 message for good?" in shown
         assert "no Trash folder" in shown and "cannot be restored" in shown
-        assert "t: create a Trash folder" in shown and "y: delete for good" in shown
+        assert "t: create a Trash folder and move it there" in shown
+        assert "y: delete for good" in shown and "n: keep it" in shown
         await pilot.press("n")
         await wait_until(pilot, lambda: "Nothing deleted" in status(app))
         await pilot.press("d")
@@ -154,3 +156,63 @@ async def test_u_in_the_unified_inbox_after_the_server_applied_the_delete(
         assert (back.kind, back.message_id, back.remote_id) == (OpKind.MOVE, work0, "42")
         assert back.payload == {"to_folder": two.folder(two.work, "INBOX")}
         assert manager.kicked == [two.work]
+
+
+async def test_delete_in_trash_asks_before_deleting_for_good(mail: MailFixture) -> None:
+    ids = await ids_by_index(mail)
+    app = make_app(mail.store, FakeManager())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot))
+        await pilot.press("d")  # to Trash: undoable, nothing asked
+        await wait_until(pilot, lambda: "Moved 1 message to Trash" in status(app))
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, FolderPicker))
+        await pilot.press(*"Trash", "enter")
+        await wait_until(pilot, lambda: status(app).startswith(" Trash"))
+        await wait_until(pilot, lambda: "Message 000000" in screen_text(app))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        shown = screen_text(app)
+        assert "Delete 1 message for good? It is already in Trash" in shown
+        assert "create a Trash folder" not in shown
+        await pilot.press("n")
+        await wait_until(pilot, lambda: "Nothing deleted" in status(app))
+        assert [o.kind for o in await ops(mail)] == [OpKind.MOVE]
+        assert await folder_of(mail, ids[0]) == mail.folders["Trash"]
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "for good · no undo" in status(app))
+        assert [o.kind for o in await ops(mail)] == [OpKind.MOVE, OpKind.DELETE]
+
+
+async def test_unified_inbox_asks_once_for_the_account_without_trash(tmp_path: Path) -> None:
+    two = await open_two(tmp_path / "mixed.sqlite", per_account=5)
+    try:
+        work_folders = [f for f in ACCOUNT_FOLDERS if f.role is not FolderRole.TRASH]
+        await two.store.sync_folders(two.work, work_folders)
+        home0, work0 = await two.id_of("Home 000000"), await two.id_of("Work 000000")
+        app = make_app(two.store, FakeManager())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: unified_loaded(app))
+            await pilot.press("x", "x", "d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+            shown = screen_text(app)
+            assert "Delete 1 of 2 for good? The account work has no Trash folder" in shown
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: "Nothing deleted" in status(app))
+            assert await two.ops(two.home) == [] and await two.ops(two.work) == []
+            assert "2 selected" in status(app)  # kept for another try
+            await pilot.press("d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+            await pilot.press("y")
+            await wait_until(pilot, lambda: "Deleted 2 messages (1 for good)" in status(app))
+            assert [(o.kind, o.message_id) for o in await two.ops(two.home)] == [
+                (OpKind.MOVE, home0)
+            ]
+            assert [(o.kind, o.message_id) for o in await two.ops(two.work)] == [
+                (OpKind.DELETE, work0)
+            ]
+    finally:
+        await two.store.close()
