@@ -3,12 +3,13 @@ applied the action: in the list, in the reader, and in the unified inbox."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from mailtui.models import FolderRole, OpKind, OpResult, RemoteFolder
+from mailtui.models import FolderBatch, FolderRole, OpKind, OpResult, RemoteFolder
 from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.choice import ChoiceScreen
 from mailtui.ui.screens.main import MainScreen
@@ -214,5 +215,71 @@ async def test_unified_inbox_asks_once_for_the_account_without_trash(tmp_path: P
             assert [(o.kind, o.message_id) for o in await two.ops(two.work)] == [
                 (OpKind.DELETE, work0)
             ]
+    finally:
+        await two.store.close()
+
+
+async def test_a_refusal_says_why_and_costs_no_other_level(mail: MailFixture) -> None:
+    ids = await ids_by_index(mail)
+    app = make_app(mail.store, FakeManager())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot))
+        await pilot.press("N")  # level 1: message 0
+        await wait_until(pilot, lambda: "1 message" in status(app))
+        await pilot.press("j", "N")  # level 2: message 1
+        await wait_until(pilot, lambda: len(app.screen.triage.undo_stack) == 2)  # type: ignore[attr-defined]
+        sent = await ops(mail)
+        await mail.store.claim_ops([o.id for o in sent])
+        for op in sent:
+            await mail.store.op_done(op.id, OpResult())
+        # Another client deletes message 1 on the server: level 2 can never come back.
+        remote = (await mail.store.remote_ref(ids[1]) or ("", ""))[1]
+        await mail.store.apply_batch(mail.inbox, FolderBatch("INBOX", removed=[remote]))
+        before0 = await flags_of(mail, ids[0])
+        await pilot.press("u")
+        await wait_until(pilot, lambda: "Can't undo" in status(app))
+        assert "no longer on the server" in status(app) or any(
+            "no longer on the server" in str(n.message) for n in app._notifications
+        )
+        await pilot.press("u")  # the level below is still there, and works
+        await wait_until(pilot, lambda: "Undone: " in status(app))
+        assert await flags_of(mail, ids[0]) != before0
+        await pilot.press("u")
+        await wait_until(pilot, lambda: "Nothing to undo" in status(app))
+
+
+async def test_a_refusal_for_now_keeps_the_level(tmp_path: Path) -> None:
+    two = await open_two(tmp_path / "mixed.sqlite", per_account=5)
+    try:
+        work_folders = [f for f in ACCOUNT_FOLDERS if f.role is not FolderRole.TRASH]
+        await two.store.sync_folders(two.work, work_folders)
+        work0 = await two.id_of("Work 000000")
+        app = make_app(two.store, FakeManager())
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: unified_loaded(app))
+            await pilot.press("x", "x", "d")
+            await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+            await pilot.press("y")
+            await wait_until(pilot, lambda: "(1 for good)" in status(app))
+            # A later change to the expunged message, not yet sent (as a sync conflict
+            # could leave): the expunge cannot be taken back before it is gone.
+            con = sqlite3.connect(two.store.path)
+            with con:
+                con.execute(
+                    "INSERT INTO pending_ops (account_id, kind, message_id, folder_id, "
+                    "folder_name, remote_id, payload, undo, state, created, updated) "
+                    "VALUES (?, 'set_flags', ?, NULL, 'INBOX', 'w', '{}', '{}', 'pending', 0, 0)",
+                    (two.work, work0),
+                )
+            await pilot.press("u")
+            await wait_until(pilot, lambda: "Can't undo yet" in status(app))
+            assert "Home 000000" not in screen_text(app)
+            with con:
+                con.execute("DELETE FROM pending_ops WHERE kind = 'set_flags'")
+            con.close()
+            await pilot.press("u")  # the same level, again: now it works
+            await wait_until(pilot, lambda: "Undone: Deleted 2 messages" in status(app))
+            await wait_until(pilot, lambda: "Work 000000" in screen_text(app))
+            assert "Home 000000" in screen_text(app)
     finally:
         await two.store.close()
