@@ -107,6 +107,8 @@ class PendingOps(Database):
     async def give_up_waiting(self, op_ids: Sequence[int]) -> None:
         """Fail (permanently, rolling back) the given ops that still wait for a server id
         after their folder was pulled: the message is not there to be found."""
+        if not op_ids:
+            return  # the usual case: no write transaction for nothing
         async with self._tx() as db:
             for chunk in chunked(sorted(set(op_ids), reverse=True)):
                 for r in list(
