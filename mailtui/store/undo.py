@@ -35,6 +35,7 @@ from mailtui.store.db import (
     DONE,
     FAILED,
     IN_FLIGHT,
+    LIVE,
     PENDING,
     Database,
     Row,
@@ -65,6 +66,40 @@ class UndoResult:
 _LOCAL, _INVERSE, _NOTHING = "local", "inverse", "nothing"
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    live: dict[int, list[int]]  # message id -> its live ops (pending, in flight)
+    there: set[int]  # message ids whose row is in a folder
+    folders: set[int]  # the folders the messages came from that still exist
+
+
+def _how(op: Row, wanted: set[int], facts: _Facts) -> str:
+    """``_LOCAL``, ``_INVERSE``, ``_NOTHING``, or why the op cannot be taken back."""
+    op_id, kind, message_id, state, undo = op
+    if state == FAILED:
+        return _NOTHING  # its local change was rolled back when it failed
+    if message_id is None or kind not in (OpKind.SET_FLAGS, OpKind.MOVE, OpKind.DELETE):
+        return "that change cannot be undone"
+    if state == PENDING:
+        later = [i for i in facts.live.get(message_id, []) if i > op_id]
+        if kind == OpKind.SET_FLAGS or all(i in wanted for i in later):
+            return _LOCAL
+        if kind == OpKind.DELETE:
+            return "a later change to the message is still on its way to the server"
+        # A move a later op depends on: moved back after that op, like a sent one.
+    elif state not in (IN_FLIGHT, DONE):
+        return "that change cannot be undone"
+    elif kind == OpKind.DELETE:
+        return "deleted for good on the server"
+    if message_id not in facts.there:
+        return "the message is no longer on the server"
+    if kind == OpKind.MOVE:
+        back = json.loads(undo).get("from_folder")
+        if back is None or int(back) not in facts.folders:
+            return "the folder it came from no longer exists"
+    return _INVERSE
+
+
 class Undo(Database):
     """Taking intents back; a part of ``Store``."""
 
@@ -79,9 +114,6 @@ class Undo(Database):
             self, db: aiosqlite.Connection, ops: list[tuple[Any, ...]]
         ) -> list[int]: ...
 
-        async def _relocate(
-            self, db: aiosqlite.Connection, rows: list[Row], to: int
-        ) -> list[int]: ...
 
     async def undo_ops(self, op_ids: Sequence[int]) -> UndoResult:
         """Take back the intents that made ``op_ids`` (one undo level), in one transaction.
@@ -107,10 +139,12 @@ class Undo(Database):
                     UndoStatus.IMPOSSIBLE,
                     "the change is no longer known (its account was removed, or it is too old)",
                 )
+            ops.sort(key=lambda o: -int(o[0]))  # newest first: the reverse of how they came
+            facts = await self._facts(db, ops)
             plan: list[tuple[Row, str]] = []
             reasons: list[str] = []
-            for op in sorted(ops, key=lambda o: -int(o[0])):
-                how = await self._how(db, op, wanted)
+            for op in ops:
+                how = _how(op, wanted, facts)
                 if how == _NOTHING:
                     continue
                 if how not in (_LOCAL, _INVERSE):
@@ -121,91 +155,90 @@ class Undo(Database):
                 plan.append((op, how))
             if reasons and not plan:
                 return UndoResult(UndoStatus.IMPOSSIBLE, reasons[0])
-            queued: list[int] = []
-            reversed_ = 0
-            for (op_id, kind, message_id, _, undo), how in plan:
-                if how == _LOCAL:
-                    await self._revert(db, OpKind(kind), message_id, json.loads(undo))
-                    await db.execute("DELETE FROM pending_ops WHERE id = ?", (op_id,))
-                    reversed_ += 1
-                else:
-                    queued += await self._inverse(db, OpKind(kind), message_id, json.loads(undo))
-        return UndoResult(
-            UndoStatus.UNDONE,
-            reasons[0] if reasons else "",
-            tuple(queued),
-            reversed_,
-            len(reasons),
-        )
-
-    async def _how(self, db: aiosqlite.Connection, op: Row, wanted: set[int]) -> str:
-        """``_LOCAL``, ``_INVERSE``, ``_NOTHING``, or why the op cannot be taken back."""
-        op_id, kind, message_id, state, undo = op
-        if state == FAILED:
-            return _NOTHING  # its local change was rolled back when it failed
-        if message_id is None or kind not in (OpKind.SET_FLAGS, OpKind.MOVE, OpKind.DELETE):
-            return "that change cannot be undone"
-        if state == PENDING:
-            if kind == OpKind.SET_FLAGS:
-                return _LOCAL
-            later = await db.execute_fetchall(
-                "SELECT id FROM pending_ops WHERE message_id = ? AND id > ? "
-                f"AND state != '{FAILED}'",
-                (message_id, op_id),
-            )
-            if all(r[0] in wanted for r in later):
-                return _LOCAL
-            if kind == OpKind.DELETE:
-                return "a later change to the message is still on its way to the server"
-        elif state not in (IN_FLIGHT, DONE):
-            return "that change cannot be undone"
-        elif kind == OpKind.DELETE:
-            return "deleted for good on the server"
-        row = list(
-            await db.execute_fetchall(
-                "SELECT folder_id FROM messages WHERE id = ?",
-                (message_id,),
-            )
-        )
-        if not row or row[0][0] is None:
-            return "the message is no longer on the server"
-        if kind == OpKind.MOVE:
-            back = json.loads(undo).get("from_folder")
-            if back is None or not await scalar(db, "SELECT 1 FROM folders WHERE id = ?", (back,)):
-                return "the folder it came from no longer exists"
-        return _INVERSE
-
-    async def _inverse(
-        self, db: aiosqlite.Connection, kind: OpKind, message_id: int, undo: dict[str, Any]
-    ) -> list[int]:
-        """Queue the op that reverses a sent one, from the message's state now."""
-        rows = await self._visible(db, [message_id])
-        if not rows:
-            return []
-        mid, account_id, fid, fname, rid, flags = rows[0]
-        if kind == OpKind.MOVE:
-            back = int(undo["from_folder"])
-            return [] if fid == back else await self._relocate(db, rows, back)
-        added, removed = int(undo.get("added", 0)), int(undo.get("removed", 0))
-        new = (flags & ~added) | removed
-        if new == flags:  # a later change already put these bits back
-            return []
-        await db.execute("UPDATE messages SET flags = ? WHERE id = ?", (new, mid))
-        return await self._add_ops(
-            db,
-            [
-                (
-                    account_id,
-                    OpKind.SET_FLAGS,
-                    mid,
-                    fid,
-                    fname,
-                    rid,
-                    {"add": removed & ~flags, "remove": added & flags},
-                    {"added": new & ~flags, "removed": flags & ~new},
+            # Ops not sent come after those sent for the same message (the worker sends in
+            # order), so reversing them first, newest first, keeps the order.
+            local = [op for op, how in plan if how == _LOCAL]
+            for _, kind, message_id, _, undo in local:
+                await self._revert(db, OpKind(kind), message_id, json.loads(undo))
+            for chunk in chunked([op[0] for op in local]):
+                await db.execute(
+                    f"DELETE FROM pending_ops WHERE id IN ({placeholders(len(chunk))})", chunk
                 )
-            ],
+            queued = await self._inverses(db, [op for op, how in plan if how == _INVERSE])
+        reason = reasons[0] if reasons else ""
+        return UndoResult(UndoStatus.UNDONE, reason, tuple(queued), len(local), len(reasons))
+
+    async def _facts(self, db: aiosqlite.Connection, ops: list[Row]) -> _Facts:
+        """What deciding how to take back ``ops`` needs, read in a few queries."""
+        mids = sorted({o[2] for o in ops if o[2] is not None})
+        later: dict[int, list[int]] = {}
+        for chunk in chunked(mids):
+            for op_id, mid in await db.execute_fetchall(
+                "SELECT id, message_id FROM pending_ops WHERE message_id IN "
+                f"({placeholders(len(chunk))}) AND state IN {LIVE}",
+                chunk,
+            ):
+                later.setdefault(mid, []).append(op_id)
+        there = {r[0] for r in await self._visible(db, mids)}
+        homes = sorted(
+            {int(f) for o in ops if (f := json.loads(o[4]).get("from_folder")) is not None}
         )
+        folders: set[int] = set()
+        for chunk in chunked(homes):
+            folders.update(
+                r[0]
+                for r in await db.execute_fetchall(
+                    f"SELECT id FROM folders WHERE id IN ({placeholders(len(chunk))})", chunk
+                )
+            )
+        return _Facts(later, there, folders)
+
+    async def _inverses(self, db: aiosqlite.Connection, ops: list[Row]) -> list[int]:
+        """Queue the ops that reverse sent ones (newest first), each made from the
+        message's state after the ones before it; the rows change with them."""
+        if not ops:
+            return []
+        rows = {r[0]: list(r) for r in await self._visible(db, sorted({o[2] for o in ops}))}
+        backs = sorted({int(json.loads(o[4])["from_folder"]) for o in ops if o[1] == OpKind.MOVE})
+        names: dict[int, str] = {}
+        for chunk in chunked(backs):
+            names.update(
+                (r[0], r[1])
+                for r in await db.execute_fetchall(
+                    f"SELECT id, name FROM folders WHERE id IN ({placeholders(len(chunk))})", chunk
+                )
+            )
+        inverse: list[tuple[Any, ...]] = []
+        touched: set[int] = set()
+        for _, kind, message_id, _, undo_json in ops:
+            row = rows.get(message_id)
+            if row is None:
+                continue
+            mid, account_id, fid, fname, rid, flags = row
+            undo = json.loads(undo_json)
+            if kind == OpKind.MOVE:
+                back = int(undo["from_folder"])
+                if fid == back:
+                    continue
+                payload: dict[str, Any] = {"to_folder": back}
+                reverse: dict[str, Any] = {"from_folder": fid, "remote_id": rid}
+                # Like a move: its id there is unknown until the server says it.
+                row[2], row[3], row[4] = back, names[back], None
+            else:
+                added, removed = int(undo.get("added", 0)), int(undo.get("removed", 0))
+                new = (flags & ~added) | removed
+                if new == flags:  # a later change already put these bits back
+                    continue
+                payload = {"add": removed & ~flags, "remove": added & flags}
+                reverse = {"added": new & ~flags, "removed": flags & ~new}
+                row[5] = new
+            inverse.append((account_id, kind, mid, fid, fname, rid, payload, reverse))
+            touched.add(mid)
+        await db.executemany(
+            "UPDATE messages SET folder_id = ?, remote_id = ?, flags = ? WHERE id = ?",
+            [(rows[m][2], rows[m][4], rows[m][5], m) for m in sorted(touched)],
+        )
+        return await self._add_ops(db, inverse)
 
     async def _revert(
         self, db: aiosqlite.Connection, kind: OpKind, message_id: int | None, undo: dict[str, Any]
