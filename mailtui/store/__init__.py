@@ -7,5 +7,6 @@ for the tables.
 
 from mailtui.errors import NotFound, StoreError, StoreVersionError
 from mailtui.store.store import Store
+from mailtui.store.undo import UndoResult, UndoStatus
 
-__all__ = ["NotFound", "Store", "StoreError", "StoreVersionError"]
+__all__ = ["NotFound", "Store", "StoreError", "StoreVersionError", "UndoResult", "UndoStatus"]

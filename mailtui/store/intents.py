@@ -1,23 +1,21 @@
-"""The user's intents: mark, move, delete, and undo them.
+"""The user's intents: mark, move, delete.
 
 Each intent changes the local rows at once (the screen updates before the server
 answers) and records a pending op with what it takes to reverse it, in one transaction.
-``undo_ops`` reverses ops the worker has not claimed yet.
+``Undo`` (undo.py) takes them back.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import aiosqlite
 
 from mailtui.errors import NotFound
 from mailtui.models import Flag, FolderRole, OpKind
 from mailtui.store.db import (
-    FAILED,
-    PENDING,
     Database,
     Row,
     chunked,
@@ -35,11 +33,6 @@ _INSERT_OP: Final = """
 
 class Intents(Database):
     """Local changes with their pending ops; a part of ``Store``."""
-
-    if TYPE_CHECKING:
-        # Methods of other parts of ``Store`` this part calls.
-
-        async def _forget(self, db: aiosqlite.Connection, message_ids: Sequence[int]) -> None: ...
 
     async def _visible(self, db: aiosqlite.Connection, ids: Sequence[int]) -> list[Row]:
         """(id, account_id, folder_id, folder name, remote_id, flags) of the given messages
@@ -196,89 +189,3 @@ class Intents(Database):
                 ],
             )
             return sorted(op_ids)
-
-    async def undo_ops(self, op_ids: Sequence[int]) -> bool:
-        """Reverse the local changes of ops that have not been sent, and drop the ops.
-
-        All or nothing: returns False (and changes nothing) if any op is unknown, no longer
-        ``pending`` (claimed by the worker, done or failed), or is a move/delete of a
-        message that has a later op not being undone with it (reversing the move would
-        pull the message from under that op).
-        """
-        wanted = set(op_ids)
-        if not wanted:
-            return True
-        async with self._tx() as db:
-            ops: list[Row] = []
-            for chunk in chunked(sorted(wanted)):
-                ops += await db.execute_fetchall(
-                    "SELECT id, kind, message_id, state, undo FROM pending_ops "
-                    f"WHERE id IN ({placeholders(len(chunk))})",
-                    chunk,
-                )
-            if len(ops) != len(wanted) or any(o[3] != PENDING for o in ops):
-                return False
-            for op_id, kind, message_id, _, _ in ops:
-                if kind in (OpKind.MOVE, OpKind.DELETE) and message_id is not None:
-                    later = await db.execute_fetchall(
-                        "SELECT id FROM pending_ops WHERE message_id = ? AND id > ? "
-                        f"AND state != '{FAILED}'",
-                        (message_id, op_id),
-                    )
-                    if any(r[0] not in wanted for r in later):
-                        return False
-            for _, kind, message_id, _, undo in sorted(ops, key=lambda o: -int(o[0])):
-                await self._revert(db, OpKind(kind), message_id, json.loads(undo))
-            for chunk in chunked(sorted(wanted)):
-                await db.execute(
-                    f"DELETE FROM pending_ops WHERE id IN ({placeholders(len(chunk))})", chunk
-                )
-        return True
-
-    async def _revert(
-        self, db: aiosqlite.Connection, kind: OpKind, message_id: int | None, undo: dict[str, Any]
-    ) -> None:
-        """Reverse one op's local change (undo, or rollback after a permanent failure)."""
-        if message_id is None:
-            return
-        if kind is OpKind.SET_FLAGS:
-            await db.execute(
-                "UPDATE messages SET flags = (flags & ~?) | ? WHERE id = ?",
-                (int(undo.get("added", 0)), int(undo.get("removed", 0)), message_id),
-            )
-        elif kind in (OpKind.MOVE, OpKind.DELETE):
-            await self._put_back(db, message_id, undo.get("from_folder"), undo.get("remote_id"))
-
-    async def _put_back(
-        self,
-        db: aiosqlite.Connection,
-        message_id: int,
-        folder_id: int | None,
-        remote_id: str | None,
-    ) -> None:
-        current = list(
-            await db.execute_fetchall("SELECT remote_id FROM messages WHERE id = ?", (message_id,))
-        )
-        if not current:
-            return
-        rid = remote_id if remote_id is not None else current[0][0]
-        exists = folder_id is not None and await scalar(
-            db, "SELECT 1 FROM folders WHERE id = ?", (folder_id,)
-        )
-        clash = (
-            rid is not None
-            and exists
-            and await scalar(
-                db,
-                "SELECT 1 FROM messages WHERE folder_id = ? AND remote_id = ? AND id != ?",
-                (folder_id, rid, message_id),
-            )
-        )
-        if not exists or clash:
-            # Its folder is gone, or a sync already brought the message back there.
-            await self._forget(db, [message_id])
-            return
-        await db.execute(
-            "UPDATE messages SET folder_id = ?, remote_id = ? WHERE id = ?",
-            (folder_id, rid, message_id),
-        )

@@ -204,7 +204,9 @@ class MailWrites(SyncState):
         wanted = sorted({mid for c in candidates for mid in c})
         known: dict[str, int] = {}  # message-id header -> thread id
         orphans: dict[str, int] = {}  # message-id header -> local id, remote id unknown
-        hidden: dict[str, int] = {}  # the same, for rows deleted for good (folder NULL)
+        # The same for rows elsewhere: deleted for good (folder NULL) or moved back by
+        # an undo, with an op that waits for their server id in this folder.
+        hidden: dict[str, int] = {}
         for chunk in chunked(wanted):
             for mid, thread_id, fid, unknown_remote, lid in await db.execute_fetchall(
                 "SELECT message_id, thread_id, folder_id, remote_id IS NULL, id FROM messages "
@@ -214,11 +216,12 @@ class MailWrites(SyncState):
                 known.setdefault(mid, thread_id)
                 if unknown_remote and fid == folder_id:
                     orphans.setdefault(mid, lid)
-                elif unknown_remote and fid is None:
+                elif unknown_remote:
                     hidden.setdefault(mid, lid)
         if hidden:
-            # Moved here, then deleted for good before the move was confirmed: the
-            # server lists it here still, and it must not come back as a new message.
+            # Moved here, then deleted for good or moved away again before the move was
+            # confirmed: the server lists it here still, and it must not come back as a
+            # new message; the op waiting for its id here gets it.
             waiting = {
                 r[0]
                 for r in await db.execute_fetchall(

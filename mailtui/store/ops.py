@@ -6,9 +6,16 @@ Pending ops follow this life cycle (``state`` column)::
        ▲                      │ └──op_failed(permanent)──▶ failed (local change rolled back)
        └──op_failed(transient)┘
     pending ──undo_ops──▶ (deleted, local change reversed)
+    in_flight / done ──undo_ops──▶ unchanged; an inverse op queued after it (pending)
 
 ``in_flight`` exists so that an undo can never race the worker: once the worker has
-claimed an op it may already be on the wire, and ``undo_ops`` refuses it. ``in_flight``
+claimed an op it may already be on the wire, so ``undo_ops`` no longer drops it but
+queues its inverse (the flag bits back, a move back), sent after it in id order.
+
+A pending op whose message's server id is unknown, with no earlier live op of the
+message to tell it, waits: ``pending_ops`` leaves it (and the ops behind it) out, the
+worker pulls its folder (``waiting_ops``) so the sync adopts the message by Message-ID,
+and ``give_up_waiting`` fails what was still not found. ``in_flight``
 ops found at open (a crash mid-send) go back to ``pending``: ops are applied at least once,
 and every op kind is safe to repeat or fails cleanly.
 """
@@ -17,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import aiosqlite
 
@@ -35,6 +42,24 @@ from mailtui.store.db import (
     timestamp,
 )
 from mailtui.store.rows import OP_COLUMNS, op_from_row
+
+# The first live op of an op's message: ops of a message go to the server in order.
+_HEAD: Final = (
+    "(SELECT MIN(f.id) FROM pending_ops f WHERE f.message_id = pending_ops.message_id "
+    f"AND f.state IN {LIVE})"
+)
+# An op at the head of its message's ops that cannot be sent yet: the message's server id
+# in the op's folder is unknown (a move confirmed without the new UID, a move back by an
+# undo while the move there was on the wire), and no earlier op will tell it.
+_WAITING: Final = (
+    "pending_ops.remote_id IS NULL AND pending_ops.kind != 'append' "
+    f"AND pending_ops.message_id IS NOT NULL AND pending_ops.id = {_HEAD}"
+)
+# An op behind such a one (or that one itself).
+_BLOCKED: Final = (
+    "pending_ops.message_id IS NOT NULL AND EXISTS (SELECT 1 FROM pending_ops e "
+    f"WHERE e.id = {_HEAD} AND e.remote_id IS NULL AND e.kind != 'append')"
+)
 
 
 class PendingOps(Database):
@@ -56,13 +81,45 @@ class PendingOps(Database):
         ) -> None: ...
 
     async def pending_ops(self, account_id: int, limit: int) -> list[PendingOp]:
-        """The account's ops waiting to be sent (state ``pending``), oldest first."""
+        """The account's ops ready to be sent (state ``pending``), oldest first.
+
+        An op whose message's server id is unknown and that no earlier live op of the
+        message will tell is left out, with the ops of the message after it: it waits
+        for a sync of its folder to find the message by Message-ID (``waiting_ops``)."""
         rows = await self._read(
             f"SELECT {OP_COLUMNS} FROM pending_ops WHERE account_id = ? AND state = ? "
-            "ORDER BY id LIMIT ?",
+            f"AND NOT ({_BLOCKED}) ORDER BY id LIMIT ?",
             (account_id, PENDING, limit),
         )
         return [op_from_row(r) for r in rows]
+
+    async def waiting_ops(self, account_id: int) -> list[tuple[int, str]]:
+        """(op id, folder name) of the account's pending ops that wait for their
+        message's server id: the worker pulls those folders, then gives up on the ops
+        still waiting (``give_up_waiting``)."""
+        rows = await self._read(
+            "SELECT id, folder_name FROM pending_ops WHERE account_id = ? AND state = ? "
+            f"AND folder_name IS NOT NULL AND {_WAITING} ORDER BY id",
+            (account_id, PENDING),
+        )
+        return [(r[0], r[1]) for r in rows]
+
+    async def give_up_waiting(self, op_ids: Sequence[int]) -> None:
+        """Fail (permanently, rolling back) the given ops that still wait for a server id
+        after their folder was pulled: the message is not there to be found."""
+        if not op_ids:
+            return  # the usual case: no write transaction for nothing
+        async with self._tx() as db:
+            for chunk in chunked(sorted(set(op_ids), reverse=True)):
+                for r in list(
+                    await db.execute_fetchall(
+                        f"SELECT id, folder_name FROM pending_ops WHERE state = '{PENDING}' "
+                        f"AND id IN ({placeholders(len(chunk))}) AND {_WAITING} "
+                        "ORDER BY id DESC",
+                        chunk,
+                    )
+                ):
+                    await self._fail_op(db, r[0], f"the message was not found in {r[1]}")
 
     async def pending_op(self, op_id: int) -> PendingOp | None:
         """One op as it is now (its remote id may have been learnt since it was listed)."""

@@ -10,6 +10,7 @@
 | ``Reads``          | folder lists, message list, search     | UI, exporter                 |
 | ``ListingQueries`` | conversations, "next unread"           | UI                           |
 | ``Intents``        | local changes + their pending ops      | UI                           |
+| ``Undo``           | taking intents back                    | UI                           |
 | ``PendingOps``     | the op life cycle (claim, done, failed)| the sync worker              |
 | ``Outbox``         | outbox, draft copies                   | compose, the outbox sender   |
 | ``AddressQueries`` | address completion                     | compose                      |
@@ -39,6 +40,7 @@ from mailtui.store.mail_writes import MailWrites
 from mailtui.store.ops import PendingOps
 from mailtui.store.outbox import Outbox
 from mailtui.store.reads import Reads
+from mailtui.store.undo import Undo
 
 
 class Store(
@@ -48,6 +50,7 @@ class Store(
     Reads,
     ListingQueries,
     Intents,
+    Undo,
     PendingOps,
     Outbox,
     AddressQueries,

@@ -280,7 +280,11 @@ class Worker:
             self._set_status(AccountStatus.SYNCING, "syncing")
             await self._serve_body_requests(backend)
             await self._push_ops(backend)
-            await self._sync(backend, changed)
+            # Ops waiting for a message's server id: pull their folders now (the message is
+            # found there by Message-ID), and give up on those not found.
+            waiting = await self.store.waiting_ops(self.account.id)
+            await self._sync(backend, changed | {f for _, f in waiting} if changed else changed)
+            await self.store.give_up_waiting([op_id for op_id, _ in waiting])
             self._watch_open_folder(backend)
             await self._fetch_bodies(backend)
             await self._push_ops(backend)

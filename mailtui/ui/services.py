@@ -19,6 +19,7 @@ from mailtui.models import (
     MessageRow,
 )
 from mailtui.store.listing import ThreadSummary
+from mailtui.store.undo import UndoResult
 from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
 from mailtui.sync.outbox import OutboxStore
 
@@ -63,7 +64,7 @@ class MailStore(OutboxStore, Protocol):
 
     async def delete(self, ids: list[int]) -> list[int]: ...
 
-    async def undo_ops(self, op_ids: list[int]) -> bool: ...
+    async def undo_ops(self, op_ids: list[int]) -> UndoResult: ...
 
     async def search(
         self, query: str, limit: int, folder_id: int | None = None

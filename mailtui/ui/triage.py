@@ -7,11 +7,19 @@ account's worker (``manager.kick``) and returns an ``Outcome`` on which the scre
 the list. The op ids go on an undo stack:
 
     action ──store intent──▶ op ids ──▶ undo stack ──u──▶ store.undo_ops(op ids)
-                                                          └─ False: the worker already
-                                                             took them; say so plainly
+                                                          ├─ UNDONE: reversed locally, or
+                                                          │  inverse ops queued: kick
+                                                          ├─ NOT_NOW: the entry goes back
+                                                          └─ IMPOSSIBLE: dropped, and why
 
-Undo is several levels deep and a bulk action is one level. ``undo_ops`` is all or
-nothing, so an entry is either taken back entirely or left as it is.
+Undo is several levels deep and a bulk action is one level. An op the server has (or is
+being sent) is taken back by sending its inverse, so undo works online as offline; a
+refusal that may be temporary costs no level, one that can never work drops the entry
+and says why (mail expunged, folder or account gone).
+
+A delete that cannot be undone (already in Trash, or an account without Trash) asks
+first, once for the whole selection, and for an account that can have one offers to
+create Trash and move the mail there; nothing is expunged without a yes.
 
 Triage knows the screen only through ``TriageView`` (what is open, what the keys point
 at, a folder picker) and never touches a widget: each action returns an ``Outcome``
@@ -38,10 +46,13 @@ from typing import Protocol
 
 from textual.css.query import NoMatches
 
+from mailtui.errors import ConfigError, SyncError
 from mailtui.models import Flag, Folder, FolderRole, MessageRow
+from mailtui.store import UndoStatus
 from mailtui.sync.contract import Capabilities
 from mailtui.ui.folder_tree import folder_label
 from mailtui.ui.list_sources import InboxSource, ListSource
+from mailtui.ui.modals.choice import Answer
 from mailtui.ui.modals.folder_picker import FolderChoice
 from mailtui.ui.services import MailStore, SyncControl
 
@@ -145,6 +156,10 @@ class TriageView(Protocol):
         messages the choice will leave alone)."""
         ...
 
+    async def ask(self, question: str, answers: list[Answer]) -> str | None:
+        """Ask a question with a few answers (None: cancelled)."""
+        ...
+
 
 class Triage:
     """The main screen's triage actions and their undo stack."""
@@ -217,19 +232,20 @@ class Triage:
         folders: list[Folder],
         gone: bool,
         warnings: tuple[str, ...] = (),
+        undoable: bool = True,
     ) -> Outcome:
         """After an intent: remember it for undo, wake the accounts' workers, say it."""
         entry = None
-        if op_ids:
-            accounts = tuple(dict.fromkeys(f.account_id for f in folders))
+        accounts = tuple(dict.fromkeys(f.account_id for f in folders))
+        if op_ids and undoable:
             entry = UndoEntry(description, tuple(op_ids), accounts)
             self.undo_stack.append(entry)
             del self.undo_stack[:-UNDO_DEPTH]
-            if self.manager is not None:
-                for account_id in accounts:
-                    self.manager.kick(account_id)
+        if op_ids and self.manager is not None:
+            for account_id in accounts:
+                self.manager.kick(account_id)
         return Outcome(
-            notice=f"{description} · u: undo" if op_ids else description,
+            notice=f"{description} · u: undo" if entry is not None else description,
             warnings=warnings,
             acted_on=tuple(ids),
             removed=tuple(ids) if gone else (),
@@ -330,18 +346,81 @@ class Triage:
             return found
         _, groups, warnings = found
         ids = [i for _, own in groups for i in own]
-        op_ids = await self.store.delete(ids)  # each account's own Trash
-        for_good = [
-            folder.role == FolderRole.TRASH or await self._role(folder, FolderRole.TRASH) is None
-            for folder, _ in groups
+        # Mail that would go for good: already in Trash, or its account has no Trash.
+        in_trash = [own for f, own in groups if f.role == FolderRole.TRASH]
+        no_trash = [
+            (f, own)
+            for f, own in groups
+            if f.role != FolderRole.TRASH and await self._role(f, FolderRole.TRASH) is None
         ]
-        if all(for_good):
-            words = f"Deleted {count_words(len(ids))} for good"
-        elif not any(for_good):
-            words = f"Moved {count_words(len(ids))} to Trash"
+        permanent = sum(map(len, in_trash)) + sum(len(own) for _, own in no_trash)
+        if permanent:
+            answer = await self._ask_permanent(len(ids), permanent, no_trash)
+            if answer is None:
+                return Outcome(notice="Nothing deleted", warnings=warnings)
+            if answer == "trash":
+                failed = await self._create_trash([f for f, _ in no_trash])
+                if failed:
+                    words = f"Nothing deleted: {failed}"
+                    return Outcome(notice=words, warnings=(*warnings, words))
+                permanent = sum(map(len, in_trash))
+        op_ids = await self.store.delete(ids)  # each account's own Trash
+        folders = [f for f, _ in groups]
+        if permanent == len(ids):
+            words = f"Deleted {count_words(len(ids))} for good · no undo"
+            return self._done(words, ids, op_ids, folders, True, warnings, undoable=False)
+        if permanent:
+            words = f"Deleted {count_words(len(ids))} ({permanent:,} for good)"
         else:
-            words = f"Deleted {count_words(len(ids))}"
-        return self._done(words, ids, op_ids, [f for f, _ in groups], gone=True, warnings=warnings)
+            words = f"Moved {count_words(len(ids))} to Trash"
+        return self._done(words, ids, op_ids, folders, gone=True, warnings=warnings)
+
+    async def _ask_permanent(
+        self, total: int, permanent: int, no_trash: list[tuple[Folder, list[int]]]
+    ) -> str | None:
+        """One question for the whole selection: "expunge", "trash" (create Trash where
+        it is missing, then move there) or None (keep the mail)."""
+        part = count_words(permanent) if permanent == total else f"{permanent:,} of {total:,}"
+        one = permanent == 1
+        if no_trash and self.view.open_folder is None:  # the unified inbox: say which
+            lacking = {f.account_id for f, _ in no_trash}
+            names = [a.name for a in await self.store.accounts() if a.id in lacking]
+            several = len(names) > 1
+            why = (
+                f"The account{'s' if several else ''} {', '.join(names)} "
+                f"{'have' if several else 'has'} no Trash folder"
+            )
+        elif no_trash:
+            why = "The account has no Trash folder"
+        else:
+            why = "It is already in Trash" if one else "They are already in Trash"
+        question = (
+            f"Delete {part} for good? {why}, so "
+            f"{'it' if one else 'they'} cannot be restored."
+        )
+        answers = []
+        if no_trash and all(self._can("move", f.account_id) for f, _ in no_trash):
+            them = "it" if one else "them"
+            answers.append(Answer("t", f"create a Trash folder and move {them} there", "trash"))
+        answers.append(Answer("y", "delete for good", "expunge"))
+        answers.append(Answer("n", "keep it" if total == 1 else "keep them", "keep"))
+        answer = await self.view.ask(question, answers)
+        return answer if answer in ("trash", "expunge") else None
+
+    async def _create_trash(self, folders: list[Folder]) -> str:
+        """Create a Trash folder on each account of ``folders``; "" when done, else why
+        not (nothing is deleted then)."""
+        if self.manager is None:
+            return "this account is not syncing, so Trash cannot be created"
+        for account_id in dict.fromkeys(f.account_id for f in folders):
+            try:
+                await self.manager.change_folder(account_id, "create", "Trash")
+            except (SyncError, ConfigError) as exc:
+                return f"Trash could not be created: {exc}"
+            folders_now = await self.store.folders(account_id)
+            if not any(f.role == FolderRole.TRASH for f in folders_now):
+                return "the server created Trash but does not mark it as the Trash folder"
+        return ""
 
     async def _role(self, folder: Folder, role: FolderRole) -> Folder | None:
         folders = await self.store.folders(folder.account_id)
@@ -404,12 +483,25 @@ class Triage:
         if not self.undo_stack:
             return Outcome(notice="Nothing to undo")
         entry = self.undo_stack.pop()
-        if await self.store.undo_ops(list(entry.op_ids)):
-            return Outcome(notice=f"Undone: {entry.description}", reload=True)
-        # All or nothing: the worker has taken (some of) its ops, which may be on the
-        # wire already; the entry can never be undone, so it is dropped.
-        words = f"Can't undo, already sent to the server: {entry.description}"
-        return Outcome(notice=words, warnings=(words,), reload=True)
+        result = await self.store.undo_ops(list(entry.op_ids))
+        if result.status is UndoStatus.NOT_NOW:
+            self.undo_stack.append(entry)  # it may work in a moment: the level stays
+            words = f"Can't undo yet: {result.reason}; try again in a moment"
+            return Outcome(notice=words, warnings=(words,))
+        if result.status is UndoStatus.IMPOSSIBLE:
+            reason = result.reason
+            known = {a.id for a in await self.store.accounts()}
+            if any(a not in known for a in entry.account_ids):
+                reason = "its account was removed"
+            words = f"Can't undo {entry.description}: {reason}"
+            return Outcome(notice=words, warnings=(words,), reload=True)
+        if result.queued and self.manager is not None:
+            for account_id in entry.account_ids:
+                self.manager.kick(account_id)
+        warnings: tuple[str, ...] = ()
+        if result.lost:
+            warnings = (f"{result.lost:,} of the changes could not be undone: {result.reason}",)
+        return Outcome(notice=f"Undone: {entry.description}", warnings=warnings, reload=True)
 
     # -- going places ----------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 """Triage driven by keys at 80x24 and 200x60: every action changes the screen at once,
 is recorded in the store as an intent with its pending op, wakes the worker, and can be
-undone (several levels, bulk included) until the worker has claimed it."""
+undone (several levels, bulk included): locally until the worker has claimed it, by an
+inverse op after that."""
 
 from __future__ import annotations
 
@@ -144,12 +145,16 @@ async def test_every_triage_key_then_undo_level_by_level(
         await wait_until(pilot, lambda: "Message 000002" in screen_text(app))
         assert len(await ops(mail)) == 3
 
-        # The worker takes the rest: undo is refused, plainly, and nothing changes.
-        await mail.store.claim_ops([op.id for op in await ops(mail)])
+        # The worker takes the rest: undo sends the inverse, queued after them.
+        claimed = [op.id for op in await ops(mail)]
+        await mail.store.claim_ops(claimed)
         await pilot.press("u")
-        await wait_until(pilot, lambda: "Can't undo" in status(app))
-        assert "already sent to the server" in status(app)
-        assert await folder_of(mail, ids[1]) == mail.folders["Trash"]
+        await wait_until(pilot, lambda: "Message 000001" in screen_text(app))
+        assert "Undone: Moved 1 message to Trash" in status(app)
+        assert await folder_of(mail, ids[1]) == mail.inbox
+        (back,) = await ops(mail)
+        assert back.kind is OpKind.MOVE and back.id > max(claimed)
+        assert back.payload == {"to_folder": mail.inbox}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -199,7 +204,7 @@ async def test_selection_acts_in_bulk_and_undoes_in_one_step(
         await wait_until(pilot, lambda: not listing.selected)
 
 
-async def test_undo_of_a_bulk_action_is_refused_once_one_op_was_claimed(
+async def test_undo_of_a_bulk_action_partly_sent_takes_it_all_back(
     mail: MailFixture,
 ) -> None:
     ids = await ids_by_index(mail)
@@ -212,9 +217,12 @@ async def test_undo_of_a_bulk_action_is_refused_once_one_op_was_claimed(
         assert len(pending) == 2  # message 0 was flagged already: no op for it
         await mail.store.claim_ops([pending[0].id])  # the worker took one of them
         await pilot.press("u")
-        await wait_until(pilot, lambda: "Can't undo" in status(app))
-        # All or nothing: the ones not yet sent stay done, too.
-        assert all([await flags_of(mail, ids[i]) & Flag.FLAGGED for i in (1, 2)])
+        await wait_until(pilot, lambda: "Undone: Flagged 3 messages" in status(app))
+        # One level: the unsent op is dropped, the one on the wire gets its inverse.
+        assert not any([await flags_of(mail, ids[i]) & Flag.FLAGGED for i in (1, 2)])
+        (inverse,) = await ops(mail)
+        assert inverse.payload == {"add": 0, "remove": int(Flag.FLAGGED)}
+        assert app.screen.triage.undo_stack == []  # type: ignore[attr-defined]
 
 
 async def test_next_unread_filter_and_go_to_folder(mail: MailFixture) -> None:

@@ -28,7 +28,14 @@ from mailtui.models import (
     OutboxState,
     RemoteFolder,
 )
-from mailtui.store import NotFound, Store, StoreError, StoreVersionError, schema
+from mailtui.store import (
+    NotFound,
+    Store,
+    StoreError,
+    StoreVersionError,
+    UndoStatus,
+    schema,
+)
 from mailtui.store.codec import fts_query
 
 ALICE = Address("Alice Example", "alice@example.org")
@@ -719,7 +726,7 @@ async def test_expunge_from_trash_before_the_move_there_is_confirmed(
     assert await s.count(world.trash) == (0, 0)
     assert await world.add(world.trash, new("9", mid="<t@x>")) == []
     # Changed their mind: back in Trash, under its Trash UID.
-    assert await s.undo_ops([expunge]) is True
+    assert (await s.undo_ops([expunge])).status is UndoStatus.UNDONE
     assert await s.remote_ref(mid) == ("Trash", "9")
     assert await s.count(world.trash) == (1, 1)
 
@@ -801,7 +808,7 @@ async def test_undo_restores_exactly(world: World, intent: str) -> None:
     op_ids = await ops()
     assert op_ids
     assert [(r.id, r.folder_id, r.flags) for r in await s.window(folder, 0, 10)] != before
-    assert await s.undo_ops(op_ids) is True
+    assert (await s.undo_ops(op_ids)).status is UndoStatus.UNDONE
     assert [(r.id, r.folder_id, r.flags) for r in await s.window(folder, 0, 10)] == before
     assert [await s.remote_ref(i) for i in ids] == refs_before
     assert [await s.count(f) for f in (world.inbox, world.archive, world.trash)] == counts_before
@@ -814,27 +821,25 @@ async def test_undo_of_flags_keeps_later_changes(world: World) -> None:
     (mid,) = await world.add(world.inbox, new("1"))
     first = await s.set_flags([mid], Flag.SEEN, Flag.NONE)
     await s.set_flags([mid], Flag.FLAGGED, Flag.NONE)
-    assert await s.undo_ops(first)
+    assert (await s.undo_ops(first)).reversed == 1
     assert (await s.window(world.inbox, 0, 1))[0].flags == Flag.FLAGGED
 
 
-async def test_undo_refuses_what_it_cannot_take_back(world: World) -> None:
+async def test_undo_reverses_unsent_ops_locally_and_refuses_the_unknown(world: World) -> None:
     s = world.store
-    a, b, c = await world.add(world.inbox, new("1"), new("2"), new("3"))
-    (claimed,) = await s.set_flags([a], Flag.SEEN, Flag.NONE)
-    assert await s.claim_ops([claimed, 999]) == [claimed]
-    (done,) = await s.set_flags([b], Flag.SEEN, Flag.NONE)
-    await s.op_done(done, OpResult())
+    b, c = await world.add(world.inbox, new("2"), new("3"))
     (move,) = await s.move([c], world.archive)
     (later,) = await s.set_flags([c], Flag.SEEN, Flag.NONE)
     (fresh,) = await s.set_flags([b], Flag.FLAGGED, Flag.NONE)
-    for refused in ([claimed], [done], [move], [12345], [fresh, claimed]):
-        assert await s.undo_ops(refused) is False, refused
-    # Nothing changed by the refusals (all or nothing).
+    unknown = await s.undo_ops([fresh, 12345])
+    assert unknown.status is UndoStatus.IMPOSSIBLE
+    assert "no longer known" in unknown.reason
+    # Nothing changed by the refusal (all or nothing).
     assert await world.folder_of(c) == world.archive
     assert (await s.window(world.inbox, 0, 5))[0].flags & Flag.FLAGGED
-    # The move goes back together with the op made after it.
-    assert await s.undo_ops([move, later]) is True
+    # The move goes back together with the op made after it, before the server saw them.
+    both = await s.undo_ops([move, later])
+    assert (both.status, both.reversed, both.queued) == (UndoStatus.UNDONE, 2, ())
     assert await world.folder_of(c) == world.inbox
     assert await s.remote_ref(c) == ("INBOX", "3")
 

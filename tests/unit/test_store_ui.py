@@ -91,7 +91,7 @@ async def test_threads_follow_every_change(world: World) -> None:
             assert (await s.thread_count(folder))[0] == len(expected), name
     # Undo everything still pending, newest first: the folders go back to the start.
     ops = [op.id for op in await s.pending_ops(world.account, 100)]
-    assert await s.undo_ops(ops)
+    assert (await s.undo_ops(ops)).reversed == len(ops)
     for folder in (world.inbox, world.archive, world.trash):
         assert await listed_threads(s, folder) == brute_threads(s, folder)
     # b3 and the server's changes stay; the user's moves and deletes are taken back.

@@ -51,6 +51,7 @@ from mailtui.ui.list_sources import (
 )
 from mailtui.ui.location import listing_location, location
 from mailtui.ui.messages import SyncUpdate
+from mailtui.ui.modals.choice import Answer, ChoiceScreen
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.screens.compose_actions import Composer
@@ -391,6 +392,9 @@ class MainScreen(Screen[None]):
         for words in warnings:
             self.notify(words, severity="warning")
         return await self.app.push_screen_wait(FolderPicker(title, choices))
+
+    async def ask(self, question: str, answers: list[Answer]) -> str | None:
+        return await self.app.push_screen_wait(ChoiceScreen(question, answers))
 
     def _triage(self, action: Callable[[], Awaitable[Outcome]]) -> None:
         work = self.triage.perform(action, self.show_outcome)
