@@ -55,6 +55,7 @@ _RTL = re.compile(
 )
 
 RLM = "\u200f"  # right-to-left mark: a strong letter never drawn (how HTML dir="rtl" comes)
+LRM = "\u200e"  # left-to-right mark: the same for dir="ltr"
 FSI = "\u2068"  # first strong isolate: the text inside takes its own direction
 PDI = "\u2069"  # pop directional isolate
 # Explicit formatting characters: they steer the algorithm and are never drawn (rule X9).

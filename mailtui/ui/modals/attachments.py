@@ -22,12 +22,22 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mailtui.mime import Attachment, attachment_bytes
-from mailtui.ui import attachment_files, keymap
+from mailtui.mime import Attachment, attachment_bytes, clean_line
+from mailtui.ui import attachment_files, bidi, keymap
 from mailtui.ui.attachment_files import SaveError, save_path, write_new, write_replace
 from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.modals.save_prompt import SaveScreen
 from mailtui.ui.reading import AttachmentLine, attachment_label
+
+
+def _name(name: str) -> str:
+    """A file name or path from the mail, isolated for ``_shown``."""
+    return bidi.isolate(clean_line(name))
+
+
+def _shown(message: str) -> str:
+    """A message that names files, as the screen must show it (``mailtui.ui.bidi``)."""
+    return bidi.visual(message)
 
 
 def default_directory() -> Path:
@@ -80,9 +90,9 @@ class AttachmentsScreen(ModalScreen[None]):
 
     @staticmethod
     def _label(attachment: Attachment) -> str:
-        return attachment_label(
-            AttachmentLine(attachment.filename, attachment.content_type, attachment.size)
-        )
+        # The name is an isolate inside the label: one unit, shaped, before its size.
+        line = AttachmentLine(attachment.filename, attachment.content_type, attachment.size)
+        return bidi.visual(attachment_label(line))
 
     def on_mount(self) -> None:
         if self.attachments:
@@ -134,7 +144,8 @@ class AttachmentsScreen(ModalScreen[None]):
         try:
             write_new(target, data)
         except FileExistsError:
-            question = f"{target.name} is already in {target.parent}. Replace it?"
+            where = _name(str(target.parent))
+            question = _shown(f"{_name(target.name)} is already in {where}. Replace it?")
 
             def answered(yes: bool | None) -> None:
                 if yes:
@@ -146,7 +157,7 @@ class AttachmentsScreen(ModalScreen[None]):
         except OSError as error:
             self.notify(f"Not saved: {error.strerror or error}", severity="error")
         else:
-            self.notify(f"Saved {target}", timeout=4)
+            self.notify(_shown(f"Saved {_name(str(target))}"), timeout=4)
 
     def _replace(self, target: Path, data: bytes) -> None:
         try:
@@ -154,7 +165,7 @@ class AttachmentsScreen(ModalScreen[None]):
         except OSError as error:
             self.notify(f"Not saved: {error.strerror or error}", severity="error")
         else:
-            self.notify(f"Replaced {target}", timeout=4)
+            self.notify(_shown(f"Replaced {_name(str(target))}"), timeout=4)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -174,8 +185,10 @@ class AttachmentsScreen(ModalScreen[None]):
             return
         command = attachment_files.opener_command(copy)
         if command is None:
+            where = _name(str(copy))
             self.notify(
-                f"No program to open files here (xdg-open); a copy is at {copy}", timeout=8
+                _shown(f"No program to open files here (xdg-open); a copy is at {where}"),
+                timeout=8,
             )
             return
         try:
@@ -183,7 +196,7 @@ class AttachmentsScreen(ModalScreen[None]):
         except OSError as error:
             self.notify(f"Could not open it: {error.strerror or error}", severity="error")
         else:
-            self.notify(f"Opening {copy.name}…", timeout=3)
+            self.notify(_shown(f"Opening {_name(copy.name)}…"), timeout=3)
 
     def action_cursor_down(self) -> None:
         if self.attachments:
