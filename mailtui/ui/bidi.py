@@ -35,18 +35,22 @@ is one process-wide switch (``configure``) because one process runs one app.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import arabic_reshaper
 from bidi import get_display
 from rich.cells import cell_len
 
-MODES = ("auto", "on", "off")
+from mailtui.mime.direction import LRM, RLM, Direction, base_direction
 
-Direction = Literal["ltr", "rtl"]
+__all__ = [
+    "FSI", "LRM", "MODES", "PDI", "RLM", "Direction", "Paragraph", "base_direction",
+    "configure", "enabled", "fit", "has_rtl", "is_rtl_paragraph", "isolate", "layout",
+    "resolve", "visual", "wrap",
+]
+
+MODES = ("auto", "on", "off")
 
 # Strong right-to-left scripts and their presentation forms: Hebrew, Arabic, Syriac,
 # Thaana, NKo, Samaritan, Mandaic, Arabic Extended, Hebrew/Arabic presentation forms.
@@ -54,13 +58,10 @@ _RTL = re.compile(
     "[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff\U00010800-\U00010fff\U0001e800-\U0001efff]"
 )
 
-RLM = "\u200f"  # right-to-left mark: a strong letter never drawn (how HTML dir="rtl" comes)
-LRM = "\u200e"  # left-to-right mark: the same for dir="ltr"
 FSI = "\u2068"  # first strong isolate: the text inside takes its own direction
 PDI = "\u2069"  # pop directional isolate
 # Explicit formatting characters: they steer the algorithm and are never drawn (rule X9).
 _CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
-_ISOLATE_OPEN = frozenset({"LRI", "RLI", "FSI"})
 
 # Bidi_Mirrored characters and their mirror glyphs (BidiMirroring.txt), for rule L4.
 _MIRROR: dict[str, str] = {}
@@ -103,25 +104,6 @@ def enabled() -> bool:
 def has_rtl(text: str) -> bool:
     """Whether ``text`` holds any right-to-left letter (the fast path skips the rest)."""
     return not text.isascii() and _RTL.search(text) is not None
-
-
-def base_direction(text: str) -> Direction | None:
-    """The direction of the paragraph's first strong letter, skipping what stands inside
-    isolates (rule P2), or ``None`` when it has none (digits and punctuation only)."""
-    depth = 0
-    for char in text:
-        kind = unicodedata.bidirectional(char)
-        if kind in _ISOLATE_OPEN:
-            depth += 1
-        elif kind == "PDI":
-            depth = max(0, depth - 1)
-        elif depth:
-            continue
-        elif kind == "L":
-            return "ltr"
-        elif kind in ("R", "AL"):
-            return "rtl"
-    return None
 
 
 def is_rtl_paragraph(text: str) -> bool:
