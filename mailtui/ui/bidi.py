@@ -72,8 +72,8 @@ for _pair in ("()", "<>", "[]", "{}", "«»", "‹›", "⁅⁆", "⁽⁾", "₍
               "❲❳", "❴❵", "⟅⟆", "⟮⟯", "⦇⦈", "⦉⦊", "⦋⦌", "⦑⦒", "⧼⧽", "∈∋", "∉∌", "≺≻"):
     _MIRROR[_pair[0]], _MIRROR[_pair[1]] = _pair[1], _pair[0]
 
-_LEVELS = re.compile(r"levels: \[(.*?)\n\s*\]", re.DOTALL)
-_LEVEL = re.compile(r"Level\(\s*(\d+),?\s*\)")
+_LEVEL = re.compile(r"Level\(\s*(\d+)")
+_WHOLE_PARAGRAPH = 5000  # characters
 
 _enabled = True
 
@@ -148,19 +148,21 @@ def layout(paragraph: str, width: int, direction: Direction | None = None) -> Pa
     if not _enabled or not (rtl or has_rtl(paragraph)):
         return Paragraph(tuple(_CONTROLS.sub("", line) for line in wrap(paragraph, width)), rtl)
     shaped = arabic_reshaper.reshape(paragraph)
-    try:
-        levels = _levels(shaped, rtl)
-    except _NoLevels:
-        levels = []
+    pieces = wrap(shaped, width)
+    # python-bidi's report of the levels takes some fifty bytes a character: a paragraph
+    # past _WHOLE_PARAGRAPH has them resolved line by line (the paragraph's direction
+    # kept; only the neutrals at the line ends may come out otherwise).
+    whole = _levels(shaped, rtl) if len(shaped) <= _WHOLE_PARAGRAPH else None
     lines: list[str] = []
     start = 0
-    for line in wrap(shaped, width):
+    for line in pieces:
         # ``wrap`` only drops the blank space between lines: find each line again.
         start = shaped.index(line, start) if line else start
-        if levels:
-            lines.append(_reorder(line, levels[start : start + len(line)], rtl))
+        levels = whole[start : start + len(line)] if whole is not None else _levels(line, rtl)
+        if levels is not None:
+            lines.append(_reorder(line, levels, rtl))
         else:
-            # Another python-bidi may word its report differently: its own display,
+            # Another python-bidi may word its report otherwise: its own display,
             # unmirrored, is still far better than logical order.
             shown = str(get_display(line, base_dir="R" if rtl else "L"))
             lines.append(_CONTROLS.sub("", shown))
@@ -188,26 +190,24 @@ def fit(text: str, width: int) -> str:
     return visual(text)
 
 
-def _levels(text: str, rtl: bool) -> list[int]:
+def _levels(text: str, rtl: bool) -> list[int] | None:
     """The resolved embedding level of each character of one paragraph (UAX #9 up to
-    rule I2) from python-bidi, which reports them per UTF-8 byte in its debug output."""
+    rule I2) from python-bidi, which reports them per UTF-8 byte in its debug output;
+    ``None`` if the report is not understood."""
     report = str(get_display(text, base_dir="R" if rtl else "L", debug=True))
-    found = _LEVELS.search(report)
-    per_byte = [int(level) for level in _LEVEL.findall(found.group(1))] if found else []
+    begin = report.find("levels: [")
+    end = report.find("paragraphs: [", begin)
+    if begin < 0 or end < 0:
+        return None
+    per_byte = [int(level) for level in _LEVEL.findall(report, begin, end)]
     levels: list[int] = []
     offset = 0
     for char in text:
         if offset >= len(per_byte):
-            break
+            return None
         levels.append(per_byte[offset])
         offset += len(char.encode("utf-8"))
-    if len(levels) != len(text) or offset != len(per_byte):
-        raise _NoLevels
-    return levels
-
-
-class _NoLevels(Exception):
-    """python-bidi's report did not give one level per character."""
+    return levels if offset == len(per_byte) else None
 
 
 def _reorder(line: str, levels: list[int], rtl: bool) -> str:
@@ -226,11 +226,11 @@ def _reorder(line: str, levels: list[int], rtl: bool) -> str:
             levels[index] = base
         else:
             resetting = False
-    # L2: from the highest level down to the lowest odd one, reverse every run at or
-    # above it.
+    # L2: from the highest level on the line down to its lowest odd level, reverse every
+    # run of characters at that level or above.
     order = list(range(len(line)))
     highest = max(levels, default=0)
-    lowest_odd = min((level for level in levels if level % 2), default=highest + 1)
+    lowest_odd = min(levels, default=0) | 1
     for level in range(highest, lowest_odd - 1, -1):
         index = 0
         while index < len(order):
@@ -243,9 +243,7 @@ def _reorder(line: str, levels: list[int], rtl: bool) -> str:
             else:
                 index += 1
     # L4: a mirrored character in a right-to-left run is drawn as its mirror image.
-    shown = [
-        _MIRROR.get(line[i], line[i]) if levels[i] % 2 else line[i] for i in order
-    ]
+    shown = [_MIRROR.get(line[i], line[i]) if levels[i] % 2 else line[i] for i in order]
     return _CONTROLS.sub("", "".join(shown))
 
 

@@ -213,3 +213,22 @@ def test_isolates_are_not_added_while_the_terminal_reorders() -> None:
     bidi.configure(False)
     assert bidi.isolate("عکس.png") == "عکس.png"
     assert bidi.layout("\u200fسلام", 80).lines == ("سلام",)
+
+
+def test_a_very_long_paragraph_is_reordered_line_by_line_with_its_direction() -> None:
+    paragraph = "درود (دنیا) Post Office " * 300  # past the whole-paragraph limit
+    laid_out = bidi.layout(paragraph.strip(), 40)
+    assert laid_out.rtl
+    assert base_letters(laid_out.lines[0]) == (
+        f"Post ({r('دنیا')}) {r('درود')} Post Office ({r('دنیا')}) {r('درود')}"
+    )
+
+
+def test_an_unreadable_level_report_still_reorders(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = bidi.get_display
+
+    def terse(text: str, base_dir: str | None = None, debug: bool = False) -> str:
+        return "no levels here" if debug else str(real(text, base_dir=base_dir))
+
+    monkeypatch.setattr(bidi, "get_display", terse)
+    assert base_letters(bidi.visual("درود دنیا")) == f"{r('دنیا')} {r('درود')}"
