@@ -13,6 +13,8 @@ from pathlib import Path
 from rich.cells import cell_len
 
 from mailtui.ui.modals.attachments import AttachmentsScreen
+from mailtui.ui.modals.links import LinksScreen
+from mailtui.ui.modals.save_prompt import SaveScreen
 
 from .conftest import MailFixture, make_app, screen_text
 from .test_compose import open_composer, settle
@@ -78,7 +80,7 @@ async def test_newsletter_header_and_paragraphs_read_right_to_left(mail: MailFix
         assert line_with(lines, "Unsubscribe").strip() == "Unsubscribe: https://zoomit.example/u"
 
 
-async def test_attachments_modal_and_composer_show_the_name_as_one_unit(
+async def test_attachments_links_save_prompt_and_composer_show_names_as_one_unit(
     mail: MailFixture,
 ) -> None:
     await add_top(mail, NEWSLETTER.read_bytes(), "zoomit")
@@ -91,8 +93,18 @@ async def test_attachments_modal_and_composer_show_the_name_as_one_unit(
         listed = line_with(screen(app), "image/png")
         assert f"{name} (67 B, image/png)" in listed
         assert "\u2068" not in listed and "\u2069" not in listed
+        await pilot.press("s")
+        await settle(pilot, lambda: isinstance(app.screen, SaveScreen))
+        assert f"Save {name} into the folder:" in line_with(screen(app), "into the folder")
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
         await pilot.press("escape")
         await settle(pilot, lambda: not isinstance(app.screen, AttachmentsScreen))
+        await pilot.press("l")
+        await settle(pilot, lambda: isinstance(app.screen, LinksScreen))
+        assert f"[1] {r('مطلب')} {r('ادامه')}" in line_with(screen(app), "[1]")
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, LinksScreen))
         await open_composer(pilot, "f")
         await settle(pilot, lambda: "Attachments:" in screen_text(app))
         assert f"Attachments: {name} (67 B)" in line_with(screen(app), "Attachments:")
