@@ -108,3 +108,6 @@ async def test_attachments_links_save_prompt_and_composer_show_names_as_one_unit
         await open_composer(pilot, "f")
         await settle(pilot, lambda: "Attachments:" in screen_text(app))
         assert f"Attachments: {name} (67 B)" in line_with(screen(app), "Attachments:")
+        await pilot.press("ctrl+d")
+        await settle(pilot, lambda: "Removed" in screen_text(app))
+        assert f"Removed {name}" in line_with(screen(app), "Removed")

@@ -290,7 +290,7 @@ class ComposeScreen(Screen[bool]):
                 self.draft, attachments=(*self.draft.attachments, attachment)
             )
             self.query_one("#attachments", Static).update(self._attachment_text())
-            self._say(f"Attached {clean_line(attachment.filename)}")
+            self._say(bidi.visual(f"Attached {bidi.isolate(clean_line(attachment.filename))}"))
 
         self.app.push_screen(AttachPrompt(), attach)
 
@@ -306,7 +306,7 @@ class ComposeScreen(Screen[bool]):
         *rest, last = self.draft.attachments
         self.draft = dataclasses.replace(self.draft, attachments=tuple(rest))
         self.query_one("#attachments", Static).update(self._attachment_text())
-        self._say(f"Removed {clean_line(last.filename)}")
+        self._say(bidi.visual(f"Removed {bidi.isolate(clean_line(last.filename))}"))
 
     async def action_send(self) -> None:
         try:
