@@ -37,6 +37,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import arabic_reshaper
 from bidi import get_display
@@ -72,6 +73,7 @@ for _pair in ("()", "<>", "[]", "{}", "«»", "‹›", "⁅⁆", "⁽⁾", "₍
               "❲❳", "❴❵", "⟅⟆", "⟮⟯", "⦇⦈", "⦉⦊", "⦋⦌", "⦑⦒", "⧼⧽", "∈∋", "∉∌", "≺≻"):
     _MIRROR[_pair[0]], _MIRROR[_pair[1]] = _pair[1], _pair[0]
 
+_MIRRORED = re.compile("[" + re.escape("".join(_MIRROR)) + "]")
 _LEVEL = re.compile(r"Level\(\s*(\d+)")
 _WHOLE_PARAGRAPH = 5000  # characters
 
@@ -152,17 +154,26 @@ def layout(paragraph: str, width: int, direction: Direction | None = None) -> Pa
     # python-bidi's report of the levels takes some fifty bytes a character: a paragraph
     # past _WHOLE_PARAGRAPH has them resolved line by line (the paragraph's direction
     # kept; only the neutrals at the line ends may come out otherwise).
-    whole = _levels(shaped, rtl) if len(shaped) <= _WHOLE_PARAGRAPH else None
+    whole = (
+        _levels(shaped, rtl)
+        if len(pieces) > 1 and len(shaped) <= _WHOLE_PARAGRAPH
+        else None
+    )
     lines: list[str] = []
     start = 0
     for line in pieces:
         # ``wrap`` only drops the blank space between lines: find each line again.
         start = shaped.index(line, start) if line else start
-        levels = whole[start : start + len(line)] if whole is not None else _levels(line, rtl)
+        if whole is not None:
+            levels: list[int] | None = whole[start : start + len(line)]
+        elif len(pieces) == 1 and not _MIRRORED.search(line):
+            levels = None  # python-bidi's own display is the same here, and cheaper
+        else:
+            levels = _levels(line, rtl)
         if levels is not None:
             lines.append(_reorder(line, levels, rtl))
         else:
-            # Another python-bidi may word its report otherwise: its own display,
+            # Also when another python-bidi words its report otherwise: its own display,
             # unmirrored, is still far better than logical order.
             shown = str(get_display(line, base_dir="R" if rtl else "L"))
             lines.append(_CONTROLS.sub("", shown))
@@ -177,6 +188,14 @@ def visual(line: str, direction: Direction | None = None) -> str:
     letters, and any text while reordering is off, comes back without change (bar the
     isolate marks of ``isolate``, which are never drawn).
     """
+    if not _enabled or not has_rtl(line) and direction != "rtl":
+        return _CONTROLS.sub("", line)
+    return _visual(line, direction)
+
+
+@lru_cache(maxsize=4096)
+def _visual(line: str, direction: Direction | None) -> str:
+    # The list draws the same senders and subjects on every scroll and redraw.
     return layout(line, 1 << 30, direction).lines[0]
 
 

@@ -231,4 +231,6 @@ def test_an_unreadable_level_report_still_reorders(monkeypatch: pytest.MonkeyPat
         return "no levels here" if debug else str(real(text, base_dir=base_dir))
 
     monkeypatch.setattr(bidi, "get_display", terse)
-    assert base_letters(bidi.visual("درود دنیا")) == f"{r('دنیا')} {r('درود')}"
+    # Reordered by python-bidi's own display; only the mirroring is lost.
+    shown = bidi.layout("درود (دنیا)", 80).lines[0]
+    assert base_letters(shown) == f"){r('دنیا')}( {r('درود')}"
