@@ -28,10 +28,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_tz
 
+from wcwidth import wcwidth
+
 from mailtui import mime
 from mailtui.compose.addresses import addr_key, format_address, unique
 from mailtui.compose.message import Attachment, Draft, Identity
 from mailtui.mime._decode import decode_words, fix_surrogates, get_header, read_header_block, unfold
+from mailtui.mime.direction import RLM, base_direction
 from mailtui.mime.sanitize import clean_line
 from mailtui.models import Address
 
@@ -41,6 +44,7 @@ __all__ = [
     "choose_identity",
     "forward",
     "forward_subject",
+    "QUOTE_WIDTH",
     "quote",
     "read_original",
     "reopen",
@@ -233,19 +237,61 @@ def _without_signature(text: str) -> str:
     return "\n".join(lines).rstrip()
 
 
-def quote(text: str) -> str:
+QUOTE_WIDTH = 72  # cells per quoted line, "> " included (RFC 5322's 78, less room to answer)
+_QUOTE_MARKS = re.compile(r"^(?:> ?)*>(?: |(?=\S)|$)")
+
+
+def quote(text: str, width: int = QUOTE_WIDTH) -> str:
     """Each line prefixed ``> `` (``>`` before a line already quoted, or an empty one);
-    the original's signature (below ``-- ``) and trailing blank lines left out."""
+    the original's signature (below ``-- ``) and trailing blank lines left out.
+
+    A line longer than ``width`` terminal cells is wrapped at spaces, each piece under
+    the same quote marks (a word longer than the line stays whole). Right-to-left
+    paragraphs wrap like any other; their continuation lines start with a
+    RIGHT-TO-LEFT MARK, so that each quoted line, now a paragraph of its own, still
+    reads from the right in the reader and in the recipient's mail client.
+    """
     out: list[str] = []
     for line in _without_signature(text).split("\n"):
         line = line.rstrip()
         if not line:
             out.append(">")
-        elif line.startswith(">"):
-            out.append(">" + line)
-        else:
-            out.append("> " + line)
+            continue
+        marks = _QUOTE_MARKS.match(line)
+        prefix = (">" + marks.group()) if marks else "> "
+        content = line[marks.end() :] if marks else line
+        if not content:
+            out.append(prefix.rstrip())
+            continue
+        pieces = _wrap_cells(content, max(20, width - _cells(prefix)))
+        keep = RLM if base_direction(content) == "rtl" else ""
+        out.append(prefix + pieces[0])
+        out.extend(prefix + keep + piece for piece in pieces[1:])
     return "\n".join(out)
+
+
+def _cells(text: str) -> int:
+    return sum(max(0, wcwidth(char)) for char in text)
+
+
+def _wrap_cells(text: str, width: int) -> list[str]:
+    """``text`` cut at spaces into pieces of at most ``width`` cells (wide letters count
+    two, joiners none); the spaces at the cuts are dropped."""
+    if _cells(text) <= width:
+        return [text]
+    pieces: list[str] = []
+    current, used, started = "", 0, False
+    for word in text.split(" "):
+        size = _cells(word)
+        if not started:  # the first word, after any indentation of the line
+            current, used, started = word, size, True
+        elif used + 1 + size > width and current.strip() and word:
+            pieces.append(current.rstrip(" "))
+            current, used = word, size
+        else:
+            current, used = current + " " + word, used + 1 + size
+    pieces.append(current.rstrip(" "))
+    return pieces
 
 
 def _who(addrs: Sequence[Address]) -> str:

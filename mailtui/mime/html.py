@@ -6,6 +6,12 @@ sheets, frames and DTDs are never loaded, only read as markup. ``<script>``, ``<
 and ``<template>`` elements are dropped before layout. Each link gets a number
 (``Read more [1]``) and ``RenderedHtml.links`` lists them so the reader can show targets.
 
+The direction an element states with ``dir="rtl"`` or ``dir="ltr"`` (inherited by what
+it holds) survives the layout as a mark at the start of each of its paragraphs: U+200F
+RIGHT-TO-LEFT MARK or U+200E LEFT-TO-RIGHT MARK, strong letters that are never drawn. The
+bidi algorithm takes a paragraph's direction from its first strong letter, so the reader
+(and a reply's quote, and any other client) lays the paragraph out as the HTML asked.
+
 Hostile input is bounded: the source is cut at ``MAX_HTML_CHARS``; libxml2 caps nesting
 depth; any failure of the real layout falls back to ``strip_tags``, a crude regex
 tag-stripper. Every returned string is sanitized.
@@ -108,6 +114,7 @@ def _render(source: str) -> tuple[str, list[Link]]:
     if tree is None:
         return "", []
     links = _number_links(tree)
+    _mark_directions(tree)
     text = Inscriptis(tree, ParserConfig()).get_text()
     return text, links
 
@@ -124,6 +131,41 @@ def html_links(source: str) -> list[Link]:
         return [] if tree is None else _number_links(tree)
     except Exception:  # lxml on hostile input: the crude path still finds the targets
         return _links_by_regex(source)
+
+
+_MARKS = {"rtl": "\u200f", "ltr": "\u200e"}
+# Elements that start a paragraph of their own in inscriptis' layout.
+_BLOCKS = frozenset({
+    "address", "article", "aside", "blockquote", "body", "caption", "center", "dd", "div",
+    "dl", "dt", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5",
+    "h6", "header", "html", "li", "main", "nav", "ol", "p", "pre", "section", "summary",
+    "table", "td", "th", "tr", "ul",
+})
+
+
+def _mark_directions(tree: Any) -> None:
+    """Put the direction mark of its ``dir`` in front of each paragraph that has one
+    (``dir`` is inherited; ``auto`` and unknown values leave the paragraph to its first
+    strong letter), and after each ``<br>`` within it. The mark goes in front of the
+    paragraph's first text, which may sit in an inline element (``<p><b>Hi</b>``)."""
+    stack: list[tuple[Any, str, bool]] = [(tree, "", False)]
+    while stack:
+        element, inherited, pending = stack.pop()
+        if not isinstance(element.tag, str):
+            continue  # comments and processing instructions
+        stated = (element.get("dir") or "").strip().lower()
+        direction = stated if stated in _MARKS else "" if stated == "auto" else inherited
+        pending = pending or element.tag in _BLOCKS
+        if direction and pending and (element.text or "").strip():
+            element.text = _MARKS[direction] + (element.text or "")
+            pending = False
+        if direction and element.tag == "br" and (element.tail or "").strip():
+            element.tail = _MARKS[direction] + (element.tail or "")
+        children = list(element)
+        stack.extend(
+            (child, direction, pending and index == 0)
+            for index, child in reversed(list(enumerate(children)))
+        )
 
 
 def _drop(element: Any) -> None:

@@ -53,6 +53,9 @@ def _addresses(addresses: Iterable[Address]) -> str:
     shown = []
     for address in every[:MAX_ADDRESSES]:
         name, addr = clean_line(address.name), clean_line(address.addr)
+        # A right-to-left name is its own isolate: the address stays after it, in
+        # mailtui's left-to-right order, with its angle brackets the right way round.
+        name = bidi.isolate(name)
         shown.append(f"{name} <{addr}>" if name and addr else name or addr)
     more = len(every) - MAX_ADDRESSES
     return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
@@ -93,8 +96,9 @@ def header_lines(
 
 
 def attachment_label(attachment: AttachmentLine) -> str:
-    """``report.pdf (12 KB, application/pdf)``."""
-    name = clean_line(attachment.filename) or "(unnamed)"
+    """``report.pdf (12 KB, application/pdf)``; a right-to-left name is an isolate, so
+    that it shows as one unit with the size and type after it (``bidi.visual``)."""
+    name = bidi.isolate(clean_line(attachment.filename) or "(unnamed)")
     kind = clean_line(attachment.content_type)
     return f"{name} ({human_size(attachment.size)}, {kind})"
 
@@ -123,16 +127,21 @@ def as_text(lines: Iterable[Line]) -> Text:
             text.append("\n")
         if line.label:
             text.append(line.label, style="bold")
-        text.append(line.text, style=line.style)
+        # A left-to-right mark (HTML dir="ltr") steers the terminal's own bidi, if any;
+        # when mailtui does the reordering it has done its work and is not drawn.
+        text.append(line.text.replace(bidi.LRM, "") if bidi.enabled() else line.text,
+                    style=line.style)
     return text
 
 
 class VisualLines:
-    """Lines holding right-to-left text, wrapped to the width on their *logical* text
-    and then reordered one screen line at a time (``mailtui.ui.bidi``).
+    """Lines holding right-to-left text, each laid out as one bidi paragraph: wrapped to
+    the width on its *logical* text, then each screen line reordered with the
+    paragraph's direction (``mailtui.ui.bidi.layout``).
 
-    A label stays on the left and wrapped lines hang under the value; a paragraph that
-    starts right-to-left is aligned to the right edge, as its readers expect.
+    A label stays on the left and wrapped lines hang under the value; every line of a
+    paragraph that reads right to left (its first strong letter, or the ``dir`` of the
+    HTML it came from) is aligned to the right edge, as its readers expect.
     """
 
     def __init__(self, lines: Iterable[Line]) -> None:
@@ -144,7 +153,8 @@ class VisualLines:
     @property
     def plain(self) -> str:
         """The logical text (what the message says, in reading order)."""
-        return "\n".join(line.label + line.text for line in self.lines)
+        text = "\n".join(line.label + line.text for line in self.lines)
+        return text.replace(bidi.FSI, "").replace(bidi.PDI, "")
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(1, options.max_width)
@@ -161,8 +171,8 @@ class VisualLines:
     def _render(line: Line, width: int) -> Iterator[Text]:
         indent = cell_len(line.label) if cell_len(line.label) < width // 2 else 0
         room = max(1, width - indent)
-        right = bidi.is_rtl_paragraph(line.text)
-        for number, piece in enumerate(bidi.wrap(line.text, room)):
+        pieces = bidi.layout(line.text, room).aligned(room)
+        for number, piece in enumerate(pieces):
             shown = Text(end="\n", no_wrap=True)
             if number == 0 and line.label:
                 shown.append(line.label if indent else line.label.rstrip(), style="bold")
@@ -171,17 +181,16 @@ class VisualLines:
                     shown = Text(end="\n", no_wrap=True)
             elif indent:
                 shown.append(" " * indent)
-            visual = bidi.visual(piece)
-            if right:
-                visual = " " * max(0, room - cell_len(visual)) + visual
-            shown.append(visual, style=line.style)
+            shown.append(piece, style=line.style)
             yield shown
 
 
 def renderable(lines: list[Line]) -> Text | VisualLines:
-    """``VisualLines`` when reordering is on and some line holds right-to-left text,
-    else plain ``Text`` (rich wraps it)."""
-    if bidi.enabled() and any(bidi.has_rtl(line.text) for line in lines):
+    """``VisualLines`` when reordering is on and some line holds right-to-left text or
+    is marked right to left (HTML ``dir``), else plain ``Text`` (rich wraps it)."""
+    if bidi.enabled() and any(
+        bidi.has_rtl(line.text) or bidi.RLM in line.text for line in lines
+    ):
         return VisualLines(lines)
     return as_text(lines)
 

@@ -6,8 +6,10 @@ import dataclasses
 import email
 import email.policy
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from wcwidth import wcswidth
 
 from mailtui.compose import (
     Attachment,
@@ -27,6 +29,8 @@ from mailtui.compose import (
     reply_subject,
 )
 from mailtui.models import Address
+
+DATA = Path(__file__).resolve().parents[1] / "data"
 
 ME = Identity("ann@example.org", "Ann")
 ME_HOME = Identity("ann@home.example", "Ann at home")
@@ -275,6 +279,50 @@ def test_read_original() -> None:
         ("Résumé.pdf", "application/pdf", b"%PDF-1.4\n")
     ]
     assert "the numbers are attached. é" in o.text
+
+
+RLM = "\u200f"
+
+
+def test_quote_wraps_long_lines_at_spaces() -> None:
+    text = "The quick brown fox jumps over the lazy dog and keeps running far away"
+    assert quote(text, width=30).split("\n") == [
+        "> The quick brown fox jumps",
+        "> over the lazy dog and keeps",
+        "> running far away",
+    ]
+    # Quoted lines keep their quote marks on every piece; a word longer than the line
+    # (a link) stays whole; wide letters count two cells.
+    assert quote("> " + "word " * 8 + "x" * 40, width=30).split("\n") == [
+        ">> word word word word word",
+        ">> word word word",
+        ">> " + "x" * 40,
+    ]
+    assert quote("日本語 " * 10, width=30).split("\n") == ["> " + " ".join(["日本語"] * 4)] * 2 + [
+        "> 日本語 日本語"
+    ]
+
+
+def test_quote_wraps_a_right_to_left_paragraph_and_keeps_its_direction() -> None:
+    text = "پروتکل POP پیام‌ها را از سرور بارگیری می‌کند و سپس آن‌ها را پاک می‌کند"
+    # 28 cells to fill after "> "; the zero-width non-joiners take none.
+    assert quote(text, width=30).split("\n") == [
+        "> پروتکل POP پیام‌ها را از سرور",
+        f"> {RLM}بارگیری می‌کند و سپس آن‌ها را",
+        f"> {RLM}پاک می‌کند",
+    ]
+
+
+def test_reply_to_a_persian_html_newsletter_has_no_long_lines() -> None:
+    raw = (DATA / "valid" / "persian-newsletter.eml").read_bytes()
+    body = reply(read_original(raw), IDS).body
+    quoted = [line for line in body.split("\n") if line.startswith(">")]
+    assert len(quoted) > 4
+    assert all(wcswidth(line) <= 72 for line in quoted), quoted
+    # The paragraph that starts "... Post Office Protocol" reads from the right on
+    # every quoted line: the first holds Persian letters first, the rest a mark.
+    start = next(i for i, line in enumerate(quoted) if "قدیمی‌ترین" in line)
+    assert quoted[start + 1].startswith("> " + RLM)
 
 
 def test_reply_draft_threads_and_quotes() -> None:

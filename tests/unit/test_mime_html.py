@@ -118,3 +118,24 @@ def test_strip_tags() -> None:
     assert strip_tags("<!-- unterminated comment <p>x</p>") == ""
     # html.unescape drops a reference to ESC; what follows is inert text
     assert strip_tags("&#27;[2Jx\x1b]0;t\x07") == "[2Jx"
+
+
+def test_dir_comes_through_as_a_mark_at_the_start_of_each_paragraph() -> None:
+    rlm, lrm = "\u200f", "\u200e"
+    rendered = html_to_text(
+        '<html dir="rtl"><body><h1>خبرنامه</h1>'
+        "<p>IMAP یا POP؟<br>second line</p>"
+        '<p><b>Bold</b> start</p><div dir="ltr"><p>Unsubscribe</p></div>'
+        '<p dir="auto">Left to its letters</p></body></html>'
+    )
+    lines = [line.strip() for line in rendered.text.split("\n") if line.strip()]
+    assert lines == [
+        rlm + "خبرنامه",
+        rlm + "IMAP یا POP؟",
+        rlm + "second line",
+        rlm + "Bold start",
+        lrm + "Unsubscribe",
+        "Left to its letters",
+    ]
+    # Without dir, nothing is added: the paragraph's first letter decides.
+    assert html_to_text("<p>IMAP یا POP؟</p>").text == "IMAP یا POP؟"

@@ -176,6 +176,11 @@ ENVELOPES: dict[str, dict[str, Any]] = {
         to=(addr("علی رضایی", "ali@example.ir"),),
         date=1715401800,  # +0330
     ),
+    "persian-newsletter.eml": dict(
+        subject="خبرنامه زومیت: POP یا IMAP؟",
+        from_=(addr("زومیت", "newsletter@zoomit.example"),),
+        date=1734156000,  # +0330
+    ),
     "arabic-windows1256.eml": dict(
         subject="تأكيد الحجز", from_=(addr("خالد منصور", "khalid@example.sa"),)
     ),
@@ -225,6 +230,7 @@ BODIES = [
     ("koi8-r.eml", "Отчёт за март готов", "Привет, Оля!"),
     ("persian-subject.eml", "جلسه فردا ساعت ۱۰ صبح", "سلام علی جان،"),
     ("arabic-windows1256.eml", "تم تأكيد حجز الفندق", "مرحبا سارة،"),
+    ("persian-newsletter.eml", "Post Office Protocol یا POP", "خبرنامه هفتگی"),
     ("chinese-gb2312.eml", "附件是本月的销售报告", "李经理："),
     ("forwarded-rfc822.eml", "Hallo Sophie, siehe unten.", "Hallo Sophie"),
     ("related-inline-image.eml", "The logo is shown inline", "Here are the proofs."),

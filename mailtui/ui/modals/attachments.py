@@ -24,12 +24,22 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from mailtui.mime import Attachment, attachment_bytes
-from mailtui.ui import attachment_files, keymap
+from mailtui.mime import Attachment, attachment_bytes, clean_line
+from mailtui.ui import attachment_files, bidi, keymap
 from mailtui.ui.attachment_files import SaveError, save_path, write_new, write_replace
 from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.modals.save_prompt import SaveScreen
 from mailtui.ui.reading import AttachmentLine, attachment_label
+
+
+def _name(name: str) -> str:
+    """A file name or path from the mail, isolated for ``_shown``."""
+    return bidi.isolate(clean_line(name))
+
+
+def _shown(message: str) -> str:
+    """A message that names files, as the screen must show it (``mailtui.ui.bidi``)."""
+    return bidi.visual(message)
 
 
 def default_directory() -> Path:
@@ -82,9 +92,9 @@ class AttachmentsScreen(ModalScreen[None]):
 
     @staticmethod
     def _label(attachment: Attachment) -> str:
-        return attachment_label(
-            AttachmentLine(attachment.filename, attachment.content_type, attachment.size)
-        )
+        # The name is an isolate inside the label: one unit, shaped, before its size.
+        line = AttachmentLine(attachment.filename, attachment.content_type, attachment.size)
+        return bidi.visual(attachment_label(line))
 
     def on_mount(self) -> None:
         if self.attachments:
@@ -140,7 +150,8 @@ class AttachmentsScreen(ModalScreen[None]):
         try:
             write_new(target, data)
         except FileExistsError:
-            question = f"{target.name} is already in {target.parent}. Replace it?"
+            where = _name(str(target.parent))
+            question = _shown(f"{_name(target.name)} is already in {where}. Replace it?")
 
             def answered(yes: bool | None) -> None:
                 if yes:
@@ -152,7 +163,7 @@ class AttachmentsScreen(ModalScreen[None]):
         except OSError as error:
             self.notify(f"Not saved: {error.strerror or error}", severity="error")
         else:
-            self.notify(f"Saved {target}", timeout=4)
+            self.notify(_shown(f"Saved {_name(str(target))}"), timeout=4)
 
     def _offer_folder(self, attachment: Attachment, folder: Path) -> None:
         """Ask, then create the missing folder, then save into it."""
@@ -168,7 +179,10 @@ class AttachmentsScreen(ModalScreen[None]):
                 return
             self._save(attachment, folder)
 
-        question = f"There is no folder {folder}. Create it and save {attachment.filename} there?"
+        question = _shown(
+            f"There is no folder {_name(str(folder))}. "
+            f"Create it and save {_name(attachment.filename)} there?"
+        )
         self.app.push_screen(ConfirmScreen(question), answered)
 
     def _replace(self, target: Path, data: bytes) -> None:
@@ -177,7 +191,7 @@ class AttachmentsScreen(ModalScreen[None]):
         except OSError as error:
             self.notify(f"Not saved: {error.strerror or error}", severity="error")
         else:
-            self.notify(f"Replaced {target}", timeout=4)
+            self.notify(_shown(f"Replaced {_name(str(target))}"), timeout=4)
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -197,8 +211,10 @@ class AttachmentsScreen(ModalScreen[None]):
             return
         command = attachment_files.opener_command(copy)
         if command is None:
+            where = _name(str(copy))
             self.notify(
-                f"No program to open files here (xdg-open); a copy is at {copy}", timeout=8
+                _shown(f"No program to open files here (xdg-open); a copy is at {where}"),
+                timeout=8,
             )
             return
         try:
@@ -206,7 +222,7 @@ class AttachmentsScreen(ModalScreen[None]):
         except OSError as error:
             self.notify(f"Could not open it: {error.strerror or error}", severity="error")
         else:
-            self.notify(f"Opening {copy.name}…", timeout=3)
+            self.notify(_shown(f"Opening {_name(copy.name)}…"), timeout=3)
 
     def action_cursor_down(self) -> None:
         if self.attachments:

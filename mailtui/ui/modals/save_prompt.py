@@ -12,6 +12,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from mailtui.mime import clean_line
+from mailtui.ui import bidi
+
 
 class SaveScreen(ModalScreen[Path | None]):
     """Asks for the folder to save into (Enter saves, Esc cancels)."""
@@ -42,7 +45,8 @@ class SaveScreen(ModalScreen[Path | None]):
         box.border_title = "Save attachment"
         box.border_subtitle = "Enter: save · Esc: cancel"
         with box:
-            yield Static(Text(f"Save {self.filename} into the folder:"))
+            name = bidi.isolate(clean_line(self.filename))
+            yield Static(Text(bidi.visual(f"Save {name} into the folder:")))
             yield Input(str(self.directory), id="save-directory")
 
     def on_mount(self) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -43,7 +44,7 @@ from mailtui.compose.drafts import draft_to_json, save_draft
 from mailtui.compose.editor import EditorError, edit_text, editor_command
 from mailtui.mime import body_text, clean_line, parse_envelope
 from mailtui.sync import outbox
-from mailtui.ui import keymap
+from mailtui.ui import bidi, keymap
 from mailtui.ui.modals.attach_prompt import AttachPrompt
 from mailtui.ui.services import MailStore, SyncControl
 
@@ -189,13 +190,15 @@ class ComposeScreen(Screen[bool]):
         if self.draft_file is not None:
             self.set_interval(AUTOSAVE_SECONDS, self.autosave)
 
-    def _attachment_text(self) -> str:
+    def _attachment_text(self) -> Text:
         if not self.draft.attachments:
-            return ""
+            return Text("")
+        # Each name an isolate: a Persian name shows as one shaped unit before its size.
         items = ", ".join(
-            f"{clean_line(a.filename)} ({_size(a.size)})" for a in self.draft.attachments
+            f"{bidi.isolate(clean_line(a.filename))} ({_size(a.size)})"
+            for a in self.draft.attachments
         )
-        return f"Attachments: {items}"
+        return Text(bidi.visual(f"Attachments: {items}"))
 
     def _say(self, text: str) -> None:
         self.query_one("#compose-status", Static).update(text)
@@ -290,7 +293,7 @@ class ComposeScreen(Screen[bool]):
                 self.draft, attachments=(*self.draft.attachments, attachment)
             )
             self.query_one("#attachments", Static).update(self._attachment_text())
-            self._say(f"Attached {clean_line(attachment.filename)}")
+            self._say(bidi.visual(f"Attached {bidi.isolate(clean_line(attachment.filename))}"))
 
         self.app.push_screen(AttachPrompt(), attach)
 
@@ -306,7 +309,7 @@ class ComposeScreen(Screen[bool]):
         *rest, last = self.draft.attachments
         self.draft = dataclasses.replace(self.draft, attachments=tuple(rest))
         self.query_one("#attachments", Static).update(self._attachment_text())
-        self._say(f"Removed {clean_line(last.filename)}")
+        self._say(bidi.visual(f"Removed {bidi.isolate(clean_line(last.filename))}"))
 
     async def action_send(self) -> None:
         try:
