@@ -15,6 +15,7 @@ from rich.cells import cell_len
 from mailtui.ui.modals.attachments import AttachmentsScreen
 from mailtui.ui.modals.links import LinksScreen
 from mailtui.ui.modals.save_prompt import SaveScreen
+from mailtui.ui.modals.source import SourceScreen
 
 from .conftest import MailFixture, make_app, screen_text
 from .test_compose import open_composer, settle
@@ -111,3 +112,19 @@ async def test_attachments_links_save_prompt_and_composer_show_names_as_one_unit
         await pilot.press("ctrl+d")
         await settle(pilot, lambda: "Removed" in screen_text(app))
         assert f"Removed {name}" in line_with(screen(app), "Removed")
+
+
+async def test_all_header_fields_show_a_persian_sender_as_the_reader_does(
+    mail: MailFixture,
+) -> None:
+    await add_top(mail, NEWSLETTER.read_bytes(), "zoomit")
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_top(pilot)
+        await pilot.press("h")
+        await settle(pilot, lambda: isinstance(app.screen, SourceScreen))
+        # The display name reads from the right and the address keeps its brackets the
+        # right way round, as in the reader's own header block.
+        assert f"From: {r('زومیت')} <newsletter@zoomit.example>" in line_with(
+            screen(app), "From:"
+        )

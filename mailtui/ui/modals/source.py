@@ -23,8 +23,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from mailtui.mime import clean_line
-from mailtui.ui import keymap
-from mailtui.ui.reading import human_size
+from mailtui.ui import bidi, keymap
+from mailtui.ui.reading import Line, VisualLines, human_size, renderable
 
 MAX_SOURCE_BYTES = 4_000_000
 
@@ -38,15 +38,15 @@ _SHOWN_ESCAPED = re.compile(
 ESCAPE_STYLE = "reverse"
 
 
-def headers_text(headers: Iterable[tuple[str, str]]) -> Text:
-    """Every header field, in message order, ``Name: value`` (name in bold)."""
-    text = Text(end="")
-    for name, value in headers:
-        if text:
-            text.append("\n")
-        text.append(f"{clean_line(name)}: ", style="bold")
-        text.append(clean_line(value))
-    return text or Text("(no header fields)")
+def headers_text(headers: Iterable[tuple[str, str]]) -> Text | VisualLines:
+    """Every header field, in message order, ``Name: value`` (name in bold); values in
+    right-to-left scripts laid out as the reader lays out its own header block."""
+    # A field reads left to right, like its name; right-to-left words in it are reordered
+    # as runs within it (the left-to-right mark sets the direction and is not drawn).
+    lines = [
+        Line(bidi.LRM + clean_line(value), f"{clean_line(name)}: ") for name, value in headers
+    ]
+    return renderable(lines) if lines else Text("(no header fields)")
 
 
 def _escape(char: str) -> str:
@@ -96,7 +96,7 @@ class SourceScreen(ModalScreen[None]):
     }
     """
 
-    def __init__(self, title: str, content: Text) -> None:
+    def __init__(self, title: str, content: Text | VisualLines) -> None:
         super().__init__()
         self.title_text = title
         self.content = content
