@@ -240,6 +240,7 @@ def smtp_settings(acc: AccountConfig) -> SmtpSettings:
         username=smtp.username,
         ca_file=smtp.ca_file if own else acc.ca_file,
         tls_fingerprint=smtp.tls_fingerprint if own else acc.tls_fingerprint,
+        login=smtp.auth != "none",
     )
 
 
