@@ -194,6 +194,11 @@ class EventKind(enum.StrEnum):
     OP_DONE = "op_done"
     OP_FAILED = "op_failed"  # ``text`` says why, in plain words
     OUTBOX = "outbox"  # the account's outbox changed (sent, failed, waiting); ``text`` says
+    # Sending, for the status bar at once (``text``: the reason or the notice):
+    SENT = "sent"  # a message went out; ``text`` says where its copy went
+    SEND_FAILED = "send_failed"  # not sent, and retrying will not help: the user acts
+    SEND_DEFERRED = "send_deferred"  # not sent yet; the sender tries again by itself
+    NO_SENT_FOLDER = "no_sent_folder"  # sent, but the account has no Sent folder: ask
     CONTACTS = "contacts"  # contacts of ``folder_id`` changed
     CALENDAR = "calendar"  # calendar items of ``folder_id`` changed
 

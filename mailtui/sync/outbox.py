@@ -47,7 +47,7 @@ from mailtui import mime, secrets
 from mailtui.compose.message import Identity, OutgoingMessage
 from mailtui.config import AccountConfig
 from mailtui.errors import MailtuiError
-from mailtui.models import Account, Folder, FolderRole, OutboxItem, OutboxState
+from mailtui.models import Account, Folder, FolderRole, Origin, OutboxItem, OutboxState
 from mailtui.protocols.net.credentials import credentials
 from mailtui.protocols.smtp import (
     Credentials,
@@ -100,7 +100,12 @@ class OutboxStore(Protocol):
     async def outbox(self, account_id: int) -> list[OutboxItem]: ...
 
     async def outbox_add(
-        self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
+        self,
+        account_id: int,
+        raw: bytes,
+        mail_from: str,
+        recipients: Sequence[str],
+        origin: Origin | None = None,
     ) -> int: ...
 
     async def outbox_transition(
@@ -115,14 +120,23 @@ class OutboxStore(Protocol):
 
     async def outbox_remove(self, item_id: int) -> None: ...
 
+    async def sent_copies(self, account_id: int) -> str: ...
+
+    async def set_sent_copies(self, account_id: int, choice: str) -> None: ...
+
 
 # ------------------------------------------------------------------ user actions (UI)
 
 
-async def queue(store: OutboxStore, account_id: int, message: OutgoingMessage) -> int:
+async def queue(
+    store: OutboxStore, account_id: int, message: OutgoingMessage, origin: Origin | None = None
+) -> int:
     """Put a built message in the outbox (committed before this returns); kick the
-    account's ``OutboxSender`` afterwards. Returns the item id."""
-    return await store.outbox_add(account_id, message.raw, message.mail_from, message.recipients)
+    account's ``OutboxSender`` afterwards. ``origin``: the message it replies to or
+    forwards, flagged once it is sent. Returns the item id."""
+    return await store.outbox_add(
+        account_id, message.raw, message.mail_from, message.recipients, origin
+    )
 
 
 async def retry(store: OutboxStore, item_id: int) -> None:
@@ -183,7 +197,9 @@ async def replace(store: OutboxStore, item_id: int, message: OutgoingMessage) ->
     """The edited message takes the place of ``item_id`` (taken with ``take_for_edit``).
     The new one is committed first, so a crash in between leaves both, never neither."""
     account_id = await _account_of(store, item_id)
-    new_id = await queue(store, account_id, message)
+    old = next((i for i in await store.outbox(account_id) if i.id == item_id), None)
+    # Still the answer to the same message: it keeps the original to flag.
+    new_id = await queue(store, account_id, message, old.origin if old is not None else None)
     await store.outbox_remove(item_id)
     return new_id
 
@@ -209,12 +225,29 @@ async def _account_of(store: OutboxStore, item_id: int) -> int:
     raise OutboxError("that message is no longer in the outbox")
 
 
+#: Names other clients give the Sent folder, for a server that marks none (lower case).
+SENT_NAMES = ("sent", "sent items", "sent messages", "inbox.sent", "inbox/sent")
+
+
 async def sent_folder(store: OutboxStore, account_id: int) -> int | None:
-    """The account's Sent folder id (SPECIAL-USE role), None when none is known yet."""
-    for folder in await store.folders(account_id):
+    """The account's Sent folder id: the one with the Sent role (SPECIAL-USE), else one
+    named as other clients name it; None when there is none (yet)."""
+    folders = await store.folders(account_id)
+    for folder in folders:
         if folder.role is FolderRole.SENT:
             return folder.id
+    for name in SENT_NAMES:
+        for folder in folders:
+            if folder.name.lower() == name or (
+                "." not in name and "/" not in name and folder.display_name.lower() == name
+                and folder.depth == 0
+            ):
+                return folder.id
     return None
+
+
+def sent_folder_name(folders: Sequence[Folder], folder_id: int | None) -> str:
+    return next((f.display_name for f in folders if f.id == folder_id), "Sent")
 
 
 # ------------------------------------------------------------------ config glue
@@ -335,6 +368,30 @@ class FlushReport:
         return self.unsent == 0 and not self.stopped
 
 
+@dataclass(slots=True)
+class _Copies:
+    """Where the copy of a sent message goes: ``folder`` (Sent), or kept in the outbox
+    until there is one (``keep`` without ``folder``), or nowhere (``keep`` False).
+    ``ask``: the user has not been asked yet about an account without Sent."""
+
+    keep: bool
+    folder: int | None
+    name: str
+    ask: bool = False
+    file_sent: bool = True
+
+    @property
+    def notice(self) -> str:
+        """The status bar's words after a send."""
+        if self.folder is not None:
+            return f"Sent · copy in {self.name}"
+        if not self.file_sent:
+            return "Sent"
+        if self.keep:
+            return "Sent · no Sent folder yet: the copy waits in the outbox"
+        return "Sent · no copy kept (no Sent folder)"
+
+
 @dataclass(frozen=True, slots=True)
 class SenderOptions:
     backoff_initial: float = 5.0
@@ -432,7 +489,7 @@ class OutboxSender:
     async def _flush(self) -> FlushReport:
         report = FlushReport()
         items = await self.store.outbox(self.account.id)
-        folder = await sent_folder(self.store, self.account.id) if self.file_sent else None
+        copies = await self._copies()
         queued: list[OutboxItem] = []
         for item in items:
             if item.state is OutboxState.SENDING:
@@ -442,18 +499,36 @@ class OutboxSender:
                         item.id, (OutboxState.SENDING,), OutboxState.UNCERTAIN, UNCERTAIN_TEXT
                     ):
                         self._note(item, OutboxState.UNCERTAIN, UNCERTAIN_TEXT, report)
-            elif item.state is OutboxState.SENT and folder is not None:
+            elif item.state is OutboxState.SENT:
                 with contextlib.suppress(NotFound):
-                    await self.store.outbox_sent(item.id, folder)  # idempotent
+                    await self._file(item, copies)  # idempotent
             elif item.state is OutboxState.QUEUED:
                 queued.append(item)
         if queued:
-            await self._send_all(queued, folder, report)
+            await self._send_all(queued, copies, report)
         report.unsent = await self._unsent()
         return report
 
+    async def _copies(self) -> _Copies:
+        """Where copies of sent mail go for this flush."""
+        if not self.file_sent:  # the server files it (copy_to_sent = false), or no Sent
+            return _Copies(keep=False, folder=None, name="", file_sent=False)
+        folders = await self.store.folders(self.account.id)
+        folder = await sent_folder(self.store, self.account.id)
+        if folder is not None:
+            return _Copies(keep=True, folder=folder, name=sent_folder_name(folders, folder))
+        choice = await self.store.sent_copies(self.account.id)
+        return _Copies(keep=choice != "none", folder=None, name="", ask=choice == "")
+
+    async def _file(self, item: OutboxItem, copies: _Copies) -> None:
+        """The item was accepted: flag what it answers, then file its copy in Sent, or
+        keep it until there is a Sent folder, or (no copy wanted) let it go."""
+        await self.store.outbox_sent(item.id, copies.folder)
+        if not copies.keep:
+            await self.store.outbox_remove(item.id)
+
     async def _send_all(
-        self, items: Sequence[OutboxItem], folder: int | None, report: FlushReport
+        self, items: Sequence[OutboxItem], copies: _Copies, report: FlushReport
     ) -> None:
         try:
             conn = await self.submission()
@@ -466,16 +541,22 @@ class OutboxSender:
                         item.id, (OutboxState.QUEUED,), OutboxState.QUEUED, str(exc)
                     )
             self.emit(SyncEvent(self.account.name, EventKind.OUTBOX, text=f"not sent: {exc}"))
+            self._failed(str(exc), exc.transient)
             return
         try:
             for item in items:
-                if not await self._send_one(conn, item, folder, report):
+                if not await self._send_one(conn, item, copies, report):
                     break
         finally:
             await conn.close()
 
+    def _failed(self, reason: str, transient: bool) -> None:
+        """Tell the status bar at once: retrying by itself, or the user must act."""
+        kind = EventKind.SEND_DEFERRED if transient else EventKind.SEND_FAILED
+        self.emit(SyncEvent(self.account.name, kind, text=reason))
+
     async def _send_one(
-        self, conn: Submission, item: OutboxItem, folder: int | None, report: FlushReport
+        self, conn: Submission, item: OutboxItem, copies: _Copies, report: FlushReport
     ) -> bool:
         """Returns False when the connection is no good for the next item."""
         store = self.store
@@ -503,9 +584,11 @@ class OutboxSender:
             state = OutboxState.QUEUED if exc.transient else OutboxState.FAILED
             await self._set(item, (OutboxState.QUEUED,), state, str(exc), report, exc.refused)
             report.transient = report.transient or exc.transient
+            self._failed(str(exc), exc.transient)
             return True
         except SmtpUncertain as exc:
             await self._set(item, (OutboxState.SENDING,), OutboxState.UNCERTAIN, str(exc), report)
+            self._failed(str(exc), transient=False)
             return False
         except SmtpRejected as exc:
             await self._set(
@@ -515,6 +598,7 @@ class OutboxSender:
                 str(exc),
                 report,
             )
+            self._failed(str(exc), transient=False)
             return True
         except (SmtpTransientError, SmtpAuthError, SmtpConfigError) as exc:
             await self._set(
@@ -526,17 +610,17 @@ class OutboxSender:
             )
             report.stopped = str(exc)
             report.transient = exc.transient
+            self._failed(str(exc), exc.transient)
             return False
         # Accepted for every recipient. From here on it is never sent again.
-        try:
-            if self.file_sent:
-                await store.outbox_sent(item.id, folder)
-            else:
-                await store.outbox_remove(item.id)
-        except NotFound:
-            pass
+        with contextlib.suppress(NotFound):
+            await self._file(item, copies)
         text = f"sent to {', '.join(item.recipients)} ({reply})"
         self._note(item, OutboxState.SENT, text, report)
+        self.emit(SyncEvent(self.account.name, EventKind.SENT, text=copies.notice))
+        if copies.ask:
+            copies.ask = False  # once a flush; the UI asks once
+            self.emit(SyncEvent(self.account.name, EventKind.NO_SENT_FOLDER))
         self.on_sent()
         return True
 
