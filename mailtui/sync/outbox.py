@@ -290,15 +290,16 @@ class _Copies:
     folder: int | None
     name: str
     ask: bool = False
-    file_sent: bool = True
+    #: The words after a send when mailtui files no copy (None: it does).
+    unfiled: str | None = None
 
     @property
     def notice(self) -> str:
         """The status bar's words after a send."""
         if self.folder is not None:
             return f"Sent · copy in {self.name}"
-        if not self.file_sent:
-            return "Sent"
+        if self.unfiled is not None:
+            return self.unfiled
         if self.keep:
             return "Sent · no Sent folder yet: the copy waits in the outbox"
         return "Sent · no copy kept (no Sent folder)"
@@ -329,6 +330,7 @@ class OutboxSender:
         submission: SubmissionFactory,
         *,
         file_sent: bool = True,
+        unfiled_notice: str = "Sent",
         emit: Emit | None = None,
         on_sent: Callable[[], None] | None = None,
         lock_path: Path | None = None,
@@ -338,6 +340,9 @@ class OutboxSender:
         self.account = account
         self.submission = submission
         self.file_sent = file_sent
+        # What the status bar says after a send when mailtui files no copy (file_sent
+        # False): where the copy is, or that none is kept.
+        self.unfiled_notice = unfiled_notice
         self.emit = emit or (lambda _e: None)
         self.on_sent = on_sent or (lambda: None)
         self.lock_path = lock_path or store.path.with_name(
@@ -424,7 +429,7 @@ class OutboxSender:
     async def _copies(self) -> _Copies:
         """Where copies of sent mail go for this flush."""
         if not self.file_sent:  # the server files it (copy_to_sent = false), or no Sent
-            return _Copies(keep=False, folder=None, name="", file_sent=False)
+            return _Copies(keep=False, folder=None, name="", unfiled=self.unfiled_notice)
         folders = await self.store.folders(self.account.id)
         folder = await sent_folder(self.store, self.account.id)
         if folder is not None:
