@@ -194,7 +194,7 @@ class EventKind(enum.StrEnum):
     OP_DONE = "op_done"
     OP_FAILED = "op_failed"  # ``text`` says why, in plain words
     OUTBOX = "outbox"  # the account's outbox changed (sent, failed, waiting); ``text`` says
-    # Sending, for the status bar at once (``text``: the reason or the notice):
+    # Sending, for the status bar at once (``text``: the whole notice, reason included):
     SENT = "sent"  # a message went out; ``text`` says where its copy went
     SEND_FAILED = "send_failed"  # not sent, and retrying will not help: the user acts
     SEND_DEFERRED = "send_deferred"  # not sent yet; the sender tries again by itself

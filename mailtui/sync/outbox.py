@@ -467,10 +467,13 @@ class OutboxSender:
         finally:
             await conn.close()
 
-    def _failed(self, reason: str, transient: bool) -> None:
+    def _failed(self, reason: str, transient: bool, head: str = "") -> None:
         """Tell the status bar at once: retrying by itself, or the user must act."""
-        kind = EventKind.SEND_DEFERRED if transient else EventKind.SEND_FAILED
-        self.emit(SyncEvent(self.account.name, kind, text=reason))
+        if transient:
+            kind, head = EventKind.SEND_DEFERRED, head or "Not sent yet, will retry"
+        else:
+            kind, head = EventKind.SEND_FAILED, head or "Not sent"
+        self.emit(SyncEvent(self.account.name, kind, text=f"{head}: {reason}"))
 
     async def _send_one(
         self, conn: Submission, item: OutboxItem, copies: _Copies, report: FlushReport
@@ -505,7 +508,7 @@ class OutboxSender:
             return True
         except SmtpUncertain as exc:
             await self._set(item, (OutboxState.SENDING,), OutboxState.UNCERTAIN, str(exc), report)
-            self._failed(str(exc), transient=False)
+            self._failed(str(exc), transient=False, head="Perhaps sent, check")
             return False
         except SmtpRejected as exc:
             await self._set(

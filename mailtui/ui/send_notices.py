@@ -58,15 +58,15 @@ class SendNotices:
         """Shows ``event`` if it is about sending; returns whether it was."""
         if event.kind not in _KINDS:
             return False
-        reason = clean_line(event.text)
+        said = clean_line(event.text)  # the sender's words; they may quote a server
         if event.kind == EventKind.SENT:
-            self._bar.set_notice(reason or "Sent")
+            self._bar.set_notice(said or "Sent")
         elif event.kind == EventKind.SEND_FAILED:
-            notice = f"Not sent: {reason} · {self._outbox_key()}: outbox"
+            notice = f"{said} · {self._outbox_key()}: outbox"
             self._bar.set_notice(notice)
             self._screen.notify(notice, severity="error", timeout=15)
         elif event.kind == EventKind.SEND_DEFERRED:
-            self._bar.set_notice(f"Not sent yet, will retry: {reason}")
+            self._bar.set_notice(said)
         else:
             self._screen.run_worker(self._ask(event.account), group="sent-folder")
         return True
