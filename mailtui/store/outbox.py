@@ -242,7 +242,7 @@ class Outbox(Database):
         found = None
         if origin.message_id is not None:
             found = await _visible_message(db, account_id, by_id=origin.message_id)
-            if found is not None and origin.header_id and found[5] != origin.header_id:
+            if found is not None and origin.header_id and found[5] not in ("", origin.header_id):
                 found = None  # the id names another message now
         if found is None and origin.header_id:
             found = await _visible_message(db, account_id, header_id=origin.header_id)

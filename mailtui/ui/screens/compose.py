@@ -42,7 +42,7 @@ from mailtui.compose import (
 from mailtui.compose.drafts import draft_to_json, save_draft
 from mailtui.compose.editor import EditorError, edit_text, editor_command
 from mailtui.mime import body_text, clean_line, parse_envelope
-from mailtui.models import Origin
+from mailtui.models import Flag, Origin
 from mailtui.sync import outbox
 from mailtui.ui import keymap
 from mailtui.ui.modals.attach_prompt import AttachPrompt
@@ -319,7 +319,10 @@ class ComposeScreen(Screen[bool]):
             if self.replaces is not None:
                 await outbox.replace(self.store, self.replaces, message)
             else:
-                await outbox.queue(self.store, self.account_id, message, self.origin)
+                origin = self.origin
+                if origin is None and draft.in_reply_to:  # a resumed reply: by Message-ID
+                    origin = Origin(None, draft.in_reply_to, Flag.ANSWERED)
+                await outbox.queue(self.store, self.account_id, message, origin)
         except Exception as exc:  # the draft stays open; nothing was queued
             self._say(f"Could not queue the message: {exc}")
             return

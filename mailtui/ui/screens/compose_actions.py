@@ -202,7 +202,7 @@ class Composer:
         # Message-ID should it have moved meanwhile).
         origin = Origin(
             message_id,
-            detail.envelope.message_id,
+            detail.envelope.message_id or original.message_id,
             Flag.ANSWERED if answering else Flag.FORWARDED,
         )
         self._open_compose(draft, account_id, identities, origin=origin)
