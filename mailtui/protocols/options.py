@@ -115,6 +115,7 @@ def smtp(*, copy_to_sent: bool) -> tuple[Option, ...]:
             T.TEXT,
             "the SMTP login name, when it is not the account's",
             follows="username",
+            unless=("smtp.auth", "none"),
         ),
         Option(
             "smtp.auth",
@@ -128,6 +129,7 @@ def smtp(*, copy_to_sent: bool) -> tuple[Option, ...]:
             T.COMMAND,
             "a command that prints the SMTP password, when not the account's",
             follows="password_command",
+            unless=("smtp.auth", "none"),
         ),
         Option(
             "smtp.token_command",

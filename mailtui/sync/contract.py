@@ -292,6 +292,9 @@ class Option:
     # by security), or that value itself when ``defaults`` is empty (username = email).
     follows: str | None = None
     defaults: Mapping[str, OptionValue] = field(default_factory=dict)
+    # No default while another option has this value: (name, value), e.g. no SMTP login
+    # name or password command with ``smtp.auth = "none"``.
+    unless: tuple[str, OptionValue] | None = None
 
 
 Builder = Callable[[AccountConfig], Backend]
@@ -337,6 +340,8 @@ class KindSpec:
         out = dict(values)
         for option in self.options:
             if option.name in out:
+                continue
+            if option.unless is not None and out.get(option.unless[0]) == option.unless[1]:
                 continue
             value: OptionValue | None = option.default
             if option.follows is not None:
