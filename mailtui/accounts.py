@@ -163,6 +163,13 @@ def _submission(acc: AccountConfig, spec: KindSpec) -> SubmissionFactory | None:
     return submission(acc)
 
 
+def _unfiled_notice(spec: KindSpec) -> str:
+    """Where the copy of a sent message is when mailtui files none."""
+    if spec.files_sent or spec.sending is Sending.BACKEND:
+        return "Sent · the server keeps the copy"  # copy_to_sent = false; EAS
+    return "Sent · no copy kept (this account has no Sent folder)"  # POP3
+
+
 def outbox_sender(
     store: Store,
     account: Account,
@@ -185,6 +192,7 @@ def outbox_sender(
         account,
         submission,
         file_sent=files_sent_copy(acc, spec),
+        unfiled_notice=_unfiled_notice(spec),
         emit=emit,
         on_sent=on_sent,
     )

@@ -327,7 +327,8 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
         unsent = 0
         for acc in configured:
             account = await store.ensure_account(acc.name, acc.kind, acc.email)
-            sender = accounts.outbox_sender(store, account, acc)
+            said: list[SyncEvent] = []
+            sender = accounts.outbox_sender(store, account, acc, said.append)
             if sender is None:
                 waiting = sum(
                     i.state in outbox.UNSENT for i in await store.outbox(account.id)
@@ -347,6 +348,13 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
                 print(line, file=sys.stdout if r.state is OutboxState.SENT else sys.stderr)
             if report.stopped:
                 print(f"{acc.name}: not sending: {report.stopped}", file=sys.stderr)
+            if any(e.kind == EventKind.NO_SENT_FOLDER for e in said):
+                print(
+                    f"{acc.name}: the account has no Sent folder; the copies wait in the "
+                    "outbox until mailtui, when it next runs, creates one (it asks) or is "
+                    "told to keep none",
+                    file=sys.stderr,
+                )
             unsent += report.unsent
         return EXIT_OK if unsent == 0 else EXIT_FAILED
     finally:

@@ -29,6 +29,8 @@ __all__ = ["AccountConfig", "Config", "ConfigError", "SmtpConfig", "UiConfig", "
 
 SECURITY_MODES = tuple(s.value for s in Security)
 AUTH_MODES = ("password", "oauth2")
+#: The SMTP server may also take mail without a login (a local or corporate relay).
+SMTP_AUTH_MODES = (*AUTH_MODES, "none")
 DEFAULT_PORTS: dict[tuple[str, str], int] = {
     ("imap", "tls"): 993,
     ("imap", "starttls"): 143,
@@ -60,7 +62,8 @@ class SmtpConfig:
     # Trust: both None means the account's own ca_file / tls_fingerprint.
     ca_file: Path | None = None
     tls_fingerprint: str | None = None
-    auth: str | None = None  # None: the account's
+    # None: the account's; "none": no login at all (a relay), no secret looked up.
+    auth: str | None = None
     token_command: str | None = None  # None: the account's
 
 
@@ -277,10 +280,21 @@ def _trust(t: _Table, security: str) -> tuple[Path | None, str | None]:
     return ca_file, fingerprint
 
 
-def _auth(t: _Table, default: str, inherited_command: str | None) -> tuple[str, str | None]:
+def _auth(
+    t: _Table, default: str, inherited_command: str | None, modes: tuple[str, ...] = AUTH_MODES
+) -> tuple[str, str | None]:
     """(auth, token_command); a token_command without OAuth is a mistake worth naming."""
-    auth = t.choice("auth", default, AUTH_MODES)
+    auth = t.choice("auth", default, modes)
     command = t.opt_text("token_command") or inherited_command
+    if auth == "none":
+        for key in ("password_command", "token_command"):
+            if key in t.data:
+                raise ConfigError(
+                    f'{t.where} {key}: with auth = "none" mailtui logs in to no one and '
+                    f'runs no command; remove {key}, or set auth = "password" (or "oauth2") '
+                    "if the server needs a login"
+                )
+        return auth, None
     if auth == "password" and t.opt_text("token_command"):
         raise ConfigError(f'{t.where} token_command: only used with auth = "oauth2"')
     if auth == "oauth2" and "password_command" in t.data:
@@ -313,13 +327,20 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         s = _Table(f"{prefix}[accounts.{name}.smtp]", smtp_data, _SMTP_KEYS)
         s_security = Security(s.choice("security", "starttls", SECURITY_MODES))
         s_ca_file, s_fingerprint = _trust(s, s_security)
-        s_auth, _ = _auth(s, auth, token_command)  # validated with what it inherits
+        # validated with what it inherits
+        s_auth, _ = _auth(s, auth, token_command, SMTP_AUTH_MODES)
+        no_login = s_auth == "none"
         smtp = SmtpConfig(
             host=s.text("host"),
             port=s.integer("port", DEFAULT_PORTS[("smtp", s_security)], 1, 65535),
             security=s_security,
-            username=s.text("username", t.text("username", email)),
-            password_command=s.opt_text("password_command") or t.opt_text("password_command"),
+            # Without a login the name is not needed, and may be empty.
+            username=(
+                _smtp_username(s) if no_login else s.text("username", t.text("username", email))
+            ),
+            password_command=None
+            if no_login
+            else s.opt_text("password_command") or t.opt_text("password_command"),
             copy_to_sent=s.boolean("copy_to_sent", True),
             ca_file=s_ca_file,
             tls_fingerprint=s_fingerprint,
@@ -346,6 +367,13 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         leave_on_server=t.boolean("leave_on_server", True),
         identities=_identities(where, data.get("identities", [])),
     )
+
+
+def _smtp_username(s: _Table) -> str:
+    value = s.data.get("username", "")
+    if not isinstance(value, str):
+        raise ConfigError(f"{s.where} username: expected a text value, got {_show(value)}")
+    return value
 
 
 def _identities(where: str, value: Any) -> tuple[tuple[str, str], ...]:

@@ -213,6 +213,17 @@ class OutboxState(enum.StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """The message an outgoing reply or forward answers: its store id, and its Message-ID
+    to find it again should it have moved; ``flag`` is what it gets once the answer is
+    sent (``Flag.ANSWERED`` or ``Flag.FORWARDED``)."""
+
+    message_id: int | None
+    header_id: str
+    flag: Flag
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
     account_id: int
@@ -223,3 +234,4 @@ class OutboxItem:
     attempts: int
     last_error: str
     created: int
+    origin: Origin | None = None

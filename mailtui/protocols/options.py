@@ -7,7 +7,7 @@ what a setup wizard shows is what the account gets when the user leaves it alone
 
 from __future__ import annotations
 
-from mailtui.config.reader import AUTH_MODES, DEFAULT_PORTS, SECURITY_MODES
+from mailtui.config.reader import AUTH_MODES, DEFAULT_PORTS, SECURITY_MODES, SMTP_AUTH_MODES
 from mailtui.sync.contract import Option
 from mailtui.sync.contract import OptionType as T
 
@@ -115,18 +115,21 @@ def smtp(*, copy_to_sent: bool) -> tuple[Option, ...]:
             T.TEXT,
             "the SMTP login name, when it is not the account's",
             follows="username",
+            unless=("smtp.auth", "none"),
         ),
         Option(
             "smtp.auth",
             T.CHOICE,
-            "password or oauth2, when not the account's",
-            choices=AUTH_MODES,
+            "password or oauth2, when not the account's; none for a relay that takes "
+            "mail without a login",
+            choices=SMTP_AUTH_MODES,
         ),
         Option(
             "smtp.password_command",
             T.COMMAND,
             "a command that prints the SMTP password, when not the account's",
             follows="password_command",
+            unless=("smtp.auth", "none"),
         ),
         Option(
             "smtp.token_command",

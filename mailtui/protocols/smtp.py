@@ -12,8 +12,9 @@ Security (``SmtpSettings.security``):
 Certificates are verified against the system store, or against exactly ``ca_file`` when
 the account names one, or, with ``tls_fingerprint``, only the one certificate with that
 SHA-256 fingerprint is accepted (``mailtui.protocols.net.tls``; checked right after the
-handshake, before EHLO). AUTH uses PLAIN (else LOGIN) with a password, OAUTHBEARER
-(RFC 7628, else XOAUTH2) with an OAuth access token.
+handshake, before EHLO). With ``login`` False (``auth = "none"``: a relay) there is no
+AUTH at all, under the same TLS rules. Otherwise AUTH uses PLAIN (else LOGIN) with a
+password, OAUTHBEARER (RFC 7628, else XOAUTH2) with an OAuth access token.
 
 ``SmtpConnection.send`` runs one transaction and says in its exception *how sure* the
 client is about the outcome, which is what the outbox needs to never lose or duplicate
@@ -80,6 +81,8 @@ class SmtpSettings:
     ca_file: Path | None = None
     timeout: float = DEFAULT_TIMEOUT
     tls_fingerprint: str | None = None  # 64 hex digits: trust only this certificate
+    #: False: the server takes mail without AUTH (``auth = "none"``); nobody logs in.
+    login: bool = True
 
 
 class SmtpError(SyncError):
@@ -289,11 +292,15 @@ class SmtpConnection:
     async def _login(self, credentials: Credentials) -> None:
         client = self._client
         user = self.settings.username
+        if not self.settings.login:
+            return  # a relay that takes mail without a login (auth = "none")
         if not user or not (credentials.password or credentials.oauth_token):
             return  # an open relay on the local network, say
         if not client.supports_extension("auth"):
             raise SmtpConfigError(
-                f"{self.settings.host} does not offer a login (no AUTH) on this connection"
+                f"{self.settings.host} does not offer a login (no AUTH) on this connection; "
+                'if it takes mail without one (a local or company relay), set auth = "none" '
+                "in the account's [smtp] table"
             )
         methods = {m.upper() for m in client.esmtp_extensions.get("auth", "").split()}
         if credentials.oauth_token:

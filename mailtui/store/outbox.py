@@ -21,12 +21,36 @@ from mailtui.models import (
     FolderRole,
     NewMessage,
     OpKind,
+    Origin,
     OutboxItem,
     OutboxState,
     PendingOp,
 )
 from mailtui.store.db import PENDING, Database, placeholders, scalar, timestamp
-from mailtui.store.rows import outbox_item_from_row
+from mailtui.store.rows import origin_from_json, origin_to_json, outbox_item_from_row
+
+_VISIBLE = (
+    "SELECT m.id, m.folder_id, f.name, m.remote_id, m.flags, m.message_id "
+    "FROM messages m JOIN folders f ON f.id = m.folder_id WHERE m.account_id = ? AND "
+)
+
+
+async def _visible_message(
+    db: aiosqlite.Connection, account_id: int, *, by_id: int | None = None, header_id: str = ""
+) -> tuple[int, int, str, str | None, int, str] | None:
+    """(id, folder_id, folder name, remote_id, flags, Message-ID) of the account's message
+    with store id ``by_id``, else the first with Message-ID ``header_id``, that is still
+    in a folder (not deleted)."""
+    args: tuple[int, int | str]
+    if by_id is not None:
+        sql, args = _VISIBLE + "m.id = ?", (account_id, by_id)
+    else:
+        sql, args = _VISIBLE + "m.message_id = ? ORDER BY m.id LIMIT 1", (account_id, header_id)
+    rows = list(await db.execute_fetchall(sql, args))
+    if not rows:
+        return None
+    r = rows[0]
+    return int(r[0]), int(r[1]), str(r[2]), r[3], int(r[4]), str(r[5])
 
 
 class Outbox(Database):
@@ -55,13 +79,19 @@ class Outbox(Database):
         ) -> bytes | None: ...
 
     async def outbox_add(
-        self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
+        self,
+        account_id: int,
+        raw: bytes,
+        mail_from: str,
+        recipients: Sequence[str],
+        origin: Origin | None = None,
     ) -> int:
-        """Queue a message to send; committed before any network I/O. Returns its id."""
+        """Queue a message to send; committed before any network I/O. Returns its id.
+        ``origin``: the message it replies to or forwards (flagged once it is sent)."""
         async with self._tx() as db:
             cur = await db.execute(
-                "INSERT INTO outbox (account_id, raw, mail_from, recipients, state, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO outbox (account_id, raw, mail_from, recipients, state, created, "
+                "origin) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
                     account_id,
                     raw,
@@ -69,6 +99,7 @@ class Outbox(Database):
                     json.dumps(list(recipients)),
                     OutboxState.QUEUED.value,
                     timestamp(),
+                    origin_to_json(origin),
                 ),
             )
             item_id = cur.lastrowid
@@ -83,7 +114,7 @@ class Outbox(Database):
         """
         rows = await self._read(
             "SELECT id, account_id, raw, mail_from, recipients, state, attempts, last_error, "
-            "created FROM outbox WHERE account_id = ? ORDER BY id",
+            "created, origin FROM outbox WHERE account_id = ? ORDER BY id",
             (account_id,),
         )
         return [outbox_item_from_row(r) for r in rows]
@@ -141,6 +172,10 @@ class Outbox(Database):
         ``sent_folder_id`` None (no Sent folder known yet) the item waits in ``sent``;
         call again once the folder is known.
 
+        On the way into ``sent``, the message the item answers (``origin``) gets
+        \\Answered or $Forwarded, locally and as a SET_FLAGS op, in the same
+        transaction: a crash cannot leave a sent reply with an unmarked original.
+
         Returns:
             The APPEND op's id, or None.
 
@@ -149,11 +184,15 @@ class Outbox(Database):
         """
         async with self._tx() as db:
             rows = list(
-                await db.execute_fetchall("SELECT account_id FROM outbox WHERE id = ?", (item_id,))
+                await db.execute_fetchall(
+                    "SELECT account_id, state, origin FROM outbox WHERE id = ?", (item_id,)
+                )
             )
             if not rows:
                 raise NotFound(f"no outbox item with id {item_id}")
-            account_id = rows[0][0]
+            account_id, state, origin = rows[0]
+            if state != OutboxState.SENT.value:
+                await self._flag_origin(db, account_id, origin_from_json(origin))
             await db.execute(
                 "UPDATE outbox SET state = ?, last_error = '' WHERE id = ?",
                 (OutboxState.SENT.value, item_id),
@@ -192,6 +231,57 @@ class Outbox(Database):
                 ],
             )
             return op_id
+
+    async def _flag_origin(
+        self, db: aiosqlite.Connection, account_id: int, origin: Origin | None
+    ) -> None:
+        """Set ``origin.flag`` on the answered message: by its store id while that row
+        still holds the same Message-ID, else by Message-ID in the account (it moved)."""
+        if origin is None:
+            return
+        found = None
+        if origin.message_id is not None:
+            found = await _visible_message(db, account_id, by_id=origin.message_id)
+            if found is not None and origin.header_id and found[5] not in ("", origin.header_id):
+                found = None  # the id names another message now
+        if found is None and origin.header_id:
+            found = await _visible_message(db, account_id, header_id=origin.header_id)
+        if found is None:
+            return  # deleted meanwhile: nothing to mark
+        mid, fid, fname, rid, flags, _ = found
+        new = flags | int(origin.flag)
+        if new == flags:
+            return
+        await db.execute("UPDATE messages SET flags = ? WHERE id = ?", (new, mid))
+        await self._add_ops(
+            db,
+            [
+                (
+                    account_id,
+                    OpKind.SET_FLAGS,
+                    mid,
+                    fid,
+                    fname,
+                    rid,
+                    {"add": int(origin.flag), "remove": 0},
+                    {"added": new & ~flags, "removed": 0},
+                )
+            ],
+        )
+
+    async def sent_copies(self, account_id: int) -> str:
+        """What the user chose for an account without a Sent folder: "" (not asked),
+        "create" or "none" (keep no copies of sent mail)."""
+        rows = await self._read("SELECT sent_copies FROM accounts WHERE id = ?", (account_id,))
+        return str(rows[0][0]) if rows else ""
+
+    async def set_sent_copies(self, account_id: int, choice: str) -> None:
+        if choice not in ("", "create", "none"):
+            raise ValueError(f"not a choice for sent copies: {choice!r}")
+        async with self._tx() as db:
+            await db.execute(
+                "UPDATE accounts SET sent_copies = ? WHERE id = ?", (choice, account_id)
+            )
 
     async def append_source(self, op: PendingOp) -> bytes | None:
         """The bytes an APPEND op files: the outbox item's (``outbox_id``), else the

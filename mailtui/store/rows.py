@@ -6,10 +6,12 @@ import json
 from typing import Final
 
 from mailtui.models import (
+    Flag,
     Folder,
     FolderKind,
     FolderRole,
     OpKind,
+    Origin,
     OutboxItem,
     OutboxState,
     PendingOp,
@@ -52,6 +54,30 @@ def op_from_row(r: Row) -> PendingOp:
     )
 
 
+def origin_from_json(text: str) -> Origin | None:
+    """``outbox.origin`` → Origin; None for a new message (``{}``) or a broken value."""
+    try:
+        data = json.loads(text or "{}")
+        if not isinstance(data, dict) or not data.get("flag"):
+            return None
+        mid = data.get("message_id")
+        return Origin(
+            int(mid) if mid is not None else None,
+            str(data.get("header_id", "")),
+            Flag(int(data["flag"])),
+        )
+    except (ValueError, TypeError):
+        return None
+
+
+def origin_to_json(origin: Origin | None) -> str:
+    if origin is None:
+        return "{}"
+    return json.dumps(
+        {"message_id": origin.message_id, "header_id": origin.header_id, "flag": int(origin.flag)}
+    )
+
+
 def outbox_item_from_row(r: Row) -> OutboxItem:
     return OutboxItem(
         id=r[0],
@@ -63,4 +89,5 @@ def outbox_item_from_row(r: Row) -> OutboxItem:
         attempts=r[6],
         last_error=r[7],
         created=r[8],
+        origin=origin_from_json(r[9]) if len(r) > 9 else None,
     )

@@ -454,8 +454,18 @@ _V5: Final[tuple[str, ...]] = (
     "CREATE INDEX calendar_items_range ON calendar_items (account_id, starts_at)",
 )
 
+# Sending. ``outbox.origin``: the message an outgoing reply or forward answers, as JSON
+# ``{"message_id": <store id>, "header_id": "<Message-ID>", "flag": <Flag bit>}`` (``{}``
+# for a new message), so the original gets \Answered / $Forwarded once it is sent.
+# ``accounts.sent_copies``: what the user chose when the account had no Sent folder:
+# "" not asked yet, "create" (a Sent folder was made), "none" (keep no copies).
+_V6: Final[tuple[str, ...]] = (
+    "ALTER TABLE outbox ADD COLUMN origin TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE accounts ADD COLUMN sent_copies TEXT NOT NULL DEFAULT ''",
+)
+
 #: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 
 #: The version this code writes.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

@@ -194,6 +194,11 @@ class EventKind(enum.StrEnum):
     OP_DONE = "op_done"
     OP_FAILED = "op_failed"  # ``text`` says why, in plain words
     OUTBOX = "outbox"  # the account's outbox changed (sent, failed, waiting); ``text`` says
+    # Sending, for the status bar at once (``text``: the whole notice, reason included):
+    SENT = "sent"  # a message went out; ``text`` says where its copy went
+    SEND_FAILED = "send_failed"  # not sent, and retrying will not help: the user acts
+    SEND_DEFERRED = "send_deferred"  # not sent yet; the sender tries again by itself
+    NO_SENT_FOLDER = "no_sent_folder"  # sent, but the account has no Sent folder: ask
     CONTACTS = "contacts"  # contacts of ``folder_id`` changed
     CALENDAR = "calendar"  # calendar items of ``folder_id`` changed
 
@@ -287,6 +292,9 @@ class Option:
     # by security), or that value itself when ``defaults`` is empty (username = email).
     follows: str | None = None
     defaults: Mapping[str, OptionValue] = field(default_factory=dict)
+    # No default while another option has this value: (name, value), e.g. no SMTP login
+    # name or password command with ``smtp.auth = "none"``.
+    unless: tuple[str, OptionValue] | None = None
 
 
 Builder = Callable[[AccountConfig], Backend]
@@ -332,6 +340,8 @@ class KindSpec:
         out = dict(values)
         for option in self.options:
             if option.name in out:
+                continue
+            if option.unless is not None and out.get(option.unless[0]) == option.unless[1]:
                 continue
             value: OptionValue | None = option.default
             if option.follows is not None:

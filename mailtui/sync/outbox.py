@@ -38,42 +38,43 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from mailtui import mime, secrets
-from mailtui.compose.message import Identity, OutgoingMessage
-from mailtui.config import AccountConfig
+from mailtui import mime
+from mailtui.compose.message import OutgoingMessage
 from mailtui.errors import MailtuiError
-from mailtui.models import Account, Folder, FolderRole, OutboxItem, OutboxState
-from mailtui.protocols.net.credentials import credentials
+from mailtui.models import Account, Folder, FolderRole, Origin, OutboxItem, OutboxState
 from mailtui.protocols.smtp import (
-    Credentials,
     RecipientsRefused,
     SmtpAuthError,
     SmtpConfigError,
-    SmtpConnection,
     SmtpError,
     SmtpRejected,
-    SmtpSettings,
     SmtpTransientError,
     SmtpUncertain,
 )
 from mailtui.store import NotFound, Store
 from mailtui.sync.contract import (
     EventKind,
-    KindSpec,
     Submission,
     SubmissionFactory,
     SyncEvent,
 )
+from mailtui.sync.outbox_config import Connect as Connect
+from mailtui.sync.outbox_config import SmtpSubmission as SmtpSubmission
+from mailtui.sync.outbox_config import connector as connector
+from mailtui.sync.outbox_config import files_sent_copy as files_sent_copy
+from mailtui.sync.outbox_config import identities as identities
+from mailtui.sync.outbox_config import smtp_credentials as smtp_credentials
+from mailtui.sync.outbox_config import smtp_settings as smtp_settings
+from mailtui.sync.outbox_config import submission as submission
 from mailtui.sync.worker import Backoff
 
 log = logging.getLogger(__name__)
 
-Connect = Callable[[], Awaitable[SmtpConnection]]
 Emit = Callable[[SyncEvent], None]
 
 UNCERTAIN_TEXT = (
@@ -100,7 +101,12 @@ class OutboxStore(Protocol):
     async def outbox(self, account_id: int) -> list[OutboxItem]: ...
 
     async def outbox_add(
-        self, account_id: int, raw: bytes, mail_from: str, recipients: Sequence[str]
+        self,
+        account_id: int,
+        raw: bytes,
+        mail_from: str,
+        recipients: Sequence[str],
+        origin: Origin | None = None,
     ) -> int: ...
 
     async def outbox_transition(
@@ -115,14 +121,23 @@ class OutboxStore(Protocol):
 
     async def outbox_remove(self, item_id: int) -> None: ...
 
+    async def sent_copies(self, account_id: int) -> str: ...
+
+    async def set_sent_copies(self, account_id: int, choice: str) -> None: ...
+
 
 # ------------------------------------------------------------------ user actions (UI)
 
 
-async def queue(store: OutboxStore, account_id: int, message: OutgoingMessage) -> int:
+async def queue(
+    store: OutboxStore, account_id: int, message: OutgoingMessage, origin: Origin | None = None
+) -> int:
     """Put a built message in the outbox (committed before this returns); kick the
-    account's ``OutboxSender`` afterwards. Returns the item id."""
-    return await store.outbox_add(account_id, message.raw, message.mail_from, message.recipients)
+    account's ``OutboxSender`` afterwards. ``origin``: the message it replies to or
+    forwards, flagged once it is sent. Returns the item id."""
+    return await store.outbox_add(
+        account_id, message.raw, message.mail_from, message.recipients, origin
+    )
 
 
 async def retry(store: OutboxStore, item_id: int) -> None:
@@ -183,7 +198,9 @@ async def replace(store: OutboxStore, item_id: int, message: OutgoingMessage) ->
     """The edited message takes the place of ``item_id`` (taken with ``take_for_edit``).
     The new one is committed first, so a crash in between leaves both, never neither."""
     account_id = await _account_of(store, item_id)
-    new_id = await queue(store, account_id, message)
+    old = next((i for i in await store.outbox(account_id) if i.id == item_id), None)
+    # Still the answer to the same message: it keeps the original to flag.
+    new_id = await queue(store, account_id, message, old.origin if old is not None else None)
     await store.outbox_remove(item_id)
     return new_id
 
@@ -209,100 +226,29 @@ async def _account_of(store: OutboxStore, item_id: int) -> int:
     raise OutboxError("that message is no longer in the outbox")
 
 
+#: Names other clients give the Sent folder, for a server that marks none (lower case).
+SENT_NAMES = ("sent", "sent items", "sent messages", "inbox.sent", "inbox/sent")
+
+
 async def sent_folder(store: OutboxStore, account_id: int) -> int | None:
-    """The account's Sent folder id (SPECIAL-USE role), None when none is known yet."""
-    for folder in await store.folders(account_id):
+    """The account's Sent folder id: the one with the Sent role (SPECIAL-USE), else one
+    named as other clients name it; None when there is none (yet)."""
+    folders = await store.folders(account_id)
+    for folder in folders:
         if folder.role is FolderRole.SENT:
             return folder.id
+    for name in SENT_NAMES:
+        for folder in folders:
+            if folder.name.lower() == name or (
+                "." not in name and "/" not in name and folder.display_name.lower() == name
+                and folder.depth == 0
+            ):
+                return folder.id
     return None
 
 
-# ------------------------------------------------------------------ config glue
-
-
-def identities(acc: AccountConfig) -> tuple[Identity, ...]:
-    """The account's From identities: its own address first, then ``identities``."""
-    own = Identity(acc.email, acc.display_name)
-    extra = tuple(Identity(addr, name) for name, addr in acc.identities)
-    return (own, *(i for i in extra if i.addr.casefold() != acc.email.casefold()))
-
-
-def smtp_settings(acc: AccountConfig) -> SmtpSettings:
-    if acc.smtp is None:
-        raise SmtpConfigError(f"account {acc.name!r} has no [accounts.{acc.name}.smtp] settings")
-    smtp = acc.smtp
-    # The account's trust unless the [smtp] table names its own.
-    own = smtp.ca_file is not None or smtp.tls_fingerprint is not None
-    return SmtpSettings(
-        host=smtp.host,
-        port=smtp.port,
-        security=smtp.security,
-        username=smtp.username,
-        ca_file=smtp.ca_file if own else acc.ca_file,
-        tls_fingerprint=smtp.tls_fingerprint if own else acc.tls_fingerprint,
-    )
-
-
-async def smtp_credentials(acc: AccountConfig) -> Credentials:
-    """The SMTP server's password or OAuth access token, looked up as for every
-    protocol (``mailtui.protocols.net.credentials``). Raises SmtpConfigError when there
-    is none."""
-    try:
-        return await credentials(acc, smtp=True)
-    except secrets.SecretError as exc:
-        raise SmtpConfigError(str(exc)) from None
-
-
-def connector(acc: AccountConfig) -> Connect:
-    """Opens an authenticated SMTP connection for ``acc`` (credentials fetched each time)."""
-
-    async def connect() -> SmtpConnection:
-        settings = smtp_settings(acc)
-        return await SmtpConnection.open(settings, await smtp_credentials(acc))
-
-    return connect
-
-
-class SmtpSubmission:
-    """An SMTP connection as the outbox sender's ``Submission``."""
-
-    def __init__(self, connection: SmtpConnection) -> None:
-        self.connection = connection
-
-    async def submit(
-        self,
-        mail_from: str,
-        recipients: Sequence[str],
-        raw: bytes,
-        *,
-        before_data: Callable[[], Awaitable[None]] | None = None,
-    ) -> str:
-        return await self.connection.send(mail_from, recipients, raw, before_data=before_data)
-
-    async def close(self) -> None:
-        await self.connection.close()
-
-
-def submission(acc: AccountConfig) -> SubmissionFactory:
-    """Opens an SMTP submission for ``acc`` (an authenticated connection, see
-    ``connector``): the outbox sender of an account that sends through SMTP."""
-    connect = connector(acc)
-
-    async def open_submission() -> Submission:
-        return SmtpSubmission(await connect())
-
-    return open_submission
-
-
-def files_sent_copy(acc: AccountConfig, spec: KindSpec | None = None) -> bool:
-    """Whether sent mail is filed in Sent by mailtui: where the account's kind (``spec``,
-    by default the registry's) does it (IMAP), unless the server does it itself
-    (``copy_to_sent = false``)."""
-    if spec is None:
-        from mailtui.protocols.kinds import kind
-
-        spec = kind(acc.kind)
-    return spec.files_sent and (acc.smtp is None or acc.smtp.copy_to_sent)
+def sent_folder_name(folders: Sequence[Folder], folder_id: int | None) -> str:
+    return next((f.display_name for f in folders if f.id == folder_id), "Sent")
 
 
 # ------------------------------------------------------------------ the sender
@@ -334,6 +280,31 @@ class FlushReport:
         return self.unsent == 0 and not self.stopped
 
 
+@dataclass(slots=True)
+class _Copies:
+    """Where the copy of a sent message goes: ``folder`` (Sent), or kept in the outbox
+    until there is one (``keep`` without ``folder``), or nowhere (``keep`` False).
+    ``ask``: the user has not been asked yet about an account without Sent."""
+
+    keep: bool
+    folder: int | None
+    name: str
+    ask: bool = False
+    #: The words after a send when mailtui files no copy (None: it does).
+    unfiled: str | None = None
+
+    @property
+    def notice(self) -> str:
+        """The status bar's words after a send."""
+        if self.folder is not None:
+            return f"Sent · copy in {self.name}"
+        if self.unfiled is not None:
+            return self.unfiled
+        if self.keep:
+            return "Sent · no Sent folder yet: the copy waits in the outbox"
+        return "Sent · no copy kept (no Sent folder)"
+
+
 @dataclass(frozen=True, slots=True)
 class SenderOptions:
     backoff_initial: float = 5.0
@@ -359,6 +330,7 @@ class OutboxSender:
         submission: SubmissionFactory,
         *,
         file_sent: bool = True,
+        unfiled_notice: str = "Sent",
         emit: Emit | None = None,
         on_sent: Callable[[], None] | None = None,
         lock_path: Path | None = None,
@@ -368,6 +340,9 @@ class OutboxSender:
         self.account = account
         self.submission = submission
         self.file_sent = file_sent
+        # What the status bar says after a send when mailtui files no copy (file_sent
+        # False): where the copy is, or that none is kept.
+        self.unfiled_notice = unfiled_notice
         self.emit = emit or (lambda _e: None)
         self.on_sent = on_sent or (lambda: None)
         self.lock_path = lock_path or store.path.with_name(
@@ -431,7 +406,7 @@ class OutboxSender:
     async def _flush(self) -> FlushReport:
         report = FlushReport()
         items = await self.store.outbox(self.account.id)
-        folder = await sent_folder(self.store, self.account.id) if self.file_sent else None
+        copies = await self._copies()
         queued: list[OutboxItem] = []
         for item in items:
             if item.state is OutboxState.SENDING:
@@ -441,18 +416,36 @@ class OutboxSender:
                         item.id, (OutboxState.SENDING,), OutboxState.UNCERTAIN, UNCERTAIN_TEXT
                     ):
                         self._note(item, OutboxState.UNCERTAIN, UNCERTAIN_TEXT, report)
-            elif item.state is OutboxState.SENT and folder is not None:
+            elif item.state is OutboxState.SENT:
                 with contextlib.suppress(NotFound):
-                    await self.store.outbox_sent(item.id, folder)  # idempotent
+                    await self._file(item, copies)  # idempotent
             elif item.state is OutboxState.QUEUED:
                 queued.append(item)
         if queued:
-            await self._send_all(queued, folder, report)
+            await self._send_all(queued, copies, report)
         report.unsent = await self._unsent()
         return report
 
+    async def _copies(self) -> _Copies:
+        """Where copies of sent mail go for this flush."""
+        if not self.file_sent:  # the server files it (copy_to_sent = false), or no Sent
+            return _Copies(keep=False, folder=None, name="", unfiled=self.unfiled_notice)
+        folders = await self.store.folders(self.account.id)
+        folder = await sent_folder(self.store, self.account.id)
+        if folder is not None:
+            return _Copies(keep=True, folder=folder, name=sent_folder_name(folders, folder))
+        choice = await self.store.sent_copies(self.account.id)
+        return _Copies(keep=choice != "none", folder=None, name="", ask=choice == "")
+
+    async def _file(self, item: OutboxItem, copies: _Copies) -> None:
+        """The item was accepted: flag what it answers, then file its copy in Sent, or
+        keep it until there is a Sent folder, or (no copy wanted) let it go."""
+        await self.store.outbox_sent(item.id, copies.folder)
+        if not copies.keep:
+            await self.store.outbox_remove(item.id)
+
     async def _send_all(
-        self, items: Sequence[OutboxItem], folder: int | None, report: FlushReport
+        self, items: Sequence[OutboxItem], copies: _Copies, report: FlushReport
     ) -> None:
         try:
             conn = await self.submission()
@@ -466,16 +459,25 @@ class OutboxSender:
                     )
             log.warning("%s: cannot send: %s", self.account.name, exc)
             self.emit(SyncEvent(self.account.name, EventKind.OUTBOX, text=f"not sent: {exc}"))
+            self._failed(str(exc), exc.transient)
             return
         try:
             for item in items:
-                if not await self._send_one(conn, item, folder, report):
+                if not await self._send_one(conn, item, copies, report):
                     break
         finally:
             await conn.close()
 
+    def _failed(self, reason: str, transient: bool, head: str = "") -> None:
+        """Tell the status bar at once: retrying by itself, or the user must act."""
+        if transient:
+            kind, head = EventKind.SEND_DEFERRED, head or "Not sent yet, will retry"
+        else:
+            kind, head = EventKind.SEND_FAILED, head or "Not sent"
+        self.emit(SyncEvent(self.account.name, kind, text=f"{head}: {reason}"))
+
     async def _send_one(
-        self, conn: Submission, item: OutboxItem, folder: int | None, report: FlushReport
+        self, conn: Submission, item: OutboxItem, copies: _Copies, report: FlushReport
     ) -> bool:
         """Returns False when the connection is no good for the next item."""
         store = self.store
@@ -503,9 +505,11 @@ class OutboxSender:
             state = OutboxState.QUEUED if exc.transient else OutboxState.FAILED
             await self._set(item, (OutboxState.QUEUED,), state, str(exc), report, exc.refused)
             report.transient = report.transient or exc.transient
+            self._failed(str(exc), exc.transient)
             return True
         except SmtpUncertain as exc:
             await self._set(item, (OutboxState.SENDING,), OutboxState.UNCERTAIN, str(exc), report)
+            self._failed(str(exc), transient=False, head="Perhaps sent, check")
             return False
         except SmtpRejected as exc:
             await self._set(
@@ -515,6 +519,7 @@ class OutboxSender:
                 str(exc),
                 report,
             )
+            self._failed(str(exc), transient=False)
             return True
         except (SmtpTransientError, SmtpAuthError, SmtpConfigError) as exc:
             await self._set(
@@ -526,17 +531,17 @@ class OutboxSender:
             )
             report.stopped = str(exc)
             report.transient = exc.transient
+            self._failed(str(exc), exc.transient)
             return False
         # Accepted for every recipient. From here on it is never sent again.
-        try:
-            if self.file_sent:
-                await store.outbox_sent(item.id, folder)
-            else:
-                await store.outbox_remove(item.id)
-        except NotFound:
-            pass
+        with contextlib.suppress(NotFound):
+            await self._file(item, copies)
         text = f"sent to {', '.join(item.recipients)} ({reply})"
         self._note(item, OutboxState.SENT, text, report)
+        self.emit(SyncEvent(self.account.name, EventKind.SENT, text=copies.notice))
+        if copies.ask:
+            copies.ask = False  # once a flush; the UI asks once
+            self.emit(SyncEvent(self.account.name, EventKind.NO_SENT_FOLDER))
         self.on_sent()
         return True
 

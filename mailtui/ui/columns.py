@@ -37,6 +37,8 @@ def markers(row: MessageRow) -> str:
         state = "N"
     elif row.flags & Flag.ANSWERED:
         state = "r"
+    elif row.flags & Flag.FORWARDED:
+        state = "f"
     else:
         state = " "
     flagged = "!" if row.flags & Flag.FLAGGED else " "

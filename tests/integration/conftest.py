@@ -2,6 +2,7 @@
 
     dovecot            session  DovecotServer: IMAP, IMAPS, POP3, POP3S, LMTP
     smtp_server        session  SMTPServer: STARTTLS submission + SMTPS, delivers via LMTP
+    relay_server       session  SMTPServer offering no AUTH (a relay), same delivery
     server_tls         session  TLSFiles: the self-signed certificate both servers present
     mail_user          function a fresh MailUser (own login, password, empty Maildir)
     mail_user_factory  function make more MailUsers in one test: factory(hint=None, password=None)
@@ -84,6 +85,18 @@ def smtp_server(dovecot: DovecotServer, server_tls: TLSFiles) -> Iterator[SMTPSe
         yield server
     finally:
         _state.pop("smtp", None)
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def relay_server(dovecot: DovecotServer, server_tls: TLSFiles) -> Iterator[SMTPServer]:
+    """An SMTP relay that offers no AUTH at all (STARTTLS still required); it delivers
+    to the same Dovecot."""
+    server = SMTPServer(dovecot, server_tls, offer_auth=False)
+    server.start()
+    try:
+        yield server
+    finally:
         server.stop()
 
 

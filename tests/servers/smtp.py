@@ -13,6 +13,9 @@
 - With `oauth=OAuthTokenServer`: AUTH XOAUTH2 and OAUTHBEARER too, tokens checked with
   `oauth.user_for`; a bad token gets the error challenge (JSON) and, after the client's
   answer to it, 535. `oauth_logins` records (mechanism, user) of each accepted one.
+- With `offer_auth=False` it is a relay that takes mail without a login: EHLO announces
+  no AUTH (after STARTTLS either), AUTH is refused as unknown (504), and MAIL FROM needs
+  no login; STARTTLS is still required on the submission port.
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ class _Handler:
         address: str,
         mail_options: list[str],
     ) -> str:
-        if not session.authenticated:
+        if not session.authenticated and self.server.offer_auth:
             return "530 5.7.0 Authentication required"
         faults = self.server.faults
         if faults.mail_reply:
@@ -187,6 +190,17 @@ class _Handler:
             _drop(server)
             return "421 4.4.2 Connection dropped"
         return "250 2.0.0 OK: queued"
+
+
+class _RelayHandler(_Handler):
+    """A relay: no AUTH in the EHLO answer (aiosmtpd lists it otherwise, even empty)."""
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+        responses: list[str],
+    ) -> list[str]:
+        session.host_name = hostname
+        return [r for r in responses if not r.upper().startswith("250-AUTH")]
 
 
 class _OAuthHandler(_Handler):
@@ -270,8 +284,10 @@ class SMTPServer:
         accept_external: bool = True,
         data_size_limit: int = 32 * 1024 * 1024,
         oauth: OAuthTokenServer | None = None,
+        offer_auth: bool = True,
     ) -> None:
         self.dovecot = dovecot
+        self.offer_auth = offer_auth
         self.oauth = oauth
         self.oauth_logins: list[tuple[str, str]] = []
         self.tls = tls
@@ -360,15 +376,21 @@ class SMTPServer:
     def _protocol(self, *, implicit_tls: bool) -> SMTP:
         # On the implicit-TLS port the whole connection is encrypted already: no STARTTLS
         # to offer, and AUTH is allowed at once (aiosmtpd only knows about STARTTLS).
+        handler: type[_Handler] = _Handler
+        if self.oauth is not None:
+            handler = _OAuthHandler
+        elif not self.offer_auth:
+            handler = _RelayHandler
         smtp = _TrackedSMTP(
             self,
-            (_OAuthHandler if self.oauth is not None else _Handler)(self, implicit_tls),
+            handler(self, implicit_tls),
             hostname=SERVER_NAME,
             ident="mailtui test SMTP",
             tls_context=None if implicit_tls else self._ssl_context,
             require_starttls=not implicit_tls,
             auth_require_tls=not implicit_tls,
             authenticator=self._authenticate,
+            auth_exclude_mechanism=() if self.offer_auth else ("LOGIN", "PLAIN"),
             decode_data=False,
             enable_SMTPUTF8=True,
             data_size_limit=self.data_size_limit,

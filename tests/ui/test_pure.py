@@ -256,3 +256,11 @@ def test_thumb_cells_tells_when_textual_draws_the_same_scrollbar(
 
     if thumb_cells(bar, a) == thumb_cells(bar, b):  # type: ignore[arg-type]
         assert drawn(a) == drawn(b)
+
+
+def test_markers_show_replied_and_forwarded() -> None:
+    from mailtui.ui.columns import markers
+
+    assert markers(row(1, flags=Flag.SEEN | Flag.ANSWERED))[0] == "r"
+    assert markers(row(1, flags=Flag.SEEN | Flag.FORWARDED))[0] == "f"
+    assert markers(row(1, flags=Flag.SEEN | Flag.ANSWERED | Flag.FORWARDED))[0] == "r"

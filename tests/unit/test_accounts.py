@@ -82,8 +82,11 @@ async def test_the_sender_follows_the_kind(store: Store) -> None:
     no_copy = dataclasses.replace(acc, smtp=dataclasses.replace(SMTP, copy_to_sent=False))
     sender = accounts.outbox_sender(store, row, no_copy)
     assert sender is not None and not sender.file_sent
+    assert sender.unfiled_notice == "Sent · the server keeps the copy"
     pop3 = accounts.outbox_sender(store, row, account(AccountKind.POP3, smtp=SMTP))
     assert pop3 is not None and not pop3.file_sent  # POP3 has no Sent folder to file in
+    # The user is told that no copy is kept, never left to guess.
+    assert pop3.unfiled_notice == "Sent · no copy kept (this account has no Sent folder)"
     assert accounts.outbox_sender(store, row, account(AccountKind.IMAP)) is None
     # Exchange sends through its backend, which this version does not have yet.
     assert accounts.outbox_sender(store, row, account(AccountKind.EXCHANGE)) is None

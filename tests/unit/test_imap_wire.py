@@ -243,3 +243,19 @@ def test_a_body_filled_in_place_is_a_whole_message_like_any_other() -> None:
     assert raws == [raw]
     assert jobs[0][0] == 7
     assert jobs[0][4] == b"Subject: hi\r\nFrom: a@example.org\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "keeps"),
+    [
+        (b"* OK [PERMANENTFLAGS (\\Answered \\Seen \\*)] Flags permitted.\r\n", True),
+        (b"* OK [PERMANENTFLAGS (\\Answered \\Seen $Forwarded)] ok\r\n", True),
+        (b"* OK [PERMANENTFLAGS (\\Answered \\Seen \\Flagged)] no keywords\r\n", False),
+        (b"* OK [PERMANENTFLAGS ()] read-only\r\n", False),
+        (b"* OK [UIDNEXT 3] no PERMANENTFLAGS at all: every flag stays\r\n", True),
+    ],
+)
+def test_forwarded_goes_to_the_server_only_where_it_stays(line: bytes, keeps: bool) -> None:
+    sel = Selected()
+    sel.note(parse(line))
+    assert sel.keeps("$Forwarded") is keeps

@@ -188,3 +188,22 @@ def test_a_kind_missing_from_the_registry_is_refused() -> None:
     without_imap = {k: v for k, v in kinds.KINDS.items() if k != "imap"}
     with pytest.raises(ConfigError, match="account 'w': unknown account kind 'imap'"):
         check_config(config, without_imap)
+
+
+@pytest.mark.parametrize("name", ["imap", "pop3"])
+def test_a_relay_without_login_is_offered_and_its_defaults_hold(name: str) -> None:
+    spec = kinds.KINDS[name]
+    assert "none" in spec.option("smtp.auth").choices  # the setup wizard offers it
+    values = {
+        **required(spec),
+        "password_command": "pass show mail",
+        "smtp.host": "relay.example.org",
+        "smtp.auth": "none",
+    }
+    full = spec.defaults(values)
+    # No login name and no password command are filled in: a relay needs none, and a
+    # password command beside auth = "none" is refused.
+    assert "smtp.username" not in full and "smtp.password_command" not in full
+    explicit = parse(document(name, full)).account("w")
+    assert explicit == parse(document(name, values)).account("w")
+    assert explicit.smtp is not None and explicit.smtp.password_command is None

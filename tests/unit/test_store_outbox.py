@@ -117,3 +117,89 @@ async def test_sent_checks_item_and_folder(store: Store) -> None:
     ids = await store.sync_folders(other.id, [RemoteFolder("Sent", "Sent", FolderRole.SENT)])
     with pytest.raises(ValueError):
         await store.outbox_sent(item, ids["Sent"])
+
+
+async def _original(store: Store, acc: int, folder: str = "INBOX") -> int:
+    from mailtui.models import Envelope, FolderBatch, NewMessage
+
+    folder_id = next(f.id for f in await store.folders(acc) if f.name == folder)
+    env = Envelope(subject="Lunch?", message_id="<lunch@example.org>", date=1)
+    await store.apply_batch(folder_id, FolderBatch(folder, added=[NewMessage("7:1", env)]))
+    [row] = await store.window(folder_id, 0, 10)
+    return row.id
+
+
+async def test_sent_reply_flags_its_original_once_with_an_op(store: Store) -> None:
+    from mailtui.models import Flag, Origin
+
+    acc, sent = await _setup(store)
+    original = await _original(store, acc)
+    origin = Origin(original, "<lunch@example.org>", Flag.ANSWERED)
+    item = await store.outbox_add(acc, b"x", "me@example.org", ["a@example.org"], origin)
+    [it] = await store.outbox(acc)
+    assert it.origin == origin  # remembered with the row
+    detail = await store.message(original)
+    assert detail is not None and not detail.row.flags & Flag.ANSWERED  # queued: not yet
+    await store.outbox_sent(item, None)  # accepted; no Sent folder known yet
+    await store.outbox_sent(item, sent)  # filed later: no second flag op
+    detail = await store.message(original)
+    assert detail is not None and detail.row.flags & Flag.ANSWERED
+    ops = [(o.kind, o.message_id, o.payload) for o in await store.pending_ops(acc, 10)]
+    assert ops.count((OpKind.SET_FLAGS, original, {"add": int(Flag.ANSWERED), "remove": 0})) == 1
+
+
+async def test_an_original_that_moved_is_found_by_message_id(store: Store) -> None:
+    from mailtui.models import Flag, FolderBatch, Origin
+
+    acc, _ = await _setup(store)
+    gone = await _original(store, acc)
+    inbox = next(f.id for f in await store.folders(acc) if f.name == "INBOX")
+    await store.apply_batch(inbox, FolderBatch("INBOX", removed=["7:1"]))
+    archive_ids = await store.sync_folders(
+        acc,
+        [
+            RemoteFolder("INBOX", "INBOX", FolderRole.INBOX),
+            RemoteFolder("Sent", "Sent", FolderRole.SENT),
+            RemoteFolder("Archive", "Archive", FolderRole.ARCHIVE),
+        ],
+    )
+    # The row the reply was written from is gone; the message now lives in Archive.
+    moved = await _original(store, acc, "Archive")
+    assert archive_ids["Archive"]
+    origin = Origin(gone, "<lunch@example.org>", Flag.FORWARDED)
+    item = await store.outbox_add(acc, b"x", "me@example.org", ["a@example.org"], origin)
+    await store.outbox_sent(item, None)
+    flagged = await store.message(moved)
+    assert flagged is not None and flagged.row.flags & Flag.FORWARDED
+
+
+async def test_sent_copies_choice_is_remembered(store: Store) -> None:
+    acc, _ = await _setup(store)
+    assert await store.sent_copies(acc) == ""
+    await store.set_sent_copies(acc, "none")
+    assert await store.sent_copies(acc) == "none"
+    with pytest.raises(ValueError):
+        await store.set_sent_copies(acc, "maybe")
+
+
+async def test_a_schema_5_cache_keeps_its_outbox(tmp_path: Path) -> None:
+    import sqlite3
+
+    from mailtui.store import schema
+
+    path = tmp_path / "cache.sqlite"
+    con = sqlite3.connect(path, isolation_level=None)
+    for migration in schema.MIGRATIONS[:5]:
+        for statement in migration:
+            con.execute(statement)
+    con.execute("PRAGMA user_version = 5")
+    con.execute("INSERT INTO accounts (id, name, kind, email) VALUES (1, 'a', 'imap', 'a@x')")
+    con.execute(
+        "INSERT INTO outbox (account_id, raw, mail_from, recipients, state, created) "
+        """VALUES (1, X'78', 'a@x', '["b@x"]', 'queued', 1)"""
+    )
+    con.close()
+    async with await Store.open(path) as store:
+        [item] = await store.outbox(1)
+        assert (item.state, item.recipients, item.origin) == (OutboxState.QUEUED, ("b@x",), None)
+        assert await store.sent_copies(1) == ""

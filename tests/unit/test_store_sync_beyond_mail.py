@@ -282,7 +282,7 @@ async def test_a_schema_4_cache_opens_and_migrates(tmp_path: Path) -> None:
 
     async with await Store.open(path) as store:
         assert sql(store, "PRAGMA user_version") == [(schema.SCHEMA_VERSION,)]
-        assert schema.SCHEMA_VERSION == 5
+        assert schema.SCHEMA_VERSION >= 5  # and every later migration ran too
         (folder,) = await store.folders(1)
         assert folder.kind is FolderKind.MAIL  # what every folder was before
         assert await store.folder_state(1) == {"uidvalidity": 5}

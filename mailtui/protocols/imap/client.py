@@ -41,6 +41,13 @@ class Selected:
         self.highestmodseq = 0
         self.vanished: list[int] = []
         self.changed: dict[int, Flag] = {}
+        # PERMANENTFLAGS, upper case; None when the server sent none (all flags stay).
+        self.permanent_flags: set[str] | None = None
+
+    def keeps(self, keyword: str) -> bool:
+        """Whether the server stores ``keyword`` (e.g. ``$Forwarded``) for good."""
+        allowed = self.permanent_flags
+        return allowed is None or "\\*" in allowed or keyword.upper() in allowed
 
     def note(self, resp: Response) -> None:
         if resp.kind == "EXISTS" and resp.number is not None:
@@ -53,6 +60,8 @@ class Selected:
                 self.uidnext = value
             elif resp.code == "HIGHESTMODSEQ":
                 self.highestmodseq = value
+            elif resp.code == "PERMANENTFLAGS":
+                self.permanent_flags = set(resp.code_args.strip("() ").upper().split())
         elif resp.kind == "VANISHED":
             text = [as_str(i) for i in resp.items if isinstance(i, str)]
             if text:

@@ -87,9 +87,13 @@ class ImapOps(ImapClient):
         except ValueError:
             raise OpRejected(f"not an IMAP message id: {op.remote_id!r}") from None
         try:
-            await self._select_for(op.folder_name, validity)
+            selected = await self._select_for(op.folder_name, validity)
             if op.kind is OpKind.SET_FLAGS:
-                await self._store_flags(uid, Flag(int(op.payload.get("add", 0))), True)
+                add = Flag(int(op.payload.get("add", 0)))
+                if add & Flag.FORWARDED and not selected.keeps("$Forwarded"):
+                    # The server takes no such keyword: the mark stays on this side only.
+                    add &= ~Flag.FORWARDED
+                await self._store_flags(uid, add, True)
                 await self._store_flags(uid, Flag(int(op.payload.get("remove", 0))), False)
                 return OpResult()
             if op.kind is OpKind.DELETE:

@@ -11,7 +11,9 @@ each comes from (``mailtui.secrets`` runs the commands and reads the keyring):
     oauth2      token_command, else keyring           smtp.token_command, else the
                 <account>:oauth2                      account's; else keyring <account>:oauth2
 
-(the SMTP table's ``auth`` falls back to the account's). A token is asked for at each
+(the SMTP table's ``auth`` falls back to the account's). With the SMTP table's ``auth =
+"none"`` (a relay that takes mail without a login) there is no secret: nothing is run
+or looked up. A token is asked for at each
 login (``token_command`` can hand out a refreshed one); whether a password is kept in
 memory between logins is the caller's choice. ``secrets.SecretError`` says in plain words
 why there is none; each protocol turns it into its own error.
@@ -50,9 +52,16 @@ def uses_oauth(acc: AccountConfig, smtp: bool = False) -> bool:
     return acc.auth == "oauth2"
 
 
+def no_login(acc: AccountConfig) -> bool:
+    """Whether the account's SMTP server takes mail without a login (``auth = "none"``)."""
+    return acc.smtp is not None and acc.smtp.auth == "none"
+
+
 async def credentials(acc: AccountConfig, *, smtp: bool = False) -> Credentials:
     """The password or access token for ``acc``'s server, or with ``smtp`` for its SMTP
     server (see the module docstring). Raises ``secrets.SecretError``."""
+    if smtp and no_login(acc):
+        return Credentials()
     if uses_oauth(acc, smtp):
         command = acc.token_command
         if smtp and acc.smtp is not None:

@@ -43,6 +43,7 @@ from mailtui.compose import (
 from mailtui.compose.drafts import draft_to_json, save_draft
 from mailtui.compose.editor import EditorError, edit_text, editor_command
 from mailtui.mime import body_text, clean_line, parse_envelope
+from mailtui.models import Flag, Origin
 from mailtui.sync import outbox
 from mailtui.ui import bidi, keymap
 from mailtui.ui.modals.attach_prompt import AttachPrompt
@@ -123,8 +124,10 @@ class ComposeScreen(Screen[bool]):
         draft_file: Path | None = None,
         replaces: int | None = None,
         server_copy: int | None = None,
+        origin: Origin | None = None,
     ) -> None:
         super().__init__()
+        self.origin = origin  # the message this answers or forwards, flagged once sent
         self.draft = draft
         # The From choices: the draft's own first, then the account's other identities.
         self.identities = [draft.from_, *(i for i in identities if i != draft.from_)]
@@ -322,9 +325,10 @@ class ComposeScreen(Screen[bool]):
             if self.replaces is not None:
                 await outbox.replace(self.store, self.replaces, message)
             else:
-                await self.store.outbox_add(
-                    self.account_id, message.raw, message.mail_from, message.recipients
-                )
+                origin = self.origin
+                if origin is None and draft.in_reply_to:  # a resumed reply: by Message-ID
+                    origin = Origin(None, draft.in_reply_to, Flag.ANSWERED)
+                await outbox.queue(self.store, self.account_id, message, origin)
         except Exception as exc:  # the draft stays open; nothing was queued
             self._say(f"Could not queue the message: {exc}")
             return
@@ -336,7 +340,8 @@ class ComposeScreen(Screen[bool]):
         self._forget_autosave()
         if self.manager is not None:
             self.manager.kick(self.account_id)
-        self.app.notify("Message queued in the outbox; it is sent when the account is online")
+        # The status bar says how it went (sent, where the copy is, or why not).
+        self.app.notify("Sending… (O shows the outbox)")
         self.dismiss(True)
 
     def _has_content(self, draft: Draft) -> bool:

@@ -24,7 +24,7 @@ from mailtui.compose import (
     reply,
 )
 from mailtui.compose.drafts import SavedDraft, list_drafts
-from mailtui.models import FolderRole, OutboxItem
+from mailtui.models import Flag, FolderRole, Origin, OutboxItem
 from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.drafts import DraftsScreen
 from mailtui.ui.screens.outbox import OutboxScreen
@@ -61,6 +61,7 @@ class Composer:
         draft_file: Path | None = None,
         replaces: int | None = None,
         server_copy: int | None = None,
+        origin: Origin | None = None,
     ) -> None:
         account_name = self._account_names.get(account_id, "")
         screen = ComposeScreen(
@@ -74,6 +75,7 @@ class Composer:
             draft_file=draft_file,
             replaces=replaces,
             server_copy=server_copy,
+            origin=origin,
         )
 
         def closed(_sent: bool | None) -> None:
@@ -191,8 +193,16 @@ class Composer:
                 )
             return
         original = read_original(raw)
-        if kind in ("reply", "reply_all"):
+        answering = kind in ("reply", "reply_all")
+        if answering:
             draft = reply(original, identities, reply_all=kind == "reply_all")
         else:
             draft = forward(original, identities, as_attachment=kind == "forward_attached")
-        self._open_compose(draft, account_id, identities)
+        # Once sent, the original gets \Answered or $Forwarded (found again by its
+        # Message-ID should it have moved meanwhile).
+        origin = Origin(
+            message_id,
+            detail.envelope.message_id or original.message_id,
+            Flag.ANSWERED if answering else Flag.FORWARDED,
+        )
+        self._open_compose(draft, account_id, identities, origin=origin)

@@ -55,6 +55,7 @@ from mailtui.ui.modals.choice import Answer, ChoiceScreen
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.screens.compose_actions import Composer
+from mailtui.ui.send_notices import SendNotices
 from mailtui.ui.services import MailStore, SyncControl
 from mailtui.ui.triage import ON_MESSAGES, Outcome, Triage, allowed
 from mailtui.ui.widgets.filter_box import FilterBox
@@ -135,6 +136,7 @@ class MainScreen(Screen[None]):
         self._filter_timer: Timer | None = None
         self._composer = Composer(self, store, manager)
         self._folder_admin = FolderAdmin(self, manager)
+        self._send_notices = SendNotices(self, lambda: self.status_bar, store, manager)
 
     def on_key(self, event: events.Key) -> None:
         """Keys bubble here from the focused widget: their frames are not held back."""
@@ -675,6 +677,8 @@ class MainScreen(Screen[None]):
 
     def on_sync_update(self, message: SyncUpdate) -> None:
         event = message.event
+        if self._send_notices.handle(event):
+            return
         if event.kind == EventKind.STATUS and event.status is not None:
             self.status_bar.set_account(event.account, event.status, event.text)
             self.refresh_bindings()  # capabilities are known once a worker connected
