@@ -69,7 +69,7 @@ from mailtui.sync.contract import (
     SubmissionFactory,
     SyncEvent,
 )
-from mailtui.sync.worker import Backoff
+from mailtui.sync.retry import Backoff
 
 log = logging.getLogger(__name__)
 

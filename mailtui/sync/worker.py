@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -57,6 +56,8 @@ from mailtui.sync.contract import (
     SyncEvent,
 )
 from mailtui.sync.indexer import index_bodies
+from mailtui.sync.retry import Backoff
+from mailtui.sync.retry import stop_if_cancelled as _stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -78,25 +79,6 @@ class WorkerOptions:
     backoff_max: float = 300.0
 
 
-class Backoff:
-    """Exponential backoff with full jitter: 1, 2, 4 … s, capped, randomised."""
-
-    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.attempt = 0
-        self._rng = rng or random.Random()
-
-    def next_delay(self) -> float:
-        ceiling = min(self.maximum, self.initial * (2**self.attempt))
-        self.attempt += 1
-        # Full jitter spreads reconnects of many clients after a server restart.
-        return self._rng.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        self.attempt = 0
-
-
 def _nothing_to_write(batch: FolderBatch) -> bool:
     """Whether committing ``batch`` would change nothing in the store: a poll of an
     unchanged folder writes nothing to the disk."""
@@ -109,18 +91,6 @@ def _nothing_to_write(batch: FolderBatch) -> bool:
         or batch.state is not None
         or batch.account_state is not None
     )
-
-
-def _stop_if_cancelled() -> None:
-    """Raise the stop that an await on the way swallowed, before waiting again.
-
-    ``suppress(CancelledError)`` around the await of a child task (a write being ended,
-    a helper being stopped) also catches a cancel of this task that lands there; the
-    worker then went on to wait up to ``poll_interval`` and ``SyncManager.stop()`` with
-    it. On Python 3.11 the task still counts the cancel (``cancelling()``)."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 ItemBatchT = TypeVar("ItemBatchT", ContactBatch, CalendarBatch)
