@@ -3,9 +3,9 @@
     Inbox · 3 unread of 1,204  Flagged 2 messages  2 new  demo: syncing ▕███░░░░░▏ 400/3,000
     Inbox · 3 unread of 1,204       work: offline · retry in 12s · F5: now
 
-Three regions, each cut with its own ellipsis and at least two blanks apart, so a long
-notice never runs into an account's state: the location, the notice, and (on the right)
-new mail and the accounts. An account waiting out a backoff counts down to its next
+Three regions, each cut with its own ellipsis and kept apart by blanks, so a long notice
+never runs into an account's state: the location, the notice, and (on the right) new mail
+and the accounts. An account waiting out a backoff counts down to its next
 attempt, with the key that tries at once ("reconnect now"); one whose login was refused
 shows that key too. When the accounts' texts do not fit, each is said in its short form
 (up to its first colon: "offline since 10:02", "login refused"), then as its state alone
@@ -41,7 +41,8 @@ _BUSY = {AccountStatus.STARTING, AccountStatus.CONNECTING, AccountStatus.SYNCING
 BAR_CELLS = 8
 _STATE_WORDS = {AccountStatus.AUTH_FAILED: "login refused", AccountStatus.ONLINE: "in step"}
 NOTICE_SECONDS = 15.0
-GAP = "  "  # between two regions, so that they never read as one
+GAP = "  "  # between the location and the notice
+NOTICE_MIN = 16  # cells a notice keeps when the location is long
 
 
 def progress_bar(done: int, total: int, cells: int = BAR_CELLS) -> str:
@@ -224,30 +225,31 @@ class StatusBar(Widget):
         new = Text(f"{self.new_mail:,} new" if self.new_mail else "", notice_style, end="")
         # The right region: new mail and the accounts, in full if they fit in about half
         # the line, else in their short forms, else cut with an ellipsis.
-        room = max(1, width // 2 + 10)
+        room = max(1, width // 2 + 9)
         right = Text(end="")
         for short in (0, 1, 2):
             right = Text.assemble(new, GAP if new and self._accounts else "", end="")
             right.append_text(self._accounts_text(short))
-            if right.cell_len + 1 <= room:
+            if right.cell_len <= room:
                 break
-        right.truncate(room - 1, overflow="ellipsis")
-        right.append(" ")
-        # The left regions: where you are, then the notice, each cut on its own.
-        left_room = max(0, width - right.cell_len - len(GAP))
+        right.truncate(room, overflow="ellipsis")
+        # The left regions: where you are, then the notice, each cut on its own; the
+        # notice keeps at least NOTICE_MIN cells. One blank always parts them from the
+        # right region (at the line's end when nothing is cut).
+        left_room = max(0, width - right.cell_len - 1)
         location = Text(" " + self._location, end="")
         notice = Text(self._notice, notice_style, end="")
         if notice:
-            wanted = location.cell_len + len(GAP) + notice.cell_len
-            if wanted > left_room:
-                # The notice is news: it keeps at least half of the room.
-                keep = max(left_room - len(GAP) - notice.cell_len, (left_room - len(GAP)) // 2)
-                location.truncate(max(0, keep), overflow="ellipsis")
-                rest = max(0, left_room - location.cell_len - len(GAP))
-                notice.truncate(rest, overflow="ellipsis")
+            keep = max(0, left_room - len(GAP) - min(notice.cell_len, NOTICE_MIN))
+            if location.cell_len > keep:
+                location.truncate(keep, overflow="ellipsis")
+            rest = max(0, left_room - location.cell_len - len(GAP))
+            notice.truncate(rest, overflow="ellipsis")
             left = Text.assemble(location, GAP, notice, end="")
         else:
             location.truncate(left_room, overflow="ellipsis")
             left = location
-        left.truncate(width - right.cell_len, overflow="ellipsis", pad=True)
-        return Text.assemble(left, right, no_wrap=True, end="")
+        if left.cell_len < left_room:
+            left.pad_right(left_room - left.cell_len)
+            return Text.assemble(left, right, " ", no_wrap=True, end="")
+        return Text.assemble(left, " ", right, no_wrap=True, end="")
