@@ -82,6 +82,8 @@ class Retry:
     async def sleep(self, delay: float) -> None:
         """Wait ``delay`` seconds, less when woken (a request, new ops)."""
         stop_if_cancelled()
+        if self.requested:  # asked while the last attempt was failing: no wait at all
+            return
         self._wake.clear()
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
         # that arrives together with the wake-up, and SyncManager.stop() would wait forever.

@@ -92,3 +92,12 @@ async def test_reconnect_cuts_a_backoff_short_and_the_status_says_when() -> None
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_a_reconnect_asked_during_a_failing_attempt_skips_the_backoff() -> None:
+    """The request lands before the backoff starts (while the attempt fails): the
+    backoff must not clear it away and wait its full length."""
+    w = worker(Refusing(TransientError("connection refused")), [])
+    w.reconnect()
+    async with asyncio.timeout(30):  # a guard: without the fix this waits an hour
+        await w._sleep_or_wake(3600)
