@@ -6,6 +6,7 @@
                                  config.toml edited (``mailtui.config.edit``), checked so
     specs                        every configured account (or one) -> WorkerSpecs
     specs_for                    the same for a list of AccountConfigs
+    AccountSettings              an account's settings as config.toml has them now
     outbox_sender                one account's OutboxSender, by how its kind sends
     demo_spec                    the demo account, served from the demo directory
 
@@ -29,7 +30,7 @@ from mailtui.models import Account, AccountKind
 from mailtui.protocols.demo.kind import ACCOUNT as DEMO_ACCOUNT
 from mailtui.protocols.kinds import KINDS
 from mailtui.store import Store
-from mailtui.sync.contract import KindSpec, Sending, SubmissionFactory, SyncEvent
+from mailtui.sync.contract import Backend, KindSpec, Sending, SubmissionFactory, SyncEvent
 from mailtui.sync.manager import WorkerSpec
 from mailtui.sync.worker import WorkerOptions
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMO_ACCOUNT",
+    "AccountSettings",
     "add_account",
     "change_account",
     "check_config",
@@ -106,18 +108,93 @@ def remove_account(path: Path, name: str, kinds: Kinds = KINDS) -> Config:
     return edit.remove_account(path, name, check=lambda c: check_config(c, kinds))
 
 
+class AccountSettings:
+    """An account's settings as ``path`` (config.toml) has them now, and its backends
+    built from them: each backend (a new one for every connection attempt of the
+    worker) is built from the file as it is then, so a changed host, user name, port,
+    TLS setting or ``password_command`` is used at the next attempt without a restart.
+    The password itself is read again by each new backend (keyring or command).
+
+    The worker's other options (``poll_interval``, ``body_days``) and the SMTP settings
+    stay as they were at start."""
+
+    def __init__(self, acc: AccountConfig, path: Path | None, kinds: Kinds = KINDS) -> None:
+        self._acc = acc
+        self._path = path
+        self._kinds = kinds
+        self._stamp = _stamp(path)
+        self._built = acc  # the settings the last backend was built from
+        self._bad_stamp: tuple[int, int] | None = None  # a file already found broken
+
+    def current(self) -> AccountConfig:
+        """The account's settings, read again when the file changed. Raises ConfigError
+        (the file's problem, or the account being gone from it)."""
+        stamp = _stamp(self._path)
+        if self._path is None or stamp == self._stamp:
+            return self._acc
+        config = load_config(self._path, self._kinds)
+        try:
+            acc = config.account(self._acc.name)
+        except ConfigError:
+            raise ConfigError(
+                f"{self._path}: account {self._acc.name!r} is no longer in the config"
+            ) from None
+        if acc.kind != self._acc.kind:
+            raise ConfigError(
+                f"{self._path}: account {acc.name!r} changed its kind; restart mailtui"
+            )
+        self._acc, self._stamp = acc, stamp
+        return acc
+
+    def build(self) -> Backend:
+        acc = self.current()
+        spec = _kind(acc, self._kinds)
+        assert spec.build is not None  # checked by specs_for
+        self._built = acc
+        return spec.build(acc)
+
+    def changed(self) -> bool:
+        """Whether the account's settings differ from those of the last backend; a file
+        that became unreadable counts once (the next attempt says what is wrong)."""
+        try:
+            return self.current() != self._built
+        except ConfigError:
+            stamp = _stamp(self._path)
+            if stamp == self._bad_stamp:
+                return False
+            self._bad_stamp = stamp
+            return True
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """What tells a changed file: modification time and size (None: no file)."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size
+
+
 async def specs(store: Store, config: Config, only: str | None = None) -> list[WorkerSpec]:
     """A WorkerSpec for every account of ``config``, or for account ``only``."""
     accounts = [config.account(only)] if only else list(config.accounts)
-    return await specs_for(store, accounts)
+    return await specs_for(store, accounts, path=config.path)
 
 
 async def specs_for(
-    store: Store, accounts: Sequence[AccountConfig], kinds: Kinds = KINDS
+    store: Store,
+    accounts: Sequence[AccountConfig],
+    kinds: Kinds = KINDS,
+    *,
+    path: Path | None = None,
 ) -> list[WorkerSpec]:
     """The accounts in ``store`` (added when new), each with its backend factory, its
     options and its outbox sender. Raises ConfigError for a kind this version cannot
-    build, before any account is touched."""
+    build, before any account is touched. With ``path`` (the config file the accounts
+    come from), backends are built from the file as it is at each connection attempt
+    (``AccountSettings``)."""
     for acc in accounts:
         if _kind(acc, kinds).build is None:
             raise ConfigError(
@@ -130,10 +207,12 @@ async def specs_for(
         assert spec.build is not None  # checked above
         account = await store.ensure_account(acc.name, acc.kind, acc.email)
         options = WorkerOptions(poll_interval=acc.poll_interval, body_days=acc.body_days)
+        settings = AccountSettings(acc, path, kinds)
         out.append(
             WorkerSpec(
                 account=account,
-                factory=functools.partial(spec.build, acc),
+                factory=settings.build,
+                changed=settings.changed,
                 options=options,
                 sender=(
                     functools.partial(_sender, store, account, acc, kinds)

@@ -170,6 +170,15 @@ class MailApp(App[None]):
             what = "1 new message" if added == 1 else f"{added:,} new messages"
             self.notify(f"{what} for {event.account}", title="New mail", timeout=4)
 
+    def action_reconnect(self) -> None:
+        """"Reconnect now": every account out of its backoff or its refused login at once,
+        with credentials and config.toml read again."""
+        if self.manager is None:
+            self.notify("No account to connect: mailtui runs offline.", timeout=3)
+            return
+        self.manager.reconnect()
+        self.main_screen.status_bar.set_notice("Reconnecting…")
+
     def action_next_theme(self) -> None:
         """Switch to the next of the data themes (``themes/`` and the user's)."""
         names = self.data_themes or sorted(self.available_themes)

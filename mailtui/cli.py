@@ -198,7 +198,7 @@ def _identities(config: Config) -> dict[str, list[Identity]]:
 def _progress_printer(out: Callable[[str], None]) -> Callable[[SyncEvent], None]:
     def show(event: SyncEvent) -> None:
         if event.kind is EventKind.STATUS and event.status is not None:
-            out(f"{event.account}: {event.status.value}: {event.text}")
+            out(f"{event.account}: {_state_words(event.status, event.text)}")
         elif event.kind is EventKind.MESSAGES and event.added:
             done, total = event.progress
             out(f"{event.account}: +{counted(event.added, 'message')} ({done}/{total})")
@@ -206,6 +206,15 @@ def _progress_printer(out: Callable[[str], None]) -> Callable[[SyncEvent], None]
             out(f"{event.account}: an action was refused by the server: {event.text}")
 
     return show
+
+
+def _state_words(status: AccountStatus, text: str) -> str:
+    """``connecting``, ``online: in step``, ``offline since 10:02: …``: the state once,
+    then what the worker said about it, unless that already starts with it."""
+    label = status.value.replace("_", " ")
+    if not text or text == label:
+        return label
+    return text if text.startswith(label) else f"{label}: {text}"
 
 
 async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:

@@ -213,6 +213,7 @@ class SyncEvent:
     progress: tuple[int, int] = (0, 0)
     added: int = 0
     text: str = ""  # plain words for the status bar (errors included)
+    retry_at: float | None = None  # STATUS: time.time() of the next attempt (a backoff)
 
 
 # ------------------------------------------------------------------ sending

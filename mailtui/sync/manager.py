@@ -43,6 +43,9 @@ class WorkerSpec:
     # manager's event sink and a callback that kicks the sync worker once a message was
     # accepted (so its copy is filed in Sent); None when the account sends no mail.
     sender: Callable[[Callable[[SyncEvent], None], Callable[[], None]], Sender] | None = None
+    # Whether the account's settings (config.toml) changed since ``factory`` last built a
+    # backend: a worker waiting after a refused login tries again when they do.
+    changed: Callable[[], bool] | None = None
 
 
 
@@ -51,7 +54,9 @@ class SyncManager:
         self.store = store
         self._listeners: list[Listener] = []
         self.workers: dict[int, Worker] = {
-            spec.account.id: Worker(spec.account, spec.factory, store, self._emit, spec.options)
+            spec.account.id: Worker(
+                spec.account, spec.factory, store, self._emit, spec.options, spec.changed
+            )
             for spec in specs
         }
         self._tasks: dict[int, asyncio.Task[AccountStatus]] = {}
@@ -74,12 +79,15 @@ class SyncManager:
             except Exception:  # a broken listener must not stop a sync
                 log.exception("sync event listener failed")
 
-    async def start(self) -> None:
-        """Starts every worker in the background and returns at once."""
+    async def start(self, *, wait_when_refused: bool = True) -> None:
+        """Starts every worker in the background and returns at once. A worker whose
+        login is refused waits for ``reconnect()`` or a settings change, unless
+        ``wait_when_refused`` is False (``mailtui sync`` ends then)."""
         for account_id, worker in self.workers.items():
             if account_id not in self._tasks or self._tasks[account_id].done():
                 self._tasks[account_id] = asyncio.create_task(
-                    worker.run(), name=f"sync:{worker.account.name}"
+                    worker.run(wait_when_refused=wait_when_refused),
+                    name=f"sync:{worker.account.name}",
                 )
         for account_id, sender in self.senders.items():
             task = self._sender_tasks.get(account_id)
@@ -95,7 +103,7 @@ class SyncManager:
 
     async def run_forever(self) -> dict[str, AccountStatus]:
         """Syncs until cancelled or every worker has stopped for good (auth, config)."""
-        await self.start()
+        await self.start(wait_when_refused=False)
         results = await asyncio.gather(*self._tasks.values())
         return {w.account.name: r for w, r in zip(self.workers.values(), results, strict=True)}
 
@@ -127,6 +135,15 @@ class SyncManager:
         self._kick_worker(account_id)
         sender = self.senders.get(account_id)
         if sender is not None:
+            sender.kick()
+
+    def reconnect(self) -> None:
+        """"Reconnect now": every worker tries its server at once (out of a backoff or
+        the wait after a refused login), with credentials and settings read again; the
+        outbox senders try their unsent mail too."""
+        for worker in self.workers.values():
+            worker.reconnect()
+        for sender in self.senders.values():
             sender.kick()
 
     def _kick_worker(self, account_id: int) -> None:

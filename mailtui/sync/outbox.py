@@ -71,7 +71,7 @@ from mailtui.sync.outbox_config import identities as identities
 from mailtui.sync.outbox_config import smtp_credentials as smtp_credentials
 from mailtui.sync.outbox_config import smtp_settings as smtp_settings
 from mailtui.sync.outbox_config import submission as submission
-from mailtui.sync.worker import Backoff
+from mailtui.sync.retry import Backoff
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-import random
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -58,6 +57,8 @@ from mailtui.sync.contract import (
 )
 from mailtui.sync.indexer import index_bodies
 from mailtui.sync.logbook import AccountLog
+from mailtui.sync.retry import Backoff, Retry
+from mailtui.sync.retry import stop_if_cancelled as _stop_if_cancelled
 
 log = logging.getLogger(__name__)
 
@@ -76,26 +77,8 @@ class WorkerOptions:
     poll_interval: float = 300.0
     body_days: int = 30
     backoff_initial: float = 1.0
-    backoff_max: float = 300.0
-
-
-class Backoff:
-    """Exponential backoff with full jitter: 1, 2, 4 … s, capped, randomised."""
-
-    def __init__(self, initial: float, maximum: float, rng: random.Random | None = None) -> None:
-        self.initial = initial
-        self.maximum = maximum
-        self.attempt = 0
-        self._rng = rng or random.Random()
-
-    def next_delay(self) -> float:
-        ceiling = min(self.maximum, self.initial * (2**self.attempt))
-        self.attempt += 1
-        # Full jitter spreads reconnects of many clients after a server restart.
-        return self._rng.uniform(ceiling / 2, ceiling)
-
-    def reset(self) -> None:
-        self.attempt = 0
+    # A server back after a restart is tried again within this (the reconnect key: at once).
+    backoff_max: float = 60.0
 
 
 def _nothing_to_write(batch: FolderBatch) -> bool:
@@ -110,18 +93,6 @@ def _nothing_to_write(batch: FolderBatch) -> bool:
         or batch.state is not None
         or batch.account_state is not None
     )
-
-
-def _stop_if_cancelled() -> None:
-    """Raise the stop that an await on the way swallowed, before waiting again.
-
-    ``suppress(CancelledError)`` around the await of a child task (a write being ended,
-    a helper being stopped) also catches a cancel of this task that lands there; the
-    worker then went on to wait up to ``poll_interval`` and ``SyncManager.stop()`` with
-    it. On Python 3.11 the task still counts the cancel (``cancelling()``)."""
-    task = asyncio.current_task()
-    if task is not None and task.cancelling():
-        raise asyncio.CancelledError
 
 
 ItemBatchT = TypeVar("ItemBatchT", ContactBatch, CalendarBatch)
@@ -147,6 +118,7 @@ class Worker:
         store: Store,
         emit: Emit,
         options: WorkerOptions | None = None,
+        changed: Callable[[], bool] | None = None,
     ) -> None:
         self.account = account
         self.factory = factory
@@ -156,7 +128,11 @@ class Worker:
         self.status = AccountStatus.STARTING
         self.status_text = ""
         self._log = AccountLog(account.name)  # the status changes a bug report needs
+        #: time.time() of the next attempt while waiting out a backoff, else None.
+        self.retry_at: float | None = None
         self._wake = asyncio.Event()
+        # "Reconnect now", and changes of the account's settings (``changed``).
+        self._retry = Retry(self._wake, changed)
         self._body_requests: asyncio.Queue[tuple[int, asyncio.Future[bytes | None]]] = (
             asyncio.Queue()
         )
@@ -179,6 +155,11 @@ class Worker:
     def kick(self) -> None:
         """New pending ops (or anything else worth a look): stop waiting now."""
         self._wake.set()
+
+    def reconnect(self) -> None:
+        """Try the server now: ends a backoff or the wait after a refused login, and
+        builds the backend anew (credentials and settings are read again)."""
+        self._retry.request()
 
     def request_body(self, message_id: int) -> asyncio.Future[bytes | None]:
         fut: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
@@ -212,60 +193,65 @@ class Worker:
         )
         backend.watch(name)
 
-    async def run(self, once: bool = False) -> AccountStatus:
+    async def run(self, once: bool = False, *, wait_when_refused: bool = False) -> AccountStatus:
         """Sync until cancelled; with ``once``, until in step (or failed). Returns the
-        final status."""
+        final status. A refused login or a bad setting ends the run, unless
+        ``wait_when_refused``: then it waits for ``reconnect()`` or a settings change
+        (``mailtui.sync.retry``) and tries again."""
         backoff = Backoff(self.options.backoff_initial, self.options.backoff_max)
         while True:
+            # What went wrong, to wait on once the backend is closed: a wait with the old
+            # connection still open would leave it (and its IDLE) to the server's timeout.
+            trouble: tuple[AccountStatus, str] | None = None
+            refused = False
             try:
                 await self._session(once)
                 if once:
                     return self.status
-            except AuthError as exc:
-                self._set_status(AccountStatus.AUTH_FAILED, f"login refused: {exc}")
+            except _SettingsChanged:
+                pass  # a new session at once, with a backend built from the new settings
+            except (AuthError, ConfigError) as exc:
+                if isinstance(exc, AuthError):
+                    self._set_status(AccountStatus.AUTH_FAILED, f"login refused: {exc}")
+                else:
+                    self._set_status(AccountStatus.ERROR, str(exc))
                 self._fail_body_requests()
-                return self.status
-            except ConfigError as exc:
-                self._set_status(AccountStatus.ERROR, str(exc))
-                self._fail_body_requests()
-                return self.status
+                if once or not wait_when_refused:
+                    return self.status
+                refused = True
             except (TransientError, OSError, TimeoutError) as exc:
                 if self._offline_since is None:
                     self._offline_since = time.time()
                 since = time.strftime("%H:%M", time.localtime(self._offline_since))
-                self._set_status(AccountStatus.OFFLINE, f"offline since {since}: {_plain(exc)}")
-                self._fail_body_requests()
-                if once:
-                    return self.status
-                await self._sleep_or_wake(backoff.next_delay())
-                continue
+                trouble = (AccountStatus.OFFLINE, f"offline since {since}: {_plain(exc)}")
             except StoreError as exc:
                 # The cache could not be written (disk full, file damaged): nothing was
                 # half-committed; say so and try again later, the server keeps the mail.
-                self._set_status(AccountStatus.ERROR, f"the local cache failed: {exc}")
-                self._fail_body_requests()
-                if once:
-                    return self.status
-                await self._sleep_or_wake(backoff.next_delay())
-                continue
+                trouble = (AccountStatus.ERROR, f"the local cache failed: {exc}")
             except Exception as exc:  # a bug: logged with its traceback, never shown raw
                 log.exception("sync worker of %s failed", self.account.name)
-                self._set_status(
-                    AccountStatus.ERROR,
-                    f"internal error ({exc.__class__.__name__}); details in the log",
-                )
-                self._fail_body_requests()
-                if once:
-                    return self.status
-                await self._sleep_or_wake(backoff.next_delay())
-                continue
+                text = f"internal error ({exc.__class__.__name__}); details in the log"
+                trouble = (AccountStatus.ERROR, text)
             finally:
                 await self._close_backend()
-            backoff.reset()
+            if trouble is None:
+                if refused:
+                    await self._retry.until_asked()
+                backoff.reset()
+                continue
+            self._fail_body_requests()
+            if once:
+                self._set_status(*trouble)
+                return self.status
+            delay = backoff.next_delay()
+            # The status bar counts down to the next attempt (the reconnect key cuts it short).
+            self._set_status(*trouble, retry_at=time.time() + delay)
+            await self._sleep_or_wake(delay)
 
     # ------------------------------------------------------------------ the session
 
     async def _session(self, once: bool) -> None:
+        self._retry.take()  # this attempt is the one asked for
         self._set_status(AccountStatus.CONNECTING, "connecting")
         backend = self.factory()
         self._backend = backend
@@ -295,6 +281,8 @@ class Worker:
             if once:
                 return
             changed = await self._wait(backend)
+            if self._retry.take() and self._retry.changed():
+                raise _SettingsChanged
 
     async def _wait(self, backend: Backend) -> set[str]:
         """Waits for the server (push or poll timeout) or for a local wake-up."""
@@ -669,13 +657,7 @@ class Worker:
     # ------------------------------------------------------------------ helpers
 
     async def _sleep_or_wake(self, delay: float) -> None:
-        _stop_if_cancelled()
-        self._wake.clear()
-        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
-        # that arrives together with the wake-up, and SyncManager.stop() would wait forever.
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(delay):
-                await self._wake.wait()
+        await self._retry.sleep(delay)
 
     async def _close_backend(self) -> None:
         backend, self._backend = self._backend, None
@@ -683,13 +665,24 @@ class Worker:
             with contextlib.suppress(Exception):
                 await backend.close()
 
-    def _set_status(self, status: AccountStatus, text: str) -> None:
-        if (status, text) == (self.status, self.status_text):
+    def _set_status(
+        self, status: AccountStatus, text: str, *, retry_at: float | None = None
+    ) -> None:
+        if (status, text, retry_at) == (self.status, self.status_text, self.retry_at):
             return
         self.status = status
         self.status_text = text
         self._log.status(status, text)
-        self.emit(SyncEvent(self.account.name, EventKind.STATUS, status=status, text=text))
+        self.retry_at = retry_at
+        self.emit(
+            SyncEvent(
+                self.account.name, EventKind.STATUS, status=status, text=text, retry_at=retry_at
+            )
+        )
+
+
+class _SettingsChanged(Exception):
+    """The user asked to reconnect and the account's settings changed: a new session."""
 
 
 def _plain(exc: BaseException) -> str:

@@ -110,6 +110,9 @@ class SyncControl(Protocol):
 
     def kick(self, account_id: int) -> None: ...
 
+    def reconnect(self) -> None:
+        """Every account tries its server now, with its credentials read again."""
+
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None
     ) -> str: ...

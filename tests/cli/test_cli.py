@@ -108,6 +108,8 @@ def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
     p = run(["--demo", "sync", "--once"], home)
     assert p.returncode == 0, p.stderr
     assert "demo: online: in step" in p.stdout
+    # Each state is said once: "demo: connecting", not "demo: connecting: connecting".
+    assert "demo: connecting\n" in p.stdout and "connecting: connecting" not in p.stdout
     return home
 
 

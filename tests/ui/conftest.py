@@ -162,6 +162,7 @@ class FakeManager:
         self.started = False
         self.stopped = False
         self.kicked: list[int] = []
+        self.reconnects = 0  # reconnect() calls
         self.open_folders: list[tuple[int | None, int | None]] = []  # set_open_folder calls
         self.caps: dict[int, Capabilities] = {}  # account id -> what its backend can do
         self.fetched: list[int] = []
@@ -189,6 +190,9 @@ class FakeManager:
 
     def kick(self, account_id: int) -> None:
         self.kicked.append(account_id)
+
+    def reconnect(self) -> None:
+        self.reconnects += 1
 
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         self.open_folders.append((account_id, folder_id))

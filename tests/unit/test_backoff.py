@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from mailtui.sync.worker import Backoff
+from mailtui.sync.retry import Backoff
 
 
 def test_backoff_grows_exponentially_with_jitter_and_caps() -> None:

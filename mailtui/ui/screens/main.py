@@ -566,7 +566,7 @@ class MainScreen(Screen[None]):
         if raw is None:
             self._reveal(message_id, header_text(detail, now), Text("Loading…"))
             if self._manager is not None:
-                self.status_bar.set_notice("Loading…")
+                self.status_bar.set_notice("Loading…", expire=None)
                 try:
                     raw = await self._manager.fetch_body(message_id)
                 finally:
@@ -590,6 +590,7 @@ class MainScreen(Screen[None]):
 
     async def _mark_read(self, detail: MessageDetail) -> None:
         row = detail.row
+        self.status_bar.clear_new_mail()  # "2 new" was news until a message was read
         await self._store.set_flags([row.id], add=Flag.SEEN, remove=Flag.NONE)
         if self._manager is not None:
             self._manager.kick(detail.account_id)
@@ -680,7 +681,7 @@ class MainScreen(Screen[None]):
         if self._send_notices.handle(event):
             return
         if event.kind == EventKind.STATUS and event.status is not None:
-            self.status_bar.set_account(event.account, event.status, event.text)
+            self.status_bar.set_account(event.account, event.status, event.text, event.retry_at)
             self.refresh_bindings()  # capabilities are known once a worker connected
         elif event.kind == EventKind.FOLDERS:
             # "All inboxes" counts whatever Inbox a new folder list brings.

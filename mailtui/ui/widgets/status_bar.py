@@ -1,29 +1,48 @@
 """The status line above the footer: where you are, and what each account is doing.
 
-    Inbox · 3 unread of 1,204   2 new   demo: syncing ▕███░░░░░▏ 400/3,000 · work: offline
+    Inbox · 3 unread of 1,204  Flagged 2 messages  2 new  demo: syncing ▕███░░░░░▏ 400/3,000
+    Inbox · 3 unread of 1,204       work: offline · retry in 12s · F5: now
+
+Three regions, each cut with its own ellipsis and kept apart by blanks, so a long notice
+never runs into an account's state: the location, the notice, and (on the right) new mail
+and the accounts. An account waiting out a backoff counts down to its next
+attempt, with the key that tries at once ("reconnect now"); one whose login was refused
+shows that key too. When the accounts' texts do not fit, each is said in its short form
+(up to its first colon: "offline since 10:02", "login refused"), then as its state alone
+("offline"), before anything is cut.
 
 The screen sets ``location`` and calls ``set_account``/``set_notice``; the bar only draws.
+A notice goes away after ``NOTICE_SECONDS`` unless set without expiry ("Loading…").
 ``note_event`` counts new mail: messages added to an account after its first sync of the
 session went through (the first download of a mailbox is not "new mail"); the app rings
-the bell or shows a notice from that count, as ``[ui] bell`` / ``notify`` say.
-Account texts come from the sync manager in plain words and are sanitized like mail,
-since they may quote a server's reply.
+the bell or shows a notice from that count, as ``[ui] bell`` / ``notify`` say, and the
+screen clears it once a message is read. Account texts come from the sync manager in plain
+words and are sanitized like mail, since they may quote a server's reply.
 """
 
 from __future__ import annotations
 
+import math
+import re
+import time
 from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
+from textual.timer import Timer
 from textual.widget import Widget
 
 from mailtui.mime.sanitize import clean_line
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
+from mailtui.ui import keymap
 
 _TROUBLE = {AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED, AccountStatus.ERROR}
 _BUSY = {AccountStatus.STARTING, AccountStatus.CONNECTING, AccountStatus.SYNCING}
 BAR_CELLS = 8
+_STATE_WORDS = {AccountStatus.AUTH_FAILED: "login refused", AccountStatus.ONLINE: "in step"}
+NOTICE_SECONDS = 15.0
+GAP = "  "  # between the location and the notice
+NOTICE_MIN = 16  # cells a notice keeps when the location is long
 
 
 def progress_bar(done: int, total: int, cells: int = BAR_CELLS) -> str:
@@ -67,6 +86,8 @@ class StatusBar(Widget):
         self._location = ""
         self._notice = ""
         self._accounts: dict[str, tuple[AccountStatus, str]] = {}
+        self._retry_at: dict[str, float] = {}  # account -> time.time() of its next attempt
+        self._notice_timer: Timer | None = None
         self._progress: dict[str, tuple[int, int]] = {}
         self._settled: set[str] = set()  # accounts whose first sync is done
         self.new_mail = 0
@@ -96,14 +117,47 @@ class StatusBar(Widget):
             self._location = location
             self.refresh()
 
-    def set_notice(self, notice: str) -> None:
-        """A short transient message ("Loading…"); empty to clear it."""
+    def on_mount(self) -> None:
+        # The countdown to an account's next attempt; a redraw only while one runs.
+        self.set_interval(1.0, self._tick, name="retry-countdown")
+
+    def _tick(self) -> None:
+        if self._retry_at:
+            self.refresh()
+
+    def set_notice(self, notice: str, *, expire: float | None = NOTICE_SECONDS) -> None:
+        """A short transient message; empty to clear it. It goes after ``expire``
+        seconds (None: when replaced or cleared, e.g. "Loading…")."""
+        if self._notice_timer is not None:
+            self._notice_timer.stop()
+            self._notice_timer = None
+        if notice and expire is not None and self.is_mounted:
+            self._notice_timer = self.set_timer(expire, self._expire_notice, name="notice")
         if notice != self._notice:
             self._notice = notice
             self.refresh()
 
-    def set_account(self, account: str, status: AccountStatus, text: str = "") -> None:
+    def _expire_notice(self) -> None:
+        self._notice_timer = None
+        self.set_notice("")
+
+    @property
+    def notice(self) -> str:
+        return self._notice
+
+    def set_account(
+        self,
+        account: str,
+        status: AccountStatus,
+        text: str = "",
+        retry_at: float | None = None,
+    ) -> None:
+        """The account's state; ``retry_at`` (time.time()) while it waits to try again."""
         self._accounts[account] = (status, text)
+        if retry_at is None:
+            self._retry_at.pop(account, None)
+        else:
+            self._retry_at[account] = retry_at
         if status != AccountStatus.SYNCING:
             self._progress.pop(account, None)
         self.refresh()
@@ -118,6 +172,7 @@ class StatusBar(Widget):
 
     def set_accounts(self, statuses: dict[str, tuple[AccountStatus, str]]) -> None:
         self._accounts = dict(statuses)
+        self._retry_at = {a: t for a, t in self._retry_at.items() if a in statuses}
         self.refresh()
 
     def _status_style(self, status: AccountStatus) -> Style:
@@ -127,36 +182,74 @@ class StatusBar(Widget):
             return self.get_component_rich_style("status-bar--busy", partial=True)
         return Style()
 
-    def render(self) -> Text:
-        width = max(1, self.size.width)
-        right = Text(end="")
+    def _reconnect_key(self) -> str:
+        overrides = getattr(self.app, "keymap_overrides", {})
+        keys = keymap.effective_keys("app.reconnect", overrides)
+        label = keymap.key_label(keys[0]) if keys else ""
+        return label.upper() if re.fullmatch(r"f\d+", label) else label  # F5, as on the key
+
+    def _accounts_text(self, short: int) -> Text:
+        """Every account's state; ``short`` 1: each text up to its first colon, 2: the
+        state alone."""
+        out = Text(end="")
+        key = self._reconnect_key()
+        now = time.time()
         # Accounts in trouble first: at 80 columns the end of the line may be cut.
         ordered = sorted(self._accounts.items(), key=lambda i: (i[1][0] not in _TROUBLE, i[0]))
         for account, (status, text) in ordered:
-            if right:
-                right.append(" · ")
+            if out:
+                out.append(" · ")
             words = clean_line(text) or status.value.replace("_", " ")
-            right.append(f"{clean_line(account)}: ")
-            right.append(words, style=self._status_style(status))
+            if short == 1:
+                words = words.split(": ", 1)[0]
+            elif short == 2:
+                words = _STATE_WORDS.get(status, status.value.replace("_", " "))
+            out.append(f"{clean_line(account)}: ")
+            out.append(words, style=self._status_style(status))
             if account in self._progress:
                 done, total = self._progress[account]
-                right.append(" " + progress_bar(done, total))
-                right.append(f" {done:,}/{total:,}")
-        right.append(" ")
-        left = Text(" " + self._location, end="")
-        if self._notice:
-            left.append("  ")
-            left.append(
-                self._notice,
-                style=self.get_component_rich_style("status-bar--notice", partial=True),
-            )
-        if self.new_mail:
-            new = f"{self.new_mail:,} new  "
-            right = Text.assemble(
-                (new, self.get_component_rich_style("status-bar--notice", partial=True)), right
-            )
-        if right.cell_len > width // 2 + 10:
-            right.truncate(width // 2 + 10, overflow="ellipsis")
-        room = max(0, width - right.cell_len)
-        left.truncate(room, overflow="ellipsis", pad=True)
-        return Text.assemble(left, right, no_wrap=True, end="")
+                out.append(" " + progress_bar(done, total))
+                out.append(f" {done:,}/{total:,}")
+            retry_at = self._retry_at.get(account)
+            if retry_at is not None:
+                out.append(f" · retry in {max(0, math.ceil(retry_at - now))}s")
+                if key:
+                    out.append(f" · {key}: now")
+            elif key and status in (AccountStatus.AUTH_FAILED, AccountStatus.ERROR):
+                out.append(f" · {key}: retry")
+        return out
+
+    def render(self) -> Text:
+        width = max(1, self.size.width)
+        notice_style = self.get_component_rich_style("status-bar--notice", partial=True)
+        new = Text(f"{self.new_mail:,} new" if self.new_mail else "", notice_style, end="")
+        # The right region: new mail and the accounts, in full if they fit in about half
+        # the line, else in their short forms, else cut with an ellipsis.
+        room = max(1, width // 2 + 9)
+        right = Text(end="")
+        for short in (0, 1, 2):
+            right = Text.assemble(new, GAP if new and self._accounts else "", end="")
+            right.append_text(self._accounts_text(short))
+            if right.cell_len <= room:
+                break
+        right.truncate(room, overflow="ellipsis")
+        # The left regions: where you are, then the notice, each cut on its own; the
+        # notice keeps at least NOTICE_MIN cells. One blank always parts them from the
+        # right region (at the line's end when nothing is cut).
+        left_room = max(0, width - right.cell_len - 1)
+        location = Text(" " + self._location, end="")
+        notice = Text(self._notice, notice_style, end="")
+        if notice:
+            keep = max(0, left_room - len(GAP) - min(notice.cell_len, NOTICE_MIN))
+            if location.cell_len > keep:
+                location.truncate(keep, overflow="ellipsis")
+            rest = max(0, left_room - location.cell_len - len(GAP))
+            notice.truncate(rest, overflow="ellipsis")
+            left = Text.assemble(location, GAP, notice, end="")
+        else:
+            location.truncate(left_room, overflow="ellipsis")
+            left = location
+        if left.cell_len < left_room:
+            left.pad_right(left_room - left.cell_len)
+            return Text.assemble(left, right, " ", no_wrap=True, end="")
+        return Text.assemble(left, " ", right, no_wrap=True, end="")
