@@ -69,7 +69,7 @@ def test_every_binding_has_an_id_and_mutt_and_vim_defaults_are_there() -> None:
 async def test_ui_keys_rebind_a_triage_action_by_id(tmp_path: Path) -> None:
     mail = await open_mail(tmp_path / "cache.sqlite", 30)
     try:
-        app = make_app(mail.store, keymap={"triage.flag": "ctrl+g"})
+        app = make_app(mail.store, keymap={"triage.flag": "ctrl+y"})
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_until(pilot, lambda: rows_loaded(pilot))
             rows = await mail.store.window(mail.inbox, 0, 2)
@@ -77,7 +77,7 @@ async def test_ui_keys_rebind_a_triage_action_by_id(tmp_path: Path) -> None:
             await pilot.pause(0.2)
             detail = await mail.store.message(rows[1].id)
             assert detail is not None and not detail.row.flags & Flag.FLAGGED
-            await pilot.press("ctrl+g")
+            await pilot.press("ctrl+y")
             await wait_until(pilot, lambda: "Flagged 1 message" in screen_text(app))
             detail = await mail.store.message(rows[1].id)
             assert detail is not None and detail.row.flags & Flag.FLAGGED
