@@ -7,28 +7,13 @@ from __future__ import annotations
 import mailbox
 import os
 import stat
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.servers import MailUser
+from tests.servers.cli import run_mailtui as mailtui
 from tests.servers.ports import free_ports
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def mailtui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailtui", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def old_message(i: int, days_ago: int = 400) -> bytes:

@@ -5,28 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import stat
-import subprocess
-import sys
 from pathlib import Path
 
 from mailtui.models import AccountKind
 from mailtui.store import Store
 from tests.servers import MailUser
+from tests.servers.cli import run_mailtui as mailtui
 from tests.servers.ports import free_ports
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def mailtui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailtui", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def log_of(home: Path) -> str:
