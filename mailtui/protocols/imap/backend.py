@@ -27,10 +27,12 @@ log = logging.getLogger(__name__)
 class ImapBackend(ImapPull, ImapBodies, ImapOps, ImapPush):
     """One account on an IMAP server; see the module docstring."""
 
-    capabilities = Capabilities(folders=True, server_move=True, flags=True, push=True)
+    capabilities = Capabilities(
+        folders=True, server_move=True, flags=True, push=True, subscriptions=True
+    )
 
 
 def build(account: AccountConfig) -> ImapBackend:
     if account.security not in tuple(Security):
         raise ConfigError(f"account {account.name!r}: unknown security {account.security!r}")
-    return ImapBackend(account)
+    return ImapBackend(account, subscribed_only=account.folders != "all")
