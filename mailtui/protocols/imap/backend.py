@@ -35,4 +35,4 @@ class ImapBackend(ImapPull, ImapBodies, ImapOps, ImapPush):
 def build(account: AccountConfig) -> ImapBackend:
     if account.security not in tuple(Security):
         raise ConfigError(f"account {account.name!r}: unknown security {account.security!r}")
-    return ImapBackend(account, subscribed_only=account.folders != "all")
+    return ImapBackend(account)
