@@ -10,6 +10,7 @@ import pytest
 
 from mailtui.config import parse
 from mailtui.errors import ConfigError
+from mailtui.export import export
 from mailtui.models import AccountKind, FolderRole, RemoteFolder
 from mailtui.store import Store, schema
 
@@ -90,3 +91,14 @@ def test_a_bad_folders_setting_is_a_clear_error(doc: str, expected: str) -> None
     with pytest.raises(ConfigError) as info:
         parse(doc)
     assert expected in str(info.value)
+
+
+async def test_export_leaves_out_unsubscribed_folders_with_nothing_cached(
+    tmp_path: Path,
+) -> None:
+    async with await Store.open(tmp_path / "cache.sqlite") as store:
+        account = await store.ensure_account("a", AccountKind.IMAP, "a@x.test")
+        await store.sync_folders(account.id, FOLDERS)
+        result = await export(store, "a", maildir=tmp_path / "out")
+        assert result.folders == 2
+        assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["INBOX", "Projects"]
