@@ -65,7 +65,9 @@ async def _folders(store: Store, account: str, only: str | None) -> list[Folder]
         )
     folders = await store.folders(matches[0].id)
     if only is None:
-        return folders
+        # An unsubscribed folder was never synced: nothing of it to export, unless it
+        # holds what was cached while it was shown.
+        return [f for f in folders if f.subscribed or f.total]
     chosen = [f for f in folders if f.name == only]
     if not chosen:
         known = ", ".join(f.name for f in folders)

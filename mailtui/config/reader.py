@@ -93,8 +93,13 @@ class AccountConfig:
     # More From addresses (name, address) besides ``email``, e.g. aliases; a reply is
     # sent from the one the message was addressed to.
     identities: tuple[tuple[str, str], ...] = ()
+    # Which folders the account shows and syncs: "subscribed" (the others are listed
+    # greyed), or "all" (every folder on the server, subscribed or not).
+    folders: str = "subscribed"
 
 
+#: ``folders`` of an account: the folders it shows and syncs.
+FOLDER_MODES = ("subscribed", "all")
 DEFAULT_THEME = "mailtui-dark"  # themes/mailtui-dark.toml
 BIDI_MODES = ("auto", "on", "off")
 
@@ -202,6 +207,7 @@ _ACCOUNT_KEYS = (
     "kind", "email", "username", "host", "port", "security", "password_command", "ca_file",
     "tls_fingerprint", "auth", "token_command",
     "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
+    "folders",
 )
 _SMTP_KEYS = (
     "host", "port", "security", "username", "password_command", "copy_to_sent", "ca_file",
@@ -321,6 +327,10 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
     port = t.integer("port", DEFAULT_PORTS[(kind.value, security)], 1, 65535)
     ca_file, fingerprint = _trust(t, security)
     auth, token_command = _auth(t, "password", None)
+    if "folders" in data and kind is not AccountKind.IMAP:
+        raise ConfigError(
+            f"{where} folders: only IMAP accounts have folders to subscribe; remove it"
+        )
     smtp: SmtpConfig | None = None
     smtp_data = t.table("smtp")
     if smtp_data is not None:
@@ -366,6 +376,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         body_days=t.integer("body_days", 30, 0, 36500),
         leave_on_server=t.boolean("leave_on_server", True),
         identities=_identities(where, data.get("identities", [])),
+        folders=t.choice("folders", "subscribed", FOLDER_MODES),
     )
 
 

@@ -25,6 +25,10 @@ class RemoteFolder:
     depth: int = 0
     selectable: bool = True
     kind: FolderKind = FolderKind.MAIL  # what it holds: which batches its pull yields
+    #: The account shows and syncs it: subscribed on the server (IMAP), a special-use
+    #: folder, the parent of one that is, or every folder with ``folders = "all"``.
+    #: False: it exists on the server, and is listed greyed and not synced.
+    subscribed: bool = True
 
 
 @dataclass(slots=True)

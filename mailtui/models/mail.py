@@ -123,6 +123,7 @@ class Folder:
     unread: int
     depth: int = 0  # nesting level, for the folder tree
     kind: FolderKind = FolderKind.MAIL
+    subscribed: bool = True  # False: on the server, not synced (RemoteFolder.subscribed)
 
 
 @dataclass(frozen=True, slots=True)

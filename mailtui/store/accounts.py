@@ -55,11 +55,11 @@ class Accounts(SyncState):
         """Make the account's folder list match the server's.
 
         Folders are matched by name and updated in place (role, kind, display name, depth,
-        list order). Folders gone from the server are removed with their messages; pending
-        moves *into* such a folder are rolled back and marked failed, so the message shows
-        again where the server still has it. ``account_state``, when not None, replaces
-        the account's sync state in the same transaction (the FolderSync key that goes
-        with this list).
+        list order, subscribed). Folders gone from the server are removed with their
+        messages; pending moves *into* such a folder are rolled back and marked failed, so
+        the message shows again where the server still has it. ``account_state``, when
+        not None, replaces the account's sync state in the same transaction (the
+        FolderSync key that goes with this list).
 
         Returns:
             The account's folder names mapped to local folder ids.
@@ -74,12 +74,13 @@ class Accounts(SyncState):
             await db.executemany(
                 """
                 INSERT INTO folders (account_id, name, display_name, role, depth, selectable,
-                    position, kind)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    position, kind, subscribed)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (account_id, name) DO UPDATE SET
                     display_name = excluded.display_name, role = excluded.role,
                     depth = excluded.depth, selectable = excluded.selectable,
-                    position = excluded.position, kind = excluded.kind
+                    position = excluded.position, kind = excluded.kind,
+                    subscribed = excluded.subscribed
                 """,
                 [
                     (
@@ -91,6 +92,7 @@ class Accounts(SyncState):
                         f.selectable,
                         i,
                         str(f.kind),
+                        f.subscribed,
                     )
                     for i, f in enumerate(folders)
                 ],

@@ -22,7 +22,9 @@ OP_COLUMNS: Final = (
     "id, account_id, kind, message_id, folder_id, folder_name, remote_id, payload, "
     "attempts, last_error"
 )
-FOLDER_COLUMNS: Final = "id, account_id, name, display_name, role, total, unread, depth, kind"
+FOLDER_COLUMNS: Final = (
+    "id, account_id, name, display_name, role, total, unread, depth, kind, subscribed"
+)
 
 
 def folder_from_row(r: Row) -> Folder:
@@ -36,6 +38,7 @@ def folder_from_row(r: Row) -> Folder:
         unread=r[6],
         depth=r[7],
         kind=FolderKind(r[8]) if r[8] in FolderKind._value2member_map_ else FolderKind.MAIL,
+        subscribed=bool(r[9]),
     )
 
 

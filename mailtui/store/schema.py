@@ -464,8 +464,15 @@ _V6: Final[tuple[str, ...]] = (
     "ALTER TABLE accounts ADD COLUMN sent_copies TEXT NOT NULL DEFAULT ''",
 )
 
+# Folders on the server that the account does not show (IMAP: not subscribed) are kept
+# too, so the folder pane can list them greyed: ``folders.subscribed`` is 0 for those,
+# and the worker does not sync them. Every folder cached before was one the account showed.
+_V7: Final[tuple[str, ...]] = (
+    "ALTER TABLE folders ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1",
+)
+
 #: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 
 #: The version this code writes.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

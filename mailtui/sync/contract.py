@@ -68,6 +68,8 @@ class Capabilities:
     #: committed batch holds the only copy of its messages, so the store makes their
     #: bodies durable (fsynced) before the commit.
     sole_copy: bool = False
+    #: Folders can be subscribed and unsubscribed (``FolderAdmin.subscribe_folder``).
+    subscriptions: bool = False
 
 
 @runtime_checkable
@@ -147,7 +149,7 @@ class CalendarSource(Protocol):
 
 @runtime_checkable
 class FolderAdmin(Protocol):
-    """A backend that can create, rename and delete folders on the server (IMAP, EAS).
+    """A backend that can create, rename, delete and subscribe folders on the server.
 
     Folder names are the server's full names (``RemoteFolder.name``); a *path* is what
     the user typed, ``/``-separated, which the backend encodes (modified UTF-7 for IMAP).
@@ -161,6 +163,11 @@ class FolderAdmin(Protocol):
 
     async def delete_folder(self, name: str) -> None:
         """Deletes folder ``name`` and the messages in it."""
+
+    async def subscribe_folder(self, name: str, subscribed: bool) -> None:
+        """Subscribes folder ``name`` (the account then shows and syncs it), or
+        unsubscribes it. A backend without subscriptions (``Capabilities.subscriptions``
+        False) raises OpRejected."""
 
 
 @runtime_checkable

@@ -50,11 +50,11 @@ from mailtui.sync.contract import (
     Capabilities,
     ContactSource,
     EventKind,
-    FolderAdmin,
     FolderWatcher,
     StatefulBackend,
     SyncEvent,
 )
+from mailtui.sync.folder_changes import apply_folder_change
 from mailtui.sync.indexer import index_bodies
 from mailtui.sync.logbook import AccountLog
 from mailtui.sync.retry import Backoff, Retry
@@ -149,6 +149,7 @@ class Worker:
         self._offline_since: float | None = None
         self.folder_ids: dict[str, int] = {}
         self._open_folder: int | None = None  # the folder the UI shows (set_open_folder)
+        self._pull_next: set[str] = set()  # folders just subscribed: pulled in this round
 
     # ------------------------------------------------------------------ outside API
 
@@ -269,6 +270,9 @@ class Worker:
             # Ops waiting for a message's server id: pull their folders now (the message is
             # found there by Message-ID), and give up on those not found.
             waiting = await self.store.waiting_ops(self.account.id)
+            if self._pull_next and changed:
+                changed = (changed - {"\0local"}) | self._pull_next
+            self._pull_next = set()
             await self._sync(backend, changed | {f for _, f in waiting} if changed else changed)
             await self.store.give_up_waiting([op_id for op_id, _ in waiting])
             self._watch_open_folder(backend)
@@ -320,7 +324,9 @@ class Worker:
         # Inbox first: it is what the user looks at while the rest streams in.
         ordered = sorted(folders, key=lambda f: (f.role != "inbox", f.name))
         for folder in ordered:
-            if not folder.selectable or (changed and folder.name not in changed):
+            if not folder.selectable or not folder.subscribed:
+                continue  # not subscribed: listed greyed, synced once subscribed
+            if changed and folder.name not in changed:
                 continue
             if folder.kind is FolderKind.MAIL:
                 await self._pull_folder(backend, folder)
@@ -546,22 +552,13 @@ class Worker:
             (kind, name, new_path), fut = self._folder_requests.get_nowait()
             if fut.done():
                 continue
-            if not isinstance(backend, FolderAdmin):
-                fut.set_exception(OpRejected("this account cannot manage folders"))
-                continue
             try:
-                if kind == "create":
-                    result = await backend.create_folder(name)
-                elif kind == "rename" and new_path:
-                    result = await backend.rename_folder(name, new_path)
-                elif kind == "delete":
-                    await backend.delete_folder(name)
-                    result = name
-                else:
-                    raise OpRejected(f"unknown folder change {kind!r}")
+                result = await apply_folder_change(backend, kind, name, new_path)
                 # The folder list as the server has it now (a renamed folder's messages
                 # come again under the new name with the next pull).
                 await self._list_folders(backend)
+                if kind == "subscribe":
+                    self._pull_next.add(result)
                 fut.set_result(result)
             except OpRejected as exc:
                 fut.set_exception(exc)

@@ -28,6 +28,7 @@ MAIN_CONTEXTS = (
     "writing",
     "reader",
     "folders",
+    "folder_admin",
 )
 
 
@@ -46,7 +47,7 @@ class MailCommands(Provider):
             return self.app
         if not isinstance(screen, MainScreen):
             return None
-        if context in ("panes", "triage", "writing"):
+        if context in ("panes", "triage", "writing", "folder_admin"):
             return screen
         if context == "list":
             return screen.message_list

@@ -1,9 +1,12 @@
-"""Create, rename and delete folders from the main screen (``+``, ``ctrl+r``, ``-``).
+"""Create, rename, delete and subscribe folders from the main screen (``+``, ``ctrl+r``,
+``-``, ``U``).
 
 The change goes to the account's worker (``SyncManager.change_folder``), which asks the
 server and then re-reads the folder list; nothing changes locally before the server
 agreed, because a folder the server refused must not appear to exist. Offline, the user
-is told so at once.
+is told so at once. Subscribing acts on the folder under the folder pane's cursor when
+the pane has the focus (where the greyed, unsubscribed folders are), else on the open
+folder; a folder just subscribed syncs at once.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ from textual.screen import Screen
 from mailtui.errors import ConfigError, SyncError
 from mailtui.mime import clean_line
 from mailtui.models import Folder, FolderRole
+from mailtui.ui import keymap
+from mailtui.ui.folder_tree import folder_label
 from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.modals.text_prompt import TextPrompt
 from mailtui.ui.services import SyncControl
+from mailtui.ui.widgets.message_list import EMPTY_NOTE
 
 
 class FolderAdmin:
@@ -38,8 +44,43 @@ class FolderAdmin:
         except (SyncError, ConfigError) as exc:
             self._screen.notify(f"The folder was not changed: {exc}", severity="error")
             return
+        if kind == "subscribe":
+            self._screen.notify(f"Subscribed to {clean_line(folder_label(folder))}: syncing it")
+            return
+        if kind == "unsubscribe":
+            self._screen.notify(
+                f"Unsubscribed from {clean_line(folder_label(folder))}: no longer synced"
+            )
+            return
         done = {"create": "Created", "rename": "Renamed to", "delete": "Deleted"}[kind]
         self._screen.notify(f"{done} {clean_line(str(result))}")
+
+    def _subscribe_key(self) -> str:
+        overrides: dict[str, str] = getattr(self._screen.app, "keymap_overrides", {})
+        keys = keymap.effective_keys("folder.subscribe", overrides)
+        return keymap.key_label(keys[0]) if keys else "U"
+
+    def empty_note(self, folder: Folder | None) -> str:
+        """What the message list says when ``folder`` shows no messages."""
+        if folder is None or folder.subscribed:
+            return EMPTY_NOTE
+        return f"Not subscribed, so not synced: {self._subscribe_key()} to subscribe"
+
+    def toggle_subscribed(self, folder: Folder | None) -> None:
+        """Subscribe ``folder`` (it then syncs), or unsubscribe it."""
+        if not self._can(folder):
+            return
+        assert folder is not None
+        if folder.subscribed and folder.role is not FolderRole.NONE:
+            self._screen.notify(
+                f"{clean_line(folder_label(folder))} is a special folder and is always shown",
+                severity="warning",
+            )
+            return
+        kind = "unsubscribe" if folder.subscribed else "subscribe"
+        self._screen.run_worker(
+            self._change(folder, kind, folder.name, None), group="folder_admin"
+        )
 
     def create(self, near: Folder | None) -> None:
         if not self._can(near):

@@ -10,6 +10,10 @@ Textual.
 Inbox: with one it would repeat that Inbox on a line a 24-row terminal cannot spare (Apple
 Mail and most phone clients do the same). An account heading shows the account's unread
 mail outside Trash and Junk: what waits to be read, not what was thrown away.
+
+Folders the server has but the account does not show (not subscribed) come last under
+their account, after a line that counts them ("2 not subscribed"): they are drawn greyed
+and not synced, and the user can subscribe one from there.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class FolderEntry:
     label: str = ""
     unread: int = 0  # a heading: the account's unread (Trash, Junk aside); unified: all inboxes
     unified: bool = False
+    #: A line of words under an account, not a folder ("2 not subscribed"); ``folder`` None.
+    note: str = ""
 
 
 def folder_label(folder: Folder) -> str:
@@ -124,8 +130,18 @@ UNIFIED_LABEL = "All inboxes"
 
 
 def account_unread(folders: Iterable[Folder]) -> int:
-    """What an account heading shows: unread mail outside Trash and Junk."""
-    return sum(folder.unread for folder in folders if folder.role not in NOT_COUNTED)
+    """What an account heading shows: unread mail outside Trash and Junk, in the folders
+    the account shows (subscribed)."""
+    return sum(
+        folder.unread
+        for folder in folders
+        if folder.role not in NOT_COUNTED and folder.subscribed
+    )
+
+
+def not_subscribed_note(count: int) -> str:
+    """The line above an account's unsubscribed folders."""
+    return "1 not subscribed" if count == 1 else f"{count:,} not subscribed"
 
 
 def shows_unified(folders: Iterable[Folder]) -> bool:
@@ -146,17 +162,25 @@ def folder_entries(
     for account in accounts:
         own = [folder for folder in folder_list if folder.account_id == account.id]
         entries.append(FolderEntry(account, None, unread=account_unread(own)))
+        shown = [folder for folder in own if folder.subscribed]
         entries.extend(
             FolderEntry(account, folder, indent, label)
-            for folder, indent, label in order_folders(own)
+            for folder, indent, label in order_folders(shown)
         )
+        hidden = [folder for folder in own if not folder.subscribed]
+        if hidden:
+            entries.append(FolderEntry(account, None, note=not_subscribed_note(len(hidden))))
+            entries.extend(
+                FolderEntry(account, folder, indent, label)
+                for folder, indent, label in order_folders(hidden)
+            )
     return entries
 
 
 def first_folder(folders: list[Folder], account_ids: list[int]) -> Folder | None:
     """The folder a screen opens on: the first account's Inbox, else its first folder."""
     for account_id in account_ids:
-        own = [folder for folder in folders if folder.account_id == account_id]
+        own = [f for f in folders if f.account_id == account_id and f.subscribed]
         inbox = next((f for f in own if f.role == FolderRole.INBOX), None)
         if inbox is not None or own:
             return inbox or own[0]

@@ -152,6 +152,10 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("folder.create", "plus", "create_folder", "New folder", "folder_admin"),
     KeySpec("folder.rename", "ctrl+r", "rename_folder", "Rename this folder", "folder_admin"),
     KeySpec("folder.delete", "minus", "delete_folder", "Delete this folder", "folder_admin"),
+    KeySpec(
+        "folder.subscribe", "U", "toggle_subscribed", "Subscribe/unsubscribe the folder",
+        "folder_admin",
+    ),
     KeySpec("write.new", "m", "compose_new", "New message", "writing"),
     KeySpec("write.reply", "r", "reply", "Reply", "writing"),
     KeySpec("write.reply_all", "R", "reply_all", "Reply to all", "writing"),

@@ -82,6 +82,8 @@ def allowed(action: str, caps: Capabilities | None) -> bool:
         return caps.flags
     if action in NEEDS_FOLDERS:
         return caps.folders
+    if action == "toggle_subscribed":
+        return caps.subscriptions
     return True
 
 
@@ -467,7 +469,12 @@ class Triage:
         if isinstance(found, Outcome):
             return found
         ids, folder, warnings = found
-        folders = [f for f in await self.store.folders(folder.account_id) if f.id != folder.id]
+        # Not into a folder the account does not show: the mail would seem to vanish.
+        folders = [
+            f
+            for f in await self.store.folders(folder.account_id)
+            if f.id != folder.id and f.subscribed
+        ]
         if not folders:
             return Outcome(notice="There is no other folder to move to", warnings=warnings)
         choices = [FolderChoice(f.name, f) for f in folders]

@@ -168,7 +168,9 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
         "Archive",
         "Work",
         "Work/Projekte &AMQ-",
+        "Not subscribed",  # listed, to be shown greyed, and not synced
     }
+    assert [name for name, folder in f.items() if not folder.subscribed] == ["Not subscribed"]
     assert f["Work/Projekte &AMQ-"].display_name == "Projekte Ä"
     assert f["Sent"].role is FolderRole.SENT and f["Trash"].role is FolderRole.TRASH
     assert (f["INBOX"].total, f["INBOX"].unread) == (1300, 650)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -170,6 +170,10 @@ class FakeManager:
         self.gate = asyncio.Event()  # fetch_body waits for it; tests clear it to hold bodies
         self.gate.set()
         self.statuses: dict[str, tuple[AccountStatus, str]] = {"home": (AccountStatus.STARTING, "")}
+        #: change_folder calls: (account id, kind, name, new path); ``folder_server``, when
+        #: set, plays the server (and the worker's folder list read after the change).
+        self.folder_changes: list[tuple[int, str, str, str | None]] = []
+        self.folder_server: Callable[[str, str], Awaitable[None]] | None = None
 
     def add_listener(self, cb: Callable[[SyncEvent], None]) -> None:
         self.listeners.append(cb)
@@ -196,6 +200,14 @@ class FakeManager:
 
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         self.open_folders.append((account_id, folder_id))
+
+    async def change_folder(
+        self, account_id: int, kind: str, name: str, new_path: str | None = None
+    ) -> str:
+        self.folder_changes.append((account_id, kind, name, new_path))
+        if self.folder_server is not None:
+            await self.folder_server(kind, name)
+        return name
 
     def capabilities(self, account_id: int) -> Capabilities | None:
         return self.caps.get(account_id)

@@ -214,10 +214,25 @@ def test_roles_from_special_use_then_common_names() -> None:
     assert folders["Sent"].role is FolderRole.NONE
     assert folders["Deleted Items"].role is FolderRole.TRASH
     assert folders["Spam"].role is FolderRole.JUNK  # shown although unsubscribed: a role
-    assert "Unsubscribed" not in folders
+    assert folders["Spam"].subscribed is True
+    assert folders["Unsubscribed"].subscribed is False  # listed, for the pane to grey
     assert folders["Lists"].selectable is False  # parent of a shown folder
+    assert folders["Lists"].subscribed is True
     assert (folders["Lists/dev"].display_name, folders["Lists/dev"].depth) == ("dev", 1)
-    assert "Unsubscribed" in {f.name for f in to_remote_folders(entries, subscribed_only=False)}
+    every = {f.name: f.subscribed for f in to_remote_folders(entries, subscribed_only=False)}
+    assert every["Unsubscribed"] is True  # folders = "all": every folder is shown
+
+
+def test_a_nonexistent_name_is_listed_only_as_a_parent() -> None:
+    entries = [
+        _entry("INBOX", "\\Subscribed"),
+        _entry("Gone", "\\NonExistent", "\\Subscribed"),
+        _entry("Old", "\\NonExistent", "\\HasChildren"),
+        _entry("Old/kept", "\\Subscribed"),
+    ]
+    folders = {f.name: f for f in to_remote_folders(entries)}
+    assert "Gone" not in folders
+    assert folders["Old"].selectable is False and folders["Old"].subscribed is True
 
 
 def test_parse_list_and_status() -> None:

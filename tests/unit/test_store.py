@@ -204,14 +204,15 @@ def _make_db(path: Path, user_version: int, application_id: int, table: bool = F
 
 async def test_newer_schema_is_refused_with_a_clear_message(tmp_path: Path) -> None:
     path = tmp_path / "mail.sqlite"
-    _make_db(path, 7, schema.APPLICATION_ID, table=True)
+    newer = schema.SCHEMA_VERSION + 1
+    _make_db(path, newer, schema.APPLICATION_ID, table=True)
     with pytest.raises(StoreVersionError) as info:
         await Store.open(path)
     msg = str(info.value)
     assert "\n" not in msg
     assert str(path) in msg and "newer mailtui" in msg
-    assert f"schema 7, this one knows {len(schema.MIGRATIONS)}" in msg
-    assert _user_version(path) == 7  # untouched
+    assert f"schema {newer}, this one knows {len(schema.MIGRATIONS)}" in msg
+    assert _user_version(path) == newer  # untouched
 
 
 def _user_version(path: Path) -> int:

@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 class ImapBackend(ImapPull, ImapBodies, ImapOps, ImapPush):
     """One account on an IMAP server; see the module docstring."""
 
-    capabilities = Capabilities(folders=True, server_move=True, flags=True, push=True)
+    capabilities = Capabilities(
+        folders=True, server_move=True, flags=True, push=True, subscriptions=True
+    )
 
 
 def build(account: AccountConfig) -> ImapBackend:

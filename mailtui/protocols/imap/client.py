@@ -82,13 +82,16 @@ class ImapClient:
         account: AccountConfig,
         *,
         use_qresync: bool = True,
-        subscribed_only: bool = True,
+        subscribed_only: bool | None = None,
         timeout: float = 60.0,
         secret: Callable[[], Any] | None = None,
     ) -> None:
         self.account = account
         self.use_qresync = use_qresync
-        self.subscribed_only = subscribed_only
+        # Which folders count as shown (and are synced): the account's ``folders``.
+        self.subscribed_only = (
+            account.folders != "all" if subscribed_only is None else subscribed_only
+        )
         self.timeout = timeout
         self._secret_source = secret
         self._conn: ImapConnection | None = None

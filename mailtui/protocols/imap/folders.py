@@ -93,10 +93,14 @@ def _last(entry: ListEntry) -> str:
 
 
 def to_remote_folders(entries: list[ListEntry], subscribed_only: bool = True) -> list[RemoteFolder]:
-    """Folders to show, in server order, INBOX first, with one folder per role at most.
+    """Every folder the server has, in server order, INBOX first, with one folder per role
+    at most.
 
-    With ``subscribed_only``, a folder shows when it is subscribed, is INBOX, has a role,
-    or is the parent of a shown folder (so the tree has no holes).
+    With ``subscribed_only``, a folder counts as ``subscribed`` (shown and synced) when it
+    is subscribed, is INBOX, has a role, or is the parent of such a folder (so the tree has
+    no holes); the others come with ``subscribed=False``, for the pane to list greyed.
+    Without it every folder counts. A ``\\NonExistent`` name (listed only because it is
+    subscribed) is left out unless it is the parent of a shown folder.
     """
     roles: dict[str, FolderRole] = {}
     taken: set[FolderRole] = set()
@@ -137,16 +141,16 @@ def to_remote_folders(entries: list[ListEntry], subscribed_only: bool = True) ->
 
     out: list[RemoteFolder] = []
     for e in sorted(entries, key=lambda x: x.name.upper() != "INBOX"):
-        if e.name not in shown:
+        if "\\NONEXISTENT" in e.attributes and e.name not in shown:
             continue
-        selectable = not ({"\\NOSELECT", "\\NONEXISTENT"} & e.attributes)
         out.append(
             RemoteFolder(
                 name=e.name,
                 display_name=utf7.decode(_last(e)),
                 role=roles.get(e.name, FolderRole.NONE),
                 depth=e.name.count(e.delimiter) if e.delimiter else 0,
-                selectable=selectable,
+                selectable=not ({"\\NOSELECT", "\\NONEXISTENT"} & e.attributes),
+                subscribed=e.name in shown,
             )
         )
     return out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from mailtui.config import AccountConfig
+from mailtui.config.reader import FOLDER_MODES
 from mailtui.protocols import options
-from mailtui.sync.contract import Backend, KindSpec, Sending
+from mailtui.sync.contract import Backend, KindSpec, Option, OptionType, Sending
 
 
 def build(account: AccountConfig) -> Backend:
@@ -18,7 +19,18 @@ IMAP = KindSpec(
     name="imap",
     label="IMAP",
     summary="mail kept on an IMAP server, in step both ways; sent through SMTP",
-    options=(*options.server("imap", "imap.example.org"), *options.smtp(copy_to_sent=True)),
+    options=(
+        *options.server("imap", "imap.example.org"),
+        Option(
+            "folders",
+            OptionType.CHOICE,
+            "subscribed: show and sync subscribed folders, list the others greyed; all: every "
+            "folder",
+            default="subscribed",
+            choices=FOLDER_MODES,
+        ),
+        *options.smtp(copy_to_sent=True),
+    ),
     sending=Sending.SMTP,
     build=build,
     files_sent=True,

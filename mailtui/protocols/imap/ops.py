@@ -30,8 +30,8 @@ def _message_id_of(raw: bytes) -> str:
 
 
 class ImapOps(ImapClient):
-    """``apply`` of the backend contract, APPEND, and creating, renaming and deleting
-    folders."""
+    """``apply`` of the backend contract, APPEND, and creating, renaming, deleting and
+    subscribing folders."""
 
     async def create_folder(self, path: str, delimiter: str = "/") -> str:
         """Create (and subscribe) a folder given as a readable path; returns its name."""
@@ -70,6 +70,16 @@ class ImapOps(ImapClient):
             raise OpRejected(f"cannot delete {utf7.decode(name)!r}: {exc.response.text}") from None
         with contextlib.suppress(CommandFailed):
             await self.conn.command(b"UNSUBSCRIBE", quote(name))
+
+    async def subscribe_folder(self, name: str, subscribed: bool) -> None:
+        verb = b"SUBSCRIBE" if subscribed else b"UNSUBSCRIBE"
+        try:
+            await self.conn.command(verb, quote(name))
+        except CommandFailed as exc:
+            what = "subscribe" if subscribed else "unsubscribe"
+            raise OpRejected(
+                f"cannot {what} {utf7.decode(name)!r}: {exc.response.text}"
+            ) from None
 
     # ------------------------------------------------------------------ ops
 

@@ -176,6 +176,18 @@ class MainScreen(Screen[None]):
     def action_delete_folder(self) -> None:
         self._folder_admin.delete(self._folder)
 
+    def action_toggle_subscribed(self) -> None:
+        in_pane = self.focused is self.folder_list and not self.folder_list.on_unified
+        target = self.folder_list.highlighted if in_pane else self._folder
+        self._folder_admin.toggle_subscribed(target)
+
+    def _show_empty_note(self) -> None:
+        """An unsubscribed folder says so (and how to subscribe) instead of "no messages"."""
+        note = self._folder_admin.empty_note(None if self._unified else self._folder)
+        if note != self.message_list.empty_note:
+            self.message_list.empty_note = note
+            self.message_list.refresh()
+
     def refresh_views(self) -> None:
         """Reload folder counts and the list (after the composer changed Drafts)."""
         self._schedule(folders=True, listing=True)
@@ -283,6 +295,7 @@ class MainScreen(Screen[None]):
             else:
                 self._folder = current
                 self.folder_list.set_open(current.id)
+                self._show_empty_note()  # subscribed or unsubscribed since
         if self._folder is None:
             first = first_folder(folders, [account.id for account in accounts])
             if self.folder_list.has_unified:  # several accounts: start on all of them
@@ -301,6 +314,7 @@ class MainScreen(Screen[None]):
         self._end_filter()
         self.folder_list.set_open_unified()
         self.message_list.show_source(InboxSource(self._store))
+        self._show_empty_note()
         self.status_bar.set_location(UNIFIED_LABEL)
         self.refresh_bindings()
         if self._manager is not None:
@@ -319,6 +333,7 @@ class MainScreen(Screen[None]):
         self._end_filter()
         self.folder_list.set_open(folder.id)
         self.message_list.show_folder(folder.id)
+        self._show_empty_note()
         self.status_bar.set_location(location(folder_label(folder), folder.total))
         self.refresh_bindings()  # another account may be able to do other things
         if self._manager is not None:

@@ -2,7 +2,8 @@
 
 Few lines (folders, not messages), so the widget holds them all; it draws with the Line
 API to right-align the counts at any width. The cursor (j/k) moves over folders and the
-unified inbox, skipping account headings (which show the account's unread); Enter posts
+unified inbox, skipping account headings (which show the account's unread) and the dim
+line that counts an account's unsubscribed folders, drawn greyed below it; Enter posts
 ``FolderList.Selected`` or ``FolderList.InboxesSelected``. The screen owns the data and
 hands it down with ``set_folders``.
 """
@@ -38,6 +39,7 @@ class FolderList(ScrollView, can_focus=True):
         "folder-list--cursor",
         "folder-list--open",
         "folder-list--unread",
+        "folder-list--unsubscribed",
     }
 
     DEFAULT_CSS = """
@@ -66,6 +68,9 @@ class FolderList(ScrollView, can_focus=True):
         }
         & > .folder-list--unread {
             text-style: bold;
+        }
+        & > .folder-list--unsubscribed {
+            color: $text-muted;
         }
     }
     """
@@ -183,11 +188,16 @@ class FolderList(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         entry = self._entries[index]
         folder = entry.folder
+        if folder is None and entry.note:
+            style = base + self.get_component_rich_style("folder-list--unsubscribed")
+            return self._strip(self._counted(" " + entry.note, 0, width), width, style)
         if folder is None and not entry.unified:
             style = base + self.get_component_rich_style("folder-list--account")
             name = clean_line(entry.account.name) if entry.account is not None else ""
             return self._strip(self._counted(name, entry.unread, width), width, style)
         style = base
+        if folder is not None and not folder.subscribed:
+            style += self.get_component_rich_style("folder-list--unsubscribed")
         if entry.unread or (folder is not None and folder.unread):
             style += self.get_component_rich_style("folder-list--unread")
         if (folder is None and self._open_unified) or (

@@ -79,6 +79,9 @@ def thumb_cells(bar: ScrollBar, position: float) -> tuple[int, int] | None:
     return start, start + ceil(thumb * 8)
 
 
+EMPTY_NOTE = "No messages in this folder"
+
+
 class MessageList(ListSelection, can_focus=True):
     """The rows of one folder, newest first, with a cursor.
 
@@ -166,6 +169,9 @@ class MessageList(ListSelection, can_focus=True):
         self._cursor = 0
         self._tallest = 1  # the tallest viewport so far (rows)
         self._loaded = False  # the count is known
+        #: What the list says when the folder has no messages (the screen sets it: an
+        #: unsubscribed folder says how to subscribe instead).
+        self.empty_note = EMPTY_NOTE
         self._generation = 0  # bumped whenever positions change; stale fetches are dropped
         self._inflight: Span | None = None
         self._paint_styles: dict[str, Style] | None = None
@@ -540,7 +546,7 @@ class MessageList(ListSelection, can_focus=True):
         base = self._style()
         if index >= self.total:
             if index == 0 and self._loaded:
-                return self._strip(Text("  No messages in this folder", end=""), width, base)
+                return self._strip(Text("  " + self.empty_note, end=""), width, base)
             return Strip.blank(width, base)
         line = self._window.get(index)
         if line is None:
