@@ -13,7 +13,7 @@ from mailtui.errors import AuthError
 from mailtui.models import Security
 from mailtui.protocols.net.connect import client_context, ssl_object
 from mailtui.protocols.pop3.client import Fetched, MessageTooLarge, Pop3Client
-from tests.servers import MailUser
+from tests.servers import MailUser, OAuthTokenServer
 
 
 def message(i: int, body: str = "hello\r\n") -> bytes:
@@ -175,3 +175,27 @@ async def test_message_over_the_limit_is_refused_and_left_on_the_server(
     conn = await logged_in(mail_user)
     assert await conn.retr(1) == raw
     await conn.quit()
+
+
+async def test_oauth_login_and_a_refused_token(
+    oauth_user: MailUser, oauth_tokens: OAuthTokenServer
+) -> None:
+    """OAUTHBEARER (preferred; Dovecot offers XOAUTH2 too) over POP3 AUTH: a good token
+    logs in; a revoked one gets Dovecot's JSON error challenge, answered, then AuthError."""
+    good = oauth_tokens.issue(oauth_user.name)
+    offset = oauth_user.dovecot.log_size()
+    conn = await open_tls(oauth_user)
+    assert {"OAUTHBEARER", "XOAUTH2"} <= set(conn.capabilities["SASL"])
+    await conn.login_oauth(oauth_user.name, good, oauth_user.pop3s_port)
+    assert await conn.stat() == (0, 0)
+    await conn.quit()
+    log = oauth_user.dovecot.log_text(offset)
+    assert f"pop3-login: Info: Login: user=<{oauth_user.name}>, method=OAUTHBEARER" in log
+
+    bad = oauth_tokens.issue(oauth_user.name)
+    oauth_tokens.revoke(bad)
+    conn = await open_tls(oauth_user)
+    with pytest.raises(AuthError, match="refused the OAuth access token") as caught:
+        await conn.login_oauth(oauth_user.name, bad, oauth_user.pop3s_port)
+    assert "(invalid_token)" in str(caught.value) and bad not in str(caught.value)
+    await conn.abort()
