@@ -33,7 +33,7 @@ import asyncio
 import contextlib
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 
 from mailtui.errors import AuthError, ConfigError, SyncError, TransientError
@@ -222,13 +222,14 @@ class Pop3Client:
 
     # ------------------------------------------------------------------ reading
 
-    async def _readline(self, during: str = "") -> bytes:
-        """The next line with its CRLF; every failure of the link as a TransientError
-        (``during``: what was being read, for the error)."""
+    @contextlib.contextmanager
+    def _link_errors(self, during: str = "") -> Iterator[None]:
+        """Every failure of the link while reading as a TransientError (``during``: what
+        was being read, for the error); the connection is then unusable."""
         if self.broken:
             raise TransientError("the connection to the server was lost")
         try:
-            return await self._stream.readline()
+            yield
         except TimeoutError:
             self.broken = True
             raise TransientError("the server did not answer in time") from None
@@ -246,7 +247,8 @@ class Pop3Client:
             raise TransientError(f"connection lost: {exc.strerror or exc}") from None
 
     async def _status(self) -> Status:
-        line = await self._readline()
+        with self._link_errors():
+            line = await self._stream.readline()
         try:
             return wire.parse_status(line)
         except ProtocolViolation:
@@ -258,19 +260,20 @@ class Pop3Client:
         still ends in CRLF. More than ``limit`` bytes: MessageTooLarge (``what`` says of
         what) and the connection is closed, the rest of the answer being on its way."""
         lines: list[bytes] = []
+        append = lines.append
+        readline = self._stream.readline  # straight: this loop runs once per line
         size = 0
-        readline = self._readline
-        while True:
-            line = await readline(what)
-            if line[:1] == b".":
-                if line == b".\r\n":
-                    return lines
-                line = line[1:]
-            size += len(line)
-            if size > limit:
-                await self.abort()
-                raise MessageTooLarge(f"{what} is larger than {limit} bytes")
-            lines.append(line)
+        with self._link_errors(what):
+            while size <= limit:
+                line = await readline()
+                if line[:1] == b".":
+                    if line == b".\r\n":
+                        return lines
+                    line = line[1:]
+                size += len(line)
+                append(line)
+        await self.abort()
+        raise MessageTooLarge(f"{what} is larger than {limit} bytes")
 
     async def _write(self, data: bytes) -> None:
         if self.broken:
