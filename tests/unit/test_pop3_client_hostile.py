@@ -297,3 +297,43 @@ async def test_refused_command_keeps_the_connection(serve: Serve) -> None:
     await conn.noop()
     await conn.quit()
     assert script.received[-1] == "QUIT"
+
+
+async def test_endless_listing_is_a_protocol_violation(serve: Serve) -> None:
+    script = await serve({**LOGIN, "LIST": [b"+OK\r\n", b"1 100\r\n" * 200, SILENT]})
+    conn = await logged_in(script)
+    conn.max_listing = 1000
+    with pytest.raises(ProtocolViolation, match="answer to LIST is larger than 1000"):
+        await conn.list()
+    assert conn.broken
+
+
+async def test_apop_timestamp_after_a_long_banner(serve: Serve) -> None:
+    stamp = "<77.1234@mail.example.org>"
+    banner = "+OK " + "welcome to a very chatty server " * 8 + stamp + "\r\n"
+    script = await serve({"CAPA": b"+OK\r\nUIDL\r\n.\r\n"}, greeting=banner.encode())
+    script.replies["APOP me 4646994f18bcd5795ef203fecd7b4a83"] = b"+OK\r\n"  # md5(stamp+secret)
+    conn = await connect(script)
+    assert conn.timestamp == stamp and len(banner) > 200
+    await conn.login("me", "secret")
+    assert conn.logged_in and script.received[-2].startswith("APOP me ")
+
+
+async def test_line_breaks_in_a_user_name_are_never_sent(serve: Serve) -> None:
+    script = await serve(LOGIN)
+    conn = await connect(script)
+    with pytest.raises(ConfigError, match="line breaks"):
+        await conn.login("me\r\nDELE 1", "secret")
+    with pytest.raises(ConfigError, match="^PASS: line breaks"):
+        await conn.login("me", "sec\nret")
+    assert script.received == ["CAPA", "USER me"]
+
+
+async def test_capa_refused_after_login_keeps_what_it_said_before(serve: Serve) -> None:
+    answers = iter([CAPA, b"-ERR not now\r\n"])
+    script = await serve({**LOGIN})
+    script.replies["CAPA"] = next(answers)
+    conn = await connect(script)
+    script.replies["CAPA"] = next(answers)
+    await conn.login("me", "secret")
+    assert conn.capa_known and conn.has_uidl and conn.pipelining

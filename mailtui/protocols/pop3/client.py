@@ -121,6 +121,7 @@ class Pop3Client:
         self.broken = False
         self.logged_in = False
         self.oauth_status = ""  # the status of the last OAuth error challenge
+        self.max_listing = MAX_LISTING  # largest CAPA/UIDL/LIST answer taken
 
     # ------------------------------------------------------------------ opening
 
@@ -215,8 +216,8 @@ class Pop3Client:
             raise ConfigError(f"{self.host} refused STLS: {exc.text}") from None
         await start_tls(self._stream, self.host, ctx, self.timeout)
         check_pin(self._stream, self.fingerprint, self.host)
-        # Capabilities from before TLS may have been forged by a man in the middle, and
-        # the timestamp with them (RFC 2595 4).
+        # Capabilities from before TLS may have been forged by a man in the middle
+        # (RFC 2595 4).
         self.capabilities, self.capa_known = {}, False
         await self.capa()
 
@@ -295,6 +296,9 @@ class Pop3Client:
         """Send one command, return the text of its ``+OK``; CommandRefused on ``-ERR``.
         ``shown_as`` replaces the command in errors (it may carry a password)."""
         line = " ".join(str(w) for w in words)
+        if any(c in line for c in "\r\n\0"):
+            # A user name or password with a line break would smuggle in a command.
+            raise ConfigError(f"{(shown_as or line).split()[0]}: line breaks cannot be sent")
         await self._write(line.encode() + b"\r\n")
         return await self._answer(shown_as or line)
 
@@ -307,21 +311,30 @@ class Pop3Client:
             raise CommandRefused(command, status)
         return status.text
 
-    async def _multiline(self, *words: str | int, limit: int = MAX_LISTING) -> list[bytes]:
-        """A command whose +OK is followed by lines (CAPA, UIDL, LIST, TOP, RETR)."""
+    async def _multiline(self, *words: str | int, limit: int | None = None) -> list[bytes]:
+        """A command whose +OK is followed by lines (CAPA, UIDL, LIST, TOP, RETR). Without
+        ``limit`` it is a listing: more than ``max_listing`` bytes are a
+        ProtocolViolation, not a message too large."""
         line = " ".join(str(w) for w in words)
         await self.command(*words)
-        return await self._lines(limit, f"the answer to {line}")
+        if limit is not None:
+            return await self._lines(limit, f"the answer to {line}")
+        try:
+            return await self._lines(self.max_listing, f"the answer to {line}")
+        except MessageTooLarge as exc:
+            raise ProtocolViolation(str(exc)) from None
 
     async def capa(self) -> dict[str, tuple[str, ...]]:
         """CAPA (RFC 2449); an old server without it leaves the capabilities empty."""
-        try:
-            lines = await self._multiline("CAPA")
-        except CommandRefused:
-            self.capabilities, self.capa_known = {}, False
-        else:
-            self.capabilities, self.capa_known = wire.parse_capa(lines), True
+        found = await self._read_capa()
+        self.capabilities, self.capa_known = found or {}, found is not None
         return self.capabilities
+
+    async def _read_capa(self) -> dict[str, tuple[str, ...]] | None:
+        try:
+            return wire.parse_capa(await self._multiline("CAPA"))
+        except CommandRefused:
+            return None
 
     @property
     def pipelining(self) -> bool:
@@ -435,7 +448,9 @@ class Pop3Client:
         self.logged_in = True
         # RFC 2449 5: capabilities may differ once logged in (UIDL, PIPELINING, EXPIRE).
         if self.capa_known:
-            await self.capa()
+            found = await self._read_capa()
+            if found is not None:  # refused now: what it said before login stands
+                self.capabilities = found
 
     # ------------------------------------------------------------------ mailbox
 
@@ -456,12 +471,7 @@ class Pop3Client:
     async def uidl_one(self, number: int) -> str:
         """The unique id of message ``number``; CommandRefused if there is none."""
         self._need_uidl()
-        try:
-            found, uid = wire.parse_uidl_line((await self.command("UIDL", number)).encode())
-        except CommandRefused as exc:
-            if self.has_uidl is None and "UIDL" in exc.text.upper():
-                raise self._no_uidl(exc) from None
-            raise
+        found, uid = wire.parse_uidl_line((await self.command("UIDL", number)).encode())
         if found != number:
             raise ProtocolViolation(f"the server answered UIDL {number} for message {found}")
         return uid

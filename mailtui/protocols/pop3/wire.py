@@ -34,12 +34,14 @@ class ProtocolViolation(TransientError):
     """The server sent something that is not POP3."""
 
 
-def shown(line: bytes | str) -> str:
-    """A server's line as an error quotes it: decoded, controls replaced, cut short."""
+def shown(line: bytes | str, limit: int | None = SHOWN) -> str:
+    """A server's line as an error quotes it: decoded, controls replaced, cut short
+    (after ``limit`` characters; None: whole)."""
     text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
     text = text.rstrip("\r\n")
-    cleaned = "".join(c if c.isprintable() else "?" for c in text[:SHOWN])
-    return cleaned + ("…" if len(text) > SHOWN else "")
+    cut = text if limit is None else text[:limit]
+    cleaned = "".join(c if c.isprintable() else "?" for c in cut)
+    return cleaned + ("…" if len(cut) < len(text) else "")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,8 @@ def parse_status(line: bytes) -> Status:
     """The first line of any answer."""
     body = line.rstrip(b"\r\n")
     if body == b"+OK" or body.startswith(b"+OK "):
-        return Status(True, shown(body[4:]))
+        # Whole: a greeting's APOP timestamp may come after a long banner.
+        return Status(True, shown(body[4:], None))
     if body == b"-ERR" or body.startswith(b"-ERR "):
         text = shown(body[5:])
         code = _CODE.match(text)
