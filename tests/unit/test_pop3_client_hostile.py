@@ -21,6 +21,7 @@ from mailtui.models import Security
 from mailtui.protocols.pop3.client import (
     LINE_LIMIT,
     CommandRefused,
+    Fetched,
     MessageTooLarge,
     Pop3Client,
     ProtocolViolation,
@@ -337,3 +338,24 @@ async def test_capa_refused_after_login_keeps_what_it_said_before(serve: Serve) 
     script.replies["CAPA"] = next(answers)
     await conn.login("me", "secret")
     assert conn.capa_known and conn.has_uidl and conn.pipelining
+
+
+async def test_retrieve_one_at_a_time_without_pipelining(serve: Serve) -> None:
+    script = await serve(
+        {
+            **LOGIN,
+            "CAPA": b"+OK\r\nUIDL\r\nUSER\r\n.\r\n",
+            "RETR 1": b"+OK\r\nA: 1\r\n\r\n..dot\r\n...\r\n.\r\n",
+            "RETR 2": b"-ERR gone\r\n",
+            "RETR 3": b"+OK\r\nA: 3\r\n\r\n.\r\n",
+        }
+    )
+    conn = await logged_in(script)
+    assert not conn.pipelining
+    got = [f async for f in conn.retrieve([1, 2, 3])]
+    assert got == [
+        Fetched(1, b"A: 1\r\n\r\n.dot\r\n..\r\n"),
+        Fetched(2, None, "gone"),
+        Fetched(3, b"A: 3\r\n\r\n"),
+    ]
+    await conn.quit()
