@@ -4,14 +4,15 @@ server: login, implicit TLS and STLS, UIDL/LIST/TOP/RETR byte for byte as delive
 
 from __future__ import annotations
 
+import hashlib
 import ssl
 from collections.abc import AsyncIterator
 
 import pytest
 
-from mailtui.errors import AuthError
+from mailtui.errors import AuthError, ConfigError
 from mailtui.models import Security
-from mailtui.protocols.net.connect import client_context, ssl_object
+from mailtui.protocols.net.connect import CertificateNotTrusted, client_context, ssl_object
 from mailtui.protocols.pop3.client import Fetched, MessageTooLarge, Pop3Client
 from tests.servers import MailUser, OAuthTokenServer
 
@@ -199,3 +200,30 @@ async def test_oauth_login_and_a_refused_token(
         await conn.login_oauth(oauth_user.name, bad, oauth_user.pop3s_port)
     assert "(invalid_token)" in str(caught.value) and bad not in str(caught.value)
     await conn.abort()
+
+
+@pytest.mark.parametrize("security", [Security.TLS, Security.STARTTLS])
+async def test_certificate_pinning_and_an_untrusted_certificate(
+    mail_user: MailUser, security: Security
+) -> None:
+    """tls_fingerprint: the right one connects without any trusted CA, a wrong one is
+    refused before a password is sent; without a pin, a certificate the system does not
+    trust is refused with the fingerprint the server presented."""
+    port = mail_user.pop3s_port if security is Security.TLS else mail_user.pop3_port
+    der = ssl.PEM_cert_to_DER_cert(mail_user.ca_path.read_text())
+    right = hashlib.sha256(der).hexdigest()
+    wrong = hashlib.sha256(b"another certificate").hexdigest()
+
+    pinned = client_context(security, None, right)
+    conn = await Pop3Client.open(mail_user.host, port, security, pinned, 10.0, fingerprint=right)
+    await conn.login(mail_user.name, mail_user.password)
+    await conn.quit()
+
+    with pytest.raises(ConfigError) as caught:
+        await Pop3Client.open(mail_user.host, port, security, pinned, 10.0, fingerprint=wrong)
+    assert right[:8].upper() in str(caught.value).replace(":", "").upper()
+
+    system = client_context(security, None, None)
+    with pytest.raises(CertificateNotTrusted, match="not trusted") as untrusted:
+        await Pop3Client.open(mail_user.host, port, security, system, 10.0)
+    assert "the server presented" in str(untrusted.value)
