@@ -122,7 +122,7 @@ async def test_dele_is_final_only_at_quit(mail_user: MailUser) -> None:
     await conn.dele(1)
     await conn.dele(2)
     assert (await conn.stat())[0] == 2  # marked ones are not counted any more
-    await conn.abort()  # a session that ends without QUIT: nothing removed
+    await conn.abort()  # a connection that ends without QUIT: nothing removed
 
     conn = await logged_in(mail_user)
     assert await conn.uidl() == uids

@@ -110,7 +110,7 @@ def test_capa() -> None:
 
 
 def test_apop_timestamp_and_digest() -> None:
-    # RFC 1939 7, the example session.
+    # RFC 1939 7, the example exchange.
     greeting = "POP3 server ready <1896.697170952@dbc.mtview.ca.us>"
     stamp = wire.apop_timestamp(greeting)
     assert stamp == "<1896.697170952@dbc.mtview.ca.us>"

@@ -18,9 +18,9 @@ Deletion: ``dele`` only marks a message; the server removes the marked messages 
 ``quit`` is answered with +OK (RFC 1939's UPDATE state). A connection that ends any other
 way (``abort``, a dropped link, a crash, a timeout) leaves the mailbox as it was, every
 marked message still there; ``rset`` unmarks them. An error while QUIT is answered
-leaves it unknown whether the deletions were done: the next session's UIDL tells.
+leaves it unknown whether the deletions were done: the next connection's UIDL tells.
 
-Message numbers are valid for one session only; ``uidl`` maps them to the ids that last.
+Message numbers are valid for one connection only; ``uidl`` maps them to the ids that last.
 
 Pipelining (RFC 2449): when the server announces PIPELINING, ``retrieve`` keeps up to
 ``PIPELINE_DEPTH`` RETR/TOP commands on the wire, so the server never waits for the next
@@ -86,7 +86,7 @@ class CommandRefused(SyncError):
 
 
 class UidlUnsupported(SyncError):
-    """The server has no UIDL: its messages cannot be told apart between sessions, so
+    """The server has no UIDL: its messages cannot be told apart between connections, so
     only an account that deletes every message after download can use it."""
 
 
@@ -98,7 +98,7 @@ class MessageTooLarge(SyncError):
 @dataclass(frozen=True, slots=True)
 class Fetched:
     """One answer of ``retrieve``: the message's bytes (``data``), or the server's
-    ``-ERR`` (``refused``, e.g. a message another session deleted meanwhile)."""
+    ``-ERR`` (``refused``, e.g. a message another client deleted meanwhile)."""
 
     number: int
     data: bytes | None
@@ -561,7 +561,7 @@ class Pop3Client:
         await self.command("DELE", number)
 
     async def rset(self) -> None:
-        """Unmark every message marked deleted in this session."""
+        """Unmark every message marked deleted on this connection."""
         await self.command("RSET")
 
     async def noop(self) -> None:
