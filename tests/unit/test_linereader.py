@@ -14,7 +14,12 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
+from mailtui.protocols.net.linereader import (
+    BlockTooLong,
+    LineReader,
+    LineTooLong,
+    StreamClosed,
+)
 from tests.servers import TLSFiles, make_self_signed_cert
 
 Peer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -214,3 +219,133 @@ async def test_a_slow_peer_that_keeps_sending_is_not_cut_off() -> None:
     async with connected(peer, None) as stream:
         stream.idle_timeout = 0.5
         assert await stream.readexactly(120) == b"x" * 120  # 1.2 s in all
+
+
+# --- read_until: a block up to a terminator (POP3's "\r\n.\r\n") -----------------------
+
+
+def feed(stream: LineReader, data: bytes) -> None:
+    """What the transport does with bytes that arrive: into get_buffer, then
+    buffer_updated (no transport: pausing and resuming are no-ops)."""
+    buf = stream.get_buffer(-1)
+    buf[: len(data)] = data
+    stream.buffer_updated(len(data))
+
+
+async def test_read_until_a_terminator_split_across_two_receives() -> None:
+    stream = LineReader(1 << 20)
+    stream.connection_made(_FakeTransport())
+    task = asyncio.create_task(stream.read_until(b"\r\n.\r\n", 1000))
+    feed(stream, b"A: b\r\n\r\nbody\r\n.")
+    await asyncio.sleep(0)
+    assert not task.done()
+    feed(stream, b"\r\n+OK next\r\n")
+    assert await task == b"A: b\r\n\r\nbody\r\n.\r\n"
+    assert await stream.readline() == b"+OK next\r\n"
+
+
+async def test_read_until_past_the_limit_is_refused_not_buffered_forever() -> None:
+    stream = LineReader(1 << 20)
+    stream.connection_made(_FakeTransport())
+    task = asyncio.create_task(stream.read_until(b"\r\n.\r\n", 100_000))
+    for _ in range(10):
+        if task.done():
+            break
+        feed(stream, b"y" * 30_000 + b"\r\n")
+        await asyncio.sleep(0)
+    with pytest.raises(BlockTooLong):
+        await task
+    assert stream._end - stream._start <= 100_000 + 30_002
+
+
+async def test_read_until_when_the_stream_ends_or_stays_silent() -> None:
+    stream = LineReader(1 << 20)
+    stream.connection_made(_FakeTransport())
+    task = asyncio.create_task(stream.read_until(b"\r\n.\r\n", 1000))
+    feed(stream, b"half a message\r\n")
+    await asyncio.sleep(0)
+    stream.eof_received()
+    with pytest.raises(StreamClosed):
+        await task
+
+    stream = LineReader(1 << 20, idle_timeout=0.3)
+    stream.connection_made(_FakeTransport())
+    feed(stream, b"half a message\r\n")
+    with pytest.raises(TimeoutError):
+        await stream.read_until(b"\r\n.\r\n", 1000)
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["plain", "tls"])
+async def test_read_until_and_readline_take_turns_on_one_stream(
+    secure: bool, tls_files: TLSFiles
+) -> None:
+    """POP3 answers (status line, then a block up to its terminator) among IMAP-like
+    lines and literals, cut at random places: each read gets exactly its bytes."""
+    rng = random.Random(11)
+    script: list[tuple[str, bytes]] = []
+    for i in range(200):
+        kind = rng.choice(("line", "block", "until"))
+        if kind == "line":
+            script.append(("line", b"* %d FETCH (BODY[] {n})\r\n" % i))
+        elif kind == "block":
+            script.append(("block", os.urandom(rng.choice((0, 5, 20_000)))))
+        else:
+            body = os.urandom(rng.choice((0, 10, 70_000, 600_000))).replace(b"\r\n.\r\n", b"")
+            script.append(("until", body + b"\r\n.\r\n"))
+    wire = b"".join(data for _, data in script)
+
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for piece in pieces(wire, rng):
+            writer.write(piece)
+            if rng.random() < 0.1:
+                await writer.drain()
+                await asyncio.sleep(0)
+        await writer.drain()
+
+    async with connected(peer, tls_files if secure else None) as stream:
+        for kind, data in script:
+            if kind == "line":
+                assert await stream.readline() == data
+            elif kind == "block":
+                assert await stream.readexactly(len(data)) == data
+            else:
+                assert await stream.read_until(b"\r\n.\r\n", 1 << 20) == data
+        with pytest.raises(StreamClosed):
+            await stream.read_until(b"\r\n.\r\n", 1 << 20)
+
+
+async def test_read_until_a_large_block_with_flow_control() -> None:
+    """40 MB up to the terminator, with a consumer that waits first: the reader holds
+    about its high-water mark meanwhile, then the whole block comes."""
+    body = (b"z" * 1000 + b"\r\n") * 40_000
+
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"+OK\r\n")
+        for i in range(0, len(body), 1 << 20):
+            writer.write(body[i : i + (1 << 20)])
+            await writer.drain()
+        writer.write(b".\r\n+OK\r\n")
+        await writer.drain()
+
+    async with connected(peer, None, high_water=1 << 20) as stream:
+        await asyncio.sleep(0.5)
+        assert 0 < stream._end - stream._start < 4 << 20
+        assert await stream.readline() == b"+OK\r\n"
+        assert await stream.read_until(b"\r\n.\r\n", 64 << 20) == body + b".\r\n"
+        assert await stream.readline() == b"+OK\r\n"
+
+
+class _FakeTransport(asyncio.Transport):
+    """Enough of a transport for a reader fed by hand."""
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        pass

@@ -40,6 +40,10 @@ class LineTooLong(ValueError):
     """A line did not end within the reader's limit."""
 
 
+class BlockTooLong(ValueError):
+    """A block read up to a terminator did not end within the limit asked for."""
+
+
 class LineReader(asyncio.BufferedProtocol):
     def __init__(
         self, limit: int, high_water: int = 4 << 20, idle_timeout: float | None = None
@@ -151,6 +155,30 @@ class LineReader(asyncio.BufferedProtocol):
             if self._end - self._start > self.limit:
                 raise LineTooLong(f"a line longer than {self.limit} bytes")
             await self._more()
+
+    async def read_until(self, terminator: bytes, limit: int) -> bytes:
+        """The next bytes up to and including ``terminator`` (a POP3 answer up to its
+        ``\\r\\n.\\r\\n``), in one piece. StreamClosed at the end of the stream,
+        BlockTooLong past ``limit`` bytes without the terminator (the buffer grows no
+        further than that)."""
+        n = len(terminator)
+        searched = 0  # bytes after _start searched already (the buffer may move)
+        while True:
+            i = self._buf.find(terminator, self._start + searched, self._end)
+            if i >= 0:
+                data = bytes(memoryview(self._buf)[self._start : i + n])
+                self._consumed(i + n)
+                return data
+            if self._end - self._start > limit:
+                raise BlockTooLong(f"no {terminator!r} within {limit} bytes")
+            searched = max(0, self._end - self._start - n + 1)
+            await self._more()
+
+    async def peek(self, n: int) -> bytes:
+        """The next ``n`` bytes, left unread. StreamClosed if the stream ends before."""
+        while self._end - self._start < n:
+            await self._more()
+        return bytes(memoryview(self._buf)[self._start : self._start + n])
 
     async def readexactly(self, n: int) -> bytes | bytearray:
         """The next ``n`` bytes. StreamClosed if the stream ends before.

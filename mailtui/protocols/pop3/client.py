@@ -47,7 +47,12 @@ from mailtui.protocols.net.connect import (
     ssl_object,
     start_tls,
 )
-from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
+from mailtui.protocols.net.linereader import (
+    BlockTooLong,
+    LineReader,
+    LineTooLong,
+    StreamClosed,
+)
 from mailtui.protocols.pop3 import wire
 from mailtui.protocols.pop3.wire import ProtocolViolation, Status
 
@@ -103,6 +108,15 @@ class Fetched:
     number: int
     data: bytes | None
     refused: str = ""
+
+
+def unstuff(block: bytes) -> bytes:
+    """A multi-line answer's bytes through its ``\\r\\n.\\r\\n``, dot-unstuffed at once:
+    the same bytes as taking one dot off each line that starts with one (RFC 1939 3)."""
+    data = block[:-3]  # the terminator's ".\r\n"; its CRLF ends the last line
+    if data.startswith(b"."):
+        data = data[1:]
+    return data.replace(b"\r\n.", b"\r\n")
 
 
 class Pop3Client:
@@ -276,6 +290,29 @@ class Pop3Client:
         await self.abort()
         raise MessageTooLarge(f"{what} is larger than {limit} bytes")
 
+    async def _message(self, limit: int, what: str) -> bytes:
+        """A message after its ``+OK`` (RETR, TOP), dot-unstuffed, read as one block up
+        to the ``\\r\\n.\\r\\n`` that ends it, not line by line (4 times faster). An
+        empty message is just ``.\\r\\n``. More than ``limit`` bytes: MessageTooLarge,
+        and the connection is closed, as in ``_lines``."""
+        stream = self._stream
+        try:
+            with self._link_errors(what):
+                if await stream.peek(3) == b".\r\n":
+                    await stream.readline()
+                    return b""
+                # Stuffing adds at most one byte to a line of 3 ("..\r\n" for "."): the
+                # wire holds at most 4/3 of the message, plus the terminator.
+                block = await stream.read_until(b"\r\n.\r\n", limit + limit // 3 + 8)
+        except BlockTooLong:
+            pass
+        else:
+            data = unstuff(block)
+            if len(data) <= limit:
+                return data
+        await self.abort()
+        raise MessageTooLarge(f"{what} is larger than {limit} bytes")
+
     async def _write(self, data: bytes) -> None:
         if self.broken:
             raise TransientError("the connection to the server was lost")
@@ -311,14 +348,12 @@ class Pop3Client:
             raise CommandRefused(command, status)
         return status.text
 
-    async def _multiline(self, *words: str | int, limit: int | None = None) -> list[bytes]:
-        """A command whose +OK is followed by lines (CAPA, UIDL, LIST, TOP, RETR). Without
-        ``limit`` it is a listing: more than ``max_listing`` bytes are a
-        ProtocolViolation, not a message too large."""
+    async def _multiline(self, *words: str | int) -> list[bytes]:
+        """A listing: a command whose +OK is followed by lines (CAPA, UIDL, LIST), read
+        line by line; more than ``max_listing`` bytes are a ProtocolViolation. (Messages,
+        RETR and TOP, come in one block: ``_message``.)"""
         line = " ".join(str(w) for w in words)
         await self.command(*words)
-        if limit is not None:
-            return await self._lines(limit, f"the answer to {line}")
         try:
             return await self._lines(self.max_listing, f"the answer to {line}")
         except MessageTooLarge as exc:
@@ -506,13 +541,14 @@ class Pop3Client:
     async def retr(self, number: int, max_size: int = MAX_MESSAGE) -> bytes:
         """Message ``number``'s bytes as stored: dot-unstuffed, line ends as sent (CRLF).
         MessageTooLarge beyond ``max_size``."""
-        lines = await self._multiline("RETR", number, limit=max_size)
-        return b"".join(lines)
+        await self.command("RETR", number)
+        return await self._message(max_size, f"the answer to RETR {number}")
 
     async def top(self, number: int, lines: int = 0, max_size: int = MAX_MESSAGE) -> bytes:
         """The header of message ``number`` (with the blank line after it), plus its first
         ``lines`` body lines."""
-        return b"".join(await self._multiline("TOP", number, lines, limit=max_size))
+        await self.command("TOP", number, lines)
+        return await self._message(max_size, f"the answer to TOP {number} {lines}")
 
     async def retrieve(
         self,
@@ -550,7 +586,7 @@ class Pop3Client:
                 except CommandRefused as exc:
                     yield Fetched(number, None, exc.text or "-ERR")
                     continue
-                data = b"".join(await self._lines(max_size, f"message {number}"))
+                data = await self._message(max_size, f"message {number}")
                 yield Fetched(number, data)
         finally:
             if not finished and sent:
