@@ -17,6 +17,7 @@ from mailtui.errors import MailtuiError, SyncError
 INTERNAL = {
     "mailtui.protocols.imap.commands.CommandFailed",  # a tagged NO/BAD, judged by the backend
     "mailtui.protocols.imap.wire.ProtocolError",  # becomes TransientError at the connection
+    "mailtui.protocols.net.linereader.BlockTooLong",  # becomes MessageTooLarge in POP3
     "mailtui.protocols.net.linereader.LineTooLong",  # becomes TransientError at the reader
     "mailtui.protocols.net.linereader.StreamClosed",  # an OSError: TransientError, like EOF
     "mailtui.protocols.net.tls.PinMismatch",  # becomes ConfigError at connect
