@@ -10,7 +10,6 @@ import asyncio
 import base64
 import contextlib
 import ssl
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -175,10 +174,10 @@ async def test_bad_stat_and_list_numbers(serve: Serve) -> None:
 async def test_a_silent_server_times_out(serve: Serve) -> None:
     script = await serve({**LOGIN, "RETR": [b"+OK\r\nSubject: x\r\n", SILENT]})
     conn = await logged_in(script, timeout=0.5)
-    started = time.monotonic()
+    # A hang would be stopped by the suite's timeout; the error says which it was.
     with pytest.raises(TransientError, match="did not answer in time"):
         await conn.retr(1)
-    assert time.monotonic() - started < 3
+    assert conn.broken
 
 
 async def test_silent_greeting_times_out(serve: Serve) -> None:
