@@ -15,19 +15,20 @@ import asyncio
 import contextlib
 import ssl
 
-from mailtui.errors import AuthError, ConfigError, SyncError, TransientError
+from mailtui.errors import AuthError, ConfigError, TransientError
 from mailtui.models import Security
 from mailtui.protocols.imap.commands import DEFAULT_TIMEOUT, CommandFailed, ImapCommands, Pending
 from mailtui.protocols.imap.wire import Arg, quote
-from mailtui.protocols.net import sasl, tls
+from mailtui.protocols.net import sasl
 from mailtui.protocols.net.connect import (
     PROBE_TIMEOUT,
     check_pin,
     naming_presented_certificate,
     open_stream,
-    ssl_object,
+    presented_fingerprint,
     start_tls,
 )
+from mailtui.protocols.net.linereader import LineReader
 
 __all__ = ["DEFAULT_TIMEOUT", "IDLE_MAX", "CommandFailed", "ImapConnection", "Pending"]
 
@@ -69,16 +70,14 @@ class ImapConnection(ImapCommands):
     ) -> str | None:
         """The SHA-256 fingerprint of the certificate the server presents (no checks, no
         login); None if that cannot be had."""
-        if security == Security.NONE:
-            return None
-        try:
-            conn = await cls._open(host, port, security, tls.pinned_context(), timeout, None)
-        except (SyncError, ConfigError, OSError):
-            return None
-        try:
-            return tls.peer_fingerprint(conn._ssl_object())
-        finally:
-            await conn.abort()
+        return await presented_fingerprint(
+            security,
+            lambda context: cls._open(host, port, security, context, timeout, None),
+        )
+
+    @property
+    def line_reader(self) -> LineReader:
+        return self._stream
 
     @classmethod
     async def _open(
@@ -139,9 +138,6 @@ class ImapConnection(ImapCommands):
 
     def _check_pin(self) -> None:
         check_pin(self._stream, self.fingerprint, self.host)
-
-    def _ssl_object(self) -> ssl.SSLObject | None:
-        return ssl_object(self._stream)
 
     # ------------------------------------------------------------------ login
 

@@ -9,7 +9,8 @@ The protocol itself (greeting, its STARTTLS command, login) stays with the proto
 calls ``open_stream``, then for ``starttls`` sends its command and calls ``start_tls``,
 and calls ``check_pin`` after each handshake, before a byte of the protocol (let alone a
 password) goes over TLS. ``naming_presented_certificate`` wraps the whole opening so that
-an untrusted certificate's error says which one the server presented.
+an untrusted certificate's error says which one the server presented, and
+``presented_fingerprint`` is how a protocol finds that out (its own opening, unverified).
 
 Trust (``mailtui.protocols.net.tls``): the system store, exactly ``ca_file``, or, with
 ``tls_fingerprint``, only the pinned certificate.
@@ -21,14 +22,26 @@ import asyncio
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
-from mailtui.errors import ConfigError, TransientError
+from mailtui.errors import ConfigError, SyncError, TransientError
 from mailtui.models import Security
 from mailtui.protocols.net import tls
 from mailtui.protocols.net.linereader import LineReader
 
 T = TypeVar("T")
+
+
+class Opened(Protocol):
+    """A protocol's connection as ``presented_fingerprint`` needs it."""
+
+    @property
+    def line_reader(self) -> LineReader: ...
+
+    async def abort(self) -> None: ...
+
+
+C = TypeVar("C", bound=Opened)
 
 #: How long asking an untrusted server which certificate it has may take.
 PROBE_TIMEOUT = 10.0
@@ -160,3 +173,21 @@ def check_pin(stream: LineReader, fingerprint: str | None, host: str) -> None:
         tls.check_pin(ssl_object(stream), fingerprint, host)
     except tls.PinMismatch as exc:
         raise ConfigError(str(exc)) from None
+
+
+async def presented_fingerprint(
+    security: Security | str, open_unverified: Callable[[ssl.SSLContext], Awaitable[C]]
+) -> str | None:
+    """The SHA-256 fingerprint of the certificate a server presents, from a connection
+    ``open_unverified`` opens with the context it is given (one that verifies nothing),
+    aborted at once, before any login; None without TLS or when that cannot be had."""
+    if security == Security.NONE:
+        return None
+    try:
+        conn = await open_unverified(tls.pinned_context())
+    except (SyncError, ConfigError, OSError):
+        return None
+    try:
+        return tls.peer_fingerprint(ssl_object(conn.line_reader))
+    finally:
+        await conn.abort()

@@ -38,13 +38,13 @@ from dataclasses import dataclass
 
 from mailtui.errors import AuthError, ConfigError, SyncError, TransientError
 from mailtui.models import Security
-from mailtui.protocols.net import sasl, tls
+from mailtui.protocols.net import sasl
 from mailtui.protocols.net.connect import (
     PROBE_TIMEOUT,
     check_pin,
     naming_presented_certificate,
     open_stream,
-    ssl_object,
+    presented_fingerprint,
     start_tls,
 )
 from mailtui.protocols.net.linereader import (
@@ -169,18 +169,14 @@ class Pop3Client:
     ) -> str | None:
         """The SHA-256 fingerprint of the certificate the server presents (no checks, no
         login); None if that cannot be had."""
-        if security == Security.NONE:
-            return None
-        try:
-            conn = await cls._open(
-                host, port, security, tls.pinned_context(), timeout, None, LINE_LIMIT
-            )
-        except (SyncError, ConfigError, OSError):
-            return None
-        try:
-            return tls.peer_fingerprint(ssl_object(conn._stream))
-        finally:
-            await conn.abort()
+        return await presented_fingerprint(
+            security,
+            lambda context: cls._open(host, port, security, context, timeout, None, LINE_LIMIT),
+        )
+
+    @property
+    def line_reader(self) -> LineReader:
+        return self._stream
 
     @classmethod
     async def _open(
