@@ -57,7 +57,7 @@ from mailtui.models import (
 class Capabilities:
     """What an account can do; the UI hides what is not there instead of failing."""
 
-    folders: bool = True  # more than one folder (POP3: False)
+    folders: bool = True  # more than one folder
     server_move: bool = True  # move between folders on the server
     flags: bool = True  # read/flagged state is kept on the server
     push: bool = False  # wait_for_changes returns as soon as the server has news
@@ -70,6 +70,10 @@ class Capabilities:
     sole_copy: bool = False
     #: Folders can be subscribed and unsubscribed (``FolderAdmin.subscribe_folder``).
     subscriptions: bool = False
+    #: The server keeps no folders, flags or moves of its own (POP3): the account's
+    #: folders beyond those ``list_folders`` returns live in the store only, and every op
+    #: is done in the store, never sent to the server.
+    local: bool = False
 
 
 @runtime_checkable
