@@ -21,7 +21,8 @@ from mailtui.models import Downloaded, LedgerChange
 from mailtui.store.db import Database, Row, chunked, placeholders, scalar, timestamp
 
 _COLUMNS: Final = (
-    "server_id, downloaded_at, whole, key, deleted_at IS NOT NULL, gone_at IS NOT NULL"
+    "server_id, downloaded_at, whole, key, deleted_at IS NOT NULL, gone_at IS NOT NULL, "
+    "dele_at IS NOT NULL"
 )
 
 
@@ -33,6 +34,7 @@ def _record(row: Row) -> Downloaded:
         key=row[3],
         deleted_here=bool(row[4]),
         gone=bool(row[5]),
+        dele_sent=bool(row[6]),
     )
 
 
@@ -71,8 +73,15 @@ class Downloads(Database):
                 continue
             local = await scalar(
                 db,
-                "SELECT id FROM messages WHERE folder_id = ? AND remote_id = ?",
-                (folder_id, change.server_id),
+                "SELECT coalesce((SELECT message_id FROM downloads WHERE account_id = ? "
+                "AND server_id = ?), (SELECT id FROM messages WHERE folder_id = ? "
+                "AND remote_id = ?))",
+                (account_id, change.server_id, folder_id, change.server_id),
+            )
+            # Whole only if the body is stored: a body that found no message (deleted or
+            # moved away meanwhile) must not let the server's copy go.
+            whole = change.whole and bool(
+                await scalar(db, "SELECT 1 FROM bodies WHERE message_id = ?", (local,))
             )
             await db.execute(
                 "INSERT INTO downloads (account_id, server_id, message_id, downloaded_at, "
@@ -87,7 +96,7 @@ class Downloads(Database):
                     change.server_id,
                     local,
                     change.downloaded_at or now,
-                    int(change.whole),
+                    int(whole),
                     change.key,
                 ),
             )

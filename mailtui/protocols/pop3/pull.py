@@ -107,6 +107,13 @@ class Pull:
             known.update(await self.ledger.lookup([s.ids[n] for n in numbers[i : i + _LOOKUP]]))
         listed_now = set(s.ids.values())
         vanished = set(await self.ledger.listed()) - listed_now
+        # Those whose DELE was sent left because of us; only the others may come back
+        # under a new UIDL (a server that lost them), and be adopted by content key.
+        lost = {
+            sid
+            for sid, row in (await self.ledger.lookup(sorted(vanished))).items()
+            if not row.dele_sent
+        }
         new = [_Todo(n, s.ids[n], s.sizes[n]) for n in numbers if s.ids[n] not in known]
         # Rows of an interrupted pull: listed as headers, their bodies still to come.
         unfinished = [
@@ -118,8 +125,8 @@ class Pull:
         first = FolderBatch(self.folder.name, state={"uidl": True})
         # A server that lost its UIDLs lists known messages under new ids: every new one
         # is looked at (its header) before anything is downloaded, so none comes twice.
-        heads = new if vanished else new[:FIRST_SCREEN]
-        adopted = await self._headers(heads, vanished, first)
+        heads = new if lost else new[:FIRST_SCREEN]
+        adopted = await self._headers(heads, lost, first)
         new = [t for t in new if t.server_id not in adopted]
         first.ledger += [
             LedgerChange(sid, gone=True) for sid in sorted(vanished - set(adopted.values()))
