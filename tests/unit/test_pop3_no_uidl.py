@@ -1,0 +1,136 @@
+"""A POP3 server without UIDL, which Dovecot (the suite's real server) cannot be made to
+be: a contract test against a scripted server on loopback that speaks the RFC 1939
+minimum (USER/PASS, LIST, RETR, DELE, QUIT; UIDL refused), with the real worker and
+store. Such a server works only for an account that deletes after download."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from mailtui.config import AccountConfig
+from mailtui.models import AccountKind, Security
+from mailtui.protocols.pop3.backend import Pop3Backend
+from mailtui.store import Store
+from mailtui.sync.contract import AccountStatus
+from mailtui.sync.worker import Worker, WorkerOptions
+
+
+class OldServer:
+    """One maildrop; deletions happen only when QUIT is answered (``quit_answers``)."""
+
+    def __init__(self, messages: list[bytes]) -> None:
+        self.messages = list(messages)
+        self.quit_answers = True
+        self.heard: list[str] = []
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        marked: set[int] = set()
+        writer.write(b"+OK old server\r\n")
+        while line := await reader.readline():
+            words = line.decode().split()
+            verb = words[0].upper() if words else ""
+            self.heard.append(verb)
+            if verb == "CAPA":
+                writer.write(b"+OK\r\nUSER\r\n.\r\n")
+            elif verb in ("USER", "PASS"):
+                writer.write(b"+OK\r\n")
+            elif verb == "LIST":
+                sizes = "".join(
+                    f"{n} {len(m)}\r\n" for n, m in enumerate(self.messages, 1) if n not in marked
+                )
+                writer.write(f"+OK\r\n{sizes}.\r\n".encode())
+            elif verb == "RETR":
+                raw = self.messages[int(words[1]) - 1]
+                stuffed = raw.replace(b"\r\n.", b"\r\n..")
+                writer.write(b"+OK\r\n" + stuffed + b".\r\n")
+            elif verb == "DELE":
+                marked.add(int(words[1]))
+                writer.write(b"+OK\r\n")
+            elif verb == "QUIT":
+                if not self.quit_answers:
+                    break  # the line drops: nothing is removed
+                self.messages = [m for n, m in enumerate(self.messages, 1) if n not in marked]
+                writer.write(b"+OK bye\r\n")
+                break
+            else:
+                writer.write(b"-ERR unknown command\r\n")
+            await writer.drain()
+        await writer.drain()
+        writer.close()
+
+
+@pytest.fixture
+async def old_server() -> AsyncIterator[tuple[OldServer, int]]:
+    messages = [
+        f"Subject: m{i}\r\nMessage-ID: <m{i}@x>\r\n\r\nbody {i}\r\n".encode() for i in range(4)
+    ]
+    fake = OldServer(messages)
+    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+    yield fake, server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+def account(port: int, leave: bool) -> AccountConfig:
+    return AccountConfig(
+        name="old",
+        kind=AccountKind.POP3,
+        email="me@x.test",
+        username="me",
+        host="127.0.0.1",
+        port=port,
+        security=Security.NONE,
+        password_command="echo secret",
+        leave_on_server=leave,
+        body_days=36500,
+    )
+
+
+async def sync(store: Store, acc: AccountConfig) -> Worker:
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    worker = Worker(
+        row, lambda: Pop3Backend(acc, timeout=5.0), store, lambda e: None, WorkerOptions()
+    )
+    await worker.run(once=True)
+    return worker
+
+
+async def stored(store: Store) -> list[bytes]:
+    (inbox,) = [f.id for f in await store.folders() if f.name == "INBOX"]
+    return [raw or b"" async for _, _, _, raw in store.iter_raw(inbox)]
+
+
+async def test_without_uidl_leaving_mail_on_the_server_is_refused(
+    old_server: tuple[OldServer, int], tmp_path: Path
+) -> None:
+    fake, port = old_server
+    async with await Store.open(tmp_path / "mail.sqlite") as store:
+        worker = await sync(store, account(port, leave=True))
+        assert worker.status is AccountStatus.ERROR
+        assert "does not offer UIDL" in worker.status_text
+        assert "leave_on_server = false" in worker.status_text
+        assert await store.folders() == []  # refused at connect, before anything
+    assert len(fake.messages) == 4 and "RETR" not in fake.heard
+
+
+async def test_without_uidl_download_then_delete_each_once_even_after_a_cut(
+    old_server: tuple[OldServer, int], tmp_path: Path
+) -> None:
+    fake, port = old_server
+    original = list(fake.messages)
+    fake.quit_answers = False  # the first session ends before QUIT is answered
+    async with await Store.open(tmp_path / "mail.sqlite") as store:
+        await sync(store, account(port, leave=False))
+        assert sorted(await stored(store)) == sorted(original)
+        assert fake.messages == original  # nothing removed without QUIT
+        fake.quit_answers = True
+        fake.messages.append(b"Subject: late\r\n\r\nnew\r\n")
+        worker = await sync(store, account(port, leave=False))
+        assert worker.status is AccountStatus.ONLINE, worker.status_text
+        # Known by the hash of its bytes: stored once, and now deleted on the server.
+        assert sorted(await stored(store)) == sorted([*original, b"Subject: late\r\n\r\nnew\r\n"])
+    assert fake.messages == []
