@@ -263,32 +263,36 @@ async def test_a_server_without_stls_is_refused(store: Store, mail_user: MailUse
 
 
 class CutProxy:
-    """Forwards a plain POP3 connection to Dovecot and cuts it once the server has sent
-    ``after`` bytes (in the middle of a RETR answer); later connections pass."""
+    """Forwards plain POP3 connections to Dovecot and cuts the first one on which the
+    server sends more than ``after`` bytes (in the middle of a RETR answer); after that
+    cut, connections pass whole."""
 
     def __init__(self, port: int, after: int) -> None:
         self.port, self.after, self.cuts = port, after, 0
-        self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
-        cut = self.cuts == 0
-        self.cuts += 1
 
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, limit: int) -> None:
+        async def down() -> None:
             sent = 0
-            while data := await src.read(65536):
-                if limit and sent + len(data) > limit:
-                    dst.write(data[: limit - sent])
-                    break
+            while data := await up_reader.read(65536):
+                if self.cuts == 0 and sent + len(data) > self.after:
+                    writer.write(data[: self.after - sent])
+                    await writer.drain()
+                    self.cuts += 1
+                    return
                 sent += len(data)
-                dst.write(data)
-                await dst.drain()
+                writer.write(data)
+                await writer.drain()
 
-        down = asyncio.create_task(pump(up_reader, writer, self.after if cut else 0))
-        up = asyncio.create_task(pump(reader, up_writer, 0))
-        await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (down, up):
+        async def up() -> None:
+            while data := await reader.read(65536):
+                up_writer.write(data)
+                await up_writer.drain()
+
+        tasks = {asyncio.create_task(down()), asyncio.create_task(up())}
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
             task.cancel()
         for w in (writer, up_writer):
             with contextlib.suppress(Exception):
@@ -304,6 +308,7 @@ async def test_connection_cut_in_the_middle_of_retr(mail_user: MailUser, store: 
     acc = account(mail_user, security="none", port=port, ca_file=None, leave_on_server=False)
     try:
         status, worker = await sync(store, acc)
+        assert proxy.cuts == 1
         assert status is AccountStatus.OFFLINE, worker.status_text
         # The header batch was committed; no body is complete, nothing deleted.
         assert len(await stored(store)) == 3

@@ -82,7 +82,7 @@ class Pop3Backend:
         return self._ledger
 
     async def connect(self) -> None:
-        """Log in (a wrong password shows now) and list the maildrop."""
+        """Log in (a wrong password or a server without UIDL shows now)."""
         await self._open()
 
     async def close(self) -> None:
@@ -100,6 +100,9 @@ class Pop3Backend:
     async def pull(
         self, folder: RemoteFolder, state: Mapping[str, Any]
     ) -> AsyncIterator[FolderBatch]:
+        # A session shows the maildrop as it was when it began: a fresh one for each
+        # pull (the one ``connect`` opened may be minutes old by now).
+        await self.close()
         session = await self._open()
         pull = Pull(folder, session, self.ledger, self.keeping, self.clock)
         try:

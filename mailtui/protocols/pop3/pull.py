@@ -136,19 +136,21 @@ class Pull:
             key=lambda t: t.number,
             reverse=True,
         )
-        total = len(todo) + len(first.added)
-        first.progress = (len(first.added), total)
+        # Progress in messages: one is done once its body (or, above the limit, its
+        # header) is in.
+        done = sum(1 for m in first.added if m.remote_id in self.header_only)
+        total = done + len(todo)
+        first.progress = (done, total)
         if not todo:
             first.complete = True
             yield first
             return
         yield first
-        done = len(first.added)
         for chunk in self._chunks(todo):
-            out = FolderBatch(self.folder.name)
+            out = FolderBatch(self.folder.name, state={"uidl": True})
             await self._fill(chunk, out)
             done += len(chunk)
-            out.progress = (min(done, total), total)
+            out.progress = (done, total)
             out.complete = chunk[-1] is todo[-1]
             yield out
 
