@@ -14,7 +14,7 @@ import re
 import shlex
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -428,3 +428,61 @@ def test_cli_sync_once_of_a_pop3_account(mail_user: MailUser, tmp_path: Path) ->
         assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 20
         assert db.execute("SELECT count(*) FROM downloads WHERE whole = 1").fetchone()[0] == 20
     assert on_server(mail_user) == []
+
+
+class AsksForABodyMidPull(Pop3Backend):
+    """After the first batch (headers) is handed over, the user opens the big message:
+    the pull waits until the request is made, and the worker serves it between two of
+    the next batches, on the connection the pull is using."""
+
+    ask: Callable[[], Awaitable[None]] | None = None
+
+    async def _asking(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        async for batch in super().pull(folder, state):
+            yield batch
+            ask = type(self).ask
+            if ask is not None:
+                type(self).ask = None
+                await ask()
+
+    def pull(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        return self._asking(folder, state)
+
+
+async def test_a_body_opened_between_two_batches_of_the_pull(
+    mail_user: MailUser, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailtui.protocols.pop3.pull as pop3_pull
+
+    monkeypatch.setattr(pop3_pull, "BATCH_BYTES", 2000)  # a few messages per batch
+    big = message(1, ("z" * 70 + "\r\n") * 100)
+    raws = [big, *(message(i) for i in range(2, 12))]
+    mail_user.deliver_many(raws)
+    acc = account(mail_user, max_message_kb=4)
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    got: list[asyncio.Future[bytes | None]] = []
+    worker = Worker(
+        row,
+        lambda: AsksForABodyMidPull(acc, timeout=10.0),
+        store,
+        lambda e: None,
+        WorkerOptions(body_days=36500),
+    )
+
+    async def ask() -> None:
+        # Once the header batch is committed (the worker commits while it pulls on).
+        while not (
+            found := [
+                r
+                for r in await store.window(await inbox_id(store), 0, 100)
+                if r.subject == "message 1"
+            ]
+        ):
+            await asyncio.sleep(0.01)
+        got.append(worker.request_body(found[0].id))
+
+    AsksForABodyMidPull.ask = ask
+    status = await worker.run(once=True)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert got and await got[0] == big
+    assert sorted(await stored(store)) == sorted([big, *raws[1:]])
