@@ -121,12 +121,9 @@ class Pop3Backend:
         due = await self._due(session)
         if due:
             await self.ledger.before_deleting(due)
-            client = session.client
-            for server_id in due:
-                try:
-                    await client.dele(session.numbers[server_id])
-                except CommandRefused as exc:  # another client deleted it meanwhile
-                    log.info("%s: DELE refused: %s", self.account.name, exc.text)
+            refused = await session.client.dele_many(session.numbers[i] for i in due)
+            for number, text in refused.items():  # another client deleted it meanwhile
+                log.info("%s: DELE %d refused: %s", self.account.name, number, text)
         self._session = None
         try:
             await session.client.quit()
