@@ -193,6 +193,27 @@ async def test_a_local_delete_is_not_downloaded_again_and_stays_on_the_server(
     assert len(on_server(mail_user)) == 2
 
 
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_stls_or_tls_with_a_pinned_certificate(
+    mail_user: MailUser, store: Store, security: str
+) -> None:
+    import hashlib
+    import ssl
+
+    from mailtui.errors import ConfigError
+
+    mail_user.deliver(message(1))
+    pin = hashlib.sha256(ssl.PEM_cert_to_DER_cert(mail_user.ca_path.read_text())).hexdigest()
+    port = mail_user.pop3s_port if security == "tls" else mail_user.pop3_port
+    acc = account(mail_user, security=security, port=port, ca_file=None, tls_fingerprint=pin)
+    status, worker = await sync(store, acc)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert await stored(store) == [message(1)]
+    wrong = account(mail_user, security=security, port=port, ca_file=None, tls_fingerprint="0" * 64)
+    with pytest.raises(ConfigError, match="does not match tls_fingerprint"):
+        await Pop3Backend(wrong, timeout=10.0).connect()
+
+
 # ---------------------------------------------------------------------- interruptions
 
 
