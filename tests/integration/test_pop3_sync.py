@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from mailtui.config import AccountConfig
+from mailtui.errors import TransientError
 from mailtui.models import AccountKind, OpResult
 from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
@@ -244,6 +245,45 @@ async def test_a_session_cut_before_quit_leaves_the_server_intact(
     assert status is AccountStatus.ONLINE
     assert on_server(mail_user) == []
     assert sorted(await stored(store)) == sorted(raws)  # each once
+
+
+class HeadersOnly(Pop3Backend):
+    """The connection drops right after the header batch was handed over."""
+
+    async def _first(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        async for batch in super().pull(folder, state):
+            yield batch
+            raise TransientError("the server closed the connection")
+
+    def pull(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        return self._first(folder, state)
+
+
+async def test_a_header_row_deleted_here_before_its_body_came(
+    mail_user: MailUser, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailtui.protocols.pop3.pull as pop3_pull
+
+    mail_user.deliver_many([message(1), message(2), message(3)])
+    acc = account(mail_user, leave_on_server=False)
+    status, _ = await sync(store, acc, backend=HeadersOnly)
+    assert status is AccountStatus.OFFLINE
+    assert await stored(store) == [b"", b"", b""]  # headers only so far
+    await deleted_for_good(store, "message 2")
+    asked: list[str] = []
+    retrieve = pop3_pull.Pull._retrieve
+
+    async def recording(self: Any, todo: Any, top_lines: int | None) -> Any:
+        asked.extend(t.server_id for t in todo)
+        return await retrieve(self, todo, top_lines)
+
+    monkeypatch.setattr(pop3_pull.Pull, "_retrieve", recording)
+    status, worker = await sync(store, acc)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert len(asked) == 2  # not the body of the message deleted here
+    assert sorted(await stored(store)) == sorted([message(1), message(3)])
+    # Never stored whole here: the server keeps it, whatever the options say.
+    assert on_server(mail_user) == [message(2)]
 
 
 async def test_wrong_password(mail_user: MailUser, store: Store) -> None:

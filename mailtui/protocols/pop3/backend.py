@@ -132,6 +132,8 @@ class Pop3Backend:
             log.warning("%s: QUIT: %s", self.account.name, exc.text)
 
     async def _due(self, session: Session) -> list[str]:
+        if not self.keeping.deletes:
+            return []  # leave everything on the server: no ledger look-up per poll
         now = self.clock()
         ids = list(session.numbers)
         due: list[str] = []

@@ -115,11 +115,14 @@ class Pull:
             if not row.dele_sent
         }
         new = [_Todo(n, s.ids[n], s.sizes[n]) for n in numbers if s.ids[n] not in known]
-        # Rows of an interrupted pull: listed as headers, their bodies still to come.
+        # Rows of an interrupted pull: listed as headers, their bodies still to come
+        # (not for a message the user deleted here meanwhile: no row to take it).
         unfinished = [
             _Todo(n, s.ids[n], s.sizes[n], listed=True)
             for n in numbers
-            if (row := known.get(s.ids[n])) is not None and not row.whole
+            if (row := known.get(s.ids[n])) is not None
+            and not row.whole
+            and not row.deleted_here
         ]
         self.header_only = {t.server_id for t in unfinished if self._too_big(t.size)}
         first = FolderBatch(self.folder.name, state={"uidl": True})
