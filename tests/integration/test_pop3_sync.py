@@ -429,6 +429,22 @@ async def test_uidls_lost_between_sessions_adopt_and_download_nothing_twice(
     assert ref is not None and ref[1] in after
 
 
+async def test_the_same_message_delivered_again_after_we_deleted_it_is_downloaded(
+    mail_user: MailUser, store: Store
+) -> None:
+    """Same Message-ID and size as a message we deleted on the server: a new delivery,
+    not a lost UIDL; adopting it would delete it unseen."""
+    acc = account(mail_user, leave_on_server=False)
+    mail_user.deliver(message(1))
+    await sync(store, acc)
+    assert on_server(mail_user) == []
+    mail_user.deliver(message(1))
+    status, worker = await sync(store, acc)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert await stored(store) == [message(1), message(1)]
+    assert on_server(mail_user) == []
+
+
 # ---------------------------------------------------------------------- size limit
 
 
