@@ -372,8 +372,9 @@ class KindSpec:
     check: AccountCheck | None = None
     # Sending.BACKEND: opens the backend's own submission for an account.
     submission: Callable[[AccountConfig], SubmissionFactory] | None = None
-    # mailtui files a copy of sent mail in the account's Sent folder (IMAP APPEND);
-    # False where the server does (EAS) or keeps no Sent folder (POP3).
+    # mailtui files a copy of sent mail in the account's Sent folder (IMAP APPEND; POP3
+    # in its local Sent folder, the store completing the op); False where the server
+    # does (EAS).
     files_sent: bool = False
     # False: accounts of this kind are not set up in config.toml (the demo).
     configurable: bool = True
