@@ -135,3 +135,24 @@ async def test_a_schema_7_cache_migrates(tmp_path: Path) -> None:
         assert await store.downloads_listed(account) == []
     with sqlite3.connect(path) as check:
         assert check.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION >= 8
+
+
+async def test_deleting_waits_for_a_write_in_progress(store: Store) -> None:
+    """The switch to ``synchronous = FULL`` cannot happen inside another transaction
+    ("Safety level may not be changed inside a transaction"): it waits for the lock."""
+    import asyncio
+
+    account, inbox, _ = await setup(store)
+    await store.apply_batch(inbox, FolderBatch("INBOX", ledger=[LedgerChange("u0")]))
+    for round_ in range(10):
+        batch = FolderBatch(
+            "INBOX",
+            added=[new(f"r{round_}-{i}", b"Subject: x\r\n\r\nbody\r\n") for i in range(200)],
+        )
+        await asyncio.gather(
+            store.apply_batch(inbox, batch), store.downloads_deleting(account, ["u0"])
+        )
+    (row,) = await store.downloads(account, ["u0"])
+    assert row.dele_sent
+    sync = await store._w.execute_fetchall("PRAGMA synchronous")
+    assert list(sync) == [(1,)]  # NORMAL again
