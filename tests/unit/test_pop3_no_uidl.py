@@ -17,50 +17,7 @@ from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
 from mailtui.sync.worker import Worker, WorkerOptions
-
-
-class OldServer:
-    """One maildrop; deletions happen only when QUIT is answered (``quit_answers``)."""
-
-    def __init__(self, messages: list[bytes]) -> None:
-        self.messages = list(messages)
-        self.quit_answers = True
-        self.heard: list[str] = []
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        marked: set[int] = set()
-        writer.write(b"+OK old server\r\n")
-        while line := await reader.readline():
-            words = line.decode().split()
-            verb = words[0].upper() if words else ""
-            self.heard.append(verb)
-            if verb == "CAPA":
-                writer.write(b"+OK\r\nUSER\r\n.\r\n")
-            elif verb in ("USER", "PASS"):
-                writer.write(b"+OK\r\n")
-            elif verb == "LIST":
-                sizes = "".join(
-                    f"{n} {len(m)}\r\n" for n, m in enumerate(self.messages, 1) if n not in marked
-                )
-                writer.write(f"+OK\r\n{sizes}.\r\n".encode())
-            elif verb == "RETR":
-                raw = self.messages[int(words[1]) - 1]
-                stuffed = raw.replace(b"\r\n.", b"\r\n..")
-                writer.write(b"+OK\r\n" + stuffed + b".\r\n")
-            elif verb == "DELE":
-                marked.add(int(words[1]))
-                writer.write(b"+OK\r\n")
-            elif verb == "QUIT":
-                if not self.quit_answers:
-                    break  # the line drops: nothing is removed
-                self.messages = [m for n, m in enumerate(self.messages, 1) if n not in marked]
-                writer.write(b"+OK bye\r\n")
-                break
-            else:
-                writer.write(b"-ERR unknown command\r\n")
-            await writer.drain()
-        await writer.drain()
-        writer.close()
+from tests.unit.pop3_scripted import OldServer
 
 
 @pytest.fixture
@@ -134,3 +91,33 @@ async def test_without_uidl_download_then_delete_each_once_even_after_a_cut(
         # Known by the hash of its bytes: stored once, and now deleted on the server.
         assert sorted(await stored(store)) == sorted([*original, b"Subject: late\r\n\r\nnew\r\n"])
     assert fake.messages == []
+
+
+async def test_a_server_with_a_login_delay_is_logged_in_to_once_per_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """LOGIN-DELAY 900 (RFC 2449): the first pull uses the login ``connect`` made, and
+    the poll waits at least that long before the next."""
+    fake = OldServer([b"Subject: a\r\n\r\none\r\n"], uidl=True, login_delay=900)
+    server = await asyncio.start_server(fake.handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    slept: list[float] = []
+
+    async def no_sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    try:
+        async with await Store.open(tmp_path / "mail.sqlite") as store:
+            worker = await sync(store, account(port, leave=True))
+            assert worker.status is AccountStatus.ONLINE, worker.status_text
+            assert fake.logins == 1
+            assert await stored(store) == [b"Subject: a\r\n\r\none\r\n"]
+        backend = Pop3Backend(account(port, leave=True), timeout=5.0)
+        fake.logins = 0
+        await backend.connect()
+        monkeypatch.setattr(asyncio, "sleep", no_sleep)
+        assert await backend.wait_for_changes(300) == set()
+        assert slept == [900]
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -69,6 +69,7 @@ class Pop3Backend:
         self._ledger: DownloadLedger | None = None
         self._session: Session | None = None
         self._header_only: set[str] = set()  # left header-only by the size limit
+        self._login_delay = 0  # the server's LOGIN-DELAY, once a session said it
 
     # ------------------------------------------------------------------ contract
 
@@ -101,9 +102,13 @@ class Pop3Backend:
         self, folder: RemoteFolder, state: Mapping[str, Any]
     ) -> AsyncIterator[FolderBatch]:
         # A session shows the maildrop as it was when it began: a fresh one for each
-        # pull (the one ``connect`` opened may be minutes old by now).
-        await self.close()
+        # pull (the one ``connect`` opened may be minutes old by now), unless the
+        # server asks for a delay between logins and that one has not been used yet.
+        current = self._session
+        if current is None or current.pulled or not current.login_delay:
+            await self.close()
         session = await self._open()
+        session.pulled = True
         pull = Pull(folder, session, self.ledger, self.keeping, self.clock)
         try:
             async for batch in pull.run():
@@ -182,9 +187,12 @@ class Pop3Backend:
 
     async def wait_for_changes(self, timeout: float) -> set[str]:
         """Poll: QUIT first (the maildrop is locked and shows no new mail while a
-        session is open), then wait ``timeout`` seconds (cancellable)."""
+        session is open), then wait ``timeout`` seconds, or the server's LOGIN-DELAY
+        if longer (cancellable)."""
+        delay = self._session.login_delay if self._session is not None else 0
+        self._login_delay = max(self._login_delay, delay)
         await self.close()
-        await asyncio.sleep(timeout)
+        await asyncio.sleep(max(timeout, self._login_delay))
         return set()
 
     # ------------------------------------------------------------------ sessions
