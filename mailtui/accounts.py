@@ -272,6 +272,7 @@ def outbox_sender(
         submission,
         file_sent=files_sent_copy(acc, spec),
         unfiled_notice=_unfiled_notice(spec),
+        local_folders=spec.local,
         emit=emit,
         on_sent=on_sent,
     )
