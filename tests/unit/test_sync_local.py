@@ -80,7 +80,7 @@ class LocalInbox:
             added = [
                 NewMessage(
                     uid,
-                    Envelope(subject=f"message {uid}", date=1_000 + i, message_id=f"<{uid}@x.test>"),
+                    Envelope(f"message {uid}", date=1_000 + i, message_id=f"<{uid}@x.test>"),
                     raw=_raw(uid),
                 )
                 for i, uid in enumerate(("u1", "u2", "u3"))
@@ -120,7 +120,7 @@ async def _account(store: Store) -> Account:
 
 async def _sync(store: Store, account: Account, backend: LocalInbox) -> list[SyncEvent]:
     events: list[SyncEvent] = []
-    worker = Worker(account, lambda: backend, store, events.append)  # type: ignore[arg-type,return-value]
+    worker = Worker(account, lambda: backend, store, events.append)
     await worker.run(once=True)
     return events
 
@@ -267,7 +267,7 @@ async def test_search_finds_mail_in_local_folders(store: Store) -> None:
 
 
 async def _manager(store: Store, account: Account, backend: LocalInbox) -> SyncManager:
-    manager = SyncManager(store, [WorkerSpec(account, lambda: backend)])  # type: ignore[arg-type,return-value]
+    manager = SyncManager(store, [WorkerSpec(account, lambda: backend)])
     await manager.run_once()
     return manager
 
@@ -361,7 +361,7 @@ async def test_a_restart_keeps_every_local_folder_message_and_flag(tmp_path: Pat
 async def test_check_now_pulls_every_folder_at_once(store: Store) -> None:
     account = await _account(store)
     backend = LocalInbox()
-    worker = Worker(account, lambda: backend, store, lambda _e: None)  # type: ignore[arg-type,return-value]
+    worker = Worker(account, lambda: backend, store, lambda _e: None)
     task = asyncio.create_task(worker.run())
     try:
         while worker.status is not AccountStatus.ONLINE:
