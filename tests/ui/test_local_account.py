@@ -32,7 +32,7 @@ async def test_check_now_key_and_palette_entry_ask_every_account(mail: MailFixtu
         await pilot.press(*"check for")
         await wait_until(
             pilot,
-            lambda: "Check for new mail now (every account)  (f6, Ctrl+l · app.check_now)"
+            lambda: "Check for new mail now  (f6, Ctrl+l · app.check_now)"
             in screen_text(app),
         )
         await pilot.press("enter")
