@@ -148,6 +148,11 @@ async def _id(store: Store, account: Account, subject: str) -> int:
     raise AssertionError(f"no message {subject!r}")
 
 
+async def _row_exists(store: Store, message_id: int) -> bool:
+    """Whether the store still has the row, visible or hidden (deleted, not confirmed)."""
+    return bool(await store._read("SELECT 1 FROM messages WHERE id = ?", (message_id,)))
+
+
 async def test_standard_folders_are_made_once_and_only_inbox_is_pulled(store: Store) -> None:
     account = await _account(store)
     backend = LocalInbox()
@@ -202,8 +207,7 @@ async def test_flags_moves_and_deletes_are_done_in_the_store_never_sent(store: S
     # Deleted in Trash: for good. The row is gone, not hidden.
     await store.delete([u3])
     await _sync(store, account, backend)
-    assert await store.message(u3) is None
-    assert await store.remote_ref(u3) is None
+    assert not await _row_exists(store, u3)  # gone for good, not kept hidden
     assert "message u3" not in await _where(store, account)
     assert (await store.count(folders["Trash"]))[0] == 0
 
@@ -229,6 +233,25 @@ async def test_a_copy_is_a_message_of_its_own_with_the_body(store: Store) -> Non
     detail = await store.message(copy.id)
     assert detail is not None and detail.raw == _raw("u1")
     assert (await store.count(folders["INBOX"]))[0] == 3  # the original stays
+
+
+async def test_a_draft_copy_gets_a_local_id_and_goes_for_good_when_discarded(
+    store: Store,
+) -> None:
+    account = await _account(store)
+    backend = LocalInbox()
+    await _sync(store, account, backend)
+    raw = _raw("draft")
+    copy = await store.save_draft_copy(account.id, raw, Envelope("a draft", date=5_000), "")
+    assert copy is not None
+    await _sync(store, account, backend)
+    ref = await store.remote_ref(copy)
+    assert ref is not None and ref[0] == "Drafts" and ref[1].startswith("local:")
+    await store.discard_draft_copy(copy)
+    await _sync(store, account, backend)
+    assert backend.applied == []
+    assert not await _row_exists(store, copy)
+    assert await store.pending_ops(account.id, 10) == []
 
 
 async def test_undo_of_completed_ops_is_completed_in_the_store_too(store: Store) -> None:
