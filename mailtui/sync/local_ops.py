@@ -92,6 +92,10 @@ async def complete_local_ops(
 
 async def _complete(store: Store, op: PendingOp, durable: bool) -> set[int]:
     """One op, in one transaction; returns the folders that got new rows."""
+    if op.remote_id is None and op.kind is not OpKind.APPEND:
+        # An earlier op of this round (a move, a draft's APPEND) has given the message
+        # its id since the op was listed (``_adopt``): read it again, as the worker does.
+        op = await store.pending_op(op.id) or op
     if op.kind is OpKind.MOVE:
         target = int(op.payload["to_folder"])
         # The message keeps its server identity (a POP3 UIDL) wherever it goes.
@@ -156,17 +160,14 @@ async def change_local_folder(
     kind: str,
     name: str,
     new_path: str | None,
-    *,
-    durable: bool = False,
 ) -> str:
     """Create (``name`` is the path), rename or delete a folder of a local account, in
-    the store only; returns the folder's name. The account's waiting ops are completed
-    first, so none refers to a folder that changes under it. Deleting moves the
-    folder's messages to Trash (the store has the only copy). Raises OpRejected with
-    words for the user."""
+    the store only; returns the folder's name. Deleting moves the folder's messages to
+    Trash (the store has the only copy). Ops still waiting need nothing of this: they
+    name folders by id, a rename updates their names, and a move into a deleted folder
+    is rolled back. Raises OpRejected with words for the user."""
     if kind in ("subscribe", "unsubscribe"):
         raise OpRejected("this account has no folder subscriptions: every folder is shown")
-    await complete_local_ops(store, account, emit, durable=durable)
     if kind != "create":
         folder = next((f for f in await store.folders(account.id) if f.name == name), None)
         if folder is None:

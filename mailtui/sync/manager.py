@@ -182,9 +182,8 @@ class SyncManager:
         if worker is not None and caps is not None and caps.local:
             # Its folders are the store's (sync/local_ops.py): no server to ask, offline too.
             return await change_local_folder(
-                self.store, worker.account, self._emit, kind, name, new_path,
-                durable=caps.sole_copy,
-            )  # fmt: skip
+                self.store, worker.account, self._emit, kind, name, new_path
+            )
         task = self._tasks.get(account_id)
         if worker is None or task is None or task.done():
             raise TransientError("that account is not syncing right now")

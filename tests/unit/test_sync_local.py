@@ -212,6 +212,20 @@ async def test_flags_moves_and_deletes_are_done_in_the_store_never_sent(store: S
     assert (await store.count(folders["Trash"]))[0] == 0
 
 
+async def test_moves_one_after_the_other_keep_the_server_id(store: Store) -> None:
+    account = await _account(store)
+    backend = LocalInbox()
+    await _sync(store, account, backend)
+    folders = await _folders(store, account)
+    u1 = await _id(store, account, "message u1")
+    await store.move([u1], folders["Archive"])
+    await store.set_flags([u1], Flag.FLAGGED, Flag.NONE)  # made while its id was unknown
+    await store.move([u1], folders["Junk"])
+    await _sync(store, account, backend)
+    assert (await _where(store, account))["message u1"] == ("Junk", "u1", int(Flag.FLAGGED))
+    assert await store.pending_ops(account.id, 10) == []
+
+
 async def test_a_copy_is_a_message_of_its_own_with_the_body(store: Store) -> None:
     account = await _account(store)
     backend = LocalInbox()
@@ -317,10 +331,14 @@ async def test_folders_are_created_renamed_and_deleted_in_the_store(store: Store
 
     # Deleting a folder with mail: the mail goes to Trash, never lost.
     folders = await _folders(store, account)
-    u1 = await _id(store, account, "message u1")
+    u1, u2 = [await _id(store, account, f"message {u}") for u in ("u1", "u2")]
     await store.move([u1], folders["Work/Atlas"])
+    await manager.run_once()  # the worker completes the move (the UI kicks it)
+    await store.move([u2], folders["Work/Atlas"])  # not completed yet
     assert await manager.change_folder(account.id, "delete", "Work/Atlas") == "Work/Atlas"
-    assert (await _where(store, account))["message u1"][:2] == ("Trash", "u1")
+    where = await _where(store, account)
+    assert where["message u1"][:2] == ("Trash", "u1")
+    assert where["message u2"][:2] == ("INBOX", "u2")  # the move into it is rolled back
     assert "Work/Atlas" not in await _folders(store, account)
     assert backend.applied == []
 
