@@ -86,6 +86,14 @@ class LocalMail(Database):
         existing folder of that name without a role takes the role, else the folder is
         made. Idempotent: a role the account has (whatever its folder is called now) is
         left alone. Returns the names of the folders made or given a role."""
+        have = {
+            r[0]
+            for r in await self._read(
+                "SELECT DISTINCT role FROM folders WHERE account_id = ?", (account_id,)
+            )
+        }
+        if all(role.value in have for role, _ in LOCAL_FOLDERS):
+            return []  # the usual case: no write transaction for nothing
         async with self._tx() as db:
             rows = list(
                 await db.execute_fetchall(

@@ -5,9 +5,15 @@ account to look for new mail, with a notice in the status bar."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from mailtui.models import AccountKind
+from mailtui.store import Store
 from mailtui.sync.contract import Capabilities
+from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.confirm import ConfirmScreen
+from tests.unit.test_sync_local import LocalInbox
 
 from .conftest import FakeManager, MailFixture, make_app, screen_text
 from .test_main_screen import rows_loaded, wait_until
@@ -83,3 +89,28 @@ async def test_a_local_account_offers_moves_and_flags_but_no_subscriptions(
         assert "Delete the folder Lists?" in text
         assert "on the server" not in text
         await pilot.press("n")
+
+
+async def test_a_local_account_with_the_real_manager_shows_its_folders_and_checks_now(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(tmp_path / "cache.sqlite")
+    try:
+        account = await store.ensure_account("pop", AccountKind.POP3, "me@pop.test")
+        backend = LocalInbox()
+        manager = SyncManager(store, [WorkerSpec(account, lambda: backend)])
+        app = make_app(store, manager)  # type: ignore[arg-type]
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: "message u3" in screen_text(app))
+            await wait_until(pilot, lambda: "pop: in step" in screen_text(app))
+            await pilot.press("tab")  # the folder pane: the store's folders under the Inbox
+            await wait_until(pilot, lambda: "Archive" in screen_text(app))
+            pane = [line[:20] for line in screen_text(app).splitlines()[:8]]
+            for name in ("Inbox", "Drafts", "Sent", "Archive", "Junk", "Trash"):
+                assert any(name in line for line in pane), pane
+            assert backend.listed == 1
+            await pilot.press("f6")
+            await wait_until(pilot, lambda: backend.listed == 2)  # every folder pulled again
+            await wait_until(pilot, lambda: "pop: in step" in screen_text(app))
+    finally:
+        await store.close()
