@@ -72,10 +72,20 @@ async def complete_local_ops(
         folders: set[int] = set()
         try:
             while todo:
-                folders |= await _complete(store, todo[0], durable)
-                emit(SyncEvent(account.name, EventKind.OP_DONE, message_id=todo[0].message_id))
+                op = todo[0]
+                try:
+                    folders |= await _complete(store, op, durable)
+                except (NotFound, KeyError, ValueError, TypeError) as exc:
+                    # An op that can never be done (its folder is gone, a damaged
+                    # payload): rolled back and reported, as a server's refusal is.
+                    reason = f"not done: {str(exc).strip(chr(39)) or type(exc).__name__}"
+                    log.warning("%s: %s op %d %s", account.name, op.kind.value, op.id, reason)
+                    await store.op_failed(op.id, reason, permanent=True)
+                    emit(SyncEvent(account.name, EventKind.OP_FAILED, text=reason))
+                else:
+                    emit(SyncEvent(account.name, EventKind.OP_DONE, message_id=op.message_id))
+                    done += 1
                 todo.pop(0)
-                done += 1
         except (StoreError, OSError):
             for op in todo:
                 await store.op_failed(op.id, "not completed: the local cache failed", False)

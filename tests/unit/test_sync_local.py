@@ -268,6 +268,26 @@ async def test_a_draft_copy_gets_a_local_id_and_goes_for_good_when_discarded(
     assert await store.pending_ops(account.id, 10) == []
 
 
+async def test_an_op_that_can_never_be_done_is_rolled_back_and_reported(
+    store: Store,
+) -> None:
+    account = await _account(store)
+    backend = LocalInbox()
+    await _sync(store, account, backend)
+    folders = await _folders(store, account)
+    u1 = await _id(store, account, "message u1")
+    async with store._tx() as db:  # a damaged op: no target folder in its payload
+        await store._add_ops(
+            db, [(account.id, OpKind.COPY, u1, folders["INBOX"], "INBOX", "u1", {}, {})]
+        )
+    await store.move([u1], folders["Archive"])  # the next op of the message still goes
+    events = await _sync(store, account, backend)
+    [failed] = [e for e in events if e.kind is EventKind.OP_FAILED]
+    assert "not done" in failed.text
+    assert (await _where(store, account))["message u1"][:2] == ("Archive", "u1")
+    assert await store.pending_ops(account.id, 10) == []
+
+
 async def test_undo_of_completed_ops_is_completed_in_the_store_too(store: Store) -> None:
     account = await _account(store)
     backend = LocalInbox()
