@@ -26,7 +26,7 @@ import aiosqlite
 
 from mailtui.errors import NotFound
 from mailtui.models import FolderRole, NewMessage, OpResult
-from mailtui.store.db import LIVE, Database, scalar
+from mailtui.store.db import IN_FLIGHT, LIVE, PENDING, Database, scalar
 
 #: The folders every local account has, by role, with the name each gets when it is
 #: made (a folder of that name without a role takes the role instead).
@@ -271,10 +271,13 @@ class LocalMail(Database):
         done as after a server's OK (``_finish_op``: a MOVE's row gets ``result``'s
         remote id, a DELETE's hidden row is removed for good, a filed outbox item goes).
         ``durable``: fsync the new row's body before the commit. Returns the ids of the
-        rows made (none when ``new`` was there already: the op is done once)."""
+        rows made (none when ``new`` was there already: the op is done once).
+
+        A DELETE's row leaves the store for good in this transaction: what must remember
+        that the server's message (the op's remote id) was deleted here belongs in it."""
         async with self._tx() as db:
             state = await scalar(db, "SELECT state FROM pending_ops WHERE id = ?", (op_id,))
-            if state is None or state not in ("pending", "in_flight"):
+            if state not in (PENDING, IN_FLIGHT):
                 return []
             made: list[int] = []
             if new is None and folder_id is not None and result.new_remote_id is not None:

@@ -78,7 +78,7 @@ async def complete_local_ops(
                 except (NotFound, KeyError, ValueError, TypeError) as exc:
                     # An op that can never be done (its folder is gone, a damaged
                     # payload): rolled back and reported, as a server's refusal is.
-                    reason = f"not done: {str(exc).strip(chr(39)) or type(exc).__name__}"
+                    reason = f"not done: {exc.args[0] if exc.args else type(exc).__name__}"
                     log.warning("%s: %s op %d %s", account.name, op.kind.value, op.id, reason)
                     await store.op_failed(op.id, reason, permanent=True)
                     emit(SyncEvent(account.name, EventKind.OP_FAILED, text=reason))
