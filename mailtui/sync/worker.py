@@ -13,7 +13,8 @@ Loop (one asyncio task per account, see ``SyncManager``)::
   of the account commits with the batch that carries it.
 - A body the user is waiting for (``request_body``) is fetched between two batches, ahead
   of everything else.
-- Ops are marked done only after the backend returned, i.e. after the server's OK.
+- Ops are marked done only after the backend returned, i.e. after the server's OK; a
+  local account's (``Capabilities.local``) are done in the store (``local_ops.py``).
 - A wrong password stops the loop (``AUTH_FAILED``) instead of hammering the server.
 """
 
