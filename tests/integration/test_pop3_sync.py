@@ -22,7 +22,7 @@ import pytest
 
 from mailtui.config import AccountConfig
 from mailtui.errors import TransientError
-from mailtui.models import AccountKind, OpResult
+from mailtui.models import AccountKind
 from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
@@ -163,12 +163,12 @@ async def test_delete_after_n_days_by_the_download_date(mail_user: MailUser, sto
 
 
 async def deleted_for_good(store: Store, subject: str) -> None:
-    """The user deletes a message for good here, and the store completes it locally (as
-    for every op of a ``Capabilities.local`` account)."""
+    """The user deletes a message (to Trash), then deletes it from Trash for good; the
+    next sync's worker completes both ops in the store (``Capabilities.local``)."""
     rows = await store.window(await inbox_id(store), 0, 100)
     (target,) = [r for r in rows if r.subject == subject]
-    (op,) = await store.delete([target.id])  # no Trash: a DELETE op, the row hidden
-    await store.op_done(op, OpResult())
+    await store.delete([target.id])  # a MOVE to the local Trash
+    await store.delete([target.id])  # from Trash: a DELETE op, the row hidden
 
 
 async def test_delete_when_deleted_here(mail_user: MailUser, store: Store) -> None:
@@ -176,9 +176,10 @@ async def test_delete_when_deleted_here(mail_user: MailUser, store: Store) -> No
     acc = account(mail_user, delete_when_deleted_here=True)
     await sync(store, acc)
     await deleted_for_good(store, "message 2")
-    assert sum(1 for row in ledger(store).values() if row[2] is not None) == 1
+    assert all(row[2] is None for row in ledger(store).values())  # not done yet
     status, _ = await sync(store, acc)
     assert status is AccountStatus.ONLINE
+    assert sum(1 for row in ledger(store).values() if row[2] is not None) == 1
     assert sorted(on_server(mail_user)) == sorted([message(1), message(3)])
     assert sorted(await stored(store)) == sorted([message(1), message(3)])
 

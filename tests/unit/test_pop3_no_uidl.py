@@ -70,7 +70,8 @@ async def test_without_uidl_leaving_mail_on_the_server_is_refused(
         assert worker.status is AccountStatus.ERROR
         assert "does not offer UIDL" in worker.status_text
         assert "leave_on_server = false" in worker.status_text
-        assert await store.folders() == []  # refused at connect, before anything
+        # Refused at connect: the server's INBOX was never listed, nothing downloaded.
+        assert "INBOX" not in {f.name for f in await store.folders()}
     assert len(fake.messages) == 4 and "RETR" not in fake.heard
 
 
