@@ -564,3 +564,28 @@ async def test_a_body_opened_between_two_batches_of_the_pull(
     assert status is AccountStatus.ONLINE, worker.status_text
     assert got and await got[0] == big
     assert sorted(await stored(store)) == sorted([big, *raws[1:]])
+
+
+async def test_a_message_moved_to_a_local_folder_stays_the_servers(
+    mail_user: MailUser, store: Store
+) -> None:
+    """Moved to the local Archive before its body came (above the size limit): not
+    downloaded again, and opened from there it comes whole by its UIDL."""
+    big = message(2, ("z" * 70 + "\r\n") * 100)
+    mail_user.deliver_many([message(1), big])
+    acc = account(mail_user, max_message_kb=4)
+    await sync(store, acc)
+    (archive,) = [f for f in await store.folders() if f.name == "Archive"]
+    rows = {r.subject: r for r in await store.window(await inbox_id(store), 0, 10)}
+    await store.move([rows["message 2"].id], archive.id)
+    status, worker = await sync(store, acc)  # completes the move, pulls again
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert await stored(store) == [message(1)]  # INBOX: not downloaded again
+    assert [r.subject for r in await store.window(archive.id, 0, 10)] == ["message 2"]
+    ref = await store.remote_ref(rows["message 2"].id)
+    assert ref is not None and ref[0] == "Archive"
+    backend = Pop3Backend(acc, timeout=10.0)
+    try:
+        assert await backend.fetch_body(*ref) == big
+    finally:
+        await backend.close()
