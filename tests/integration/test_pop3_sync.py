@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from mailtui.config import AccountConfig
-from mailtui.errors import TransientError
+from mailtui.errors import OpRejected, TransientError
 from mailtui.models import AccountKind
 from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
@@ -587,5 +587,9 @@ async def test_a_message_moved_to_a_local_folder_stays_the_servers(
     backend = Pop3Backend(acc, timeout=10.0)
     try:
         assert await backend.fetch_body(*ref) == big
+        # An id the server never gave (a row the store made, local:…): refused, left out.
+        with pytest.raises(OpRejected):
+            await backend.fetch_body("Sent", "local:abc")
+        assert [b async for b in backend.fetch_bodies("Sent", ["local:abc"])] == []
     finally:
         await backend.close()
