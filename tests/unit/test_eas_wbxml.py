@@ -5,6 +5,7 @@ lookups, a hypothesis round trip, and hostile input that must end in a WbxmlErro
 from __future__ import annotations
 
 import contextlib
+import gc
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +17,6 @@ from mailtui.protocols.eas.wbxml import (
     MAX_DEPTH,
     Element,
     WbxmlError,
-    _element,
     _mb_u_int32,
     _read_mb,
     decode,
@@ -136,6 +136,27 @@ def test_pieces_of_a_value_are_joined() -> None:
     decoded = decode(wbxml("45 4B 03 61 00 03 62 00 C3 01 63 03 64 00 01 01"))
     key = decoded.find("SyncKey")
     assert key is not None and key.data == b"abcd" and key.opaque
+
+
+def test_a_root_holding_text() -> None:
+    assert decode(wbxml("4B 03 31 00 01")) == Element("AirSync:SyncKey", "1")
+    with pytest.raises(WbxmlError, match="bytes after the end"):
+        decode(wbxml("4B 03 31 00 01 01"))
+
+
+def test_the_garbage_collector_is_paused_only_while_decoding() -> None:
+    assert gc.isenabled()
+    decode(SPEC_EXAMPLE_BYTES)
+    assert gc.isenabled()
+    with pytest.raises(WbxmlError):
+        decode(SPEC_EXAMPLE_BYTES[:-1])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decode(SPEC_EXAMPLE_BYTES)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 def test_a_root_without_content() -> None:
@@ -371,8 +392,7 @@ def test_damaged_documents_decode_or_fail_cleanly(data: st.DataObject) -> None:
         decode(bytes(original))
 
 
-def test_decoder_builds_elements_by_number() -> None:
-    element = _element(7, 0x16)
-    assert element == Element("FolderHierarchy:FolderSync")
+def test_repr() -> None:
+    element = Element("FolderHierarchy:FolderSync")
     assert repr(element) == "Element('FolderHierarchy:FolderSync')"
     assert repr(Element("Email:Subject", "Hi")) == "Element('Email:Subject', 'Hi')"

@@ -24,7 +24,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from mailtui.protocols.eas import codepages
-from mailtui.protocols.eas.wbxml import Element, _element, decode, encode
+from mailtui.protocols.eas.wbxml import Element, decode, encode
 from tests.unit.eas_samples import DOCUMENTS
 
 DOCTYPE = (
@@ -177,8 +177,10 @@ def test_every_token_is_named_as_libwbxml_names_it(page: int, tmp_path: Path) ->
     an empty tag under a root of that page: libwbxml's name for each, compared."""
     namespace, names = codepages.PAGES[page]
     tokens = range(0x06, 0x40)
-    root = _element(page, 0x05)
-    root.children = [_element(page, token) for token in tokens]
+    root = Element(
+        codepages.tag_name(page, 0x05),
+        [Element(codepages.tag_name(page, token)) for token in tokens],
+    )
     decoded = libwbxml_decode(encode(root), tmp_path)
     assert len(decoded) == len(tokens)
     theirs = {0x05: decoded.tag.partition("}")[2]}
