@@ -26,6 +26,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     chunked: bool = False  # sent without Content-Length, in chunks
+    drop: bool = False  # the request is read, then the connection closed without an answer
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,9 @@ class ReplayServer:
                     )
                 )
                 answer = server.answers.pop(0) if server.answers else Answer(599)
+                if answer.drop:
+                    self.close_connection = True
+                    return
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)

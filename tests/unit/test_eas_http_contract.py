@@ -350,6 +350,22 @@ async def test_no_server_and_a_silent_server() -> None:
         await eas.aclose()
 
 
+async def test_a_kept_alive_connection_closed_by_the_server_is_tried_once_more() -> None:
+    """SOGo closes a kept-alive connection every few dozen requests without saying so:
+    the next request fails before any answer, and goes again on a new connection."""
+    answers = [Answer(200), Answer(0, drop=True), Answer(200, {}, b"ok"),
+               Answer(0, drop=True), Answer(0, drop=True)]  # fmt: skip
+    with ReplayServer(answers) as server:
+        eas = client(server)
+        await eas.post("Ping")
+        assert (await eas.post("FolderSync", folder_sync("0"))).body == b"ok"
+        with pytest.raises(TransientError, match="the connection to 127.0.0.1:.* broke"):
+            await eas.post("FolderSync", folder_sync("1"))  # twice in a row: not again
+        await eas.aclose()
+    bodies = [r.body for r in server.requests]
+    assert bodies == [b"", *[encode(folder_sync("0"))] * 2, *[encode(folder_sync("1"))] * 2]
+
+
 def test_plain_http_only_when_the_account_allows_it() -> None:
     with pytest.raises(ConfigError, match='plain http.*security = "none"'):
         EasHttp("http://mail.example/x", username="u", credentials=PASSWORD, device_id="d")

@@ -266,7 +266,14 @@ class EasHttp:
             timeout=self._client.timeout if timeout is None else timeout,
         )
         try:
-            answer = await self._client.send(request, stream=True)
+            try:
+                answer = await self._client.send(request, stream=True)
+            except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+                # A kept-alive connection the server closed without saying so (SOGo does,
+                # every few dozen requests) fails the next request before any answer:
+                # once more, on a new connection. Resending is what a retry after a
+                # TransientError would do anyway, only later.
+                answer = await self._client.send(request, stream=True)
             try:
                 data = await self._read(answer)
             finally:
@@ -357,7 +364,9 @@ class EasHttp:
         if isinstance(exc, httpx.TimeoutException):
             return TransientError(f"{self.host} did not answer in time")
         why = str(exc) or exc.__class__.__name__
-        return TransientError(f"cannot reach {self.host}:{self.port}: {why}")
+        if isinstance(exc, httpx.ConnectError):
+            return TransientError(f"cannot reach {self.host}:{self.port}: {why}")
+        return TransientError(f"the connection to {self.host}:{self.port} broke: {why}")
 
 
 MailtuiErrorLike = ConfigError | TransientError | Redirected
