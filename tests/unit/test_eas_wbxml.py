@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -179,6 +180,35 @@ def test_the_page_switches_only_when_a_tag_needs_another_page() -> None:
 def test_the_header_may_carry_other_versions_and_a_string_table() -> None:
     # WBXML 1.1, public id as a string table index, US-ASCII, a 3-byte string table
     assert decode(bytes.fromhex("01 00 00 03 03 61 62 00 45 01")) == Element("AirSync:Sync")
+
+
+# Real responses (SOGo 5.8, tests/data/eas/sogo-5.8/README.md)
+
+SOGO = Path(__file__).parents[1] / "data" / "eas" / "sogo-5.8"
+
+
+def test_a_real_folder_sync_response() -> None:
+    document = decode((SOGO / "foldersync-response.wbxml").read_bytes())
+    assert document.findtext("Status") == "1"
+    adds = document.findall("Changes/Add")
+    folders = {a.findtext("DisplayName"): a.findtext("Type") for a in adds}
+    assert folders["INBOX"] == "2" and folders["Trash"] == "4" and folders["Sent"] == "5"
+    assert document.findtext("Changes/Count") == str(len(adds)) == "9"
+    assert all(a.findtext("ServerId") for a in adds)
+
+
+def test_a_real_sync_response_with_mime_bodies() -> None:
+    document = decode((SOGO / "sync-adds-mime-response.wbxml").read_bytes())
+    adds = document.findall("Collections/Collection/Commands/Add")
+    assert len(adds) == 2
+    subjects = {a.findtext("ApplicationData/Email:Subject") for a in adds}
+    assert subjects == {"Grüße", "Report with attachment"}
+    for add in adds:
+        body = add.find("ApplicationData/AirSyncBase:Body")
+        assert body is not None and body.findtext("Type") == "4"
+        data = body.find("Data")
+        assert data is not None and data.data.startswith(b"From: ")
+        assert b"Message-ID: <m" in data.data
 
 
 # Multi-byte integers

@@ -27,6 +27,8 @@ from mailtui.protocols.eas import codepages
 from mailtui.protocols.eas.wbxml import Element, decode, encode
 from tests.unit.eas_samples import DOCUMENTS
 
+SOGO = sorted((Path(__file__).parents[1] / "data" / "eas" / "sogo-5.8").glob("*.wbxml"))
+
 DOCTYPE = (
     '<!DOCTYPE ActiveSync PUBLIC "-//MICROSOFT//DTD ActiveSync//EN" '
     '"http://www.microsoft.com/">'
@@ -231,3 +233,17 @@ def test_the_specification_example_through_libwbxml(tmp_path: Path) -> None:
     decoded = from_libwbxml(libwbxml_decode(SPEC_EXAMPLE_BYTES, tmp_path))
     assert decoded == decode(SPEC_EXAMPLE_BYTES)
     assert libwbxml_encode(to_xml(decoded), tmp_path) == SPEC_EXAMPLE_BYTES
+
+
+def test_the_sogo_responses_are_there() -> None:
+    assert len(SOGO) == 9
+
+
+@pytest.mark.parametrize("path", SOGO, ids=[p.stem for p in SOGO])
+def test_sogo_responses_decode_alike_and_encode_to_the_servers_bytes(
+    path: Path, tmp_path: Path
+) -> None:
+    data = path.read_bytes()
+    ours = decode(data)
+    assert from_libwbxml(libwbxml_decode(data, tmp_path)) == ours
+    assert encode(ours) == data
