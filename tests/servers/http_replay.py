@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.server
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -27,6 +28,7 @@ class Answer:
     body: bytes = b""
     chunked: bool = False  # sent without Content-Length, in chunks
     drop: bool = False  # the request is read, then the connection closed without an answer
+    delay: float = 0.0  # seconds before answering (a long poll)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,13 @@ class ReplayServer:
                 if answer.drop:
                     self.close_connection = True
                     return
+                time.sleep(answer.delay)
+                try:
+                    self._answer(answer)
+                except OSError:  # the client gave up meanwhile
+                    self.close_connection = True
+
+            def _answer(self, answer: Answer) -> None:
                 self.send_response(answer.status)
                 for name, value in answer.headers.items():
                     self.send_header(name, value)

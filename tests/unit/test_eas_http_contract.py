@@ -7,6 +7,7 @@ redirects like Exchange: the SOGo suite covers the rest against a real server.""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import socket
 
@@ -19,6 +20,7 @@ from mailtui.protocols.eas.http import (
     Redirected,
     ServerBusy,
     best_version,
+    new_device_id,
     retry_after,
 )
 from mailtui.protocols.eas.status import ProvisionRequired
@@ -364,6 +366,46 @@ async def test_a_kept_alive_connection_closed_by_the_server_is_tried_once_more()
         await eas.aclose()
     bodies = [r.body for r in server.requests]
     assert bodies == [b"", *[encode(folder_sync("0"))] * 2, *[encode(folder_sync("1"))] * 2]
+
+
+async def test_a_long_poll_with_its_own_timeout_and_a_cancelled_one() -> None:
+    """Ping holds the request up to the heartbeat: its own timeout, not the client's; a
+    cancelled wait (the worker has something to do) leaves the client usable."""
+    status = encode(Element("Ping:Ping", [Element("Ping:Status", "1")]))
+    ping = Answer(200, {"Content-Type": WBXML}, status, delay=0.5)
+    answers = [ping, Answer(200, {}, b"", delay=0.5), Answer(200, {}, b"x", delay=5),
+               Answer(200, {}, b"after")]  # fmt: skip
+    with ReplayServer(answers) as server:
+        eas = client(server, timeout=0.2)
+        response = await eas.post("Ping", timeout=10)
+        assert response.document is not None and response.document.findtext("Status") == "1"
+        with pytest.raises(TransientError, match="did not answer in time"):
+            await eas.post("Ping")
+        waiting = asyncio.create_task(eas.post("Ping", timeout=60))
+        while len(server.requests) < 3:
+            await asyncio.sleep(0.01)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert (await eas.post("Sync", timeout=10)).body == b"after"
+        await eas.aclose()
+
+
+async def test_extra_headers() -> None:
+    with ReplayServer([Answer(200)]) as server:
+        eas = client(server)
+        await eas.post("ItemOperations", headers={"MS-ASAcceptMultiPart": "T"})
+        await eas.aclose()
+    assert server.requests[0].headers["ms-asacceptmultipart"] == "T"
+
+
+def test_device_ids() -> None:
+    first, second = new_device_id(), new_device_id()
+    assert first != second and len(first) == 32 and first.isalnum()
+    for key, value in (("device_id", "has space"), ("device_id", ""), ("device_type", "x" * 33)):
+        with pytest.raises(ConfigError, match=f"{key}: .* letters and digits"):
+            EasHttp("https://mail.example/x", username="u", credentials=PASSWORD,
+                    **{"device_id": "abc", key: value})  # type: ignore[arg-type]
 
 
 def test_plain_http_only_when_the_account_allows_it() -> None:

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
+import secrets
 import ssl
 import time
 from collections.abc import Mapping
@@ -148,6 +150,15 @@ def pinning_context(fingerprint: str, host: str) -> ssl.SSLContext:
     return context
 
 
+_DEVICE_WORD = re.compile(r"[A-Za-z0-9]{1,32}")
+
+
+def new_device_id() -> str:
+    """A DeviceId for a new account: 32 random hex digits, kept with the account from
+    then on (the server keeps its sync state and its device approval under it)."""
+    return secrets.token_hex(16)
+
+
 class EasHttp:
     """One account's ActiveSync endpoint. ``protocol_version`` and ``policy_key`` are
     the caller's to set (OPTIONS sets the version; Provision gives the key)."""
@@ -168,8 +179,10 @@ class EasHttp:
         timeout: float = 60.0,
         user_agent: str = "mailtui",
         max_response: int = MAX_RESPONSE,
-        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
+        for key, value in (("device_id", device_id), ("device_type", device_type)):
+            if not _DEVICE_WORD.fullmatch(value):
+                raise ConfigError(f"{key}: {value!r} is not 1 to 32 letters and digits")
         parts = urlsplit(url)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ConfigError(f"url: {url!r} is not an http(s) address")
@@ -205,7 +218,6 @@ class EasHttp:
             timeout=timeout,
             trust_env=False,
             follow_redirects=False,
-            transport=transport,
         )
 
     async def aclose(self) -> None:
@@ -232,22 +244,24 @@ class EasHttp:
         document: Element | bytes | None = None,
         *,
         params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
         content_type: str = WBXML,
         timeout: float | None = None,
     ) -> Response:
         """One command: ``document`` as WBXML (or raw bytes of ``content_type``, e.g.
         ``message/rfc822`` for SendMail before 14.0), ``params`` added to the query
-        (``SaveInSent``, ``ItemId``…); ``timeout`` for a long Ping or Sync Wait."""
+        (``SaveInSent``, ``ItemId``…), ``headers`` added too (``MS-ASAcceptMultiPart``);
+        ``timeout`` for a long Ping or Sync Wait."""
         query = {"Cmd": command, "User": self.username, "DeviceId": self.device_id,
                  "DeviceType": self.device_type, **(params or {})}  # fmt: skip
-        headers = {"MS-ASProtocolVersion": self.protocol_version}
+        sent = {**(headers or {}), "MS-ASProtocolVersion": self.protocol_version}
         if self.policy_key is not None:
-            headers["X-MS-PolicyKey"] = self.policy_key
+            sent["X-MS-PolicyKey"] = self.policy_key
         body = encode(document) if isinstance(document, Element) else document
         if body is not None:
-            headers["Content-Type"] = content_type
+            sent["Content-Type"] = content_type
         url = httpx.URL(self.url, params=query)
-        return await self._send("POST", url, command, body, headers, timeout)
+        return await self._send("POST", url, command, body, sent, timeout)
 
     async def _send(
         self,
