@@ -373,7 +373,7 @@ async def test_a_long_poll_with_its_own_timeout_and_a_cancelled_one() -> None:
     cancelled wait (the worker has something to do) leaves the client usable."""
     status = encode(Element("Ping:Ping", [Element("Ping:Status", "1")]))
     ping = Answer(200, {"Content-Type": WBXML}, status, delay=0.5)
-    answers = [ping, Answer(200, {}, b"", delay=0.5), Answer(200, {}, b"x", delay=5),
+    answers = [ping, Answer(200, {}, b"", delay=0.5), Answer(200, {}, b"x", delay=1),
                Answer(200, {}, b"after")]  # fmt: skip
     with ReplayServer(answers) as server:
         eas = client(server, timeout=0.2)
