@@ -25,7 +25,7 @@ from mailtui.protocols.eas import codepages
 
 #: Deeper than any ActiveSync document (a calendar exception in a Sync is about 10).
 MAX_DEPTH: Final = 64
-#: About 50 times the elements of a full Sync window of 512 messages.
+#: About 60 times the elements of a full Sync window of 512 messages.
 MAX_ELEMENTS: Final = 1_000_000
 
 # Global tokens (WBXML 1.3, section 5.8.1)
