@@ -21,6 +21,7 @@ PACKAGES=(
     openssl           # self-signed test certificate
     ca-certificates
     tmux              # terminal tests run the real binary in tmux
+    libwbxml2-utils   # xml2wbxml/wbxml2xml: the ActiveSync WBXML codec is checked against them
 )
 
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }
