@@ -1,0 +1,605 @@
+"""A real Exchange ActiveSync server for integration tests: SOGo, on 127.0.0.1 only.
+
+SOGo (Debian's `sogo` + `sogo-activesync`, 5.8) speaks ActiveSync 2.5 to 14.1 at
+`http://127.0.0.1:PORT/SOGo/Microsoft-Server-ActiveSync` (plain HTTP, Basic auth). It
+needs, all started here as the suite's own processes in one temp dir:
+
+    pg/, run/      PostgreSQL (postgres.py): the user table `sogo_users` (plain passwords)
+                   and SOGo's own tables (profiles, folder info, per-device sync state)
+    memcached      on a free port
+    dovecot/       a DovecotServer (dovecot.py) with the ACL and METADATA plugins SOGo's
+                   mail code wants; SOGo logs in to it with each user's own password
+    SMTPServer     (smtp.py, in this process): SOGo sends with AUTH PLAIN as the user,
+                   without TLS (see below); local recipients get it in their INBOX
+    sogo/          sogod's config (the GNUstep user-defaults domain `sogod`, so
+                   /etc/sogo is never read for anything we set), its log `sogo.log`
+
+Users (`add_user`) go into both `sogo_users` and Dovecot's passwd files with the same
+password; their address is `NAME@mailtui.test`. Mail goes in over IMAP (`append`) or
+straight into the Maildir (`deliver`).
+
+Gotcha worth knowing (from the verified recipe): SOGo's mail SyncKey is built from the
+`[HIGHESTMODSEQ]` of Dovecot's SELECT answer, which Dovecot only sends for a mailbox whose
+index tracks modseqs. `add_user` therefore logs in once with `ENABLE CONDSTORE` and
+EXAMINEs every folder ("priming"); a folder created later needs `prime_modseq(user)`
+before its first ActiveSync Sync, or that Sync answers "no changes" forever.
+
+SOGo's SMTP over TLS (SMTPS or STARTTLS) is not used: SOGo 5.8 (Debian 5.8.0-2+deb12u3
+and u4) frees the SMTP socket before its TLS session, whose close_notify is then written
+into the IMAP connection that reuses the descriptor; Dovecot answers that "tag" with
+`* BAD`, and SendMail with SaveInSentItems hangs on the Sent copy for good.
+
+sogod is started with `WONoDetach` (its watchdog stays our child); its workers call
+setsid() and barely honour SIGTERM (8-20 s once they served a request), so `stop()`
+freezes the watchdog, collects its workers from /proc and SIGKILLs them all: the
+server's state is in PostgreSQL, which is thrown away too.
+
+Verified on Debian 12 as root (daemons run as their system users: postgres, memcache,
+sogo, Dovecot's own; the temp dir's parents must be searchable by them). As another user
+everything runs as that user (see `test_sogo_harness.py` for what was checked).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import http.client
+import imaplib
+import os
+import pwd
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from .dovecot import INSTALL_HINT, DovecotServer, _alive, _check_searchable, _descendants
+from .maildir import Flags
+from .ports import LOOPBACK, free_ports, listening_tcp_ports, tcp_accepts, wait_until
+from .postgres import PostgresServer, run_as, tail
+from .smtp import SMTPServer
+from .tls import TLSFiles
+
+SOGOD = Path("/usr/sbin/sogod")
+ACTIVESYNC_BUNDLE = Path("/usr/lib/GNUstep/SOGo/ActiveSync.SOGo")
+MEMCACHED = Path("/usr/bin/memcached")
+EAS_PATH = "/SOGo/Microsoft-Server-ActiveSync"
+
+# What SOGo's mail code asks of the IMAP server: ACL, METADATA, long command lines.
+DOVECOT_EXTRA = """\
+mail_plugins = $mail_plugins acl
+protocol imap {
+  mail_plugins = $mail_plugins imap_acl
+  imap_max_line_length = 2M
+}
+plugin {
+  acl = vfile
+}
+imap_metadata = yes
+mail_attribute_dict = file:%h/dovecot-attributes
+"""
+
+# SOGo creates these three on first use, every worker at once on an empty database (all
+# but one then log "creation failed"); same DDL as sogod 5.8 uses. Plus the user source.
+SCHEMA = """\
+CREATE TABLE sogo_user_profile (c_uid varchar(255) PRIMARY KEY, c_defaults text,
+  c_settings text);
+CREATE TABLE sogo_folder_info (c_folder_id serial, c_path varchar(255) PRIMARY KEY,
+  c_path1 varchar(255) NOT NULL, c_path2 varchar(255), c_path3 varchar(255),
+  c_path4 varchar(255), c_foldername varchar(255) NOT NULL, c_location varchar(2048),
+  c_quick_location varchar(2048), c_acl_location varchar(2048),
+  c_folder_type varchar(255) NOT NULL);
+CREATE TABLE sogo_sessions_folder (c_id varchar(255) PRIMARY KEY,
+  c_value varchar(4096) NOT NULL, c_creationdate integer NOT NULL,
+  c_lastseen integer NOT NULL);
+CREATE TABLE sogo_users (c_uid varchar(255) PRIMARY KEY, c_name varchar(255) NOT NULL,
+  c_password varchar(255) NOT NULL, c_cn varchar(255), mail varchar(255));
+"""
+
+_SAFE = re.compile(r"^[A-Za-z0-9_.+-]+$")
+
+
+class SOGoNotInstalled(RuntimeError):
+    """sogod, its ActiveSync bundle, memcached or PostgreSQL is missing."""
+
+
+class SOGoStartError(RuntimeError):
+    """A piece of the SOGo stack did not come up; the message carries its log tail."""
+
+
+def find_sogo() -> None:
+    """Raise SOGoNotInstalled unless every binary the stack needs is present."""
+    for path, package in (
+        (SOGOD, "sogo"),
+        (ACTIVESYNC_BUNDLE, "sogo-activesync"),
+        (MEMCACHED, "memcached"),
+    ):
+        if not path.exists():
+            raise SOGoNotInstalled(f"{path} ({package}) is missing: {INSTALL_HINT}")
+
+
+class SOGoServer:
+    """SOGo with ActiveSync and everything under it; a context manager.
+
+    After `start()`: `url` (the ActiveSync endpoint), `port`, `imap_port`, `domain`,
+    `dovecot`, `smtp`, `postgres`, `log_path`, `startup_seconds` and `timings` (seconds
+    per step).
+    """
+
+    host = LOOPBACK
+
+    def __init__(
+        self,
+        tls: TLSFiles,
+        base_dir: Path | None = None,
+        *,
+        workers: int = 3,
+        ping_max: int = 10,
+        sync_max: int = 10,
+        internal_sync: int = 5,
+        debug: bool = False,
+        keep_dir: bool = False,
+    ) -> None:
+        """Prepare (not start) a stack.
+
+        workers: sogod worker processes; each long poll (Ping, Sync with Wait) holds one.
+        ping_max, sync_max: the longest Ping heartbeat / Sync wait SOGo grants (seconds;
+            a client asking more gets Status 5 and this limit). internal_sync: how often
+            SOGo looks for changes during them (it never sleeps less than 5 s).
+        debug: log every ActiveSync request/response and all IMAP traffic to sogo.log.
+        keep_dir: leave the directory after `stop()` (also MAILTUI_KEEP_SERVER_DIRS=1).
+        """
+        self.tls = tls
+        self._own_dir = base_dir is None
+        self._base_dir = base_dir.resolve() if base_dir is not None else None
+        self.workers = workers
+        self.ping_max, self.sync_max, self.internal_sync = ping_max, sync_max, internal_sync
+        self.debug = debug
+        self.keep_dir = keep_dir or os.environ.get("MAILTUI_KEEP_SERVER_DIRS") == "1"
+        self.is_root = os.geteuid() == 0
+        self.port = self.memcached_port = 0
+        self.startup_seconds = 0.0
+        self.timings: dict[str, float] = {}
+        self.passwords: dict[str, str] = {}
+        self._sogod: subprocess.Popen[bytes] | None = None
+        self._memcached: subprocess.Popen[bytes] | None = None
+        self._dovecot: DovecotServer | None = None
+        self._smtp: SMTPServer | None = None
+        self._postgres: PostgresServer | None = None
+
+    # ------------------------------------------------------------------ facts
+    @property
+    def base_dir(self) -> Path:
+        if self._base_dir is None:
+            self._base_dir = Path(tempfile.mkdtemp(prefix="mailtui-sogo-")).resolve()
+        return self._base_dir
+
+    @property
+    def url(self) -> str:
+        """The ActiveSync endpoint."""
+        return f"http://{self.host}:{self.port}{EAS_PATH}"
+
+    @property
+    def log_path(self) -> Path:
+        """sogod's log (with `debug`, every ActiveSync exchange and IMAP command)."""
+        return self.base_dir / "sogo" / "sogo.log"
+
+    @property
+    def dovecot(self) -> DovecotServer:
+        assert self._dovecot is not None, "SOGoServer not started"
+        return self._dovecot
+
+    @property
+    def smtp(self) -> SMTPServer:
+        assert self._smtp is not None, "SOGoServer not started"
+        return self._smtp
+
+    @property
+    def postgres(self) -> PostgresServer:
+        assert self._postgres is not None, "SOGoServer not started"
+        return self._postgres
+
+    @property
+    def imap_port(self) -> int:
+        return self.dovecot.imap_port
+
+    @property
+    def domain(self) -> str:
+        return self.dovecot.domain
+
+    @property
+    def running(self) -> bool:
+        return self._sogod is not None and self._sogod.poll() is None
+
+    def email(self, user: str) -> str:
+        return f"{user}@{self.domain}"
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self, timeout: float = 60.0) -> None:
+        """Start every piece and wait until the ActiveSync URL answers (401 unauthenticated).
+
+        initdb (the slowest step) runs while memcached, Dovecot and the SMTP server start.
+        """
+        if self.running:
+            return
+        find_sogo()
+        started = time.monotonic()
+        self._prepare_dirs()
+        try:
+            self._postgres = PostgresServer(self.base_dir)
+            self._postgres.initdb_start()
+            self._step("memcached", self._start_memcached)
+            self._dovecot = DovecotServer(
+                self.tls, self.base_dir / "dovecot", extra_config=DOVECOT_EXTRA
+            )
+            self._step("dovecot", self._dovecot.start)
+            self._smtp = SMTPServer(self._dovecot, self.tls, require_starttls=False)
+            self._step("smtp", self._smtp.start)
+            self._step("postgres", lambda: self.postgres.start(timeout))
+            self._step("schema", self._create_schema)
+            self._step("sogod", lambda: self._start_sogod(timeout))
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        _RUNNING.add(self)
+
+    def _step(self, name: str, action: Callable[[], object]) -> None:
+        t0 = time.monotonic()
+        action()
+        self.timings[name] = time.monotonic() - t0
+
+    def stop(self) -> None:
+        """Stop sogod, then the servers under it; remove the directory unless kept."""
+        _RUNNING.discard(self)
+        self._stop_sogod()
+        if self._memcached is not None:
+            _kill(self._memcached)
+            self._memcached = None
+        if self._smtp is not None:
+            self._smtp.stop()
+        if self._dovecot is not None:
+            # Its clean shutdown takes a second; the mail is thrown away with the directory.
+            self._dovecot.stop(graceful=False)
+        if self._postgres is not None:
+            self._postgres.stop()
+        self._smtp = self._dovecot = None
+        self._postgres = None
+        if self._own_dir and not self.keep_dir and self._base_dir is not None:
+            shutil.rmtree(self._base_dir, ignore_errors=True)
+            self._base_dir = None
+
+    def __enter__(self) -> SOGoServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _prepare_dirs(self) -> None:
+        base = self.base_dir
+        base.mkdir(parents=True, exist_ok=True)
+        base.chmod(0o755)
+        for sub in ("log", "sogo", "sogo/defaults"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        (base / "log").chmod(0o1777)
+        if self.is_root:
+            for user in ("postgres", "sogo", "memcache"):
+                pw = pwd.getpwnam(user)
+                _check_searchable(base, pw.pw_uid, pw.pw_gid)
+            sogo = pwd.getpwnam("sogo")
+            for path in (base / "sogo", base / "sogo" / "defaults"):
+                os.chown(path, sogo.pw_uid, sogo.pw_gid)
+
+    def _start_memcached(self) -> None:
+        user = "memcache" if self.is_root else None
+        log = self.base_dir / "log" / "memcached.log"
+        for _attempt in range(3):
+            (self.memcached_port,) = free_ports(1)
+            with open(log, "wb") as out:
+                proc = subprocess.Popen(
+                    [
+                        *run_as(user),
+                        str(MEMCACHED),
+                        "-l",
+                        self.host,
+                        "-p",
+                        str(self.memcached_port),
+                        "-U",
+                        "0",
+                        "-m",
+                        "64",
+                        "-c",
+                        "256",
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd="/",
+                    start_new_session=True,
+                )
+            self._memcached = proc
+
+            def ready(
+                proc: subprocess.Popen[bytes] = proc, port: int = self.memcached_port
+            ) -> bool:
+                if proc.poll() is not None:
+                    return True
+                # Its own socket: another process may have taken the port meanwhile.
+                return port in listening_tcp_ports([proc.pid]) and tcp_accepts(self.host, port)
+
+            if wait_until(ready, 10) and proc.poll() is None:
+                return
+            _kill(proc)
+            self._memcached = None
+        raise SOGoStartError(f"memcached did not start:\n{tail(log)}")
+
+    def _create_schema(self) -> None:
+        # One psql run (each costs about 0.1 s): the role, its database, then as that role
+        # (psql's \\connect) the tables.
+        self.postgres.psql(
+            "CREATE ROLE sogo LOGIN PASSWORD 'sogo';\n"
+            "CREATE DATABASE sogo OWNER sogo;\n"
+            "\\connect sogo sogo\n" + SCHEMA
+        )
+
+    # ------------------------------------------------------------------ sogod
+    def _config(self) -> str:
+        db = self.postgres.url("sogo", "sogo", "sogo")
+        yes_no = "YES" if self.debug else "NO"
+        return f"""{{
+  /* Generated by tests/servers/sogo.py: the "sogod" user-defaults domain. */
+  WONoDetach = YES;
+  WOPort = "{self.host}:{self.port}";
+  WOWorkersCount = {self.workers};
+  WOLogFile = "{self.log_path}";
+  WOPidFile = "{self.base_dir}/sogo/sogo.pid";
+  SOGoProfileURL = "{db}/sogo_user_profile";
+  OCSFolderInfoURL = "{db}/sogo_folder_info";
+  OCSSessionsFolderURL = "{db}/sogo_sessions_folder";
+  OCSEMailAlarmsFolderURL = "{db}/sogo_alarms_folder";
+  SOGoUserSources = (
+    {{
+      type = sql;
+      id = users;
+      viewURL = "{db}/sogo_users";
+      canAuthenticate = YES;
+      isAddressBook = NO;
+      userPasswordAlgorithm = plain;
+    }}
+  );
+  SOGoIMAPServer = "imap://{self.host}:{self.dovecot.imap_port}";
+  SOGoSieveServer = "";
+  SOGoSieveScriptsEnabled = NO;
+  SOGoVacationEnabled = NO;
+  SOGoForwardEnabled = NO;
+  SOGoMailingMechanism = smtp;
+  SOGoSMTPServer = "smtp://{self.host}:{self.smtp.port}";
+  SOGoSMTPAuthenticationType = PLAIN;
+  SOGoMailDomain = "{self.domain}";
+  SOGoTimeZone = UTC;
+  SOGoLanguage = English;
+  SOGoMemcachedHost = "{self.host}:{self.memcached_port}";
+  SOGoSentFolderName = Sent;
+  SOGoTrashFolderName = Trash;
+  SOGoDraftsFolderName = Drafts;
+  SOGoJunkFolderName = Junk;
+  SOGoIMAPAclConformsToIMAPExt = YES;
+  SOGoAppointmentSendEMailNotifications = NO;
+  SOGoMaximumPingInterval = {self.ping_max};
+  SOGoMaximumSyncInterval = {self.sync_max};
+  SOGoInternalSyncInterval = {self.internal_sync};
+  SOGoEASDebugEnabled = {yes_no};
+  ImapDebugEnabled = {yes_no};
+}}
+"""
+
+    def _start_sogod(self, timeout: float) -> None:
+        sogo_dir = self.base_dir / "sogo"
+        # GNUstep ignores $HOME and a bare GNUSTEP_USER_DEFAULTS_DIR; a copy of the system
+        # GNUstep.conf naming our defaults directory is what works.
+        system_conf = Path("/etc/GNUstep/GNUstep.conf")
+        lines = [
+            line
+            for line in system_conf.read_text().splitlines()
+            if not line.startswith(("GNUSTEP_USER_DEFAULTS_DIR=", "GNUSTEP_USER_CONFIG_FILE="))
+        ]
+        lines += [
+            f"GNUSTEP_USER_DEFAULTS_DIR={sogo_dir / 'defaults'}",
+            "GNUSTEP_USER_CONFIG_FILE=.GNUstep-mailtui-none.conf",
+        ]
+        (sogo_dir / "GNUstep.conf").write_text("\n".join(lines) + "\n")
+        user = "sogo" if self.is_root else None
+        env = {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "LANG": "C.UTF-8",
+            "GNUSTEP_CONFIG_FILE": str(sogo_dir / "GNUstep.conf"),
+        }
+        if user is None:
+            env["HOME"] = str(sogo_dir)
+        last = ""
+        for _attempt in range(3):
+            (self.port,) = free_ports(1)
+            (sogo_dir / "defaults" / "sogod.plist").write_text(self._config())
+            if self.is_root:
+                sogo = pwd.getpwnam("sogo")
+                for path in sogo_dir.rglob("*"):
+                    os.chown(path, sogo.pw_uid, sogo.pw_gid)
+            with open(sogo_dir / "stdout.log", "ab") as out:
+                self._sogod = subprocess.Popen(
+                    [*run_as(user), str(SOGOD)],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    env=env,
+                    cwd="/",
+                    start_new_session=True,
+                )
+            proc = self._sogod
+            status: list[int] = []
+
+            def ready(proc: subprocess.Popen[bytes] = proc, status: list[int] = status) -> bool:
+                if proc.poll() is not None:
+                    return True
+                code = self._options_status()
+                if code is not None:
+                    status.append(code)
+                return code in (200, 401)
+
+            if wait_until(ready, timeout, interval=0.05) and proc.poll() is None:
+                return
+            last = tail(self.log_path) + "\n" + tail(sogo_dir / "stdout.log", 10)
+            self._stop_sogod()
+            if "unable to listen" not in last and "Address already in use" not in last:
+                break
+        raise SOGoStartError(
+            f"sogod did not answer on {self.url} (config {sogo_dir / 'defaults' / 'sogod.plist'}):"
+            f"\n{last}"
+        )
+
+    def _options_status(self) -> int | None:
+        """HTTP status of an unauthenticated OPTIONS on the ActiveSync URL (None: no answer)."""
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=2)
+        try:
+            conn.request("OPTIONS", EAS_PATH)
+            return conn.getresponse().status
+        except OSError:
+            return None
+        finally:
+            conn.close()
+
+    def _stop_sogod(self) -> None:
+        proc, self._sogod = self._sogod, None
+        if proc is None:
+            return
+        # Freeze the watchdog so that it cannot fork a new worker, then kill the lot (the
+        # workers are their own session leaders: a process-group signal would miss them).
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(proc.pid, signal.SIGSTOP)
+        family = _descendants(proc.pid)
+        for pid in family:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        proc.wait(10)
+        if not wait_until(lambda: not any(_alive(p) for p in family), 5.0):
+            raise RuntimeError(f"sogod processes survived SIGKILL: {sorted(family)}")
+
+    # ------------------------------------------------------------------ users and mail
+    def add_user(self, name: str, password: str, *, full_name: str | None = None) -> None:
+        """A user for ActiveSync and IMAP (same password), with primed folders."""
+        for what, value in (("user name", name), ("password", password)):
+            if not _SAFE.match(value):
+                raise ValueError(f"{what} must match {_SAFE.pattern}: {value!r}")
+        cn = (full_name or name.capitalize()).replace("'", "''")
+        self.postgres.psql(
+            "INSERT INTO sogo_users VALUES "
+            f"('{name}', '{name}', '{password}', '{cn}', '{self.email(name)}') "
+            "ON CONFLICT (c_uid) DO UPDATE SET c_password = EXCLUDED.c_password;",
+            database="sogo",
+            user="sogo",
+        )
+        self.dovecot.add_user(name, password)
+        self.passwords[name] = password
+        # SOGo creates Templates at its first login; made now, it gets primed with the rest.
+        self.dovecot.create_folder(name, "Templates", subscribe=False)
+        self.prime_modseq(name)
+
+    def imap(self, user: str) -> imaplib.IMAP4:
+        """A logged-in IMAP connection to SOGo's Dovecot as `user` (plain, loopback)."""
+        conn = imaplib.IMAP4(self.host, self.dovecot.imap_port, timeout=30)
+        conn.login(user, self.passwords[user])
+        return conn
+
+    def prime_modseq(self, user: str) -> None:
+        """Make Dovecot track modseqs in every folder of `user` (see the module docstring);
+        needed once per folder, before its first ActiveSync Sync."""
+        conn = self.imap(user)
+        try:
+            conn._simple_command("ENABLE", "CONDSTORE")  # noqa: SLF001 (no public ENABLE)
+            for name in self._folders(conn):
+                typ, data = conn.select(_quote(name), readonly=True)
+                if typ != "OK":
+                    raise RuntimeError(f"EXAMINE {name} failed for {user}: {data!r}")
+        finally:
+            conn.logout()
+
+    @staticmethod
+    def _folders(conn: imaplib.IMAP4) -> list[str]:
+        typ, data = conn.list('""', "*")
+        if typ != "OK":
+            raise RuntimeError(f"LIST failed: {data!r}")
+        names = []
+        for line in data:
+            if not isinstance(line, bytes):
+                continue
+            m = re.match(rb'\(([^)]*)\) (?:"[^"]*"|NIL) (.*)$', line)
+            if m and b"\\noselect" not in m.group(1).lower():
+                names.append(m.group(2).decode().strip('"'))
+        return names
+
+    def append(
+        self, user: str, raw: bytes, folder: str = "INBOX", flags: Sequence[str] = ()
+    ) -> int:
+        """Put a message into `folder` over IMAP APPEND; its UID."""
+        conn = self.imap(user)
+        try:
+            flag_list = "(" + " ".join(flags) + ")" if flags else None
+            typ, data = conn.append(_quote(folder), flag_list, None, raw)
+            if typ != "OK":
+                raise RuntimeError(f"APPEND to {folder} failed for {user}: {data!r}")
+            m = re.search(rb"APPENDUID \d+ (\d+)", data[0] if data and data[0] else b"")
+            if m is None:
+                raise RuntimeError(f"APPEND to {folder} gave no APPENDUID: {data!r}")
+            return int(m.group(1))
+        finally:
+            conn.logout()
+
+    def deliver(self, user: str, raw: bytes, folder: str = "INBOX", flags: Flags = "") -> Path:
+        """Write a message straight into a primed folder's Maildir (fast, no IMAP)."""
+        return self.dovecot.deliver(user, raw, folder, flags)
+
+    def log_text(self, start: int = 0) -> str:
+        """sogod's log from byte offset `start` (see `log_size`)."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(start)
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def log_size(self) -> int:
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+
+def _quote(mailbox: str) -> str:
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    family = _descendants(proc.pid)
+    for pid in family:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(10)
+
+
+_RUNNING: set[SOGoServer] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Last resort: stop stacks a test run forgot (fixtures stop them normally)."""
+    for server in list(_RUNNING):
+        server.stop()
