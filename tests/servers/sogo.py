@@ -34,9 +34,13 @@ setsid() and barely honour SIGTERM (8-20 s once they served a request), so `stop
 freezes the watchdog, collects its workers from /proc and SIGKILLs them all: the
 server's state is in PostgreSQL, which is thrown away too.
 
-Verified on Debian 12 as root (daemons run as their system users: postgres, memcache,
-sogo, Dovecot's own; the temp dir's parents must be searchable by them). As another user
-everything runs as that user (see `test_sogo_harness.py` for what was checked).
+Verified on Debian 12 (SOGo 5.8.0-2+deb12u3 and u4, PostgreSQL 15, Dovecot 2.3.19), with
+tests/integration/test_sogo_harness.py passing both ways:
+- as root (CI): the daemons run as their system users (postgres, memcache, sogo,
+  Dovecot's own), so the temp dir's parents must be searchable by them (/tmp is);
+- as a normal user (checked as `nobody`): everything runs as that user, but sogod aborts
+  at start unless it can read /etc/sogo/sogo.conf (root:sogo 0640; nothing in it is used,
+  our settings override it), so that user must be in group `sogo`. `start()` says so.
 """
 
 from __future__ import annotations
@@ -67,6 +71,7 @@ from .tls import TLSFiles
 SOGOD = Path("/usr/sbin/sogod")
 ACTIVESYNC_BUNDLE = Path("/usr/lib/GNUstep/SOGo/ActiveSync.SOGo")
 MEMCACHED = Path("/usr/bin/memcached")
+SYSTEM_CONFIG = Path("/etc/sogo/sogo.conf")
 EAS_PATH = "/SOGo/Microsoft-Server-ActiveSync"
 SOGO_DATABASE = "postgres"
 
@@ -230,6 +235,12 @@ class SOGoServer:
         if self.running:
             return
         find_sogo()
+        if SYSTEM_CONFIG.exists() and not os.access(SYSTEM_CONFIG, os.R_OK):
+            raise SOGoStartError(
+                f"sogod aborts when it cannot read {SYSTEM_CONFIG} (the tests' settings "
+                "override everything in it): run the tests as root, or as a member of "
+                "group sogo (`sudo adduser $USER sogo`, then log in again)"
+            )
         started = time.monotonic()
         self._prepare_dirs()
         try:
