@@ -1,2 +1,3 @@
-"""Exchange ActiveSync accounts: the kind's description (``kind.py``); the backend has
-yet to come."""
+"""Exchange ActiveSync accounts: the kind's description (``kind.py``) and the protocol
+layer below the commands: WBXML (``wbxml.py`` over the code pages of ``codepages.py``).
+The commands and the backend have yet to come."""
