@@ -1,9 +1,10 @@
 """The ActiveSync harness itself (tests/servers/sogo.py): SOGo answers, users log in,
-mail put in over IMAP is there, sending goes through the suite's SMTP server, and a
-stack that fails or stops leaves nothing behind.
+mail put in over IMAP is there (and in an ActiveSync Sync), sending goes through the
+suite's SMTP server, and a stack that fails or stops leaves nothing behind.
 
-Checked with httpx and the standard library only (no mailtui code), so a failure here
-points at the harness, not at the Exchange backend.
+Checked with httpx and the standard library, plus mailtui's WBXML codec (itself checked
+against libwbxml) for the raw FolderSync and Sync: no Exchange backend code, so a failure
+here points at the harness or at SOGo.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mailtui.protocols.eas import wbxml
+from mailtui.protocols.eas.wbxml import Element
 from tests.servers import (
     EASUser,
     PostgresStartError,
@@ -193,3 +196,85 @@ def test_a_piece_that_fails_is_named_with_its_log_and_the_rest_stopped(
         assert server._dovecot is None and server._smtp is None  # noqa: SLF001
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ------------------------------------------------------------------ raw ActiveSync (WBXML)
+def eas_command(user: EASUser, command: str, body: Element) -> Element:
+    """POST one ActiveSync command as protocol 14.1; the decoded answer."""
+    response = httpx.post(
+        user.command_url(command),
+        auth=user.auth,
+        headers={
+            "MS-ASProtocolVersion": "14.1",
+            "Content-Type": "application/vnd.ms-sync.wbxml",
+        },
+        content=wbxml.encode(body),
+        timeout=60,
+    )
+    assert response.status_code == 200, (command, response.status_code, response.text)
+    assert response.content, f"{command}: empty answer"
+    return wbxml.decode(response.content)
+
+
+def folder_sync(user: EASUser) -> dict[str, tuple[str, str]]:
+    """DisplayName -> (ServerId, Type) of a first FolderSync."""
+    answer = eas_command(
+        user, "FolderSync", Element("FolderHierarchy:FolderSync", [
+            Element("FolderHierarchy:SyncKey", "0"),
+        ]),
+    )  # fmt: skip
+    assert answer.findtext("Status") == "1", answer
+    folders = {}
+    for add in answer.findall("Changes/Add"):
+        name, server_id = add.findtext("DisplayName", ""), add.findtext("ServerId", "")
+        folders[name or ""] = (server_id or "", add.findtext("Type", "") or "")
+    return folders
+
+
+def test_foldersync_lists_the_mail_folders(eas_user: EASUser) -> None:
+    folders = folder_sync(eas_user)
+    types = {name.lower(): kind for name, (_, kind) in folders.items()}
+    # MS-ASCMD 2.2.3.186.3: 2 inbox, 3 drafts, 4 deleted items, 5 sent items.
+    wanted = {"inbox": "2", "drafts": "3", "trash": "4", "sent": "5"}
+    assert {name: types.get(name) for name in wanted} == wanted, folders
+    assert all(server_id for server_id, _ in folders.values()), folders
+
+
+def test_sync_returns_mail_appended_over_imap(eas_user: EASUser) -> None:
+    """What the priming is for: mail another client put in is what Sync hands out."""
+    subjects = {"first over IMAP", "second over IMAP"}
+    for subject in sorted(subjects):
+        eas_user.append(make_message(subject, eas_user.email))
+    inbox = next(sid for name, (sid, kind) in folder_sync(eas_user).items() if kind == "2")
+
+    def sync(key: str, *extra: Element) -> Element:
+        return eas_command(
+            eas_user, "Sync", Element("AirSync:Sync", [
+                Element("AirSync:Collections", [
+                    Element("AirSync:Collection", [
+                        Element("AirSync:SyncKey", key),
+                        Element("AirSync:CollectionId", inbox),
+                        *extra,
+                    ]),
+                ]),
+            ]),
+        )  # fmt: skip
+
+    first = sync("0")
+    key = first.findtext("Collections/Collection/SyncKey")
+    assert first.findtext("Collections/Collection/Status") == "1" and key, first
+    second = sync(
+        key,
+        Element("AirSync:GetChanges"),
+        Element("AirSync:WindowSize", "50"),
+        Element("AirSync:Options", [
+            Element("AirSync:FilterType", "0"),
+            Element("AirSyncBase:BodyPreference", [
+                Element("AirSyncBase:Type", "1"),
+                Element("AirSyncBase:TruncationSize", "200"),
+            ]),
+        ]),
+    )  # fmt: skip
+    adds = second.findall("Collections/Collection/Commands/Add")
+    got = {add.findtext("ApplicationData/Email:Subject") for add in adds}
+    assert got == subjects, second
