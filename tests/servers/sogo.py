@@ -32,7 +32,10 @@ into the IMAP connection that reuses the descriptor; Dovecot answers that "tag" 
 sogod is started with `WONoDetach` (its watchdog stays our child); its workers call
 setsid() and barely honour SIGTERM (8-20 s once they served a request), so `stop()`
 freezes the watchdog, collects its workers from /proc and SIGKILLs them all: the
-server's state is in PostgreSQL, which is thrown away too.
+server's state is in PostgreSQL, which is thrown away too. If the test process is killed
+instead, every daemon gets SIGTERM from the parent-death signal (setpriv): memcached and
+Dovecot end at once, sogod's workers within about 20 s, and PostgreSQL (a smart
+shutdown) once they have let go of it; the directory stays behind (checked with kill -9).
 
 Verified on Debian 12 (SOGo 5.8.0-2+deb12u3 and u4, PostgreSQL 15, Dovecot 2.3.19), with
 tests/integration/test_sogo_harness.py passing both ways:
