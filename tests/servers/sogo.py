@@ -471,7 +471,14 @@ class SOGoServer:
             assert proc is not None
 
             def ready(proc: subprocess.Popen[bytes] = proc) -> bool:
-                return proc.poll() is not None or self._options_status() in (200, 401)
+                if proc.poll() is not None:
+                    return True
+                # Every worker up: until then a request can meet "No child available to
+                # handle incoming request" and a closed connection.
+                return self._workers_ready() >= self.workers and self._options_status() in (
+                    200,
+                    401,
+                )
 
             if wait_until(ready, timeout, interval=0.05) and proc.poll() is None:
                 return
@@ -481,6 +488,14 @@ class SOGoServer:
                 break
         config = self.base_dir / "sogo" / "defaults" / "sogod.plist"
         raise SOGoStartError(f"sogod did not answer on {self.url} (config {config}):\n{last}")
+
+    def _workers_ready(self) -> int:
+        """How many sogod workers have told the watchdog they are ready (from its log)."""
+        pids = re.findall(
+            r"sogod \[(\d+)\]: <[^>]*\[WOHttpAdaptor\]> notified the watchdog that we are ready",
+            self.log_text(),
+        )
+        return len(set(pids))
 
     def _options_status(self) -> int | None:
         """HTTP status of an unauthenticated OPTIONS on the ActiveSync URL (None: no answer)."""
