@@ -91,8 +91,14 @@ if ((needs_update)); then
 fi
 
 log "apt-get install ${missing[*]}"
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 900 \
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 900 \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    # Stale lists name versions the mirror no longer has (security updates replace them).
+    log "apt-get install failed; apt-get update, then once more"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 900 \
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
 
 cleanup
 
