@@ -17,12 +17,12 @@ import os
 import pwd
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 
-from .dovecot import INSTALL_HINT, _alive, _descendants, _which
+from .dovecot import INSTALL_HINT, _alive, _descendants
 from .ports import LOOPBACK, free_ports, wait_until
+from .procs import run_as, tail
 
 PG_LIB = Path("/usr/lib/postgresql")
 
@@ -44,32 +44,6 @@ def find_postgres_bin() -> Path:
     if not candidates:
         raise PostgresNotInstalled(f"PostgreSQL's server is not installed: {INSTALL_HINT}")
     return candidates[-1]
-
-
-def run_as(user: str | None) -> list[str]:
-    """The command prefix that runs a program as `user` (root only; None: as ourselves),
-    with SIGTERM on our death when started from the main thread (setpriv sets the
-    parent-death signal after switching user, so it survives the switch)."""
-    setpriv = _which("setpriv")
-    if setpriv is None:
-        if user is not None:
-            raise PostgresNotInstalled("setpriv (util-linux) is needed to run servers as root")
-        return []
-    cmd = [setpriv]
-    if user is not None:
-        cmd += [f"--reuid={user}", f"--regid={pwd.getpwnam(user).pw_gid}", "--init-groups"]
-    if threading.current_thread() is threading.main_thread():
-        cmd += ["--pdeathsig", "TERM"]
-    return [*cmd, "--"]
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    """The last `lines` lines of a log file, or a note that it is empty or missing."""
-    try:
-        text = path.read_text("utf-8", "replace").strip()
-    except OSError:
-        return f"--- {path.name}: (missing)"
-    return f"--- {path.name}\n" + ("\n".join(text.splitlines()[-lines:]) or "(empty)")
 
 
 class PostgresServer:

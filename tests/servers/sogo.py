@@ -66,48 +66,19 @@ from types import TracebackType
 
 from .dovecot import INSTALL_HINT, DovecotServer, _alive, _check_searchable, _descendants
 from .maildir import Flags
-from .ports import LOOPBACK, free_ports, listening_tcp_ports, tcp_accepts, wait_until
-from .postgres import PostgresServer, run_as, tail
+from .memcached import MEMCACHED, MemcachedServer
+from .ports import LOOPBACK, free_ports, wait_until
+from .postgres import PostgresServer
+from .procs import run_as, tail
 from .smtp import SMTPServer
+from .sogo_config import DOVECOT_EXTRA, SCHEMA, gnustep_conf, sogod_plist
 from .tls import TLSFiles
 
 SOGOD = Path("/usr/sbin/sogod")
 ACTIVESYNC_BUNDLE = Path("/usr/lib/GNUstep/SOGo/ActiveSync.SOGo")
-MEMCACHED = Path("/usr/bin/memcached")
 SYSTEM_CONFIG = Path("/etc/sogo/sogo.conf")
 EAS_PATH = "/SOGo/Microsoft-Server-ActiveSync"
 SOGO_DATABASE = "postgres"
-
-# What SOGo's mail code asks of the IMAP server: ACL, METADATA, long command lines.
-DOVECOT_EXTRA = """\
-mail_plugins = $mail_plugins acl
-protocol imap {
-  mail_plugins = $mail_plugins imap_acl
-  imap_max_line_length = 2M
-}
-plugin {
-  acl = vfile
-}
-imap_metadata = yes
-mail_attribute_dict = file:%h/dovecot-attributes
-"""
-
-# SOGo creates these three on first use, every worker at once on an empty database (all
-# but one then log "creation failed"); same DDL as sogod 5.8 uses. Plus the user source.
-SCHEMA = """\
-CREATE TABLE sogo_user_profile (c_uid varchar(255) PRIMARY KEY, c_defaults text,
-  c_settings text);
-CREATE TABLE sogo_folder_info (c_folder_id serial, c_path varchar(255) PRIMARY KEY,
-  c_path1 varchar(255) NOT NULL, c_path2 varchar(255), c_path3 varchar(255),
-  c_path4 varchar(255), c_foldername varchar(255) NOT NULL, c_location varchar(2048),
-  c_quick_location varchar(2048), c_acl_location varchar(2048),
-  c_folder_type varchar(255) NOT NULL);
-CREATE TABLE sogo_sessions_folder (c_id varchar(255) PRIMARY KEY,
-  c_value varchar(4096) NOT NULL, c_creationdate integer NOT NULL,
-  c_lastseen integer NOT NULL);
-CREATE TABLE sogo_users (c_uid varchar(255) PRIMARY KEY, c_name varchar(255) NOT NULL,
-  c_password varchar(255) NOT NULL, c_cn varchar(255), mail varchar(255));
-"""
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.+-]+$")
 
@@ -170,12 +141,12 @@ class SOGoServer:
         self.debug = debug
         self.keep_dir = keep_dir or os.environ.get("MAILTUI_KEEP_SERVER_DIRS") == "1"
         self.is_root = os.geteuid() == 0
-        self.port = self.memcached_port = 0
+        self.port = 0
         self.startup_seconds = 0.0
         self.timings: dict[str, float] = {}
         self.passwords: dict[str, str] = {}
         self._sogod: subprocess.Popen[bytes] | None = None
-        self._memcached: subprocess.Popen[bytes] | None = None
+        self._memcached: MemcachedServer | None = None
         self._dovecot: DovecotServer | None = None
         self._smtp: SMTPServer | None = None
         self._postgres: PostgresServer | None = None
@@ -206,6 +177,11 @@ class SOGoServer:
     def smtp(self) -> SMTPServer:
         assert self._smtp is not None, "SOGoServer not started"
         return self._smtp
+
+    @property
+    def memcached(self) -> MemcachedServer:
+        assert self._memcached is not None, "SOGoServer not started"
+        return self._memcached
 
     @property
     def postgres(self) -> PostgresServer:
@@ -249,7 +225,8 @@ class SOGoServer:
         try:
             self._postgres = PostgresServer(self.base_dir)
             self._postgres.initdb_start()
-            self._step("memcached", self._start_memcached)
+            self._memcached = MemcachedServer(self.base_dir / "log")
+            self._step("memcached", self._memcached.start)
             self._dovecot = DovecotServer(
                 self.tls, self.base_dir / "dovecot", extra_config=DOVECOT_EXTRA
             )
@@ -275,7 +252,7 @@ class SOGoServer:
         _RUNNING.discard(self)
         self._stop_sogod()
         if self._memcached is not None:
-            _kill(self._memcached)
+            self._memcached.stop()
             self._memcached = None
         if self._smtp is not None:
             self._smtp.stop()
@@ -317,49 +294,6 @@ class SOGoServer:
             for path in (base / "sogo", base / "sogo" / "defaults"):
                 os.chown(path, sogo.pw_uid, sogo.pw_gid)
 
-    def _start_memcached(self) -> None:
-        user = "memcache" if self.is_root else None
-        log = self.base_dir / "log" / "memcached.log"
-        for _attempt in range(3):
-            (self.memcached_port,) = free_ports(1)
-            with open(log, "wb") as out:
-                proc = subprocess.Popen(
-                    [
-                        *run_as(user),
-                        str(MEMCACHED),
-                        "-l",
-                        self.host,
-                        "-p",
-                        str(self.memcached_port),
-                        "-U",
-                        "0",
-                        "-m",
-                        "64",
-                        "-c",
-                        "256",
-                    ],
-                    stdin=subprocess.DEVNULL,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    cwd="/",
-                    start_new_session=True,
-                )
-            self._memcached = proc
-
-            def ready(
-                proc: subprocess.Popen[bytes] = proc, port: int = self.memcached_port
-            ) -> bool:
-                if proc.poll() is not None:
-                    return True
-                # Its own socket: another process may have taken the port meanwhile.
-                return port in listening_tcp_ports([proc.pid]) and tcp_accepts(self.host, port)
-
-            if wait_until(ready, 10) and proc.poll() is None:
-                return
-            _kill(proc)
-            self._memcached = None
-        raise SOGoStartError(f"memcached did not start:\n{tail(log)}")
-
     def _create_schema(self) -> None:
         # One psql run (each costs about 0.1 s); SOGo's tables go into the `postgres`
         # database, as CREATE DATABASE alone takes a quarter of a second.
@@ -370,72 +304,11 @@ class SOGoServer:
         )
 
     # ------------------------------------------------------------------ sogod
-    def _config(self) -> str:
-        db = self.postgres.url(SOGO_DATABASE, "sogo", "sogo")
-        yes_no = "YES" if self.debug else "NO"
-        return f"""{{
-  /* Generated by tests/servers/sogo.py: the "sogod" user-defaults domain. */
-  WONoDetach = YES;
-  WOPort = "{self.host}:{self.port}";
-  WOWorkersCount = {self.workers};
-  WOLogFile = "{self.log_path}";
-  WOPidFile = "{self.base_dir}/sogo/sogo.pid";
-  SOGoProfileURL = "{db}/sogo_user_profile";
-  OCSFolderInfoURL = "{db}/sogo_folder_info";
-  OCSSessionsFolderURL = "{db}/sogo_sessions_folder";
-  OCSEMailAlarmsFolderURL = "{db}/sogo_alarms_folder";
-  SOGoUserSources = (
-    {{
-      type = sql;
-      id = users;
-      viewURL = "{db}/sogo_users";
-      canAuthenticate = YES;
-      isAddressBook = NO;
-      userPasswordAlgorithm = plain;
-    }}
-  );
-  SOGoIMAPServer = "imap://{self.host}:{self.dovecot.imap_port}";
-  SOGoSieveServer = "";
-  SOGoSieveScriptsEnabled = NO;
-  SOGoVacationEnabled = NO;
-  SOGoForwardEnabled = NO;
-  SOGoMailingMechanism = smtp;
-  SOGoSMTPServer = "smtp://{self.host}:{self.smtp.port}";
-  SOGoSMTPAuthenticationType = PLAIN;
-  SOGoMailDomain = "{self.domain}";
-  SOGoTimeZone = UTC;
-  SOGoLanguage = English;
-  SOGoMemcachedHost = "{self.host}:{self.memcached_port}";
-  SOGoSentFolderName = Sent;
-  SOGoTrashFolderName = Trash;
-  SOGoDraftsFolderName = Drafts;
-  SOGoJunkFolderName = Junk;
-  SOGoIMAPAclConformsToIMAPExt = YES;
-  SOGoAppointmentSendEMailNotifications = NO;
-  SOGoMaximumPingInterval = {self.ping_max};
-  SOGoMaximumSyncInterval = {self.sync_max};
-  SOGoInternalSyncInterval = {self.internal_sync};
-  SOGoEASDebugEnabled = {yes_no};
-  ImapDebugEnabled = {yes_no};
-}}
-"""
-
     def _launch_sogod(self) -> None:
         """Write sogod's config for a free port and start it (without waiting)."""
         sogo_dir = self.base_dir / "sogo"
-        # GNUstep ignores $HOME and a bare GNUSTEP_USER_DEFAULTS_DIR; a copy of the system
-        # GNUstep.conf naming our defaults directory is what works.
-        system_conf = Path("/etc/GNUstep/GNUstep.conf")
-        lines = [
-            line
-            for line in system_conf.read_text().splitlines()
-            if not line.startswith(("GNUSTEP_USER_DEFAULTS_DIR=", "GNUSTEP_USER_CONFIG_FILE="))
-        ]
-        lines += [
-            f"GNUSTEP_USER_DEFAULTS_DIR={sogo_dir / 'defaults'}",
-            "GNUSTEP_USER_CONFIG_FILE=.GNUstep-mailtui-none.conf",
-        ]
-        (sogo_dir / "GNUstep.conf").write_text("\n".join(lines) + "\n")
+        system_conf = Path("/etc/GNUstep/GNUstep.conf").read_text()
+        (sogo_dir / "GNUstep.conf").write_text(gnustep_conf(system_conf, sogo_dir / "defaults"))
         user = "sogo" if self.is_root else None
         env = {
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
@@ -445,7 +318,23 @@ class SOGoServer:
         if user is None:
             env["HOME"] = str(sogo_dir)
         (self.port,) = free_ports(1)
-        (sogo_dir / "defaults" / "sogod.plist").write_text(self._config())
+        plist = sogod_plist(
+            host=self.host,
+            port=self.port,
+            workers=self.workers,
+            log_path=self.log_path,
+            pid_path=sogo_dir / "sogo.pid",
+            db=self.postgres.url(SOGO_DATABASE, "sogo", "sogo"),
+            imap_port=self.dovecot.imap_port,
+            smtp_port=self.smtp.port,
+            domain=self.domain,
+            memcached_port=self.memcached.port,
+            ping_max=self.ping_max,
+            sync_max=self.sync_max,
+            internal_sync=self.internal_sync,
+            debug=self.debug,
+        )
+        (sogo_dir / "defaults" / "sogod.plist").write_text(plist)
         if self.is_root:
             sogo = pwd.getpwnam("sogo")
             for path in sogo_dir.rglob("*"):
@@ -616,14 +505,6 @@ class SOGoServer:
 
 def _quote(mailbox: str) -> str:
     return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    family = _descendants(proc.pid)
-    for pid in family:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    proc.wait(10)
 
 
 _RUNNING: set[SOGoServer] = set()
