@@ -248,7 +248,7 @@ def _unfiled_notice(spec: KindSpec) -> str:
         return "Sent · no copy kept (copy_to_sent = false)"
     if spec.files_sent or spec.sending is Sending.BACKEND:
         return "Sent · the server keeps the copy"  # copy_to_sent = false; EAS
-    return "Sent · no copy kept (this account has no Sent folder)"  # POP3
+    return "Sent · no copy kept (this account has no Sent folder)"
 
 
 def outbox_sender(
