@@ -237,7 +237,10 @@ class AuthorizationServer:
         self._httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="test-oauth-authorization", daemon=True
+            target=self._httpd.serve_forever,
+            args=(0.05,),  # shutdown() waits for one poll: keep stopping quick
+            name="test-oauth-authorization",
+            daemon=True,
         )
         self._thread.start()
 
