@@ -1,5 +1,5 @@
 """Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``,
-``mailtui send --outbox``.
+``mailtui send --outbox``, ``mailtui login ACCOUNT`` (OAuth2 sign-in, ``mailtui.login``).
 
 The headless commands reuse the same store and sync workers as the UI and never import
 Textual (``tests/unit/test_boundaries.py`` checks it). Every failure the user can cause or
@@ -77,6 +77,20 @@ def _parser() -> argparse.ArgumentParser:
         "--outbox", action="store_true", required=True, help="flush every account's outbox"
     )
     snd.add_argument("--account", metavar="NAME", help="only this account")
+    lg = sub.add_parser(
+        "login",
+        help="sign in to an OAuth2 account (a device code, or a browser)",
+        description="Sign in to an account with auth = \"oauth2\" and an "
+        "[accounts.NAME.oauth] table; the tokens are kept in the keyring.",
+    )
+    lg.add_argument("account", metavar="ACCOUNT")
+    lg.add_argument(
+        "--flow",
+        choices=("device", "loopback"),
+        help="device: enter a code on any device; loopback: a browser that comes back to "
+        "127.0.0.1 (ssh -L from a remote host). Default: device where the provider "
+        "allows it",
+    )
     return p
 
 
@@ -370,6 +384,19 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
         await store.close()
 
 
+async def _cmd_login(args: argparse.Namespace, config: Config) -> int:
+    from mailtui.login import LoginError, login
+
+    if args.demo:
+        raise UserError("the demo account needs no sign-in")
+    acc = config.account(args.account)
+    try:
+        await login(acc, args.flow, lambda line: print(line, flush=True))
+    except LoginError as exc:
+        raise UserError(str(exc)) from None
+    return EXIT_OK
+
+
 def _split_mailto(argv: Sequence[str]) -> tuple[list[str], str | None]:
     """``mailtui [options] mailto:…`` (what a browser or xdg-open runs): the URL is taken
     out before argparse, which would read it as a command."""
@@ -395,6 +422,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": _cmd_sync,
         "export": _cmd_export,
         "send": _cmd_send,
+        "login": _cmd_login,
     }
     try:
         config = Config(path=None) if args.demo and not args.config else _load_config(args)

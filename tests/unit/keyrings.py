@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import keyring
 import keyring.backend
@@ -36,3 +39,38 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
         yield ring
     finally:
         keyring.set_keyring(before)
+
+
+class FileKeyring(keyring.backend.KeyringBackend):
+    """A keyring in a JSON file named by ``MAILTUI_TEST_KEYRING_FILE``, for tests that
+    run the real ``mailtui`` in a subprocess: ``PYTHON_KEYRING_BACKEND=
+    tests.unit.keyrings.FileKeyring`` makes keyring load it there."""
+
+    priority = 1  # type: ignore[assignment]
+
+    @property
+    def path(self) -> Path:
+        return Path(os.environ["MAILTUI_TEST_KEYRING_FILE"])
+
+    def _items(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            return {}
+        return {str(k): str(v) for k, v in data.items()}
+
+    def _key(self, service: str, username: str) -> str:
+        return f"{service}/{username}"
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self._items().get(self._key(service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        items = self._items()
+        items[self._key(service, username)] = password
+        self.path.write_text(json.dumps(items))
+
+    def delete_password(self, service: str, username: str) -> None:
+        items = self._items()
+        items.pop(self._key(service, username), None)
+        self.path.write_text(json.dumps(items))

@@ -1,0 +1,116 @@
+"""``mailtui login ACCOUNT``: run an OAuth2 sign-in and keep its tokens in the keyring.
+
+The flow is the one asked for (``--flow``), else the first the account's client allows:
+the device flow where the provider offers it (nothing to open on this host: the code is
+entered on any device), else the browser with a loopback redirect. What the user needs
+(the page, the code, the browser URL, the ``ssh -L`` line) goes to ``say``; no token is
+ever shown. Raises ``LoginError`` with one line for the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from mailtui import secrets
+from mailtui.auth.client import Client, OAuthError, Tokens
+from mailtui.config import AccountConfig
+from mailtui.errors import MailtuiError
+
+FLOWS = ("device", "loopback")
+
+
+class LoginError(MailtuiError):
+    """The sign-in could not be run or did not end with stored tokens."""
+
+
+def client_of(acc: AccountConfig) -> Client:
+    if acc.oauth is None:
+        if acc.auth != "oauth2" and (acc.smtp is None or acc.smtp.auth != "oauth2"):
+            raise LoginError(
+                f'account {acc.name!r} logs in with a password (auth = "{acc.auth}"): there '
+                "is nothing to sign in to; `mailtui setup` stores a password"
+            )
+        raise LoginError(
+            f"account {acc.name!r} has no [accounts.{acc.name}.oauth] table: add one with "
+            'the provider and your client id (README, "Signing in with OAuth2")'
+        )
+    return acc.oauth
+
+
+def pick_flow(client: Client, asked: str | None) -> str:
+    if not client.flows:  # pragma: no cover - the config reader requires one
+        raise LoginError(f"{client.where} offers no sign-in flow")
+    if asked is None:
+        return client.flows[0]
+    if asked not in client.flows:
+        other = " or ".join(f"--flow {f}" for f in client.flows)
+        what = "a device code" if asked == "device" else "a browser"
+        raise LoginError(f"{client.where} offers no sign-in with {what} here; use {other}")
+    return asked
+
+
+async def login(acc: AccountConfig, flow: str | None, say: Callable[[str], None]) -> Tokens:
+    """Signs ``acc`` in and stores the tokens; returns them (for the caller's summary)."""
+    client = client_of(acc)
+    chosen = pick_flow(client, flow)
+    try:
+        if chosen == "device":
+            tokens = await _device(acc, client, say)
+        else:
+            tokens = await _loopback(acc, client, say)
+    except OAuthError as exc:
+        raise LoginError(f"{acc.name}: {exc}") from None
+    try:
+        secrets.store_sign_in(acc.name, tokens)
+    except secrets.SecretError as exc:
+        raise LoginError(f"{acc.name}: signed in, but {exc}") from None
+    if tokens.refresh_token:
+        say(f"Signed in: account {acc.name!r} keeps its sign-in in the keyring.")
+    else:
+        say(
+            f"Signed in, but {client.where} gave no refresh token: account {acc.name!r} "
+            "must sign in again when this access token expires (is offline_access among "
+            "the scopes?)."
+        )
+    return tokens
+
+
+async def _device(acc: AccountConfig, client: Client, say: Callable[[str], None]) -> Tokens:
+    from mailtui.auth.device import poll_device, request_device_code
+
+    code = await request_device_code(client)
+    say(f"To sign in to account {acc.name!r} ({client.where}), on any device:")
+    say(f"  open   {code.verification_uri}")
+    say(f"  enter  {code.user_code}")
+    if code.verification_uri_complete:
+        say(f"  (or open {code.verification_uri_complete}, which has the code in it)")
+    say(f"Waiting for the sign-in; the code expires in {_minutes(code.expires_in)}. "
+        "Ctrl+C stops.")
+    return await poll_device(client, code)
+
+
+async def _loopback(acc: AccountConfig, client: Client, say: Callable[[str], None]) -> Tokens:
+    from mailtui.auth.loopback import LoopbackSignIn
+
+    async with LoopbackSignIn(client) as flow:
+        say(f"To sign in to account {acc.name!r} ({client.where}), open this in a browser:")
+        say("")
+        say(f"  {flow.url}")
+        say("")
+        say(
+            f"Waiting for the browser to come back to {flow.redirect_uri} "
+            f"({_minutes(int(flow.timeout))}; Ctrl+C stops). If the browser runs on another "
+            "machine, forward the port from that machine first:"
+        )
+        say(f"  ssh -L {flow.port}:127.0.0.1:{flow.port} THIS-HOST")
+        if not client.redirect_port:
+            say(
+                "  (the port is new each time unless redirect_port is set in "
+                f"[accounts.{acc.name}.oauth])"
+            )
+        return await flow.finish()
+
+
+def _minutes(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
