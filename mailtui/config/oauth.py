@@ -69,8 +69,9 @@ def client(where: str, data: Any, protocols: tuple[str, ...]) -> Client:
             "put its client id here (README, \"Signing in with OAuth2\")"
         )
     secret = _text(where, data, "client_secret")
-    port = data.get("redirect_port", 0)
-    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port <= 65535:
+    port = data.get("redirect_port", 0)  # unset: 0, any free port
+    lowest = 1 if "redirect_port" in data else 0
+    if not isinstance(port, int) or isinstance(port, bool) or not lowest <= port <= 65535:
         raise ConfigError(f"{where} redirect_port: expected a whole number from 1 to 65535")
     if provider == CUSTOM:
         return _custom(where, data, client_id, secret, port)
