@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import re
 import time
 import weakref
 from typing import TYPE_CHECKING
@@ -77,7 +79,7 @@ async def from_command(command: str, key: str = "password_command") -> str:
     lines = out.decode("utf-8", "replace").splitlines()
     if not lines or not lines[0]:
         raise SecretError(f"{key} printed nothing")
-    return lines[0]
+    return _handed_out(lines[0])
 
 
 def _keyring_key(account: str, purpose: str) -> str:
@@ -98,7 +100,7 @@ def from_keyring(account: str, purpose: str = "") -> str | None:
             f"no usable keyring ({exc.__class__.__name__}); set password_command for "
             f"account {account!r}"
         ) from None
-    return value if isinstance(value, str) else None
+    return _handed_out(value) if isinstance(value, str) else None
 
 
 def store_in_keyring(account: str, secret: str, purpose: str = "") -> None:
@@ -169,7 +171,61 @@ async def access_token(
         raise SecretError(
             "the OAuth access token is empty or contains spaces or control characters"
         )
-    return token
+    return _handed_out(token)
+
+
+# ---------------------------------------------------------------------- redaction
+
+#: Every secret this process handed out or stored: the debug log never shows them.
+_seen: set[str] = set()
+_MIN_REDACTED = 4  # shorter "secrets" would blank out ordinary words
+
+
+def _handed_out(secret: str) -> str:
+    if len(secret) >= _MIN_REDACTED:
+        _seen.add(secret)
+    return secret
+
+
+_REDACT = (  # (pattern, replacement)
+    # IMAP/SMTP/POP3 logins: keep the command and the mechanism, drop what follows.
+    (
+        re.compile(
+            r"\b((?:AUTHENTICATE|AUTH|LOGIN|PASS|APOP)(?: +[A-Z0-9_-]+)?) +\S.*$", re.I
+        ),
+        r"\1 <redacted>",
+    ),
+    # OAuth material in headers, URLs, forms and JSON.
+    (re.compile(r"\b((?:auth=)?bearer +)\S+", re.I), r"\1<redacted>"),
+    (
+        re.compile(
+            r"\b((?:access_token|refresh_token|id_token|device_code|client_secret|code"
+            r"|code_verifier|password|token)[\"']?\s*[:=]\s*[\"']?)[^\"'&\s,}]+",
+            re.I,
+        ),
+        r"\1<redacted>",
+    ),
+)
+
+
+def redact(text: str) -> str:
+    """``text`` without any secret handed out by this module, login arguments or OAuth
+    tokens (what the debug log writes)."""
+    for secret in sorted(_seen, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, "<secret>")
+    for pattern, replacement in _REDACT:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class Redactor(logging.Filter):
+    """A log filter that passes every record through ``redact``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = redact(record.getMessage())
+        record.msg, record.args = text, None
+        return True
 
 
 # ---------------------------------------------------------------------- OAuth2 sign-in
@@ -190,6 +246,9 @@ def _lock(account: str) -> asyncio.Lock:
 def store_sign_in(account: str, tokens: Tokens) -> None:
     """Keeps a sign-in's tokens (``mailtui login``); without a refresh token only the
     access token is kept, and the account must sign in again when it expires."""
+    _handed_out(tokens.access_token)
+    if tokens.refresh_token:
+        _handed_out(tokens.refresh_token)
     if tokens.refresh_token:
         store_in_keyring(account, tokens.refresh_token, REFRESH_PURPOSE)
     else:
