@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--demo", action="store_true", help="use the built-in demo account (no network)"
     )
+    p.add_argument(
+        "--debug-log",
+        type=Path,
+        metavar="FILE",
+        help="also write a debug log (the IMAP exchange, line by line) to FILE; logins, "
+        "passwords and tokens are blanked out",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     s = sub.add_parser("sync", help="sync accounts without the UI")
     s.add_argument("--once", action="store_true", help="stop when every account is in step")
@@ -108,16 +115,35 @@ class _PrivateLog(logging.FileHandler):
         return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
 
-def _setup_logging() -> Path | None:
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Loggers whose debug lines say nothing a bug report needs (one per SQLite call, …).
+_QUIET = ("aiosqlite", "asyncio", "httpcore", "hpack", "markdown_it")
+
+
+def _setup_logging(debug_log: Path | None = None) -> Path | None:
+    """The log file (INFO and up); with ``debug_log`` also that file with everything
+    down to DEBUG. Both pass through ``secrets.Redactor``."""
+    from mailtui.secrets import Redactor
+
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    if debug_log is not None:
+        debug: logging.Handler = _PrivateLog(debug_log, encoding="utf-8")
+        debug.setFormatter(logging.Formatter(_FORMAT))
+        debug.addFilter(Redactor())
+        root.addHandler(debug)
+        root.setLevel(logging.DEBUG)
+        for name in _QUIET:
+            logging.getLogger(name).setLevel(logging.INFO)
     try:
         logfile = paths.state_dir() / "mailtui.log"
         handler: logging.Handler = _PrivateLog(logfile, encoding="utf-8")
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.addFilter(Redactor())
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
     return logfile
 
 
@@ -414,7 +440,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if mailto is not None and args.command is not None:
         print("mailtui: a mailto: link opens the composer; it takes no command", file=sys.stderr)
         return EXIT_USAGE
-    logfile = _setup_logging()
+    try:
+        logfile = _setup_logging(args.debug_log)
+    except OSError as exc:
+        print(f"mailtui: --debug-log {args.debug_log}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     commands: dict[
         str | None, Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
     ] = {

@@ -27,9 +27,30 @@ def toml_value(value: object) -> str:
 
 
 def setup_home(
-    home: Path, user: MailUser, authz: AuthorizationServer, oauth: dict[str, object] | None
+    home: Path,
+    user: MailUser,
+    authz: AuthorizationServer | None,
+    oauth: dict[str, object] | None,
+    write_config: bool = True,
 ) -> dict[str, str]:
-    table = oauth if oauth is not None else authz.oauth_table()
+    """The environment of a `mailtui` run in ``home`` (config, data, state, a file
+    keyring); its config is the account `work` signing in at ``authz`` unless
+    ``write_config`` is false."""
+    if write_config:
+        assert authz is not None
+        write_oauth_config(home, user, oauth if oauth is not None else authz.oauth_table())
+    return {
+        **os.environ,
+        "MAILTUI_DATA_DIR": str(home / "data"),
+        "MAILTUI_STATE_DIR": str(home / "state"),
+        "MAILTUI_CONFIG": str(home / "config.toml"),
+        "PYTHON_KEYRING_BACKEND": "tests.unit.keyrings.FileKeyring",
+        "MAILTUI_TEST_KEYRING_FILE": str(home / "keyring.json"),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def write_oauth_config(home: Path, user: MailUser, table: dict[str, object]) -> None:
     lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in table.items())
     (home / "config.toml").write_text(
         f"""[accounts.work]
@@ -49,15 +70,6 @@ security = "starttls"
 """,
         encoding="utf-8",
     )
-    return {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(home / "data"),
-        "MAILTUI_STATE_DIR": str(home / "state"),
-        "MAILTUI_CONFIG": str(home / "config.toml"),
-        "PYTHON_KEYRING_BACKEND": "tests.unit.keyrings.FileKeyring",
-        "MAILTUI_TEST_KEYRING_FILE": str(home / "keyring.json"),
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 def mailtui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
