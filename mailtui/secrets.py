@@ -191,10 +191,9 @@ def _handed_out(secret: str) -> str:
 AUTH_DATA = "<authentication data>"
 _REDACT = (  # (pattern, replacement)
     # IMAP/SMTP/POP3 logins: keep the command and the mechanism, drop what follows.
+    # Upper case only, as the clients send them: "login refused" in prose stays.
     (
-        re.compile(
-            r"\b((?:AUTHENTICATE|AUTH|LOGIN|PASS|APOP)(?: +[A-Z0-9_-]+)?) +\S.*$", re.I
-        ),
+        re.compile(r"\b((?:AUTHENTICATE|AUTH|LOGIN|PASS|APOP)(?: +[A-Z0-9_-]+)?) +\S.*$"),
         r"\1 <redacted>",
     ),
     # OAuth material in headers, URLs, forms and JSON.
