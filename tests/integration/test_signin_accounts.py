@@ -120,7 +120,7 @@ async def test_a_refused_token_is_refreshed_once_and_the_login_goes_on(
     assert status is AccountStatus.ONLINE, worker.status_text
     assert grants(authz, "refresh_token") == 1
     # SMTP likewise: its stored token is revoked, one refresh, then it logs in.
-    fresh = secrets._stored_access("work")
+    fresh = secrets.stored_access("work")
     assert fresh is not None
     oauth_tokens.revoke(fresh[0])
     conn = await outbox.connector(acc)()
