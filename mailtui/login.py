@@ -9,6 +9,7 @@ ever shown. Raises ``LoginError`` with one line for the user.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from mailtui import secrets
@@ -53,6 +54,13 @@ async def login(acc: AccountConfig, flow: str | None, say: Callable[[str], None]
     """Signs ``acc`` in and stores the tokens; returns them (for the caller's summary)."""
     client = client_of(acc)
     chosen = pick_flow(client, flow)
+    problem = await asyncio.to_thread(secrets.keyring_problem)
+    if problem is not None:  # found out before the user signs in, not after
+        raise LoginError(
+            f"{acc.name}: {problem}, so a sign-in could not be kept; give mailtui a keyring "
+            '(README, "Hosts without a keyring"), or use token_command with a helper that '
+            "keeps tokens itself"
+        )
     try:
         if chosen == "device":
             tokens = await _device(acc, client, say)

@@ -33,6 +33,7 @@ from mailtui.secrets.store import (
     SERVICE,
     delete_from_keyring,
     from_keyring,
+    keyring_problem,
     store_in_keyring,
 )
 
@@ -54,6 +55,7 @@ __all__ = [
     "forget_sign_in",
     "from_command",
     "from_keyring",
+    "keyring_problem",
     "password",
     "redact",
     "store_in_keyring",

@@ -2,6 +2,12 @@
 
 Keys are ``<account>`` or ``<account>:<purpose>`` (``smtp``, ``oauth2``,
 ``oauth2-refresh``, ``oauth2-access``).
+
+``keyring_problem`` says up front when the keyring cannot keep anything on this host (no
+backend at all, the common case over SSH; the null backend), or would keep it in a plain
+file without being asked to: a plain-text backend is used only when the user named it
+(``PYTHON_KEYRING_BACKEND`` or keyring's own ``keyringrc.cfg``). Every read and write
+checks it first, so the error names the way out instead of "no password stored".
 """
 
 from __future__ import annotations
@@ -16,6 +22,55 @@ def _keyring_key(account: str, purpose: str) -> str:
     return account if purpose == "" else f"{account}:{purpose}"
 
 
+#: What to do instead, after ``keyring_problem``'s words.
+INSTEAD = (
+    "set password_command (or, with OAuth2, token_command) for the account, or give "
+    'mailtui a keyring (README, "Hosts without a keyring")'
+)
+
+
+def keyring_problem() -> str | None:
+    """Why the keyring cannot keep secrets here, or None when it can."""
+    import keyring
+    from keyring.backends import chainer, fail, null
+
+    backend = keyring.get_keyring()
+    kind = type(backend)
+    if isinstance(backend, fail.Keyring) or (
+        isinstance(backend, chainer.ChainerBackend) and not backend.backends
+    ):
+        return (
+            "this host has no keyring (no Secret Service, KWallet, macOS Keychain or "
+            "Windows Credential Manager answers)"
+        )
+    if isinstance(backend, null.Keyring):
+        return "the keyring in use is the null keyring, which keeps nothing"
+    if "plaintext" in kind.__name__.lower() and not _named(kind):
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        return (
+            f"the only keyring here ({name}) keeps secrets in a plain file; mailtui uses "
+            f"it only when you name it: PYTHON_KEYRING_BACKEND={name}"
+        )
+    return None
+
+
+def _named(kind: type) -> bool:
+    """Whether the user chose this backend by name (environment or keyringrc.cfg)."""
+    import keyring.core
+
+    try:
+        chosen = keyring.core.load_env() or keyring.core.load_config()
+    except Exception:  # a broken name: keyring itself reports it
+        return False
+    return type(chosen) is kind
+
+
+def _usable(account: str) -> None:
+    problem = keyring_problem()
+    if problem is not None:
+        raise SecretError(f"account {account!r}: {problem}; {INSTEAD}")
+
+
 def from_keyring(account: str, purpose: str = "") -> str | None:
     """The stored secret, or None when the keyring has none for this account."""
     try:
@@ -23,6 +78,7 @@ def from_keyring(account: str, purpose: str = "") -> str | None:
         import keyring.errors
     except ImportError as exc:  # pragma: no cover - keyring is a dependency
         raise SecretError(f"the keyring module is missing: {exc}") from None
+    _usable(account)
     try:
         value = keyring.get_password(SERVICE, _keyring_key(account, purpose))
     except keyring.errors.KeyringError as exc:
@@ -37,6 +93,7 @@ def store_in_keyring(account: str, secret: str, purpose: str = "") -> None:
     import keyring
     import keyring.errors
 
+    _usable(account)
     try:
         keyring.set_password(SERVICE, _keyring_key(account, purpose), secret)
     except keyring.errors.KeyringError as exc:
@@ -48,6 +105,7 @@ def delete_from_keyring(account: str, purpose: str = "") -> None:
     import keyring
     import keyring.errors
 
+    _usable(account)
     try:
         keyring.delete_password(SERVICE, _keyring_key(account, purpose))
     except keyring.errors.PasswordDeleteError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keyring
@@ -74,3 +74,18 @@ class FileKeyring(keyring.backend.KeyringBackend):
         items = self._items()
         items.pop(self._key(service, username), None)
         self.path.write_text(json.dumps(items))
+
+
+class PlaintextKeyring(MemoryKeyring):
+    """Stands for keyrings.alt's PlaintextKeyring (a plain file): mailtui refuses a
+    backend of that name unless the user named it."""
+
+
+@pytest.fixture
+def keyring_backend() -> Iterator[Callable[[keyring.backend.KeyringBackend], None]]:
+    """Sets the keyring backend for the test; the one before comes back after it."""
+    before = keyring.get_keyring()
+    try:
+        yield keyring.set_keyring
+    finally:
+        keyring.set_keyring(before)
