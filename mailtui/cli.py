@@ -98,6 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         "127.0.0.1 (ssh -L from a remote host). Default: device where the provider "
         "allows it",
     )
+    lg.add_argument(
+        "--qr",
+        action="store_true",
+        help="device flow: also draw the sign-in page as a QR code, for a phone",
+    )
     return p
 
 
@@ -417,7 +422,7 @@ async def _cmd_login(args: argparse.Namespace, config: Config) -> int:
         raise UserError("the demo account needs no sign-in")
     acc = config.account(args.account)
     try:
-        await login(acc, args.flow, lambda line: print(line, flush=True))
+        await login(acc, args.flow, lambda line: print(line, flush=True), qr=args.qr)
     except LoginError as exc:
         raise UserError(str(exc)) from None
     return EXIT_OK

@@ -50,8 +50,11 @@ def pick_flow(client: Client, asked: str | None) -> str:
     return asked
 
 
-async def login(acc: AccountConfig, flow: str | None, say: Callable[[str], None]) -> Tokens:
-    """Signs ``acc`` in and stores the tokens; returns them (for the caller's summary)."""
+async def login(
+    acc: AccountConfig, flow: str | None, say: Callable[[str], None], *, qr: bool = False
+) -> Tokens:
+    """Signs ``acc`` in and stores the tokens; returns them (for the caller's summary).
+    ``qr``: the device flow's page also as a QR code."""
     client = client_of(acc)
     chosen = pick_flow(client, flow)
     problem = await asyncio.to_thread(secrets.keyring_problem)
@@ -63,7 +66,7 @@ async def login(acc: AccountConfig, flow: str | None, say: Callable[[str], None]
         )
     try:
         if chosen == "device":
-            tokens = await _device(acc, client, say)
+            tokens = await _device(acc, client, say, qr)
         else:
             tokens = await _loopback(acc, client, say)
     except OAuthError as exc:
@@ -83,10 +86,17 @@ async def login(acc: AccountConfig, flow: str | None, say: Callable[[str], None]
     return tokens
 
 
-async def _device(acc: AccountConfig, client: Client, say: Callable[[str], None]) -> Tokens:
+async def _device(
+    acc: AccountConfig, client: Client, say: Callable[[str], None], qr: bool
+) -> Tokens:
     from mailtui.auth.device import poll_device, request_device_code
 
     code = await request_device_code(client)
+    if qr:
+        from mailtui.auth.qr import lines
+
+        for line in lines(code.verification_uri_complete or code.verification_uri):
+            say(line)
     say(f"To sign in to account {acc.name!r} ({client.where}), on any device:")
     say(f"  open   {code.verification_uri}")
     say(f"  enter  {code.user_code}")

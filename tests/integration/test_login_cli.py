@@ -103,9 +103,12 @@ def test_login_with_a_device_code_then_sync(
     env = setup_home(tmp_path, oauth_user, authz, None)
     authz.user = oauth_user.name
     authz.device_answers = ["authorization_pending", "ok"]
-    done = mailtui(env, "login", "work")
+    done = mailtui(env, "login", "work", "--qr")
     assert done.returncode == 0, done.stderr
     out = done.stdout
+    from mailtui.auth.qr import lines
+
+    assert "\n".join(lines(f"{authz.base}/device-page?user_code=WDJB-MJHT")) in out
     assert f"open   {authz.base}/device-page\n" in out
     assert "enter  WDJB-MJHT\n" in out
     assert "Signed in: account 'work' keeps its sign-in in the keyring." in out
