@@ -191,8 +191,14 @@ async def refresh(client: Client, refresh_token: str) -> Tokens:
     provider no longer takes the refresh token; ``OAuthUnreachable`` when it could not
     be asked; ``OAuthError`` for anything else it refused (a client setting)."""
     try:
+        # The scopes again: optional in RFC 6749, but Microsoft asks for them.
         tokens = await token_request(
-            client, {"grant_type": "refresh_token", "refresh_token": refresh_token}
+            client,
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": refresh_token,
+                "scope": " ".join(client.scopes),
+            },
         )
     except OAuthRefused as exc:
         if exc.error == "invalid_grant":

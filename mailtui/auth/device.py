@@ -9,6 +9,7 @@ every ``interval`` seconds until the user has answered:
     expired_token           the code expired: OAuthError, sign in again
     access_denied           the user declined: OAuthError
     anything else           OAuthError with the provider's words
+    no answer, 5xx          ask again; the third time in a row, OAuthUnreachable
 
 The poller also gives up by itself once ``expires_in`` seconds were spent waiting.
 ``sleep`` is passed in so that a test can count the waits instead of waiting.
@@ -24,6 +25,7 @@ from mailtui.auth.client import (
     Client,
     OAuthError,
     OAuthRefused,
+    OAuthUnreachable,
     Tokens,
     post_form,
     refused,
@@ -34,6 +36,7 @@ GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code"
 DEFAULT_INTERVAL = 5  # seconds, when the provider does not say (RFC 8628 3.2)
 SLOW_DOWN_STEP = 5  # seconds added on slow_down (RFC 8628 3.5)
 MAX_INTERVAL = 60  # a provider asking for longer waits is read as asking for this
+MAX_UNREACHABLE = 3  # polls in a row without an answer before the flow gives up
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -106,6 +109,7 @@ async def poll_device(
     """Waits for the user to finish signing in on the other device (module docstring)."""
     interval = code.interval
     waited = 0
+    unreachable = 0  # polls in a row without an answer
     while True:
         if waited + interval > code.expires_in:
             raise OAuthError(_EXPIRED)
@@ -115,7 +119,14 @@ async def poll_device(
             return await token_request(
                 client, {"grant_type": GRANT_TYPE, "device_code": code.device_code}
             )
+        except OAuthUnreachable:
+            # A blip during a sign-in that may take minutes: ask again, but not for ever.
+            unreachable += 1
+            if unreachable >= MAX_UNREACHABLE:
+                raise
+            continue
         except OAuthRefused as exc:
+            unreachable = 0
             if exc.error == "authorization_pending":
                 continue
             if exc.error == "slow_down":

@@ -95,6 +95,22 @@ async def test_device_flow_gives_up_when_the_code_has_expired_locally(
     assert sleeps.waits == [60] * 10 and device_polls(authz) == 10
 
 
+async def test_device_flow_rides_out_a_server_error_but_not_three(
+    authz: AuthorizationServer, oauth_tokens: OAuthTokenServer
+) -> None:
+    from mailtui.auth.client import OAuthUnreachable
+
+    authz.user = "dora"
+    authz.device_answers = ["503", "authorization_pending", "503", "503", "ok"]
+    client = client_of(authz)
+    tokens = await poll_device(client, await request_device_code(client), sleep=Sleeps())
+    assert oauth_tokens.user_for(tokens.access_token) == "dora"
+    authz.device_answers = ["503", "503", "503", "ok"]
+    with pytest.raises(OAuthUnreachable, match="answered 503"):
+        await poll_device(client, await request_device_code(client), sleep=Sleeps())
+    assert authz.device_answers == ["ok"]
+
+
 async def test_device_flow_refused_for_an_unknown_client(authz: AuthorizationServer) -> None:
     client = client_of(authz, client_id="not-registered")
     expected = r"device authorization endpoint refused \(invalid_client\)"

@@ -131,6 +131,8 @@ class AuthorizationServer:
                 answer = self.device_answers.pop(0) if self.device_answers else "ok"
             if user is None:
                 return 400, {"error": "invalid_grant"}
+            if answer == "503":  # the server is having a bad moment
+                return 503, {"error": "temporarily_unavailable"}
             if answer != "ok":
                 return 400, {"error": answer, "error_description": f"test says {answer}"}
             with self._lock:
@@ -155,6 +157,8 @@ class AuthorizationServer:
                 user = self._refresh.get(old)
             if user is None:
                 return 400, {"error": "invalid_grant", "error_description": "revoked"}
+            if form.get("scope") != "mail":
+                return 400, {"error": "invalid_scope"}
             answer: dict[str, object] = {
                 "access_token": self.tokens.issue(user),
                 "token_type": "Bearer",
