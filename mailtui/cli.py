@@ -191,8 +191,40 @@ def _user_themes(config: Config) -> Path:
     return (config.path or paths.config_file()).parent / "themes"
 
 
+def _ask_passwords(config: Config, only: str | None) -> None:
+    """On a host without a usable keyring, asks once (masked) for each password the
+    accounts would read from it, and keeps it in memory for this run only; nothing is
+    asked without a terminal, or when every account has password_command."""
+    from mailtui import secrets
+
+    needing = [
+        acc
+        for acc in config.accounts
+        if (only is None or acc.name == only) and acc.auth == "password"
+        and not acc.password_command
+    ]
+    if not needing or not sys.stdin.isatty():
+        return
+    problem = secrets.keyring_problem()
+    if problem is None:
+        return
+    print(
+        f"mailtui: {problem}. Passwords are asked once and kept in memory for this run "
+        "only (password_command saves typing them).",
+        file=sys.stderr,
+    )
+    import getpass
+
+    for acc in needing:
+        typed = getpass.getpass(f"Password for {acc.name} ({acc.username} at {acc.host}): ")
+        if typed:
+            secrets.remember_for_this_run(acc.name, typed)
+
+
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
     _check_ui(config)
+    if not args.demo:
+        _ask_passwords(config, None)
     store = await _open_store(args.demo)
     try:
         specs = await _specs(store, config, args.demo, None)
@@ -263,6 +295,8 @@ def _state_words(status: AccountStatus, text: str) -> str:
 
 
 async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:
+    if not args.demo:
+        _ask_passwords(config, args.account)
     store = await _open_store(args.demo)
     try:
         specs = await _specs(store, config, args.demo, args.account)
@@ -338,6 +372,8 @@ async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
     from mailtui.export import export
 
     name = _export_account(args, config)
+    if args.fetch and not args.demo:
+        _ask_passwords(config, name)
     store = await _open_store(args.demo)
     try:
         not_fetched = await _fetch_missing_bodies(store, config, args, name) if args.fetch else None
@@ -375,6 +411,7 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
 
     if args.demo:
         raise UserError("the demo account cannot send mail")
+    _ask_passwords(config, args.account)
     configured = [config.account(args.account)] if args.account else list(config.accounts)
     store = await _open_store(False)
     try:

@@ -34,6 +34,7 @@ from mailtui.secrets.store import (
     delete_from_keyring,
     from_keyring,
     keyring_problem,
+    remember_for_this_run,
     store_in_keyring,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "keyring_problem",
     "password",
     "redact",
+    "remember_for_this_run",
     "store_in_keyring",
     "store_sign_in",
     "stored_access",

@@ -8,6 +8,7 @@ backend at all, the common case over SSH; the null backend), or would keep it in
 file without being asked to: a plain-text backend is used only when the user named it
 (``PYTHON_KEYRING_BACKEND`` or keyring's own ``keyringrc.cfg``). Every read and write
 checks it first, so the error names the way out instead of "no password stored".
+A password typed in for this run (``remember_for_this_run``) stands in for an entry.
 """
 
 from __future__ import annotations
@@ -71,8 +72,22 @@ def _usable(account: str) -> None:
         raise SecretError(f"account {account!r}: {problem}; {INSTEAD}")
 
 
+#: Passwords typed in for this run on a host without a keyring: memory only.
+_typed: dict[tuple[str, str], str] = {}
+
+
+def remember_for_this_run(account: str, secret: str, purpose: str = "") -> None:
+    """Keeps ``secret`` in memory in place of the keyring entry, until the process ends
+    (``mailtui`` asks for it once, masked, where the host has no keyring)."""
+    _typed[(account, purpose)] = handed_out(secret)
+
+
 def from_keyring(account: str, purpose: str = "") -> str | None:
-    """The stored secret, or None when the keyring has none for this account."""
+    """The stored secret (or the one typed in for this run), or None when there is
+    none for this account."""
+    typed = _typed.get((account, purpose))
+    if typed is not None:
+        return typed
     try:
         import keyring
         import keyring.errors
