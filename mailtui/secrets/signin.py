@@ -50,9 +50,7 @@ def store_sign_in(account: str, tokens: Tokens) -> None:
     access token is kept, and the account must sign in again when it expires."""
     handed_out(tokens.access_token)
     if tokens.refresh_token:
-        handed_out(tokens.refresh_token)
-    if tokens.refresh_token:
-        store_in_keyring(account, tokens.refresh_token, REFRESH_PURPOSE)
+        store_in_keyring(account, handed_out(tokens.refresh_token), REFRESH_PURPOSE)
     else:
         delete_from_keyring(account, REFRESH_PURPOSE)
     store_in_keyring(account, tokens.to_json(), ACCESS_PURPOSE)
@@ -85,15 +83,20 @@ async def signed_in_token(account: str, client: Client, fresh: bool) -> str:
     from mailtui.auth.client import OAuthError, OAuthUnreachable, SignInRequired, refresh
 
     async with _lock(account):
-        if not fresh:
-            stored = await asyncio.to_thread(stored_access, account)
-            if stored is not None and (
-                stored[1] is None or stored[1] - REFRESH_MARGIN > time.time()
-            ):
-                return stored[0]
+        stored = await asyncio.to_thread(stored_access, account)
+        if not fresh and stored is not None and (
+            stored[1] is None or stored[1] - REFRESH_MARGIN > time.time()
+        ):
+            return stored[0]
         refresh_token = await asyncio.to_thread(from_keyring, account, REFRESH_PURPOSE)
         if refresh_token is None:
-            raise _sign_in_again(account, f"account {account!r} is not signed in")
+            why = (
+                f"account {account!r} is not signed in"
+                if stored is None
+                else f"the access token of account {account!r} has run out and there is "
+                "no refresh token"
+            )
+            raise _sign_in_again(account, why)
         try:
             tokens = await refresh(client, refresh_token)
         except SignInRequired as exc:
