@@ -5,7 +5,8 @@
         tokens = await flow.finish()     # the browser comes back to 127.0.0.1:PORT
 
 A one-shot HTTP listener on 127.0.0.1 (the configured ``redirect_port``, else a free
-one) takes the browser's redirect: an answer whose ``state`` is not this sign-in's is
+one; also on ::1 with the same port when the redirect URI says ``localhost``, as
+Microsoft's does) takes the browser's redirect: an answer whose ``state`` is not this sign-in's is
 refused (400) and the listener keeps waiting, so a stray or forged request cannot end
 it; ``error=…`` with the right state ends the sign-in with that error; the ``code`` is
 exchanged at the token endpoint with the PKCE verifier (S256). Any other path (a
@@ -53,6 +54,7 @@ class LoopbackSignIn:
         self.state = secrets.token_urlsafe(24)
         self._verifier, self._challenge = pkce_pair()
         self._server: asyncio.Server | None = None
+        self._server6: asyncio.Server | None = None
         self._answer: asyncio.Future[str] | None = None
         self.port = 0
         self.refused = 0  # requests turned away for a wrong state
@@ -90,6 +92,11 @@ class LoopbackSignIn:
                 f"browser's answer ({exc.strerror or exc}); set another redirect_port"
             ) from None
         self.port = int(self._server.sockets[0].getsockname()[1])
+        if self.client.redirect_host == "localhost":
+            # A browser may try ::1 first for "localhost": listen there too when the
+            # host has IPv6 (the same port; without it, browsers fall back to IPv4).
+            with contextlib.suppress(OSError):
+                self._server6 = await asyncio.start_server(self._serve, "::1", self.port)
         return self
 
     async def __aexit__(
@@ -98,11 +105,13 @@ class LoopbackSignIn:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-            with contextlib.suppress(Exception):
-                await server.wait_closed()
+        servers = (self._server, self._server6)
+        self._server = self._server6 = None
+        for server in servers:
+            if server is not None:
+                server.close()
+                with contextlib.suppress(Exception):
+                    await server.wait_closed()
 
     async def finish(self) -> Tokens:
         """Waits for the browser's answer, then exchanges the code for tokens."""

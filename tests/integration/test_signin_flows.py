@@ -5,6 +5,8 @@ The tokens are those the harness's introspection endpoint (and so Dovecot) accep
 
 from __future__ import annotations
 
+import dataclasses
+
 import httpx
 import pytest
 
@@ -185,6 +187,32 @@ async def test_loopback_listener_refuses_a_wrong_state_and_keeps_waiting(
     assert oauth_tokens.user_for(tokens.access_token) == "lou"
     # Nothing of the forged request reached the token endpoint.
     assert [r.get("code") for r in authz.token_requests if r.get("code") == "ac-forged"] == []
+
+
+async def test_a_localhost_redirect_is_answered_on_both_loopbacks(
+    authz: AuthorizationServer, oauth_tokens: OAuthTokenServer
+) -> None:
+    """Microsoft's redirect URI names localhost, which a browser may try as ::1 first:
+    the listener takes the answer on either."""
+    import socket
+
+    authz.user = "lou"
+    client = dataclasses.replace(client_of(authz), redirect_host="localhost")
+    has_ipv6 = socket.has_ipv6
+    try:
+        socket.create_server(("::1", 0), family=socket.AF_INET6).close()
+    except OSError:
+        has_ipv6 = False
+    async with LoopbackSignIn(client) as flow, httpx.AsyncClient() as http:
+        assert flow.redirect_uri == f"http://localhost:{flow.port}/"
+        page = await http.get(flow.url)
+        location = page.headers["location"]
+        assert location.startswith(f"http://localhost:{flow.port}/?")
+        host = "[::1]" if has_ipv6 else "127.0.0.1"
+        landing = await http.get(location.replace("localhost", host, 1))
+        assert landing.status_code == 200
+        tokens = await flow.finish()
+    assert oauth_tokens.user_for(tokens.access_token) == "lou"
 
 
 async def test_loopback_flow_declined_in_the_browser(authz: AuthorizationServer) -> None:
