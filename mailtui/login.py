@@ -76,7 +76,10 @@ async def login(
     except secrets.SecretError as exc:
         raise LoginError(f"{acc.name}: signed in, but {exc}") from None
     if tokens.refresh_token:
-        say(f"Signed in: account {acc.name!r} keeps its sign-in in the keyring.")
+        say(
+            f"Signed in: account {acc.name!r} keeps its sign-in in the keyring. A mailtui "
+            "already running picks it up when told to reconnect (F5)."
+        )
     else:
         say(
             f"Signed in, but {client.where} gave no refresh token: account {acc.name!r} "
