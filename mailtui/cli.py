@@ -191,12 +191,42 @@ def _user_themes(config: Config) -> Path:
     return (config.path or paths.config_file()).parent / "themes"
 
 
+def _unlock_secrets() -> None:
+    """mailtui's encrypted secrets file, when it is the keyring backend: its passphrase,
+    asked once per run in a terminal (a new file: twice, to be sure)."""
+    from mailtui import secrets
+
+    if not sys.stdin.isatty() or not secrets.file_store_in_use():
+        return
+    import getpass
+
+    from mailtui.secrets import filestore
+
+    if not filestore.locked():
+        return
+    where = filestore.store_path()
+    if not filestore.exists():
+        first = getpass.getpass(f"New passphrase for mailtui's secrets file {where}: ")
+        if not first or getpass.getpass("The same passphrase again: ") != first:
+            raise UserError("the passphrases were empty or not the same; nothing was made")
+        filestore.unlock(first)
+        return
+    for _ in range(3):
+        try:
+            filestore.unlock(getpass.getpass(f"Passphrase of mailtui's secrets file {where}: "))
+            return
+        except filestore.WrongPassphrase:
+            print("mailtui: that passphrase does not open it", file=sys.stderr)
+    raise UserError(f"{where} stays locked: three wrong passphrases")
+
+
 def _ask_passwords(config: Config, only: str | None) -> None:
     """On a host without a usable keyring, asks once (masked) for each password the
     accounts would read from it, and keeps it in memory for this run only; nothing is
     asked without a terminal, or when every account has password_command."""
     from mailtui import secrets
 
+    _unlock_secrets()
     needing = [
         acc
         for acc in config.accounts
@@ -458,6 +488,7 @@ async def _cmd_login(args: argparse.Namespace, config: Config) -> int:
     if args.demo:
         raise UserError("the demo account needs no sign-in")
     acc = config.account(args.account)
+    _unlock_secrets()
     try:
         await login(acc, args.flow, lambda line: print(line, flush=True), qr=args.qr)
     except LoginError as exc:

@@ -32,6 +32,7 @@ from mailtui.secrets.signin import (
 from mailtui.secrets.store import (
     SERVICE,
     delete_from_keyring,
+    file_store_in_use,
     from_keyring,
     keyring_problem,
     remember_for_this_run,
@@ -53,6 +54,7 @@ __all__ = [
     "SignInAgain",
     "access_token",
     "delete_from_keyring",
+    "file_store_in_use",
     "forget_sign_in",
     "from_command",
     "from_keyring",

@@ -17,6 +17,7 @@ from mailtui.secrets.errors import SecretError
 from mailtui.secrets.redact import handed_out
 
 SERVICE = "mailtui"
+FILE_STORE_MODULE = "mailtui.secrets.filestore"  # the encrypted file, a backend by name
 
 
 def _keyring_key(account: str, purpose: str) -> str:
@@ -46,6 +47,14 @@ def keyring_problem() -> str | None:
         )
     if isinstance(backend, null.Keyring):
         return "the keyring in use is the null keyring, which keeps nothing"
+    if kind.__module__ == FILE_STORE_MODULE:
+        from mailtui.secrets import filestore
+
+        if filestore.locked():
+            return (
+                f"the encrypted secrets file {filestore.store_path()} is locked (mailtui "
+                "asks for its passphrase when started in a terminal)"
+            )
     if "plaintext" in kind.__name__.lower() and not _named(kind):
         name = f"{kind.__module__}.{kind.__qualname__}"
         return (
@@ -53,6 +62,13 @@ def keyring_problem() -> str | None:
             f"it only when you name it: PYTHON_KEYRING_BACKEND={name}"
         )
     return None
+
+
+def file_store_in_use() -> bool:
+    """Whether the keyring backend is mailtui's encrypted file (``filestore.py``)."""
+    import keyring
+
+    return type(keyring.get_keyring()).__module__ == FILE_STORE_MODULE
 
 
 def _named(kind: type) -> bool:
