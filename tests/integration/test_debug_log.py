@@ -88,6 +88,8 @@ security = "starttls"
     assert f"{mail_user.host} C: m1 " in text and f"{mail_user.host} S: * " in text
     assert "AUTHENTICATE PLAIN <authentication data>" in text
     assert "UID FETCH" in text
+    assert f"{mail_user.host} C: AUTH PLAIN <authentication data>" in text  # SMTP
+    assert f"C: RCPT TO:<{mail_user.email}> accepted" in text
     for secret in forms(mail_user.name, mail_user.password):
         assert secret not in text
     assert log.stat().st_mode & 0o777 == 0o600
@@ -113,6 +115,7 @@ def test_debug_log_of_a_signed_in_account_holds_no_token(
     assert synced.returncode == 0, synced.stderr
     text = log.read_text()
     assert "AUTHENTICATE OAUTHBEARER <authentication data>" in text
+    assert "C: AUTH OAUTHBEARER <authentication data>" in text  # SMTP
     assert f"POST {authz.base}/token" in text  # httpx's line: the refresh happened
     assert sum(r["grant_type"] == "refresh_token" for r in authz.token_requests) >= 2
     issued = [*authz.refresh_tokens(), *oauth_tokens.issued()]
