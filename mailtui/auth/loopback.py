@@ -105,6 +105,9 @@ class LoopbackSignIn:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        answer = self._answer
+        if answer is not None and answer.done() and not answer.cancelled():
+            answer.exception()  # seen, even when finish() was not reached
         servers = (self._server, self._server6)
         self._server = self._server6 = None
         for server in servers:
