@@ -147,12 +147,19 @@ class ImapCommands:
             line = b" ".join(words[:3]) + b" <authentication data>"
         wire_log.debug("%s %s: %s", self.host, who, line.decode("utf-8", "replace"))
 
-    async def _write(self, data: bytes, secret: bool = False) -> None:
+    async def _write(self, data: bytes) -> None:
         if self._trace:
-            if secret:
-                wire_log.debug("%s C: <authentication data>", self.host)
-            else:
-                self._show("C", data)
+            self._show("C", data)
+        await self._put(data)
+
+    async def _write_secret(self, data: bytes) -> None:
+        """A write the debug log shows as ``<authentication data>`` (SASL answers, a
+        LOGIN's literals)."""
+        if self._trace:
+            wire_log.debug("%s C: <authentication data>", self.host)
+        await self._put(data)
+
+    async def _put(self, data: bytes) -> None:
         try:
             self._stream.write(data)
             await self._stream.drain()
@@ -173,7 +180,9 @@ class ImapCommands:
                 if nonsync:
                     line += b" {%d+}\r\n" % len(data) + data
                     continue
-                await self._write(line + b" {%d}\r\n" % len(data), secret)
+                await (self._write_secret if secret else self._write)(
+                    line + b" {%d}\r\n" % len(data)
+                )
                 secret = bool(args) and args[0] == b"LOGIN"
                 resp = await self._read()
                 while resp.tag == "*":
@@ -184,7 +193,7 @@ class ImapCommands:
                 line = data
             else:
                 line += b" " + arg
-        await self._write(line + b"\r\n", secret)
+        await (self._write_secret if secret else self._write)(line + b"\r\n")
         return tag
 
     async def send(self, *args: Arg) -> Pending:
