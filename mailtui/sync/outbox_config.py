@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from mailtui import secrets
 from mailtui.compose.message import Identity
 from mailtui.config import AccountConfig
-from mailtui.protocols.net.credentials import credentials, refreshable
+from mailtui.protocols.net.credentials import credentials, once_more_if_refused
 from mailtui.protocols.smtp import (
     Credentials,
     SmtpAuthError,
@@ -66,12 +66,11 @@ def connector(acc: AccountConfig) -> Connect:
 
     async def connect() -> SmtpConnection:
         settings = smtp_settings(acc)
-        try:
-            return await SmtpConnection.open(settings, await smtp_credentials(acc))
-        except SmtpAuthError:
-            if not refreshable(acc, smtp=True):
-                raise
-            return await SmtpConnection.open(settings, await smtp_credentials(acc, fresh=True))
+
+        async def attempt(fresh: bool) -> SmtpConnection:
+            return await SmtpConnection.open(settings, await smtp_credentials(acc, fresh))
+
+        return await once_more_if_refused(acc, attempt, (SmtpAuthError,), smtp=True)
 
     return connect
 

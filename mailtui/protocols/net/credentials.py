@@ -27,7 +27,9 @@ why there is none; each protocol turns it into its own error.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from mailtui import secrets
 from mailtui.config import AccountConfig
@@ -71,6 +73,28 @@ def refreshable(acc: AccountConfig, smtp: bool = False) -> bool:
     if smtp and acc.smtp is not None:
         command = acc.smtp.token_command or command
     return not command
+
+
+T = TypeVar("T")
+
+
+async def once_more_if_refused(
+    acc: AccountConfig,
+    attempt: Callable[[bool], Awaitable[T]],
+    refused: tuple[type[BaseException], ...],
+    *,
+    smtp: bool = False,
+) -> T:
+    """``attempt(False)``: a login with the token as it is; when the server refuses it
+    (``refused``) and the account's sign-in can give a new one, ``attempt(True)`` once,
+    the caller asking ``credentials(..., fresh=True)``. What POP3 and Exchange logins
+    use as SMTP does; IMAP retries on the same connection (``imap/client.py``)."""
+    try:
+        return await attempt(False)
+    except refused:
+        if not refreshable(acc, smtp):
+            raise
+        return await attempt(True)
 
 
 async def credentials(
