@@ -191,64 +191,15 @@ def _user_themes(config: Config) -> Path:
     return (config.path or paths.config_file()).parent / "themes"
 
 
-def _unlock_secrets() -> None:
-    """mailtui's encrypted secrets file, when it is the keyring backend: its passphrase,
-    asked once per run in a terminal (a new file: twice, to be sure)."""
-    from mailtui import secrets
-
-    if not sys.stdin.isatty() or not secrets.file_store_in_use():
-        return
-    import getpass
-
-    from mailtui.secrets import filestore
-
-    if not filestore.locked():
-        return
-    where = filestore.store_path()
-    if not filestore.exists():
-        first = getpass.getpass(f"New passphrase for mailtui's secrets file {where}: ")
-        if not first or getpass.getpass("The same passphrase again: ") != first:
-            raise UserError("the passphrases were empty or not the same; nothing was made")
-        filestore.unlock(first)
-        return
-    for _ in range(3):
-        try:
-            filestore.unlock(getpass.getpass(f"Passphrase of mailtui's secrets file {where}: "))
-            return
-        except filestore.WrongPassphrase:
-            print("mailtui: that passphrase does not open it", file=sys.stderr)
-    raise UserError(f"{where} stays locked: three wrong passphrases")
-
-
 def _ask_passwords(config: Config, only: str | None) -> None:
-    """On a host without a usable keyring, asks once (masked) for each password the
-    accounts would read from it, and keeps it in memory for this run only; nothing is
-    asked without a terminal, or when every account has password_command."""
-    from mailtui import secrets
+    """Secrets on a host without a keyring, asked in the terminal before the run
+    (``mailtui.login.ask_for_secrets``)."""
+    from mailtui.login import LoginError, ask_for_secrets
 
-    _unlock_secrets()
-    needing = [
-        acc
-        for acc in config.accounts
-        if (only is None or acc.name == only) and acc.auth == "password"
-        and not acc.password_command
-    ]
-    if not needing or not sys.stdin.isatty():
-        return
-    problem = secrets.keyring_problem()
-    if problem is None:
-        return
-    print(
-        f"mailtui: {problem}. Passwords are asked once and kept in memory for this run "
-        "only (password_command saves typing them).",
-        file=sys.stderr,
-    )
-    import getpass
-
-    for acc in needing:
-        typed = getpass.getpass(f"Password for {acc.name} ({acc.username} at {acc.host}): ")
-        if typed:
-            secrets.remember_for_this_run(acc.name, typed)
+    try:
+        ask_for_secrets(config, only)
+    except LoginError as exc:
+        raise UserError(str(exc)) from None
 
 
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
@@ -483,13 +434,13 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _cmd_login(args: argparse.Namespace, config: Config) -> int:
-    from mailtui.login import LoginError, login
+    from mailtui.login import LoginError, login, unlock_secrets
 
     if args.demo:
         raise UserError("the demo account needs no sign-in")
     acc = config.account(args.account)
-    _unlock_secrets()
     try:
+        unlock_secrets()
         await login(acc, args.flow, lambda line: print(line, flush=True), qr=args.qr)
     except LoginError as exc:
         raise UserError(str(exc)) from None

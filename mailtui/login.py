@@ -1,4 +1,7 @@
-"""``mailtui login ACCOUNT``: run an OAuth2 sign-in and keep its tokens in the keyring.
+"""``mailtui login ACCOUNT``: run an OAuth2 sign-in and keep its tokens in the keyring;
+and, before any run in a terminal, what a host without a keyring needs asked
+(``unlock_secrets``: the encrypted file's passphrase; ``ask_for_secrets``: passwords
+kept in memory for the run).
 
 The flow is the one asked for (``--flow``), else the first the account's client allows:
 the device flow where the provider offers it (nothing to open on this host: the code is
@@ -10,11 +13,12 @@ ever shown. Raises ``LoginError`` with one line for the user.
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Callable
 
 from mailtui import secrets
 from mailtui.auth.client import Client, OAuthError, Tokens
-from mailtui.config import AccountConfig
+from mailtui.config import AccountConfig, Config
 from mailtui.errors import MailtuiError
 
 FLOWS = ("device", "loopback")
@@ -135,3 +139,59 @@ async def _loopback(acc: AccountConfig, client: Client, say: Callable[[str], Non
 def _minutes(seconds: int) -> str:
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def unlock_secrets() -> None:
+    """mailtui's encrypted secrets file, when it is the keyring backend: its passphrase,
+    asked once per run in a terminal (a new file: twice, to be sure)."""
+    if not sys.stdin.isatty() or not secrets.file_store_in_use():
+        return
+    import getpass
+
+    from mailtui.secrets import filestore
+
+    if not filestore.locked():
+        return
+    where = filestore.store_path()
+    if not filestore.exists():
+        first = getpass.getpass(f"New passphrase for mailtui's secrets file {where}: ")
+        if not first or getpass.getpass("The same passphrase again: ") != first:
+            raise LoginError("the passphrases were empty or not the same; nothing was made")
+        filestore.unlock(first)
+        return
+    for _ in range(3):
+        try:
+            filestore.unlock(getpass.getpass(f"Passphrase of mailtui's secrets file {where}: "))
+            return
+        except filestore.WrongPassphrase:
+            print("mailtui: that passphrase does not open it", file=sys.stderr)
+    raise LoginError(f"{where} stays locked: three wrong passphrases")
+
+
+def ask_for_secrets(config: Config, only: str | None) -> None:
+    """On a host without a usable keyring, asks once (masked) for each password the
+    accounts would read from it, and keeps it in memory for this run only; nothing is
+    asked without a terminal, or when every account has password_command."""
+    unlock_secrets()
+    needing = [
+        acc
+        for acc in config.accounts
+        if (only is None or acc.name == only) and acc.auth == "password"
+        and not acc.password_command
+    ]
+    if not needing or not sys.stdin.isatty():
+        return
+    problem = secrets.keyring_problem()
+    if problem is None:
+        return
+    print(
+        f"mailtui: {problem}. Passwords are asked once and kept in memory for this run "
+        "only (password_command saves typing them).",
+        file=sys.stderr,
+    )
+    import getpass
+
+    for acc in needing:
+        typed = getpass.getpass(f"Password for {acc.name} ({acc.username} at {acc.host}): ")
+        if typed:
+            secrets.remember_for_this_run(acc.name, typed)
