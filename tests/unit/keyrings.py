@@ -46,7 +46,9 @@ class FileKeyring(keyring.backend.KeyringBackend):
     run the real ``mailtui`` in a subprocess: ``PYTHON_KEYRING_BACKEND=
     tests.unit.keyrings.FileKeyring`` makes keyring load it there."""
 
-    priority = 1  # type: ignore[assignment]
+    # Never picked by itself: keyring considers every imported backend class, and this
+    # one fails without its environment variable.
+    priority = -100  # type: ignore[assignment]
 
     @property
     def path(self) -> Path:
@@ -79,6 +81,8 @@ class FileKeyring(keyring.backend.KeyringBackend):
 class PlaintextKeyring(MemoryKeyring):
     """Stands for keyrings.alt's PlaintextKeyring (a plain file): mailtui refuses a
     backend of that name unless the user named it."""
+
+    priority = -100  # type: ignore[assignment]  # never picked by itself (as FileKeyring)
 
 
 @pytest.fixture
