@@ -16,6 +16,7 @@ from mailtui.auth.client import Client, Tokens
 from mailtui.auth.device import poll_device, request_device_code
 from mailtui.config import AccountConfig
 from mailtui.config.oauth import client as oauth_client
+from mailtui.models import AccountKind
 from mailtui.protocols.smtp import SmtpAuthError, SmtpConfigError
 from mailtui.store import Store
 from mailtui.sync import outbox
@@ -193,3 +194,32 @@ async def test_provider_down_is_transient_not_a_refused_login(
 def test_client_repr_hides_the_secret() -> None:
     client = Client("id", "https://t", ("s",), client_secret="shh")
     assert "shh" not in repr(client)
+
+
+async def test_a_pop3_login_with_a_refused_token_is_refreshed_once(
+    oauth_user: MailUser,
+    oauth_tokens: OAuthTokenServer,
+    authz: AuthorizationServer,
+    memory_keyring: MemoryKeyring,
+    store: Store,  # noqa: F811
+) -> None:
+    """POP3 takes the stored sign-in as IMAP does: a refused access token is refreshed
+    once and the login made again on a new connection; the download goes on."""
+    from tests.integration.test_pop3_sync import sync as pop3_sync
+
+    oauth_user.deliver(msg(1, "over pop3, signed in"))
+    imap = signed_in_account(oauth_user, authz)
+    acc = replace(
+        imap, kind=AccountKind.POP3, port=oauth_user.pop3s_port, folders="subscribed"
+    )
+    tokens = await sign_in(acc, authz, oauth_user)
+    oauth_tokens.revoke(tokens.access_token)  # refused though not expired
+    offset = oauth_user.dovecot.log_size()
+    status, worker = await pop3_sync(store, acc)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert grants(authz, "refresh_token") == 1
+    log = oauth_user.dovecot.log_text(offset)
+    logins = [line for line in log.splitlines() if "pop3-login: Info: Login:" in line]
+    assert logins and all("method=OAUTHBEARER" in line for line in logins)
+    inbox = next(f for f in await store.folders() if f.name == "INBOX")
+    assert [r.subject for r in await store.window(inbox.id, 0, 10)] == ["over pop3, signed in"]
