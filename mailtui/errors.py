@@ -11,6 +11,8 @@ is start-up time; docs/decisions.md, "IMAP: resync start-up").
     ├── SyncError          a backend's trouble (AuthError, TransientError, OpRejected;
     │                      protocols.smtp.SmtpError and its kinds)
     ├── ExportError        an export cannot be written
+    ├── DiscoveryError     account settings cannot be found for an address (not an
+    │                      address, or no source found anything usable)
     └── defined where they are raised, each one line for the user: secrets.SecretError,
         sync.outbox.OutboxError, compose's AddressError / DraftError / MailtoError (also
         ValueErrors) and EditorError, ui's ThemeError and SaveError, cli's UserError
@@ -69,3 +71,8 @@ class OpRejected(SyncError):
 
 class ExportError(MailtuiError):
     """An export cannot be written (target exists and is not empty, bad folder name…)."""
+
+
+class DiscoveryError(MailtuiError):
+    """The settings of an account cannot be found: the address is not one, or no source
+    (provider table, autoconfig, DNS, guessing) found anything usable."""

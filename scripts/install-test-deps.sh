@@ -21,6 +21,7 @@ PACKAGES=(
     openssl           # self-signed test certificate
     ca-certificates
     tmux              # terminal tests run the real binary in tmux
+    dnsmasq-base      # a DNS server (SRV, MX records) for the discovery tests; no service
 )
 
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }
