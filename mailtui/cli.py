@@ -1,5 +1,5 @@
 """Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``,
-``mailtui send --outbox``.
+``mailtui send --outbox``, ``mailtui setup`` (``mailtui.setup_command``).
 
 The headless commands reuse the same store and sync workers as the UI and never import
 Textual (``tests/unit/test_boundaries.py`` checks it). Every failure the user can cause or
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, accounts, paths
 from mailtui.config import Config
-from mailtui.errors import ConfigError, ExportError, MailtuiError
+from mailtui.errors import ConfigError, DiscoveryError, ExportError, MailtuiError
 from mailtui.models import OutboxState, counted
 from mailtui.store import Store, StoreError
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
@@ -77,6 +77,9 @@ def _parser() -> argparse.ArgumentParser:
         "--outbox", action="store_true", required=True, help="flush every account's outbox"
     )
     snd.add_argument("--account", metavar="NAME", help="only this account")
+    from mailtui.setup_command import add_arguments  # argparse only: nothing else loads
+
+    add_arguments(sub.add_parser("setup", help="set up an account from its email address"))
     return p
 
 
@@ -370,6 +373,24 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
         await store.close()
 
 
+def _setup_config(args: argparse.Namespace) -> Config:
+    """The config ``mailtui setup`` adds to: an empty one when the file does not exist."""
+    path: Path = args.config if args.config else paths.config_file()
+    return accounts.load_config(path) if path.exists() else Config(path=path)
+
+
+async def _cmd_setup(args: argparse.Namespace, config: Config) -> int:
+    from mailtui.setup_command import run
+
+    if not args.non_interactive:
+        raise UserError(
+            "the setup wizard is not built yet: run `mailtui setup --email ADDRESS "
+            "--non-interactive` (see `mailtui setup --help`)"
+        )
+    assert config.path is not None
+    return await run(args, config, print)
+
+
 def _split_mailto(argv: Sequence[str]) -> tuple[list[str], str | None]:
     """``mailtui [options] mailto:…`` (what a browser or xdg-open runs): the URL is taken
     out before argparse, which would read it as a command."""
@@ -395,11 +416,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": _cmd_sync,
         "export": _cmd_export,
         "send": _cmd_send,
+        "setup": _cmd_setup,
     }
     try:
-        config = Config(path=None) if args.demo and not args.config else _load_config(args)
+        if args.command == "setup":
+            config = _setup_config(args)
+        elif args.demo and not args.config:
+            config = Config(path=None)
+        else:
+            config = _load_config(args)
         return asyncio.run(commands[args.command](args, config))
-    except (UserError, ConfigError, StoreError, ExportError) as exc:
+    except (UserError, ConfigError, StoreError, ExportError, DiscoveryError) as exc:
         print(f"mailtui: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
     except KeyboardInterrupt:

@@ -175,6 +175,8 @@ class Proposal:
             out |= {"smtp.host": smtp.host, "smtp.port": smtp.port, "smtp.security": smtp.security}
             if smtp.username != incoming.username:
                 out["smtp.username"] = smtp.username
+            if smtp.auth != incoming.auth:
+                out["smtp.auth"] = smtp.auth
         return out
 
 

@@ -7,131 +7,14 @@ machine. Outcomes are asserted, never elapsed times."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import replace
-
 import pytest
 
 from mailtui.discovery import Options, Source, SourceResult, Status, discover, find
 from mailtui.discovery.guess import UNTRUSTED
+from tests.integration.discovery_servers import local_options
 from tests.servers import MailUser, TLSFiles
 from tests.servers.dnsmasq import DnsServer
 from tests.servers.web import WebServer
-
-GOOD = b"""<?xml version="1.0" encoding="UTF-8"?>
-<clientConfig version="1.1">
-  <emailProvider id="ac.test">
-    <domain>ac.test</domain>
-    <displayName>Autoconfig Test Mail</displayName>
-    <incomingServer type="imap">
-      <hostname>imap.%EMAILDOMAIN%</hostname>
-      <port>993</port>
-      <socketType>SSL</socketType>
-      <username>%EMAILLOCALPART%</username>
-      <authentication>password-cleartext</authentication>
-    </incomingServer>
-    <incomingServer type="pop3">
-      <hostname>pop.ac.test</hostname>
-      <port>995</port>
-      <socketType>SSL</socketType>
-      <username>%EMAILADDRESS%</username>
-    </incomingServer>
-    <outgoingServer type="smtp">
-      <hostname>smtp.ac.test</hostname>
-      <port>587</port>
-      <socketType>STARTTLS</socketType>
-      <username>%EMAILADDRESS%</username>
-      <authentication>OAuth2</authentication>
-    </outgoingServer>
-  </emailProvider>
-</clientConfig>
-"""
-
-ISPDB = GOOD.replace(b"imap.%EMAILDOMAIN%", b"imap.ispdb-host.test").replace(
-    b"Autoconfig Test Mail", b"ISPDB Test Mail"
-)
-
-
-def _xxe(canary: str) -> bytes:
-    return f"""<?xml version="1.0"?>
-<!DOCTYPE clientConfig [
-  <!ENTITY secret SYSTEM "file:///etc/passwd">
-  <!ENTITY remote SYSTEM "{canary}">
-]>
-<clientConfig version="1.1"><emailProvider id="x">
-  <incomingServer type="imap"><hostname>&secret;&remote;</hostname><port>993</port>
-  <socketType>SSL</socketType></incomingServer>
-</emailProvider></clientConfig>""".encode()
-
-
-@pytest.fixture(scope="module")
-def dns_server() -> Iterator[DnsServer]:
-    server = DnsServer(
-        srv=[
-            "_imaps._tcp.srv.test,imaps.srv.test,10993,0,0",
-            "_imap._tcp.srv.test,imap.srv.test,10143,0,0",
-            "_pop3._tcp.srv.test",  # target ".": no POP3 here (RFC 2782)
-            "_submission._tcp.srv.test,smtp.srv.test,10587,10,0",
-            "_submission._tcp.srv.test,smtp2.srv.test,20587,20,0",
-            "_submissions._tcp.ac.test,smtp-srv.ac.test,465,0,0",
-            "_imaps._tcp.ac.test,imap-srv.ac.test,993,0,0",
-        ],
-        mx=[
-            "hosted.test,aspmx.l.google.com,10",
-            "hosted.test,alt1.aspmx.l.google.com,20",
-            "m365.test,m365-test.mail.protection.outlook.com,0",
-            "plain.test,mx.plain.test,10",
-        ],
-        hosts=[
-            "imap.guess.test,127.0.0.1",
-            "pop.guess.test,127.0.0.1",
-            "smtp.guess.test,127.0.0.1",
-            "mx.plain.test,127.0.0.1",
-        ],
-    )
-    try:
-        server.start()
-    except RuntimeError as exc:  # dnsmasq missing or not starting: a failure, not a skip
-        pytest.fail(str(exc))
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def web() -> Iterator[WebServer]:
-    server = WebServer()
-    server.route("/good", GOOD)
-    server.route("/ispdb/ispdb.test", ISPDB)
-    server.route("/huge", b"<clientConfig>" + b" " * (2 * 1024 * 1024), length=False)
-    server.route("/huge-declared", b"<clientConfig>" + b" " * (1024 * 1024))
-    server.route("/bad", b"<clientConfig><emailProvider><incomingServer>")
-    server.route("/wrong-root", b"<html><body>hello</body></html>")
-    server.route("/slow", hold=True)
-    server.route("/canary", b"")
-    with server:
-        server.route("/xxe", _xxe(server.url("/canary")))
-        yield server
-
-
-@pytest.fixture(scope="module")
-def https(server_tls: TLSFiles) -> Iterator[WebServer]:
-    server = WebServer(tls=server_tls)
-    server.route("/mail/config-v1.1.xml", GOOD)
-    with server:
-        yield server
-
-
-def _options(dns_server: DnsServer, web: WebServer, **kw: object) -> Options:
-    """Every source pointed at the test servers; the autoconfig file missing (404)
-    unless ``autoconfig_url`` says otherwise."""
-    base = Options(
-        deadline=8.0,
-        dns=dns_server.address,
-        autoconfig_url=web.url("/missing/{domain}"),
-        ispdb_url=web.url("/ispdb/{domain}"),
-        guess_timeout=2.0,
-    )
-    return replace(base, **kw)  # type: ignore[arg-type]
 
 
 async def _results(address: str, options: Options) -> dict[Source, SourceResult]:
@@ -147,7 +30,7 @@ async def _results(address: str, options: Options) -> dict[Source, SourceResult]
 
 
 async def test_srv_records_in_rfc_8314_order(dns_server: DnsServer, web: WebServer) -> None:
-    got = await _results("ann@srv.test", _options(dns_server, web))
+    got = await _results("ann@srv.test", local_options(dns_server, web))
     srv = got[Source.SRV]
     assert srv.status is Status.FOUND
     assert [(s.protocol, s.host, s.port, s.security) for s in srv.servers] == [
@@ -161,7 +44,7 @@ async def test_srv_records_in_rfc_8314_order(dns_server: DnsServer, web: WebServ
     for source in (Source.PROVIDERS, Source.AUTOCONFIG, Source.ISPDB, Source.MX, Source.GUESS):
         assert got[source].status is Status.NOTHING, got[source]
 
-    findings = await find("ann@srv.test", _options(dns_server, web))
+    findings = await find("ann@srv.test", local_options(dns_server, web))
     (imap,) = findings.proposals
     assert imap.kind == "imap"
     assert (imap.incoming.host, imap.incoming.port, imap.incoming.source) == (
@@ -175,7 +58,7 @@ async def test_srv_records_in_rfc_8314_order(dns_server: DnsServer, web: WebServ
 async def test_mx_at_google_or_microsoft_gives_their_settings(
     dns_server: DnsServer, web: WebServer
 ) -> None:
-    google = await _results("bob@hosted.test", _options(dns_server, web))
+    google = await _results("bob@hosted.test", local_options(dns_server, web))
     assert google[Source.MX].status is Status.FOUND
     assert google[Source.MX].provider == "Gmail"
     assert ("imap", "imap.gmail.com", 993) in [
@@ -183,14 +66,14 @@ async def test_mx_at_google_or_microsoft_gives_their_settings(
     ]
     assert all(s.username == "bob@hosted.test" for s in google[Source.MX].servers)
 
-    microsoft = await find("cy@m365.test", _options(dns_server, web))
+    microsoft = await find("cy@m365.test", local_options(dns_server, web))
     assert [p.kind for p in microsoft.proposals] == ["imap", "exchange", "pop3"]
     imap = microsoft.proposals[0]
     assert imap.provider == "Microsoft 365"
     assert (imap.incoming.host, imap.incoming.auth) == ("outlook.office365.com", "oauth2")
     assert imap.outgoing is not None and imap.outgoing.host == "smtp.office365.com"
 
-    plain = await _results("dee@plain.test", _options(dns_server, web))
+    plain = await _results("dee@plain.test", local_options(dns_server, web))
     assert plain[Source.MX].status is Status.NOTHING
     assert "mx.plain.test" in plain[Source.MX].detail
 
@@ -198,10 +81,10 @@ async def test_mx_at_google_or_microsoft_gives_their_settings(
 async def test_nxdomain_is_nothing_and_the_iterator_ends(
     dns_server: DnsServer, web: WebServer
 ) -> None:
-    got = await _results("eve@nowhere.test", _options(dns_server, web))
+    got = await _results("eve@nowhere.test", local_options(dns_server, web))
     assert {s: r.status for s, r in got.items()} == dict.fromkeys(Source, Status.NOTHING)
     assert "no MX records" in got[Source.MX].detail
-    findings = await find("eve@nowhere.test", _options(dns_server, web))
+    findings = await find("eve@nowhere.test", local_options(dns_server, web))
     assert findings.proposals == ()
 
 
@@ -212,7 +95,7 @@ async def test_autoconfig_over_https_with_the_test_ca(
     dns_server: DnsServer, web: WebServer, https: WebServer, server_tls: TLSFiles
 ) -> None:
     template = https.url("/mail/config-v1.1.xml?emailaddress={email}&d={domain}")
-    options = _options(dns_server, web, autoconfig_url=template, ca_file=server_tls.ca_path)
+    options = local_options(dns_server, web, autoconfig_url=template, ca_file=server_tls.ca_path)
     got = await _results("fay@ac.test", options)
     result = got[Source.AUTOCONFIG]
     assert result.status is Status.FOUND
@@ -240,7 +123,7 @@ async def test_autoconfig_over_https_with_the_test_ca(
 async def test_https_with_an_untrusted_certificate_fails_in_plain_words(
     dns_server: DnsServer, web: WebServer, https: WebServer
 ) -> None:
-    options = _options(dns_server, web, autoconfig_url=https.url("/mail/config-v1.1.xml"))
+    options = local_options(dns_server, web, autoconfig_url=https.url("/mail/config-v1.1.xml"))
     got = await _results("fay@ac.test", options)
     assert got[Source.AUTOCONFIG].status is Status.FAILED
     assert "certificate" in got[Source.AUTOCONFIG].detail.lower()
@@ -248,7 +131,7 @@ async def test_https_with_an_untrusted_certificate_fails_in_plain_words(
 
 
 async def test_ispdb_from_its_base_url(dns_server: DnsServer, web: WebServer) -> None:
-    got = await _results("gus@ispdb.test", _options(dns_server, web))
+    got = await _results("gus@ispdb.test", local_options(dns_server, web))
     assert got[Source.ISPDB].status is Status.FOUND
     assert got[Source.ISPDB].provider == "ISPDB Test Mail"
     assert got[Source.ISPDB].servers[0].host == "imap.ispdb-host.test"
@@ -256,7 +139,7 @@ async def test_ispdb_from_its_base_url(dns_server: DnsServer, web: WebServer) ->
 
 
 async def test_an_external_entity_is_never_resolved(dns_server: DnsServer, web: WebServer) -> None:
-    options = _options(dns_server, web, autoconfig_url=web.url("/xxe"))
+    options = local_options(dns_server, web, autoconfig_url=web.url("/xxe"))
     got = await _results("hal@srv.test", options)
     result = got[Source.AUTOCONFIG]
     assert result.status is Status.FAILED
@@ -269,7 +152,9 @@ async def test_an_external_entity_is_never_resolved(dns_server: DnsServer, web: 
 
 @pytest.mark.parametrize("path", ["/huge", "/huge-declared"])
 async def test_a_huge_document_is_refused(dns_server: DnsServer, web: WebServer, path: str) -> None:
-    got = await _results("ivy@srv.test", _options(dns_server, web, autoconfig_url=web.url(path)))
+    got = await _results(
+        "ivy@srv.test", local_options(dns_server, web, autoconfig_url=web.url(path))
+    )
     assert got[Source.AUTOCONFIG].status is Status.FAILED
     assert "larger than 256 KiB" in got[Source.AUTOCONFIG].detail
     assert got[Source.SRV].status is Status.FOUND
@@ -282,7 +167,9 @@ async def test_a_huge_document_is_refused(dns_server: DnsServer, web: WebServer,
 async def test_bad_xml_fails_and_the_others_work(
     dns_server: DnsServer, web: WebServer, path: str, words: str
 ) -> None:
-    got = await _results("jo@srv.test", _options(dns_server, web, autoconfig_url=web.url(path)))
+    got = await _results(
+        "jo@srv.test", local_options(dns_server, web, autoconfig_url=web.url(path))
+    )
     assert got[Source.AUTOCONFIG].status is Status.FAILED
     assert words in got[Source.AUTOCONFIG].detail
     assert got[Source.SRV].status is Status.FOUND
@@ -291,7 +178,7 @@ async def test_bad_xml_fails_and_the_others_work(
 async def test_a_source_that_never_answers_times_out_and_the_rest_arrive(
     dns_server: DnsServer, web: WebServer
 ) -> None:
-    options = _options(dns_server, web, autoconfig_url=web.url("/slow"), deadline=2.0)
+    options = local_options(dns_server, web, autoconfig_url=web.url("/slow"), deadline=2.0)
     order = []
     got: dict[Source, SourceResult] = {}
     async for result in discover("kim@srv.test", options):
@@ -320,7 +207,7 @@ async def test_guessing_finds_the_real_servers(
         ("smtp", "tls"): mail_user.smtps_port,
         ("smtp", "starttls"): mail_user.smtp_port,
     }
-    options = _options(dns_server, web, guess_ports=ports, ca_file=mail_user.ca_path)
+    options = local_options(dns_server, web, guess_ports=ports, ca_file=mail_user.ca_path)
     got = await _results("lou@guess.test", options)
     result = got[Source.GUESS]
     assert result.status is Status.FOUND
@@ -349,6 +236,6 @@ async def test_guessing_with_nothing_listening_finds_nothing(
 
     kinds = [(p, s) for p in ("imap", "pop3", "smtp") for s in ("tls", "starttls")]
     ports = dict(zip(kinds, free_ports(len(kinds)), strict=True))
-    options = _options(dns_server, web, guess_ports=ports, sources=frozenset({Source.GUESS}))
+    options = local_options(dns_server, web, guess_ports=ports, sources=frozenset({Source.GUESS}))
     got = await _results("max@guess.test", options)
     assert got[Source.GUESS].status is Status.NOTHING

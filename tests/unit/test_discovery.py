@@ -299,3 +299,16 @@ def test_a_proposal_as_config_values() -> None:
     )
     acc = parse_config(toml).account("x")
     assert (acc.host, acc.port, acc.username) == ("imap.mail.me.com", 993, "joe")
+
+
+# ------------------------------------------------------------------ the account to write
+
+
+def test_account_names_after_the_domain() -> None:
+    from mailtui.account_setup import account_name
+
+    assert account_name("gmail.com") == "gmail"
+    assert account_name("mail.example.co.uk") == "example"
+    assert account_name("yahoo.com.au") == "yahoo"
+    assert account_name("xn--bcher-kva.example") == "xn--bcher-kva"
+    assert account_name("gmail.com", ["gmail", "gmail-2"]) == "gmail-3"

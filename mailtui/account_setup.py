@@ -1,0 +1,163 @@
+"""Setting up an account from its address: discovery's proposal and the user's own
+choices become an account in config.toml (``mailtui setup``; the setup wizard builds on
+the same steps).
+
+    choices = Choices(email="ann@example.org", host=None, …)
+    findings = await discovery.find(choices.email, options, on_result=show)
+    plan = choose(findings, choices)        # kind, name, values: nothing written yet
+    accounts.add_account(path, plan.name, plan.kind, plan.values)
+
+What discovery found is a proposal: every value the user gives wins over it, and a
+host the user gives drops the proposal's port and security unless given too (they
+belong to the proposal's host). No secret is ever part of a plan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailtui.config import Config
+from mailtui.discovery import Findings, Proposal, Server, Source
+from mailtui.errors import DiscoveryError
+from mailtui.protocols.kinds import configurable
+
+#: Second-level labels of public suffixes (example.co.uk, yahoo.com.au): an account is
+#: named after the label before them.
+_SECOND_LEVEL = {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "gob"}
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What the user said (None: not said, discovery's proposal or the default)."""
+
+    email: str
+    name: str | None = None  # the account's name in config.toml
+    kind: str | None = None  # imap | pop3 | exchange
+    username: str | None = None
+    host: str | None = None
+    port: int | None = None
+    security: str | None = None
+    ca_file: Path | None = None
+    tls_fingerprint: str | None = None
+    password_command: str | None = None
+    token_command: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The account to write: its name, kind and values by option name."""
+
+    name: str
+    kind: str
+    values: dict[str, str | int | Path] = field(default_factory=dict)
+    proposal: Proposal | None = None  # what discovery proposed, if anything was taken
+    notes: tuple[str, ...] = ()  # plain lines for the user (OAuth2, app passwords …)
+
+
+def account_name(domain: str, taken: Sequence[str] = ()) -> str:
+    """The account's name after the address's domain: ``gmail`` for gmail.com,
+    ``example`` for mail.example.co.uk; ``-2``, ``-3`` … when taken."""
+    labels = [label for label in domain.split(".") if label]
+    base = labels[0]
+    if len(labels) >= 2:
+        base = labels[-2]
+        if base in _SECOND_LEVEL and len(labels) >= 3:
+            base = labels[-3]
+    base = "".join(c if c.isalnum() or c in "._-" else "-" for c in base)[:60] or "mail"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def choose(findings: Findings, choices: Choices, config: Config | None = None) -> Plan:
+    """The account to write from what discovery found and what the user chose. Raises
+    DiscoveryError when there is nothing to go on (no proposal and no host), or the kind
+    asked for was not found and no host was given."""
+    kinds = [spec.name for spec in configurable()]
+    if choices.kind is not None and choices.kind not in kinds:
+        raise DiscoveryError(f"unknown account kind {choices.kind!r} (known: {', '.join(kinds)})")
+    proposal = _pick(findings.proposals, choices.kind)
+    if proposal is None and choices.host is None:
+        domain = findings.email.domain
+        if choices.kind is not None and findings.proposals:
+            found = ", ".join(p.kind for p in findings.proposals)
+            raise DiscoveryError(
+                f"no {choices.kind} server found for {domain} (found: {found}); "
+                "give --host to set one up anyway"
+            )
+        raise DiscoveryError(
+            f"no mail server found for {domain}; give --host (and --kind, --port, "
+            "--security) to set the account up by hand"
+        )
+    kind = choices.kind or (proposal.kind if proposal else "imap")
+    values: dict[str, str | int | Path] = dict(proposal.values(choices.email) if proposal else {})
+    values["email"] = choices.email
+    if choices.host is not None:
+        for key in ("host", "port", "security"):
+            values.pop(key, None)
+    for key in ("host", "port", "security", "username", "ca_file", "tls_fingerprint"):
+        value = getattr(choices, key)
+        if value is not None:
+            values[key] = value
+    if choices.security is not None and choices.port is None:
+        values.pop("port", None)  # the usual port of the security chosen
+    if values.get("username") == choices.email:
+        del values["username"]
+    for key in ("password_command", "token_command"):
+        value = getattr(choices, key)
+        if value is not None:
+            values[key] = value
+    if choices.token_command is not None:
+        values["auth"] = "oauth2"
+    if kind == "exchange":
+        values = {k: v for k, v in values.items() if not k.startswith("smtp.")}
+    taken = [a.name for a in config.accounts] if config is not None else []
+    name = choices.name or account_name(findings.email.domain, taken)
+    notes = _notes(proposal, values, kind, findings.email.domain)
+    return Plan(name, kind, values, proposal, notes)
+
+
+def _pick(proposals: Sequence[Proposal], kind: str | None) -> Proposal | None:
+    for proposal in proposals:
+        if kind is None or proposal.kind == kind:
+            return proposal
+    return None
+
+
+def _notes(
+    proposal: Proposal | None, values: dict[str, str | int | Path], kind: str, domain: str
+) -> tuple[str, ...]:
+    notes = []
+    if proposal is not None and proposal.note:
+        notes.append(proposal.note)
+    if values.get("auth") == "oauth2" and "token_command" not in values:
+        notes.append(
+            "this provider wants OAuth2 sign-in, which mailtui cannot do itself yet: set "
+            "token_command to a command that prints a current token (e.g. oama), or "
+            "remove auth to try an app password"
+        )
+    servers: list[Server] = []
+    if proposal is not None:
+        servers = [proposal.incoming] + ([proposal.outgoing] if proposal.outgoing else [])
+    for server in servers:
+        if server.note:
+            notes.append(f"{server.host}: {server.note}")
+    if proposal is not None and proposal.incoming.source is Source.GUESS:
+        notes.append("found by guessing: check the servers before you rely on them")
+    if proposal is not None and proposal.incoming.source in (Source.AUTOCONFIG, Source.SRV):
+        for server in servers:
+            if not _within(server.host, domain):
+                notes.append(
+                    f"{server.host} is not in {domain}: make sure it is your provider's "
+                    "before you give it your password"
+                )
+    if values.get("host") and "smtp.host" not in values and kind != "exchange":
+        notes.append("no SMTP server found: this account cannot send until [smtp] is set")
+    return tuple(notes)
+
+
+def _within(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)

@@ -1,0 +1,107 @@
+"""``mailtui setup --email ADDRESS … --non-interactive``: discovery, the user's choices,
+the account written to config.toml, and what was found and chosen printed on the way.
+
+Importing this module loads only argparse (the command line builds its parser with
+``add_arguments`` on every start); discovery and the rest load when ``run`` runs.
+Failures are raised (DiscoveryError, ConfigError) for ``mailtui.cli`` to print as one
+line with a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+from mailtui.config import Config
+
+SECURITY = ("tls", "starttls", "none")
+KINDS = ("imap", "pop3", "exchange")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Find an account's settings from its email address (a table of the big "
+        "providers, the provider's autoconfig, the ISPDB, DNS SRV and MX records, "
+        "guessing), and write the account to config.toml (never a password)."
+    )
+    p.add_argument("--email", required=True, metavar="ADDRESS", help="the account's address")
+    p.add_argument("--name", metavar="NAME", help="the account's name (else after the domain)")
+    p.add_argument("--kind", choices=KINDS, help="the account kind (else the best one found)")
+    p.add_argument("--username", metavar="U", help="the login name, if not the address")
+    p.add_argument("--host", metavar="HOST", help="the incoming server (else the one found)")
+    p.add_argument("--port", type=int, metavar="PORT", help="its port")
+    p.add_argument("--security", choices=SECURITY, help="its security")
+    trust = p.add_mutually_exclusive_group()
+    trust.add_argument("--ca-file", type=Path, metavar="F", help="trust exactly this certificate")
+    trust.add_argument(
+        "--tls-fingerprint", metavar="FP", help="trust only the certificate with this SHA-256"
+    )
+    secret = p.add_mutually_exclusive_group()
+    secret.add_argument("--password-command", metavar="CMD", help="a command printing the password")
+    secret.add_argument(
+        "--token-command", metavar="CMD", help="OAuth2: a command printing an access token"
+    )
+    p.add_argument("--dns", metavar="HOST:PORT", help="the DNS server for SRV and MX records")
+    p.add_argument(
+        "--autoconfig-url",
+        metavar="URL",
+        help="where the provider's autoconfig file is ({domain} and {email} are filled in)",
+    )
+    p.add_argument("--ispdb-url", metavar="URL", help="the ISPDB's URL, with {domain}")
+    p.add_argument(
+        "--non-interactive",
+        action="store_true",
+        help="no questions: take what was found and the options given (for scripts)",
+    )
+
+
+async def run(args: argparse.Namespace, config: Config, out: Callable[[str], None]) -> int:
+    """Discovers, chooses, writes. Returns the exit code; raises DiscoveryError or
+    ConfigError with the reason in one line."""
+    from mailtui import accounts, discovery
+    from mailtui.account_setup import Choices, choose
+    from mailtui.discovery.model import ISPDB_URL
+    from mailtui.protocols.kinds import kind as kind_spec
+
+    assert config.path is not None
+    email = discovery.Email.parse(args.email)
+    options = discovery.Options(
+        dns=args.dns,
+        autoconfig_url=args.autoconfig_url,
+        ispdb_url=args.ispdb_url or ISPDB_URL,
+        ca_file=args.ca_file,
+    )
+    options.dns_server()  # a bad --dns before anything runs
+    out(f"Looking for the settings of {email.address} (at most {options.deadline:g} s):")
+    findings = await discovery.find(email, options, on_result=lambda r: out("  " + r.describe()))
+    choices = Choices(
+        email=email.address,
+        name=args.name,
+        kind=args.kind,
+        username=args.username,
+        host=args.host,
+        port=args.port,
+        security=args.security,
+        ca_file=args.ca_file,
+        tls_fingerprint=args.tls_fingerprint,
+        password_command=args.password_command,
+        token_command=args.token_command,
+    )
+    plan = choose(findings, choices, config)
+    if plan.proposal is not None:
+        where = f" ({plan.proposal.provider})" if plan.proposal.provider else ""
+        out(f"Chose {plan.kind} from the {plan.proposal.incoming.source.label}{where}.")
+    accounts.add_account(config.path, plan.name, plan.kind, plan.values)
+    out(f"Wrote account {plan.name!r} ({plan.kind}) to {config.path}:")
+    for key, value in plan.values.items():
+        out(f"  {key} = {value}")
+    for note in plan.notes:
+        out(f"Note: {note}")
+    if kind_spec(plan.kind).build is None:
+        out(f"Note: {plan.kind} accounts cannot sync in this version of mailtui yet")
+    if "password_command" not in plan.values and "token_command" not in plan.values:
+        secret = "access token" if plan.values.get("auth") == "oauth2" else "password"
+        key = f"{plan.name}:oauth2" if secret == "access token" else plan.name
+        out(f"Store the {secret} in the keyring: keyring set mailtui {key}")
+    out(f"Not checked yet: `mailtui sync --once --account {plan.name}` tries it.")
+    return 0
