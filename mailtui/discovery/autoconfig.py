@@ -10,6 +10,7 @@ network (docs/decisions.md, "Finding an account's settings")."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from typing import Any
 from urllib.parse import quote
@@ -29,6 +30,7 @@ from mailtui.discovery.model import (
     is_host_name,
 )
 
+NOT_FOUND = "host not found"
 _SOCKET = {"ssl": "tls", "tls": "tls", "starttls": "starttls", "plain": "none"}
 _TYPES = {"imap": "imap", "pop3": "pop3", "exchange": "exchange", "smtp": "smtp"}
 
@@ -154,8 +156,13 @@ async def lookup(
             return_exceptions=True,
         )
     problems = []
+    absent = []
     for url, answer in zip(targets, answers, strict=True):
         if answer is None:
+            absent.append("404")
+            continue
+        if isinstance(answer, httpx.ConnectError) and _connect_words(answer) == NOT_FOUND:
+            absent.append(NOT_FOUND)  # no autoconfig.<domain>: the common case, not a failure
             continue
         if isinstance(answer, BaseException):
             problems.append(_problem(url, answer))
@@ -170,7 +177,9 @@ async def lookup(
         problems.append(f"{url}: no server mailtui can use")
     if problems:
         return SourceResult(source, Status.FAILED, detail="; ".join(problems))
-    return SourceResult(source, Status.NOTHING, detail="no autoconfig file (404)")
+    reasons = ", ".join(dict.fromkeys(absent))
+    what = "no ISPDB entry" if source is Source.ISPDB else "no autoconfig file"
+    return SourceResult(source, Status.NOTHING, detail=f"{what} ({reasons})")
 
 
 def _problem(url: str, exc: BaseException) -> str:
@@ -179,5 +188,22 @@ def _problem(url: str, exc: BaseException) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return f"{url}: timed out"
     if isinstance(exc, httpx.ConnectError):
-        return f"{url}: {clean_text(str(exc), 80) or 'cannot connect'}"
+        return f"{url}: {_connect_words(exc)}"
     return f"{url}: {clean_text(type(exc).__name__ + ' ' + str(exc), 100)}"
+
+
+def _connect_words(exc: httpx.ConnectError) -> str:
+    """Why a connection failed, in plain words."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, socket.gaierror):
+            return NOT_FOUND
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"certificate not trusted ({clean_text(cause.verify_message or '', 60)})"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        cause = cause.__cause__ or cause.__context__
+    text = clean_text(str(exc), 80)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "certificate not trusted"
+    return text or "cannot connect"

@@ -50,7 +50,7 @@ def _endpoint(key: str, protocol: str, text: str) -> tuple[str, str, int, str]:
 
 def parse(text: str) -> tuple[Provider, ...]:
     """The table in ``text`` (the format of providers.toml). Raises ValueError for an
-    entry that is not right (tests/unit/test_discovery_providers.py reads the shipped
+    entry that is not right (tests/unit/test_discovery_parts.py reads the shipped
     one)."""
     out = []
     for key, entry in tomllib.loads(text).items():

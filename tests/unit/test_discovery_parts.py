@@ -53,7 +53,9 @@ def test_providers_by_domain_with_their_username_forms() -> None:
         ("smtp", "joe@me.com"),
     ]
     gmail = by_domain("gmail.com")
-    assert gmail is not None and gmail.auth == "oauth2"
+    assert gmail is not None and gmail.auth == "password"  # app passwords work
+    outlook = by_domain("hotmail.com")
+    assert outlook is not None and outlook.auth == "oauth2"  # nothing but OAuth2
     assert by_domain("example.org") is None
 
 
