@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mailtui.config import Config
+from mailtui.config import AccountConfig, Config
 from mailtui.discovery import Findings, Proposal, Server, Source
 from mailtui.errors import DiscoveryError
 from mailtui.protocols.kinds import configurable
@@ -161,3 +161,97 @@ def _notes(
 
 def _within(host: str, domain: str) -> bool:
     return host == domain or host.endswith("." + domain)
+
+
+# ------------------------------------------------------------------ the check
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One server tried for real: connected, secured, logged in, or why not."""
+
+    what: str  # "incoming imap imap.example.org:993" / "outgoing smtp …"
+    ok: bool
+    text: str  # "logged in", or the reason in plain words
+
+
+def outside(plan: Plan, domain: str, confirmed: Sequence[str] = ()) -> list[str]:
+    """The hosts of ``plan`` that discovery took from a place that can point anywhere
+    (the provider's autoconfig, SRV records, guessing) and that are not in the
+    address's ``domain``: no password goes there unless the user confirms them
+    (``confirmed``: the hosts the user named)."""
+    proposal = plan.proposal
+    if proposal is None:
+        return []
+    hosts = []
+    for server, key in ((proposal.incoming, "host"), (proposal.outgoing, "smtp.host")):
+        if server is None or plan.values.get(key) != server.host or server.host in confirmed:
+            continue
+        if server.source in (Source.AUTOCONFIG, Source.SRV, Source.GUESS) and not _within(
+            server.host, domain
+        ):
+            hosts.append(server.host)
+    return list(dict.fromkeys(hosts))
+
+
+async def check(acc: AccountConfig, timeout: float = 30.0) -> list[Checked]:
+    """Connects and logs in to the account's incoming and outgoing servers, as the
+    account will (its trust settings, its password or token). Never raises for a
+    server's answer: each failure is a ``Checked`` with the reason."""
+    import asyncio
+
+    from mailtui.protocols.kinds import kind as kind_spec
+    from mailtui.sync.contract import Sending
+
+    spec = kind_spec(acc.kind.value)
+    out = []
+    what = f"incoming {acc.kind.value} {acc.host}:{acc.port}"
+    if spec.build is None:
+        out.append(Checked(what, False, f"{acc.kind.value} accounts cannot be checked yet"))
+    else:
+        backend = spec.build(acc)
+        try:
+            async with asyncio.timeout(timeout):
+                await backend.connect()
+            out.append(Checked(what, True, "logged in"))
+        except TimeoutError:
+            out.append(Checked(what, False, f"no answer within {timeout:g} s"))
+        except Exception as exc:  # the reason, whatever it is, for the user to read
+            out.append(Checked(what, False, _reason(exc)))
+        finally:
+            await backend.close()
+    if acc.smtp is not None and spec.sending is Sending.SMTP:
+        from mailtui.sync.outbox_config import connector
+
+        what = f"outgoing smtp {acc.smtp.host}:{acc.smtp.port}"
+        try:
+            async with asyncio.timeout(timeout):
+                connection = await connector(acc)()
+            await connection.close()
+            out.append(Checked(what, True, "logged in"))
+        except TimeoutError:
+            out.append(Checked(what, False, f"no answer within {timeout:g} s"))
+        except Exception as exc:
+            out.append(Checked(what, False, _reason(exc)))
+    return out
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def trial(config: Config, plan: Plan) -> AccountConfig:
+    """The account of ``plan`` as the reader and its kind's checks make it, without
+    touching the config file (the edit is made to a copy). Raises ConfigError."""
+    import shutil
+    import tempfile
+
+    from mailtui import accounts
+
+    assert config.path is not None
+    with tempfile.TemporaryDirectory(prefix="mailtui-setup-") as directory:
+        copy = Path(directory) / "config.toml"
+        if config.path.exists():
+            shutil.copyfile(config.path, copy)
+        return accounts.add_account(copy, plan.name, plan.kind, plan.values).account(plan.name)

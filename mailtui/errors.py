@@ -74,5 +74,6 @@ class ExportError(MailtuiError):
 
 
 class DiscoveryError(MailtuiError):
-    """The settings of an account cannot be found: the address is not one, or no source
-    (provider table, autoconfig, DNS, guessing) found anything usable."""
+    """An account cannot be set up: the address is not one, no source (provider table,
+    autoconfig, DNS, guessing) found anything usable, or the servers found did not let
+    the account in when checked."""

@@ -49,6 +49,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--ispdb-url", metavar="URL", help="the ISPDB's URL, with {domain}")
     p.add_argument(
+        "--check",
+        action="store_true",
+        help="connect and log in to the servers first; write the account only if both work",
+    )
+    p.add_argument(
+        "--trust-hosts",
+        action="store_true",
+        help="with --check: log in even to servers found outside the address's domain",
+    )
+    p.add_argument(
         "--non-interactive",
         action="store_true",
         help="no questions: take what was found and the options given (for scripts)",
@@ -59,8 +69,9 @@ async def run(args: argparse.Namespace, config: Config, out: Callable[[str], Non
     """Discovers, chooses, writes. Returns the exit code; raises DiscoveryError or
     ConfigError with the reason in one line."""
     from mailtui import accounts, discovery
-    from mailtui.account_setup import Choices, choose
+    from mailtui.account_setup import Choices, check, choose, outside, trial
     from mailtui.discovery.model import ISPDB_URL
+    from mailtui.errors import DiscoveryError
     from mailtui.protocols.kinds import kind as kind_spec
 
     assert config.path is not None
@@ -91,6 +102,20 @@ async def run(args: argparse.Namespace, config: Config, out: Callable[[str], Non
     if plan.proposal is not None:
         where = f" ({plan.proposal.provider})" if plan.proposal.provider else ""
         out(f"Chose {plan.kind} from the {plan.proposal.incoming.source.label}{where}.")
+    if args.check:
+        hosts = outside(plan, email.domain, [args.host] if args.host else [])
+        if hosts and not args.trust_hosts:
+            raise DiscoveryError(
+                f"{', '.join(hosts)}: not in {email.domain}, where discovery found it; no "
+                "password goes there unless you confirm with --trust-hosts (nothing written)"
+            )
+        out("Checking: connect and log in")
+        results = await check(trial(config, plan))
+        for result in results:
+            out(f"  {result.what}: {result.text}")
+        failed = next((r for r in results if not r.ok), None)
+        if failed is not None:
+            raise DiscoveryError(f"{failed.what}: {failed.text} (nothing written)")
     accounts.add_account(config.path, plan.name, plan.kind, plan.values)
     out(f"Wrote account {plan.name!r} ({plan.kind}) to {config.path}:")
     for key, value in plan.values.items():
@@ -103,5 +128,6 @@ async def run(args: argparse.Namespace, config: Config, out: Callable[[str], Non
         secret = "access token" if plan.values.get("auth") == "oauth2" else "password"
         key = f"{plan.name}:oauth2" if secret == "access token" else plan.name
         out(f"Store the {secret} in the keyring: keyring set mailtui {key}")
-    out(f"Not checked yet: `mailtui sync --once --account {plan.name}` tries it.")
+    if not args.check:
+        out(f"Not checked: `mailtui sync --once --account {plan.name}` tries it.")
     return 0
