@@ -156,8 +156,8 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         specs = await _specs(store, config, args.demo, None)
         if not specs:
             raise UserError(
-                "no accounts configured: add one to "
-                f"{config.path or paths.config_file()} (see README), or try `mailtui --demo`"
+                "no accounts configured: `mailtui setup --email ADDRESS --non-interactive` "
+                f"adds one to {config.path or paths.config_file()}, or try `mailtui --demo`"
             )
         manager = SyncManager(store, specs)
         from mailtui.app import MailApp  # the UI is imported only here
@@ -225,7 +225,10 @@ async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:
     try:
         specs = await _specs(store, config, args.demo, args.account)
         if not specs:
-            raise UserError("no accounts configured")
+            raise UserError(
+                "no accounts configured: `mailtui setup --email ADDRESS --non-interactive` "
+                "adds one"
+            )
         manager = SyncManager(store, specs)
         manager.add_listener(_progress_printer(lambda s: print(s, flush=True)))
         if args.once:
