@@ -19,12 +19,9 @@ from pathlib import Path
 
 from mailtui.config import AccountConfig, Config
 from mailtui.discovery import Findings, Proposal, Server, Source
+from mailtui.discovery.model import SECOND_LEVEL
 from mailtui.errors import DiscoveryError
 from mailtui.protocols.kinds import configurable
-
-#: Second-level labels of public suffixes (example.co.uk, yahoo.com.au): an account is
-#: named after the label before them.
-_SECOND_LEVEL = {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "gob"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +59,7 @@ def account_name(domain: str, taken: Sequence[str] = ()) -> str:
     base = labels[0]
     if len(labels) >= 2:
         base = labels[-2]
-        if base in _SECOND_LEVEL and len(labels) >= 3:
+        if base in SECOND_LEVEL and len(labels) >= 3:
             base = labels[-3]
     base = "".join(c if c.isalnum() or c in "._-" else "-" for c in base)[:60] or "mail"
     name, n = base, 1

@@ -40,8 +40,8 @@ class Refused(Exception):
     Never leaves this package (it becomes a FAILED result)."""
 
 
-def urls(template: str, email: Email) -> str:
-    return template.replace("{domain}", email.domain).replace(
+def urls(template: str, email: Email, domain: str | None = None) -> str:
+    return template.replace("{domain}", domain or email.domain).replace(
         "{email}", quote(email.address, safe="@")
     )
 
@@ -138,10 +138,15 @@ def _fill(text: str, email: Email) -> str:
 
 
 async def lookup(
-    email: Email, options: Options, source: Source, templates: tuple[str, ...]
+    email: Email,
+    options: Options,
+    source: Source,
+    templates: tuple[str, ...],
+    domain: str | None = None,
 ) -> SourceResult:
     """The first of ``templates`` (in order) that has a document; each URL is asked at
-    once. A 404 everywhere is NOTHING; a refusal or an error with nothing found, FAILED."""
+    once. A 404 everywhere is NOTHING; a refusal or an error with nothing found, FAILED.
+    ``domain`` replaces the address's in the URLs (the ISPDB asked by MX host)."""
     timeout = httpx.Timeout(options.deadline, connect=min(3.0, options.deadline))
     async with httpx.AsyncClient(
         verify=ssl_context(options),
@@ -150,7 +155,7 @@ async def lookup(
         max_redirects=3,
         trust_env=False,
     ) as client:
-        targets = [urls(t, email) for t in templates]
+        targets = [urls(t, email, domain) for t in templates]
         answers = await asyncio.gather(
             *(fetch(client, url, options.max_xml_bytes) for url in targets),
             return_exceptions=True,

@@ -96,6 +96,19 @@ def is_host_name(text: str) -> bool:
     return len(text) <= 253 and _HOST.fullmatch(text) is not None
 
 
+#: Second-level labels of public suffixes (example.co.uk, yahoo.com.au): the name a
+#: domain is registered under is one label longer there.
+SECOND_LEVEL = frozenset({"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "gob"})
+
+
+def registered_domain(host: str) -> str:
+    """The domain ``host`` belongs to, as far as one can tell without the public suffix
+    list: mx1.mail.example.org -> example.org, mx.example.co.uk -> example.co.uk."""
+    labels = [label for label in host.lower().rstrip(".").split(".") if label]
+    keep = 3 if len(labels) >= 3 and labels[-2] in SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
 def clean_text(text: str, limit: int = 80) -> str:
     """Text from outside, fit for a terminal line: no control characters, one line,
     at most ``limit`` characters."""

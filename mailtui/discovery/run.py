@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mailtui.discovery import autoconfig, dnslookup, guess, providers
 from mailtui.discovery.model import (
@@ -26,6 +26,7 @@ from mailtui.discovery.model import (
     SourceResult,
     Status,
     clean_text,
+    registered_domain,
 )
 
 Runner = Callable[[Email, Options], Awaitable[SourceResult]]
@@ -50,7 +51,22 @@ async def _autoconfig(email: Email, options: Options) -> SourceResult:
 
 
 async def _ispdb(email: Email, options: Options) -> SourceResult:
-    return await autoconfig.lookup(email, options, Source.ISPDB, (options.ispdb_url,))
+    """The ISPDB by the address's domain; when it has nothing, by the domain of the
+    domain's first MX host (a domain hosted at an ISP the ISPDB knows by its own name)."""
+    result = await autoconfig.lookup(email, options, Source.ISPDB, (options.ispdb_url,))
+    if result.status is not Status.NOTHING:
+        return result
+    try:
+        hosts = await dnslookup.mx_hosts(email, options)
+    except Exception:  # no MX, or no DNS: the first answer stands
+        return result
+    domain = registered_domain(hosts[0]) if hosts else ""
+    if not domain or domain == email.domain or "." not in domain:
+        return result
+    by_mx = await autoconfig.lookup(email, options, Source.ISPDB, (options.ispdb_url,), domain)
+    if by_mx.status is not Status.FOUND:
+        return result
+    return replace(by_mx, detail=f"{by_mx.detail} (by the MX host {clean_text(hosts[0])})")
 
 
 RUNNERS: dict[Source, Runner] = {

@@ -78,6 +78,7 @@ def dns_server() -> Iterator[DnsServer]:
             "hosted.test,alt1.aspmx.l.google.com,20",
             "m365.test,m365-test.mail.protection.outlook.com,0",
             "plain.test,mx.plain.test,10",
+            "isp-hosted.test,mx1.mail.ispdb.test,10",
         ],
         hosts=[
             "imap.guess.test,127.0.0.1",

@@ -138,6 +138,16 @@ async def test_ispdb_from_its_base_url(dns_server: DnsServer, web: WebServer) ->
     assert got[Source.AUTOCONFIG].status is Status.NOTHING  # 404
 
 
+async def test_ispdb_by_the_mx_hosts_domain(dns_server: DnsServer, web: WebServer) -> None:
+    got = await _results("hy@isp-hosted.test", local_options(dns_server, web))
+    result = got[Source.ISPDB]
+    assert result.status is Status.FOUND
+    assert result.detail.endswith("/ispdb/ispdb.test (by the MX host mx1.mail.ispdb.test)")
+    assert result.servers[0].username == "hy"
+    assert "/ispdb/isp-hosted.test" in web.requests  # its own domain first
+    assert got[Source.MX].status is Status.NOTHING  # not a provider of the table
+
+
 async def test_an_external_entity_is_never_resolved(dns_server: DnsServer, web: WebServer) -> None:
     options = local_options(dns_server, web, autoconfig_url=web.url("/xxe"))
     got = await _results("hal@srv.test", options)
@@ -239,3 +249,19 @@ async def test_guessing_with_nothing_listening_finds_nothing(
     options = local_options(dns_server, web, guess_ports=ports, sources=frozenset({Source.GUESS}))
     got = await _results("max@guess.test", options)
     assert got[Source.GUESS].status is Status.NOTHING
+
+
+async def test_a_caller_that_stops_early_leaves_no_source_running(
+    dns_server: DnsServer, web: WebServer
+) -> None:
+    import asyncio
+    import contextlib
+
+    options = local_options(dns_server, web, autoconfig_url=web.url("/slow"), deadline=60.0)
+    before = asyncio.all_tasks()
+    async with contextlib.aclosing(discover("kim@srv.test", options)) as results:
+        async for result in results:
+            assert result.source is Source.PROVIDERS  # the table answers first
+            break
+    left = [t for t in asyncio.all_tasks() - before if not t.done()]
+    assert left == []  # the slow autoconfig request was cancelled, not left behind

@@ -314,3 +314,11 @@ def test_account_names_after_the_domain() -> None:
     assert account_name("yahoo.com.au") == "yahoo"
     assert account_name("xn--bcher-kva.example") == "xn--bcher-kva"
     assert account_name("gmail.com", ["gmail", "gmail-2"]) == "gmail-3"
+
+
+def test_registered_domains() -> None:
+    from mailtui.discovery.model import registered_domain
+
+    assert registered_domain("mx1.mail.example.org.") == "example.org"
+    assert registered_domain("mx.example.co.uk") == "example.co.uk"
+    assert registered_domain("ASPMX.L.GOOGLE.COM") == "google.com"
