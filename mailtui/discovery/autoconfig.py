@@ -55,16 +55,22 @@ def ssl_context(options: Options) -> ssl.SSLContext:
 
 async def fetch(client: httpx.AsyncClient, url: str, limit: int) -> bytes | None:
     """The body at ``url``; None for 404/410 (nothing there). Raises Refused, httpx.HTTPError."""
-    async with client.stream("GET", url) as response:
+    headers = {"Accept-Encoding": "identity"}  # the size limit counts what is held
+    async with client.stream("GET", url, headers=headers) as response:
+        if url.startswith("https:") and response.url.scheme != "https":
+            raise Refused(f"{url}: redirected to plain HTTP, refused")
         if response.status_code in (404, 410):
             return None
         if response.status_code != 200:
             raise Refused(f"HTTP {response.status_code} from {url}")
+        encoding = response.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise Refused(f"{url}: compressed ({clean_text(encoding, 20)}), refused")
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             raise Refused(f"{url}: larger than {limit // 1024} KiB")
         body = bytearray()
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.aiter_raw():
             body += chunk
             if len(body) > limit:
                 raise Refused(f"{url}: larger than {limit // 1024} KiB")

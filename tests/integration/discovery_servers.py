@@ -5,6 +5,7 @@ by the test modules that use them)."""
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -106,16 +107,19 @@ def web() -> Iterator[WebServer]:
     server.route("/wrong-root", b"<html><body>hello</body></html>")
     server.route("/slow", hold=True)
     server.route("/canary", b"")
+    server.route("/gzip", gzip.compress(GOOD), headers=(("Content-Encoding", "gzip"),))
     with server:
         server.route("/xxe", _xxe(server.url("/canary")))
         yield server
 
 
 @pytest.fixture(scope="module")
-def https(server_tls: TLSFiles) -> Iterator[WebServer]:
+def https(server_tls: TLSFiles, web: WebServer) -> Iterator[WebServer]:
     server = WebServer(tls=server_tls)
     server.route("/mail/config-v1.1.xml", GOOD)
     with server:
+        # A redirect from HTTPS to plain HTTP (where an answer could be forged).
+        server.route("/downgrade", status=302, headers=(("Location", web.url("/good")),))
         yield server
 
 

@@ -130,6 +130,25 @@ async def test_https_with_an_untrusted_certificate_fails_in_plain_words(
     assert got[Source.SRV].status is Status.FOUND  # the others go on
 
 
+async def test_a_downgrade_to_plain_http_is_refused(
+    dns_server: DnsServer, web: WebServer, https: WebServer, server_tls: TLSFiles
+) -> None:
+    options = local_options(
+        dns_server, web, autoconfig_url=https.url("/downgrade"), ca_file=server_tls.ca_path
+    )
+    got = await _results("fay@ac.test", options)
+    assert got[Source.AUTOCONFIG].status is Status.FAILED
+    assert "redirected to plain HTTP, refused" in got[Source.AUTOCONFIG].detail
+
+
+async def test_a_compressed_answer_is_refused(dns_server: DnsServer, web: WebServer) -> None:
+    got = await _results(
+        "fay@ac.test", local_options(dns_server, web, autoconfig_url=web.url("/gzip"))
+    )
+    assert got[Source.AUTOCONFIG].status is Status.FAILED
+    assert "compressed (gzip), refused" in got[Source.AUTOCONFIG].detail
+
+
 async def test_ispdb_from_its_base_url(dns_server: DnsServer, web: WebServer) -> None:
     got = await _results("gus@ispdb.test", local_options(dns_server, web))
     assert got[Source.ISPDB].status is Status.FOUND

@@ -30,6 +30,7 @@ class Route:
     status: int = 200
     hold: bool = False
     length: bool = True  # send Content-Length
+    headers: tuple[tuple[str, str], ...] = ()  # more headers (Location, Content-Encoding)
 
 
 class WebServer:
@@ -50,8 +51,9 @@ class WebServer:
         status: int = 200,
         hold: bool = False,
         length: bool = True,
+        headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
-        self.routes[path] = Route(body, status, hold, length)
+        self.routes[path] = Route(body, status, hold, length, headers)
 
     def url(self, path: str) -> str:
         assert self._httpd is not None, "start() first"
@@ -76,6 +78,8 @@ class WebServer:
                 self.send_header("Content-Type", "application/xml")
                 if route.length:
                     self.send_header("Content-Length", str(len(route.body)))
+                for name, value in route.headers:
+                    self.send_header(name, value)
                 self.end_headers()
                 try:
                     for start in range(0, len(route.body), 65536):
