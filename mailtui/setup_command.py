@@ -76,6 +76,10 @@ async def run(args: argparse.Namespace, config: Config, out: Callable[[str], Non
 
     assert config.path is not None
     email = discovery.Email.parse(args.email)
+    if args.ca_file is not None:
+        args.ca_file = args.ca_file.expanduser().resolve()  # the config needs it absolute
+        if not args.ca_file.is_file():
+            raise DiscoveryError(f"--ca-file {args.ca_file}: no such file")
     options = discovery.Options(
         dns=args.dns,
         autoconfig_url=args.autoconfig_url,

@@ -93,6 +93,8 @@ async def srv(email: Email, options: Options) -> SourceResult:
             if not target or not is_host_name(target):  # "." : the service is not offered
                 continue
             port = int(record.port)  # type: ignore[attr-defined]
+            if not 0 < port < 65536:
+                continue
             servers.append(
                 Server(protocol, target.lower(), port, security, email.address, Source.SRV)
             )

@@ -181,6 +181,10 @@ def test_bad_input_is_one_line(tmp_path: Path, dns_server: DnsServer, web: WebSe
     p = setup(tmp_path, dns_server, web, "--email", "a@srv.test", "--dns", "127.0.0.1:dns")
     assert p.returncode == 1
     assert "expected HOST:PORT" in _one_line(p)
+    p = setup(tmp_path, dns_server, web, "--email", "a@srv.test", "--ca-file", "nope.pem")
+    assert p.returncode == 1
+    assert _one_line(p) == f"mailtui: --ca-file {ROOT / 'nope.pem'}: no such file"
+    assert "Looking for" not in p.stdout  # said before anything runs
     p = setup(tmp_path, dns_server, web, "--email", "a@srv.test", interactive=True)
     assert p.returncode == 1
     assert "the setup wizard is not built yet" in _one_line(p)
