@@ -13,9 +13,11 @@
 | ``Undo``           | taking intents back                    | UI                           |
 | ``PendingOps``     | the op life cycle (claim, done, failed)| the sync worker              |
 | ``Outbox``         | outbox, draft copies                   | compose, the outbox sender   |
+| ``LocalMail``      | folders and ops of local accounts      | the sync worker, the manager |
 | ``AddressQueries`` | address completion                     | compose                      |
 | ``Contacts``       | contacts synced from servers           | the sync worker, address book|
 | ``Calendar``       | calendar items synced from servers     | the sync worker, agenda      |
+| ``Downloads``      | the download ledger (POP3 UIDLs)       | the sync worker (ledger)     |
 
 Why mixins over one ``Database`` rather than separate objects: every write of every part
 must run in the same serialized transaction (``Database._tx``), and several writes span
@@ -34,8 +36,10 @@ from mailtui.store.addresses import AddressQueries
 from mailtui.store.bodies import Bodies
 from mailtui.store.calendar import Calendar
 from mailtui.store.contacts import Contacts
+from mailtui.store.downloads import Downloads
 from mailtui.store.intents import Intents
 from mailtui.store.listing import ListingQueries
+from mailtui.store.local import LocalMail
 from mailtui.store.mail_writes import MailWrites
 from mailtui.store.ops import PendingOps
 from mailtui.store.outbox import Outbox
@@ -53,9 +57,11 @@ class Store(
     Undo,
     PendingOps,
     Outbox,
+    LocalMail,
     AddressQueries,
     Contacts,
     Calendar,
+    Downloads,
 ):
     """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
 

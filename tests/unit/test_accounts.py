@@ -14,10 +14,10 @@ import pytest
 from mailtui import accounts
 from mailtui.config import AccountConfig, SmtpConfig
 from mailtui.errors import ConfigError
-from mailtui.models import AccountKind
+from mailtui.models import AccountKind, FolderRole, OpKind
 from mailtui.protocols.kinds import KINDS
 from mailtui.store import Store
-from mailtui.sync.contract import Sending, Submission
+from mailtui.sync.contract import EventKind, Sending, Submission, SyncEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 SMTP = SmtpConfig(host="smtp.example.org", port=587, security="starttls", username="ann")
@@ -45,7 +45,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         await s.close()
 
 
-@pytest.mark.parametrize("kind", [AccountKind.POP3, AccountKind.EXCHANGE])
+@pytest.mark.parametrize("kind", [AccountKind.EXCHANGE])
 async def test_a_kind_without_a_builder_is_refused_before_anything_is_added(
     store: Store, kind: AccountKind
 ) -> None:
@@ -56,6 +56,21 @@ async def test_a_kind_without_a_builder_is_refused_before_anything_is_added(
         "yet (try `mailtui --demo`)"
     )
     assert await store.accounts() == []
+
+
+async def test_pop3_accounts_get_a_pop3_backend_with_their_download_options(
+    store: Store,
+) -> None:
+    acc = dataclasses.replace(
+        account(AccountKind.POP3, "home"), leave_on_server=False, max_message_kb=64
+    )
+    (spec,) = await accounts.specs_for(store, [acc])
+    from mailtui.protocols.pop3.backend import Pop3Backend
+
+    backend = spec.factory()
+    assert isinstance(backend, Pop3Backend)
+    assert backend.capabilities.local and backend.capabilities.sole_copy
+    assert backend.keeping.max_bytes == 64 * 1024
 
 
 async def test_imap_accounts_get_a_backend_factory_and_a_sender_with_smtp(store: Store) -> None:
@@ -83,10 +98,9 @@ async def test_the_sender_follows_the_kind(store: Store) -> None:
     sender = accounts.outbox_sender(store, row, no_copy)
     assert sender is not None and not sender.file_sent
     assert sender.unfiled_notice == "Sent · the server keeps the copy"
+    # POP3 files its copy in the local Sent folder (Capabilities.local: done in the store).
     pop3 = accounts.outbox_sender(store, row, account(AccountKind.POP3, smtp=SMTP))
-    assert pop3 is not None and not pop3.file_sent  # POP3 has no Sent folder to file in
-    # The user is told that no copy is kept, never left to guess.
-    assert pop3.unfiled_notice == "Sent · no copy kept (this account has no Sent folder)"
+    assert pop3 is not None and pop3.file_sent
     assert accounts.outbox_sender(store, row, account(AccountKind.IMAP)) is None
     # Exchange sends through its backend, which this version does not have yet.
     assert accounts.outbox_sender(store, row, account(AccountKind.EXCHANGE)) is None
@@ -148,6 +162,37 @@ async def test_a_kind_that_sends_through_its_backend_gets_its_submission(store: 
         )
         is None
     )
+
+
+async def test_a_local_kind_files_sent_mail_in_a_sent_folder_it_makes(store: Store) -> None:
+    """A local kind (``KindSpec.local``, POP3) always has its Sent folder: the sender
+    makes it in the store if no sync has yet, and never asks for one."""
+    recorded = Recorded()
+
+    def submission(acc: AccountConfig) -> Callable[[], Awaitable[Submission]]:
+        async def open_() -> Submission:
+            return recorded
+
+        return open_
+
+    local = dataclasses.replace(
+        KINDS["imap"], sending=Sending.BACKEND, submission=submission, local=True
+    )
+    acc = account(AccountKind.IMAP, "pop")
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    events: list[SyncEvent] = []
+    sender = accounts.outbox_sender(store, row, acc, events.append, kinds={"imap": local})
+    assert sender is not None and sender.file_sent and sender.local_folders
+    await store.outbox_add(row.id, b"Subject: hi\r\n\r\nhello\r\n", "ann@example.org", ["b@x.org"])
+    assert (await sender.flush()).all_sent
+    sent = [f for f in await store.folders(row.id) if f.role is FolderRole.SENT]
+    assert [f.name for f in sent] == ["Sent"]
+    [op] = await store.pending_ops(row.id, 10)
+    assert (op.kind, op.payload["folder"]) == (OpKind.APPEND, sent[0].id)
+    assert [e.text for e in events if e.kind is EventKind.SENT] == ["Sent · copy in Sent"]
+    assert not [e for e in events if e.kind is EventKind.NO_SENT_FOLDER]
+    unfiled = dataclasses.replace(local, files_sent=False)
+    assert accounts._unfiled_notice(unfiled) == "Sent · no copy kept (copy_to_sent = false)"
 
 
 def run(code: str) -> None:
