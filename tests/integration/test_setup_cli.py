@@ -144,7 +144,27 @@ def test_autoconfig_values_and_the_users_own_win(
         110,  # the usual port of STARTTLS, not the proposal's 995
         "starttls",
     )
-    assert "pop3 accounts cannot sync in this version of mailtui yet" in p.stdout
+    assert "cannot sync" not in p.stdout  # POP3 accounts sync
+
+    p = setup(
+        tmp_path,
+        dns_server,
+        web,
+        "--email",
+        "fay@ac.test",
+        "--autoconfig-url",
+        web.url("/good"),
+        "--kind",
+        "exchange",
+        "--host",
+        "eas.elsewhere.test",
+        "--name",
+        "eas",
+    )
+    assert p.returncode == 0, p.stderr
+    assert "exchange accounts cannot sync in this version of mailtui yet" in p.stdout
+    acc = load_config(tmp_path / "config.toml").account("eas")
+    assert (acc.kind.value, acc.host, acc.smtp) == ("exchange", "eas.elsewhere.test", None)
 
 
 def test_nothing_found_is_one_line_and_writes_nothing(
