@@ -151,6 +151,14 @@ def _user_themes(config: Config) -> Path:
 
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
     _check_ui(config)
+    if not args.demo and not config.accounts and sys.stdin.isatty() and sys.stdout.isatty():
+        from mailtui.setup_command import first_start  # the setup wizard, then the UI
+
+        started = await first_start(dataclasses.replace(config, path=_config_path(args)))
+        if started == "demo":
+            args.demo, config = True, Config(path=None)
+        elif started == "saved":
+            config = _load_config(args)
     store = await _open_store(args.demo)
     try:
         specs = await _specs(store, config, args.demo, None)
@@ -376,6 +384,10 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
         await store.close()
 
 
+def _config_path(args: argparse.Namespace) -> Path:
+    return args.config if args.config else paths.config_file()
+
+
 def _setup_config(args: argparse.Namespace) -> Config:
     """The config ``mailtui setup`` adds to: an empty one when the file does not exist."""
     path: Path = args.config if args.config else paths.config_file()
@@ -383,15 +395,10 @@ def _setup_config(args: argparse.Namespace) -> Config:
 
 
 async def _cmd_setup(args: argparse.Namespace, config: Config) -> int:
-    from mailtui.setup_command import run
+    from mailtui.setup_command import run, wizard
 
-    if not args.non_interactive:
-        raise UserError(
-            "the setup wizard is not built yet: run `mailtui setup --email ADDRESS "
-            "--non-interactive` (see `mailtui setup --help`)"
-        )
     assert config.path is not None
-    return await run(args, config, print)
+    return await (run if args.non_interactive else wizard)(args, config, print)
 
 
 def _split_mailto(argv: Sequence[str]) -> tuple[list[str], str | None]:

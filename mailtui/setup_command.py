@@ -11,8 +11,12 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mailtui.config import Config
+
+if TYPE_CHECKING:
+    from mailtui.discovery import Options
 
 SECURITY = ("tls", "starttls", "none")
 KINDS = ("imap", "pop3", "exchange")
@@ -24,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "providers, the provider's autoconfig, the ISPDB, DNS SRV and MX records, "
         "guessing), and write the account to config.toml (never a password)."
     )
-    p.add_argument("--email", required=True, metavar="ADDRESS", help="the account's address")
+    p.add_argument("--email", metavar="ADDRESS", help="the account's address")
     p.add_argument("--name", metavar="NAME", help="the account's name (else after the domain)")
     p.add_argument("--kind", choices=KINDS, help="the account kind (else the best one found)")
     p.add_argument("--username", metavar="U", help="the login name, if not the address")
@@ -61,8 +65,54 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--non-interactive",
         action="store_true",
-        help="no questions: take what was found and the options given (for scripts)",
+        help="no questions: take what was found and the options given (for scripts); "
+        "without it, the setup wizard",
     )
+
+
+def options_from(args: argparse.Namespace) -> Options:
+    """Where discovery asks, from the command line. Raises DiscoveryError for a bad
+    ``--dns`` or ``--ca-file``."""
+    from mailtui.discovery import Options
+    from mailtui.discovery.model import ISPDB_URL
+    from mailtui.errors import DiscoveryError
+
+    if args.ca_file is not None:
+        args.ca_file = args.ca_file.expanduser().resolve()  # the config needs it absolute
+        if not args.ca_file.is_file():
+            raise DiscoveryError(f"--ca-file {args.ca_file}: no such file")
+    options = Options(
+        dns=args.dns,
+        autoconfig_url=args.autoconfig_url,
+        ispdb_url=args.ispdb_url or ISPDB_URL,
+        ca_file=args.ca_file,
+    )
+    options.dns_server()  # a bad --dns before anything runs
+    return options
+
+
+async def wizard(args: argparse.Namespace, config: Config, out: Callable[[str], None]) -> int:
+    """The setup wizard (a Textual app of its own); the account it saved is printed."""
+    from mailtui.errors import DiscoveryError
+    from mailtui.ui.screens.setup import SetupApp
+
+    plan = await SetupApp(config, options_from(args), args.email or "").run_async()
+    if plan is None or isinstance(plan, str):
+        raise DiscoveryError("setup left: nothing saved")
+    out(f"Wrote account {plan.name!r} ({plan.kind}) to {config.path}.")
+    return 0
+
+
+async def first_start(config: Config) -> str | None:
+    """``mailtui`` with no account: the wizard, the demo one key away. Returns "saved"
+    (an account was written), "demo", or None (the user left)."""
+    from mailtui.discovery import Options
+    from mailtui.ui.screens.setup import DEMO, SetupApp
+
+    result = await SetupApp(config, Options(), offer_demo=True).run_async()
+    if result == DEMO:
+        return "demo"
+    return None if result is None else "saved"
 
 
 async def run(args: argparse.Namespace, config: Config, out: Callable[[str], None]) -> int:
@@ -70,23 +120,14 @@ async def run(args: argparse.Namespace, config: Config, out: Callable[[str], Non
     ConfigError with the reason in one line."""
     from mailtui import accounts, discovery
     from mailtui.account_setup import Choices, check, choose, outside, trial
-    from mailtui.discovery.model import ISPDB_URL
     from mailtui.errors import DiscoveryError
     from mailtui.protocols.kinds import kind as kind_spec
 
     assert config.path is not None
+    if not args.email:
+        raise DiscoveryError("--email ADDRESS is needed with --non-interactive")
     email = discovery.Email.parse(args.email)
-    if args.ca_file is not None:
-        args.ca_file = args.ca_file.expanduser().resolve()  # the config needs it absolute
-        if not args.ca_file.is_file():
-            raise DiscoveryError(f"--ca-file {args.ca_file}: no such file")
-    options = discovery.Options(
-        dns=args.dns,
-        autoconfig_url=args.autoconfig_url,
-        ispdb_url=args.ispdb_url or ISPDB_URL,
-        ca_file=args.ca_file,
-    )
-    options.dns_server()  # a bad --dns before anything runs
+    options = options_from(args)
     out(f"Looking for the settings of {email.address} (at most {options.deadline:g} s):")
     findings = await discovery.find(email, options, on_result=lambda r: out("  " + r.describe()))
     choices = Choices(
