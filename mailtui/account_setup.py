@@ -191,10 +191,22 @@ def outside(plan: Plan, domain: str, confirmed: Sequence[str] = ()) -> list[str]
     return list(dict.fromkeys(hosts))
 
 
-async def check(acc: AccountConfig, timeout: float = 30.0) -> list[Checked]:
+async def check(
+    acc: AccountConfig, timeout: float = 30.0, password: str | None = None
+) -> list[Checked]:
     """Connects and logs in to the account's incoming and outgoing servers, as the
-    account will (its trust settings, its password or token). Never raises for a
-    server's answer: each failure is a ``Checked`` with the reason."""
+    account will (its trust settings, its password or token; ``password``: one typed
+    in, not in the keyring yet). Never raises for a server's answer: each failure is a
+    ``Checked`` with the reason."""
+    if password is None:
+        return await _check(acc, timeout)
+    from mailtui import secrets
+
+    with secrets.provisional(acc.name, password):
+        return await _check(acc, timeout)
+
+
+async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
     import asyncio
 
     from mailtui.protocols.kinds import kind as kind_spec

@@ -14,11 +14,16 @@ OAuth sign-in (browser or device flow) itself yet; that is a separate issue.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Iterator
 
 from mailtui.errors import MailtuiError
 
 SERVICE = "mailtui"
 COMMAND_TIMEOUT = 30.0
+#: Secrets standing in for keyring entries while a setup checks an account that is not
+#: saved yet (``provisional``); in memory only.
+_PROVISIONAL: dict[tuple[str, str], str] = {}
 
 
 class SecretError(MailtuiError):
@@ -57,8 +62,21 @@ def _keyring_key(account: str, purpose: str) -> str:
     return account if purpose == "" else f"{account}:{purpose}"
 
 
+@contextlib.contextmanager
+def provisional(account: str, secret: str, purpose: str = "") -> Iterator[None]:
+    """While the block runs, ``secret`` is the keyring's entry for ``account`` (the
+    setup wizard's check, before anything is saved); nothing reaches the keyring."""
+    _PROVISIONAL[(account, purpose)] = secret
+    try:
+        yield
+    finally:
+        _PROVISIONAL.pop((account, purpose), None)
+
+
 def from_keyring(account: str, purpose: str = "") -> str | None:
     """The stored secret, or None when the keyring has none for this account."""
+    if (account, purpose) in _PROVISIONAL:
+        return _PROVISIONAL[(account, purpose)]
     try:
         import keyring
         import keyring.errors

@@ -22,7 +22,7 @@ from textual.widgets import Button, ContentSwitcher, Input, Label, OptionList, S
 from textual.widgets.option_list import Option
 
 from mailtui import accounts, secrets
-from mailtui.account_setup import Choices, Plan, choose
+from mailtui.account_setup import Checked, Choices, Plan, check, choose, outside, trial
 from mailtui.config import Config
 from mailtui.discovery import Email, Findings, Options, SourceResult, discover, merge
 from mailtui.errors import MailtuiError
@@ -38,11 +38,12 @@ EXPLAIN = {
     "exchange": "Exchange (ActiveSync) syncs mail like IMAP, and also contacts and "
     "calendars, and sends through the server itself.",
 }
-STEPS = ("who", "discover", "servers", "signin", "save")
+STEPS = ("who", "discover", "servers", "signin", "check", "save")
 #: What the screen is dismissed with when the user would rather try the demo.
 DEMO = "demo"
 SERVER_FIELDS = (
     "host", "port", "security", "username", "smtp.host", "smtp.port", "smtp.security",
+    "ca_file",
 )  # fmt: skip
 
 
@@ -78,13 +79,15 @@ class SetupScreen(Screen[Plan | str | None]):
         self.findings: Findings | None = None
         self.discovered = False  # every source has answered or timed out
         self.plan: Plan | None = None
+        self.trust_asked = False  # hosts outside the domain shown, waiting for Enter
+        self.checked: list[Checked] | None = None  # None: checking
 
     # ------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         with ContentSwitcher(initial="who"):
             with Vertical(id="who"):
-                yield Label("Set up an account · 1 of 5: who you are", classes="title")
+                yield Label("Set up an account · 1 of 6: who you are", classes="title")
                 yield Label("Your name (as others see it)")
                 yield Input(id="name", placeholder="Ann Example")
                 yield Label("Your email address")
@@ -93,14 +96,14 @@ class SetupScreen(Screen[Plan | str | None]):
                 demo = " · F9: try the demo instead" if self.offer_demo else ""
                 yield Label(f"Enter: find the settings{demo} · Esc: leave", classes="hint")
             with Vertical(id="discover"):
-                yield Label("2 of 5: finding the settings", classes="title")
+                yield Label("2 of 6: finding the settings", classes="title")
                 yield Static("", id="results")
                 yield Label("Choose how to reach your mail:")
                 yield OptionList(id="kinds")
                 yield Static("", id="explain", classes="hint")
                 yield Label("Enter: choose · Esc: back", classes="hint")
             with Vertical(id="servers"):
-                yield Label("3 of 5: the servers (found: change what is wrong)", classes="title")
+                yield Label("3 of 6: the servers (found: change what is wrong)", classes="title")
                 for name in SERVER_FIELDS:
                     with Horizontal(classes="row"):
                         yield Label(name, classes="field")
@@ -108,15 +111,20 @@ class SetupScreen(Screen[Plan | str | None]):
                 yield Label("", id="servers-error", classes="error")
                 yield Label("Tab: next field · Enter: go on · Esc: back", classes="hint")
             with Vertical(id="signin"):
-                yield Label("4 of 5: signing in", classes="title")
+                yield Label("4 of 6: signing in", classes="title")
                 yield Static("", id="signin-help", classes="hint")
                 yield Label("Password (kept in the system keyring, never in the config file)")
                 yield Input(id="password", password=True)
                 yield Label("or a command that prints it (e.g. pass show mail/work)")
                 yield Input(id="command")
                 yield Label("Enter: go on · Esc: back", classes="hint")
+            with Vertical(id="check"):
+                yield Label("5 of 6: checking: connect and log in", classes="title")
+                yield Static("", id="check-results")
+                yield Button("Go on", id="check-button")
+                yield Label("Enter: go on · Esc: back", classes="hint")
             with Vertical(id="save"):
-                yield Label("5 of 5: save", classes="title")
+                yield Label("6 of 6: save", classes="title")
                 yield Static("", id="summary")
                 yield Static("", id="save-error", classes="error")
                 yield Button("Save", id="save-button")
@@ -132,7 +140,8 @@ class SetupScreen(Screen[Plan | str | None]):
     def _show(self, step: str) -> None:
         self.query_one(ContentSwitcher).current = step
         focus = {"who": "#email", "discover": "#kinds", "servers": "#f-host",
-                 "signin": "#password", "save": "#save-button"}[step]  # fmt: skip
+                 "signin": "#password", "check": "#check-button",
+                 "save": "#save-button"}[step]  # fmt: skip
         self.query_one(focus).focus()
 
     # ------------------------------------------------------------------ going on
@@ -263,11 +272,44 @@ class SetupScreen(Screen[Plan | str | None]):
         if not command and self.query_one("#password", Input).value:
             lines.append("  the password goes to the system keyring")
         self.query_one("#summary", Static).update("\n".join(lines))
-        self._show("save")
+        self._show("check")
+        self.checked = None
+        hosts = outside(self.plan, self.email.domain)
+        self.trust_asked = bool(hosts)
+        if hosts:
+            self.query_one("#check-results", Static).update(
+                f"{', '.join(hosts)}: not in {self.email.domain}, where discovery found it. "
+                "Is it your provider's? Enter: yes, log in there · Esc: back"
+            )
+        else:
+            self._start_check()
+
+    def _start_check(self) -> None:
+        self.trust_asked = False
+        self.query_one("#check-results", Static).update("connecting …")
+        self.run_worker(self._check(), exclusive=True, group="check")
+
+    async def _check(self) -> None:
+        assert self.plan is not None
+        password = self.query_one("#password", Input).value or None
+        try:
+            results = await check(trial(self.config, self.plan), password=password)
+        except MailtuiError as exc:
+            results = [Checked("settings", False, str(exc))]
+        self.checked = results
+        lines = [f"{'ok' if r.ok else 'FAILED'}  {r.what}: {r.text}" for r in results]
+        if not all(r.ok for r in results):
+            lines.append("Enter: save anyway · Esc: back to change the settings")
+        self.query_one("#check-results", Static).update("\n".join(lines))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self._save()
+        if event.button.id == "save-button":
+            self._save()
+        elif self.trust_asked:
+            self._start_check()
+        elif self.checked is not None:
+            self._show("save")
 
     def _save(self) -> None:
         assert self.plan is not None and self.config.path is not None
@@ -301,8 +343,8 @@ class SetupScreen(Screen[Plan | str | None]):
         if index == 0:
             self.dismiss(None)
             return
-        if self.step == "discover":
-            self.workers.cancel_group(self, "discover")
+        if self.step in ("discover", "check"):
+            self.workers.cancel_group(self, self.step)
         self._show(STEPS[index - 1])
 
 
