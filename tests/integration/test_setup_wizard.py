@@ -13,8 +13,11 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
-from mailtui.accounts import load_config
+from mailtui.accounts import load_config, specs
 from mailtui.config import Config
+from mailtui.store import Store
+from mailtui.sync.contract import AccountStatus
+from mailtui.sync.manager import SyncManager
 from mailtui.ui.screens.setup import DEMO, SetupApp, SetupScreen
 from tests.integration.discovery_servers import local_options
 from tests.servers import MailUser
@@ -127,6 +130,20 @@ async def test_walk_to_an_imap_account_checked_for_real(
     assert acc.smtp is not None and acc.smtp.port == mail_user.smtp_port
     assert memory_keyring.items == {("mailtui", "check"): mail_user.password}
     assert mail_user.password not in config_path.read_text()
+
+    # The account as saved syncs: its password from the keyring, its mail into the store.
+    mail_user.deliver(
+        b"From: Bo <bo@check.test>\r\nTo: ann@check.test\r\nSubject: Welcome aboard\r\n"
+        b"Message-ID: <welcome@check.test>\r\n\r\nHello.\r\n"
+    )
+    store = await Store.open(tmp_path / "mail.sqlite")
+    try:
+        manager = SyncManager(store, await specs(store, load_config(config_path)))
+        assert await manager.run_once() == {"check": AccountStatus.ONLINE}
+        inbox = next(f for f in await store.folders() if f.name == "INBOX")
+        assert [r.subject for r in await store.window(inbox.id, 0, 10)] == ["Welcome aboard"]
+    finally:
+        await store.close()
 
 
 @pytest.mark.parametrize("failure", ["wrong password", "certificate not trusted"])
