@@ -200,6 +200,8 @@ async def test_pop3_chosen_and_a_host_changed(
         host = screen.query_one("#f-host", Input)
         assert host.value == "pop.ac.test"
         host.value = "localhost"  # a name that needs no DNS; nothing listens on 995 here
+        assert screen.query_one("#pop3-row").display
+        screen.query_one("#f-leave_on_server", Input).value = "no"
         screen.query_one("#f-port", Input).value = str(mail_user_port_closed())
         await pilot.press("enter", "tab")
         await _type(pilot, "printf x")
@@ -213,6 +215,7 @@ async def test_pop3_chosen_and_a_host_changed(
         await pilot.pause()
     acc = load_config(config_path).account("ac")
     assert (acc.kind.value, acc.host, acc.username) == ("pop3", "localhost", "fay@ac.test")
+    assert acc.leave_on_server is False
 
 
 async def test_escape_goes_back_and_leaves_without_saving(

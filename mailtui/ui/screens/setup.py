@@ -33,8 +33,8 @@ EXPLAIN = {
     "imap": "IMAP keeps your mail on the server: every device and the webmail see the "
     "same folders and the same read and flagged state.",
     "pop3": "POP3 downloads your mail to this computer and can remove it from the server: "
-    "other devices and the webmail will then not see it. mailtui leaves it on the server "
-    "unless you change leave_on_server.",
+    "other devices and the webmail will then not see it. 'leave on server' (next step, "
+    "yes unless you change it) keeps the server's copy.",
     "exchange": "Exchange (ActiveSync) syncs mail like IMAP, and also contacts and "
     "calendars, and sends through the server itself.",
 }
@@ -108,6 +108,9 @@ class SetupScreen(Screen[Plan | str | None]):
                     with Horizontal(classes="row"):
                         yield Label(name, classes="field")
                         yield Input(id=_field_id(name), classes="compact")
+                with Horizontal(classes="row", id="pop3-row"):
+                    yield Label("leave on server", classes="field")
+                    yield Input("yes", id="f-leave_on_server", classes="compact")
                 yield Label("", id="servers-error", classes="error")
                 yield Label("Tab: next field · Enter: go on · Esc: back", classes="hint")
             with Vertical(id="signin"):
@@ -216,6 +219,7 @@ class SetupScreen(Screen[Plan | str | None]):
         except MailtuiError:
             plan = Plan("", kind, {"email": self.email.address})
         self.plan = plan
+        self.query_one("#pop3-row").display = kind == "pop3"
         for name in SERVER_FIELDS:
             value = plan.values.get(name, "")
             self.query_one(f"#{_field_id(name)}", Input).value = str(value)
@@ -238,6 +242,12 @@ class SetupScreen(Screen[Plan | str | None]):
         if "host" not in values:
             self.query_one("#servers-error", Label).update("host: the incoming server, please")
             return
+        if self.plan.kind == "pop3":
+            leave = self.query_one("#f-leave_on_server", Input).value.strip().lower()
+            if leave not in ("yes", "no", "true", "false"):
+                self.query_one("#servers-error", Label).update("leave on server: yes or no")
+                return
+            values["leave_on_server"] = leave in ("yes", "true")
         if values.get("username") == self.email.address:
             del values["username"]
         self.plan = replace(self.plan, values=values)
