@@ -1,5 +1,6 @@
 """Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``,
-``mailtui send --outbox``, ``mailtui login ACCOUNT`` (OAuth2 sign-in, ``mailtui.login``).
+``mailtui send --outbox``, ``mailtui login ACCOUNT`` (OAuth2 sign-in, ``mailtui.login``),
+``mailtui setup`` (``mailtui.setup_command``).
 
 The headless commands reuse the same store and sync workers as the UI and never import
 Textual (``tests/unit/test_boundaries.py`` checks it). Every failure the user can cause or
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, accounts, paths
 from mailtui.config import Config
-from mailtui.errors import ConfigError, ExportError, MailtuiError
+from mailtui.errors import ConfigError, DiscoveryError, ExportError, MailtuiError
 from mailtui.models import OutboxState, counted
 from mailtui.store import Store, StoreError
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
@@ -103,6 +104,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="device flow: also draw the sign-in page as a QR code, for a phone",
     )
+    from mailtui.setup_command import add_arguments  # argparse only: nothing else loads
+
+    add_arguments(sub.add_parser("setup", help="set up an account from its email address"))
     return p
 
 
@@ -204,6 +208,14 @@ def _ask_passwords(config: Config, only: str | None) -> None:
 
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
     _check_ui(config)
+    if not args.demo and not config.accounts and sys.stdin.isatty() and sys.stdout.isatty():
+        from mailtui.setup_command import first_start  # the setup wizard, then the UI
+
+        started = await first_start(dataclasses.replace(config, path=_config_path(args)))
+        if started == "demo":
+            args.demo, config = True, Config(path=None)
+        elif started == "saved":
+            config = _load_config(args)
     if not args.demo:
         _ask_passwords(config, None)
     store = await _open_store(args.demo)
@@ -211,8 +223,8 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         specs = await _specs(store, config, args.demo, None)
         if not specs:
             raise UserError(
-                "no accounts configured: add one to "
-                f"{config.path or paths.config_file()} (see README), or try `mailtui --demo`"
+                "no accounts configured: `mailtui setup --email ADDRESS --non-interactive` "
+                f"adds one to {config.path or paths.config_file()}, or try `mailtui --demo`"
             )
         manager = SyncManager(store, specs)
         from mailtui.app import MailApp  # the UI is imported only here
@@ -282,7 +294,10 @@ async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:
     try:
         specs = await _specs(store, config, args.demo, args.account)
         if not specs:
-            raise UserError("no accounts configured")
+            raise UserError(
+                "no accounts configured: `mailtui setup --email ADDRESS --non-interactive` "
+                "adds one"
+            )
         manager = SyncManager(store, specs)
         manager.add_listener(_progress_printer(lambda s: print(s, flush=True)))
         if args.once:
@@ -447,6 +462,23 @@ async def _cmd_login(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def _config_path(args: argparse.Namespace) -> Path:
+    return args.config if args.config else paths.config_file()
+
+
+def _setup_config(args: argparse.Namespace) -> Config:
+    """The config ``mailtui setup`` adds to: an empty one when the file does not exist."""
+    path: Path = args.config if args.config else paths.config_file()
+    return accounts.load_config(path) if path.exists() else Config(path=path)
+
+
+async def _cmd_setup(args: argparse.Namespace, config: Config) -> int:
+    from mailtui.setup_command import run, wizard
+
+    assert config.path is not None
+    return await (run if args.non_interactive else wizard)(args, config, print)
+
+
 def _split_mailto(argv: Sequence[str]) -> tuple[list[str], str | None]:
     """``mailtui [options] mailto:…`` (what a browser or xdg-open runs): the URL is taken
     out before argparse, which would read it as a command."""
@@ -477,11 +509,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "export": _cmd_export,
         "send": _cmd_send,
         "login": _cmd_login,
+        "setup": _cmd_setup,
     }
     try:
-        config = Config(path=None) if args.demo and not args.config else _load_config(args)
+        if args.command == "setup":
+            config = _setup_config(args)
+        elif args.demo and not args.config:
+            config = Config(path=None)
+        else:
+            config = _load_config(args)
         return asyncio.run(commands[args.command](args, config))
-    except (UserError, ConfigError, StoreError, ExportError) as exc:
+    except (UserError, ConfigError, StoreError, ExportError, DiscoveryError) as exc:
         print(f"mailtui: {exc}", file=sys.stderr)
         return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
     except KeyboardInterrupt:

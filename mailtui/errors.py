@@ -11,6 +11,8 @@ is start-up time; docs/decisions.md, "IMAP: resync start-up").
     ├── SyncError          a backend's trouble (AuthError, TransientError, OpRejected;
     │                      protocols.smtp.SmtpError and its kinds)
     ├── ExportError        an export cannot be written
+    ├── DiscoveryError     account settings cannot be found for an address (not an
+    │                      address, or no source found anything usable)
     └── defined where they are raised, each one line for the user: secrets.SecretError
         (SignInAgain, SecretUnavailable), auth.client.OAuthError (OAuthRefused,
         SignInRequired, OAuthUnreachable), login.LoginError, sync.outbox.OutboxError,
@@ -71,3 +73,9 @@ class OpRejected(SyncError):
 
 class ExportError(MailtuiError):
     """An export cannot be written (target exists and is not empty, bad folder name…)."""
+
+
+class DiscoveryError(MailtuiError):
+    """An account cannot be set up: the address is not one, no source (provider table,
+    autoconfig, DNS, guessing) found anything usable, or the servers found did not let
+    the account in when checked."""

@@ -29,6 +29,7 @@ PACKAGES=(
     sogo-activesync   # its Microsoft-Server-ActiveSync endpoint
     postgresql        # initdb/postgres for SOGo's private cluster
     memcached         # SOGo's cache
+    dnsmasq-base      # a DNS server (SRV, MX records) for the discovery tests; no service
 )
 
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }

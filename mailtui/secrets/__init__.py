@@ -35,6 +35,7 @@ from mailtui.secrets.store import (
     file_store_in_use,
     from_keyring,
     keyring_problem,
+    provisional,
     remember_for_this_run,
     store_in_keyring,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "from_keyring",
     "keyring_problem",
     "password",
+    "provisional",
     "redact",
     "remember_for_this_run",
     "store_in_keyring",

@@ -13,6 +13,9 @@ A password typed in for this run (``remember_for_this_run``) stands in for an en
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+
 from mailtui.secrets.errors import SecretError
 from mailtui.secrets.redact import handed_out
 
@@ -96,6 +99,23 @@ def remember_for_this_run(account: str, secret: str, purpose: str = "") -> None:
     """Keeps ``secret`` in memory in place of the keyring entry, until the process ends
     (``mailtui`` asks for it once, masked, where the host has no keyring)."""
     _typed[(account, purpose)] = handed_out(secret)
+
+
+@contextlib.contextmanager
+def provisional(account: str, secret: str, purpose: str = "") -> Iterator[None]:
+    """While the block runs, ``secret`` stands in for the keyring's entry of ``account``
+    (the setup wizard's check, before anything is saved); nothing reaches the keyring,
+    and what stood there before (a password typed in for this run) comes back after."""
+    key = (account, purpose)
+    before = _typed.get(key)
+    _typed[key] = handed_out(secret)
+    try:
+        yield
+    finally:
+        if before is None:
+            _typed.pop(key, None)
+        else:
+            _typed[key] = before
 
 
 def from_keyring(account: str, purpose: str = "") -> str | None:

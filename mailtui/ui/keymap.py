@@ -46,6 +46,7 @@ CONTEXT_TITLES: dict[str, str] = {
     "compose": "Composing",
     "drafts": "Drafts",
     "outbox": "Outbox",
+    "setup": "Account setup",
 }
 
 
@@ -175,6 +176,8 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("outbox.close", "escape,q", "close", "Close", "outbox", footer=True),
     KeySpec("drafts.delete", "d", "delete", "Delete the draft", "drafts", footer=True),
     KeySpec("drafts.close", "escape,q", "close", "Close", "drafts", footer=True),
+    KeySpec("setup.back", "escape", "back", "Back a step (the first: leave)", "setup", footer=True),
+    KeySpec("setup.demo", "f9", "demo", "Try the demo instead (first start)", "setup", footer=True),
     KeySpec("compose.send", "ctrl+s", "send", "Send", "compose", footer=True, priority=True),
     KeySpec(
         "compose.editor", "ctrl+e", "edit_body", "Edit body in $EDITOR", "compose",

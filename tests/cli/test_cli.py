@@ -76,6 +76,12 @@ def test_missing_explicit_config(tmp_path: Path) -> None:
 def test_no_accounts_says_what_to_do(tmp_path: Path) -> None:
     p = run(["sync", "--once"], tmp_path)
     assert p.returncode == 1 and "no accounts configured" in p.stderr
+    assert "mailtui setup --email ADDRESS --non-interactive" in p.stderr
+    no_traceback(p)
+    p = run([], tmp_path)  # the UI: nothing to show yet
+    assert p.returncode == 1 and "no accounts configured" in p.stderr
+    assert "mailtui setup --email ADDRESS --non-interactive" in p.stderr
+    assert "mailtui --demo" in p.stderr
     no_traceback(p)
 
 

@@ -7,6 +7,7 @@
     mail_user          function a fresh MailUser (own login, password, empty Maildir)
     mail_user_factory  function make more MailUsers in one test: factory(hint=None, password=None)
     oauth_tokens       session  OAuthTokenServer: issue(user) -> access token, revoke(token)
+    dns_server, web, https  module  dnsmasq and HTTP(S) servers for discovery (discovery_servers.py)
     oauth_user         function a MailUser on a second Dovecot (+ SMTP server) that also
                                 takes XOAUTH2/OAUTHBEARER, tokens checked by oauth_tokens
     sogo               session  SOGoServer: ActiveSync at sogo.url, with its own PostgreSQL,
@@ -38,6 +39,7 @@ if str(_REPO) not in sys.path:
     # `tests.servers` is imported from the checkout, whatever the rootdir/import mode.
     sys.path.insert(0, str(_REPO))
 
+from tests.integration.discovery_servers import dns_server, https, web  # noqa: E402, F401
 from tests.servers import (  # noqa: E402
     DovecotNotInstalled,
     DovecotServer,

@@ -15,6 +15,8 @@ import mailtui
 from mailtui.errors import MailtuiError, SyncError
 
 INTERNAL = {
+    "mailtui.discovery.autoconfig.Refused",  # a document not read: a FAILED source result
+    "mailtui.discovery.dnslookup.Gone",  # NXDOMAIN / no answer: a NOTHING source result
     "mailtui.protocols.imap.commands.CommandFailed",  # a tagged NO/BAD, judged by the backend
     "mailtui.protocols.imap.wire.ProtocolError",  # becomes TransientError at the connection
     "mailtui.protocols.net.linereader.BlockTooLong",  # becomes MessageTooLarge in POP3

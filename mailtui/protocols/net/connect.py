@@ -19,6 +19,7 @@ Trust (``mailtui.protocols.net.tls``): the system store, exactly ``ca_file``, or
 from __future__ import annotations
 
 import asyncio
+import os
 import ssl
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -133,7 +134,9 @@ async def open_stream(
     except TimeoutError:
         raise TransientError(f"{host}:{port} did not answer in time") from None
     except OSError as exc:
-        why = exc.strerror or exc
+        # asyncio's own text ("Connect call failed ('127.0.0.1', 993)") says less than
+        # the system's for the same errno ("Connection refused").
+        why = os.strerror(exc.errno) if exc.errno else exc.strerror or exc
         raise TransientError(f"cannot connect to {host}:{port}: {why}") from None
     return stream
 

@@ -1,0 +1,266 @@
+"""Setting up an account from its address: discovery's proposal and the user's own
+choices become an account in config.toml (``mailtui setup``; the setup wizard builds on
+the same steps).
+
+    choices = Choices(email="ann@example.org", host=None, …)
+    findings = await discovery.find(choices.email, options, on_result=show)
+    plan = choose(findings, choices)        # kind, name, values: nothing written yet
+    accounts.add_account(path, plan.name, plan.kind, plan.values)
+
+What discovery found is a proposal: every value the user gives wins over it, and a
+host the user gives drops the proposal's port and security unless given too (they
+belong to the proposal's host). No secret is ever part of a plan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mailtui.config import AccountConfig, Config
+from mailtui.discovery import Findings, Proposal, Server, Source
+from mailtui.discovery.model import SECOND_LEVEL
+from mailtui.errors import DiscoveryError
+from mailtui.protocols.kinds import configurable
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """What the user said (None: not said, discovery's proposal or the default)."""
+
+    email: str
+    name: str | None = None  # the account's name in config.toml
+    kind: str | None = None  # imap | pop3 | exchange
+    username: str | None = None
+    host: str | None = None
+    port: int | None = None
+    security: str | None = None
+    ca_file: Path | None = None
+    tls_fingerprint: str | None = None
+    password_command: str | None = None
+    token_command: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The account to write: its name, kind and values by option name."""
+
+    name: str
+    kind: str
+    values: dict[str, str | int | Path] = field(default_factory=dict)
+    proposal: Proposal | None = None  # what discovery proposed, if anything was taken
+    notes: tuple[str, ...] = ()  # plain lines for the user (OAuth2, app passwords …)
+
+
+def account_name(domain: str, taken: Sequence[str] = ()) -> str:
+    """The account's name after the address's domain: ``gmail`` for gmail.com,
+    ``example`` for mail.example.co.uk; ``-2``, ``-3`` … when taken."""
+    labels = [label for label in domain.split(".") if label]
+    base = labels[0]
+    if len(labels) >= 2:
+        base = labels[-2]
+        if base in SECOND_LEVEL and len(labels) >= 3:
+            base = labels[-3]
+    base = "".join(c if c.isalnum() or c in "._-" else "-" for c in base)[:60] or "mail"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+def choose(findings: Findings, choices: Choices, config: Config | None = None) -> Plan:
+    """The account to write from what discovery found and what the user chose. Raises
+    DiscoveryError when there is nothing to go on (no proposal and no host), or the kind
+    asked for was not found and no host was given."""
+    kinds = [spec.name for spec in configurable()]
+    if choices.kind is not None and choices.kind not in kinds:
+        raise DiscoveryError(f"unknown account kind {choices.kind!r} (known: {', '.join(kinds)})")
+    proposal = _pick(findings.proposals, choices.kind)
+    if proposal is None and choices.host is None:
+        domain = findings.email.domain
+        if choices.kind is not None and findings.proposals:
+            found = ", ".join(p.kind for p in findings.proposals)
+            raise DiscoveryError(
+                f"no {choices.kind} server found for {domain} (found: {found}); "
+                "give --host to set one up anyway"
+            )
+        raise DiscoveryError(
+            f"no mail server found for {domain}; give --host (and --kind, --port, "
+            "--security) to set the account up by hand"
+        )
+    kind = choices.kind or (proposal.kind if proposal else "imap")
+    values: dict[str, str | int | Path] = dict(proposal.values(choices.email) if proposal else {})
+    values["email"] = choices.email
+    if choices.host is not None:
+        for key in ("host", "port", "security"):
+            values.pop(key, None)
+    for key in ("host", "port", "security", "username", "ca_file", "tls_fingerprint"):
+        value = getattr(choices, key)
+        if value is not None:
+            values[key] = value
+    if choices.security is not None and choices.port is None:
+        values.pop("port", None)  # the usual port of the security chosen
+    if values.get("username") == choices.email:
+        del values["username"]
+    for key in ("password_command", "token_command"):
+        value = getattr(choices, key)
+        if value is not None:
+            values[key] = value
+    if choices.token_command is not None:
+        values["auth"] = "oauth2"
+    if kind == "exchange":
+        values = {k: v for k, v in values.items() if not k.startswith("smtp.")}
+    taken = [a.name for a in config.accounts] if config is not None else []
+    name = choices.name or account_name(findings.email.domain, taken)
+    notes = _notes(proposal, values, kind, findings.email.domain)
+    return Plan(name, kind, values, proposal, notes)
+
+
+def _pick(proposals: Sequence[Proposal], kind: str | None) -> Proposal | None:
+    for proposal in proposals:
+        if kind is None or proposal.kind == kind:
+            return proposal
+    return None
+
+
+def _notes(
+    proposal: Proposal | None, values: dict[str, str | int | Path], kind: str, domain: str
+) -> tuple[str, ...]:
+    notes = []
+    if proposal is not None and proposal.note:
+        notes.append(proposal.note)
+    if values.get("auth") == "oauth2" and "token_command" not in values:
+        notes.append(
+            "this provider wants OAuth2 sign-in, which mailtui cannot do itself yet: set "
+            "token_command to a command that prints a current token (e.g. oama), or "
+            "remove auth to try an app password"
+        )
+    servers: list[Server] = []
+    if proposal is not None:
+        servers = [proposal.incoming] + ([proposal.outgoing] if proposal.outgoing else [])
+    for server in servers:
+        if server.note:
+            notes.append(f"{server.host}: {server.note}")
+    if proposal is not None and proposal.incoming.source is Source.GUESS:
+        notes.append("found by guessing: check the servers before you rely on them")
+    if proposal is not None and proposal.incoming.source in (Source.AUTOCONFIG, Source.SRV):
+        for server in servers:
+            if not _within(server.host, domain):
+                notes.append(
+                    f"{server.host} is not in {domain}: make sure it is your provider's "
+                    "before you give it your password"
+                )
+    if values.get("host") and "smtp.host" not in values and kind != "exchange":
+        notes.append("no SMTP server found: this account cannot send until [smtp] is set")
+    return tuple(notes)
+
+
+def _within(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+# ------------------------------------------------------------------ the check
+
+
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One server tried for real: connected, secured, logged in, or why not."""
+
+    what: str  # "incoming imap imap.example.org:993" / "outgoing smtp …"
+    ok: bool
+    text: str  # "logged in", or the reason in plain words
+
+
+def outside(plan: Plan, domain: str, confirmed: Sequence[str] = ()) -> list[str]:
+    """The hosts of ``plan`` that discovery took from a place that can point anywhere
+    (the provider's autoconfig, SRV records, guessing) and that are not in the
+    address's ``domain``: no password goes there unless the user confirms them
+    (``confirmed``: the hosts the user named)."""
+    proposal = plan.proposal
+    if proposal is None:
+        return []
+    hosts = []
+    for server, key in ((proposal.incoming, "host"), (proposal.outgoing, "smtp.host")):
+        if server is None or plan.values.get(key) != server.host or server.host in confirmed:
+            continue
+        if server.source in (Source.AUTOCONFIG, Source.SRV, Source.GUESS) and not _within(
+            server.host, domain
+        ):
+            hosts.append(server.host)
+    return list(dict.fromkeys(hosts))
+
+
+async def check(
+    acc: AccountConfig, timeout: float = 30.0, password: str | None = None
+) -> list[Checked]:
+    """Connects and logs in to the account's incoming and outgoing servers, as the
+    account will (its trust settings, its password or token; ``password``: one typed
+    in, not in the keyring yet). Never raises for a server's answer: each failure is a
+    ``Checked`` with the reason."""
+    if password is None:
+        return await _check(acc, timeout)
+    from mailtui import secrets
+
+    with secrets.provisional(acc.name, password):
+        return await _check(acc, timeout)
+
+
+async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
+    import asyncio
+
+    from mailtui.protocols.kinds import kind as kind_spec
+    from mailtui.sync.contract import Sending
+
+    spec = kind_spec(acc.kind.value)
+    out = []
+    what = f"incoming {acc.kind.value} {acc.host}:{acc.port}"
+    if spec.build is None:
+        out.append(Checked(what, False, f"{acc.kind.value} accounts cannot be checked yet"))
+    else:
+        backend = spec.build(acc)
+        try:
+            async with asyncio.timeout(timeout):
+                await backend.connect()
+            out.append(Checked(what, True, "logged in"))
+        except TimeoutError:
+            out.append(Checked(what, False, f"no answer within {timeout:g} s"))
+        except Exception as exc:  # the reason, whatever it is, for the user to read
+            out.append(Checked(what, False, _reason(exc)))
+        finally:
+            await backend.close()
+    if acc.smtp is not None and spec.sending is Sending.SMTP:
+        from mailtui.sync.outbox_config import connector
+
+        what = f"outgoing smtp {acc.smtp.host}:{acc.smtp.port}"
+        try:
+            async with asyncio.timeout(timeout):
+                connection = await connector(acc)()
+            await connection.close()
+            out.append(Checked(what, True, "logged in"))
+        except TimeoutError:
+            out.append(Checked(what, False, f"no answer within {timeout:g} s"))
+        except Exception as exc:
+            out.append(Checked(what, False, _reason(exc)))
+    return out
+
+
+def _reason(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+def trial(config: Config, plan: Plan) -> AccountConfig:
+    """The account of ``plan`` as the reader and its kind's checks make it, without
+    touching the config file (the edit is made to a copy). Raises ConfigError."""
+    import shutil
+    import tempfile
+
+    from mailtui import accounts
+
+    assert config.path is not None
+    with tempfile.TemporaryDirectory(prefix="mailtui-setup-") as directory:
+        copy = Path(directory) / "config.toml"
+        if config.path.exists():
+            shutil.copyfile(config.path, copy)
+        return accounts.add_account(copy, plan.name, plan.kind, plan.values).account(plan.name)

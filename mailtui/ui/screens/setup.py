@@ -1,0 +1,385 @@
+"""The account setup wizard (``mailtui setup``): who, discover and choose, servers, sign
+in, save. Every step by keyboard (Enter goes on, Tab between fields, Esc goes back a
+step; Esc on the first step leaves), nothing saved until the last step.
+
+Discovery (``mailtui.discovery``) runs while the user watches: each source's result
+is listed as it arrives, and the kinds found so far are offered at once, each with a
+few plain lines saying what it means. What was found is a proposal: the servers step
+shows it in fields the user may change. The plan (``mailtui.account_setup``) is
+written by ``accounts.add_account``; a password goes to the keyring, never to the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import ClassVar
+
+from textual.app import App, ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, ContentSwitcher, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from mailtui import accounts, secrets
+from mailtui.account_setup import Checked, Choices, Plan, check, choose, outside, trial
+from mailtui.config import Config
+from mailtui.discovery import Email, Findings, Options, SourceResult, discover, merge
+from mailtui.errors import MailtuiError
+from mailtui.ui import keymap
+
+#: What each kind means, shown when it is highlighted (two or three plain lines).
+EXPLAIN = {
+    "imap": "IMAP keeps your mail on the server: every device and the webmail see the "
+    "same folders and the same read and flagged state.",
+    "pop3": "POP3 downloads your mail to this computer and can remove it from the server: "
+    "other devices and the webmail will then not see it. 'leave on server' (next step, "
+    "yes unless you change it) keeps the server's copy.",
+    "exchange": "Exchange (ActiveSync) syncs mail like IMAP, and also contacts and "
+    "calendars, and sends through the server itself.",
+}
+STEPS = ("who", "discover", "servers", "signin", "check", "save")
+#: What the screen is dismissed with when the user would rather try the demo.
+DEMO = "demo"
+SERVER_FIELDS = (
+    "host", "port", "security", "username", "smtp.host", "smtp.port", "smtp.security",
+    "ca_file",
+)  # fmt: skip
+
+
+class SetupScreen(Screen[Plan | str | None]):
+    """Dismissed with the plan written, None when the user left, or ``DEMO`` (offered
+    at the first start: the demo stays one key away)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("setup"))
+    DEFAULT_CSS = """
+    SetupScreen { padding: 0 1; }
+    SetupScreen .title { text-style: bold; margin-bottom: 1; }
+    SetupScreen .hint { color: $text-muted; }
+    SetupScreen .error { color: $error; }
+    SetupScreen Input { width: 60; }
+    SetupScreen #results { height: auto; max-height: 8; }
+    SetupScreen #kinds { height: auto; max-height: 5; }
+    SetupScreen #explain { height: 3; }
+    SetupScreen .field { width: 16; }
+    SetupScreen .row { height: 1; }
+    SetupScreen Input.compact { border: none; height: 1; padding: 0 1; width: 50; }
+    """
+
+    def __init__(
+        self, config: Config, options: Options, email: str = "", *, offer_demo: bool = False
+    ) -> None:
+        super().__init__()
+        self.offer_demo = offer_demo
+        self.config = config
+        self.options = options
+        self.start_email = email
+        self.email: Email | None = None
+        self.results: list[SourceResult] = []
+        self.findings: Findings | None = None
+        self.discovered = False  # every source has answered or timed out
+        self.plan: Plan | None = None
+        self.trust_asked = False  # hosts outside the domain shown, waiting for Enter
+        self.checked: list[Checked] | None = None  # None: checking
+
+    # ------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with ContentSwitcher(initial="who"):
+            with Vertical(id="who"):
+                yield Label("Set up an account · 1 of 6: who you are", classes="title")
+                yield Label("Your name (as others see it)")
+                yield Input(id="name", placeholder="Ann Example")
+                yield Label("Your email address")
+                yield Input(id="email", value=self.start_email, placeholder="ann@example.org")
+                yield Label("", id="who-error", classes="error")
+                demo = " · F9: try the demo instead" if self.offer_demo else ""
+                yield Label(f"Enter: find the settings{demo} · Esc: leave", classes="hint")
+            with Vertical(id="discover"):
+                yield Label("2 of 6: finding the settings", classes="title")
+                yield Static("", id="results")
+                yield Label("Choose how to reach your mail:")
+                yield OptionList(id="kinds")
+                yield Static("", id="explain", classes="hint")
+                yield Label("Enter: choose · Esc: back", classes="hint")
+            with Vertical(id="servers"):
+                yield Label("3 of 6: the servers (found: change what is wrong)", classes="title")
+                for name in SERVER_FIELDS:
+                    with Horizontal(classes="row"):
+                        yield Label(name, classes="field")
+                        yield Input(id=_field_id(name), classes="compact")
+                with Horizontal(classes="row", id="pop3-row"):
+                    yield Label("leave on server", classes="field")
+                    yield Input("yes", id="f-leave_on_server", classes="compact")
+                yield Label("", id="servers-error", classes="error")
+                yield Label("Tab: next field · Enter: go on · Esc: back", classes="hint")
+            with Vertical(id="signin"):
+                yield Label("4 of 6: signing in", classes="title")
+                yield Static("", id="signin-help", classes="hint")
+                yield Label("Password (kept in the system keyring, never in the config file)")
+                yield Input(id="password", password=True)
+                yield Label("or a command that prints it (e.g. pass show mail/work)")
+                yield Input(id="command")
+                yield Label("Enter: go on · Esc: back", classes="hint")
+            with Vertical(id="check"):
+                yield Label("5 of 6: checking: connect and log in", classes="title")
+                yield Static("", id="check-results")
+                yield Button("Go on", id="check-button")
+                yield Label("Enter: go on · Esc: back", classes="hint")
+            with Vertical(id="save"):
+                yield Label("6 of 6: save", classes="title")
+                yield Static("", id="summary")
+                yield Static("", id="save-error", classes="error")
+                yield Button("Save", id="save-button")
+                yield Label("Enter: save · Esc: back", classes="hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#name", Input).focus()
+
+    @property
+    def step(self) -> str:
+        return self.query_one(ContentSwitcher).current or "who"
+
+    def _show(self, step: str) -> None:
+        self.query_one(ContentSwitcher).current = step
+        focus = {"who": "#email", "discover": "#kinds", "servers": "#f-host",
+                 "signin": "#password", "check": "#check-button",
+                 "save": "#save-button"}[step]  # fmt: skip
+        self.query_one(focus).focus()
+
+    # ------------------------------------------------------------------ going on
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        match event.input.id:
+            case "name":
+                self.query_one("#email", Input).focus()
+            case "email":
+                self._who_done()
+            case "password" | "command":
+                self._signin_done()
+            case _:
+                self._servers_done()
+
+    def _who_done(self) -> None:
+        try:
+            email = Email.parse(self.query_one("#email", Input).value)
+        except MailtuiError as exc:
+            self.query_one("#who-error", Label).update(str(exc))
+            return
+        self.query_one("#who-error", Label).update("")
+        self.email = email
+        self.results, self.findings, self.discovered = [], None, False
+        self.query_one("#results", Static).update("")
+        self.query_one("#kinds", OptionList).clear_options()
+        self._show("discover")
+        self.run_worker(self._discover(email), exclusive=True, group="discover")
+
+    async def _discover(self, email: Email) -> None:
+        async for result in discover(email, self.options):
+            self.results.append(result)
+            self._found_so_far(email)
+        self.discovered = True
+        self._found_so_far(email)
+
+    def _found_so_far(self, email: Email) -> None:
+        lines = [r.describe() for r in self.results]
+        if not self.discovered:
+            lines.append("… still asking")
+        self.query_one("#results", Static).update("\n".join(lines))
+        proposals = merge(self.results)
+        self.findings = Findings(email, tuple(self.results), proposals)
+        kinds = self.query_one("#kinds", OptionList)
+        highlighted = kinds.highlighted
+        kinds.clear_options()
+        for proposal in proposals:
+            where = f" ({proposal.provider})" if proposal.provider else ""
+            kinds.add_option(Option(f"{proposal.kind.upper()}{where}", id=proposal.kind))
+        if self.discovered:
+            found = {p.kind for p in proposals}
+            for kind in ("imap", "pop3", "exchange"):
+                if kind not in found:
+                    label = f"{kind.upper()}: not found, set up by hand"
+                    kinds.add_option(Option(label, id=kind))
+        if kinds.option_count:
+            kinds.highlighted = min(highlighted or 0, kinds.option_count - 1)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.query_one("#explain", Static).update(EXPLAIN.get(event.option.id or "", ""))
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.findings is None or self.email is None:
+            return
+        kind = event.option.id or "imap"
+        found = any(p.kind == kind for p in self.findings.proposals)
+        choices = Choices(email=self.email.address, kind=kind, host=None if found else "")
+        try:
+            plan = choose(self.findings, choices, self.config)
+        except MailtuiError:
+            plan = Plan("", kind, {"email": self.email.address})
+        self.plan = plan
+        self.query_one("#pop3-row").display = kind == "pop3"
+        for name in SERVER_FIELDS:
+            value = plan.values.get(name, "")
+            self.query_one(f"#{_field_id(name)}", Input).value = str(value)
+        self._show("servers")
+
+    def _servers_done(self) -> None:
+        assert self.plan is not None and self.email is not None
+        values = {k: v for k, v in self.plan.values.items() if k not in SERVER_FIELDS}
+        for name in SERVER_FIELDS:
+            text = self.query_one(f"#{_field_id(name)}", Input).value.strip()
+            if not text:
+                continue
+            if name.endswith("port"):
+                if not text.isdigit():
+                    self.query_one("#servers-error", Label).update(f"{name}: a number, please")
+                    return
+                values[name] = int(text)
+            else:
+                values[name] = text
+        if "host" not in values:
+            self.query_one("#servers-error", Label).update("host: the incoming server, please")
+            return
+        if self.plan.kind == "pop3":
+            leave = self.query_one("#f-leave_on_server", Input).value.strip().lower()
+            if leave not in ("yes", "no", "true", "false"):
+                self.query_one("#servers-error", Label).update("leave on server: yes or no")
+                return
+            values["leave_on_server"] = leave in ("yes", "true")
+        if values.get("username") == self.email.address:
+            del values["username"]
+        self.plan = replace(self.plan, values=values)
+        self.query_one("#servers-error", Label).update("")
+        oauth = values.get("auth") == "oauth2"
+        self.query_one("#signin-help", Static).update(
+            "This provider wants OAuth2 sign-in, which mailtui cannot do itself yet: give a "
+            "command that prints a current access token (e.g. oama)."
+            if oauth
+            else "\n".join(self.plan.notes)
+        )
+        self._show("signin")
+
+    def _signin_done(self) -> None:
+        assert self.plan is not None and self.email is not None
+        command = self.query_one("#command", Input).value.strip()
+        key = "token_command" if self.plan.values.get("auth") == "oauth2" else "password_command"
+        values = {
+            k: v
+            for k, v in self.plan.values.items()
+            if k not in ("password_command", "token_command")
+        }
+        if command:
+            values[key] = command
+        name = self.plan.name or _name(self.config, self.email)
+        display = self.query_one("#name", Input).value.strip()
+        if display:
+            values["display_name"] = display
+        self.plan = replace(self.plan, name=name, values=values)
+        lines = [f"account {name!r} ({self.plan.kind})"]
+        lines += [f"  {k} = {v}" for k, v in values.items()]
+        if not command and self.query_one("#password", Input).value:
+            lines.append("  the password goes to the system keyring")
+        self.query_one("#summary", Static).update("\n".join(lines))
+        self._show("check")
+        self.checked = None
+        hosts = outside(self.plan, self.email.domain)
+        self.trust_asked = bool(hosts)
+        if hosts:
+            self.query_one("#check-results", Static).update(
+                f"{', '.join(hosts)}: not in {self.email.domain}, where discovery found it. "
+                "Is it your provider's? Enter: yes, log in there · Esc: back"
+            )
+        else:
+            self._start_check()
+
+    def _start_check(self) -> None:
+        self.trust_asked = False
+        self.query_one("#check-results", Static).update("connecting …")
+        self.run_worker(self._check(), exclusive=True, group="check")
+
+    async def _check(self) -> None:
+        assert self.plan is not None
+        password = self.query_one("#password", Input).value or None
+        try:
+            results = await check(trial(self.config, self.plan), password=password)
+        except MailtuiError as exc:
+            results = [Checked("settings", False, str(exc))]
+        self.checked = results
+        lines = [f"{'ok' if r.ok else 'FAILED'}  {r.what}: {r.text}" for r in results]
+        if not all(r.ok for r in results):
+            lines.append("Enter: save anyway · Esc: back to change the settings")
+        self.query_one("#check-results", Static).update("\n".join(lines))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save-button":
+            self._save()
+        elif self.trust_asked:
+            self._start_check()
+        elif self.checked is not None:
+            self._show("save")
+
+    def _save(self) -> None:
+        assert self.plan is not None and self.config.path is not None
+        password = self.query_one("#password", Input).value
+        command = "password_command" in self.plan.values or "token_command" in self.plan.values
+        plan = self.plan
+        try:
+            # The keyring first: if it cannot take the password, nothing is written.
+            if password and not command:
+                secrets.store_in_keyring(plan.name, password)
+            accounts.add_account(self.config.path, plan.name, plan.kind, plan.values)
+        except MailtuiError as exc:
+            hint = " (give a command that prints it instead)" if "keyring" in str(exc) else ""
+            self.query_one("#save-error", Static).update(f"{exc}{hint}")
+            return
+        self.dismiss(self.plan)
+
+    # ------------------------------------------------------------------ going back
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "demo":
+            return self.offer_demo
+        return True
+
+    def action_demo(self) -> None:
+        self.workers.cancel_group(self, "discover")
+        self.dismiss(DEMO)
+
+    def action_back(self) -> None:
+        index = STEPS.index(self.step)
+        if index == 0:
+            self.dismiss(None)
+            return
+        if self.step in ("discover", "check"):
+            self.workers.cancel_group(self, self.step)
+        self._show(STEPS[index - 1])
+
+
+def _field_id(name: str) -> str:
+    return "f-" + name.replace(".", "-")
+
+
+def _name(config: Config, email: Email) -> str:
+    from mailtui.account_setup import account_name
+
+    return account_name(email.domain, [a.name for a in config.accounts])
+
+
+class SetupApp(App[Plan | str | None]):
+    """The wizard on its own (``mailtui setup``, and ``mailtui`` with no account): it
+    ends with the plan written, None, or ``DEMO``."""
+
+    def __init__(
+        self, config: Config, options: Options, email: str = "", *, offer_demo: bool = False
+    ) -> None:
+        super().__init__()
+        self.setup_screen = SetupScreen(config, options, email, offer_demo=offer_demo)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.setup_screen, self._done)
+
+    def _done(self, result: Plan | str | None) -> None:
+        self.exit(result)
