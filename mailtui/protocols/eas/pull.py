@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from mailtui.errors import OpRejected, TransientError
+from mailtui.errors import ConfigError, OpRejected, TransientError
 from mailtui.models import FolderBatch, FolderKind, RawMessage, RemoteFolder
 from mailtui.protocols.eas import items, sync
 from mailtui.protocols.eas.folders import FolderKeyInvalid, FolderTree, folder_sync
@@ -114,8 +114,23 @@ class EasPull(EasSession):
 
     # ------------------------------------------------------------------ bodies
 
+    async def _fetch(self, folder: str, remote_ids: list[str]) -> dict[str, bytes]:
+        """ItemOperations Fetch of ``remote_ids``. SOGo fails a whole Fetch with HTTP 501
+        when one of its messages is gone: then one at a time, leaving out those that
+        fail so."""
+        try:
+            return await self.call(partial(items.fetch, self.http, folder, remote_ids))
+        except ConfigError as exc:
+            if "(HTTP 501)" not in str(exc) or "ItemOperations" not in self.commands:
+                raise
+        out: dict[str, bytes] = {}
+        if len(remote_ids) > 1:
+            for remote_id in remote_ids:
+                out.update(await self._fetch(folder, [remote_id]))
+        return out
+
     async def fetch_body(self, folder: str, remote_id: str) -> bytes:
-        found = await self.call(lambda: items.fetch(self.http, folder, [remote_id]))
+        found = await self._fetch(folder, [remote_id])
         if remote_id not in found:
             raise OpRejected("the message is no longer on the server")
         return found[remote_id]
@@ -125,7 +140,7 @@ class EasPull(EasSession):
     ) -> AsyncIterator[tuple[str, RawMessage]]:
         for start in range(0, len(remote_ids), FETCH_CHUNK):
             chunk = list(remote_ids[start : start + FETCH_CHUNK])
-            found = await self.call(partial(items.fetch, self.http, folder, chunk))
+            found = await self._fetch(folder, chunk)
             for remote_id in chunk:
                 if remote_id in found:
                     yield remote_id, found[remote_id]

@@ -102,6 +102,11 @@ class EasSession:
     # ------------------------------------------------------------------ connection
 
     @property
+    def commands(self) -> frozenset[str]:
+        """The commands the server offers (OPTIONS)."""
+        return self.info.commands if self.info is not None else frozenset()
+
+    @property
     def http(self) -> EasHttp:
         if self._http is None:
             raise ConfigError("not connected")
