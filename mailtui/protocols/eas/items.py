@@ -119,7 +119,9 @@ async def estimate(http: EasHttp, collection: str, key: str) -> int | None:
         doc = (await http.post("GetItemEstimate", request)).document
     except (OpRejected, TransientError):
         return None
-    if doc is None or (doc.findtext("Response/Status", "1") or "1") != "1":
+    if doc is None or doc.tag != "GetItemEstimate:GetItemEstimate":
+        return None
+    if (doc.findtext("Response/Status", "1") or "1") != "1":
         return None
     found = doc.findtext("Response/Collection/Estimate")
     return int(found) if found and found.isdigit() else None
