@@ -139,6 +139,7 @@ async def test_449_and_status_144_provision_again_and_repeat_the_command() -> No
         sync_answer("0", status="144"),  # the repeated Sync: the key is outdated
         provision_answer("9"), provision_answer("10"),
         sync_answer("k1"), ESTIMATE, sync_answer("k2", adds=2),
+        sync_answer("k2"),  # nothing more: in step
     ]  # fmt: skip
     with ReplayServer(answers) as server:
         backend = await connected(server, dict(PROVISIONED))
@@ -156,13 +157,14 @@ async def test_an_invalid_sync_key_resyncs_that_folder_only() -> None:
         sync_answer("n1"),
         ESTIMATE,
         sync_answer("n2", adds=1),
+        sync_answer("n2"),
     ]
     with ReplayServer(answers) as server:
         backend = await connected(server, {**PROVISIONED, "keys": {"5": "old"}})
         batches = [b async for b in backend.pull(INBOX, {"key": "old"})]
         await backend.close()
     assert batches[0].reset and batches[0].state == {"key": "n1"}
-    assert [m.remote_id for m in batches[-1].added] == ["5:0"]
+    assert [m.remote_id for b in batches for m in b.added] == ["5:0"]
     assert batches[-1].state == {"key": "n2"} and batches[-1].complete
 
 
@@ -192,7 +194,13 @@ async def test_a_451_to_another_host_is_not_followed_with_the_password() -> None
 
 async def test_16_1_is_spoken_when_offered() -> None:
     with ReplayServer(
-        [options("16.1"), sync_answer("k1"), ESTIMATE, sync_answer("k2", adds=1)]
+        [
+            options("16.1"),
+            sync_answer("k1"),
+            ESTIMATE,
+            sync_answer("k2", adds=1),
+            sync_answer("k2"),
+        ]  # fmt: skip
     ) as server:
         backend = await connected(server, dict(PROVISIONED))
         batches = [b async for b in backend.pull(INBOX, {})]

@@ -29,13 +29,33 @@ def _top(doc: Element | None, doing: str) -> Element:
 async def fetch(http: EasHttp, collection: str, server_ids: Sequence[str]) -> dict[str, bytes]:
     """The MIME of each message, by ServerId; those the server no longer has (or could
     not give) are left out."""
+    found = await _fetch(http, collection, server_ids, MIME)
+    out: dict[str, bytes] = {}
+    for server_id, properties in found.items():
+        data = properties.find("AirSyncBase:Body/Data")
+        if data is not None and data.value is not None:
+            out[server_id] = data.data
+    return out
+
+
+async def properties(http: EasHttp, collection: str, server_id: str) -> Element | None:
+    """A message's properties (Read, Flag, …) without its body; None when it is gone."""
+    return (await _fetch(http, collection, [server_id], "1", truncate=True)).get(server_id)
+
+
+async def _fetch(
+    http: EasHttp, collection: str, server_ids: Sequence[str], kind: str, truncate: bool = False
+) -> dict[str, Element]:
+    preference = [Element("AirSyncBase:Type", kind)]
+    if truncate:
+        preference.append(Element("AirSyncBase:TruncationSize", "0"))
     fetches = [
         Element("ItemOperations:Fetch", [
             Element("ItemOperations:Store", "Mailbox"),
             Element("AirSync:CollectionId", collection),
             Element("AirSync:ServerId", server_id),
             Element("ItemOperations:Options", [
-                Element("AirSyncBase:BodyPreference", [Element("AirSyncBase:Type", MIME)]),
+                Element("AirSyncBase:BodyPreference", preference),
                 Element("AirSync:MIMESupport", "2"),
             ]),
         ])
@@ -43,14 +63,14 @@ async def fetch(http: EasHttp, collection: str, server_ids: Sequence[str]) -> di
     ]  # fmt: skip
     request = Element("ItemOperations:ItemOperations", fetches)
     doc = _top((await http.post("ItemOperations", request)).document, "ItemOperations")
-    out: dict[str, bytes] = {}
+    out: dict[str, Element] = {}
     for answer in doc.findall("Response/Fetch"):
         if (answer.findtext("Status", "1") or "1") != "1":
             continue
         server_id = answer.findtext("AirSync:ServerId") or ""
-        data = answer.find("Properties/AirSyncBase:Body/Data")
-        if server_id and data is not None and data.value is not None:
-            out[server_id] = data.data
+        found = answer.find("Properties")
+        if server_id and found is not None:
+            out[server_id] = found
     return out
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from mailtui.errors import OpRejected
+from mailtui.errors import ConfigError, OpRejected, TransientError
 from mailtui.models import Flag, OpKind, OpResult, PendingOp
 from mailtui.protocols.eas import items, pull, sync
 from mailtui.protocols.eas.folders import (
@@ -46,6 +46,7 @@ class EasOps(EasPull):
                 raise OpRejected("no target folder")
             source, rid = op.folder_name, op.remote_id
             moved = await self.call(lambda: items.move(self.http, rid, source, target_folder))
+            self._stash(source, sync.SyncAnswer(self.keys.get(source, "0"), removed=[rid]))
             return OpResult(new_remote_id=moved.new_id)
         if op.kind is OpKind.DELETE:
             change = sync.Change(op.remote_id, delete=True)
@@ -62,7 +63,22 @@ class EasOps(EasPull):
         else:
             raise OpRejected(f"ActiveSync does not support {op.kind.value} this way")
         await self._send_change(op.folder_name, change)
+        if op.kind is OpKind.SET_FLAGS:
+            await self._note_flags(op.folder_name, op.remote_id)
         return OpResult()
+
+    async def _note_flags(self, folder: str, server_id: str) -> None:
+        """The message's flags as the server has them now, for the folder's next pull
+        (the server does not send a client its own change back)."""
+        try:
+            found = await self._item_properties(folder, server_id)
+        except (ConfigError, OpRejected, TransientError):
+            return  # the flags are right in the store already; only the pull misses them
+        if found is not None:
+            flags = sync.flags_of(found)
+            self._stash(
+                folder, sync.SyncAnswer(self.keys.get(folder, "0"), flags=[(server_id, flags)])
+            )
 
     async def _send_change(self, folder: str, change: sync.Change) -> None:
         key = self.keys.get(folder)
@@ -73,11 +89,19 @@ class EasOps(EasPull):
         refused = answer.refused.get(change.server_id)
         if refused is not None and refused not in _GONE:
             raise OpRejected(f"the server refused the change: {sync.describe_refusal(refused)}")
+        if change.delete:  # gone here too: the pull says so, as for another client's
+            answer.removed.append(change.server_id)
+        self._stash(folder, answer)
+
+    def _stash(self, folder: str, answer: sync.SyncAnswer) -> None:
+        """Keeps ``answer`` (its key, and the server's changes) for the folder's next pull."""
         earlier = self.stash.get(folder)
         if earlier is not None:
             answer.added = earlier.added + answer.added
             answer.flags = earlier.flags + answer.flags
             answer.removed = earlier.removed + answer.removed
+        if answer.key == "0":
+            return  # never synced: nothing to hand on
         self.stash[folder] = answer
         self.keys[folder] = answer.key
 

@@ -22,6 +22,7 @@ from mailtui.models import FolderBatch, FolderKind, RawMessage, RemoteFolder
 from mailtui.protocols.eas import items, sync
 from mailtui.protocols.eas.folders import FolderKeyInvalid, FolderTree, folder_sync
 from mailtui.protocols.eas.session import EasSession
+from mailtui.protocols.eas.wbxml import Element
 
 #: Messages per Sync; whole MIME messages come in them.
 WINDOW = 100
@@ -107,9 +108,12 @@ class EasPull(EasSession):
             if answer.key == state.get("key") and not changes:
                 yield FolderBatch(name, progress=progress, complete=True)
                 return
-            yield self._batch(name, answer, progress=progress, complete=not answer.more)
+            # In step only after a Sync that brought nothing: SOGo's Ping reports a
+            # folder as changed until the device's key is the folder's own.
+            complete = not changes and not answer.more
+            yield self._batch(name, answer, progress=progress, complete=complete)
             key = answer.key
-            if not answer.more:
+            if complete:
                 return
 
     # ------------------------------------------------------------------ bodies
@@ -128,6 +132,9 @@ class EasPull(EasSession):
             for remote_id in remote_ids:
                 out.update(await self._fetch(folder, [remote_id]))
         return out
+
+    async def _item_properties(self, folder: str, remote_id: str) -> Element | None:
+        return await self.call(partial(items.properties, self.http, folder, remote_id))
 
     async def fetch_body(self, folder: str, remote_id: str) -> bytes:
         found = await self._fetch(folder, [remote_id])
