@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 import mailtui.protocols.eas.pull as eas_pull
-from mailtui.errors import AuthError, ConfigError
+from mailtui.errors import AuthError, ConfigError, OpRejected, TransientError
 from mailtui.models import Flag, FolderKind, FolderRole, OpKind, PendingOp
 from mailtui.protocols.eas.backend import EasBackend
 from tests.integration.eas_support import (
@@ -218,11 +218,35 @@ async def test_a_server_without_activesync_is_a_clear_error(
     with pytest.raises(ConfigError, match="no ActiveSync"):
         await backend.connect()
     await backend.close()
-    # An IMAP server's port answers no HTTP at all.
+    # An IMAP server's port answers no HTTP at all: a clear error, no traceback.
     imap_url = f"http://127.0.0.1:{eas_user.server.imap_port}/Microsoft-Server-ActiveSync"
     backend = EasBackend(replace(eas_user.account(), url=imap_url))
     backend.restore({})
-    with pytest.raises((ConfigError, asyncio.TimeoutError, Exception)) as info:
+    with pytest.raises((TransientError, ConfigError)) as info:
         await asyncio.wait_for(backend.connect(), 60)
-    assert "Traceback" not in str(info.value)
+    assert f"127.0.0.1:{eas_user.server.imap_port}" in str(info.value)
     await backend.close()
+
+
+async def test_folders_made_renamed_and_deleted_are_seen_over_imap(eas_user: EASUser) -> None:
+    async with connected(eas_user) as backend:
+        made = await backend.create_folder("Projects")
+        sub = await backend.create_folder("Projects/Alpha")
+        listed = {f.name: f for f in await backend.list_folders()}
+        assert listed[made].display_name == "Projects" and listed[sub].depth == 1
+        assert await backend.rename_folder(sub, "Projects/Beta") == sub
+        with pytest.raises(OpRejected):
+            await backend.create_folder("Nowhere/Child")
+        # The folder below first: SOGo answers success to a FolderDelete of a folder
+        # with folders below it, which Dovecot refused (the next FolderSync has it).
+        await backend.delete_folder(sub)
+        await backend.delete_folder(made)
+        after = {f.display_name for f in await backend.list_folders()}
+    assert "Projects" not in after and "Beta" not in after
+    conn = eas_user.imap()
+    try:
+        typ, data = conn.list('""', "*")
+        names = b" ".join(line for line in data if isinstance(line, bytes))
+    finally:
+        conn.logout()
+    assert typ == "OK" and b"Projects" not in names

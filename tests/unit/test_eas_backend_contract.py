@@ -228,3 +228,28 @@ async def test_ping_honours_the_servers_heartbeat_limit() -> None:
     beats = [decode(r.body).findtext("HeartbeatInterval") for r in server.requests[2:]]
     assert int(beats[0] or 0) > 2 and beats[1] == "2"
     assert backend.heartbeat_limit == 2
+
+
+async def test_what_the_server_lacks_is_hidden_and_without_ping_it_polls() -> None:
+    bare = Answer(
+        200, {"MS-ASProtocolVersions": "14.1", "MS-ASProtocolCommands": "Sync,FolderSync"}
+    )
+    with ReplayServer([bare]) as server:
+        backend = await connected(server, dict(PROVISIONED))
+        assert not backend.capabilities.server_move and not backend.capabilities.push
+        assert backend.capabilities.flags and backend.capabilities.folders
+        assert await backend.wait_for_changes(0.2) == set()  # slept: a poll follows
+        await backend.close()
+    assert len(server.requests) == 1  # OPTIONS only: no Ping was sent
+
+
+async def test_an_oauth_account_sends_its_token_as_bearer() -> None:
+    from dataclasses import replace
+
+    with ReplayServer([options("16.1")]) as server:
+        oauth = replace(account(server.url), auth="oauth2", token_command="printf tok-123")
+        backend = EasBackend(oauth)
+        backend.restore(dict(PROVISIONED))
+        await backend.connect()
+        await backend.close()
+    assert server.requests[0].headers["authorization"] == "Bearer tok-123"

@@ -222,4 +222,11 @@ async def folder_delete(http: EasHttp, tree: FolderTree, server_id: str) -> None
         f"deleting {name!r}",
     )  # fmt: skip
     tree.key = doc.findtext("SyncKey") or tree.key
-    tree.folders.pop(server_id, None)
+    gone = {server_id}
+    while True:  # the folders below it went with it
+        below = {k for k, (parent, _, _) in tree.folders.items() if parent in gone} - gone
+        if not below:
+            break
+        gone |= below
+    for key in gone:
+        tree.folders.pop(key, None)
