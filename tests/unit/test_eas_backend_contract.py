@@ -125,7 +125,10 @@ async def test_a_policy_it_can_meet_is_acknowledged_and_its_key_kept() -> None:
         state = backend.take_account_state()
         await backend.close()
     assert state is not None and state["policy_key"] == "222" and state["provisioned"]
+    first = decode(server.requests[1].body)  # 14.1: the device says what it is
+    assert first.findtext("Settings:DeviceInformation/Set/Model") == "mailtui"
     ack = decode(server.requests[2].body)
+    assert ack.find("Settings:DeviceInformation") is None
     assert ack.findtext("Policies/Policy/PolicyKey") == "111"
     assert ack.findtext("Policies/Policy/Status") == "1"
     assert server.requests[2].headers["x-ms-policykey"] == "111"

@@ -35,13 +35,22 @@ class PolicyNotMet(ConfigError):
     """The server's policy asks for what a terminal client cannot do."""
 
 
-def _request(policy_key: str | None = None) -> Element:
+def _request(policy_key: str | None = None, version: str = "14.0") -> Element:
     policy = [Element("Provision:PolicyType", POLICY_TYPE)]
     if policy_key is not None:
         policy += [Element("Provision:PolicyKey", policy_key), Element("Provision:Status", "1")]
-    return Element("Provision:Provision", [
-        Element("Provision:Policies", [Element("Provision:Policy", policy)]),
-    ])  # fmt: skip
+    children = [Element("Provision:Policies", [Element("Provision:Policy", policy)])]
+    if policy_key is None and version not in ("12.1", "14.0"):
+        # 14.1 and later: the first request says what the device is (MS-ASPROV 3.1.5.1).
+        children.insert(0, Element("Settings:DeviceInformation", [
+            Element("Settings:Set", [
+                Element("Settings:Model", "mailtui"),
+                Element("Settings:FriendlyName", "mailtui"),
+                Element("Settings:OS", "terminal"),
+                Element("Settings:UserAgent", "mailtui"),
+            ]),
+        ]))  # fmt: skip
+    return Element("Provision:Provision", children)
 
 
 def _policy(doc: Element | None, doing: str) -> Element | None:
@@ -67,7 +76,7 @@ async def provision(http: EasHttp) -> str | None:
     """Provisions the device; returns the PolicyKey (None: the server has no policy) and
     sets it on ``http``. Raises PolicyNotMet, or the status's error."""
     http.policy_key = None
-    first = (await http.post("Provision", _request())).document
+    first = (await http.post("Provision", _request(version=http.protocol_version))).document
     policy = _policy(first, "Provision")
     if policy is None:
         return None
