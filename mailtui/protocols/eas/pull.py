@@ -110,7 +110,8 @@ class EasPull(EasSession):
                 return
             # In step only after a Sync that brought nothing: SOGo's Ping reports a
             # folder as changed until the device's key is the folder's own.
-            complete = not changes and not answer.more
+            # (A "more" that brings nothing and keeps the key would never end: done.)
+            complete = not changes and (not answer.more or answer.key == key)
             yield self._batch(name, answer, progress=progress, complete=complete)
             key = answer.key
             if complete:
