@@ -108,6 +108,8 @@ class AccountConfig:
     # Which folders the account shows and syncs: "subscribed" (the others are listed
     # greyed), or "all" (every folder on the server, subscribed or not).
     folders: str = "subscribed"
+    # Exchange: the ActiveSync endpoint; unset, https://HOST/Microsoft-Server-ActiveSync.
+    url: str | None = None
 
 
 #: ``folders`` of an account: the folders it shows and syncs.
@@ -220,13 +222,21 @@ _ACCOUNT_KEYS = (
     "tls_fingerprint", "auth", "token_command",
     "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
     "folders", "delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop",
-    "oauth",
+    "oauth", "url",
 )
 #: Keys only a POP3 account has.
 _POP3_KEYS = ("delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop")
 _SMTP_KEYS = (
-    "host", "port", "security", "username", "password_command", "copy_to_sent", "ca_file",
-    "tls_fingerprint", "auth", "token_command",
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_command",
+    "copy_to_sent",
+    "ca_file",
+    "tls_fingerprint",
+    "auth",
+    "token_command",
 )
 _FINGERPRINT_EXPECTED = (
     'a SHA-256 certificate fingerprint such as "sha256:AB:CD:…" (64 hex digits, colons '
@@ -368,6 +378,9 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
     for key in _POP3_KEYS:
         if key in data and kind is not AccountKind.POP3:
             raise ConfigError(f"{where} {key}: only POP3 accounts have it; remove it")
+    url = t.opt_text("url")
+    if url is not None and kind is not AccountKind.EXCHANGE:
+        raise ConfigError(f"{where} url: only Exchange accounts have an ActiveSync url; remove it")
     smtp: SmtpConfig | None = None
     smtp_data = t.table("smtp")
     if smtp_data is not None:
@@ -400,7 +413,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         kind=kind,
         email=email,
         username=t.text("username", email),
-        host=t.text("host"),
+        host=t.text("host", _url_host(url)),
         port=port,
         security=security,
         password_command=t.opt_text("password_command"),
@@ -419,7 +432,20 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         apop=t.boolean("apop", False),
         identities=_identities(where, data.get("identities", [])),
         folders=t.choice("folders", "subscribed", FOLDER_MODES),
+        url=url,
     )
+
+
+def _url_host(url: str | None) -> str | None:
+    """The host of an Exchange account's ``url``: then ``host`` may be left out."""
+    if url is None:
+        return None
+    from urllib.parse import urlsplit  # here: config loading is start-up time
+
+    try:
+        return urlsplit(url).hostname or None
+    except ValueError:
+        return None
 
 
 def _smtp_username(s: _Table) -> str:
@@ -461,7 +487,7 @@ def _ui(prefix: str, data: Any) -> UiConfig:
     for binding_id, key in keys.items():
         if not isinstance(key, str) or not key:
             raise ConfigError(
-                f"{prefix}[ui.keys] {binding_id}: expected a key name such as \"ctrl+r\", "
+                f'{prefix}[ui.keys] {binding_id}: expected a key name such as "ctrl+r", '
                 f"got {_show(key)}"
             )
     return UiConfig(

@@ -276,6 +276,7 @@ class Worker:
             backend.restore(await self.store.account_state(self.account.id))
         hand_ledger(backend, self.store, self.account.id)
         await backend.connect()
+        self.capabilities = backend.capabilities  # EAS learns them from the server
         self._offline_since = None
         self._poll_now = False  # this session's first round pulls every folder anyway
         changed: set[str] = set()

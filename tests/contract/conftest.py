@@ -16,7 +16,11 @@ have the feature, so no test is ever skipped:
                     (IMAP IDLE, EAS Ping); without it a change is found by the next
                     pull after wait_for_changes timed out (poll)
     op:<kind>       apply() supports this OpKind (taken from the Capabilities, see
-                    `supported_ops`)
+                    `supported_ops`, unless the kind lists its ops)
+    newest_first    a first pull comes newest first (IMAP, demo; an ActiveSync server
+                    sends in its own order: SOGo oldest first)
+    verbatim        bodies are the bytes delivered (not so from SOGo's ActiveSync,
+                    which renders its own MIME)
     local           Capabilities.local: folders beyond INBOX, flags and every op live
                     in the store; the backend refuses every op
 
@@ -31,7 +35,9 @@ from pathlib import Path
 
 import pytest
 
+from mailtui.models import OpKind
 from mailtui.protocols.demo.backend import DemoBackend
+from mailtui.protocols.eas.backend import EasBackend
 from mailtui.protocols.imap import ImapBackend
 from mailtui.protocols.pop3.backend import capabilities as pop3_capabilities
 from mailtui.protocols.pop3.policy import Keeping
@@ -39,12 +45,20 @@ from mailtui.sync.contract import Backend
 from tests.contract.contract_servers import (
     ContractServer,
     DemoContractServer,
+    EasContractServer,
     ImapContractServer,
     Kind,
     Pop3ContractServer,
     next_user,
 )
-from tests.servers import DovecotNotInstalled, DovecotServer, make_self_signed_cert
+from tests.servers import (
+    DovecotNotInstalled,
+    DovecotServer,
+    PostgresNotInstalled,
+    SOGoNotInstalled,
+    SOGoServer,
+    make_self_signed_cert,
+)
 
 
 async def _start_demo(request: pytest.FixtureRequest) -> ContractServer:
@@ -76,16 +90,48 @@ async def _start_pop3(request: pytest.FixtureRequest) -> ContractServer:
     return Pop3ContractServer(dovecot, next_user())
 
 
+@pytest.fixture(scope="session")
+def contract_sogo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SOGoServer]:
+    server = SOGoServer(make_self_signed_cert(tmp_path_factory.mktemp("contract-sogo-tls")))
+    try:
+        server.start()
+    except (SOGoNotInstalled, PostgresNotInstalled, DovecotNotInstalled) as exc:
+        server.stop()
+        pytest.fail(f"{exc}\nThe Exchange contract tests need a real SOGo; not skipped.")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def _start_exchange(request: pytest.FixtureRequest) -> ContractServer:
+    sogo: SOGoServer = request.getfixturevalue("contract_sogo")
+    return await EasContractServer(sogo, next_user()).start()
+
+
 # ---------------------------------------------------------------------- the kinds
 
 KINDS: tuple[Kind, ...] = (
-    Kind("demo", DemoBackend.capabilities, _start_demo),
+    Kind(
+        "demo",
+        DemoBackend.capabilities,
+        _start_demo,
+        features=frozenset({"newest_first", "verbatim"}),
+    ),
     Kind(
         "imap",
         ImapBackend.capabilities,
         _start_imap,
+        features=frozenset({"login", "hears_others", "newest_first", "verbatim"}),
+        marks=(pytest.mark.integration,),
+    ),
+    Kind(
+        "exchange",
+        EasBackend.capabilities,
+        _start_exchange,
         features=frozenset({"login", "hears_others"}),
         marks=(pytest.mark.integration,),
+        ops=frozenset({OpKind.SET_FLAGS, OpKind.MOVE, OpKind.DELETE}),
     ),
     # Folders, flags and ops are the store's (Capabilities.local): the server has INBOX.
     Kind(

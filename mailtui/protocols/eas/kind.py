@@ -1,23 +1,40 @@
-"""The ``exchange`` account kind (Exchange ActiveSync): described, not yet built
-(accounts of it are refused)."""
+"""The ``exchange`` account kind (Exchange ActiveSync): its options and its builder."""
 
 from __future__ import annotations
 
 from mailtui.config import AccountConfig, ConfigError
 from mailtui.protocols import options
-from mailtui.sync.contract import KindSpec, Sending
+from mailtui.sync.contract import Backend, KindSpec, Option, OptionType, Sending
+
+
+def build(account: AccountConfig) -> Backend:
+    # Imported on first use: only Exchange accounts load the ActiveSync code.
+    from mailtui.protocols.eas.backend import build
+
+    return build(account)
 
 
 def check(account: AccountConfig, where: str) -> None:
     if account.smtp is not None:
         raise ConfigError(f"{where} smtp: Exchange accounts send through the server itself")
+    url = account.url
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise ConfigError(f"{where} url: {url!r} is not an http(s) address")
 
 
 EXCHANGE = KindSpec(
     name="exchange",
     label="Exchange",
     summary="Microsoft Exchange or Office 365 over ActiveSync; sent through the server",
-    options=options.server("exchange", "outlook.office365.com"),
+    options=(
+        *options.server("exchange", "outlook.office365.com"),
+        Option(
+            "url",
+            OptionType.TEXT,
+            "the ActiveSync address, when it is not https://HOST/Microsoft-Server-ActiveSync",
+        ),
+    ),
     sending=Sending.BACKEND,
+    build=build,
     check=check,
 )
