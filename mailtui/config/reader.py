@@ -96,6 +96,9 @@ class AccountConfig:
     # Which folders the account shows and syncs: "subscribed" (the others are listed
     # greyed), or "all" (every folder on the server, subscribed or not).
     folders: str = "subscribed"
+    # Exchange: the ActiveSync address; None: https://HOST/Microsoft-Server-ActiveSync
+    # (http:// with security = "none"), with the port when it is not the usual one.
+    url: str | None = None
 
 
 #: ``folders`` of an account: the folders it shows and syncs.
@@ -207,7 +210,7 @@ _ACCOUNT_KEYS = (
     "kind", "email", "username", "host", "port", "security", "password_command", "ca_file",
     "tls_fingerprint", "auth", "token_command",
     "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
-    "folders",
+    "folders", "url",
 )
 _SMTP_KEYS = (
     "host", "port", "security", "username", "password_command", "copy_to_sent", "ca_file",
@@ -331,6 +334,11 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         raise ConfigError(
             f"{where} folders: only IMAP accounts have folders to subscribe; remove it"
         )
+    if "url" in data and kind is not AccountKind.EXCHANGE:
+        raise ConfigError(f"{where} url: only Exchange accounts have an ActiveSync url; remove it")
+    url = t.opt_text("url")
+    if url is not None and not url.lower().startswith(("https://", "http://")):
+        raise ConfigError(f"{where} url: expected an https:// address, got {url!r}")
     smtp: SmtpConfig | None = None
     smtp_data = t.table("smtp")
     if smtp_data is not None:
@@ -377,6 +385,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         leave_on_server=t.boolean("leave_on_server", True),
         identities=_identities(where, data.get("identities", [])),
         folders=t.choice("folders", "subscribed", FOLDER_MODES),
+        url=url,
     )
 
 

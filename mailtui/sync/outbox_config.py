@@ -11,10 +11,9 @@ from mailtui.compose.message import Identity
 from mailtui.config import AccountConfig
 from mailtui.protocols.net.credentials import credentials
 from mailtui.protocols.smtp import Credentials, SmtpConfigError, SmtpConnection, SmtpSettings
-from mailtui.sync.contract import KindSpec, Submission, SubmissionFactory
+from mailtui.sync.contract import KindSpec, Original, Submission, SubmissionFactory
 
 Connect = Callable[[], Awaitable[SmtpConnection]]
-
 
 
 def identities(acc: AccountConfig) -> tuple[Identity, ...]:
@@ -74,6 +73,7 @@ class SmtpSubmission:
         raw: bytes,
         *,
         before_data: Callable[[], Awaitable[None]] | None = None,
+        original: Original | None = None,  # SMTP sends the message as it is
     ) -> str:
         return await self.connection.send(mail_from, recipients, raw, before_data=before_data)
 

@@ -17,7 +17,14 @@ from mailtui.errors import ConfigError
 from mailtui.models import AccountKind, FolderRole, OpKind
 from mailtui.protocols.kinds import KINDS
 from mailtui.store import Store
-from mailtui.sync.contract import EventKind, Sending, Submission, SyncEvent
+from mailtui.sync.contract import (
+    AccountStateAccess,
+    EventKind,
+    Original,
+    Sending,
+    Submission,
+    SyncEvent,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SMTP = SmtpConfig(host="smtp.example.org", port=587, security="starttls", username="ann")
@@ -88,8 +95,10 @@ async def test_the_sender_follows_the_kind(store: Store) -> None:
     # The user is told that no copy is kept, never left to guess.
     assert pop3.unfiled_notice == "Sent · no copy kept (this account has no Sent folder)"
     assert accounts.outbox_sender(store, row, account(AccountKind.IMAP)) is None
-    # Exchange sends through its backend, which this version does not have yet.
-    assert accounts.outbox_sender(store, row, account(AccountKind.EXCHANGE)) is None
+    # Exchange sends through the server (SendMail): its own submission, no Sent to file in.
+    eas = accounts.outbox_sender(store, row, account(AccountKind.EXCHANGE))
+    assert eas is not None and not eas.file_sent
+    assert eas.unfiled_notice == "Sent · the server keeps the copy"
 
 
 class Recorded:
@@ -103,6 +112,7 @@ class Recorded:
         raw: bytes,
         *,
         before_data: Callable[[], Awaitable[None]] | None = None,
+        original: Original | None = None,
     ) -> str:
         if before_data is not None:
             await before_data()
@@ -119,9 +129,15 @@ async def test_a_kind_that_sends_through_its_backend_gets_its_submission(store: 
     recorded = Recorded()
     opened: list[str] = []
 
-    def submission(acc: AccountConfig) -> Callable[[], Awaitable[Submission]]:
+    def submission(
+        acc: AccountConfig, state: AccountStateAccess
+    ) -> Callable[[], Awaitable[Submission]]:
         async def open_() -> Submission:
             opened.append(acc.name)
+            # The kind's submission reads and adds to the account's sync state.
+            assert await state.setdefault("device_id", "first") == "first"
+            assert await state.setdefault("device_id", "second") == "first"
+            assert await state.load() == {"device_id": "first"}
             return recorded
 
         return open_
@@ -155,7 +171,9 @@ async def test_a_local_kind_files_sent_mail_in_a_sent_folder_it_makes(store: Sto
     makes it in the store if no sync has yet, and never asks for one."""
     recorded = Recorded()
 
-    def submission(acc: AccountConfig) -> Callable[[], Awaitable[Submission]]:
+    def submission(
+        acc: AccountConfig, state: AccountStateAccess
+    ) -> Callable[[], Awaitable[Submission]]:
         async def open_() -> Submission:
             return recorded
 
