@@ -80,3 +80,14 @@ def with_field(raw: bytes, name: str, value: str) -> bytes:
     already encoded), with the message's own line break."""
     newline = b"\r\n" if b"\r\n" in raw[:4096] or not raw else b"\n"
     return f"{name}: {value}".encode() + newline + raw
+
+
+def field_names(raw: bytes) -> list[str]:
+    """The names of the header block's fields, in order (as written)."""
+    head, _ = _split(raw)
+    names = []
+    for field in _fields(head):
+        name, colon, _ = field.partition(b":")
+        if colon:
+            names.append(name.strip().decode("ascii", "replace"))
+    return names
