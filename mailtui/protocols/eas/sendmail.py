@@ -146,7 +146,8 @@ class EasSubmission:
             await before_data()
         answer = await self._send(mime, original, client_id(raw))
         if answer == ITEM_NOT_FOUND and original is not None:
-            answer = await self._send(mime, None, client_id(raw))  # the original is gone
+            original = None  # the server no longer has it: refused, so nothing went
+            answer = await self._send(mime, original, client_id(raw))
         if answer == PREVIOUSLY_SENT:
             return "sent before (the server knows this message: status 118)"
         command = "SendMail" if original is None else self._command(original)
