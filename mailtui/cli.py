@@ -92,6 +92,10 @@ def _parser() -> argparse.ArgumentParser:
         help="recipients also from the message's To, Cc and Bcc (Bcc is not sent)",
     )  # fmt: skip
     snd.add_argument("-f", dest="envelope_from", metavar="FROM", help="the envelope sender")
+    snd.add_argument(
+        "-i", "-oi", dest="ignore_dots", action="store_true",
+        help="sendmail's: a line with a lone dot does not end the message (it never does)",
+    )  # fmt: skip
     snd.add_argument("recipients", nargs="*", metavar="RECIPIENT")
     return p
 

@@ -76,10 +76,13 @@ def test_recipients_as_arguments_and_an_envelope_sender(
     me, to, other = mail_user_factory("me2"), mail_user_factory("to2"), mail_user_factory("cc2")
     env = smtp_home(tmp_path, me)
     raw = message(f"list@example.invalid, {to.email}", "[PATCH] fix")
-    done = run_mailtui(env, "send", "-f", me.email, to.email, other.email, input=raw)
+    raw += ".\nThe dot above is part of the message.\n"
+    # What git send-email runs: sendmail's -i, then -f and the recipients.
+    done = run_mailtui(env, "send", "-i", "-f", me.email, to.email, other.email, input=raw)
     assert done.returncode == 0, done.stderr
     [accepted] = me.smtp.messages_to(other.email)
     assert sorted(accepted.rcpt_tos) == sorted([to.email, other.email])
+    assert accepted.data.endswith(b"\r\n.\r\nThe dot above is part of the message.\r\n")
 
 
 def test_not_queued_says_why_and_leaves_nothing(
