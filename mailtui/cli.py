@@ -379,7 +379,10 @@ async def _send_piped(args: argparse.Namespace, config: Config) -> int:
         account = await store.ensure_account(acc.name, acc.kind, acc.email)
         sender = accounts.outbox_sender(store, account, acc)
         if sender is None:
-            raise UserError(f"not queued: account {acc.name!r} cannot send mail")
+            raise UserError(
+                f"not queued: account {acc.name!r} has no [accounts.{acc.name}.smtp] "
+                "settings to send with"
+            )
         item_id = await outbox.queue(store, account.id, message)
         report = await sender.flush()
         mine = next((r for r in report.results if r.item_id == item_id), None)

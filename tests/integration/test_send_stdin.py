@@ -167,3 +167,14 @@ def test_an_exchange_account_sends_through_sogo(
     assert accepted.delivered_to == [f"{eas_user.name}_to"]
     assert outbox_items(env) == []
 
+
+
+def test_an_account_without_smtp_settings_queues_nothing(
+    tmp_path: Path, mail_user_factory: Callable[..., MailUser]
+) -> None:
+    me = mail_user_factory("me6")
+    env = me.cli_home(tmp_path)  # IMAP only, no [smtp] table
+    done = run_mailtui(env, "send", me.email, input=message(me.email, "Nowhere"))
+    assert done.returncode == 1, done.stderr
+    assert "not queued: account 'work' has no [accounts.work.smtp] settings" in done.stderr
+    assert outbox_items(env) == []
