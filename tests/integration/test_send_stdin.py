@@ -9,6 +9,11 @@ import asyncio
 import email
 import email.policy
 import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +23,8 @@ from mailtui.cli import EXIT_QUEUED
 from mailtui.models import OutboxItem, OutboxState
 from mailtui.store import Store
 from tests.servers import EASUser, MailUser, SOGoServer
-from tests.servers.cli import run_mailtui
+from tests.servers.cli import ROOT, run_mailtui
+from tests.servers.ports import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -137,29 +143,73 @@ def test_refused_waits_for_the_user(
     assert item.state is OutboxState.FAILED
 
 
+def exchange_home(where: Path, user: EASUser) -> dict[str, str]:
+    config = where / "config.toml"
+    config.write_text(
+        "[accounts.exchange]\n"
+        'kind = "exchange"\n'
+        f'email = "{user.email}"\n'
+        f'username = "{user.name}"\n'
+        'host = "127.0.0.1"\n'
+        'security = "none"\n'
+        f'url = "{user.url}"\n'
+        f"password_command = \"printf '%s' '{user.password}'\"\n",
+        encoding="utf-8",
+    )
+    return {
+        **os.environ,
+        "MAILTUI_DATA_DIR": str(where / "data"),
+        "MAILTUI_STATE_DIR": str(where / "state"),
+        "MAILTUI_CONFIG": str(config),
+    }
+
+
+def test_killed_while_sogo_has_the_message_it_becomes_uncertain(
+    tmp_path: Path, eas_user: EASUser, sogo: SOGoServer
+) -> None:
+    """SIGKILL while the SendMail is with SOGo (its SMTP server holds the answer): the
+    next run finds the item cut off in `sending`, makes it uncertain and sends nothing;
+    SOGo did deliver it, so a resend would have been a duplicate."""
+    env = exchange_home(tmp_path, eas_user)
+    db = tmp_path / "data" / "mail.sqlite"
+    with sogo.smtp.inject(data_delay=4.0, times=1):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "mailtui", "send", "-t"], cwd=ROOT, env=env,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write(message(eas_user.email, "Killed on the way").encode())
+        proc.stdin.close()
+        deadline = time.monotonic() + 60
+        while not (db.exists() and _states(db) == ["sending"]):
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert wait_until(lambda: len(eas_user.sent_messages()) == 1, timeout=30)
+    again = run_mailtui(env, "send", "--outbox")
+    assert again.returncode == 1, again.stderr
+    assert "it may or may not have been sent" in again.stderr
+    assert _states(db) == ["uncertain"]
+    assert len(eas_user.sent_messages()) == 1  # not sent again
+
+
+def _states(db: Path) -> list[str]:
+    con = sqlite3.connect(db)
+    try:
+        return [r[0] for r in con.execute("SELECT state FROM outbox ORDER BY id")]
+    except sqlite3.OperationalError:  # not made yet
+        return []
+    finally:
+        con.close()
+
+
 def test_an_exchange_account_sends_through_sogo(
     tmp_path: Path, eas_user: EASUser, sogo: SOGoServer
 ) -> None:
     sogo.add_user(f"{eas_user.name}_to", "secret2")
     to = sogo.email(f"{eas_user.name}_to")
-    config = tmp_path / "config.toml"
-    config.write_text(
-        "[accounts.exchange]\n"
-        'kind = "exchange"\n'
-        f'email = "{eas_user.email}"\n'
-        f'username = "{eas_user.name}"\n'
-        'host = "127.0.0.1"\n'
-        'security = "none"\n'
-        f'url = "{eas_user.url}"\n'
-        f"password_command = \"printf '%s' '{eas_user.password}'\"\n",
-        encoding="utf-8",
-    )
-    env = {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(tmp_path / "data"),
-        "MAILTUI_STATE_DIR": str(tmp_path / "state"),
-        "MAILTUI_CONFIG": str(config),
-    }
+    env = exchange_home(tmp_path, eas_user)
     done = run_mailtui(env, "send", "-t", input=message(to, "Through ActiveSync"))
     assert done.returncode == 0, done.stderr
     assert "(SendMail)" in done.stdout
