@@ -243,3 +243,18 @@ async def test_provision_against_sogos_recorded_answer_and_a_remote_wipe() -> No
             await provision(http)
         await http.aclose()
     assert server.requests[0].headers["x-ms-policykey"] == "0"
+
+
+def test_the_endpoint_of_an_account() -> None:
+    from mailtui.config import parse
+    from mailtui.protocols.eas.sendmail import endpoint
+
+    def acc(extra: str) -> str:
+        text = '[accounts.x]\nkind = "exchange"\nemail = "a@b.org"\nhost = "mail.b.org"\n'
+        return endpoint(parse(text + extra).account("x"))
+
+    assert acc("") == "https://mail.b.org/Microsoft-Server-ActiveSync"
+    assert acc("port = 8443\n") == "https://mail.b.org:8443/Microsoft-Server-ActiveSync"
+    assert acc('security = "none"\n') == "http://mail.b.org/Microsoft-Server-ActiveSync"
+    sogo = "https://mail.b.org/SOGo/Microsoft-Server-ActiveSync"
+    assert acc(f'url = "{sogo}"\n') == sogo
