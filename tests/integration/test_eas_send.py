@@ -227,3 +227,26 @@ async def test_no_answer_after_the_message_went_is_uncertain_and_not_resent(
         assert item.state is OutboxState.UNCERTAIN
     finally:
         await store.close()
+
+
+async def test_a_recipient_the_smtp_server_refuses_fails_with_the_reason(
+    eas_user: EASUser, sogo: SOGoServer, tmp_path: Path
+) -> None:
+    """SOGo's SMTP server refuses an unknown local user: SOGo answers status 120
+    (MailSubmissionFailed), and the item fails for the user to act on."""
+    acc = exchange_account(eas_user)
+    events: list[SyncEvent] = []
+    store, account, sender = await _sender(tmp_path, acc, events)
+    try:
+        nobody = sogo.email("nobody-here")
+        await outbox.queue(store, account.id, build_message(draft_to(acc, nobody, "Lost")))
+        report = await sender.flush()
+        [result] = report.results
+        assert result.state is OutboxState.FAILED
+        assert result.text == (
+            "SendMail at 127.0.0.1: the server could not send the message (status 120)"
+        )
+        assert [e for e in events if e.kind is EventKind.SEND_FAILED] != []
+        assert eas_user.sent_messages() == []
+    finally:
+        await store.close()
