@@ -218,6 +218,19 @@ async def test_malicious_huge_broken_and_slow_answers(
     assert "TOP-SECRET" not in repr(result)
 
 
+async def test_a_deadline_for_the_whole_search(
+    cert: TLSFiles, https: type[ReplayServer]
+) -> None:
+    slow = Answer(200, XML, SETTINGS.body, delay=3.0)
+    with https([slow]) as first, https([SETTINGS]) as second:
+        result = await discover(cert, endpoints=only_pox(at(first), at(second)), deadline=0.5)
+    assert isinstance(result, NotFound)
+    assert result.tried == (
+        f"{at(first)}: not tried, or not finished, within 0.5 s",
+        f"{at(second)}: not tried, or not finished, within 0.5 s",
+    )
+
+
 def test_the_default_addresses() -> None:
     assert POX == ("https://{domain}/autodiscover/autodiscover.xml",
                    "https://autodiscover.{domain}/autodiscover/autodiscover.xml")  # fmt: skip

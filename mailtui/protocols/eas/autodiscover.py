@@ -29,8 +29,10 @@ a DTD, entities or network access (a document that declares any is refused unrea
 
 from __future__ import annotations
 
+import asyncio
 import json
 import ssl
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -129,9 +131,12 @@ async def autodiscover(
     ca_file: Path | None = None,
     timeout: float = 10.0,
     max_bytes: int = MAX_BYTES,
+    deadline: float | None = None,
 ) -> Outcome:
-    """The ActiveSync address of ``email`` (see the module docstring). Never raises for
-    what a server does; a bad email address is a ValueError."""
+    """The ActiveSync address of ``email`` (see the module docstring). ``timeout`` is
+    per request, ``deadline`` (seconds) for the whole search: what was not tried by
+    then is said in ``NotFound``. Never raises for what a server does; a bad email
+    address is a ValueError."""
     if email.count("@") != 1 or not email.partition("@")[0] or "." not in email:
         raise ValueError(f"{email!r} is not an email address")
     ends = endpoints or Endpoints()
@@ -145,24 +150,31 @@ async def autodiscover(
     ) as client:
         run = _Run(email, username or email, password, frozenset(h.lower() for h in trusted),
                    client, max_bytes)  # fmt: skip
-        for template in ends.pox:
-            found = await _attempt(run, _fill(template, email), _pox)
-            if found is not None:
-                return found
+        ways: list[tuple[str, _Way]] = [(_fill(t, email), _pox) for t in ends.pox]
         if ends.redirect_probe:
-            found = await _attempt(run, _fill(ends.redirect_probe, email), _probe)
-            if found is not None:
-                return found
+            ways.append((_fill(ends.redirect_probe, email), _probe))
         if ends.json:
-            found = await _attempt(run, _fill(ends.json, email), _json)
-            if found is not None:
-                return found
+            ways.append((_fill(ends.json, email), _json))
+        done = 0
+        try:
+            async with asyncio.timeout(deadline):
+                for url, how in ways:
+                    found = await _attempt(run, url, how)
+                    done += 1
+                    if found is not None:
+                        return found
+        except TimeoutError:
+            run.tried += [f"{url}: not tried, or not finished, within {deadline:g} s"
+                          for url, _ in ways[done:]]  # fmt: skip
     if run.asks:
         return run.asks[0]
     return NotFound(tuple(run.tried))
 
 
-async def _attempt(run: _Run, url: str, how: Any) -> Found | None:
+_Way = Callable[[_Run, str], Awaitable[Found | None]]
+
+
+async def _attempt(run: _Run, url: str, how: _Way) -> Found | None:
     try:
         found: Found | None = await how(run, url)
     except _Skip as exc:
