@@ -96,8 +96,7 @@ class AccountConfig:
     # Which folders the account shows and syncs: "subscribed" (the others are listed
     # greyed), or "all" (every folder on the server, subscribed or not).
     folders: str = "subscribed"
-    # Exchange: the ActiveSync address; None: https://HOST/Microsoft-Server-ActiveSync
-    # (http:// with security = "none"), with the port when it is not the usual one.
+    # Exchange: the ActiveSync endpoint; unset, https://HOST/Microsoft-Server-ActiveSync.
     url: str | None = None
 
 
@@ -207,14 +206,37 @@ def _show(value: Any) -> str:
 
 
 _ACCOUNT_KEYS = (
-    "kind", "email", "username", "host", "port", "security", "password_command", "ca_file",
-    "tls_fingerprint", "auth", "token_command",
-    "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
-    "folders", "url",
+    "kind",
+    "email",
+    "username",
+    "host",
+    "port",
+    "security",
+    "password_command",
+    "ca_file",
+    "tls_fingerprint",
+    "auth",
+    "token_command",
+    "display_name",
+    "smtp",
+    "poll_interval",
+    "body_days",
+    "leave_on_server",
+    "identities",
+    "folders",
+    "url",
 )
 _SMTP_KEYS = (
-    "host", "port", "security", "username", "password_command", "copy_to_sent", "ca_file",
-    "tls_fingerprint", "auth", "token_command",
+    "host",
+    "port",
+    "security",
+    "username",
+    "password_command",
+    "copy_to_sent",
+    "ca_file",
+    "tls_fingerprint",
+    "auth",
+    "token_command",
 )
 _FINGERPRINT_EXPECTED = (
     'a SHA-256 certificate fingerprint such as "sha256:AB:CD:…" (64 hex digits, colons '
@@ -334,11 +356,9 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         raise ConfigError(
             f"{where} folders: only IMAP accounts have folders to subscribe; remove it"
         )
-    if "url" in data and kind is not AccountKind.EXCHANGE:
-        raise ConfigError(f"{where} url: only Exchange accounts have an ActiveSync url; remove it")
     url = t.opt_text("url")
-    if url is not None and not url.lower().startswith(("https://", "http://")):
-        raise ConfigError(f"{where} url: expected an https:// address, got {url!r}")
+    if url is not None and kind is not AccountKind.EXCHANGE:
+        raise ConfigError(f"{where} url: only Exchange accounts have an ActiveSync url; remove it")
     smtp: SmtpConfig | None = None
     smtp_data = t.table("smtp")
     if smtp_data is not None:
@@ -370,7 +390,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         kind=kind,
         email=email,
         username=t.text("username", email),
-        host=t.text("host"),
+        host=t.text("host", _url_host(url)),
         port=port,
         security=security,
         password_command=t.opt_text("password_command"),
@@ -387,6 +407,18 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         folders=t.choice("folders", "subscribed", FOLDER_MODES),
         url=url,
     )
+
+
+def _url_host(url: str | None) -> str | None:
+    """The host of an Exchange account's ``url``: then ``host`` may be left out."""
+    if url is None:
+        return None
+    from urllib.parse import urlsplit  # here: config loading is start-up time
+
+    try:
+        return urlsplit(url).hostname or None
+    except ValueError:
+        return None
 
 
 def _smtp_username(s: _Table) -> str:
@@ -428,7 +460,7 @@ def _ui(prefix: str, data: Any) -> UiConfig:
     for binding_id, key in keys.items():
         if not isinstance(key, str) or not key:
             raise ConfigError(
-                f"{prefix}[ui.keys] {binding_id}: expected a key name such as \"ctrl+r\", "
+                f'{prefix}[ui.keys] {binding_id}: expected a key name such as "ctrl+r", '
                 f"got {_show(key)}"
             )
     return UiConfig(

@@ -272,6 +272,7 @@ class Worker:
         if isinstance(backend, StatefulBackend):
             backend.restore(await self.store.account_state(self.account.id))
         await backend.connect()
+        self.capabilities = backend.capabilities  # EAS learns them from the server
         self._offline_since = None
         self._poll_now = False  # this session's first round pulls every folder anyway
         changed: set[str] = set()

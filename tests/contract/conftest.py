@@ -16,7 +16,11 @@ have the feature, so no test is ever skipped:
                     (IMAP IDLE, EAS Ping); without it a change is found by the next
                     pull after wait_for_changes timed out (poll)
     op:<kind>       apply() supports this OpKind (taken from the Capabilities, see
-                    `supported_ops`)
+                    `supported_ops`, unless the kind lists its ops)
+    newest_first    a first pull comes newest first (IMAP, demo; an ActiveSync server
+                    sends in its own order: SOGo oldest first)
+    verbatim        bodies are the bytes delivered (not so from SOGo's ActiveSync,
+                    which renders its own MIME)
 
 Kinds that need a real server carry the `integration` mark (`-m "not integration"`
 runs the demo only).
@@ -29,17 +33,27 @@ from pathlib import Path
 
 import pytest
 
+from mailtui.models import OpKind
 from mailtui.protocols.demo.backend import DemoBackend
+from mailtui.protocols.eas.backend import EasBackend
 from mailtui.protocols.imap import ImapBackend
 from mailtui.sync.contract import Backend
 from tests.contract.contract_servers import (
     ContractServer,
     DemoContractServer,
+    EasContractServer,
     ImapContractServer,
     Kind,
     next_user,
 )
-from tests.servers import DovecotNotInstalled, DovecotServer, make_self_signed_cert
+from tests.servers import (
+    DovecotNotInstalled,
+    DovecotServer,
+    PostgresNotInstalled,
+    SOGoNotInstalled,
+    SOGoServer,
+    make_self_signed_cert,
+)
 
 
 async def _start_demo(request: pytest.FixtureRequest) -> ContractServer:
@@ -66,16 +80,48 @@ async def _start_imap(request: pytest.FixtureRequest) -> ContractServer:
     return ImapContractServer(dovecot, next_user())
 
 
+@pytest.fixture(scope="session")
+def contract_sogo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SOGoServer]:
+    server = SOGoServer(make_self_signed_cert(tmp_path_factory.mktemp("contract-sogo-tls")))
+    try:
+        server.start()
+    except (SOGoNotInstalled, PostgresNotInstalled, DovecotNotInstalled) as exc:
+        server.stop()
+        pytest.fail(f"{exc}\nThe Exchange contract tests need a real SOGo; not skipped.")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def _start_exchange(request: pytest.FixtureRequest) -> ContractServer:
+    sogo: SOGoServer = request.getfixturevalue("contract_sogo")
+    return await EasContractServer(sogo, next_user()).start()
+
+
 # ---------------------------------------------------------------------- the kinds
 
 KINDS: tuple[Kind, ...] = (
-    Kind("demo", DemoBackend.capabilities, _start_demo),
+    Kind(
+        "demo",
+        DemoBackend.capabilities,
+        _start_demo,
+        features=frozenset({"newest_first", "verbatim"}),
+    ),
     Kind(
         "imap",
         ImapBackend.capabilities,
         _start_imap,
+        features=frozenset({"login", "hears_others", "newest_first", "verbatim"}),
+        marks=(pytest.mark.integration,),
+    ),
+    Kind(
+        "exchange",
+        EasBackend.capabilities,
+        _start_exchange,
         features=frozenset({"login", "hears_others"}),
         marks=(pytest.mark.integration,),
+        ops=frozenset({OpKind.SET_FLAGS, OpKind.MOVE, OpKind.DELETE}),
     ),
 )
 

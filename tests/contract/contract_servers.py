@@ -19,14 +19,16 @@ from typing import Protocol
 import pytest
 
 import mailtui.protocols.demo.backend as demo_backend
+import mailtui.protocols.eas.pull as eas_pull
 import mailtui.protocols.imap.pull as imap_pull
 from mailtui.config import AccountConfig
 from mailtui.models import AccountKind, Flag, OpKind
 from mailtui.protocols.demo.backend import DemoBackend, DemoServer
 from mailtui.protocols.demo.generate import FOLDERS
+from mailtui.protocols.eas.backend import EasBackend
 from mailtui.protocols.imap import ImapBackend
 from mailtui.sync.contract import Backend, Capabilities
-from tests.servers import DovecotServer
+from tests.servers import DovecotServer, SOGoServer
 
 _MESSAGE_ID = re.compile(rb"^message-id:\s*(<[^>\r\n]*>)", re.I | re.M)
 
@@ -94,9 +96,13 @@ class Kind:
     start: Callable[[pytest.FixtureRequest], Awaitable[ContractServer]]
     features: frozenset[str] = frozenset()
     marks: tuple[pytest.MarkDecorator, ...] = field(default=())
+    #: The ops apply() supports, where the Capabilities do not say it all (ActiveSync
+    #: moves between folders but cannot copy or append).
+    ops: frozenset[OpKind] | None = None
 
     def has(self, feature: str) -> bool:
-        ops = {f"op:{op.value}" for op in supported_ops(self.capabilities)}
+        kinds = supported_ops(self.capabilities) if self.ops is None else self.ops
+        ops = {f"op:{op.value}" for op in kinds}
         return feature in self.features or feature in ops
 
 
@@ -231,9 +237,7 @@ class ImapContractServer:
 
     async def deliver(self, raw: bytes, folder: str | None = None, flags: Flag = Flag.NONE) -> None:
         names = [name for bit, name in _IMAP_FLAGS.items() if flags & bit]
-        await asyncio.to_thread(
-            self.dovecot.deliver, self.name, raw, folder or self.inbox, names
-        )
+        await asyncio.to_thread(self.dovecot.deliver, self.name, raw, folder or self.inbox, names)
 
     async def set_flags(self, folder: str, message_id: str, add: Flag, remove: Flag) -> None:
         def change() -> None:
@@ -274,3 +278,129 @@ class ImapContractServer:
 
     async def close(self) -> None:
         """The user stays: each test has its own, and the mail goes with the Dovecot."""
+
+
+# ---------------------------------------------------------------------- Exchange
+
+
+class EasContractServer:
+    """A fresh user on the suite's SOGo, one device: every backend made for the account
+    restores the same DeviceId (what the store keeps), as a second session would.
+    "Another client" is IMAP on SOGo's Dovecot (the ImapContractServer's helpers)."""
+
+    inbox = ""  # the INBOX's ServerId, known once the first backend listed the folders
+
+    def __init__(self, sogo: SOGoServer, name: str) -> None:
+        self.sogo = sogo
+        self.name = name
+        self.password = secrets.token_hex(8)
+        sogo.add_user(name, self.password)
+        self.device = {"device_id": f"ct{secrets.token_hex(8)}", "device_type": "mailtui"}
+        self._names: dict[str, str] = {}  # ServerId -> IMAP name
+        self._last: EasBackend | None = None
+
+    def account(self, password: str) -> AccountConfig:
+        return AccountConfig(
+            name="contract",
+            kind=AccountKind.EXCHANGE,
+            email=self.sogo.email(self.name),
+            username=self.name,
+            host=self.sogo.host,
+            port=0,
+            security="none",
+            password_command=f"printf '%s\\n' {shlex.quote(password)}",
+            url=self.sogo.url,
+            body_days=36500,
+        )
+
+    def backend(self, *, password: str | None = None) -> Backend:
+        """A backend with the account state the last one had, as the store keeps it."""
+        state = self._last.current_state() if self._last is not None else dict(self.device)
+        backend = EasBackend(self.account(self.password if password is None else password))
+        backend.restore(state)
+        self._last = backend
+        return backend
+
+    async def start(self) -> EasContractServer:
+        backend = self.backend()
+        await backend.connect()
+        try:
+            for folder in await backend.list_folders():
+                self._names[folder.name] = folder.display_name
+                if folder.display_name == "INBOX":
+                    self.inbox = folder.name
+        finally:
+            await backend.close()
+        self.device["provisioned"] = True  # type: ignore[assignment]
+        return self
+
+    def make_batches_small(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(eas_pull, "WINDOW", 4)
+
+    @contextlib.contextmanager
+    def _client(self, folder: str) -> Iterator[imaplib.IMAP4]:
+        client = self.sogo.imap(self.name)
+        try:
+            typ, data = client.select(f'"{self._names.get(folder, folder)}"')
+            assert typ == "OK", data
+            yield client
+        finally:
+            with contextlib.suppress(imaplib.IMAP4.error, OSError):
+                client.logout()
+
+    async def deliver(self, raw: bytes, folder: str | None = None, flags: Flag = Flag.NONE) -> None:
+        names = [name for bit, name in _IMAP_FLAGS.items() if flags & bit]
+        where = self._names.get(folder or self.inbox, "INBOX")
+        await asyncio.to_thread(self.sogo.append, self.name, raw, where, names)
+
+    async def set_flags(self, folder: str, message_id: str, add: Flag, remove: Flag) -> None:
+        def change() -> None:
+            with self._client(folder) as client:
+                uid = _uid_of(client, message_id)
+                for how, flags in (("+FLAGS", add), ("-FLAGS", remove)):
+                    if flags:
+                        typ, data = client.uid("STORE", uid, how, _imap_flag_list(flags))
+                        assert typ == "OK", data
+
+        await asyncio.to_thread(change)
+
+    async def expunge(self, folder: str, message_id: str) -> None:
+        def remove() -> None:
+            with self._client(folder) as client:
+                uid = _uid_of(client, message_id)
+                typ, data = client.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+                assert typ == "OK", data
+                typ, data = client.expunge()
+                assert typ == "OK", data
+
+        await asyncio.to_thread(remove)
+
+    async def contents(self, folder: str) -> dict[str, tuple[Flag, bytes]]:
+        """What the folder holds as ActiveSync sees it: SOGo deletes by marking a message
+        \\Deleted and leaves the expunge to IMAP clients, so those are not counted."""
+
+        def read() -> dict[str, tuple[Flag, bytes]]:
+            found: dict[str, tuple[Flag, bytes]] = {}
+            with self._client(folder) as client:
+                typ, data = client.uid("SEARCH", "NOT", "DELETED")
+                uids = data[0].split() if typ == "OK" and data and data[0] else []
+                for uid in uids:
+                    typ, got = client.uid("FETCH", uid, "(FLAGS BODY.PEEK[])")
+                    item = next(i for i in got if isinstance(i, tuple))
+                    head = item[0].decode() + "".join(
+                        i.decode() for i in got if isinstance(i, bytes)
+                    )
+                    found[message_id_of(bytes(item[1]))] = (_flags_from_fetch(head), item[1])
+            return found
+
+        return await asyncio.to_thread(read)
+
+    async def close(self) -> None:
+        """The user stays: each test has its own, and the mail goes with the SOGo."""
+
+
+def _uid_of(client: imaplib.IMAP4, message_id: str) -> str:
+    typ, data = client.uid("SEARCH", "HEADER", "Message-ID", f'"{message_id}"')
+    uids = data[0].split() if typ == "OK" and data and data[0] else []
+    assert len(uids) == 1, f"{message_id}: {typ} {data}"
+    return bytes(uids[0]).decode()

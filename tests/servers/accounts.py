@@ -9,12 +9,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from .dovecot import DovecotServer
 from .maildir import Flags
 from .smtp import AcceptedMessage, SMTPServer
 from .sogo import SOGoServer
+
+if TYPE_CHECKING:
+    from mailtui.config import AccountConfig
+
+LOOPBACK_HOST = "127.0.0.1"
 
 
 @dataclass
@@ -168,6 +174,46 @@ class EASUser:
     def prime_modseq(self) -> None:
         """Prime folders created after the user was (see SOGoServer.prime_modseq)."""
         self.server.prime_modseq(self.name)
+
+    def account(self, password: str | None = None) -> AccountConfig:
+        """This user as an Exchange account of mailtui (plain HTTP on loopback)."""
+        from mailtui.config import AccountConfig
+        from mailtui.models import AccountKind
+
+        secret = self.password if password is None else password
+        return AccountConfig(
+            name="work",
+            kind=AccountKind.EXCHANGE,
+            email=self.email,
+            username=self.name,
+            host=LOOPBACK_HOST,
+            port=0,
+            security="none",
+            password_command=f"printf '%s' '{secret}'",
+            url=self.url,
+            body_days=36500,
+        )
+
+    def cli_home(self, where: Path) -> dict[str, str]:
+        """A `config.toml` in `where` with this user as Exchange account "work", and the
+        environment that points `mailtui` at it (cache and logs under `where` too)."""
+        config = where / "config.toml"
+        config.write_text(
+            "[accounts.work]\n"
+            'kind = "exchange"\n'
+            f'email = "{self.email}"\n'
+            f'username = "{self.name}"\n'
+            f'url = "{self.url}"\n'
+            'security = "none"\n'
+            "body_days = 36500\n"
+            f"password_command = \"printf '%s' '{self.password}'\"\n"
+        )
+        return {
+            **os.environ,
+            "MAILTUI_DATA_DIR": str(where / "data"),
+            "MAILTUI_STATE_DIR": str(where / "state"),
+            "MAILTUI_CONFIG": str(config),
+        }
 
     def sent_messages(self) -> list[AcceptedMessage]:
         """What SOGo handed to the SMTP server for this user (SendMail & co.)."""

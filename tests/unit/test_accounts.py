@@ -52,7 +52,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         await s.close()
 
 
-@pytest.mark.parametrize("kind", [AccountKind.POP3, AccountKind.EXCHANGE])
+@pytest.mark.parametrize("kind", [AccountKind.POP3])
 async def test_a_kind_without_a_builder_is_refused_before_anything_is_added(
     store: Store, kind: AccountKind
 ) -> None:
@@ -63,6 +63,13 @@ async def test_a_kind_without_a_builder_is_refused_before_anything_is_added(
         "yet (try `mailtui --demo`)"
     )
     assert await store.accounts() == []
+
+
+async def test_exchange_accounts_get_an_activesync_backend(store: Store) -> None:
+    (spec,) = await accounts.specs_for(store, [account(AccountKind.EXCHANGE, "corp")])
+    from mailtui.protocols.eas.backend import EasBackend
+
+    assert isinstance(spec.factory(), EasBackend)
 
 
 async def test_imap_accounts_get_a_backend_factory_and_a_sender_with_smtp(store: Store) -> None:

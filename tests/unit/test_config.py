@@ -165,5 +165,5 @@ def test_exchange_url() -> None:
     assert parse(base.format(kind="exchange")).account("x").url is None
     with pytest.raises(ConfigError, match="only Exchange accounts have an ActiveSync url"):
         parse(base.format(kind="imap") + f'url = "{sogo}"\n')
-    with pytest.raises(ConfigError, match="url: expected an https:// address"):
-        parse(base.format(kind="exchange") + 'url = "h.example.com/x"\n')
+    with pytest.raises(ConfigError, match="url: 'h.example.com/x' is not an http"):
+        parse_config(base.format(kind="exchange") + 'url = "h.example.com/x"\n')

@@ -15,6 +15,9 @@ import mailtui
 from mailtui.errors import MailtuiError, SyncError
 
 INTERNAL = {
+    # status 9 / 3: the EAS pull syncs the folder tree or the folder again from "0"
+    "mailtui.protocols.eas.folders.FolderKeyInvalid",
+    "mailtui.protocols.eas.sync.SyncKeyInvalid",
     "mailtui.protocols.imap.commands.CommandFailed",  # a tagged NO/BAD, judged by the backend
     "mailtui.protocols.imap.wire.ProtocolError",  # becomes TransientError at the connection
     "mailtui.protocols.net.linereader.BlockTooLong",  # becomes MessageTooLarge in POP3

@@ -160,7 +160,7 @@ def test_how_each_kind_sends() -> None:
     assert kinds.KINDS["exchange"].sending is Sending.BACKEND
     assert kinds.KINDS["demo"].sending is Sending.NONE
     assert kinds.KINDS["imap"].build is not None
-    assert kinds.KINDS["pop3"].build is None and kinds.KINDS["exchange"].build is None
+    assert kinds.KINDS["pop3"].build is None and kinds.KINDS["exchange"].build is not None
 
 
 EXCH = '[accounts.w]\nkind = "exchange"\nemail = "a@b.c"\nhost = "x"\n'

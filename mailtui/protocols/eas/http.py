@@ -380,8 +380,7 @@ class EasHttp:
         if 300 <= code < 400:
             target = response.headers.get("location", "elsewhere")
             raise ConfigError(
-                f"{self.url} sends to {target} (HTTP {code}): not an ActiveSync address, "
-                "check url"
+                f"{self.url} sends to {target} (HTTP {code}): not an ActiveSync address, check url"
             )
         if code >= 500:
             raise TransientError(f"{where}: server error (HTTP {code})")

@@ -36,7 +36,8 @@ retries an uncertain message gets status 118 from a server that did send it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 from mailtui import secrets
 from mailtui.config import AccountConfig
@@ -46,6 +47,7 @@ from mailtui.models import Security
 from mailtui.protocols.eas import status
 from mailtui.protocols.eas.http import EasHttp, NoAnswer, Redirected, Response, new_device_id
 from mailtui.protocols.eas.provision import provision
+from mailtui.protocols.eas.session import DEVICE_TYPE, default_url
 from mailtui.protocols.eas.status import ProvisionRequired
 from mailtui.protocols.eas.wbxml import Element, WbxmlError
 from mailtui.protocols.net.credentials import credentials
@@ -59,22 +61,17 @@ from mailtui.protocols.smtp import (
 )
 from mailtui.sync.contract import AccountStateAccess, Original, Submission, SubmissionFactory
 
-PATH = "/Microsoft-Server-ActiveSync"
 #: Status 118: the server sent a message with this ClientId before.
 PREVIOUSLY_SENT = "118"
 #: Status 150: the original of a SmartReply/SmartForward is gone.
 ITEM_NOT_FOUND = "150"
 
 
-def endpoint(acc: AccountConfig) -> str:
-    """The account's ActiveSync address: ``url``, else ``https://HOST[:PORT]`` with
-    ``/Microsoft-Server-ActiveSync``."""
-    if acc.url:
-        return acc.url
-    plain = acc.security == Security.NONE
-    usual = 80 if plain else 443
-    port = "" if acc.port == usual else f":{acc.port}"
-    return f"{'http' if plain else 'https'}://{acc.host}{port}{PATH}"
+def endpoint(acc: AccountConfig, kept: Mapping[str, Any] | None = None) -> str:
+    """Where the account's ActiveSync is, as the sync session has it: the address a 451
+    redirect gave (kept in the account state), else ``url``, else the default."""
+    redirected = (kept or {}).get("url")
+    return str(redirected or acc.url or default_url(acc))
 
 
 def client_id(raw: bytes) -> str:
@@ -242,10 +239,11 @@ async def open_submission(
         kept = await state.load()
         policy_key = kept.get("policy_key")
         http = EasHttp(
-            endpoint(acc),
+            endpoint(acc, kept),
             username=acc.username,
             credentials=creds,
             device_id=device_id,
+            device_type=str(kept.get("device_type") or DEVICE_TYPE),
             ca_file=acc.ca_file,
             tls_fingerprint=acc.tls_fingerprint,
             allow_plain=acc.security == Security.NONE,

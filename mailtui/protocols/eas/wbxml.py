@@ -156,11 +156,12 @@ class Element:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Element):
             return NotImplemented
-        return (
-            (self.page, self.token, self.opaque, self.data)
-            == (other.page, other.token, other.opaque, other.data)
-            and self.children == other.children
-        )
+        return (self.page, self.token, self.opaque, self.data) == (
+            other.page,
+            other.token,
+            other.opaque,
+            other.data,
+        ) and self.children == other.children
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
@@ -260,9 +261,7 @@ def _header(data: bytes) -> int:
     return pos + table  # ActiveSync never refers to a string table: skipped
 
 
-def decode(
-    data: bytes, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_ELEMENTS
-) -> Element:
+def decode(data: bytes, *, max_depth: int = MAX_DEPTH, max_elements: int = MAX_ELEMENTS) -> Element:
     """The element tree of a WBXML document; WbxmlError when it is not one that
     ActiveSync could send (see the module docstring).
 
@@ -365,9 +364,7 @@ def _decode(data: bytes, max_depth: int, max_elements: int) -> Element:
             page = data[pos]
             pos += 1
         elif byte in _UNUSED:
-            raise WbxmlError(
-                f"WBXML: {_UNUSED[byte]} (byte {pos - 1}) is not used by ActiveSync"
-            )
+            raise WbxmlError(f"WBXML: {_UNUSED[byte]} (byte {pos - 1}) is not used by ActiveSync")
         else:
             raise WbxmlError(
                 f"WBXML: {codepages.tag_name(page, byte & 0x3F)} at byte {pos - 1} "

@@ -1,0 +1,153 @@
+"""Pull: the folder list (FolderSync), each mail folder's changes (Sync) in batches, and
+whole messages (ItemOperations) for ``EasBackend``.
+
+Folder sync state (JSON, kept by the store, committed with each batch)::
+
+    key     the folder's Sync key after the batch
+
+A batch carries its key in the folder's state and in the account's (``keys``), committed
+together with its messages: a crash resumes from the last committed key, and the server
+sends again what came after it (the store ignores an Add it has already). An invalid key
+(status 3) resyncs that folder alone: a ``reset`` batch and a first sync from "0".
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from mailtui.errors import ConfigError, OpRejected, TransientError
+from mailtui.models import FolderBatch, FolderKind, RawMessage, RemoteFolder
+from mailtui.protocols.eas import items, sync
+from mailtui.protocols.eas.folders import FolderKeyInvalid, FolderTree, folder_sync
+from mailtui.protocols.eas.session import EasSession
+from mailtui.protocols.eas.wbxml import Element
+
+#: Messages per Sync; whole MIME messages come in them.
+WINDOW = 100
+#: ItemOperations Fetch: messages per request.
+FETCH_CHUNK = 20
+
+
+class EasPull(EasSession):
+    """Folders, their changes, and bodies."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Server changes that came with the answer to an op's Sync, by folder: the
+        #: next pull of the folder hands them on first (with their key).
+        self.stash: dict[str, sync.SyncAnswer] = {}
+
+    async def fresh_tree(self) -> None:
+        """The folder tree brought up to date (FolderSync); from scratch when the server
+        no longer knows its key."""
+        try:
+            await self.call(lambda: folder_sync(self.http, self.tree))
+        except FolderKeyInvalid:
+            self.tree = FolderTree("0", {})
+            await self.call(lambda: folder_sync(self.http, self.tree))
+
+    async def list_folders(self) -> list[RemoteFolder]:
+        await self.fresh_tree()
+        folders = self.tree.remote_folders()
+        names = {f.name for f in folders}
+        self.keys = {name: key for name, key in self.keys.items() if name in names}
+        return folders
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        return self._pull(folder, dict(state))
+
+    def _batch(self, folder: str, answer: sync.SyncAnswer, **kw: Any) -> FolderBatch:
+        self.keys[folder] = answer.key
+        return FolderBatch(
+            folder,
+            added=answer.added,
+            flags=answer.flags,
+            removed=answer.removed,
+            state={"key": answer.key},
+            account_state=self.current_state(),
+            **kw,
+        )
+
+    async def _sync(self, folder: str, key: str, **kw: Any) -> sync.SyncAnswer:
+        body_days = self.account.body_days
+        return await self.call(lambda: sync.sync(self.http, folder, key, body_days=body_days, **kw))
+
+    async def _pull(
+        self, folder: RemoteFolder, state: dict[str, Any]
+    ) -> AsyncIterator[FolderBatch]:
+        if folder.kind is not FolderKind.MAIL:
+            return
+        name = folder.name
+        key = str(state.get("key") or "0")
+        stashed = self.stash.pop(name, None)
+        if stashed is not None:
+            yield self._batch(name, stashed)
+            key = stashed.key
+        reset = False
+        done, total = 0, None
+        while True:
+            try:
+                if key == "0":
+                    first = await self._sync(name, "0")
+                    key = first.key
+                    if reset:
+                        yield self._batch(name, first, reset=True)
+                    total = await self.call(partial(items.estimate, self.http, name, key))
+                answer = await self._sync(name, key, window=WINDOW)
+            except sync.SyncKeyInvalid:
+                if reset:
+                    raise TransientError(f"{folder.display_name}: the server keeps refusing "
+                                         "its sync key") from None  # fmt: skip
+                reset, key = True, "0"
+                continue
+            done += len(answer.added)
+            progress = (done, max(total or 0, done))
+            changes = answer.added or answer.flags or answer.removed
+            if answer.key == state.get("key") and not changes:
+                yield FolderBatch(name, progress=progress, complete=True)
+                return
+            # In step only after a Sync that brought nothing: SOGo's Ping reports a
+            # folder as changed until the device's key is the folder's own.
+            complete = not changes and not answer.more
+            yield self._batch(name, answer, progress=progress, complete=complete)
+            key = answer.key
+            if complete:
+                return
+
+    # ------------------------------------------------------------------ bodies
+
+    async def _fetch(self, folder: str, remote_ids: list[str]) -> dict[str, bytes]:
+        """ItemOperations Fetch of ``remote_ids``. SOGo fails a whole Fetch with HTTP 501
+        when one of its messages is gone: then one at a time, leaving out those that
+        fail so."""
+        try:
+            return await self.call(partial(items.fetch, self.http, folder, remote_ids))
+        except ConfigError as exc:
+            if "(HTTP 501)" not in str(exc) or "ItemOperations" not in self.commands:
+                raise
+        out: dict[str, bytes] = {}
+        if len(remote_ids) > 1:
+            for remote_id in remote_ids:
+                out.update(await self._fetch(folder, [remote_id]))
+        return out
+
+    async def _item_properties(self, folder: str, remote_id: str) -> Element | None:
+        return await self.call(partial(items.properties, self.http, folder, remote_id))
+
+    async def fetch_body(self, folder: str, remote_id: str) -> bytes:
+        found = await self._fetch(folder, [remote_id])
+        if remote_id not in found:
+            raise OpRejected("the message is no longer on the server")
+        return found[remote_id]
+
+    async def fetch_bodies(
+        self, folder: str, remote_ids: Sequence[str]
+    ) -> AsyncIterator[tuple[str, RawMessage]]:
+        for start in range(0, len(remote_ids), FETCH_CHUNK):
+            chunk = list(remote_ids[start : start + FETCH_CHUNK])
+            found = await self._fetch(folder, chunk)
+            for remote_id in chunk:
+                if remote_id in found:
+                    yield remote_id, found[remote_id]
