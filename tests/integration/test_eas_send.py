@@ -250,3 +250,46 @@ async def test_a_recipient_the_smtp_server_refuses_fails_with_the_reason(
         assert eas_user.sent_messages() == []
     finally:
         await store.close()
+
+
+async def test_a_reply_to_a_synced_message_through_the_apps_wiring(
+    eas_user: EASUser, sogo: SOGoServer, tmp_path: Path
+) -> None:
+    """End to end: the exchange backend syncs the Inbox, a reply to a message there goes
+    as SmartReply with the ServerId and CollectionId the backend stored, and the
+    original's Answered flag reaches the server with the next sync."""
+    from mailtui.accounts import specs_for
+    from mailtui.sync.manager import SyncManager
+
+    sogo.add_user(f"{eas_user.name}_to", "secret2")
+    to = sogo.email(f"{eas_user.name}_to")
+    lunch = (f"From: {to}\r\nTo: {eas_user.email}\r\nSubject: lunch?\r\n"
+             "Message-ID: <lunch@test>\r\n\r\nAt one?\r\n")  # fmt: skip
+    sogo.deliver(eas_user.name, lunch.encode())
+    acc = eas_user.account()
+    store = await Store.open(tmp_path / "mail.sqlite")
+    try:
+        specs = await specs_for(store, [acc])
+        manager = SyncManager(store, specs)
+        await manager.run_once()
+        inbox = next(f for f in await store.folders() if f.role is FolderRole.INBOX)
+        [original] = await store.window(inbox.id, 0, 10)
+        origin = Origin(original.id, "<lunch@test>", Flag.ANSWERED)
+        reply = build_message(draft_to(acc, to, "Re: lunch?"))
+        await outbox.queue(store, specs[0].account.id, reply, origin)
+        sender = accounts.outbox_sender(store, specs[0].account, acc)
+        assert sender is not None
+        report = await sender.flush()
+        [result] = report.results
+        assert result.state is OutboxState.SENT and result.text.endswith("(SmartReply))")
+        assert folder_count(sogo, f"{eas_user.name}_to", "INBOX") == 1
+        await SyncManager(store, specs).run_once()  # the Answered flag goes to the server
+        imap = sogo.imap(eas_user.name)
+        try:
+            imap.select("INBOX", readonly=True)
+            typ, data = imap.fetch("1", "(FLAGS)")
+            assert typ == "OK" and b"\\Answered" in data[0], data
+        finally:
+            imap.logout()
+    finally:
+        await store.close()
