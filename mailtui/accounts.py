@@ -22,7 +22,7 @@ import functools
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailtui.config import AccountConfig, Config, load, parse
 from mailtui.errors import ConfigError
@@ -230,12 +230,28 @@ def _sends(acc: AccountConfig, spec: KindSpec) -> bool:
     return spec.sending is Sending.BACKEND and spec.submission is not None
 
 
-def _submission(acc: AccountConfig, spec: KindSpec) -> SubmissionFactory | None:
+class _StoredState:
+    """An account's sync state in the store, as a backend's submission sees it."""
+
+    def __init__(self, store: Store, account_id: int) -> None:
+        self.store = store
+        self.account_id = account_id
+
+    async def load(self) -> Mapping[str, Any]:
+        return await self.store.account_state(self.account_id)
+
+    async def setdefault(self, key: str, value: Any) -> Any:
+        return await self.store.account_state_setdefault(self.account_id, key, value)
+
+
+def _submission(
+    store: Store, account: Account, acc: AccountConfig, spec: KindSpec
+) -> SubmissionFactory | None:
     """How the account hands mail to its server; None when it sends none."""
     if not _sends(acc, spec):
         return None
     if spec.sending is Sending.BACKEND and spec.submission is not None:
-        return spec.submission(acc)
+        return spec.submission(acc, _StoredState(store, account.id))
     # Imported here: SMTP (aiosmtplib, email) is start-up time a sync does not need.
     from mailtui.sync.outbox import submission
 
@@ -263,7 +279,7 @@ def outbox_sender(
     """The account's outbox sender: SMTP for an account with an ``smtp`` table, the
     backend itself for a kind that sends so; None when the account sends no mail."""
     spec = _kind(acc, kinds)
-    submission = _submission(acc, spec)
+    submission = _submission(store, account, acc, spec)
     if submission is None:
         return None
     from mailtui.sync.outbox import OutboxSender, files_sent_copy

@@ -37,6 +37,8 @@ log = logging.getLogger("mailtui")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+#: ``mailtui send < message``: queued in the outbox, not sent yet.
+EXIT_QUEUED = 3
 
 
 class UserError(MailtuiError):
@@ -80,11 +82,29 @@ def _parser() -> argparse.ArgumentParser:
     where = e.add_mutually_exclusive_group(required=True)
     where.add_argument("--maildir", type=Path, metavar="DIR")
     where.add_argument("--mbox", type=Path, metavar="FILE")
-    snd = sub.add_parser("send", help="send what waits in the outbox, without the UI")
-    snd.add_argument(
-        "--outbox", action="store_true", required=True, help="flush every account's outbox"
+    snd = sub.add_parser(
+        "send",
+        help="send a message from standard input, or what waits in the outbox",
+        usage="%(prog)s [--account NAME] [-t] [-f FROM] [RECIPIENT ...] < message\n"
+        "       %(prog)s --outbox [--account NAME]",
+        epilog=f"Exit status: {EXIT_OK} sent; {EXIT_FAILED} or {EXIT_USAGE} not queued "
+        f"(nothing changed); {EXIT_QUEUED} queued, not sent yet (it waits in the outbox "
+        "and goes with the next `mailtui send --outbox` or when mailtui runs).",
     )
-    snd.add_argument("--account", metavar="NAME", help="only this account")
+    snd.add_argument(
+        "--outbox", action="store_true", help="flush every account's outbox (no message read)"
+    )
+    snd.add_argument("--account", metavar="NAME", help="only this account / send with it")
+    snd.add_argument(
+        "-t", dest="from_headers", action="store_true",
+        help="recipients also from the message's To, Cc and Bcc (Bcc is not sent)",
+    )  # fmt: skip
+    snd.add_argument("-f", dest="envelope_from", metavar="FROM", help="the envelope sender")
+    snd.add_argument(
+        "-i", "-oi", dest="ignore_dots", action="store_true",
+        help="sendmail's: a line with a lone dot does not end the message (it never does)",
+    )  # fmt: skip
+    snd.add_argument("recipients", nargs="*", metavar="RECIPIENT")
     lg = sub.add_parser(
         "login",
         help="sign in to an OAuth2 account (a device code, or a browser)",
@@ -402,11 +422,69 @@ async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
 
 
 async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
+    if args.demo:
+        raise UserError("the demo account cannot send mail")
+    if not args.outbox:
+        return await _send_piped(args, config)
+    if args.recipients or args.from_headers or args.envelope_from:
+        raise UserError("send --outbox sends what is queued; it takes no message or recipients")
+    return await _flush_outboxes(args, config)
+
+
+async def _send_piped(args: argparse.Namespace, config: Config) -> int:
+    """``mailtui send [-t] [-f FROM] [RECIPIENT…] < message``: queued (committed), then
+    sent. 0 sent; EXIT_QUEUED when it waits in the outbox; nothing queued otherwise."""
+    from mailtui.sync import outbox, piped
+    from mailtui.sync.outbox_config import identities
+
+    if sys.stdin.isatty():
+        raise UserError("send reads the message from standard input: mailtui send ADDR < FILE")
+    raw = sys.stdin.buffer.read(piped.MAX_MESSAGE + 1)
+    try:
+        acc = piped.pick_account(config, args.account, raw, args.envelope_from)
+        message = piped.prepare(
+            raw,
+            args.recipients,
+            from_headers=args.from_headers,
+            envelope_from=args.envelope_from,
+            identity=identities(acc)[0],
+        )
+    except piped.NotQueued as exc:
+        raise UserError(f"not queued: {exc}") from None
+    _ask_passwords(config, acc.name)
+    store = await _open_store(False)
+    try:
+        account = await store.ensure_account(acc.name, acc.kind, acc.email)
+        sender = accounts.outbox_sender(store, account, acc)
+        if sender is None:
+            raise UserError(
+                f"not queued: account {acc.name!r} has no [accounts.{acc.name}.smtp] "
+                "settings to send with"
+            )
+        item_id = await outbox.queue(store, account.id, message)
+        report = await sender.flush()
+        mine = next((r for r in report.results if r.item_id == item_id), None)
+        if mine is not None and mine.state is OutboxState.SENT:
+            print(f"{acc.name}: {mine.text}")
+            return EXIT_OK
+        why = mine.text if mine is not None else report.stopped or "not sent yet"
+        retried = mine is None or mine.state is OutboxState.QUEUED
+        then = (
+            "it is sent again with `mailtui send --outbox` or when mailtui runs"
+            if retried
+            else "retry or discard it in mailtui's outbox (O)"
+        )
+        print(f"mailtui: {acc.name}: queued, not sent: {why}; it waits in the outbox: {then}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_QUEUED
+    finally:
+        await store.close()
+
+
+async def _flush_outboxes(args: argparse.Namespace, config: Config) -> int:
     """``mailtui send --outbox``: exit 0 only when nothing is left unsent."""
     from mailtui.sync import outbox
 
-    if args.demo:
-        raise UserError("the demo account cannot send mail")
     _ask_passwords(config, args.account)
     configured = [config.account(args.account)] if args.account else list(config.accounts)
     store = await _open_store(False)

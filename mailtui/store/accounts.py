@@ -133,3 +133,22 @@ class Accounts(SyncState):
         )
         state = json.loads(rows[0][0]) if rows else {}
         return state if isinstance(state, dict) else {}
+
+    async def account_state_setdefault(self, account_id: int, key: str, value: Any) -> Any:
+        """Sets ``key`` of the account's sync state unless it is there; returns the value
+        it has then. One transaction: the sender and the sync worker may both want a
+        DeviceId for an EAS account, and the first one's stays."""
+        async with self._tx() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT state FROM account_state WHERE account_id = ?", (account_id,)
+                )
+            )
+            state = json.loads(rows[0][0]) if rows else {}
+            if not isinstance(state, dict):
+                state = {}
+            if key in state:
+                return state[key]
+            state[key] = value
+            await self._put_states(db, account_id, None, None, state)
+            return value

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import secrets
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from mailtui.errors import NotFound
+from mailtui.errors import NotFound, StoreError
 from mailtui.models import (
     Envelope,
     Flag,
@@ -51,6 +52,21 @@ async def _visible_message(
         return None
     r = rows[0]
     return int(r[0]), int(r[1]), str(r[2]), r[3], int(r[4]), str(r[5])
+
+
+async def _origin_row(
+    db: aiosqlite.Connection, account_id: int, origin: Origin
+) -> tuple[int, int, str, str | None, int, str] | None:
+    """The message ``origin`` names: by its store id while that row still holds the same
+    Message-ID, else by Message-ID in the account (it moved)."""
+    found = None
+    if origin.message_id is not None:
+        found = await _visible_message(db, account_id, by_id=origin.message_id)
+        if found is not None and origin.header_id and found[5] not in ("", origin.header_id):
+            found = None  # the id names another message now
+    if found is None and origin.header_id:
+        found = await _visible_message(db, account_id, header_id=origin.header_id)
+    return found
 
 
 class Outbox(Database):
@@ -232,6 +248,22 @@ class Outbox(Database):
             )
             return op_id
 
+    async def outbox_original(
+        self, account_id: int, origin: Origin | None
+    ) -> tuple[str, str] | None:
+        """(folder server name, remote id) of the message an outbox item answers, found
+        as ``_flag_origin`` finds it; None when it is gone or not on the server yet."""
+        if origin is None:
+            return None
+        async with self._rlock:
+            try:
+                found = await _origin_row(self._r, account_id, origin)
+            except sqlite3.Error as e:
+                raise StoreError(f"cache database error: {e}") from e
+        if found is None or not found[3]:
+            return None
+        return found[2], str(found[3])
+
     async def _flag_origin(
         self, db: aiosqlite.Connection, account_id: int, origin: Origin | None
     ) -> None:
@@ -239,13 +271,7 @@ class Outbox(Database):
         still holds the same Message-ID, else by Message-ID in the account (it moved)."""
         if origin is None:
             return
-        found = None
-        if origin.message_id is not None:
-            found = await _visible_message(db, account_id, by_id=origin.message_id)
-            if found is not None and origin.header_id and found[5] not in ("", origin.header_id):
-                found = None  # the id names another message now
-        if found is None and origin.header_id:
-            found = await _visible_message(db, account_id, header_id=origin.header_id)
+        found = await _origin_row(db, account_id, origin)
         if found is None:
             return  # deleted meanwhile: nothing to mark
         mid, fid, fname, rid, flags, _ = found

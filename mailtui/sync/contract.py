@@ -269,6 +269,29 @@ class SyncEvent:
 # ------------------------------------------------------------------ sending
 
 
+@dataclass(frozen=True, slots=True)
+class Original:
+    """The message a reply or forward answers, as its server knows it: the server name of
+    its folder (an EAS CollectionId) and its remote id (an EAS ServerId). A backend that
+    sends itself passes it on (EAS SmartReply / SmartForward); SMTP has no use for it."""
+
+    folder: str
+    remote_id: str
+    forward: bool  # a forward (SmartForward), else a reply (SmartReply)
+
+
+class AccountStateAccess(Protocol):
+    """What a backend's own submission may read and add of its account's sync state
+    (``StatefulBackend``): the EAS DeviceId and PolicyKey the backend committed."""
+
+    async def load(self) -> Mapping[str, Any]:
+        """The account state as committed ({} when there is none yet)."""
+
+    async def setdefault(self, key: str, value: Any) -> Any:
+        """Sets ``key`` unless the state has it; returns the value it has then (a DeviceId
+        made by whichever came first, the backend or the sender)."""
+
+
 class Submission(Protocol):
     """An open way to hand messages to the server for delivery: an SMTP connection
     (``mailtui.sync.outbox.SmtpSubmission``), or a backend that sends mail itself (EAS
@@ -285,10 +308,12 @@ class Submission(Protocol):
         raw: bytes,
         *,
         before_data: Callable[[], Awaitable[None]] | None = None,
+        original: Original | None = None,
     ) -> str:
         """Sends one message to every recipient, or to none. ``before_data`` runs once
         the server took every recipient, right before the message itself goes: the
-        outbox records there that it may be on its way. Returns the server's reply."""
+        outbox records there that it may be on its way. ``original``: the message it
+        answers, when the server knows it. Returns the server's reply."""
 
     async def close(self) -> None:
         """Closes politely; never raises."""
@@ -370,8 +395,9 @@ class KindSpec:
     # Checks that only this kind makes, over a parsed account: raises ConfigError whose
     # text starts with ``where`` ("<file>: [accounts.<name>]") and names the key.
     check: AccountCheck | None = None
-    # Sending.BACKEND: opens the backend's own submission for an account.
-    submission: Callable[[AccountConfig], SubmissionFactory] | None = None
+    # Sending.BACKEND: opens the backend's own submission for an account, which may read
+    # and add to the account's sync state (the DeviceId its backend uses).
+    submission: Callable[[AccountConfig, AccountStateAccess], SubmissionFactory] | None = None
     # mailtui files a copy of sent mail in the account's Sent folder (IMAP APPEND, or in
     # the store for a local kind); False where the server does it (EAS).
     files_sent: bool = False

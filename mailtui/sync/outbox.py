@@ -46,7 +46,15 @@ from typing import Protocol
 from mailtui import mime
 from mailtui.compose.message import OutgoingMessage
 from mailtui.errors import MailtuiError
-from mailtui.models import Account, Folder, FolderRole, Origin, OutboxItem, OutboxState
+from mailtui.models import (
+    Account,
+    Flag,
+    Folder,
+    FolderRole,
+    Origin,
+    OutboxItem,
+    OutboxState,
+)
 from mailtui.protocols.smtp import (
     RecipientsRefused,
     SmtpAuthError,
@@ -59,6 +67,7 @@ from mailtui.protocols.smtp import (
 from mailtui.store import NotFound, Store
 from mailtui.sync.contract import (
     EventKind,
+    Original,
     Submission,
     SubmissionFactory,
     SyncEvent,
@@ -503,7 +512,11 @@ class OutboxSender:
 
         try:
             reply = await conn.submit(
-                item.mail_from, item.recipients, item.raw, before_data=mark_sending
+                item.mail_from,
+                item.recipients,
+                item.raw,
+                before_data=mark_sending,
+                original=await self._original(item),
             )
         except _Gone:
             return True
@@ -550,6 +563,15 @@ class OutboxSender:
             self.emit(SyncEvent(self.account.name, EventKind.NO_SENT_FOLDER))
         self.on_sent()
         return True
+
+    async def _original(self, item: OutboxItem) -> Original | None:
+        """The message the item answers, as the server knows it (for EAS SmartReply)."""
+        if item.origin is None:
+            return None
+        found = await self.store.outbox_original(self.account.id, item.origin)
+        if found is None:
+            return None
+        return Original(found[0], found[1], forward=item.origin.flag is Flag.FORWARDED)
 
     async def _set(
         self,

@@ -18,10 +18,9 @@ from mailtui.protocols.smtp import (
     SmtpSettings,
     SmtpTransientError,
 )
-from mailtui.sync.contract import KindSpec, Submission, SubmissionFactory
+from mailtui.sync.contract import KindSpec, Original, Submission, SubmissionFactory
 
 Connect = Callable[[], Awaitable[SmtpConnection]]
-
 
 
 def identities(acc: AccountConfig) -> tuple[Identity, ...]:
@@ -88,6 +87,7 @@ class SmtpSubmission:
         raw: bytes,
         *,
         before_data: Callable[[], Awaitable[None]] | None = None,
+        original: Original | None = None,  # SMTP sends the message as it is
     ) -> str:
         return await self.connection.send(mail_from, recipients, raw, before_data=before_data)
 

@@ -10,10 +10,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_mailtui(
-    env: dict[str, str], *args: str, timeout: float = 120
+    env: dict[str, str], *args: str, timeout: float = 120, input: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m mailtui ARGS`` with ``env`` (the caller's data, state and config
-    directories), its output captured, no terminal on stdin."""
+    directories), its output captured, no terminal on stdin: ``input`` there, else
+    nothing."""
     return subprocess.run(
         [sys.executable, "-m", "mailtui", *args],
         capture_output=True,
@@ -21,5 +22,6 @@ def run_mailtui(
         env=env,
         cwd=ROOT,
         timeout=timeout,
-        stdin=subprocess.DEVNULL,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
     )

@@ -17,7 +17,14 @@ from mailtui.errors import ConfigError
 from mailtui.models import AccountKind, FolderRole, OpKind
 from mailtui.protocols.kinds import KINDS
 from mailtui.store import Store
-from mailtui.sync.contract import EventKind, Sending, Submission, SyncEvent
+from mailtui.sync.contract import (
+    AccountStateAccess,
+    EventKind,
+    Original,
+    Sending,
+    Submission,
+    SyncEvent,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 SMTP = SmtpConfig(host="smtp.example.org", port=587, security="starttls", username="ann")
@@ -117,8 +124,10 @@ async def test_the_sender_follows_the_kind(store: Store) -> None:
     pop3 = accounts.outbox_sender(store, row, account(AccountKind.POP3, smtp=SMTP))
     assert pop3 is not None and pop3.file_sent
     assert accounts.outbox_sender(store, row, account(AccountKind.IMAP)) is None
-    # Exchange sends through its backend, which this version does not have yet.
-    assert accounts.outbox_sender(store, row, account(AccountKind.EXCHANGE)) is None
+    # Exchange sends through the server (SendMail): its own submission, no Sent to file in.
+    eas = accounts.outbox_sender(store, row, account(AccountKind.EXCHANGE))
+    assert eas is not None and not eas.file_sent
+    assert eas.unfiled_notice == "Sent · the server keeps the copy"
 
 
 class Recorded:
@@ -132,6 +141,7 @@ class Recorded:
         raw: bytes,
         *,
         before_data: Callable[[], Awaitable[None]] | None = None,
+        original: Original | None = None,
     ) -> str:
         if before_data is not None:
             await before_data()
@@ -148,9 +158,15 @@ async def test_a_kind_that_sends_through_its_backend_gets_its_submission(store: 
     recorded = Recorded()
     opened: list[str] = []
 
-    def submission(acc: AccountConfig) -> Callable[[], Awaitable[Submission]]:
+    def submission(
+        acc: AccountConfig, state: AccountStateAccess
+    ) -> Callable[[], Awaitable[Submission]]:
         async def open_() -> Submission:
             opened.append(acc.name)
+            # The kind's submission reads and adds to the account's sync state.
+            assert await state.setdefault("device_id", "first") == "first"
+            assert await state.setdefault("device_id", "second") == "first"
+            assert await state.load() == {"device_id": "first"}
             return recorded
 
         return open_
@@ -184,7 +200,9 @@ async def test_a_local_kind_files_sent_mail_in_a_sent_folder_it_makes(store: Sto
     makes it in the store if no sync has yet, and never asks for one."""
     recorded = Recorded()
 
-    def submission(acc: AccountConfig) -> Callable[[], Awaitable[Submission]]:
+    def submission(
+        acc: AccountConfig, state: AccountStateAccess
+    ) -> Callable[[], Awaitable[Submission]]:
         async def open_() -> Submission:
             return recorded
 

@@ -153,3 +153,17 @@ def test_bad_identities_give_one_line(value: str) -> None:
     doc = f'[accounts.w]\nkind = "imap"\nemail = "a@x.org"\nhost = "h"\nidentities = {value}\n'
     with pytest.raises(ConfigError, match=r"^\[accounts.w\] identities: expected a list"):
         parse(doc)
+
+
+def test_exchange_url() -> None:
+    """``url``: the ActiveSync address of an Exchange account (SOGo's differs from the
+    default); other kinds have none, and it is an http(s) address."""
+    base = '[accounts.x]\nkind = "{kind}"\nemail = "me@example.com"\nhost = "h.example.com"\n'
+    sogo = "https://h.example.com/SOGo/Microsoft-Server-ActiveSync"
+    acc = parse(base.format(kind="exchange") + f'url = "{sogo}"\n').account("x")
+    assert acc.url == sogo
+    assert parse(base.format(kind="exchange")).account("x").url is None
+    with pytest.raises(ConfigError, match="only Exchange accounts have an ActiveSync url"):
+        parse(base.format(kind="imap") + f'url = "{sogo}"\n')
+    with pytest.raises(ConfigError, match="url: 'h.example.com/x' is not an http"):
+        parse_config(base.format(kind="exchange") + 'url = "h.example.com/x"\n')

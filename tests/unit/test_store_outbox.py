@@ -203,3 +203,28 @@ async def test_a_schema_5_cache_keeps_its_outbox(tmp_path: Path) -> None:
         [item] = await store.outbox(1)
         assert (item.state, item.recipients, item.origin) == (OutboxState.QUEUED, ("b@x",), None)
         assert await store.sent_copies(1) == ""
+
+
+async def test_the_original_as_the_server_knows_it(store: Store) -> None:
+    """``outbox_original``: (folder server name, remote id) of what an item answers, for
+    a backend that sends replies as replies (EAS SmartReply); found as the flag is."""
+    from mailtui.models import Flag, FolderBatch, Origin
+
+    acc, _ = await _setup(store)
+    original = await _original(store, acc)
+    answered = Origin(original, "<lunch@example.org>", Flag.ANSWERED)
+    assert await store.outbox_original(acc, answered) == ("INBOX", "7:1")
+    assert await store.outbox_original(acc, None) is None
+    by_header = Origin(None, "<lunch@example.org>", Flag.FORWARDED)
+    assert await store.outbox_original(acc, by_header) == ("INBOX", "7:1")
+    inbox = next(f.id for f in await store.folders(acc) if f.name == "INBOX")
+    await store.apply_batch(inbox, FolderBatch("INBOX", removed=["7:1"]))
+    assert await store.outbox_original(acc, answered) is None  # gone from the server
+
+
+async def test_account_state_setdefault_keeps_the_first_value(store: Store) -> None:
+    acc, _ = await _setup(store)
+    assert await store.account_state_setdefault(acc, "device_id", "a1") == "a1"
+    assert await store.account_state_setdefault(acc, "device_id", "b2") == "a1"
+    assert await store.account_state_setdefault(acc, "policy_key", "7") == "7"
+    assert await store.account_state(acc) == {"device_id": "a1", "policy_key": "7"}

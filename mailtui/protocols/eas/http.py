@@ -96,6 +96,15 @@ class Redirected(SyncError):
         super().__init__(f"the server moved this account to {location} (HTTP 451)")
 
 
+class NoAnswer(TransientError):
+    """A request sent with ``once`` may have reached the server, and no answer came:
+    whether it was done cannot be known (for SendMail: the message may be on its way)."""
+
+
+#: Transport errors before a byte of the request left: nothing reached the server.
+_BEFORE_SENDING = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
 class ServerBusy(TransientError):
     """HTTP 503: the server is busy or throttles this client; ``retry_after`` is the
     wait in seconds it asked for (None when it did not say)."""
@@ -179,6 +188,7 @@ class EasHttp:
         timeout: float = 60.0,
         user_agent: str = "mailtui",
         max_response: int = MAX_RESPONSE,
+        keepalive: bool = True,
     ) -> None:
         for key, value in (("device_id", device_id), ("device_type", device_type)):
             if not _DEVICE_WORD.fullmatch(value):
@@ -218,6 +228,11 @@ class EasHttp:
             timeout=timeout,
             trust_env=False,
             follow_redirects=False,
+            # keepalive False: every request on a new connection (SendMail: a connection
+            # the server dropped unseen must not be mistaken for a message lost on the way)
+            limits=httpx.Limits(
+                max_connections=100, max_keepalive_connections=20 if keepalive else 0
+            ),
         )
 
     async def aclose(self) -> None:
@@ -247,11 +262,17 @@ class EasHttp:
         headers: Mapping[str, str] | None = None,
         content_type: str = WBXML,
         timeout: float | None = None,
+        once: bool = False,
     ) -> Response:
         """One command: ``document`` as WBXML (or raw bytes of ``content_type``, e.g.
         ``message/rfc822`` for SendMail before 14.0), ``params`` added to the query
         (``SaveInSent``, ``ItemId``…), ``headers`` added too (``MS-ASAcceptMultiPart``);
-        ``timeout`` for a long Ping or Sync Wait."""
+        ``timeout`` for a long Ping or Sync Wait.
+
+        ``once``: a request that must not go twice (SendMail). It is never sent again by
+        itself, and when it may have reached the server but no answer came (the line
+        broke, the time ran out) the error is ``NoAnswer`` instead of a TransientError
+        that would say nothing was done."""
         query = {"Cmd": command, "User": self.username, "DeviceId": self.device_id,
                  "DeviceType": self.device_type, **(params or {})}  # fmt: skip
         sent = {**(headers or {}), "MS-ASProtocolVersion": self.protocol_version}
@@ -261,7 +282,7 @@ class EasHttp:
         if body is not None:
             sent["Content-Type"] = content_type
         url = httpx.URL(self.url, params=query)
-        return await self._send("POST", url, command, body, sent, timeout)
+        return await self._send("POST", url, command, body, sent, timeout, once=once)
 
     async def _send(
         self,
@@ -271,6 +292,8 @@ class EasHttp:
         body: bytes | None,
         headers: dict[str, str],
         timeout: float | None,
+        *,
+        once: bool = False,
     ) -> Response:
         request = self._client.build_request(
             method,
@@ -283,6 +306,8 @@ class EasHttp:
             try:
                 answer = await self._client.send(request, stream=True)
             except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+                if once:
+                    raise
                 # A kept-alive connection the server closed without saying so (SOGo does,
                 # every few dozen requests) fails the next request before any answer:
                 # once more, on a new connection. Resending is what a retry after a
@@ -295,6 +320,8 @@ class EasHttp:
         except tls.PinMismatch as exc:
             raise ConfigError(str(exc)) from None
         except httpx.TransportError as exc:
+            if once and not isinstance(exc, _BEFORE_SENDING):
+                raise NoAnswer(self._no_answer(doing, exc)) from None
             raise await self._transport_error(exc) from None
         return self._judge(doing, Response(answer.status_code, answer.headers, data))
 
@@ -308,6 +335,11 @@ class EasHttp:
             if len(data) > self.max_response:
                 raise TransientError(self._too_big())
         return bytes(data)
+
+    def _no_answer(self, doing: str, exc: httpx.TransportError) -> str:
+        what = "did not answer in time" if isinstance(exc, httpx.TimeoutException) else (
+            "closed the connection")
+        return f"{self.host} {what} after {doing} was sent"
 
     def _too_big(self) -> str:
         return f"{self.host} sent a response larger than {self.max_response // 2**20} MB"

@@ -1,10 +1,19 @@
-"""The ``exchange`` account kind (Exchange ActiveSync): its options and its builder."""
+"""The ``exchange`` account kind (Exchange ActiveSync): its options, its builder, and
+its submission (sending through the server, ``sendmail.py``)."""
 
 from __future__ import annotations
 
 from mailtui.config import AccountConfig, ConfigError
 from mailtui.protocols import options
-from mailtui.sync.contract import Backend, KindSpec, Option, OptionType, Sending
+from mailtui.sync.contract import (
+    AccountStateAccess,
+    Backend,
+    KindSpec,
+    Option,
+    OptionType,
+    Sending,
+    SubmissionFactory,
+)
 
 
 def build(account: AccountConfig) -> Backend:
@@ -12,6 +21,13 @@ def build(account: AccountConfig) -> Backend:
     from mailtui.protocols.eas.backend import build
 
     return build(account)
+
+
+def submission(acc: AccountConfig, state: AccountStateAccess) -> SubmissionFactory:
+    # Imported when an account sends, as the backend is when it syncs.
+    from mailtui.protocols.eas import sendmail
+
+    return sendmail.submission(acc, state)
 
 
 def check(account: AccountConfig, where: str) -> None:
@@ -37,4 +53,5 @@ EXCHANGE = KindSpec(
     sending=Sending.BACKEND,
     build=build,
     check=check,
+    submission=submission,
 )
