@@ -91,14 +91,14 @@ async def _probe(server: Server, options: Options, context: ssl.SSLContext) -> s
         address = (await dnslookup.addresses(server.host, options))[0]
     tls = server.security == "tls"
     try:
-        note = await asyncio.wait_for(
-            _greet(server, address, context if tls else None), options.guess_timeout
-        )
+        async with asyncio.timeout(options.guess_timeout):
+            note = await _greet(server, address, context if tls else None)
     except ssl.SSLCertVerificationError:
         insecure = ssl.create_default_context()
         insecure.check_hostname = False
         insecure.verify_mode = ssl.CERT_NONE
-        await asyncio.wait_for(_greet(server, address, insecure), options.guess_timeout)
+        async with asyncio.timeout(options.guess_timeout):
+            await _greet(server, address, insecure)
         note = UNTRUSTED
     return note
 
