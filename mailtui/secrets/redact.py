@@ -45,9 +45,10 @@ _REDACT = (  # (pattern, replacement)
 def redact(text: str) -> str:
     """``text`` without any secret handed out by this module, login arguments or OAuth
     tokens (what the debug log writes)."""
-    for secret in sorted(_seen, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, "<secret>")
+    found = [secret for secret in _seen if secret in text]
+    if found:  # one pass: a secret inside "<secret>" itself is not blanked again
+        alternatives = "|".join(re.escape(s) for s in sorted(found, key=len, reverse=True))
+        text = re.sub(alternatives, "<secret>", text)
     if text.endswith(AUTH_DATA):  # a wire trace that left the data out already
         return text
     for pattern, replacement in _REDACT:

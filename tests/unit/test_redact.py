@@ -41,6 +41,14 @@ async def test_secrets_handed_out_are_blanked_anywhere() -> None:
     assert secrets.redact("a b") == "a b"  # short words are never taken for secrets
 
 
+def test_a_secret_that_is_part_of_the_mark_is_blanked_once() -> None:
+    """A password such as "secret" (the wizard's tests type it) was blanked again inside
+    the "<secret>" that had replaced it."""
+    secrets.handed_out("secret")
+    secrets.handed_out("an0ther-passw0rd")
+    assert secrets.redact("x an0ther-passw0rd y secret") == "x <secret> y <secret>"
+
+
 def test_the_filter_rewrites_records() -> None:
     record = logging.LogRecord("t", logging.DEBUG, __file__, 1, "C: %s", ("PASS pw",), None)
     assert secrets.Redactor().filter(record)
