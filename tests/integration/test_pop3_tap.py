@@ -81,6 +81,16 @@ def test_killed_at_quit_the_server_keeps_every_message(mail_user: MailUser) -> N
     assert server_messages(mail_user) == sorted(RAWS)  # no QUIT, no deletion
 
 
+def test_killed_at_the_first_dele_which_counts_as_meant(mail_user: MailUser) -> None:
+    mail_user.deliver_many(RAWS)
+    with Pop3Tap(mail_user.host, mail_user.pop3_port) as tap:
+        assert run_client(mail_user, tap, KillAt(verb="DELE", after="RETR")) == -9
+    assert tap.killed is not None and tap.killed.startswith("first DELE after a RETR (DELE 1)")
+    assert tap.deleted == [tap.retrieved[0].uidl]  # never seen by the server, but meant
+    assert not any(c.startswith("DELE") for c in tap.commands)
+    assert server_messages(mail_user) == sorted(RAWS)
+
+
 @pytest.mark.parametrize("k", [1, 3, 9, 12])
 def test_killed_at_the_kth_command_which_never_reaches_the_server(
     mail_user: MailUser, k: int

@@ -8,7 +8,7 @@ directions of plain POP3 and can SIGKILL the client at a point of the conversati
         proc.wait()
         tap.killed                           # what it was killing at, or None
         tap.retrieved                        # RETR answers received in full, in order
-        tap.deleted                          # UIDLs of the DELE commands the client sent
+        tap.deleted                          # UIDLs of the client's DELE commands
 
 Kill points are counted in the conversation, not in time, so a seed that picks one picks
 the same point on every run (where the client then is in its own work still varies):
@@ -24,7 +24,8 @@ QUIT, as when a real client dies, so (RFC 1939) none of that session's DELEs tak
 
 Answers are parsed to know what the client asked and got: the UIDL listing of each
 connection (message number → UIDL), every RETR answer received whole (its message,
-dot-unstuffed, and UIDL) and every DELE sent (by UIDL). Plain POP3 only: a client that
+dot-unstuffed, and UIDL) and every DELE the client sent (by UIDL; one it was killed at
+included, although the server never saw that one). Plain POP3 only: a client that
 sends STLS makes the rest of that connection unreadable (``tap.errors`` says so).
 """
 
@@ -48,17 +49,20 @@ _MULTILINE_WITHOUT_ARGUMENT = {"LIST", "UIDL"}
 
 @dataclass(frozen=True)
 class KillAt:
-    """Where to kill the client: at most one of the three is set."""
+    """Where to kill the client: ``command``, ``verb`` or ``server_bytes``. With ``verb``,
+    ``after`` names a verb that must have been sent before (``verb="QUIT",
+    after="DELE"``: the first QUIT of a session that deleted something)."""
 
     command: int | None = None
     verb: str | None = None
+    after: str | None = None
     server_bytes: int | None = None
 
     def __str__(self) -> str:
         if self.command is not None:
             return f"command #{self.command}"
         if self.verb is not None:
-            return f"first {self.verb}"
+            return f"first {self.verb}" + (f" after a {self.after}" if self.after else "")
         return f"after {self.server_bytes} server bytes"
 
 
@@ -103,6 +107,7 @@ class Pop3Tap:
         self._kill_at: KillAt | None = None
         self._commands = 0
         self._server_bytes = 0
+        self._verbs: set[str] = set()
         self.killed: str | None = None
         self.commands: list[str] = []
         self.retrieved: list[Retrieved] = []
@@ -143,6 +148,7 @@ class Pop3Tap:
             self._kill_at = kill_at
             self._commands = 0
             self._server_bytes = 0
+            self._verbs = set()
             self.killed = None
             self.commands = []
             self.retrieved = []
@@ -232,19 +238,21 @@ class Pop3Tap:
             if self.killed is not None:
                 return False
             self._commands += 1
+            if verb == "DELE":  # the one killed at included: the client meant to send it
+                uidl = conv.uidls.get(_number(argument))
+                self.deleted.append(uidl if uidl is not None else f"#{argument}")
             at = self._kill_at
             hit = at is not None and (
-                at.command == self._commands or (at.verb is not None and at.verb == verb)
+                at.command == self._commands
+                or (at.verb == verb and (at.after is None or at.after in self._verbs))
             )
             shown = "PASS ***" if verb == "PASS" else text
             if hit:
                 self._kill(f"{at} ({shown})")
                 return False
             self.commands.append(shown)
+            self._verbs.add(verb)
             conv.pending.append((verb, argument))
-            if verb == "DELE":
-                uidl = conv.uidls.get(_number(argument))
-                self.deleted.append(uidl if uidl is not None else f"#{argument}")
         if verb == "STLS":
             self.errors.append("the client sent STLS: the rest of the connection is not read")
         return True
