@@ -90,6 +90,14 @@ class AccountConfig:
     poll_interval: int = 300  # seconds between polls of folders without push
     body_days: int = 30  # bodies newer than this download in the background
     leave_on_server: bool = True  # POP3: False deletes after the local commit
+    # POP3: delete from the server this many days after download (0: never by age).
+    delete_after_days: int = 0
+    # POP3: delete from the server what the user removed here for good (emptied Trash).
+    delete_when_deleted_here: bool = False
+    # POP3: larger messages download as their header only, whole when opened (0: no limit).
+    max_message_kb: int = 0
+    # POP3: log in with APOP (the password never crosses the wire, even hashed by TLS).
+    apop: bool = False
     # More From addresses (name, address) besides ``email``, e.g. aliases; a reply is
     # sent from the one the message was addressed to.
     identities: tuple[tuple[str, str], ...] = ()
@@ -207,8 +215,10 @@ _ACCOUNT_KEYS = (
     "kind", "email", "username", "host", "port", "security", "password_command", "ca_file",
     "tls_fingerprint", "auth", "token_command",
     "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
-    "folders",
+    "folders", "delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop",
 )
+#: Keys only a POP3 account has.
+_POP3_KEYS = ("delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop")
 _SMTP_KEYS = (
     "host", "port", "security", "username", "password_command", "copy_to_sent", "ca_file",
     "tls_fingerprint", "auth", "token_command",
@@ -331,6 +341,9 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         raise ConfigError(
             f"{where} folders: only IMAP accounts have folders to subscribe; remove it"
         )
+    for key in _POP3_KEYS:
+        if key in data and kind is not AccountKind.POP3:
+            raise ConfigError(f"{where} {key}: only POP3 accounts have it; remove it")
     smtp: SmtpConfig | None = None
     smtp_data = t.table("smtp")
     if smtp_data is not None:
@@ -375,6 +388,10 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         poll_interval=t.integer("poll_interval", 300, 10, 86400),
         body_days=t.integer("body_days", 30, 0, 36500),
         leave_on_server=t.boolean("leave_on_server", True),
+        delete_after_days=t.integer("delete_after_days", 0, 0, 36500),
+        delete_when_deleted_here=t.boolean("delete_when_deleted_here", False),
+        max_message_kb=t.integer("max_message_kb", 0, 0, 4 << 20),
+        apop=t.boolean("apop", False),
         identities=_identities(where, data.get("identities", [])),
         folders=t.choice("folders", "subscribed", FOLDER_MODES),
     )

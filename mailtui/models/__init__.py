@@ -8,7 +8,13 @@ backend hands the sync worker (remote folders, change batches, op results).
 change batches.
 """
 
-from mailtui.models.batches import FolderBatch, OpResult, RemoteFolder
+from mailtui.models.batches import (
+    Downloaded,
+    FolderBatch,
+    LedgerChange,
+    OpResult,
+    RemoteFolder,
+)
 from mailtui.models.calendar import CalendarBatch, CalendarItem
 from mailtui.models.contacts import Contact, ContactBatch
 from mailtui.models.counts import counted
@@ -39,7 +45,9 @@ __all__ = [
     "CalendarItem",
     "Contact",
     "ContactBatch",
+    "Downloaded",
     "FolderBatch",
+    "LedgerChange",
     "OpResult",
     "RemoteFolder",
     "Account",

@@ -52,6 +52,42 @@ class FolderBatch:
     bodies: list[tuple[str, RawMessage]] = field(default_factory=list)
     #: New sync state of the whole account, committed with this batch; None = unchanged.
     account_state: dict[str, Any] | None = None
+    #: Changes to the account's download ledger (POP3: which server ids were ever
+    #: downloaded), committed with the messages they describe.
+    ledger: list[LedgerChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerChange:
+    """One change to an account's download ledger: the record of every message a
+    server that keeps no state for us (POP3) ever handed over, by its server id (UIDL).
+
+    The ledger outlives the message rows: a message deleted here is never downloaded
+    again. ``whole``: its whole body is stored here (a message above the size limit is
+    stored as its header only, and never deleted from the server). ``key``: what
+    recognises it under another server id (Message-ID and size). ``gone``: the server
+    no longer lists it. ``was``: the server id it had before (a server that lost its
+    UIDLs); the ledger row and the message take the new one."""
+
+    server_id: str
+    downloaded_at: int = 0  # Unix seconds; 0: keep what the ledger has
+    whole: bool = False
+    key: str = ""
+    gone: bool = False
+    was: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Downloaded:
+    """A ledger row as it is committed (``LedgerChange``); ``deleted_here``: the user
+    removed the message for good here (emptied from Trash, deleted for good)."""
+
+    server_id: str
+    downloaded_at: int
+    whole: bool
+    key: str
+    deleted_here: bool
+    gone: bool
 
 
 @dataclass(frozen=True, slots=True)

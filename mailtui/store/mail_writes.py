@@ -17,6 +17,7 @@ import aiosqlite
 from mailtui.models import (
     Flag,
     FolderBatch,
+    LedgerChange,
     NewMessage,
     OpKind,
     RawMessage,
@@ -63,6 +64,14 @@ class MailWrites(SyncState):
             durable: bool,
         ) -> None: ...
 
+        async def _apply_ledger(
+            self,
+            db: aiosqlite.Connection,
+            account_id: int,
+            folder_id: int,
+            changes: Sequence[LedgerChange],
+        ) -> None: ...
+
     async def apply_batch(
         self, folder_id: int, batch: FolderBatch, *, durable: bool = False
     ) -> list[int]:
@@ -74,8 +83,8 @@ class MailWrites(SyncState):
         repeated in the batch, or taken away by a not-yet-sent move/delete; threads
         assigned); store ``bodies`` (of messages already cached; others are skipped);
         apply ``flags`` (bits that a pending SET_FLAGS op of the message touches keep
-        their local value until the op is done); delete ``removed``; store ``state`` and
-        ``account_state``.
+        their local value until the op is done); delete ``removed``; record ``ledger``
+        (the download ledger, store/downloads.py); store ``state`` and ``account_state``.
 
         ``durable``: the bodies exist nowhere else once this commits (the server does not
         keep what it handed over, ``Capabilities.sole_copy``): fsync them before the
@@ -99,6 +108,8 @@ class MailWrites(SyncState):
                 await self._apply_server_flags(db, folder_id, batch.flags)
             if batch.removed:
                 await self._remove(db, folder_id, batch.removed)
+            if batch.ledger:
+                await self._apply_ledger(db, account_id, folder_id, batch.ledger)
             await self._put_states(db, account_id, folder_id, batch.state, batch.account_state)
         return new_ids
 

@@ -241,10 +241,14 @@ class Reads(Database):
             after = (rows[-1][2], rows[-1][0])
 
     async def remote_ref(self, message_id: int) -> tuple[str, str] | None:
-        """(folder name, remote id) of a message, None if it has none (yet)."""
+        """(folder name, remote id) of a message, None if it has none (yet). A message
+        of the download ledger (POP3) that a local move left without a remote id is
+        still known to the server by its ledger's server id."""
         rows = await self._read(
-            "SELECT f.name, m.remote_id FROM messages m JOIN folders f ON f.id = m.folder_id "
-            "WHERE m.id = ? AND m.remote_id IS NOT NULL",
+            "SELECT f.name, coalesce(m.remote_id, d.server_id) FROM messages m "
+            "JOIN folders f ON f.id = m.folder_id "
+            "LEFT JOIN downloads d ON d.message_id = m.id AND d.account_id = m.account_id "
+            "WHERE m.id = ? AND coalesce(m.remote_id, d.server_id) IS NOT NULL",
             (message_id,),
         )
         return (rows[0][0], rows[0][1]) if rows else None

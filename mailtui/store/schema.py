@@ -471,8 +471,42 @@ _V7: Final[tuple[str, ...]] = (
     "ALTER TABLE folders ADD COLUMN subscribed INTEGER NOT NULL DEFAULT 1",
 )
 
+# The download ledger of accounts whose server keeps nothing for us (POP3): one row per
+# server id (UIDL) ever downloaded, kept after the message row is gone so that nothing is
+# downloaded twice (store/downloads.py). ``whole``: the whole body is stored (a header-only
+# row is never deleted from the server); ``key``: Message-ID and size, to know the message
+# under a new server id; ``message_id``: the local row (a local move keeps it), no foreign
+# key: the ledger outlives it. ``deleted_at`` is set by the trigger below in the
+# transaction that removes the message row for good (emptied from Trash, deleted for
+# good, its local folder deleted); ``gone_at`` when the server no longer lists it;
+# ``dele_at`` when a DELE of it was last sent (final only at QUIT: the next listing tells).
+_V8: Final[tuple[str, ...]] = (
+    """
+    CREATE TABLE downloads (
+        account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        server_id     TEXT NOT NULL,
+        message_id    INTEGER,
+        downloaded_at INTEGER NOT NULL,
+        whole         INTEGER NOT NULL DEFAULT 0,
+        key           TEXT NOT NULL DEFAULT '',
+        deleted_at    INTEGER,
+        gone_at       INTEGER,
+        dele_at       INTEGER,
+        PRIMARY KEY (account_id, server_id)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX downloads_message ON downloads (message_id) WHERE message_id IS NOT NULL",
+    "CREATE INDEX downloads_key ON downloads (account_id, key) WHERE key != ''",
+    """
+    CREATE TRIGGER downloads_deleted_here AFTER DELETE ON messages BEGIN
+        UPDATE downloads SET deleted_at = CAST(strftime('%s', 'now') AS INTEGER)
+        WHERE message_id = old.id AND deleted_at IS NULL;
+    END
+    """,
+)
+
 #: ``MIGRATIONS[i]`` takes the schema from version ``i`` to ``i + 1``.
-MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 
 #: The version this code writes.
 SCHEMA_VERSION: Final = len(MIGRATIONS)

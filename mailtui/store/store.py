@@ -16,6 +16,7 @@
 | ``AddressQueries`` | address completion                     | compose                      |
 | ``Contacts``       | contacts synced from servers           | the sync worker, address book|
 | ``Calendar``       | calendar items synced from servers     | the sync worker, agenda      |
+| ``Downloads``      | the download ledger (POP3 UIDLs)       | the sync worker (ledger)     |
 
 Why mixins over one ``Database`` rather than separate objects: every write of every part
 must run in the same serialized transaction (``Database._tx``), and several writes span
@@ -34,6 +35,7 @@ from mailtui.store.addresses import AddressQueries
 from mailtui.store.bodies import Bodies
 from mailtui.store.calendar import Calendar
 from mailtui.store.contacts import Contacts
+from mailtui.store.downloads import Downloads
 from mailtui.store.intents import Intents
 from mailtui.store.listing import ListingQueries
 from mailtui.store.mail_writes import MailWrites
@@ -56,6 +58,7 @@ class Store(
     AddressQueries,
     Contacts,
     Calendar,
+    Downloads,
 ):
     """The cache database. Create with ``await Store.open(path)``; see docs/architecture.md.
 

@@ -45,6 +45,7 @@ from mailtui.config import AccountConfig
 from mailtui.models import (
     CalendarBatch,
     ContactBatch,
+    Downloaded,
     FolderBatch,
     OpResult,
     PendingOp,
@@ -184,6 +185,44 @@ class FolderWatcher(Protocol):
 
     def watch(self, folder: str | None) -> None:
         """The server name of the folder open in the UI; None for none."""
+
+
+class DownloadLedger(Protocol):
+    """What the store keeps of every message a server that keeps nothing for us (POP3)
+    ever handed over (``FolderBatch.ledger`` writes it, with the batch): read by the
+    backend to know what it downloaded already and what it may delete. The worker hands
+    it over (``LedgerUser``); it reads only what is committed."""
+
+    async def lookup(self, server_ids: Sequence[str]) -> dict[str, Downloaded]:
+        """The ledger rows of those server ids that exist."""
+
+    async def by_key(self, keys: Sequence[str]) -> list[Downloaded]:
+        """The ledger rows with one of these content keys (a message under a new id)."""
+
+    async def listed(self) -> list[str]:
+        """The server ids the server listed the last time (not marked gone)."""
+
+    async def before_deleting(self, server_ids: Sequence[str]) -> None:
+        """Called right before the backend deletes these messages on the server: every
+        committed batch is made durable (on the disk, fsynced) before this returns."""
+
+
+@runtime_checkable
+class LedgerUser(Protocol):
+    """A backend that reads the account's download ledger (POP3)."""
+
+    def use_ledger(self, ledger: DownloadLedger) -> None:
+        """Called once, before ``connect``."""
+
+
+@runtime_checkable
+class Settling(Protocol):
+    """A backend with work to do once a pull's batches are committed (POP3: delete on
+    the server what the committed ledger says is due, then QUIT so it becomes final).
+    A batch the backend yielded is not committed yet when the next one is asked for."""
+
+    async def settle(self, folder: RemoteFolder) -> None:
+        """Every batch of the last pull of ``folder`` is committed."""
 
 
 class AccountStatus(enum.StrEnum):

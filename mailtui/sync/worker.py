@@ -51,11 +51,13 @@ from mailtui.sync.contract import (
     ContactSource,
     EventKind,
     FolderWatcher,
+    Settling,
     StatefulBackend,
     SyncEvent,
 )
 from mailtui.sync.folder_changes import apply_folder_change
 from mailtui.sync.indexer import index_bodies
+from mailtui.sync.ledger import hand_ledger
 from mailtui.sync.logbook import AccountLog
 from mailtui.sync.retry import Backoff, Retry
 from mailtui.sync.retry import stop_if_cancelled as _stop_if_cancelled
@@ -92,6 +94,7 @@ def _nothing_to_write(batch: FolderBatch) -> bool:
         or batch.reset
         or batch.state is not None
         or batch.account_state is not None
+        or batch.ledger
     )
 
 
@@ -260,6 +263,7 @@ class Worker:
         self._durable = backend.capabilities.sole_copy
         if isinstance(backend, StatefulBackend):
             backend.restore(await self.store.account_state(self.account.id))
+        hand_ledger(backend, self.store, self.account.id)
         await backend.connect()
         self._offline_since = None
         changed: set[str] = set()
@@ -376,9 +380,7 @@ class Worker:
             await apply(folder_id, batch)
             if batch.added or batch.changed or batch.removed or batch.reset:
                 self.emit(
-                    SyncEvent(
-                        self.account.name, kind, folder_id=folder_id, progress=batch.progress
-                    )
+                    SyncEvent(self.account.name, kind, folder_id=folder_id, progress=batch.progress)
                 )
             await self._serve_body_requests(backend)
 
@@ -404,6 +406,8 @@ class Worker:
                 await self._serve_body_requests(backend)
             while queued:
                 await queued.popleft()
+            if isinstance(backend, Settling):  # every batch committed: POP3 deletes now
+                await backend.settle(folder)
         finally:
             # The pull failed or was cancelled: the batches already fetched still count.
             # A failed commit fails the ones after it (they wait for it): its error is

@@ -45,7 +45,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         await s.close()
 
 
-@pytest.mark.parametrize("kind", [AccountKind.POP3, AccountKind.EXCHANGE])
+@pytest.mark.parametrize("kind", [AccountKind.EXCHANGE])
 async def test_a_kind_without_a_builder_is_refused_before_anything_is_added(
     store: Store, kind: AccountKind
 ) -> None:
@@ -56,6 +56,21 @@ async def test_a_kind_without_a_builder_is_refused_before_anything_is_added(
         "yet (try `mailtui --demo`)"
     )
     assert await store.accounts() == []
+
+
+async def test_pop3_accounts_get_a_pop3_backend_with_their_download_options(
+    store: Store,
+) -> None:
+    acc = dataclasses.replace(
+        account(AccountKind.POP3, "home"), leave_on_server=False, max_message_kb=64
+    )
+    (spec,) = await accounts.specs_for(store, [acc])
+    from mailtui.protocols.pop3.backend import Pop3Backend
+
+    backend = spec.factory()
+    assert isinstance(backend, Pop3Backend)
+    assert backend.capabilities.local and backend.capabilities.sole_copy
+    assert backend.keeping.max_bytes == 64 * 1024
 
 
 async def test_imap_accounts_get_a_backend_factory_and_a_sender_with_smtp(store: Store) -> None:
@@ -83,10 +98,9 @@ async def test_the_sender_follows_the_kind(store: Store) -> None:
     sender = accounts.outbox_sender(store, row, no_copy)
     assert sender is not None and not sender.file_sent
     assert sender.unfiled_notice == "Sent · the server keeps the copy"
+    # POP3 files its copy in the local Sent folder (Capabilities.local: done in the store).
     pop3 = accounts.outbox_sender(store, row, account(AccountKind.POP3, smtp=SMTP))
-    assert pop3 is not None and not pop3.file_sent  # POP3 has no Sent folder to file in
-    # The user is told that no copy is kept, never left to guess.
-    assert pop3.unfiled_notice == "Sent · no copy kept (this account has no Sent folder)"
+    assert pop3 is not None and pop3.file_sent
     assert accounts.outbox_sender(store, row, account(AccountKind.IMAP)) is None
     # Exchange sends through its backend, which this version does not have yet.
     assert accounts.outbox_sender(store, row, account(AccountKind.EXCHANGE)) is None

@@ -156,11 +156,12 @@ def test_port_defaults_follow_the_security_mode() -> None:
 
 def test_how_each_kind_sends() -> None:
     assert kinds.KINDS["imap"].sending is Sending.SMTP and kinds.KINDS["imap"].files_sent
-    assert kinds.KINDS["pop3"].sending is Sending.SMTP and not kinds.KINDS["pop3"].files_sent
+    # POP3 files sent mail in its local Sent folder (Capabilities.local: the store does).
+    assert kinds.KINDS["pop3"].sending is Sending.SMTP and kinds.KINDS["pop3"].files_sent
     assert kinds.KINDS["exchange"].sending is Sending.BACKEND
     assert kinds.KINDS["demo"].sending is Sending.NONE
     assert kinds.KINDS["imap"].build is not None
-    assert kinds.KINDS["pop3"].build is None and kinds.KINDS["exchange"].build is None
+    assert kinds.KINDS["pop3"].build is not None and kinds.KINDS["exchange"].build is None
 
 
 EXCH = '[accounts.w]\nkind = "exchange"\nemail = "a@b.c"\nhost = "x"\n'

@@ -1,3 +1,3 @@
-"""POP3 accounts: the kind's description (``kind.py``) and the wire client
-(``client.py`` over ``wire.py``). The backend (UIDL bookkeeping in the store, download
-options, deletes after the local commit) builds on the client; see docs/architecture.md."""
+"""POP3 accounts: the kind's description (``kind.py``), the wire client (``client.py``
+over ``wire.py``) and the backend (``backend.py``: sessions in ``session.py``, the pull
+in ``pull.py``, what is kept on the server in ``policy.py``); see docs/architecture.md."""

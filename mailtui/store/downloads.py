@@ -1,0 +1,143 @@
+"""The download ledger: every message a server that keeps no state for us (POP3) ever
+handed over, by its server id (UIDL), per account.
+
+Written only with the batch that carries the messages (``FolderBatch.ledger``, in
+``apply_batch``'s transaction), so a ledger row exists exactly when its message was
+committed. Rows outlive the messages: a message the user deleted here is never
+downloaded again, and ``deleted_at`` (set by a trigger on ``messages``, schema 8, in the
+transaction that removes the row for good) tells the backend it may be deleted on the
+server. The backend reads the ledger through ``mailtui.sync.ledger`` (the sync layer's
+adapter of the contract's ``DownloadLedger``); the store never decides what to delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import aiosqlite
+
+from mailtui.models import Downloaded, LedgerChange
+from mailtui.store.db import Database, Row, chunked, placeholders, scalar, timestamp
+
+_COLUMNS: Final = (
+    "server_id, downloaded_at, whole, key, deleted_at IS NOT NULL, gone_at IS NOT NULL"
+)
+
+
+def _record(row: Row) -> Downloaded:
+    return Downloaded(
+        server_id=row[0],
+        downloaded_at=int(row[1]),
+        whole=bool(row[2]),
+        key=row[3],
+        deleted_here=bool(row[4]),
+        gone=bool(row[5]),
+    )
+
+
+class Downloads(Database):
+    """The download ledger; a part of ``Store``."""
+
+    async def _apply_ledger(
+        self,
+        db: aiosqlite.Connection,
+        account_id: int,
+        folder_id: int,
+        changes: Sequence[LedgerChange],
+    ) -> None:
+        """``changes`` of one batch, in the batch's transaction (after its messages are
+        inserted, so a new row finds its message in ``folder_id`` by server id)."""
+        now = timestamp()
+        for change in changes:
+            if change.was is not None and change.was != change.server_id:
+                # The server lost its UIDLs: the row (and its message) takes the new id.
+                await db.execute(
+                    "UPDATE messages SET remote_id = ? WHERE remote_id = ? AND id = "
+                    "(SELECT message_id FROM downloads WHERE account_id = ? AND server_id = ?)",
+                    (change.server_id, change.was, account_id, change.was),
+                )
+                await db.execute(
+                    "UPDATE OR IGNORE downloads SET server_id = ?, gone_at = NULL "
+                    "WHERE account_id = ? AND server_id = ?",
+                    (change.server_id, account_id, change.was),
+                )
+            if change.gone:
+                await db.execute(
+                    "UPDATE downloads SET gone_at = ? WHERE account_id = ? AND server_id = ? "
+                    "AND gone_at IS NULL",
+                    (now, account_id, change.server_id),
+                )
+                continue
+            local = await scalar(
+                db,
+                "SELECT id FROM messages WHERE folder_id = ? AND remote_id = ?",
+                (folder_id, change.server_id),
+            )
+            await db.execute(
+                "INSERT INTO downloads (account_id, server_id, message_id, downloaded_at, "
+                "whole, key) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (account_id, server_id) DO UPDATE SET "
+                "message_id = coalesce(downloads.message_id, excluded.message_id), "
+                "whole = max(downloads.whole, excluded.whole), "
+                "key = CASE WHEN excluded.key != '' THEN excluded.key ELSE downloads.key END, "
+                "gone_at = NULL",
+                (
+                    account_id,
+                    change.server_id,
+                    local,
+                    change.downloaded_at or now,
+                    int(change.whole),
+                    change.key,
+                ),
+            )
+
+    async def downloads(self, account_id: int, server_ids: Sequence[str]) -> list[Downloaded]:
+        """The ledger rows of ``server_ids`` that exist (committed), in no order."""
+        out: list[Downloaded] = []
+        for chunk in chunked(list(server_ids)):
+            rows = await self._read(
+                f"SELECT {_COLUMNS} FROM downloads WHERE account_id = ? "
+                f"AND server_id IN ({placeholders(len(chunk))})",
+                (account_id, *chunk),
+            )
+            out += [_record(r) for r in rows]
+        return out
+
+    async def downloads_by_key(self, account_id: int, keys: Sequence[str]) -> list[Downloaded]:
+        """The ledger rows whose content key is one of ``keys`` (a message under a new
+        server id)."""
+        out: list[Downloaded] = []
+        for chunk in chunked([k for k in keys if k]):
+            rows = await self._read(
+                f"SELECT {_COLUMNS} FROM downloads WHERE account_id = ? "
+                f"AND key IN ({placeholders(len(chunk))})",
+                (account_id, *chunk),
+            )
+            out += [_record(r) for r in rows]
+        return out
+
+    async def downloads_listed(self, account_id: int) -> list[str]:
+        """Server ids of the ledger the server listed last time (not marked gone)."""
+        rows = await self._read(
+            "SELECT server_id FROM downloads WHERE account_id = ? AND gone_at IS NULL",
+            (account_id,),
+        )
+        return [r[0] for r in rows]
+
+    async def downloads_deleting(self, account_id: int, server_ids: Sequence[str]) -> None:
+        """Record that a DELE of ``server_ids`` is about to be sent, in a transaction
+        committed with ``synchronous = FULL``: the database file's log is on the disk, with
+        every batch committed before it, before the server drops its copy."""
+        await self._w.execute("PRAGMA synchronous = FULL")
+        try:
+            async with self._tx() as db:
+                now = timestamp()
+                for chunk in chunked(list(server_ids)):
+                    await db.execute(
+                        f"UPDATE downloads SET dele_at = ? WHERE account_id = ? "
+                        f"AND server_id IN ({placeholders(len(chunk))})",
+                        (now, account_id, *chunk),
+                    )
+        finally:
+            await self._w.execute("PRAGMA synchronous = NORMAL")
