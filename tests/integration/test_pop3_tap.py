@@ -91,6 +91,14 @@ def test_killed_at_the_first_dele_which_counts_as_meant(mail_user: MailUser) -> 
     assert server_messages(mail_user) == sorted(RAWS)
 
 
+def test_killed_at_the_nth_retr(mail_user: MailUser) -> None:
+    mail_user.deliver_many(RAWS)
+    with Pop3Tap(mail_user.host, mail_user.pop3_port) as tap:
+        assert run_client(mail_user, tap, KillAt(verb="RETR", nth=3)) == -9
+    assert tap.killed is not None and tap.killed.startswith("#3 RETR (RETR 3)")
+    assert [r.message for r in tap.retrieved] == RAWS[:2]
+
+
 @pytest.mark.parametrize("k", [1, 3, 9, 12])
 def test_killed_at_the_kth_command_which_never_reaches_the_server(
     mail_user: MailUser, k: int

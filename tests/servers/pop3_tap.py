@@ -15,7 +15,8 @@ the same point on every run (where the client then is in its own work still vari
 
 - ``command=K``: the client's K-th command line of this run (all connections together) is
   held back, the client is killed, and the server never sees that line.
-- ``verb="DELE"`` (or ``"QUIT"`` …): the same at the first command with that verb.
+- ``verb="RETR", nth=N`` (or ``"DELE"``, ``"QUIT"`` …): the same at the N-th command
+  with that verb (the first by default).
 - ``server_bytes=B``: exactly B bytes of the server's answers reach the client (counted
   over the run), then the client is killed; the rest is never delivered.
 
@@ -50,11 +51,13 @@ _MULTILINE_WITHOUT_ARGUMENT = {"LIST", "UIDL"}
 @dataclass(frozen=True)
 class KillAt:
     """Where to kill the client: ``command``, ``verb`` or ``server_bytes``. With ``verb``,
-    ``after`` names a verb that must have been sent before (``verb="QUIT",
-    after="DELE"``: the first QUIT of a session that deleted something)."""
+    at its ``nth`` command of that verb in the run, and ``after`` names a verb that must
+    have been sent before (``verb="QUIT", after="DELE"``: the first QUIT once something
+    was marked deleted)."""
 
     command: int | None = None
     verb: str | None = None
+    nth: int = 1
     after: str | None = None
     server_bytes: int | None = None
 
@@ -62,7 +65,8 @@ class KillAt:
         if self.command is not None:
             return f"command #{self.command}"
         if self.verb is not None:
-            return f"first {self.verb}" + (f" after a {self.after}" if self.after else "")
+            which = "first" if self.nth == 1 else f"#{self.nth}"
+            return f"{which} {self.verb}" + (f" after a {self.after}" if self.after else "")
         return f"after {self.server_bytes} server bytes"
 
 
@@ -108,6 +112,7 @@ class Pop3Tap:
         self._commands = 0
         self._server_bytes = 0
         self._verbs: set[str] = set()
+        self._matched = 0  # commands of KillAt.verb so far
         self.killed: str | None = None
         self.commands: list[str] = []
         self.retrieved: list[Retrieved] = []
@@ -149,6 +154,7 @@ class Pop3Tap:
             self._commands = 0
             self._server_bytes = 0
             self._verbs = set()
+            self._matched = 0
             self.killed = None
             self.commands = []
             self.retrieved = []
@@ -242,9 +248,13 @@ class Pop3Tap:
                 uidl = conv.uidls.get(_number(argument))
                 self.deleted.append(uidl if uidl is not None else f"#{argument}")
             at = self._kill_at
+            matches = (
+                at is not None and at.verb == verb and (at.after is None or at.after in self._verbs)
+            )
+            if matches:
+                self._matched += 1
             hit = at is not None and (
-                at.command == self._commands
-                or (at.verb == verb and (at.after is None or at.after in self._verbs))
+                at.command == self._commands or (matches and self._matched == at.nth)
             )
             shown = "PASS ***" if verb == "PASS" else text
             if hit:
