@@ -22,6 +22,9 @@ turns, each after ``settle`` (imap_sync.py says why); the figures are the median
     resync_s         ``sync --once`` again with nothing new, start → exit (best of 2)
     mpop_resync_s    mpop again with nothing new (best of 2)
     peak_rss_mb      the largest RSS (VmHWM, polled from /proc) of mailtui's processes
+    download_rss_mb  of which the largest seen by the time every body was committed (the
+                     rest is the search index's text, made after the download: shared
+                     with IMAP accounts, not POP3's)
 
 How "committed" is seen, from the outside: this process polls mailtui's SQLite store
 read-only (``mode=ro``; every 20 ms until the newest 500 are in, then every 50 ms) and
@@ -104,10 +107,14 @@ def config_text(d: DovecotServer) -> str:
 class StoreWatch(threading.Thread):
     """Polls a store read-only: when the newest ``NEWEST`` rows and all N bodies are in."""
 
-    def __init__(self, db: Path, n: int, newest_date: int, started: float) -> None:
+    def __init__(
+        self, db: Path, n: int, newest_date: int, started: float, peak_kb: list[int]
+    ) -> None:
         super().__init__(daemon=True)
         self.db, self.n, self.newest_date, self.started = db, n, newest_date, started
         self.newest = self.bodies = float("nan")
+        self.peak_kb = peak_kb  # the child's VmHWM so far (imap_sync._watch_hwm)
+        self.download_kb = 0
         self.stop = threading.Event()
 
     def counts(self, conn: sqlite3.Connection) -> tuple[int, int]:
@@ -122,6 +129,7 @@ class StoreWatch(threading.Thread):
             self.newest = at - self.started
         if bodies >= self.n and self.bodies != self.bodies:
             self.bodies = at - self.started
+            self.download_kb = self.peak_kb[0]
 
     def run(self) -> None:
         conn: sqlite3.Connection | None = None
@@ -144,12 +152,18 @@ class StoreWatch(threading.Thread):
         """After the process exited: what the polls missed counts at the exit time."""
         self.stop.set()
         self.join()
-        with sqlite3.connect(f"file:{self.db}?mode=ro", uri=True) as conn:
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        try:
             self.note(*self.counts(conn), exited)
+        finally:
+            conn.close()
 
 
-def run_mailtui(env: dict[str, str], n: int, newest_date: int) -> tuple[float, float, float, float]:
-    """(newest_500_s, all_bodies_s, exit_s, peak RSS in MB) of one ``mailtui sync --once``."""
+def run_mailtui(
+    env: dict[str, str], n: int, newest_date: int
+) -> tuple[float, float, float, float, float]:
+    """(newest_500_s, all_bodies_s, exit_s, peak RSS in MB, peak RSS until all bodies were
+    in) of one ``mailtui sync --once``."""
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailtui", "sync", "--once"],
@@ -163,7 +177,8 @@ def run_mailtui(env: dict[str, str], n: int, newest_date: int) -> tuple[float, f
     peak_kb = [0]
     hwm = threading.Thread(target=_watch_hwm, args=(proc, peak_kb), daemon=True)
     hwm.start()
-    watch = StoreWatch(Path(env["MAILTUI_DATA_DIR"]) / "mail.sqlite", n, newest_date, started)
+    db = Path(env["MAILTUI_DATA_DIR"]) / "mail.sqlite"
+    watch = StoreWatch(db, n, newest_date, started, peak_kb)
     watch.start()
     assert proc.stderr is not None
     err = proc.stderr.read()  # until it exits (progress is on stdout, dropped)
@@ -175,7 +190,8 @@ def run_mailtui(env: dict[str, str], n: int, newest_date: int) -> tuple[float, f
         watch.stop.set()
         raise MailtuiFailed(f"mailtui sync --once failed ({code}): {_one_line(err)}")
     watch.final(exited)
-    return watch.newest, watch.bodies, exited - started, peak_kb[0] / 1024
+    peak = peak_kb[0] / 1024
+    return watch.newest, watch.bodies, exited - started, peak, watch.download_kb / 1024 or peak
 
 
 def exported(env: dict[str, str], target: Path) -> list[bytes]:
@@ -282,7 +298,7 @@ def main() -> int:
                 return mpop_rc(d, clients / f"{name}-mpop")
 
             d.doveadm("index", "-u", USER, "INBOX", check=False)
-            runs: list[tuple[float, float, float, float]] = []
+            runs: list[tuple[float, float, float, float, float]] = []
             mpop_runs: list[float] = []
             failed: str | None = None
             try:
@@ -322,6 +338,7 @@ def main() -> int:
                     figures.append(("resync_s", min(run[2] for run in resync_runs), "s"))
                 peak = max(run[3] for run in runs + resync_runs)
                 figures.append(("peak_rss_mb", peak, "MB"))
+                figures.append(("download_rss_mb", max(run[4] for run in runs), "MB"))
                 if not newest < 1.0:
                     problems.append("newest 500 < 1 s")
                 if not peak < 200:
