@@ -244,9 +244,11 @@ def _submission(acc: AccountConfig, spec: KindSpec) -> SubmissionFactory | None:
 
 def _unfiled_notice(spec: KindSpec) -> str:
     """Where the copy of a sent message is when mailtui files none."""
+    if spec.local:  # its Sent folder is the store's: no server files anything for it
+        return "Sent · no copy kept (copy_to_sent = false)"
     if spec.files_sent or spec.sending is Sending.BACKEND:
         return "Sent · the server keeps the copy"  # copy_to_sent = false; EAS
-    return "Sent · no copy kept (this account has no Sent folder)"  # POP3
+    return "Sent · no copy kept (this account has no Sent folder)"
 
 
 def outbox_sender(
@@ -272,6 +274,7 @@ def outbox_sender(
         submission,
         file_sent=files_sent_copy(acc, spec),
         unfiled_notice=_unfiled_notice(spec),
+        local_folders=spec.local,
         emit=emit,
         on_sent=on_sent,
     )

@@ -179,6 +179,15 @@ class MailApp(App[None]):
         self.manager.reconnect()
         self.main_screen.status_bar.set_notice("Reconnecting…")
 
+    def action_check_now(self) -> None:
+        """"Check now": every account looks for new mail at once (every folder pulled,
+        or the server tried again out of a backoff); the status bar shows the sync."""
+        if self.manager is None:
+            self.notify("No account to check: mailtui runs offline.", timeout=3)
+            return
+        self.manager.check_now()
+        self.main_screen.status_bar.set_notice("Checking for new mail…")
+
     def action_next_theme(self) -> None:
         """Switch to the next of the data themes (``themes/`` and the user's)."""
         names = self.data_themes or sorted(self.available_themes)

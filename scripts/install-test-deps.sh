@@ -6,9 +6,10 @@
 # Idempotent: packages already installed are left alone, and when nothing is missing the
 # script changes nothing (no apt-get update either). Uses sudo when not run as root.
 #
-# The tests start their *own* Dovecot (tests/servers/dovecot.py) from a generated config in
-# a temp dir. The system Dovecot service that the Debian packages ship is never started,
-# stopped or configured here: while installing, a temporary /usr/sbin/policy-rc.d that
+# The tests start their *own* Dovecot (tests/servers/dovecot.py), and for ActiveSync their
+# own SOGo, PostgreSQL and memcached (tests/servers/sogo.py), from generated configs in a
+# temp dir. The system services that the Debian packages ship are never started, stopped
+# or configured here: while installing, a temporary /usr/sbin/policy-rc.d that
 # exits 101 forbids the packages' maintainer scripts to start services (only when no
 # policy-rc.d exists already; ours is removed afterwards).
 set -euo pipefail
@@ -21,6 +22,13 @@ PACKAGES=(
     openssl           # self-signed test certificate
     ca-certificates
     tmux              # terminal tests run the real binary in tmux
+    libwbxml2-utils   # xml2wbxml/wbxml2xml: the ActiveSync WBXML codec is checked against them
+    # ActiveSync tests: SOGo and what it runs on (tests/servers/sogo.py starts them all
+    # from a temp dir; the system clusters and services are never started or used)
+    sogo              # sogod, SOGo's groupware server
+    sogo-activesync   # its Microsoft-Server-ActiveSync endpoint
+    postgresql        # initdb/postgres for SOGo's private cluster
+    memcached         # SOGo's cache
 )
 
 log() { printf '[install-test-deps] %s\n' "$*" >&2; }
@@ -83,8 +91,14 @@ if ((needs_update)); then
 fi
 
 log "apt-get install ${missing[*]}"
-"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 900 \
-    apt-get install -y -q --no-install-recommends "${missing[@]}"
+if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 900 \
+    apt-get install -y -q --no-install-recommends "${missing[@]}"; then
+    # Stale lists name versions the mirror no longer has (security updates replace them).
+    log "apt-get install failed; apt-get update, then once more"
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get update -qq
+    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive timeout 900 \
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
 
 cleanup
 

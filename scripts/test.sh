@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine: installs what the tests need
-# (Dovecot, tmux, a virtualenv with mailtui and its test extras), then runs ruff, mypy,
-# the import contract (lint-imports) and pytest, the real-server integration tests
-# included. Exits non-zero on any failure, including pytest's "no tests ran" (exit 5).
+# (Dovecot, SOGo for ActiveSync, tmux, a virtualenv with mailtui and its test extras),
+# then runs ruff, mypy, the import contract (lint-imports) and pytest, the real-server
+# integration tests included. Exits non-zero on any failure, including pytest's "no tests
+# ran" (exit 5).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

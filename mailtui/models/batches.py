@@ -80,7 +80,8 @@ class LedgerChange:
 @dataclass(frozen=True, slots=True)
 class Downloaded:
     """A ledger row as it is committed (``LedgerChange``); ``deleted_here``: the user
-    removed the message for good here (emptied from Trash, deleted for good)."""
+    removed the message for good here (emptied from Trash, deleted for good);
+    ``dele_sent``: a DELE of it was sent (final only if that session reached QUIT)."""
 
     server_id: str
     downloaded_at: int
@@ -88,6 +89,7 @@ class Downloaded:
     key: str
     deleted_here: bool
     gone: bool
+    dele_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)

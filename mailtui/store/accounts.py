@@ -51,6 +51,8 @@ class Accounts(SyncState):
         account_id: int,
         folders: list[RemoteFolder],
         account_state: dict[str, Any] | None = None,
+        *,
+        keep_unlisted: bool = False,
     ) -> dict[str, int]:
         """Make the account's folder list match the server's.
 
@@ -60,6 +62,10 @@ class Accounts(SyncState):
         the message shows again where the server still has it. ``account_state``, when
         not None, replaces the account's sync state in the same transaction (the
         FolderSync key that goes with this list).
+
+        ``keep_unlisted``: the account is local (``Capabilities.local``, POP3): the server
+        lists only what it has (INBOX), and the account's other folders live in the store
+        only (``LocalMail``), so a folder the list leaves out stays.
 
         Returns:
             The account's folder names mapped to local folder ids.
@@ -98,7 +104,9 @@ class Accounts(SyncState):
                 ],
             )
             wanted = {f.name for f in folders}
-            gone = [fid for name, fid in existing.items() if name not in wanted]
+            gone = [
+                fid for name, fid in existing.items() if name not in wanted and not keep_unlisted
+            ]
             for fid in gone:
                 await self._fail_moves_into(db, fid, "the target folder no longer exists")
             for fid in gone:

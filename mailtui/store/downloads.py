@@ -12,17 +12,40 @@ adapter of the contract's ``DownloadLedger``); the store never decides what to d
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
 import aiosqlite
 
+from mailtui.errors import StoreError
 from mailtui.models import Downloaded, LedgerChange
-from mailtui.store.db import Database, Row, chunked, placeholders, scalar, timestamp
+from mailtui.store.db import Database, Row, chunked, placeholders, timestamp
 
 _COLUMNS: Final = (
-    "server_id, downloaded_at, whole, key, deleted_at IS NOT NULL, gone_at IS NOT NULL"
+    "server_id, downloaded_at, whole, key, deleted_at IS NOT NULL, gone_at IS NOT NULL, "
+    "dele_at IS NOT NULL"
 )
+
+
+# One ledger change: the message is the row's (a local move keeps it) or, for a new
+# row, the one of the batch's folder with that server id; whole only with a body stored.
+# (``WHERE true``: SQLite's upsert after a SELECT needs a WHERE to parse.)
+_UPSERT: Final = """
+    INSERT INTO downloads (account_id, server_id, message_id, downloaded_at, whole, key)
+    SELECT a, s, m, t, w AND EXISTS (SELECT 1 FROM bodies b WHERE b.message_id = m), k
+    FROM (
+        SELECT ?1 AS a, ?2 AS s, coalesce(
+            (SELECT message_id FROM downloads WHERE account_id = ?1 AND server_id = ?2),
+            (SELECT id FROM messages WHERE folder_id = ?3 AND remote_id = ?4)
+        ) AS m, ?5 AS t, ?6 AS w, ?7 AS k
+    ) WHERE true
+    ON CONFLICT (account_id, server_id) DO UPDATE SET
+        message_id = coalesce(downloads.message_id, excluded.message_id),
+        whole = max(downloads.whole, excluded.whole),
+        key = CASE WHEN excluded.key != '' THEN excluded.key ELSE downloads.key END,
+        gone_at = NULL
+"""
 
 
 def _record(row: Row) -> Downloaded:
@@ -33,6 +56,7 @@ def _record(row: Row) -> Downloaded:
         key=row[3],
         deleted_here=bool(row[4]),
         gone=bool(row[5]),
+        dele_sent=bool(row[6]),
     )
 
 
@@ -46,51 +70,44 @@ class Downloads(Database):
         folder_id: int,
         changes: Sequence[LedgerChange],
     ) -> None:
-        """``changes`` of one batch, in the batch's transaction (after its messages are
-        inserted, so a new row finds its message in ``folder_id`` by server id)."""
+        """``changes`` of one batch, in the batch's transaction (after its messages and
+        bodies, so a new row finds its message in ``folder_id`` by server id, and
+        ``whole`` holds only where the body is really stored: a body that found no
+        message, deleted or moved away meanwhile, must not let the server's copy go)."""
         now = timestamp()
-        for change in changes:
-            if change.was is not None and change.was != change.server_id:
-                # The server lost its UIDLs: the row (and its message) takes the new id.
-                await db.execute(
-                    "UPDATE messages SET remote_id = ? WHERE remote_id = ? AND id = "
-                    "(SELECT message_id FROM downloads WHERE account_id = ? AND server_id = ?)",
-                    (change.server_id, change.was, account_id, change.was),
-                )
-                await db.execute(
-                    "UPDATE OR IGNORE downloads SET server_id = ?, gone_at = NULL "
-                    "WHERE account_id = ? AND server_id = ?",
-                    (change.server_id, account_id, change.was),
-                )
-            if change.gone:
-                await db.execute(
-                    "UPDATE downloads SET gone_at = ? WHERE account_id = ? AND server_id = ? "
-                    "AND gone_at IS NULL",
-                    (now, account_id, change.server_id),
-                )
-                continue
-            local = await scalar(
-                db,
-                "SELECT id FROM messages WHERE folder_id = ? AND remote_id = ?",
-                (folder_id, change.server_id),
-            )
-            await db.execute(
-                "INSERT INTO downloads (account_id, server_id, message_id, downloaded_at, "
-                "whole, key) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (account_id, server_id) DO UPDATE SET "
-                "message_id = coalesce(downloads.message_id, excluded.message_id), "
-                "whole = max(downloads.whole, excluded.whole), "
-                "key = CASE WHEN excluded.key != '' THEN excluded.key ELSE downloads.key END, "
-                "gone_at = NULL",
+        renamed = [c for c in changes if c.was is not None and c.was != c.server_id]
+        # The server lost its UIDLs: the row (and its message) takes the new id.
+        await db.executemany(
+            "UPDATE messages SET remote_id = ? WHERE remote_id = ? AND id = "
+            "(SELECT message_id FROM downloads WHERE account_id = ? AND server_id = ?)",
+            [(c.server_id, c.was, account_id, c.was) for c in renamed],
+        )
+        await db.executemany(
+            "UPDATE OR IGNORE downloads SET server_id = ?, gone_at = NULL "
+            "WHERE account_id = ? AND server_id = ?",
+            [(c.server_id, account_id, c.was) for c in renamed],
+        )
+        await db.executemany(
+            "UPDATE downloads SET gone_at = ? WHERE account_id = ? AND server_id = ? "
+            "AND gone_at IS NULL",
+            [(now, account_id, c.server_id) for c in changes if c.gone],
+        )
+        await db.executemany(
+            _UPSERT,
+            [
                 (
                     account_id,
-                    change.server_id,
-                    local,
-                    change.downloaded_at or now,
-                    int(change.whole),
-                    change.key,
-                ),
-            )
+                    c.server_id,
+                    folder_id,
+                    c.server_id,
+                    c.downloaded_at or now,
+                    int(c.whole),
+                    c.key,
+                )
+                for c in changes
+                if not c.gone and (c.was is None or c.was == c.server_id)
+            ],
+        )
 
     async def downloads(self, account_id: int, server_ids: Sequence[str]) -> list[Downloaded]:
         """The ledger rows of ``server_ids`` that exist (committed), in no order."""
@@ -127,17 +144,33 @@ class Downloads(Database):
 
     async def downloads_deleting(self, account_id: int, server_ids: Sequence[str]) -> None:
         """Record that a DELE of ``server_ids`` is about to be sent, in a transaction
-        committed with ``synchronous = FULL``: the database file's log is on the disk, with
-        every batch committed before it, before the server drops its copy."""
-        await self._w.execute("PRAGMA synchronous = FULL")
-        try:
-            async with self._tx() as db:
-                now = timestamp()
-                for chunk in chunked(list(server_ids)):
-                    await db.execute(
-                        f"UPDATE downloads SET dele_at = ? WHERE account_id = ? "
-                        f"AND server_id IN ({placeholders(len(chunk))})",
-                        (now, account_id, *chunk),
-                    )
-        finally:
-            await self._w.execute("PRAGMA synchronous = NORMAL")
+        committed with ``synchronous = FULL``: the database's log is on the disk, with
+        every batch committed before it, before the server drops its copy.
+
+        The safety level can change only outside a transaction, so this holds the write
+        lock around the switch, the transaction and the switch back."""
+        async with self._wlock:
+            db = self._w
+            try:
+                if db.in_transaction:  # left open by a call that was cancelled mid-way
+                    await db.execute("ROLLBACK")
+                await db.execute("PRAGMA synchronous = FULL")
+                try:
+                    await db.execute("BEGIN IMMEDIATE")
+                    try:
+                        now = timestamp()
+                        for chunk in chunked(list(server_ids)):
+                            await db.execute(
+                                f"UPDATE downloads SET dele_at = ? WHERE account_id = ? "
+                                f"AND server_id IN ({placeholders(len(chunk))})",
+                                (now, account_id, *chunk),
+                            )
+                        await db.execute("COMMIT")
+                    except BaseException:
+                        if db.in_transaction:
+                            await db.execute("ROLLBACK")
+                        raise
+                finally:
+                    await db.execute("PRAGMA synchronous = NORMAL")
+            except sqlite3.Error as e:
+                raise StoreError(f"cache database error: {e}") from e

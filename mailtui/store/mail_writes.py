@@ -103,7 +103,7 @@ class MailWrites(SyncState):
                 else []
             )
             if batch.bodies:
-                await self._bodies_by_remote_id(db, folder_id, batch.bodies, durable)
+                await self._bodies_by_remote_id(db, account_id, folder_id, batch.bodies, durable)
             if batch.flags:
                 await self._apply_server_flags(db, folder_id, batch.flags)
             if batch.removed:
@@ -116,6 +116,7 @@ class MailWrites(SyncState):
     async def _bodies_by_remote_id(
         self,
         db: aiosqlite.Connection,
+        account_id: int,
         folder_id: int,
         bodies: Sequence[tuple[str, RawMessage]],
         durable: bool,
@@ -126,6 +127,16 @@ class MailWrites(SyncState):
                 f"SELECT remote_id, id FROM messages WHERE folder_id = ? "
                 f"AND remote_id IN ({placeholders(len(chunk))})",
                 (folder_id, *chunk),
+            )
+            ids.update((r[0], r[1]) for r in rows)
+        missing = [remote for remote, _ in bodies if remote not in ids]
+        for chunk in chunked(missing):
+            # A message of the download ledger (POP3) moved to a local folder since its
+            # header came: its body still goes to it.
+            rows = await db.execute_fetchall(
+                "SELECT d.server_id, m.id FROM downloads d JOIN messages m ON m.id = d.message_id "
+                f"WHERE d.account_id = ? AND d.server_id IN ({placeholders(len(chunk))})",
+                (account_id, *chunk),
             )
             ids.update((r[0], r[1]) for r in rows)
         await self._put_bodies(

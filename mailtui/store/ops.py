@@ -153,42 +153,47 @@ class PendingOps(Database):
         later ops of the message that were waiting for it); a DELETE's hidden row goes
         for good. Unknown or finished ops are ignored (the store may have dropped them)."""
         async with self._tx() as db:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT kind, message_id, state, payload FROM pending_ops WHERE id = ?",
-                    (op_id,),
-                )
+            await self._finish_op(db, op_id, result)
+
+    async def _finish_op(self, db: aiosqlite.Connection, op_id: int, result: OpResult) -> None:
+        """``op_done`` in the transaction in progress (also the end of an op that a local
+        account completes in the store, ``LocalMail.complete_local_op``)."""
+        rows = list(
+            await db.execute_fetchall(
+                "SELECT kind, message_id, state, payload FROM pending_ops WHERE id = ?",
+                (op_id,),
             )
-            if not rows or rows[0][2] not in (PENDING, IN_FLIGHT):
-                return
-            kind, message_id, _, payload = rows[0]
-            await db.execute(
-                f"UPDATE pending_ops SET state = '{DONE}', last_error = '', updated = ? "
-                "WHERE id = ?",
-                (timestamp(), op_id),
-            )
-            if kind == OpKind.APPEND:
-                outbox_id = json.loads(payload).get("outbox_id")
-                if outbox_id is not None:  # filed in Sent: the outbox is done with it
-                    await db.execute(
-                        "DELETE FROM outbox WHERE id = ? AND state = ?",
-                        (int(outbox_id), OutboxState.SENT.value),
-                    )
-            if message_id is None:
-                return
-            if kind == OpKind.MOVE and result.new_remote_id is not None:
-                target = json.loads(payload).get("to_folder")
-                if target is not None:
-                    await self._adopt(db, message_id, int(target), result.new_remote_id)
-            elif kind == OpKind.APPEND and result.new_remote_id is not None:
-                # A draft copy filed by us: the local row is that server message now.
-                target = json.loads(payload).get("folder")
-                if target is not None:
-                    await self._adopt(db, message_id, int(target), result.new_remote_id)
-            elif kind == OpKind.DELETE:
+        )
+        if not rows or rows[0][2] not in (PENDING, IN_FLIGHT):
+            return
+        kind, message_id, _, payload = rows[0]
+        await db.execute(
+            f"UPDATE pending_ops SET state = '{DONE}', last_error = '', updated = ? "
+            "WHERE id = ?",
+            (timestamp(), op_id),
+        )
+        if kind == OpKind.APPEND:
+            outbox_id = json.loads(payload).get("outbox_id")
+            if outbox_id is not None:  # filed in Sent: the outbox is done with it
                 await db.execute(
-                    "DELETE FROM messages WHERE id = ? AND folder_id IS NULL", (message_id,)
+                    "DELETE FROM outbox WHERE id = ? AND state = ?",
+                    (int(outbox_id), OutboxState.SENT.value),
                 )
+        if message_id is None:
+            return
+        if kind == OpKind.MOVE and result.new_remote_id is not None:
+            target = json.loads(payload).get("to_folder")
+            if target is not None:
+                await self._adopt(db, message_id, int(target), result.new_remote_id)
+        elif kind == OpKind.APPEND and result.new_remote_id is not None:
+            # A draft copy filed by us: the local row is that server message now.
+            target = json.loads(payload).get("folder")
+            if target is not None:
+                await self._adopt(db, message_id, int(target), result.new_remote_id)
+        elif kind == OpKind.DELETE:
+            await db.execute(
+                "DELETE FROM messages WHERE id = ? AND folder_id IS NULL", (message_id,)
+            )
 
     async def op_failed(self, op_id: int, error: str, permanent: bool) -> None:
         """The server did not apply the op.

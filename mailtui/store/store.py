@@ -13,6 +13,7 @@
 | ``Undo``           | taking intents back                    | UI                           |
 | ``PendingOps``     | the op life cycle (claim, done, failed)| the sync worker              |
 | ``Outbox``         | outbox, draft copies                   | compose, the outbox sender   |
+| ``LocalMail``      | folders and ops of local accounts      | the sync worker, the manager |
 | ``AddressQueries`` | address completion                     | compose                      |
 | ``Contacts``       | contacts synced from servers           | the sync worker, address book|
 | ``Calendar``       | calendar items synced from servers     | the sync worker, agenda      |
@@ -38,6 +39,7 @@ from mailtui.store.contacts import Contacts
 from mailtui.store.downloads import Downloads
 from mailtui.store.intents import Intents
 from mailtui.store.listing import ListingQueries
+from mailtui.store.local import LocalMail
 from mailtui.store.mail_writes import MailWrites
 from mailtui.store.ops import PendingOps
 from mailtui.store.outbox import Outbox
@@ -55,6 +57,7 @@ class Store(
     Undo,
     PendingOps,
     Outbox,
+    LocalMail,
     AddressQueries,
     Contacts,
     Calendar,

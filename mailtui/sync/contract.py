@@ -372,9 +372,13 @@ class KindSpec:
     check: AccountCheck | None = None
     # Sending.BACKEND: opens the backend's own submission for an account.
     submission: Callable[[AccountConfig], SubmissionFactory] | None = None
-    # mailtui files a copy of sent mail in the account's Sent folder (IMAP APPEND);
-    # False where the server does (EAS) or keeps no Sent folder (POP3).
+    # mailtui files a copy of sent mail in the account's Sent folder (IMAP APPEND, or in
+    # the store for a local kind); False where the server does it (EAS).
     files_sent: bool = False
+    # The kind's backends are local (``Capabilities.local``, POP3): an account's folders
+    # beyond the server's INBOX live in the store, made before the first sync if need be
+    # (``mailtui.sync.local_ops``), so its Sent folder is always there to file into.
+    local: bool = False
     # False: accounts of this kind are not set up in config.toml (the demo).
     configurable: bool = True
 

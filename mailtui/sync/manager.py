@@ -17,6 +17,7 @@ from mailtui.errors import TransientError
 from mailtui.models import Account
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus, Capabilities, EventKind, SyncEvent
+from mailtui.sync.local_ops import change_local_folder
 from mailtui.sync.worker import BackendFactory, Worker, WorkerOptions
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,14 @@ class SyncManager:
         for sender in self.senders.values():
             sender.kick()
 
+    def check_now(self) -> None:
+        """"Check now": every worker pulls every folder at once (a worker offline or
+        refused tries its server now), and every outbox sender tries its unsent mail."""
+        for worker in self.workers.values():
+            worker.check_now()
+        for sender in self.senders.values():
+            sender.kick()
+
     def _kick_worker(self, account_id: int) -> None:
         worker = self.workers.get(account_id)
         if worker is not None:
@@ -162,12 +171,19 @@ class SyncManager:
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None
     ) -> str:
-        """Create, rename or delete a folder on the account's server, through its worker.
+        """Create, rename or delete a folder on the account's server, through its worker;
+        of a local account (``Capabilities.local``), in the store.
 
         Returns the folder's server name. Raises SyncError with plain words: the server's
         refusal (OpRejected), or the account being offline (TransientError).
         """
         worker = self.workers.get(account_id)
+        caps = worker.capabilities if worker is not None else None
+        if worker is not None and caps is not None and caps.local:
+            # Its folders are the store's (sync/local_ops.py): no server to ask, offline too.
+            return await change_local_folder(
+                self.store, worker.account, self._emit, kind, name, new_path
+            )
         task = self._tasks.get(account_id)
         if worker is None or task is None or task.done():
             raise TransientError("that account is not syncing right now")

@@ -331,6 +331,7 @@ class OutboxSender:
         *,
         file_sent: bool = True,
         unfiled_notice: str = "Sent",
+        local_folders: bool = False,
         emit: Emit | None = None,
         on_sent: Callable[[], None] | None = None,
         lock_path: Path | None = None,
@@ -343,6 +344,9 @@ class OutboxSender:
         # What the status bar says after a send when mailtui files no copy (file_sent
         # False): where the copy is, or that none is kept.
         self.unfiled_notice = unfiled_notice
+        # A local account (``KindSpec.local``): its Sent folder is the store's, made here
+        # if the sync worker has not made it yet, so the user is never asked for one.
+        self.local_folders = local_folders
         self.emit = emit or (lambda _e: None)
         self.on_sent = on_sent or (lambda: None)
         self.lock_path = lock_path or store.path.with_name(
@@ -430,6 +434,8 @@ class OutboxSender:
         """Where copies of sent mail go for this flush."""
         if not self.file_sent:  # the server files it (copy_to_sent = false), or no Sent
             return _Copies(keep=False, folder=None, name="", unfiled=self.unfiled_notice)
+        if self.local_folders:
+            await self.store.ensure_local_folders(self.account.id)
         folders = await self.store.folders(self.account.id)
         folder = await sent_folder(self.store, self.account.id)
         if folder is not None:

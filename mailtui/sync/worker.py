@@ -13,7 +13,8 @@ Loop (one asyncio task per account, see ``SyncManager``)::
   of the account commits with the batch that carries it.
 - A body the user is waiting for (``request_body``) is fetched between two batches, ahead
   of everything else.
-- Ops are marked done only after the backend returned, i.e. after the server's OK.
+- Ops are marked done only after the backend returned, i.e. after the server's OK; a
+  local account's (``Capabilities.local``) are done in the store (``local_ops.py``).
 - A wrong password stops the loop (``AUTH_FAILED``) instead of hammering the server.
 """
 
@@ -58,6 +59,7 @@ from mailtui.sync.contract import (
 from mailtui.sync.folder_changes import apply_folder_change
 from mailtui.sync.indexer import index_bodies
 from mailtui.sync.ledger import hand_ledger
+from mailtui.sync.local_ops import change_local_folder, complete_local_ops, open_local_account
 from mailtui.sync.logbook import AccountLog
 from mailtui.sync.retry import Backoff, Retry
 from mailtui.sync.retry import stop_if_cancelled as _stop_if_cancelled
@@ -153,12 +155,19 @@ class Worker:
         self.folder_ids: dict[str, int] = {}
         self._open_folder: int | None = None  # the folder the UI shows (set_open_folder)
         self._pull_next: set[str] = set()  # folders just subscribed: pulled in this round
+        self._poll_now = False  # "check now": the next wake-up pulls every folder
 
     # ------------------------------------------------------------------ outside API
 
     def kick(self) -> None:
         """New pending ops (or anything else worth a look): stop waiting now."""
         self._wake.set()
+
+    def check_now(self) -> None:
+        """Look for new mail now: every folder is pulled, or the server is tried at once
+        (out of a backoff or the wait after a refused login)."""
+        self._poll_now = True
+        self._retry.request()
 
     def reconnect(self) -> None:
         """Try the server now: ends a backoff or the wait after a refused login, and
@@ -261,11 +270,14 @@ class Worker:
         self._backend = backend
         self.capabilities = backend.capabilities
         self._durable = backend.capabilities.sole_copy
+        if backend.capabilities.local:  # its folders and ops are the store's: offline too
+            await open_local_account(self.store, self.account, self.emit, durable=self._durable)
         if isinstance(backend, StatefulBackend):
             backend.restore(await self.store.account_state(self.account.id))
         hand_ledger(backend, self.store, self.account.id)
         await backend.connect()
         self._offline_since = None
+        self._poll_now = False  # this session's first round pulls every folder anyway
         changed: set[str] = set()
         while True:
             self._set_status(AccountStatus.SYNCING, "syncing")
@@ -297,7 +309,7 @@ class Worker:
         _stop_if_cancelled()
         if self._wanted():
             self._wake.clear()
-            return {"\0local"}
+            return self._woken()
         self._wake.clear()
         server = asyncio.create_task(backend.wait_for_changes(self.options.poll_interval))
         local = asyncio.create_task(self._wake.wait())
@@ -319,7 +331,13 @@ class Worker:
         self._wake.clear()
         if server in done:
             return server.result()  # raises the backend's error, if any
-        return {"\0local"}  # only ops/bodies: no folder needs a pull
+        return self._woken()
+
+    def _woken(self) -> set[str]:
+        """What a local wake-up asks for: every folder ("check now": ``set()``), else only
+        ops and bodies (no folder needs a pull)."""
+        poll, self._poll_now = self._poll_now, False
+        return set() if poll else {"\0local"}
 
     async def _sync(self, backend: Backend, changed: set[str]) -> None:
         if changed == {"\0local"}:
@@ -358,7 +376,9 @@ class Worker:
         account_state = (
             backend.take_account_state() if isinstance(backend, StatefulBackend) else None
         )
-        self.folder_ids = await self.store.sync_folders(self.account.id, folders, account_state)
+        self.folder_ids = await self.store.sync_folders(
+            self.account.id, folders, account_state, keep_unlisted=backend.capabilities.local
+        )
         self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
         return folders
 
@@ -557,7 +577,11 @@ class Worker:
             if fut.done():
                 continue
             try:
-                result = await apply_folder_change(backend, kind, name, new_path)
+                result = await (
+                    change_local_folder(self.store, self.account, self.emit, kind, name, new_path)
+                    if backend.capabilities.local
+                    else apply_folder_change(backend, kind, name, new_path)
+                )
                 # The folder list as the server has it now (a renamed folder's messages
                 # come again under the new name with the next pull).
                 await self._list_folders(backend)
@@ -603,6 +627,9 @@ class Worker:
                 )
 
     async def _push_ops(self, backend: Backend) -> None:
+        if backend.capabilities.local:  # done in the store, never sent (sync/local_ops.py)
+            await complete_local_ops(self.store, self.account, self.emit, durable=self._durable)
+            return
         while True:
             ops = await self.store.pending_ops(self.account.id, OPS_PER_ROUND)
             if not ops:

@@ -7,6 +7,10 @@ agreed, because a folder the server refused must not appear to exist. Offline, t
 is told so at once. Subscribing acts on the folder under the folder pane's cursor when
 the pane has the focus (where the greyed, unsubscribed folders are), else on the open
 folder; a folder just subscribed syncs at once.
+
+A local account's folders (``Capabilities.local``, POP3) are the store's: the change is
+made there at once, offline too, and a deleted folder's messages go to Trash (the store
+holds the only copy); such an account has no subscriptions, so ``U`` is not offered.
 """
 
 from __future__ import annotations
@@ -129,10 +133,16 @@ class FolderAdmin:
                 await self._change(folder, "delete", folder.name, None)
 
         what = f"{folder.total:,} messages" if folder.total != 1 else "1 message"
-        self._screen.app.push_screen(
-            ConfirmScreen(
+        assert self._manager is not None
+        caps = self._manager.capabilities(folder.account_id)
+        if caps is not None and caps.local:
+            moved = {0: "", 1: " The message in it goes to Trash."}
+            question = f"Delete the folder {clean_line(folder.name)}?" + moved.get(
+                folder.total, f" The {what} in it go to Trash."
+            )
+        else:
+            question = (
                 f"Delete the folder {clean_line(folder.name)} and the {what} in it, "
                 "on the server too?"
-            ),
-            answered,
-        )
+            )
+        self._screen.app.push_screen(ConfirmScreen(question), answered)

@@ -113,6 +113,9 @@ class SyncControl(Protocol):
     def reconnect(self) -> None:
         """Every account tries its server now, with its credentials read again."""
 
+    def check_now(self) -> None:
+        """Every account looks for new mail now (a poll of every folder)."""
+
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None
     ) -> str: ...

@@ -76,6 +76,8 @@ def allowed(action: str, caps: Capabilities | None) -> bool:
     """Whether an account with ``caps`` can do ``action`` (unknown caps: assume yes)."""
     if caps is None:
         return True
+    if caps.local:  # folders, moves and flags of its own, in the store (sync/local_ops.py)
+        return action != "toggle_subscribed"
     if action in NEEDS_MOVE:
         return caps.folders and caps.server_move
     if action in NEEDS_FLAGS:

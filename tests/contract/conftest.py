@@ -6,9 +6,9 @@ needs, through the `Backend` protocol only (mailtui/sync/contract.py).
                           account, and "another client" that changes it from outside
     backend  function     `server.backend()`, connected; closed after the test
 
-Adding a backend (POP3, Exchange) is adding one `Kind` to KINDS: a `ContractServer`
-for it (contract_servers.py: `DemoContractServer`, `ImapContractServer`) and its
-features. A test marked `@pytest.mark.needs("feature")` runs only for the kinds that
+Adding a backend (Exchange) is adding one `Kind` to KINDS: a `ContractServer` for it
+(contract_servers.py: `DemoContractServer`, `ImapContractServer`, `Pop3ContractServer`)
+and its features. A test marked `@pytest.mark.needs("feature")` runs only for the kinds that
 have the feature, so no test is ever skipped:
 
     login           the server checks a password: a wrong one gives AuthError
@@ -17,6 +17,8 @@ have the feature, so no test is ever skipped:
                     pull after wait_for_changes timed out (poll)
     op:<kind>       apply() supports this OpKind (taken from the Capabilities, see
                     `supported_ops`)
+    local           Capabilities.local: folders beyond INBOX, flags and every op live
+                    in the store; the backend refuses every op
 
 Kinds that need a real server carry the `integration` mark (`-m "not integration"`
 runs the demo only).
@@ -31,12 +33,15 @@ import pytest
 
 from mailtui.protocols.demo.backend import DemoBackend
 from mailtui.protocols.imap import ImapBackend
+from mailtui.protocols.pop3.backend import capabilities as pop3_capabilities
+from mailtui.protocols.pop3.policy import Keeping
 from mailtui.sync.contract import Backend
 from tests.contract.contract_servers import (
     ContractServer,
     DemoContractServer,
     ImapContractServer,
     Kind,
+    Pop3ContractServer,
     next_user,
 )
 from tests.servers import DovecotNotInstalled, DovecotServer, make_self_signed_cert
@@ -66,6 +71,11 @@ async def _start_imap(request: pytest.FixtureRequest) -> ContractServer:
     return ImapContractServer(dovecot, next_user())
 
 
+async def _start_pop3(request: pytest.FixtureRequest) -> ContractServer:
+    dovecot: DovecotServer = request.getfixturevalue("contract_dovecot")
+    return Pop3ContractServer(dovecot, next_user())
+
+
 # ---------------------------------------------------------------------- the kinds
 
 KINDS: tuple[Kind, ...] = (
@@ -75,6 +85,14 @@ KINDS: tuple[Kind, ...] = (
         ImapBackend.capabilities,
         _start_imap,
         features=frozenset({"login", "hears_others"}),
+        marks=(pytest.mark.integration,),
+    ),
+    # Folders, flags and ops are the store's (Capabilities.local): the server has INBOX.
+    Kind(
+        "pop3",
+        pop3_capabilities(Keeping()),
+        _start_pop3,
+        features=frozenset({"login"}),
         marks=(pytest.mark.integration,),
     ),
 )

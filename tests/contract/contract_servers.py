@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import imaplib
 import itertools
 import re
@@ -11,20 +12,29 @@ import secrets
 import shlex
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pytest
 
 import mailtui.protocols.demo.backend as demo_backend
 import mailtui.protocols.imap.pull as imap_pull
+import mailtui.protocols.pop3.pull as pop3_pull
 from mailtui.config import AccountConfig
-from mailtui.models import AccountKind, Flag, OpKind
+from mailtui.models import (
+    AccountKind,
+    Downloaded,
+    Flag,
+    FolderBatch,
+    OpKind,
+    RemoteFolder,
+)
 from mailtui.protocols.demo.backend import DemoBackend, DemoServer
 from mailtui.protocols.demo.generate import FOLDERS
 from mailtui.protocols.imap import ImapBackend
+from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.sync.contract import Backend, Capabilities
 from tests.servers import DovecotServer
 
@@ -74,9 +84,12 @@ KEPT_FLAGS = Flag.SEEN | Flag.ANSWERED | Flag.FLAGGED | Flag.DRAFT
 
 
 def supported_ops(caps: Capabilities) -> set[OpKind]:
-    """The ops a backend with ``caps`` must apply: DELETE always; flags with ``flags``;
-    MOVE and COPY with ``server_move``; APPEND (filing sent mail and drafts) with
-    ``folders``."""
+    """The ops a backend with ``caps`` must apply: none for a ``local`` account (the
+    store does every op; the backend refuses them all, ``test_a_local_account_sends_no_op``);
+    else DELETE always; flags with ``flags``; MOVE and COPY with ``server_move``; APPEND
+    (filing sent mail and drafts) with ``folders``."""
+    if caps.local:
+        return set()
     ops = {OpKind.DELETE}
     if caps.flags:
         ops.add(OpKind.SET_FLAGS)
@@ -97,7 +110,8 @@ class Kind:
 
     def has(self, feature: str) -> bool:
         ops = {f"op:{op.value}" for op in supported_ops(self.capabilities)}
-        return feature in self.features or feature in ops
+        local = {"local"} if self.capabilities.local else set()
+        return feature in self.features or feature in ops | local
 
 
 # ---------------------------------------------------------------------- demo
@@ -231,9 +245,7 @@ class ImapContractServer:
 
     async def deliver(self, raw: bytes, folder: str | None = None, flags: Flag = Flag.NONE) -> None:
         names = [name for bit, name in _IMAP_FLAGS.items() if flags & bit]
-        await asyncio.to_thread(
-            self.dovecot.deliver, self.name, raw, folder or self.inbox, names
-        )
+        await asyncio.to_thread(self.dovecot.deliver, self.name, raw, folder or self.inbox, names)
 
     async def set_flags(self, folder: str, message_id: str, add: Flag, remove: Flag) -> None:
         def change() -> None:
@@ -274,3 +286,91 @@ class ImapContractServer:
 
     async def close(self) -> None:
         """The user stays: each test has its own, and the mail goes with the Dovecot."""
+
+
+# ---------------------------------------------------------------------- POP3
+
+
+class MemoryLedger:
+    """The store's download ledger (``DownloadLedger``), in memory: the contract tests
+    pull without a worker, so the backend below commits each batch's ledger rows here as
+    it hands the batch over, as the worker's commit would."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Downloaded] = {}
+
+    def commit(self, batch: FolderBatch) -> None:
+        for change in batch.ledger:
+            if change.was is not None and change.was in self.rows:
+                self.rows[change.server_id] = dataclasses.replace(
+                    self.rows.pop(change.was), server_id=change.server_id, gone=False
+                )
+            old = self.rows.get(change.server_id)
+            if change.gone:
+                if old is not None:
+                    self.rows[change.server_id] = dataclasses.replace(old, gone=True)
+                continue
+            self.rows[change.server_id] = Downloaded(
+                change.server_id,
+                downloaded_at=old.downloaded_at if old else change.downloaded_at,
+                whole=change.whole or (old is not None and old.whole),
+                key=change.key or (old.key if old else ""),
+                deleted_here=old is not None and old.deleted_here,
+                gone=False,
+            )
+
+    async def lookup(self, server_ids: Sequence[str]) -> dict[str, Downloaded]:
+        return {i: self.rows[i] for i in server_ids if i in self.rows}
+
+    async def by_key(self, keys: Sequence[str]) -> list[Downloaded]:
+        return [row for row in self.rows.values() if row.key and row.key in keys]
+
+    async def listed(self) -> list[str]:
+        return [i for i, row in self.rows.items() if not row.gone]
+
+    async def before_deleting(self, server_ids: Sequence[str]) -> None:
+        for i in server_ids:
+            self.rows[i] = dataclasses.replace(self.rows[i], dele_sent=True)
+
+
+class CommittingPop3Backend(Pop3Backend):
+    """``Pop3Backend`` whose yielded batches count as committed (``MemoryLedger``)."""
+
+    memory: MemoryLedger
+
+    async def _committing(
+        self, folder: RemoteFolder, state: Mapping[str, Any]
+    ) -> AsyncIterator[FolderBatch]:
+        async for batch in super().pull(folder, state):
+            self.memory.commit(batch)
+            yield batch
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        return self._committing(folder, state)
+
+
+class Pop3ContractServer(ImapContractServer):
+    """A fresh user on the suite's Dovecot, read by the backend over POP3 (implicit
+    TLS); "another client" is IMAP on the same maildrop. The account's download ledger
+    outlives each backend, as the store's does."""
+
+    def __init__(self, dovecot: DovecotServer, name: str) -> None:
+        super().__init__(dovecot, name)
+        self.memory = MemoryLedger()
+
+    def account(self, password: str) -> AccountConfig:
+        return dataclasses.replace(
+            super().account(password), kind=AccountKind.POP3, port=self.dovecot.pop3s_port
+        )
+
+    def backend(self, *, password: str | None = None) -> Backend:
+        backend = CommittingPop3Backend(
+            self.account(self.password if password is None else password), timeout=10.0
+        )
+        backend.memory = self.memory
+        backend.use_ledger(self.memory)
+        return backend
+
+    def make_batches_small(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(pop3_pull, "FIRST_SCREEN", 3)
+        monkeypatch.setattr(pop3_pull, "BATCH_BYTES", 900)  # about 4 test messages

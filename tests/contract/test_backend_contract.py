@@ -76,6 +76,16 @@ def removed(batches: list[FolderBatch]) -> set[str]:
     return {rid for b in batches for rid in b.removed}
 
 
+def gone(backend: Backend, batches: list[FolderBatch], expunged: set[str]) -> set[str]:
+    """What a pull must remove after another client expunged ``expunged``: those, or
+    for a ``local`` account nothing (its copy may be the only one), the download ledger
+    marking them gone instead."""
+    if not backend.capabilities.local:
+        return expunged
+    assert {c.server_id for b in batches for c in b.ledger if c.gone} == expunged
+    return set()
+
+
 async def in_step(backend: Backend, folder: RemoteFolder) -> tuple[dict[str, Any], dict[str, str]]:
     """Pull ``folder`` from scratch: (its state, Message-ID -> remote id)."""
     batches = await pull(backend, folder, {})
@@ -133,9 +143,9 @@ async def test_folders_have_names_and_roles(backend: Backend, server: ContractSe
     by_role = {f.role: f for f in listed}
     assert by_role[FolderRole.INBOX].name == server.inbox
     assert by_role[FolderRole.INBOX].selectable
-    if backend.capabilities.folders:
+    if backend.capabilities.folders and not backend.capabilities.local:
         assert {FolderRole.SENT, FolderRole.DRAFTS, FolderRole.TRASH} <= set(roles)
-    else:
+    else:  # one folder, or (local) the others live in the store only
         assert names == [server.inbox]
     assert all(f.display_name for f in listed)
 
@@ -164,10 +174,16 @@ async def test_pull_comes_in_batches_newest_first(
         for m in b.added:
             n = int(m.envelope.message_id.removeprefix("<m").split(".")[0])
             assert m.envelope.subject == f"message {n}"
-            assert m.flags & KEPT_FLAGS == (Flag.SEEN if n % 3 == 0 else Flag.NONE)
+            assert m.flags & KEPT_FLAGS == kept(backend, Flag.SEEN if n % 3 == 0 else Flag.NONE)
             if m.raw is not None:
                 assert bytes(m.raw) == message(n)
     assert batches[-1].progress == (count, count)
+
+
+def kept(backend: Backend, flags: Flag) -> Flag:
+    """The flags another client set, as a backend reports them: a server that keeps no
+    flags for us (``Capabilities.flags`` false) reports none."""
+    return flags & KEPT_FLAGS if backend.capabilities.flags else Flag.NONE
 
 
 async def test_a_pull_from_the_returned_state_yields_only_the_changes(
@@ -191,9 +207,12 @@ async def test_a_pull_from_the_returned_state_yields_only_the_changes(
 
     assert added(batches) == [mid(6), mid(5)]
     assert not any(b.reset for b in batches)
-    assert removed(batches) == {ids[mid(2)]}
+    assert removed(batches) == gone(backend, batches, {ids[mid(2)]})
     flags = flag_changes(batches)
-    assert flags[ids[mid(1)]] & KEPT_FLAGS == Flag.FLAGGED
+    if backend.capabilities.flags:
+        assert flags[ids[mid(1)]] & KEPT_FLAGS == Flag.FLAGGED
+    else:
+        assert flags == {}
     unchanged = {ids[mid(n)] for n in (0, 3, 4)}
     # A backend may repeat flags that did not change (IMAP without CONDSTORE): as they are.
     assert all(flags[rid] & KEPT_FLAGS == Flag.NONE for rid in unchanged & set(flags))
@@ -203,7 +222,7 @@ async def test_a_pull_from_the_returned_state_yields_only_the_changes(
     again = await pull(backend, inbox, state_after(batches, state))
     assert added(again) == [] and removed(again) == set()
     now = {**ids, **remote_ids(batches)}
-    expected = {now[mid(1)]: Flag.FLAGGED}
+    expected = {now[mid(1)]: kept(backend, Flag.FLAGGED)}
     for rid, now_flags in flag_changes(again).items():
         assert now_flags & KEPT_FLAGS == expected.get(rid, Flag.NONE)
 
@@ -356,6 +375,25 @@ async def test_append_files_the_bytes_in_the_folder(
     assert await backend.fetch_body(sent.name, new_id) == raw
 
 
+@pytest.mark.needs("local")
+async def test_a_local_account_sends_no_op(backend: Backend, server: ContractServer) -> None:
+    """Capabilities.local: the store completes every op; one that reached the backend
+    anyway is refused and changes nothing on the server."""
+    await server.deliver(message(1))
+    inbox = (await folders(backend))[FolderRole.INBOX]
+    _, ids = await in_step(backend, inbox)
+    rid = ids[mid(1)]
+    for kind_of_op, payload in (
+        (OpKind.DELETE, {}),
+        (OpKind.SET_FLAGS, {"add": int(Flag.SEEN), "remove": 0}),
+        (OpKind.MOVE, {"to_folder": 2}),
+        (OpKind.APPEND, {"folder": 3, "raw": message(9)}),
+    ):
+        with pytest.raises(OpRejected):
+            await backend.apply(op(kind_of_op, inbox, rid, **payload), "Trash")
+    assert set(await server.contents(inbox.name)) == {mid(1)}
+
+
 # ---------------------------------------------------------------------- push or poll
 
 
@@ -458,8 +496,7 @@ async def test_state_stays_valid_across_reconnects(server: ContractServer) -> No
     try:
         batches = await pull(fresh, (await folders(fresh))[FolderRole.INBOX], state)
         assert added(batches) == [mid(4)] and not any(b.reset for b in batches)
-        assert removed(batches) == {ids[mid(0)]}
+        assert removed(batches) == gone(fresh, batches, {ids[mid(0)]})
         assert await fresh.fetch_body(inbox.name, ids[mid(1)]) == message(1)
     finally:
         await fresh.close()
-

@@ -9,6 +9,9 @@
     oauth_tokens       session  OAuthTokenServer: issue(user) -> access token, revoke(token)
     oauth_user         function a MailUser on a second Dovecot (+ SMTP server) that also
                                 takes XOAUTH2/OAUTHBEARER, tokens checked by oauth_tokens
+    sogo               session  SOGoServer: ActiveSync at sogo.url, with its own PostgreSQL,
+                                memcached, Dovecot and SMTP server (started on first use, ~1.5 s)
+    eas_user           function a fresh EASUser on `sogo` (login, password, fresh DeviceId)
 
 Every test in this directory is marked `integration`. When Dovecot is missing, tests that
 use these fixtures FAIL (never skip) and say to run scripts/install-test-deps.sh. A failing
@@ -35,9 +38,13 @@ if str(_REPO) not in sys.path:
 from tests.servers import (  # noqa: E402
     DovecotNotInstalled,
     DovecotServer,
+    EASUser,
     MailUser,
     OAuthTokenServer,
+    PostgresNotInstalled,
     SMTPServer,
+    SOGoNotInstalled,
+    SOGoServer,
     TLSFiles,
     make_self_signed_cert,
 )
@@ -47,6 +54,7 @@ _state: dict[str, object] = {}
 _user_numbers = itertools.count(1)
 _LOG_OFFSET = pytest.StashKey[int]()
 _OAUTH_LOG_OFFSET = pytest.StashKey[int]()
+_SOGO_LOG_OFFSET = pytest.StashKey[int]()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -146,13 +154,49 @@ def oauth_user(
     return _user_of(dovecot, smtp, name, pw)
 
 
+@pytest.fixture(scope="session")
+def sogo(server_tls: TLSFiles) -> Iterator[SOGoServer]:
+    """SOGo with ActiveSync; only sessions with a test that asks for it pay its start."""
+    server = SOGoServer(server_tls)
+    try:
+        server.start()
+    except (SOGoNotInstalled, PostgresNotInstalled, DovecotNotInstalled) as exc:
+        server.stop()
+        pytest.fail(f"{exc}\nActiveSync tests need a real SOGo; they are not skipped.")
+    _state["sogo"] = server
+    try:
+        yield server
+    finally:
+        _state.pop("sogo", None)
+        server.stop()
+
+
+@pytest.fixture
+def eas_user(sogo: SOGoServer, request: pytest.FixtureRequest) -> EASUser:
+    """A new SOGo user with primed, empty folders and a DeviceId of its own."""
+    name = f"e{next(_user_numbers):03d}_{_slug(request.node.name.removeprefix('test_'))}"
+    pw = secrets.token_hex(8)
+    sogo.add_user(name, pw)
+    return EASUser(
+        name=name,
+        password=pw,
+        email=sogo.email(name),
+        url=sogo.url,
+        device_id=f"mt{secrets.token_hex(8)}",
+        server=sogo,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _reset_smtp_faults() -> Generator[None, None, None]:
     """Faults injected by one test never leak into the next."""
     yield
-    smtp = _state.get("smtp")
-    if isinstance(smtp, SMTPServer):
-        smtp.reset()
+    for key in ("smtp", "sogo"):
+        server = _state.get(key)
+        if isinstance(server, SOGoServer):
+            server.smtp.reset()
+        elif isinstance(server, SMTPServer):
+            server.reset()
 
 
 def _user_of(dovecot: DovecotServer, smtp: SMTPServer, name: str, pw: str) -> MailUser:
@@ -222,5 +266,14 @@ def pytest_runtest_makereport(
             lines = text.splitlines()[-60:]
             report.sections.append(
                 (f"{key} log ({server.log_path})", "\n".join(lines) or "(nothing logged)")
+            )
+    sogo = _state.get("sogo")
+    if isinstance(sogo, SOGoServer) and "sogo" in getattr(item, "fixturenames", ()):
+        if report.when == "setup":
+            item.stash[_SOGO_LOG_OFFSET] = sogo.log_size()
+        elif report.failed:
+            lines = sogo.log_text(item.stash.get(_SOGO_LOG_OFFSET, 0)).splitlines()[-60:]
+            report.sections.append(
+                (f"sogo log ({sogo.log_path})", "\n".join(lines) or "(nothing logged)")
             )
     return report

@@ -138,6 +138,24 @@ async def test_dele_is_final_only_at_quit(mail_user: MailUser) -> None:
     await conn.quit()
 
 
+@pytest.mark.parametrize("pipelining", [True, False])
+async def test_dele_many_pipelined_with_refusals_final_at_quit(
+    mail_user: MailUser, pipelining: bool
+) -> None:
+    raws = [message(i) for i in range(1, 101)]
+    mail_user.deliver_many(raws)
+    conn = await logged_in(mail_user)
+    if not pipelining:
+        conn.capabilities.pop("PIPELINING")
+    refused = await conn.dele_many([*range(1, 91), 500, 3])  # 500: none; 3: twice
+    assert sorted(refused) == [3, 500]
+    assert await conn.stat() == (10, sum(map(len, raws[90:])))
+    await conn.quit()
+    conn = await logged_in(mail_user)
+    assert [await conn.retr(n) for n in range(1, 11)] == raws[90:]
+    await conn.quit()
+
+
 async def test_pipelined_retr_and_top_of_many_messages(mail_user: MailUser) -> None:
     raws = [message(i, f"body {i}\r\n" + ".dot\r\n" * (i % 3)) for i in range(1, 301)]
     mail_user.deliver_many(raws)

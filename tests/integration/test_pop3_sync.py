@@ -14,14 +14,15 @@ import re
 import shlex
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mailtui.config import AccountConfig
-from mailtui.models import AccountKind, OpResult
+from mailtui.errors import OpRejected, TransientError
+from mailtui.models import AccountKind
 from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
@@ -162,12 +163,12 @@ async def test_delete_after_n_days_by_the_download_date(mail_user: MailUser, sto
 
 
 async def deleted_for_good(store: Store, subject: str) -> None:
-    """The user deletes a message for good here, and the store completes it locally (as
-    for every op of a ``Capabilities.local`` account)."""
+    """The user deletes a message (to Trash), then deletes it from Trash for good; the
+    next sync's worker completes both ops in the store (``Capabilities.local``)."""
     rows = await store.window(await inbox_id(store), 0, 100)
     (target,) = [r for r in rows if r.subject == subject]
-    (op,) = await store.delete([target.id])  # no Trash: a DELETE op, the row hidden
-    await store.op_done(op, OpResult())
+    await store.delete([target.id])  # a MOVE to the local Trash
+    await store.delete([target.id])  # from Trash: a DELETE op, the row hidden
 
 
 async def test_delete_when_deleted_here(mail_user: MailUser, store: Store) -> None:
@@ -175,9 +176,10 @@ async def test_delete_when_deleted_here(mail_user: MailUser, store: Store) -> No
     acc = account(mail_user, delete_when_deleted_here=True)
     await sync(store, acc)
     await deleted_for_good(store, "message 2")
-    assert sum(1 for row in ledger(store).values() if row[2] is not None) == 1
+    assert all(row[2] is None for row in ledger(store).values())  # not done yet
     status, _ = await sync(store, acc)
     assert status is AccountStatus.ONLINE
+    assert sum(1 for row in ledger(store).values() if row[2] is not None) == 1
     assert sorted(on_server(mail_user)) == sorted([message(1), message(3)])
     assert sorted(await stored(store)) == sorted([message(1), message(3)])
 
@@ -191,6 +193,27 @@ async def test_a_local_delete_is_not_downloaded_again_and_stays_on_the_server(
     await sync(store, account(mail_user))
     assert await stored(store) == [message(2)]
     assert len(on_server(mail_user)) == 2
+
+
+@pytest.mark.parametrize("security", ["tls", "starttls"])
+async def test_stls_or_tls_with_a_pinned_certificate(
+    mail_user: MailUser, store: Store, security: str
+) -> None:
+    import hashlib
+    import ssl
+
+    from mailtui.errors import ConfigError
+
+    mail_user.deliver(message(1))
+    pin = hashlib.sha256(ssl.PEM_cert_to_DER_cert(mail_user.ca_path.read_text())).hexdigest()
+    port = mail_user.pop3s_port if security == "tls" else mail_user.pop3_port
+    acc = account(mail_user, security=security, port=port, ca_file=None, tls_fingerprint=pin)
+    status, worker = await sync(store, acc)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert await stored(store) == [message(1)]
+    wrong = account(mail_user, security=security, port=port, ca_file=None, tls_fingerprint="0" * 64)
+    with pytest.raises(ConfigError, match="does not match tls_fingerprint"):
+        await Pop3Backend(wrong, timeout=10.0).connect()
 
 
 # ---------------------------------------------------------------------- interruptions
@@ -223,6 +246,45 @@ async def test_a_session_cut_before_quit_leaves_the_server_intact(
     assert status is AccountStatus.ONLINE
     assert on_server(mail_user) == []
     assert sorted(await stored(store)) == sorted(raws)  # each once
+
+
+class HeadersOnly(Pop3Backend):
+    """The connection drops right after the header batch was handed over."""
+
+    async def _first(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        async for batch in super().pull(folder, state):
+            yield batch
+            raise TransientError("the server closed the connection")
+
+    def pull(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        return self._first(folder, state)
+
+
+async def test_a_header_row_deleted_here_before_its_body_came(
+    mail_user: MailUser, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailtui.protocols.pop3.pull as pop3_pull
+
+    mail_user.deliver_many([message(1), message(2), message(3)])
+    acc = account(mail_user, leave_on_server=False)
+    status, _ = await sync(store, acc, backend=HeadersOnly)
+    assert status is AccountStatus.OFFLINE
+    assert await stored(store) == [b"", b"", b""]  # headers only so far
+    await deleted_for_good(store, "message 2")
+    asked: list[str] = []
+    retrieve = pop3_pull.Pull._retrieve
+
+    async def recording(self: Any, todo: Any, top_lines: int | None) -> Any:
+        asked.extend(t.server_id for t in todo)
+        return await retrieve(self, todo, top_lines)
+
+    monkeypatch.setattr(pop3_pull.Pull, "_retrieve", recording)
+    status, worker = await sync(store, acc)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert len(asked) == 2  # not the body of the message deleted here
+    assert sorted(await stored(store)) == sorted([message(1), message(3)])
+    # Never stored whole here: the server keeps it, whatever the options say.
+    assert on_server(mail_user) == [message(2)]
 
 
 async def test_wrong_password(mail_user: MailUser, store: Store) -> None:
@@ -263,32 +325,36 @@ async def test_a_server_without_stls_is_refused(store: Store, mail_user: MailUse
 
 
 class CutProxy:
-    """Forwards a plain POP3 connection to Dovecot and cuts it once the server has sent
-    ``after`` bytes (in the middle of a RETR answer); later connections pass."""
+    """Forwards plain POP3 connections to Dovecot and cuts the first one on which the
+    server sends more than ``after`` bytes (in the middle of a RETR answer); after that
+    cut, connections pass whole."""
 
     def __init__(self, port: int, after: int) -> None:
         self.port, self.after, self.cuts = port, after, 0
-        self.server: asyncio.Server | None = None
 
     async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.port)
-        cut = self.cuts == 0
-        self.cuts += 1
 
-        async def pump(src: asyncio.StreamReader, dst: asyncio.StreamWriter, limit: int) -> None:
+        async def down() -> None:
             sent = 0
-            while data := await src.read(65536):
-                if limit and sent + len(data) > limit:
-                    dst.write(data[: limit - sent])
-                    break
+            while data := await up_reader.read(65536):
+                if self.cuts == 0 and sent + len(data) > self.after:
+                    writer.write(data[: self.after - sent])
+                    await writer.drain()
+                    self.cuts += 1
+                    return
                 sent += len(data)
-                dst.write(data)
-                await dst.drain()
+                writer.write(data)
+                await writer.drain()
 
-        down = asyncio.create_task(pump(up_reader, writer, self.after if cut else 0))
-        up = asyncio.create_task(pump(reader, up_writer, 0))
-        await asyncio.wait({down, up}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (down, up):
+        async def up() -> None:
+            while data := await reader.read(65536):
+                up_writer.write(data)
+                await up_writer.drain()
+
+        tasks = {asyncio.create_task(down()), asyncio.create_task(up())}
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in tasks:
             task.cancel()
         for w in (writer, up_writer):
             with contextlib.suppress(Exception):
@@ -304,6 +370,7 @@ async def test_connection_cut_in_the_middle_of_retr(mail_user: MailUser, store: 
     acc = account(mail_user, security="none", port=port, ca_file=None, leave_on_server=False)
     try:
         status, worker = await sync(store, acc)
+        assert proxy.cuts == 1
         assert status is AccountStatus.OFFLINE, worker.status_text
         # The header batch was committed; no body is complete, nothing deleted.
         assert len(await stored(store)) == 3
@@ -361,6 +428,22 @@ async def test_uidls_lost_between_sessions_adopt_and_download_nothing_twice(
     (row,) = [r for r in rows if r.subject == "message 2"]
     ref = await store.remote_ref(row.id)
     assert ref is not None and ref[1] in after
+
+
+async def test_the_same_message_delivered_again_after_we_deleted_it_is_downloaded(
+    mail_user: MailUser, store: Store
+) -> None:
+    """Same Message-ID and size as a message we deleted on the server: a new delivery,
+    not a lost UIDL; adopting it would delete it unseen."""
+    acc = account(mail_user, leave_on_server=False)
+    mail_user.deliver(message(1))
+    await sync(store, acc)
+    assert on_server(mail_user) == []
+    mail_user.deliver(message(1))
+    status, worker = await sync(store, acc)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert await stored(store) == [message(1), message(1)]
+    assert on_server(mail_user) == []
 
 
 # ---------------------------------------------------------------------- size limit
@@ -423,3 +506,90 @@ def test_cli_sync_once_of_a_pop3_account(mail_user: MailUser, tmp_path: Path) ->
         assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 20
         assert db.execute("SELECT count(*) FROM downloads WHERE whole = 1").fetchone()[0] == 20
     assert on_server(mail_user) == []
+
+
+class AsksForABodyMidPull(Pop3Backend):
+    """After the first batch (headers) is handed over, the user opens the big message:
+    the pull waits until the request is made, and the worker serves it between two of
+    the next batches, on the connection the pull is using."""
+
+    ask: Callable[[], Awaitable[None]] | None = None
+
+    async def _asking(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        async for batch in super().pull(folder, state):
+            yield batch
+            ask = type(self).ask
+            if ask is not None:
+                type(self).ask = None
+                await ask()
+
+    def pull(self, folder: Any, state: Any) -> AsyncIterator[Any]:
+        return self._asking(folder, state)
+
+
+async def test_a_body_opened_between_two_batches_of_the_pull(
+    mail_user: MailUser, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mailtui.protocols.pop3.pull as pop3_pull
+
+    monkeypatch.setattr(pop3_pull, "BATCH_BYTES", 2000)  # a few messages per batch
+    big = message(1, ("z" * 70 + "\r\n") * 100)
+    raws = [big, *(message(i) for i in range(2, 12))]
+    mail_user.deliver_many(raws)
+    acc = account(mail_user, max_message_kb=4)
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    got: list[asyncio.Future[bytes | None]] = []
+    worker = Worker(
+        row,
+        lambda: AsksForABodyMidPull(acc, timeout=10.0),
+        store,
+        lambda e: None,
+        WorkerOptions(body_days=36500),
+    )
+
+    async def ask() -> None:
+        # Once the header batch is committed (the worker commits while it pulls on).
+        while not (
+            found := [
+                r
+                for r in await store.window(await inbox_id(store), 0, 100)
+                if r.subject == "message 1"
+            ]
+        ):
+            await asyncio.sleep(0.01)
+        got.append(worker.request_body(found[0].id))
+
+    AsksForABodyMidPull.ask = ask
+    status = await worker.run(once=True)
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert got and await got[0] == big
+    assert sorted(await stored(store)) == sorted([big, *raws[1:]])
+
+
+async def test_a_message_moved_to_a_local_folder_stays_the_servers(
+    mail_user: MailUser, store: Store
+) -> None:
+    """Moved to the local Archive before its body came (above the size limit): not
+    downloaded again, and opened from there it comes whole by its UIDL."""
+    big = message(2, ("z" * 70 + "\r\n") * 100)
+    mail_user.deliver_many([message(1), big])
+    acc = account(mail_user, max_message_kb=4)
+    await sync(store, acc)
+    (archive,) = [f for f in await store.folders() if f.name == "Archive"]
+    rows = {r.subject: r for r in await store.window(await inbox_id(store), 0, 10)}
+    await store.move([rows["message 2"].id], archive.id)
+    status, worker = await sync(store, acc)  # completes the move, pulls again
+    assert status is AccountStatus.ONLINE, worker.status_text
+    assert await stored(store) == [message(1)]  # INBOX: not downloaded again
+    assert [r.subject for r in await store.window(archive.id, 0, 10)] == ["message 2"]
+    ref = await store.remote_ref(rows["message 2"].id)
+    assert ref is not None and ref[0] == "Archive"
+    backend = Pop3Backend(acc, timeout=10.0)
+    try:
+        assert await backend.fetch_body(*ref) == big
+        # An id the server never gave (a row the store made, local:…): refused, left out.
+        with pytest.raises(OpRejected):
+            await backend.fetch_body("Sent", "local:abc")
+        assert [b async for b in backend.fetch_bodies("Sent", ["local:abc"])] == []
+    finally:
+        await backend.close()

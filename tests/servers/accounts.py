@@ -1,16 +1,20 @@
-"""A test mail account on the harness servers: what a test needs to log in and check."""
+"""Test mail accounts on the harness servers: what a test needs to log in and check."""
 
 from __future__ import annotations
 
+import imaplib
 import os
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 from .dovecot import DovecotServer
 from .maildir import Flags
 from .smtp import AcceptedMessage, SMTPServer
+from .sogo import SOGoServer
 
 
 @dataclass
@@ -114,3 +118,57 @@ class MailUser:
     def received_messages(self) -> list[AcceptedMessage]:
         """What the SMTP server accepted for this user's address."""
         return self.smtp.messages_to(self.email)
+
+
+@dataclass
+class EASUser:
+    """One user of the session's SOGo: an ActiveSync login, the same on its Dovecot (IMAP).
+
+    `device_id` is fresh for every user: SOGo keeps sync state per user and DeviceId, so
+    a reused one would continue another test's sync.
+    """
+
+    name: str
+    password: str
+    email: str
+    url: str
+    """The ActiveSync endpoint (`http://127.0.0.1:PORT/SOGo/Microsoft-Server-ActiveSync`)."""
+    device_id: str
+    server: SOGoServer
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """(user, password) for HTTP Basic auth."""
+        return (self.name, self.password)
+
+    def command_url(self, command: str, device_type: str = "mailtui") -> str:
+        """The URL of one ActiveSync command (plain query form, MS-ASHTTP 2.2.1.1.1.1)."""
+        query = urlencode(
+            {
+                "Cmd": command,
+                "User": self.name,
+                "DeviceId": self.device_id,
+                "DeviceType": device_type,
+            }
+        )
+        return f"{self.url}?{query}"
+
+    def append(self, raw: bytes, folder: str = "INBOX", flags: Sequence[str] = ()) -> int:
+        """Put a message into `folder` over IMAP, as another client would; its UID."""
+        return self.server.append(self.name, raw, folder, flags)
+
+    def deliver(self, raw: bytes, folder: str = "INBOX", flags: Flags = "") -> Path:
+        """Write a message straight into `folder`'s Maildir (fast; folder must be primed)."""
+        return self.server.deliver(self.name, raw, folder, flags)
+
+    def imap(self) -> imaplib.IMAP4:
+        """A logged-in IMAP connection to SOGo's Dovecot (plain, loopback)."""
+        return self.server.imap(self.name)
+
+    def prime_modseq(self) -> None:
+        """Prime folders created after the user was (see SOGoServer.prime_modseq)."""
+        self.server.prime_modseq(self.name)
+
+    def sent_messages(self) -> list[AcceptedMessage]:
+        """What SOGo handed to the SMTP server for this user (SendMail & co.)."""
+        return self.server.smtp.messages_from(self.name, self.email)

@@ -16,6 +16,8 @@
 - With `offer_auth=False` it is a relay that takes mail without a login: EHLO announces
   no AUTH (after STARTTLS either), AUTH is refused as unknown (504), and MAIL FROM needs
   no login; STARTTLS is still required on the submission port.
+- With `require_starttls=False` the submission port also takes AUTH and mail without
+  STARTTLS (for SOGo, whose SMTP-over-TLS breaks its next IMAP connection; see sogo.py).
 """
 
 from __future__ import annotations
@@ -285,9 +287,11 @@ class SMTPServer:
         data_size_limit: int = 32 * 1024 * 1024,
         oauth: OAuthTokenServer | None = None,
         offer_auth: bool = True,
+        require_starttls: bool = True,
     ) -> None:
         self.dovecot = dovecot
         self.offer_auth = offer_auth
+        self.require_starttls = require_starttls
         self.oauth = oauth
         self.oauth_logins: list[tuple[str, str]] = []
         self.tls = tls
@@ -387,8 +391,8 @@ class SMTPServer:
             hostname=SERVER_NAME,
             ident="mailtui test SMTP",
             tls_context=None if implicit_tls else self._ssl_context,
-            require_starttls=not implicit_tls,
-            auth_require_tls=not implicit_tls,
+            require_starttls=not implicit_tls and self.require_starttls,
+            auth_require_tls=not implicit_tls and self.require_starttls,
             authenticator=self._authenticate,
             auth_exclude_mechanism=() if self.offer_auth else ("LOGIN", "PLAIN"),
             decode_data=False,

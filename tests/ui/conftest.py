@@ -163,6 +163,7 @@ class FakeManager:
         self.stopped = False
         self.kicked: list[int] = []
         self.reconnects = 0  # reconnect() calls
+        self.checks = 0  # check_now() calls
         self.open_folders: list[tuple[int | None, int | None]] = []  # set_open_folder calls
         self.caps: dict[int, Capabilities] = {}  # account id -> what its backend can do
         self.fetched: list[int] = []
@@ -197,6 +198,9 @@ class FakeManager:
 
     def reconnect(self) -> None:
         self.reconnects += 1
+
+    def check_now(self) -> None:
+        self.checks += 1
 
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         self.open_folders.append((account_id, folder_id))

@@ -14,10 +14,10 @@ import pytest
 from mailtui import accounts
 from mailtui.config import AccountConfig, SmtpConfig
 from mailtui.errors import ConfigError
-from mailtui.models import AccountKind
+from mailtui.models import AccountKind, FolderRole, OpKind
 from mailtui.protocols.kinds import KINDS
 from mailtui.store import Store
-from mailtui.sync.contract import Sending, Submission
+from mailtui.sync.contract import EventKind, Sending, Submission, SyncEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 SMTP = SmtpConfig(host="smtp.example.org", port=587, security="starttls", username="ann")
@@ -162,6 +162,37 @@ async def test_a_kind_that_sends_through_its_backend_gets_its_submission(store: 
         )
         is None
     )
+
+
+async def test_a_local_kind_files_sent_mail_in_a_sent_folder_it_makes(store: Store) -> None:
+    """A local kind (``KindSpec.local``, POP3) always has its Sent folder: the sender
+    makes it in the store if no sync has yet, and never asks for one."""
+    recorded = Recorded()
+
+    def submission(acc: AccountConfig) -> Callable[[], Awaitable[Submission]]:
+        async def open_() -> Submission:
+            return recorded
+
+        return open_
+
+    local = dataclasses.replace(
+        KINDS["imap"], sending=Sending.BACKEND, submission=submission, local=True
+    )
+    acc = account(AccountKind.IMAP, "pop")
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    events: list[SyncEvent] = []
+    sender = accounts.outbox_sender(store, row, acc, events.append, kinds={"imap": local})
+    assert sender is not None and sender.file_sent and sender.local_folders
+    await store.outbox_add(row.id, b"Subject: hi\r\n\r\nhello\r\n", "ann@example.org", ["b@x.org"])
+    assert (await sender.flush()).all_sent
+    sent = [f for f in await store.folders(row.id) if f.role is FolderRole.SENT]
+    assert [f.name for f in sent] == ["Sent"]
+    [op] = await store.pending_ops(row.id, 10)
+    assert (op.kind, op.payload["folder"]) == (OpKind.APPEND, sent[0].id)
+    assert [e.text for e in events if e.kind is EventKind.SENT] == ["Sent · copy in Sent"]
+    assert not [e for e in events if e.kind is EventKind.NO_SENT_FOLDER]
+    unfiled = dataclasses.replace(local, files_sent=False)
+    assert accounts._unfiled_notice(unfiled) == "Sent · no copy kept (copy_to_sent = false)"
 
 
 def run(code: str) -> None:

@@ -57,3 +57,10 @@ def test_protocol_errors_are_sync_errors() -> None:
 
     assert issubclass(SmtpError, SyncError)
     assert issubclass(SmtpAuthError, SmtpError) and issubclass(SmtpTransientError, SmtpError)
+
+
+def test_a_damaged_activesync_response_is_retried() -> None:
+    from mailtui.errors import TransientError
+    from mailtui.protocols.eas.wbxml import WbxmlError
+
+    assert issubclass(WbxmlError, TransientError)

@@ -69,6 +69,7 @@ class Pop3Backend:
         self._ledger: DownloadLedger | None = None
         self._session: Session | None = None
         self._header_only: set[str] = set()  # left header-only by the size limit
+        self._login_delay = 0  # the server's LOGIN-DELAY, once a session said it
 
     # ------------------------------------------------------------------ contract
 
@@ -82,7 +83,7 @@ class Pop3Backend:
         return self._ledger
 
     async def connect(self) -> None:
-        """Log in (a wrong password shows now) and list the maildrop."""
+        """Log in (a wrong password or a server without UIDL shows now)."""
         await self._open()
 
     async def close(self) -> None:
@@ -100,7 +101,14 @@ class Pop3Backend:
     async def pull(
         self, folder: RemoteFolder, state: Mapping[str, Any]
     ) -> AsyncIterator[FolderBatch]:
+        # A session shows the maildrop as it was when it began: a fresh one for each
+        # pull (the one ``connect`` opened may be minutes old by now), unless the
+        # server asks for a delay between logins and that one has not been used yet.
+        current = self._session
+        if current is None or current.pulled or not current.login_delay:
+            await self.close()
         session = await self._open()
+        session.pulled = True
         pull = Pull(folder, session, self.ledger, self.keeping, self.clock)
         try:
             async for batch in pull.run():
@@ -118,12 +126,9 @@ class Pop3Backend:
         due = await self._due(session)
         if due:
             await self.ledger.before_deleting(due)
-            client = session.client
-            for server_id in due:
-                try:
-                    await client.dele(session.numbers[server_id])
-                except CommandRefused as exc:  # another client deleted it meanwhile
-                    log.info("%s: DELE refused: %s", self.account.name, exc.text)
+            refused = await session.client.dele_many(session.numbers[i] for i in due)
+            for number, text in refused.items():  # another client deleted it meanwhile
+                log.info("%s: DELE %d refused: %s", self.account.name, number, text)
         self._session = None
         try:
             await session.client.quit()
@@ -132,6 +137,8 @@ class Pop3Backend:
             log.warning("%s: QUIT: %s", self.account.name, exc.text)
 
     async def _due(self, session: Session) -> list[str]:
+        if not self.keeping.deletes:
+            return []  # leave everything on the server: no ledger look-up per poll
         now = self.clock()
         ids = list(session.numbers)
         due: list[str] = []
@@ -180,9 +187,12 @@ class Pop3Backend:
 
     async def wait_for_changes(self, timeout: float) -> set[str]:
         """Poll: QUIT first (the maildrop is locked and shows no new mail while a
-        session is open), then wait ``timeout`` seconds (cancellable)."""
+        session is open), then wait ``timeout`` seconds, or the server's LOGIN-DELAY
+        if longer (cancellable)."""
+        delay = self._session.login_delay if self._session is not None else 0
+        self._login_delay = max(self._login_delay, delay)
         await self.close()
-        await asyncio.sleep(timeout)
+        await asyncio.sleep(max(timeout, self._login_delay))
         return set()
 
     # ------------------------------------------------------------------ sessions

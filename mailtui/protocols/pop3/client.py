@@ -592,6 +592,23 @@ class Pop3Client:
         """Mark message ``number`` deleted; removed only when QUIT is answered."""
         await self.command("DELE", number)
 
+    async def dele_many(self, numbers: Iterable[int]) -> dict[int, str]:
+        """DELE each of ``numbers``, pipelined like ``retrieve`` when the server
+        announces PIPELINING. Returns the refused ones (number → the server's text);
+        the others are marked, removed only when QUIT is answered."""
+        depth = PIPELINE_DEPTH if self.pipelining else 1
+        todo = list(numbers)
+        refused: dict[int, str] = {}
+        for i in range(0, len(todo), depth):
+            chunk = todo[i : i + depth]
+            await self._write(b"".join(f"DELE {n}\r\n".encode() for n in chunk))
+            for n in chunk:
+                try:
+                    await self._answer(f"DELE {n}")
+                except CommandRefused as exc:
+                    refused[n] = exc.text or "-ERR"
+        return refused
+
     async def rset(self) -> None:
         """Unmark every message marked deleted on this connection."""
         await self.command("RSET")

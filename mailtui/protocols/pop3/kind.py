@@ -84,4 +84,5 @@ POP3 = KindSpec(
     # Sent mail is filed in the local Sent folder (Capabilities.local: the store
     # completes the APPEND op), never on the POP3 server.
     files_sent=True,
+    local=True,
 )

@@ -107,19 +107,29 @@ class Pull:
             known.update(await self.ledger.lookup([s.ids[n] for n in numbers[i : i + _LOOKUP]]))
         listed_now = set(s.ids.values())
         vanished = set(await self.ledger.listed()) - listed_now
+        # Those whose DELE was sent left because of us; only the others may come back
+        # under a new UIDL (a server that lost them), and be adopted by content key.
+        lost = {
+            sid
+            for sid, row in (await self.ledger.lookup(sorted(vanished))).items()
+            if not row.dele_sent
+        }
         new = [_Todo(n, s.ids[n], s.sizes[n]) for n in numbers if s.ids[n] not in known]
-        # Rows of an interrupted pull: listed as headers, their bodies still to come.
+        # Rows of an interrupted pull: listed as headers, their bodies still to come
+        # (not for a message the user deleted here meanwhile: no row to take it).
         unfinished = [
             _Todo(n, s.ids[n], s.sizes[n], listed=True)
             for n in numbers
-            if (row := known.get(s.ids[n])) is not None and not row.whole
+            if (row := known.get(s.ids[n])) is not None
+            and not row.whole
+            and not row.deleted_here
         ]
         self.header_only = {t.server_id for t in unfinished if self._too_big(t.size)}
         first = FolderBatch(self.folder.name, state={"uidl": True})
         # A server that lost its UIDLs lists known messages under new ids: every new one
         # is looked at (its header) before anything is downloaded, so none comes twice.
-        heads = new if vanished else new[:FIRST_SCREEN]
-        adopted = await self._headers(heads, vanished, first)
+        heads = new if lost else new[:FIRST_SCREEN]
+        adopted = await self._headers(heads, lost, first)
         new = [t for t in new if t.server_id not in adopted]
         first.ledger += [
             LedgerChange(sid, gone=True) for sid in sorted(vanished - set(adopted.values()))
@@ -129,19 +139,21 @@ class Pull:
             key=lambda t: t.number,
             reverse=True,
         )
-        total = len(todo) + len(first.added)
-        first.progress = (len(first.added), total)
+        # Progress in messages: one is done once its body (or, above the limit, its
+        # header) is in.
+        done = sum(1 for m in first.added if m.remote_id in self.header_only)
+        total = done + len(todo)
+        first.progress = (done, total)
         if not todo:
             first.complete = True
             yield first
             return
         yield first
-        done = len(first.added)
         for chunk in self._chunks(todo):
-            out = FolderBatch(self.folder.name)
+            out = FolderBatch(self.folder.name, state={"uidl": True})
             await self._fill(chunk, out)
             done += len(chunk)
-            out.progress = (min(done, total), total)
+            out.progress = (done, total)
             out.complete = chunk[-1] is todo[-1]
             yield out
 

@@ -30,6 +30,14 @@ class Session:
         self.ids = ids  # number -> server id (UIDL; without UIDL filled as retrieved)
         self.numbers = {sid: n for n, sid in ids.items()}
         self.has_uidl = bool(ids) or not sizes
+        self.pulled = False  # a pull has used this session's listing
+
+    @property
+    def login_delay(self) -> int:
+        """Seconds the server wants between two logins (CAPA LOGIN-DELAY, RFC 2449),
+        0 when it says nothing."""
+        words = self.client.capabilities.get("LOGIN-DELAY", ())
+        return int(words[0]) if words and words[0].isdigit() else 0
 
     def note(self, number: int, server_id: str) -> None:
         """A server id learnt from the message itself (a server without UIDL)."""
