@@ -40,7 +40,7 @@ import pytest
 
 from tests.servers import MailUser
 from tests.servers.cli import ROOT, run_mailtui
-from tests.servers.pop3_tap import KillAt, Pop3Tap
+from tests.servers.pop3_tap import KillAt, Pop3Tap, sessions_ended
 
 DELETE_SEEDS = range(20)
 KEEP_SEEDS = range(4)
@@ -76,6 +76,7 @@ class Pop3Account:
     #: The content of every message some run retrieved whole, by UIDL.
     contents: dict[str, bytes] = field(default_factory=dict)
     exports: int = 0
+    log_start: int = 0  # where this test's part of Dovecot's log begins
 
     def configure(self, *, leave_on_server: bool) -> None:
         config = self.home / "config.toml"
@@ -155,13 +156,18 @@ class Pop3Account:
         ]
 
     def on_server(self) -> list[bytes]:
+        """The messages in the user's Maildir once every POP3 session of theirs has
+        ended: Dovecot's pop3 process goes on after a dropped connection (it logs the
+        disconnection, then moves the messages it showed from new/ to cur/, or expunges
+        after QUIT), so this waits until every process that logged in has exited."""
+        sessions_ended(self.user.dovecot, self.user.name, self.log_start)
         return [f.read_bytes() for f in self.user.message_files()]
 
 
 @pytest.fixture
 def account(mail_user: MailUser, tmp_path: Path) -> Iterator[Pop3Account]:
     with Pop3Tap(mail_user.host, mail_user.pop3_port) as tap:
-        yield Pop3Account(mail_user, tap, tmp_path)
+        yield Pop3Account(mail_user, tap, tmp_path, log_start=mail_user.dovecot.log_size())
 
 
 def kill_points(

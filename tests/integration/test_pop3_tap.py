@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from tests.servers import MailUser
-from tests.servers.pop3_tap import KillAt, Pop3Tap
+from tests.servers.pop3_tap import KillAt, Pop3Tap, sessions_ended
 
 #: A client that downloads and deletes everything, as a delete-after-download POP3 client.
 CLIENT = """
@@ -43,6 +43,7 @@ RAWS = [
 
 
 def run_client(user: MailUser, tap: Pop3Tap, kill_at: KillAt | None) -> int:
+    log_start = user.dovecot.log_size()
     tap.arm(kill_at)
     proc = subprocess.Popen(
         [sys.executable, "-c", CLIENT, user.host, str(tap.port), user.name, user.password],
@@ -51,6 +52,7 @@ def run_client(user: MailUser, tap: Pop3Tap, kill_at: KillAt | None) -> int:
     )
     tap.attach(proc.pid)
     proc.wait(timeout=60)
+    sessions_ended(user.dovecot, user.name, log_start)  # before its Maildir is read
     return proc.returncode
 
 

@@ -34,13 +34,17 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import TracebackType
 
+from .dovecot import DovecotServer
 from .ports import LOOPBACK
 
 #: Commands whose +OK answer is multi-line (with an argument, LIST and UIDL are not).
@@ -389,3 +393,31 @@ def _send(sock: socket.socket, data: bytes) -> bool:
 def _shutdown(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
+
+
+def sessions_ended(dovecot: DovecotServer, user: str, log_start: int, timeout: float = 30) -> None:
+    """Wait until every POP3 session ``user`` logged in with (in Dovecot's log from byte
+    ``log_start``) has ended. A pop3 process goes on after its connection dropped: it logs
+    "Disconnected", then moves the messages it showed from new/ to cur/ (or expunges
+    after QUIT), so the Maildir is read only once every such process has exited."""
+    name = re.escape(user)
+    deadline = time.monotonic() + timeout
+    while True:
+        log = dovecot.log_text(log_start)
+        logins = set(re.findall(rf"Login: user=<{name}>.*?mpid=(\d+)", log))
+        ended = set(re.findall(rf"pop3\({name}\)<(\d+)><[^>]*>: \w+: Disconnected", log))
+        if logins <= ended and not any(_is_pop3_of(pid, user) for pid in logins):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{user}'s POP3 sessions did not end: {sorted(logins - ended)}")
+        time.sleep(0.02)
+
+
+def _is_pop3_of(pid: str, user: str) -> bool:
+    """Whether process ``pid`` is still a Dovecot pop3 process serving ``user``
+    (``verbose_proctitle``: "dovecot-INSTANCE/pop3 [user 127.0.0.1]")."""
+    try:
+        title = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"/pop3 [" in title and f"[{user} ".encode() in title
