@@ -174,10 +174,10 @@ def kill_points(
     rng: random.Random, raws: list[bytes], count: int, verbs: tuple[str, ...]
 ) -> list[KillAt]:
     """``count`` seeded kill points over the whole conversation: after B bytes of the
-    server's answers (mostly inside a RETR answer), or at the N-th TOP, RETR, DELE or
-    QUIT, or at one of the first commands (the login). The first is sure to be reached:
-    a download retrieves every message, and with deletion deletes each and QUITs; and
-    the issue asks for the newest 500 headers first (TOP)."""
+    server's answers (mostly inside a RETR answer), at the N-th TOP, RETR or DELE, at the
+    QUIT after the downloads, or at one of the first commands (the login). The first is
+    sure to be reached: a download retrieves every message and QUITs, with deletion
+    deletes each first, and the issue asks for the newest 500 headers first (TOP)."""
     total = sum(len(r) for r in raws)
     points = []
     for _ in range(count):
@@ -186,8 +186,8 @@ def kill_points(
             points.append(KillAt(server_bytes=rng.randint(1, total)))
         elif kind == "login":
             points.append(KillAt(command=rng.randint(1, 3)))
-        elif kind == "QUIT":
-            points.append(KillAt(verb="QUIT"))
+        elif kind == "QUIT":  # of the session that downloaded, not of a login check
+            points.append(KillAt(verb="QUIT", after="RETR"))
         else:
             points.append(KillAt(verb=kind, nth=rng.randint(1, len(raws))))
     return points

@@ -260,7 +260,7 @@ class Pop3Tap:
             hit = at is not None and (
                 at.command == self._commands or (matches and self._matched == at.nth)
             )
-            shown = "PASS ***" if verb == "PASS" else text
+            shown = _masked(verb, argument, text)
             if hit:
                 self._kill(f"{at} ({shown})")
                 return False
@@ -371,6 +371,15 @@ class Pop3Tap:
         with self._lock:
             socks, self._sockets = self._sockets, []
         self._drop(*socks)
+
+
+def _masked(verb: str, argument: str, text: str) -> str:
+    """The command as recorded: no password or SASL response in it."""
+    if verb == "PASS":
+        return "PASS ***"
+    if verb == "AUTH" and " " in argument:
+        return f"AUTH {argument.split()[0]} ***"
+    return text
 
 
 def _number(text: str) -> int:
