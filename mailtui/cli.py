@@ -1,5 +1,5 @@
 """Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``,
-``mailtui send --outbox``.
+``mailtui send --outbox``, ``mailtui login ACCOUNT`` (OAuth2 sign-in, ``mailtui.login``).
 
 The headless commands reuse the same store and sync workers as the UI and never import
 Textual (``tests/unit/test_boundaries.py`` checks it). Every failure the user can cause or
@@ -55,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--demo", action="store_true", help="use the built-in demo account (no network)"
     )
+    p.add_argument(
+        "--debug-log",
+        type=Path,
+        metavar="FILE",
+        help="also write a debug log (the IMAP exchange, line by line) to FILE; logins, "
+        "passwords and tokens are blanked out",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     s = sub.add_parser("sync", help="sync accounts without the UI")
     s.add_argument("--once", action="store_true", help="stop when every account is in step")
@@ -77,6 +84,25 @@ def _parser() -> argparse.ArgumentParser:
         "--outbox", action="store_true", required=True, help="flush every account's outbox"
     )
     snd.add_argument("--account", metavar="NAME", help="only this account")
+    lg = sub.add_parser(
+        "login",
+        help="sign in to an OAuth2 account (a device code, or a browser)",
+        description="Sign in to an account with auth = \"oauth2\" and an "
+        "[accounts.NAME.oauth] table; the tokens are kept in the keyring.",
+    )
+    lg.add_argument("account", metavar="ACCOUNT")
+    lg.add_argument(
+        "--flow",
+        choices=("device", "loopback"),
+        help="device: enter a code on any device; loopback: a browser that comes back to "
+        "127.0.0.1 (ssh -L from a remote host). Default: device where the provider "
+        "allows it",
+    )
+    lg.add_argument(
+        "--qr",
+        action="store_true",
+        help="device flow: also draw the sign-in page as a QR code, for a phone",
+    )
     return p
 
 
@@ -94,16 +120,35 @@ class _PrivateLog(logging.FileHandler):
         return open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: SIM115
 
 
-def _setup_logging() -> Path | None:
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Loggers whose debug lines say nothing a bug report needs (one per SQLite call, …).
+_QUIET = ("aiosqlite", "asyncio", "httpcore", "hpack", "markdown_it")
+
+
+def _setup_logging(debug_log: Path | None = None) -> Path | None:
+    """The log file (INFO and up); with ``debug_log`` also that file with everything
+    down to DEBUG. Both pass through ``secrets.Redactor``."""
+    from mailtui.secrets import Redactor
+
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    if debug_log is not None:
+        debug: logging.Handler = _PrivateLog(debug_log, encoding="utf-8")
+        debug.setFormatter(logging.Formatter(_FORMAT))
+        debug.addFilter(Redactor())
+        root.addHandler(debug)
+        root.setLevel(logging.DEBUG)
+        for name in _QUIET:
+            logging.getLogger(name).setLevel(logging.INFO)
     try:
         logfile = paths.state_dir() / "mailtui.log"
         handler: logging.Handler = _PrivateLog(logfile, encoding="utf-8")
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
+    handler.setLevel(logging.INFO)
+    handler.setFormatter(logging.Formatter(_FORMAT))
+    handler.addFilter(Redactor())
     root.addHandler(handler)
-    root.setLevel(logging.INFO)
     return logfile
 
 
@@ -146,8 +191,21 @@ def _user_themes(config: Config) -> Path:
     return (config.path or paths.config_file()).parent / "themes"
 
 
+def _ask_passwords(config: Config, only: str | None) -> None:
+    """Secrets on a host without a keyring, asked in the terminal before the run
+    (``mailtui.login.ask_for_secrets``)."""
+    from mailtui.login import LoginError, ask_for_secrets
+
+    try:
+        ask_for_secrets(config, only)
+    except LoginError as exc:
+        raise UserError(str(exc)) from None
+
+
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
     _check_ui(config)
+    if not args.demo:
+        _ask_passwords(config, None)
     store = await _open_store(args.demo)
     try:
         specs = await _specs(store, config, args.demo, None)
@@ -218,6 +276,8 @@ def _state_words(status: AccountStatus, text: str) -> str:
 
 
 async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:
+    if not args.demo:
+        _ask_passwords(config, args.account)
     store = await _open_store(args.demo)
     try:
         specs = await _specs(store, config, args.demo, args.account)
@@ -293,6 +353,8 @@ async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
     from mailtui.export import export
 
     name = _export_account(args, config)
+    if args.fetch and not args.demo:
+        _ask_passwords(config, name)
     store = await _open_store(args.demo)
     try:
         not_fetched = await _fetch_missing_bodies(store, config, args, name) if args.fetch else None
@@ -330,6 +392,7 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
 
     if args.demo:
         raise UserError("the demo account cannot send mail")
+    _ask_passwords(config, args.account)
     configured = [config.account(args.account)] if args.account else list(config.accounts)
     store = await _open_store(False)
     try:
@@ -370,6 +433,20 @@ async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
         await store.close()
 
 
+async def _cmd_login(args: argparse.Namespace, config: Config) -> int:
+    from mailtui.login import LoginError, login, unlock_secrets
+
+    if args.demo:
+        raise UserError("the demo account needs no sign-in")
+    acc = config.account(args.account)
+    try:
+        unlock_secrets()
+        await login(acc, args.flow, lambda line: print(line, flush=True), qr=args.qr)
+    except LoginError as exc:
+        raise UserError(str(exc)) from None
+    return EXIT_OK
+
+
 def _split_mailto(argv: Sequence[str]) -> tuple[list[str], str | None]:
     """``mailtui [options] mailto:…`` (what a browser or xdg-open runs): the URL is taken
     out before argparse, which would read it as a command."""
@@ -387,7 +464,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if mailto is not None and args.command is not None:
         print("mailtui: a mailto: link opens the composer; it takes no command", file=sys.stderr)
         return EXIT_USAGE
-    logfile = _setup_logging()
+    try:
+        logfile = _setup_logging(args.debug_log)
+    except OSError as exc:
+        print(f"mailtui: --debug-log {args.debug_log}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     commands: dict[
         str | None, Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
     ] = {
@@ -395,6 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": _cmd_sync,
         "export": _cmd_export,
         "send": _cmd_send,
+        "login": _cmd_login,
     }
     try:
         config = Config(path=None) if args.demo and not args.config else _load_config(args)

@@ -11,9 +11,11 @@ is start-up time; docs/decisions.md, "IMAP: resync start-up").
     ├── SyncError          a backend's trouble (AuthError, TransientError, OpRejected;
     │                      protocols.smtp.SmtpError and its kinds)
     ├── ExportError        an export cannot be written
-    └── defined where they are raised, each one line for the user: secrets.SecretError,
-        sync.outbox.OutboxError, compose's AddressError / DraftError / MailtoError (also
-        ValueErrors) and EditorError, ui's ThemeError and SaveError, cli's UserError
+    └── defined where they are raised, each one line for the user: secrets.SecretError
+        (SignInAgain, SecretUnavailable), auth.client.OAuthError (OAuthRefused,
+        SignInRequired, OAuthUnreachable), login.LoginError, sync.outbox.OutboxError,
+        compose's AddressError / DraftError / MailtoError (also ValueErrors) and
+        EditorError, ui's ThemeError and SaveError, cli's UserError
 
 Exceptions that never leave the module raising them (a protocol reader's control flow)
 are listed, with where they are turned into one of these, in tests/unit/test_errors.py.

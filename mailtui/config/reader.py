@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mailtui.auth.client import Client
+from mailtui.config.oauth import client as oauth_client
 from mailtui.errors import ConfigError
 from mailtui.models import AccountKind, Security
 
@@ -81,10 +83,12 @@ class AccountConfig:
     # Trust exactly the certificate with this SHA-256 fingerprint (64 lower-case hex
     # digits; the config accepts "sha256:AB:CD:…"): pinning, no CA or host name check.
     tls_fingerprint: str | None = None
-    # "password", or "oauth2": an OAuth access token from token_command or the keyring
-    # (getting and refreshing the token is the job of that command, for now).
+    # "password", or "oauth2": an OAuth access token from token_command, else from the
+    # sign-in stored in the keyring (`mailtui login`, refreshed with ``oauth``).
     auth: str = "password"
     token_command: str | None = None
+    # The OAuth2 client of [accounts.<name>.oauth] (mailtui.config.oauth), or None.
+    oauth: Client | None = None
     display_name: str = ""
     smtp: SmtpConfig | None = None
     poll_interval: int = 300  # seconds between polls of folders without push
@@ -216,6 +220,7 @@ _ACCOUNT_KEYS = (
     "tls_fingerprint", "auth", "token_command",
     "display_name", "smtp", "poll_interval", "body_days", "leave_on_server", "identities",
     "folders", "delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop",
+    "oauth",
 )
 #: Keys only a POP3 account has.
 _POP3_KEYS = ("delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop")
@@ -321,6 +326,25 @@ def _auth(
     return auth, command
 
 
+def _oauth(
+    where: str, t: _Table, kind: AccountKind, auth: str, smtp: SmtpConfig | None
+) -> Client | None:
+    """The account's OAuth2 client, for the protocols that log in with a token."""
+    data = t.table("oauth")
+    if data is None:
+        return None
+    smtp_oauth = smtp is not None and (smtp.auth or auth) == "oauth2"
+    if auth != "oauth2" and not smtp_oauth:
+        raise ConfigError(f'{where}: only used with auth = "oauth2"')
+    if t.opt_text("token_command"):
+        raise ConfigError(
+            f"{where}: token_command and an oauth table are two ways to get a token; "
+            "keep one"
+        )
+    protocols = ((kind.value,) if auth == "oauth2" else ()) + (("smtp",) if smtp_oauth else ())
+    return oauth_client(where, data, protocols)
+
+
 def _account(prefix: str, name: str, data: Any) -> AccountConfig:
     where = f"{prefix}[accounts.{name}]"
     if not _NAME_RE.match(name):
@@ -371,6 +395,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
             token_command=s.opt_text("token_command"),
         )
     return AccountConfig(
+        oauth=_oauth(f"{prefix}[accounts.{name}.oauth]", t, kind, auth, smtp),
         name=name,
         kind=kind,
         email=email,

@@ -7,6 +7,7 @@ what a setup wizard shows is what the account gets when the user leaves it alone
 
 from __future__ import annotations
 
+from mailtui.auth.providers import PROVIDERS
 from mailtui.config.reader import AUTH_MODES, DEFAULT_PORTS, SECURITY_MODES, SMTP_AUTH_MODES
 from mailtui.sync.contract import Option
 from mailtui.sync.contract import OptionType as T
@@ -48,7 +49,7 @@ def server(kind: str, host_example: str) -> tuple[Option, ...]:
         Option(
             "auth",
             T.CHOICE,
-            "password, or oauth2: an access token from token_command or the keyring",
+            "password, or oauth2: an access token from `mailtui login` or token_command",
             default="password",
             choices=AUTH_MODES,
         ),
@@ -62,6 +63,7 @@ def server(kind: str, host_example: str) -> tuple[Option, ...]:
             T.COMMAND,
             'with auth = "oauth2": a command that prints an access token',
         ),
+        *oauth(kind),
         Option("ca_file", T.PATH, "trust exactly this certificate (a self-hosted server)"),
         Option(
             "tls_fingerprint",
@@ -152,5 +154,42 @@ def smtp(*, copy_to_sent: bool) -> tuple[Option, ...]:
             T.BOOLEAN,
             "file a copy of each sent message in Sent; false where the server does (Gmail)",
             default=True,
+        ),
+    )
+
+
+def oauth(kind: str) -> tuple[Option, ...]:
+    """The ``[accounts.<name>.oauth]`` options (``mailtui.config.oauth``): the OAuth2
+    client ``mailtui login`` signs in with, for the providers that serve ``kind``. A
+    provider of one's own (``provider = "custom"``, endpoints and scopes) is written
+    by hand."""
+    providers = tuple(n for n, p in PROVIDERS.items() if kind in p.scopes)
+    return (
+        Option(
+            "oauth.provider",
+            T.CHOICE,
+            'with auth = "oauth2": who signs you in (mailtui login); its endpoints and scopes',
+            choices=providers,
+        ),
+        Option(
+            "oauth.client_id",
+            T.TEXT,
+            "the client id of the application you registered with the provider (README)",
+        ),
+        Option(
+            "oauth.client_secret",
+            T.TEXT,
+            "the client secret of that registration, for providers that want one (Google)",
+        ),
+        Option(
+            "oauth.tenant",
+            T.TEXT,
+            "Microsoft: common (default), organizations, consumers or your tenant id",
+        ),
+        Option(
+            "oauth.redirect_port",
+            T.INTEGER,
+            "a fixed port for the browser sign-in's redirect (ssh -L); unset: any free one",
+            bounds=_PORT,
         ),
     )

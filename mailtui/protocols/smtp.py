@@ -38,6 +38,7 @@ Nothing here touches the store (``tests/unit/test_boundaries.py``).
 from __future__ import annotations
 
 import contextlib
+import logging
 import ssl
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -70,6 +71,9 @@ __all__ = [
 DEFAULT_TIMEOUT = 60.0
 #: The hostname we give in EHLO: no need to leak the machine's name to the server.
 EHLO_NAME = "mailtui.localhost"
+
+#: The debug log's SMTP lines (``mailtui --debug-log``): the steps, never AUTH data.
+wire_log = logging.getLogger("mailtui.wire.smtp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +320,7 @@ class SmtpConnection:
             [initial] = sasl.responses(
                 mechanism, user, token, self.settings.host, self.settings.port
             )
+            wire_log.debug("%s C: AUTH %s <authentication data>", self.settings.host, mechanism)
             await self._auth(
                 mechanism.encode(),
                 sasl.encode(initial, initial=True),
@@ -323,6 +328,11 @@ class SmtpConnection:
             )
             return
         assert credentials.password is not None
+        wire_log.debug(
+            "%s C: AUTH %s <authentication data>",
+            self.settings.host,
+            "PLAIN" if "PLAIN" in methods else "LOGIN",
+        )
         if "PLAIN" in methods:
             await client.auth_plain(user, credentials.password)
         elif "LOGIN" in methods:
@@ -393,6 +403,8 @@ class SmtpConnection:
                 )
             options.append(f"SIZE={len(raw)}")
         encoding = "utf-8" if utf8 else "ascii"
+        host = self.settings.host
+        wire_log.debug("%s C: MAIL FROM:<%s> %s", host, mail_from, " ".join(options))
         try:
             await client.mail(mail_from, options=options, encoding=encoding)
         except aiosmtplib.SMTPSenderRefused as exc:
@@ -407,8 +419,10 @@ class SmtpConnection:
                 try:
                     await client.rcpt(rcpt, encoding=encoding)
                     accepted.append(rcpt)
+                    wire_log.debug("%s C: RCPT TO:<%s> accepted", host, rcpt)
                 except aiosmtplib.SMTPRecipientRefused as exc:
                     refused[rcpt] = _reply(exc.code, exc.message)
+                    wire_log.debug("%s C: RCPT TO:<%s> %s", host, rcpt, refused[rcpt])
                     transient = transient and 400 <= exc.code < 500
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             raise self._dropped(exc) from None
@@ -435,7 +449,9 @@ class SmtpConnection:
             raise SmtpUncertain(
                 f"the server {what} after receiving the message; it may or may not have been sent"
             ) from None
-        return _reply(response.code, response.message)
+        reply = _reply(response.code, response.message)
+        wire_log.debug("%s C: DATA (%d bytes) %s", host, len(raw), reply)
+        return reply
 
     def _refusal(self, code: int, message: str, what: str) -> SmtpError:
         reply = _reply(code, message)

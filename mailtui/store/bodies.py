@@ -299,12 +299,8 @@ class Bodies(Database):
                     "UPDATE bodies SET pack = ?, pos = ? WHERE message_id = ?",
                     [(p, o, mid) for (mid, _), (p, o) in zip(keep, where, strict=True)],
                 )
-        await self._w.execute("PRAGMA synchronous = FULL")
-        try:
-            async with self._tx() as db:
-                await db.execute("DELETE FROM packs WHERE id = ?", (pack,))
-        finally:
-            await self._w.execute("PRAGMA synchronous = NORMAL")
+        async with self._tx(durable=True) as db:
+            await db.execute("DELETE FROM packs WHERE id = ?", (pack,))
         await asyncio.to_thread(self._packs.unlink, pack)
 
     async def messages_missing_body(

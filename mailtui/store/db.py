@@ -283,11 +283,17 @@ class Database:
             )
 
     @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def _tx(self, *, durable: bool = False) -> AsyncIterator[aiosqlite.Connection]:
         """One write transaction on the writer connection, serialized with all others.
 
         BEGIN IMMEDIATE takes the write lock up front, so a transaction never fails
         half-way with SQLITE_BUSY because another process started writing first.
+
+        ``durable``: committed with ``synchronous = FULL``, so the log is on the disk,
+        with every transaction before it, when this returns (before a server or a pack
+        file drops the only other copy). SQLite changes the safety level only outside a
+        transaction, so the switch happens here, under the write lock, and is undone
+        before the lock is released.
         """
         async with self._wlock:
             db = self._w
@@ -295,25 +301,37 @@ class Database:
             try:
                 if db.in_transaction:  # left open by a call that was cancelled mid-way
                     await db.execute("ROLLBACK")
-                await db.execute("BEGIN IMMEDIATE")
+                if durable:
+                    await db.execute("PRAGMA synchronous = FULL")
                 try:
-                    yield db
-                    dead = await db.execute_fetchall(
-                        f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
-                    )
-                    await db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        await db.execute("ROLLBACK")
-                    # Synchronous on purpose: this may run while the task is cancelled.
-                    self._undo_appends()
-                    raise
+                    async with self._tx_body(db) as inner:
+                        yield inner
                 finally:
-                    self._appended = None
-                if dead:
-                    await self._bury(db, [r[0] for r in dead])
+                    if durable:
+                        await db.execute("PRAGMA synchronous = NORMAL")
             except sqlite3.Error as e:
                 raise StoreError(f"cache database error: {e}") from e
+
+    @asynccontextmanager
+    async def _tx_body(self, db: aiosqlite.Connection) -> AsyncIterator[aiosqlite.Connection]:
+        """The transaction of ``_tx``, its lock held and its safety level set."""
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+            dead = await db.execute_fetchall(
+                f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
+            )
+            await db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            # Synchronous on purpose: this may run while the task is cancelled.
+            self._undo_appends()
+            raise
+        finally:
+            self._appended = None
+        if dead:
+            await self._bury(db, [r[0] for r in dead])
 
     async def _bury(self, db: aiosqlite.Connection, message_ids: list[int]) -> None:
         """Unlink the schema-3 body files of deleted rows (their deletion has committed), then

@@ -12,13 +12,11 @@ adapter of the contract's ``DownloadLedger``); the store never decides what to d
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
 import aiosqlite
 
-from mailtui.errors import StoreError
 from mailtui.models import Downloaded, LedgerChange
 from mailtui.store.db import Database, Row, chunked, placeholders, timestamp
 
@@ -147,30 +145,12 @@ class Downloads(Database):
         committed with ``synchronous = FULL``: the database's log is on the disk, with
         every batch committed before it, before the server drops its copy.
 
-        The safety level can change only outside a transaction, so this holds the write
-        lock around the switch, the transaction and the switch back."""
-        async with self._wlock:
-            db = self._w
-            try:
-                if db.in_transaction:  # left open by a call that was cancelled mid-way
-                    await db.execute("ROLLBACK")
-                await db.execute("PRAGMA synchronous = FULL")
-                try:
-                    await db.execute("BEGIN IMMEDIATE")
-                    try:
-                        now = timestamp()
-                        for chunk in chunked(list(server_ids)):
-                            await db.execute(
-                                f"UPDATE downloads SET dele_at = ? WHERE account_id = ? "
-                                f"AND server_id IN ({placeholders(len(chunk))})",
-                                (now, account_id, *chunk),
-                            )
-                        await db.execute("COMMIT")
-                    except BaseException:
-                        if db.in_transaction:
-                            await db.execute("ROLLBACK")
-                        raise
-                finally:
-                    await db.execute("PRAGMA synchronous = NORMAL")
-            except sqlite3.Error as e:
-                raise StoreError(f"cache database error: {e}") from e
+        ``_tx(durable=True)`` switches the safety level under the write lock."""
+        now = timestamp()
+        async with self._tx(durable=True) as db:
+            for chunk in chunked(list(server_ids)):
+                await db.execute(
+                    f"UPDATE downloads SET dele_at = ? WHERE account_id = ? "
+                    f"AND server_id IN ({placeholders(len(chunk))})",
+                    (now, account_id, *chunk),
+                )

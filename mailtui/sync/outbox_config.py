@@ -9,8 +9,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from mailtui import secrets
 from mailtui.compose.message import Identity
 from mailtui.config import AccountConfig
-from mailtui.protocols.net.credentials import credentials
-from mailtui.protocols.smtp import Credentials, SmtpConfigError, SmtpConnection, SmtpSettings
+from mailtui.protocols.net.credentials import credentials, once_more_if_refused
+from mailtui.protocols.smtp import (
+    Credentials,
+    SmtpAuthError,
+    SmtpConfigError,
+    SmtpConnection,
+    SmtpSettings,
+    SmtpTransientError,
+)
 from mailtui.sync.contract import KindSpec, Submission, SubmissionFactory
 
 Connect = Callable[[], Awaitable[SmtpConnection]]
@@ -41,22 +48,29 @@ def smtp_settings(acc: AccountConfig) -> SmtpSettings:
     )
 
 
-async def smtp_credentials(acc: AccountConfig) -> Credentials:
+async def smtp_credentials(acc: AccountConfig, fresh: bool = False) -> Credentials:
     """The SMTP server's password or OAuth access token, looked up as for every
     protocol (``mailtui.protocols.net.credentials``). Raises SmtpConfigError when there
-    is none."""
+    is none, SmtpTransientError when the OAuth provider could not be asked."""
     try:
-        return await credentials(acc, smtp=True)
+        return await credentials(acc, smtp=True, fresh=fresh)
+    except secrets.SecretUnavailable as exc:
+        raise SmtpTransientError(str(exc)) from None
     except secrets.SecretError as exc:
         raise SmtpConfigError(str(exc)) from None
 
 
 def connector(acc: AccountConfig) -> Connect:
-    """Opens an authenticated SMTP connection for ``acc`` (credentials fetched each time)."""
+    """Opens an authenticated SMTP connection for ``acc`` (credentials fetched each time;
+    a token refused before its expiry is replaced once by a fresh one)."""
 
     async def connect() -> SmtpConnection:
         settings = smtp_settings(acc)
-        return await SmtpConnection.open(settings, await smtp_credentials(acc))
+
+        async def attempt(fresh: bool) -> SmtpConnection:
+            return await SmtpConnection.open(settings, await smtp_credentials(acc, fresh))
+
+        return await once_more_if_refused(acc, attempt, (SmtpAuthError,), smtp=True)
 
     return connect
 

@@ -12,6 +12,9 @@
     sogo               session  SOGoServer: ActiveSync at sogo.url, with its own PostgreSQL,
                                 memcached, Dovecot and SMTP server (started on first use, ~1.5 s)
     eas_user           function a fresh EASUser on `sogo` (login, password, fresh DeviceId)
+    authz              function AuthorizationServer: device, authorize (loopback), token
+                                endpoints handing out oauth_tokens' access tokens
+    memory_keyring     function the system keyring replaced by one in memory
 
 Every test in this directory is marked `integration`. When Dovecot is missing, tests that
 use these fixtures FAIL (never skip) and say to run scripts/install-test-deps.sh. A failing
@@ -48,6 +51,8 @@ from tests.servers import (  # noqa: E402
     TLSFiles,
     make_self_signed_cert,
 )
+from tests.servers.authorization import AuthorizationServer  # noqa: E402
+from tests.unit.keyrings import memory_keyring  # noqa: E402,F401 (a fixture)
 
 _HERE = Path(__file__).resolve().parent
 _state: dict[str, object] = {}
@@ -116,6 +121,16 @@ def oauth_tokens() -> Iterator[OAuthTokenServer]:
         yield tokens
     finally:
         tokens.stop()
+
+
+@pytest.fixture
+def authz(oauth_tokens: OAuthTokenServer) -> Iterator[AuthorizationServer]:
+    server = AuthorizationServer(oauth_tokens)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from .ports import LOOPBACK
 class OAuthTokenServer:
     def __init__(self) -> None:
         self._tokens: dict[str, str] = {}
+        self._ever: list[str] = []
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -41,7 +42,13 @@ class OAuthTokenServer:
         token = "tok-" + secrets.token_urlsafe(24)
         with self._lock:
             self._tokens[token] = user
+            self._ever.append(token)
         return token
+
+    def issued(self) -> list[str]:
+        """Every token handed out, revoked or not (to search output for)."""
+        with self._lock:
+            return list(self._ever)
 
     def revoke(self, token: str) -> None:
         with self._lock:

@@ -1,5 +1,5 @@
 """Fixtures shared by the unit tests."""
 
-from tests.unit.keyrings import memory_keyring
+from tests.unit.keyrings import keyring_backend, memory_keyring
 
-__all__ = ["memory_keyring"]
+__all__ = ["keyring_backend", "memory_keyring"]

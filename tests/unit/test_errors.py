@@ -21,6 +21,9 @@ INTERNAL = {
     "mailtui.protocols.net.linereader.LineTooLong",  # becomes TransientError at the reader
     "mailtui.protocols.net.linereader.StreamClosed",  # an OSError: TransientError, like EOF
     "mailtui.protocols.net.tls.PinMismatch",  # becomes ConfigError at connect
+    # A keyring error (the backend's contract): secrets.store turns it into SecretError,
+    # the command line asks for the passphrase again.
+    "mailtui.secrets.filestore.WrongPassphrase",
     "mailtui.store.packs.PackBusy",  # another writer holds a pack: the store takes another
     "mailtui.sync.indexer.HelperGone",  # the indexing helper died: indexing goes on in-process
 }

@@ -11,6 +11,7 @@ import pytest
 
 from mailtui.accounts import check_config, parse_config
 from mailtui.config import parse
+from mailtui.config.oauth import KEYS as _OAUTH_KEYS
 from mailtui.config.reader import _ACCOUNT_KEYS, _SMTP_KEYS
 from mailtui.errors import ConfigError
 from mailtui.models import AccountKind
@@ -36,15 +37,33 @@ def toml_value(value: OptionValue) -> str:
 
 def document(kind: str, values: Mapping[str, OptionValue]) -> str:
     """The account ``w`` of ``kind`` with ``values`` by option name (``smtp.x`` in its
-    ``[accounts.w.smtp]`` table)."""
+    ``[accounts.w.smtp]`` table, ``oauth.x`` in ``[accounts.w.oauth]``)."""
     own = [f'kind = "{kind}"'] + [
-        f"{k} = {toml_value(v)}" for k, v in values.items() if not k.startswith("smtp.")
+        f"{k} = {toml_value(v)}" for k, v in values.items() if "." not in k
     ]
-    smtp = [f"{k[5:]} = {toml_value(v)}" for k, v in values.items() if k.startswith("smtp.")]
     text = "[accounts.w]\n" + "\n".join(own) + "\n"
-    if smtp:
-        text += "[accounts.w.smtp]\n" + "\n".join(smtp) + "\n"
+    for table in ("smtp", "oauth"):
+        lines = [
+            f"{k.partition('.')[2]} = {toml_value(v)}"
+            for k, v in values.items()
+            if k.startswith(table + ".")
+        ]
+        if lines:
+            text += f"[accounts.w.{table}]\n" + "\n".join(lines) + "\n"
     return text
+
+
+def with_oauth(name: str, values: dict[str, OptionValue]) -> dict[str, OptionValue]:
+    """``values`` and what an ``oauth.*`` option needs beside it."""
+    if not name.startswith("oauth."):
+        return values
+    return {
+        "auth": "oauth2",
+        "oauth.provider": "microsoft",
+        "oauth.client_id": "my-own-id",
+        "oauth.client_secret": "not-so-secret",
+        **values,
+    }
 
 
 def required(spec: KindSpec) -> dict[str, OptionValue]:
@@ -75,8 +94,9 @@ def test_options_are_well_formed(name: str) -> None:
     seen: dict[str, OptionType] = {}
     for option in spec.options:
         table, _, key = option.name.rpartition(".")
-        assert key in (_SMTP_KEYS if table == "smtp" else _ACCOUNT_KEYS), option.name
-        assert table in ("", "smtp"), option.name
+        known = {"smtp": _SMTP_KEYS, "oauth": _OAUTH_KEYS}.get(table, _ACCOUNT_KEYS)
+        assert key in known, option.name
+        assert table in ("", "smtp", "oauth"), option.name
         assert key != "kind", "kind is chosen before the options"
         assert option.help and "\n" not in option.help and len(option.help) <= 100
         assert not (option.required and option.default is not None), option.name
@@ -129,19 +149,20 @@ def test_choices_and_bounds_are_the_readers(name: str) -> None:
     for option in spec.options:
         if option.type is OptionType.CHOICE:
             for choice in option.choices:
-                values = {**base, option.name: choice}
+                values = with_oauth(option.name, {**base, option.name: choice})
                 if choice == "oauth2":
                     values.pop("password_command", None)
                 parse(document(name, values))
             with pytest.raises(ConfigError, match=option.name.rpartition(".")[2]):
-                parse(document(name, {**base, option.name: "no-such-choice"}))
+                bad_choice = with_oauth(option.name, {**base, option.name: "no-such-choice"})
+                parse(document(name, bad_choice))
         if option.bounds is not None:
             lo, hi = option.bounds
             for good in (lo, hi):
-                parse(document(name, {**base, option.name: good}))
+                parse(document(name, with_oauth(option.name, {**base, option.name: good})))
             for bad in (lo - 1, hi + 1):
                 with pytest.raises(ConfigError, match=f"from {lo} to {hi}"):
-                    parse(document(name, {**base, option.name: bad}))
+                    parse(document(name, with_oauth(option.name, {**base, option.name: bad})))
 
 
 def test_port_defaults_follow_the_security_mode() -> None:

@@ -431,3 +431,34 @@ def test_a_batch_is_written_in_small_writes_that_keep_every_byte_in_order() -> N
     assert all(0 < sum(len(b) for b in piece) <= packs._WRITE for piece in pieces)
     assert all(len(piece) <= packs._IOV for piece in pieces)
     assert max(len(piece) for piece in pieces) == packs._IOV
+
+
+async def test_a_durable_commit_waits_for_a_write_in_progress(store: Store) -> None:
+    """A compaction's last commit and a POP3 "about to delete" mark switch to
+    ``synchronous = FULL``, which SQLite refuses inside another transaction ("Safety
+    level may not be changed inside a transaction"): ``_tx(durable=True)`` makes the
+    switch under the write lock, after the open write, and switches back."""
+    import asyncio
+
+    folder = await inbox(store)
+    writing, done = asyncio.Event(), asyncio.Event()
+
+    async def a_long_write() -> None:
+        async with store._tx() as db:
+            await db.execute("UPDATE folders SET unread = unread WHERE id = ?", (folder,))
+            writing.set()
+            await done.wait()
+
+    async def durable() -> list[tuple[int]]:
+        async with store._tx(durable=True) as db:
+            return [tuple(r) for r in await db.execute_fetchall("PRAGMA synchronous")]
+
+    writer = asyncio.create_task(a_long_write())
+    await writing.wait()
+    inside = asyncio.create_task(durable())
+    await asyncio.sleep(0.05)  # the durable transaction is waiting, not failing
+    assert not inside.done()
+    done.set()
+    await writer
+    assert await inside == [(2,)]  # FULL inside
+    assert list(await store._w.execute_fetchall("PRAGMA synchronous")) == [(1,)]  # NORMAL

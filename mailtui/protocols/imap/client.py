@@ -28,7 +28,7 @@ from mailtui.protocols.imap.wire import (
     quote,
 )
 from mailtui.protocols.net.connect import client_context
-from mailtui.protocols.net.credentials import credentials, uses_oauth
+from mailtui.protocols.net.credentials import credentials, refreshable, uses_oauth
 
 
 class Selected:
@@ -124,20 +124,23 @@ class ImapClient:
         acc = self.account
         return client_context(acc.security, acc.ca_file, acc.tls_fingerprint)
 
-    async def _secret(self) -> str:
+    async def _secret(self, fresh: bool = False) -> str:
         """The password (asked once per backend, kept in memory for each login it
-        makes), or a fresh OAuth access token (asked each time: tokens expire)."""
+        makes), or a fresh OAuth access token (asked each time: tokens expire; with
+        ``fresh`` a new one from the provider)."""
         try:
             if uses_oauth(self.account):
                 if self._secret_source is not None:
                     return str(await self._secret_source())
-                return (await credentials(self.account)).secret
+                return (await credentials(self.account, fresh=fresh)).secret
             if self._password is None:
                 if self._secret_source is not None:
                     self._password = str(await self._secret_source())
                 else:
                     self._password = (await credentials(self.account)).secret
             return self._password
+        except secrets.SecretUnavailable as exc:
+            raise TransientError(str(exc)) from None
         except secrets.SecretError as exc:
             raise AuthError(str(exc)) from None
 
@@ -155,7 +158,14 @@ class ImapClient:
         )
         try:
             if uses_oauth(self.account):
-                await conn.login_oauth(self.account.username, secret, self.account.port)
+                try:
+                    await conn.login_oauth(self.account.username, secret, self.account.port)
+                except AuthError:
+                    if self._secret_source is not None or not refreshable(self.account):
+                        raise
+                    # Refused before its expiry (revoked, say): once with a new token.
+                    secret = await self._secret(fresh=True)
+                    await conn.login_oauth(self.account.username, secret, self.account.port)
             else:
                 await conn.login(self.account.username, secret)
         except BaseException:

@@ -6,12 +6,18 @@ regex, and the transport decrypts them straight into the bytes handed on
 (``mailtui.protocols.net.linereader``). One command runs at a time (the backend drives the
 connection from one task); ``stream`` yields untagged responses as they arrive, so a
 500 MB FETCH never sits in memory as a whole.
+
+With the debug log on (``mailtui --debug-log FILE``), the first line of each command and
+response goes to the ``mailtui.wire.imap`` logger (literals never); the answers of an
+AUTHENTICATE exchange and a LOGIN's literals are written as ``<authentication data>``,
+and the log's filter (``secrets.Redactor``) blanks login arguments and every secret.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +27,8 @@ from mailtui.protocols.imap.wire import Arg, ProtocolError, Response, literal_si
 from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 
 DEFAULT_TIMEOUT = 60.0
+wire_log = logging.getLogger("mailtui.wire.imap")
+_TRACE_CHARS = 200
 CHANGE_KINDS = frozenset({"EXISTS", "EXPUNGE", "FETCH", "VANISHED"})
 
 
@@ -75,6 +83,7 @@ class ImapCommands:
         self._pending: list[Pending] = []  # sent, answer not read yet, oldest first
         self._preauth = False
         self.fingerprint: str | None = None  # pinned certificate (tls_fingerprint)
+        self._trace = wire_log.isEnabledFor(logging.DEBUG)  # asked once: a hot path
 
     # ------------------------------------------------------------------ reading
 
@@ -98,6 +107,8 @@ class ImapCommands:
                 if size is None:
                     break
                 segments.append(await self._stream.readexactly(size))
+            if self._trace:
+                self._show("S", segments[0])
             return parse_response(segments)
         except StreamClosed:
             self.broken = True
@@ -129,7 +140,26 @@ class ImapCommands:
         self._tag += 1
         return f"m{self._tag}"
 
+    def _show(self, who: str, data: bytes | bytearray) -> None:
+        line = bytes(data).split(b"\r\n", 1)[0][:_TRACE_CHARS]
+        words = line.split(b" ", 3)
+        if who == "C" and len(words) > 3 and words[1].upper() in (b"AUTHENTICATE", b"LOGIN"):
+            line = b" ".join(words[:3]) + b" <authentication data>"
+        wire_log.debug("%s %s: %s", self.host, who, line.decode("utf-8", "replace"))
+
     async def _write(self, data: bytes) -> None:
+        if self._trace:
+            self._show("C", data)
+        await self._put(data)
+
+    async def _write_secret(self, data: bytes) -> None:
+        """A write the debug log shows as ``<authentication data>`` (SASL answers, a
+        LOGIN's literals)."""
+        if self._trace:
+            wire_log.debug("%s C: <authentication data>", self.host)
+        await self._put(data)
+
+    async def _put(self, data: bytes) -> None:
         try:
             self._stream.write(data)
             await self._stream.drain()
@@ -143,13 +173,17 @@ class ImapCommands:
         tag = self._next_tag()
         nonsync = "LITERAL+" in self.capabilities
         line = tag.encode()
+        secret = False  # a LOGIN's literal after the first write
         for arg in args:
             if isinstance(arg, tuple):
                 data = arg[0]
                 if nonsync:
                     line += b" {%d+}\r\n" % len(data) + data
                     continue
-                await self._write(line + b" {%d}\r\n" % len(data))
+                await (self._write_secret if secret else self._write)(
+                    line + b" {%d}\r\n" % len(data)
+                )
+                secret = bool(args) and args[0] == b"LOGIN"
                 resp = await self._read()
                 while resp.tag == "*":
                     self._note(resp)
@@ -159,7 +193,7 @@ class ImapCommands:
                 line = data
             else:
                 line += b" " + arg
-        await self._write(line + b"\r\n")
+        await (self._write_secret if secret else self._write)(line + b"\r\n")
         return tag
 
     async def send(self, *args: Arg) -> Pending:

@@ -240,7 +240,7 @@ class ImapConnection(ImapCommands):
                     on_error = None
                 else:
                     answer = b"*"
-                await self._write(answer + b"\r\n")
+                await self._write_secret(answer + b"\r\n")
                 continue
             if resp.tag == "*":
                 self._note(resp)

@@ -15,10 +15,11 @@ from mailtui.config import AccountConfig
 from mailtui.errors import AuthError, ConfigError, TransientError
 from mailtui.models import Security
 from mailtui.protocols.net.connect import client_context
-from mailtui.protocols.net.credentials import credentials, uses_oauth
+from mailtui.protocols.net.credentials import credentials, once_more_if_refused, uses_oauth
 from mailtui.protocols.pop3.client import CommandRefused, Pop3Client, UidlUnsupported
 
-SecretSource = Callable[[], Awaitable[str]]
+#: The password, or an access token (``fresh``: a new one, after the server refused one).
+SecretSource = Callable[[bool], Awaitable[str]]
 
 
 class Session:
@@ -47,9 +48,20 @@ class Session:
 
 async def open_client(account: AccountConfig, secret: SecretSource, timeout: float) -> Pop3Client:
     """A new connection, TLS as configured, logged in (APOP, SASL PLAIN, USER/PASS, or
-    OAuth)."""
+    OAuth). A refused access token is asked for anew once, on a new connection, when the
+    account's sign-in can give one (``once_more_if_refused``)."""
+    if uses_oauth(account):
+        return await once_more_if_refused(
+            account, lambda fresh: _login(account, secret, fresh, timeout), (AuthError,)
+        )
+    return await _login(account, secret, False, timeout)
+
+
+async def _login(
+    account: AccountConfig, secret: SecretSource, fresh: bool, timeout: float
+) -> Pop3Client:
     security = Security(account.security)
-    password = await secret()
+    password = await secret(fresh)
     client = await Pop3Client.open(
         account.host,
         account.port,
@@ -95,10 +107,10 @@ def secret_source(account: AccountConfig) -> SecretSource:
     fresh OAuth access token (asked for every login: tokens expire)."""
     kept: list[str] = []
 
-    async def secret() -> str:
+    async def secret(fresh: bool) -> str:
         try:
             if uses_oauth(account):
-                return (await credentials(account)).secret
+                return (await credentials(account, fresh=fresh)).secret
             if not kept:
                 kept.append((await credentials(account)).secret)
             return kept[0]

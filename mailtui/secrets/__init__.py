@@ -1,28 +1,73 @@
-"""Passwords and tokens: the only module that imports keyring.
+"""Passwords and tokens. Nothing else in mailtui reads the keyring or runs the
+commands that print secrets.
 
-A secret comes from an account's ``password_command`` (run through the shell, first line
-of its output; for headless SSH hosts without a keyring) or else from the system keyring
-under service ``mailtui`` and the key ``<account>`` (``<account>:smtp`` for a separate SMTP
-password). Secrets are never written to the config, the cache, or a log.
+A password comes from an account's ``password_command`` (run through the shell, first
+line of its output; for headless SSH hosts without a keyring) or else from the system
+keyring under service ``mailtui`` and the key ``<account>`` (``<account>:smtp`` for a
+separate SMTP password; ``store.py``). Secrets are never written to the config, the
+cache, or a log (``redact.py`` blanks them in the logs).
 
-OAuth2 accounts (``auth = "oauth2"``) need an *access token* instead: from the account's
-``token_command`` (it prints a fresh token; tools like oama or mutt_oauth2.py get and
-refresh it), else from the keyring under ``<account>:oauth2``. mailtui does not run the
-OAuth sign-in (browser or device flow) itself yet; that is a separate issue.
+OAuth2 accounts (``auth = "oauth2"``) need an *access token* instead (``access_token``):
+from the account's ``token_command`` (it prints a fresh token; tools like oama or
+mutt_oauth2.py get and refresh it); else, for an account with an OAuth2 client
+(``[accounts.<name>.oauth]``), from its sign-in (``mailtui login``) kept in the keyring
+and refreshed before it expires (``signin.py``); else the keyring's ``<account>:oauth2``
+holds a plain access token.
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
-from mailtui.errors import MailtuiError
+from mailtui.secrets.errors import SecretError, SecretUnavailable, SignInAgain
+from mailtui.secrets.redact import AUTH_DATA, Redactor, handed_out, redact
+from mailtui.secrets.signin import (
+    REFRESH_MARGIN,
+    forget_sign_in,
+    signed_in_token,
+    store_sign_in,
+    stored_access,
+)
+from mailtui.secrets.store import (
+    SERVICE,
+    delete_from_keyring,
+    file_store_in_use,
+    from_keyring,
+    keyring_problem,
+    remember_for_this_run,
+    store_in_keyring,
+)
 
-SERVICE = "mailtui"
+if TYPE_CHECKING:
+    from mailtui.auth.client import Client
+
+__all__ = [
+    "AUTH_DATA",
+    "COMMAND_TIMEOUT",
+    "OAUTH_PURPOSE",
+    "REFRESH_MARGIN",
+    "SERVICE",
+    "Redactor",
+    "SecretError",
+    "SecretUnavailable",
+    "SignInAgain",
+    "access_token",
+    "delete_from_keyring",
+    "file_store_in_use",
+    "forget_sign_in",
+    "from_command",
+    "from_keyring",
+    "keyring_problem",
+    "password",
+    "redact",
+    "remember_for_this_run",
+    "store_in_keyring",
+    "store_sign_in",
+    "stored_access",
+]
+
 COMMAND_TIMEOUT = 30.0
-
-
-class SecretError(MailtuiError):
-    """No secret could be had; the text says why in plain words."""
 
 
 async def from_command(command: str, key: str = "password_command") -> str:
@@ -50,38 +95,7 @@ async def from_command(command: str, key: str = "password_command") -> str:
     lines = out.decode("utf-8", "replace").splitlines()
     if not lines or not lines[0]:
         raise SecretError(f"{key} printed nothing")
-    return lines[0]
-
-
-def _keyring_key(account: str, purpose: str) -> str:
-    return account if purpose == "" else f"{account}:{purpose}"
-
-
-def from_keyring(account: str, purpose: str = "") -> str | None:
-    """The stored secret, or None when the keyring has none for this account."""
-    try:
-        import keyring
-        import keyring.errors
-    except ImportError as exc:  # pragma: no cover - keyring is a dependency
-        raise SecretError(f"the keyring module is missing: {exc}") from None
-    try:
-        value = keyring.get_password(SERVICE, _keyring_key(account, purpose))
-    except keyring.errors.KeyringError as exc:
-        raise SecretError(
-            f"no usable keyring ({exc.__class__.__name__}); set password_command for "
-            f"account {account!r}"
-        ) from None
-    return value if isinstance(value, str) else None
-
-
-def store_in_keyring(account: str, secret: str, purpose: str = "") -> None:
-    import keyring
-    import keyring.errors
-
-    try:
-        keyring.set_password(SERVICE, _keyring_key(account, purpose), secret)
-    except keyring.errors.KeyringError as exc:
-        raise SecretError(f"could not save to the keyring: {exc}") from None
+    return handed_out(lines[0])
 
 
 async def password(account: str, command: str | None, purpose: str = "") -> str:
@@ -97,15 +111,20 @@ async def password(account: str, command: str | None, purpose: str = "") -> str:
     return value
 
 
-OAUTH_PURPOSE = "oauth2"
+OAUTH_PURPOSE = "oauth2"  # a plain access token the user stored
 
 
-async def access_token(account: str, command: str | None) -> str:
+async def access_token(
+    account: str, command: str | None, client: Client | None = None, *, fresh: bool = False
+) -> str:
     """An OAuth2 access token for ``account``: from its ``token_command`` if set (run
-    each time, so it can hand out a refreshed token), else from the keyring entry
+    each time, so it can hand out a refreshed token), else from its stored sign-in when
+    it has an OAuth2 ``client`` (module docstring), else from the keyring entry
     ``<account>:oauth2``."""
     if command:
         token = await from_command(command, "token_command")
+    elif client is not None:
+        token = await signed_in_token(account, client, fresh)
     else:
         value = await asyncio.to_thread(from_keyring, account, OAUTH_PURPOSE)
         if value is None:
@@ -120,4 +139,6 @@ async def access_token(account: str, command: str | None) -> str:
         raise SecretError(
             "the OAuth access token is empty or contains spaces or control characters"
         )
-    return token
+    return handed_out(token)
+
+

@@ -1,0 +1,125 @@
+"""`mailtui --debug-log FILE`: the real program syncs and sends (a password account, and
+an OAuth2 account signed in with `mailtui login` whose token is refreshed on the way),
+and the debug log is searched for every password and token, plain and in the base64 of
+the SASL exchanges. It must hold the IMAP exchange, or the search would prove nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import subprocess
+import sys
+from pathlib import Path
+
+from mailtui.compose import build_message
+from mailtui.models import AccountKind, FolderRole, RemoteFolder
+from mailtui.store import Store
+from mailtui.sync import outbox
+from tests.integration.smtp_support import account_config, draft
+from tests.integration.test_login_cli import ROOT, setup_home
+from tests.servers import MailUser, OAuthTokenServer
+from tests.servers.authorization import AuthorizationServer
+
+
+def queue_one(home: Path, user: MailUser, subject: str) -> None:
+    async def run() -> None:
+        acc = account_config(user)
+        async with await Store.open(home / "data" / "mail.sqlite") as store:
+            account = await store.ensure_account("work", AccountKind.IMAP, user.email)
+            await store.sync_folders(
+                account.id, [RemoteFolder("INBOX", "INBOX", FolderRole.INBOX)]
+            )
+            msg = build_message(draft(acc, user.email, subject=subject, attachments=()))
+            await outbox.queue(store, account.id, msg)
+
+    asyncio.run(run())
+
+
+def forms(user: str, secret: str) -> list[str]:
+    """The secret, and the base64 of the SASL answers that carry it."""
+    sasl = [
+        f"\0{user}\0{secret}",  # PLAIN
+        f"n,a={user},\x01auth=Bearer {secret}\x01\x01",  # OAUTHBEARER
+        f"user={user}\x01auth=Bearer {secret}\x01\x01",  # XOAUTH2
+        secret,  # AUTH LOGIN's second answer
+    ]
+    return [secret, *(base64.b64encode(s.encode()).decode() for s in sasl)]
+
+
+def run_logged(env: dict[str, str], log: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", "--debug-log", str(log), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        cwd=ROOT,
+    )
+
+
+def test_debug_log_of_a_password_account_holds_no_password(
+    tmp_path: Path, mail_user: MailUser
+) -> None:
+    (tmp_path / "config.toml").write_text(
+        f"""[accounts.work]
+kind = "imap"
+email = "{mail_user.email}"
+username = "{mail_user.name}"
+host = "{mail_user.host}"
+port = {mail_user.imaps_port}
+ca_file = "{mail_user.ca_path}"
+password_command = "printf %s {mail_user.password}"
+[accounts.work.smtp]
+host = "{mail_user.host}"
+port = {mail_user.smtp_port}
+security = "starttls"
+"""
+    )
+    env = setup_home(tmp_path, mail_user, None, None, write_config=False)
+    mail_user.deliver(b"Subject: in\r\nMessage-ID: <in@x>\r\n\r\nbody\r\n")
+    queue_one(tmp_path, mail_user, "logged send")
+    log = tmp_path / "debug.log"
+    sent = run_logged(env, log, "send", "--outbox")
+    assert sent.returncode == 0, sent.stderr
+    synced = run_logged(env, log, "sync", "--once")
+    assert synced.returncode == 0, synced.stderr
+    text = log.read_text()
+    assert f"{mail_user.host} C: m1 " in text and f"{mail_user.host} S: * " in text
+    assert "AUTHENTICATE PLAIN <authentication data>" in text
+    assert "UID FETCH" in text
+    assert f"{mail_user.host} C: AUTH PLAIN <authentication data>" in text  # SMTP
+    assert f"C: RCPT TO:<{mail_user.email}> accepted" in text
+    for secret in forms(mail_user.name, mail_user.password):
+        assert secret not in text
+    assert log.stat().st_mode & 0o777 == 0o600
+
+
+def test_debug_log_of_a_signed_in_account_holds_no_token(
+    tmp_path: Path,
+    oauth_user: MailUser,
+    oauth_tokens: OAuthTokenServer,
+    authz: AuthorizationServer,
+) -> None:
+    env = setup_home(tmp_path, oauth_user, authz, None)
+    authz.user = oauth_user.name
+    authz.expires_in = 0  # every use refreshes: the token endpoint is in the log too
+    log = tmp_path / "debug.log"
+    signed = run_logged(env, log, "login", "work")
+    assert signed.returncode == 0, signed.stderr
+    oauth_user.deliver(b"Subject: in\r\nMessage-ID: <in@x>\r\n\r\nbody\r\n")
+    queue_one(tmp_path, oauth_user, "logged send")
+    sent = run_logged(env, log, "send", "--outbox")
+    assert sent.returncode == 0, sent.stderr
+    synced = run_logged(env, log, "sync", "--once")
+    assert synced.returncode == 0, synced.stderr
+    text = log.read_text()
+    assert "AUTHENTICATE OAUTHBEARER <authentication data>" in text
+    assert "C: AUTH OAUTHBEARER <authentication data>" in text  # SMTP
+    assert f"POST {authz.base}/token" in text  # httpx's line: the refresh happened
+    assert sum(r["grant_type"] == "refresh_token" for r in authz.token_requests) >= 2
+    issued = [*authz.refresh_tokens(), *oauth_tokens.issued()]
+    assert len(issued) >= 3
+    for secret in issued:
+        for form in forms(oauth_user.name, secret):
+            assert form not in text
