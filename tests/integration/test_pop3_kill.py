@@ -3,8 +3,9 @@ seeded random points of its conversation with the real Dovecot POP3 server, then
 completion.
 
 The client talks to Dovecot through the harness's tap (tests/servers/pop3_tap.py), which
-kills it at its K-th command (that command never reaching the server) or after exactly B
-bytes of the server's answers: points counted in the conversation, so a failing seed
+kills it at one of its first commands, at its N-th TOP, RETR or DELE, at the QUIT after
+its downloads (that command never reaching the server), or after exactly B bytes of the
+server's answers: points counted in the conversation, so a failing seed
 names the same point again (``-k 'seed7'``); where the client then stands in its own work
 still varies with timing, which is what a kill at a random point means.
 
