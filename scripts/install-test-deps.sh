@@ -22,6 +22,7 @@ PACKAGES=(
     openssl           # self-signed test certificate
     ca-certificates
     tmux              # terminal tests run the real binary in tmux
+    strace            # a POP3 test checks the fsyncs before DELE in a sync's system calls
     libwbxml2-utils   # xml2wbxml/wbxml2xml: the ActiveSync WBXML codec is checked against them
     # ActiveSync tests: SOGo and what it runs on (tests/servers/sogo.py starts them all
     # from a temp dir; the system clusters and services are never started or used)
