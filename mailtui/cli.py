@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, accounts, paths
-from mailtui.config import Config
+from mailtui.config import AccountConfig, Config
 from mailtui.errors import ConfigError, ExportError, MailtuiError
 from mailtui.models import OutboxState, counted
 from mailtui.store import Store, StoreError
@@ -231,6 +231,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             notify_new_mail=config.ui.notify,
             identities=_identities(config),
             mailto=getattr(args, "mailto", None),
+            sign_in_accounts=_sign_in_accounts(config, args.demo),
         )
         try:
             await app.run_async()
@@ -239,6 +240,13 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         return int(app.return_code or 0)
     finally:
         await store.close()
+
+
+def _sign_in_accounts(config: Config, demo: bool) -> dict[str, AccountConfig]:
+    """The accounts the UI's sign-in key can sign in again (``login.signs_in``)."""
+    from mailtui.login import signs_in
+
+    return {} if demo else {acc.name: acc for acc in config.accounts if signs_in(acc)}
 
 
 def _identities(config: Config) -> dict[str, list[Identity]]:

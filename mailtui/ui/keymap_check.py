@@ -19,7 +19,8 @@ two contexts collide when one's node is the other's or encloses it:
 | reader                  | reader                                  | main    |
 | filter box              | filter                                  | main    |
 | each modal screen       | links, attachments, source, confirm,    | app     |
-|                         | picker, help, compose, drafts, outbox   |         |
+|                         | picker, help, compose, drafts, outbox,  |         |
+|                         | signin                                  |         |
 
 Collisions the defaults already have (``q`` quits, and closes the reader first) are
 meant; only collisions a user's keymap brings in are refused.
@@ -55,7 +56,7 @@ _PARENT: dict[str, str] = {
 #: context must be placed here or in ``_NODE_OF_CONTEXT`` (a test checks).
 MODAL_CONTEXTS = frozenset({
     "links", "attachments", "source", "confirm", "picker", "help", "compose", "drafts",
-    "outbox",
+    "outbox", "signin",
 })  # fmt: skip
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 
