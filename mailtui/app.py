@@ -22,19 +22,18 @@ from textual.theme import Theme
 from mailtui.compose import Identity
 from mailtui.config import AccountConfig
 from mailtui.models import OutboxState
-from mailtui.sync.contract import AccountStatus, SyncEvent
+from mailtui.sync.contract import SyncEvent
 from mailtui.ui import compat, keymap, keymap_check, themes
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.gc_pacer import GcPacer
 from mailtui.ui.messages import SyncUpdate
-from mailtui.ui.modals.choice import Answer, ChoiceScreen
 from mailtui.ui.modals.confirm import ConfirmScreen
-from mailtui.ui.modals.sign_in import SignInScreen
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl
+from mailtui.ui.sign_in import SignInKey
 
 
 @compat.quiet_fatal_errors  # a crash's traceback to the log, not the terminal
@@ -56,6 +55,8 @@ class MailApp(App[None]):
         notify_new_mail: Say so in a notice when new mail arrives.
         sign_in_accounts: The accounts mailtui signs in itself (OAuth2 with an ``oauth``
             table), by name: the sign-in key runs their flow (``ui/modals/sign_in.py``).
+        password_accounts: On a host without a keyring, the accounts whose password the
+            sign-in key asks for (masked, kept in memory for the run).
     """
 
     CSS_PATH = "app.tcss"
@@ -85,6 +86,7 @@ class MailApp(App[None]):
         identities: Mapping[str, Sequence[Identity]] | None = None,
         mailto: str | None = None,
         sign_in_accounts: Mapping[str, AccountConfig] | None = None,
+        password_accounts: Sequence[str] = (),
     ) -> None:
         super().__init__()
         configure_bidi(bidi)
@@ -102,6 +104,14 @@ class MailApp(App[None]):
             name: list(ids) for name, ids in (identities or {}).items()
         }
         self.sign_in_accounts = dict(sign_in_accounts or {})
+        self.password_accounts = frozenset(password_accounts)
+        self._sign_in_key = SignInKey(
+            self,
+            manager,
+            self.sign_in_accounts,
+            self.password_accounts,
+            lambda text: self.main_screen.status_bar.set_notice(text),
+        )
         self.store = store
         self.manager = manager
         self.title = title
@@ -187,35 +197,8 @@ class MailApp(App[None]):
         self.main_screen.status_bar.set_notice("Reconnecting…")
 
     def action_sign_in(self) -> None:
-        """Sign an OAuth2 account in again: the one whose login was refused (asked which
-        when several), else any account mailtui signs in; it reconnects on success."""
-        if not self.sign_in_accounts:
-            self.notify("No account here signs in with OAuth2 (an [oauth] table).", timeout=4)
-            return
-        states = self.manager.status() if self.manager is not None else {}
-        refused = [
-            name for name in self.sign_in_accounts
-            if states.get(name, (None, ""))[0] is AccountStatus.AUTH_FAILED
-        ]
-        names = refused or sorted(self.sign_in_accounts)
-        if len(names) == 1:
-            self._sign_in(names[0])
-            return
-        answers = [Answer(str(n), name, name) for n, name in enumerate(names[:9], 1)]
-
-        def chosen(name: str | None) -> None:
-            if name is not None:
-                self._sign_in(name)
-
-        self.push_screen(ChoiceScreen("Sign in again: which account?", answers), chosen)
-
-    def _sign_in(self, name: str) -> None:
-        def done(signed_in: bool | None) -> None:
-            if signed_in and self.manager is not None:
-                self.manager.reconnect()
-                self.main_screen.status_bar.set_notice(f"Signed in to {name}; reconnecting…")
-
-        self.push_screen(SignInScreen(self.sign_in_accounts[name]), done)
+        """Sign an account in again (``ui/sign_in.py``); it reconnects on success."""
+        self._sign_in_key.pressed()
 
     def action_check_now(self) -> None:
         """"Check now": every account looks for new mail at once (every folder pulled,

@@ -216,6 +216,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             )
         manager = SyncManager(store, specs)
         from mailtui.app import MailApp  # the UI is imported only here
+        from mailtui.login import typed_password_accounts
         from mailtui.ui.bidi import resolve as resolve_bidi
 
         app = MailApp(
@@ -232,6 +233,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             identities=_identities(config),
             mailto=getattr(args, "mailto", None),
             sign_in_accounts=_sign_in_accounts(config, args.demo),
+            password_accounts=[] if args.demo else typed_password_accounts(config),
         )
         try:
             await app.run_async()

@@ -48,6 +48,18 @@ def signs_in(acc: AccountConfig) -> bool:
     return acc.oauth is not None and not acc.token_command
 
 
+def typed_password_accounts(config: Config) -> list[str]:
+    """On a host whose keyring cannot keep secrets, the accounts whose password is
+    typed in for the run (the UI asks for it with its sign-in key); else none."""
+    needing = [
+        acc.name for acc in config.accounts
+        if acc.auth == "password" and not acc.password_command
+    ]
+    if not needing or secrets.keyring_problem() is None:
+        return []
+    return needing
+
+
 def pick_flow(client: Client, asked: str | None) -> str:
     if not client.flows:  # pragma: no cover - the config reader requires one
         raise LoginError(f"{client.where} offers no sign-in flow")

@@ -81,7 +81,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("app.palette", "ctrl+p,colon", "command_palette", "All commands", "global"),
     KeySpec("app.reconnect", "f5,ctrl+g", "reconnect", "Reconnect now (every account)", "global"),
     KeySpec("app.check_now", "f6,ctrl+l", "check_now", "Check for new mail now", "global"),
-    KeySpec("app.sign_in", "f7", "sign_in", "Sign in again (an OAuth2 account)", "global"),
+    KeySpec("app.sign_in", "f7", "sign_in", "Sign in again (or type a password)", "global"),
     KeySpec("panes.next", "tab", "next_pane", "Next pane", "panes", footer=True),
     KeySpec("panes.previous", "shift+tab", "previous_pane", "Previous pane", "panes"),
     KeySpec("panes.folders", "B", "toggle_folders", "Show/hide folders", "panes"),

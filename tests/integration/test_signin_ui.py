@@ -16,22 +16,25 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
 from textual.pilot import Pilot
 
 from mailtui.accounts import specs_for
 from mailtui.app import MailApp
 from mailtui.config import AccountConfig
+from mailtui.secrets import store as secret_store
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.modals.sign_in import SignInScreen
-from tests.integration.test_imap_sync import msg, store
+from tests.integration.test_imap_sync import account, msg, store
 from tests.integration.test_signin_accounts import signed_in_account
 from tests.servers import MailUser
 from tests.servers.authorization import AuthorizationServer
 from tests.ui.conftest import screen_text
-from tests.unit.keyrings import MemoryKeyring
+from tests.unit.keyrings import MemoryKeyring, keyring_backend
 
-__all__ = ["store"]
+__all__ = ["keyring_backend", "store"]
 
 
 class Ui:
@@ -64,15 +67,18 @@ class Ui:
 
 
 @asynccontextmanager
-async def running(store: Store, acc: AccountConfig) -> AsyncIterator[Ui]:
+async def running(store: Store, acc: AccountConfig, what: str = "sign in") -> AsyncIterator[Ui]:
     manager = SyncManager(store, await specs_for(store, [acc]))
-    app = MailApp(store, manager, sign_in_accounts={acc.name: acc})
+    if what == "sign in":
+        app = MailApp(store, manager, sign_in_accounts={acc.name: acc})
+    else:
+        app = MailApp(store, manager, password_accounts=[acc.name])
     app.animation_level = "none"
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             ui = Ui(app, pilot)
             # Not signed in yet: the account stops and the status bar names the key.
-            await ui.until(lambda: "work: login refused · F7: sign in" in ui.status())
+            await ui.until(lambda: f"work: login refused · F7: {what}" in ui.status())
             yield ui
     finally:
         await manager.stop()
@@ -213,3 +219,26 @@ def _port(text: str) -> int:
     found = re.search(r"ssh -L (\d+):127\.0\.0\.1:", text)
     assert found is not None, text
     return int(found.group(1))
+
+
+async def test_f7_asks_for_the_password_on_a_host_without_a_keyring(
+    mail_user: MailUser,
+    keyring_backend: Callable[[KeyringBackend], None],
+    monkeypatch: pytest.MonkeyPatch,
+    store: Store,
+) -> None:
+    """Over SSH without a keyring, an account whose login was refused for want of a
+    password gets it typed in the UI (masked), kept in memory, and reconnects."""
+    keyring_backend(fail.Keyring())
+    monkeypatch.setattr(secret_store, "_typed", {})  # nothing typed in before
+    mail_user.deliver(msg(1, "typed in the ui"))
+    acc = account(mail_user, "tls", password_command=None)
+    async with running(store, acc, "password") as ui:
+        assert "no keyring" in ui.app.manager.status()["work"][1]  # type: ignore[union-attr]
+        await ui.pilot.press("f7")
+        await ui.until(lambda: "Password for work" in ui.text)
+        await ui.pilot.press(*mail_user.password)
+        assert mail_user.password not in ui.text  # masked
+        await ui.pilot.press("enter")
+        await ui.until(lambda: "typed in the ui" in ui.text and "in step" in ui.status())
+        assert mail_user.password not in ui.text

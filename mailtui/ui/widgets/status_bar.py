@@ -198,6 +198,7 @@ class StatusBar(Widget):
         # Accounts mailtui signs in itself (an oauth table): a refused login is mended by
         # signing in again, so their key is the sign-in key, not "retry".
         signs_in = getattr(self.app, "sign_in_accounts", {})
+        typed: frozenset[str] = getattr(self.app, "password_accounts", frozenset())
         now = time.time()
         # Accounts in trouble first: at 80 columns the end of the line may be cut.
         ordered = sorted(self._accounts.items(), key=lambda i: (i[1][0] not in _TROUBLE, i[0]))
@@ -222,6 +223,8 @@ class StatusBar(Widget):
                     out.append(f" · {key}: now")
             elif sign_in and status is AccountStatus.AUTH_FAILED and account in signs_in:
                 out.append(f" · {sign_in}: sign in")
+            elif sign_in and status is AccountStatus.AUTH_FAILED and account in typed:
+                out.append(f" · {sign_in}: password")
             elif key and status in (AccountStatus.AUTH_FAILED, AccountStatus.ERROR):
                 out.append(f" · {key}: retry")
         return out
