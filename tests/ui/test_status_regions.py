@@ -151,3 +151,14 @@ async def test_the_sign_in_key_without_an_oauth_account_says_so(mail: MailFixtur
             lambda: any("No account here signs in with OAuth2" in str(n.message)
                         for n in app._notifications),
         )
+
+
+async def test_the_sign_in_key_is_in_the_command_palette(mail: MailFixture) -> None:
+    manager = FakeManager()
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"sign in")
+        await wait_until(pilot, lambda: "Sign in again (or type a password)" in screen_text(app))
+        assert "app.sign_in" in screen_text(app)
