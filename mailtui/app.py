@@ -20,6 +20,7 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui.compose import Identity
+from mailtui.config import AccountConfig
 from mailtui.models import OutboxState
 from mailtui.sync.contract import SyncEvent
 from mailtui.ui import compat, keymap, keymap_check, themes
@@ -32,6 +33,7 @@ from mailtui.ui.modals.confirm import ConfirmScreen
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl
+from mailtui.ui.sign_in import SignInKey
 
 
 @compat.quiet_fatal_errors  # a crash's traceback to the log, not the terminal
@@ -51,6 +53,10 @@ class MailApp(App[None]):
         bidi: Reorder and join right-to-left text (``[ui] bidi`` resolved).
         bell: Ring the terminal bell when new mail arrives.
         notify_new_mail: Say so in a notice when new mail arrives.
+        sign_in_accounts: The accounts mailtui signs in itself (OAuth2 with an ``oauth``
+            table), by name: the sign-in key runs their flow (``ui/modals/sign_in.py``).
+        password_accounts: On a host without a keyring, the accounts whose password the
+            sign-in key asks for (masked, kept in memory for the run).
     """
 
     CSS_PATH = "app.tcss"
@@ -79,6 +85,8 @@ class MailApp(App[None]):
         notify_new_mail: bool = True,
         identities: Mapping[str, Sequence[Identity]] | None = None,
         mailto: str | None = None,
+        sign_in_accounts: Mapping[str, AccountConfig] | None = None,
+        password_accounts: Sequence[str] = (),
     ) -> None:
         super().__init__()
         configure_bidi(bidi)
@@ -95,6 +103,15 @@ class MailApp(App[None]):
         self.identities: dict[str, list[Identity]] = {
             name: list(ids) for name, ids in (identities or {}).items()
         }
+        self.sign_in_accounts = dict(sign_in_accounts or {})
+        self.password_accounts = frozenset(password_accounts)
+        self._sign_in_key = SignInKey(
+            self,
+            manager,
+            self.sign_in_accounts,
+            self.password_accounts,
+            lambda text: self.main_screen.status_bar.set_notice(text),
+        )
         self.store = store
         self.manager = manager
         self.title = title
@@ -178,6 +195,10 @@ class MailApp(App[None]):
             return
         self.manager.reconnect()
         self.main_screen.status_bar.set_notice("Reconnecting…")
+
+    def action_sign_in(self) -> None:
+        """Sign an account in again (``ui/sign_in.py``); it reconnects on success."""
+        self._sign_in_key.pressed()
 
     def action_check_now(self) -> None:
         """"Check now": every account looks for new mail at once (every folder pulled,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, accounts, paths
-from mailtui.config import Config
+from mailtui.config import AccountConfig, Config
 from mailtui.errors import ConfigError, DiscoveryError, ExportError, MailtuiError
 from mailtui.models import OutboxState, counted
 from mailtui.store import Store, StoreError
@@ -248,6 +248,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             )
         manager = SyncManager(store, specs)
         from mailtui.app import MailApp  # the UI is imported only here
+        from mailtui.login import typed_password_accounts
         from mailtui.ui.bidi import resolve as resolve_bidi
 
         app = MailApp(
@@ -263,6 +264,8 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             notify_new_mail=config.ui.notify,
             identities=_identities(config),
             mailto=getattr(args, "mailto", None),
+            sign_in_accounts=_sign_in_accounts(config, args.demo),
+            password_accounts=[] if args.demo else typed_password_accounts(config),
         )
         try:
             await app.run_async()
@@ -271,6 +274,13 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         return int(app.return_code or 0)
     finally:
         await store.close()
+
+
+def _sign_in_accounts(config: Config, demo: bool) -> dict[str, AccountConfig]:
+    """The accounts the UI's sign-in key can sign in again (``login.signs_in``)."""
+    from mailtui.login import signs_in
+
+    return {} if demo else {acc.name: acc for acc in config.accounts if signs_in(acc)}
 
 
 def _identities(config: Config) -> dict[str, list[Identity]]:

@@ -42,6 +42,24 @@ def client_of(acc: AccountConfig) -> Client:
     return acc.oauth
 
 
+def signs_in(acc: AccountConfig) -> bool:
+    """Whether mailtui itself signs ``acc`` in (an ``oauth`` table, no token_command):
+    a refused login of such an account is mended by signing in again."""
+    return acc.oauth is not None and not acc.token_command
+
+
+def typed_password_accounts(config: Config) -> list[str]:
+    """On a host whose keyring cannot keep secrets, the accounts whose password is
+    typed in for the run (the UI asks for it with its sign-in key); else none."""
+    needing = [
+        acc.name for acc in config.accounts
+        if acc.auth == "password" and not acc.password_command
+    ]
+    if not needing or secrets.keyring_problem() is None:
+        return []
+    return needing
+
+
 def pick_flow(client: Client, asked: str | None) -> str:
     if not client.flows:  # pragma: no cover - the config reader requires one
         raise LoginError(f"{client.where} offers no sign-in flow")
@@ -55,10 +73,18 @@ def pick_flow(client: Client, asked: str | None) -> str:
 
 
 async def login(
-    acc: AccountConfig, flow: str | None, say: Callable[[str], None], *, qr: bool = False
+    acc: AccountConfig,
+    flow: str | None,
+    say: Callable[[str], None],
+    *,
+    qr: bool = False,
+    in_app: bool = False,
+    on_page: Callable[[str, str], None] | None = None,
 ) -> Tokens:
     """Signs ``acc`` in and stores the tokens; returns them (for the caller's summary).
-    ``qr``: the device flow's page also as a QR code."""
+    ``qr``: the device flow's page also as a QR code. ``in_app``: run from the UI (Esc
+    stops it, the account reconnects by itself); ``on_page``: given the flow and the page
+    the user is to open, once known (the UI copies it, or draws it as a QR code)."""
     client = client_of(acc)
     chosen = pick_flow(client, flow)
     problem = await asyncio.to_thread(secrets.keyring_problem)
@@ -68,11 +94,12 @@ async def login(
             '(README, "Hosts without a keyring"), or use token_command with a helper that '
             "keeps tokens itself"
         )
+    stop = "Esc" if in_app else "Ctrl+C"
     try:
         if chosen == "device":
-            tokens = await _device(acc, client, say, qr)
+            tokens = await _device(acc, client, say, qr, stop, on_page)
         else:
-            tokens = await _loopback(acc, client, say)
+            tokens = await _loopback(acc, client, say, stop, on_page)
     except OAuthError as exc:
         raise LoginError(f"{acc.name}: {exc}") from None
     try:
@@ -80,10 +107,12 @@ async def login(
     except secrets.SecretError as exc:
         raise LoginError(f"{acc.name}: signed in, but {exc}") from None
     if tokens.refresh_token:
-        say(
-            f"Signed in: account {acc.name!r} keeps its sign-in in the keyring. A mailtui "
-            "already running picks it up when told to reconnect (F5)."
+        later = (
+            "It reconnects now."
+            if in_app
+            else "A mailtui already running picks it up when told to reconnect (F5)."
         )
+        say(f"Signed in: account {acc.name!r} keeps its sign-in in the keyring. {later}")
     else:
         say(
             f"Signed in, but {client.where} gave no refresh token: account {acc.name!r} "
@@ -94,11 +123,18 @@ async def login(
 
 
 async def _device(
-    acc: AccountConfig, client: Client, say: Callable[[str], None], qr: bool
+    acc: AccountConfig,
+    client: Client,
+    say: Callable[[str], None],
+    qr: bool,
+    stop: str,
+    on_page: Callable[[str, str], None] | None,
 ) -> Tokens:
     from mailtui.auth.device import poll_device, request_device_code
 
     code = await request_device_code(client)
+    if on_page is not None:
+        on_page("device", code.verification_uri_complete or code.verification_uri)
     if qr:
         from mailtui.auth.qr import lines
 
@@ -110,21 +146,29 @@ async def _device(
     if code.verification_uri_complete:
         say(f"  (or open {code.verification_uri_complete}, which has the code in it)")
     say(f"Waiting for the sign-in; the code expires in {_minutes(code.expires_in)}. "
-        "Ctrl+C stops.")
+        f"{stop} stops.")
     return await poll_device(client, code)
 
 
-async def _loopback(acc: AccountConfig, client: Client, say: Callable[[str], None]) -> Tokens:
+async def _loopback(
+    acc: AccountConfig,
+    client: Client,
+    say: Callable[[str], None],
+    stop: str,
+    on_page: Callable[[str, str], None] | None,
+) -> Tokens:
     from mailtui.auth.loopback import LoopbackSignIn
 
     async with LoopbackSignIn(client) as flow:
+        if on_page is not None:
+            on_page("loopback", flow.url)
         say(f"To sign in to account {acc.name!r} ({client.where}), open this in a browser:")
         say("")
         say(f"  {flow.url}")
         say("")
         say(
             f"Waiting for the browser to come back to {flow.redirect_uri} "
-            f"({_minutes(int(flow.timeout))}; Ctrl+C stops). If the browser runs on another "
+            f"({_minutes(int(flow.timeout))}; {stop} stops). If the browser runs on another "
             "machine, forward the port from that machine first:"
         )
         say(f"  ssh -L {flow.port}:127.0.0.1:{flow.port} THIS-HOST")

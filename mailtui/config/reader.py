@@ -29,6 +29,8 @@ from mailtui.models import AccountKind, Security
 
 __all__ = ["AccountConfig", "Config", "ConfigError", "SmtpConfig", "UiConfig", "load", "parse"]
 
+#: password_command / token_command: a string (split like a shell) or a list of words.
+Command = str | tuple[str, ...]
 SECURITY_MODES = tuple(s.value for s in Security)
 AUTH_MODES = ("password", "oauth2")
 #: The SMTP server may also take mail without a login (a local or corporate relay).
@@ -57,7 +59,7 @@ class SmtpConfig:
     port: int
     security: Security
     username: str
-    password_command: str | None = None
+    password_command: Command | None = None
     # File a copy of each sent message in Sent (IMAP APPEND); false for servers that file
     # it themselves (Gmail), or the copy shows twice.
     copy_to_sent: bool = True
@@ -66,7 +68,7 @@ class SmtpConfig:
     tls_fingerprint: str | None = None
     # None: the account's; "none": no login at all (a relay), no secret looked up.
     auth: str | None = None
-    token_command: str | None = None  # None: the account's
+    token_command: Command | None = None  # None: the account's
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +80,7 @@ class AccountConfig:
     host: str
     port: int
     security: Security
-    password_command: str | None = None
+    password_command: Command | None = None
     ca_file: Path | None = None  # trust exactly this certificate (self-hosted servers)
     # Trust exactly the certificate with this SHA-256 fingerprint (64 lower-case hex
     # digits; the config accepts "sha256:AB:CD:…"): pinning, no CA or host name check.
@@ -86,7 +88,7 @@ class AccountConfig:
     # "password", or "oauth2": an OAuth access token from token_command, else from the
     # sign-in stored in the keyring (`mailtui login`, refreshed with ``oauth``).
     auth: str = "password"
-    token_command: str | None = None
+    token_command: Command | None = None
     # The OAuth2 client of [accounts.<name>.oauth] (mailtui.config.oauth), or None.
     oauth: Client | None = None
     display_name: str = ""
@@ -182,6 +184,20 @@ class _Table:
         if key not in self.data:
             return None
         return self.text(key)
+
+    def opt_command(self, key: str) -> Command | None:
+        """A command: a string (split like a shell) or a list of words, run without a
+        shell (``mailtui.secrets.command``)."""
+        if key not in self.data:
+            return None
+        value = self._get(
+            key,
+            None,
+            'a command: a text, or a list of words such as ["pass", "show", "mail/work"]',
+            lambda v: (isinstance(v, str) and v.strip() != "")
+            or (isinstance(v, list) and v != [] and all(isinstance(w, str) and w for w in v)),
+        )
+        return value if isinstance(value, str) else tuple(value)
 
     def integer(self, key: str, default: int | None, lo: int, hi: int) -> int:
         def ok(v: Any) -> bool:
@@ -312,11 +328,11 @@ def _trust(t: _Table, security: str) -> tuple[Path | None, str | None]:
 
 
 def _auth(
-    t: _Table, default: str, inherited_command: str | None, modes: tuple[str, ...] = AUTH_MODES
-) -> tuple[str, str | None]:
+    t: _Table, default: str, inherited_command: Command | None, modes: tuple[str, ...] = AUTH_MODES
+) -> tuple[str, Command | None]:
     """(auth, token_command); a token_command without OAuth is a mistake worth naming."""
     auth = t.choice("auth", default, modes)
-    command = t.opt_text("token_command") or inherited_command
+    command = t.opt_command("token_command") or inherited_command
     if auth == "none":
         for key in ("password_command", "token_command"):
             if key in t.data:
@@ -326,7 +342,7 @@ def _auth(
                     "if the server needs a login"
                 )
         return auth, None
-    if auth == "password" and t.opt_text("token_command"):
+    if auth == "password" and t.opt_command("token_command"):
         raise ConfigError(f'{t.where} token_command: only used with auth = "oauth2"')
     if auth == "oauth2" and "password_command" in t.data:
         raise ConfigError(
@@ -346,7 +362,7 @@ def _oauth(
     smtp_oauth = smtp is not None and (smtp.auth or auth) == "oauth2"
     if auth != "oauth2" and not smtp_oauth:
         raise ConfigError(f'{where}: only used with auth = "oauth2"')
-    if t.opt_text("token_command"):
+    if t.opt_command("token_command"):
         raise ConfigError(
             f"{where}: token_command and an oauth table are two ways to get a token; "
             "keep one"
@@ -400,12 +416,12 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
             ),
             password_command=None
             if no_login
-            else s.opt_text("password_command") or t.opt_text("password_command"),
+            else s.opt_command("password_command") or t.opt_command("password_command"),
             copy_to_sent=s.boolean("copy_to_sent", True),
             ca_file=s_ca_file,
             tls_fingerprint=s_fingerprint,
             auth=s_auth if "auth" in smtp_data else None,
-            token_command=s.opt_text("token_command"),
+            token_command=s.opt_command("token_command"),
         )
     return AccountConfig(
         oauth=_oauth(f"{prefix}[accounts.{name}.oauth]", t, kind, auth, smtp),
@@ -416,7 +432,7 @@ def _account(prefix: str, name: str, data: Any) -> AccountConfig:
         host=t.text("host", _url_host(url)),
         port=port,
         security=security,
-        password_command=t.opt_text("password_command"),
+        password_command=t.opt_command("password_command"),
         ca_file=ca_file,
         tls_fingerprint=fingerprint,
         auth=auth,

@@ -1,8 +1,9 @@
 """Passwords and tokens. Nothing else in mailtui reads the keyring or runs the
 commands that print secrets.
 
-A password comes from an account's ``password_command`` (run through the shell, first
-line of its output; for headless SSH hosts without a keyring) or else from the system
+A password comes from an account's ``password_command`` (first line of its output, run
+without a shell unless written with shell syntax: ``command.py``; for headless SSH hosts
+without a keyring) or else from the system
 keyring under service ``mailtui`` and the key ``<account>`` (``<account>:smtp`` for a
 separate SMTP password; ``store.py``). Secrets are never written to the config, the
 cache, or a log (``redact.py`` blanks them in the logs).
@@ -18,8 +19,10 @@ holds a plain access token.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from mailtui.secrets.command import COMMAND_TIMEOUT, first_line
 from mailtui.secrets.errors import SecretError, SecretUnavailable, SignInAgain
 from mailtui.secrets.redact import AUTH_DATA, Redactor, handed_out, redact
 from mailtui.secrets.signin import (
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AUTH_DATA",
     "COMMAND_TIMEOUT",
+    "Command",
     "OAUTH_PURPOSE",
     "REFRESH_MARGIN",
     "SERVICE",
@@ -69,38 +73,17 @@ __all__ = [
     "stored_access",
 ]
 
-COMMAND_TIMEOUT = 30.0
+#: A command as config.toml has it: a string (split like a shell) or a list of words.
+Command = str | Sequence[str]
 
 
-async def from_command(command: str, key: str = "password_command") -> str:
-    """The first line the command prints; ``key`` names the setting in errors."""
-    try:
-        proc = await asyncio.create_subprocess_shell(
-            command,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation
-        # that arrives with the result (a stopping worker would then go on).
-        async with asyncio.timeout(COMMAND_TIMEOUT):
-            out, err = await proc.communicate()
-    except TimeoutError:
-        proc.kill()
-        raise SecretError(f"{key} took longer than {COMMAND_TIMEOUT:.0f} s") from None
-    except OSError as exc:
-        raise SecretError(f"{key} could not run: {exc.strerror}") from None
-    if proc.returncode != 0:
-        detail = err.decode("utf-8", "replace").strip().splitlines()
-        tail = f": {detail[-1][:200]}" if detail else ""
-        raise SecretError(f"{key} failed with exit code {proc.returncode}{tail}")
-    lines = out.decode("utf-8", "replace").splitlines()
-    if not lines or not lines[0]:
-        raise SecretError(f"{key} printed nothing")
-    return handed_out(lines[0])
+async def from_command(command: Command, key: str = "password_command") -> str:
+    """The first line the command prints; ``key`` names the setting in errors
+    (``command.py``: how it is run, without a shell unless it has shell syntax)."""
+    return await first_line(command, key)
 
 
-async def password(account: str, command: str | None, purpose: str = "") -> str:
+async def password(account: str, command: Command | None, purpose: str = "") -> str:
     """The password for ``account``: from its command if set, else from the keyring."""
     if command:
         return await from_command(command)
@@ -117,7 +100,11 @@ OAUTH_PURPOSE = "oauth2"  # a plain access token the user stored
 
 
 async def access_token(
-    account: str, command: str | None, client: Client | None = None, *, fresh: bool = False
+    account: str,
+    command: Command | None,
+    client: Client | None = None,
+    *,
+    fresh: bool = False,
 ) -> str:
     """An OAuth2 access token for ``account``: from its ``token_command`` if set (run
     each time, so it can hand out a refreshed token), else from its stored sign-in when

@@ -15,6 +15,7 @@ bound. Keys use Textual's names
 | folders   | FolderList                         |
 | reader    | MessageView                        |
 | links, attachments, source, confirm | the reader's modal screens |
+| signin    | SignInScreen (the sign-in key's modal) |
 | appearance | MailApp (themes)                |
 | help      | HelpScreen                         |
 """
@@ -47,6 +48,7 @@ CONTEXT_TITLES: dict[str, str] = {
     "drafts": "Drafts",
     "outbox": "Outbox",
     "setup": "Account setup",
+    "signin": "Signing in",
 }
 
 
@@ -80,6 +82,7 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("app.palette", "ctrl+p,colon", "command_palette", "All commands", "global"),
     KeySpec("app.reconnect", "f5,ctrl+g", "reconnect", "Reconnect now (every account)", "global"),
     KeySpec("app.check_now", "f6,ctrl+l", "check_now", "Check for new mail now", "global"),
+    KeySpec("app.sign_in", "f7", "sign_in", "Sign in again (or type a password)", "global"),
     KeySpec("panes.next", "tab", "next_pane", "Next pane", "panes", footer=True),
     KeySpec("panes.previous", "shift+tab", "previous_pane", "Previous pane", "panes"),
     KeySpec("panes.folders", "B", "toggle_folders", "Show/hide folders", "panes"),
@@ -191,6 +194,10 @@ KEYS: tuple[KeySpec, ...] = (
             priority=True),
     KeySpec("compose.close", "escape", "close", "Close (the draft is kept)", "compose",
             footer=True),
+    KeySpec("signin.close", "escape,q", "close", "Cancel the sign-in / close", "signin",
+            footer=True),
+    KeySpec("signin.copy", "y", "copy", "Copy the sign-in page", "signin", footer=True),
+    KeySpec("signin.qr", "r", "qr", "Show/hide the page as a QR code", "signin", footer=True),
     KeySpec("help.close", "escape,q,question_mark", "close", "Close help", "help", footer=True),
     KeySpec("help.down", "j,down", "scroll_lines(1)", "Scroll down", "help"),
     KeySpec("help.up", "k,up", "scroll_lines(-1)", "Scroll up", "help"),

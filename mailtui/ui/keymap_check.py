@@ -21,6 +21,7 @@ two contexts collide when one's node is the other's or encloses it:
 | each modal screen       | links, attachments, source, confirm,    | app     |
 |                         | picker, help, compose, drafts, outbox,  |         |
 |                         | setup                                   |         |
+|                         | signin                                  |         |
 
 Collisions the defaults already have (``q`` quits, and closes the reader first) are
 meant; only collisions a user's keymap brings in are refused.
@@ -56,7 +57,7 @@ _PARENT: dict[str, str] = {
 #: context must be placed here or in ``_NODE_OF_CONTEXT`` (a test checks).
 MODAL_CONTEXTS = frozenset({
     "links", "attachments", "source", "confirm", "picker", "help", "compose", "drafts",
-    "outbox", "setup",
+    "outbox", "setup", "signin",
 })  # fmt: skip
 MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
 

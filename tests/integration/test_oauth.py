@@ -141,7 +141,7 @@ async def test_no_token_at_all_says_how_to_get_one(
     oauth_user: MailUser,
     store: Store,  # noqa: F811
 ) -> None:
-    acc = oauth_account(oauth_user, "x", token_command="exit 2")
+    acc = oauth_account(oauth_user, "x", token_command='sh -c "exit 2"')
     status, worker = await sync(store, acc)
     assert status is AccountStatus.AUTH_FAILED
     assert "token_command failed with exit code 2" in worker.status_text

@@ -128,3 +128,37 @@ async def test_toasts_stay_off_the_status_bar(mail: MailFixture) -> None:
         await wait_until(pilot, lambda: "2 new messages for bench" in screen_text(app))
         assert bar_line(app).rstrip().endswith("bench: in step"), bar_line(app)
         assert bar_line(app).rstrip() == app.main_screen.status_bar.text.rstrip()
+
+
+async def test_the_sign_in_key_without_an_oauth_account_says_so(mail: MailFixture) -> None:
+    """A refused password login keeps the retry key; F7 explains there is nothing to sign
+    in to (the sign-in itself: tests/integration/test_signin_ui.py)."""
+    manager = FakeManager()
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        manager.emit(
+            SyncEvent(
+                "bench", EventKind.STATUS, status=AccountStatus.AUTH_FAILED,
+                text="login refused: wrong password",
+            )
+        )
+        await wait_until(pilot, lambda: "F5: retry" in bar_line(app))
+        assert "sign in" not in bar_line(app)
+        await pilot.press("f7")
+        await wait_until(
+            pilot,
+            lambda: any("No account here signs in with OAuth2" in str(n.message)
+                        for n in app._notifications),
+        )
+
+
+async def test_the_sign_in_key_is_in_the_command_palette(mail: MailFixture) -> None:
+    manager = FakeManager()
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"sign in")
+        await wait_until(pilot, lambda: "Sign in again (or type a password)" in screen_text(app))
+        assert "app.sign_in" in screen_text(app)

@@ -114,7 +114,11 @@ async def credentials(
         return Credentials(password=await secrets.password(acc.name, acc.password_command))
     command = acc.smtp.password_command if acc.smtp else acc.password_command
     if command:
-        return Credentials(password=await secrets.from_command(command))
+        # The SMTP table's own command is named as such; one inherited from the account
+        # (the reader copies it) as the account's.
+        own = acc.smtp is not None and command != acc.password_command
+        key = "smtp.password_command" if own else "password_command"
+        return Credentials(password=await secrets.from_command(command, key))
     for purpose in ("smtp", ""):
         value = await asyncio.to_thread(secrets.from_keyring, acc.name, purpose)
         if value is not None:

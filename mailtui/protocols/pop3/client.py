@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator
@@ -77,6 +78,8 @@ MAX_LISTING = 128 << 20
 PIPELINE_DEPTH = 64
 #: Response codes (RFC 2449, 3206) that say "not now" rather than "wrong credentials".
 _NOT_NOW = frozenset({"IN-USE", "SYS/TEMP", "LOGIN-DELAY"})
+#: The POP3 exchange for ``--debug-log`` (DEBUG only; login data left out).
+wire_log = logging.getLogger("mailtui.wire.pop3")
 
 
 class CommandRefused(SyncError):
@@ -136,6 +139,7 @@ class Pop3Client:
         self.logged_in = False
         self.oauth_status = ""  # the status of the last OAuth error challenge
         self.max_listing = MAX_LISTING  # largest CAPA/UIDL/LIST answer taken
+        self._trace = wire_log.isEnabledFor(logging.DEBUG)  # --debug-log: asked once
 
     # ------------------------------------------------------------------ opening
 
@@ -260,6 +264,9 @@ class Pop3Client:
     async def _status(self) -> Status:
         with self._link_errors():
             line = await self._stream.readline()
+        if self._trace:
+            for shown in wire.traced("S", line):
+                wire_log.debug("%s S: %s", self.host, shown)
         try:
             return wire.parse_status(line)
         except ProtocolViolation:
@@ -309,9 +316,15 @@ class Pop3Client:
         await self.abort()
         raise MessageTooLarge(f"{what} is larger than {limit} bytes")
 
-    async def _write(self, data: bytes) -> None:
+    async def _write(self, data: bytes, *, secret: bool = False) -> None:
+        """``secret``: a SASL answer, shown in the debug log as ``<authentication
+        data>``; other login lines are blanked there by ``wire.traced``."""
         if self.broken:
             raise TransientError("the connection to the server was lost")
+        if self._trace:
+            lines = [wire.AUTH_DATA] if secret else wire.traced("C", data)
+            for shown in lines:
+                wire_log.debug("%s C: %s", self.host, shown)
         try:
             self._stream.write(data)
             async with asyncio.timeout(self.timeout):
@@ -468,7 +481,7 @@ class Pop3Client:
                 answer, on_error = sasl.encode(on_error), None
             else:
                 answer = b"*"
-            await self._write(answer + b"\r\n")
+            await self._write(answer + b"\r\n", secret=True)
 
     def _auth_failure(self, exc: CommandRefused) -> SyncError:
         if exc.code in _NOT_NOW:

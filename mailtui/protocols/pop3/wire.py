@@ -164,3 +164,28 @@ def apop_timestamp(greeting: str) -> str | None:
 def apop_digest(timestamp: str, password: str) -> str:
     """RFC 1939 7: MD5 of the timestamp followed by the shared secret, in lower-case hex."""
     return hashlib.md5((timestamp + password).encode(), usedforsecurity=False).hexdigest()
+
+
+#: Commands whose arguments are login data: the debug log shows the command alone.
+_LOGIN_COMMANDS = (b"USER", b"PASS", b"APOP", b"AUTH")
+AUTH_DATA = "<authentication data>"
+TRACE_CHARS = 200  # of a line the debug log shows
+
+
+def traced(who: str, data: bytes) -> list[str]:
+    """The lines of ``data`` as the debug log shows them (``who`` is ``C`` or ``S``):
+    the first line of each command (pipelined commands come several to a write), with
+    USER, PASS and APOP arguments, and AUTH's initial response, left out."""
+    out = []
+    for line in data.split(b"\r\n"):
+        if not line:
+            continue
+        words = line.split(b" ", 2)
+        if who == "C" and words[0].upper() in _LOGIN_COMMANDS and len(words) > 1:
+            keep = 2 if words[0].upper() == b"AUTH" else 1
+            if len(words) > keep:
+                line = b" ".join(words[:keep]) + b" " + AUTH_DATA.encode()
+        out.append(shown(line, TRACE_CHARS))
+        if who == "S":
+            break
+    return out

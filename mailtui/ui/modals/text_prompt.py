@@ -1,4 +1,5 @@
-"""A one-line question with an answer field: Enter answers, Esc cancels (None)."""
+"""A one-line question with an answer field: Enter answers, Esc cancels (None);
+``password=True`` masks what is typed."""
 
 from __future__ import annotations
 
@@ -20,8 +21,11 @@ class TextPrompt(ModalScreen[str | None]):
                             border: round $accent; background: $surface; padding: 0 1; }
     """
 
-    def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self, question: str, value: str = "", placeholder: str = "", *, password: bool = False
+    ) -> None:
         super().__init__()
+        self.password = password
         self.question = question
         self.value = value
         self.placeholder = placeholder
@@ -29,11 +33,15 @@ class TextPrompt(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self.question)
-            yield Input(self.value, placeholder=self.placeholder, id="answer")
+            yield Input(
+                self.value, placeholder=self.placeholder, id="answer", password=self.password
+            )
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        # A password is taken as typed (spaces may be part of it).
+        answer = event.value if self.password else event.value.strip()
+        self.dismiss(answer or None)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -7,9 +7,10 @@ Three regions, each cut with its own ellipsis and kept apart by blanks, so a lon
 never runs into an account's state: the location, the notice, and (on the right) new mail
 and the accounts. An account waiting out a backoff counts down to its next
 attempt, with the key that tries at once ("reconnect now"); one whose login was refused
-shows that key too. When the accounts' texts do not fit, each is said in its short form
-(up to its first colon: "offline since 10:02", "login refused"), then as its state alone
-("offline"), before anything is cut.
+shows that key too, or the sign-in key when mailtui signs the account in itself (OAuth2
+with an ``oauth`` table: "work: login refused · F7: sign in"). When the accounts' texts
+do not fit, each is said in its short form (up to its first colon: "offline since
+10:02", "login refused"), then as its state alone ("offline"), before anything is cut.
 
 The screen sets ``location`` and calls ``set_account``/``set_notice``; the bar only draws.
 A notice goes away after ``NOTICE_SECONDS`` unless set without expiry ("Loading…").
@@ -182,9 +183,9 @@ class StatusBar(Widget):
             return self.get_component_rich_style("status-bar--busy", partial=True)
         return Style()
 
-    def _reconnect_key(self) -> str:
+    def _key(self, binding_id: str) -> str:
         overrides = getattr(self.app, "keymap_overrides", {})
-        keys = keymap.effective_keys("app.reconnect", overrides)
+        keys = keymap.effective_keys(binding_id, overrides)
         label = keymap.key_label(keys[0]) if keys else ""
         return label.upper() if re.fullmatch(r"f\d+", label) else label  # F5, as on the key
 
@@ -192,7 +193,12 @@ class StatusBar(Widget):
         """Every account's state; ``short`` 1: each text up to its first colon, 2: the
         state alone."""
         out = Text(end="")
-        key = self._reconnect_key()
+        key = self._key("app.reconnect")
+        sign_in = self._key("app.sign_in")
+        # Accounts mailtui signs in itself (an oauth table): a refused login is mended by
+        # signing in again, so their key is the sign-in key, not "retry".
+        signs_in = getattr(self.app, "sign_in_accounts", {})
+        typed: frozenset[str] = getattr(self.app, "password_accounts", frozenset())
         now = time.time()
         # Accounts in trouble first: at 80 columns the end of the line may be cut.
         ordered = sorted(self._accounts.items(), key=lambda i: (i[1][0] not in _TROUBLE, i[0]))
@@ -215,6 +221,10 @@ class StatusBar(Widget):
                 out.append(f" · retry in {max(0, math.ceil(retry_at - now))}s")
                 if key:
                     out.append(f" · {key}: now")
+            elif sign_in and status is AccountStatus.AUTH_FAILED and account in signs_in:
+                out.append(f" · {sign_in}: sign in")
+            elif sign_in and status is AccountStatus.AUTH_FAILED and account in typed:
+                out.append(f" · {sign_in}: password")
             elif key and status in (AccountStatus.AUTH_FAILED, AccountStatus.ERROR):
                 out.append(f" · {key}: retry")
         return out
