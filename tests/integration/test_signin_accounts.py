@@ -223,3 +223,31 @@ async def test_a_pop3_login_with_a_refused_token_is_refreshed_once(
     assert logins and all("method=OAUTHBEARER" in line for line in logins)
     inbox = next(f for f in await store.folders() if f.name == "INBOX")
     assert [r.subject for r in await store.window(inbox.id, 0, 10)] == ["over pop3, signed in"]
+
+
+async def test_an_exchange_bearer_token_refused_is_refreshed_once(
+    oauth_user: MailUser,
+    authz: AuthorizationServer,
+    memory_keyring: MemoryKeyring,
+) -> None:
+    """ActiveSync sends the stored sign-in's token as Bearer; a 401 to it gets one new
+    token from the authorization server and one more OPTIONS (a contract test for the
+    ActiveSync side: no local ActiveSync server takes OAuth)."""
+    from mailtui.protocols.eas.backend import EasBackend
+    from tests.servers.http_replay import Answer, ReplayServer
+    from tests.unit.test_eas_backend_contract import PROVISIONED, options
+
+    imap = signed_in_account(oauth_user, authz)
+    with ReplayServer([Answer(401), options("16.1")]) as server:
+        acc = replace(
+            imap, kind=AccountKind.EXCHANGE, url=server.url, security="none", port=0
+        )
+        tokens = await sign_in(acc, authz, oauth_user)
+        backend = EasBackend(acc)
+        backend.restore(dict(PROVISIONED))
+        await backend.connect()
+        await backend.close()
+    first, second = (r.headers["authorization"] for r in server.requests)
+    assert first == f"Bearer {tokens.access_token}"
+    assert second.startswith("Bearer ") and second != first
+    assert grants(authz, "refresh_token") == 1

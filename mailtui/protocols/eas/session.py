@@ -33,7 +33,7 @@ from mailtui.protocols.eas import provision
 from mailtui.protocols.eas.folders import FolderTree
 from mailtui.protocols.eas.http import EasHttp, Redirected, ServerInfo, new_device_id
 from mailtui.protocols.eas.status import ProvisionRequired
-from mailtui.protocols.net.credentials import credentials
+from mailtui.protocols.net.credentials import credentials, once_more_if_refused
 from mailtui.sync.contract import Capabilities
 
 T = TypeVar("T")
@@ -115,10 +115,21 @@ class EasSession:
     async def connect(self) -> None:
         if not self.state.get("device_id"):
             self.restore({})
+        # A refused OAuth token is asked for anew once (the account's sign-in), as for
+        # IMAP, POP3 and SMTP; OPTIONS carries the credentials, so it tells.
+        self.info = await once_more_if_refused(self.account, self._open, (AuthError,))
+        self.capabilities = capabilities_of(self.info.commands)
+        if not self.state.get("provisioned"):
+            await self._provision()
+
+    async def _open(self, fresh: bool) -> ServerInfo:
+        """A client for the account's endpoint with its credentials (a new token with
+        ``fresh``), and the server's OPTIONS."""
         try:
-            secret = await credentials(self.account)
+            secret = await credentials(self.account, fresh=fresh)
         except secrets.SecretError as exc:
             raise AuthError(str(exc)) from None
+        await self.close()
         url = self.state.get("url") or self.account.url or default_url(self.account)
         self._http = EasHttp(
             url,
@@ -132,10 +143,7 @@ class EasSession:
             policy_key=self.state.get("policy_key"),
             timeout=self.timeout,
         )
-        self.info = await self.call(self.http.options)
-        self.capabilities = capabilities_of(self.info.commands)
-        if not self.state.get("provisioned"):
-            await self._provision()
+        return await self.call(self.http.options)
 
     async def close(self) -> None:
         if self._http is not None:
