@@ -51,9 +51,11 @@ from mailtui.protocols.imap.folders import (
     to_remote_folders,
 )
 from mailtui.protocols.imap.messages import (
+    ENVELOPE_FIELDS,
     batch_of,
     envelope_jobs,
     flags_from,
+    header_item,
     imap_date,
     parse_envelopes,
     remote_id,
@@ -64,7 +66,13 @@ from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
 PIPELINE = 2  # FETCH commands of a first pass on the wire at once
 BATCH = 2000
-ENVELOPE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
+# Only the header fields the envelope is made of (``mime.header_envelope``; Content-Type
+# for the attachment guess): a server answers them from its cache, where the whole
+# header means reading every message file (docs/decisions.md, "First contact: header
+# fields, not the header").
+ENVELOPE_ITEMS = (
+    b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + ENVELOPE_FIELDS + b")])"
+)
 # Messages inside the body window come whole with their envelope (one pass instead of a
 # header pass and a body pass; docs/decisions.md, "IMAP: one pass for the body window").
 WHOLE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
@@ -229,7 +237,7 @@ class ImapPull(ImapClient):
                 if isinstance(body, bytes | bytearray):
                     self._whole_seen += 1
                     self._whole_bytes += len(body)
-                elif "BODY[HEADER]" not in data:
+                elif header_item(data) is None:
                     continue
                 fetched.append(data)
         fetched.sort(key=lambda d: -as_int(d.get("UID")))
