@@ -14,8 +14,8 @@ Pull, per folder:
 - LIST-STATUS already told UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ: all equal to the state →
   nothing changed, no SELECT at all (the no-change resync costs one LIST per account);
   not for the folder the connection has selected, whose STATUS may be stale.
-- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes newest
-  first: ``FETCH`` by sequence number from the top, 500 then 2000 per batch.
+- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes by UID:
+  the newest 500, the oldest 500, then the rest newest first, 2000 per batch.
 - Otherwise QRESYNC: ``SELECT (QRESYNC (uidvalidity modseq))`` returns ``VANISHED`` and
   changed flags; new UIDs come from ``UID SEARCH UID uidnext:*``. Without QRESYNC: all
   UIDs and flags (``UID FETCH 1:* (FLAGS)``), compared with ``uids``.
@@ -280,14 +280,21 @@ class ImapPull(ImapClient):
     async def _initial(
         self, name: str, sel: Selected, reset: bool, resume: bool
     ) -> AsyncIterator[FolderBatch]:
-        """Every envelope, newest first, by UID (``UID SEARCH ALL`` first): the first
-        screen header only, then whole messages inside the body window and headers for
-        the rest. By UID, not by sequence number, because a body the user opens between
-        two batches may select another folder meanwhile (``_ensure_selected``)."""
+        """Every envelope by UID (``UID SEARCH ALL`` first): the newest screen and then
+        the oldest one header only, then the rest newest first: whole messages inside
+        the body window and headers for the rest. By UID, not by sequence number,
+        because a body the user opens between two batches may select another folder
+        meanwhile (``_ensure_selected``)."""
         validity = sel.uidvalidity
         uidnext = sel.uidnext
         uids = sorted(await self._search_uids(b"ALL"), reverse=True)
         total = len(uids)
+        # The oldest screenful comes right after the newest, so that the end key reaches
+        # the folder's real oldest message long before the pass does (docs/decisions.md,
+        # "First contact with a big mailbox").
+        oldest_early = total > 2 * FIRST_BATCH
+        if oldest_early:
+            uids = uids[:FIRST_BATCH] + uids[-FIRST_BATCH:] + uids[FIRST_BATCH:-FIRST_BATCH]
         seen_uids: list[int] = []
         running = self._state(sel, uidnext)
         running["partial"] = True
@@ -320,6 +327,8 @@ class ImapPull(ImapClient):
             while planned < total and len(sent) < PIPELINE:
                 await self._ensure_selected(name, validity)
                 size = self._whole_batch() if uids[planned] in window else BATCH
+                if oldest_early and planned == FIRST_BATCH:
+                    size = FIRST_BATCH
                 chunk = uids[planned : planned + size]
                 planned += len(chunk)
                 sent.append((chunk, await self._send_fetch(chunk, window), False))
