@@ -369,8 +369,11 @@ class ImapPull(ImapClient):
                     await top_up()
                     mine = batch_of(chunk, fetched, spill)
                     parsing.append((chunk, asyncio.ensure_future(self._envelopes(validity, mine))))
-                    if done > 0 and sent and len(parsing) < 2:
-                        continue  # read the next batch while this one is parsed
+                    # Read the next batch while this one is parsed, except for the first
+                    # screens (the newest, then the oldest), yielded as soon as parsed.
+                    screens = 2 * FIRST_BATCH if oldest_early else FIRST_BATCH
+                    if done >= screens and sent and len(parsing) < 2:
+                        continue
                 chunk, future = parsing.popleft()
                 added = await future
                 first_batch = done == 0
