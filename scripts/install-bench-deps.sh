@@ -4,8 +4,11 @@
 #
 #   scripts/install-bench-deps.sh
 #
-#   isync   mbsync, for bench/imap_sync.py
-#   mpop    a pipelining POP3 client in C, for bench/pop3_sync.py
+#   isync    mbsync, for bench/imap_sync.py
+#   mpop     a pipelining POP3 client in C, for bench/pop3_sync.py
+#   neomutt  bench/first_contact.py: open and end key (loads every header first)
+#   aerc     bench/first_contact.py: open and end key (fetches pages on demand)
+#   tmux     the terminal clients run in tmux
 #
 # Not part of the test command: the benchmarks run without them (in CI, at a tiny size)
 # and then say that the ratios were not measured. The test dependencies (Dovecot, …) come
@@ -18,8 +21,11 @@
 set -euo pipefail
 
 PACKAGES=(
-    isync   # mbsync
-    mpop    # mpop
+    isync     # mbsync
+    mpop      # mpop
+    neomutt
+    aerc
+    tmux
 )
 
 log() { printf '[install-bench-deps] %s\n' "$*" >&2; }

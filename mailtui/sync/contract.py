@@ -93,9 +93,10 @@ class Backend(Protocol):
         """All folders the account shows, with roles."""
 
     def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
-        """Changes of a mail folder since ``state`` in batches, newest messages first. The
-        last batch has ``complete=True``. ``state`` is what the previous batch returned
-        ({} at first)."""
+        """Changes of a mail folder since ``state`` in batches, newest messages first (a
+        first pull may bring the oldest screenful right after the newest one, so the end
+        of the folder is cached early). The last batch has ``complete=True``. ``state``
+        is what the previous batch returned ({} at first)."""
 
     async def fetch_body(self, folder: str, remote_id: str) -> bytes:
         """The full raw message, now (the user is waiting for it)."""

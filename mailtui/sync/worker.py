@@ -416,6 +416,7 @@ class Worker:
         state = await self.store.folder_state(folder_id)
         batch: FolderBatch
         queued: deque[asyncio.Task[None]] = deque()
+        first = True
         try:
             async for batch in backend.pull(folder, state):
                 if _nothing_to_write(batch):
@@ -424,6 +425,9 @@ class Worker:
                     await queued.popleft()
                 before = queued[-1] if queued else None
                 queued.append(asyncio.create_task(self._commit_after(before, folder_id, batch)))
+                if first:  # the first screen is on disk before the rest is fetched or parsed
+                    first = False
+                    await queued.popleft()
                 await self._serve_body_requests(backend)
             while queued:
                 await queued.popleft()

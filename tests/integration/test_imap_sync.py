@@ -783,3 +783,50 @@ async def test_a_first_pass_in_batches_survives_a_body_opened_in_between(
     big = (await folders(store))["Big"]
     assert set(await subjects(store, big.id)) == {f"message {i}" for i in range(5000)}
     assert big.total == 5000
+
+
+class WatchesTheStore(ImapBackend):
+    """Records its batches and, each time the worker asks for the next one, how many
+    messages the store holds in the folder by then."""
+
+    store: Store
+    batches: list[FolderBatch] = []
+    seen: list[tuple[int, int]] = []  # (messages yielded so far, messages in the store)
+
+    async def _watch(
+        self, folder: RemoteFolder, state: Mapping[str, Any]
+    ) -> AsyncIterator[FolderBatch]:
+        yielded = 0
+        async for batch in super().pull(folder, state):
+            type(self).batches.append(batch)
+            yield batch
+            yielded += len(batch.added)
+            stored = (await folders(type(self).store))[folder.name].total
+            type(self).seen.append((yielded, stored))
+
+    def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
+        return self._watch(folder, state)
+
+
+async def test_first_contact_commits_the_newest_screen_first_then_brings_the_oldest(
+    mail_user: MailUser, store: Store
+) -> None:
+    """A new account on a folder of 3,000: the newest 500 are committed before the
+    worker asks for anything more, and the next batch is the oldest 500, so the end of
+    the list is the folder's real oldest message long before the pass is over."""
+    n = 3000
+    mail_user.deliver_many([msg(i, days_ago=(n - i) / 10) for i in range(n)])
+    WatchesTheStore.store = store
+    WatchesTheStore.batches = []
+    WatchesTheStore.seen = []
+    status, _ = await sync(store, account(mail_user, body_days=0), WatchesTheStore)
+    assert status is AccountStatus.ONLINE
+    first, second = [b for b in WatchesTheStore.batches if b.added][:2]
+    assert {m.envelope.subject for m in first.added} == {f"message {i}" for i in range(2500, n)}
+    assert WatchesTheStore.seen[0] == (500, 500)  # committed before the next was asked for
+    assert {m.envelope.subject for m in second.added} == {f"message {i}" for i in range(500)}
+    assert second.progress == (1000, n)
+    inbox = (await folders(store))["INBOX"]
+    assert inbox.total == n
+    rows = await store.window(inbox.id, n - 1, 1)
+    assert [r.subject for r in rows] == ["message 0"]

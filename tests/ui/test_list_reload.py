@@ -6,8 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from mailtui.models import MessageRow
 from mailtui.sync.contract import EventKind, SyncEvent
+from mailtui.ui.screens import main as main_screen
 from mailtui.ui.widgets import MessageList
 
 from .conftest import (
@@ -182,3 +185,29 @@ async def test_new_mail_waits_while_keys_come_then_shows(mail: MailFixture) -> N
         manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox))
         app.last_input = float("inf")  # a key "now" forever: only the cap can end the hold
         await wait_until(pilot, lambda: "Fresh mail" in screen_text(app), timeout=10.0)
+
+
+async def test_the_first_rows_of_an_empty_folder_are_read_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new account's first screen: the first batch's event reloads an empty list at
+    once, not after the coalescing of a burst of batches (here made endless)."""
+    monkeypatch.setattr(main_screen, "SYNC_COALESCE", 3600.0)
+    mail = await open_mail(tmp_path / "cache.sqlite", 0)
+    try:
+        manager = FakeManager()
+        app = make_app(mail.store, manager)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: manager.started)
+            await mail.add("INBOX", [new_message(i) for i in range(30)])
+            manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, added=30))
+            await wait_until(pilot, lambda: "Message 000000" in screen_text(pilot.app))
+            listing = app.query_one(MessageList)
+            assert listing.total == 30
+            # Once rows are shown, the next batches are coalesced again.
+            await mail.add("INBOX", [new_message(i) for i in range(30, 40)])
+            manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, added=10))
+            await pilot.pause(0.2)
+            assert listing.total == 30  # read again only after SYNC_COALESCE
+    finally:
+        await mail.store.close()

@@ -448,7 +448,8 @@ async def test_sync_progress_and_theme(mail: MailFixture) -> None:
         manager.emit(
             SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, progress=(1200, 3000))
         )
-        await wait_until(pilot, lambda: "home: syncing ▕███░░░░░▏ 1,200/3,000" in screen_text(app))
+        shown = "home: syncing headers ▕███░░░░░▏ 1,200/3,000"
+        await wait_until(pilot, lambda: shown in screen_text(app))
         manager.emit(
             SyncEvent("home", EventKind.STATUS, status=AccountStatus.ONLINE, text="in step")
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
-from mailtui.ui.widgets.status_bar import progress_bar
+from mailtui.ui.widgets.status_bar import ESTIMATE_AFTER, progress_bar, time_left
 
 from .conftest import FakeManager, MailFixture, make_app, screen_text
 from .test_main_screen import rows_loaded, wait_until
@@ -17,6 +17,17 @@ def test_progress_bar() -> None:
     assert progress_bar(50, 100) == "▕████░░░░▏"
     assert progress_bar(100, 100) == "▕████████▏"
     assert progress_bar(5, 0) == "▕░░░░░░░░▏"
+
+
+def test_time_left_at_the_rate_seen_since_the_count_began_to_move() -> None:
+    # 2,000 of 100,000 headers in the first 4 s after 500: 98,000 more at 375/s.
+    assert time_left(2000, 100_000, (10.0, 500), 14.0) == "about 4m 22s left"
+    assert time_left(50_000, 100_000, (0.0, 0), 10.0) == "about 10s left"
+    assert time_left(1000, 1_000_000, (0.0, 0), 10.0) == "about 2h 46m left"
+    # Not before ESTIMATE_AFTER seconds, not without progress, not when done.
+    assert time_left(2000, 100_000, (10.0, 500), 10.0 + ESTIMATE_AFTER / 2) == ""
+    assert time_left(500, 100_000, (10.0, 500), 60.0) == ""
+    assert time_left(100_000, 100_000, (10.0, 500), 60.0) == ""
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 60)])
@@ -33,7 +44,7 @@ async def test_progress_errors_and_new_mail(mail: MailFixture, size: tuple[int, 
             SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, progress=(1500, 3000),
                       added=500)
         )
-        await wait_until(pilot, lambda: "▕████░░░░▏ 1,500/3,000" in screen_text(app))
+        await wait_until(pilot, lambda: "headers ▕████░░░░▏ 1,500/3,000" in screen_text(app))
         assert "new" not in app.main_screen.status_bar.text  # the first download is not new
         manager.emit(SyncEvent("work", EventKind.STATUS, status=AccountStatus.AUTH_FAILED,
                                text="login refused: wrong password"))

@@ -35,6 +35,9 @@ _WIRE_FLAG: dict[Flag, str] = {
     Flag.FORWARDED: "$Forwarded",
     Flag.JUNK: "$Junk",
 }
+#: The header fields an envelope is made of (``mime.header_envelope``), and Content-Type
+#: for the attachment guess; the FETCH answer names the section with them.
+ENVELOPE_FIELDS = b"DATE FROM TO CC SUBJECT MESSAGE-ID IN-REPLY-TO REFERENCES CONTENT-TYPE"
 _MIXED = re.compile(rb"^content-type:\s*multipart/(mixed|related|report)", re.I | re.M)
 
 
@@ -113,9 +116,7 @@ def envelope_jobs(
     for data in fetched:
         whole = data.get("BODY[]")
         raw = whole if isinstance(whole, bytes | bytearray) else None
-        header = (
-            header_block(raw) if raw is not None else bytes(as_bytes(data.get("BODY[HEADER]")))
-        )
+        header = header_block(raw) if raw is not None else bytes(as_bytes(header_item(data)))
         jobs.append(
             (
                 as_int(data.get("UID")),
@@ -127,6 +128,15 @@ def envelope_jobs(
         )
         raws.append(raw)
     return jobs, raws
+
+
+def header_item(data: dict[str, Any]) -> Any:
+    """The header of a FETCH answer: ``BODY[HEADER.FIELDS (…)]`` as asked, or a whole
+    ``BODY[HEADER]``; None without either."""
+    for key, value in data.items():
+        if key.startswith("BODY[HEADER"):
+            return value
+    return None
 
 
 def parse_envelopes(

@@ -14,8 +14,8 @@ Pull, per folder:
 - LIST-STATUS already told UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ: all equal to the state →
   nothing changed, no SELECT at all (the no-change resync costs one LIST per account);
   not for the folder the connection has selected, whose STATUS may be stale.
-- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes newest
-  first: ``FETCH`` by sequence number from the top, 500 then 2000 per batch.
+- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes by UID:
+  the newest 500, the oldest 500, then the rest newest first, 2000 per batch.
 - Otherwise QRESYNC: ``SELECT (QRESYNC (uidvalidity modseq))`` returns ``VANISHED`` and
   changed flags; new UIDs come from ``UID SEARCH UID uidnext:*``. Without QRESYNC: all
   UIDs and flags (``UID FETCH 1:* (FLAGS)``), compared with ``uids``.
@@ -51,9 +51,11 @@ from mailtui.protocols.imap.folders import (
     to_remote_folders,
 )
 from mailtui.protocols.imap.messages import (
+    ENVELOPE_FIELDS,
     batch_of,
     envelope_jobs,
     flags_from,
+    header_item,
     imap_date,
     parse_envelopes,
     remote_id,
@@ -64,7 +66,13 @@ from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
 PIPELINE = 2  # FETCH commands of a first pass on the wire at once
 BATCH = 2000
-ENVELOPE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER])"
+# Only the header fields the envelope is made of (``mime.header_envelope``; Content-Type
+# for the attachment guess): a server answers them from its cache, where the whole
+# header means reading every message file (docs/decisions.md, "First contact: header
+# fields, not the header").
+ENVELOPE_ITEMS = (
+    b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[HEADER.FIELDS (" + ENVELOPE_FIELDS + b")])"
+)
 # Messages inside the body window come whole with their envelope (one pass instead of a
 # header pass and a body pass; docs/decisions.md, "IMAP: one pass for the body window").
 WHOLE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
@@ -229,7 +237,7 @@ class ImapPull(ImapClient):
                 if isinstance(body, bytes | bytearray):
                     self._whole_seen += 1
                     self._whole_bytes += len(body)
-                elif "BODY[HEADER]" not in data:
+                elif header_item(data) is None:
                     continue
                 fetched.append(data)
         fetched.sort(key=lambda d: -as_int(d.get("UID")))
@@ -272,14 +280,21 @@ class ImapPull(ImapClient):
     async def _initial(
         self, name: str, sel: Selected, reset: bool, resume: bool
     ) -> AsyncIterator[FolderBatch]:
-        """Every envelope, newest first, by UID (``UID SEARCH ALL`` first): the first
-        screen header only, then whole messages inside the body window and headers for
-        the rest. By UID, not by sequence number, because a body the user opens between
-        two batches may select another folder meanwhile (``_ensure_selected``)."""
+        """Every envelope by UID (``UID SEARCH ALL`` first): the newest screen and then
+        the oldest one header only, then the rest newest first: whole messages inside
+        the body window and headers for the rest. By UID, not by sequence number,
+        because a body the user opens between two batches may select another folder
+        meanwhile (``_ensure_selected``)."""
         validity = sel.uidvalidity
         uidnext = sel.uidnext
         uids = sorted(await self._search_uids(b"ALL"), reverse=True)
         total = len(uids)
+        # The oldest screenful comes right after the newest, so that the end key reaches
+        # the folder's real oldest message long before the pass does (docs/decisions.md,
+        # "First contact with a big mailbox").
+        oldest_early = total > 2 * FIRST_BATCH
+        if oldest_early:
+            uids = uids[:FIRST_BATCH] + uids[-FIRST_BATCH:] + uids[FIRST_BATCH:-FIRST_BATCH]
         seen_uids: list[int] = []
         running = self._state(sel, uidnext)
         running["partial"] = True
@@ -312,6 +327,8 @@ class ImapPull(ImapClient):
             while planned < total and len(sent) < PIPELINE:
                 await self._ensure_selected(name, validity)
                 size = self._whole_batch() if uids[planned] in window else BATCH
+                if oldest_early and planned == FIRST_BATCH:
+                    size = FIRST_BATCH
                 chunk = uids[planned : planned + size]
                 planned += len(chunk)
                 sent.append((chunk, await self._send_fetch(chunk, window), False))
@@ -352,8 +369,11 @@ class ImapPull(ImapClient):
                     await top_up()
                     mine = batch_of(chunk, fetched, spill)
                     parsing.append((chunk, asyncio.ensure_future(self._envelopes(validity, mine))))
-                    if done > 0 and sent and len(parsing) < 2:
-                        continue  # read the next batch while this one is parsed
+                    # Read the next batch while this one is parsed, except for the first
+                    # screens (the newest, then the oldest), yielded as soon as parsed.
+                    screens = 2 * FIRST_BATCH if oldest_early else FIRST_BATCH
+                    if done >= screens and sent and len(parsing) < 2:
+                        continue
                 chunk, future = parsing.popleft()
                 added = await future
                 first_batch = done == 0

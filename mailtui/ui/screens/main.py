@@ -722,7 +722,12 @@ class MainScreen(Screen[None]):
         self._list_dirty |= listing
         if self._dirty_since is None:
             self._dirty_since = time.monotonic()
-        if self._coalesce is None:
+        if listing and self.message_list.total == 0:
+            # The first rows of a folder (a new account's first screen): no coalescing.
+            if self._coalesce is not None:
+                self._coalesce.stop()
+            self._flush()
+        elif self._coalesce is None:
             self._coalesce = self.set_timer(SYNC_COALESCE, self._flush)
 
     def _flush(self) -> None:

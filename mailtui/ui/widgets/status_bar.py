@@ -1,6 +1,6 @@
 """The status line above the footer: where you are, and what each account is doing.
 
-    Inbox · 3 unread of 1,204  Flagged 2 messages  2 new  demo: syncing ▕███░░░░░▏ 400/3,000
+    Inbox · 3 unread of 1,204  2 new  demo: syncing headers ▕███░░░░░▏ 400/3,000 · about 12s left
     Inbox · 3 unread of 1,204       work: offline · retry in 12s · F5: now
 
 Three regions, each cut with its own ellipsis and kept apart by blanks, so a long notice
@@ -8,9 +8,11 @@ never runs into an account's state: the location, the notice, and (on the right)
 and the accounts. An account waiting out a backoff counts down to its next
 attempt, with the key that tries at once ("reconnect now"); one whose login was refused
 shows that key too, or the sign-in key when mailtui signs the account in itself (OAuth2
-with an ``oauth`` table: "work: login refused · F7: sign in"). When the accounts' texts
-do not fit, each is said in its short form (up to its first colon: "offline since
-10:02", "login refused"), then as its state alone ("offline"), before anything is cut.
+with an ``oauth`` table: "work: login refused · F7: sign in"). A folder's sync shows its
+headers fetched of the folder's total and, after a few seconds of it, the time left at
+the rate seen so far (``time_left``). When the accounts' texts do not fit, each is said
+in its short form (up to its first colon: "offline since 10:02", "login refused"), then
+as its state alone ("offline"), before anything is cut.
 
 The screen sets ``location`` and calls ``set_account``/``set_notice``; the bar only draws.
 A notice goes away after ``NOTICE_SECONDS`` unless set without expiry ("Loading…").
@@ -44,6 +46,22 @@ _STATE_WORDS = {AccountStatus.AUTH_FAILED: "login refused", AccountStatus.ONLINE
 NOTICE_SECONDS = 15.0
 GAP = "  "  # between the location and the notice
 NOTICE_MIN = 16  # cells a notice keeps when the location is long
+ESTIMATE_AFTER = 2.0  # seconds of progress before the bar says how long is left
+
+
+def time_left(done: int, total: int, since: tuple[float, int], now: float) -> str:
+    """``about 1m 20s left`` at the rate seen since ``since`` (the time and the count
+    when the count began to move); empty until ``ESTIMATE_AFTER`` seconds of it."""
+    started, at_start = since
+    elapsed = now - started
+    if elapsed < ESTIMATE_AFTER or done <= at_start or done >= total:
+        return ""
+    seconds = math.ceil((total - done) * elapsed / (done - at_start))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"about {hours}h {minutes:02d}m left"
+    return f"about {minutes}m {seconds:02d}s left" if minutes else f"about {seconds}s left"
 
 
 def progress_bar(done: int, total: int, cells: int = BAR_CELLS) -> str:
@@ -90,6 +108,8 @@ class StatusBar(Widget):
         self._retry_at: dict[str, float] = {}  # account -> time.time() of its next attempt
         self._notice_timer: Timer | None = None
         self._progress: dict[str, tuple[int, int]] = {}
+        # account -> (time.monotonic(), done) when its progress began: the time estimate
+        self._progress_since: dict[str, tuple[float, int]] = {}
         self._settled: set[str] = set()  # accounts whose first sync is done
         self.new_mail = 0
 
@@ -123,7 +143,7 @@ class StatusBar(Widget):
         self.set_interval(1.0, self._tick, name="retry-countdown")
 
     def _tick(self) -> None:
-        if self._retry_at:
+        if self._retry_at or self._progress:
             self.refresh()
 
     def set_notice(self, notice: str, *, expire: float | None = NOTICE_SECONDS) -> None:
@@ -161,14 +181,19 @@ class StatusBar(Widget):
             self._retry_at[account] = retry_at
         if status != AccountStatus.SYNCING:
             self._progress.pop(account, None)
+            self._progress_since.pop(account, None)
         self.refresh()
 
     def set_progress(self, account: str, done: int, total: int) -> None:
         """How far a folder's sync is, shown while the account is syncing."""
         if 0 <= done < total:
+            last = self._progress.get(account)
+            if last is None or last[1] != total or done < last[0]:  # another folder's run
+                self._progress_since[account] = (time.monotonic(), done)
             self._progress[account] = (done, total)
         else:
             self._progress.pop(account, None)
+            self._progress_since.pop(account, None)
         self.refresh()
 
     def set_accounts(self, statuses: dict[str, tuple[AccountStatus, str]]) -> None:
@@ -214,8 +239,12 @@ class StatusBar(Widget):
             out.append(words, style=self._status_style(status))
             if account in self._progress:
                 done, total = self._progress[account]
-                out.append(" " + progress_bar(done, total))
+                out.append(" headers " + progress_bar(done, total))
                 out.append(f" {done:,}/{total:,}")
+                since = self._progress_since.get(account)
+                left = time_left(done, total, since, time.monotonic()) if since else ""
+                if left and not short:
+                    out.append(f" · {left}")
             retry_at = self._retry_at.get(account)
             if retry_at is not None:
                 out.append(f" · retry in {max(0, math.ceil(retry_at - now))}s")
