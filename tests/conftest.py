@@ -20,3 +20,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             red=True,
         )
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets_handed_out() -> None:
+    """The redaction of logs blanks every secret the process handed out; a test's
+    passwords ("secret") must not blank words in the next test's expectations."""
+    import importlib
+
+    importlib.import_module("mailtui.secrets.redact")._seen.clear()

@@ -20,6 +20,7 @@ def handed_out(secret: str) -> str:
     return secret
 
 
+_MARK = "<secret>"  # what a secret becomes
 #: What a wire trace writes in place of login data.
 AUTH_DATA = "<authentication data>"
 _REDACT = (  # (pattern, replacement)
@@ -46,9 +47,9 @@ def redact(text: str) -> str:
     """``text`` without any secret handed out by this module, login arguments or OAuth
     tokens (what the debug log writes)."""
     found = [secret for secret in _seen if secret in text]
-    if found:  # one pass: a secret inside "<secret>" itself is not blanked again
+    if found:  # one pass, and the marks already there left alone: redacting twice is once
         alternatives = "|".join(re.escape(s) for s in sorted(found, key=len, reverse=True))
-        text = re.sub(alternatives, "<secret>", text)
+        text = _MARK.join(re.sub(alternatives, _MARK, part) for part in text.split(_MARK))
     if text.endswith(AUTH_DATA):  # a wire trace that left the data out already
         return text
     for pattern, replacement in _REDACT:
