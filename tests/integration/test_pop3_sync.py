@@ -194,6 +194,45 @@ async def test_delete_when_deleted_here(mail_user: MailUser, store: Store) -> No
     assert sorted(await stored(store)) == sorted([message(1), message(3)])
 
 
+async def until(cond: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Wait for ``cond`` (a deadline for a hang, not a timed assertion)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_delete_for_good_reaches_the_server_without_waiting_for_the_poll(
+    mail_user: MailUser, store: Store
+) -> None:
+    """delete_when_deleted_here: the kick after the user's delete for good makes the
+    running worker complete the op and pull at once, and the pull's settle DELEs the
+    message, though the next poll is an hour away."""
+    mail_user.deliver_many([message(1), message(2), message(3)])
+    acc = account(mail_user, delete_when_deleted_here=True)
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    worker = Worker(
+        row,
+        lambda: Pop3Backend(acc, timeout=10.0),
+        store,
+        lambda e: None,
+        WorkerOptions(body_days=acc.body_days, poll_interval=3600.0),
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+        await until(lambda: worker.status_text == "in step", "the first round")
+        assert len(on_server(mail_user)) == 3
+        await deleted_for_good(store, "message 2")
+        worker.kick()  # what the UI does after every intent (ui/triage.py)
+        await until(lambda: len(on_server(mail_user)) == 2, "the DELE")
+        assert sorted(on_server(mail_user)) == sorted([message(1), message(3)])
+        assert sorted(await stored(store)) == sorted([message(1), message(3)])
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 async def test_a_local_delete_is_not_downloaded_again_and_stays_on_the_server(
     mail_user: MailUser, store: Store
 ) -> None:
