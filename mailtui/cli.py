@@ -21,7 +21,7 @@ from io import TextIOWrapper
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mailtui import __version__, accounts, paths
+from mailtui import __version__, accounts, memory, paths
 from mailtui.config import AccountConfig, Config
 from mailtui.errors import ConfigError, DiscoveryError, ExportError, MailtuiError
 from mailtui.models import OutboxState, counted
@@ -578,6 +578,7 @@ def _split_mailto(argv: Sequence[str]) -> tuple[list[str], str | None]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    memory.keep_big_blocks_mapped()  # before any sync buffer (mailtui/memory.py says why)
     argv, mailto = _split_mailto(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
     args.mailto = mailto

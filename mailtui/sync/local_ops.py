@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 from mailtui.errors import NotFound, OpRejected, StoreError
 from mailtui.mime import parse_envelope
 from mailtui.models import Account, Flag, FolderRole, NewMessage, OpKind, OpResult, PendingOp
 from mailtui.store import Store
-from mailtui.store.local import local_remote_id
+from mailtui.store.local import LOCAL_ID_PREFIX, local_remote_id
 from mailtui.sync.contract import EventKind, SyncEvent
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,16 @@ Emit = Callable[[SyncEvent], None]
 OPS_PER_ROUND: Final = 200
 #: The longest folder path a user may give a local folder.
 MAX_PATH: Final = 200
+
+
+@dataclass(slots=True)
+class Completed:
+    """What ``complete_local_ops`` did: ``done`` ops, of which ``deleted`` deletes for
+    good of messages a server knows (a POP3 UIDL; not the store's own ``local:`` rows):
+    the server's copy may now be due for deletion (``delete_when_deleted_here``)."""
+
+    done: int = 0
+    deleted: int = 0
 
 
 async def open_local_account(
@@ -54,15 +65,15 @@ async def open_local_account(
 
 async def complete_local_ops(
     store: Store, account: Account, emit: Emit, *, durable: bool = False
-) -> int:
-    """Complete the account's pending ops in the store, oldest first; returns how many.
+) -> Completed:
+    """Complete the account's pending ops in the store, oldest first (``Completed``).
 
     Each op is claimed first (``claim_ops``), as the worker does before sending one, so
     that an undo racing this reverses it by an inverse op rather than under it; a store
     failure puts the ops not completed back to pending. ``durable``: fsync the bytes of
     new rows (a copy) before their commit; a sent message's always are (its outbox item
     goes in the same transaction)."""
-    done = 0
+    done = Completed()
     while True:
         ops = await store.pending_ops(account.id, OPS_PER_ROUND)
         if not ops:
@@ -73,6 +84,11 @@ async def complete_local_ops(
         try:
             while todo:
                 op = todo[0]
+                if op.remote_id is None and op.kind is not OpKind.APPEND:
+                    # An earlier op of this round (a move, a draft's APPEND) has given the
+                    # message its id since the op was listed (``_adopt``): read it again,
+                    # as the worker does.
+                    op = await store.pending_op(op.id) or op
                 try:
                     folders |= await _complete(store, op, durable)
                 except (NotFound, KeyError, ValueError, TypeError) as exc:
@@ -84,7 +100,9 @@ async def complete_local_ops(
                     emit(SyncEvent(account.name, EventKind.OP_FAILED, text=reason))
                 else:
                     emit(SyncEvent(account.name, EventKind.OP_DONE, message_id=op.message_id))
-                    done += 1
+                    done.done += 1
+                    if op.kind is OpKind.DELETE and op.remote_id is not None:
+                        done.deleted += not op.remote_id.startswith(LOCAL_ID_PREFIX)
                 todo.pop(0)
         except (StoreError, OSError):
             for op in todo:
@@ -95,17 +113,13 @@ async def complete_local_ops(
                 emit(SyncEvent(account.name, EventKind.MESSAGES, folder_id=folder_id))
         if len(ops) < OPS_PER_ROUND:
             break
-    if done:
+    if done.done:
         emit(SyncEvent(account.name, EventKind.FOLDERS))  # the counts moved
     return done
 
 
 async def _complete(store: Store, op: PendingOp, durable: bool) -> set[int]:
     """One op, in one transaction; returns the folders that got new rows."""
-    if op.remote_id is None and op.kind is not OpKind.APPEND:
-        # An earlier op of this round (a move, a draft's APPEND) has given the message
-        # its id since the op was listed (``_adopt``): read it again, as the worker does.
-        op = await store.pending_op(op.id) or op
     if op.kind is OpKind.MOVE:
         target = int(op.payload["to_folder"])
         # The message keeps its server identity (a POP3 UIDL) wherever it goes.

@@ -156,6 +156,7 @@ class Worker:
         self._open_folder: int | None = None  # the folder the UI shows (set_open_folder)
         self._pull_next: set[str] = set()  # folders just subscribed: pulled in this round
         self._poll_now = False  # "check now": the next wake-up pulls every folder
+        self._settle_now = False  # a local account deleted a server's message for good
 
     # ------------------------------------------------------------------ outside API
 
@@ -289,6 +290,8 @@ class Worker:
             waiting = await self.store.waiting_ops(self.account.id)
             if self._pull_next and changed:
                 changed = (changed - {"\0local"}) | self._pull_next
+            if self._settle_now:  # a local account's delete for good (_push_ops)
+                changed, self._settle_now = set(), False
             self._pull_next = set()
             await self._sync(backend, changed | {f for _, f in waiting} if changed else changed)
             await self.store.give_up_waiting([op_id for op_id, _ in waiting])
@@ -633,7 +636,12 @@ class Worker:
 
     async def _push_ops(self, backend: Backend) -> None:
         if backend.capabilities.local:  # done in the store, never sent (sync/local_ops.py)
-            await complete_local_ops(self.store, self.account, self.emit, durable=self._durable)
+            done = await complete_local_ops(
+                self.store, self.account, self.emit, durable=self._durable
+            )
+            # A server message deleted for good here may be due on the server now (POP3's
+            # delete_when_deleted_here): the next pull's settle deletes it, not the next poll.
+            self._settle_now |= bool(done.deleted) and backend.capabilities.sole_copy
             return
         while True:
             ops = await self.store.pending_ops(self.account.id, OPS_PER_ROUND)

@@ -370,8 +370,12 @@ class Pop3ContractServer(ImapContractServer):
         )
 
     def backend(self, *, password: str | None = None) -> Backend:
+        # fresh_for=0: the tests deliver between connect and pull and expect the pull to
+        # show it; a worker pulls right after connecting (test_pop3_sync.py, one login).
         backend = CommittingPop3Backend(
-            self.account(self.password if password is None else password), timeout=10.0
+            self.account(self.password if password is None else password),
+            timeout=10.0,
+            fresh_for=0.0,
         )
         backend.memory = self.memory
         backend.use_ledger(self.memory)

@@ -22,12 +22,14 @@ import pytest
 
 from mailtui.config import AccountConfig
 from mailtui.errors import OpRejected, TransientError
-from mailtui.models import AccountKind
+from mailtui.models import AccountKind, FolderRole, RemoteFolder
 from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
+from mailtui.sync.ledger import StoreLedger
 from mailtui.sync.worker import Worker, WorkerOptions
 from tests.servers import MailUser
+from tests.servers.pop3_tap import sessions_ended
 
 DAY = 86400
 
@@ -97,6 +99,14 @@ async def stored(store: Store) -> list[bytes]:
 
 def on_server(user: MailUser) -> list[bytes]:
     return [p.read_bytes() for p in user.message_files()]
+
+
+def logins(user: MailUser, log_start: int) -> int:
+    """POP3 logins of ``user`` in Dovecot's log since ``log_start``, once every session
+    has ended (``sessions_ended``)."""
+    sessions_ended(user.dovecot, user.name, log_start)
+    log = user.dovecot.log_text(log_start)
+    return len(re.findall(rf"pop3-login: Info: Login: user=<{re.escape(user.name)}>", log))
 
 
 def ledger(store: Store) -> dict[str, tuple[int, int, int | None]]:
@@ -182,6 +192,45 @@ async def test_delete_when_deleted_here(mail_user: MailUser, store: Store) -> No
     assert sum(1 for row in ledger(store).values() if row[2] is not None) == 1
     assert sorted(on_server(mail_user)) == sorted([message(1), message(3)])
     assert sorted(await stored(store)) == sorted([message(1), message(3)])
+
+
+async def until(cond: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    """Wait for ``cond`` (a deadline for a hang, not a timed assertion)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, f"still waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_delete_for_good_reaches_the_server_without_waiting_for_the_poll(
+    mail_user: MailUser, store: Store
+) -> None:
+    """delete_when_deleted_here: the kick after the user's delete for good makes the
+    running worker complete the op and pull at once, and the pull's settle DELEs the
+    message, though the next poll is an hour away."""
+    mail_user.deliver_many([message(1), message(2), message(3)])
+    acc = account(mail_user, delete_when_deleted_here=True)
+    row = await store.ensure_account(acc.name, acc.kind, acc.email)
+    worker = Worker(
+        row,
+        lambda: Pop3Backend(acc, timeout=10.0),
+        store,
+        lambda e: None,
+        WorkerOptions(body_days=acc.body_days, poll_interval=3600.0),
+    )
+    task = asyncio.create_task(worker.run())
+    try:
+        await until(lambda: worker.status_text == "in step", "the first round")
+        assert len(on_server(mail_user)) == 3
+        await deleted_for_good(store, "message 2")
+        worker.kick()  # what the UI does after every intent (ui/triage.py)
+        await until(lambda: len(on_server(mail_user)) == 2, "the DELE")
+        assert sorted(on_server(mail_user)) == sorted([message(1), message(3)])
+        assert sorted(await stored(store)) == sorted([message(1), message(3)])
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def test_a_local_delete_is_not_downloaded_again_and_stays_on_the_server(
@@ -484,6 +533,7 @@ def test_cli_sync_once_of_a_pop3_account(mail_user: MailUser, tmp_path: Path) ->
     raws = [message(i) for i in range(1, 21)]
     mail_user.deliver_many(raws)
     env = mail_user.cli_home(tmp_path)
+    log_start = mail_user.dovecot.log_size()
     config = Path(env["MAILTUI_CONFIG"])
     config.write_text(
         config.read_text()
@@ -506,6 +556,34 @@ def test_cli_sync_once_of_a_pop3_account(mail_user: MailUser, tmp_path: Path) ->
         assert db.execute("SELECT count(*) FROM messages").fetchone()[0] == 20
         assert db.execute("SELECT count(*) FROM downloads WHERE whole = 1").fetchone()[0] == 20
     assert on_server(mail_user) == []
+    # One login: the first pull uses the session (and listing) the connect opened.
+    assert logins(mail_user, log_start) == 1
+
+
+async def test_each_pull_after_the_first_logs_in_anew_and_sees_new_mail(
+    mail_user: MailUser, store: Store
+) -> None:
+    """The session ``connect`` opened serves the first pull; the next pull (the next
+    poll round) needs a new session, the only way a POP3 client sees new mail."""
+    mail_user.deliver(message(1))
+    row = await store.ensure_account("home", AccountKind.POP3, mail_user.email)
+    backend = Pop3Backend(account(mail_user), timeout=10.0)
+    backend.use_ledger(StoreLedger(store, row.id))
+    inbox = RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)
+
+    async def subjects() -> set[str]:
+        batches = [b async for b in backend.pull(inbox, {})]
+        return {m.envelope.subject for b in batches for m in b.added}
+
+    log_start = mail_user.dovecot.log_size()
+    await backend.connect()
+    try:
+        assert await subjects() == {"message 1"}
+        mail_user.deliver(message(2))
+        assert "message 2" in await subjects()  # nothing committed: 1 comes again too
+    finally:
+        await backend.close()
+    assert logins(mail_user, log_start) == 2
 
 
 class AsksForABodyMidPull(Pop3Backend):

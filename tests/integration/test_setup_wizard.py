@@ -200,9 +200,20 @@ async def test_pop3_chosen_and_a_host_changed(
         host = screen.query_one("#f-host", Input)
         assert host.value == "pop.ac.test"
         host.value = "localhost"  # a name that needs no DNS; nothing listens on 995 here
-        assert screen.query_one("#pop3-row").display
-        screen.query_one("#f-leave_on_server", Input).value = "no"
+        row = screen.query_one("#pop3-row")
+        assert row.display
+        # The four download options, each with its consequence in one line.
+        options = str(row.query_one(Static).render())
+        assert "only copy" in options and "N days after download" in options
+        assert "emptied from Trash" in options and "leave every message" in options
+        download = screen.query_one("#f-download", Input)
+        assert download.value == "keep"
+        download.value = "soon"
         screen.query_one("#f-port", Input).value = str(mail_user_port_closed())
+        await pilot.press("enter")
+        assert screen.step == "servers"  # not one of the options: said, not taken
+        assert "download: one of" in str(screen.query_one("#servers-error").render())
+        download.value = "30"
         await pilot.press("enter", "tab")
         await _type(pilot, "printf x")
         await pilot.press("enter")
@@ -215,7 +226,8 @@ async def test_pop3_chosen_and_a_host_changed(
         await pilot.pause()
     acc = load_config(config_path).account("ac")
     assert (acc.kind.value, acc.host, acc.username) == ("pop3", "localhost", "fay@ac.test")
-    assert acc.leave_on_server is False
+    assert (acc.leave_on_server, acc.delete_after_days) == (True, 30)
+    assert not acc.delete_when_deleted_here
 
 
 async def test_escape_goes_back_and_leaves_without_saving(

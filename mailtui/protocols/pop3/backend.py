@@ -48,6 +48,11 @@ log = logging.getLogger(__name__)
 
 INBOX = "INBOX"
 
+#: How long after its login the session ``connect`` opened still serves the first pull.
+#: The worker pulls right after connecting; mail that arrives in between shows in the
+#: next round's session, as mail arriving during any pull does.
+FRESH_FOR = 5.0
+
 
 class Pop3Backend:
     """One POP3 account; see the module docstring."""
@@ -59,12 +64,14 @@ class Pop3Backend:
         secret: SecretSource | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = DEFAULT_TIMEOUT,
+        fresh_for: float = FRESH_FOR,
     ) -> None:
         self.account = account
         self.keeping = Keeping.of(account)
         self.capabilities = capabilities(self.keeping)
         self.clock = clock  # "now" of the download dates and the N-days rule
         self.timeout = timeout
+        self.fresh_for = fresh_for  # seconds a session stays good for the first pull
         self._secret = secret or secret_source(account)
         self._ledger: DownloadLedger | None = None
         self._session: Session | None = None
@@ -101,11 +108,14 @@ class Pop3Backend:
     async def pull(
         self, folder: RemoteFolder, state: Mapping[str, Any]
     ) -> AsyncIterator[FolderBatch]:
-        # A session shows the maildrop as it was when it began: a fresh one for each
-        # pull (the one ``connect`` opened may be minutes old by now), unless the
-        # server asks for a delay between logins and that one has not been used yet.
+        # A session shows the maildrop as it was when it began: a new one for each
+        # pull, except the first after ``connect`` when that login is fresh (the same
+        # poll round: one login and one listing, not two), or when the server asks for
+        # a delay between logins and the open session has not been pulled yet.
         current = self._session
-        if current is None or current.pulled or not current.login_delay:
+        if current is None or current.pulled or not (
+            current.login_delay or current.age() <= self.fresh_for
+        ):
             await self.close()
         session = await self._open()
         session.pulled = True

@@ -8,6 +8,7 @@ a body the user asked for.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from mailtui import secrets
@@ -32,6 +33,11 @@ class Session:
         self.numbers = {sid: n for n, sid in ids.items()}
         self.has_uidl = bool(ids) or not sizes
         self.pulled = False  # a pull has used this session's listing
+        self.opened = time.monotonic()  # when the listing was taken
+
+    def age(self) -> float:
+        """Seconds since the listing was taken."""
+        return time.monotonic() - self.opened
 
     @property
     def login_delay(self) -> int:

@@ -33,14 +33,21 @@ EXPLAIN = {
     "imap": "IMAP keeps your mail on the server: every device and the webmail see the "
     "same folders and the same read and flagged state.",
     "pop3": "POP3 downloads your mail to this computer and can remove it from the server: "
-    "other devices and the webmail will then not see it. 'leave on server' (next step, "
-    "yes unless you change it) keeps the server's copy.",
+    "other devices and the webmail will then not see it. 'download' (next step, keep "
+    "unless you change it) says when, if ever, the server's copy goes.",
     "exchange": "Exchange (ActiveSync) syncs mail like IMAP, and also contacts and "
     "calendars, and sends through the server itself.",
 }
 STEPS = ("who", "discover", "servers", "signin", "check", "save")
 #: What the screen is dismissed with when the user would rather try the demo.
 DEMO = "demo"
+#: The POP3 download options (the servers step), each with its consequence in one line.
+DOWNLOAD_CHOICES = (
+    ("keep", "leave every message on the server (the default)"),
+    ("N", "a number: delete from the server N days after download"),
+    ("here", "delete from the server once deleted here for good (emptied from Trash)"),
+    ("delete", "delete from the server after download: this computer has the only copy"),
+)
 SERVER_FIELDS = (
     "host", "port", "security", "username", "smtp.host", "smtp.port", "smtp.security",
     "ca_file",
@@ -63,6 +70,7 @@ class SetupScreen(Screen[Plan | str | None]):
     SetupScreen #explain { height: 3; }
     SetupScreen .field { width: 16; }
     SetupScreen .row { height: 1; }
+    SetupScreen #pop3-row { height: auto; }
     SetupScreen Input.compact { border: none; height: 1; padding: 0 1; width: 50; }
     """
 
@@ -108,9 +116,14 @@ class SetupScreen(Screen[Plan | str | None]):
                     with Horizontal(classes="row"):
                         yield Label(name, classes="field")
                         yield Input(id=_field_id(name), classes="compact")
-                with Horizontal(classes="row", id="pop3-row"):
-                    yield Label("leave on server", classes="field")
-                    yield Input("yes", id="f-leave_on_server", classes="compact")
+                with Vertical(id="pop3-row"):
+                    with Horizontal(classes="row"):
+                        yield Label("download", classes="field")
+                        yield Input("keep", id="f-download", classes="compact")
+                    yield Static(
+                        "\n".join(f"{word:>8}: {what}" for word, what in DOWNLOAD_CHOICES),
+                        classes="hint",
+                    )
                 yield Label("", id="servers-error", classes="error")
                 yield Label("Tab: next field · Enter: go on · Esc: back", classes="hint")
             with Vertical(id="signin"):
@@ -243,11 +256,12 @@ class SetupScreen(Screen[Plan | str | None]):
             self.query_one("#servers-error", Label).update("host: the incoming server, please")
             return
         if self.plan.kind == "pop3":
-            leave = self.query_one("#f-leave_on_server", Input).value.strip().lower()
-            if leave not in ("yes", "no", "true", "false"):
-                self.query_one("#servers-error", Label).update("leave on server: yes or no")
+            download = download_choice(self.query_one("#f-download", Input).value)
+            if download is None:
+                words = ", ".join(word for word, _ in DOWNLOAD_CHOICES)
+                self.query_one("#servers-error", Label).update(f"download: one of {words}")
                 return
-            values["leave_on_server"] = leave in ("yes", "true")
+            values.update(download)
         if values.get("username") == self.email.address:
             del values["username"]
         self.plan = replace(self.plan, values=values)
@@ -383,3 +397,18 @@ class SetupApp(App[Plan | str | None]):
 
     def _done(self, result: Plan | str | None) -> None:
         self.exit(result)
+
+
+def download_choice(text: str) -> dict[str, bool | int] | None:
+    """The account options for a ``DOWNLOAD_CHOICES`` answer (None: not one of them).
+    Only what differs from the defaults is written."""
+    word = text.strip().lower()
+    if word in ("keep", ""):
+        return {}
+    if word == "here":
+        return {"delete_when_deleted_here": True}
+    if word == "delete":
+        return {"leave_on_server": False}
+    if word.isdigit() and 0 < int(word) <= 36500:
+        return {"delete_after_days": int(word)}
+    return None
