@@ -291,6 +291,10 @@ class AccountStateAccess(Protocol):
         """Sets ``key`` unless the state has it; returns the value it has then (a DeviceId
         made by whichever came first, the backend or the sender)."""
 
+    async def update(self, values: Mapping[str, Any]) -> None:
+        """Sets these keys of the committed state, the rest as it is (the PolicyKey the
+        sender got by provisioning, so the backend's next start uses it)."""
+
 
 class Submission(Protocol):
     """An open way to hand messages to the server for delivery: an SMTP connection
