@@ -243,6 +243,9 @@ class _StoredState:
     async def setdefault(self, key: str, value: Any) -> Any:
         return await self.store.account_state_setdefault(self.account_id, key, value)
 
+    async def update(self, values: Mapping[str, Any]) -> None:
+        await self.store.account_state_update(self.account_id, values)
+
 
 def _submission(
     store: Store, account: Account, acc: AccountConfig, spec: KindSpec

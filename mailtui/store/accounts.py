@@ -13,6 +13,7 @@ transaction of the batch or folder list it belongs to (``sync_state.py``).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import aiosqlite
@@ -152,3 +153,20 @@ class Accounts(SyncState):
             state[key] = value
             await self._put_states(db, account_id, None, None, state)
             return value
+
+    async def account_state_update(
+        self, account_id: int, values: Mapping[str, Any]
+    ) -> None:
+        """Sets ``values``' keys of the account's sync state, keeping the others; one
+        transaction (the EAS sender writes back the PolicyKey it provisioned)."""
+        async with self._tx() as db:
+            rows = list(
+                await db.execute_fetchall(
+                    "SELECT state FROM account_state WHERE account_id = ?", (account_id,)
+                )
+            )
+            state = json.loads(rows[0][0]) if rows else {}
+            if not isinstance(state, dict):
+                state = {}
+            state.update(values)
+            await self._put_states(db, account_id, None, None, state)

@@ -71,6 +71,9 @@ class Capabilities:
     sole_copy: bool = False
     #: Folders can be subscribed and unsubscribed (``FolderAdmin.subscribe_folder``).
     subscriptions: bool = False
+    #: The server files a message the client hands it (IMAP APPEND): drafts are kept in
+    #: its Drafts folder. False (ActiveSync): drafts stay on this machine.
+    append: bool = True
     #: The server keeps no folders, flags or moves of its own (POP3): the account's
     #: folders beyond those ``list_folders`` returns live in the store only, and every op
     #: is done in the store, never sent to the server.
@@ -291,6 +294,10 @@ class AccountStateAccess(Protocol):
     async def setdefault(self, key: str, value: Any) -> Any:
         """Sets ``key`` unless the state has it; returns the value it has then (a DeviceId
         made by whichever came first, the backend or the sender)."""
+
+    async def update(self, values: Mapping[str, Any]) -> None:
+        """Sets these keys of the committed state, the rest as it is (the PolicyKey the
+        sender got by provisioning, so the backend's next start uses it)."""
 
 
 class Submission(Protocol):

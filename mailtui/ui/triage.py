@@ -86,6 +86,8 @@ def allowed(action: str, caps: Capabilities | None) -> bool:
         return caps.folders
     if action == "toggle_subscribed":
         return caps.subscriptions
+    if action == "save_draft":  # into the server's Drafts (an APPEND)
+        return caps.append
     return True
 
 

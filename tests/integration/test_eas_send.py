@@ -64,6 +64,9 @@ class StoredState:
     async def setdefault(self, key: str, value: Any) -> Any:
         return await self.store.account_state_setdefault(self.account_id, key, value)
 
+    async def update(self, values: Mapping[str, Any]) -> None:
+        await self.store.account_state_update(self.account_id, values)
+
 
 def folder_count(sogo: SOGoServer, user: str, folder: str) -> int:
     imap = sogo.imap(user)

@@ -9,6 +9,7 @@ import asyncio
 import http.server
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -113,6 +114,36 @@ async def test_item_operations_fetch_bodies_on_demand(eas_user: EASUser) -> None
         got = dict([x async for x in backend.fetch_bodies(inbox.name, [*rids.values(), "999999"])])
         assert set(got) == set(rids.values())  # the one not there is left out
         assert all(b"body of message" in bytes(raw) for raw in got.values())
+
+
+async def test_item_operations_brings_a_large_body_as_a_multipart_part(
+    eas_user: EASUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SOGo answers ``MS-ASAcceptMultiPart: T`` with the multipart form ([MS-ASCMD]
+    2.2.2.10.1): the body is a raw part beside the WBXML, and comes byte for byte."""
+    from mailtui.protocols.eas import items
+    from mailtui.protocols.eas.http import EasHttp, Response
+
+    big = (
+        b"From: a@example.org\r\nTo: me@mailtui.test\r\nSubject: big\r\n"
+        b"Message-ID: <big@example.org>\r\n\r\n" + b"\xe2\x82\xac line of text\r\n" * 40_000
+    )
+    eas_user.append(big)
+    async with connected(eas_user) as backend:
+        inbox = by_role(await backend.list_folders(), FolderRole.INBOX)
+        batches, _ = await pull_all(backend, inbox, {})
+        (rid,) = [m.remote_id for b in batches for m in b.added]
+        answers: list[Response] = []
+        post = EasHttp.post
+
+        async def watched(self: EasHttp, *args: Any, **kw: Any) -> Response:
+            answers.append(await post(self, *args, **kw))
+            return answers[-1]
+
+        monkeypatch.setattr(EasHttp, "post", watched)
+        got = await items.fetch(backend.http, inbox.name, [rid])
+    assert got == {rid: big}
+    assert answers[-1].multipart and len(answers[-1].parts) == 2
 
 
 async def test_read_flag_delete_and_move_are_seen_over_imap(eas_user: EASUser) -> None:

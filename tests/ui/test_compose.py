@@ -438,3 +438,34 @@ async def test_format_flowed_can_be_switched_on(
     assert msg.get_param("format") == "flowed"
     lines = msg.get_content().splitlines()
     assert len(lines) > 1 and all(line.endswith(" ") for line in lines[:-1])  # soft breaks
+
+
+async def test_an_exchange_account_keeps_drafts_on_this_machine(
+    mail: MailFixture, no_editor: None
+) -> None:
+    """ActiveSync cannot put a message into a folder (no APPEND, no COPY): with the
+    capabilities an Exchange backend reports, closing the composer does not offer the
+    draft to the server's Drafts (an op the server would refuse) but keeps it in the
+    private file; moving stays offered (MoveItems)."""
+    from mailtui.protocols.eas.session import capabilities_of
+    from mailtui.ui.triage import allowed
+
+    from .conftest import FakeManager
+
+    caps = capabilities_of(frozenset({"Sync", "FolderSync", "MoveItems", "Ping", "SendMail"}))
+    assert not allowed("save_draft", caps) and allowed("move", caps)
+    manager = FakeManager()
+    manager.caps[mail.account_id] = caps
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_composer(pilot, "m")
+        screen.query_one("#subject", Input).value = "Kept here"
+        await pilot.press("escape")
+        await settle(pilot, lambda: not isinstance(app.screen, ComposeScreen))
+        notes = [n.message for n in app._notifications]  # noqa: SLF001
+        assert any(m.startswith("Draft kept on this machine") for m in notes), notes
+    drafts = mail.folders["Drafts"]
+    assert [raw async for raw in mail.store.iter_raw(drafts)] == []
+    assert await mail.store.pending_ops(mail.account_id, 100) == []
+    (kept,) = (Path(mail.store.path).parent / "drafts").glob("*.json")
+    assert json.loads(kept.read_text())["subject"] == "Kept here"

@@ -256,3 +256,61 @@ async def test_an_oauth_account_sends_its_token_as_bearer() -> None:
         await backend.connect()
         await backend.close()
     assert server.requests[0].headers["authorization"] == "Bearer tok-123"
+
+
+def folder_sync_answer(key: str, adds: list[tuple[str, str, str]]) -> Answer:
+    """A FolderSync answer adding (ServerId, DisplayName, Type) at the top."""
+    changes = [
+        E("FolderHierarchy:Add", [
+            E("FolderHierarchy:ServerId", server_id), E("FolderHierarchy:ParentId", "0"),
+            E("FolderHierarchy:DisplayName", name), E("FolderHierarchy:Type", kind),
+        ])
+        for server_id, name, kind in adds
+    ]  # fmt: skip
+    root = [E("FolderHierarchy:Status", "1"), E("FolderHierarchy:SyncKey", key)]
+    if changes:
+        root.append(E("FolderHierarchy:Changes", changes))
+    return wbxml(E("FolderHierarchy:FolderSync", root))
+
+
+async def test_status_12_is_answered_with_a_folder_sync_and_the_sync_retried() -> None:
+    """[MS-ASCMD] 2.2.3.177.17, Sync Status 12: "The folder hierarchy has changed ...
+    Perform a FolderSync command and then retry the Sync command." The new tree goes with
+    the batch's account state, committed with its messages."""
+    answers = [
+        options(),
+        folder_sync_answer("f1", [("5", "Inbox", "2")]),
+        sync_answer("k1", status="12"),
+        folder_sync_answer("f2", [("9", "Projects", "12")]),
+        sync_answer("k2", adds=1),
+        sync_answer("k2"),
+    ]
+    with ReplayServer(answers) as server:
+        backend = await connected(server, {**PROVISIONED, "keys": {"5": "k1"}})
+        await backend.list_folders()
+        batches = [b async for b in backend.pull(INBOX, {"key": "k1"})]
+        await backend.close()
+    commands = [dict(r.query).get("Cmd") for r in server.requests]
+    assert commands == [None, "FolderSync", "Sync", "FolderSync", "Sync", "Sync"]
+    assert decode(server.requests[3].body).findtext("SyncKey") == "f1"
+    assert decode(server.requests[4].body).findtext("Collections/Collection/SyncKey") == "k1"
+    assert [m.remote_id for b in batches for m in b.added] == ["5:0"]
+    assert not batches[0].reset
+    state = batches[0].account_state
+    assert state is not None and state["folders"]["key"] == "f2"
+    assert "9" in str(state["folders"])
+    assert batches[-1].complete
+
+
+async def test_status_12_twice_is_a_transient_error() -> None:
+    """The folder gone, or the server still says 12: a retry later, no loop."""
+    from mailtui.errors import TransientError
+
+    answers = [options(), sync_answer("k1", status="12"), folder_sync_answer("f2", []),
+               sync_answer("k1", status="12")]  # fmt: skip
+    with ReplayServer(answers) as server:
+        backend = await connected(server, {**PROVISIONED, "keys": {"5": "k1"}})
+        with pytest.raises(TransientError, match="folder list changed"):
+            _ = [b async for b in backend.pull(INBOX, {"key": "k1"})]
+        await backend.close()
+    assert len(server.requests) == 4

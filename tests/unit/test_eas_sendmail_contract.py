@@ -255,3 +255,46 @@ def test_the_endpoint_of_an_account() -> None:
     assert acc('security = "none"\n') == "http://mail.b.org/Microsoft-Server-ActiveSync"
     sogo = "https://mail.b.org/SOGo/Microsoft-Server-ActiveSync"
     assert acc(f'url = "{sogo}"\n') == sogo
+
+
+async def test_a_key_got_by_provisioning_is_written_back_for_the_backend(
+    tmp_path: Path,
+) -> None:
+    """The sender provisions on 449 and writes the new PolicyKey into the account state
+    in the store; a backend started from that state then sends it with its first command
+    instead of getting a 449 and provisioning once more."""
+    from mailtui.accounts import _StoredState
+    from mailtui.models import AccountKind
+    from mailtui.protocols.eas.backend import EasBackend
+    from mailtui.store import Store
+    from tests.unit.test_eas_backend_contract import account
+
+    store = await Store.open(tmp_path / "mail.sqlite")
+    try:
+        acc = await store.ensure_account("work", AccountKind.EXCHANGE, "ann@example.org")
+        kept = _StoredState(store, acc.id)
+        await kept.setdefault("device_id", "dev1")
+        answers = [options(), Answer(449), provision_answer(policy("11")),
+                   provision_answer(policy("3942919513")), Answer(200)]  # fmt: skip
+        with ReplayServer(answers) as server:
+            sub = await submission(server)
+            sub.state = kept
+            await sub.submit("me@x.org", ["you@x.org"], RAW)
+            await sub.close()
+        state = await store.account_state(acc.id)
+        assert state == {"device_id": "dev1", "policy_key": "3942919513", "provisioned": True}
+
+        folder_sync = Answer(200, WBXML, encode(Element("FolderHierarchy:FolderSync", [
+            Element("FolderHierarchy:Status", "1"),
+            Element("FolderHierarchy:SyncKey", "1")])))  # fmt: skip
+        with ReplayServer([options(), folder_sync]) as server:
+            backend = EasBackend(account(server.url))
+            backend.restore(state)
+            await backend.connect()
+            await backend.list_folders()
+            await backend.close()
+        assert [dict(r.query).get("Cmd") for r in server.requests] == [None, "FolderSync"]
+        assert server.requests[1].headers["x-ms-policykey"] == "3942919513"
+        assert dict(server.requests[1].query)["DeviceId"] == "dev1"
+    finally:
+        await store.close()

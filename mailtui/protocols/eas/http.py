@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from mailtui.errors import AuthError, ConfigError, OpRejected, SyncError, TransientError
+from mailtui.protocols.eas import multipart
 from mailtui.protocols.eas.status import ProvisionRequired
 from mailtui.protocols.eas.wbxml import Element, WbxmlError, decode, encode
 from mailtui.protocols.net import tls
@@ -69,16 +70,29 @@ class ServerInfo:
 @dataclass(frozen=True, slots=True)
 class Response:
     """A 200 answer. ``document`` is its WBXML as a tree, None when the body is empty
-    (SOGo answers a Sync with nothing new that way)."""
+    (SOGo answers a Sync with nothing new that way). A multipart answer (ItemOperations
+    asked with ``MS-ASAcceptMultiPart``) has the document in part 0 and ``parts``."""
 
     status: int
     headers: httpx.Headers
     body: bytes
 
     @property
+    def multipart(self) -> bool:
+        kind = str(self.headers.get("content-type", WBXML)).partition(";")[0]
+        return kind.strip().lower() == multipart.MULTIPART
+
+    @property
+    def parts(self) -> list[bytes]:
+        """The parts of a multipart answer ([the body] otherwise)."""
+        return multipart.split(self.body) if self.multipart else [self.body]
+
+    @property
     def document(self) -> Element | None:
         if not self.body:
             return None
+        if self.multipart:
+            return decode(self.parts[0])
         kind = self.headers.get("content-type", WBXML).partition(";")[0].strip().lower()
         if kind != WBXML:
             raise WbxmlError(f"WBXML: the server answered {kind or 'no content type'}")

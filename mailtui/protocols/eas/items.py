@@ -29,23 +29,34 @@ def _top(doc: Element | None, doing: str) -> Element:
 async def fetch(http: EasHttp, collection: str, server_ids: Sequence[str]) -> dict[str, bytes]:
     """The MIME of each message, by ServerId; those the server no longer has (or could
     not give) are left out."""
-    found = await _fetch(http, collection, server_ids, MIME)
+    found, parts = await _fetch(http, collection, server_ids, MIME, multipart=True)
     out: dict[str, bytes] = {}
     for server_id, properties in found.items():
         data = properties.find("AirSyncBase:Body/Data")
+        part = properties.findtext("AirSyncBase:Body/ItemOperations:Part")
         if data is not None and data.value is not None:
             out[server_id] = data.data
+        elif part is not None and part.strip().isdigit() and 0 < int(part) < len(parts):
+            out[server_id] = parts[int(part)]
     return out
 
 
 async def properties(http: EasHttp, collection: str, server_id: str) -> Element | None:
     """A message's properties (Read, Flag, …) without its body; None when it is gone."""
-    return (await _fetch(http, collection, [server_id], "1", truncate=True)).get(server_id)
+    found, _ = await _fetch(http, collection, [server_id], "1", truncate=True)
+    return found.get(server_id)
 
 
 async def _fetch(
-    http: EasHttp, collection: str, server_ids: Sequence[str], kind: str, truncate: bool = False
-) -> dict[str, Element]:
+    http: EasHttp,
+    collection: str,
+    server_ids: Sequence[str],
+    kind: str,
+    truncate: bool = False,
+    multipart: bool = False,
+) -> tuple[dict[str, Element], list[bytes]]:
+    """The Properties of each message found, by ServerId, and the answer's parts (with
+    ``multipart``: bodies as raw parts beside the WBXML, [MS-ASCMD] 2.2.2.10.1)."""
     preference = [Element("AirSyncBase:Type", kind)]
     if truncate:
         preference.append(Element("AirSyncBase:TruncationSize", "0"))
@@ -62,7 +73,9 @@ async def _fetch(
         for server_id in server_ids
     ]  # fmt: skip
     request = Element("ItemOperations:ItemOperations", fetches)
-    doc = _top((await http.post("ItemOperations", request)).document, "ItemOperations")
+    headers = {"MS-ASAcceptMultiPart": "T"} if multipart else None
+    response = await http.post("ItemOperations", request, headers=headers)
+    doc = _top(response.document, "ItemOperations")
     out: dict[str, Element] = {}
     for answer in doc.findall("Response/Fetch"):
         if (answer.findtext("Status", "1") or "1") != "1":
@@ -71,7 +84,7 @@ async def _fetch(
         found = answer.find("Properties")
         if server_id and found is not None:
             out[server_id] = found
-    return out
+    return out, response.parts
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,9 @@ Folder sync state (JSON, kept by the store, committed with each batch)::
 A batch carries its key in the folder's state and in the account's (``keys``), committed
 together with its messages: a crash resumes from the last committed key, and the server
 sends again what came after it (the store ignores an Add it has already). An invalid key
-(status 3) resyncs that folder alone: a ``reset`` batch and a first sync from "0".
+(status 3) resyncs that folder alone: a ``reset`` batch and a first sync from "0". A
+changed folder list (status 12) is answered at once with a FolderSync, then the Sync goes
+again (once; the new tree is committed with the next batch's account state).
 """
 
 from __future__ import annotations
@@ -71,8 +73,20 @@ class EasPull(EasSession):
         )
 
     async def _sync(self, folder: str, key: str, **kw: Any) -> sync.SyncAnswer:
+        """One Sync of ``folder`` (the pull's and the ops'); on status 12 the folder tree
+        is brought up to date and the Sync sent once more."""
         body_days = self.account.body_days
-        return await self.call(lambda: sync.sync(self.http, folder, key, body_days=body_days, **kw))
+
+        async def once() -> sync.SyncAnswer:
+            return await self.call(
+                lambda: sync.sync(self.http, folder, key, body_days=body_days, **kw)
+            )
+
+        try:
+            return await once()
+        except sync.HierarchyChanged:
+            await self.fresh_tree()
+        return await once()
 
     async def _pull(
         self, folder: RemoteFolder, state: dict[str, Any]

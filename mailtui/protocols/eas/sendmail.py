@@ -5,7 +5,9 @@ sender's ``Submission``, with the outbox's guarantees (``mailtui.sync.outbox``).
              and PolicyKey from its sync state (a DeviceId made and kept if it has none)
     submit:  before_data() ─▶ SendMail | SmartReply | SmartForward (ClientId,
              SaveInSentItems, ReplaceMime, the outbox's MIME as opaque data)
-             449 / status 140-144 ─▶ Provision, then the same request once more
+             449 / status 140-144 ─▶ Provision, then the same request once more;
+             the new PolicyKey written back to the account state (the backend's
+             next start sends it instead of getting a 449 of its own)
 
 A reply or forward whose original the server knows (``Original``: its CollectionId and
 ServerId) goes as SmartReply / SmartForward, so the server links it to the original;
@@ -35,7 +37,9 @@ retries an uncertain message gets status 118 from a server that did send it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -118,11 +122,18 @@ def recipients_in_mime(raw: bytes, recipients: Sequence[str]) -> bytes:
 
 class EasSubmission:
     """One account's ActiveSync endpoint as a ``Submission``; ``open_submission`` makes
-    it. ``commands``: what OPTIONS offered (empty: the server did not say)."""
+    it. ``commands``: what OPTIONS offered (empty: the server did not say); ``state``:
+    the account state the backend keeps, where a PolicyKey got here is written back."""
 
-    def __init__(self, http: EasHttp, commands: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        http: EasHttp,
+        commands: frozenset[str] = frozenset(),
+        state: AccountStateAccess | None = None,
+    ) -> None:
         self.http = http
         self.commands = commands
+        self.state = state
 
     async def submit(
         self,
@@ -174,14 +185,25 @@ class EasSubmission:
                 if attempt == 2:
                     raise SmtpTransientError(f"{command}: {exc}") from None
                 try:
-                    await provision(self.http)
+                    key = await provision(self.http)
                 except MailtuiError as error:
                     raise smtp_error(error, "provisioning before sending") from None
+                await self._keep_policy_key(key)
             except SmtpError:
                 raise
             except MailtuiError as exc:
                 raise smtp_error(exc) from None
         raise AssertionError("unreachable")
+
+    async def _keep_policy_key(self, key: str | None) -> None:
+        """The PolicyKey into the account state, as the backend's own Provision leaves
+        it (``session.py``). The old key is void at the server now: without this the
+        backend's next command would get a 449 and provision once more. A store that
+        cannot be written costs only that, so it does not stop the message."""
+        if self.state is None:
+            return
+        with contextlib.suppress(MailtuiError, OSError, sqlite3.Error):
+            await self.state.update({"policy_key": key, "provisioned": True})
 
     async def _post(
         self, command: str, mime: bytes, original: Original | None, client: str
@@ -261,7 +283,7 @@ async def open_submission(
     if info.commands and "SendMail" not in info.commands:
         await http.aclose()
         raise SmtpConfigError(f"{http.host} does not offer sending mail over ActiveSync")
-    return EasSubmission(http, info.commands)
+    return EasSubmission(http, info.commands, state)
 
 
 def submission(acc: AccountConfig, state: AccountStateAccess) -> SubmissionFactory:

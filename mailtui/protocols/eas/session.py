@@ -57,13 +57,16 @@ def capabilities_of(commands: frozenset[str]) -> Capabilities:
         server_move="MoveItems" in commands,
         flags=True,
         push="Ping" in commands,
+        append=False,  # no APPEND nor COPY in ActiveSync (14.1; 16.x's drafts unused)
     )
 
 
 class EasSession:
     """One account's endpoint and state; see the module docstring."""
 
-    capabilities = Capabilities(folders=True, server_move=True, flags=True, push=True)
+    capabilities = Capabilities(
+        folders=True, server_move=True, flags=True, push=True, append=False
+    )
 
     def __init__(self, account: AccountConfig, *, timeout: float = 60.0) -> None:
         self.account = account

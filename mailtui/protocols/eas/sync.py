@@ -52,6 +52,11 @@ class SyncKeyInvalid(Exception):
     """Sync status 3: resync this folder from "0"."""
 
 
+class HierarchyChanged(TransientError):
+    """Sync status 12: the folder list changed; a FolderSync, then the Sync again. A
+    TransientError (a retry later) when that does not help."""
+
+
 @dataclass
 class Change:
     """One client change: ``Change`` (read/flag) or ``Delete``."""
@@ -184,6 +189,8 @@ def _status(code: str, doing: str) -> Exception:
     if status.kind(code) is not None:
         return status.status_error(code, doing)
     words = _SYNC_STATUS.get(code, f"status {code}")
+    if code == HIERARCHY_CHANGED:
+        return HierarchyChanged(f"{doing}: {words}")
     if code in _RETRY:
         return TransientError(f"{doing}: {words}")
     return OpRejected(f"{doing}: {words}")

@@ -48,6 +48,7 @@ from mailtui.sync import outbox
 from mailtui.ui import bidi, keymap
 from mailtui.ui.modals.attach_prompt import AttachPrompt
 from mailtui.ui.services import MailStore, SyncControl
+from mailtui.ui.triage import allowed
 
 AUTOSAVE_SECONDS = 3.0
 
@@ -348,6 +349,11 @@ class ComposeScreen(Screen[bool]):
         return bool(draft.to or draft.cc or draft.bcc or draft.subject.strip() or
                     draft.body.strip() or draft.attachments)
 
+    def _drafts_on_server(self) -> bool:
+        """Whether the account's server takes drafts (not ActiveSync: no APPEND)."""
+        caps = self.manager.capabilities(self.account_id) if self.manager is not None else None
+        return allowed("save_draft", caps)
+
     async def action_close(self) -> None:
         """Keeps the draft: in the account's Drafts folder (filed on the server by the
         worker), or, where that cannot be, in the private file on this machine."""
@@ -357,7 +363,8 @@ class ComposeScreen(Screen[bool]):
         except AddressError:
             draft = None
         saved_in: str | None = None
-        if draft is not None and self._has_content(draft) and self.replaces is None:
+        if (draft is not None and self._has_content(draft) and self.replaces is None
+                and self._drafts_on_server()):  # fmt: skip
             try:
                 raw = build_message(draft, draft_copy=True).raw
                 copy = await self.store.save_draft_copy(
