@@ -63,6 +63,7 @@ from mailtui.sync.local_ops import change_local_folder, complete_local_ops, open
 from mailtui.sync.logbook import AccountLog
 from mailtui.sync.retry import Backoff, Retry
 from mailtui.sync.retry import stop_if_cancelled as _stop_if_cancelled
+from mailtui.sync.window import Windows
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +157,7 @@ class Worker:
         self._open_folder: int | None = None  # the folder the UI shows (set_open_folder)
         self._pull_next: set[str] = set()  # folders just subscribed: pulled in this round
         self._poll_now = False  # "check now": the next wake-up pulls every folder
+        self.windows = Windows()  # a first pass's gaps; the window the list asks for
 
     # ------------------------------------------------------------------ outside API
 
@@ -454,6 +456,7 @@ class Worker:
 
     async def _commit(self, folder_id: int, batch: FolderBatch) -> None:
         new_ids = await self.store.apply_batch(folder_id, batch, durable=self._durable)
+        self.windows.committed(folder_id, batch)
         if new_ids or batch.flags or batch.removed or batch.reset:
             self.emit(
                 SyncEvent(
@@ -601,6 +604,7 @@ class Worker:
 
     async def _serve_body_requests(self, backend: Backend) -> None:
         await self._serve_folder_requests(backend)
+        await self.windows.serve(backend, self.folder_ids, self._commit)
         while not self._body_requests.empty():
             message_id, fut = self._body_requests.get_nowait()
             if fut.done():

@@ -212,7 +212,7 @@ class MainScreen(Screen[None]):
             yield FolderList(id="folders")
             with Vertical(id="main"):
                 yield FilterBox(id="filter")
-                yield MessageList(self._store, self._clock, id="messages")
+                yield MessageList(self._store, self._clock, gaps=self._manager, id="messages")
                 yield MessageView(id="reader")
         yield StatusBar(id="status")
         yield HintLine()
