@@ -146,11 +146,15 @@ class Windows:
             gaps.mark(m.remote_id for m in batch.added)
 
     def want(self, folder_id: int, remote_ids: Sequence[str]) -> bool:
-        """The list shows these placeholders: fetch them next (replacing the request
-        before). False when the folder has no gaps (nothing to ask the worker)."""
+        """The list shows (or reads ahead) these placeholders: fetch them next, ahead of
+        those asked before, which stay behind them up to ``WINDOW_MAX`` in all (the
+        list reads a band around the screen in pieces; a place the user scrolled away
+        from long ago falls off). False when the folder has no gaps."""
         if folder_id not in self._gaps or not remote_ids:
             return False
-        self._wanted = (folder_id, list(remote_ids[:WINDOW_MAX]))
+        before = self._wanted[1] if self._wanted and self._wanted[0] == folder_id else []
+        merged = dict.fromkeys([*remote_ids, *before])
+        self._wanted = (folder_id, list(merged)[:WINDOW_MAX])
         return True
 
     def wanting(self) -> bool:

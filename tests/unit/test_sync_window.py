@@ -136,8 +136,11 @@ async def test_the_list_asks_for_the_placeholders_it_shows_the_latest_wins(
     await source.window(SIZE - 5, 5)  # the end key: the oldest screen
     assert control.asked == [LISTING[SIZE - 5 : SIZE - 1]]
     await source.window(10, 3)  # then PgDn further up: this one is served first
-    assert windows._wanted == (inbox, LISTING[10:13])
-    assert windows.want(inbox, LISTING * 10) and len(windows._wanted[1]) == WINDOW_MAX
+    assert windows._wanted == (inbox, LISTING[10:13] + LISTING[SIZE - 5 : SIZE - 1])
+    await source.window(11, 3)  # asked again: once, first
+    assert windows._wanted == (inbox, LISTING[11:14] + [LISTING[10]] + LISTING[SIZE - 5 : SIZE - 1])
+    many = [f"x{i}" for i in range(WINDOW_MAX)]
+    assert windows.want(inbox, many) and windows._wanted == (inbox, many)
     # A folder without gaps asks nothing.
     assert not windows.want(inbox + 1, LISTING[:3])
 

@@ -66,6 +66,9 @@ from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
 PIPELINE = 2  # FETCH commands of a first pass on the wire at once
 BATCH = 2000
+#: A first pass of more than two screens fetches the oldest screen second (the end key
+#: finds it before the user presses it); without it, the window on demand fetches it.
+OLDEST_EARLY = True
 # Only the header fields the envelope is made of (``mime.header_envelope``; Content-Type
 # for the attachment guess): a server answers them from its cache, where the whole
 # header means reading every message file (docs/decisions.md, "First contact: header
@@ -296,7 +299,7 @@ class ImapPull(ImapClient):
         # The oldest screenful comes right after the newest, so that the end key reaches
         # the folder's real oldest message long before the pass does (docs/decisions.md,
         # "First contact with a big mailbox").
-        oldest_early = total > 2 * FIRST_BATCH
+        oldest_early = OLDEST_EARLY and total > 2 * FIRST_BATCH
         if oldest_early:
             uids = uids[:FIRST_BATCH] + uids[-FIRST_BATCH:] + uids[FIRST_BATCH:-FIRST_BATCH]
         seen_uids: list[int] = []
