@@ -158,7 +158,7 @@ class FolderSource:
         return None if found is None else found[0]
 
     async def messages(self, line: ListRow) -> list[int]:
-        return [line.row.id]
+        return [] if line.pending else [line.row.id]
 
     async def all_ids(self, limit: int) -> list[int]:
         return [r.id for r in await self.store.window(self._folder_id, 0, limit)]

@@ -129,6 +129,11 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         last = messages._window.get(N - 1)
         assert last is not None and last.pending
         assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages)
+        # Nothing to open, select or act on there yet.
+        assert messages.cursor_line is None and await messages.targets() == []
+        await pilot.press("enter", "space")
+        await pilot.pause()
+        assert app.is_running and await messages.targets() == []
 
         # One more batch of the pass (the next newest ones): the window the list asked
         # for comes with it, ahead of the rest.

@@ -133,8 +133,11 @@ async def test_the_list_asks_for_the_placeholders_it_shows_the_latest_wins(
     control = Control(windows)
     source = FolderSource(s, inbox, control)  # type: ignore[arg-type]
     await commit(s, inbox, windows, [0, 1, SIZE - 1], listing=LISTING)
-    await source.window(SIZE - 5, 5)  # the end key: the oldest screen
+    lines = await source.window(SIZE - 5, 5)  # the end key: the oldest screen
     assert control.asked == [LISTING[SIZE - 5 : SIZE - 1]]
+    # A placeholder stands for no message (nothing to select or act on yet).
+    assert [await source.messages(line) for line in lines[:-1]] == [[]] * 4
+    assert await source.messages(lines[-1]) == [lines[-1].row.id]
     await source.window(10, 3)  # then PgDn further up: this one is served first
     assert windows._wanted == (inbox, LISTING[10:13] + LISTING[SIZE - 5 : SIZE - 1])
     await source.window(11, 3)  # asked again: once, first

@@ -219,8 +219,10 @@ class MessageList(ListSelection, can_focus=True):
 
     @property
     def cursor_line(self) -> ListRow | None:
-        """The line under the cursor, if it is loaded."""
-        return self._window.get(self._cursor) if self.total else None
+        """The line under the cursor, if it is loaded (a placeholder of a folder in its
+        first pass is not: nothing to open or act on yet)."""
+        line = self._window.get(self._cursor) if self.total else None
+        return None if line is None or line.pending else line
 
     def loaded_lines(self) -> list[tuple[int, ListRow]]:
         """The lines in memory with their positions (for tests and the screen)."""
