@@ -44,6 +44,7 @@ from mailtui.models import (
     RemoteFolder,
 )
 from mailtui.store import Store, StoreError
+from mailtui.sync.body_progress import BodyProgress
 from mailtui.sync.contract import (
     AccountStatus,
     Backend,
@@ -158,6 +159,7 @@ class Worker:
         self._pull_next: set[str] = set()  # folders just subscribed: pulled in this round
         self._poll_now = False  # "check now": the next wake-up pulls every folder
         self.windows = Windows()  # a first pass's gaps; the window the list asks for
+        self._body_progress = BodyProgress(account.name, emit)  # "bodies n/N"
 
     # ------------------------------------------------------------------ outside API
 
@@ -472,6 +474,7 @@ class Worker:
         """Bodies of the body window, newest first, a round of ``BODIES_PER_ROUND`` per
         folder at a time; a body the user asked for goes first between two rounds."""
         since = int(time.time()) - self.options.body_days * 86400
+        await self._body_progress.begin(self.store, self.folder_ids.values(), since)
         batched = getattr(backend, "fetch_bodies", None) is not None
         for name, folder_id in self.folder_ids.items():
             while True:
@@ -534,11 +537,13 @@ class Worker:
         """The whole chunk in one transaction (files, then rows), while the next bodies
         stream in; their search text comes later (``_index_bodies``)."""
         await self.store.store_bodies([(message_id, raw, None) for message_id, raw in chunk])
+        self._body_progress.stored(len(chunk))
         for message_id, _ in chunk:
             self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _store_body(self, message_id: int, raw: bytes) -> None:
         await self.store.store_body(message_id, raw, None)
+        self._body_progress.stored(1)
         self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _index_bodies(self, once: bool) -> None:

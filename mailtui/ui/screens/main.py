@@ -710,6 +710,8 @@ class MainScreen(Screen[None]):
                 current = event.folder_id is None or event.folder_id in source.inboxes
             self._schedule(folders=True, listing=current)
         elif event.kind == EventKind.BODY:
+            if event.progress[1]:
+                self.status_bar.set_progress(event.account, *event.progress, phase="bodies")
             if event.message_id is not None and event.message_id == self.reader.message_id:
                 self._run(self._open(event.message_id, mark_read=False), "reader")
         elif event.kind == EventKind.OP_FAILED:
