@@ -85,6 +85,16 @@ class FolderGaps:
     def remote_id(self, position: int) -> str:
         return self._ids[position]
 
+    def list_position(self, cached: int) -> int:
+        """The list position of the cached row at offset ``cached`` (``store.window``):
+        the offset plus the placeholders before it."""
+        position = cached
+        for start, stop in self._runs:
+            if start > position:
+                break
+            position += stop - start
+        return position
+
     def segments(self, offset: int, limit: int) -> list[tuple[bool, int, int]]:
         """Positions [offset, offset + limit) as (pending, start, length) pieces: a
         pending piece starts at a list position, a cached one at an offset among the

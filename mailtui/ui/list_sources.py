@@ -155,7 +155,10 @@ class FolderSource:
 
     async def next_unread(self, after: MessageRow | None) -> int | None:
         found = await self.store.next_unread(self._folder_id, after)
-        return None if found is None else found[0]
+        if found is None:
+            return None
+        gaps = self._gaps.gaps(self._folder_id) if self._gaps is not None else None
+        return found[0] if gaps is None else gaps.list_position(found[0])
 
     async def messages(self, line: ListRow) -> list[int]:
         return [] if line.pending else [line.row.id]

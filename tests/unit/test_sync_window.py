@@ -86,6 +86,11 @@ def test_runs_and_segments_follow_what_is_committed() -> None:
     assert gaps.segments(0, 10) == [(False, 0, 3), (True, 3, 5), (False, 3, 2)]
     assert gaps.segments(4, 6) == [(True, 4, 4), (False, 3, 2)]
     assert gaps.segments(1, 3) == [(False, 1, 2), (True, 3, 1)]
+    # Cached rows 0, 1, 2, 3, 4 are at list positions 0, 1, 2, 8, 9.
+    assert [gaps.list_position(c) for c in range(5)] == [0, 1, 2, 8, 9]
+    gaps.mark(["r005"])
+    assert gaps.runs() == [(3, 5), (6, 8)]
+    assert [gaps.list_position(c) for c in range(6)] == [0, 1, 2, 5, 8, 9]
     gaps.mark(LISTING[:10])
     assert gaps.runs() == [] and gaps.segments(2, 5) == [(False, 2, 5)]
 
@@ -110,12 +115,20 @@ async def test_every_window_with_holes_is_the_brute_force_one(store: tuple[Store
         for offset in range(0, SIZE + 2, 3):
             for limit in (1, 4, 11, SIZE):
                 assert await shown(source, offset, limit, s) == expected(committed, offset, limit)
+        # "Next unread" (all are unread) lands on the list position, not the cached offset.
+        ordered = sorted(committed)
+        assert await source.next_unread(None) == ordered[0]
+        lines = await source.window(0, SIZE)
+        for here, there in zip(ordered, ordered[1:], strict=False):
+            assert await source.next_unread(lines[here].row) == there
         if not rest:
             break
         piece, rest = rest[:7], rest[7:]
         await commit(s, inbox, windows, piece)
         committed.update(piece)
     # Everything committed, the pass not over yet: no placeholder is asked for.
+    for cached in range(SIZE):
+        assert windows.gaps(inbox).list_position(cached) == cached  # type: ignore[union-attr]
     control.asked.clear()
     assert await shown(source, 0, SIZE, s) == LISTING
     assert control.asked == []
