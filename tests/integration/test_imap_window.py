@@ -23,6 +23,7 @@ from mailtui.protocols.imap import pull
 from mailtui.protocols.imap.pull import ImapPull
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
+from mailtui.ui.list_sources import FolderSource
 from mailtui.ui.widgets.message_list import MessageList
 from tests.integration.test_imap_sync import account, msg, store  # noqa: F401
 from tests.servers import MailUser
@@ -68,7 +69,10 @@ class Gate:
 
 
 def wrong_rows(messages: MessageList) -> list[tuple[int, str]]:
-    """Rows in memory whose message is not the one of their position."""
+    """Rows in memory whose message is not the one of their position (in the folder's
+    own list; a filter lists its matches)."""
+    if not isinstance(messages.source, FolderSource):
+        return []
     return [
         (index, line.row.subject)
         for index, line in messages._window.items()
@@ -155,6 +159,14 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         gate.allow(1)
         await until(lambda: subject(cursor) in screen_text(app))
         assert gate.handed == 3 and not wrong_rows(messages)
+
+        # A filter meanwhile searches what is cached, and says so.
+        await pilot.press("slash", *"subject", "enter")
+        bar = app.main_screen.status_bar
+        # (the location, whole: at 80 columns the bar cuts it)
+        await until(lambda: "matches so far" in bar._location)
+        await pilot.press("slash", "escape")
+        await until(lambda: "filter" not in bar._location)
 
         # The rest of the pass: no placeholder is left, the oldest is the last row.
         gate.allow(10**9)

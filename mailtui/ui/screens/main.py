@@ -369,7 +369,15 @@ class MainScreen(Screen[None]):
             return
         listing = self.message_list
         name = folder_label(self._folder) if self._folder is not None else UNIFIED_LABEL
-        where = listing_location(name, listing.source, total, unread, len(listing.selected))
+        # A folder in its first pass: a filter searched only the part cached so far.
+        partial = (
+            self._manager is not None
+            and self._folder is not None
+            and self._manager.gaps(self._folder.id) is not None
+        )
+        where = listing_location(
+            name, listing.source, total, unread, len(listing.selected), partial
+        )
         self.status_bar.set_location(where)
 
     def on_message_list_selection_changed(self, event: MessageList.SelectionChanged) -> None:
