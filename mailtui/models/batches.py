@@ -55,6 +55,11 @@ class FolderBatch:
     #: Changes to the account's download ledger (POP3: which server ids were ever
     #: downloaded), committed with the messages they describe.
     ledger: list[LedgerChange] = field(default_factory=list)
+    #: Every message of the folder on the server, by remote id, newest first: sent
+    #: with the first batch of a first pass, so that the list can show the folder's
+    #: whole length, with the positions not cached yet as placeholders
+    #: (``sync/window.py``); None: not told.
+    listing: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

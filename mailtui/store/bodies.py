@@ -316,6 +316,16 @@ class Bodies(Database):
         )
         return [(r[0], r[1]) for r in rows]
 
+    async def count_missing_bodies(self, folder_id: int, since: int) -> int:
+        """How many messages ``messages_missing_body`` has in all (the body phase's
+        progress in the status bar)."""
+        rows = await self._read(
+            "SELECT count(*) FROM messages INDEXED BY messages_bodyless "
+            "WHERE folder_id = ? AND has_body = 0 AND date >= ? AND remote_id IS NOT NULL",
+            (folder_id, since),
+        )
+        return int(rows[0][0])
+
     async def _raw_of(
         self, message_id: int, blob: Any, size: int | None, pack: int | None, pos: int | None
     ) -> bytes | None:

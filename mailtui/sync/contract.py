@@ -47,6 +47,7 @@ from mailtui.models import (
     ContactBatch,
     Downloaded,
     FolderBatch,
+    NewMessage,
     OpResult,
     PendingOp,
     RawMessage,
@@ -217,6 +218,17 @@ class LedgerUser(Protocol):
 
     def use_ledger(self, ledger: DownloadLedger) -> None:
         """Called once, before ``connect``."""
+
+
+@runtime_checkable
+class WindowFetcher(Protocol):
+    """A backend that can fetch the envelopes of some messages of a folder out of the
+    pass's order: the window the user scrolled to during a first pass
+    (``sync/window.py``). Called between two batches of a pull."""
+
+    async def fetch_window(self, folder: str, remote_ids: Sequence[str]) -> list[NewMessage]:
+        """Envelopes (header only) of ``remote_ids``; ids gone from the server are left
+        out."""
 
 
 @runtime_checkable

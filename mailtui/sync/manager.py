@@ -18,6 +18,7 @@ from mailtui.models import Account
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus, Capabilities, EventKind, SyncEvent
 from mailtui.sync.local_ops import change_local_folder
+from mailtui.sync.window import FolderGaps
 from mailtui.sync.worker import BackendFactory, Worker, WorkerOptions
 
 log = logging.getLogger(__name__)
@@ -167,6 +168,22 @@ class SyncManager:
         workers stop watching theirs."""
         for worker in self.workers.values():
             worker.set_open_folder(folder_id if worker.account.id == account_id else None)
+
+    def gaps(self, folder_id: int) -> FolderGaps | None:
+        """What a folder in its first pass lacks yet (None: nothing known); the list
+        shows its whole length with placeholders (``sync/window.py``)."""
+        for worker in self.workers.values():
+            found = worker.windows.gaps(folder_id)
+            if found is not None:
+                return found
+        return None
+
+    def want_window(self, folder_id: int, remote_ids: list[str]) -> None:
+        """The list shows these placeholders: their worker fetches them between two
+        batches of its pass, the latest request first."""
+        for worker in self.workers.values():
+            if worker.windows.want(folder_id, remote_ids):
+                return
 
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None

@@ -44,6 +44,7 @@ from mailtui.models import (
     RemoteFolder,
 )
 from mailtui.store import Store, StoreError
+from mailtui.sync.body_progress import BodyProgress
 from mailtui.sync.contract import (
     AccountStatus,
     Backend,
@@ -63,6 +64,7 @@ from mailtui.sync.local_ops import change_local_folder, complete_local_ops, open
 from mailtui.sync.logbook import AccountLog
 from mailtui.sync.retry import Backoff, Retry
 from mailtui.sync.retry import stop_if_cancelled as _stop_if_cancelled
+from mailtui.sync.window import Windows
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,8 @@ class Worker:
         self._pull_next: set[str] = set()  # folders just subscribed: pulled in this round
         self._poll_now = False  # "check now": the next wake-up pulls every folder
         self._settle_now = False  # a local account deleted a server's message for good
+        self.windows = Windows()  # a first pass's gaps; the window the list asks for
+        self._body_progress = BodyProgress(account.name, emit)  # "bodies n/N"
 
     # ------------------------------------------------------------------ outside API
 
@@ -457,6 +461,7 @@ class Worker:
 
     async def _commit(self, folder_id: int, batch: FolderBatch) -> None:
         new_ids = await self.store.apply_batch(folder_id, batch, durable=self._durable)
+        self.windows.committed(folder_id, batch)
         if new_ids or batch.flags or batch.removed or batch.reset:
             self.emit(
                 SyncEvent(
@@ -472,6 +477,7 @@ class Worker:
         """Bodies of the body window, newest first, a round of ``BODIES_PER_ROUND`` per
         folder at a time; a body the user asked for goes first between two rounds."""
         since = int(time.time()) - self.options.body_days * 86400
+        await self._body_progress.begin(self.store, self.folder_ids.values(), since)
         batched = getattr(backend, "fetch_bodies", None) is not None
         for name, folder_id in self.folder_ids.items():
             while True:
@@ -534,11 +540,13 @@ class Worker:
         """The whole chunk in one transaction (files, then rows), while the next bodies
         stream in; their search text comes later (``_index_bodies``)."""
         await self.store.store_bodies([(message_id, raw, None) for message_id, raw in chunk])
+        self._body_progress.stored(len(chunk))
         for message_id, _ in chunk:
             self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _store_body(self, message_id: int, raw: bytes) -> None:
         await self.store.store_body(message_id, raw, None)
+        self._body_progress.stored(1)
         self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
 
     async def _index_bodies(self, once: bool) -> None:
@@ -604,6 +612,7 @@ class Worker:
 
     async def _serve_body_requests(self, backend: Backend) -> None:
         await self._serve_folder_requests(backend)
+        await self.windows.serve(backend, self.folder_ids, self._commit)
         while not self._body_requests.empty():
             message_id, fut = self._body_requests.get_nowait()
             if fut.done():

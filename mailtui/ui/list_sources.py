@@ -33,8 +33,8 @@ from rich.cells import cell_len, chop_cells
 
 from mailtui.mime.sanitize import clean_line
 from mailtui.mime.threading import reply_tree
-from mailtui.models import Account, Folder, FolderRole, MessageRow
-from mailtui.ui.services import MailStore
+from mailtui.models import Account, Flag, Folder, FolderRole, MessageRow
+from mailtui.ui.services import ListGaps, MailStore
 
 #: A filter keeps at most this many matches (newest first) in memory.
 MAX_MATCH = 5000
@@ -56,11 +56,30 @@ class ListRow:
     expanded: bool = False
     depth: int = 0  # 1: a message under its expanded conversation; 2: a reply to it...
     tag: str = ""  # the unified inbox: the message's account, when several are listed
+    #: A position of a folder in its first pass whose message is not cached yet, drawn
+    #: as a placeholder (``FolderSource``); its row is empty, its id negative.
+    pending: bool = False
 
     @property
     def key(self) -> tuple[int, int]:
         """Identity across reloads: the conversation, or the message."""
         return (1, self.row.thread_id) if self.thread else (0, self.row.id)
+
+
+def pending_line(folder_id: int, position: int) -> ListRow:
+    """The placeholder at ``position`` of a folder in its first pass."""
+    row = MessageRow(
+        id=-1 - position,
+        folder_id=folder_id,
+        date=0,
+        sender="",
+        subject="",
+        flags=Flag.SEEN,
+        has_attachments=False,
+        size=0,
+        thread_id=0,
+    )
+    return ListRow(row, pending=True)
 
 
 class ListSource(Protocol):
@@ -98,28 +117,51 @@ async def ids_of(source: ListSource, lines: Iterable[ListRow]) -> list[int]:
 
 
 class FolderSource:
-    """A folder, newest first."""
+    """A folder, newest first. During its first pass (``gaps``), the folder's whole
+    length: the positions not cached yet are placeholders, and the source asks for the
+    ones it hands out (``sync/window.py``)."""
 
-    def __init__(self, store: MailStore, folder_id: int) -> None:
+    def __init__(self, store: MailStore, folder_id: int, gaps: ListGaps | None = None) -> None:
         self.store = store
         self._folder_id = folder_id
+        self._gaps = gaps
 
     @property
     def folder_id(self) -> int:
         return self._folder_id
 
     async def count(self) -> tuple[int, int]:
-        return await self.store.count(self._folder_id)
+        cached, unread = await self.store.count(self._folder_id)
+        gaps = self._gaps.gaps(self._folder_id) if self._gaps is not None else None
+        return (cached + gaps.pending if gaps is not None else cached), unread
 
     async def window(self, offset: int, limit: int) -> list[ListRow]:
-        return [ListRow(r) for r in await self.store.window(self._folder_id, offset, limit)]
+        gaps = self._gaps.gaps(self._folder_id) if self._gaps is not None else None
+        if gaps is None or self._gaps is None:
+            return [ListRow(r) for r in await self.store.window(self._folder_id, offset, limit)]
+        lines: list[ListRow] = []
+        wanted: list[str] = []
+        for pending, start, length in gaps.segments(offset, limit):
+            if pending:
+                for position in range(start, start + length):
+                    lines.append(pending_line(self._folder_id, position))
+                    wanted.append(gaps.remote_id(position))
+            else:
+                rows = await self.store.window(self._folder_id, start, length)
+                lines += [ListRow(r) for r in rows]
+        if wanted:
+            self._gaps.want_window(self._folder_id, wanted)
+        return lines
 
     async def next_unread(self, after: MessageRow | None) -> int | None:
         found = await self.store.next_unread(self._folder_id, after)
-        return None if found is None else found[0]
+        if found is None:
+            return None
+        gaps = self._gaps.gaps(self._folder_id) if self._gaps is not None else None
+        return found[0] if gaps is None else gaps.list_position(found[0])
 
     async def messages(self, line: ListRow) -> list[int]:
-        return [line.row.id]
+        return [] if line.pending else [line.row.id]
 
     async def all_ids(self, limit: int) -> list[int]:
         return [r.id for r in await self.store.window(self._folder_id, 0, limit)]

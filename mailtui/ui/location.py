@@ -21,12 +21,20 @@ def location(name: str, total: int, unread: int | None = None) -> str:
 
 
 def listing_location(
-    name: str, source: ListSource | None, total: int, unread: int, selected: int
+    name: str,
+    source: ListSource | None,
+    total: int,
+    unread: int,
+    selected: int,
+    partial: bool = False,
 ) -> str:
     """What the list shows of the folder ``name`` (``source``: filter, conversations or
-    the folder itself), with the number of selected messages."""
+    the folder itself), with the number of selected messages. ``partial``: the folder is
+    in its first pass, so a filter has searched the part cached so far."""
     if isinstance(source, (FilterSource, InboxFilterSource)):
         found = "1 match" if total == 1 else f"{total:,} matches"
+        if partial:
+            found += " so far"
         where = f"{name} · filter \"{source.query}\": {found}"
     elif isinstance(source, ThreadSource):
         where = f"{name} · {source.threads:,} conversations"

@@ -22,6 +22,7 @@ from mailtui.store.listing import ThreadSummary
 from mailtui.store.undo import UndoResult
 from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
 from mailtui.sync.outbox import OutboxStore
+from mailtui.sync.window import FolderGaps
 
 
 class MailStore(OutboxStore, Protocol):
@@ -95,7 +96,16 @@ class MailStore(OutboxStore, Protocol):
     ) -> tuple[int, ThreadSummary] | None: ...
 
 
-class SyncControl(Protocol):
+class ListGaps(Protocol):
+    """What a folder in its first pass lacks yet (``sync/window.py``)."""
+
+    def gaps(self, folder_id: int) -> FolderGaps | None: ...
+
+    def want_window(self, folder_id: int, remote_ids: list[str]) -> None:
+        """Fetch these placeholders' envelopes next."""
+
+
+class SyncControl(ListGaps, Protocol):
     """The sync manager as the UI drives it."""
 
     def add_listener(self, cb: Callable[[SyncEvent], None]) -> None: ...

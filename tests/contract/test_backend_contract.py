@@ -14,7 +14,7 @@ import pytest
 
 from mailtui.errors import AuthError, OpRejected
 from mailtui.models import Flag, FolderBatch, FolderRole, OpKind, PendingOp, RemoteFolder
-from mailtui.sync.contract import Backend
+from mailtui.sync.contract import Backend, WindowFetcher
 from tests.contract.contract_servers import KEPT_FLAGS, ContractServer, Kind, message_id_of
 
 # ---------------------------------------------------------------------- helpers
@@ -202,6 +202,21 @@ async def test_pull_comes_in_batches_newest_first(
             if m.raw is not None:
                 assert same_message(kind, bytes(m.raw), message(n))
     assert batches[-1].progress == (count, count)
+    # A backend that tells the folder's listing (for the list's placeholders during a
+    # first pass) tells it with the first batch: every message, newest first, as the
+    # pass's ids.
+    listings = [b.listing for b in batches if b.listing is not None]
+    assert listings in ([], [batches[0].listing])
+    if listings:
+        assert set(listings[0]) == set(ids) and len(listings[0]) == count
+        by_id = {m.remote_id: m.envelope.message_id for b in batches for m in b.added}
+        assert [by_id[r] for r in listings[0]] == newest_first
+    if isinstance(backend, WindowFetcher):
+        # The window on demand: some of them again, header only, whatever the order.
+        some = ids[5:8] + ids[-2:]
+        fetched = await backend.fetch_window(inbox.name, some)
+        assert sorted(m.remote_id for m in fetched) == sorted(some)
+        assert all(m.raw is None and m.envelope.subject for m in fetched)
 
 
 def kept(backend: Backend, flags: Flag) -> Flag:

@@ -205,6 +205,12 @@ class FakeManager:
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         self.open_folders.append((account_id, folder_id))
 
+    def gaps(self, folder_id: int) -> None:
+        return None  # no first pass here: every folder is whole in the store
+
+    def want_window(self, folder_id: int, remote_ids: list[str]) -> None:
+        pass
+
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None
     ) -> str:

@@ -46,6 +46,13 @@ async def test_progress_errors_and_new_mail(mail: MailFixture, size: tuple[int, 
         )
         await wait_until(pilot, lambda: "headers ▕████░░░░▏ 1,500/3,000" in screen_text(app))
         assert "new" not in app.main_screen.status_bar.text  # the first download is not new
+        # Every header in: then the bodies, counted the same way.
+        manager.emit(
+            SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, progress=(3000, 3000))
+        )
+        manager.emit(SyncEvent("home", EventKind.BODY, progress=(100, 400)))
+        await wait_until(pilot, lambda: "bodies ▕██░░░░░░▏ 100/400" in screen_text(app))
+        assert "headers" not in screen_text(app)
         manager.emit(SyncEvent("work", EventKind.STATUS, status=AccountStatus.AUTH_FAILED,
                                text="login refused: wrong password"))
         # At 80 columns the state in short, with the key that tries again; wider, in full.

@@ -285,6 +285,12 @@ class ImapCommands:
         while self._pending:
             await self._read_into(self._pending[0])
 
+    async def settle(self) -> None:
+        """``_settle`` for a caller that sends a command of a pipelined kind whose
+        responses must not be taken for those of an earlier one of the same kind (a
+        FETCH out of a first pass's order: ``ImapPull.fetch_window``)."""
+        await self._settle()
+
     async def stream(self, *args: Arg) -> AsyncIterator[Response]:
         """Run a command; yield its untagged responses as they arrive. A tagged NO/BAD
         raises CommandFailed after the untagged ones were yielded."""

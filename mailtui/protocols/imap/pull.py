@@ -29,7 +29,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
-from mailtui.errors import TransientError
+from mailtui.errors import OpRejected, TransientError
 from mailtui.models import (
     Envelope,
     Flag,
@@ -66,6 +66,9 @@ from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
 PIPELINE = 2  # FETCH commands of a first pass on the wire at once
 BATCH = 2000
+#: A first pass of more than two screens fetches the oldest screen second (the end key
+#: finds it before the user presses it); without it, the window on demand fetches it.
+OLDEST_EARLY = True
 # Only the header fields the envelope is made of (``mime.header_envelope``; Content-Type
 # for the attachment guess): a server answers them from its cache, where the whole
 # header means reading every message file (docs/decisions.md, "First contact: header
@@ -289,10 +292,14 @@ class ImapPull(ImapClient):
         uidnext = sel.uidnext
         uids = sorted(await self._search_uids(b"ALL"), reverse=True)
         total = len(uids)
+        # Every message of the folder, newest first, with the first batch: the list shows
+        # the folder's whole length, and asks for the part it shows and lacks
+        # (``fetch_window``). A resumed pass has rows cached already: not told.
+        listing = None if resume else [remote_id(validity, u) for u in uids]
         # The oldest screenful comes right after the newest, so that the end key reaches
         # the folder's real oldest message long before the pass does (docs/decisions.md,
         # "First contact with a big mailbox").
-        oldest_early = total > 2 * FIRST_BATCH
+        oldest_early = OLDEST_EARLY and total > 2 * FIRST_BATCH
         if oldest_early:
             uids = uids[:FIRST_BATCH] + uids[-FIRST_BATCH:] + uids[FIRST_BATCH:-FIRST_BATCH]
         seen_uids: list[int] = []
@@ -402,13 +409,39 @@ class ImapPull(ImapClient):
                     else (running if first_batch else None),
                     progress=(done, total),
                     complete=last,
+                    listing=listing if first_batch else None,
                 )
+                listing = None
                 screen_bodies = []
                 await top_up()
         finally:
             for _, future in parsing:
                 future.cancel()
         self._known[name] = (validity, uidnext, sel.highestmodseq)
+
+    async def fetch_window(self, folder: str, remote_ids: Sequence[str]) -> list[NewMessage]:
+        """Envelopes of ``remote_ids`` now, header only, between two batches of a first
+        pass (the window the user scrolled to: ``sync/window.py``). Its answer comes
+        after those of the pass's FETCH commands already on the wire."""
+        uids: list[int] = []
+        validity: int | None = None
+        for rid in remote_ids:
+            try:
+                validity, uid = split_remote_id(rid)
+            except ValueError:
+                continue
+            uids.append(uid)
+        if not uids:
+            return []
+        try:
+            sel = await self._select_for(folder, validity)
+            # The pass's FETCH commands still on the wire are answered first: Dovecot
+            # could interleave this one's answers with theirs, and the pass would take
+            # them for its own (``batch_of``'s spill).
+            await self.conn.settle()
+            return await self._fetch_split(sorted(uids, reverse=True), set(), sel.uidvalidity)
+        except (CommandFailed, OpRejected):
+            return []  # gone, or the folder recreated: the pass finds out
 
     async def _search_uids(self, *criteria: Arg) -> list[int]:
         found: list[int] = []

@@ -212,7 +212,7 @@ class MainScreen(Screen[None]):
             yield FolderList(id="folders")
             with Vertical(id="main"):
                 yield FilterBox(id="filter")
-                yield MessageList(self._store, self._clock, id="messages")
+                yield MessageList(self._store, self._clock, gaps=self._manager, id="messages")
                 yield MessageView(id="reader")
         yield StatusBar(id="status")
         yield HintLine()
@@ -369,7 +369,15 @@ class MainScreen(Screen[None]):
             return
         listing = self.message_list
         name = folder_label(self._folder) if self._folder is not None else UNIFIED_LABEL
-        where = listing_location(name, listing.source, total, unread, len(listing.selected))
+        # A folder in its first pass: a filter searched only the part cached so far.
+        partial = (
+            self._manager is not None
+            and self._folder is not None
+            and self._manager.gaps(self._folder.id) is not None
+        )
+        where = listing_location(
+            name, listing.source, total, unread, len(listing.selected), partial
+        )
         self.status_bar.set_location(where)
 
     def on_message_list_selection_changed(self, event: MessageList.SelectionChanged) -> None:
@@ -710,6 +718,8 @@ class MainScreen(Screen[None]):
                 current = event.folder_id is None or event.folder_id in source.inboxes
             self._schedule(folders=True, listing=current)
         elif event.kind == EventKind.BODY:
+            if event.progress[1]:
+                self.status_bar.set_progress(event.account, *event.progress, phase="bodies")
             if event.message_id is not None and event.message_id == self.reader.message_id:
                 self._run(self._open(event.message_id, mark_read=False), "reader")
         elif event.kind == EventKind.OP_FAILED:

@@ -46,7 +46,7 @@ from mailtui.ui.list_sources import (
     ThreadSource,
 )
 from mailtui.ui.row_window import RowWindow, Span
-from mailtui.ui.services import MailStore
+from mailtui.ui.services import ListGaps, MailStore
 from mailtui.ui.strips import text_strip
 from mailtui.ui.widgets.list_selection import ListSelection
 
@@ -155,6 +155,7 @@ class MessageList(ListSelection, can_focus=True):
         store: MailStore,
         clock: Clock = local_clock,
         *,
+        gaps: ListGaps | None = None,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
@@ -162,6 +163,7 @@ class MessageList(ListSelection, can_focus=True):
         super().__init__(name=name, id=id, classes=classes)
         self._store = store
         self._clock = clock
+        self._gaps = gaps  # a folder in its first pass: what it lacks yet
         self._window: RowWindow[ListRow] = RowWindow(margin=1.0, key=_line_key)
         self._source: ListSource | None = None
         self._selected: set[int] = set()
@@ -217,8 +219,10 @@ class MessageList(ListSelection, can_focus=True):
 
     @property
     def cursor_line(self) -> ListRow | None:
-        """The line under the cursor, if it is loaded."""
-        return self._window.get(self._cursor) if self.total else None
+        """The line under the cursor, if it is loaded (a placeholder of a folder in its
+        first pass is not: nothing to open or act on yet)."""
+        line = self._window.get(self._cursor) if self.total else None
+        return None if line is None or line.pending else line
 
     def loaded_lines(self) -> list[tuple[int, ListRow]]:
         """The lines in memory with their positions (for tests and the screen)."""
@@ -257,7 +261,7 @@ class MessageList(ListSelection, can_focus=True):
         source: ListSource = (
             ThreadSource(self._store, folder_id)
             if threaded
-            else FolderSource(self._store, folder_id)
+            else FolderSource(self._store, folder_id, self._gaps)
         )
         self.show_source(source)
 
@@ -549,8 +553,8 @@ class MessageList(ListSelection, can_focus=True):
                 return self._strip(Text("  " + self.empty_note, end=""), width, base)
             return Strip.blank(width, base)
         line = self._window.get(index)
-        if line is None:
-            if not self._fetch_scheduled:
+        if line is None or line.pending:  # not read yet, or not fetched from the server yet
+            if line is None and not self._fetch_scheduled:
                 self._fetch_scheduled = True
                 self.call_later(self._request_rows, False)
             style = base + self._style("message-list--placeholder")

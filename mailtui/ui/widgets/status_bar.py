@@ -108,6 +108,7 @@ class StatusBar(Widget):
         self._retry_at: dict[str, float] = {}  # account -> time.time() of its next attempt
         self._notice_timer: Timer | None = None
         self._progress: dict[str, tuple[int, int]] = {}
+        self._phase: dict[str, str] = {}  # account -> what is counted: headers, bodies
         # account -> (time.monotonic(), done) when its progress began: the time estimate
         self._progress_since: dict[str, tuple[float, int]] = {}
         self._settled: set[str] = set()  # accounts whose first sync is done
@@ -184,10 +185,14 @@ class StatusBar(Widget):
             self._progress_since.pop(account, None)
         self.refresh()
 
-    def set_progress(self, account: str, done: int, total: int) -> None:
-        """How far a folder's sync is, shown while the account is syncing."""
+    def set_progress(self, account: str, done: int, total: int, phase: str = "headers") -> None:
+        """How far a folder's sync (or the body download: ``phase``) is, shown while the
+        account is syncing."""
         if 0 <= done < total:
             last = self._progress.get(account)
+            if phase != self._phase.get(account):
+                last = None
+            self._phase[account] = phase
             if last is None or last[1] != total or done < last[0]:  # another folder's run
                 self._progress_since[account] = (time.monotonic(), done)
             self._progress[account] = (done, total)
@@ -239,7 +244,7 @@ class StatusBar(Widget):
             out.append(words, style=self._status_style(status))
             if account in self._progress:
                 done, total = self._progress[account]
-                out.append(" headers " + progress_bar(done, total))
+                out.append(f" {self._phase.get(account, 'headers')} " + progress_bar(done, total))
                 out.append(f" {done:,}/{total:,}")
                 since = self._progress_since.get(account)
                 left = time_left(done, total, since, time.monotonic()) if since else ""

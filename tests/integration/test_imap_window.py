@@ -1,0 +1,179 @@
+"""The window on demand during a first pass (issue 17), end to end at 80x24: the real app
+and manager on the real Dovecot, a folder of a few thousand messages in small batches.
+
+The pass is held between two batches (a gate around the backend's pull: the messages,
+the server and the worker are the real ones), so what the list shows while the folder
+is partly cached is checked without racing the pass: the end key and PgDn show
+placeholders or the right messages, never a message at another's position (the
+oldest cached so far presented as the oldest); the window the list shows is fetched
+with the pass's next batch, ahead of the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import pytest
+
+from mailtui.accounts import specs_for
+from mailtui.models import FolderBatch, RemoteFolder
+from mailtui.protocols.imap import pull
+from mailtui.protocols.imap.pull import ImapPull
+from mailtui.store import Store
+from mailtui.sync.manager import SyncManager
+from mailtui.ui.list_sources import FolderSource
+from mailtui.ui.widgets.message_list import MessageList
+from tests.integration.test_imap_sync import account, msg, store  # noqa: F401
+from tests.servers import MailUser
+
+N = 2400  # message i has UID i and subject "subject {i:04d}"; the higher, the newer
+
+
+def subject(position: int) -> str:
+    """The subject the list must show at ``position`` (0: the newest)."""
+    return f"subject {N - position:04d}"
+
+
+class Gate:
+    """Lets the INBOX pull hand over ``allowed`` batches, then holds it."""
+
+    def __init__(self) -> None:
+        self.allowed = 1
+        self.handed = 0
+        self.moved = asyncio.Event()
+
+    def allow(self, n: int) -> None:
+        self.allowed += n
+        self.moved.set()
+
+    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        original = ImapPull.pull
+        gate = self
+
+        def gated(
+            backend: ImapPull, folder: RemoteFolder, state: Mapping[str, Any]
+        ) -> AsyncIterator[FolderBatch]:
+            async def run() -> AsyncIterator[FolderBatch]:
+                async for batch in original(backend, folder, state):
+                    while folder.name == "INBOX" and gate.handed >= gate.allowed:
+                        gate.moved.clear()
+                        await gate.moved.wait()
+                    gate.handed += folder.name == "INBOX"
+                    yield batch
+
+            return run()
+
+        monkeypatch.setattr(ImapPull, "pull", gated)
+
+
+def wrong_rows(messages: MessageList) -> list[tuple[int, str]]:
+    """Rows in memory whose message is not the one of their position (in the folder's
+    own list; a filter lists its matches)."""
+    if not isinstance(messages.source, FolderSource):
+        return []
+    return [
+        (index, line.row.subject)
+        for index, line in messages._window.items()
+        if not line.pending and line.row.subject != subject(index)
+    ]
+
+
+def placeholders(messages: MessageList) -> int:
+    return sum(1 for _, line in messages._window.items() if line.pending)
+
+
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> Gate:
+    monkeypatch.setattr(pull, "FIRST_BATCH", 30)
+    monkeypatch.setattr(pull, "BATCH", 60)
+    # The end key must be served by the window on demand, not by the oldest screen
+    # that a pass otherwise fetches second.
+    monkeypatch.setattr(pull, "OLDEST_EARLY", False)
+    gate = Gate()
+    gate.install(monkeypatch)
+    return gate
+
+
+async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
+    mail_user: MailUser,
+    store: Store,  # noqa: F811
+    small_batches: Gate,
+) -> None:
+    from mailtui.app import MailApp
+    from tests.ui.conftest import screen_text
+
+    gate = small_batches
+    mail_user.deliver_many(
+        [msg(i, f"subject {i:04d}", days_ago=(N - i) / 48) for i in range(1, N + 1)]
+    )
+    specs = await specs_for(store, [account(mail_user, "tls", body_days=0, poll_interval=300)])
+    manager = SyncManager(store, specs)
+    app = MailApp(store, manager)
+    app.animation_level = "none"
+    async with app.run_test(size=(80, 24)) as pilot:
+        messages = app.screen.query_one(MessageList)
+
+        async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+            started = time.monotonic()
+            while not condition():
+                assert time.monotonic() - started < timeout, screen_text(app)
+                assert not wrong_rows(messages), wrong_rows(messages)
+                await pilot.pause(0.02)
+
+        # The first screen: the newest rows, and the folder's whole length.
+        await until(lambda: subject(0) in screen_text(app) and messages.total == N)
+        assert gate.handed == 1  # the pass is held after its first batch
+
+        # The end key while the oldest is not fetched: placeholders, never a wrong row.
+        await pilot.press("end")
+        await until(lambda: messages._window.get(N - 1) is not None)
+        assert messages._cursor == N - 1
+        last = messages._window.get(N - 1)
+        assert last is not None and last.pending
+        assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages)
+        # Nothing to open, select or act on there yet.
+        assert messages.cursor_line is None and await messages.targets() == []
+        await pilot.press("enter", "space")
+        await pilot.pause()
+        assert app.is_running and await messages.targets() == []
+
+        # One more batch of the pass (the next newest ones): the window the list asked
+        # for comes with it, ahead of the rest.
+        gate.allow(1)
+        await until(lambda: subject(N - 1) in screen_text(app))
+        assert gate.handed == 2  # still held: the oldest came on demand
+        assert manager.gaps(messages.folder_id or 0) is not None  # the pass is not over
+
+        # PgDn from the top, held: placeholders or the right rows, then the rows.
+        await pilot.press("home")
+        await until(lambda: messages._cursor == 0)
+        for _ in range(12):
+            await pilot.press("pagedown")
+        await until(lambda: messages._window.get(messages._cursor) is not None)
+        cursor = messages._cursor
+        assert cursor > 2 * 30 + 60  # beyond what the pass has fetched
+        line = messages._window.get(cursor)
+        assert line is not None and line.pending
+        gate.allow(1)
+        await until(lambda: subject(cursor) in screen_text(app))
+        assert gate.handed == 3 and not wrong_rows(messages)
+
+        # A filter meanwhile searches what is cached, and says so.
+        await pilot.press("slash", *"subject", "enter")
+        bar = app.main_screen.status_bar
+        # (the location, whole: at 80 columns the bar cuts it)
+        await until(lambda: "matches so far" in bar._location)
+        await pilot.press("slash", "escape")
+        await until(lambda: "filter" not in bar._location)
+
+        # The rest of the pass: no placeholder is left, the oldest is the last row.
+        gate.allow(10**9)
+        await until(lambda: "in step" in screen_text(app), 120.0)
+        await pilot.press("end")
+        await until(lambda: subject(N - 1) in screen_text(app))
+        assert messages.total == N and placeholders(messages) == 0
+        await pilot.press("q")
+        await until(lambda: not app.is_running)
+    await manager.stop()

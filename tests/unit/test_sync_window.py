@@ -1,0 +1,173 @@
+"""A first pass's gaps (``sync/window.py``) and the list's windows over them
+(``FolderSource`` with gaps), against a real store file: every window of a folder whose
+committed part has holes is the brute-force answer (position p: message p of the server's
+listing when committed, a placeholder otherwise), and the list asks for the
+placeholders it hands out."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from mailtui.models import AccountKind, FolderBatch
+from mailtui.store import Store
+from mailtui.sync.window import WINDOW_MAX, FolderGaps, Windows
+from mailtui.ui.list_sources import FolderSource
+from tests.unit.test_store import FOLDERS, new
+
+SIZE = 40
+LISTING = [f"r{i:03d}" for i in range(SIZE)]  # newest first: r000 has the latest date
+
+
+def message(position: int) -> object:
+    return new(LISTING[position], date=1_000_000 - position)
+
+
+class Control:
+    """The manager's side the list talks to, over one worker's ``Windows``."""
+
+    def __init__(self, windows: Windows) -> None:
+        self.windows = windows
+        self.asked: list[list[str]] = []
+
+    def gaps(self, folder_id: int) -> FolderGaps | None:
+        return self.windows.gaps(folder_id)
+
+    def want_window(self, folder_id: int, remote_ids: list[str]) -> None:
+        self.asked.append(list(remote_ids))
+        self.windows.want(folder_id, remote_ids)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[tuple[Store, int]]:
+    s = await Store.open(tmp_path / "mail.sqlite")
+    account = await s.ensure_account("work", AccountKind.IMAP, "me@example.org")
+    ids = await s.sync_folders(account.id, FOLDERS)
+    yield s, ids["INBOX"]
+    await s.close()
+
+
+async def commit(
+    s: Store, folder_id: int, windows: Windows, positions: list[int], **kw: object
+) -> None:
+    batch = FolderBatch(folder="INBOX", added=[message(p) for p in positions], **kw)  # type: ignore[arg-type]
+    await s.apply_batch(folder_id, batch)
+    windows.committed(folder_id, batch)
+
+
+def expected(committed: set[int], offset: int, limit: int) -> list[str]:
+    return [
+        LISTING[p] if p in committed else "…" for p in range(offset, min(SIZE, offset + limit))
+    ]
+
+
+async def shown(source: FolderSource, offset: int, limit: int, s: Store) -> list[str]:
+    out = []
+    for line in await source.window(offset, limit):
+        if line.pending:
+            out.append("…")
+        else:
+            ref = await s.remote_ref(line.row.id)
+            assert ref is not None
+            out.append(ref[1])
+    return out
+
+
+def test_runs_and_segments_follow_what_is_committed() -> None:
+    gaps = FolderGaps(LISTING[:10])
+    assert gaps.runs() == [(0, 10)] and gaps.pending == 10
+    assert gaps.segments(0, 10) == [(True, 0, 10)]
+    gaps.mark(["r000", "r001", "r002", "r008", "r009", "not-listed"])
+    assert gaps.runs() == [(3, 8)] and gaps.pending == 5 and gaps.total == 10
+    # (pending, list position or offset among cached rows, length)
+    assert gaps.segments(0, 10) == [(False, 0, 3), (True, 3, 5), (False, 3, 2)]
+    assert gaps.segments(4, 6) == [(True, 4, 4), (False, 3, 2)]
+    assert gaps.segments(1, 3) == [(False, 1, 2), (True, 3, 1)]
+    # Cached rows 0, 1, 2, 3, 4 are at list positions 0, 1, 2, 8, 9.
+    assert [gaps.list_position(c) for c in range(5)] == [0, 1, 2, 8, 9]
+    gaps.mark(["r005"])
+    assert gaps.runs() == [(3, 5), (6, 8)]
+    assert [gaps.list_position(c) for c in range(6)] == [0, 1, 2, 5, 8, 9]
+    gaps.mark(LISTING[:10])
+    assert gaps.runs() == [] and gaps.segments(2, 5) == [(False, 2, 5)]
+
+
+async def test_every_window_with_holes_is_the_brute_force_one(store: tuple[Store, int]) -> None:
+    s, inbox = store
+    rng = random.Random(17)
+    windows = Windows()
+    control = Control(windows)
+    source = FolderSource(s, inbox, control)  # type: ignore[arg-type]
+    order = list(range(SIZE))
+    rng.shuffle(order)
+    committed: set[int] = set()
+    # The first batch brings the listing and the newest few; then random pieces.
+    first = [0, 1, 2]
+    await commit(s, inbox, windows, first, listing=LISTING)
+    committed.update(first)
+    rest = [p for p in order if p not in committed]
+    while True:
+        total, _ = await source.count()
+        assert total == SIZE  # the whole folder, cached or not
+        for offset in range(0, SIZE + 2, 3):
+            for limit in (1, 4, 11, SIZE):
+                assert await shown(source, offset, limit, s) == expected(committed, offset, limit)
+        # "Next unread" (all are unread) lands on the list position, not the cached offset.
+        ordered = sorted(committed)
+        assert await source.next_unread(None) == ordered[0]
+        lines = await source.window(0, SIZE)
+        for here, there in zip(ordered, ordered[1:], strict=False):
+            assert await source.next_unread(lines[here].row) == there
+        if not rest:
+            break
+        piece, rest = rest[:7], rest[7:]
+        await commit(s, inbox, windows, piece)
+        committed.update(piece)
+    # Everything committed, the pass not over yet: no placeholder is asked for.
+    for cached in range(SIZE):
+        assert windows.gaps(inbox).list_position(cached) == cached  # type: ignore[union-attr]
+    control.asked.clear()
+    assert await shown(source, 0, SIZE, s) == LISTING
+    assert control.asked == []
+    # The pass's last batch: the gaps are gone, the list is the store's.
+    await commit(s, inbox, windows, [], complete=True)
+    assert windows.gaps(inbox) is None
+    assert await source.count() == (SIZE, SIZE)
+
+
+async def test_the_list_asks_for_the_placeholders_it_shows_the_latest_wins(
+    store: tuple[Store, int],
+) -> None:
+    s, inbox = store
+    windows = Windows()
+    control = Control(windows)
+    source = FolderSource(s, inbox, control)  # type: ignore[arg-type]
+    await commit(s, inbox, windows, [0, 1, SIZE - 1], listing=LISTING)
+    lines = await source.window(SIZE - 5, 5)  # the end key: the oldest screen
+    assert control.asked == [LISTING[SIZE - 5 : SIZE - 1]]
+    # A placeholder stands for no message (nothing to select or act on yet).
+    assert [await source.messages(line) for line in lines[:-1]] == [[]] * 4
+    assert await source.messages(lines[-1]) == [lines[-1].row.id]
+    await source.window(10, 3)  # then PgDn further up: this one is served first
+    assert windows._wanted == (inbox, LISTING[10:13] + LISTING[SIZE - 5 : SIZE - 1])
+    await source.window(11, 3)  # asked again: once, first
+    assert windows._wanted == (inbox, LISTING[11:14] + [LISTING[10]] + LISTING[SIZE - 5 : SIZE - 1])
+    many = [f"x{i}" for i in range(WINDOW_MAX)]
+    assert windows.want(inbox, many) and windows._wanted == (inbox, many)
+    # A folder without gaps asks nothing.
+    assert not windows.want(inbox + 1, LISTING[:3])
+
+
+async def test_a_reset_or_the_last_batch_forgets_the_gaps(store: tuple[Store, int]) -> None:
+    s, inbox = store
+    windows = Windows()
+    await commit(s, inbox, windows, [0], listing=LISTING)
+    assert windows.gaps(inbox) is not None
+    await commit(s, inbox, windows, [], reset=True)
+    assert windows.gaps(inbox) is None
+    await commit(s, inbox, windows, [0], listing=LISTING, reset=True)
+    gaps = windows.gaps(inbox)
+    assert gaps is not None and gaps.pending == SIZE - 1
