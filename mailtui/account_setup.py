@@ -144,7 +144,7 @@ def _notes(
             notes.append(f"{server.host}: {server.note}")
     if proposal is not None and proposal.incoming.source is Source.GUESS:
         notes.append("found by guessing: check the servers before you rely on them")
-    if proposal is not None and proposal.incoming.source in (Source.AUTOCONFIG, Source.SRV):
+    if proposal is not None and proposal.incoming.source in _ANYWHERE[:-1]:
         for server in servers:
             if not _within(server.host, domain):
                 notes.append(
@@ -154,6 +154,11 @@ def _notes(
     if values.get("host") and "smtp.host" not in values and kind != "exchange":
         notes.append("no SMTP server found: this account cannot send until [smtp] is set")
     return tuple(notes)
+
+
+#: Sources that can name any host (a file or record the domain's owner, or whoever
+#: answers in its place, publishes): a host outside the domain gets no password unasked.
+_ANYWHERE = (Source.AUTOCONFIG, Source.AUTODISCOVER, Source.SRV, Source.GUESS)
 
 
 def _within(host: str, domain: str) -> bool:
@@ -184,7 +189,7 @@ def outside(plan: Plan, domain: str, confirmed: Sequence[str] = ()) -> list[str]
     for server, key in ((proposal.incoming, "host"), (proposal.outgoing, "smtp.host")):
         if server is None or plan.values.get(key) != server.host or server.host in confirmed:
             continue
-        if server.source in (Source.AUTOCONFIG, Source.SRV, Source.GUESS) and not _within(
+        if server.source in _ANYWHERE and not _within(
             server.host, domain
         ):
             hosts.append(server.host)
