@@ -13,6 +13,7 @@ belong to the proposal's host). No secret is ever part of a plan."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,6 +176,11 @@ class Checked:
     what: str  # "incoming imap imap.example.org:993" / "outgoing smtp …"
     ok: bool
     text: str  # "logged in", or the reason in plain words
+    #: A certificate not trusted: the option that would pin it ("tls_fingerprint",
+    #: "smtp.tls_fingerprint"), its SHA-256 (64 hex digits) and subject ("" unknown).
+    pin_key: str = ""
+    fingerprint: str = ""
+    subject: str = ""
 
 
 def outside(plan: Plan, domain: str, confirmed: Sequence[str] = ()) -> list[str]:
@@ -231,7 +237,8 @@ async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
         except TimeoutError:
             out.append(Checked(what, False, f"no answer within {timeout:g} s"))
         except Exception as exc:  # the reason, whatever it is, for the user to read
-            out.append(Checked(what, False, _reason(exc)))
+            out.append(await _failed(what, exc, "tls_fingerprint", acc.host, acc.port,
+                                     acc.security.value))  # fmt: skip
         finally:
             await backend.close()
     if acc.smtp is not None and spec.sending is Sending.SMTP:
@@ -246,8 +253,55 @@ async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
         except TimeoutError:
             out.append(Checked(what, False, f"no answer within {timeout:g} s"))
         except Exception as exc:
-            out.append(Checked(what, False, _reason(exc)))
+            out.append(await _failed(what, exc, "smtp.tls_fingerprint", acc.smtp.host,
+                                     acc.smtp.port, acc.smtp.security.value))  # fmt: skip
     return out
+
+
+_PRESENTED = re.compile(r"sha256:((?:[0-9A-F]{2}:){31}[0-9A-F]{2})")
+
+
+async def _failed(
+    what: str, exc: BaseException, key: str, host: str, port: int, security: str
+) -> Checked:
+    """The failure in words; for a certificate not trusted whose fingerprint the error
+    names, what pinning it needs (and its subject, read over implicit TLS)."""
+    text = _reason(exc)
+    presented = _PRESENTED.search(text)
+    if presented is None or "not trusted" not in text:
+        return Checked(what, False, text)
+    fingerprint = presented.group(1).replace(":", "").lower()
+    subject = await certificate_subject(host, port) if security == "tls" else ""
+    return Checked(what, False, text, key, fingerprint, subject)
+
+
+async def certificate_subject(host: str, port: int, timeout: float = 10.0) -> str:
+    """The subject of the certificate a server presents over implicit TLS, read from a
+    handshake that verifies nothing and sends nothing after it; "" when it cannot be
+    had."""
+    import asyncio
+
+    from cryptography import x509
+
+    from mailtui.protocols.net import tls
+
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=tls.pinned_context(), server_hostname=host
+            )
+    except (OSError, TimeoutError):
+        return ""
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if not der:
+            return ""
+        return x509.load_der_x509_certificate(der).subject.rfc4514_string()[:200]
+    except ValueError:
+        return ""
+    finally:
+        writer.close()
 
 
 def _reason(exc: BaseException) -> str:

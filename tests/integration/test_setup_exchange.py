@@ -8,21 +8,29 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList, Static
 
 from mailtui import discovery
-from mailtui.accounts import load_config
+from mailtui.accounts import load_config, specs
 from mailtui.autodiscover_source import with_autodiscover
+from mailtui.config import Config
 from mailtui.discovery import Source, Status
-from tests.integration.discovery_servers import dns_server, https, local_options, web  # noqa: F401
+from mailtui.store import Store
+from mailtui.sync.contract import AccountStatus
+from mailtui.sync.manager import SyncManager
+from mailtui.ui.screens.setup import SetupApp, SetupScreen
+from tests.integration.discovery_servers import local_options
 from tests.integration.eas_support import message
 from tests.servers import EASUser, TLSFiles
 from tests.servers.cli import run_mailtui
 from tests.servers.dnsmasq import DnsServer
 from tests.servers.web import WebServer
+from tests.unit.keyrings import MemoryKeyring, memory_keyring  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.integration
 
@@ -207,3 +215,103 @@ def test_setup_follows_a_redirect_elsewhere_only_with_trust_hosts(
     assert (acc.kind.value, acc.host) == ("exchange", "eas.elsewhere.test")
     assert acc.url == "https://eas.elsewhere.test/Microsoft-Server-ActiveSync"
     assert "eas.elsewhere.test is not in ad.test" in p.stdout  # said before any password
+
+
+# ------------------------------------------------------------------ the wizard (Pilot)
+
+
+async def _until(pilot: Pilot[object], what: Callable[[], bool], tries: int = 500) -> None:
+    for _ in range(tries):
+        if what():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("the wizard never got there")
+
+
+async def _discovered(pilot: Pilot[object], app: SetupApp, email: str) -> SetupScreen:
+    await pilot.pause()
+    await pilot.press("tab", *list(email), "enter")
+    screen = app.screen
+    assert isinstance(screen, SetupScreen)
+    await _until(pilot, lambda: screen.discovered)
+    return screen
+
+
+async def test_the_wizard_follows_a_redirect_only_when_asked_to(
+    tmp_path: Path,
+    dns_server: DnsServer,
+    web: WebServer,
+    autodiscover: WebServer,
+    server_tls: TLSFiles,
+) -> None:
+    options = local_options(
+        dns_server, web, autodiscover_url=autodiscover.url("/moved"), ca_file=server_tls.ca_path
+    )
+    app = SetupApp(Config(path=tmp_path / "config.toml"), with_autodiscover(options))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _discovered(pilot, app, "ann@ad.test")
+        kinds = screen.query_one("#kinds", OptionList)
+        labels = [str(kinds.get_option_at_index(i).prompt) for i in range(kinds.option_count)]
+        assert "Follow Autodiscover to localhost (not in ad.test)" in labels
+        assert "EXCHANGE: not found, set up by hand" in labels
+        kinds.highlighted = labels.index("Follow Autodiscover to localhost (not in ad.test)")
+        await pilot.pause()
+        explain = str(screen.query_one("#explain", Static).render())
+        assert "sends to localhost, another domain" in explain
+        await pilot.press("enter")
+        await _until(pilot, lambda: str(kinds.get_option_at_index(0).prompt) == "EXCHANGE")
+        await pilot.press("enter")
+        assert screen.step == "servers"
+        assert screen.query_one("#f-host", Input).value == "eas.elsewhere.test"
+        assert screen.plan is not None
+        assert screen.plan.values["url"] == "https://eas.elsewhere.test/Microsoft-Server-ActiveSync"
+
+
+async def test_the_wizard_sets_up_sogo_through_autodiscover_and_it_syncs(
+    tmp_path: Path,
+    dns_server: DnsServer,
+    web: WebServer,
+    plain_autodiscover: WebServer,
+    eas_user: EASUser,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    for n in range(2):
+        eas_user.append(message(n))
+    config_path = tmp_path / "config.toml"
+    url = plain_autodiscover.url("/autodiscover/autodiscover.xml")
+    options = with_autodiscover(local_options(dns_server, web, autodiscover_url=url))
+    app = SetupApp(Config(path=config_path), options)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _discovered(pilot, app, eas_user.email)
+        results = str(screen.query_one("#results", Static).render())
+        assert "Exchange Autodiscover: found" in results
+        await pilot.press("enter")  # EXCHANGE, the only kind found
+        assert screen.step == "servers"
+        assert screen.query_one("#f-security", Input).value == "none"
+        screen.query_one("#f-username", Input).value = eas_user.name
+        await pilot.press("enter")
+        assert screen.step == "signin"
+        await pilot.press(*list(eas_user.password), "enter")
+        text = str(screen.query_one("#check-results", Static).render())
+        assert "127.0.0.1: not in mailtui.test" in text  # asked before the password goes
+        await pilot.press("enter")
+        await _until(pilot, lambda: screen.checked is not None)
+        assert screen.checked is not None and all(c.ok for c in screen.checked), screen.checked
+        await _until(pilot, lambda: not screen.query_one("#check-button").has_class("-active"))
+        await pilot.press("enter")
+        assert screen.step == "save"
+        await pilot.press("enter")
+        await pilot.pause()
+    acc = load_config(config_path).account("mailtui")
+    assert (acc.kind.value, acc.url, acc.username) == ("exchange", eas_user.url, eas_user.name)
+    assert memory_keyring.items == {("mailtui", "mailtui"): eas_user.password}
+
+    store = await Store.open(tmp_path / "mail.sqlite")
+    try:
+        manager = SyncManager(store, await specs(store, load_config(config_path)))
+        assert await manager.run_once() == {"mailtui": AccountStatus.ONLINE}
+        inbox = next(f for f in await store.folders() if f.role == "inbox")
+        subjects = sorted(r.subject for r in await store.window(inbox.id, 0, 50))
+        assert subjects == ["message 0", "message 1"]
+    finally:
+        await store.close()

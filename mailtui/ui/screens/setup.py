@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
@@ -24,8 +25,10 @@ from textual.widgets.option_list import Option
 from mailtui import accounts, secrets
 from mailtui.account_setup import Checked, Choices, Plan, check, choose, outside, trial
 from mailtui.config import Config
-from mailtui.discovery import Email, Findings, Options, SourceResult, discover, merge
+from mailtui.discovery import Email, Findings, Options, Source, SourceResult, discover, merge
 from mailtui.errors import MailtuiError
+from mailtui.protocols.kinds import kind as kind_spec
+from mailtui.protocols.net.tls import show_fingerprint
 from mailtui.ui import keymap
 
 #: What each kind means, shown when it is highlighted (two or three plain lines).
@@ -43,8 +46,17 @@ STEPS = ("who", "discover", "servers", "signin", "check", "save")
 DEMO = "demo"
 SERVER_FIELDS = (
     "host", "port", "security", "username", "smtp.host", "smtp.port", "smtp.security",
-    "ca_file",
+    "ca_file", "tls_fingerprint",
 )  # fmt: skip
+#: POP3's download options, asked in the servers step: (name, value shown first,
+#: label); the focused one's help (the kind's Option help) shows below the fields.
+POP3_FIELDS = (
+    ("leave_on_server", "yes", "leave on server"),
+    ("delete_after_days", "0", "delete after days"),
+    ("delete_when_deleted_here", "no", "delete with here"),
+    ("max_message_kb", "0", "max message KB"),
+    ("apop", "no", "APOP"),
+)
 
 
 class SetupScreen(Screen[Plan | str | None]):
@@ -61,8 +73,12 @@ class SetupScreen(Screen[Plan | str | None]):
     SetupScreen #results { height: auto; max-height: 8; }
     SetupScreen #kinds { height: auto; max-height: 5; }
     SetupScreen #explain { height: 3; }
-    SetupScreen .field { width: 16; }
+    SetupScreen .field { width: 18; }
+    SetupScreen #pop3-rows { height: auto; }
     SetupScreen .row { height: 1; }
+    SetupScreen #field-help { height: 2; }
+    SetupScreen .buttons { height: auto; }
+    SetupScreen #pin-button { display: none; margin-left: 2; }
     SetupScreen Input.compact { border: none; height: 1; padding: 0 1; width: 50; }
     """
 
@@ -81,6 +97,7 @@ class SetupScreen(Screen[Plan | str | None]):
         self.plan: Plan | None = None
         self.trust_asked = False  # hosts outside the domain shown, waiting for Enter
         self.checked: list[Checked] | None = None  # None: checking
+        self.following: set[str] = set()  # Autodiscover redirects the user chose to follow
 
     # ------------------------------------------------------------------ layout
 
@@ -108,10 +125,13 @@ class SetupScreen(Screen[Plan | str | None]):
                     with Horizontal(classes="row"):
                         yield Label(name, classes="field")
                         yield Input(id=_field_id(name), classes="compact")
-                with Horizontal(classes="row", id="pop3-row"):
-                    yield Label("leave on server", classes="field")
-                    yield Input("yes", id="f-leave_on_server", classes="compact")
+                with Vertical(id="pop3-rows"):
+                    for name, value, label in POP3_FIELDS:
+                        with Horizontal(classes="row"):
+                            yield Label(label, classes="field")
+                            yield Input(value, id=_field_id(name), classes="compact")
                 yield Label("", id="servers-error", classes="error")
+                yield Static("", id="field-help", classes="hint")
                 yield Label("Tab: next field · Enter: go on · Esc: back", classes="hint")
             with Vertical(id="signin"):
                 yield Label("4 of 6: signing in", classes="title")
@@ -124,7 +144,9 @@ class SetupScreen(Screen[Plan | str | None]):
             with Vertical(id="check"):
                 yield Label("5 of 6: checking: connect and log in", classes="title")
                 yield Static("", id="check-results")
-                yield Button("Go on", id="check-button")
+                with Horizontal(classes="buttons"):
+                    yield Button("Go on", id="check-button")
+                    yield Button("Pin the certificate", id="pin-button")
                 yield Label("Enter: go on · Esc: back", classes="hint")
             with Vertical(id="save"):
                 yield Label("6 of 6: save", classes="title")
@@ -195,6 +217,10 @@ class SetupScreen(Screen[Plan | str | None]):
         for proposal in proposals:
             where = f" ({proposal.provider})" if proposal.provider else ""
             kinds.add_option(Option(f"{proposal.kind.upper()}{where}", id=proposal.kind))
+        for result in self.results:
+            if result.ask_host and result.ask_host not in self.following:
+                label = f"Follow Autodiscover to {result.ask_host} (not in {email.domain})"
+                kinds.add_option(Option(label, id=f"follow:{result.ask_host}"))
         if self.discovered:
             found = {p.kind for p in proposals}
             for kind in ("imap", "pop3", "exchange"):
@@ -205,13 +231,36 @@ class SetupScreen(Screen[Plan | str | None]):
             kinds.highlighted = min(highlighted or 0, kinds.option_count - 1)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self.query_one("#explain", Static).update(EXPLAIN.get(event.option.id or "", ""))
+        option = event.option.id or ""
+        text = EXPLAIN.get(option, "")
+        if option.startswith("follow:") and self.email is not None:
+            host = option.removeprefix("follow:")
+            text = (
+                f"Autodiscover for {self.email.domain} sends to {host}, another domain. "
+                f"Follow it only if {host} is your provider's (no password goes there "
+                "before the check step asks)."
+            )
+        self.query_one("#explain", Static).update(text)
+
+    async def _follow(self, email: Email, host: str) -> None:
+        """Autodiscover asked again, ``host`` trusted; its old result replaced."""
+        self.following.add(host)
+        self.options = replace(self.options, trusted_hosts=self.options.trusted_hosts | {host})
+        again = replace(self.options, sources=frozenset({Source.AUTODISCOVER}))
+        self.results = [r for r in self.results if r.source is not Source.AUTODISCOVER]
+        async for result in discover(email, again):
+            self.results.append(result)
+        self._found_so_far(email)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if self.findings is None or self.email is None:
             return
         kind = event.option.id or "imap"
+        if kind.startswith("follow:"):
+            host = kind.removeprefix("follow:")
+            self.run_worker(self._follow(self.email, host), group="follow")
+            return
         found = any(p.kind == kind for p in self.findings.proposals)
         choices = Choices(email=self.email.address, kind=kind, host=None if found else "")
         try:
@@ -219,7 +268,7 @@ class SetupScreen(Screen[Plan | str | None]):
         except MailtuiError:
             plan = Plan("", kind, {"email": self.email.address})
         self.plan = plan
-        self.query_one("#pop3-row").display = kind == "pop3"
+        self.query_one("#pop3-rows").display = kind == "pop3"
         for name in SERVER_FIELDS:
             value = plan.values.get(name, "")
             self.query_one(f"#{_field_id(name)}", Input).value = str(value)
@@ -243,11 +292,11 @@ class SetupScreen(Screen[Plan | str | None]):
             self.query_one("#servers-error", Label).update("host: the incoming server, please")
             return
         if self.plan.kind == "pop3":
-            leave = self.query_one("#f-leave_on_server", Input).value.strip().lower()
-            if leave not in ("yes", "no", "true", "false"):
-                self.query_one("#servers-error", Label).update("leave on server: yes or no")
+            pop3 = self._pop3_values()
+            if isinstance(pop3, str):
+                self.query_one("#servers-error", Label).update(pop3)
                 return
-            values["leave_on_server"] = leave in ("yes", "true")
+            values |= pop3
         if values.get("username") == self.email.address:
             del values["username"]
         self.plan = replace(self.plan, values=values)
@@ -260,6 +309,33 @@ class SetupScreen(Screen[Plan | str | None]):
             else "\n".join(self.plan.notes)
         )
         self._show("signin")
+
+    def _pop3_values(self) -> dict[str, str | int | bool] | str:
+        """POP3's download options as typed (only what differs from the defaults, and
+        leave_on_server always), or what is wrong with one."""
+        out: dict[str, str | int | bool] = {}
+        for name, default, _ in POP3_FIELDS:
+            text = self.query_one(f"#{_field_id(name)}", Input).value.strip().lower()
+            if default in ("yes", "no"):
+                if text not in ("yes", "no", "true", "false"):
+                    return f"{name.replace('_', ' ')}: yes or no"
+                value: bool | int = text in ("yes", "true")
+            else:
+                if not text.isdigit():
+                    return f"{name.replace('_', ' ')}: a whole number (0: none)"
+                value = int(text)
+            if name == "leave_on_server" or str(text) != default and value:
+                out[name] = value
+        return out
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The focused setting's one line of help, under the servers step's fields."""
+        widget_id = event.widget.id or ""
+        if not widget_id.startswith("f-") or self.plan is None:
+            return
+        name = widget_id.removeprefix("f-").replace("-", ".")
+        helps = {option.name: option.help for option in kind_spec(self.plan.kind).options}
+        self.query_one("#field-help", Static).update(f"{name}: {helps.get(name, '')}")
 
     def _signin_done(self) -> None:
         assert self.plan is not None and self.email is not None
@@ -277,11 +353,8 @@ class SetupScreen(Screen[Plan | str | None]):
         if display:
             values["display_name"] = display
         self.plan = replace(self.plan, name=name, values=values)
-        lines = [f"account {name!r} ({self.plan.kind})"]
-        lines += [f"  {k} = {v}" for k, v in values.items()]
-        if not command and self.query_one("#password", Input).value:
-            lines.append("  the password goes to the system keyring")
-        self.query_one("#summary", Static).update("\n".join(lines))
+        keyring = not command and bool(self.query_one("#password", Input).value)
+        self.query_one("#summary", Static).update(_summary(self.plan, keyring))
         self._show("check")
         self.checked = None
         hosts = outside(self.plan, self.email.domain)
@@ -308,14 +381,42 @@ class SetupScreen(Screen[Plan | str | None]):
             results = [Checked("settings", False, str(exc))]
         self.checked = results
         lines = [f"{'ok' if r.ok else 'FAILED'}  {r.what}: {r.text}" for r in results]
-        if not all(r.ok for r in results):
+        pinnable = [r for r in results if r.pin_key]
+        for r in pinnable:
+            lines.append(f"{r.what}: subject {r.subject or '(not read over STARTTLS)'}")
+            lines.append(f"  SHA-256 {show_fingerprint(r.fingerprint)}")
+        pin = self.query_one("#pin-button", Button)
+        pin.display = bool(pinnable)
+        if pinnable:
+            lines.append(
+                "Compare with your server's own (openssl x509 -fingerprint -sha256). "
+                "Pin: trust exactly this certificate · Tab: save anyway · Esc: back"
+            )
+            pin.focus()
+        elif not all(r.ok for r in results):
             lines.append("Enter: save anyway · Esc: back to change the settings")
         self.query_one("#check-results", Static).update("\n".join(lines))
+
+    def _pin(self) -> None:
+        """Trust exactly the certificates the check found not trusted, and check again."""
+        assert self.plan is not None and self.checked is not None
+        values = dict(self.plan.values)
+        for result in self.checked:
+            if result.pin_key:
+                values[result.pin_key] = result.fingerprint
+                values.pop(result.pin_key.replace("tls_fingerprint", "ca_file"), None)
+        self.plan = replace(self.plan, values=values)
+        self.query_one("#pin-button", Button).display = False
+        self.query_one("#check-button", Button).focus()
+        self.query_one("#summary", Static).update(_summary(self.plan))
+        self._start_check()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "save-button":
             self._save()
+        elif event.button.id == "pin-button":
+            self._pin()
         elif self.trust_asked:
             self._start_check()
         elif self.checked is not None:
@@ -356,6 +457,14 @@ class SetupScreen(Screen[Plan | str | None]):
         if self.step in ("discover", "check"):
             self.workers.cancel_group(self, self.step)
         self._show(STEPS[index - 1])
+
+
+def _summary(plan: Plan, keyring: bool = False) -> str:
+    lines = [f"account {plan.name!r} ({plan.kind})"]
+    lines += [f"  {k} = {v}" for k, v in plan.values.items()]
+    if keyring:
+        lines.append("  the password goes to the system keyring")
+    return "\n".join(lines)
 
 
 def _field_id(name: str) -> str:
