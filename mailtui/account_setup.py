@@ -14,7 +14,7 @@ belong to the proposal's host). No secret is ever part of a plan."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +23,9 @@ from mailtui.discovery import Findings, Proposal, Server, Source
 from mailtui.discovery.model import SECOND_LEVEL
 from mailtui.errors import DiscoveryError
 from mailtui.protocols.kinds import configurable
+
+#: A value of an account's setting, by option name ("smtp.host", "oauth.scopes").
+PlanValue = str | int | bool | Path | list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ class Plan:
 
     name: str
     kind: str
-    values: dict[str, str | int | Path] = field(default_factory=dict)
+    values: dict[str, PlanValue] = field(default_factory=dict)
     proposal: Proposal | None = None  # what discovery proposed, if anything was taken
     notes: tuple[str, ...] = ()  # plain lines for the user (OAuth2, app passwords …)
 
@@ -91,7 +94,7 @@ def choose(findings: Findings, choices: Choices, config: Config | None = None) -
             "--security) to set the account up by hand"
         )
     kind = choices.kind or (proposal.kind if proposal else "imap")
-    values: dict[str, str | int | Path] = dict(proposal.values(choices.email) if proposal else {})
+    values: dict[str, PlanValue] = dict(proposal.values(choices.email) if proposal else {})
     values["email"] = choices.email
     if choices.host is not None:
         for key in ("host", "port", "security"):
@@ -126,7 +129,7 @@ def _pick(proposals: Sequence[Proposal], kind: str | None) -> Proposal | None:
 
 
 def _notes(
-    proposal: Proposal | None, values: dict[str, str | int | Path], kind: str, domain: str
+    proposal: Proposal | None, values: dict[str, PlanValue], kind: str, domain: str
 ) -> tuple[str, ...]:
     notes = []
     if proposal is not None and proposal.note:
@@ -323,3 +326,37 @@ def trial(config: Config, plan: Plan) -> AccountConfig:
         if config.path.exists():
             shutil.copyfile(config.path, copy)
         return accounts.add_account(copy, plan.name, plan.kind, plan.values).account(plan.name)
+
+
+# ------------------------------------------------------------------ OAuth2 sign-in
+
+#: The OAuth2 preset (mailtui/auth/providers.toml) of the servers' domains.
+OAUTH_BY_HOST = (
+    ("office365.com", "microsoft"),
+    ("outlook.com", "microsoft"),
+    ("gmail.com", "google"),
+    ("googlemail.com", "google"),
+)
+
+
+def oauth_provider(values: Mapping[str, object]) -> str | None:
+    """The sign-in preset for the account's incoming server, None when mailtui knows
+    none (the user then writes ``[accounts.NAME.oauth]`` or gives ``token_command``)."""
+    host = str(values.get("host", "")).lower().rstrip(".")
+    for domain, provider in OAUTH_BY_HOST:
+        if _within(host, domain):
+            return provider
+    return None
+
+
+def oauth_values(
+    table: Mapping[str, object], client_id: str
+) -> dict[str, PlanValue]:
+    """The ``oauth.*`` values of an account: ``table`` (the preset's name, or a whole
+    custom table) with the user's ``client_id``."""
+    out: dict[str, PlanValue] = {}
+    for key, value in table.items():
+        if isinstance(value, str | int | list):
+            out[f"oauth.{key}"] = value
+    out["oauth.client_id"] = client_id
+    return out

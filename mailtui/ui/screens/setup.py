@@ -11,6 +11,7 @@ written by ``accounts.add_account``; a password goes to the keyring, never to th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import ClassVar
 
@@ -23,7 +24,17 @@ from textual.widgets import Button, ContentSwitcher, Input, Label, OptionList, S
 from textual.widgets.option_list import Option
 
 from mailtui import accounts, secrets
-from mailtui.account_setup import Checked, Choices, Plan, check, choose, outside, trial
+from mailtui.account_setup import (
+    Checked,
+    Choices,
+    Plan,
+    check,
+    choose,
+    oauth_provider,
+    oauth_values,
+    outside,
+    trial,
+)
 from mailtui.config import Config
 from mailtui.discovery import Email, Findings, Options, Source, SourceResult, discover, merge
 from mailtui.errors import MailtuiError
@@ -75,6 +86,8 @@ class SetupScreen(Screen[Plan | str | None]):
     SetupScreen #explain { height: 3; }
     SetupScreen .field { width: 18; }
     SetupScreen #pop3-rows { height: auto; }
+    SetupScreen .part { height: auto; }
+    SetupScreen #signin-log { height: auto; max-height: 8; }
     SetupScreen .row { height: 1; }
     SetupScreen #field-help { height: 2; }
     SetupScreen .buttons { height: auto; }
@@ -83,8 +96,17 @@ class SetupScreen(Screen[Plan | str | None]):
     """
 
     def __init__(
-        self, config: Config, options: Options, email: str = "", *, offer_demo: bool = False
+        self,
+        config: Config,
+        options: Options,
+        email: str = "",
+        *,
+        offer_demo: bool = False,
+        oauth_custom: Mapping[str, object] | None = None,
     ) -> None:
+        """``oauth_custom``: the ``[oauth]`` table (``provider = "custom"`` and its
+        endpoints) for a server that wants OAuth2 and has no preset (a private identity
+        provider; the tests' authorization server)."""
         super().__init__()
         self.offer_demo = offer_demo
         self.config = config
@@ -98,6 +120,10 @@ class SetupScreen(Screen[Plan | str | None]):
         self.trust_asked = False  # hosts outside the domain shown, waiting for Enter
         self.checked: list[Checked] | None = None  # None: checking
         self.following: set[str] = set()  # Autodiscover redirects the user chose to follow
+        self.oauth_custom = oauth_custom
+        self.signed_in = ""  # the account name a sign-in stored tokens for, not saved yet
+        self.signing_in = False
+        self.signin_lines: list[str] = []
 
     # ------------------------------------------------------------------ layout
 
@@ -136,10 +162,15 @@ class SetupScreen(Screen[Plan | str | None]):
             with Vertical(id="signin"):
                 yield Label("4 of 6: signing in", classes="title")
                 yield Static("", id="signin-help", classes="hint")
-                yield Label("Password (kept in the system keyring, never in the config file)")
-                yield Input(id="password", password=True)
-                yield Label("or a command that prints it (e.g. pass show mail/work)")
+                with Vertical(id="password-part", classes="part"):
+                    yield Label("Password (kept in the system keyring, never in the config file)")
+                    yield Input(id="password", password=True)
+                with Vertical(id="oauth-part", classes="part"):
+                    yield Label("Client id of the application you registered (README)")
+                    yield Input(id="client-id")
+                yield Label("", id="command-label")
                 yield Input(id="command")
+                yield Static("", id="signin-log")
                 yield Label("Enter: go on · Esc: back", classes="hint")
             with Vertical(id="check"):
                 yield Label("5 of 6: checking: connect and log in", classes="title")
@@ -167,6 +198,10 @@ class SetupScreen(Screen[Plan | str | None]):
         focus = {"who": "#email", "discover": "#kinds", "servers": "#f-host",
                  "signin": "#password", "check": "#check-button",
                  "save": "#save-button"}[step]  # fmt: skip
+        if step == "signin":
+            parts = (("#password-part", "#password"), ("#oauth-part", "#client-id"))
+            shown = [field for part, field in parts if self.query_one(part).display]
+            focus = shown[0] if shown else "#command"
         self.query_one(focus).focus()
 
     # ------------------------------------------------------------------ going on
@@ -178,7 +213,7 @@ class SetupScreen(Screen[Plan | str | None]):
                 self.query_one("#email", Input).focus()
             case "email":
                 self._who_done()
-            case "password" | "command":
+            case "password" | "command" | "client-id":
                 self._signin_done()
             case _:
                 self._servers_done()
@@ -301,14 +336,45 @@ class SetupScreen(Screen[Plan | str | None]):
             del values["username"]
         self.plan = replace(self.plan, values=values)
         self.query_one("#servers-error", Label).update("")
-        oauth = values.get("auth") == "oauth2"
-        self.query_one("#signin-help", Static).update(
-            "This provider wants OAuth2 sign-in, which mailtui cannot do itself yet: give a "
-            "command that prints a current access token (e.g. oama)."
-            if oauth
-            else "\n".join(self.plan.notes)
-        )
+        self._signin_shown()
         self._show("signin")
+
+    def _oauth_table(self) -> Mapping[str, object] | None:
+        """The ``[oauth]`` table the sign-in starts from, None when mailtui knows none."""
+        assert self.plan is not None
+        provider = oauth_provider(self.plan.values)
+        if provider is not None:
+            return {"provider": provider}
+        return self.oauth_custom
+
+    def _signin_shown(self) -> None:
+        assert self.plan is not None
+        oauth = self.plan.values.get("auth") == "oauth2"
+        table = self._oauth_table() if oauth else None
+        self.query_one("#password-part").display = not oauth
+        self.query_one("#oauth-part").display = table is not None
+        self.query_one("#signin-log", Static).update("")
+        if table is not None:
+            self.query_one("#client-id", Input).value = str(table.get("client_id", ""))
+        if not oauth:
+            help_text = "\n".join(self.plan.notes)
+            command = "or a command that prints it (e.g. pass show mail/work)"
+        elif table is not None:
+            help_text = (
+                "This provider signs you in with OAuth2: mailtui opens the sign-in here "
+                "(a code to enter on any device, or a browser page). It needs the client "
+                'id of an application you registered (README, "Signing in with OAuth2").'
+            )
+            command = "or a command that prints an access token (e.g. oama)"
+        else:
+            help_text = (
+                "This server wants OAuth2. mailtui signs in to Microsoft and Google itself; "
+                "for this one give a command that prints a current access token (e.g. "
+                "oama), or write [accounts.NAME.oauth] by hand (README)."
+            )
+            command = "a command that prints an access token"
+        self.query_one("#signin-help", Static).update(help_text)
+        self.query_one("#command-label", Label).update(command)
 
     def _pop3_values(self) -> dict[str, str | int | bool] | str:
         """POP3's download options as typed (only what differs from the defaults, and
@@ -339,7 +405,52 @@ class SetupScreen(Screen[Plan | str | None]):
 
     def _signin_done(self) -> None:
         assert self.plan is not None and self.email is not None
+        if self.signing_in:
+            return
         command = self.query_one("#command", Input).value.strip()
+        client_id = self.query_one("#client-id", Input).value.strip()
+        table = self._oauth_table()
+        oauth = self.plan.values.get("auth") == "oauth2"
+        if oauth and not command and table is not None:
+            if not client_id:
+                self._say("A client id, please (or a command that prints a token).")
+                return
+            values = {k: v for k, v in self.plan.values.items() if not k.startswith("oauth.")}
+            values.pop("token_command", None)
+            values |= oauth_values(table, client_id)
+            name = self.plan.name or _name(self.config, self.email)
+            self.plan = replace(self.plan, name=name, values=values)
+            self.signing_in = True
+            self.signin_lines = []
+            self.query_one("#signin-log", Static).update("")
+            self.run_worker(self._sign_in(), exclusive=True, group="signin")
+            return
+        self._signin_ready(command)
+
+    def _say(self, line: str) -> None:
+        self.signin_lines.append(line)
+        self.query_one("#signin-log", Static).update("\n".join(self.signin_lines[-8:]))
+
+    async def _sign_in(self) -> None:
+        """The OAuth2 sign-in of ``mailtui login``, its words on this screen; the
+        tokens go to the keyring under the account's name (forgotten if the wizard is
+        left without saving)."""
+        from mailtui.login import login
+
+        assert self.plan is not None
+        try:
+            acc = trial(self.config, self.plan)
+            self.signed_in = acc.name
+            await login(acc, None, self._say)
+        except MailtuiError as exc:
+            self._say(f"Not signed in: {exc}")
+            self.signing_in = False
+            return
+        self.signing_in = False
+        self._signin_ready("", signed_in=True)
+
+    def _signin_ready(self, command: str, *, signed_in: bool = False) -> None:
+        assert self.plan is not None and self.email is not None
         key = "token_command" if self.plan.values.get("auth") == "oauth2" else "password_command"
         values = {
             k: v
@@ -353,7 +464,7 @@ class SetupScreen(Screen[Plan | str | None]):
         if display:
             values["display_name"] = display
         self.plan = replace(self.plan, name=name, values=values)
-        keyring = not command and bool(self.query_one("#password", Input).value)
+        keyring = signed_in or not command and bool(self.query_one("#password", Input).value)
         self.query_one("#summary", Static).update(_summary(self.plan, keyring))
         self._show("check")
         self.checked = None
@@ -447,15 +558,22 @@ class SetupScreen(Screen[Plan | str | None]):
 
     def action_demo(self) -> None:
         self.workers.cancel_group(self, "discover")
-        self.dismiss(DEMO)
+        self._leave(DEMO)
+
+    def _leave(self, result: str | None) -> None:
+        """Leaves without saving: a sign-in's tokens in the keyring go too."""
+        if self.signed_in:
+            secrets.forget_sign_in(self.signed_in)
+        self.dismiss(result)
 
     def action_back(self) -> None:
         index = STEPS.index(self.step)
         if index == 0:
-            self.dismiss(None)
+            self._leave(None)
             return
-        if self.step in ("discover", "check"):
+        if self.step in ("discover", "check", "signin"):
             self.workers.cancel_group(self, self.step)
+            self.signing_in = False
         self._show(STEPS[index - 1])
 
 
@@ -482,10 +600,18 @@ class SetupApp(App[Plan | str | None]):
     ends with the plan written, None, or ``DEMO``."""
 
     def __init__(
-        self, config: Config, options: Options, email: str = "", *, offer_demo: bool = False
+        self,
+        config: Config,
+        options: Options,
+        email: str = "",
+        *,
+        offer_demo: bool = False,
+        oauth_custom: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__()
-        self.setup_screen = SetupScreen(config, options, email, offer_demo=offer_demo)
+        self.setup_screen = SetupScreen(
+            config, options, email, offer_demo=offer_demo, oauth_custom=oauth_custom
+        )
 
     def on_mount(self) -> None:
         self.push_screen(self.setup_screen, self._done)
