@@ -312,9 +312,12 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def trial(config: Config, plan: Plan) -> AccountConfig:
+def trial(
+    config: Config, plan: Plan, changed: Mapping[str, PlanValue | None] | None = None
+) -> AccountConfig:
     """The account of ``plan`` as the reader and its kind's checks make it, without
-    touching the config file (the edit is made to a copy). Raises ConfigError."""
+    touching the config file (the edit is made to a copy). ``changed``: the account
+    exists, and these are its changes (``changes``). Raises ConfigError."""
     import shutil
     import tempfile
 
@@ -325,6 +328,8 @@ def trial(config: Config, plan: Plan) -> AccountConfig:
         copy = Path(directory) / "config.toml"
         if config.path.exists():
             shutil.copyfile(config.path, copy)
+        if changed is not None:
+            return accounts.change_account(copy, plan.name, changed).account(plan.name)
         return accounts.add_account(copy, plan.name, plan.kind, plan.values).account(plan.name)
 
 
@@ -359,4 +364,47 @@ def oauth_values(
         if isinstance(value, str | int | list):
             out[f"oauth.{key}"] = value
     out["oauth.client_id"] = client_id
+    return out
+
+
+# ------------------------------------------------------------------ editing
+
+
+def plan_of(acc: AccountConfig) -> Plan:
+    """An account as the wizard's plan, to edit it: the values the wizard's steps show
+    (by option name); the rest of the account's table is left as it is."""
+    values: dict[str, PlanValue] = {
+        "email": acc.email,
+        "host": acc.host,
+        "port": acc.port,
+        "security": acc.security.value,
+    }
+    if acc.username != acc.email:
+        values["username"] = acc.username
+    for key in ("ca_file", "tls_fingerprint", "url", "password_command", "token_command"):
+        value = getattr(acc, key)
+        if value:
+            values[key] = value
+    if acc.auth != "password":
+        values["auth"] = acc.auth
+    if acc.smtp is not None:
+        values |= {"smtp.host": acc.smtp.host, "smtp.port": acc.smtp.port,
+                   "smtp.security": acc.smtp.security.value}  # fmt: skip
+    if acc.kind.value == "pop3":
+        values["leave_on_server"] = acc.leave_on_server
+        for key in ("delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop"):
+            if getattr(acc, key):  # the defaults are not in the file
+                values[key] = getattr(acc, key)
+    return Plan(acc.name, acc.kind.value, values)
+
+
+def changes(before: Plan, after: Plan, asked: Sequence[str]) -> dict[str, PlanValue | None]:
+    """What ``accounts.change_account`` needs to turn ``before`` into ``after``: the new
+    values, and None for each of the ``asked`` options the user emptied."""
+    out: dict[str, PlanValue | None] = {
+        k: v for k, v in after.values.items() if before.values.get(k) != v
+    }
+    for key in asked:
+        if key in before.values and key not in after.values:
+            out[key] = None
     return out

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -20,9 +20,11 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui.compose import Identity
+from mailtui.config import Config
 from mailtui.models import OutboxState
 from mailtui.sync.contract import SyncEvent
 from mailtui.ui import compat, keymap, keymap_check, themes
+from mailtui.ui.account_actions import AccountActions
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
@@ -51,6 +53,8 @@ class MailApp(App[None]):
         bidi: Reorder and join right-to-left text (``[ui] bidi`` resolved).
         bell: Ring the terminal bell when new mail arrives.
         notify_new_mail: Say so in a notice when new mail arrives.
+        config: The configuration read at start (its file is where the account
+            commands write); None in the demo.
     """
 
     CSS_PATH = "app.tcss"
@@ -79,6 +83,7 @@ class MailApp(App[None]):
         notify_new_mail: bool = True,
         identities: Mapping[str, Sequence[Identity]] | None = None,
         mailto: str | None = None,
+        config: Config | None = None,
     ) -> None:
         super().__init__()
         configure_bidi(bidi)
@@ -97,6 +102,8 @@ class MailApp(App[None]):
         }
         self.store = store
         self.manager = manager
+        self.config = config  # where accounts are added, changed, removed (None: the demo)
+        self.account_actions = AccountActions(self)
         self.title = title
         self.clock = clock
         # Applied whole or refused (KeymapError, a ConfigError): never half a keymap.
@@ -187,6 +194,18 @@ class MailApp(App[None]):
             return
         self.manager.check_now()
         self.main_screen.status_bar.set_notice("Checking for new mail…")
+
+    def action_add_account(self) -> None:
+        """The setup wizard; the account it saves starts syncing at once."""
+        self.account_actions.add()
+
+    @work(exclusive=True, group="accounts")
+    async def action_edit_account(self) -> None:
+        await self.account_actions.edit()
+
+    @work(exclusive=True, group="accounts")
+    async def action_remove_account(self) -> None:
+        await self.account_actions.remove()
 
     def action_next_theme(self) -> None:
         """Switch to the next of the data themes (``themes/`` and the user's)."""

@@ -263,6 +263,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             notify_new_mail=config.ui.notify,
             identities=_identities(config),
             mailto=getattr(args, "mailto", None),
+            config=None if args.demo else config,
         )
         try:
             await app.run_async()

@@ -118,8 +118,9 @@ class SyncManager:
 
     async def remove_account(self, account_id: int) -> None:
         """Stops the account's worker and sender and forgets them (the account is being
-        removed); a no-op for an account without a worker. The store is not touched."""
-        worker = self.workers.pop(account_id, None)
+        removed); a no-op for an account without a worker. No status event follows: the
+        account is gone from ``status()``. The store is not touched."""
+        self.workers.pop(account_id, None)
         self.senders.pop(account_id, None)
         running = (self._tasks.pop(account_id, None), self._sender_tasks.pop(account_id, None))
         tasks: list[asyncio.Task[Any]] = [t for t in running if t is not None]
@@ -130,8 +131,6 @@ class SyncManager:
         for task in tasks:
             if not task.cancelled():
                 task.exception()  # retrieved: its end is this removal
-        if worker is not None:
-            worker._set_status(AccountStatus.STOPPED, "removed")
 
     async def run_once(self) -> dict[str, AccountStatus]:
         """Syncs every account until it is in step (``mailtui sync --once``)."""

@@ -696,6 +696,8 @@ class MainScreen(Screen[None]):
         if self._send_notices.handle(event):
             return
         if event.kind == EventKind.STATUS and event.status is not None:
+            if self._manager is not None and event.account not in self._manager.status():
+                return  # an account removed while its last words were on their way
             self.status_bar.set_account(event.account, event.status, event.text, event.retry_at)
             self.refresh_bindings()  # capabilities are known once a worker connected
         elif event.kind == EventKind.FOLDERS:
@@ -716,6 +718,13 @@ class MainScreen(Screen[None]):
             # The store rolled the change back; show the old state and say why.
             self.notify(event.text or "The server refused a change.", severity="error")
             self._schedule(folders=True, listing=True)
+
+    def accounts_changed(self) -> None:
+        """An account was added, changed or removed: the folder pane, the list and the
+        status bar's accounts again."""
+        if self._manager is not None:
+            self.status_bar.set_accounts(self._manager.status())
+        self._schedule(folders=True, listing=True)
 
     def _schedule(self, *, folders: bool, listing: bool) -> None:
         self._folders_dirty |= folders

@@ -28,14 +28,16 @@ from mailtui.account_setup import (
     Checked,
     Choices,
     Plan,
+    changes,
     check,
     choose,
     oauth_provider,
     oauth_values,
     outside,
+    plan_of,
     trial,
 )
-from mailtui.config import Config
+from mailtui.config import AccountConfig, Config
 from mailtui.discovery import Email, Findings, Options, Source, SourceResult, discover, merge
 from mailtui.errors import MailtuiError
 from mailtui.protocols.kinds import kind as kind_spec
@@ -68,6 +70,11 @@ POP3_FIELDS = (
     ("max_message_kb", "0", "max message KB"),
     ("apop", "no", "APOP"),
 )
+
+
+#: The options the wizard shows, which an edit may empty (removed from the account).
+ASKED = (*SERVER_FIELDS, *(name for name, _, _ in POP3_FIELDS), "password_command",
+         "token_command")  # fmt: skip
 
 
 class SetupScreen(Screen[Plan | str | None]):
@@ -103,11 +110,15 @@ class SetupScreen(Screen[Plan | str | None]):
         *,
         offer_demo: bool = False,
         oauth_custom: Mapping[str, object] | None = None,
+        edit: AccountConfig | None = None,
     ) -> None:
         """``oauth_custom``: the ``[oauth]`` table (``provider = "custom"`` and its
         endpoints) for a server that wants OAuth2 and has no preset (a private identity
-        provider; the tests' authorization server)."""
+        provider; the tests' authorization server). ``edit``: an account to change: the
+        wizard starts at its servers, pre-filled, and Save changes it in place (an
+        empty password keeps the one in the keyring)."""
         super().__init__()
+        self.editing = plan_of(edit) if edit is not None else None
         self.offer_demo = offer_demo
         self.config = config
         self.options = options
@@ -188,6 +199,12 @@ class SetupScreen(Screen[Plan | str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
+        if self.editing is not None:
+            address = str(self.editing.values["email"])
+            self.query_one("#email", Input).value = address
+            self.email = Email.parse(address)
+            self._fill_servers(self.editing)
+            self.query_one(".title", Label).update(f"Edit account {self.editing.name!r}")
 
     @property
     def step(self) -> str:
@@ -302,11 +319,18 @@ class SetupScreen(Screen[Plan | str | None]):
             plan = choose(self.findings, choices, self.config)
         except MailtuiError:
             plan = Plan("", kind, {"email": self.email.address})
+        self._fill_servers(plan)
+
+    def _fill_servers(self, plan: Plan) -> None:
         self.plan = plan
-        self.query_one("#pop3-rows").display = kind == "pop3"
+        self.query_one("#pop3-rows").display = plan.kind == "pop3"
         for name in SERVER_FIELDS:
             value = plan.values.get(name, "")
             self.query_one(f"#{_field_id(name)}", Input).value = str(value)
+        for name, default, _ in POP3_FIELDS:
+            given = plan.values.get(name)
+            shown = {None: default, True: "yes", False: "no"}.get(given, str(given))  # type: ignore[arg-type]
+            self.query_one(f"#{_field_id(name)}", Input).value = shown
         self._show("servers")
 
     def _servers_done(self) -> None:
@@ -439,7 +463,7 @@ class SetupScreen(Screen[Plan | str | None]):
 
         assert self.plan is not None
         try:
-            acc = trial(self.config, self.plan)
+            acc = self._trial()
             self.signed_in = acc.name
             await login(acc, None, self._say)
         except MailtuiError as exc:
@@ -478,6 +502,13 @@ class SetupScreen(Screen[Plan | str | None]):
         else:
             self._start_check()
 
+    def _trial(self) -> AccountConfig:
+        """The account as Save would write it (a copy of config.toml is edited)."""
+        assert self.plan is not None
+        if self.editing is None:
+            return trial(self.config, self.plan)
+        return trial(self.config, self.plan, changes(self.editing, self.plan, ASKED))
+
     def _start_check(self) -> None:
         self.trust_asked = False
         self.query_one("#check-results", Static).update("connecting …")
@@ -487,7 +518,7 @@ class SetupScreen(Screen[Plan | str | None]):
         assert self.plan is not None
         password = self.query_one("#password", Input).value or None
         try:
-            results = await check(trial(self.config, self.plan), password=password)
+            results = await check(self._trial(), password=password)
         except MailtuiError as exc:
             results = [Checked("settings", False, str(exc))]
         self.checked = results
@@ -542,7 +573,11 @@ class SetupScreen(Screen[Plan | str | None]):
             # The keyring first: if it cannot take the password, nothing is written.
             if password and not command:
                 secrets.store_in_keyring(plan.name, password)
-            accounts.add_account(self.config.path, plan.name, plan.kind, plan.values)
+            if self.editing is not None:
+                changed = changes(self.editing, plan, ASKED)
+                accounts.change_account(self.config.path, plan.name, changed)
+            else:
+                accounts.add_account(self.config.path, plan.name, plan.kind, plan.values)
         except MailtuiError as exc:
             hint = " (give a command that prints it instead)" if "keyring" in str(exc) else ""
             self.query_one("#save-error", Static).update(f"{exc}{hint}")
@@ -568,7 +603,7 @@ class SetupScreen(Screen[Plan | str | None]):
 
     def action_back(self) -> None:
         index = STEPS.index(self.step)
-        if index == 0:
+        if index == 0 or self.editing is not None and self.step == "servers":
             self._leave(None)
             return
         if self.step in ("discover", "check", "signin"):
