@@ -9,7 +9,7 @@ line with a non-zero exit."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -112,14 +112,36 @@ async def wizard(args: argparse.Namespace, config: Config, out: Callable[[str], 
     return 0
 
 
+#: Where the first start's discovery asks, for a deployment that runs its own sources
+#: (and for tests): the environment variables and the ``Options`` field each sets.
+SOURCE_ENVIRONMENT = {
+    "MAILTUI_SETUP_DNS": "dns",
+    "MAILTUI_SETUP_AUTOCONFIG_URL": "autoconfig_url",
+    "MAILTUI_SETUP_ISPDB_URL": "ispdb_url",
+    "MAILTUI_SETUP_AUTODISCOVER_URL": "autodiscover_url",
+}
+
+
+def options_from_environment(environ: Mapping[str, str]) -> Options:
+    """The first start's discovery options: the defaults, each source pointed where
+    ``SOURCE_ENVIRONMENT``'s variables say. Raises DiscoveryError for a bad DNS server."""
+    from mailtui.autodiscover_source import with_autodiscover
+    from mailtui.discovery import Options
+
+    given = {f: environ[name] for name, f in SOURCE_ENVIRONMENT.items() if environ.get(name)}
+    options = Options(**given)  # type: ignore[arg-type]
+    options.dns_server()
+    return with_autodiscover(options)
+
+
 async def first_start(config: Config) -> str | None:
     """``mailtui`` with no account: the wizard, the demo one key away. Returns "saved"
     (an account was written), "demo", or None (the user left)."""
-    from mailtui.autodiscover_source import with_autodiscover
-    from mailtui.discovery import Options
+    import os
+
     from mailtui.ui.screens.setup import DEMO, SetupApp
 
-    options = with_autodiscover(Options())
+    options = options_from_environment(os.environ)
     result = await SetupApp(config, options, offer_demo=True).run_async()
     if result == DEMO:
         return "demo"
