@@ -6,6 +6,7 @@ forgets it when asked."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -41,9 +42,11 @@ async def test_an_account_added_while_running_syncs_and_a_removed_one_stops(
     first.deliver(_message("for the first"))
     second.deliver(_message("for the second"))
     store = await Store.open(tmp_path / "mail.sqlite")
+    stack = contextlib.AsyncExitStack()
     try:
         (spec,) = await specs_for(store, [account_config(first)])
         manager = SyncManager(store, [spec])
+        stack.push_async_callback(manager.stop)  # before the store closes
         await manager.start()
         for _ in range(1000):
             if await _subjects(store) == ["for the first"]:
@@ -58,6 +61,10 @@ async def test_an_account_added_while_running_syncs_and_a_removed_one_stops(
                 break
             await asyncio.sleep(0.02)
         assert await _subjects(store) == ["for the first", "for the second"]
+        for _ in range(1000):  # in step once the folder list is done too
+            if manager.status()[second.name][0] is AccountStatus.ONLINE:
+                break
+            await asyncio.sleep(0.02)
         assert manager.status()[second.name][0] is AccountStatus.ONLINE
         with pytest.raises(ValueError, match="syncing already"):
             await manager.add_account(added)
@@ -70,6 +77,6 @@ async def test_an_account_added_while_running_syncs_and_a_removed_one_stops(
         assert await _subjects(store) == ["for the first"]
         assert [a.name for a in await store.accounts()] == [first.name]
         assert manager.status()[first.name][0] is AccountStatus.ONLINE  # the other goes on
-        await manager.stop()
     finally:
+        await stack.aclose()
         await store.close()
