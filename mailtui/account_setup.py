@@ -136,9 +136,9 @@ def _notes(
         notes.append(proposal.note)
     if values.get("auth") == "oauth2" and "token_command" not in values:
         notes.append(
-            "this provider wants OAuth2 sign-in, which mailtui cannot do itself yet: set "
-            "token_command to a command that prints a current token (e.g. oama), or "
-            "remove auth to try an app password"
+            "this provider wants OAuth2 sign-in: add [accounts.NAME.oauth] with your client "
+            "id and run `mailtui login NAME` (README, \"Signing in with OAuth2\"; the "
+            "wizard does both), or set token_command to a command that prints a token"
         )
     servers: list[Server] = []
     if proposal is not None:
