@@ -42,6 +42,9 @@ class _App(Protocol):
     @property
     def main_screen(self) -> Any: ...
 
+    @property
+    def screen(self) -> Any: ...
+
     def notify(self, message: str, *, severity: Any = ..., timeout: float | None = ...) -> None: ...
 
     def push_screen(self, screen: Any, callback: Any = ...) -> Any: ...
@@ -67,6 +70,8 @@ class AccountActions:
     # ------------------------------------------------------------------ helpers
 
     def _config(self) -> Config | None:
+        if self.app.screen is not self.app.main_screen:
+            return None  # from the main screen only (not a wizard over a wizard)
         config = self.app.config
         if config is None or config.path is None:
             self.app.notify("Accounts can be changed only with a config file (not in the demo).")

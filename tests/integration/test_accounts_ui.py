@@ -101,6 +101,9 @@ async def test_add_edit_and_remove_an_account_while_the_app_runs(
             await _until(pilot, lambda: "first" in screen_text(app))
             await pilot.press("f7")  # the key opens the wizard; Esc on its first step leaves
             await _until(pilot, lambda: isinstance(app.screen, SetupScreen))
+            await pilot.press("f7")  # no wizard over the wizard
+            await pilot.pause()
+            assert len(app.screen_stack) == 2
             await pilot.press("escape")
             await _until(pilot, lambda: app.screen is app.main_screen)
             await pilot.press("ctrl+p", *"add an account")  # and so does the palette
