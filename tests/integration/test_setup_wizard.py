@@ -333,3 +333,61 @@ def mail_user_port_closed() -> int:
     from tests.servers.ports import free_ports
 
     return free_ports(1)[0]
+
+
+async def test_walk_to_a_pop3_account_with_its_download_options_and_mail(
+    tmp_path: Path,
+    web: WebServer,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    """POP3 found through SRV records (the harness's Dovecot), its download options
+    set in the wizard, saved with them, then synced: the mail is in the store."""
+    dns = DnsServer(
+        srv=[
+            f"_pop3s._tcp.pop.test,localhost,{mail_user.pop3s_port},0,0",
+            f"_submission._tcp.pop.test,localhost,{mail_user.smtp_port},0,0",
+        ],
+        hosts=["localhost,127.0.0.1"],
+    )
+    try:
+        dns.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    config_path = tmp_path / "config.toml"
+    app = SetupApp(Config(path=config_path), local_options(dns, web))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _to_servers(pilot, app, "ann@pop.test")
+            assert screen.plan is not None and screen.plan.kind == "pop3"
+            screen.query_one("#f-username", Input).value = mail_user.name
+            screen.query_one("#f-ca_file", Input).value = str(mail_user.ca_path)
+            screen.query_one("#f-delete_after_days", Input).value = "14"
+            screen.query_one("#f-delete_when_deleted_here", Input).value = "yes"
+            await pilot.press("enter")
+            await _type(pilot, mail_user.password)
+            await pilot.press("enter", "enter")  # the password; yes, localhost
+            await _until(pilot, lambda: screen.checked is not None)
+            assert screen.checked is not None and all(c.ok for c in screen.checked)
+            await _released(pilot, screen, "#check-button")
+            await pilot.press("enter", "enter")
+            await pilot.pause()
+    finally:
+        dns.stop()
+    acc = load_config(config_path).account("pop")
+    assert (acc.kind.value, acc.leave_on_server) == ("pop3", True)
+    assert (acc.delete_after_days, acc.delete_when_deleted_here) == (14, True)
+    mail_user.deliver(
+        b"From: Bo <bo@pop.test>\r\nTo: ann@pop.test\r\nSubject: Downloaded\r\n"
+        b"Message-ID: <downloaded@pop.test>\r\n\r\nHello.\r\n"
+    )
+    store = await Store.open(tmp_path / "mail.sqlite")
+    try:
+        manager = SyncManager(store, await specs(store, load_config(config_path)))
+        assert await manager.run_once() == {"pop": AccountStatus.ONLINE}
+        folders = await store.folders()
+        assert [r.subject for f in folders for r in await store.window(f.id, 0, 9)] == [
+            "Downloaded"
+        ]
+    finally:
+        await store.close()
