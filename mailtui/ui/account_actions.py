@@ -128,7 +128,7 @@ class AccountActions:
             return
         self.app.identities[result.name] = identities(config.account(result.name))
         self.app.notify(f"Account {result.name!r} added: its mail is on its way.")
-        self.app.main_screen.accounts_changed()
+        self.app.main_screen.accounts_changed(added=result.name)
 
     async def edit(self) -> None:
         config = self._config()
@@ -197,5 +197,5 @@ class AccountActions:
         if account_id is not None:
             await self.app.store.remove_account(account_id)
         self.app.identities.pop(acc.name, None)
-        self.app.main_screen.accounts_changed()
+        self.app.main_screen.accounts_changed(removed=acc.name)
         self.app.notify(f"Account {acc.name!r} removed{problem}.")
