@@ -13,7 +13,8 @@ belong to the proposal's host). No secret is ever part of a plan."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from mailtui.discovery import Findings, Proposal, Server, Source
 from mailtui.discovery.model import SECOND_LEVEL
 from mailtui.errors import DiscoveryError
 from mailtui.protocols.kinds import configurable
+
+#: A value of an account's setting, by option name ("smtp.host", "oauth.scopes").
+PlanValue = str | int | bool | Path | list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +51,7 @@ class Plan:
 
     name: str
     kind: str
-    values: dict[str, str | int | Path] = field(default_factory=dict)
+    values: dict[str, PlanValue] = field(default_factory=dict)
     proposal: Proposal | None = None  # what discovery proposed, if anything was taken
     notes: tuple[str, ...] = ()  # plain lines for the user (OAuth2, app passwords …)
 
@@ -90,7 +94,7 @@ def choose(findings: Findings, choices: Choices, config: Config | None = None) -
             "--security) to set the account up by hand"
         )
     kind = choices.kind or (proposal.kind if proposal else "imap")
-    values: dict[str, str | int | Path] = dict(proposal.values(choices.email) if proposal else {})
+    values: dict[str, PlanValue] = dict(proposal.values(choices.email) if proposal else {})
     values["email"] = choices.email
     if choices.host is not None:
         for key in ("host", "port", "security"):
@@ -125,16 +129,16 @@ def _pick(proposals: Sequence[Proposal], kind: str | None) -> Proposal | None:
 
 
 def _notes(
-    proposal: Proposal | None, values: dict[str, str | int | Path], kind: str, domain: str
+    proposal: Proposal | None, values: dict[str, PlanValue], kind: str, domain: str
 ) -> tuple[str, ...]:
     notes = []
     if proposal is not None and proposal.note:
         notes.append(proposal.note)
     if values.get("auth") == "oauth2" and "token_command" not in values:
         notes.append(
-            "this provider wants OAuth2 sign-in, which mailtui cannot do itself yet: set "
-            "token_command to a command that prints a current token (e.g. oama), or "
-            "remove auth to try an app password"
+            "this provider wants OAuth2 sign-in: add [accounts.NAME.oauth] with your client "
+            "id and run `mailtui login NAME` (README, \"Signing in with OAuth2\"; the "
+            "wizard does both), or set token_command to a command that prints a token"
         )
     servers: list[Server] = []
     if proposal is not None:
@@ -144,7 +148,7 @@ def _notes(
             notes.append(f"{server.host}: {server.note}")
     if proposal is not None and proposal.incoming.source is Source.GUESS:
         notes.append("found by guessing: check the servers before you rely on them")
-    if proposal is not None and proposal.incoming.source in (Source.AUTOCONFIG, Source.SRV):
+    if proposal is not None and proposal.incoming.source in _ANYWHERE[:-1]:
         for server in servers:
             if not _within(server.host, domain):
                 notes.append(
@@ -154,6 +158,11 @@ def _notes(
     if values.get("host") and "smtp.host" not in values and kind != "exchange":
         notes.append("no SMTP server found: this account cannot send until [smtp] is set")
     return tuple(notes)
+
+
+#: Sources that can name any host (a file or record the domain's owner, or whoever
+#: answers in its place, publishes): a host outside the domain gets no password unasked.
+_ANYWHERE = (Source.AUTOCONFIG, Source.AUTODISCOVER, Source.SRV, Source.GUESS)
 
 
 def _within(host: str, domain: str) -> bool:
@@ -170,6 +179,11 @@ class Checked:
     what: str  # "incoming imap imap.example.org:993" / "outgoing smtp …"
     ok: bool
     text: str  # "logged in", or the reason in plain words
+    #: A certificate not trusted: the option that would pin it ("tls_fingerprint",
+    #: "smtp.tls_fingerprint"), its SHA-256 (64 hex digits) and subject ("" unknown).
+    pin_key: str = ""
+    fingerprint: str = ""
+    subject: str = ""
 
 
 def outside(plan: Plan, domain: str, confirmed: Sequence[str] = ()) -> list[str]:
@@ -184,7 +198,7 @@ def outside(plan: Plan, domain: str, confirmed: Sequence[str] = ()) -> list[str]
     for server, key in ((proposal.incoming, "host"), (proposal.outgoing, "smtp.host")):
         if server is None or plan.values.get(key) != server.host or server.host in confirmed:
             continue
-        if server.source in (Source.AUTOCONFIG, Source.SRV, Source.GUESS) and not _within(
+        if server.source in _ANYWHERE and not _within(
             server.host, domain
         ):
             hosts.append(server.host)
@@ -226,7 +240,8 @@ async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
         except TimeoutError:
             out.append(Checked(what, False, f"no answer within {timeout:g} s"))
         except Exception as exc:  # the reason, whatever it is, for the user to read
-            out.append(Checked(what, False, _reason(exc)))
+            out.append(await _failed(what, exc, "tls_fingerprint", acc.host, acc.port,
+                                     acc.security.value))  # fmt: skip
         finally:
             await backend.close()
     if acc.smtp is not None and spec.sending is Sending.SMTP:
@@ -241,8 +256,55 @@ async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
         except TimeoutError:
             out.append(Checked(what, False, f"no answer within {timeout:g} s"))
         except Exception as exc:
-            out.append(Checked(what, False, _reason(exc)))
+            out.append(await _failed(what, exc, "smtp.tls_fingerprint", acc.smtp.host,
+                                     acc.smtp.port, acc.smtp.security.value))  # fmt: skip
     return out
+
+
+_PRESENTED = re.compile(r"sha256:((?:[0-9A-F]{2}:){31}[0-9A-F]{2})")
+
+
+async def _failed(
+    what: str, exc: BaseException, key: str, host: str, port: int, security: str
+) -> Checked:
+    """The failure in words; for a certificate not trusted whose fingerprint the error
+    names, what pinning it needs (and its subject, read over implicit TLS)."""
+    text = _reason(exc)
+    presented = _PRESENTED.search(text)
+    if presented is None or "not trusted" not in text:
+        return Checked(what, False, text)
+    fingerprint = presented.group(1).replace(":", "").lower()
+    subject = await certificate_subject(host, port) if security == "tls" else ""
+    return Checked(what, False, text, key, fingerprint, subject)
+
+
+async def certificate_subject(host: str, port: int, timeout: float = 10.0) -> str:
+    """The subject of the certificate a server presents over implicit TLS, read from a
+    handshake that verifies nothing and sends nothing after it; "" when it cannot be
+    had."""
+    import asyncio
+
+    from cryptography import x509
+
+    from mailtui.protocols.net import tls
+
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(
+                host, port, ssl=tls.pinned_context(), server_hostname=host
+            )
+    except (OSError, TimeoutError):
+        return ""
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+        if not der:
+            return ""
+        return x509.load_der_x509_certificate(der).subject.rfc4514_string()[:200]
+    except ValueError:
+        return ""
+    finally:
+        writer.close()
 
 
 def _reason(exc: BaseException) -> str:
@@ -250,9 +312,12 @@ def _reason(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def trial(config: Config, plan: Plan) -> AccountConfig:
+def trial(
+    config: Config, plan: Plan, changed: Mapping[str, PlanValue | None] | None = None
+) -> AccountConfig:
     """The account of ``plan`` as the reader and its kind's checks make it, without
-    touching the config file (the edit is made to a copy). Raises ConfigError."""
+    touching the config file (the edit is made to a copy). ``changed``: the account
+    exists, and these are its changes (``changes``). Raises ConfigError."""
     import shutil
     import tempfile
 
@@ -263,4 +328,83 @@ def trial(config: Config, plan: Plan) -> AccountConfig:
         copy = Path(directory) / "config.toml"
         if config.path.exists():
             shutil.copyfile(config.path, copy)
+        if changed is not None:
+            return accounts.change_account(copy, plan.name, changed).account(plan.name)
         return accounts.add_account(copy, plan.name, plan.kind, plan.values).account(plan.name)
+
+
+# ------------------------------------------------------------------ OAuth2 sign-in
+
+#: The OAuth2 preset (mailtui/auth/providers.toml) of the servers' domains.
+OAUTH_BY_HOST = (
+    ("office365.com", "microsoft"),
+    ("outlook.com", "microsoft"),
+    ("gmail.com", "google"),
+    ("googlemail.com", "google"),
+)
+
+
+def oauth_provider(values: Mapping[str, object]) -> str | None:
+    """The sign-in preset for the account's incoming server, None when mailtui knows
+    none (the user then writes ``[accounts.NAME.oauth]`` or gives ``token_command``)."""
+    host = str(values.get("host", "")).lower().rstrip(".")
+    for domain, provider in OAUTH_BY_HOST:
+        if _within(host, domain):
+            return provider
+    return None
+
+
+def oauth_values(
+    table: Mapping[str, object], client_id: str
+) -> dict[str, PlanValue]:
+    """The ``oauth.*`` values of an account: ``table`` (the preset's name, or a whole
+    custom table) with the user's ``client_id``."""
+    out: dict[str, PlanValue] = {}
+    for key, value in table.items():
+        if isinstance(value, str | int | list):
+            out[f"oauth.{key}"] = value
+    out["oauth.client_id"] = client_id
+    return out
+
+
+# ------------------------------------------------------------------ editing
+
+
+def plan_of(acc: AccountConfig) -> Plan:
+    """An account as the wizard's plan, to edit it: the values the wizard's steps show
+    (by option name); the rest of the account's table is left as it is."""
+    values: dict[str, PlanValue] = {
+        "email": acc.email,
+        "host": acc.host,
+        "port": acc.port,
+        "security": acc.security.value,
+    }
+    if acc.username != acc.email:
+        values["username"] = acc.username
+    for key in ("ca_file", "tls_fingerprint", "url", "password_command", "token_command"):
+        value = getattr(acc, key)
+        if value:
+            values[key] = value
+    if acc.auth != "password":
+        values["auth"] = acc.auth
+    if acc.smtp is not None:
+        values |= {"smtp.host": acc.smtp.host, "smtp.port": acc.smtp.port,
+                   "smtp.security": acc.smtp.security.value}  # fmt: skip
+    if acc.kind.value == "pop3":
+        values["leave_on_server"] = acc.leave_on_server
+        for key in ("delete_after_days", "delete_when_deleted_here", "max_message_kb", "apop"):
+            if getattr(acc, key):  # the defaults are not in the file
+                values[key] = getattr(acc, key)
+    return Plan(acc.name, acc.kind.value, values)
+
+
+def changes(before: Plan, after: Plan, asked: Sequence[str]) -> dict[str, PlanValue | None]:
+    """What ``accounts.change_account`` needs to turn ``before`` into ``after``: the new
+    values, and None for each of the ``asked`` options the user emptied."""
+    out: dict[str, PlanValue | None] = {
+        k: v for k, v in after.values.items() if before.values.get(k) != v
+    }
+    for key in asked:
+        if key in before.values and key not in after.values:
+            out[key] = None
+    return out

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
@@ -20,10 +20,11 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui.compose import Identity
-from mailtui.config import AccountConfig
+from mailtui.config import AccountConfig, Config
 from mailtui.models import OutboxState
 from mailtui.sync.contract import SyncEvent
 from mailtui.ui import compat, keymap, keymap_check, themes
+from mailtui.ui.account_actions import AccountActions
 from mailtui.ui.bidi import configure as configure_bidi
 from mailtui.ui.commands import MailCommands
 from mailtui.ui.dates import Clock, local_clock
@@ -57,6 +58,8 @@ class MailApp(App[None]):
             table), by name: the sign-in key runs their flow (``ui/modals/sign_in.py``).
         password_accounts: On a host without a keyring, the accounts whose password the
             sign-in key asks for (masked, kept in memory for the run).
+        config: The configuration read at start (its file is where the account
+            commands write); None in the demo.
     """
 
     CSS_PATH = "app.tcss"
@@ -87,6 +90,7 @@ class MailApp(App[None]):
         mailto: str | None = None,
         sign_in_accounts: Mapping[str, AccountConfig] | None = None,
         password_accounts: Sequence[str] = (),
+        config: Config | None = None,
     ) -> None:
         super().__init__()
         configure_bidi(bidi)
@@ -114,13 +118,15 @@ class MailApp(App[None]):
         )
         self.store = store
         self.manager = manager
+        self.config = config  # where accounts are added, changed, removed (None: the demo)
+        self.account_actions = AccountActions(self)
         self.title = title
         self.clock = clock
         # Applied whole or refused (KeymapError, a ConfigError): never half a keymap.
         self.keymap_overrides: dict[str, str] = keymap_check.check(keymap or {})
         self._theme_name = theme
         self._sync_started = False
-        self.main_screen = MainScreen(store, manager, clock)
+        self.main_screen: MainScreen = MainScreen(store, manager, clock)
         self.set_keymap(self.keymap_overrides)
         self.gc_pacer = GcPacer()  # full collections off the key path (ui/gc_pacer.py)
         self.last_input = float("-inf")  # time.monotonic() of the last key or click
@@ -208,6 +214,18 @@ class MailApp(App[None]):
             return
         self.manager.check_now()
         self.main_screen.status_bar.set_notice("Checking for new mail…")
+
+    def action_add_account(self) -> None:
+        """The setup wizard; the account it saves starts syncing at once."""
+        self.account_actions.add()
+
+    @work(exclusive=True, group="accounts")
+    async def action_edit_account(self) -> None:
+        await self.account_actions.edit()
+
+    @work(exclusive=True, group="accounts")
+    async def action_remove_account(self) -> None:
+        await self.account_actions.remove()
 
     def action_next_theme(self) -> None:
         """Switch to the next of the data themes (``themes/`` and the user's)."""

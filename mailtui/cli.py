@@ -266,6 +266,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
             mailto=getattr(args, "mailto", None),
             sign_in_accounts=_sign_in_accounts(config, args.demo),
             password_accounts=[] if args.demo else typed_password_accounts(config),
+            config=None if args.demo else config,
         )
         try:
             await app.run_async()

@@ -9,7 +9,7 @@ line with a non-zero exit."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,8 +25,8 @@ KINDS = ("imap", "pop3", "exchange")
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.description = (
         "Find an account's settings from its email address (a table of the big "
-        "providers, the provider's autoconfig, the ISPDB, DNS SRV and MX records, "
-        "guessing), and write the account to config.toml (never a password)."
+        "providers, the provider's autoconfig, Exchange Autodiscover, the ISPDB, DNS SRV "
+        "and MX records, guessing), and write the account to config.toml (never a password)."
     )
     p.add_argument("--email", metavar="ADDRESS", help="the account's address")
     p.add_argument("--name", metavar="NAME", help="the account's name (else after the domain)")
@@ -51,6 +51,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="where the provider's autoconfig file is ({domain} and {email} are filled in)",
     )
+    p.add_argument(
+        "--autodiscover-url",
+        metavar="URL",
+        help="where Exchange Autodiscover answers ({domain} and {email} are filled in)",
+    )
     p.add_argument("--ispdb-url", metavar="URL", help="the ISPDB's URL, with {domain}")
     p.add_argument(
         "--check",
@@ -60,7 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--trust-hosts",
         action="store_true",
-        help="with --check: log in even to servers found outside the address's domain",
+        help="follow an Autodiscover redirect to another domain, and with --check log in "
+        "even to servers found outside the address's domain",
     )
     p.add_argument(
         "--non-interactive",
@@ -73,6 +79,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def options_from(args: argparse.Namespace) -> Options:
     """Where discovery asks, from the command line. Raises DiscoveryError for a bad
     ``--dns`` or ``--ca-file``."""
+    from mailtui.autodiscover_source import with_autodiscover
     from mailtui.discovery import Options
     from mailtui.discovery.model import ISPDB_URL
     from mailtui.errors import DiscoveryError
@@ -86,9 +93,11 @@ def options_from(args: argparse.Namespace) -> Options:
         autoconfig_url=args.autoconfig_url,
         ispdb_url=args.ispdb_url or ISPDB_URL,
         ca_file=args.ca_file,
+        autodiscover_url=args.autodiscover_url,
+        trust_redirects=bool(getattr(args, "trust_hosts", False)),
     )
     options.dns_server()  # a bad --dns before anything runs
-    return options
+    return with_autodiscover(options)
 
 
 async def wizard(args: argparse.Namespace, config: Config, out: Callable[[str], None]) -> int:
@@ -103,13 +112,37 @@ async def wizard(args: argparse.Namespace, config: Config, out: Callable[[str], 
     return 0
 
 
+#: Where the first start's discovery asks, for a deployment that runs its own sources
+#: (and for tests): the environment variables and the ``Options`` field each sets.
+SOURCE_ENVIRONMENT = {
+    "MAILTUI_SETUP_DNS": "dns",
+    "MAILTUI_SETUP_AUTOCONFIG_URL": "autoconfig_url",
+    "MAILTUI_SETUP_ISPDB_URL": "ispdb_url",
+    "MAILTUI_SETUP_AUTODISCOVER_URL": "autodiscover_url",
+}
+
+
+def options_from_environment(environ: Mapping[str, str]) -> Options:
+    """The first start's discovery options: the defaults, each source pointed where
+    ``SOURCE_ENVIRONMENT``'s variables say. Raises DiscoveryError for a bad DNS server."""
+    from mailtui.autodiscover_source import with_autodiscover
+    from mailtui.discovery import Options
+
+    given = {f: environ[name] for name, f in SOURCE_ENVIRONMENT.items() if environ.get(name)}
+    options = Options(**given)  # type: ignore[arg-type]
+    options.dns_server()
+    return with_autodiscover(options)
+
+
 async def first_start(config: Config) -> str | None:
     """``mailtui`` with no account: the wizard, the demo one key away. Returns "saved"
     (an account was written), "demo", or None (the user left)."""
-    from mailtui.discovery import Options
+    import os
+
     from mailtui.ui.screens.setup import DEMO, SetupApp
 
-    result = await SetupApp(config, Options(), offer_demo=True).run_async()
+    options = options_from_environment(os.environ)
+    result = await SetupApp(config, options, offer_demo=True).run_async()
     if result == DEMO:
         return "demo"
     return None if result is None else "saved"
@@ -129,7 +162,12 @@ async def run(args: argparse.Namespace, config: Config, out: Callable[[str], Non
     email = discovery.Email.parse(args.email)
     options = options_from(args)
     out(f"Looking for the settings of {email.address} (at most {options.deadline:g} s):")
-    findings = await discovery.find(email, options, on_result=lambda r: out("  " + r.describe()))
+    def show(result: discovery.SourceResult) -> None:
+        out("  " + result.describe())
+        if result.ask_host:
+            out(f"    {result.ask_host} is not in {email.domain}: --trust-hosts follows it")
+
+    findings = await discovery.find(email, options, on_result=show)
     choices = Choices(
         email=email.address,
         name=args.name,

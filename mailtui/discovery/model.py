@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,10 +34,11 @@ class Source(enum.IntEnum):
 
     PROVIDERS = 0  # the built-in table of the big providers (providers.toml)
     AUTOCONFIG = 1  # the provider's own autoconfig file
-    ISPDB = 2  # the ISPDB
-    MX = 3  # the domain's MX hosts at a provider of the table (Google, Microsoft …)
-    SRV = 4  # DNS SRV records (RFC 6186, RFC 8314)
-    GUESS = 5  # a server answered on imap./mail./pop./smtp. hosts
+    AUTODISCOVER = 2  # Exchange Autodiscover (the domain's own word, like autoconfig)
+    ISPDB = 3  # the ISPDB
+    MX = 4  # the domain's MX hosts at a provider of the table (Google, Microsoft …)
+    SRV = 5  # DNS SRV records (RFC 6186, RFC 8314)
+    GUESS = 6  # a server answered on imap./mail./pop./smtp. hosts
 
     @property
     def label(self) -> str:
@@ -47,6 +48,7 @@ class Source(enum.IntEnum):
 _LABELS = {
     Source.PROVIDERS: "provider table",
     Source.AUTOCONFIG: "provider's autoconfig",
+    Source.AUTODISCOVER: "Exchange Autodiscover",
     Source.ISPDB: "ISPDB",
     Source.MX: "MX records",
     Source.SRV: "SRV records",
@@ -128,8 +130,12 @@ class Server:
     source: Source
     auth: str = "password"  # "oauth2" where the provider accepts nothing else
     note: str = ""  # plain words worth showing (e.g. "certificate not trusted")
+    url: str = ""  # the whole address, for a kind that speaks HTTP (Exchange ActiveSync)
 
     def describe(self) -> str:
+        if self.url:
+            note = f" ({self.note})" if self.note else ""
+            return f"{self.protocol} {self.url}, user {self.username}{note}"
         auth = ", OAuth2 sign-in" if self.auth == "oauth2" else ""
         note = f" ({self.note})" if self.note else ""
         return (
@@ -148,6 +154,9 @@ class SourceResult:
     servers: tuple[Server, ...] = ()
     detail: str = ""  # why nothing, what failed, or where it came from
     provider: str = ""  # the provider's name, where the source names one
+    #: A host in another domain the source leads to and did not follow: asked first
+    #: (the wizard asks; ``mailtui setup`` follows it with ``--trust-hosts``).
+    ask_host: str = ""
 
     def describe(self) -> str:
         text = f"{self.source.label}: {self.status.value}"
@@ -179,6 +188,8 @@ class Proposal:
             "port": incoming.port,
             "security": incoming.security,
         }
+        if incoming.url:
+            out["url"] = incoming.url
         if incoming.username != email:
             out["username"] = incoming.username
         if incoming.auth == "oauth2":
@@ -191,6 +202,9 @@ class Proposal:
             if smtp.auth != incoming.auth:
                 out["smtp.auth"] = smtp.auth
         return out
+
+
+Runner = Callable[["Email", "Options"], Awaitable[SourceResult]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +225,16 @@ class Options:
     sources: frozenset[Source] = frozenset(Source)
     max_xml_bytes: int = 256 * 1024
     guess_timeout: float = 3.0
+    #: Exchange Autodiscover's address (``{domain}``, ``{email}``); None: the domain's
+    #: usual ones (https://DOMAIN/…, https://autodiscover.DOMAIN/…, the http redirect).
+    autodiscover_url: str | None = None
+    #: Hosts of other domains a source may follow (the user said yes), and whether to
+    #: follow any (``--trust-hosts``).
+    trusted_hosts: frozenset[str] = frozenset()
+    trust_redirects: bool = False
+    #: Runners for sources this package cannot run itself (Autodiscover lives with the
+    #: Exchange kind, a layer this package does not import): given by the caller.
+    runners: Mapping[Source, Runner] = field(default_factory=dict)
 
     def dns_server(self) -> tuple[str, int] | None:
         """``dns`` as (host, port). Raises DiscoveryError when it is not HOST:PORT."""

@@ -12,7 +12,7 @@ timed out, and the iterator ends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from mailtui.discovery import autoconfig, dnslookup, guess, providers
@@ -21,6 +21,7 @@ from mailtui.discovery.model import (
     Email,
     Options,
     Proposal,
+    Runner,
     Server,
     Source,
     SourceResult,
@@ -28,8 +29,6 @@ from mailtui.discovery.model import (
     clean_text,
     registered_domain,
 )
-
-Runner = Callable[[Email, Options], Awaitable[SourceResult]]
 
 
 async def _table(email: Email, options: Options) -> SourceResult:
@@ -69,7 +68,12 @@ async def _ispdb(email: Email, options: Options) -> SourceResult:
     return replace(by_mx, detail=f"{by_mx.detail} (by the MX host {clean_text(hosts[0])})")
 
 
+async def _unavailable(email: Email, options: Options) -> SourceResult:
+    return SourceResult(Source.AUTODISCOVER, Status.NOTHING, detail="not asked here")
+
+
 RUNNERS: dict[Source, Runner] = {
+    Source.AUTODISCOVER: _unavailable,  # the caller gives it (Options.runners)
     Source.PROVIDERS: _table,
     Source.AUTOCONFIG: _autoconfig,
     Source.ISPDB: _ispdb,
@@ -100,7 +104,9 @@ async def discover(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + options.deadline
     tasks = {
-        asyncio.create_task(_guarded(source, RUNNERS[source], email, options)): source
+        asyncio.create_task(
+            _guarded(source, options.runners.get(source, RUNNERS[source]), email, options)
+        ): source
         for source in sorted(options.sources)
     }
     pending = set(tasks)

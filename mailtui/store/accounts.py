@@ -47,6 +47,19 @@ class Accounts(SyncState):
             account_id = await scalar(db, "SELECT id FROM accounts WHERE name = ?", (name,))
         return Account(id=account_id, name=name, kind=AccountKind(kind), email=email)
 
+    async def unsent_count(self, account_id: int) -> int:
+        """Messages of the account's outbox not sent yet (any state but sent)."""
+        rows = await self._read(
+            "SELECT count(*) FROM outbox WHERE account_id = ? AND state != 'sent'", (account_id,)
+        )
+        return int(rows[0][0])
+
+    async def remove_account(self, account_id: int) -> None:
+        """The account and everything of it cached here: folders, messages, sync state,
+        outbox (the caller has asked the user; ``unsent_count`` first)."""
+        async with self._tx() as db:
+            await db.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+
     async def sync_folders(
         self,
         account_id: int,

@@ -70,6 +70,7 @@ class SyncManager:
                     self._emit, functools.partial(self._kick_worker, account_id)
                 )
         self._sender_tasks: dict[int, asyncio.Task[None]] = {}
+        self._started: bool | None = None  # start()'s wait_when_refused, once started
 
     def add_listener(self, cb: Listener) -> None:
         self._listeners.append(cb)
@@ -85,6 +86,7 @@ class SyncManager:
         """Starts every worker in the background and returns at once. A worker whose
         login is refused waits for ``reconnect()`` or a settings change, unless
         ``wait_when_refused`` is False (``mailtui sync`` ends then)."""
+        self._started = wait_when_refused
         for account_id, worker in self.workers.items():
             if account_id not in self._tasks or self._tasks[account_id].done():
                 self._tasks[account_id] = asyncio.create_task(
@@ -97,6 +99,39 @@ class SyncManager:
                 self._sender_tasks[account_id] = asyncio.create_task(
                     sender.run(), name=f"outbox:{account_id}"
                 )
+
+    async def add_account(self, spec: WorkerSpec) -> None:
+        """An account added while running (the setup wizard saved it): its worker and
+        outbox sender, started at once when the others run. Raises ValueError for an
+        account that already has a worker."""
+        account_id = spec.account.id
+        if account_id in self.workers:
+            raise ValueError(f"account {spec.account.name!r} is syncing already")
+        self.workers[account_id] = Worker(
+            spec.account, spec.factory, self.store, self._emit, spec.options, spec.changed
+        )
+        if spec.sender is not None:
+            self.senders[account_id] = spec.sender(
+                self._emit, functools.partial(self._kick_worker, account_id)
+            )
+        if self._started is not None:
+            await self.start(wait_when_refused=self._started)
+
+    async def remove_account(self, account_id: int) -> None:
+        """Stops the account's worker and sender and forgets them (the account is being
+        removed); a no-op for an account without a worker. No status event follows: the
+        account is gone from ``status()``. The store is not touched."""
+        self.workers.pop(account_id, None)
+        self.senders.pop(account_id, None)
+        running = (self._tasks.pop(account_id, None), self._sender_tasks.pop(account_id, None))
+        tasks: list[asyncio.Task[Any]] = [t for t in running if t is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+        for task in tasks:
+            if not task.cancelled():
+                task.exception()  # retrieved: its end is this removal
 
     async def run_once(self) -> dict[str, AccountStatus]:
         """Syncs every account until it is in step (``mailtui sync --once``)."""

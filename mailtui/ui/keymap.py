@@ -83,6 +83,11 @@ KEYS: tuple[KeySpec, ...] = (
     KeySpec("app.reconnect", "f5,ctrl+g", "reconnect", "Reconnect now (every account)", "global"),
     KeySpec("app.check_now", "f6,ctrl+l", "check_now", "Check for new mail now", "global"),
     KeySpec("app.sign_in", "f7", "sign_in", "Sign in again (or type a password)", "global"),
+    KeySpec("app.add_account", "f4", "add_account", "Add an account (the setup wizard)", "global"),
+    KeySpec("app.edit_account", "f8", "edit_account", "Edit an account's settings", "global"),
+    KeySpec(
+        "app.remove_account", "shift+f8", "remove_account", "Remove an account (asks)", "global"
+    ),
     KeySpec("panes.next", "tab", "next_pane", "Next pane", "panes", footer=True),
     KeySpec("panes.previous", "shift+tab", "previous_pane", "Previous pane", "panes"),
     KeySpec("panes.folders", "B", "toggle_folders", "Show/hide folders", "panes"),

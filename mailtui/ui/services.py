@@ -21,6 +21,7 @@ from mailtui.models import (
 from mailtui.store.listing import ThreadSummary
 from mailtui.store.undo import UndoResult
 from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
+from mailtui.sync.manager import WorkerSpec
 from mailtui.sync.outbox import OutboxStore
 from mailtui.sync.window import FolderGaps
 
@@ -31,6 +32,10 @@ class MailStore(OutboxStore, Protocol):
     ``mailtui.sync.outbox.OutboxStore``."""
 
     async def count(self, folder_id: int) -> tuple[int, int]: ...
+
+    async def unsent_count(self, account_id: int) -> int: ...
+
+    async def remove_account(self, account_id: int) -> None: ...
 
     async def window(self, folder_id: int, offset: int, limit: int) -> list[MessageRow]: ...
 
@@ -132,6 +137,12 @@ class SyncControl(ListGaps, Protocol):
 
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         """The folder on screen (None, None: none or "All inboxes"), for push."""
+
+    async def add_account(self, spec: WorkerSpec) -> None:
+        """An account added while running: its worker starts now."""
+
+    async def remove_account(self, account_id: int) -> None:
+        """The account's worker stops and is forgotten."""
 
     def capabilities(self, account_id: int) -> Capabilities | None:
         """What the account's backend can do; None until its worker first connected."""

@@ -55,6 +55,7 @@ def setup(
     }
     command = [sys.executable, "-m", "mailtui", "setup", "--email", email, "--dns", dns.address]
     command += ["--autoconfig-url", "http://127.0.0.1:9/none", "--ispdb-url"]
+    command += ["http://127.0.0.1:9/{domain}", "--autodiscover-url"]
     command += ["http://127.0.0.1:9/{domain}", "--check", "--non-interactive", *args]
     return subprocess.run(
         command,

@@ -39,6 +39,7 @@ def setup(
     }
     command = [sys.executable, "-m", "mailtui", "setup", "--dns", dns.address]
     command += ["--autoconfig-url", web.url("/missing/{domain}")]
+    command += ["--autodiscover-url", web.url("/missing/autodiscover")]
     command += ["--ispdb-url", web.url("/ispdb/{domain}"), "--non-interactive", *args]
     return subprocess.run(
         command,

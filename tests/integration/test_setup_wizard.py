@@ -6,15 +6,19 @@ its failures come from them: a wrong password, a certificate not trusted."""
 
 from __future__ import annotations
 
+import hashlib
+import ssl
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
+from mailtui.account_setup import Checked
 from mailtui.accounts import load_config, specs
 from mailtui.config import Config
+from mailtui.protocols.net.tls import show_fingerprint
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager
@@ -172,15 +176,58 @@ async def test_a_failed_check_says_why_and_can_go_back(
         assert "FAILED  incoming imap localhost" in text
         if failure == "wrong password":
             assert "login" in text.lower() or "authentication" in text.lower()
+            assert "Enter: save anyway" in text
+            assert not screen.query_one("#pin-button").display
         else:
             assert "certificate" in text.lower() and "sha256:" in text.lower()
-        assert "Enter: save anyway" in text
+            assert "Pin: trust exactly this certificate" in text
         await pilot.press("escape")
         assert screen.step == "signin"
         await pilot.press("escape")
         assert screen.step == "servers"
     assert not config_path.exists()
     assert memory_keyring.items == {}
+
+
+async def test_a_certificate_not_trusted_is_shown_and_pinned(
+    tmp_path: Path,
+    found: DnsServer,
+    web: WebServer,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    """The harness's self-signed certificate: its subject and SHA-256 shown, pinned by
+    an explicit choice, and then the check logs in to both servers (SMTP trusts what
+    the account trusts unless its own table says otherwise)."""
+    der = ssl.PEM_cert_to_DER_cert(mail_user.ca_path.read_text())
+    expected = hashlib.sha256(der).hexdigest()
+    config_path = tmp_path / "config.toml"
+    app = SetupApp(Config(path=config_path), local_options(found, web))
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _to_servers(pilot, app, "ann@check.test")
+        screen.query_one("#f-username", Input).value = mail_user.name
+        await pilot.press("enter")
+        await _type(pilot, mail_user.password)
+        await pilot.press("enter", "enter")  # the password, then yes to localhost
+        await _until(pilot, lambda: screen.checked is not None)
+        text = str(screen.query_one("#check-results", Static).render())
+        assert "subject CN=localhost" in text
+        assert show_fingerprint(expected) in text
+        assert screen.query_one("#pin-button").display
+        assert not config_path.exists()
+        await _released(pilot, screen, "#pin-button")
+        await pilot.press("enter")  # pin
+        await _until(pilot, lambda: all(c.ok for c in screen.checked or [Checked("", False, "")]))
+        assert not screen.query_one("#pin-button").display
+        await _released(pilot, screen, "#check-button")
+        await pilot.press("enter")
+        assert screen.step == "save"
+        assert "tls_fingerprint = " + expected in str(screen.query_one("#summary").render())
+        await pilot.press("enter")
+        await pilot.pause()
+    acc = load_config(config_path).account("check")
+    assert acc.tls_fingerprint == expected
+    assert acc.smtp is not None and acc.smtp.tls_fingerprint is None  # the account's own
 
 
 async def test_pop3_chosen_and_a_host_changed(
@@ -200,20 +247,20 @@ async def test_pop3_chosen_and_a_host_changed(
         host = screen.query_one("#f-host", Input)
         assert host.value == "pop.ac.test"
         host.value = "localhost"  # a name that needs no DNS; nothing listens on 995 here
-        row = screen.query_one("#pop3-row")
-        assert row.display
-        # The four download options, each with its consequence in one line.
-        options = str(row.query_one(Static).render())
-        assert "only copy" in options and "N days after download" in options
-        assert "emptied from Trash" in options and "leave every message" in options
-        download = screen.query_one("#f-download", Input)
-        assert download.value == "keep"
-        download.value = "soon"
-        screen.query_one("#f-port", Input).value = str(mail_user_port_closed())
+        assert screen.query_one("#pop3-rows").display
+        screen.query_one("#f-delete_after_days", Input).focus()
+        await pilot.pause()
+        help_line = str(screen.query_one("#field-help", Static).render())
+        assert "other devices stop seeing them then" in help_line  # the kind's own help
+        screen.query_one("#f-delete_after_days", Input).value = "30"
+        screen.query_one("#f-max_message_kb", Input).value = "2048"
+        screen.query_one("#f-apop", Input).value = "maybe"
+        screen.query_one("#f-host", Input).focus()
         await pilot.press("enter")
-        assert screen.step == "servers"  # not one of the options: said, not taken
-        assert "download: one of" in str(screen.query_one("#servers-error").render())
-        download.value = "30"
+        assert screen.step == "servers"  # a bad value is said, nothing goes on
+        assert "apop: yes or no" in str(screen.query_one("#servers-error", Label).render())
+        screen.query_one("#f-apop", Input).value = "no"
+        screen.query_one("#f-port", Input).value = str(mail_user_port_closed())
         await pilot.press("enter", "tab")
         await _type(pilot, "printf x")
         await pilot.press("enter")
@@ -226,8 +273,9 @@ async def test_pop3_chosen_and_a_host_changed(
         await pilot.pause()
     acc = load_config(config_path).account("ac")
     assert (acc.kind.value, acc.host, acc.username) == ("pop3", "localhost", "fay@ac.test")
-    assert (acc.leave_on_server, acc.delete_after_days) == (True, 30)
-    assert not acc.delete_when_deleted_here
+    assert acc.leave_on_server is True
+    assert (acc.delete_after_days, acc.max_message_kb, acc.apop) == (30, 2048, False)
+    assert "apop" not in config_path.read_text()  # the defaults are not written
 
 
 async def test_escape_goes_back_and_leaves_without_saving(
@@ -285,3 +333,61 @@ def mail_user_port_closed() -> int:
     from tests.servers.ports import free_ports
 
     return free_ports(1)[0]
+
+
+async def test_walk_to_a_pop3_account_with_its_download_options_and_mail(
+    tmp_path: Path,
+    web: WebServer,
+    mail_user: MailUser,
+    memory_keyring: MemoryKeyring,  # noqa: F811
+) -> None:
+    """POP3 found through SRV records (the harness's Dovecot), its download options
+    set in the wizard, saved with them, then synced: the mail is in the store."""
+    dns = DnsServer(
+        srv=[
+            f"_pop3s._tcp.pop.test,localhost,{mail_user.pop3s_port},0,0",
+            f"_submission._tcp.pop.test,localhost,{mail_user.smtp_port},0,0",
+        ],
+        hosts=["localhost,127.0.0.1"],
+    )
+    try:
+        dns.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    config_path = tmp_path / "config.toml"
+    app = SetupApp(Config(path=config_path), local_options(dns, web))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen = await _to_servers(pilot, app, "ann@pop.test")
+            assert screen.plan is not None and screen.plan.kind == "pop3"
+            screen.query_one("#f-username", Input).value = mail_user.name
+            screen.query_one("#f-ca_file", Input).value = str(mail_user.ca_path)
+            screen.query_one("#f-delete_after_days", Input).value = "14"
+            screen.query_one("#f-delete_when_deleted_here", Input).value = "yes"
+            await pilot.press("enter")
+            await _type(pilot, mail_user.password)
+            await pilot.press("enter", "enter")  # the password; yes, localhost
+            await _until(pilot, lambda: screen.checked is not None)
+            assert screen.checked is not None and all(c.ok for c in screen.checked)
+            await _released(pilot, screen, "#check-button")
+            await pilot.press("enter", "enter")
+            await pilot.pause()
+    finally:
+        dns.stop()
+    acc = load_config(config_path).account("pop")
+    assert (acc.kind.value, acc.leave_on_server) == ("pop3", True)
+    assert (acc.delete_after_days, acc.delete_when_deleted_here) == (14, True)
+    mail_user.deliver(
+        b"From: Bo <bo@pop.test>\r\nTo: ann@pop.test\r\nSubject: Downloaded\r\n"
+        b"Message-ID: <downloaded@pop.test>\r\n\r\nHello.\r\n"
+    )
+    store = await Store.open(tmp_path / "mail.sqlite")
+    try:
+        manager = SyncManager(store, await specs(store, load_config(config_path)))
+        assert await manager.run_once() == {"pop": AccountStatus.ONLINE}
+        folders = await store.folders()
+        assert [r.subject for f in folders for r in await store.window(f.id, 0, 9)] == [
+            "Downloaded"
+        ]
+    finally:
+        await store.close()

@@ -7,7 +7,7 @@ for the discovery tests), with the misbehaviours a real web server can show.
     web.route("/slow", hold=True)            # answers nothing until stop()
     web.route("/huge", b"x" * 2**20, length=False)   # no Content-Length, body streamed
     web.start(); web.url("/good.xml")        # https://127.0.0.1:PORT/good.xml
-    web.requests                             # paths asked for, in order
+    web.requests                             # paths asked for, in order (GET or POST)
 
 Stdlib `http.server` in a thread; a held request is released when the server stops.
 """
@@ -86,6 +86,11 @@ class WebServer:
                         self.wfile.write(route.body[start : start + 65536])
                 except OSError:
                     pass  # the client stopped reading (a refused huge body)
+
+            def do_POST(self) -> None:  # noqa: N802 (Autodiscover's POX request)
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                self.do_GET()
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

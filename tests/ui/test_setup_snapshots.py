@@ -29,13 +29,22 @@ def test_who_at_80x24(snap_compare: SnapCompare, tmp_path: Path) -> None:
 
 
 def test_servers_at_80x24(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=_servers("imap"))
+
+
+def test_pop3_servers_at_80x24(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """POP3's download options fit under the servers, the focused one's help below."""
+    assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=_servers("pop3"))
+
+
+def _servers(kind: str) -> Callable[[Pilot[Any]], Any]:
     async def run(pilot: Pilot[Any]) -> None:
         screen = pilot.app.screen
         assert isinstance(screen, SetupScreen)
         email = Email.parse("ann@example.org")
         screen.email = email
         servers = (
-            Server("imap", "imap.example.org", 993, "tls", "ann", Source.AUTOCONFIG),
+            Server(kind, f"{kind}.example.org", 993, "tls", "ann", Source.AUTOCONFIG),
             Server("smtp", "smtp.example.org", 587, "starttls", "ann", Source.AUTOCONFIG),
         )
         screen.results = [SourceResult(Source.AUTOCONFIG, Status.FOUND, servers, "", "Example")]
@@ -48,4 +57,4 @@ def test_servers_at_80x24(snap_compare: SnapCompare, tmp_path: Path) -> None:
         await pilot.pause()
         assert screen.step == "servers"
 
-    assert snap_compare(_app(tmp_path), terminal_size=(80, 24), run_before=run)
+    return run

@@ -74,7 +74,7 @@ class TestMainScreen:
 
     def test_help_at_80x24(self, snap_compare: SnapCompare, filled: MailFixture) -> None:
         app = make_app(filled.store)
-        run = after("question_mark", showing="Newest message")
+        run = after("question_mark", showing="Page up")
         assert snap_compare(app, terminal_size=(80, 24), run_before=run)
 
     def test_reader_at_120x40(self, snap_compare: SnapCompare, filled: MailFixture) -> None:

@@ -23,6 +23,10 @@ the outcome is ``AskUser``, and the wizard asks before calling again with that h
 says when the ActiveSync address itself is outside the email's domain (Microsoft 365):
 the wizard asks before it sends the password there.
 
+``allow_http``: the caller chose a plain-http Autodiscover address itself (a private
+deployment, as ``--autoconfig-url http://…`` may): it is asked, and may name a plain-http
+ActiveSync address, but only without a password (none goes over plain http, ever).
+
 Answers are read with a size limit and a time limit each, and the XML is parsed without
 a DTD, entities or network access (a document that declares any is refused unread).
 """
@@ -104,6 +108,7 @@ class _Run:
     trusted: frozenset[str]
     client: httpx.AsyncClient
     max_bytes: int
+    allow_http: bool = False
     tried: list[str] = field(default_factory=list)
     asks: list[AskUser] = field(default_factory=list)
 
@@ -132,6 +137,7 @@ async def autodiscover(
     timeout: float = 10.0,
     max_bytes: int = MAX_BYTES,
     deadline: float | None = None,
+    allow_http: bool = False,
 ) -> Outcome:
     """The ActiveSync address of ``email`` (see the module docstring). ``timeout`` is
     per request, ``deadline`` (seconds) for the whole search: what was not tried by
@@ -149,7 +155,7 @@ async def autodiscover(
         verify=context, timeout=timeout, trust_env=False, follow_redirects=False
     ) as client:
         run = _Run(email, username or email, password, frozenset(h.lower() for h in trusted),
-                   client, max_bytes)  # fmt: skip
+                   client, max_bytes, allow_http and password is None)  # fmt: skip
         ways: list[tuple[str, _Way]] = [(_fill(t, email), _pox) for t in ends.pox]
         if ends.redirect_probe:
             ways.append((_fill(ends.redirect_probe, email), _probe))
@@ -237,7 +243,9 @@ async def _pox(run: _Run, url: str, hops: int = 0) -> Found | None:
     """The POX request at ``url`` with the password (https only); follows redirects
     within the trusted hosts."""
     parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    if not parts.hostname or parts.scheme != "https" and not (
+        run.allow_http and parts.scheme == "http"
+    ):
         raise _Skip("not https: the password is not sent there")
     if not run.own(parts.hostname):
         run.asks.append(AskUser(url, parts.hostname, f"Autodiscover leads to {parts.hostname}"))
@@ -259,7 +267,7 @@ async def _pox(run: _Run, url: str, hops: int = 0) -> Found | None:
         raise _Skip("the server refused the user name or password (HTTP 401)")
     if status != 200:
         raise _Skip(f"HTTP {status}")
-    kind, value, name = parse_pox(body)
+    kind, value, name = parse_pox(body, run.allow_http)
     if kind == "settings":
         return Found(value, url, name, other_domain=not run.own(urlsplit(value).hostname or ""))
     # A Redirect names another email address to ask about.
@@ -311,9 +319,10 @@ def _parser() -> Any:
                            dtd_validation=False, huge_tree=False, remove_pis=True)  # fmt: skip
 
 
-def parse_pox(body: bytes) -> tuple[str, str, str]:
+def parse_pox(body: bytes, allow_http: bool = False) -> tuple[str, str, str]:
     """("settings", ActiveSync URL, display name) or ("redirect", email, "") from a POX
-    answer. Raises _Skip with the server's error or why the document is refused."""
+    answer (a plain-http URL only with ``allow_http``). Raises _Skip with the server's
+    error or why the document is refused."""
     head = body[:4096].lower()
     if b"<!doctype" in head or b"<!entity" in body.lower():
         raise _Skip("refused: the answer declares a DTD or entities")
@@ -338,7 +347,7 @@ def parse_pox(body: bytes) -> tuple[str, str, str]:
     for server in action.iterfind(f"{m}Settings/{m}Server"):
         if (server.findtext(f"{m}Type") or "").strip() == "MobileSync":
             url = (server.findtext(f"{m}Url") or server.findtext(f"{m}Name") or "").strip()
-            if urlsplit(url).scheme == "https":
+            if urlsplit(url).scheme == "https" or allow_http and url.startswith("http://"):
                 name = (response.findtext(f"{m}User/{m}DisplayName") or "").strip()
                 return "settings", url, name[:200]
             raise _Skip("an ActiveSync address that is not https")

@@ -123,6 +123,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self._store = store
         self._manager = manager
+        self.removed_accounts: set[str] = set()  # removed while running: no status shown
         self._clock = clock
         self._folder: Folder | None = None
         self._unified = False  # "All inboxes" is open (then ``_folder`` is None)
@@ -704,6 +705,8 @@ class MainScreen(Screen[None]):
         if self._send_notices.handle(event):
             return
         if event.kind == EventKind.STATUS and event.status is not None:
+            if event.account in self.removed_accounts:
+                return  # an account removed while its last words were on their way
             self.status_bar.set_account(event.account, event.status, event.text, event.retry_at)
             self.refresh_bindings()  # capabilities are known once a worker connected
         elif event.kind == EventKind.FOLDERS:
@@ -726,6 +729,16 @@ class MainScreen(Screen[None]):
             # The store rolled the change back; show the old state and say why.
             self.notify(event.text or "The server refused a change.", severity="error")
             self._schedule(folders=True, listing=True)
+
+    def accounts_changed(self, *, added: str = "", removed: str = "") -> None:
+        """An account was added, changed or removed: the folder pane, the list and the
+        status bar's accounts again."""
+        self.removed_accounts.discard(added)
+        if removed:
+            self.removed_accounts.add(removed)
+        if self._manager is not None:
+            self.status_bar.set_accounts(self._manager.status())
+        self._schedule(folders=True, listing=True)
 
     def _schedule(self, *, folders: bool, listing: bool) -> None:
         self._folders_dirty |= folders

@@ -11,22 +11,32 @@ written by ``accounts.add_account``; a password goes to the keyring, never to th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import ClassVar
 
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from mailtui import accounts, secrets
-from mailtui.account_setup import Checked, Choices, Plan, check, choose, outside, trial
-from mailtui.config import Config
-from mailtui.discovery import Email, Findings, Options, SourceResult, discover, merge
+from mailtui.account_setup import (
+    Checked,
+    Choices,
+    Plan,
+    changes,
+    choose,
+    plan_of,
+)
+from mailtui.config import AccountConfig, Config
+from mailtui.discovery import Email, Findings, Options, Source, SourceResult, discover, merge
 from mailtui.errors import MailtuiError
+from mailtui.protocols.kinds import kind as kind_spec
 from mailtui.ui import keymap
+from mailtui.ui.screens.setup_signin import SignInAndCheck
 
 #: What each kind means, shown when it is highlighted (two or three plain lines).
 EXPLAIN = {
@@ -42,23 +52,32 @@ STEPS = ("who", "discover", "servers", "signin", "check", "save")
 #: What the screen is dismissed with when the user would rather try the demo.
 DEMO = "demo"
 #: The POP3 download options (the servers step), each with its consequence in one line.
-DOWNLOAD_CHOICES = (
-    ("keep", "leave every message on the server (the default)"),
-    ("N", "a number: delete from the server N days after download"),
-    ("here", "delete from the server once deleted here for good (emptied from Trash)"),
-    ("delete", "delete from the server after download: this computer has the only copy"),
-)
 SERVER_FIELDS = (
     "host", "port", "security", "username", "smtp.host", "smtp.port", "smtp.security",
-    "ca_file",
+    "ca_file", "tls_fingerprint",
 )  # fmt: skip
+#: POP3's download options, asked in the servers step: (name, value shown first,
+#: label); the focused one's help (the kind's Option help) shows below the fields.
+POP3_FIELDS = (
+    ("leave_on_server", "yes", "leave on server"),
+    ("delete_after_days", "0", "delete after days"),
+    ("delete_when_deleted_here", "no", "delete with here"),
+    ("max_message_kb", "0", "max message KB"),
+    ("apop", "no", "APOP"),
+)
 
 
-class SetupScreen(Screen[Plan | str | None]):
+#: The options the wizard shows, which an edit may empty (removed from the account).
+ASKED = (*SERVER_FIELDS, *(name for name, _, _ in POP3_FIELDS), "password_command",
+         "token_command")  # fmt: skip
+
+
+class SetupScreen(SignInAndCheck):
     """Dismissed with the plan written, None when the user left, or ``DEMO`` (offered
     at the first start: the demo stays one key away)."""
 
     BINDINGS: ClassVar[list[BindingType]] = list(keymap.bindings("setup"))
+    asked = ASKED
     DEFAULT_CSS = """
     SetupScreen { padding: 0 1; }
     SetupScreen .title { text-style: bold; margin-bottom: 1; }
@@ -68,16 +87,34 @@ class SetupScreen(Screen[Plan | str | None]):
     SetupScreen #results { height: auto; max-height: 8; }
     SetupScreen #kinds { height: auto; max-height: 5; }
     SetupScreen #explain { height: 3; }
-    SetupScreen .field { width: 16; }
+    SetupScreen .field { width: 18; }
+    SetupScreen #pop3-rows { height: auto; }
+    SetupScreen .part { height: auto; }
+    SetupScreen #signin-log { height: auto; max-height: 8; }
     SetupScreen .row { height: 1; }
-    SetupScreen #pop3-row { height: auto; }
+    SetupScreen #field-help { height: 2; }
+    SetupScreen .buttons { height: auto; }
+    SetupScreen #pin-button { display: none; margin-left: 2; }
     SetupScreen Input.compact { border: none; height: 1; padding: 0 1; width: 50; }
     """
 
     def __init__(
-        self, config: Config, options: Options, email: str = "", *, offer_demo: bool = False
+        self,
+        config: Config,
+        options: Options,
+        email: str = "",
+        *,
+        offer_demo: bool = False,
+        oauth_custom: Mapping[str, object] | None = None,
+        edit: AccountConfig | None = None,
     ) -> None:
+        """``oauth_custom``: the ``[oauth]`` table (``provider = "custom"`` and its
+        endpoints) for a server that wants OAuth2 and has no preset (a private identity
+        provider; the tests' authorization server). ``edit``: an account to change: the
+        wizard starts at its servers, pre-filled, and Save changes it in place (an
+        empty password keeps the one in the keyring)."""
         super().__init__()
+        self.editing = plan_of(edit) if edit is not None else None
         self.offer_demo = offer_demo
         self.config = config
         self.options = options
@@ -89,6 +126,11 @@ class SetupScreen(Screen[Plan | str | None]):
         self.plan: Plan | None = None
         self.trust_asked = False  # hosts outside the domain shown, waiting for Enter
         self.checked: list[Checked] | None = None  # None: checking
+        self.following: set[str] = set()  # Autodiscover redirects the user chose to follow
+        self.oauth_custom = oauth_custom
+        self.signed_in = ""  # the account name a sign-in stored tokens for, not saved yet
+        self.signing_in = False
+        self.signin_lines: list[str] = []
 
     # ------------------------------------------------------------------ layout
 
@@ -116,28 +158,33 @@ class SetupScreen(Screen[Plan | str | None]):
                     with Horizontal(classes="row"):
                         yield Label(name, classes="field")
                         yield Input(id=_field_id(name), classes="compact")
-                with Vertical(id="pop3-row"):
-                    with Horizontal(classes="row"):
-                        yield Label("download", classes="field")
-                        yield Input("keep", id="f-download", classes="compact")
-                    yield Static(
-                        "\n".join(f"{word:>8}: {what}" for word, what in DOWNLOAD_CHOICES),
-                        classes="hint",
-                    )
+                with Vertical(id="pop3-rows"):
+                    for name, value, label in POP3_FIELDS:
+                        with Horizontal(classes="row"):
+                            yield Label(label, classes="field")
+                            yield Input(value, id=_field_id(name), classes="compact")
                 yield Label("", id="servers-error", classes="error")
+                yield Static("", id="field-help", classes="hint")
                 yield Label("Tab: next field · Enter: go on · Esc: back", classes="hint")
             with Vertical(id="signin"):
                 yield Label("4 of 6: signing in", classes="title")
                 yield Static("", id="signin-help", classes="hint")
-                yield Label("Password (kept in the system keyring, never in the config file)")
-                yield Input(id="password", password=True)
-                yield Label("or a command that prints it (e.g. pass show mail/work)")
+                with Vertical(id="password-part", classes="part"):
+                    yield Label("Password (kept in the system keyring, never in the config file)")
+                    yield Input(id="password", password=True)
+                with Vertical(id="oauth-part", classes="part"):
+                    yield Label("Client id of the application you registered (README)")
+                    yield Input(id="client-id")
+                yield Label("", id="command-label")
                 yield Input(id="command")
+                yield Static("", id="signin-log")
                 yield Label("Enter: go on · Esc: back", classes="hint")
             with Vertical(id="check"):
                 yield Label("5 of 6: checking: connect and log in", classes="title")
                 yield Static("", id="check-results")
-                yield Button("Go on", id="check-button")
+                with Horizontal(classes="buttons"):
+                    yield Button("Go on", id="check-button")
+                    yield Button("Pin the certificate", id="pin-button")
                 yield Label("Enter: go on · Esc: back", classes="hint")
             with Vertical(id="save"):
                 yield Label("6 of 6: save", classes="title")
@@ -148,16 +195,22 @@ class SetupScreen(Screen[Plan | str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#name", Input).focus()
-
-    @property
-    def step(self) -> str:
-        return self.query_one(ContentSwitcher).current or "who"
+        if self.editing is not None:
+            address = str(self.editing.values["email"])
+            self.query_one("#email", Input).value = address
+            self.email = Email.parse(address)
+            self._fill_servers(self.editing)
+            self.query_one(".title", Label).update(f"Edit account {self.editing.name!r}")
 
     def _show(self, step: str) -> None:
         self.query_one(ContentSwitcher).current = step
         focus = {"who": "#email", "discover": "#kinds", "servers": "#f-host",
                  "signin": "#password", "check": "#check-button",
                  "save": "#save-button"}[step]  # fmt: skip
+        if step == "signin":
+            parts = (("#password-part", "#password"), ("#oauth-part", "#client-id"))
+            shown = [field for part, field in parts if self.query_one(part).display]
+            focus = shown[0] if shown else "#command"
         self.query_one(focus).focus()
 
     # ------------------------------------------------------------------ going on
@@ -169,7 +222,7 @@ class SetupScreen(Screen[Plan | str | None]):
                 self.query_one("#email", Input).focus()
             case "email":
                 self._who_done()
-            case "password" | "command":
+            case "password" | "command" | "client-id":
                 self._signin_done()
             case _:
                 self._servers_done()
@@ -208,6 +261,10 @@ class SetupScreen(Screen[Plan | str | None]):
         for proposal in proposals:
             where = f" ({proposal.provider})" if proposal.provider else ""
             kinds.add_option(Option(f"{proposal.kind.upper()}{where}", id=proposal.kind))
+        for result in self.results:
+            if result.ask_host and result.ask_host not in self.following:
+                label = f"Follow Autodiscover to {result.ask_host} (not in {email.domain})"
+                kinds.add_option(Option(label, id=f"follow:{result.ask_host}"))
         if self.discovered:
             found = {p.kind for p in proposals}
             for kind in ("imap", "pop3", "exchange"):
@@ -218,24 +275,54 @@ class SetupScreen(Screen[Plan | str | None]):
             kinds.highlighted = min(highlighted or 0, kinds.option_count - 1)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        self.query_one("#explain", Static).update(EXPLAIN.get(event.option.id or "", ""))
+        option = event.option.id or ""
+        text = EXPLAIN.get(option, "")
+        if option.startswith("follow:") and self.email is not None:
+            host = option.removeprefix("follow:")
+            text = (
+                f"Autodiscover for {self.email.domain} sends to {host}, another domain. "
+                f"Follow it only if {host} is your provider's (no password goes there "
+                "before the check step asks)."
+            )
+        self.query_one("#explain", Static).update(text)
+
+    async def _follow(self, email: Email, host: str) -> None:
+        """Autodiscover asked again, ``host`` trusted; its old result replaced."""
+        self.following.add(host)
+        self.options = replace(self.options, trusted_hosts=self.options.trusted_hosts | {host})
+        again = replace(self.options, sources=frozenset({Source.AUTODISCOVER}))
+        self.results = [r for r in self.results if r.source is not Source.AUTODISCOVER]
+        async for result in discover(email, again):
+            self.results.append(result)
+        self._found_so_far(email)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if self.findings is None or self.email is None:
             return
         kind = event.option.id or "imap"
+        if kind.startswith("follow:"):
+            host = kind.removeprefix("follow:")
+            self.run_worker(self._follow(self.email, host), group="follow")
+            return
         found = any(p.kind == kind for p in self.findings.proposals)
         choices = Choices(email=self.email.address, kind=kind, host=None if found else "")
         try:
             plan = choose(self.findings, choices, self.config)
         except MailtuiError:
             plan = Plan("", kind, {"email": self.email.address})
+        self._fill_servers(plan)
+
+    def _fill_servers(self, plan: Plan) -> None:
         self.plan = plan
-        self.query_one("#pop3-row").display = kind == "pop3"
+        self.query_one("#pop3-rows").display = plan.kind == "pop3"
         for name in SERVER_FIELDS:
             value = plan.values.get(name, "")
             self.query_one(f"#{_field_id(name)}", Input).value = str(value)
+        for name, default, _ in POP3_FIELDS:
+            given = plan.values.get(name)
+            shown = {None: default, True: "yes", False: "no"}.get(given, str(given))  # type: ignore[arg-type]
+            self.query_one(f"#{_field_id(name)}", Input).value = shown
         self._show("servers")
 
     def _servers_done(self) -> None:
@@ -256,80 +343,51 @@ class SetupScreen(Screen[Plan | str | None]):
             self.query_one("#servers-error", Label).update("host: the incoming server, please")
             return
         if self.plan.kind == "pop3":
-            download = download_choice(self.query_one("#f-download", Input).value)
-            if download is None:
-                words = ", ".join(word for word, _ in DOWNLOAD_CHOICES)
-                self.query_one("#servers-error", Label).update(f"download: one of {words}")
+            pop3 = self._pop3_values()
+            if isinstance(pop3, str):
+                self.query_one("#servers-error", Label).update(pop3)
                 return
-            values.update(download)
+            values |= pop3
         if values.get("username") == self.email.address:
             del values["username"]
         self.plan = replace(self.plan, values=values)
         self.query_one("#servers-error", Label).update("")
-        oauth = values.get("auth") == "oauth2"
-        self.query_one("#signin-help", Static).update(
-            "This provider wants OAuth2 sign-in, which mailtui cannot do itself yet: give a "
-            "command that prints a current access token (e.g. oama)."
-            if oauth
-            else "\n".join(self.plan.notes)
-        )
+        self._signin_shown()
         self._show("signin")
 
-    def _signin_done(self) -> None:
-        assert self.plan is not None and self.email is not None
-        command = self.query_one("#command", Input).value.strip()
-        key = "token_command" if self.plan.values.get("auth") == "oauth2" else "password_command"
-        values = {
-            k: v
-            for k, v in self.plan.values.items()
-            if k not in ("password_command", "token_command")
-        }
-        if command:
-            values[key] = command
-        name = self.plan.name or _name(self.config, self.email)
-        display = self.query_one("#name", Input).value.strip()
-        if display:
-            values["display_name"] = display
-        self.plan = replace(self.plan, name=name, values=values)
-        lines = [f"account {name!r} ({self.plan.kind})"]
-        lines += [f"  {k} = {v}" for k, v in values.items()]
-        if not command and self.query_one("#password", Input).value:
-            lines.append("  the password goes to the system keyring")
-        self.query_one("#summary", Static).update("\n".join(lines))
-        self._show("check")
-        self.checked = None
-        hosts = outside(self.plan, self.email.domain)
-        self.trust_asked = bool(hosts)
-        if hosts:
-            self.query_one("#check-results", Static).update(
-                f"{', '.join(hosts)}: not in {self.email.domain}, where discovery found it. "
-                "Is it your provider's? Enter: yes, log in there · Esc: back"
-            )
-        else:
-            self._start_check()
+    def _pop3_values(self) -> dict[str, str | int | bool] | str:
+        """POP3's download options as typed (only what differs from the defaults, and
+        leave_on_server always), or what is wrong with one."""
+        out: dict[str, str | int | bool] = {}
+        for name, default, _ in POP3_FIELDS:
+            text = self.query_one(f"#{_field_id(name)}", Input).value.strip().lower()
+            if default in ("yes", "no"):
+                if text not in ("yes", "no", "true", "false"):
+                    return f"{name.replace('_', ' ')}: yes or no"
+                value: bool | int = text in ("yes", "true")
+            else:
+                if not text.isdigit():
+                    return f"{name.replace('_', ' ')}: a whole number (0: none)"
+                value = int(text)
+            if name == "leave_on_server" or str(text) != default and value:
+                out[name] = value
+        return out
 
-    def _start_check(self) -> None:
-        self.trust_asked = False
-        self.query_one("#check-results", Static).update("connecting …")
-        self.run_worker(self._check(), exclusive=True, group="check")
-
-    async def _check(self) -> None:
-        assert self.plan is not None
-        password = self.query_one("#password", Input).value or None
-        try:
-            results = await check(trial(self.config, self.plan), password=password)
-        except MailtuiError as exc:
-            results = [Checked("settings", False, str(exc))]
-        self.checked = results
-        lines = [f"{'ok' if r.ok else 'FAILED'}  {r.what}: {r.text}" for r in results]
-        if not all(r.ok for r in results):
-            lines.append("Enter: save anyway · Esc: back to change the settings")
-        self.query_one("#check-results", Static).update("\n".join(lines))
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """The focused setting's one line of help, under the servers step's fields."""
+        widget_id = event.widget.id or ""
+        if not widget_id.startswith("f-") or self.plan is None:
+            return
+        name = widget_id.removeprefix("f-").replace("-", ".")
+        helps = {option.name: option.help for option in kind_spec(self.plan.kind).options}
+        self.query_one("#field-help", Static).update(f"{name}: {helps.get(name, '')}")
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         if event.button.id == "save-button":
             self._save()
+        elif event.button.id == "pin-button":
+            self._pin()
         elif self.trust_asked:
             self._start_check()
         elif self.checked is not None:
@@ -344,7 +402,11 @@ class SetupScreen(Screen[Plan | str | None]):
             # The keyring first: if it cannot take the password, nothing is written.
             if password and not command:
                 secrets.store_in_keyring(plan.name, password)
-            accounts.add_account(self.config.path, plan.name, plan.kind, plan.values)
+            if self.editing is not None:
+                changed = changes(self.editing, plan, ASKED)
+                accounts.change_account(self.config.path, plan.name, changed)
+            else:
+                accounts.add_account(self.config.path, plan.name, plan.kind, plan.values)
         except MailtuiError as exc:
             hint = " (give a command that prints it instead)" if "keyring" in str(exc) else ""
             self.query_one("#save-error", Static).update(f"{exc}{hint}")
@@ -360,15 +422,22 @@ class SetupScreen(Screen[Plan | str | None]):
 
     def action_demo(self) -> None:
         self.workers.cancel_group(self, "discover")
-        self.dismiss(DEMO)
+        self._leave(DEMO)
+
+    def _leave(self, result: str | None) -> None:
+        """Leaves without saving: a sign-in's tokens in the keyring go too."""
+        if self.signed_in:
+            secrets.forget_sign_in(self.signed_in)
+        self.dismiss(result)
 
     def action_back(self) -> None:
         index = STEPS.index(self.step)
-        if index == 0:
-            self.dismiss(None)
+        if index == 0 or self.editing is not None and self.step == "servers":
+            self._leave(None)
             return
-        if self.step in ("discover", "check"):
+        if self.step in ("discover", "check", "signin"):
             self.workers.cancel_group(self, self.step)
+            self.signing_in = False
         self._show(STEPS[index - 1])
 
 
@@ -376,21 +445,23 @@ def _field_id(name: str) -> str:
     return "f-" + name.replace(".", "-")
 
 
-def _name(config: Config, email: Email) -> str:
-    from mailtui.account_setup import account_name
-
-    return account_name(email.domain, [a.name for a in config.accounts])
-
-
 class SetupApp(App[Plan | str | None]):
     """The wizard on its own (``mailtui setup``, and ``mailtui`` with no account): it
     ends with the plan written, None, or ``DEMO``."""
 
     def __init__(
-        self, config: Config, options: Options, email: str = "", *, offer_demo: bool = False
+        self,
+        config: Config,
+        options: Options,
+        email: str = "",
+        *,
+        offer_demo: bool = False,
+        oauth_custom: Mapping[str, object] | None = None,
     ) -> None:
         super().__init__()
-        self.setup_screen = SetupScreen(config, options, email, offer_demo=offer_demo)
+        self.setup_screen = SetupScreen(
+            config, options, email, offer_demo=offer_demo, oauth_custom=oauth_custom
+        )
 
     def on_mount(self) -> None:
         self.push_screen(self.setup_screen, self._done)
@@ -399,16 +470,3 @@ class SetupApp(App[Plan | str | None]):
         self.exit(result)
 
 
-def download_choice(text: str) -> dict[str, bool | int] | None:
-    """The account options for a ``DOWNLOAD_CHOICES`` answer (None: not one of them).
-    Only what differs from the defaults is written."""
-    word = text.strip().lower()
-    if word in ("keep", ""):
-        return {}
-    if word == "here":
-        return {"delete_when_deleted_here": True}
-    if word == "delete":
-        return {"leave_on_server": False}
-    if word.isdigit() and 0 < int(word) <= 36500:
-        return {"delete_after_days": int(word)}
-    return None
