@@ -213,7 +213,7 @@ async def test_question_mark_shows_the_keys(mail: MailFixture) -> None:
         assert "Keys" in text
         assert "Message list" in text
         assert "o             Next message" in text  # the user's keymap, not the default
-        assert "g, Home       Newest message" in text
+        assert "PgUp, b       Page up" in text
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
         assert "Next message" not in screen_text(app)
