@@ -20,9 +20,9 @@ from tests.servers import EASUser
 
 pytestmark = pytest.mark.integration
 
-#: Ages in days, oldest first: six in each FilterType step (1 day, 3 days, 1 week,
-#: 2 weeks, 1 month, all), away from the edges.
-AGES = [400, 250, 180, 120, 90, 60]
+#: Ages in days, oldest first: some in each FilterType step (1 day, 3 days, 1 week,
+#: 2 weeks, 1 month, 3 months, 6 months, all), away from the edges.
+AGES = [400, 300, 250, 170, 150, 120, 80, 60, 45]
 AGES += [28, 25, 22, 20, 18, 16, 13, 12, 11, 10, 9, 8, 6.5, 6, 5, 4.5, 4, 3.5]
 AGES += [2.7, 2.4, 2.1, 1.8, 1.5, 1.3, 0.8, 0.7, 0.6, 0.5, 0.4, 0.2]
 
@@ -68,6 +68,7 @@ async def test_first_sync_brings_the_newest_day_first_then_widens(eas_user: EASU
     assert sorted(got) == sorted(ages)
     states = [b.state for b in batches if b.state is not None]
     assert [s.get("filter") for s in states[:3]] == ["2", "3", "4"]
+    assert "7" in [s.get("filter") for s in states]  # SOGo takes 6 and 7 for mail
     assert "filter" not in states[-1] and batches[-1].complete
     assert "filters" not in (batches[-1].account_state or {})
 

@@ -36,9 +36,11 @@ from mailtui.protocols.eas.wbxml import Element
 
 #: Messages per Sync; whole MIME messages come in them.
 WINDOW = 100
-#: FilterType of a first sync, step by step ([MS-ASCMD] 2.2.3.70.1; 6 and 7 are not for
-#: mail): 1 day, 3 days, 1 week, 2 weeks, 1 month, then all.
-FILTER_STEPS = ("1", "2", "3", "4", "5", "0")
+#: FilterType of a first sync, step by step ([MS-ASCMD] 2.2.3.70.1): 1 day, 3 days,
+#: 1 week, 2 weeks, 1 month, 3 months, 6 months, then all. The document lists 6 and 7
+#: for calendars only; SOGo takes them for mail, and a server that refuses a step is
+#: asked the next one.
+FILTER_STEPS = ("1", "2", "3", "4", "5", "6", "7", "0")
 #: ItemOperations Fetch: messages per request.
 FETCH_CHUNK = 20
 
@@ -106,6 +108,11 @@ class EasPull(EasSession):
             await self.fresh_tree()
         return await once()
 
+    def _widen(self, folder: str) -> None:
+        step = self.filters.get(folder, "0")
+        at = FILTER_STEPS.index(step) if step in FILTER_STEPS else len(FILTER_STEPS) - 1
+        self.filters[folder] = FILTER_STEPS[min(at + 1, len(FILTER_STEPS) - 1)]
+
     async def _pull(
         self, folder: RemoteFolder, state: dict[str, Any]
     ) -> AsyncIterator[FolderBatch]:
@@ -130,6 +137,11 @@ class EasPull(EasSession):
                         yield self._batch(name, first, reset=True)
                     total = await self.call(partial(items.estimate, self.http, name, key))
                 answer = await self._sync(name, key, window=WINDOW)
+            except OpRejected:
+                if self.filters[name] == "0":
+                    raise
+                self._widen(name)  # a step the server does not take: the next one
+                continue
             except sync.SyncKeyInvalid:
                 if reset:
                     raise TransientError(f"{folder.display_name}: the server keeps refusing "
@@ -143,7 +155,7 @@ class EasPull(EasSession):
             step = self.filters[name]
             if step != "0" and (not answer.more or (answer.key == key and not changes)):
                 # This window is all here: the next step widens it, on the same key.
-                self.filters[name] = FILTER_STEPS[FILTER_STEPS.index(step) + 1]
+                self._widen(name)
                 yield self._batch(name, answer, progress=progress)
                 key = answer.key
                 continue
