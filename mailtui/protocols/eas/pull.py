@@ -36,7 +36,7 @@ from mailtui.protocols.eas.wbxml import Element
 
 #: Messages per Sync; whole MIME messages come in them.
 WINDOW = 100
-#: FilterType of a first sync, step by step ([MS-ASCMD] 2.2.3.70.1): 1 day, 3 days,
+#: FilterType of a first sync, step by step ([MS-ASCMD] 2.2.3.68.2): 1 day, 3 days,
 #: 1 week, 2 weeks, 1 month, 3 months, 6 months, then all. The document lists 6 and 7
 #: for calendars only; SOGo takes them for mail, and a server that refuses a step is
 #: asked the next one.

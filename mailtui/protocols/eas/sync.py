@@ -5,9 +5,9 @@ The SyncKey starts at "0" (the answer has a key and no items), then each Sync wi
 ``GetChanges`` gives up to ``WindowSize`` changes and the next key; ``MoreAvailable``
 says there are more. Bodies are asked as MIME (``BodyPreference`` type 4), so the cache
 and export hold the message itself, and the envelope comes from its header. The order
-of the items is the server's: SOGo sends a first sync oldest first (by UID), and
-``FilterType`` only limits by age (0: all), so a first sync cannot be made newest first
-without dropping older mail.
+of the items is the server's: SOGo sends a first sync oldest first (by UID). ``FilterType``
+limits by age (0: all); the pull steps it from one day to all on the same key so that a
+first sync brings the newest mail first (pull.py, ``FILTER_STEPS``).
 
 The client's own changes (read, flag, delete) go in the same command (``Commands``);
 the server's answers to them come under ``Responses``.
