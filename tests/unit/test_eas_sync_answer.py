@@ -82,6 +82,15 @@ def test_client_changes_as_ms_ascmd_writes_them() -> None:
     assert first is not None and first.find("GetChanges") is None  # not with key 0
 
 
+def test_the_filter_type_asked_is_the_step_given_and_all_by_default() -> None:
+    def asked(request: E) -> str | None:
+        return request.findtext("Collections/Collection/Options/FilterType")
+
+    assert asked(sync.request("5", "0")) == "0"
+    assert asked(sync.request("5", "0", filter_type="1")) == "1"
+    assert asked(sync.request("5", "k1", window=10, filter_type="7")) == "7"
+
+
 def test_the_folder_tree_of_sogo_with_roles_and_kinds() -> None:
     from mailtui.protocols.eas import folders
 

@@ -13,6 +13,8 @@ Account state (``StatefulBackend``; JSON, kept by the store)::
     folders       the folder tree and its FolderSync key (``folders.FolderTree``)
     keys          each mail folder's Sync key as last committed (the same as the
                   folder's own state), so ops can be sent before the folder is pulled
+    filters       the FilterType of each folder whose first sync is still stepping
+                  (``pull.FILTER_STEPS``), so an op's Sync asks the same window
 
 Everything in it is committed with the folder list (``take_account_state``) or with the
 batch that changed it (``FolderBatch.account_state``).
@@ -75,6 +77,8 @@ class EasSession:
         self._committed = ""
         self.tree = FolderTree("0", {})
         self.keys: dict[str, str] = {}
+        #: Each mail folder's FilterType while its first sync steps through them.
+        self.filters: dict[str, str] = {}
         self._http: EasHttp | None = None
         self.info: ServerInfo | None = None
 
@@ -85,6 +89,7 @@ class EasSession:
         self._committed = json.dumps(self.state, sort_keys=True)
         self.tree = FolderTree.load(self.state.get("folders"))
         self.keys = {str(k): str(v) for k, v in (self.state.get("keys") or {}).items()}
+        self.filters = {str(k): str(v) for k, v in (self.state.get("filters") or {}).items()}
         if not self.state.get("device_id"):
             self.state["device_id"] = new_device_id()
             self.state["device_type"] = DEVICE_TYPE
@@ -92,6 +97,11 @@ class EasSession:
     def current_state(self) -> dict[str, Any]:
         self.state["folders"] = self.tree.dump()
         self.state["keys"] = dict(self.keys)
+        stepping = {k: v for k, v in self.filters.items() if v != "0"}
+        if stepping:
+            self.state["filters"] = stepping
+        else:
+            self.state.pop("filters", None)
         return copy.deepcopy(self.state)
 
     def take_account_state(self) -> dict[str, Any] | None:

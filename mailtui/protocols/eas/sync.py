@@ -5,9 +5,9 @@ The SyncKey starts at "0" (the answer has a key and no items), then each Sync wi
 ``GetChanges`` gives up to ``WindowSize`` changes and the next key; ``MoreAvailable``
 says there are more. Bodies are asked as MIME (``BodyPreference`` type 4), so the cache
 and export hold the message itself, and the envelope comes from its header. The order
-of the items is the server's: SOGo sends a first sync oldest first (by UID), and
-``FilterType`` only limits by age (0: all), so a first sync cannot be made newest first
-without dropping older mail.
+of the items is the server's: SOGo sends a first sync oldest first (by UID). ``FilterType``
+limits by age (0: all); the pull steps it from one day to all on the same key so that a
+first sync brings the newest mail first (pull.py, ``FILTER_STEPS``).
 
 The client's own changes (read, flag, delete) go in the same command (``Commands``);
 the server's answers to them come under ``Responses``.
@@ -103,6 +103,7 @@ def request(
     window: int = 100,
     changes: Sequence[Change] = (),
     get_changes: bool = True,
+    filter_type: str = "0",
 ) -> Element:
     children = [Element("AirSync:SyncKey", key), Element("AirSync:CollectionId", collection)]
     if key != "0":
@@ -111,7 +112,7 @@ def request(
         children.append(Element("AirSync:WindowSize", str(window)))
     children.append(
         Element("AirSync:Options", [
-            Element("AirSync:FilterType", "0"),
+            Element("AirSync:FilterType", filter_type),
             Element("AirSyncBase:BodyPreference", [Element("AirSyncBase:Type", MIME)]),
             Element("AirSync:MIMESupport", "2"),
         ])
@@ -244,12 +245,12 @@ async def sync(
     changes: Sequence[Change] = (),
     body_days: int = 36500,
     timeout: float | None = None,
+    filter_type: str = "0",
 ) -> SyncAnswer:
     """One Sync round trip. Raises SyncKeyInvalid, or the status's error."""
     since = int(time.time()) - body_days * 86400
-    response = await http.post(
-        "Sync", request(collection, key, window=window, changes=changes), timeout=timeout
-    )
+    ask = request(collection, key, window=window, changes=changes, filter_type=filter_type)
+    response = await http.post("Sync", ask, timeout=timeout)
     return read_answer(response.document, key, since, "Sync")
 
 
