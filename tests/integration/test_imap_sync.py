@@ -54,13 +54,6 @@ def account(user: MailUser, security: str = "starttls", **kw: Any) -> AccountCon
     return AccountConfig(**values)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    yield s
-    await s.close()
-
-
 async def sync(
     store: Store, acc: AccountConfig, backend: type[ImapBackend] = ImapBackend, **kw: Any
 ) -> tuple[AccountStatus, Worker]:

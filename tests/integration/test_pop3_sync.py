@@ -61,13 +61,6 @@ def account(user: MailUser, **kw: Any) -> AccountConfig:
     return AccountConfig(**values)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    yield s
-    await s.close()
-
-
 async def sync(
     store: Store,
     acc: AccountConfig,
