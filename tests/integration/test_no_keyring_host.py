@@ -14,30 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-from tests.integration.test_login_cli import ROOT, setup_home
+from tests.integration.cli_support import ROOT, home_env, imap_account_toml
+from tests.integration.test_login_cli import setup_home
 from tests.servers import MailUser, OAuthTokenServer
 from tests.servers.authorization import AuthorizationServer
 
 
 def home_for(home: Path, user: MailUser) -> dict[str, str]:
-    (home / "config.toml").write_text(
-        f"""[accounts.work]
-kind = "imap"
-email = "{user.email}"
-username = "{user.name}"
-host = "{user.host}"
-port = {user.imaps_port}
-ca_file = "{user.ca_path}"
-"""
+    (home / "config.toml").write_text(imap_account_toml(user))
+    return home_env(
+        home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", PYTHONPATH=str(ROOT)
     )
-    return {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(home / "data"),
-        "MAILTUI_STATE_DIR": str(home / "state"),
-        "MAILTUI_CONFIG": str(home / "config.toml"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 def read_until(fd: int, wanted: bytes, seen: bytearray, limit: float = 30.0) -> None:
@@ -131,8 +118,10 @@ def test_signed_in_on_a_host_without_keyring_with_the_encrypted_file(
     code, screen = in_terminal(
         env,
         ["login", "work"],
-        [(b"New passphrase for mailtui's secrets file", passphrase),
-         (b"The same passphrase again: ", passphrase)],
+        [
+            (b"New passphrase for mailtui's secrets file", passphrase),
+            (b"The same passphrase again: ", passphrase),
+        ],
     )
     assert code == 0, screen.decode(errors="replace")
     assert b"enter  WDJB-MJHT" in screen and b"Signed in: account 'work'" in screen
@@ -150,7 +139,11 @@ def test_signed_in_on_a_host_without_keyring_with_the_encrypted_file(
     # Without a terminal the file stays locked, and the account says so.
     locked = subprocess.run(
         [sys.executable, "-m", "mailtui", "sync", "--once"],
-        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
         cwd=ROOT,
     )
     assert locked.returncode == 1
