@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 from mailtui.compose import build_message
@@ -15,8 +14,9 @@ from mailtui.store import Store
 from mailtui.sync import outbox
 from tests.integration.smtp_support import account_config, draft
 from tests.servers import MailUser
+from tests.servers.cli import ROOT, run_mailtui
 
-ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["ROOT", "home_env", "imap_account_toml", "mailtui", "queue_one"]
 
 
 def imap_account_toml(user: MailUser) -> str:
@@ -43,16 +43,8 @@ def home_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def mailtui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """`mailtui ARGS` from the checkout, no terminal, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "mailtui", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
+    """`mailtui ARGS` from the checkout, no terminal, output captured, 60 s at most."""
+    return run_mailtui(env, *args, timeout=60)
 
 
 def queue_one(home: Path, user: MailUser, to: str, subject: str) -> None:
