@@ -48,7 +48,6 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 from collections import Counter
 from email.utils import parsedate_to_datetime
@@ -68,6 +67,7 @@ from pop3_sync import (  # noqa: E402
     generated,
     run_mailtui,
 )
+from sync_run import compile_mailtui  # noqa: E402
 
 from tests.servers import SOGoNotInstalled, SOGoServer, make_self_signed_cert  # noqa: E402
 
@@ -109,7 +109,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed syncs of each protocol")
     args = parser.parse_args()
     n: int = args.n
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mailtui")], check=True)
+    compile_mailtui()
     figures: list[tuple[str, float | int, str]] = [
         ("messages", n, "count"),
         ("runs", args.runs, "count"),

@@ -37,7 +37,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -47,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import mailgen  # noqa: E402
-from imap_sync import _watch_hwm  # noqa: E402
+from sync_run import compile_mailtui, reap, start_sync_once  # noqa: E402
 
 from tests.servers import DovecotServer, make_self_signed_cert  # noqa: E402
 
@@ -73,18 +72,8 @@ def mailtui_config(d: DovecotServer) -> str:
 def headless(env: dict[str, str], n: int) -> tuple[float, float, float]:
     """(all_envelopes_s, exit_s, peak RSS MB) of one ``mailtui sync --once``."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "sync", "--once"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    proc, peak_kb, watcher = start_sync_once(env, stdout=subprocess.PIPE)
     assert proc.stdout is not None
-    peak_kb = [0]
-    watcher = threading.Thread(target=_watch_hwm, args=(proc, peak_kb), daemon=True)
-    watcher.start()
     everything = float("nan")
     count = 0
     for line in proc.stdout:
@@ -92,10 +81,9 @@ def headless(env: dict[str, str], n: int) -> tuple[float, float, float]:
             count += int(line.split(": +", 1)[1].split()[0].replace(",", ""))
             if count >= n and everything != everything:
                 everything = time.perf_counter() - started
-    watcher.join()
-    _, status, _ = os.wait4(proc.pid, 0)
+    code = reap(proc, watcher)
     total = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    if code != 0:
         err = proc.stderr.read() if proc.stderr else ""
         raise SystemExit(f"mailtui sync failed: {err[-2000:]}")
     return everything, total, peak_kb[0] / 1024
@@ -225,7 +213,7 @@ def main() -> int:
     parser.add_argument("--no-peers", action="store_true")
     args = parser.parse_args()
     n: int = args.n
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mailtui")], check=True)
+    compile_mailtui()
     term = {"TERM": "xterm-256color", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
     peers = {
         name: shutil.which(name) is not None and not args.no_peers for name in ("neomutt", "aerc")

@@ -38,7 +38,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -46,6 +45,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import mailgen  # noqa: E402
+from sync_run import compile_mailtui, reap, start_sync_once  # noqa: E402
 
 from tests.servers import DovecotServer, make_self_signed_cert  # noqa: E402
 
@@ -72,18 +72,8 @@ def run_mailtui(env: dict[str, str], n: int) -> tuple[float, float, float, float
     """(newest_500_s, all_envelopes_s, in_step_s, exit_s, peak RSS in MB) of one
     `mailtui sync --once`."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "sync", "--once"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
+    proc, peak_kb, watcher = start_sync_once(env, stdout=subprocess.PIPE)
     assert proc.stdout is not None
-    peak_kb = [0]
-    watcher = threading.Thread(target=_watch_hwm, args=(proc, peak_kb), daemon=True)
-    watcher.start()
     newest = everything = in_step = float("nan")
     count = 0
     for line in proc.stdout:
@@ -96,32 +86,12 @@ def run_mailtui(env: dict[str, str], n: int) -> tuple[float, float, float, float
                 newest = now
             if count >= n and everything != everything:
                 everything = now
-    watcher.join()
-    _, status, _ = os.wait4(proc.pid, 0)
+    code = reap(proc, watcher)
     total = time.perf_counter() - started
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
     if code != 0:
         err = proc.stderr.read() if proc.stderr else ""
         raise SystemExit(f"mailtui sync failed ({code}): {err[-2000:]}")
     return newest, everything, in_step, total, peak_kb[0] / 1024
-
-
-def _watch_hwm(proc: subprocess.Popen[str], peak_kb: list[int]) -> None:
-    """The child's peak RSS (VmHWM) until it exits. ``wait4``'s ``ru_maxrss`` is no use
-    here: on Linux a child spawned by this process starts with this process's high-water
-    mark (the generated mail), and ``exec`` keeps it."""
-    status = Path(f"/proc/{proc.pid}/status")
-    while True:
-        try:
-            text = status.read_text()
-        except OSError:
-            return
-        for line in text.splitlines():
-            if line.startswith("VmHWM:"):
-                peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
-        if "State:\tZ" in text:  # exited, not reaped yet: VmHWM is gone with its memory
-            return
-        time.sleep(0.02)
 
 
 def settle(written: Path) -> None:
@@ -184,10 +154,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed full syncs of each client")
     args = parser.parse_args()
     n: int = args.n
-    # The installed state: bytecode compiled, as `pip install` leaves it. Without this
-    # (an editable install under PYTHONDONTWRITEBYTECODE, as in CI) every timed process
-    # compiles mailtui's modules again, ~35 ms that mbsync, a compiled program, never pays.
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mailtui")], check=True)
+    compile_mailtui()
     with mailgen.searchable_tempdir() as tmp:
         base = Path(tmp)
         clients = base / "clients"  # what the clients write; the server's files are apart

@@ -62,7 +62,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import mailgen  # noqa: E402
-from imap_sync import _watch_hwm, settle  # noqa: E402
+from imap_sync import settle  # noqa: E402
+from sync_run import compile_mailtui, reap, start_sync_once  # noqa: E402
 
 from tests.servers import DovecotServer, make_self_signed_cert  # noqa: E402
 
@@ -113,7 +114,7 @@ class StoreWatch(threading.Thread):
         super().__init__(daemon=True)
         self.db, self.n, self.newest_date, self.started = db, n, newest_date, started
         self.newest = self.bodies = float("nan")
-        self.peak_kb = peak_kb  # the child's VmHWM so far (imap_sync._watch_hwm)
+        self.peak_kb = peak_kb  # the child's VmHWM so far (sync_run.watch_hwm)
         self.download_kb = 0
         self.stop = threading.Event()
 
@@ -165,27 +166,14 @@ def run_mailtui(
     """(newest_500_s, all_bodies_s, exit_s, peak RSS in MB, peak RSS until all bodies were
     in) of one ``mailtui sync --once``."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "sync", "--once"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        env=env,
-        cwd=ROOT,
-    )
-    peak_kb = [0]
-    hwm = threading.Thread(target=_watch_hwm, args=(proc, peak_kb), daemon=True)
-    hwm.start()
+    proc, peak_kb, hwm = start_sync_once(env, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     db = Path(env["MAILTUI_DATA_DIR"]) / "mail.sqlite"
     watch = StoreWatch(db, n, newest_date, started, peak_kb)
     watch.start()
     assert proc.stderr is not None
     err = proc.stderr.read()  # until it exits (progress is on stdout, dropped)
-    hwm.join()
-    _, status, _ = os.wait4(proc.pid, 0)
+    code = reap(proc, hwm)
     exited = time.perf_counter()
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
     if code != 0:
         watch.stop.set()
         raise MailtuiFailed(f"mailtui sync --once failed ({code}): {_one_line(err)}")
@@ -259,8 +247,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="timed downloads of each client")
     args = parser.parse_args()
     n: int = args.n
-    # The installed state: bytecode compiled, as `pip install` leaves it (imap_sync.py).
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mailtui")], check=True)
+    compile_mailtui()
     has_mpop = shutil.which("mpop") is not None
     figures: list[tuple[str, float | int, str]] = [
         ("messages", n, "count"),

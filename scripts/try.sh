@@ -11,6 +11,8 @@
 # Changes nothing when Python with venv is there already, apart from the virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=lib/apt.sh
+source scripts/lib/apt.sh
 
 PYTHON="${PYTHON:-python3}"
 VENV="${MAILTUI_VENV:-.venv}"
@@ -40,25 +42,15 @@ if [[ ! -x "$VENV/bin/python" ]] && ! has_venv; then
         log "$PYTHON with its venv module is needed: install Python 3.11+ (or use: pipx install .)"
         exit 1
     fi
-    SUDO=()
-    if [[ "$(id -u)" -ne 0 ]]; then
-        if command -v sudo >/dev/null 2>&1; then
-            SUDO=(sudo)
-        else
-            log "installing python3-venv needs root: run this as root, or install sudo"
-            exit 1
-        fi
-    fi
+    apt_use_sudo "installing python3-venv needs root: run this as root, or install sudo"
     packages=(python3 python3-venv)
     # A fresh machine has empty package lists: refresh them only then.
-    candidate="$(apt-cache policy python3-venv 2>/dev/null | awk '/Candidate:/ {print $2}')"
-    if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
+    if apt_lists_lack python3-venv; then
         log "apt-get update"
-        "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+        apt_run apt-get update -qq
     fi
     log "apt-get install ${packages[*]}"
-    "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -q --no-install-recommends "${packages[@]}"
+    apt_run apt-get install -y -q --no-install-recommends "${packages[@]}"
     recent_enough || too_old
 fi
 

@@ -153,14 +153,7 @@ class Accounts(SyncState):
         it has then. One transaction: the sender and the sync worker may both want a
         DeviceId for an EAS account, and the first one's stays."""
         async with self._tx() as db:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT state FROM account_state WHERE account_id = ?", (account_id,)
-                )
-            )
-            state = json.loads(rows[0][0]) if rows else {}
-            if not isinstance(state, dict):
-                state = {}
+            state = await self._account_state_in(db, account_id)
             if key in state:
                 return state[key]
             state[key] = value
@@ -173,13 +166,17 @@ class Accounts(SyncState):
         """Sets ``values``' keys of the account's sync state, keeping the others; one
         transaction (the EAS sender writes back the PolicyKey it provisioned)."""
         async with self._tx() as db:
-            rows = list(
-                await db.execute_fetchall(
-                    "SELECT state FROM account_state WHERE account_id = ?", (account_id,)
-                )
-            )
-            state = json.loads(rows[0][0]) if rows else {}
-            if not isinstance(state, dict):
-                state = {}
+            state = await self._account_state_in(db, account_id)
             state.update(values)
             await self._put_states(db, account_id, None, None, state)
+
+    @staticmethod
+    async def _account_state_in(db: aiosqlite.Connection, account_id: int) -> dict[str, Any]:
+        """The account's sync state, read in the transaction ``db``; ``{}`` when none."""
+        rows = list(
+            await db.execute_fetchall(
+                "SELECT state FROM account_state WHERE account_id = ?", (account_id,)
+            )
+        )
+        state = json.loads(rows[0][0]) if rows else {}
+        return state if isinstance(state, dict) else {}

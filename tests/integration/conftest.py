@@ -16,6 +16,7 @@
     authz              function AuthorizationServer: device, authorize (loopback), token
                                 endpoints handing out oauth_tokens' access tokens
     memory_keyring     function the system keyring replaced by one in memory
+    store              function a Store opened on tmp_path/mail.sqlite, closed afterwards
 
 Every test in this directory is marked `integration`. When Dovecot is missing, tests that
 use these fixtures FAIL (never skip) and say to run scripts/install-test-deps.sh. A failing
@@ -29,7 +30,7 @@ import itertools
 import re
 import secrets
 import sys
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,7 @@ if str(_REPO) not in sys.path:
     # `tests.servers` is imported from the checkout, whatever the rootdir/import mode.
     sys.path.insert(0, str(_REPO))
 
+from mailtui.store import Store  # noqa: E402
 from tests.integration.discovery_servers import dns_server, https, web  # noqa: E402, F401
 from tests.servers import (  # noqa: E402
     DovecotNotInstalled,
@@ -202,6 +204,13 @@ def eas_user(sogo: SOGoServer, request: pytest.FixtureRequest) -> EASUser:
         device_id=f"mt{secrets.token_hex(8)}",
         server=sogo,
     )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    s = await Store.open(tmp_path / "mail.sqlite")
+    yield s
+    await s.close()
 
 
 @pytest.fixture(autouse=True)

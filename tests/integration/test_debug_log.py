@@ -7,34 +7,14 @@ would prove nothing."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import subprocess
-import sys
 from pathlib import Path
 
-from mailtui.compose import build_message
-from mailtui.models import AccountKind, FolderRole, RemoteFolder
-from mailtui.store import Store
-from mailtui.sync import outbox
-from tests.integration.smtp_support import account_config, draft
-from tests.integration.test_login_cli import ROOT, setup_home
+from tests.integration.cli_support import mailtui, queue_one
+from tests.integration.test_login_cli import setup_home
 from tests.servers import MailUser, OAuthTokenServer
 from tests.servers.authorization import AuthorizationServer
-
-
-def queue_one(home: Path, user: MailUser, subject: str) -> None:
-    async def run() -> None:
-        acc = account_config(user)
-        async with await Store.open(home / "data" / "mail.sqlite") as store:
-            account = await store.ensure_account("work", AccountKind.IMAP, user.email)
-            await store.sync_folders(
-                account.id, [RemoteFolder("INBOX", "INBOX", FolderRole.INBOX)]
-            )
-            msg = build_message(draft(acc, user.email, subject=subject, attachments=()))
-            await outbox.queue(store, account.id, msg)
-
-    asyncio.run(run())
 
 
 def forms(user: str, secret: str) -> list[str]:
@@ -49,15 +29,7 @@ def forms(user: str, secret: str) -> list[str]:
 
 
 def run_logged(env: dict[str, str], log: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailtui", "--debug-log", str(log), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
-    )
+    return mailtui(env, "--debug-log", str(log), *args)
 
 
 def stored_files(home: Path) -> dict[str, bytes]:
@@ -106,7 +78,7 @@ password_command = ["{pw_script}"]
     )
     env = setup_home(tmp_path, mail_user, None, None, write_config=False)
     mail_user.deliver(b"Subject: in\r\nMessage-ID: <in@x>\r\n\r\nbody\r\n")
-    queue_one(tmp_path, mail_user, "logged send")
+    queue_one(tmp_path, mail_user, mail_user.email, "logged send")
     log = tmp_path / "debug.log"
     sent = run_logged(env, log, "send", "--outbox")
     assert sent.returncode == 0, sent.stderr
@@ -147,7 +119,7 @@ def test_debug_log_of_a_signed_in_account_holds_no_token(
     signed = run_logged(env, log, "login", "work")
     assert signed.returncode == 0, signed.stderr
     oauth_user.deliver(b"Subject: in\r\nMessage-ID: <in@x>\r\n\r\nbody\r\n")
-    queue_one(tmp_path, oauth_user, "logged send")
+    queue_one(tmp_path, oauth_user, oauth_user.email, "logged send")
     sent = run_logged(env, log, "send", "--outbox")
     assert sent.returncode == 0, sent.stderr
     synced = run_logged(env, log, "sync", "--once")

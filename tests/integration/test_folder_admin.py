@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,13 +16,6 @@ from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager
 from tests.integration.test_imap_sync import account
 from tests.servers import MailUser
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    yield s
-    await s.close()
 
 
 def server_folders(user: MailUser) -> set[str]:

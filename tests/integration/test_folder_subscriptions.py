@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import imaplib
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from mailtui.accounts import specs_for
 from mailtui.models import Folder
@@ -18,13 +14,6 @@ from mailtui.sync.manager import SyncManager
 from tests.integration.test_folder_admin import online
 from tests.integration.test_imap_sync import account, sync
 from tests.servers import MailUser
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    yield s
-    await s.close()
 
 
 def client(user: MailUser) -> imaplib.IMAP4_SSL:

@@ -21,7 +21,7 @@ from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.worker import WorkerOptions
-from tests.integration.test_imap_sync import account, msg, store, subjects  # noqa: F401
+from tests.integration.test_imap_sync import account, msg, subjects
 from tests.servers import DovecotServer, MailUser, TLSFiles
 
 
@@ -66,7 +66,7 @@ def backend_of(manager: SyncManager, account_id: int) -> ImapBackend:
 
 async def test_open_folder_is_idled_on_through_a_second_connection(
     mail_user: MailUser,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     mail_user.create_folder("Lists/dev", subscribe=True)
     mail_user.deliver(msg(1, "old post"), folder="Lists/dev")
@@ -123,7 +123,7 @@ async def test_open_folder_is_idled_on_through_a_second_connection(
 
 async def test_a_change_while_the_worker_was_busy_is_not_missed(
     mail_user: MailUser,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     """A message that arrives in the open folder before the second connection IDLEs
     (between the last pull and EXAMINE) is found by comparing with the last pull."""
@@ -146,7 +146,7 @@ async def test_a_change_while_the_worker_was_busy_is_not_missed(
 async def test_refused_second_connection_means_quiet_polling(
     server_tls: TLSFiles,
     tmp_path: Path,
-    store: Store,  # noqa: F811
+    store: Store,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A server that allows one connection per user and IP: the open folder is polled
@@ -257,7 +257,7 @@ async def test_idle_is_reissued_on_both_connections(
 
 async def test_the_app_idles_on_the_folder_it_shows(
     mail_user: MailUser,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     """End to end at 80x24: the real app and manager on Dovecot. Going to a folder opens
     the second connection; another client's APPEND there is on screen within 2 s; back

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import keyring
@@ -23,13 +23,6 @@ from tests.servers import MailUser
 from tests.unit.keyrings import MemoryKeyring
 
 GUARD = 60.0  # only so that a broken build ends; no test measures time
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    yield s
-    await s.close()
 
 
 @pytest.fixture

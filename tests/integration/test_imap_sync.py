@@ -54,13 +54,6 @@ def account(user: MailUser, security: str = "starttls", **kw: Any) -> AccountCon
     return AccountConfig(**values)
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    yield s
-    await s.close()
-
-
 async def sync(
     store: Store, acc: AccountConfig, backend: type[ImapBackend] = ImapBackend, **kw: Any
 ) -> tuple[AccountStatus, Worker]:
@@ -661,20 +654,11 @@ async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None
 
 
 def test_cli_sync_once_over_implicit_tls(mail_user: MailUser, tmp_path: Path) -> None:
-    import subprocess
-    import sys
+    from tests.servers.cli import run_mailtui
 
     mail_user.deliver_many([msg(i) for i in range(30)])
     env = mail_user.cli_home(tmp_path)
-    root = Path(__file__).resolve().parents[2]
-    p = subprocess.run(
-        [sys.executable, "-m", "mailtui", "sync", "--once"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=120,
-    )
+    p = run_mailtui(env, "sync", "--once")
     assert p.returncode == 0, p.stderr
     assert "work: online" in p.stdout
     import sqlite3

@@ -7,17 +7,15 @@ them. No token is ever printed."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
 
+from tests.integration.cli_support import ROOT, home_env, imap_account_toml, mailtui
 from tests.servers import MailUser, OAuthTokenServer
 from tests.servers.authorization import AuthorizationServer
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def toml_value(value: object) -> str:
@@ -39,28 +37,19 @@ def setup_home(
     if write_config:
         assert authz is not None
         write_oauth_config(home, user, oauth if oauth is not None else authz.oauth_table())
-    return {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(home / "data"),
-        "MAILTUI_STATE_DIR": str(home / "state"),
-        "MAILTUI_CONFIG": str(home / "config.toml"),
-        "PYTHON_KEYRING_BACKEND": "tests.unit.keyrings.FileKeyring",
-        "MAILTUI_TEST_KEYRING_FILE": str(home / "keyring.json"),
-        "PYTHONPATH": str(ROOT),
-    }
+    return home_env(
+        home,
+        PYTHON_KEYRING_BACKEND="tests.unit.keyrings.FileKeyring",
+        MAILTUI_TEST_KEYRING_FILE=str(home / "keyring.json"),
+        PYTHONPATH=str(ROOT),
+    )
 
 
 def write_oauth_config(home: Path, user: MailUser, table: dict[str, object]) -> None:
     lines = "\n".join(f"{k} = {toml_value(v)}" for k, v in table.items())
     (home / "config.toml").write_text(
-        f"""[accounts.work]
-kind = "imap"
-email = "{user.email}"
-username = "{user.name}"
-host = "{user.host}"
-port = {user.imaps_port}
-ca_file = "{user.ca_path}"
-auth = "oauth2"
+        imap_account_toml(user)
+        + f"""auth = "oauth2"
 [accounts.work.smtp]
 host = "{user.host}"
 port = {user.smtp_port}
@@ -69,18 +58,6 @@ security = "starttls"
 {lines}
 """,
         encoding="utf-8",
-    )
-
-
-def mailtui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mailtui", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
     )
 
 

@@ -14,30 +14,17 @@ import sys
 import time
 from pathlib import Path
 
-from tests.integration.test_login_cli import ROOT, setup_home
+from tests.integration.cli_support import ROOT, home_env, imap_account_toml, mailtui
+from tests.integration.test_login_cli import setup_home
 from tests.servers import MailUser, OAuthTokenServer
 from tests.servers.authorization import AuthorizationServer
 
 
 def home_for(home: Path, user: MailUser) -> dict[str, str]:
-    (home / "config.toml").write_text(
-        f"""[accounts.work]
-kind = "imap"
-email = "{user.email}"
-username = "{user.name}"
-host = "{user.host}"
-port = {user.imaps_port}
-ca_file = "{user.ca_path}"
-"""
+    (home / "config.toml").write_text(imap_account_toml(user))
+    return home_env(
+        home, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", PYTHONPATH=str(ROOT)
     )
-    return {
-        **os.environ,
-        "MAILTUI_DATA_DIR": str(home / "data"),
-        "MAILTUI_STATE_DIR": str(home / "state"),
-        "MAILTUI_CONFIG": str(home / "config.toml"),
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-        "PYTHONPATH": str(ROOT),
-    }
 
 
 def read_until(fd: int, wanted: bytes, seen: bytearray, limit: float = 30.0) -> None:
@@ -98,15 +85,7 @@ def test_a_terminal_is_asked_once_and_nothing_is_kept(tmp_path: Path, mail_user:
     assert mail_user.password.encode() not in seen  # not echoed
     assert b"online" in seen
     # Nothing was written anywhere: a second run without a terminal has no password.
-    again = subprocess.run(
-        [sys.executable, "-m", "mailtui", "sync", "--once"],
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=ROOT,
-    )
+    again = mailtui(env, "sync", "--once")
     assert again.returncode == 1
     assert "Password for" not in again.stdout + again.stderr
     assert (
@@ -131,8 +110,10 @@ def test_signed_in_on_a_host_without_keyring_with_the_encrypted_file(
     code, screen = in_terminal(
         env,
         ["login", "work"],
-        [(b"New passphrase for mailtui's secrets file", passphrase),
-         (b"The same passphrase again: ", passphrase)],
+        [
+            (b"New passphrase for mailtui's secrets file", passphrase),
+            (b"The same passphrase again: ", passphrase),
+        ],
     )
     assert code == 0, screen.decode(errors="replace")
     assert b"enter  WDJB-MJHT" in screen and b"Signed in: account 'work'" in screen
@@ -148,10 +129,6 @@ def test_signed_in_on_a_host_without_keyring_with_the_encrypted_file(
     log = oauth_user.dovecot.log_text(offset)
     assert f"Login: user=<{oauth_user.name}>, method=OAUTHBEARER" in log
     # Without a terminal the file stays locked, and the account says so.
-    locked = subprocess.run(
-        [sys.executable, "-m", "mailtui", "sync", "--once"],
-        env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60,
-        cwd=ROOT,
-    )
+    locked = mailtui(env, "sync", "--once")
     assert locked.returncode == 1
     assert "secrets.enc is locked (mailtui asks for its passphrase" in locked.stdout

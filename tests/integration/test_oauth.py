@@ -20,7 +20,7 @@ from mailtui.protocols.smtp import SmtpAuthError
 from mailtui.store import Store
 from mailtui.sync import outbox
 from mailtui.sync.contract import AccountStatus
-from tests.integration.test_imap_sync import account, msg, store, sync  # noqa: F401
+from tests.integration.test_imap_sync import account, msg, sync
 from tests.servers import MailUser, OAuthTokenServer
 
 
@@ -42,7 +42,7 @@ def oauth_account(user: MailUser, token: str, security: str = "tls", **kw: Any) 
 async def test_oauth_account_syncs_with_a_token_from_token_command(
     oauth_user: MailUser,
     oauth_tokens: OAuthTokenServer,
-    store: Store,  # noqa: F811
+    store: Store,
     security: str,
 ) -> None:
     oauth_user.deliver(msg(1, "by token"))
@@ -62,7 +62,7 @@ async def test_oauth_account_syncs_with_a_token_from_token_command(
 async def test_rejected_token_stops_with_a_plain_auth_error(
     oauth_user: MailUser,
     oauth_tokens: OAuthTokenServer,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     token = oauth_tokens.issue(oauth_user.name)
     oauth_tokens.revoke(token)  # expired, say
@@ -139,7 +139,7 @@ async def test_each_mechanism_logs_in_and_answers_the_error_challenge(
 
 async def test_no_token_at_all_says_how_to_get_one(
     oauth_user: MailUser,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     acc = oauth_account(oauth_user, "x", token_command='sh -c "exit 2"')
     status, worker = await sync(store, acc)
@@ -199,7 +199,7 @@ async def test_smtp_rejected_token_is_a_plain_auth_error(
 
 async def test_password_still_works_on_the_oauth_server(
     oauth_user: MailUser,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     """The oauth2 passdb sits beside the password one; auth = "password" is unchanged."""
     acc = replace(

@@ -29,6 +29,7 @@ from mailtui.sync.contract import AccountStatus
 from mailtui.sync.ledger import StoreLedger
 from mailtui.sync.worker import Worker, WorkerOptions
 from tests.servers import MailUser
+from tests.servers.cli import run_mailtui
 from tests.servers.pop3_tap import sessions_ended
 
 DAY = 86400
@@ -59,13 +60,6 @@ def account(user: MailUser, **kw: Any) -> AccountConfig:
     }
     values.update(kw)
     return AccountConfig(**values)
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    yield s
-    await s.close()
 
 
 async def sync(
@@ -527,8 +521,6 @@ async def test_size_limit_headers_only_then_the_whole_message_when_opened(
 
 
 def test_cli_sync_once_of_a_pop3_account(mail_user: MailUser, tmp_path: Path) -> None:
-    import subprocess
-    import sys
 
     raws = [message(i) for i in range(1, 21)]
     mail_user.deliver_many(raws)
@@ -541,15 +533,7 @@ def test_cli_sync_once_of_a_pop3_account(mail_user: MailUser, tmp_path: Path) ->
         .replace(f"port = {mail_user.imaps_port}", f"port = {mail_user.pop3s_port}")
         + "leave_on_server = false\n"
     )
-    root = Path(__file__).resolve().parents[2]
-    p = subprocess.run(
-        [sys.executable, "-m", "mailtui", "sync", "--once"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=120,
-    )
+    p = run_mailtui(env, "sync", "--once")
     assert p.returncode == 0, p.stderr
     assert "work: online" in p.stdout
     with sqlite3.connect(tmp_path / "data" / "mail.sqlite") as db:

@@ -21,7 +21,7 @@ from mailtui.protocols.smtp import SmtpAuthError, SmtpConfigError
 from mailtui.store import Store
 from mailtui.sync import outbox
 from mailtui.sync.contract import AccountStatus
-from tests.integration.test_imap_sync import msg, store, sync  # noqa: F401
+from tests.integration.test_imap_sync import msg, sync
 from tests.integration.test_oauth import oauth_account
 from tests.servers import MailUser, OAuthTokenServer
 from tests.servers.authorization import AuthorizationServer
@@ -60,7 +60,7 @@ async def test_signed_in_account_syncs_and_sends_without_a_helper(
     oauth_tokens: OAuthTokenServer,
     authz: AuthorizationServer,
     memory_keyring: MemoryKeyring,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     oauth_user.deliver(msg(1, "after signing in"))
     acc = signed_in_account(oauth_user, authz)
@@ -91,7 +91,7 @@ async def test_an_access_token_near_its_expiry_is_refreshed_first(
     oauth_tokens: OAuthTokenServer,
     authz: AuthorizationServer,
     memory_keyring: MemoryKeyring,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     authz.expires_in = 60  # inside REFRESH_MARGIN: refreshed before each use
     authz.rotate = True
@@ -112,7 +112,7 @@ async def test_a_refused_token_is_refreshed_once_and_the_login_goes_on(
     oauth_tokens: OAuthTokenServer,
     authz: AuthorizationServer,
     memory_keyring: MemoryKeyring,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     acc = signed_in_account(oauth_user, authz)
     tokens = await sign_in(acc, authz, oauth_user)
@@ -135,7 +135,7 @@ async def test_a_revoked_sign_in_says_sign_in_again_and_stops_asking(
     oauth_tokens: OAuthTokenServer,
     authz: AuthorizationServer,
     memory_keyring: MemoryKeyring,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     acc = signed_in_account(oauth_user, authz)
     tokens = await sign_in(acc, authz, oauth_user)
@@ -179,7 +179,7 @@ async def test_provider_down_is_transient_not_a_refused_login(
     oauth_user: MailUser,
     authz: AuthorizationServer,
     memory_keyring: MemoryKeyring,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     authz.expires_in = 0  # every use needs a refresh
     acc = signed_in_account(oauth_user, authz)
@@ -201,7 +201,7 @@ async def test_a_pop3_login_with_a_refused_token_is_refreshed_once(
     oauth_tokens: OAuthTokenServer,
     authz: AuthorizationServer,
     memory_keyring: MemoryKeyring,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     """POP3 takes the stored sign-in as IMAP does: a refused access token is refreshed
     once and the login made again on a new connection; the download goes on."""

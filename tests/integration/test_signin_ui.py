@@ -27,14 +27,14 @@ from mailtui.secrets import store as secret_store
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.modals.sign_in import SignInScreen
-from tests.integration.test_imap_sync import account, msg, store
+from tests.integration.test_imap_sync import account, msg
 from tests.integration.test_signin_accounts import signed_in_account
 from tests.servers import MailUser
 from tests.servers.authorization import AuthorizationServer
 from tests.ui.conftest import screen_text
 from tests.unit.keyrings import MemoryKeyring, keyring_backend
 
-__all__ = ["keyring_backend", "store"]
+__all__ = ["keyring_backend"]
 
 
 class Ui:

@@ -24,7 +24,7 @@ from mailtui.store import Store
 from mailtui.sync import outbox
 from mailtui.sync.contract import AccountStatus
 from tests.integration.smtp_support import account_config
-from tests.integration.test_imap_sync import account, msg, store, sync  # noqa: F401
+from tests.integration.test_imap_sync import account, msg, sync
 from tests.servers import DovecotServer, MailUser, make_self_signed_cert
 
 WRONG = hashlib.sha256(b"not the server's certificate").hexdigest()
@@ -37,7 +37,7 @@ def server_fingerprint(user: MailUser) -> str:
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 async def test_right_fingerprint_syncs_without_any_trusted_ca(
-    mail_user: MailUser, store: Store, security: str  # noqa: F811
+    mail_user: MailUser, store: Store, security: str
 ) -> None:
     mail_user.deliver(msg(1, "pinned"))
     acc = account(mail_user, security, ca_file=None, tls_fingerprint=server_fingerprint(mail_user))
@@ -49,7 +49,7 @@ async def test_right_fingerprint_syncs_without_any_trusted_ca(
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 async def test_wrong_fingerprint_is_refused_showing_the_presented_one(
-    mail_user: MailUser, store: Store, security: str  # noqa: F811
+    mail_user: MailUser, store: Store, security: str
 ) -> None:
     offset = mail_user.dovecot.log_size()
     acc = account(mail_user, security, ca_file=None, tls_fingerprint=WRONG)
@@ -72,7 +72,7 @@ async def test_wrong_fingerprint_is_refused_showing_the_presented_one(
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
 async def test_untrusted_certificate_error_shows_what_the_server_presented(
-    mail_user: MailUser, store: Store, security: str  # noqa: F811
+    mail_user: MailUser, store: Store, security: str
 ) -> None:
     """Without ca_file or a pin the system store refuses the harness certificate; the
     error says which one the server presented, in the form tls_fingerprint takes, and
@@ -90,7 +90,7 @@ async def test_untrusted_certificate_error_shows_what_the_server_presented(
 
 async def test_pin_needs_neither_ca_nor_host_name(
     tmp_path: Path,
-    store: Store,  # noqa: F811
+    store: Store,
 ) -> None:
     """A Dovecot whose certificate names another host: trusted as a CA it is still
     refused (wrong name); pinned it is accepted."""

@@ -17,13 +17,12 @@ from tests.integration.test_imap_sync import (
     imap,
     msg,
     server_subjects,
-    store,
     subjects,
     sync,
 )
 from tests.servers import MailUser
 
-__all__ = ["imap", "store"]
+__all__ = ["imap"]
 
 
 async def ids_in(s: Store, folder_id: int) -> dict[str, int]:

@@ -13,11 +13,9 @@ from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.choice import ChoiceScreen
-from tests.integration.test_imap_sync import account, msg, server_subjects, store
+from tests.integration.test_imap_sync import account, msg, server_subjects
 from tests.servers import MailUser
 from tests.ui.conftest import screen_text
-
-__all__ = ["store"]
 
 
 def on_server(user: MailUser, folder: str) -> dict[str, str]:

@@ -28,6 +28,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from .http_thread import serve_in_thread, stop_serving
 from .oauth import OAuthTokenServer
 from .ports import LOOPBACK
 
@@ -239,20 +240,10 @@ class AuthorizationServer:
                 pass
 
         self._httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            args=(0.05,),  # shutdown() waits for one poll: keep stopping quick
-            name="test-oauth-authorization",
-            daemon=True,
-        )
-        self._thread.start()
+        # shutdown() waits for one poll: keep stopping quick
+        self._thread = serve_in_thread(self._httpd, "test-oauth-authorization", 0.05)
 
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        stop_serving(httpd, thread)

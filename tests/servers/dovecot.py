@@ -41,6 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 
+from . import logfile
 from .maildir import Flags, Maildir
 from .ports import (
     LOOPBACK,
@@ -397,18 +398,10 @@ class DovecotServer:
 
     def log_text(self, start: int = 0) -> str:
         """Dovecot's log from byte offset `start` (see `log_size`)."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(start)
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return logfile.log_text(self.log_path, start)
 
     def log_size(self) -> int:
-        try:
-            return self.log_path.stat().st_size
-        except FileNotFoundError:
-            return 0
+        return logfile.log_size(self.log_path)
 
     # ------------------------------------------------------------------ config
     def _config(self) -> str:

@@ -20,6 +20,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
+from .http_thread import serve_in_thread, stop_serving
 from .ports import LOOPBACK
 
 
@@ -87,17 +88,9 @@ class OAuthTokenServer:
                 pass
 
         self._httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="test-oauth-introspection", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "test-oauth-introspection")
 
     def stop(self) -> None:
         httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        stop_serving(httpd, thread)

@@ -64,6 +64,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
+from . import logfile
 from .dovecot import INSTALL_HINT, DovecotServer, _alive, _check_searchable, _descendants
 from .maildir import Flags
 from .memcached import MEMCACHED, MemcachedServer
@@ -489,18 +490,10 @@ class SOGoServer:
 
     def log_text(self, start: int = 0) -> str:
         """sogod's log from byte offset `start` (see `log_size`)."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(start)
-                return f.read().decode("utf-8", "replace")
-        except FileNotFoundError:
-            return ""
+        return logfile.log_text(self.log_path, start)
 
     def log_size(self) -> int:
-        try:
-            return self.log_path.stat().st_size
-        except FileNotFoundError:
-            return 0
+        return logfile.log_size(self.log_path)
 
 
 def _quote(mailbox: str) -> str:

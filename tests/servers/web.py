@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from .http_thread import serve_in_thread, stop_serving
 from .ports import LOOPBACK
 from .tls import TLSFiles
 
@@ -96,25 +97,17 @@ class WebServer:
                 pass
 
         self._httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-        self._httpd.daemon_threads = True
         if self.tls is not None:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.load_cert_chain(self.tls.cert_path, self.tls.key_path)
             self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="test-web", daemon=True
-        )
-        self._thread.start()
+        self._thread = serve_in_thread(self._httpd, "test-web")
 
     def stop(self) -> None:
         self._release.set()
         httpd, self._httpd = self._httpd, None
-        if httpd is not None:
-            httpd.shutdown()
-            httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(5)
-            self._thread = None
+        thread, self._thread = self._thread, None
+        stop_serving(httpd, thread)
 
     def __enter__(self) -> WebServer:
         self.start()
