@@ -10,7 +10,7 @@ from mailtui.store import Store
 from mailtui.sync.body_progress import EVERY
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.worker import Worker, WorkerOptions
-from tests.integration.test_imap_sync import account, msg, store  # noqa: F401
+from tests.integration.test_imap_sync import account, msg
 from tests.servers import MailUser
 
 N = 75

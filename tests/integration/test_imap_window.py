@@ -25,7 +25,7 @@ from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.list_sources import FolderSource
 from mailtui.ui.widgets.message_list import MessageList
-from tests.integration.test_imap_sync import account, msg, store  # noqa: F401
+from tests.integration.test_imap_sync import account, msg
 from tests.servers import MailUser
 
 N = 2400  # message i has UID i and subject "subject {i:04d}"; the higher, the newer
