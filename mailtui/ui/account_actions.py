@@ -26,6 +26,7 @@ from mailtui.compose import Identity
 from mailtui.config import AccountConfig, Config
 from mailtui.discovery import Options
 from mailtui.errors import MailtuiError
+from mailtui.login import signs_in
 from mailtui.store import Store
 from mailtui.ui.modals.choice import Answer, ChoiceScreen
 from mailtui.ui.services import MailStore, SyncControl
@@ -38,6 +39,8 @@ class _App(Protocol):
     manager: SyncControl | None
     store: MailStore
     identities: dict[str, list[Identity]]
+    #: The accounts the sign-in key can sign in again, by name (``login.signs_in``).
+    sign_in_accounts: dict[str, AccountConfig]
 
     @property
     def main_screen(self) -> Any: ...
@@ -68,6 +71,14 @@ class AccountActions:
         self.options: Options | None = None
 
     # ------------------------------------------------------------------ helpers
+
+    def _signs_in(self, acc: AccountConfig) -> None:
+        """The sign-in key knows an account saved while the app runs (F7 then signs it
+        in again when its login is refused), and forgets one that no longer signs in."""
+        if signs_in(acc):
+            self.app.sign_in_accounts[acc.name] = acc
+        else:
+            self.app.sign_in_accounts.pop(acc.name, None)
 
     def _config(self) -> Config | None:
         if self.app.screen is not self.app.main_screen:
@@ -127,6 +138,7 @@ class AccountActions:
             self.app.notify(f"Account {result.name!r} saved, not syncing: {exc}", timeout=10)
             return
         self.app.identities[result.name] = identities(config.account(result.name))
+        self._signs_in(config.account(result.name))
         self.app.notify(f"Account {result.name!r} added: its mail is on its way.")
         self.app.main_screen.accounts_changed(added=result.name)
 
@@ -140,6 +152,9 @@ class AccountActions:
 
     def _edited(self, result: Plan | str | None) -> None:
         if isinstance(result, Plan):
+            config = self._config()
+            if config is not None:
+                self._signs_in(config.account(result.name))
             if self.app.manager is not None:
                 self.app.manager.reconnect()  # the new settings, now
             self.app.notify(f"Account {result.name!r} changed.")
@@ -197,5 +212,6 @@ class AccountActions:
         if account_id is not None:
             await self.app.store.remove_account(account_id)
         self.app.identities.pop(acc.name, None)
+        self.app.sign_in_accounts.pop(acc.name, None)
         self.app.main_screen.accounts_changed(removed=acc.name)
         self.app.notify(f"Account {acc.name!r} removed{problem}.")

@@ -33,7 +33,7 @@ class SignInKey:
     ) -> None:
         self.app = app
         self.manager = manager
-        self.oauth = dict(oauth)
+        self.oauth = oauth  # the app's own mapping: accounts added while it runs count
         self.passwords = frozenset(passwords)
         self.notice = notice  # the status bar's notice
 

@@ -5,6 +5,8 @@ real authorization server and Dovecot: tests/integration/test_signin_ui.py.)"""
 
 from __future__ import annotations
 
+import dataclasses
+
 from mailtui.config import AccountConfig, parse
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.ui.modals.choice import ChoiceScreen
@@ -76,3 +78,31 @@ async def test_several_refused_accounts_are_asked_for(
         assert not isinstance(app.screen, SignInScreen)
         assert manager.reconnects == 0
         assert memory_keyring.items == {}
+
+
+async def test_an_account_saved_while_the_app_runs_can_be_signed_in_again(
+    mail: MailFixture, memory_keyring: MemoryKeyring
+) -> None:
+    """The wizard's save (F4, F8) tells the sign-in key about the account: its refused
+    login then shows "F7: sign in", and F7 opens its sign-in. Its removal forgets it."""
+    (closed_port,) = free_ports(1)
+    manager = FakeManager()
+    manager.statuses = {"alpha": (AccountStatus.AUTH_FAILED, "login refused: not signed in")}
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        app.account_actions._signs_in(oauth_accounts(closed_port)["alpha"])  # as saved
+        manager.emit(
+            SyncEvent("alpha", EventKind.STATUS, status=AccountStatus.AUTH_FAILED,
+                      text="login refused: not signed in")
+        )  # fmt: skip
+        await wait_until(pilot, lambda: "not signed in · F7: sign in" in screen_text(app))
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, SignInScreen))
+        screen = app.screen
+        assert isinstance(screen, SignInScreen) and screen.account.name == "alpha"
+        await wait_until(pilot, lambda: "Not signed in" in screen_text(app), timeout=30)
+        await pilot.press("escape")
+        plain = oauth_accounts(closed_port)["beta"]
+        app.account_actions._signs_in(dataclasses.replace(plain, name="alpha", oauth=None))
+        assert "alpha" not in app.sign_in_accounts  # edited to a password account
