@@ -13,6 +13,7 @@ belong to the proposal's host). No secret is ever part of a plan."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -221,8 +222,6 @@ async def check(
 
 
 async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
-    import asyncio
-
     from mailtui.protocols.kinds import kind as kind_spec
     from mailtui.sync.contract import Sending
 
@@ -241,7 +240,7 @@ async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
             out.append(Checked(what, False, f"no answer within {timeout:g} s"))
         except Exception as exc:  # the reason, whatever it is, for the user to read
             out.append(await _failed(what, exc, "tls_fingerprint", acc.host, acc.port,
-                                     acc.security.value))  # fmt: skip
+                                     acc.security.value, acc.kind.value))  # fmt: skip
         finally:
             await backend.close()
     if acc.smtp is not None and spec.sending is Sending.SMTP:
@@ -257,7 +256,7 @@ async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
             out.append(Checked(what, False, f"no answer within {timeout:g} s"))
         except Exception as exc:
             out.append(await _failed(what, exc, "smtp.tls_fingerprint", acc.smtp.host,
-                                     acc.smtp.port, acc.smtp.security.value))  # fmt: skip
+                                     acc.smtp.port, acc.smtp.security.value, "smtp"))  # fmt: skip
     return out
 
 
@@ -265,46 +264,84 @@ _PRESENTED = re.compile(r"sha256:((?:[0-9A-F]{2}:){31}[0-9A-F]{2})")
 
 
 async def _failed(
-    what: str, exc: BaseException, key: str, host: str, port: int, security: str
-) -> Checked:
+    what: str, exc: BaseException, key: str, host: str, port: int, security: str,
+    protocol: str,
+) -> Checked:  # fmt: skip
     """The failure in words; for a certificate not trusted whose fingerprint the error
-    names, what pinning it needs (and its subject, read over implicit TLS)."""
+    names, what pinning it needs (and its subject)."""
     text = _reason(exc)
     presented = _PRESENTED.search(text)
     if presented is None or "not trusted" not in text:
         return Checked(what, False, text)
     fingerprint = presented.group(1).replace(":", "").lower()
-    subject = await certificate_subject(host, port) if security == "tls" else ""
+    subject = await certificate_subject(host, port, security, protocol)
     return Checked(what, False, text, key, fingerprint, subject)
 
 
-async def certificate_subject(host: str, port: int, timeout: float = 10.0) -> str:
-    """The subject of the certificate a server presents over implicit TLS, read from a
-    handshake that verifies nothing and sends nothing after it; "" when it cannot be
-    had."""
-    import asyncio
+#: How each protocol asks for TLS on a plain connection: the command, and the start of
+#: the answer that says yes (after the greeting; SMTP says EHLO first).
+_STARTTLS = {
+    "imap": (b"a STARTTLS\r\n", b"a OK"),
+    "pop3": (b"STLS\r\n", b"+OK"),
+    "smtp": (b"STARTTLS\r\n", b"220"),
+}
 
+
+async def certificate_subject(
+    host: str, port: int, security: str = "tls", protocol: str = "imap", timeout: float = 10.0
+) -> str:
+    """The subject of the certificate a server presents, over implicit TLS or after the
+    protocol's STARTTLS (IMAP, POP3, SMTP), read from a handshake that verifies nothing;
+    nothing is sent after it (no login). "" when it cannot be had."""
     from cryptography import x509
 
     from mailtui.protocols.net import tls
 
+    writer: asyncio.StreamWriter | None = None
     try:
         async with asyncio.timeout(timeout):
-            reader, writer = await asyncio.open_connection(
-                host, port, ssl=tls.pinned_context(), server_hostname=host
-            )
-    except (OSError, TimeoutError):
-        return ""
-    try:
-        ssl_object = writer.get_extra_info("ssl_object")
-        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
-        if not der:
-            return ""
-        return x509.load_der_x509_certificate(der).subject.rfc4514_string()[:200]
-    except ValueError:
+            if security == "tls":
+                _, writer = await asyncio.open_connection(
+                    host, port, ssl=tls.pinned_context(), server_hostname=host
+                )
+            elif security == "starttls" and protocol in _STARTTLS:
+                reader, writer = await asyncio.open_connection(host, port)
+                await _ask_for_tls(reader, writer, protocol)
+                await writer.start_tls(tls.pinned_context(), server_hostname=host)
+            else:
+                return ""
+            ssl_object = writer.get_extra_info("ssl_object")
+            der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+            if not der:
+                return ""
+            return x509.load_der_x509_certificate(der).subject.rfc4514_string()[:200]
+    except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError):
         return ""
     finally:
-        writer.close()
+        if writer is not None:
+            writer.close()
+
+
+async def _ask_for_tls(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, protocol: str
+) -> None:
+    """The greeting read, STARTTLS (STLS) sent and its yes read; ValueError otherwise."""
+    command, yes = _STARTTLS[protocol]
+    await reader.readline()  # the greeting (SMTP: one line, "220 …")
+    if protocol == "smtp":
+        writer.write(b"EHLO mailtui.invalid\r\n")
+        while not (line := await reader.readline()).startswith(b"250 "):
+            if not line.startswith(b"250-"):
+                raise ValueError("EHLO refused")
+    writer.write(command)
+    while True:  # IMAP: untagged lines may come before the tagged answer
+        line = await reader.readline()
+        if not line:
+            raise ValueError("closed")
+        if line.startswith(yes):
+            return
+        if protocol != "imap" or not line.startswith(b"* "):
+            raise ValueError("no TLS offered")
 
 
 def _reason(exc: BaseException) -> str:

@@ -158,3 +158,21 @@ def test_a_closed_port_is_said(tmp_path: Path, found: DnsServer, mail_user: Mail
 
 def _port(line: str) -> str:
     return line.split("cannot connect to localhost:")[1].split(":")[0]
+
+
+@pytest.mark.parametrize(
+    ("protocol", "port"), [("imap", "imap_port"), ("pop3", "pop3_port"), ("smtp", "smtp_port")]
+)
+async def test_the_subject_of_a_certificate_is_read_after_starttls(
+    mail_user: MailUser, protocol: str, port: str
+) -> None:
+    """The check shows the subject of a certificate not trusted over STARTTLS (STLS for
+    POP3, after EHLO for SMTP) as well as over implicit TLS: the harness's own."""
+    from mailtui.account_setup import certificate_subject
+
+    subject = await certificate_subject(
+        mail_user.host, getattr(mail_user, port), "starttls", protocol
+    )
+    assert subject == "CN=localhost"
+    assert await certificate_subject(mail_user.host, mail_user.imaps_port, "tls") == subject
+    assert await certificate_subject(mail_user.host, mail_user.imap_port, "none") == ""

@@ -185,7 +185,7 @@ class SignInAndCheck(Screen[Plan | str | None]):
         lines = [f"{'ok' if r.ok else 'FAILED'}  {r.what}: {r.text}" for r in results]
         pinnable = [r for r in results if r.pin_key]
         for r in pinnable:
-            lines.append(f"{r.what}: subject {r.subject or '(not read over STARTTLS)'}")
+            lines.append(f"{r.what}: subject {r.subject or '(could not be read)'}")
             lines.append(f"  SHA-256 {show_fingerprint(r.fingerprint)}")
         pin = self.query_one("#pin-button", Button)
         pin.display = bool(pinnable)
