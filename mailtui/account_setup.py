@@ -261,6 +261,8 @@ async def _check(acc: AccountConfig, timeout: float) -> list[Checked]:
 
 
 _PRESENTED = re.compile(r"sha256:((?:[0-9A-F]{2}:){31}[0-9A-F]{2})")
+#: How IMAP, POP3 ("not trusted") and SMTP ("could not be verified") say it.
+_UNTRUSTED = re.compile(r"not trusted|could not be verified")
 
 
 async def _failed(
@@ -271,7 +273,7 @@ async def _failed(
     names, what pinning it needs (and its subject)."""
     text = _reason(exc)
     presented = _PRESENTED.search(text)
-    if presented is None or "not trusted" not in text:
+    if presented is None or not _UNTRUSTED.search(text):
         return Checked(what, False, text)
     fingerprint = presented.group(1).replace(":", "").lower()
     subject = await certificate_subject(host, port, security, protocol)

@@ -176,3 +176,44 @@ async def test_the_subject_of_a_certificate_is_read_after_starttls(
     assert subject == "CN=localhost"
     assert await certificate_subject(mail_user.host, mail_user.imaps_port, "tls") == subject
     assert await certificate_subject(mail_user.host, mail_user.imap_port, "none") == ""
+
+
+async def test_an_outgoing_server_not_trusted_offers_its_own_pin(
+    tmp_path: Path, mail_user: MailUser
+) -> None:
+    """The SMTP server's certificate not trusted (its table names another CA) while the
+    incoming one is: the check names the SMTP server's certificate (SHA-256 and
+    subject), to be pinned as smtp.tls_fingerprint."""
+    import dataclasses
+    import hashlib
+    import ssl
+
+    from mailtui.account_setup import check
+    from mailtui.config import AccountConfig, SmtpConfig
+    from mailtui.models import AccountKind, Security
+    from tests.servers.tls import make_self_signed_cert
+
+    other = make_self_signed_cert(tmp_path / "other-ca")
+    acc = AccountConfig(
+        name="check", kind=AccountKind.IMAP, email=mail_user.email, username=mail_user.name,
+        host=mail_user.host, port=mail_user.imaps_port, security=Security.TLS,
+        password_command=f"printf '%s\\n' {shlex.quote(mail_user.password)}",
+        ca_file=mail_user.ca_path,
+        smtp=SmtpConfig(host=mail_user.host, port=mail_user.smtp_port,
+                        security=Security.STARTTLS, username=mail_user.name,
+                        password_command=f"printf '%s\\n' {shlex.quote(mail_user.password)}",
+                        ca_file=other.cert_path),
+    )  # fmt: skip
+    incoming, outgoing = await check(acc, timeout=20)
+    assert incoming.ok, incoming
+    assert not outgoing.ok and "could not be verified" in outgoing.text
+    der = ssl.PEM_cert_to_DER_cert(mail_user.ca_path.read_text())
+    assert (outgoing.pin_key, outgoing.fingerprint) == (
+        "smtp.tls_fingerprint", hashlib.sha256(der).hexdigest()
+    )
+    assert outgoing.subject == "CN=localhost"
+    pinned = dataclasses.replace(
+        acc,
+        smtp=dataclasses.replace(acc.smtp, ca_file=None, tls_fingerprint=outgoing.fingerprint),
+    )
+    assert all(c.ok for c in await check(pinned, timeout=20))
