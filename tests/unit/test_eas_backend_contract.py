@@ -12,6 +12,7 @@ import pytest
 from mailtui.config import AccountConfig
 from mailtui.errors import ConfigError
 from mailtui.models import AccountKind, FolderKind, FolderRole, RemoteFolder
+from mailtui.protocols.eas import pull as eas_pull
 from mailtui.protocols.eas.backend import EasBackend
 from mailtui.protocols.eas.provision import PolicyNotMet
 from mailtui.protocols.eas.wbxml import Element as E
@@ -57,6 +58,14 @@ async def connected(server: ReplayServer, state: dict[str, object] | None = None
     backend.restore(state or {})
     await backend.connect()
     return backend
+
+
+@pytest.fixture(autouse=True)
+def _whole_folder_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These scripts answer a first sync that takes the whole folder in one window, as
+    a folder synced before the FilterType steps does; the steps have their own tests
+    (tests/integration/test_eas_newest_first.py, test_eas_sync_answer.py)."""
+    monkeypatch.setattr(eas_pull, "FILTER_STEPS", ("0",))
 
 
 INBOX = RemoteFolder("5", "Inbox", FolderRole.INBOX, kind=FolderKind.MAIL)
