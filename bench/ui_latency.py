@@ -118,6 +118,12 @@ class SimulatedSync:
     def capabilities(self, account_id: int) -> Any:
         return None
 
+    def gaps(self, folder_id: int) -> None:
+        return None  # the simulated sync adds whole envelopes: no first-pass gaps
+
+    def want_window(self, folder_id: int, remote_ids: list[str]) -> None:
+        pass
+
     async def _run(self) -> None:
         folder = next(f for f in await self.store.folders() if f.role == FolderRole.INBOX)
         per_tick = int(SYNC_RATE * SYNC_TICK)

@@ -207,6 +207,9 @@ class SignInAndCheck(Screen[Plan | str | None]):
             if result.pin_key:
                 values[result.pin_key] = result.fingerprint
                 values.pop(result.pin_key.replace("tls_fingerprint", "ca_file"), None)
+        smtp_pin = values.get("smtp.tls_fingerprint")
+        if smtp_pin is not None and smtp_pin == values.get("tls_fingerprint"):
+            del values["smtp.tls_fingerprint"]  # one certificate: SMTP takes the account's
         self.plan = replace(self.plan, values=values)
         self.query_one("#pin-button", Button).display = False
         self.query_one("#check-button", Button).focus()
