@@ -1,6 +1,7 @@
-"""Command line: ``mailtui`` (the UI), ``mailtui sync``, ``mailtui export``,
-``mailtui send --outbox``, ``mailtui login ACCOUNT`` (OAuth2 sign-in, ``mailtui.login``),
-``mailtui setup`` (``mailtui.setup_command``).
+"""Command line: the arguments, the log, and ``mailtui`` (the UI); ``mailtui sync``,
+``mailtui export`` and ``mailtui send`` run from ``mailtui.commands``, ``mailtui login
+ACCOUNT`` (OAuth2 sign-in) from ``mailtui.login``, ``mailtui setup`` from
+``mailtui.setup_command``.
 
 The headless commands reuse the same store and sync workers as the UI and never import
 Textual (``tests/unit/test_boundaries.py`` checks it). Every failure the user can cause or
@@ -22,27 +23,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mailtui import __version__, accounts, memory, paths
+from mailtui.commands.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_QUEUED,
+    EXIT_USAGE,
+    UserError,
+    ask_passwords,
+    load_config,
+    open_store,
+    worker_specs,
+)
+from mailtui.commands.export import cmd_export
+from mailtui.commands.send import cmd_send
+from mailtui.commands.sync import cmd_sync
 from mailtui.config import AccountConfig, Config
-from mailtui.errors import ConfigError, DiscoveryError, ExportError, MailtuiError
-from mailtui.models import OutboxState, counted
-from mailtui.store import Store, StoreError
-from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
-from mailtui.sync.manager import SyncManager, WorkerSpec
+from mailtui.errors import ConfigError, DiscoveryError, ExportError
+from mailtui.store import StoreError
+from mailtui.sync.manager import SyncManager
 
 if TYPE_CHECKING:
     from mailtui.compose import Identity
 
 log = logging.getLogger("mailtui")
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-#: ``mailtui send < message``: queued in the outbox, not sent yet.
-EXIT_QUEUED = 3
-
-
-class UserError(MailtuiError):
-    """Ends the program with this one line on stderr."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -176,24 +180,6 @@ def _setup_logging(debug_log: Path | None = None) -> Path | None:
     return logfile
 
 
-def _load_config(args: argparse.Namespace) -> Config:
-    path: Path = args.config if args.config else paths.config_file()
-    if args.config and not path.exists():
-        raise UserError(f"{path}: no such config file")
-    return accounts.load_config(path)
-
-
-async def _open_store(demo: bool) -> Store:
-    path = paths.demo_dir() / "mail.sqlite" if demo else paths.database_file()
-    return await Store.open(path)
-
-
-async def _specs(store: Store, config: Config, demo: bool, only: str | None) -> list[WorkerSpec]:
-    if demo:
-        if only not in (None, accounts.DEMO_ACCOUNT):
-            raise UserError(f"the demo has one account, {accounts.DEMO_ACCOUNT!r}")
-        return [await accounts.demo_spec(store, paths.demo_dir())]
-    return await accounts.specs(store, config, only)
 
 
 # ---------------------------------------------------------------------- commands
@@ -215,15 +201,6 @@ def _user_themes(config: Config) -> Path:
     return (config.path or paths.config_file()).parent / "themes"
 
 
-def _ask_passwords(config: Config, only: str | None) -> None:
-    """Secrets on a host without a keyring, asked in the terminal before the run
-    (``mailtui.login.ask_for_secrets``)."""
-    from mailtui.login import LoginError, ask_for_secrets
-
-    try:
-        ask_for_secrets(config, only)
-    except LoginError as exc:
-        raise UserError(str(exc)) from None
 
 
 async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
@@ -235,12 +212,12 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
         if started == "demo":
             args.demo, config = True, Config(path=None)
         elif started == "saved":
-            config = _load_config(args)
+            config = load_config(args)
     if not args.demo:
-        _ask_passwords(config, None)
-    store = await _open_store(args.demo)
+        ask_passwords(config, None)
+    store = await open_store(args.demo)
     try:
-        specs = await _specs(store, config, args.demo, None)
+        specs = await worker_specs(store, config, args.demo, None)
         if not specs:
             raise UserError(
                 "no accounts configured: `mailtui setup --email ADDRESS --non-interactive` "
@@ -296,245 +273,12 @@ def _identities(config: Config) -> dict[str, list[Identity]]:
     return out
 
 
-def _progress_printer(out: Callable[[str], None]) -> Callable[[SyncEvent], None]:
-    def show(event: SyncEvent) -> None:
-        if event.kind is EventKind.STATUS and event.status is not None:
-            out(f"{event.account}: {_state_words(event.status, event.text)}")
-        elif event.kind is EventKind.MESSAGES and event.added:
-            done, total = event.progress
-            out(f"{event.account}: +{counted(event.added, 'message')} ({done}/{total})")
-        elif event.kind is EventKind.OP_FAILED:
-            out(f"{event.account}: an action was refused by the server: {event.text}")
-
-    return show
 
 
-def _state_words(status: AccountStatus, text: str) -> str:
-    """``connecting``, ``online: in step``, ``offline since 10:02: …``: the state once,
-    then what the worker said about it, unless that already starts with it."""
-    label = status.value.replace("_", " ")
-    if not text or text == label:
-        return label
-    return text if text.startswith(label) else f"{label}: {text}"
 
 
-async def _cmd_sync(args: argparse.Namespace, config: Config) -> int:
-    if not args.demo:
-        _ask_passwords(config, args.account)
-    store = await _open_store(args.demo)
-    try:
-        specs = await _specs(store, config, args.demo, args.account)
-        if not specs:
-            raise UserError(
-                "no accounts configured: `mailtui setup --email ADDRESS --non-interactive` "
-                "adds one"
-            )
-        manager = SyncManager(store, specs)
-        manager.add_listener(_progress_printer(lambda s: print(s, flush=True)))
-        if args.once:
-            results = await manager.run_once()
-        else:
-            try:
-                results = await manager.run_forever()
-            finally:
-                await manager.stop()
-        failed = [name for name, st in results.items() if st is not AccountStatus.ONLINE]
-        for name in failed:
-            print(f"{name}: not in step ({results[name].value})", file=sys.stderr)
-        return EXIT_FAILED if failed else EXIT_OK
-    finally:
-        await store.close()
 
 
-# ``export --fetch``: the body window of the fetching sync, in days: every message,
-# whatever its date (a message without one is dated 1970).
-_EVERY_BODY_DAYS = 1_000_000
-
-
-def _export_account(args: argparse.Namespace, config: Config) -> str:
-    """The account ``export`` writes: the one named, else the only one configured. With
-    several and none named it asks which rather than guessing (one export is one
-    account's folders; an mbox of several accounts could not be told apart)."""
-    if args.demo:
-        if args.account not in (None, accounts.DEMO_ACCOUNT):
-            raise UserError(f"the demo has one account, {accounts.DEMO_ACCOUNT!r}")
-        return accounts.DEMO_ACCOUNT
-    if args.account:
-        return config.account(args.account).name  # a clear error for an unknown name
-    names = [a.name for a in config.accounts]
-    if not names:
-        raise UserError(
-            f"no accounts configured in {config.path or paths.config_file()}: nothing to export"
-        )
-    if len(names) > 1:
-        raise UserError(
-            f"{len(names)} accounts are configured ({', '.join(names)}): "
-            "say which to export with --account NAME"
-        )
-    return names[0]
-
-
-async def _fetch_missing_bodies(
-    store: Store, config: Config, args: argparse.Namespace, name: str
-) -> str | None:
-    """Syncs the account once with no age limit on bodies: the worker downloads every
-    body not cached yet, the way it does in the background. Returns why it could not
-    finish (None when in step). Progress goes to stderr, stdout keeps the summary."""
-    specs = [
-        dataclasses.replace(
-            s, options=dataclasses.replace(s.options, body_days=_EVERY_BODY_DAYS)
-        )
-        for s in await _specs(store, config, args.demo, name)
-    ]
-    manager = SyncManager(store, specs)
-    manager.add_listener(_progress_printer(lambda s: print(s, file=sys.stderr, flush=True)))
-    results = await manager.run_once()
-    status = results.get(name, AccountStatus.ERROR)
-    if status is AccountStatus.ONLINE:
-        return None
-    return manager.status().get(name, (status, status.value))[1] or status.value
-
-
-async def _cmd_export(args: argparse.Namespace, config: Config) -> int:
-    from mailtui.export import export
-
-    name = _export_account(args, config)
-    if args.fetch and not args.demo:
-        _ask_passwords(config, name)
-    store = await _open_store(args.demo)
-    try:
-        not_fetched = await _fetch_missing_bodies(store, config, args, name) if args.fetch else None
-        result = await export(
-            store, name, folder=args.folder, maildir=args.maildir, mbox=args.mbox
-        )
-    finally:
-        await store.close()
-    missing = ""
-    if result.headers_only and args.fetch:
-        missing = (
-            f"; {result.headers_only:,} bodies could not be downloaded, so those messages "
-            "are not in the export"
-        )
-    elif result.headers_only:
-        missing = (
-            f"; {counted(result.headers_only, 'message')} "
-            f"{'is' if result.headers_only == 1 else 'are'} not in it: only the headers are cached "
-            "(`--fetch` downloads their bodies first)"
-        )
-    print(
-        f"exported {counted(result.written, 'message')} from "
-        f"{counted(result.folders, 'folder')}{missing}"
-    )
-    if not_fetched is not None:
-        print(f"mailtui: {name}: could not download the missing bodies: {not_fetched}",
-              file=sys.stderr)
-        return EXIT_FAILED
-    return EXIT_OK
-
-
-async def _cmd_send(args: argparse.Namespace, config: Config) -> int:
-    if args.demo:
-        raise UserError("the demo account cannot send mail")
-    if not args.outbox:
-        return await _send_piped(args, config)
-    if args.recipients or args.from_headers or args.envelope_from:
-        raise UserError("send --outbox sends what is queued; it takes no message or recipients")
-    return await _flush_outboxes(args, config)
-
-
-async def _send_piped(args: argparse.Namespace, config: Config) -> int:
-    """``mailtui send [-t] [-f FROM] [RECIPIENT…] < message``: queued (committed), then
-    sent. 0 sent; EXIT_QUEUED when it waits in the outbox; nothing queued otherwise."""
-    from mailtui.sync import outbox, piped
-    from mailtui.sync.outbox_config import identities
-
-    if sys.stdin.isatty():
-        raise UserError("send reads the message from standard input: mailtui send ADDR < FILE")
-    raw = sys.stdin.buffer.read(piped.MAX_MESSAGE + 1)
-    try:
-        acc = piped.pick_account(config, args.account, raw, args.envelope_from)
-        message = piped.prepare(
-            raw,
-            args.recipients,
-            from_headers=args.from_headers,
-            envelope_from=args.envelope_from,
-            identity=identities(acc)[0],
-        )
-    except piped.NotQueued as exc:
-        raise UserError(f"not queued: {exc}") from None
-    _ask_passwords(config, acc.name)
-    store = await _open_store(False)
-    try:
-        account = await store.ensure_account(acc.name, acc.kind, acc.email)
-        sender = accounts.outbox_sender(store, account, acc)
-        if sender is None:
-            raise UserError(
-                f"not queued: account {acc.name!r} has no [accounts.{acc.name}.smtp] "
-                "settings to send with"
-            )
-        item_id = await outbox.queue(store, account.id, message)
-        report = await sender.flush()
-        mine = next((r for r in report.results if r.item_id == item_id), None)
-        if mine is not None and mine.state is OutboxState.SENT:
-            print(f"{acc.name}: {mine.text}")
-            return EXIT_OK
-        why = mine.text if mine is not None else report.stopped or "not sent yet"
-        retried = mine is None or mine.state is OutboxState.QUEUED
-        then = (
-            "it is sent again with `mailtui send --outbox` or when mailtui runs"
-            if retried
-            else "retry or discard it in mailtui's outbox (O)"
-        )
-        print(f"mailtui: {acc.name}: queued, not sent: {why}; it waits in the outbox: {then}",
-              file=sys.stderr)  # fmt: skip
-        return EXIT_QUEUED
-    finally:
-        await store.close()
-
-
-async def _flush_outboxes(args: argparse.Namespace, config: Config) -> int:
-    """``mailtui send --outbox``: exit 0 only when nothing is left unsent."""
-    from mailtui.sync import outbox
-
-    _ask_passwords(config, args.account)
-    configured = [config.account(args.account)] if args.account else list(config.accounts)
-    store = await _open_store(False)
-    try:
-        unsent = 0
-        for acc in configured:
-            account = await store.ensure_account(acc.name, acc.kind, acc.email)
-            said: list[SyncEvent] = []
-            sender = accounts.outbox_sender(store, account, acc, said.append)
-            if sender is None:
-                waiting = sum(
-                    i.state in outbox.UNSENT for i in await store.outbox(account.id)
-                )
-                if waiting:
-                    print(
-                        f"{acc.name}: {counted(waiting, 'message')} "
-                        f"{'waits' if waiting == 1 else 'wait'}, but the account has no "
-                        f"[accounts.{acc.name}.smtp] settings",
-                        file=sys.stderr,
-                    )
-                    unsent += waiting
-                continue
-            report = await sender.flush()
-            for r in report.results:
-                line = f"{acc.name}: {r.subject!r}: {r.text}"
-                print(line, file=sys.stdout if r.state is OutboxState.SENT else sys.stderr)
-            if report.stopped:
-                print(f"{acc.name}: not sending: {report.stopped}", file=sys.stderr)
-            if any(e.kind == EventKind.NO_SENT_FOLDER for e in said):
-                print(
-                    f"{acc.name}: the account has no Sent folder; the copies wait in the "
-                    "outbox until mailtui, when it next runs, creates one (it asks) or is "
-                    "told to keep none",
-                    file=sys.stderr,
-                )
-            unsent += report.unsent
-        return EXIT_OK if unsent == 0 else EXIT_FAILED
-    finally:
-        await store.close()
 
 
 async def _cmd_login(args: argparse.Namespace, config: Config) -> int:
@@ -595,9 +339,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         str | None, Callable[[argparse.Namespace, Config], Coroutine[Any, Any, int]]
     ] = {
         None: _cmd_ui,
-        "sync": _cmd_sync,
-        "export": _cmd_export,
-        "send": _cmd_send,
+        "sync": cmd_sync,
+        "export": cmd_export,
+        "send": cmd_send,
         "login": _cmd_login,
         "setup": _cmd_setup,
     }
@@ -607,7 +351,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.demo and not args.config:
             config = Config(path=None)
         else:
-            config = _load_config(args)
+            config = load_config(args)
         return asyncio.run(commands[args.command](args, config))
     except (UserError, ConfigError, StoreError, ExportError, DiscoveryError) as exc:
         print(f"mailtui: {exc}", file=sys.stderr)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.cli import EXIT_QUEUED
+from mailtui.commands.common import EXIT_QUEUED
 from mailtui.models import OutboxItem, OutboxState
 from mailtui.store import Store
 from tests.servers import EASUser, MailUser, SOGoServer

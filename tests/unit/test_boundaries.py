@@ -23,6 +23,9 @@ HEADLESS = [
     "mailtui.secrets",
     "mailtui.export",
     "mailtui.cli",
+    "mailtui.commands.sync",
+    "mailtui.commands.export",
+    "mailtui.commands.send",
 ]
 
 
