@@ -58,7 +58,14 @@ from mailtui.models import (  # noqa: E402
     RemoteFolder,
 )
 from mailtui.store import Store  # noqa: E402
-from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent  # noqa: E402
+from mailtui.sync.contract import (  # noqa: E402
+    AccountStatus,
+    Capabilities,
+    EventKind,
+    SyncEvent,
+)
+from mailtui.sync.manager import WorkerSpec  # noqa: E402
+from mailtui.sync.window import FolderGaps  # noqa: E402
 
 TARGET_FIRST_PAINT_S = 0.5
 TARGET_P95_MS = 16.0
@@ -115,14 +122,36 @@ class SimulatedSync:
     def kick(self, account_id: int) -> None:
         pass
 
-    def capabilities(self, account_id: int) -> Any:
+    def capabilities(self, account_id: int) -> Capabilities | None:
         return None
 
-    def gaps(self, folder_id: int) -> None:
+    def gaps(self, folder_id: int) -> FolderGaps | None:
         return None  # the simulated sync adds whole envelopes: no first-pass gaps
 
     def want_window(self, folder_id: int, remote_ids: list[str]) -> None:
         pass
+
+    # The rest of the UI's SyncControl: there is no server behind the simulated sync, so
+    # reconnecting, polling and account changes have nothing to act on in this benchmark.
+    def reconnect(self) -> None:
+        pass
+
+    def check_now(self) -> None:
+        pass
+
+    async def change_folder(
+        self, account_id: int, kind: str, name: str, new_path: str | None = None
+    ) -> str:
+        raise NotImplementedError("the benchmark changes no folders")
+
+    def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
+        pass
+
+    async def add_account(self, spec: WorkerSpec) -> None:
+        raise NotImplementedError("the benchmark adds no accounts")
+
+    async def remove_account(self, account_id: int) -> None:
+        raise NotImplementedError("the benchmark removes no accounts")
 
     async def _run(self) -> None:
         folder = next(f for f in await self.store.folders() if f.role == FolderRole.INBOX)
@@ -269,7 +298,7 @@ async def measure(path: Path) -> dict[str, float]:
     store = await Store.open(path)
     sync = SimulatedSync(store)
     created = time.perf_counter()
-    app = MailApp(store, sync)  # type: ignore[arg-type]
+    app = MailApp(store, sync)
     clock = KeyClock(app)
     real_display = app._display
 
