@@ -31,6 +31,7 @@ peak RSS < 100 MB, cached open ≤ aerc's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +68,28 @@ def mailtui_config(d: DovecotServer) -> str:
         f"password_command = \"printf '%s' {PASSWORD}\"\n"
         "body_days = 0\n"
     )
+
+
+@contextlib.contextmanager
+def big_inbox(n: int, cache: Path | None, base: Path) -> Iterator[DovecotServer]:
+    """The harness Dovecot with ``n`` generated messages in the INBOX of USER; with
+    ``cache``, its directory (mailbox and index) is kept in ``cache/dovecot-N`` and the
+    mailbox generated only once per N."""
+    if cache:
+        server_dir = (cache / f"dovecot-{n}").resolve()
+        server_dir.parent.mkdir(parents=True, exist_ok=True)
+        Path(cache).chmod(0o755)
+    else:
+        server_dir = base / "dovecot"
+    tls = make_self_signed_cert(base / "tls")
+    with DovecotServer(tls, base_dir=server_dir, keep_dir=True) as d:
+        marker = server_dir / "mailgen.done"
+        d.add_user(USER, PASSWORD)
+        if not marker.exists():
+            d.deliver_many(USER, mailgen.messages(n))
+            d.doveadm("index", "-u", USER, "INBOX", check=False)
+            marker.write_text(str(n))
+        yield d
 
 
 def headless(env: dict[str, str], n: int) -> tuple[float, float, float]:
@@ -220,20 +243,7 @@ def main() -> int:
     }
     with mailgen.searchable_tempdir() as tmp:
         base = Path(tmp)
-        if args.cache:
-            server_dir = (args.cache / f"dovecot-{n}").resolve()
-            server_dir.parent.mkdir(parents=True, exist_ok=True)
-            Path(args.cache).chmod(0o755)
-        else:
-            server_dir = base / "dovecot"
-        tls = make_self_signed_cert(base / "tls")
-        with DovecotServer(tls, base_dir=server_dir, keep_dir=True) as d:
-            marker = server_dir / "mailgen.done"
-            d.add_user(USER, PASSWORD)
-            if not marker.exists():
-                d.deliver_many(USER, mailgen.messages(n))
-                d.doveadm("index", "-u", USER, "INBOX", check=False)
-                marker.write_text(str(n))
+        with big_inbox(n, args.cache, base) as d:
             (base / "config.toml").write_text(mailtui_config(d))
             env = {**os.environ, "MAILTUI_CONFIG": str(base / "config.toml"), **term}
             mailtui_argv = [str(Path(sys.executable).parent / "mailtui")]
