@@ -191,8 +191,11 @@ class KeyClock:
     (>= 20 ms, longer while the sync keeps it busy) and would be counted as latency.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, placeholders: bool = False) -> None:
         self.app = app
+        # A list key's result may be a placeholder row ("…", a message of a first pass
+        # not fetched yet): the cursor moved and was drawn; the message comes later.
+        self.placeholders = placeholders
         self.paints = 0
         self.first_paint: float | None = None
         self._start = 0.0
@@ -237,7 +240,10 @@ class KeyClock:
 
         def render_line(y: int) -> Any:
             strip = real_render_line(y)
-            if listing._top + y == listing.cursor and listing.cursor_line is not None:
+            drawn = listing.cursor_line is not None or (
+                self.placeholders and listing._window.get(listing.cursor) is not None
+            )
+            if listing._top + y == listing.cursor and drawn:
                 if self.first_paint is None:
                     self.first_paint = time.perf_counter()
                 if self._armed and self._handled and self._expect == "list":
