@@ -45,25 +45,32 @@ def add(server_id: str, day: int) -> E:
     ])  # fmt: skip
 
 
-def answer(key: str, ids: Sequence[str] = (), status: str = "1") -> Answer:
+def answer(key: str, ids: Sequence[str] = (), status: str = "1", more: bool = False) -> Answer:
     collection = [E("AirSync:SyncKey", key), E("AirSync:CollectionId", "5"),
                   E("AirSync:Status", status)]  # fmt: skip
+    if more:
+        collection.append(E("AirSync:MoreAvailable"))
     if ids:
-        collection.append(E("AirSync:Commands", [add(i, 1 + n) for n, i in enumerate(ids)]))
+        collection.append(E("AirSync:Commands", [add(i, 1 + n % 28) for n, i in enumerate(ids)]))
     return wbxml(
         E("AirSync:Sync", [E("AirSync:Collections", [E("AirSync:Collection", collection)])])
     )
 
 
-def asked(server: ReplayServer) -> list[tuple[str, str | None]]:
-    """(SyncKey, FilterType) of each Sync the backend sent."""
+def syncs(server: ReplayServer) -> list[E]:
+    """The Collection of each Sync the backend sent."""
     out = []
     for request in server.requests:
         if dict(request.query).get("Cmd") == "Sync":
             c = decode(request.body).find("Collections/Collection")
             assert c is not None
-            out.append((c.findtext("SyncKey") or "", c.findtext("Options/FilterType")))
+            out.append(c)
     return out
+
+
+def asked(server: ReplayServer) -> list[tuple[str, str | None]]:
+    """(SyncKey, FilterType) of each Sync the backend sent."""
+    return [(c.findtext("SyncKey") or "", c.findtext("Options/FilterType")) for c in syncs(server)]
 
 
 async def pull(server: ReplayServer) -> list[FolderBatch]:
@@ -120,3 +127,18 @@ async def test_a_refusal_of_the_whole_folder_is_an_error() -> None:
     with ReplayServer(answers) as server, pytest.raises(OpRejected, match="status 4"):
         await pull(server)
     assert [f for _, f in asked(server)] == ["1", "1", "2", "3", "4", "5", "6", "7", "0"]
+
+
+async def test_a_first_sync_asks_a_screenful_until_one_is_in() -> None:
+    """The first rows come after one short answer; then the usual window."""
+    first = [f"m{n}" for n in range(eas_pull.FIRST_WINDOW)]
+    answers = [options(), answer("k0"), ESTIMATE, answer("k1", first, more=True)]
+    answers += [answer("k2", ["last"])] + [NOTHING] * 7  # steps 3 days … 6 months, all
+    with ReplayServer(answers) as server:
+        batches = await pull(server)
+    windows = [c.findtext("WindowSize") for c in syncs(server)]
+    assert windows[:3] == [None, str(eas_pull.FIRST_WINDOW), str(eas_pull.WINDOW)]
+    assert set(windows[2:]) == {str(eas_pull.WINDOW)}
+    assert eas_pull.FIRST_WINDOW < eas_pull.WINDOW
+    assert [m.remote_id for b in batches for m in b.added] == [*first, "last"]
+    assert batches[-1].complete
