@@ -15,7 +15,9 @@ the first batch's path, and a pass resumed after a restart lists the folder agai
 
 When the list shows placeholders it asks for them (``Windows.want``): the worker fetches
 those envelopes between two batches of the pass (``Windows.serve``), the latest request
-first; an older request the user scrolled away from is dropped.
+first; an older request the user scrolled away from is dropped. A jump to a date and
+a filter ask the server about the part not cached yet (``Windows.asks``,
+``sync/server_search.py``), served first.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from mailtui.models import FolderBatch
 from mailtui.sync.contract import Backend, WindowFetcher
+from mailtui.sync.server_search import Nudge, ServerAsks
 
 #: At most this many envelopes are fetched for one request (a few screenfuls).
 WINDOW_MAX = 200
@@ -146,9 +149,12 @@ Commit = Callable[[int, FolderBatch], Awaitable[None]]
 class Windows:
     """The gaps of the folders in a first pass, and the window the user wants."""
 
-    def __init__(self) -> None:
+    def __init__(self, nudge: Nudge | None = None) -> None:
         self._gaps: dict[int, FolderGaps] = {}
         self._wanted: tuple[int, list[str]] | None = None
+        #: A date or a filter for the server (``sync/server_search.py``); ``nudge`` tells
+        #: the UI to look again when an answer changed nothing in the store.
+        self.asks = ServerAsks(nudge)
 
     def gaps(self, folder_id: int) -> FolderGaps | None:
         return self._gaps.get(folder_id)
@@ -157,13 +163,14 @@ class Windows:
         """A batch of ``folder_id`` is in the store."""
         if batch.listing is not None:
             self._gaps[folder_id] = FolderGaps(batch.listing)
-        elif batch.reset:
-            self._gaps.pop(folder_id, None)
+        elif batch.reset and self._gaps.pop(folder_id, None) is not None:
+            self.asks.end(folder_id)
         gaps = self._gaps.get(folder_id)
         if gaps is None:
             return
         if batch.complete:
             del self._gaps[folder_id]
+            self.asks.end(folder_id)
         else:
             gaps.mark(m.remote_id for m in batch.added)
 
@@ -180,10 +187,14 @@ class Windows:
         return True
 
     def wanting(self) -> bool:
-        return self._wanted is not None
+        return self._wanted is not None or self.asks.waiting()
 
     async def serve(self, backend: Backend, names: dict[str, int], commit: Commit) -> None:
-        """Fetch and commit the window last asked for, if any (between two batches)."""
+        """Answer the server questions, then fetch and commit the window last asked for,
+        if any (between two batches)."""
+        if self.asks.waiting():
+            by_id = {fid: n for n, fid in names.items()}
+            await self.asks.serve(backend, self._gaps.get, by_id.get, commit)
         wanted, self._wanted = self._wanted, None
         if wanted is None or not isinstance(backend, WindowFetcher):
             return

@@ -7,7 +7,8 @@ costs what a small one does. No Textual here: plain async logic, tested directly
 | source        | count                     | rows                                     |
 | ------------- | ------------------------- | ---------------------------------------- |
 | FolderSource  | store.count (counters)    | store.window                             |
-| FilterSource  | the matches (≤ MAX_MATCH) | store.search(folder_id=...), kept        |
+| FilterSource  | the matches (≤ MAX_MATCH) | store.search(folder_id=...), kept; in a  |
+|               |                           | first pass the server searched too       |
 | ThreadSource  | store.thread_count + open | store.thread_window + thread_messages    |
 | InboxSource   | store.inbox_count         | store.inbox_window (every account)       |
 | InboxFilter…  | the matches (≤ MAX_MATCH) | store.search per inbox, merged, kept     |
@@ -34,12 +35,15 @@ from rich.cells import cell_len, chop_cells
 from mailtui.mime.sanitize import clean_line
 from mailtui.mime.threading import reply_tree
 from mailtui.models import Account, Flag, Folder, FolderRole, MessageRow
-from mailtui.ui.services import ListGaps, MailStore
+from mailtui.sync.server_search import ServerFilter
+from mailtui.ui.services import ListGaps, MailStore, ServerQuestions
 
 #: A filter keeps at most this many matches (newest first) in memory.
 MAX_MATCH = 5000
 #: Selecting everything or a range selects at most this many messages.
 MAX_SELECT = 50_000
+#: What a key on a placeholder line (a message of a first pass not cached yet) says.
+STILL_LOADING = "Still loading this message from the server"
 #: An expanded thread lists at most this many of its (newest) messages.
 MAX_THREAD = 1000
 # Replies deeper than this are drawn at this depth: the subject keeps room at 80 columns.
@@ -107,6 +111,11 @@ class ListSource(Protocol):
         ...
 
 
+def first_before(rows: Sequence[MessageRow], before: int) -> int:
+    """The index of the first of ``rows`` (newest first) dated before ``before``."""
+    return next((i for i, row in enumerate(rows) if row.date < before), len(rows))
+
+
 async def ids_of(source: ListSource, lines: Iterable[ListRow]) -> list[int]:
     """The message ids of several lines, in order, without repeats."""
     out: dict[int, None] = {}
@@ -169,13 +178,26 @@ class FolderSource:
 
 class FilterSource:
     """The messages of a folder that match what the user typed (subject, addresses,
-    body), newest first. The last word is a prefix, so matches appear while typing."""
+    body), newest first. The last word is a prefix, so matches appear while typing.
 
-    def __init__(self, store: MailStore, folder_id: int, query: str) -> None:
+    During the folder's first pass (``server``: the sync manager) the server searches
+    the part not cached yet and those envelopes are fetched first
+    (``sync/server_search.py``); the store's search then finds them with the rest.
+    ``server_search`` says how far that is."""
+
+    def __init__(
+        self,
+        store: MailStore,
+        folder_id: int,
+        query: str,
+        server: ServerQuestions | None = None,
+    ) -> None:
         self.store = store
         self._folder_id = folder_id
         self.query = query
         self._rows: list[MessageRow] = []
+        self._server = server
+        self.server_search: ServerFilter | None = None
 
     @property
     def folder_id(self) -> int:
@@ -189,10 +211,18 @@ class FilterSource:
         return " ".join(words)
 
     async def count(self) -> tuple[int, int]:
+        server = self._server
+        if server is not None and server.gaps(self._folder_id) is not None:
+            self._server = None  # asked once: the worker answers with commits
+            self.server_search = server.search_server(self._folder_id, self.query)
         self._rows = await self.store.search(
             self.fts_text(self.query), MAX_MATCH, folder_id=self._folder_id
         )
         return len(self._rows), sum(1 for r in self._rows if r.unread)
+
+    def date_position(self, before: int) -> int:
+        """The first match dated before ``before`` (a jump to a date)."""
+        return first_before(self._rows, before)
 
     async def window(self, offset: int, limit: int) -> list[ListRow]:
         return [ListRow(r) for r in self._rows[max(0, offset) : max(0, offset) + limit]]
@@ -447,6 +477,10 @@ class InboxFilterSource(InboxSource):
 
     async def window(self, offset: int, limit: int) -> list[ListRow]:
         return [self._line(r) for r in self._rows[max(0, offset) : max(0, offset) + limit]]
+
+    def date_position(self, before: int) -> int:
+        """The first match dated before ``before`` (a jump to a date)."""
+        return first_before(self._rows, before)
 
     async def next_unread(self, after: MessageRow | None) -> int | None:
         start = 0

@@ -141,6 +141,10 @@ class MessageList(ListSelection, can_focus=True):
             self.folder_id = folder_id
             super().__init__()
 
+    class Pending(Message):
+        """A key acted on a placeholder line (a message of a first pass not cached yet):
+        nothing to open or act on yet, and the screen says so."""
+
     class Loaded(Message):
         """A folder's count is known (after ``show_folder`` or ``reload``)."""
 
@@ -223,6 +227,17 @@ class MessageList(ListSelection, can_focus=True):
         first pass is not: nothing to open or act on yet)."""
         line = self._window.get(self._cursor) if self.total else None
         return None if line is None or line.pending else line
+
+    @property
+    def on_placeholder(self) -> bool:
+        """The cursor is on a placeholder (a message of a first pass not cached yet)."""
+        line = self._window.get(self._cursor) if self.total else None
+        return line is not None and line.pending
+
+    def say_pending(self) -> None:
+        """After a key that found nothing to act on: on a placeholder, say why."""
+        if self.on_placeholder:
+            self.post_message(self.Pending())
 
     def loaded_lines(self) -> list[tuple[int, ListRow]]:
         """The lines in memory with their positions (for tests and the screen)."""
@@ -307,6 +322,7 @@ class MessageList(ListSelection, can_focus=True):
         """Expand or collapse the conversation under the cursor (thread view only)."""
         source, line = self._source, self.cursor_line
         if not isinstance(source, ThreadSource) or line is None:
+            self.say_pending()
             return
         thread_id = line.row.thread_id
         if source.is_expanded(thread_id):
@@ -704,6 +720,14 @@ class MessageList(ListSelection, can_focus=True):
         row = self.cursor_row
         if row is not None:
             self.post_message(self.Opened(row.id))
+        else:
+            self.say_pending()
+
+    def jump_to(self, index: int) -> None:
+        """Put the line at ``index`` at the top of the screen, under the cursor."""
+        self.scroll_to(y=max(0, index), animate=False, immediate=True)
+        self.move_cursor(index)
+        self._request_rows()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed read leaves placeholders and says so, instead of ending the app."""
