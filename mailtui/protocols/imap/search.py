@@ -19,12 +19,54 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import overload
 
 from mailtui.errors import OpRejected
 from mailtui.protocols.imap.client import ImapClient
-from mailtui.protocols.imap.connection import CommandFailed
+from mailtui.protocols.imap.connection import CommandFailed, ImapConnection
 from mailtui.protocols.imap.messages import imap_date, remote_id, split_remote_id
-from mailtui.protocols.imap.wire import Arg, quote, uid_set
+from mailtui.protocols.imap.wire import Arg, parse_uid_set, quote, uid_set
+
+
+async def all_uids(conn: ImapConnection) -> list[int]:
+    """Every UID of the selected folder (a first pass's ``UID SEARCH ALL``); with ESEARCH
+    as sequence sets (``1:100000``), not 100,000 numbers parsed one by one (the parsed
+    line took about 7 MB at 100,000 messages)."""
+    criteria = [b"RETURN", b"(ALL)", b"ALL"] if "ESEARCH" in conn.capabilities else [b"ALL"]
+    found: list[int] = []
+    async for resp in conn.stream(b"UID", b"SEARCH", *criteria):
+        if resp.kind == "SEARCH":
+            found += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
+        elif resp.kind == "ESEARCH":
+            items = resp.items
+            for key, value in zip(items, items[1:], strict=False):
+                if isinstance(key, str) and key.upper() == "ALL" and isinstance(value, str):
+                    found += parse_uid_set(value)
+    return found
+
+
+class UidListing(Sequence[str]):
+    """A folder's messages as remote ids, in the order of ``uids`` (newest first), each
+    made when asked for: the first batch's ``FolderBatch.listing`` without 100,000
+    strings (``sync/window.py`` keeps the numbers)."""
+
+    def __init__(self, validity: int, uids: Sequence[int]) -> None:
+        self._validity = validity
+        self._uids = uids
+
+    def __len__(self) -> int:
+        return len(self._uids)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [remote_id(self._validity, u) for u in self._uids[index]]
+        return remote_id(self._validity, self._uids[index])
 
 
 def imap_day(day: date) -> bytes:
