@@ -133,7 +133,8 @@ class DateJump:
         before = int(datetime.combine(day + timedelta(days=1), time(), now.tzinfo).timestamp())
         position, note = await self.position(source, day, before)
         if source is not listing.source:
-            return  # the user went elsewhere meanwhile
+            self.view.say("")  # the user went elsewhere meanwhile
+            return
         if position >= listing.total:
             listing.jump_to(listing.total - 1)
             self.view.say(f"Nothing on or before {day.isoformat()} here: the oldest{note}")
