@@ -35,7 +35,7 @@ from rich.cells import cell_len, chop_cells
 from mailtui.mime.sanitize import clean_line
 from mailtui.mime.threading import reply_tree
 from mailtui.models import Account, Flag, Folder, FolderRole, MessageRow
-from mailtui.sync.server_search import ServerFilter
+from mailtui.sync.server_search import SearchState, ServerFilter
 from mailtui.ui.services import ListGaps, MailStore, ServerQuestions
 
 #: A filter keeps at most this many matches (newest first) in memory.
@@ -44,6 +44,8 @@ MAX_MATCH = 5000
 MAX_SELECT = 50_000
 #: What a key on a placeholder line (a message of a first pass not cached yet) says.
 STILL_LOADING = "Still loading this message from the server"
+#: What an empty filter says while the server searches the part not cached yet.
+SEARCHING = "No match so far: the server is searching the messages not loaded yet…"
 #: An expanded thread lists at most this many of its (newest) messages.
 MAX_THREAD = 1000
 # Replies deeper than this are drawn at this depth: the subject keeps room at 80 columns.
@@ -223,6 +225,12 @@ class FilterSource:
     def date_position(self, before: int) -> int:
         """The first match dated before ``before`` (a jump to a date)."""
         return first_before(self._rows, before)
+
+    @property
+    def searching(self) -> bool:
+        """The server is still searching (or sending) matches not cached yet."""
+        search = self.server_search
+        return search is not None and search.state in (SearchState.ASKING, SearchState.LOADING)
 
     async def window(self, offset: int, limit: int) -> list[ListRow]:
         return [ListRow(r) for r in self._rows[max(0, offset) : max(0, offset) + limit]]

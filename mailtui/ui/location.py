@@ -3,7 +3,7 @@
     Inbox · 3 unread of 1,204 · 2 selected        a folder (flat)
     Inbox · 310 conversations, 3 unread           a folder's conversations
     Inbox · filter "lunch": 4 matches             a filter
-    Inbox · filter "lunch": 2 matches so far · searching the server…
+    Inbox · 2 so far, asking server · filter "lunch"
                                                   a filter during a first pass
     Inbox · 310 conversations so far · older mail still loading
 """
@@ -25,15 +25,16 @@ def location(name: str, total: int, unread: int | None = None) -> str:
 
 
 def server_note(search: ServerFilter | None) -> str:
-    """What a filter's search of the server adds (``sync/server_search.py``)."""
+    """What a filter's search of the server is doing (``sync/server_search.py``); empty
+    when there is none or it is over."""
     if search is None:
         return ""
     if search.state is SearchState.ASKING:
-        return " · searching the server…"
+        return "asking server"  # short: at 80 columns a sync's progress takes half the line
     if search.state is SearchState.LOADING:
-        return f" · loading {search.found:,} found on the server…"
+        return f"{search.found:,} more coming from the server"
     if search.state is SearchState.FAILED:
-        return f" · {search.error or 'the server could not search'}"
+        return search.error or "the server could not search"
     return ""
 
 
@@ -53,9 +54,12 @@ def listing_location(
     if isinstance(source, (FilterSource, InboxFilterSource)):
         found = "1 match" if total == 1 else f"{total:,} matches"
         server = source.server_search if isinstance(source, FilterSource) else None
-        if partial and (server is None or not server.complete):
-            found += " so far"
-        where = f"{name} · filter \"{source.query}\": {found}" + server_note(server)
+        note = server_note(server)
+        if note:  # the count and the server's part first: at 80 columns the rest is cut
+            where = f"{name} · {total:,} so far, {note} · filter \"{source.query}\""
+        else:
+            found += " so far" if partial and (server is None or not server.complete) else ""
+            where = f"{name} · filter \"{source.query}\": {found}"
     elif isinstance(source, ThreadSource):
         where = f"{name} · {source.threads:,} conversations"
         where += " so far" if partial else ""

@@ -84,6 +84,10 @@ class Run:
     def shown(self, i: int) -> bool:
         return subject(i) in screen_text(self.app)
 
+    def status_line(self) -> str:
+        """The status line as the screen shows it (at 80 columns its parts are cut)."""
+        return screen_text(self.app).splitlines()[-2]
+
     def cursor_subject(self) -> str | None:
         row = self.messages.cursor_row
         return row.subject if row is not None else None
@@ -186,14 +190,16 @@ async def test_a_filter_during_a_first_pass_lists_the_matches_not_cached_yet(
         run = Run(app, pilot, manager)
         await first_screen(run, gate)
 
-        # None of the matches is cached: the server is asked, the status line says so.
+        # None of the matches is cached: the server is asked, the screen says so.
         await pilot.press("slash", *"quarterly", "enter")
         await run.until(lambda: 'filter "quarterly"' in run.bar._location)
-        assert "0 matches so far · searching the server" in run.bar._location
+        await run.until(lambda: "0 so far, asking server" in run.status_line())
+        assert "No match so far: the server is searching" in screen_text(app)
         gate.allow(1)
         # With the next batch: every match, the newest first, and no "so far".
         await run.until(lambda: '"quarterly": 24 matches' in run.bar._location)
         assert "so far" not in run.bar._location and "server" not in run.bar._location
+        await run.until(lambda: '"quarterly": 24 match' in run.status_line())
         assert gate.handed == 2 and run.in_pass()
         assert run.messages.total == len(REPORTS) and run.shown(REPORTS[-1])
         await pilot.press("end")
@@ -204,7 +210,8 @@ async def test_a_filter_during_a_first_pass_lists_the_matches_not_cached_yet(
         await pilot.press("slash")
         app.main_screen.filter_box.value = "überweisung"
         await pilot.press("enter")
-        await run.until(lambda: 'filter "überweisung": 0 matches so far' in run.bar._location)
+        await run.until(lambda: "0 so far, asking server" in run.status_line())
+        assert 'filter "überweisung"' in run.bar._location
         gate.allow(1)
         await run.until(lambda: '"überweisung": 1 match' in run.bar._location)
         assert run.shown(UMLAUT) and gate.handed == 3 and run.in_pass()
@@ -215,6 +222,8 @@ async def test_a_filter_during_a_first_pass_lists_the_matches_not_cached_yet(
         await pilot.press("T")
         await run.until(lambda: "conversations so far" in run.bar._location)
         assert "older mail still loading" in run.bar._location
+        run.bar.set_notice("")  # ("Conversations", gone after a while)
+        await run.until(lambda: "conversations so far" in run.status_line())
 
         # The rest of the pass: the whole folder, said plainly.
         gate.allow(10**9)

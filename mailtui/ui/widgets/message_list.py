@@ -40,6 +40,8 @@ from mailtui.ui.columns import placeholder_text, row_text
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.idle import wait_for_quiet
 from mailtui.ui.list_sources import (
+    SEARCHING,
+    FilterSource,
     FolderSource,
     ListRow,
     ListSource,
@@ -433,8 +435,9 @@ class MessageList(ListSelection, can_focus=True):
             self.scroll_to(y=new_top, animate=False)
         shown_before = [old.get(i) for i in range(top, min(old_total, top + height))]
         shown_now = [fresh.get(i) for i in range(new_top, min(total, new_top + height))]
-        if shown_before != shown_now or index - new_top != cursor - top or total != old_total:
-            self.refresh()
+        moved = index - new_top != cursor - top
+        if shown_before != shown_now or moved or total != old_total or not total:
+            self.refresh()  # (empty: its note may have changed)
         self._request_rows()
         self._note_cursor()
         self._warm_later()
@@ -566,7 +569,10 @@ class MessageList(ListSelection, can_focus=True):
         base = self._style()
         if index >= self.total:
             if index == 0 and self._loaded:
-                return self._strip(Text("  " + self.empty_note, end=""), width, base)
+                note = self.empty_note
+                if isinstance(self._source, FilterSource) and self._source.searching:
+                    note = SEARCHING  # a first pass: the server may have matches yet
+                return self._strip(Text("  " + note, end=""), width, base)
             return Strip.blank(width, base)
         line = self._window.get(index)
         if line is None or line.pending:  # not read yet, or not fetched from the server yet
