@@ -150,7 +150,7 @@ class DateJump:
         if isinstance(source, FolderSource):
             if manager is None or gaps is None:
                 return await self.store.date_position(folder_id, before), ""
-            self.view.say(f"Looking for {day.isoformat()} on the server…", wait=True)
+            self.view.say("Asking server…", wait=True)  # (16 cells at 80 columns)
             found = await manager.date_position(folder_id, day)
             if found is not None:
                 return found, ""

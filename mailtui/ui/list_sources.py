@@ -42,8 +42,9 @@ from mailtui.ui.services import ListGaps, MailStore, ServerQuestions
 MAX_MATCH = 5000
 #: Selecting everything or a range selects at most this many messages.
 MAX_SELECT = 50_000
-#: What a key on a placeholder line (a message of a first pass not cached yet) says.
-STILL_LOADING = "Still loading this message from the server"
+#: What a key on a placeholder line (a message of a first pass not cached yet) says:
+#: short, since at 80 columns during a sync a notice may get only 16 cells.
+STILL_LOADING = "Still loading…"
 #: What an empty filter says while the server searches the part not cached yet.
 SEARCHING = "No match so far: the server is searching the messages not loaded yet…"
 #: An expanded thread lists at most this many of its (newest) messages.

@@ -134,13 +134,13 @@ async def test_a_jump_to_a_date_lands_on_its_message_before_the_pass_gets_there(
 
         # Bad input: a clear word, nothing moves.
         await run.jump("next tuesday maybe")
-        await run.until(lambda: "Not a date" in run.bar._notice)
+        await run.until(lambda: "Not a date" in run.status_line())
         assert run.messages.cursor == 0
 
         # The date: the server finds it, its window comes with the next batch, then the
         # cursor lands on the newest message of that day; the one above is the day after.
         await run.jump(day.isoformat())
-        await run.until(lambda: "on the server" in run.bar._notice)
+        await run.until(lambda: "Asking server…" in run.status_line())
         assert run.messages.cursor == 0
         gate.allow(1)
         await run.until(lambda: run.cursor_subject() == subject(target))
@@ -158,6 +158,7 @@ async def test_a_jump_to_a_date_lands_on_its_message_before_the_pass_gets_there(
             run.bar.set_notice("")
             await pilot.press(key)
             await run.until(lambda: run.bar._notice == STILL_LOADING)
+            assert STILL_LOADING in run.status_line()
         assert app.is_running and run.messages.selected == frozenset()
 
         # Older than anything: the oldest message, and a word that says so.
