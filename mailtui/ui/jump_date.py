@@ -161,11 +161,9 @@ class DateJump:
         if isinstance(source, ThreadSource):
             found = await self.store.thread_date_position(folder_id, before)
             return source.line_of(found), note
-        if isinstance(source, FilterSource):
+        if isinstance(source, (FilterSource, InboxFilterSource)):
             searched = source.server_search is not None and source.server_search.complete
             return source.date_position(before), "" if searched else note
-        if isinstance(source, InboxFilterSource):
-            return source.date_position(before), note
         if isinstance(source, InboxSource):
             counts = [await self.store.date_position(f, before) for f in source.inboxes]
             return sum(counts), ""

@@ -468,15 +468,45 @@ class InboxSource:
 
 class InboxFilterSource(InboxSource):
     """The unified inbox's messages that match what the user typed: one search per
-    inbox (``store.search(folder_id=...)``), merged newest first, at most MAX_MATCH."""
+    inbox (``store.search(folder_id=...)``), merged newest first, at most MAX_MATCH. An
+    inbox in its first pass has the server search its part not cached yet, as in
+    ``FilterSource``."""
 
-    def __init__(self, store: MailStore, query: str) -> None:
+    def __init__(
+        self, store: MailStore, query: str, server: ServerQuestions | None = None
+    ) -> None:
         super().__init__(store)
         self.query = query
         self._rows: list[MessageRow] = []
+        self._server = server
+        self._searches: dict[int, ServerFilter | None] = {}  # inbox → its server search
+
+    @property
+    def server_search(self) -> ServerFilter | None:
+        """The inboxes' server searches as one: asking while one asks, the matches
+        still coming summed, done when all are."""
+        searches = [found for found in self._searches.values() if found is not None]
+        for state in (SearchState.ASKING, SearchState.FAILED):
+            if any(found.state is state for found in searches):
+                return next(found for found in searches if found.state is state)
+        loading = [found for found in searches if found.state is SearchState.LOADING]
+        if loading:
+            total = sum(found.found for found in loading)
+            return ServerFilter(UNIFIED, (), SearchState.LOADING, found=total)
+        return searches[0] if searches else None
+
+    @property
+    def searching(self) -> bool:
+        found = self.server_search
+        return found is not None and found.state in (SearchState.ASKING, SearchState.LOADING)
 
     async def count(self) -> tuple[int, int]:
         await self._refresh()
+        server = self._server
+        if server is not None:
+            for inbox in self.inboxes:
+                if inbox not in self._searches and server.gaps(inbox) is not None:
+                    self._searches[inbox] = server.search_server(inbox, self.query)
         text = FilterSource.fts_text(self.query)
         found = [await self.store.search(text, MAX_MATCH, folder_id=f) for f in self.inboxes]
         merged = heapq.merge(*found, key=lambda r: (r.date, r.id), reverse=True)

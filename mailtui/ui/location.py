@@ -53,7 +53,7 @@ def listing_location(
     are those of the part cached so far."""
     if isinstance(source, (FilterSource, InboxFilterSource)):
         found = "1 match" if total == 1 else f"{total:,} matches"
-        server = source.server_search if isinstance(source, FilterSource) else None
+        server = source.server_search
         note = server_note(server)
         if note:  # the count and the server's part first: at 80 columns the rest is cut
             where = f"{name} · {total:,} so far, {note} · filter \"{source.query}\""

@@ -537,7 +537,7 @@ class MainScreen(Screen[None]):
             return
         query = self.filter_box.value.strip()
         if query and self._unified:
-            self.message_list.show_source(InboxFilterSource(self._store, query))
+            self.message_list.show_source(InboxFilterSource(self._store, query, self._manager))
         elif query and self._folder is not None:
             found = FilterSource(self._store, self._folder.id, query, self._manager)
             self.message_list.show_source(found)

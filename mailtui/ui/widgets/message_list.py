@@ -43,6 +43,7 @@ from mailtui.ui.list_sources import (
     SEARCHING,
     FilterSource,
     FolderSource,
+    InboxFilterSource,
     ListRow,
     ListSource,
     ThreadSource,
@@ -570,7 +571,8 @@ class MessageList(ListSelection, can_focus=True):
         if index >= self.total:
             if index == 0 and self._loaded:
                 note = self.empty_note
-                if isinstance(self._source, FilterSource) and self._source.searching:
+                source = self._source
+                if isinstance(source, (FilterSource, InboxFilterSource)) and source.searching:
                     note = SEARCHING  # a first pass: the server may have matches yet
                 return self._strip(Text("  " + note, end=""), width, base)
             return Strip.blank(width, base)
