@@ -61,6 +61,7 @@ from mailtui.protocols.imap.messages import (
     remote_id,
     split_remote_id,
 )
+from mailtui.protocols.imap.search import UidListing, all_uids
 from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_uid_set, uid_set
 
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
@@ -290,12 +291,12 @@ class ImapPull(ImapClient):
         meanwhile (``_ensure_selected``)."""
         validity = sel.uidvalidity
         uidnext = sel.uidnext
-        uids = sorted(await self._search_uids(b"ALL"), reverse=True)
+        uids = sorted(await all_uids(self.conn), reverse=True)
         total = len(uids)
         # Every message of the folder, newest first, with the first batch: the list shows
         # the folder's whole length, and asks for the part it shows and lacks
         # (``fetch_window``). A resumed pass has rows cached already: not told.
-        listing = None if resume else [remote_id(validity, u) for u in uids]
+        listing = None if resume else UidListing(validity, uids)
         # The oldest screenful comes right after the newest, so that the end key reaches
         # the folder's real oldest message long before the pass does (docs/decisions.md,
         # "First contact with a big mailbox").

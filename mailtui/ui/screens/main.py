@@ -43,7 +43,9 @@ from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, first_folder, folder_label
 from mailtui.ui.idle import hold, last_input
+from mailtui.ui.jump_date import QUESTION, DateJump
 from mailtui.ui.list_sources import (
+    STILL_LOADING,
     UNIFIED,
     FilterSource,
     InboxFilterSource,
@@ -53,6 +55,7 @@ from mailtui.ui.location import listing_location, location
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.modals.choice import Answer, ChoiceScreen
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
+from mailtui.ui.modals.text_prompt import TextPrompt
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.screens.compose_actions import Composer
 from mailtui.ui.send_notices import SendNotices
@@ -63,7 +66,7 @@ from mailtui.ui.widgets.folder_list import FolderList
 from mailtui.ui.widgets.hint_line import HintLine
 from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.message_view import MessageView
-from mailtui.ui.widgets.status_bar import StatusBar
+from mailtui.ui.widgets.status_bar import NOTICE_SECONDS, StatusBar
 
 SYNC_COALESCE = 0.5  # seconds; a burst of sync batches costs one reload
 SYNC_HOLD = 0.3  # seconds after a key during which sync-driven reloads wait...
@@ -138,6 +141,7 @@ class MainScreen(Screen[None]):
         self._composer = Composer(self, store, manager)
         self._folder_admin = FolderAdmin(self, manager)
         self._send_notices = SendNotices(self, lambda: self.status_bar, store, manager)
+        self._date_jump = DateJump(self, store, manager, clock)
 
     def on_key(self, event: events.Key) -> None:
         """Keys bubble here from the focused widget: their frames are not held back."""
@@ -488,6 +492,17 @@ class MainScreen(Screen[None]):
     def action_next_unread(self) -> None:
         self._run(self._next_unread(), "unread")
 
+    def action_jump_date(self) -> None:  # mailtui/ui/jump_date.py
+        if self.message_list.source is not None:
+            jump = self._date_jump.go
+            self.app.push_screen(TextPrompt(QUESTION), lambda text: self._run(jump(text), "jump"))
+
+    def say(self, words: str, *, wait: bool = False) -> None:
+        self.status_bar.set_notice(words, expire=None if wait else NOTICE_SECONDS)
+
+    def on_message_list_pending(self, event: MessageList.Pending) -> None:
+        self.status_bar.set_notice(STILL_LOADING)
+
     async def _next_unread(self) -> None:
         line = await self.message_list.next_unread()
         if line is None:
@@ -522,9 +537,10 @@ class MainScreen(Screen[None]):
             return
         query = self.filter_box.value.strip()
         if query and self._unified:
-            self.message_list.show_source(InboxFilterSource(self._store, query))
+            self.message_list.show_source(InboxFilterSource(self._store, query, self._manager))
         elif query and self._folder is not None:
-            self.message_list.show_source(FilterSource(self._store, self._folder.id, query))
+            found = FilterSource(self._store, self._folder.id, query, self._manager)
+            self.message_list.show_source(found)
         elif isinstance(self.message_list.source, (FilterSource, InboxFilterSource)):
             self._show_whole()
 
