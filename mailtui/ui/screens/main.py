@@ -745,8 +745,9 @@ class MainScreen(Screen[None]):
         self._list_dirty |= listing
         if self._dirty_since is None:
             self._dirty_since = time.monotonic()
-        if listing and self.message_list.total == 0:
-            # The first rows of a folder (a new account's first screen): no coalescing.
+        nothing_open = self._folder is None and not self._unified
+        if (listing and self.message_list.total == 0) or (folders and nothing_open):
+            # The first folders and rows (a new account's first screen): no coalescing.
             if self._coalesce is not None:
                 self._coalesce.stop()
             self._flush()
