@@ -40,7 +40,7 @@ class Gate:
     """Lets the INBOX pull hand over ``allowed`` batches, then holds it."""
 
     def __init__(self) -> None:
-        self.allowed = 1
+        self.allowed = 2  # the newest screen, then the first batch with the listing
         self.handed = 0
         self.moved = asyncio.Event()
 
@@ -86,6 +86,7 @@ def placeholders(messages: MessageList) -> int:
 
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> Gate:
+    monkeypatch.setattr(pull, "SCREEN", 20)
     monkeypatch.setattr(pull, "FIRST_BATCH", 30)
     monkeypatch.setattr(pull, "BATCH", 60)
     # The end key must be served by the window on demand, not by the oldest screen
@@ -124,7 +125,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
 
         # The first screen: the newest rows, and the folder's whole length.
         await until(lambda: subject(0) in screen_text(app) and messages.total == N)
-        assert gate.handed == 1  # the pass is held after its first batch
+        assert gate.handed == 2  # the pass is held after the batch with the listing
 
         # The end key while the oldest is not fetched: placeholders, never a wrong row.
         await pilot.press("end")
@@ -143,7 +144,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         # for comes with it, ahead of the rest.
         gate.allow(1)
         await until(lambda: subject(N - 1) in screen_text(app))
-        assert gate.handed == 2  # still held: the oldest came on demand
+        assert gate.handed == 3  # still held: the oldest came on demand
         assert manager.gaps(messages.folder_id or 0) is not None  # the pass is not over
 
         # PgDn from the top, held: placeholders or the right rows, then the rows.
@@ -153,12 +154,12 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
             await pilot.press("pagedown")
         await until(lambda: messages._window.get(messages._cursor) is not None)
         cursor = messages._cursor
-        assert cursor > 2 * 30 + 60  # beyond what the pass has fetched
+        assert cursor > 20 + 30 + 60  # beyond what the pass has fetched
         line = messages._window.get(cursor)
         assert line is not None and line.pending
         gate.allow(1)
         await until(lambda: subject(cursor) in screen_text(app))
-        assert gate.handed == 3 and not wrong_rows(messages)
+        assert gate.handed == 4 and not wrong_rows(messages)
 
         # A filter meanwhile searches what is cached, and says so.
         await pilot.press("slash", *"subject", "enter")

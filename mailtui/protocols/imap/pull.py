@@ -43,6 +43,7 @@ from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.bodies import BODY_ITEMS
 from mailtui.protocols.imap.client import ImapClient, Selected
 from mailtui.protocols.imap.connection import CommandFailed, Pending
+from mailtui.protocols.imap.first_screen import search_answer, send_newest
 from mailtui.protocols.imap.folders import (
     ListEntry,
     MailboxStatus,
@@ -64,6 +65,9 @@ from mailtui.protocols.imap.messages import (
 from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_uid_set, uid_set
 
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
+#: A first pass asks for the newest this many by sequence number right after SELECT,
+#: before it lists the folder's UIDs (docs/decisions.md, "First contact: the screen first").
+SCREEN = 100
 PIPELINE = 2  # FETCH commands of a first pass on the wire at once
 BATCH = 2000
 #: A first pass of more than two screens fetches the oldest screen second (the end key
@@ -290,31 +294,52 @@ class ImapPull(ImapClient):
         meanwhile (``_ensure_selected``)."""
         validity = sel.uidvalidity
         uidnext = sel.uidnext
-        uids = sorted(await self._search_uids(b"ALL"), reverse=True)
-        total = len(uids)
+        running = self._state(sel, uidnext)
+        running["partial"] = True
+        # The newest screenful first, by sequence number (EXISTS is known), with the UID
+        # listing asked for behind it: the list shows it before the listing is read.
+        newest = None
+        if not resume:
+            newest = await send_newest(self.conn, sel.exists, SCREEN, ENVELOPE_ITEMS)
+        listed = await self.conn.send(b"UID", b"SEARCH", b"ALL")
+        first_rows: list[NewMessage] = []
+        if newest is not None:
+            first_rows = await self._envelopes(validity, await self._collect([newest]))
+        if first_rows:
+            yield FolderBatch(
+                folder=name,
+                added=first_rows,
+                reset=reset,
+                state=running,
+                progress=(len(first_rows), max(sel.exists, len(first_rows))),
+            )
+            reset = False
+        seen_uids = [split_remote_id(m.remote_id)[1] for m in first_rows]
+        uidnext = max([uidnext, *(u + 1 for u in seen_uids)])
+        uids = sorted(await search_answer(self.conn, listed), reverse=True)
         # Every message of the folder, newest first, with the first batch: the list shows
         # the folder's whole length, and asks for the part it shows and lacks
         # (``fetch_window``). A resumed pass has rows cached already: not told.
         listing = None if resume else [remote_id(validity, u) for u in uids]
+        on_screen = set(seen_uids)
+        total = len(uids) + len(on_screen.difference(uids))
+        uids = [u for u in uids if u not in on_screen]
         # The oldest screenful comes right after the newest, so that the end key reaches
         # the folder's real oldest message long before the pass does (docs/decisions.md,
         # "First contact with a big mailbox").
-        oldest_early = OLDEST_EARLY and total > 2 * FIRST_BATCH
+        oldest_early = OLDEST_EARLY and len(uids) > 2 * FIRST_BATCH
         if oldest_early:
             uids = uids[:FIRST_BATCH] + uids[-FIRST_BATCH:] + uids[FIRST_BATCH:-FIRST_BATCH]
-        seen_uids: list[int] = []
-        running = self._state(sel, uidnext)
-        running["partial"] = True
-        done = 0
+        done = start = len(first_rows)
         removed = [remote_id(validity, u) for u in sel.vanished] if resume else []
-        if total == 0:
+        if not uids:  # an empty folder, or all of it on the first screen
             yield FolderBatch(
                 folder=name,
                 reset=reset,
                 removed=removed,
-                progress=(0, 0),
+                progress=(total, total),
                 complete=True,
-                state=self._state(sel, uidnext, ""),
+                state=self._state(sel, uidnext, uid_set(seen_uids)),
             )
             self._known[name] = (validity, uidnext, sel.highestmodseq)
             return
@@ -331,7 +356,7 @@ class ImapPull(ImapClient):
 
         async def top_up() -> None:
             nonlocal planned
-            while planned < total and len(sent) < PIPELINE:
+            while planned < len(uids) and len(sent) < PIPELINE:
                 await self._ensure_selected(name, validity)
                 size = self._whole_batch() if uids[planned] in window else BATCH
                 if oldest_early and planned == FIRST_BATCH:
@@ -360,13 +385,14 @@ class ImapPull(ImapClient):
                             else:
                                 spill[uid] = data
                         continue
-                    if done == 0 and searching is not None:
+                    if done == start and searching is not None:
                         window = await self._window_answer(searching)
                         searching = None
                         # The bodies of the first screen (which came header only) go out
                         # next, before the rest: likely the first ones the user opens.
-                        shown = [u for u in chunk if u in window]
-                        if shown and planned < total:
+                        newest_first = [*sorted(on_screen, reverse=True), *chunk]
+                        shown = [u for u in newest_first if u in window]
+                        if shown and planned < len(uids):
                             bodies = [
                                 await self.conn.send(
                                     b"UID", b"FETCH", uid_set(shown).encode(), BODY_ITEMS
@@ -379,11 +405,11 @@ class ImapPull(ImapClient):
                     # Read the next batch while this one is parsed, except for the first
                     # screens (the newest, then the oldest), yielded as soon as parsed.
                     screens = 2 * FIRST_BATCH if oldest_early else FIRST_BATCH
-                    if done >= screens and sent and len(parsing) < 2:
+                    if done - start >= screens and sent and len(parsing) < 2:
                         continue
                 chunk, future = parsing.popleft()
                 added = await future
-                first_batch = done == 0
+                first_batch = done == start
                 for m in added:
                     uid = split_remote_id(m.remote_id)[1]
                     seen_uids.append(uid)
