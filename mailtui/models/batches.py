@@ -56,10 +56,9 @@ class FolderBatch:
     #: downloaded), committed with the messages they describe.
     ledger: list[LedgerChange] = field(default_factory=list)
     #: Every message of the folder on the server, by remote id, newest first: sent
-    #: with the first batch of a first pass (or the second, when the first is only the
-    #: newest screen, sent before the server listed the folder), so that the list can
-    #: show the folder's whole length, with the positions not cached yet as
-    #: placeholders (``sync/window.py``); None: not told.
+    #: with the first batch of a first pass, so that the list can show the folder's
+    #: whole length, with the positions not cached yet as placeholders
+    #: (``sync/window.py``); None: not told.
     listing: list[str] | None = None
 
 

@@ -1,9 +1,8 @@
 """A first pass's gaps, and the window the user asks for ahead of the pass.
 
 During the first pass of a big folder the store holds only part of it. The backend
-tells, with the pass's first batch (or its second, when the first is the newest screen
-sent ahead of the listing), every message the folder has on the server, newest first
-(``FolderBatch.listing``: IMAP knows it from its ``UID SEARCH ALL``). ``FolderGaps``
+tells, with the pass's first batch, every message the folder has on the server, newest
+first (``FolderBatch.listing``: IMAP knows it from its ``UID SEARCH ALL``). ``FolderGaps``
 keeps that listing and which of its messages are committed, so that the list shows the
 folder's whole length: position ``p`` of the list is message ``p`` of the listing, a
 real row when committed, a placeholder otherwise. Cached rows are ordered by date and the
@@ -150,25 +149,18 @@ class Windows:
     def __init__(self) -> None:
         self._gaps: dict[int, FolderGaps] = {}
         self._wanted: tuple[int, list[str]] | None = None
-        # The last batch of a pass not over, committed before any listing: the newest
-        # screen a pass may send ahead of its listing, which then counts as committed.
-        self._before: dict[int, list[str]] = {}
 
     def gaps(self, folder_id: int) -> FolderGaps | None:
         return self._gaps.get(folder_id)
 
     def committed(self, folder_id: int, batch: FolderBatch) -> None:
         """A batch of ``folder_id`` is in the store."""
-        before = self._before.pop(folder_id, [])
         if batch.listing is not None:
             self._gaps[folder_id] = FolderGaps(batch.listing)
-            self._gaps[folder_id].mark(before)
         elif batch.reset:
             self._gaps.pop(folder_id, None)
         gaps = self._gaps.get(folder_id)
         if gaps is None:
-            if not batch.complete:
-                self._before[folder_id] = [m.remote_id for m in batch.added]
             return
         if batch.complete:
             del self._gaps[folder_id]

@@ -150,9 +150,10 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
     assert first.folder == "INBOX" and len(first.added) == pull.SCREEN
     uids = [int(m.remote_id.split(":")[1]) for m in first.added]
     assert sorted(uids) == list(range(1201, 1301))  # the newest screen, as the first batch
-    # Then the next 500 with the listing.
+    # The listing with it, then the next 500.
+    assert first.listing is not None and len(first.listing) == 1300
     uids += [int(m.remote_id.split(":")[1]) for m in listed.added]
-    assert sorted(uids) == list(range(701, 1301)) and listed.listing is not None
+    assert sorted(uids) == list(range(701, 1301)) and listed.listing is None
 
     f = await folders(store)
     assert set(f) == {
@@ -799,9 +800,10 @@ async def test_first_contact_commits_the_newest_screen_first_then_brings_the_old
     mail_user: MailUser, store: Store
 ) -> None:
     """A new account on a folder of 3,000: the newest screenful (``pull.SCREEN``, asked
-    for by number before the UID listing) is committed before the worker asks for
-    anything more; the next batch brings the listing, then the oldest 500 come, so the
-    end of the list is the folder's real oldest message long before the pass is over."""
+    for by number, with the UID listing pipelined behind it) is committed with the
+    listing before the worker asks for anything more; the next 500 follow, then the
+    oldest 500, so the end of the list is the folder's real oldest message long before
+    the pass is over."""
     n = 3000
     screen = pull.SCREEN
     mail_user.deliver_many([msg(i, days_ago=(n - i) / 10) for i in range(n)])
@@ -814,9 +816,10 @@ async def test_first_contact_commits_the_newest_screen_first_then_brings_the_old
     assert {m.envelope.subject for m in first.added} == {
         f"message {i}" for i in range(n - screen, n)
     }
-    assert first.listing is None and first.progress == (screen, n)
+    assert first.listing is not None and len(first.listing) == n
+    assert first.progress == (screen, n)
     assert WatchesTheStore.seen[0] == (screen, screen)  # committed before the next was asked
-    assert listed.listing is not None and len(listed.listing) == n
+    assert listed.listing is None
     newest_500 = {f"message {i}" for i in range(n - screen - 500, n - screen)}
     assert {m.envelope.subject for m in listed.added} == newest_500
     assert listed.progress == (screen + 500, n)

@@ -171,26 +171,3 @@ async def test_a_reset_or_the_last_batch_forgets_the_gaps(store: tuple[Store, in
     await commit(s, inbox, windows, [0], listing=LISTING, reset=True)
     gaps = windows.gaps(inbox)
     assert gaps is not None and gaps.pending == SIZE - 1
-
-
-async def test_the_screen_sent_before_the_listing_counts_as_committed(
-    store: tuple[Store, int],
-) -> None:
-    """A pass may send the newest screen before it has listed the folder; the listing
-    that comes with the next batch counts that screen as committed, so its rows are
-    rows, not placeholders. Only the batch just before the listing counts."""
-    s, inbox = store
-    windows = Windows()
-    await commit(s, inbox, windows, [0, 1, 2])
-    assert windows.gaps(inbox) is None
-    await commit(s, inbox, windows, [3, 4], listing=LISTING)
-    gaps = windows.gaps(inbox)
-    assert gaps is not None and gaps.runs() == [(5, SIZE)]
-    source = FolderSource(s, inbox, Control(windows))
-    assert await shown(source, 0, 8, s) == expected({0, 1, 2, 3, 4}, 0, 8)
-    # A pass that ends without a listing leaves nothing behind for the next one.
-    other = Windows()
-    await commit(s, inbox, other, [5], complete=True)
-    await commit(s, inbox, other, [6], listing=LISTING)
-    gaps = other.gaps(inbox)
-    assert gaps is not None and gaps.runs() == [(0, 6), (7, SIZE)]

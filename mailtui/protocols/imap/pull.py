@@ -107,6 +107,7 @@ class ImapPull(ImapClient):
     # ------------------------------------------------------------------ folders
 
     async def list_folders(self) -> list[RemoteFolder]:
+        self._fresh = None  # good for the pulls right after this list only
         if self.conn.selected is None:
             await self._preselect()
         caps = self.conn.capabilities
@@ -323,33 +324,43 @@ class ImapPull(ImapClient):
         running = self._state(sel, uidnext)
         running["partial"] = True
         # The newest screenful first, by sequence number (EXISTS is known), with the UID
-        # listing asked for behind it: the list shows it before the listing is read.
+        # listing asked for behind it; the screen is parsed (in a thread) while the
+        # listing is read, and both go as the first batch: the list shows the folder's
+        # whole length from its first rows on, so the end key finds its real end.
         newest = None
         if not resume:
             newest = await send_newest(self.conn, sel.exists, SCREEN, ENVELOPE_ITEMS)
         listed = await self.conn.send(b"UID", b"SEARCH", b"ALL")
-        first_rows: list[NewMessage] = []
+        parsed: asyncio.Future[list[NewMessage]] | None = None
         if newest is not None:
-            first_rows = await self._envelopes(validity, await self._collect([newest]))
-        if first_rows:
+            fetched = await self._collect([newest])
+            parsed = asyncio.ensure_future(self._envelopes(validity, fetched))
+        try:
+            uids = sorted(await search_answer(self.conn, listed), reverse=True)
+            first_rows = await parsed if parsed is not None else []
+        finally:
+            if parsed is not None:
+                parsed.cancel()
+        # Every message of the folder, newest first, with the first batch: the list shows
+        # the folder's whole length, and asks for the part it shows and lacks
+        # (``fetch_window``). A resumed pass has rows cached already: not told.
+        listing = None if resume else [remote_id(validity, u) for u in uids]
+        seen_uids = [split_remote_id(m.remote_id)[1] for m in first_rows]
+        uidnext = max([uidnext, *(u + 1 for u in seen_uids)])
+        on_screen = set(seen_uids)
+        total = len(uids) + len(on_screen.difference(uids))
+        uids = [u for u in uids if u not in on_screen]
+        if first_rows and uids:
             yield FolderBatch(
                 folder=name,
                 added=first_rows,
                 reset=reset,
                 state=running,
-                progress=(len(first_rows), max(sel.exists, len(first_rows))),
+                progress=(len(first_rows), total),
+                listing=listing,
             )
             reset = False
-        seen_uids = [split_remote_id(m.remote_id)[1] for m in first_rows]
-        uidnext = max([uidnext, *(u + 1 for u in seen_uids)])
-        uids = sorted(await search_answer(self.conn, listed), reverse=True)
-        # Every message of the folder, newest first, with the first batch: the list shows
-        # the folder's whole length, and asks for the part it shows and lacks
-        # (``fetch_window``). A resumed pass has rows cached already: not told.
-        listing = None if resume else [remote_id(validity, u) for u in uids]
-        on_screen = set(seen_uids)
-        total = len(uids) + len(on_screen.difference(uids))
-        uids = [u for u in uids if u not in on_screen]
+            listing = None
         # The oldest screenful comes right after the newest, so that the end key reaches
         # the folder's real oldest message long before the pass does (docs/decisions.md,
         # "First contact with a big mailbox").
@@ -361,6 +372,7 @@ class ImapPull(ImapClient):
         if not uids:  # an empty folder, or all of it on the first screen
             yield FolderBatch(
                 folder=name,
+                added=first_rows,
                 reset=reset,
                 removed=removed,
                 progress=(total, total),
