@@ -14,8 +14,11 @@ Pull, per folder:
 - LIST-STATUS already told UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ: all equal to the state →
   nothing changed, no SELECT at all (the no-change resync costs one LIST per account);
   not for the folder the connection has selected, whose STATUS may be stale.
-- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes by UID:
-  the newest 500, the oldest 500, then the rest newest first, 2000 per batch.
+- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then the newest 100
+  envelopes by sequence number with the UID listing (``UID SEARCH ALL``), then by UID
+  the next 500, the oldest 500, then the rest newest first, 2000 per batch.
+- The first folder list of a connection is preceded by ``SELECT INBOX``, which INBOX's
+  pull right after it uses (``_preselect``).
 - Otherwise QRESYNC: ``SELECT (QRESYNC (uidvalidity modseq))`` returns ``VANISHED`` and
   changed flags; new UIDs come from ``UID SEARCH UID uidnext:*``. Without QRESYNC: all
   UIDs and flags (``UID FETCH 1:* (FLAGS)``), compared with ``uids``.
@@ -314,11 +317,12 @@ class ImapPull(ImapClient):
     async def _initial(
         self, name: str, sel: Selected, reset: bool, resume: bool
     ) -> AsyncIterator[FolderBatch]:
-        """Every envelope by UID (``UID SEARCH ALL`` first): the newest screen and then
-        the oldest one header only, then the rest newest first: whole messages inside
-        the body window and headers for the rest. By UID, not by sequence number,
-        because a body the user opens between two batches may select another folder
-        meanwhile (``_ensure_selected``)."""
+        """Every envelope: the newest ``SCREEN`` by sequence number with the folder's UID
+        listing, then by UID the next screen and the oldest one header only, then the
+        rest newest first: whole messages inside the body window and headers for the
+        rest. By UID after the first screen, not by sequence number, because a body the
+        user opens between two batches may select another folder meanwhile
+        (``_ensure_selected``)."""
         validity = sel.uidvalidity
         uidnext = sel.uidnext
         running = self._state(sel, uidnext)
