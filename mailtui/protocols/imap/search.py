@@ -23,26 +23,9 @@ from typing import overload
 
 from mailtui.errors import OpRejected
 from mailtui.protocols.imap.client import ImapClient
-from mailtui.protocols.imap.connection import CommandFailed, ImapConnection
+from mailtui.protocols.imap.connection import CommandFailed
 from mailtui.protocols.imap.messages import imap_date, remote_id, split_remote_id
-from mailtui.protocols.imap.wire import Arg, parse_uid_set, quote, uid_set
-
-
-async def all_uids(conn: ImapConnection) -> list[int]:
-    """Every UID of the selected folder (a first pass's ``UID SEARCH ALL``); with ESEARCH
-    as sequence sets (``1:100000``), not 100,000 numbers parsed one by one (the parsed
-    line took about 7 MB at 100,000 messages)."""
-    criteria = [b"RETURN", b"(ALL)", b"ALL"] if "ESEARCH" in conn.capabilities else [b"ALL"]
-    found: list[int] = []
-    async for resp in conn.stream(b"UID", b"SEARCH", *criteria):
-        if resp.kind == "SEARCH":
-            found += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
-        elif resp.kind == "ESEARCH":
-            items = resp.items
-            for key, value in zip(items, items[1:], strict=False):
-                if isinstance(key, str) and key.upper() == "ALL" and isinstance(value, str):
-                    found += parse_uid_set(value)
-    return found
+from mailtui.protocols.imap.wire import Arg, quote, uid_set
 
 
 class UidListing(Sequence[str]):

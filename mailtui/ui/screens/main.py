@@ -36,7 +36,7 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mailtui.mime import parse_message
-from mailtui.models import Flag, Folder, MessageDetail
+from mailtui.models import Flag, Folder, FolderRole, MessageDetail
 from mailtui.sync.contract import EventKind
 from mailtui.ui import compat, keymap
 from mailtui.ui.dates import Clock
@@ -133,6 +133,7 @@ class MainScreen(Screen[None]):
         self._folders_dirty = False
         self._list_dirty = False
         self._coalesce: Timer | None = None
+        self._inbox_waited = False  # a first folder list without an Inbox: waited once
         self._dirty_since: float | None = None  # time.monotonic() of the oldest change
         self._offered_keys: tuple[bool, ...] = ()  # unified inbox: actions allowed, as shown
         self._reader_account: int | None = None  # the account of the message in the reader
@@ -305,12 +306,21 @@ class MainScreen(Screen[None]):
             first = first_folder(folders, [account.id for account in accounts])
             if self.folder_list.has_unified:  # several accounts: start on all of them
                 self.show_unified()
+            elif first is not None and self._wait_for_inbox(first):
+                # A new account's folders may come before its Inbox (a local account's
+                # own folders): the merge's wait for it, as before the list was read at once.
+                self.set_timer(SYNC_COALESCE, lambda: self._run(self._load_folders(), "folders"))
             elif first is not None:
                 self.show_folder(first)
             elif self._manager is not None:
                 self.status_bar.set_location("No folders yet: waiting for the first sync")
             else:
                 self.status_bar.set_location("No mail here yet")
+
+    def _wait_for_inbox(self, first: Folder) -> bool:
+        """Whether to open nothing yet: the first folder is no Inbox while syncing, once."""
+        waited, self._inbox_waited = self._inbox_waited, True
+        return first.role != FolderRole.INBOX and self._manager is not None and not waited
 
     def show_unified(self) -> None:
         """Show every account's Inbox as one list, newest first."""
@@ -761,8 +771,9 @@ class MainScreen(Screen[None]):
         self._list_dirty |= listing
         if self._dirty_since is None:
             self._dirty_since = time.monotonic()
-        if listing and self.message_list.total == 0:
-            # The first rows of a folder (a new account's first screen): no coalescing.
+        nothing_open = self._folder is None and not self._unified
+        if (listing and self.message_list.total == 0) or (folders and nothing_open):
+            # The first folders and rows (a new account's first screen): no coalescing.
             if self._coalesce is not None:
                 self._coalesce.stop()
             self._flush()
