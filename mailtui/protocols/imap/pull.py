@@ -85,6 +85,12 @@ WHOLE_BATCH_BYTES = 16 << 20
 _GUESSED_SIZE = 50_000
 
 
+def _parse_batch(validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
+    """A batch's FETCH data as new messages: the whole CPU part, for a thread."""
+    jobs, raws = envelope_jobs(fetched)
+    return _assemble(parse_envelopes(validity, jobs), raws)
+
+
 def _assemble(
     parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[RawMessage | None]
 ) -> list[NewMessage]:
@@ -206,9 +212,10 @@ class ImapPull(ImapClient):
         return await self._envelopes(validity, await self._fetch_raw(uids, whole))
 
     async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
-        """Parse a batch in a thread (a separate process was tried: docs/decisions.md)."""
-        jobs, raws = envelope_jobs(fetched)
-        return _assemble(await asyncio.to_thread(parse_envelopes, validity, jobs), raws)
+        """Parse a batch in a thread (a separate process was tried: docs/decisions.md),
+        all of it: picking the items out of 2,000 FETCH answers on the loop held a key
+        for up to 100 ms (docs/decisions.md, "Issue 17: keys during a first sync")."""
+        return await asyncio.to_thread(_parse_batch, validity, fetched)
 
     async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
         """The FETCH data of ``uids``, newest (highest UID) first."""
