@@ -4,13 +4,13 @@ The sync worker runs as tasks on the loop the UI draws from. An ``await`` gives 
 back only when it actually waits: reading a FETCH answer of 2,000 messages that is
 already in the reader's buffer, or preparing a batch's 2,000 rows before the writer
 thread gets them, never waits, so a key pressed meanwhile waited 50-300 ms for its
-frame (bench/first_sync_ui.py, docs/decisions.md "Issue 17: keys during a first sync").
+frame (bench/first_sync_ui.py; docs/decisions.md, "First contact with a big mailbox",
+"Keys during a first sync").
 
 A ``Pacer`` is asked at every step of such a loop (``await pacer.pace()``, or
 ``pacer.due()`` where an ``await`` is not wanted on the fast path): once ``SLICE``
 seconds went by since its last yield, it yields to the loop (``asyncio.sleep(0)``:
-one turn, in which keys, timers and a frame run). A step costs a clock read; a yield
-costs one loop turn, a few microseconds when nothing else is ready.
+one turn, in which keys, timers and a frame run). A step costs a clock read.
 """
 
 from __future__ import annotations
@@ -20,9 +20,12 @@ import time
 from collections.abc import Callable
 from typing import Final
 
-#: Seconds of work between two yields: a quarter of a 60 Hz frame, so a key waits for
-#: at most this much of the sync's work (plus the loop turn's own) before it is handled.
-SLICE: Final = 0.004
+#: Seconds of work between two yields: under a 60 Hz frame, so a key waits for at most
+#: this much of the sync's work (plus the loop turn's own) before it is handled. Not
+#: less: every yield is a turn of the loop, and a turn hands the GIL to the envelope
+#: parser's thread for up to ``sys.getswitchinterval()`` (5 ms); with 4 ms slices the
+#: keys' median at 100,000 messages doubled (docs/benchmarks.md).
+SLICE: Final = 0.012
 
 
 class Pacer:

@@ -214,7 +214,7 @@ class ImapPull(ImapClient):
     async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
         """Parse a batch in a thread (a separate process was tried: docs/decisions.md),
         all of it: picking the items out of 2,000 FETCH answers on the loop held a key
-        for up to 100 ms (docs/decisions.md, "Issue 17: keys during a first sync")."""
+        for up to 100 ms (docs/decisions.md, "First contact with a big mailbox")."""
         return await asyncio.to_thread(_parse_batch, validity, fetched)
 
     async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
@@ -411,7 +411,8 @@ class ImapPull(ImapClient):
                     flags=[(m.remote_id, m.flags) for m in added] if resume else [],
                     reset=reset and first_batch,
                     removed=removed if last else [],
-                    state=self._state(sel, uidnext, uid_set(seen_uids))
+                    # In a thread: 40 ms at 100,000 UIDs, too long a stall of the loop.
+                    state=self._state(sel, uidnext, await asyncio.to_thread(uid_set, seen_uids))
                     if last
                     else (running if first_batch else None),
                     progress=(done, total),
