@@ -190,9 +190,10 @@ def main() -> int:
     print(f"ui_rate_ratio: {figures['ui_rate_ratio']:.3f} x")
     p95 = keys[int(0.95 * (len(keys) - 1))] if keys else float("nan")
     print(f"keys_measured: {len(keys)} keys")
-    print(f"key_p50_ms: {statistics.median(keys) if keys else float('nan'):.1f} ms")
-    print(f"key_p95_ms: {p95:.1f} ms")
-    print(f"key_max_ms: {keys[-1] if keys else float('nan'):.1f} ms")
+    if keys:  # none when the sync was over before the first rows were drawn (small N)
+        print(f"key_p50_ms: {statistics.median(keys):.1f} ms")
+        print(f"key_p95_ms: {p95:.1f} ms")
+        print(f"key_max_ms: {keys[-1]:.1f} ms")
     for key in dict.fromkeys(KEYS):
         mine = sorted(ms for k, ms in pressed if k == key)
         if mine:
