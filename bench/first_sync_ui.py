@@ -19,6 +19,11 @@ with ``body_days = 0``. R times (default 1), taking turns:
                            (``ui_latency.KeyClock``); a placeholder row counts as drawn
                            (the message it stands for comes with the window on demand:
                            ``first_contact.py``'s oldest_row_s times that)
+    loop_longest_step_ms   the longest step of the event loop while keys were pressed
+                           (a task's stretch between two awaits, a timer), by the loop
+                           thread's own CPU time (``loop_steps.LoopSteps``): what the
+                           app does to the loop, without the machine's load in it;
+                           loop_steps_over_8ms / _16ms count the steps that long
     ui_peak_rss_mb         this process's peak RSS (the app and its sync)
 
 Both rates start at the worker's first event, so the interpreter's start is in neither.
@@ -45,10 +50,11 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import mailgen  # noqa: E402
 from first_contact import big_inbox, mailtui_config  # noqa: E402
+from loop_steps import LoopSteps  # noqa: E402
 from sync_run import compile_mailtui, reap, start_sync_once  # noqa: E402
 from ui_latency import TARGET_P95_MS, KeyClock  # noqa: E402
 
-from mailtui import accounts  # noqa: E402
+from mailtui import accounts, memory  # noqa: E402
 from mailtui.store import Store  # noqa: E402
 from mailtui.sync.contract import EventKind, SyncEvent  # noqa: E402
 from mailtui.sync.manager import SyncManager  # noqa: E402
@@ -79,10 +85,11 @@ def headless(env: dict[str, str], n: int) -> float:
 
 
 async def with_ui(
-    config_path: Path, db: Path, n: int
+    config_path: Path, db: Path, n: int, steps: LoopSteps | None = None
 ) -> tuple[float, list[tuple[str, float]]]:
     """(seconds from the worker's first event to ``n`` envelopes committed, key
-    latencies in ms) of the real app and sync manager on a new account."""
+    latencies in ms) of the real app and sync manager on a new account; ``steps``
+    times the event loop's steps while the keys are pressed."""
     from mailtui.app import MailApp
     from mailtui.ui.screens.main import MainScreen
     from mailtui.ui.widgets import MessageList, MessageView
@@ -117,6 +124,8 @@ async def with_ui(
             screen = app.screen
             assert isinstance(screen, MainScreen)
             clock.install(app.query_one(MessageList), app.query_one(MessageView), screen)
+            if steps is not None:
+                steps.armed = True
             while not done.is_set():
                 for key in KEYS:
                     if done.is_set():
@@ -126,6 +135,8 @@ async def with_ui(
                 if time.perf_counter() > deadline:
                     raise SystemExit(f"only {added[0]:,} of {n:,} envelopes came")
             ended = time.perf_counter()
+            if steps is not None:
+                steps.armed = False
             await manager.stop()
         return ended - started[0], latencies
     finally:
@@ -139,9 +150,11 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     n: int = args.n
+    memory.keep_big_blocks_mapped()  # as `mailtui` does first thing (cli.main): the TUI's RSS
     compile_mailtui()
     fig: dict[str, list[float]] = {}
     pressed: list[tuple[str, float]] = []
+    steps = LoopSteps()
     with mailgen.searchable_tempdir() as tmp:
         base = Path(tmp)
         with big_inbox(n, args.cache, base) as d:
@@ -160,7 +173,10 @@ def main() -> int:
                 fig.setdefault("headless_envelopes_s", []).append(headless(data(f"h{r}"), n))
                 os.environ.update(data(f"u{r}"))  # the app's state (log, UI state) there
                 (base / f"u{r}").mkdir()
-                ui_s, latencies = asyncio.run(with_ui(config, base / f"u{r}" / "mail.sqlite", n))
+                with steps.timing():
+                    ui_s, latencies = asyncio.run(
+                        with_ui(config, base / f"u{r}" / "mail.sqlite", n, steps)
+                    )
                 fig.setdefault("ui_envelopes_s", []).append(ui_s)
                 pressed.extend(latencies)
     figures = {k: statistics.median(v) for k, v in fig.items()}
@@ -174,14 +190,18 @@ def main() -> int:
     print(f"ui_rate_ratio: {figures['ui_rate_ratio']:.3f} x")
     p95 = keys[int(0.95 * (len(keys) - 1))] if keys else float("nan")
     print(f"keys_measured: {len(keys)} keys")
-    print(f"key_p50_ms: {statistics.median(keys) if keys else float('nan'):.1f} ms")
-    print(f"key_p95_ms: {p95:.1f} ms")
-    print(f"key_max_ms: {keys[-1] if keys else float('nan'):.1f} ms")
+    if keys:  # none when the sync was over before the first rows were drawn (small N)
+        print(f"key_p50_ms: {statistics.median(keys):.1f} ms")
+        print(f"key_p95_ms: {p95:.1f} ms")
+        print(f"key_max_ms: {keys[-1]:.1f} ms")
     for key in dict.fromkeys(KEYS):
         mine = sorted(ms for k, ms in pressed if k == key)
         if mine:
             print(f"by_key_{key}_p50_ms: {statistics.median(mine):.1f} ms")
             print(f"by_key_{key}_max_ms: {mine[-1]:.1f} ms")
+    print(f"loop_longest_step_ms: {steps.longest_ms():.1f} ms")
+    print(f"loop_steps_over_8ms: {steps.over(8.0)} count")
+    print(f"loop_steps_over_16ms: {steps.over(16.0)} count")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"ui_peak_rss_mb: {rss:.0f} MB")
     failed = []

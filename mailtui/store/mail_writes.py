@@ -22,6 +22,7 @@ from mailtui.models import (
     OpKind,
     RawMessage,
 )
+from mailtui.pacing import Pacer
 from mailtui.store.codec import (
     encode_addresses,
     encode_references,
@@ -215,9 +216,15 @@ class MailWrites(SyncState):
         if not fresh:
             return []
 
+        # The work per row below runs on the event loop the UI draws from: it gives the
+        # loop a turn every few milliseconds (mailtui/pacing.py).
+        pacer = Pacer()
         # One look-up for every message-id the batch mentions: threads, and rows moved
         # here locally whose remote id the server now tells us ("adoption").
-        candidates = [thread_candidates(m.envelope) for m in fresh]
+        candidates = []
+        for m in fresh:
+            candidates.append(thread_candidates(m.envelope))
+            await pacer.pace()
         wanted = sorted({mid for c in candidates for mid in c})
         known: dict[str, int] = {}  # message-id header -> thread id
         orphans: dict[str, int] = {}  # message-id header -> local id, remote id unknown
@@ -271,15 +278,16 @@ class MailWrites(SyncState):
         # Subjects matter only for messages no header ties to a message already known or
         # in this batch.
         batch_ids = {m.envelope.message_id for m, _ in todo}
-        keys = [
-            ("", False)
-            if any(mid in known or (mid in batch_ids and mid != m.envelope.message_id) for mid in c)
-            else subject_key(m.envelope.subject)
-            for m, c in todo
-        ]
+        keys: list[tuple[str, bool]] = []
+        for m, c in todo:
+            own = m.envelope.message_id
+            tied = any(mid in known or (mid in batch_ids and mid != own) for mid in c)
+            keys.append(("", False) if tied else subject_key(m.envelope.subject))
+            await pacer.pace()
         by_subject = await self._subject_threads(db, account_id, todo, keys)
         # Oldest first, so a parent in the same batch is known before its replies.
         for i in sorted(range(len(todo)), key=lambda i: todo[i][0].envelope.date):
+            await pacer.pace()
             m, c = todo[i]
             for mid in c:
                 thread_id = in_batch.get(mid) or known.get(mid)
@@ -308,6 +316,7 @@ class MailWrites(SyncState):
         rows = []
         bodies: list[tuple[int, RawMessage | None, str | None]] = []
         for i, (m, _) in enumerate(todo):
+            await pacer.pace()
             env = m.envelope
             rows.append(
                 (

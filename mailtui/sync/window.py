@@ -120,6 +120,9 @@ class FolderGaps:
         self._ids: _Strings | _Numbered = _Numbered.of(listing) or _Strings(listing)
         self._have = bytearray(len(self._ids))  # 1: committed
         self._runs: list[tuple[int, int]] = [(0, len(self._ids))] if len(self._ids) else []
+        #: Changes with every ``mark``: a reader that awaited the store between reading
+        #: the runs and the rows checks it did not move meanwhile (``FolderSource``).
+        self.version = 0
 
     @property
     def total(self) -> int:
@@ -148,6 +151,7 @@ class FolderGaps:
                 changed = True
         if changed:
             self._runs = _zero_runs(self._have)
+            self.version += 1
 
     def is_pending(self, position: int) -> bool:
         return 0 <= position < len(self._ids) and not self._have[position]

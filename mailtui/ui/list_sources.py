@@ -36,6 +36,7 @@ from mailtui.mime.sanitize import clean_line
 from mailtui.mime.threading import reply_tree
 from mailtui.models import Account, Flag, Folder, FolderRole, MessageRow
 from mailtui.sync.server_search import SearchState, ServerFilter
+from mailtui.sync.window import FolderGaps
 from mailtui.ui.services import ListGaps, MailStore, ServerQuestions
 
 #: A filter keeps at most this many matches (newest first) in memory.
@@ -148,7 +149,18 @@ class FolderSource:
         return (cached + gaps.pending if gaps is not None else cached), unread
 
     async def window(self, offset: int, limit: int) -> list[ListRow]:
-        gaps = self._gaps.gaps(self._folder_id) if self._gaps is not None else None
+        """Rows [offset, offset + limit). During a first pass, a batch committed while
+        the cached stretches were read moves rows to other positions: read again with
+        the new gaps (a cached row never shows at a position that is not its own)."""
+        while True:
+            gaps = self._gaps.gaps(self._folder_id) if self._gaps is not None else None
+            version = gaps.version if gaps is not None else -1
+            lines = await self._window(gaps, offset, limit)
+            now = self._gaps.gaps(self._folder_id) if self._gaps is not None else None
+            if now is gaps and (now is None or now.version == version):
+                return lines
+
+    async def _window(self, gaps: FolderGaps | None, offset: int, limit: int) -> list[ListRow]:
         if gaps is None or self._gaps is None:
             return [ListRow(r) for r in await self.store.window(self._folder_id, offset, limit)]
         lines: list[ListRow] = []

@@ -213,3 +213,67 @@ def test_an_imap_listing_makes_its_ids_on_demand() -> None:
     assert listing[1:] == ["5:20", "5:10"] and list(listing) == ["5:30", "5:20", "5:10"]
     gaps = FolderGaps(listing)
     assert isinstance(gaps._ids, _Numbered) and gaps.position("5:20") == 1
+
+
+class CommitDuringRead:
+    """The store as the list reads it, with the worker's next commit landing while the
+    list awaits its first read of cached rows (as it can on the shared event loop)."""
+
+    def __init__(self, s: Store, folder_id: int, windows: Windows, positions: list[int]) -> None:
+        self._s = s
+        self._folder_id = folder_id
+        self._windows = windows
+        self._positions: list[int] | None = positions
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._s, name)
+
+    async def window(self, folder_id: int, offset: int, limit: int) -> list[object]:
+        rows = await self._s.window(folder_id, offset, limit)
+        if self._positions is not None:
+            positions, self._positions = self._positions, None
+            await commit(self._s, self._folder_id, self._windows, positions)
+        return rows  # type: ignore[return-value]
+
+
+async def test_a_batch_committed_while_the_window_is_read_moves_no_row(
+    store: tuple[Store, int],
+) -> None:
+    """The gaps change between reading the runs and reading the rows: the window is read
+    again, so every row is the one of its position (here the batch fills positions
+    before the cached ones, which would otherwise shift them)."""
+    s, inbox = store
+    windows = Windows()
+    await commit(s, inbox, windows, [0, 1, 20, 21, 22], listing=LISTING)
+    source = FolderSource(
+        CommitDuringRead(s, inbox, windows, [2, 3, 4, 23]),  # type: ignore[arg-type]
+        inbox,
+        Control(windows),  # type: ignore[arg-type]
+    )
+    committed = {0, 1, 2, 3, 4, 20, 21, 22, 23}
+    assert await shown(source, 0, SIZE, s) == expected(committed, 0, SIZE)
+
+
+async def test_the_pass_ending_while_the_window_is_read_leaves_no_placeholder(
+    store: tuple[Store, int],
+) -> None:
+    s, inbox = store
+    windows = Windows()
+    await commit(s, inbox, windows, [0, 1], listing=LISTING)
+    rest = list(range(2, SIZE))
+    await s.apply_batch(inbox, FolderBatch(folder="INBOX", added=[message(p) for p in rest]))  # type: ignore[list-item]
+
+    class Ending(CommitDuringRead):
+        async def window(self, folder_id: int, offset: int, limit: int) -> list[object]:
+            rows = await self._s.window(folder_id, offset, limit)
+            if self._positions is not None:
+                self._positions = None
+                windows.committed(inbox, FolderBatch(folder="INBOX", complete=True))
+            return rows  # type: ignore[return-value]
+
+    source = FolderSource(
+        Ending(s, inbox, windows, []),  # type: ignore[arg-type]
+        inbox,
+        Control(windows),  # type: ignore[arg-type]
+    )
+    assert await shown(source, 0, SIZE, s) == LISTING

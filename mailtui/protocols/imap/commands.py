@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
 from mailtui.errors import TransientError
+from mailtui.pacing import Pacer
 from mailtui.protocols.imap.wire import Arg, ProtocolError, Response, literal_size, parse_response
 from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 
@@ -84,6 +85,9 @@ class ImapCommands:
         self._preauth = False
         self.fingerprint: str | None = None  # pinned certificate (tls_fingerprint)
         self._trace = wire_log.isEnabledFor(logging.DEBUG)  # asked once: a hot path
+        # A buffered answer of thousands of FETCH responses is read without a wait: the
+        # loop (keys, frames) gets a turn every few milliseconds of it (mailtui/pacing.py).
+        self._pacer = Pacer()
 
     # ------------------------------------------------------------------ reading
 
@@ -92,6 +96,7 @@ class ImapCommands:
         ``idle_timeout``), not to the whole response: a big literal on a slow link may
         take longer, as long as it keeps coming."""
         try:
+            await self._pacer.pace()  # before the read: a cancel here loses nothing
             return await self._read_raw()
         except TimeoutError:
             self.broken = True
