@@ -769,6 +769,7 @@ class MainScreen(Screen[None]):
     def _schedule(self, *, folders: bool, listing: bool) -> None:
         self._folders_dirty |= folders
         self._list_dirty |= listing
+        self.message_list.stale |= listing
         if self._dirty_since is None:
             self._dirty_since = time.monotonic()
         nothing_open = self._folder is None and not self._unified

@@ -173,6 +173,10 @@ class MessageList(ListSelection, can_focus=True):
         self._gaps = gaps  # a folder in its first pass: what it lacks yet
         self._window: RowWindow[ListRow] = RowWindow(margin=1.0, key=_line_key)
         self._source: ListSource | None = None
+        #: A reload is due but held (sync news while keys come, ``MainScreen._flush``):
+        #: the end key reads the list again first, so that it lands on the real oldest
+        #: message, not on the end the list had before the news.
+        self.stale = False
         self._selected: set[int] = set()
         self._anchor: int | None = None  # where the last toggle was: one end of a range
         self._cursor = 0
@@ -308,6 +312,7 @@ class MessageList(ListSelection, can_focus=True):
         same message when it can be found near where it was."""
         if self._source is None:
             return
+        self.stale = False
         self.run_worker(
             self._reload(self._source), group="count", exclusive=True, exit_on_error=False
         )
@@ -721,8 +726,21 @@ class MessageList(ListSelection, can_focus=True):
         self.move_cursor(0)
 
     def action_last(self) -> None:
+        if self.stale and self._source is not None:
+            self.stale = False
+            self.run_worker(
+                self._reload_then_last(self._source),
+                group="count",
+                exclusive=True,
+                exit_on_error=False,
+            )
+            return
         self.scroll_to(y=max(0, self.total - self._height), animate=False)
         self.move_cursor(self.total - 1)
+
+    async def _reload_then_last(self, source: ListSource) -> None:
+        await self._reload(source)
+        self.action_last()
 
     def action_open(self) -> None:
         row = self.cursor_row
