@@ -22,4 +22,8 @@ echo "== mypy"
 echo "== lint-imports (the layers in pyproject.toml)"
 "$VENV/bin/lint-imports" --no-cache
 echo "== pytest"
-PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/pytest" -q "$@"
+# In parallel (pytest-xdist): most of the suite's time is waiting for servers, subprocesses
+# and the UI, not CPU, so more workers than cores (MAILTUI_TEST_WORKERS, default 4).
+# loadgroup keeps the tests of one SOGo stack on one worker (tests/conftest.py).
+PATH="$PWD/$VENV/bin:$PATH" "$VENV/bin/pytest" -q \
+    -n "${MAILTUI_TEST_WORKERS:-4}" --dist loadgroup "$@"

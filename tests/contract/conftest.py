@@ -77,7 +77,7 @@ def contract_dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovec
     try:
         yield server
     finally:
-        server.stop()
+        server.stop(graceful=False)  # its mail goes: no clean shutdown (~1 s)
 
 
 async def _start_imap(request: pytest.FixtureRequest) -> ContractServer:
@@ -130,7 +130,8 @@ KINDS: tuple[Kind, ...] = (
         EasBackend.capabilities,
         _start_exchange,
         features=frozenset({"login", "hears_others"}),
-        marks=(pytest.mark.integration,),
+        # One worker runs them (scripts/test.sh: --dist loadgroup): one SOGo stack
+        marks=(pytest.mark.integration, pytest.mark.xdist_group("sogo-contract")),
         ops=frozenset({OpKind.SET_FLAGS, OpKind.MOVE, OpKind.DELETE}),
     ),
     # Folders, flags and ops are the store's (Capabilities.local): the server has INBOX.

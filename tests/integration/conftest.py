@@ -66,10 +66,15 @@ _OAUTH_LOG_OFFSET = pytest.StashKey[int]()
 _SOGO_LOG_OFFSET = pytest.StashKey[int]()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _HERE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.integration)
+        if "sogo" in getattr(item, "fixturenames", ()):
+            # One SOGo stack per test process: with `--dist loadgroup` (scripts/test.sh)
+            # its tests share one worker instead of each worker starting its own stack.
+            item.add_marker(pytest.mark.xdist_group("sogo"))
 
 
 @pytest.fixture(scope="session")
@@ -90,7 +95,7 @@ def dovecot(server_tls: TLSFiles) -> Iterator[DovecotServer]:
         yield server
     finally:
         _state.pop("dovecot", None)
-        server.stop()
+        server.stop(graceful=False)  # the run's mail goes: no clean shutdown (~1 s)
 
 
 @pytest.fixture(scope="session")
@@ -157,7 +162,7 @@ def oauth_servers(
     finally:
         _state.pop("oauth_dovecot", None)
         smtp.stop()
-        server.stop()
+        server.stop(graceful=False)
 
 
 @pytest.fixture

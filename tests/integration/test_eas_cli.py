@@ -50,7 +50,7 @@ def test_sync_once_then_export_holds_the_servers_messages(
 def test_killed_first_sync_resumes_with_nothing_lost_or_doubled(
     eas_user: EASUser, tmp_path: Path
 ) -> None:
-    count = 600  # a first window of 50 (a screenful), then windows of 100
+    count = 300  # a first window of 50 (a screenful), then windows of 100
     for n in range(count):
         eas_user.deliver(message(n))
     env = eas_user.cli_home(tmp_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -262,3 +263,13 @@ def screen_text(app: App[object]) -> str:
 
 def screen_lines(app: App[object]) -> list[str]:
     return screen_text(app).splitlines()
+
+
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of this test run that all its worker processes share: under xdist
+    each worker's base temp dir is ``<run>/popen-gwN``, so their parent."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "shared"
+    shared.mkdir(exist_ok=True)
+    return shared

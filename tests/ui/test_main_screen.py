@@ -18,13 +18,13 @@ from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import NOT_DOWNLOADED
 from mailtui.ui.widgets import FolderList, MessageList, MessageView
 
+from .big_inbox import open_big_inbox
 from .conftest import (
     FOLDERS,
     FakeManager,
     MailFixture,
     make_app,
     new_message,
-    open_mail,
     raw_message,
     screen_lines,
     screen_text,
@@ -116,9 +116,10 @@ async def test_keys_move_the_cursor_and_the_rows(mail: MailFixture) -> None:
         assert cursor_screen_line(pilot) == 0
 
 
-async def test_a_200000_message_folder_reads_only_the_screens_it_shows(tmp_path: Path) -> None:
-    mail = await open_mail(tmp_path / "big.sqlite", 0)
-    await mail.add("INBOX", [new_message(i, step=60) for i in range(200_000)])
+async def test_a_200000_message_folder_reads_only_the_screens_it_shows(
+    tmp_path: Path, shared_dir: Path
+) -> None:
+    mail = await open_big_inbox(tmp_path / "big.sqlite", shared_dir)
     mail.spy_window()
     try:
         app = make_app(mail.store)

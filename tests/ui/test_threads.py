@@ -14,6 +14,7 @@ from textual.pilot import Pilot
 from mailtui.models import Address, Envelope, Flag, NewMessage
 from mailtui.ui.widgets import MessageList
 
+from .big_inbox import open_big_inbox
 from .conftest import FakeManager, MailFixture, make_app, message_date, open_mail, screen_text
 from .test_main_screen import rows_loaded, wait_until
 from .test_triage import line_of, status
@@ -126,12 +127,9 @@ class TestThreadSnapshots:
 
 
 async def test_the_conversation_view_of_a_200000_message_folder_reads_only_what_it_shows(
-    tmp_path: Path,
+    tmp_path: Path, shared_dir: Path
 ) -> None:
-    from .conftest import new_message
-
-    mail = await open_mail(tmp_path / "big.sqlite", 0)
-    await mail.add("INBOX", [new_message(i, step=60) for i in range(200_000)])
+    mail = await open_big_inbox(tmp_path / "big.sqlite", shared_dir)
     calls: list[tuple[int, int, int]] = []
     real = mail.store.thread_window
 

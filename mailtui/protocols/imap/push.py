@@ -4,9 +4,28 @@ second connection: ``mailtui.protocols.imap.watch``)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 from mailtui.protocols.imap.client import ImapClient
 from mailtui.protocols.imap.watch import finish
+
+T = TypeVar("T")
+
+
+async def _answered_before_cancel(command: Coroutine[Any, Any, T]) -> T:
+    """Run ``command`` to its end even when the caller is cancelled meanwhile, then let
+    the cancel through: a command cancelled in the middle of its answer leaves the rest
+    on the wire and the connection broken. The sync worker cancels a wait whenever the
+    user asks for something (a folder to subscribe, a body), often during this SELECT."""
+    task = asyncio.ensure_future(command)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # retrieved; a broken connection shows up next
+        raise
 
 
 class ImapPush(ImapClient):
@@ -24,7 +43,7 @@ class ImapPush(ImapClient):
         if seen:
             return seen
         inbox = self._inbox
-        sel = await self._select(inbox)
+        sel = await _answered_before_cancel(self._select(inbox))
         known = self._known.get(inbox)
         if known is not None and (
             known[0] != sel.uidvalidity
