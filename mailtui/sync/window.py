@@ -195,6 +195,7 @@ class Windows:
         still = [r for r in remote_ids if gaps.is_pending(gaps.position(r))]
         if not still:
             return
-        added = await backend.fetch_window(name, still)
-        if added:
-            await commit(folder_id, FolderBatch(folder=name, added=added))
+        got = await backend.fetch_window(name, still)
+        batch = got if isinstance(got, FolderBatch) else FolderBatch(folder=name, added=got)
+        if batch.added:
+            await commit(folder_id, batch)
