@@ -1,7 +1,7 @@
 """First contact with a big mailbox: a new account's first sync and first screen, whole
 processes, mailtui against neomutt and aerc in the same run (issue 17).
 
-    python bench/first_contact.py N [--cache DIR] [--runs R] [--no-peers]
+    python bench/first_contact.py N [--cache DIR] [--runs R] [--no-peers] [--window-only]
 
 Starts the test harness's Dovecot (tests/servers) with N generated messages in INBOX
 (bench/mailgen.py; 100,000 ≈ 4.9 GB), plain IMAP on loopback. ``--cache DIR`` keeps
@@ -19,6 +19,8 @@ the mailbox is generated once per N. Then, R times (default 1), taking turns:
                       message of the folder is a row (the key is pressed again each
                       second, as a user would, while it is not)
     tui_peak_rss_mb   the TUI's peak RSS until then
+                      (``--window-only``: that TUI does not fetch the oldest screen
+                      second, so the end key is served by the window on demand alone)
     cached_open_s     launch again on the cache the headless sync left → 3 newest subjects
 
 The same open, end-key and cached-open figures for neomutt and aerc when installed
@@ -52,6 +54,11 @@ from sync_run import compile_mailtui, reap, start_sync_once  # noqa: E402
 from tests.servers import DovecotServer, make_self_signed_cert  # noqa: E402
 
 USER, PASSWORD = "bench", "bench-secret"
+#: ``--window-only``: mailtui with the IMAP first pass's oldest screen not fetched early.
+WINDOW_ONLY = (
+    "import sys, mailtui.protocols.imap.pull as pull; pull.OLDEST_EARLY = False; "
+    "from mailtui.cli import main; sys.exit(main())"
+)
 WIDTH, HEIGHT = 120, 40
 TIMEOUT = 900.0
 
@@ -234,6 +241,12 @@ def main() -> int:
     parser.add_argument("--cache", type=Path, help="keep the generated mailbox here")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--window-only",
+        action="store_true",
+        help="the TUI's first pass without the oldest screen early (OLDEST_EARLY off): "
+        "the end key is served by the window on demand alone",
+    )
     args = parser.parse_args()
     n: int = args.n
     compile_mailtui()
@@ -247,6 +260,7 @@ def main() -> int:
             (base / "config.toml").write_text(mailtui_config(d))
             env = {**os.environ, "MAILTUI_CONFIG": str(base / "config.toml"), **term}
             mailtui_argv = [str(Path(sys.executable).parent / "mailtui")]
+            cold_argv = [sys.executable, "-c", WINDOW_ONLY] if args.window_only else mailtui_argv
 
             def data(name: str) -> dict[str, str]:
                 return {
@@ -272,7 +286,7 @@ def main() -> int:
                 add("all_envelopes_s", envs)
                 add("sync_exit_s", done)
                 add("peak_rss_mb", rss)
-                opened, oldest, trss = tui_run(mailtui_argv, data(f"t{r}"), n, "End", True)
+                opened, oldest, trss = tui_run(cold_argv, data(f"t{r}"), n, "End", True)
                 add("first_screen_s", opened)
                 add("oldest_row_s", oldest)
                 add("tui_peak_rss_mb", trss)

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ from mailtui.sync.contract import (  # noqa: E402
     SyncEvent,
 )
 from mailtui.sync.manager import WorkerSpec  # noqa: E402
+from mailtui.sync.server_search import ServerFilter  # noqa: E402
 from mailtui.sync.window import FolderGaps  # noqa: E402
 
 TARGET_FIRST_PAINT_S = 0.5
@@ -152,6 +154,12 @@ class SimulatedSync:
 
     async def remove_account(self, account_id: int) -> None:
         raise NotImplementedError("the benchmark removes no accounts")
+
+    async def date_position(self, folder_id: int, day: date) -> int | None:
+        return None  # no first pass: the store answers
+
+    def search_server(self, folder_id: int, query: str) -> ServerFilter | None:
+        return None  # no first pass: the store's search is whole
 
     async def _run(self) -> None:
         folder = next(f for f in await self.store.folders() if f.role == FolderRole.INBOX)

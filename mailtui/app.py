@@ -36,6 +36,8 @@ from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl
 from mailtui.ui.sign_in import SignInKey
 
+GC_PACER_AFTER = 2.0  # seconds after the start: the pacer's collection, off the first screen
+
 
 @compat.quiet_fatal_errors  # a crash's traceback to the log, not the terminal
 class MailApp(App[None]):
@@ -150,7 +152,9 @@ class MailApp(App[None]):
         self.theme_changed_signal.subscribe(self, self._save_theme)
         # The screen paints from the store first; the network starts after that paint.
         self.call_after_refresh(self._start_sync)
-        self.call_after_refresh(self.gc_pacer.start)
+        # Its one full collection (30-90 ms) not between the first paint and the sync's
+        # first commands: a new account's first rows wait for those.
+        self.set_timer(GC_PACER_AFTER, self.gc_pacer.start)
         self.set_interval(0.5, self.gc_pacer.tick, name="gc-pacer")
         if self._mailto:
             self.call_after_refresh(self.main_screen.compose_mailto, self._mailto)

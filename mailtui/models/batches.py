@@ -11,6 +11,7 @@ account (EAS FolderSync key, PolicyKey, DeviceId) travels the same way, as a bat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,7 +60,7 @@ class FolderBatch:
     #: with the first batch of a first pass, so that the list can show the folder's
     #: whole length, with the positions not cached yet as placeholders
     #: (``sync/window.py``); None: not told.
-    listing: list[str] | None = None
+    listing: Sequence[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,8 @@ costs what a folder of a hundred does:
 | thread_position  | ``threads_list``, counted up to the thread          |
 | next_unread      | ``messages_unread`` (partial: unread rows only)     |
 | position_of      | ``messages_list``, counted up to the row            |
+| date_position    | ``messages_list``, counted up to the date           |
+| thread_date_pos… | ``threads_list``, counted up to the date            |
 | inbox_next_unread| ``messages_unread`` per inbox, then counts per inbox |
 
 Positions count from the newest (0), in the order ``window``/``thread_window`` use. A
@@ -194,6 +196,21 @@ class ListingQueries:
         if not rows:
             return None
         return await self._count_before(folder_id, rows[0][0], rows[0][1])
+
+    async def date_position(self, folder_id: int, before: int) -> int:
+        """Where the first message dated before ``before`` (a timestamp) is in ``window``
+        order: the number of messages dated at or after it (a jump to a date)."""
+        return await self._count_before(folder_id, before, -1)  # (date, id) >= (before, 0)
+
+    async def thread_date_position(self, folder_id: int, before: int) -> int:
+        """``date_position`` for ``thread_window``: the first conversation whose newest
+        message is dated before ``before``."""
+        found = await self._read(
+            "SELECT count(*) FROM threads INDEXED BY threads_list WHERE folder_id = ? "
+            "AND latest_date >= ?",
+            (folder_id, before),
+        )
+        return int(found[0][0])
 
     async def _count_before(self, folder_id: int, date: int, message_id: int) -> int:
         found = await self._read(

@@ -31,6 +31,7 @@ from mailtui.store.codec import (
     thread_candidates,
 )
 from mailtui.store.db import LIVE, PENDING, RELOCATING, chunked, placeholders, scalar
+from mailtui.store.message_rows import insert_messages
 from mailtui.store.sync_state import SyncState
 
 #: A reply without usable headers joins the latest thread of the same subject from at
@@ -39,12 +40,6 @@ SUBJECT_THREAD_WINDOW: Final = 30 * 86400
 #: At most this many distinct subjects are looked up per batch (each is one FTS query).
 _SUBJECT_LOOKUPS: Final = 50
 
-_INSERT_MESSAGE: Final = """
-    INSERT INTO messages (id, account_id, folder_id, remote_id, date, sender, subject,
-        from_addrs, to_addrs, cc_addrs, message_id, in_reply_to, refs, size, flags,
-        thread_id, has_attachments, preview)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
 
 
 class MailWrites(SyncState):
@@ -343,7 +338,7 @@ class MailWrites(SyncState):
                 db, [(message_id, raw) for message_id, raw, _ in bodies if raw is not None], durable
             )
         )
-        await db.executemany(_INSERT_MESSAGE, rows)
+        await insert_messages(db, rows)  # in one statement: message_rows.py
         await db.execute(
             "INSERT INTO messages_fts (rowid, subject, addresses, body) "
             "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",

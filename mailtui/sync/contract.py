@@ -39,6 +39,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, Protocol, runtime_checkable
 
 from mailtui.config import AccountConfig
@@ -233,6 +234,23 @@ class WindowFetcher(Protocol):
         out. Or a batch of them with what must be committed with them (POP3: their
         ledger rows, ``FolderBatch.ledger``); such a backend may leave out the ids its
         pull handed over already (a POP3 message is downloaded once)."""
+
+
+@runtime_checkable
+class ServerSearcher(Protocol):
+    """A backend that can ask the server about the part of a folder not cached yet
+    during a first pass: where a date falls, which messages match a filter
+    (``sync/server_search.py``). Called between two batches of a pull."""
+
+    async def newest_before(self, folder: str, day: date) -> str | None:
+        """The newest message (remote id) that arrived before ``day`` (by the server's
+        arrival date, a day at a time); None when there is none."""
+
+    async def search_headers(
+        self, folder: str, words: Sequence[str], among: Sequence[str]
+    ) -> list[str]:
+        """Those of ``among`` whose subject or From/To/Cc contain every one of ``words``
+        (as the server matches text: case-insensitive substrings)."""
 
 
 @runtime_checkable

@@ -11,6 +11,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Protocol
 
 from mailtui.errors import TransientError
@@ -18,6 +19,7 @@ from mailtui.models import Account
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus, Capabilities, EventKind, SyncEvent
 from mailtui.sync.local_ops import change_local_folder
+from mailtui.sync.server_search import ServerFilter
 from mailtui.sync.window import FolderGaps
 from mailtui.sync.worker import BackendFactory, Worker, WorkerOptions
 
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 Listener = Callable[[SyncEvent], None]
 BODY_TIMEOUT = 60.0
 FOLDER_TIMEOUT = 60.0
+SERVER_TIMEOUT = 30.0  # a date asked of the server during a first pass
 
 
 class Sender(Protocol):
@@ -219,6 +222,38 @@ class SyncManager:
         for worker in self.workers.values():
             if worker.windows.want(folder_id, remote_ids):
                 return
+
+    def _in_pass(self, folder_id: int) -> Worker | None:
+        """The worker whose first pass of ``folder_id`` is running, if it is online."""
+        for worker in self.workers.values():
+            if worker.windows.gaps(folder_id) is not None:
+                offline = (AccountStatus.OFFLINE, AccountStatus.AUTH_FAILED, AccountStatus.ERROR)
+                return None if worker.status in offline else worker
+        return None
+
+    async def date_position(self, folder_id: int, day: date) -> int | None:
+        """During the first pass of ``folder_id``: the listing position of the newest
+        message that arrived on or before ``day``, its window cached first (the listing's
+        length: nothing that old). None when the server cannot tell (no pass, offline,
+        no answer in time): the store's rows answer then (``sync/server_search.py``)."""
+        worker = self._in_pass(folder_id)
+        if worker is None:
+            return None
+        answer = worker.windows.asks.ask_date(folder_id, day)
+        try:
+            async with asyncio.timeout(SERVER_TIMEOUT):  # not wait_for: it can swallow a cancel
+                return await answer
+        except TimeoutError:
+            return None
+        finally:
+            answer.cancel()  # (no-op once answered) not served any more
+
+    def search_server(self, folder_id: int, query: str) -> ServerFilter | None:
+        """During the first pass of ``folder_id``: the server searches its part not cached
+        yet for ``query`` and those envelopes are fetched first; the list's search of the
+        store then finds them. None when there is no pass (or the account is offline)."""
+        worker = self._in_pass(folder_id)
+        return worker.windows.asks.search(folder_id, query) if worker is not None else None
 
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None

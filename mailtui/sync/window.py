@@ -15,7 +15,9 @@ the first batch's path, and a pass resumed after a restart lists the folder agai
 
 When the list shows placeholders it asks for them (``Windows.want``): the worker fetches
 those envelopes between two batches of the pass (``Windows.serve``), the latest request
-first; an older request the user scrolled away from is dropped.
+first; an older request the user scrolled away from is dropped. A jump to a date and
+a filter ask the server about the part not cached yet (``Windows.asks``,
+``sync/server_search.py``), served first.
 """
 
 from __future__ import annotations
@@ -26,23 +28,98 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from mailtui.models import FolderBatch
 from mailtui.sync.contract import Backend, WindowFetcher
+from mailtui.sync.server_search import Nudge, ServerAsks, window_batch
 
 #: At most this many envelopes are fetched for one request (a few screenfuls).
 WINDOW_MAX = 200
+
+
+class _Strings:
+    """Remote ids as strings, found by bisection over them sorted, not a dict: at 100,000
+    messages a dict and its int objects took 10 MB, these take 1.2 MB (and the strings)."""
+
+    def __init__(self, listing: Sequence[str]) -> None:
+        self._ids = listing if isinstance(listing, list) else list(listing)
+        order = sorted(range(len(self._ids)), key=self._ids.__getitem__)
+        self._sorted = [self._ids[i] for i in order]
+        self._order = array("I", order)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def at(self, position: int) -> str:
+        return self._ids[position]
+
+    def position(self, remote_id: str) -> int:
+        i = bisect_left(self._sorted, remote_id)
+        if i < len(self._sorted) and self._sorted[i] == remote_id:
+            return self._order[i]
+        return -1
+
+
+class _Numbered:
+    """Remote ids that are one prefix and a plain decimal number (IMAP's
+    ``<UIDVALIDITY>:<UID>``): the numbers in arrays, 8 bytes a message where the strings
+    took about 130 with their index (docs/decisions.md, "the listing's memory")."""
+
+    def __init__(self, prefix: str, numbers: array[int]) -> None:
+        self._prefix = prefix
+        self._numbers = numbers
+        if all(a > b for a, b in zip(numbers, numbers[1:], strict=False)):
+            # Newest first by number (IMAP: by UID): sorted is the listing reversed.
+            self._sorted = array("Q", reversed(numbers))
+            self._order = array("I", range(len(numbers) - 1, -1, -1))
+        else:
+            order = sorted(range(len(numbers)), key=numbers.__getitem__)
+            self._sorted = array("Q", (numbers[i] for i in order))
+            self._order = array("I", order)
+
+    @classmethod
+    def of(cls, listing: Sequence[str]) -> _Numbered | None:
+        """The listing in this form, or None when its ids are not all of that shape."""
+        if not listing:
+            return None
+        prefix = listing[0].rstrip("0123456789")
+        cut = len(prefix)
+        numbers = array("Q")
+        try:
+            for rid in listing:
+                digits = rid[cut:]
+                if (
+                    not rid.startswith(prefix)
+                    or not (digits.isascii() and digits.isdigit())
+                    or (digits[0] == "0" and len(digits) > 1)  # "007" would come back as "7"
+                ):
+                    return None
+                numbers.append(int(digits))
+        except OverflowError:  # more than 64 bits
+            return None
+        return cls(prefix, numbers)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def at(self, position: int) -> str:
+        return self._prefix + str(self._numbers[position])
+
+    def position(self, remote_id: str) -> int:
+        digits = remote_id[len(self._prefix) :]
+        if not (remote_id.startswith(self._prefix) and digits.isascii() and digits.isdigit()):
+            return -1
+        number = int(digits)
+        i = bisect_left(self._sorted, number)
+        if i < len(self._sorted) and self._sorted[i] == number and str(number) == digits:
+            return self._order[i]
+        return -1
 
 
 class FolderGaps:
     """A folder's server listing (newest first) and which of it is committed."""
 
     def __init__(self, listing: Sequence[str]) -> None:
-        self._ids = listing if isinstance(listing, list) else list(listing)
-        # remote id → position by bisection over the ids sorted, not a dict: at 100,000
-        # messages a dict and its int objects took 10 MB, these take 1.2 MB.
-        order = sorted(range(len(self._ids)), key=self._ids.__getitem__)
-        self._sorted = [self._ids[i] for i in order]
-        self._order = array("I", order)
+        self._ids: _Strings | _Numbered = _Numbered.of(listing) or _Strings(listing)
         self._have = bytearray(len(self._ids))  # 1: committed
-        self._runs: list[tuple[int, int]] = [(0, len(self._ids))] if self._ids else []
+        self._runs: list[tuple[int, int]] = [(0, len(self._ids))] if len(self._ids) else []
 
     @property
     def total(self) -> int:
@@ -65,7 +142,7 @@ class FolderGaps:
         i = -2
         for rid in remote_ids:
             # A batch is mostly a stretch of the listing in its order: the next one first.
-            i = i + 1 if 0 <= i + 1 < size and ids[i + 1] == rid else self.position(rid)
+            i = i + 1 if 0 <= i + 1 < size and ids.at(i + 1) == rid else ids.position(rid)
             if i >= 0 and not self._have[i]:
                 self._have[i] = 1
                 changed = True
@@ -77,13 +154,10 @@ class FolderGaps:
 
     def position(self, remote_id: str) -> int:
         """The listing position of ``remote_id``; -1 if it is not listed."""
-        i = bisect_left(self._sorted, remote_id)
-        if i < len(self._sorted) and self._sorted[i] == remote_id:
-            return self._order[i]
-        return -1
+        return self._ids.position(remote_id)
 
     def remote_id(self, position: int) -> str:
-        return self._ids[position]
+        return self._ids.at(position)
 
     def list_position(self, cached: int) -> int:
         """The list position of the cached row at offset ``cached`` (``store.window``):
@@ -146,9 +220,12 @@ Commit = Callable[[int, FolderBatch], Awaitable[None]]
 class Windows:
     """The gaps of the folders in a first pass, and the window the user wants."""
 
-    def __init__(self) -> None:
+    def __init__(self, nudge: Nudge | None = None) -> None:
         self._gaps: dict[int, FolderGaps] = {}
         self._wanted: tuple[int, list[str]] | None = None
+        #: A date or a filter for the server (``sync/server_search.py``); ``nudge`` tells
+        #: the UI to look again when an answer changed nothing in the store.
+        self.asks = ServerAsks(nudge)
 
     def gaps(self, folder_id: int) -> FolderGaps | None:
         return self._gaps.get(folder_id)
@@ -157,13 +234,14 @@ class Windows:
         """A batch of ``folder_id`` is in the store."""
         if batch.listing is not None:
             self._gaps[folder_id] = FolderGaps(batch.listing)
-        elif batch.reset:
-            self._gaps.pop(folder_id, None)
+        elif batch.reset and self._gaps.pop(folder_id, None) is not None:
+            self.asks.end(folder_id)
         gaps = self._gaps.get(folder_id)
         if gaps is None:
             return
         if batch.complete:
             del self._gaps[folder_id]
+            self.asks.end(folder_id)
         else:
             gaps.mark(m.remote_id for m in batch.added)
 
@@ -180,10 +258,14 @@ class Windows:
         return True
 
     def wanting(self) -> bool:
-        return self._wanted is not None
+        return self._wanted is not None or self.asks.waiting()
 
     async def serve(self, backend: Backend, names: dict[str, int], commit: Commit) -> None:
-        """Fetch and commit the window last asked for, if any (between two batches)."""
+        """Answer the server questions, then fetch and commit the window last asked for,
+        if any (between two batches)."""
+        if self.asks.waiting():
+            by_id = {fid: n for n, fid in names.items()}
+            await self.asks.serve(backend, self._gaps.get, by_id.get, commit)
         wanted, self._wanted = self._wanted, None
         if wanted is None or not isinstance(backend, WindowFetcher):
             return
@@ -195,7 +277,6 @@ class Windows:
         still = [r for r in remote_ids if gaps.is_pending(gaps.position(r))]
         if not still:
             return
-        got = await backend.fetch_window(name, still)
-        batch = got if isinstance(got, FolderBatch) else FolderBatch(folder=name, added=got)
+        batch = await window_batch(backend, name, still)
         if batch.added:
             await commit(folder_id, batch)

@@ -159,7 +159,10 @@ class Worker:
         self._pull_next: set[str] = set()  # folders just subscribed: pulled in this round
         self._poll_now = False  # "check now": the next wake-up pulls every folder
         self._settle_now = False  # a local account deleted a server's message for good
-        self.windows = Windows()  # a first pass's gaps; the window the list asks for
+        # A first pass's gaps, the window the list asks for, a date or filter for the server.
+        self.windows = Windows(
+            lambda fid: emit(SyncEvent(account.name, EventKind.MESSAGES, folder_id=fid))
+        )
         self._body_progress = BodyProgress(account.name, emit)  # "bodies n/N"
 
     # ------------------------------------------------------------------ outside API

@@ -18,18 +18,20 @@ commands ``app.add_account``, ``app.edit_account``, ``app.remove_account``).
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mailtui import accounts, secrets
-from mailtui.account_setup import Plan
 from mailtui.compose import Identity
 from mailtui.config import AccountConfig, Config
-from mailtui.discovery import Options
 from mailtui.errors import MailtuiError
 from mailtui.login import signs_in
 from mailtui.store import Store
 from mailtui.ui.modals.choice import Answer, ChoiceScreen
 from mailtui.ui.services import MailStore, SyncControl
+
+if TYPE_CHECKING:  # the wizard's modules (discovery: httpx, DNS) load when it opens
+    from mailtui.account_setup import Plan
+    from mailtui.discovery import Options
 
 
 class _App(Protocol):
@@ -95,6 +97,7 @@ class AccountActions:
 
     def _wizard(self, config: Config, edit: AccountConfig | None = None) -> Any:
         from mailtui.autodiscover_source import with_autodiscover
+        from mailtui.discovery import Options
         from mailtui.ui.screens.setup import SetupScreen
 
         options = self.options or with_autodiscover(Options())
@@ -119,6 +122,8 @@ class AccountActions:
             self.app.push_screen(self._wizard(config), self._added)
 
     async def _added(self, result: Plan | str | None) -> None:
+        from mailtui.account_setup import Plan
+
         if not isinstance(result, Plan):
             return
         config = self._config()
@@ -151,6 +156,8 @@ class AccountActions:
             self.app.push_screen(self._wizard(config, acc), self._edited)
 
     def _edited(self, result: Plan | str | None) -> None:
+        from mailtui.account_setup import Plan
+
         if isinstance(result, Plan):
             config = self._config()
             if config is not None:

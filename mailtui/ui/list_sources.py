@@ -7,7 +7,8 @@ costs what a small one does. No Textual here: plain async logic, tested directly
 | source        | count                     | rows                                     |
 | ------------- | ------------------------- | ---------------------------------------- |
 | FolderSource  | store.count (counters)    | store.window                             |
-| FilterSource  | the matches (≤ MAX_MATCH) | store.search(folder_id=...), kept        |
+| FilterSource  | the matches (≤ MAX_MATCH) | store.search(folder_id=...), kept; in a  |
+|               |                           | first pass the server searched too       |
 | ThreadSource  | store.thread_count + open | store.thread_window + thread_messages    |
 | InboxSource   | store.inbox_count         | store.inbox_window (every account)       |
 | InboxFilter…  | the matches (≤ MAX_MATCH) | store.search per inbox, merged, kept     |
@@ -34,12 +35,18 @@ from rich.cells import cell_len, chop_cells
 from mailtui.mime.sanitize import clean_line
 from mailtui.mime.threading import reply_tree
 from mailtui.models import Account, Flag, Folder, FolderRole, MessageRow
-from mailtui.ui.services import ListGaps, MailStore
+from mailtui.sync.server_search import SearchState, ServerFilter
+from mailtui.ui.services import ListGaps, MailStore, ServerQuestions
 
 #: A filter keeps at most this many matches (newest first) in memory.
 MAX_MATCH = 5000
 #: Selecting everything or a range selects at most this many messages.
 MAX_SELECT = 50_000
+#: What a key on a placeholder line (a message of a first pass not cached yet) says:
+#: short, since at 80 columns during a sync a notice may get only 16 cells.
+STILL_LOADING = "Still loading…"
+#: What an empty filter says while the server searches the part not cached yet.
+SEARCHING = "No match so far: the server is searching the messages not loaded yet…"
 #: An expanded thread lists at most this many of its (newest) messages.
 MAX_THREAD = 1000
 # Replies deeper than this are drawn at this depth: the subject keeps room at 80 columns.
@@ -107,6 +114,11 @@ class ListSource(Protocol):
         ...
 
 
+def first_before(rows: Sequence[MessageRow], before: int) -> int:
+    """The index of the first of ``rows`` (newest first) dated before ``before``."""
+    return next((i for i, row in enumerate(rows) if row.date < before), len(rows))
+
+
 async def ids_of(source: ListSource, lines: Iterable[ListRow]) -> list[int]:
     """The message ids of several lines, in order, without repeats."""
     out: dict[int, None] = {}
@@ -169,13 +181,26 @@ class FolderSource:
 
 class FilterSource:
     """The messages of a folder that match what the user typed (subject, addresses,
-    body), newest first. The last word is a prefix, so matches appear while typing."""
+    body), newest first. The last word is a prefix, so matches appear while typing.
 
-    def __init__(self, store: MailStore, folder_id: int, query: str) -> None:
+    During the folder's first pass (``server``: the sync manager) the server searches
+    the part not cached yet and those envelopes are fetched first
+    (``sync/server_search.py``); the store's search then finds them with the rest.
+    ``server_search`` says how far that is."""
+
+    def __init__(
+        self,
+        store: MailStore,
+        folder_id: int,
+        query: str,
+        server: ServerQuestions | None = None,
+    ) -> None:
         self.store = store
         self._folder_id = folder_id
         self.query = query
         self._rows: list[MessageRow] = []
+        self._server = server
+        self.server_search: ServerFilter | None = None
 
     @property
     def folder_id(self) -> int:
@@ -189,10 +214,24 @@ class FilterSource:
         return " ".join(words)
 
     async def count(self) -> tuple[int, int]:
+        server = self._server
+        if server is not None and server.gaps(self._folder_id) is not None:
+            self._server = None  # asked once: the worker answers with commits
+            self.server_search = server.search_server(self._folder_id, self.query)
         self._rows = await self.store.search(
             self.fts_text(self.query), MAX_MATCH, folder_id=self._folder_id
         )
         return len(self._rows), sum(1 for r in self._rows if r.unread)
+
+    def date_position(self, before: int) -> int:
+        """The first match dated before ``before`` (a jump to a date)."""
+        return first_before(self._rows, before)
+
+    @property
+    def searching(self) -> bool:
+        """The server is still searching (or sending) matches not cached yet."""
+        search = self.server_search
+        return search is not None and search.state in (SearchState.ASKING, SearchState.LOADING)
 
     async def window(self, offset: int, limit: int) -> list[ListRow]:
         return [ListRow(r) for r in self._rows[max(0, offset) : max(0, offset) + limit]]
@@ -429,15 +468,45 @@ class InboxSource:
 
 class InboxFilterSource(InboxSource):
     """The unified inbox's messages that match what the user typed: one search per
-    inbox (``store.search(folder_id=...)``), merged newest first, at most MAX_MATCH."""
+    inbox (``store.search(folder_id=...)``), merged newest first, at most MAX_MATCH. An
+    inbox in its first pass has the server search its part not cached yet, as in
+    ``FilterSource``."""
 
-    def __init__(self, store: MailStore, query: str) -> None:
+    def __init__(
+        self, store: MailStore, query: str, server: ServerQuestions | None = None
+    ) -> None:
         super().__init__(store)
         self.query = query
         self._rows: list[MessageRow] = []
+        self._server = server
+        self._searches: dict[int, ServerFilter | None] = {}  # inbox → its server search
+
+    @property
+    def server_search(self) -> ServerFilter | None:
+        """The inboxes' server searches as one: asking while one asks, the matches
+        still coming summed, done when all are."""
+        searches = [found for found in self._searches.values() if found is not None]
+        for state in (SearchState.ASKING, SearchState.FAILED):
+            if any(found.state is state for found in searches):
+                return next(found for found in searches if found.state is state)
+        loading = [found for found in searches if found.state is SearchState.LOADING]
+        if loading:
+            total = sum(found.found for found in loading)
+            return ServerFilter(UNIFIED, (), SearchState.LOADING, found=total)
+        return searches[0] if searches else None
+
+    @property
+    def searching(self) -> bool:
+        found = self.server_search
+        return found is not None and found.state in (SearchState.ASKING, SearchState.LOADING)
 
     async def count(self) -> tuple[int, int]:
         await self._refresh()
+        server = self._server
+        if server is not None:
+            for inbox in self.inboxes:
+                if inbox not in self._searches and server.gaps(inbox) is not None:
+                    self._searches[inbox] = server.search_server(inbox, self.query)
         text = FilterSource.fts_text(self.query)
         found = [await self.store.search(text, MAX_MATCH, folder_id=f) for f in self.inboxes]
         merged = heapq.merge(*found, key=lambda r: (r.date, r.id), reverse=True)
@@ -447,6 +516,10 @@ class InboxFilterSource(InboxSource):
 
     async def window(self, offset: int, limit: int) -> list[ListRow]:
         return [self._line(r) for r in self._rows[max(0, offset) : max(0, offset) + limit]]
+
+    def date_position(self, before: int) -> int:
+        """The first match dated before ``before`` (a jump to a date)."""
+        return first_before(self._rows, before)
 
     async def next_unread(self, after: MessageRow | None) -> int | None:
         start = 0

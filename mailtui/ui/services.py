@@ -9,6 +9,7 @@ stand-in manager that emits ``SyncEvent``s on cue.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Protocol
 
 from mailtui.models import (
@@ -23,6 +24,7 @@ from mailtui.store.undo import UndoResult
 from mailtui.sync.contract import AccountStatus, Capabilities, SyncEvent
 from mailtui.sync.manager import WorkerSpec
 from mailtui.sync.outbox import OutboxStore
+from mailtui.sync.server_search import ServerFilter
 from mailtui.sync.window import FolderGaps
 
 
@@ -96,6 +98,10 @@ class MailStore(OutboxStore, Protocol):
 
     async def thread_position(self, folder_id: int, thread_id: int) -> int | None: ...
 
+    async def date_position(self, folder_id: int, before: int) -> int: ...
+
+    async def thread_date_position(self, folder_id: int, before: int) -> int: ...
+
     async def next_unread_thread(
         self, folder_id: int, after: MessageRow | None = None
     ) -> tuple[int, ThreadSummary] | None: ...
@@ -110,7 +116,19 @@ class ListGaps(Protocol):
         """Fetch these placeholders' envelopes next."""
 
 
-class SyncControl(ListGaps, Protocol):
+class ServerQuestions(ListGaps, Protocol):
+    """What the list asks the server about a folder in its first pass, through its
+    worker (``sync/server_search.py``): the UI itself never talks to a server."""
+
+    async def date_position(self, folder_id: int, day: date) -> int | None:
+        """The listing position of the newest message on or before ``day``, its window
+        cached first; None: ask the store."""
+
+    def search_server(self, folder_id: int, query: str) -> ServerFilter | None:
+        """The server searches its part not cached yet; None: no pass (or offline)."""
+
+
+class SyncControl(ServerQuestions, Protocol):
     """The sync manager as the UI drives it."""
 
     def add_listener(self, cb: Callable[[SyncEvent], None]) -> None: ...

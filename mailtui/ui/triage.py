@@ -51,7 +51,7 @@ from mailtui.models import Flag, Folder, FolderRole, MessageRow
 from mailtui.store import UndoStatus
 from mailtui.sync.contract import Capabilities
 from mailtui.ui.folder_tree import folder_label
-from mailtui.ui.list_sources import InboxSource, ListSource
+from mailtui.ui.list_sources import STILL_LOADING, InboxSource, ListSource
 from mailtui.ui.modals.choice import Answer
 from mailtui.ui.modals.folder_picker import FolderChoice
 from mailtui.ui.services import MailStore, SyncControl
@@ -128,6 +128,11 @@ class Listing(Protocol):
 
     async def targets(self) -> list[int]:
         """The selected ids, else the id under the cursor."""
+        ...
+
+    @property
+    def on_placeholder(self) -> bool:
+        """The cursor is on a message of a first pass not cached yet."""
         ...
 
 
@@ -299,7 +304,8 @@ class Triage:
                 if account_id in inbox_of:
                     groups.append((inbox_of[account_id], own))
         if not groups:
-            return Outcome(notice="No message here to act on")
+            loading = self.view.reader_target() is None and self.view.message_list.on_placeholder
+            return Outcome(notice=STILL_LOADING if loading else "No message here to act on")
         able = [(f, own) for f, own in groups if self._can(action, f.account_id)]
         left = sum(len(own) for f, own in groups) - sum(len(own) for _, own in able)
         if not left:

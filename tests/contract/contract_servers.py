@@ -227,6 +227,7 @@ class ImapContractServer:
 
     def make_batches_small(self, monkeypatch: pytest.MonkeyPatch) -> None:
         # Whole messages (the body window) come in batches of at least 20 whatever BATCH.
+        monkeypatch.setattr(imap_pull, "SCREEN", 2)
         monkeypatch.setattr(imap_pull, "FIRST_BATCH", 3)
         monkeypatch.setattr(imap_pull, "BATCH", 4)
 

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from mailtui.protocols.imap.pull import FIRST_BATCH, SCREEN
 from mailtui.store.packs import HEADER_SIZE, Packs
 from tests.servers import MailUser
 
@@ -42,17 +43,19 @@ def test_killed_mid_download_then_resumed_keeps_exactly_the_servers_mail(
         cwd=ROOT,
     )
     assert proc.stdout is not None
-    # Past the first screen (headers) and into the whole-message batches, then kill.
+    # Past the first screens (headers) and into the whole-message batches, then kill.
+    screens = {f"({SCREEN}/5000)", f"({SCREEN + FIRST_BATCH}/5000)"}
     deadline = time.monotonic() + 60
     for line in proc.stdout:
-        if "+" in line and "messages (" in line and not line.rstrip().endswith("(500/5000)"):
+        shown = "+" in line and "messages (" in line
+        if shown and not any(line.rstrip().endswith(screen) for screen in screens):
             break
         assert time.monotonic() < deadline, "no second batch"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     with sqlite3.connect(tmp_path / "data" / "mail.sqlite") as db:
         cut = db.execute("SELECT count(*) FROM messages").fetchone()[0]
-    assert 500 < cut < 5000, cut  # killed in the middle, as meant
+    assert SCREEN + FIRST_BATCH < cut < 5000, cut  # killed in the middle, as meant
 
     again = subprocess.run(
         [sys.executable, "-m", "mailtui", "sync", "--once"],

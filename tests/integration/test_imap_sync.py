@@ -18,7 +18,7 @@ import pytest
 from mailtui.config import AccountConfig
 from mailtui.errors import TransientError
 from mailtui.models import AccountKind, Flag, FolderBatch, FolderRole, RemoteFolder
-from mailtui.protocols.imap import ImapBackend
+from mailtui.protocols.imap import ImapBackend, pull
 from mailtui.store import Store
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
 from mailtui.sync.manager import SyncManager, WorkerSpec
@@ -146,10 +146,14 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
     status, _ = await sync(store, account(mail_user, body_days=30), Recording)
     assert status is AccountStatus.ONLINE
 
-    first = Recording.batches[0]
-    assert first.folder == "INBOX" and len(first.added) == 500
+    first, listed = Recording.batches[:2]
+    assert first.folder == "INBOX" and len(first.added) == pull.SCREEN
     uids = [int(m.remote_id.split(":")[1]) for m in first.added]
-    assert sorted(uids) == list(range(801, 1301))  # the newest 500, as the first batch
+    assert sorted(uids) == list(range(1201, 1301))  # the newest screen, as the first batch
+    # The listing with it, then the next 500.
+    assert first.listing is not None and len(first.listing) == 1300
+    uids += [int(m.remote_id.split(":")[1]) for m in listed.added]
+    assert sorted(uids) == list(range(701, 1301)) and listed.listing is None
 
     f = await folders(store)
     assert set(f) == {
@@ -179,7 +183,7 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
     assert newest is not None and newest.raw == raws[-1]
     oldest_cached = await store.message(rows[749].id)
     assert oldest_cached is not None and oldest_cached.raw == raws[550]
-    assert all(m.raw is None for m in first.added)
+    assert all(m.raw is None for m in [*first.added, *listed.added])
     whole = {
         int(m.remote_id.split(":")[1])
         for b in Recording.batches[1:]
@@ -187,9 +191,9 @@ async def test_initial_sync_newest_first_with_folders_roles_flags_bodies(
         for m in b.added
         if m.raw is not None
     }
-    assert whole == set(range(551, 801))
+    assert whole == set(range(551, 701))
     screen = [b for b in Recording.batches if b.folder == "INBOX" and b.bodies]
-    assert len(screen) == 1 and screen[0] is Recording.batches[1]
+    assert len(screen) == 1 and screen[0] is Recording.batches[2]
     assert sorted(int(r.split(":")[1]) for r, _ in screen[0].bodies) == sorted(uids)
     assert dict(screen[0].bodies)[first.added[0].remote_id] == raws[-1]
     # Their text went into the search index after the download (``_index_bodies``).
@@ -795,21 +799,32 @@ class WatchesTheStore(ImapBackend):
 async def test_first_contact_commits_the_newest_screen_first_then_brings_the_oldest(
     mail_user: MailUser, store: Store
 ) -> None:
-    """A new account on a folder of 3,000: the newest 500 are committed before the
-    worker asks for anything more, and the next batch is the oldest 500, so the end of
-    the list is the folder's real oldest message long before the pass is over."""
+    """A new account on a folder of 3,000: the newest screenful (``pull.SCREEN``, asked
+    for by number, with the UID listing pipelined behind it) is committed with the
+    listing before the worker asks for anything more; the next 500 follow, then the
+    oldest 500, so the end of the list is the folder's real oldest message long before
+    the pass is over."""
     n = 3000
+    screen = pull.SCREEN
     mail_user.deliver_many([msg(i, days_ago=(n - i) / 10) for i in range(n)])
     WatchesTheStore.store = store
     WatchesTheStore.batches = []
     WatchesTheStore.seen = []
     status, _ = await sync(store, account(mail_user, body_days=0), WatchesTheStore)
     assert status is AccountStatus.ONLINE
-    first, second = [b for b in WatchesTheStore.batches if b.added][:2]
-    assert {m.envelope.subject for m in first.added} == {f"message {i}" for i in range(2500, n)}
-    assert WatchesTheStore.seen[0] == (500, 500)  # committed before the next was asked for
-    assert {m.envelope.subject for m in second.added} == {f"message {i}" for i in range(500)}
-    assert second.progress == (1000, n)
+    first, listed, oldest = [b for b in WatchesTheStore.batches if b.added][:3]
+    assert {m.envelope.subject for m in first.added} == {
+        f"message {i}" for i in range(n - screen, n)
+    }
+    assert first.listing is not None and len(first.listing) == n
+    assert first.progress == (screen, n)
+    assert WatchesTheStore.seen[0] == (screen, screen)  # committed before the next was asked
+    assert listed.listing is None
+    newest_500 = {f"message {i}" for i in range(n - screen - 500, n - screen)}
+    assert {m.envelope.subject for m in listed.added} == newest_500
+    assert listed.progress == (screen + 500, n)
+    assert {m.envelope.subject for m in oldest.added} == {f"message {i}" for i in range(500)}
+    assert oldest.progress == (screen + 1000, n)
     inbox = (await folders(store))["INBOX"]
     assert inbox.total == n
     rows = await store.window(inbox.id, n - 1, 1)

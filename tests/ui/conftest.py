@@ -11,7 +11,7 @@ import asyncio
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -210,6 +210,12 @@ class FakeManager:
 
     def want_window(self, folder_id: int, remote_ids: list[str]) -> None:
         pass
+
+    async def date_position(self, folder_id: int, day: date) -> int | None:
+        return None  # no first pass: the store answers
+
+    def search_server(self, folder_id: int, query: str) -> None:
+        return None  # no first pass: the store's search is whole
 
     async def change_folder(
         self, account_id: int, kind: str, name: str, new_path: str | None = None

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.models import MessageRow
+from mailtui.models import AccountKind, MessageRow
+from mailtui.store import Store
 from mailtui.sync.contract import EventKind, SyncEvent
 from mailtui.ui.screens import main as main_screen
 from mailtui.ui.widgets import MessageList
 
 from .conftest import (
+    FOLDERS,
     FakeManager,
     MailFixture,
     make_app,
@@ -211,3 +213,28 @@ async def test_the_first_rows_of_an_empty_folder_are_read_at_once(
             assert listing.total == 30  # read again only after SYNC_COALESCE
     finally:
         await mail.store.close()
+
+
+async def test_a_new_accounts_first_folders_and_rows_are_read_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new account: no folder exists when the app starts; its first folder list opens
+    the Inbox at once, and the first batch's rows follow at once (the coalescing of a
+    burst of batches, here made endless, is for later events)."""
+    monkeypatch.setattr(main_screen, "SYNC_COALESCE", 3600.0)
+    store = await Store.open(tmp_path / "cache.sqlite")
+    try:
+        account = await store.ensure_account("home", AccountKind.IMAP, "me@example.test")
+        manager = FakeManager()
+        app = make_app(store, manager)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: manager.started)
+            assert "Message 000000" not in screen_text(app)
+            mail = MailFixture(store, await store.sync_folders(account.id, FOLDERS), account.id)
+            manager.emit(SyncEvent("home", EventKind.FOLDERS))
+            await mail.add("INBOX", [new_message(i) for i in range(30)])
+            manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, added=30))
+            await wait_until(pilot, lambda: "Message 000000" in screen_text(app))
+            assert app.query_one(MessageList).total == 30
+    finally:
+        await store.close()

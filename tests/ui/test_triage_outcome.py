@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mailtui.models import Flag, Folder, MessageRow
-from mailtui.ui.list_sources import ListSource
+from mailtui.ui.list_sources import STILL_LOADING, ListSource
 from mailtui.ui.modals.folder_picker import FolderChoice
 from mailtui.ui.triage import Outcome, Triage
 
@@ -18,6 +18,7 @@ class Listing:
     ids: list[int]
     cursor_row: MessageRow | None
     source: ListSource | None = None
+    on_placeholder: bool = False
 
     async def targets(self) -> list[int]:
         return list(self.ids)
@@ -72,6 +73,10 @@ async def test_actions_return_what_the_screen_shows(mail: MailFixture) -> None:
 
     view.message_list = Listing([], None)
     assert await triage.delete() == Outcome(notice="No message here to act on")
+    # A placeholder of a first pass (its message not cached yet) says so.
+    view.message_list = Listing([], None, on_placeholder=True)
+    assert await triage.delete() == Outcome(notice=STILL_LOADING)
+    assert await triage.toggle_read() == Outcome(notice=STILL_LOADING)
 
     view.picked = folders["Lists/python"]
     assert await triage.goto_folder() == Outcome(go_to=folders["Lists/python"])

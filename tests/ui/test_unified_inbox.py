@@ -25,6 +25,8 @@ from mailtui.models import (
 )
 from mailtui.store import Store
 from mailtui.sync.contract import Capabilities, EventKind, SyncEvent
+from mailtui.sync.server_search import SearchState, ServerFilter, search_words
+from mailtui.sync.window import FolderGaps
 from mailtui.ui.list_sources import InboxSource, account_tags
 from mailtui.ui.widgets import FolderList, MessageList
 
@@ -455,3 +457,48 @@ async def test_each_row_uses_its_own_accounts_capabilities(
         detail = await two.store.message(work0)
         assert detail is not None and detail.row.folder_id == two.folder(two.work, "INBOX")
         assert not await offered("Archive")
+
+
+class FirstPassManager(FakeManager):
+    """The work account's Inbox is in its first pass: the list's filter asks the server
+    (``search_server``), and the test plays the worker's answers (its own tests:
+    tests/unit/test_server_search.py, tests/integration/test_imap_window_jump.py)."""
+
+    def __init__(self, inbox: int) -> None:
+        super().__init__()
+        self.inbox = inbox
+        self.searches: list[ServerFilter] = []
+
+    def gaps(self, folder_id: int) -> FolderGaps | None:  # type: ignore[override]
+        return FolderGaps(["1:9", "1:8"]) if folder_id == self.inbox else None
+
+    def search_server(self, folder_id: int, query: str) -> ServerFilter | None:  # type: ignore[override]
+        found = ServerFilter(folder_id, search_words(query))
+        self.searches.append(found)
+        return found
+
+
+async def test_the_filter_of_all_inboxes_has_an_inbox_in_its_first_pass_searched(
+    two: TwoAccounts,
+) -> None:
+    work_inbox = two.folder(two.work, "INBOX")
+    manager = FirstPassManager(work_inbox)
+    app = make_app(two.store, manager)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: unified_loaded(app))
+        await pilot.press("slash", *"000002", "enter")
+        await wait_until(pilot, lambda: "2 so far, asking server" in status(app))
+        [found] = manager.searches  # the work Inbox only: home's is whole
+        assert found.folder_id == work_inbox and found.words == ("000002",)
+
+        # The worker found three more on the server and fetches them.
+        found.state, found.found = SearchState.LOADING, 3
+        manager.emit(SyncEvent("work", EventKind.MESSAGES, folder_id=work_inbox))
+        await wait_until(pilot, lambda: "2 so far, 3 more coming" in status(app))
+        # Committed (as old mail), and done: the filter lists them with the rest.
+        old = [new_message(500 + k, subject=f"Work 000002 old {k}") for k in range(3)]
+        await two.add(two.work, old)
+        found.state = SearchState.DONE
+        manager.emit(SyncEvent("work", EventKind.MESSAGES, folder_id=work_inbox))
+        await wait_until(pilot, lambda: 'filter "000002": 5 matches' in status(app))
+        assert "Work 000002 old 2" in screen_text(app)

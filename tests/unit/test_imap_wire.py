@@ -73,6 +73,21 @@ def test_items(line: bytes, expected: list[object]) -> None:
     assert parse(line).items == expected
 
 
+@pytest.mark.parametrize(
+    "rest",
+    [
+        b" ".join(b"%d" % i for i in range(1, 100_001)) + b"\r\n",
+        b"7 8  9 \r\n",
+        b"\r\n",
+        b"1 2 (MODSEQ 917162500)\r\n",
+    ],
+)
+def test_a_search_answer_reads_as_the_tokenizer_reads_it(rest: bytes) -> None:
+    """SEARCH answers of numbers only take a short way (a big folder's UID listing):
+    the same items as the tokenizer's."""
+    assert parse(b"* SEARCH " + rest).items == tokenize([rest])
+
+
 def test_status_responses_with_codes() -> None:
     r = parse(b"m7 OK [COPYUID 38 4:5 10:11] Moved UIDs.\r\n")
     assert (r.tag, r.kind, r.code, r.code_args, r.text) == (

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from mailtui.models import AccountKind, FolderBatch
+from mailtui.protocols.imap.search import UidListing
 from mailtui.store import Store
-from mailtui.sync.window import WINDOW_MAX, FolderGaps, Windows
+from mailtui.sync.window import WINDOW_MAX, FolderGaps, Windows, _Numbered, _Strings
 from mailtui.ui.list_sources import FolderSource
 from tests.unit.test_store import FOLDERS, new
 
@@ -171,3 +172,44 @@ async def test_a_reset_or_the_last_batch_forgets_the_gaps(store: tuple[Store, in
     await commit(s, inbox, windows, [0], listing=LISTING, reset=True)
     gaps = windows.gaps(inbox)
     assert gaps is not None and gaps.pending == SIZE - 1
+
+
+@pytest.mark.parametrize(
+    "listing",
+    [
+        [f"7:{u}" for u in range(300, 0, -1)],  # IMAP: newest first by UID
+        [f"7:{u}" for u in random.Random(3).sample(range(1, 10_000), 300)],  # any order
+        [f"{u}" for u in range(300, 0, -1)],  # no prefix at all
+    ],
+)
+def test_numbered_ids_are_kept_as_numbers_and_answer_as_strings_do(listing: list[str]) -> None:
+    """Ids of one prefix and a plain number are kept in arrays (8 bytes a message):
+    every answer is the one the strings give."""
+    compact, plain = FolderGaps(listing), FolderGaps(listing)
+    plain._ids = _Strings(listing)
+    assert isinstance(compact._ids, _Numbered)
+    for rid in [*listing, "7:0", "7:007", "7:x", "8:1", "", "7:", "7:٣", "99999999999999999999"]:
+        assert compact.position(rid) == plain.position(rid)
+    assert [compact.remote_id(p) for p in range(len(listing))] == listing
+    marked = listing[5:40] + listing[100:101] + ["7:0", "elsewhere"]
+    compact.mark(marked)
+    plain.mark(marked)
+    assert compact.runs() == plain.runs() == [(0, 5), (40, 100), (101, 300)]
+    assert compact.segments(0, 300) == plain.segments(0, 300)
+
+
+@pytest.mark.parametrize(
+    "listing", [["7:01", "7:2"], ["r1", "s2"], ["7:1", "7:1a"], [f"1:{2**64}", "1:1"]]
+)
+def test_other_ids_stay_strings(listing: list[str]) -> None:
+    gaps = FolderGaps(listing)
+    assert isinstance(gaps._ids, _Strings)
+    assert [gaps.position(rid) for rid in listing] == [0, 1]
+
+
+def test_an_imap_listing_makes_its_ids_on_demand() -> None:
+    listing = UidListing(5, [30, 20, 10])
+    assert len(listing) == 3 and listing[0] == "5:30" and listing[-1] == "5:10"
+    assert listing[1:] == ["5:20", "5:10"] and list(listing) == ["5:30", "5:20", "5:10"]
+    gaps = FolderGaps(listing)
+    assert isinstance(gaps._ids, _Numbered) and gaps.position("5:20") == 1

@@ -5,7 +5,8 @@ request made before a folder was recreated on the server can never touch the mes
 now has the same UID: the backend checks the UIDVALIDITY of the selected folder first.
 
 The parts, one module each: ``client`` (connection, login, selected folder),
-``pull`` (folder list and changes), ``bodies``, ``ops``, ``push`` (IDLE).
+``pull`` (folder list and changes), ``bodies``, ``ops``, ``push`` (IDLE), ``search``
+(the server asked about a first pass's part not cached yet).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from mailtui.protocols.imap.bodies import ImapBodies
 from mailtui.protocols.imap.ops import ImapOps
 from mailtui.protocols.imap.pull import ImapPull
 from mailtui.protocols.imap.push import ImapPush
+from mailtui.protocols.imap.search import ImapSearch
 from mailtui.sync.contract import Capabilities
 
 log = logging.getLogger(__name__)
 
 
-class ImapBackend(ImapPull, ImapBodies, ImapOps, ImapPush):
+class ImapBackend(ImapPull, ImapBodies, ImapOps, ImapPush, ImapSearch):
     """One account on an IMAP server; see the module docstring."""
 
     capabilities = Capabilities(

@@ -14,8 +14,11 @@ Pull, per folder:
 - LIST-STATUS already told UIDVALIDITY/UIDNEXT/HIGHESTMODSEQ: all equal to the state →
   nothing changed, no SELECT at all (the no-change resync costs one LIST per account);
   not for the folder the connection has selected, whose STATUS may be stale.
-- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then envelopes by UID:
-  the newest 500, the oldest 500, then the rest newest first, 2000 per batch.
+- New folder or changed UIDVALIDITY: ``reset`` (a changed one), then the newest 100
+  envelopes by sequence number with the UID listing (``UID SEARCH ALL``), then by UID
+  the next 500, the oldest 500, then the rest newest first, 2000 per batch.
+- The first folder list of a connection is preceded by ``SELECT INBOX``, which INBOX's
+  pull right after it uses (``_preselect``).
 - Otherwise QRESYNC: ``SELECT (QRESYNC (uidvalidity modseq))`` returns ``VANISHED`` and
   changed flags; new UIDs come from ``UID SEARCH UID uidnext:*``. Without QRESYNC: all
   UIDs and flags (``UID FETCH 1:* (FLAGS)``), compared with ``uids``.
@@ -43,6 +46,7 @@ from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.bodies import BODY_ITEMS
 from mailtui.protocols.imap.client import ImapClient, Selected
 from mailtui.protocols.imap.connection import CommandFailed, Pending
+from mailtui.protocols.imap.first_screen import search_answer, send_listing, send_newest
 from mailtui.protocols.imap.folders import (
     ListEntry,
     MailboxStatus,
@@ -61,9 +65,13 @@ from mailtui.protocols.imap.messages import (
     remote_id,
     split_remote_id,
 )
+from mailtui.protocols.imap.search import UidListing
 from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_uid_set, uid_set
 
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
+#: A first pass asks for the newest this many by sequence number right after SELECT,
+#: before it lists the folder's UIDs (docs/decisions.md, "First contact: the screen first").
+SCREEN = 100
 PIPELINE = 2  # FETCH commands of a first pass on the wire at once
 BATCH = 2000
 #: A first pass of more than two screens fetches the oldest screen second (the end key
@@ -97,9 +105,15 @@ def _assemble(
 class ImapPull(ImapClient):
     """Folders and their changes, as batches for the sync worker."""
 
+    #: INBOX selected right before the folder list of a new connection (``_preselect``).
+    _fresh: Selected | None = None
+
     # ------------------------------------------------------------------ folders
 
     async def list_folders(self) -> list[RemoteFolder]:
+        self._fresh = None  # good for the pulls right after this list only
+        if self.conn.selected is None:
+            await self._preselect()
         caps = self.conn.capabilities
         items = b"(MESSAGES UNSEEN UIDNEXT UIDVALIDITY" + (
             b" HIGHESTMODSEQ)" if self.condstore else b")"
@@ -143,6 +157,17 @@ class ImapPull(ImapClient):
         self._update_watch()
         return folders
 
+    async def _preselect(self) -> None:
+        """SELECT INBOX before the first LIST of a connection: its pull then needs no
+        SELECT of its own (``_pull``), and a new account's first screen one command less.
+        On Dovecot, a SELECT after a LIST waits about 40 ms (and a LIST-STATUS with no
+        folder selected about 50 ms) on a big Maildir INBOX, while both are at once in
+        this order (docs/decisions.md, "First contact: INBOX before the folder list")."""
+        try:
+            self._fresh = await self._select("INBOX")
+        except OpRejected:
+            self._fresh = None
+
     # ------------------------------------------------------------------ pull
 
     def pull(self, folder: RemoteFolder, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
@@ -157,6 +182,13 @@ class ImapPull(ImapClient):
         # connection's older view of it (RFC 3501 6.3.10: Dovecot answers so), so it
         # cannot say that nothing changed there.
         st = self._status.get(name) if self.conn.selected != name else None
+        # The folder selected before the folder list was read, unless changed since.
+        fresh = self._fresh if self.conn.selected == name else None
+        self._fresh = None
+        if fresh is not None:
+            st = MailboxStatus(
+                fresh.exists, 0, fresh.uidnext, fresh.uidvalidity, fresh.highestmodseq
+            )
         if (
             st is not None
             and validity
@@ -171,10 +203,13 @@ class ImapPull(ImapClient):
             yield FolderBatch(folder=name, progress=(st.messages, st.messages), complete=True)
             return
         resync = bool(self.qresync and validity and modseq)
-        sel = await self._select(
-            name,
-            *([b"(QRESYNC (%d %d))" % (validity, modseq)] if resync else []),
-        )
+        if fresh is not None and not validity:  # a first pass: that SELECT will do
+            sel = fresh
+        else:
+            sel = await self._select(
+                name,
+                *([b"(QRESYNC (%d %d))" % (validity, modseq)] if resync else []),
+            )
         if not sel.uidvalidity:
             raise TransientError(f"the server sent no UIDVALIDITY for {utf7.decode(name)!r}")
         if sel.uidvalidity != validity:
@@ -283,38 +318,71 @@ class ImapPull(ImapClient):
     async def _initial(
         self, name: str, sel: Selected, reset: bool, resume: bool
     ) -> AsyncIterator[FolderBatch]:
-        """Every envelope by UID (``UID SEARCH ALL`` first): the newest screen and then
-        the oldest one header only, then the rest newest first: whole messages inside
-        the body window and headers for the rest. By UID, not by sequence number,
-        because a body the user opens between two batches may select another folder
-        meanwhile (``_ensure_selected``)."""
+        """Every envelope: the newest ``SCREEN`` by sequence number with the folder's UID
+        listing, then by UID the next screen and the oldest one header only, then the
+        rest newest first: whole messages inside the body window and headers for the
+        rest. By UID after the first screen, not by sequence number, because a body the
+        user opens between two batches may select another folder meanwhile
+        (``_ensure_selected``)."""
         validity = sel.uidvalidity
         uidnext = sel.uidnext
-        uids = sorted(await self._search_uids(b"ALL"), reverse=True)
-        total = len(uids)
+        running = self._state(sel, uidnext)
+        running["partial"] = True
+        # The newest screenful first, by sequence number (EXISTS is known), with the UID
+        # listing asked for behind it; the screen is parsed (in a thread) while the
+        # listing is read, and both go as the first batch: the list shows the folder's
+        # whole length from its first rows on, so the end key finds its real end.
+        newest = None
+        if not resume:
+            newest = await send_newest(self.conn, sel.exists, SCREEN, ENVELOPE_ITEMS)
+        listed = await send_listing(self.conn)
+        parsed: asyncio.Future[list[NewMessage]] | None = None
+        if newest is not None:
+            fetched = await self._collect([newest])
+            parsed = asyncio.ensure_future(self._envelopes(validity, fetched))
+        try:
+            uids = sorted(await search_answer(self.conn, listed), reverse=True)
+            first_rows = await parsed if parsed is not None else []
+        finally:
+            if parsed is not None:
+                parsed.cancel()
         # Every message of the folder, newest first, with the first batch: the list shows
         # the folder's whole length, and asks for the part it shows and lacks
         # (``fetch_window``). A resumed pass has rows cached already: not told.
-        listing = None if resume else [remote_id(validity, u) for u in uids]
+        listing = None if resume else UidListing(validity, uids)
+        seen_uids = [split_remote_id(m.remote_id)[1] for m in first_rows]
+        uidnext = max([uidnext, *(u + 1 for u in seen_uids)])
+        on_screen = set(seen_uids)
+        total = len(uids) + len(on_screen.difference(uids))
+        uids = [u for u in uids if u not in on_screen]
+        if first_rows and uids:
+            yield FolderBatch(
+                folder=name,
+                added=first_rows,
+                reset=reset,
+                state=running,
+                progress=(len(first_rows), total),
+                listing=listing,
+            )
+            reset = False
+            listing = None
         # The oldest screenful comes right after the newest, so that the end key reaches
         # the folder's real oldest message long before the pass does (docs/decisions.md,
         # "First contact with a big mailbox").
-        oldest_early = OLDEST_EARLY and total > 2 * FIRST_BATCH
+        oldest_early = OLDEST_EARLY and len(uids) > 2 * FIRST_BATCH
         if oldest_early:
             uids = uids[:FIRST_BATCH] + uids[-FIRST_BATCH:] + uids[FIRST_BATCH:-FIRST_BATCH]
-        seen_uids: list[int] = []
-        running = self._state(sel, uidnext)
-        running["partial"] = True
-        done = 0
+        done = start = len(first_rows)
         removed = [remote_id(validity, u) for u in sel.vanished] if resume else []
-        if total == 0:
+        if not uids:  # an empty folder, or all of it on the first screen
             yield FolderBatch(
                 folder=name,
+                added=first_rows,
                 reset=reset,
                 removed=removed,
-                progress=(0, 0),
+                progress=(total, total),
                 complete=True,
-                state=self._state(sel, uidnext, ""),
+                state=self._state(sel, uidnext, uid_set(seen_uids)),
             )
             self._known[name] = (validity, uidnext, sel.highestmodseq)
             return
@@ -331,7 +399,7 @@ class ImapPull(ImapClient):
 
         async def top_up() -> None:
             nonlocal planned
-            while planned < total and len(sent) < PIPELINE:
+            while planned < len(uids) and len(sent) < PIPELINE:
                 await self._ensure_selected(name, validity)
                 size = self._whole_batch() if uids[planned] in window else BATCH
                 if oldest_early and planned == FIRST_BATCH:
@@ -360,13 +428,14 @@ class ImapPull(ImapClient):
                             else:
                                 spill[uid] = data
                         continue
-                    if done == 0 and searching is not None:
+                    if done == start and searching is not None:
                         window = await self._window_answer(searching)
                         searching = None
                         # The bodies of the first screen (which came header only) go out
                         # next, before the rest: likely the first ones the user opens.
-                        shown = [u for u in chunk if u in window]
-                        if shown and planned < total:
+                        newest_first = [*sorted(on_screen, reverse=True), *chunk]
+                        shown = [u for u in newest_first if u in window]
+                        if shown and planned < len(uids):
                             bodies = [
                                 await self.conn.send(
                                     b"UID", b"FETCH", uid_set(shown).encode(), BODY_ITEMS
@@ -379,11 +448,11 @@ class ImapPull(ImapClient):
                     # Read the next batch while this one is parsed, except for the first
                     # screens (the newest, then the oldest), yielded as soon as parsed.
                     screens = 2 * FIRST_BATCH if oldest_early else FIRST_BATCH
-                    if done >= screens and sent and len(parsing) < 2:
+                    if done - start >= screens and sent and len(parsing) < 2:
                         continue
                 chunk, future = parsing.popleft()
                 added = await future
-                first_batch = done == 0
+                first_batch = done == start
                 for m in added:
                     uid = split_remote_id(m.remote_id)[1]
                     seen_uids.append(uid)

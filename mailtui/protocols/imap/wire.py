@@ -93,9 +93,59 @@ def _text(data: bytes | bytearray) -> str:
     return data.decode("utf-8", "surrogateescape")
 
 
+# The answer a first pass gets tens of thousands of times, as Dovecot and most servers
+# spell it: ``(UID 7 FLAGS (\\Seen) INTERNALDATE "…" RFC822.SIZE 123 BODY[…] {n}``, the
+# literal, ``)``. Read by one match (``_fetch_fast``); anything else, or anything odd
+# inside it, goes to the general tokenizer, which gives the same items for these lines.
+_FETCH_FAST = re.compile(
+    rb'\(UID ([0-9]+) FLAGS \(([^()"{}\[\]\r\n]*)\) INTERNALDATE "([^"\\\r\n]*)"'
+    rb" RFC822\.SIZE ([0-9]+) (BODY\[(?:HEADER\.FIELDS \([A-Z0-9.\- ]*\))?\]) \{([0-9]+)\}"
+)
+
+
+def _fetch_fast(segments: Sequence[bytes | bytearray]) -> list[Item] | None:
+    """The items of a FETCH answer of the common shape above, or None."""
+    if len(segments) != 3 or segments[2] not in (b")\r\n", b")"):
+        return None
+    m = _FETCH_FAST.fullmatch(segments[0].rstrip(b"\r\n"))
+    literal = segments[1]
+    if m is None or int(m.group(6)) != len(literal):
+        return None
+    uid, flags, date, size, section, _ = m.groups()
+    names: list[Item] = []
+    if flags:
+        for flag in flags.split(b" "):
+            if not flag or flag.upper() == b"NIL":
+                return None  # two spaces, or NIL (None to the tokenizer)
+            names.append(_text(flag))
+    return [
+        [
+            "UID",
+            uid.decode("ascii"),
+            "FLAGS",
+            names,
+            "INTERNALDATE",
+            _text(date),
+            "RFC822.SIZE",
+            size.decode("ascii"),
+            section.decode("ascii"),
+            literal,
+        ]
+    ]
+
+
 def tokenize(segments: Sequence[bytes | bytearray]) -> list[Item]:
     """Items of a response body. ``segments`` alternate text and literal bytes, starting
     and ending with text (which may be empty).
+
+    The common FETCH answer of a first pass is read by one match (``_fetch_fast``, a
+    quarter of the time); the rest by ``tokenize_any``.
+    """
+    return _fetch_fast(segments) or tokenize_any(segments)
+
+
+def tokenize_any(segments: Sequence[bytes | bytearray]) -> list[Item]:
+    """``tokenize`` for any response body.
 
     One ``finditer`` per text segment and ``lastindex`` for the token's kind: a full sync
     tokenizes a FETCH line per message, and matching token by token was ≈ 30 µs a line.
@@ -165,6 +215,11 @@ def parse_response(segments: Sequence[bytes | bytearray]) -> Response:
         return Response(
             tag=tag, kind=kind, number=number, code=code, code_args=code_args, text=text
         )
+    if kind == "SEARCH" and len(segments) == 1 and b"(" not in rest2:
+        # Numbers only (no MODSEQ): split at C speed. A big folder's UID listing is
+        # 100,000 of them, read on the event loop right after its first screen.
+        words: list[Item] = list(rest2.decode("ascii", "replace").split())
+        return Response(tag=tag, kind=kind, number=number, items=words)
     body = [rest2, *segments[1:]]
     return Response(tag=tag, kind=kind, number=number, items=tokenize(body))
 

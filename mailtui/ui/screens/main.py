@@ -36,14 +36,16 @@ from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
 from mailtui.mime import parse_message
-from mailtui.models import Flag, Folder, MessageDetail
+from mailtui.models import Flag, Folder, FolderRole, MessageDetail
 from mailtui.sync.contract import EventKind
 from mailtui.ui import compat, keymap
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.folder_tree import UNIFIED_LABEL, first_folder, folder_label
 from mailtui.ui.idle import hold, last_input
+from mailtui.ui.jump_date import QUESTION, DateJump
 from mailtui.ui.list_sources import (
+    STILL_LOADING,
     UNIFIED,
     FilterSource,
     InboxFilterSource,
@@ -53,6 +55,7 @@ from mailtui.ui.location import listing_location, location
 from mailtui.ui.messages import SyncUpdate
 from mailtui.ui.modals.choice import Answer, ChoiceScreen
 from mailtui.ui.modals.folder_picker import FolderChoice, FolderPicker
+from mailtui.ui.modals.text_prompt import TextPrompt
 from mailtui.ui.reading import AttachmentLine, body_text, header_text
 from mailtui.ui.screens.compose_actions import Composer
 from mailtui.ui.send_notices import SendNotices
@@ -63,7 +66,7 @@ from mailtui.ui.widgets.folder_list import FolderList
 from mailtui.ui.widgets.hint_line import HintLine
 from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.message_view import MessageView
-from mailtui.ui.widgets.status_bar import StatusBar
+from mailtui.ui.widgets.status_bar import NOTICE_SECONDS, StatusBar
 
 SYNC_COALESCE = 0.5  # seconds; a burst of sync batches costs one reload
 SYNC_HOLD = 0.3  # seconds after a key during which sync-driven reloads wait...
@@ -130,6 +133,7 @@ class MainScreen(Screen[None]):
         self._folders_dirty = False
         self._list_dirty = False
         self._coalesce: Timer | None = None
+        self._inbox_waited = False  # a first folder list without an Inbox: waited once
         self._dirty_since: float | None = None  # time.monotonic() of the oldest change
         self._offered_keys: tuple[bool, ...] = ()  # unified inbox: actions allowed, as shown
         self._reader_account: int | None = None  # the account of the message in the reader
@@ -138,6 +142,7 @@ class MainScreen(Screen[None]):
         self._composer = Composer(self, store, manager)
         self._folder_admin = FolderAdmin(self, manager)
         self._send_notices = SendNotices(self, lambda: self.status_bar, store, manager)
+        self._date_jump = DateJump(self, store, manager, clock)
 
     def on_key(self, event: events.Key) -> None:
         """Keys bubble here from the focused widget: their frames are not held back."""
@@ -301,12 +306,21 @@ class MainScreen(Screen[None]):
             first = first_folder(folders, [account.id for account in accounts])
             if self.folder_list.has_unified:  # several accounts: start on all of them
                 self.show_unified()
+            elif first is not None and self._wait_for_inbox(first):
+                # A new account's folders may come before its Inbox (a local account's
+                # own folders): the merge's wait for it, as before the list was read at once.
+                self.set_timer(SYNC_COALESCE, lambda: self._run(self._load_folders(), "folders"))
             elif first is not None:
                 self.show_folder(first)
             elif self._manager is not None:
                 self.status_bar.set_location("No folders yet: waiting for the first sync")
             else:
                 self.status_bar.set_location("No mail here yet")
+
+    def _wait_for_inbox(self, first: Folder) -> bool:
+        """Whether to open nothing yet: the first folder is no Inbox while syncing, once."""
+        waited, self._inbox_waited = self._inbox_waited, True
+        return first.role != FolderRole.INBOX and self._manager is not None and not waited
 
     def show_unified(self) -> None:
         """Show every account's Inbox as one list, newest first."""
@@ -488,6 +502,17 @@ class MainScreen(Screen[None]):
     def action_next_unread(self) -> None:
         self._run(self._next_unread(), "unread")
 
+    def action_jump_date(self) -> None:  # mailtui/ui/jump_date.py
+        if self.message_list.source is not None:
+            jump = self._date_jump.go
+            self.app.push_screen(TextPrompt(QUESTION), lambda text: self._run(jump(text), "jump"))
+
+    def say(self, words: str, *, wait: bool = False) -> None:
+        self.status_bar.set_notice(words, expire=None if wait else NOTICE_SECONDS)
+
+    def on_message_list_pending(self, event: MessageList.Pending) -> None:
+        self.status_bar.set_notice(STILL_LOADING)
+
     async def _next_unread(self) -> None:
         line = await self.message_list.next_unread()
         if line is None:
@@ -522,9 +547,10 @@ class MainScreen(Screen[None]):
             return
         query = self.filter_box.value.strip()
         if query and self._unified:
-            self.message_list.show_source(InboxFilterSource(self._store, query))
+            self.message_list.show_source(InboxFilterSource(self._store, query, self._manager))
         elif query and self._folder is not None:
-            self.message_list.show_source(FilterSource(self._store, self._folder.id, query))
+            found = FilterSource(self._store, self._folder.id, query, self._manager)
+            self.message_list.show_source(found)
         elif isinstance(self.message_list.source, (FilterSource, InboxFilterSource)):
             self._show_whole()
 
@@ -745,8 +771,9 @@ class MainScreen(Screen[None]):
         self._list_dirty |= listing
         if self._dirty_since is None:
             self._dirty_since = time.monotonic()
-        if listing and self.message_list.total == 0:
-            # The first rows of a folder (a new account's first screen): no coalescing.
+        nothing_open = self._folder is None and not self._unified
+        if (listing and self.message_list.total == 0) or (folders and nothing_open):
+            # The first folders and rows (a new account's first screen): no coalescing.
             if self._coalesce is not None:
                 self._coalesce.stop()
             self._flush()

@@ -41,6 +41,8 @@ class ListSelection(ScrollView):
 
         def move_cursor(self, index: int) -> None: ...
 
+        def say_pending(self) -> None: ...
+
     # -- selection --------------------------------------------------------------------------
 
     def _set_selection(self, ids: Iterable[int]) -> None:
@@ -77,6 +79,7 @@ class ListSelection(ScrollView):
     def action_toggle_select(self) -> None:
         line = self.cursor_line
         if line is None:
+            self.say_pending()
             return
         self._anchor = self._cursor
         self._select_lines([line])
@@ -99,6 +102,7 @@ class ListSelection(ScrollView):
     def _extend(self, step: int) -> None:
         line = self.cursor_line
         if line is None:
+            self.say_pending()
             return
         self._anchor = self._cursor
         self.move_cursor(self._cursor + step)
@@ -114,6 +118,7 @@ class ListSelection(ScrollView):
     def action_select_thread(self) -> None:
         line = self.cursor_line
         if line is None or self._source is None:
+            self.say_pending()
             return
         self.run_worker(self._select_thread(line.row), group="select")
 

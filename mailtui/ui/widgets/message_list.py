@@ -40,7 +40,10 @@ from mailtui.ui.columns import placeholder_text, row_text
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.idle import wait_for_quiet
 from mailtui.ui.list_sources import (
+    SEARCHING,
+    FilterSource,
     FolderSource,
+    InboxFilterSource,
     ListRow,
     ListSource,
     ThreadSource,
@@ -141,6 +144,10 @@ class MessageList(ListSelection, can_focus=True):
             self.folder_id = folder_id
             super().__init__()
 
+    class Pending(Message):
+        """A key acted on a placeholder line (a message of a first pass not cached yet):
+        nothing to open or act on yet, and the screen says so."""
+
     class Loaded(Message):
         """A folder's count is known (after ``show_folder`` or ``reload``)."""
 
@@ -223,6 +230,17 @@ class MessageList(ListSelection, can_focus=True):
         first pass is not: nothing to open or act on yet)."""
         line = self._window.get(self._cursor) if self.total else None
         return None if line is None or line.pending else line
+
+    @property
+    def on_placeholder(self) -> bool:
+        """The cursor is on a placeholder (a message of a first pass not cached yet)."""
+        line = self._window.get(self._cursor) if self.total else None
+        return line is not None and line.pending
+
+    def say_pending(self) -> None:
+        """After a key that found nothing to act on: on a placeholder, say why."""
+        if self.on_placeholder:
+            self.post_message(self.Pending())
 
     def loaded_lines(self) -> list[tuple[int, ListRow]]:
         """The lines in memory with their positions (for tests and the screen)."""
@@ -307,6 +325,7 @@ class MessageList(ListSelection, can_focus=True):
         """Expand or collapse the conversation under the cursor (thread view only)."""
         source, line = self._source, self.cursor_line
         if not isinstance(source, ThreadSource) or line is None:
+            self.say_pending()
             return
         thread_id = line.row.thread_id
         if source.is_expanded(thread_id):
@@ -417,8 +436,9 @@ class MessageList(ListSelection, can_focus=True):
             self.scroll_to(y=new_top, animate=False)
         shown_before = [old.get(i) for i in range(top, min(old_total, top + height))]
         shown_now = [fresh.get(i) for i in range(new_top, min(total, new_top + height))]
-        if shown_before != shown_now or index - new_top != cursor - top or total != old_total:
-            self.refresh()
+        moved = index - new_top != cursor - top
+        if shown_before != shown_now or moved or total != old_total or not total:
+            self.refresh()  # (empty: its note may have changed)
         self._request_rows()
         self._note_cursor()
         self._warm_later()
@@ -550,7 +570,11 @@ class MessageList(ListSelection, can_focus=True):
         base = self._style()
         if index >= self.total:
             if index == 0 and self._loaded:
-                return self._strip(Text("  " + self.empty_note, end=""), width, base)
+                note = self.empty_note
+                source = self._source
+                if isinstance(source, (FilterSource, InboxFilterSource)) and source.searching:
+                    note = SEARCHING  # a first pass: the server may have matches yet
+                return self._strip(Text("  " + note, end=""), width, base)
             return Strip.blank(width, base)
         line = self._window.get(index)
         if line is None or line.pending:  # not read yet, or not fetched from the server yet
@@ -704,6 +728,14 @@ class MessageList(ListSelection, can_focus=True):
         row = self.cursor_row
         if row is not None:
             self.post_message(self.Opened(row.id))
+        else:
+            self.say_pending()
+
+    def jump_to(self, index: int) -> None:
+        """Put the line at ``index`` at the top of the screen, under the cursor."""
+        self.scroll_to(y=max(0, index), animate=False, immediate=True)
+        self.move_cursor(index)
+        self._request_rows()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A failed read leaves placeholders and says so, instead of ending the app."""
