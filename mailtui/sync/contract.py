@@ -227,9 +227,13 @@ class WindowFetcher(Protocol):
     pass's order: the window the user scrolled to during a first pass
     (``sync/window.py``). Called between two batches of a pull."""
 
-    async def fetch_window(self, folder: str, remote_ids: Sequence[str]) -> list[NewMessage]:
+    async def fetch_window(
+        self, folder: str, remote_ids: Sequence[str]
+    ) -> list[NewMessage] | FolderBatch:
         """Envelopes (header only) of ``remote_ids``; ids gone from the server are left
-        out."""
+        out. Or a batch of them with what must be committed with them (POP3: their
+        ledger rows, ``FolderBatch.ledger``); such a backend may leave out the ids its
+        pull handed over already (a POP3 message is downloaded once)."""
 
 
 @runtime_checkable

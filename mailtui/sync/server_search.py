@@ -243,6 +243,13 @@ async def _fetch(
     """Fetch and commit the envelopes at ``positions`` of the listing not cached yet."""
     wanted = [gaps.remote_id(p) for p in positions if gaps.is_pending(p)]
     if wanted and isinstance(backend, WindowFetcher):
-        added = await backend.fetch_window(name, wanted)
-        if added:
-            await commit(folder_id, FolderBatch(folder=name, added=added))
+        batch = await window_batch(backend, name, wanted)
+        if batch.added:
+            await commit(folder_id, batch)
+
+
+async def window_batch(backend: WindowFetcher, name: str, remote_ids: list[str]) -> FolderBatch:
+    """``fetch_window`` as the batch to commit: the backend's own when it returns one
+    (with what goes with the rows: POP3's ledger rows)."""
+    got = await backend.fetch_window(name, remote_ids)
+    return got if isinstance(got, FolderBatch) else FolderBatch(folder=name, added=got)

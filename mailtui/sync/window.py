@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from mailtui.models import FolderBatch
 from mailtui.sync.contract import Backend, WindowFetcher
-from mailtui.sync.server_search import Nudge, ServerAsks
+from mailtui.sync.server_search import Nudge, ServerAsks, window_batch
 
 #: At most this many envelopes are fetched for one request (a few screenfuls).
 WINDOW_MAX = 200
@@ -281,6 +281,6 @@ class Windows:
         still = [r for r in remote_ids if gaps.is_pending(gaps.position(r))]
         if not still:
             return
-        added = await backend.fetch_window(name, still)
-        if added:
-            await commit(folder_id, FolderBatch(folder=name, added=added))
+        batch = await window_batch(backend, name, still)
+        if batch.added:
+            await commit(folder_id, batch)

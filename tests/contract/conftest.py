@@ -23,6 +23,8 @@ have the feature, so no test is ever skipped:
                     which renders its own MIME)
     local           Capabilities.local: folders beyond INBOX, flags and every op live
                     in the store; the backend refuses every op
+    window          a first pull tells its listing and the backend fetches a window of
+                    it between two batches (WindowFetcher: IMAP, POP3)
 
 Kinds that need a real server carry the `integration` mark (`-m "not integration"`
 runs the demo only).
@@ -122,7 +124,7 @@ KINDS: tuple[Kind, ...] = (
         "imap",
         ImapBackend.capabilities,
         _start_imap,
-        features=frozenset({"login", "hears_others", "newest_first", "verbatim"}),
+        features=frozenset({"login", "hears_others", "newest_first", "verbatim", "window"}),
         marks=(pytest.mark.integration,),
     ),
     Kind(
@@ -139,7 +141,7 @@ KINDS: tuple[Kind, ...] = (
         "pop3",
         pop3_capabilities(Keeping()),
         _start_pop3,
-        features=frozenset({"login"}),
+        features=frozenset({"login", "window"}),
         marks=(pytest.mark.integration,),
     ),
 )

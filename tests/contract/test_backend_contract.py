@@ -214,11 +214,59 @@ async def test_pull_comes_in_batches_newest_first(
         by_id = {m.remote_id: m.envelope.message_id for b in batches for m in b.added}
         assert [by_id[r] for r in listings[0]] == newest_first
     if isinstance(backend, WindowFetcher):
-        # The window on demand: some of them again, header only, whatever the order.
+        # The window on demand: some of them again, header only, whatever the order; a
+        # backend whose window is a batch (POP3, with its ledger rows) downloads nothing
+        # twice: after the pull, none of them.
         some = ids[5:8] + ids[-2:]
-        fetched = await backend.fetch_window(inbox.name, some)
-        assert sorted(m.remote_id for m in fetched) == sorted(some)
-        assert all(m.raw is None and m.envelope.subject for m in fetched)
+        got = await backend.fetch_window(inbox.name, some)
+        if isinstance(got, FolderBatch):
+            assert got.added == [] and got.ledger == []
+        else:
+            assert sorted(m.remote_id for m in got) == sorted(some)
+            assert all(m.raw is None and m.envelope.subject for m in got)
+
+
+@pytest.mark.needs("window")
+async def test_the_window_between_two_batches_of_a_first_pull(
+    backend: Backend, server: ContractServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker asks, between two batches of a first pull that told its listing, for
+    placeholders the list shows (``WindowFetcher``): they come at once, header only, the
+    messages of those positions; the pull then goes on and ends whole."""
+    assert isinstance(backend, WindowFetcher)
+    server.make_batches_small(monkeypatch)
+    count = 25
+    for n in range(count):
+        await server.deliver(message(n))
+    inbox = (await folders(backend))[FolderRole.INBOX]
+    batches: list[FolderBatch] = []
+    window: list[str] = []
+    async for batch in backend.pull(inbox, {}):
+        batches.append(batch)
+        if len(batches) > 1:
+            continue
+        listing = batch.listing
+        assert listing is not None and len(listing) == count
+        handed = {m.remote_id for m in batch.added}
+        wanted = [r for r in listing if r not in handed][-3:]  # the oldest ones
+        assert wanted
+        got = await backend.fetch_window(inbox.name, wanted)
+        fetched = got.added if isinstance(got, FolderBatch) else got
+        assert sorted(m.remote_id for m in fetched) == sorted(wanted)
+        for m in fetched:  # the message of its position: listing is newest first
+            assert m.raw is None
+            assert m.envelope.message_id == mid(count - 1 - listing.index(m.remote_id))
+        if isinstance(got, FolderBatch):
+            # Its own batch, committed with what goes with it: never carried again.
+            assert {c.server_id for c in got.ledger} >= set(wanted)
+            window = wanted
+    assert batches[-1].complete
+    later = [m.remote_id for b in batches[1:] for m in b.added]
+    assert not set(window) & set(later)
+    everything = {m.remote_id for b in batches for m in b.added} | set(window)
+    assert len(everything) == count
+    if window:  # their bodies come with the pull, as those of the first screen
+        assert set(window) <= {rid for b in batches for rid, _ in b.bodies}
 
 
 def kept(backend: Backend, flags: Flag) -> Flag:

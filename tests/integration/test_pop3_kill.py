@@ -78,6 +78,7 @@ class Pop3Account:
     contents: dict[str, bytes] = field(default_factory=dict)
     exports: int = 0
     log_start: int = 0  # where this test's part of Dovecot's log begins
+    module: str = "mailtui"  # what ``sync`` runs: ``python -m MODULE sync --once``
 
     def configure(self, *, leave_on_server: bool) -> None:
         config = self.home / "config.toml"
@@ -104,7 +105,7 @@ class Pop3Account:
         (exit status, stderr)."""
         self.tap.arm(kill_at)
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mailtui", "sync", "--once"],
+            [sys.executable, "-m", self.module, "sync", "--once"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,

@@ -8,6 +8,8 @@ directions of plain POP3 and can SIGKILL the client at a point of the conversati
         proc.wait()
         tap.killed                           # what it was killing at, or None
         tap.retrieved                        # RETR answers received in full, in order
+        tap.topped                           # UIDLs of the TOP answers received in full
+        tap.uidls                            # message number -> UIDL, the last listing
         tap.deleted                          # UIDLs of the client's DELE commands
 
 Kill points are counted in the conversation, not in time, so a seed that picks one picks
@@ -120,6 +122,8 @@ class Pop3Tap:
         self.killed: str | None = None
         self.commands: list[str] = []
         self.retrieved: list[Retrieved] = []
+        self.topped: list[str | None] = []
+        self.uidls: dict[int, str] = {}
         self.deleted: list[str] = []
         self.connections = 0
         self.errors: list[str] = []
@@ -162,6 +166,8 @@ class Pop3Tap:
             self.killed = None
             self.commands = []
             self.retrieved = []
+            self.topped = []
+            self.uidls = {}
             self.deleted = []
             self.connections = 0
             self.errors = []
@@ -347,10 +353,15 @@ class Pop3Tap:
             for raw in lines:
                 text, _, uidl = raw.decode("ascii", "replace").strip().partition(" ")
                 conv.uidls[_number(text)] = uidl
+            with self._lock:
+                self.uidls = dict(conv.uidls)
         elif verb == "RETR":
             n = _number(argument)
             with self._lock:
                 self.retrieved.append(Retrieved(conv.uidls.get(n), n, b"".join(lines)))
+        elif verb == "TOP":
+            with self._lock:
+                self.topped.append(conv.uidls.get(_number(argument.split(" ")[0])))
 
     # ------------------------------------------------------------------ killing
     def _kill(self, where: str) -> None:

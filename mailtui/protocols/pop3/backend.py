@@ -76,6 +76,7 @@ class Pop3Backend:
         self._ledger: DownloadLedger | None = None
         self._session: Session | None = None
         self._header_only: set[str] = set()  # left header-only by the size limit
+        self._pull: Pull | None = None  # the pull under way (its window: fetch_window)
         self._login_delay = 0  # the server's LOGIN-DELAY, once a session said it
 
     # ------------------------------------------------------------------ contract
@@ -120,13 +121,27 @@ class Pop3Backend:
         session = await self._open()
         session.pulled = True
         pull = Pull(folder, session, self.ledger, self.keeping, self.clock)
+        self._pull = pull
         try:
-            async for batch in pull.run():
+            async for batch in pull.run(state):
                 yield batch
         except MessageTooLarge as exc:  # not POP3's answer to a LIST size: the server lies
             raise TransientError(str(exc)) from None
         finally:
+            self._pull = None
             self._header_only |= pull.header_only
+
+    async def fetch_window(self, folder: str, remote_ids: Sequence[str]) -> FolderBatch:
+        """Header rows of ``remote_ids`` between two batches of a first download, with
+        their ledger rows (``Pull.window``): only those the pull has not handed over
+        yet, so nothing comes twice; none outside a pull."""
+        pull = self._pull
+        if pull is None or folder != INBOX or pull.session is not self._session:
+            return FolderBatch(folder)
+        try:
+            return await pull.window(remote_ids)
+        except MessageTooLarge as exc:  # a header larger than any message: the server lies
+            raise TransientError(str(exc)) from None
 
     async def settle(self, folder: RemoteFolder) -> None:
         """Every batch of the pull is committed: DELE what is due, then QUIT."""

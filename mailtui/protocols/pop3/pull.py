@@ -3,8 +3,14 @@ carry their ledger rows (``FolderBatch.ledger``).
 
     UIDL + LIST ─▶ ledger look-up ─▶ batch 1: the newest 500 new messages as headers
     (TOP n 0, pipelined), ids the server no longer lists marked gone, messages under a
-    new UIDL adopted ─▶ batches of about 16 MB: bodies (RETR, pipelined) of those and of
-    the rest; above the size limit, headers only
+    new UIDL adopted; on a first download, the whole listing (``FolderBatch.listing``)
+    ─▶ batches of about 16 MB: bodies (RETR, pipelined) of those and of the rest;
+    above the size limit, headers only
+
+Between two batches the worker may ask for a window of a first download (``window``:
+the rows the list shows as placeholders): their headers (TOP n 0) come as header rows
+with their ledger rows, exactly like the first batch's, and the pass brings their
+bodies in its turn, never their headers again.
 
 Nothing is ever removed from the store here: a message the server no longer lists may
 exist only here. A batch yielded is committed by the worker while the next is fetched;
@@ -16,8 +22,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from mailtui.mime import header_envelope, parse_envelope
 from mailtui.models import (
@@ -88,6 +95,10 @@ class Pull:
         self.clock = clock
         #: Server ids left header-only by the size limit: the body phase skips them.
         self.header_only: set[str] = set()
+        #: New messages no batch has carried yet, by server id: what ``window`` may
+        #: fetch out of the pass's order.
+        self._waiting: dict[str, _Todo] = {}
+        self._progress = (0, 0)
 
     def _now(self) -> int:
         return int(self.clock())
@@ -95,7 +106,7 @@ class Pull:
     def _too_big(self, size: int) -> bool:
         return self.keeping.header_only(size, MAX_MESSAGE)
 
-    async def run(self) -> AsyncIterator[FolderBatch]:
+    async def run(self, state: Mapping[str, Any]) -> AsyncIterator[FolderBatch]:
         if not self.session.has_uidl:
             async for batch in self._without_uidl():
                 yield batch
@@ -126,6 +137,12 @@ class Pull:
         ]
         self.header_only = {t.server_id for t in unfinished if self._too_big(t.size)}
         first = FolderBatch(self.folder.name, state={"uidl": True})
+        if not state and not known and not vanished:
+            # A first download (nothing committed yet): every message the server lists
+            # is one this pass adds, so the list can show the whole INBOX with
+            # placeholders (``sync/window.py``). A resumed one has rows cached already
+            # that the listing would count twice: not told, as for IMAP.
+            first.listing = [s.ids[n] for n in numbers]
         # A server that lost its UIDLs lists known messages under new ids: every new one
         # is looked at (its header) before anything is downloaded, so none comes twice.
         heads = new if lost else new[:FIRST_SCREEN]
@@ -143,17 +160,20 @@ class Pull:
         # header) is in.
         done = sum(1 for m in first.added if m.remote_id in self.header_only)
         total = done + len(todo)
-        first.progress = (done, total)
+        first.progress = self._progress = (done, total)
         if not todo:
             first.complete = True
             yield first
             return
+        self._waiting = {t.server_id: t for t in todo if not t.listed}
         yield first
         for chunk in self._chunks(todo):
+            for t in chunk:  # this batch's now, whatever happens to it
+                self._waiting.pop(t.server_id, None)
             out = FolderBatch(self.folder.name, state={"uidl": True})
             await self._fill(chunk, out)
             done += len(chunk)
-            out.progress = (done, total)
+            out.progress = self._progress = (done, total)
             out.complete = chunk[-1] is todo[-1]
             yield out
 
@@ -194,6 +214,23 @@ class Pull:
             batch.added.append(NewMessage(t.server_id, _envelope(env, t.size, now)))
             batch.ledger.append(LedgerChange(t.server_id, downloaded_at=now, key=key))
         return adopted
+
+    async def window(self, server_ids: Sequence[str]) -> FolderBatch:
+        """Header rows (TOP n 0) of those of ``server_ids`` no batch carried yet, with
+        their ledger rows, between two batches: the window the user scrolled to. Each
+        is then a listed row of this pass (its body comes with its batch, as for the
+        first screen's); one a batch carried already (committed or still queued for
+        its commit) is left out, so nothing is fetched twice."""
+        out = FolderBatch(self.folder.name, progress=self._progress)
+        heads = [
+            t
+            for sid in dict.fromkeys(server_ids)
+            if (t := self._waiting.get(sid)) is not None and not t.listed
+        ]
+        await self._headers(heads, set(), out)
+        for t in heads:
+            self._waiting.pop(t.server_id, None)
+        return out
 
     def _chunks(self, todo: Sequence[_Todo]) -> list[list[_Todo]]:
         chunks: list[list[_Todo]] = []
