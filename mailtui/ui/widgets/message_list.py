@@ -177,6 +177,7 @@ class MessageList(ListSelection, can_focus=True):
         #: the end key reads the list again first, so that it lands on the real oldest
         #: message, not on the end the list had before the news.
         self.stale = False
+        self._end_after_reload = False
         self._selected: set[int] = set()
         self._anchor: int | None = None  # where the last toggle was: one end of a range
         self._cursor = 0
@@ -395,8 +396,11 @@ class MessageList(ListSelection, can_focus=True):
         """
         for _ in range(3):
             if await self._reload_once(source):
-                return
-        self._reset_rows(source)  # the user kept moving: read what is on screen now
+                break
+        else:
+            self._reset_rows(source)  # the user kept moving: read what is on screen now
+        if self._end_after_reload and source is self._source:
+            self._go_last()
 
     async def _reload_once(self, source: ListSource) -> bool:
         """One attempt of ``_reload``; False when the user moved during the reads."""
@@ -727,20 +731,17 @@ class MessageList(ListSelection, can_focus=True):
 
     def action_last(self) -> None:
         if self.stale and self._source is not None:
-            self.stale = False
-            self.run_worker(
-                self._reload_then_last(self._source),
-                group="count",
-                exclusive=True,
-                exit_on_error=False,
-            )
+            # The end after the reload (whichever reload finishes: a later one replaces
+            # this one in the worker group, and carries the wish on).
+            self._end_after_reload = True
+            self.reload()
             return
+        self._go_last()
+
+    def _go_last(self) -> None:
+        self._end_after_reload = False
         self.scroll_to(y=max(0, self.total - self._height), animate=False)
         self.move_cursor(self.total - 1)
-
-    async def _reload_then_last(self, source: ListSource) -> None:
-        await self._reload(source)
-        self.action_last()
 
     def action_open(self) -> None:
         row = self.cursor_row
