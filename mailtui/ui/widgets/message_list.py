@@ -400,7 +400,7 @@ class MessageList(ListSelection, can_focus=True):
         else:
             self._reset_rows(source)  # the user kept moving: read what is on screen now
         if self._end_after_reload and source is self._source:
-            self._go_last()
+            self._go_last()  # (and the wish is done: move_cursor)
 
     async def _reload_once(self, source: ListSource) -> bool:
         """One attempt of ``_reload``; False when the user moved during the reads."""
@@ -693,6 +693,7 @@ class MessageList(ListSelection, can_focus=True):
     # -- moving ----------------------------------------------------------------------------
 
     def move_cursor(self, index: int) -> None:
+        self._end_after_reload = False
         if not self.total:
             return
         index = max(0, min(index, self.total - 1))
@@ -730,16 +731,21 @@ class MessageList(ListSelection, can_focus=True):
         self.move_cursor(0)
 
     def action_last(self) -> None:
-        if self.stale and self._source is not None:
-            # The end after the reload (whichever reload finishes: a later one replaces
-            # this one in the worker group, and carries the wish on).
+        self._go_last()
+        source = self._source
+        listed = (  # a first pass's listing: the list's end is the folder's already
+            source is not None
+            and self._gaps is not None
+            and self._gaps.gaps(source.folder_id) is not None
+        )
+        if self.stale and source is not None and not listed:
+            # The end the list has now, then the end after the reload: whichever reload
+            # finishes (a later one replaces this one in the worker group) honours the
+            # wish, until the user moves the cursor (``move_cursor``).
             self._end_after_reload = True
             self.reload()
-            return
-        self._go_last()
 
     def _go_last(self) -> None:
-        self._end_after_reload = False
         self.scroll_to(y=max(0, self.total - self._height), animate=False)
         self.move_cursor(self.total - 1)
 
