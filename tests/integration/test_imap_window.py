@@ -10,21 +10,18 @@ with the pass's next batch, ahead of the rest."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
 from mailtui.accounts import specs_for
-from mailtui.models import FolderBatch, RemoteFolder
 from mailtui.protocols.imap import pull
 from mailtui.protocols.imap.pull import ImapPull
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
-from mailtui.ui.list_sources import FolderSource
 from mailtui.ui.widgets.message_list import MessageList
+from tests.integration.pass_gate import Gate, placeholders, wrong_rows
 from tests.integration.test_imap_sync import account, msg
 from tests.servers import MailUser
 
@@ -36,54 +33,6 @@ def subject(position: int) -> str:
     return f"subject {N - position:04d}"
 
 
-class Gate:
-    """Lets the INBOX pull hand over ``allowed`` batches, then holds it."""
-
-    def __init__(self) -> None:
-        self.allowed = 1
-        self.handed = 0
-        self.moved = asyncio.Event()
-
-    def allow(self, n: int) -> None:
-        self.allowed += n
-        self.moved.set()
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        original = ImapPull.pull
-        gate = self
-
-        def gated(
-            backend: ImapPull, folder: RemoteFolder, state: Mapping[str, Any]
-        ) -> AsyncIterator[FolderBatch]:
-            async def run() -> AsyncIterator[FolderBatch]:
-                async for batch in original(backend, folder, state):
-                    while folder.name == "INBOX" and gate.handed >= gate.allowed:
-                        gate.moved.clear()
-                        await gate.moved.wait()
-                    gate.handed += folder.name == "INBOX"
-                    yield batch
-
-            return run()
-
-        monkeypatch.setattr(ImapPull, "pull", gated)
-
-
-def wrong_rows(messages: MessageList) -> list[tuple[int, str]]:
-    """Rows in memory whose message is not the one of their position (in the folder's
-    own list; a filter lists its matches)."""
-    if not isinstance(messages.source, FolderSource):
-        return []
-    return [
-        (index, line.row.subject)
-        for index, line in messages._window.items()
-        if not line.pending and line.row.subject != subject(index)
-    ]
-
-
-def placeholders(messages: MessageList) -> int:
-    return sum(1 for _, line in messages._window.items() if line.pending)
-
-
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> Gate:
     monkeypatch.setattr(pull, "SCREEN", 20)
@@ -93,7 +42,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> Gate:
     # that a pass otherwise fetches second.
     monkeypatch.setattr(pull, "OLDEST_EARLY", False)
     gate = Gate()
-    gate.install(monkeypatch)
+    gate.install(monkeypatch, ImapPull)
     return gate
 
 
@@ -120,7 +69,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
             started = time.monotonic()
             while not condition():
                 assert time.monotonic() - started < timeout, screen_text(app)
-                assert not wrong_rows(messages), wrong_rows(messages)
+                assert not wrong_rows(messages, subject), wrong_rows(messages, subject)
                 await pilot.pause(0.02)
 
         # The first screen: the newest rows, and the folder's whole length.
@@ -133,7 +82,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         assert messages._cursor == N - 1
         last = messages._window.get(N - 1)
         assert last is not None and last.pending
-        assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages)
+        assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages, subject)
         # Nothing to open, select or act on there yet.
         assert messages.cursor_line is None and await messages.targets() == []
         await pilot.press("enter", "space")
@@ -159,7 +108,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         assert line is not None and line.pending
         gate.allow(1)
         await until(lambda: subject(cursor) in screen_text(app))
-        assert gate.handed == 3 and not wrong_rows(messages)
+        assert gate.handed == 3 and not wrong_rows(messages, subject)
 
         # A filter meanwhile searches what is cached, and says so.
         await pilot.press("slash", *"subject", "enter")

@@ -22,8 +22,9 @@ from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.list_sources import STILL_LOADING
 from mailtui.ui.widgets.message_list import MessageList
+from tests.integration.pass_gate import Gate
 from tests.integration.test_imap_sync import account
-from tests.integration.test_imap_window import Gate, small_batches  # noqa: F401 (a fixture)
+from tests.integration.test_imap_window import small_batches  # noqa: F401 (a fixture)
 from tests.servers import MailUser
 from tests.ui.conftest import screen_text
 

@@ -15,22 +15,20 @@ no DELE of a message not committed whole, and the window's messages not fetched 
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from mailtui.accounts import specs_for
-from mailtui.models import FolderBatch, RemoteFolder
 from mailtui.protocols.pop3 import pull
 from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
-from mailtui.ui.list_sources import FolderSource
 from mailtui.ui.widgets.message_list import MessageList
+from tests.integration.pass_gate import Gate, placeholders, wrong_rows
 from tests.integration.pop3_window_run import FIRST_SCREEN, OLDEST
 from tests.integration.test_imap_sync import msg
 from tests.integration.test_pop3_kill import (
@@ -54,53 +52,6 @@ def subject(position: int) -> str:
     return f"subject {N - position:04d}"
 
 
-class Gate:
-    """Lets the INBOX pull hand over ``allowed`` batches, then holds it."""
-
-    def __init__(self) -> None:
-        self.allowed = 1
-        self.handed = 0
-        self.moved = asyncio.Event()
-
-    def allow(self, n: int) -> None:
-        self.allowed += n
-        self.moved.set()
-
-    def install(self, monkeypatch: pytest.MonkeyPatch) -> None:
-        original = Pop3Backend.pull
-        gate = self
-
-        def gated(
-            backend: Pop3Backend, folder: RemoteFolder, state: Mapping[str, Any]
-        ) -> AsyncIterator[FolderBatch]:
-            async def run() -> AsyncIterator[FolderBatch]:
-                async for batch in original(backend, folder, state):
-                    while gate.handed >= gate.allowed:
-                        gate.moved.clear()
-                        await gate.moved.wait()
-                    gate.handed += 1
-                    yield batch
-
-            return run()
-
-        monkeypatch.setattr(Pop3Backend, "pull", gated)
-
-
-def wrong_rows(messages: MessageList) -> list[tuple[int, str]]:
-    """Rows in memory whose message is not the one of their position."""
-    if not isinstance(messages.source, FolderSource):
-        return []
-    return [
-        (index, line.row.subject)
-        for index, line in messages._window.items()
-        if not line.pending and line.row.subject != subject(index)
-    ]
-
-
-def placeholders(messages: MessageList) -> int:
-    return sum(1 for _, line in messages._window.items() if line.pending)
-
-
 async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
     mail_user: MailUser, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -110,7 +61,7 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
     monkeypatch.setattr(pull, "FIRST_SCREEN", SCREEN)
     monkeypatch.setattr(pull, "HEADER_BATCH", BATCH)
     gate = Gate()
-    gate.install(monkeypatch)
+    gate.install(monkeypatch, Pop3Backend)
     tops: list[int] = []
     original_headers = pull.Pull._headers
 
@@ -135,7 +86,7 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
             started = time.monotonic()
             while not condition():
                 assert time.monotonic() - started < timeout, screen_text(app)
-                assert not wrong_rows(messages), wrong_rows(messages)
+                assert not wrong_rows(messages, subject), wrong_rows(messages, subject)
                 await pilot.pause(0.02)
 
         # The first screen: the newest rows, and the INBOX's whole length.
@@ -150,7 +101,7 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
         assert messages._cursor == N - 1
         last = messages._window.get(N - 1)
         assert last is not None and last.pending
-        assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages)
+        assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages, subject)
 
         # One more batch of the pass: the window the list asked for comes with it.
         gate.allow(1)
@@ -171,7 +122,7 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
         assert line is not None and line.pending
         gate.allow(1)
         await until(lambda: subject(cursor) in screen_text(app))
-        assert gate.handed == 3 and not wrong_rows(messages)
+        assert gate.handed == 3 and not wrong_rows(messages, subject)
 
         # The rest: no placeholder left, the oldest is the last row, every body in.
         gate.allow(10**9)
