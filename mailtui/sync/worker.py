@@ -16,108 +16,61 @@ Loop (one asyncio task per account, see ``SyncManager``)::
 - Ops are marked done only after the backend returned, i.e. after the server's OK; a
   local account's (``Capabilities.local``) are done in the store (``local_ops.py``).
 - A wrong password stops the loop (``AUTH_FAILED``) instead of hammering the server.
+
+The loop is here; its steps are parts of ``Worker`` (mixins, each naming in an
+``if TYPE_CHECKING:`` block what it uses of the others):
+
+| part (module)                         | does                                            |
+| ------------------------------------- | ----------------------------------------------- |
+| ``Pulls`` (pulls.py)                  | the folder list; folders' batches committed     |
+| ``BodyFetch`` (body_fetch.py)         | the body window fetched; search text; compacts  |
+| ``UserRequests`` (user_requests.py)   | what the UI asks for (bodies, folder changes,   |
+|                                       | windows), served between two batches            |
+| ``OpSender`` (pending_ops.py)         | pending ops sent, done after the server's OK    |
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable
 
-from mailtui.errors import AuthError, ConfigError, MailtuiError, OpRejected, TransientError
-from mailtui.models import (
-    Account,
-    CalendarBatch,
-    ContactBatch,
-    FolderBatch,
-    FolderKind,
-    OpKind,
-    OpResult,
-    PendingOp,
-    RawMessage,
-    RemoteFolder,
-)
+from mailtui.errors import AuthError, ConfigError, TransientError
+from mailtui.models import Account
 from mailtui.store import Store, StoreError
+from mailtui.sync.body_fetch import BodyFetch
 from mailtui.sync.body_progress import BodyProgress
 from mailtui.sync.contract import (
     AccountStatus,
     Backend,
-    CalendarSource,
     Capabilities,
-    ContactSource,
     EventKind,
-    FolderWatcher,
-    Settling,
     StatefulBackend,
     SyncEvent,
 )
-from mailtui.sync.folder_changes import apply_folder_change
-from mailtui.sync.indexer import index_bodies
 from mailtui.sync.ledger import hand_ledger
-from mailtui.sync.local_ops import change_local_folder, complete_local_ops, open_local_account
+from mailtui.sync.local_ops import open_local_account
 from mailtui.sync.logbook import AccountLog
+from mailtui.sync.pending_ops import OpSender
+from mailtui.sync.plain_words import plain as _plain
+from mailtui.sync.pulls import COMMITS_QUEUED, Pulls
 from mailtui.sync.retry import Backoff, Retry
 from mailtui.sync.retry import stop_if_cancelled as _stop_if_cancelled
+from mailtui.sync.user_requests import UserRequests
 from mailtui.sync.window import Windows
+from mailtui.sync.worker_options import WorkerOptions
+
+__all__ = ["COMMITS_QUEUED", "BackendFactory", "Emit", "Worker", "WorkerOptions"]
 
 log = logging.getLogger(__name__)
 
 BackendFactory = Callable[[], Backend]
 Emit = Callable[[SyncEvent], None]
 
-OPS_PER_ROUND = 200
-COMMITS_QUEUED = 2  # fetched batches waiting for their commit (about 16 MB each)
-BODIES_PER_ROUND = 500  # bodies asked of the backend at once (fetch_bodies)
-BODY_CHUNK_BYTES = 4 << 20  # stored in chunks of this many bytes or messages
-BODY_CHUNK_COUNT = 100
 
-
-@dataclass(frozen=True, slots=True)
-class WorkerOptions:
-    poll_interval: float = 300.0
-    body_days: int = 30
-    backoff_initial: float = 1.0
-    # A server back after a restart is tried again within this (the reconnect key: at once).
-    backoff_max: float = 60.0
-
-
-def _nothing_to_write(batch: FolderBatch) -> bool:
-    """Whether committing ``batch`` would change nothing in the store: a poll of an
-    unchanged folder writes nothing to the disk."""
-    return not (
-        batch.added
-        or batch.flags
-        or batch.removed
-        or batch.bodies
-        or batch.reset
-        or batch.state is not None
-        or batch.account_state is not None
-        or batch.ledger
-    )
-
-
-ItemBatchT = TypeVar("ItemBatchT", ContactBatch, CalendarBatch)
-
-
-def _no_item_changes(batch: ContactBatch | CalendarBatch) -> bool:
-    """``_nothing_to_write`` for a batch of contacts or calendar items."""
-    return not (
-        batch.added
-        or batch.changed
-        or batch.removed
-        or batch.reset
-        or batch.state is not None
-        or batch.account_state is not None
-    )
-
-
-class Worker:
+class Worker(Pulls, BodyFetch, UserRequests, OpSender):
     def __init__(
         self,
         account: Account,
@@ -181,38 +134,6 @@ class Worker:
         """Try the server now: ends a backoff or the wait after a refused login, and
         builds the backend anew (credentials and settings are read again)."""
         self._retry.request()
-
-    def request_body(self, message_id: int) -> asyncio.Future[bytes | None]:
-        fut: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
-        self._body_requests.put_nowait((message_id, fut))
-        self._wake.set()
-        return fut
-
-    def request_folder_change(
-        self, kind: str, name: str, new_path: str | None = None
-    ) -> asyncio.Future[str]:
-        """``kind``: create (``name`` is the new path), rename, delete. The future gets
-        the resulting server name, or the error (OpRejected with the server's words)."""
-        fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._folder_requests.put_nowait(((kind, name, new_path), fut))
-        self._wake.set()
-        return fut
-
-    def set_open_folder(self, folder_id: int | None) -> None:
-        """The folder of this account the UI shows (None: none). A backend that can
-        (``FolderWatcher``) pushes its changes too, e.g. IMAP IDLE on a second
-        connection."""
-        self._open_folder = folder_id
-        if self._backend is not None:
-            self._watch_open_folder(self._backend)
-
-    def _watch_open_folder(self, backend: Backend) -> None:
-        if not isinstance(backend, FolderWatcher):
-            return
-        name = next(
-            (name for name, fid in self.folder_ids.items() if fid == self._open_folder), None
-        )
-        backend.watch(name)
 
     async def run(self, once: bool = False, *, wait_when_refused: bool = False) -> AccountStatus:
         """Sync until cancelled; with ``once``, until in step (or failed). Returns the
@@ -350,363 +271,6 @@ class Worker:
         poll, self._poll_now = self._poll_now, False
         return set() if poll else {"\0local"}
 
-    async def _sync(self, backend: Backend, changed: set[str]) -> None:
-        if changed == {"\0local"}:
-            return
-        folders = await self._list_folders(backend)
-        # Inbox first: it is what the user looks at while the rest streams in.
-        ordered = sorted(folders, key=lambda f: (f.role != "inbox", f.name))
-        for folder in ordered:
-            if not folder.selectable or not folder.subscribed:
-                continue  # not subscribed: listed greyed, synced once subscribed
-            if changed and folder.name not in changed:
-                continue
-            if folder.kind is FolderKind.MAIL:
-                await self._pull_folder(backend, folder)
-            # Contacts and calendars only from a backend that can pull them.
-            elif folder.kind is FolderKind.CONTACTS and isinstance(backend, ContactSource):
-                await self._pull_items(
-                    backend,
-                    folder,
-                    backend.pull_contacts,
-                    self.store.apply_contact_batch,
-                    EventKind.CONTACTS,
-                )
-            elif folder.kind is FolderKind.CALENDAR and isinstance(backend, CalendarSource):
-                await self._pull_items(
-                    backend,
-                    folder,
-                    backend.pull_calendar,
-                    self.store.apply_calendar_batch,
-                    EventKind.CALENDAR,
-                )
-
-    async def _list_folders(self, backend: Backend) -> list[RemoteFolder]:
-        """The server's folder list, committed with the account state that goes with it."""
-        folders = await backend.list_folders()
-        account_state = (
-            backend.take_account_state() if isinstance(backend, StatefulBackend) else None
-        )
-        self.folder_ids = await self.store.sync_folders(
-            self.account.id, folders, account_state, keep_unlisted=backend.capabilities.local
-        )
-        self.emit(SyncEvent(self.account.name, EventKind.FOLDERS))
-        return folders
-
-    async def _pull_items(
-        self,
-        backend: Backend,
-        folder: RemoteFolder,
-        pull: Callable[[RemoteFolder, Mapping[str, Any]], AsyncIterator[ItemBatchT]],
-        apply: Callable[[int, ItemBatchT], Awaitable[None]],
-        kind: EventKind,
-    ) -> None:
-        """A contacts or calendar folder, a batch per transaction (few and small: no
-        overlap of fetch and commit as for mail)."""
-        folder_id = self.folder_ids[folder.name]
-        state = await self.store.folder_state(folder_id)
-        async for batch in pull(folder, state):
-            if _no_item_changes(batch):
-                continue
-            await apply(folder_id, batch)
-            if batch.added or batch.changed or batch.removed or batch.reset:
-                self.emit(
-                    SyncEvent(self.account.name, kind, folder_id=folder_id, progress=batch.progress)
-                )
-            await self._serve_body_requests(backend)
-
-    async def _pull_folder(self, backend: Backend, folder: RemoteFolder) -> None:
-        """Commit the folder's batches in order while the backend fetches the next ones
-        (network and disk overlap); a body the user asked for goes between two.
-
-        Up to ``COMMITS_QUEUED`` batches wait for their commit, each commit starting when
-        the one before it is over: the fetch does not stop for a slow commit (a WAL
-        checkpoint, a big pack write), it stops only when the queue is full."""
-        folder_id = self.folder_ids[folder.name]
-        state = await self.store.folder_state(folder_id)
-        batch: FolderBatch
-        queued: deque[asyncio.Task[None]] = deque()
-        first = True
-        try:
-            async for batch in backend.pull(folder, state):
-                if _nothing_to_write(batch):
-                    continue  # a folder the server says is unchanged: no transaction
-                while len(queued) >= COMMITS_QUEUED:
-                    await queued.popleft()
-                before = queued[-1] if queued else None
-                queued.append(asyncio.create_task(self._commit_after(before, folder_id, batch)))
-                if first:  # the first screen is on disk before the rest is fetched or parsed
-                    first = False
-                    await queued.popleft()
-                await self._serve_body_requests(backend)
-            while queued:
-                await queued.popleft()
-            if isinstance(backend, Settling):  # every batch committed: POP3 deletes now
-                await backend.settle(folder)
-        finally:
-            # The pull failed or was cancelled: the batches already fetched still count.
-            # A failed commit fails the ones after it (they wait for it): its error is
-            # the one raised here, the rest are retrieved.
-            if queued:
-                await asyncio.wait(queued)
-                for task in queued:
-                    if not task.cancelled():
-                        task.exception()
-
-    async def _commit_after(
-        self, before: asyncio.Task[None] | None, folder_id: int, batch: FolderBatch
-    ) -> None:
-        """Commit ``batch`` once ``before`` (the batch fetched before it) is committed:
-        in order, and not at all if that one failed."""
-        if before is not None:
-            await asyncio.shield(before)
-        await self._commit(folder_id, batch)
-
-    async def _commit(self, folder_id: int, batch: FolderBatch) -> None:
-        new_ids = await self.store.apply_batch(folder_id, batch, durable=self._durable)
-        self.windows.committed(folder_id, batch)
-        if new_ids or batch.flags or batch.removed or batch.reset:
-            self.emit(
-                SyncEvent(
-                    self.account.name,
-                    EventKind.MESSAGES,
-                    folder_id=folder_id,
-                    progress=batch.progress,
-                    added=len(new_ids),
-                )
-            )
-
-    async def _fetch_bodies(self, backend: Backend) -> None:
-        """Bodies of the body window, newest first, a round of ``BODIES_PER_ROUND`` per
-        folder at a time; a body the user asked for goes first between two rounds."""
-        since = int(time.time()) - self.options.body_days * 86400
-        await self._body_progress.begin(self.store, self.folder_ids.values(), since)
-        batched = getattr(backend, "fetch_bodies", None) is not None
-        for name, folder_id in self.folder_ids.items():
-            while True:
-                await self._serve_body_requests(backend)
-                missing = await self.store.messages_missing_body(
-                    folder_id, since, BODIES_PER_ROUND if batched else 50
-                )
-                if not missing:
-                    break
-                if batched:
-                    stored = await self._fetch_round(backend, name, missing)
-                else:  # a backend without the batch call: one round trip per body
-                    stored = 0
-                    for message_id, remote_id in missing:
-                        await self._serve_body_requests(backend)
-                        raw = await backend.fetch_body(name, remote_id)
-                        await self._store_body(message_id, raw)
-                        stored += 1
-                # Nothing stored: what is left is gone from the server (the next pull
-                # removes it), so asking again would loop.
-                if stored == 0 or len(missing) < (BODIES_PER_ROUND if batched else 50):
-                    break
-
-    async def _fetch_round(
-        self, backend: Backend, folder: str, missing: list[tuple[int, str]]
-    ) -> int:
-        """One ``fetch_bodies`` call; while the next bodies stream in, the previous chunk
-        is turned into search text and stored (network and SQLite overlap)."""
-        ids = {remote_id: message_id for message_id, remote_id in missing}
-        stored = 0
-        chunk: list[tuple[int, RawMessage]] = []
-        chunk_bytes = 0
-        writing: asyncio.Task[None] | None = None
-        try:
-            async for remote_id, raw in backend.fetch_bodies(folder, list(ids)):
-                message_id = ids.get(remote_id)
-                if message_id is None:
-                    continue
-                chunk.append((message_id, raw))
-                chunk_bytes += len(raw)
-                stored += 1
-                if chunk_bytes >= BODY_CHUNK_BYTES or len(chunk) >= BODY_CHUNK_COUNT:
-                    if writing is not None:
-                        await writing
-                    writing = asyncio.create_task(self._store_bodies(chunk))
-                    chunk, chunk_bytes = [], 0
-            if writing is not None:
-                await writing
-                writing = None
-            if chunk:
-                await self._store_bodies(chunk)
-        finally:
-            if writing is not None and not writing.done():
-                writing.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await writing
-        return stored
-
-    async def _store_bodies(self, chunk: list[tuple[int, RawMessage]]) -> None:
-        """The whole chunk in one transaction (files, then rows), while the next bodies
-        stream in; their search text comes later (``_index_bodies``)."""
-        await self.store.store_bodies([(message_id, raw, None) for message_id, raw in chunk])
-        self._body_progress.stored(len(chunk))
-        for message_id, _ in chunk:
-            self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
-
-    async def _store_body(self, message_id: int, raw: bytes) -> None:
-        await self.store.store_body(message_id, raw, None)
-        self._body_progress.stored(1)
-        self.emit(SyncEvent(self.account.name, EventKind.BODY, message_id=message_id))
-
-    async def _index_bodies(self, once: bool) -> None:
-        """Search text for the bodies stored without it (mailtui/sync/indexer.py), newest
-        first, a batch per transaction. Stops early when the user waits for something
-        (a body, an op, a folder change): the next round goes on where this one stopped.
-        ``sync --once`` indexes everything before it exits, with a helper process for
-        the text when there is a lot of it."""
-        done = await index_bodies(
-            self.store, self.account.id, helper=once, stop=None if once else self._wanted
-        )
-        if done.bodies:
-            log.debug(
-                "%s: %d bodies indexed, %d by the helper process",
-                self.account.name,
-                done.bodies,
-                done.by_helper,
-            )
-
-    async def _compact(self) -> None:
-        """Give back the space of deleted bodies (a share of it per round), unless the
-        user waits for something. Housekeeping: a failure is logged, not shown."""
-        if self._wanted():
-            return
-        try:
-            freed = await self.store.compact_bodies()
-        except StoreError as exc:
-            log.warning("compacting the body cache failed: %s", exc)
-            return
-        if freed:
-            log.info("body cache: %d bytes of deleted mail given back", freed)
-
-    def _wanted(self) -> bool:
-        """Whether the user asked for something the loop should turn to."""
-        return (
-            self._wake.is_set()
-            or not self._body_requests.empty()
-            or not self._folder_requests.empty()
-        )
-
-    async def _serve_folder_requests(self, backend: Backend) -> None:
-        while not self._folder_requests.empty():
-            (kind, name, new_path), fut = self._folder_requests.get_nowait()
-            if fut.done():
-                continue
-            try:
-                result = await (
-                    change_local_folder(self.store, self.account, self.emit, kind, name, new_path)
-                    if backend.capabilities.local
-                    else apply_folder_change(backend, kind, name, new_path)
-                )
-                # The folder list as the server has it now (a renamed folder's messages
-                # come again under the new name with the next pull).
-                await self._list_folders(backend)
-                if kind == "subscribe":
-                    self._pull_next.add(result)
-                fut.set_result(result)
-            except OpRejected as exc:
-                fut.set_exception(exc)
-            except BaseException as exc:
-                fut.set_exception(TransientError(f"the connection failed: {_plain(exc)}"))
-                raise
-
-    async def _serve_body_requests(self, backend: Backend) -> None:
-        await self._serve_folder_requests(backend)
-        await self.windows.serve(backend, self.folder_ids, self._commit)
-        while not self._body_requests.empty():
-            message_id, fut = self._body_requests.get_nowait()
-            if fut.done():
-                continue
-            try:
-                ref = await self.store.remote_ref(message_id)
-                if ref is None:
-                    fut.set_result(None)
-                    continue
-                raw = await backend.fetch_body(*ref)
-                await self._store_body(message_id, raw)
-                fut.set_result(raw)
-            except (OpRejected, KeyError):
-                fut.set_result(None)
-            except BaseException:
-                fut.set_result(None)
-                raise
-
-    def _fail_body_requests(self) -> None:
-        while not self._body_requests.empty():
-            _, fut = self._body_requests.get_nowait()
-            if not fut.done():
-                fut.set_result(None)
-        while not self._folder_requests.empty():
-            _, folder_fut = self._folder_requests.get_nowait()
-            if not folder_fut.done():
-                folder_fut.set_exception(
-                    TransientError(f"{self.account.name} is offline; try again later")
-                )
-
-    async def _push_ops(self, backend: Backend) -> None:
-        if backend.capabilities.local:  # done in the store, never sent (sync/local_ops.py)
-            done = await complete_local_ops(
-                self.store, self.account, self.emit, durable=self._durable
-            )
-            # A server message deleted for good here may be due on the server now (POP3's
-            # delete_when_deleted_here): the next pull's settle deletes it, not the next poll.
-            self._settle_now |= bool(done.deleted) and backend.capabilities.sole_copy
-            return
-        while True:
-            ops = await self.store.pending_ops(self.account.id, OPS_PER_ROUND)
-            if not ops:
-                return
-            # Claimed ops can no longer be undone by the user: they are about to be sent.
-            claimed = set(await self.store.claim_ops([op.id for op in ops]))
-            unsent = [op.id for op in ops if op.id in claimed]
-            try:
-                for op in ops:
-                    if op.id in claimed:
-                        unsent.remove(op.id)
-                        await self._apply_op(backend, op)
-            except Exception:
-                # The connection died mid-batch: the claimed ops after the failed one were
-                # never sent; back to pending, so the next session replays them in order.
-                for op_id in unsent:
-                    await self.store.op_failed(op_id, "not sent: connection lost", permanent=False)
-                raise
-            if len(ops) < OPS_PER_ROUND:
-                return
-
-    async def _apply_op(self, backend: Backend, op: PendingOp) -> None:
-        if op.remote_id is None and op.kind is not OpKind.APPEND:
-            # Listed before an earlier op of the same round (a MOVE, or the APPEND of a
-            # draft copy) taught the store the message's server id: read it again.
-            fresh = await self.store.pending_op(op.id)
-            if fresh is not None:
-                op = fresh
-        target: str | None = None
-        if op.kind in (OpKind.MOVE, OpKind.COPY):
-            target = (await self.store.folder(int(op.payload["to_folder"]))).name
-        elif op.kind is OpKind.APPEND:
-            target = (await self.store.folder(int(op.payload["folder"]))).name
-            # The bytes to file travel in the payload, read only now (they can be large).
-            raw = await self.store.append_source(op)
-            if raw is None:  # the outbox item was discarded meanwhile: nothing to file
-                await self.store.op_done(op.id, OpResult())
-                return
-            op = dataclasses.replace(op, payload={**op.payload, "raw": raw})
-        try:
-            result = await backend.apply(op, target)
-        except OpRejected as exc:
-            await self.store.op_failed(op.id, str(exc), permanent=True)
-            self._log.op_refused(op.kind.value, _plain(exc))
-            self.emit(SyncEvent(self.account.name, EventKind.OP_FAILED, text=_plain(exc)))
-            return
-        except (TransientError, OSError, TimeoutError) as exc:
-            await self.store.op_failed(op.id, _plain(exc), permanent=False)
-            raise
-        await self.store.op_done(op.id, result)
-        self.emit(SyncEvent(self.account.name, EventKind.OP_DONE, message_id=op.message_id))
-
     # ------------------------------------------------------------------ helpers
 
     async def _sleep_or_wake(self, delay: float) -> None:
@@ -736,16 +300,3 @@ class Worker:
 
 class _SettingsChanged(Exception):
     """The user asked to reconnect and the account's settings changed: a new session."""
-
-
-def _plain(exc: BaseException) -> str:
-    """An exception in plain words for the status bar: never a traceback."""
-    if isinstance(exc, MailtuiError) and str(exc):
-        return str(exc)
-    if isinstance(exc, TimeoutError):
-        return "the server did not answer in time"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or exc.__class__.__name__
