@@ -11,7 +11,7 @@ import pytest
 from mailtui.models import AccountKind, MessageRow
 from mailtui.store import Store
 from mailtui.sync.contract import EventKind, SyncEvent
-from mailtui.ui.screens import main as main_screen
+from mailtui.ui.screens import main_sync
 from mailtui.ui.widgets import MessageList
 
 from .conftest import (
@@ -194,7 +194,7 @@ async def test_the_first_rows_of_an_empty_folder_are_read_at_once(
 ) -> None:
     """A new account's first screen: the first batch's event reloads an empty list at
     once, not after the coalescing of a burst of batches (here made endless)."""
-    monkeypatch.setattr(main_screen, "SYNC_COALESCE", 3600.0)
+    monkeypatch.setattr(main_sync, "SYNC_COALESCE", 3600.0)
     mail = await open_mail(tmp_path / "cache.sqlite", 0)
     try:
         manager = FakeManager()
@@ -221,7 +221,7 @@ async def test_a_new_accounts_first_folders_and_rows_are_read_at_once(
     """A new account: no folder exists when the app starts; its first folder list opens
     the Inbox at once, and the first batch's rows follow at once (the coalescing of a
     burst of batches, here made endless, is for later events)."""
-    monkeypatch.setattr(main_screen, "SYNC_COALESCE", 3600.0)
+    monkeypatch.setattr(main_sync, "SYNC_COALESCE", 3600.0)
     store = await Store.open(tmp_path / "cache.sqlite")
     try:
         account = await store.ensure_account("home", AccountKind.IMAP, "me@example.test")
