@@ -13,7 +13,6 @@ numbers cannot have moved (docs/decisions.md, "First contact: the screen first")
 from __future__ import annotations
 
 from mailtui.protocols.imap.commands import ImapCommands, Pending
-from mailtui.protocols.imap.wire import parse_uid_set
 
 
 async def send_newest(
@@ -33,17 +32,3 @@ async def send_listing(conn: ImapCommands) -> Pending:
     (the parsed line took about 7 MB at 100,000 messages)."""
     criteria = [b"RETURN", b"(ALL)", b"ALL"] if "ESEARCH" in conn.capabilities else [b"ALL"]
     return await conn.send(b"UID", b"SEARCH", *criteria)
-
-
-async def search_answer(conn: ImapCommands, pending: Pending) -> list[int]:
-    """The UIDs a ``UID SEARCH`` sent earlier found (a SEARCH or an ESEARCH answer)."""
-    found: list[int] = []
-    async for resp in conn.responses(pending):
-        if resp.kind == "SEARCH":
-            found += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
-        elif resp.kind == "ESEARCH":
-            items = resp.items
-            for key, value in zip(items, items[1:], strict=False):
-                if isinstance(key, str) and key.upper() == "ALL" and isinstance(value, str):
-                    found += parse_uid_set(value)
-    return found

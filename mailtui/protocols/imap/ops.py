@@ -13,6 +13,7 @@ from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.client import ImapClient
 from mailtui.protocols.imap.connection import CommandFailed
 from mailtui.protocols.imap.messages import remote_id, split_remote_id, wire_flags
+from mailtui.protocols.imap.search_answer import uid_search
 from mailtui.protocols.imap.wire import Arg, Response, fetch_dict, parse_uid_set, quote
 
 # Refusals that will not go away by retrying (RFC 5530 response codes).
@@ -163,13 +164,11 @@ class ImapOps(ImapClient):
         found: str | None = None
         status = await self._select(folder)
         if status.exists:
-            async for resp in self.conn.stream(
-                b"UID", b"SEARCH", b"HEADER", b"Message-ID", quote(_bracketed(message_id))
-            ):
-                if resp.kind == "SEARCH":
-                    hits = [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
-                    if hits:
-                        found = remote_id(status.uidvalidity, max(hits))
+            hits = await uid_search(
+                self.conn, b"HEADER", b"Message-ID", quote(_bracketed(message_id))
+            )
+            if hits:
+                found = remote_id(status.uidvalidity, max(hits))
         if selected is not None and selected != folder:
             await self._select(selected)
         return found

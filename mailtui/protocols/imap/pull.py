@@ -46,7 +46,7 @@ from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.bodies import BODY_ITEMS
 from mailtui.protocols.imap.client import ImapClient, Selected
 from mailtui.protocols.imap.connection import CommandFailed, Pending
-from mailtui.protocols.imap.first_screen import search_answer, send_listing, send_newest
+from mailtui.protocols.imap.first_screen import send_listing, send_newest
 from mailtui.protocols.imap.folders import (
     ListEntry,
     MailboxStatus,
@@ -66,6 +66,7 @@ from mailtui.protocols.imap.messages import (
     split_remote_id,
 )
 from mailtui.protocols.imap.search import UidListing
+from mailtui.protocols.imap.search_answer import search_answer, uid_search
 from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_uid_set, uid_set
 
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
@@ -303,12 +304,7 @@ class ImapPull(ImapClient):
         return await self.conn.send(b"UID", b"SEARCH", b"SINCE", since)
 
     async def _window_answer(self, pending: Pending | None) -> set[int]:
-        found: set[int] = set()
-        if pending is not None:
-            async for resp in self.conn.responses(pending):
-                if resp.kind == "SEARCH":
-                    found.update(int(i) for i in resp.items if isinstance(i, str) and i.isdigit())
-        return found
+        return set(await search_answer(self.conn, pending)) if pending is not None else set()
 
     async def _window(self, uids: str | None = None) -> set[int]:
         """UIDs (among ``uids``, if given) of the selected folder's messages inside the
@@ -320,7 +316,7 @@ class ImapPull(ImapClient):
             return set()
         since = imap_date(time.time() - days * 86400)
         scope: list[Arg] = [b"UID", uids.encode()] if uids else []
-        return set(await self._search_uids(*scope, b"SINCE", since))
+        return set(await uid_search(self.conn, *scope, b"SINCE", since))
 
     async def _initial(
         self, name: str, sel: Selected, reset: bool, resume: bool
@@ -520,13 +516,6 @@ class ImapPull(ImapClient):
         except (CommandFailed, OpRejected):
             return []  # gone, or the folder recreated: the pass finds out
 
-    async def _search_uids(self, *criteria: Arg) -> list[int]:
-        found: list[int] = []
-        async for resp in self.conn.stream(b"UID", b"SEARCH", *criteria):
-            if resp.kind == "SEARCH":
-                found += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
-        return found
-
     async def _ensure_selected(self, name: str, validity: int) -> None:
         """Select ``name`` again if something between two batches selected another
         folder; a folder recreated meanwhile ends this pull (the next one resets it)."""
@@ -546,9 +535,7 @@ class ImapPull(ImapClient):
         # New messages: UID >= old uidnext ("N:*" also matches the highest UID below N).
         new_uids: list[int] = []
         if sel.uidnext > old_next or not self.qresync:
-            async for resp in self.conn.stream(b"UID", b"SEARCH", b"UID", b"%d:*" % old_next):
-                if resp.kind == "SEARCH":
-                    new_uids += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
+            new_uids = await uid_search(self.conn, b"UID", b"%d:*" % old_next)
         new_uids = sorted((u for u in new_uids if u >= old_next), reverse=True)
         total = len(new_uids)
         done = 0

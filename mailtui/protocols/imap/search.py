@@ -25,6 +25,7 @@ from mailtui.errors import OpRejected
 from mailtui.protocols.imap.client import ImapClient
 from mailtui.protocols.imap.connection import CommandFailed
 from mailtui.protocols.imap.messages import imap_date, remote_id, split_remote_id
+from mailtui.protocols.imap.search_answer import uid_search
 from mailtui.protocols.imap.wire import Arg, quote, uid_set
 
 
@@ -103,16 +104,7 @@ class ImapSearch(ImapClient):
         ``OpRejected`` with the server's words."""
         # The pass's FETCH commands still on the wire are answered first (``fetch_window``).
         await self.conn.settle()
-        found: list[int] = []
         try:
-            async for resp in self.conn.stream(b"UID", b"SEARCH", *criteria):
-                if resp.kind == "SEARCH":
-                    found += [int(i) for i in resp.items if isinstance(i, str) and i.isdigit()]
-                elif resp.kind == "ESEARCH":
-                    items = [i.upper() if isinstance(i, str) else i for i in resp.items]
-                    for key, value in zip(items, items[1:], strict=False):
-                        if key == "MAX" and isinstance(value, str) and value.isdigit():
-                            found.append(int(value))
+            return await uid_search(self.conn, *criteria)
         except CommandFailed as exc:
             raise OpRejected(f"the server could not search: {exc.response.text}") from None
-        return found
