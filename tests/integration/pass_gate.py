@@ -6,7 +6,8 @@ the hand-over of the INBOX's batches waits for the test."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import pytest
@@ -63,3 +64,20 @@ def wrong_rows(messages: MessageList, subject: Callable[[int], str]) -> list[tup
 
 def placeholders(messages: MessageList) -> int:
     return sum(1 for _, line in messages._window.items() if line.pending)
+
+
+def until_right_rows(
+    app: Any, pilot: Any, messages: MessageList, subject: Callable[[int], str]
+) -> Callable[..., Awaitable[None]]:
+    """``await until(condition, timeout=30.0)``: waits for ``condition`` while checking,
+    at every step, that no row in memory shows another position's message."""
+    from tests.ui.conftest import screen_text
+
+    async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+        started = time.monotonic()
+        while not condition():
+            assert time.monotonic() - started < timeout, screen_text(app)
+            assert not wrong_rows(messages, subject), wrong_rows(messages, subject)
+            await pilot.pause(0.02)
+
+    return until

@@ -10,9 +10,6 @@ with the pass's next batch, ahead of the rest."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 
 from mailtui.accounts import specs_for
@@ -21,7 +18,7 @@ from mailtui.protocols.imap.pull import ImapPull
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.widgets.message_list import MessageList
-from tests.integration.pass_gate import Gate, placeholders, wrong_rows
+from tests.integration.pass_gate import Gate, placeholders, until_right_rows, wrong_rows
 from tests.integration.test_imap_sync import account, msg
 from tests.servers import MailUser
 
@@ -65,12 +62,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
     async with app.run_test(size=(80, 24)) as pilot:
         messages = app.screen.query_one(MessageList)
 
-        async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-            started = time.monotonic()
-            while not condition():
-                assert time.monotonic() - started < timeout, screen_text(app)
-                assert not wrong_rows(messages, subject), wrong_rows(messages, subject)
-                await pilot.pause(0.02)
+        until = until_right_rows(app, pilot, messages, subject)
 
         # The first screen: the newest rows, and the folder's whole length.
         await until(lambda: subject(0) in screen_text(app) and messages.total == N)

@@ -16,8 +16,6 @@ no DELE of a message not committed whole, and the window's messages not fetched 
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,7 +26,7 @@ from mailtui.protocols.pop3.backend import Pop3Backend
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.widgets.message_list import MessageList
-from tests.integration.pass_gate import Gate, placeholders, wrong_rows
+from tests.integration.pass_gate import Gate, placeholders, until_right_rows, wrong_rows
 from tests.integration.pop3_window_run import FIRST_SCREEN, OLDEST
 from tests.integration.test_imap_sync import msg
 from tests.integration.test_pop3_kill import (
@@ -82,12 +80,7 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
         messages = app.screen.query_one(MessageList)
         bar = app.main_screen.status_bar
 
-        async def until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-            started = time.monotonic()
-            while not condition():
-                assert time.monotonic() - started < timeout, screen_text(app)
-                assert not wrong_rows(messages, subject), wrong_rows(messages, subject)
-                await pilot.pause(0.02)
+        until = until_right_rows(app, pilot, messages, subject)
 
         # The first screen: the newest rows, and the INBOX's whole length.
         await until(lambda: subject(0) in screen_text(app) and messages.total == N)
