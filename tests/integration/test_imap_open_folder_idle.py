@@ -231,7 +231,8 @@ async def test_idle_is_reissued_on_both_connections(
         main = backend.conn
         started = time.monotonic()
         assert await backend.wait_for_changes(1.6) == set()  # the poll timeout
-        assert 1.5 < time.monotonic() - started < 4
+        # It returned at its own timeout, not before (and not stuck: far below a hang).
+        assert 1.5 < time.monotonic() - started < 30
         assert wire.count(main, b"IDLE") >= 5 and wire.count(main, b"DONE") >= 5
 
         backend.watch("Work")
@@ -240,16 +241,18 @@ async def test_idle_is_reissued_on_both_connections(
         await asyncio.sleep(1.2)
         assert wire.count(second, b"IDLE") >= 3 and wire.count(second, b"DONE") >= 2
 
-        # A message during the renewals still ends the wait at once.
+        # A message during the renewals still ends the wait: long before its 60 s
+        # timeout (20 s leaves room for a loaded machine; it was 2 s, and a suite run
+        # beside a benchmark missed it once).
         waiting = asyncio.create_task(backend.wait_for_changes(60))
         await asyncio.sleep(0.7)
         mail_user.deliver(msg(1, "work mail"), folder="Work")
-        changed = await asyncio.wait_for(waiting, 2.0)
+        changed = await asyncio.wait_for(waiting, 20.0)
         assert changed == {"Work"}
         waiting = asyncio.create_task(backend.wait_for_changes(60))
         await asyncio.sleep(0.7)
         mail_user.deliver(msg(2, "inbox mail"))
-        assert await asyncio.wait_for(waiting, 2.0) == {"INBOX"}
+        assert await asyncio.wait_for(waiting, 20.0) == {"INBOX"}
     finally:
         await backend.close()
     assert backend.watcher.conn is None
