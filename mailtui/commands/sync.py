@@ -15,6 +15,7 @@ from mailtui.commands.common import (
     worker_specs,
 )
 from mailtui.config import Config
+from mailtui.gc_policy import batch_collections
 from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager
 
@@ -31,13 +32,14 @@ async def cmd_sync(args: argparse.Namespace, config: Config) -> int:
             )
         manager = SyncManager(store, specs)
         manager.add_listener(progress_printer(lambda s: print(s, flush=True)))
-        if args.once:
-            results = await manager.run_once()
-        else:
-            try:
-                results = await manager.run_forever()
-            finally:
-                await manager.stop()
+        with batch_collections():  # fewer collections while batches stream in
+            if args.once:
+                results = await manager.run_once()
+            else:
+                try:
+                    results = await manager.run_forever()
+                finally:
+                    await manager.stop()
         failed = [name for name, st in results.items() if st is not AccountStatus.ONLINE]
         for name in failed:
             print(f"{name}: not in step ({results[name].value})", file=sys.stderr)
