@@ -27,7 +27,10 @@ the headless runs (no ratio then). R times (default 1), taking turns:
                            thread's own CPU time (``loop_steps.LoopSteps``): what the
                            app does to the loop, without the machine's load in it;
                            loop_steps_over_8ms / _16ms count the steps that long
-    ui_peak_rss_mb         this process's peak RSS (the app and its sync)
+    sync_held_by_keys_s    how long the sync's paced work on the loop waited for keys
+                           (``pacing.KEYS``), parse_held_by_keys_s the parse thread
+    ui_peak_rss_mb         this process's peak RSS (the app and its sync, and the
+                           bench's own modules: about 4 MB)
 
 Both rates start at the worker's first event, so the interpreter's start is in neither.
 Figures are medians over the runs (RSS: the largest). Targets: the UI's rate within 20 %
@@ -224,6 +227,7 @@ def main() -> int:
         from mailtui.pacing import KEYS as HOLD  # not in trees before the key hold
 
         print(f"sync_held_by_keys_s: {HOLD.held_s:.2f} s ({HOLD.holds} keys)")
+        print(f"parse_held_by_keys_s: {HOLD.thread_held_s:.2f} s")
     except ImportError:
         pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

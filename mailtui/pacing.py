@@ -58,7 +58,16 @@ class KeyHold:
     Set and released on the event loop's thread; ``wait_in_thread`` is for other threads.
     """
 
-    __slots__ = ("_clock", "_free", "_handled", "_longest", "_until", "held_s", "holds")
+    __slots__ = (
+        "_clock",
+        "_free",
+        "_handled",
+        "_longest",
+        "_until",
+        "held_s",
+        "holds",
+        "thread_held_s",
+    )
 
     def __init__(
         self, longest: float = KEY_HOLD, clock: Callable[[], float] = time.perf_counter
@@ -70,7 +79,8 @@ class KeyHold:
         self._free = threading.Event()  # set while no key holds (threads wait on it)
         self._free.set()
         self.holds = 0  # keys that held the work (tests, benchmarks)
-        self.held_s = 0.0  # seconds paced work waited for keys (benchmarks)
+        self.held_s = 0.0  # seconds paced work on the loop waited for keys (benchmarks)
+        self.thread_held_s = 0.0  # the same in threads (``between_keys``)
 
     def pressed(self) -> None:
         """A key came: hold until its frame, or ``longest`` seconds at most (from the
@@ -124,7 +134,9 @@ class KeyHold:
     def wait_in_thread(self) -> None:
         """In another thread: until no key holds (without the GIL meanwhile)."""
         if not self._free.is_set():
-            self._free.wait(max(0.0, self._until - self._clock()))
+            started = self._clock()
+            self._free.wait(max(0.0, self._until - started))
+            self.thread_held_s += self._clock() - started
 
 
 #: The app's keys (``MailApp`` reports them); the sync's paced work waits for them.
