@@ -98,7 +98,7 @@ _GUESSED_SIZE = 50_000
 def _parse_batch(validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
     """A batch's FETCH data as new messages: the whole CPU part, for a thread."""
     jobs, raws = envelope_jobs(fetched)
-    return _assemble(between_keys(lambda part: parse_envelopes(validity, part), jobs), raws)
+    return _assemble(parse_envelopes(validity, jobs), raws)
 
 
 def _assemble(
@@ -252,7 +252,7 @@ class ImapPull(ImapClient):
         """Parse a batch in a thread (a separate process was tried: docs/decisions.md),
         all of it: picking the items out of 2,000 FETCH answers on the loop held a key
         for up to 100 ms (docs/decisions.md, "First contact with a big mailbox")."""
-        return await asyncio.to_thread(_parse_batch, validity, fetched)
+        return await asyncio.to_thread(between_keys, lambda p: _parse_batch(validity, p), fetched)
 
     async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
         """The FETCH data of ``uids``, newest (highest UID) first."""
