@@ -19,6 +19,7 @@ from textual.command import Provider
 from textual.css.query import NoMatches
 from textual.theme import Theme
 
+from mailtui import pacing
 from mailtui.compose import Identity
 from mailtui.config import AccountConfig, Config
 from mailtui.models import OutboxState
@@ -140,6 +141,7 @@ class MailApp(App[None]):
         return binding.key_display or keymap.key_label(binding.key)
 
     def on_mount(self) -> None:
+        compat.hold_sync_for_keys(self)  # from the terminal's input thread (ui/compat.py)
         saved = themes.read_choice(self._state_dir) if self._state_dir else None
         wanted = themes.starting_theme(self._config_theme, saved) or self._theme_name
         if wanted:
@@ -160,10 +162,15 @@ class MailApp(App[None]):
             self.call_after_refresh(self.main_screen.compose_mailto, self._mailto)
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.MouseDown)) and not event.is_forwarded:
+        bubbled = event.is_forwarded  # (forwarding a key to the screen sets it)
+        if isinstance(event, (events.Key, events.MouseDown)) and not bubbled:
             self.last_input = time.monotonic()  # background work yields to the user
             self.gc_pacer.input()
+            pacing.KEYS.pressed()  # the sync's paced work waits for the key's frame
         await super().on_event(event)
+        if isinstance(event, events.Key) and bubbled:
+            # Back from the focused widget: the bindings (the key's action) ran just now.
+            pacing.KEYS.handled()
 
     def on_unmount(self) -> None:
         self.gc_pacer.stop()

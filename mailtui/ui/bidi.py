@@ -39,8 +39,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-import arabic_reshaper
-from bidi import get_display
 from rich.cells import cell_len
 
 from mailtui.mime.direction import LRM, RLM, Direction, base_direction
@@ -149,7 +147,7 @@ def layout(paragraph: str, width: int, direction: Direction | None = None) -> Pa
     rtl = _enabled and (direction or base_direction(paragraph)) == "rtl"
     if not _enabled or not (rtl or has_rtl(paragraph)):
         return Paragraph(tuple(_CONTROLS.sub("", line) for line in wrap(paragraph, width)), rtl)
-    shaped = arabic_reshaper.reshape(paragraph)
+    shaped = _shape(paragraph)
     pieces = wrap(shaped, width)
     # python-bidi's report of the levels takes some fifty bytes a character: a paragraph
     # past _WHOLE_PARAGRAPH has them resolved line by line (the paragraph's direction
@@ -175,10 +173,26 @@ def layout(paragraph: str, width: int, direction: Direction | None = None) -> Pa
         else:
             # Also when another python-bidi words its report otherwise: its own display,
             # unmirrored, is still far better than logical order.
-            shown = str(get_display(line, base_dir="R" if rtl else "L"))
+            shown = _display(line, rtl)
             lines.append(_CONTROLS.sub("", shown))
         start += len(line)
     return Paragraph(tuple(lines), rtl)
+
+
+def _shape(text: str) -> str:
+    """Arabic-script letters joined (``arabic_reshaper``, imported at the first text
+    that needs it: most mailboxes never do, and the app's memory is smaller without)."""
+    import arabic_reshaper
+
+    return str(arabic_reshaper.reshape(text))
+
+
+def _display(text: str, rtl: bool, debug: bool = False) -> str:
+    """python-bidi's visual order of ``text`` (or its report, ``debug``); imported at
+    the first right-to-left text, as ``_shape``."""
+    from bidi import get_display
+
+    return str(get_display(text, base_dir="R" if rtl else "L", debug=debug))
 
 
 def visual(line: str, direction: Direction | None = None) -> str:
@@ -213,7 +227,7 @@ def _levels(text: str, rtl: bool) -> list[int] | None:
     """The resolved embedding level of each character of one paragraph (UAX #9 up to
     rule I2) from python-bidi, which reports them per UTF-8 byte in its debug output;
     ``None`` if the report is not understood."""
-    report = str(get_display(text, base_dir="R" if rtl else "L", debug=True))
+    report = _display(text, rtl, debug=True)
     begin = report.find("levels: [")
     end = report.find("paragraphs: [", begin)
     if begin < 0 or end < 0:

@@ -17,6 +17,7 @@ override                 private names it uses
                          ``textual._time.get_time``
 ``quiet_fatal_errors``   ``App._fatal_error`` (replaced), ``App._exit_renderables``,
                          ``App._close_messages_no_wait``
+``hold_sync_for_keys``   ``App._driver`` (its public ``send_message`` wrapped)
 =======================  ==================================================================
 
 The frame timer
@@ -37,6 +38,17 @@ one interval after the previous paint, so a key that came a few milliseconds aft
 sync-driven paint still waited up to 16.7 ms with nothing to do (docs/decisions.md, "UI
 latency", has the figures). Frames are still painted only when a widget is dirty, so
 this does not spin: a key costs the frames its own changes need.
+
+Keys hold the sync from the terminal's thread
+---------------------------------------------
+
+The terminal driver's input thread hands each key to the loop (``Driver.send_message``).
+``hold_sync_for_keys`` wraps that method of the app's driver, so a key holds the sync's
+paced work (``mailtui.pacing.KEYS``) as soon as it is read, not only once the loop got
+to it: the envelope parser's thread stops at its next piece and the worker at its next
+step, where a key waited up to a whole slice of the worker's work and the parser's turns
+with the GIL before (docs/decisions.md, "Keys during a first sync"). Without it (another
+Textual), the app notes the key when its queue delivers it (``MailApp.on_event``).
 
 The crash report
 ----------------
@@ -59,8 +71,10 @@ from importlib.metadata import version
 from typing import Any, TypeVar
 
 from rich.text import Text
+from textual import events
 from textual import screen as textual_screen
 from textual.app import App
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import EventTargetGone, Timer
 
@@ -69,6 +83,7 @@ try:
 except ImportError:  # another Textual: nothing here is installed then, the clock is alike
     from time import monotonic as get_time
 
+from mailtui import pacing
 from mailtui.mime import clean_line
 
 log = logging.getLogger(__name__)
@@ -94,6 +109,7 @@ PRIVATE_NAMES: tuple[tuple[str, str, str, bool], ...] = (
     ("textual.app", "App", "_fatal_error", False),
     ("textual.app", "App", "_exit_renderables", True),
     ("textual.app", "App", "_close_messages_no_wait", False),
+    ("textual.app", "App", "_driver", True),
 )
 
 _fell_back = False  # the log said it once
@@ -171,6 +187,7 @@ class FrameTimer(Timer):
                 await self._tick(next_timer=last, count=count)
             except EventTargetGone:
                 break
+            pacing.KEYS.painted()  # a key's frame: the sync's paced work may go on
 
 
 def _update_timer(screen: Screen[Any]) -> Timer:
@@ -205,6 +222,25 @@ def urgent(screen: Screen[Any]) -> None:
     timer = _frame_timers.get(screen)
     if timer is not None:
         timer.urgent()
+
+
+# -- keys hold the sync -------------------------------------------------------------------
+
+
+def hold_sync_for_keys(app: App[Any]) -> None:
+    """Keys and clicks hold the sync's paced work from the moment the driver's thread
+    reads them (call once the app runs: its driver exists then)."""
+    driver = getattr(app, "_driver", None)
+    if driver is None or not _can_override():
+        return
+    send = driver.send_message
+
+    def send_message(message: Message) -> None:
+        if isinstance(message, (events.Key, events.MouseDown)):
+            pacing.KEYS.pressed()
+        send(message)
+
+    driver.send_message = send_message
 
 
 # -- the crash report --------------------------------------------------------------------

@@ -7,13 +7,16 @@ machine (≈ 80,000 objects), 15-20 ms more than a frame, for whatever key it la
 
 ``GcPacer`` does two things once the app has painted its first screen:
 
-- ``gc.freeze()`` after one collection: what start-up built (modules, classes, the
-  stylesheet, the widgets) moves to the permanent generation, which collections skip
-  (a full collection then takes ≈ 10-15 ms instead of 25-40 ms);
 - while keys are coming, the automatic full collection waits up to ten times longer
   (``CEILING`` middle-generation collections instead of ``DUE``); once no key came for
   ``IDLE_AFTER`` seconds, ``tick`` (called by a timer) runs it if it is due, as CPython
-  would have.
+  would have;
+- ``gc.freeze()`` after one collection, at the first such pause: what start-up built
+  (modules, classes, the stylesheet, the widgets) moves to the permanent generation,
+  which collections skip (a full collection then takes ≈ 10-15 ms instead of 25-40 ms).
+  Not at ``start``: that collection took 55 ms of CPU (150 ms of wall time) during a
+  new account's first sync, on a key pressed right after the first rows
+  (docs/decisions.md, "Keys during a first sync").
 
 Garbage is never kept longer than ``CEILING`` middle-generation collections, so memory
 stays bounded; only *when* the pause happens moves. ``stop`` puts CPython's settings back
@@ -46,6 +49,7 @@ class GcPacer:
         self._collect = collect
         self._last_input = float("-inf")
         self._saved: tuple[int, int, int] | None = None
+        self.frozen = False  # start-up's objects are in the permanent generation
         self.collections = 0  # full collections run by ``tick``
 
     @property
@@ -58,11 +62,9 @@ class GcPacer:
         return self._last_input
 
     def start(self) -> None:
-        """Collect once, freeze what is left, and raise the full-collection threshold."""
+        """Raise the full-collection threshold; the first pause collects and freezes."""
         if self._saved is not None:
             return
-        gc.collect()
-        gc.freeze()
         young, middle, _old = self._saved = gc.get_threshold()
         gc.set_threshold(young, middle, CEILING)
 
@@ -72,16 +74,25 @@ class GcPacer:
             return
         gc.set_threshold(*self._saved)
         self._saved = None
-        gc.unfreeze()
+        if self.frozen:
+            self.frozen = False
+            gc.unfreeze()
 
     def input(self) -> None:
         """A key (or click) came: no full collection for ``IDLE_AFTER`` seconds."""
         self._last_input = self._clock()
 
     def tick(self) -> bool:
-        """Run a due full collection if the user is idle; True if it ran."""
+        """Run a due full collection if the user is idle (the first time: one, and
+        freeze what is left); True if it ran."""
         if self._saved is None or self._clock() - self._last_input < IDLE_AFTER:
             return False
+        if not self.frozen:
+            self._collect()
+            gc.freeze()
+            self.frozen = True
+            self.collections += 1
+            return True
         if self._count()[2] < DUE:
             return False
         self._collect()

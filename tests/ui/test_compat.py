@@ -82,3 +82,26 @@ async def test_another_textual_release_keeps_textual_s_own_behaviour(
         compat.urgent(screen)  # nothing to hurry: Textual's own timer
         await pilot.pause()
     assert PlainApp._fatal_error is App._fatal_error
+
+
+async def test_a_key_from_the_terminal_holds_the_sync_until_its_frame(mail: MailFixture) -> None:
+    """A key handed over by the driver (as the terminal's input thread does) holds the
+    sync's paced work at once, before the loop gets to it; the frame that shows the
+    key's result (the cursor one line down) releases it."""
+    from textual import events
+
+    from mailtui import pacing
+
+    from .test_main_screen import cursor_screen_line, rows_loaded, wait_until
+
+    app = make_app(mail.store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot))
+        assert cursor_screen_line(pilot) == 0
+        pacing.KEYS.release()
+        holds = pacing.KEYS.holds
+        app._driver.send_message(events.Key("j", "j"))  # type: ignore[union-attr]
+        assert pacing.KEYS.holding and pacing.KEYS.holds == holds + 1
+        await wait_until(pilot, lambda: cursor_screen_line(pilot) == 1)
+        assert not pacing.KEYS.holding
+        assert pacing.KEYS.holds == holds + 1  # the app's own note of it is the same key

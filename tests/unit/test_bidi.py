@@ -225,12 +225,32 @@ def test_a_very_long_paragraph_is_reordered_line_by_line_with_its_direction() ->
 
 
 def test_an_unreadable_level_report_still_reorders(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = bidi.get_display
+    import bidi as python_bidi  # imported by mailtui.ui.bidi when first needed
+
+    real = python_bidi.get_display
 
     def terse(text: str, base_dir: str | None = None, debug: bool = False) -> str:
         return "no levels here" if debug else str(real(text, base_dir=base_dir))
 
-    monkeypatch.setattr(bidi, "get_display", terse)
+    monkeypatch.setattr(python_bidi, "get_display", terse)
     # Reordered by python-bidi's own display; only the mirroring is lost.
     shown = bidi.layout("درود (دنیا)", 80).lines[0]
     assert base_letters(shown) == f"){r('دنیا')}( {r('درود')}"
+
+
+def test_the_app_imports_the_shaping_libraries_only_for_right_to_left_text() -> None:
+    """arabic_reshaper and python-bidi (1.2 MB of a new account's peak) are imported at
+    the first right-to-left text, not with the app."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, mailtui.app, mailtui.ui.bidi as b; "
+        "print('arabic_reshaper' in sys.modules, 'bidi' in sys.modules); "
+        "b.layout('درود', 20); "
+        "print('arabic_reshaper' in sys.modules, 'bidi' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split("\n")
+    assert out[:2] == ["False False", "True True"]

@@ -31,25 +31,38 @@ class Fake:
 
 @pytest.fixture
 def fake() -> Iterator[tuple[Fake, GcPacer]]:
+    """A pacer past its first pause (frozen): full collections when due."""
     f = Fake()
     pacer = GcPacer(f.clock, count=f.count, collect=f.collect)
     pacer.start()
+    assert pacer.tick()  # no input yet: the first pause, collected and frozen
+    f.collected = 0
+    pacer.collections = 0
     try:
         yield f, pacer
     finally:
         pacer.stop()
 
 
-def test_start_freezes_and_raises_the_full_threshold_stop_restores() -> None:
+def test_start_raises_the_full_threshold_the_first_pause_freezes_stop_restores() -> None:
     before = gc.get_threshold()
-    pacer = GcPacer()
+    f = Fake()
+    pacer = GcPacer(f.clock, count=f.count, collect=f.collect)
     pacer.start()
     try:
         assert pacer.active
-        assert gc.get_freeze_count() > 0
+        # No collection at the start: it would land on the keys right after the first
+        # rows (a new account's first sync).
+        assert gc.get_freeze_count() == 0 and f.collected == 0 and not pacer.frozen
         assert gc.get_threshold() == (before[0], before[1], CEILING)
         pacer.start()  # twice is once
         assert gc.get_threshold() == (before[0], before[1], CEILING)
+        pacer.input()
+        assert not pacer.tick()  # keys are coming
+        f.now += IDLE_AFTER + 0.1
+        assert pacer.tick()  # the first pause: one collection (not due yet), then freeze
+        assert f.collected == 1 and pacer.frozen and gc.get_freeze_count() > 0
+        assert not pacer.tick()  # after it, only when due
     finally:
         pacer.stop()
     assert not pacer.active

@@ -183,7 +183,7 @@ async def test_a_reset_or_the_last_batch_forgets_the_gaps(store: tuple[Store, in
     ],
 )
 def test_numbered_ids_are_kept_as_numbers_and_answer_as_strings_do(listing: list[str]) -> None:
-    """Ids of one prefix and a plain number are kept in arrays (8 bytes a message):
+    """Ids of one prefix and a plain number are kept in arrays (4 bytes a message):
     every answer is the one the strings give."""
     compact, plain = FolderGaps(listing), FolderGaps(listing)
     plain._ids = _Strings(listing)
@@ -211,8 +211,38 @@ def test_an_imap_listing_makes_its_ids_on_demand() -> None:
     listing = UidListing(5, [30, 20, 10])
     assert len(listing) == 3 and listing[0] == "5:30" and listing[-1] == "5:10"
     assert listing[1:] == ["5:20", "5:10"] and list(listing) == ["5:30", "5:20", "5:10"]
+    assert listing.numbered() == ("5:", [30, 20, 10])
     gaps = FolderGaps(listing)
     assert isinstance(gaps._ids, _Numbered) and gaps.position("5:20") == 1
+
+
+@pytest.mark.parametrize(
+    "uids",
+    [
+        list(range(300, 0, -1)),  # newest first: the numbers are their own index
+        random.Random(5).sample(range(1, 10_000), 300),  # any order
+        [2**40 + u for u in range(300, 0, -1)],  # wider than 32 bits
+    ],
+)
+def test_an_imap_listing_s_numbers_are_taken_as_they_are(uids: list[int]) -> None:
+    """The numbers of a ``UidListing`` go into the gaps without a string per message:
+    the same answers as the strings give."""
+    listing = UidListing(7, uids)
+    compact, plain = FolderGaps(listing), FolderGaps(list(listing))
+    plain._ids = _Strings(list(listing))
+    assert isinstance(compact._ids, _Numbered)
+    for rid in [*listing, "7:0", "7:007", "7:x", "8:1", "", "7:", f"7:{2**70}"]:
+        assert compact.position(rid) == plain.position(rid)
+    assert [compact.remote_id(p) for p in range(len(listing))] == list(listing)
+    marked = list(listing[5:40]) + [listing[100], "7:0", "elsewhere"]
+    compact.mark(marked)
+    plain.mark(marked)
+    assert compact.runs() == plain.runs() == [(0, 5), (40, 100), (101, 300)]
+
+
+def test_an_imap_listing_with_a_negative_number_stays_strings() -> None:
+    gaps = FolderGaps(UidListing(7, [3, -1]))
+    assert isinstance(gaps._ids, _Strings) and gaps.position("7:-1") == 1
 
 
 class CommitDuringRead:

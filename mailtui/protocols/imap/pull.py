@@ -42,6 +42,7 @@ from mailtui.models import (
     RawMessage,
     RemoteFolder,
 )
+from mailtui.pacing import between_keys
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.bodies import BODY_ITEMS
 from mailtui.protocols.imap.client import ImapClient, Selected
@@ -251,7 +252,7 @@ class ImapPull(ImapClient):
         """Parse a batch in a thread (a separate process was tried: docs/decisions.md),
         all of it: picking the items out of 2,000 FETCH answers on the loop held a key
         for up to 100 ms (docs/decisions.md, "First contact with a big mailbox")."""
-        return await asyncio.to_thread(_parse_batch, validity, fetched)
+        return await asyncio.to_thread(between_keys, lambda p: _parse_batch(validity, p), fetched)
 
     async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
         """The FETCH data of ``uids``, newest (highest UID) first."""

@@ -41,6 +41,10 @@ class UidListing(Sequence[str]):
     def __len__(self) -> int:
         return len(self._uids)
 
+    def numbered(self) -> tuple[str, Sequence[int]]:
+        """The ids as their one prefix and the UIDs (``sync/window.py`` keeps those)."""
+        return remote_id(self._validity, 0)[:-1], self._uids
+
     @overload
     def __getitem__(self, index: int) -> str: ...
 
