@@ -20,8 +20,6 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
 
-import aiosqlite
-
 COLUMNS: Final = (
     "id, account_id, folder_id, remote_id, date, sender, subject, from_addrs, to_addrs, "
     "cc_addrs, message_id, in_reply_to, refs, size, flags, thread_id, has_attachments, preview"
@@ -40,13 +38,14 @@ _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow
 Row = Sequence[Any]
 
 
-async def insert_messages(db: aiosqlite.Connection, rows: Sequence[Row]) -> None:
-    """Insert ``rows`` (values in ``COLUMNS`` order) into ``messages``, in order."""
+def insert_messages(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
+    """Insert ``rows`` (values in ``COLUMNS`` order) into ``messages``, in order; in the
+    writer thread (``db.in_writer``)."""
     text = _as_json(rows) if AT_ONCE and len(rows) > 1 else None
     if text is None:
-        await db.executemany(_BY_ROW, rows)
+        conn.executemany(_BY_ROW, rows)
     else:
-        await db.execute(_AT_ONCE, (text,))
+        conn.execute(_AT_ONCE, (text,))
 
 
 def _as_json(rows: Sequence[Row]) -> str | None:
