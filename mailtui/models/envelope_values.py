@@ -8,7 +8,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Final
 
-from mailtui.models.mail import Address, Envelope
+from mailtui.models.mail import Address, Envelope, NewMessage, Prepared
 from mailtui.models.subjects import normalize_subject
 
 #: Only the last this-many References are used to find a thread: the nearest ancestors
@@ -17,6 +17,25 @@ MAX_REFERENCES: Final = 50
 
 # One encoder for all calls: json.dumps() with options builds a new one every time.
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_ROW_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+#: The ``messages`` columns of ``Prepared.fragment``, in its order.
+FRAGMENT_COLUMNS: Final = (
+    "remote_id",
+    "date",
+    "sender",
+    "subject",
+    "from_addrs",
+    "to_addrs",
+    "cc_addrs",
+    "message_id",
+    "in_reply_to",
+    "refs",
+    "size",
+    "flags",
+    "has_attachments",
+    "preview",
+)
 
 
 def encode_addresses(addresses: Sequence[Address]) -> str:
@@ -65,3 +84,61 @@ def subject_key(subject: str) -> tuple[str, bool]:
     """
     key = normalize_subject(subject)
     return key.casefold(), bool(key) and key != " ".join(subject.split())
+
+
+def prepare(m: NewMessage) -> Prepared:
+    """``m``'s row values that come from the message alone."""
+    env = m.envelope
+    sender = sender_of(env)
+    addrs = encode_addresses(env.from_), encode_addresses(env.to), encode_addresses(env.cc)
+    refs = encode_references(env.references)
+    flags = int(m.flags)
+    fragment: str | None
+    try:
+        fragment = _ROW_JSON.encode(
+            [
+                m.remote_id,
+                env.date,
+                sender,
+                env.subject,
+                *addrs,
+                env.message_id,
+                env.in_reply_to,
+                refs,
+                env.size,
+                flags,
+                int(env.has_attachments),
+                env.preview,
+            ]
+        )[1:-1]
+        fragment.encode("utf-8")  # a lone surrogate (UnicodeEncodeError)
+    except (TypeError, ValueError):
+        fragment = None
+    if fragment is not None and "\\u0000" in fragment:
+        fragment = None  # NUL inside a string: SQLite's JSON would cut the text there
+    return Prepared(
+        m.remote_id,
+        flags,
+        env,
+        thread_candidates(env),
+        subject_key(env.subject),
+        sender,
+        *addrs,
+        refs,
+        fragment,
+    )
+
+
+def prepared(m: NewMessage) -> Prepared:
+    """``m.prepared`` if it was made from ``m`` as it is, else made now."""
+    p = m.prepared
+    fresh = p is not None and p.envelope is m.envelope and p.remote_id == m.remote_id
+    return p if fresh and p is not None and p.flags == int(m.flags) else prepare(m)
+
+
+def prepare_new(messages: list[NewMessage]) -> list[NewMessage]:
+    """Set ``prepared`` of every message (for a backend's parse thread: the work is then
+    off the store's commit, which runs after the parse); returns ``messages``."""
+    for m in messages:
+        m.prepared = prepare(m)
+    return messages

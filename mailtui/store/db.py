@@ -81,7 +81,7 @@ def chunked(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
 #: ``IN`` over one bound JSON array: a look-up of any length is one statement and one
 #: host parameter (``select_in``). ``json_each`` with ``->>`` is 3.38's JSON built-in.
 _IN_JSON: Final = "(SELECT value FROM json_each(?))"
-_JSON_IN: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
+JSON_IN: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
@@ -106,7 +106,7 @@ def select_in(
     JSON would not carry unchanged go bound, ``_CHUNK`` a statement, as before."""
     if not values:
         return []
-    text = json_array(values) if _JSON_IN else None
+    text = json_array(values) if JSON_IN else None
     if text is not None:
         return conn.execute(sql.format(_IN_JSON), (*params, text)).fetchall()
     out: list[Row] = []

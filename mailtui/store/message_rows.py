@@ -20,6 +20,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
 
+from mailtui.models.envelope_values import FRAGMENT_COLUMNS
+
 COLUMNS: Final = (
     "id, account_id, folder_id, remote_id, date, sender, subject, from_addrs, to_addrs, "
     "cc_addrs, message_id, in_reply_to, refs, size, flags, thread_id, has_attachments, preview"
@@ -30,6 +32,13 @@ _AT_ONCE: Final = (
     f"INSERT INTO messages ({COLUMNS}) SELECT "
     + ", ".join(f"value ->> {i}" for i in range(_WIDTH))
     + " FROM json_each(?)"
+)
+_FRAGMENT_WIDTH: Final = 2 + len(FRAGMENT_COLUMNS)
+_FRAGMENTS: Final = (
+    f"INSERT INTO messages (id, thread_id, {', '.join(FRAGMENT_COLUMNS)}, account_id, folder_id) "
+    "SELECT "
+    + ", ".join(f"value ->> {i}" for i in range(_FRAGMENT_WIDTH))
+    + ", ?, ? FROM json_each(?)"
 )
 #: ``->>`` came with SQLite 3.38.
 AT_ONCE: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
@@ -46,6 +55,22 @@ def insert_messages(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
         conn.executemany(_BY_ROW, rows)
     else:
         conn.execute(_AT_ONCE, (text,))
+
+
+def insert_fragments(
+    conn: sqlite3.Connection,
+    account_id: int,
+    folder_id: int,
+    items: Sequence[tuple[int, int, str | None]],
+) -> bool:
+    """Insert rows of ``account_id`` and ``folder_id`` made of (id, thread id,
+    ``Prepared.fragment``), in order, in one statement; False (nothing done) if one has no
+    fragment, if there is one row only, or without ``->>``: the caller's rows then."""
+    if not AT_ONCE or len(items) < 2 or any(f is None for _, _, f in items):
+        return False
+    text = "[" + ",".join([f"[{i},{t},{f}]" for i, t, f in items]) + "]"
+    conn.execute(_FRAGMENTS, (account_id, folder_id, text))
+    return True
 
 
 def _as_json(rows: Sequence[Row]) -> str | None:

@@ -12,21 +12,34 @@ its caller holds: a first pass commits a batch of 2,000 in one round trip to tha
 for the loop and the GIL each (docs/decisions.md, "The commit chain of a first pass").
 
 Every look-up is one statement for any batch size (``db.select_in``: the ids as one JSON
-array). What depends only on a message's envelope (``prepared.Prepared``) is taken from
-the message when the parse thread made it, else made here.
+array). What depends only on the message (``models.Prepared``: thread candidates, the
+subject key, the addresses' JSON, the row's JSON fragment) is taken from the message when
+the backend's parse thread made it (``envelope_values.prepare_new``), else made here; the
+rows then go to SQLite as their fragments joined (``message_rows.insert_fragments``).
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
 from mailtui.models import NewMessage
-from mailtui.store.codec import fts_query, subject_key
-from mailtui.store.db import LIVE, RELOCATING, chunked, placeholders, select_in
-from mailtui.store.message_rows import insert_messages
-from mailtui.store.prepared import Prepared, prepared
+from mailtui.models.envelope_values import prepared, subject_key
+from mailtui.models.mail import Prepared
+from mailtui.store.codec import fts_query
+from mailtui.store.db import (
+    JSON_IN,
+    LIVE,
+    RELOCATING,
+    Row,
+    chunked,
+    json_array,
+    placeholders,
+    select_in,
+)
+from mailtui.store.message_rows import insert_fragments, insert_messages
 
 #: A reply without usable headers joins the latest thread of the same subject from at
 #: most this long (seconds) before it.
@@ -46,6 +59,16 @@ _KNOWN: Final = (
 _WAITING: Final = (
     f"SELECT message_id FROM pending_ops WHERE folder_id = ? AND remote_id IS NULL "
     f"AND state IN {LIVE} AND message_id IN {{}}"
+)
+_AT_ONCE: Final = (
+    "SELECT (SELECT json_group_array(remote_id) FROM messages "
+    "WHERE folder_id = ?1 AND remote_id IN (SELECT value FROM json_each(?2))), "
+    f"(SELECT json_group_array(remote_id) FROM pending_ops WHERE folder_id = ?1 "
+    f"AND state IN {LIVE} AND kind IN {RELOCATING} "
+    "AND remote_id IN (SELECT value FROM json_each(?2))), "
+    "(SELECT json_group_array(json_array(message_id, thread_id, folder_id, "
+    "remote_id IS NULL, id)) FROM messages WHERE account_id = ?3 "
+    "AND message_id IN (SELECT value FROM json_each(?4)))"
 )
 _NEXT_ID: Final = (
     "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), "
@@ -77,25 +100,25 @@ def add_messages(
             seen[m.remote_id] = None
             fresh.append(m)
     # Skip what is cached already, and what a move/delete not yet sent to the server took
-    # away locally (the server still lists it; re-adding it would resurrect it).
-    ids = list(seen)
-    skip = {r[0] for r in select_in(conn, _CACHED, (folder_id,), ids)}
-    skip.update(r[0] for r in select_in(conn, _TAKEN, (folder_id,), ids))
-    if skip:
-        fresh = [m for m in fresh if m.remote_id not in skip]
-    if not fresh:
-        return []
-
-    # One look-up for every message-id the batch mentions: threads, and rows moved here
-    # locally whose remote id the server now tells us ("adoption").
+    # away locally (the server still lists it; re-adding it would resurrect it). One
+    # look-up for every message-id the batch mentions: threads, and rows moved here
+    # locally whose remote id the server now tells us ("adoption"). The message-ids are
+    # those of the whole batch, skipped or not: what a skipped message's headers find is
+    # never asked for below.
     values = [prepared(m) for m in fresh]
     wanted = sorted({mid for v in values for mid in v.candidates})
+    skip, found = _look_up(conn, account_id, folder_id, list(seen), wanted)
+    if skip:
+        kept = [(m, v) for m, v in zip(fresh, values, strict=True) if m.remote_id not in skip]
+        fresh, values = [m for m, _ in kept], [v for _, v in kept]
+    if not fresh:
+        return []
     known: dict[str, int] = {}  # message-id header -> thread id
     orphans: dict[str, int] = {}  # message-id header -> local id, remote id unknown
     # The same for rows elsewhere: deleted for good (folder NULL) or moved back by an
     # undo, with an op that waits for their server id in this folder.
     hidden: dict[str, int] = {}
-    for mid, thread_id, fid, unknown_remote, lid in select_in(conn, _KNOWN, (account_id,), wanted):
+    for mid, thread_id, fid, unknown_remote, lid in found:
         known.setdefault(mid, thread_id)
         if unknown_remote and fid == folder_id:
             orphans.setdefault(mid, lid)
@@ -125,6 +148,26 @@ def add_messages(
     first = int(conn.execute(_NEXT_ID).fetchone()[0])
     new_ids = list(range(first, first + len(todo)))
     threads = _threads(conn, account_id, todo, known, new_ids)
+    fragments = [(i, t, v.fragment) for i, t, (_, v) in zip(new_ids, threads, todo, strict=True)]
+    if not insert_fragments(conn, account_id, folder_id, fragments):
+        _insert_rows(conn, account_id, folder_id, todo, new_ids, threads)
+    conn.execute(
+        "INSERT INTO messages_fts (rowid, subject, addresses, body) "
+        "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
+        (new_ids[0], new_ids[-1]),
+    )
+    return [(i, m) for i, (m, _) in zip(new_ids, todo, strict=True)]
+
+
+def _insert_rows(
+    conn: sqlite3.Connection,
+    account_id: int,
+    folder_id: int,
+    todo: list[tuple[NewMessage, Prepared]],
+    new_ids: list[int],
+    threads: list[int],
+) -> None:
+    """The rows of ``todo`` from their values, where fragments cannot carry them."""
     rows = []
     for i, (m, v) in enumerate(todo):
         env = m.envelope
@@ -150,13 +193,33 @@ def add_messages(
                 env.preview,
             )
         )
-    insert_messages(conn, rows)  # in one statement: message_rows.py
-    conn.execute(
-        "INSERT INTO messages_fts (rowid, subject, addresses, body) "
-        "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
-        (new_ids[0], new_ids[-1]),
-    )
-    return [(i, m) for i, (m, _) in zip(new_ids, todo, strict=True)]
+    insert_messages(conn, rows)  # in one statement if it can: message_rows.py
+
+
+def _look_up(
+    conn: sqlite3.Connection,
+    account_id: int,
+    folder_id: int,
+    remote_ids: list[str],
+    message_ids: list[str],
+) -> tuple[set[str], list[Row]]:
+    """The remote ids to skip, and the rows (message-id, thread id, folder, remote id
+    unknown, local id) of the account's messages with one of ``message_ids``, by id.
+
+    One statement that answers one row (its lists as JSON), so the writer thread takes
+    the GIL back once, not once a statement and a row (with the parse thread and the
+    event loop busy, each can wait up to a switch interval); values JSON would not carry
+    go through ``select_in``, a statement each."""
+    remote_json, mid_json = json_array(remote_ids), json_array(message_ids)
+    if JSON_IN and remote_json is not None and mid_json is not None:
+        cached, taken, rows = conn.execute(
+            _AT_ONCE, (folder_id, remote_json, account_id, mid_json)
+        ).fetchone()
+        found = sorted(json.loads(rows), key=lambda r: r[4])
+        return set(json.loads(cached)) | set(json.loads(taken)), found
+    skip = {r[0] for r in select_in(conn, _CACHED, (folder_id,), remote_ids)}
+    skip.update(r[0] for r in select_in(conn, _TAKEN, (folder_id,), remote_ids))
+    return skip, select_in(conn, _KNOWN, (account_id,), message_ids)
 
 
 def _threads(

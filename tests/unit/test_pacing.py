@@ -13,9 +13,9 @@ import pytest
 
 from mailtui import pacing
 from mailtui.models import AccountKind, FolderBatch, FolderRole, NewMessage, RemoteFolder
+from mailtui.models.mail import Prepared
 from mailtui.pacing import Pacer
 from mailtui.store import Store, new_messages
-from mailtui.store.prepared import Prepared
 from tests.unit.test_store import new
 
 

@@ -195,3 +195,23 @@ async def test_a_cancelled_batch_leaves_the_store_consistent(store: Store) -> No
     )
     assert len(more) == 1
     assert (await store.count(f["INBOX"]))[0] == total + 1
+
+
+async def test_ids_json_cannot_carry_thread_as_ever(store: Store) -> None:
+    """A Message-ID with a NUL (JSON would cut it in SQLite): its look-ups go bound and
+    its rows row by row, threaded as any other."""
+    f = await folders(store)
+    odd = "<a\x00b@x>"
+    first = await store.apply_batch(
+        f["INBOX"],
+        FolderBatch("INBOX", added=[new("1", date=1, mid=odd), new("2", date=2, irt=odd)]),
+    )
+    (later,) = await store.apply_batch(
+        f["INBOX"], FolderBatch("INBOX", added=[new("3", date=3, refs=(odd,)), new("1")])
+    )
+    rows = await in_writer(
+        store._w, lambda c: c.execute("SELECT id, thread_id, message_id FROM messages").fetchall()
+    )
+    assert {r[1] for r in rows} == {first[0]}
+    assert [r[0] for r in rows] == [*first, later]
+    assert rows[0][2] == odd
