@@ -106,7 +106,7 @@ def add_messages(
     # those of the whole batch, skipped or not: what a skipped message's headers find is
     # never asked for below.
     values = [prepared(m) for m in fresh]
-    wanted = sorted({mid for v in values for mid in v.candidates})
+    wanted = list({mid for v in values for mid in v.candidates})
     skip, found = _look_up(conn, account_id, folder_id, list(seen), wanted)
     if skip:
         kept = [(m, v) for m, v in zip(fresh, values, strict=True) if m.remote_id not in skip]
