@@ -26,7 +26,7 @@ from mailtui.models import (
 )
 from mailtui.store.db import LIVE, PENDING, RELOCATING, chunked, in_writer, placeholders
 from mailtui.store.new_messages import add_messages, adopt, forget
-from mailtui.store.sync_state import SyncState, put_states, sync_target
+from mailtui.store.sync_state import SyncState, put_states
 
 
 def _only_added(batch: FolderBatch) -> bool:
@@ -38,8 +38,7 @@ def _only_added(batch: FolderBatch) -> bool:
 
 def _add_only(conn: sqlite3.Connection, folder_id: int, batch: FolderBatch) -> list[int]:
     """``apply_batch`` of a batch ``_only_added`` accepts, in the writer thread."""
-    account_id = sync_target(conn, folder_id)
-    made = add_messages(conn, account_id, folder_id, batch.added)
+    account_id, made = add_messages(conn, folder_id, batch.added)
     put_states(conn, account_id, folder_id, batch.state, batch.account_state)
     return [i for i, _ in made]
 
@@ -201,9 +200,8 @@ class MailWrites(SyncState):
     ) -> list[int]:
         """Insert ``added`` (``new_messages.add_messages``, one round trip to the writer
         thread), then the bodies some of them came with; their local ids."""
-        made = await in_writer(
-            db, partial(add_messages, account_id=account_id, folder_id=folder_id, added=added)
-        )
+        # ``account_id`` is the folder's: add_messages finds it in its look-up.
+        _, made = await in_writer(db, partial(add_messages, folder_id=folder_id, added=added))
         bodies = [(i, m.raw, m.body_text) for i, m in made if m.raw is not None or m.body_text]
         if bodies:  # after the index rows exist: the bodies trigger re-indexes them
             where = iter(

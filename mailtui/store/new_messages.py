@@ -25,6 +25,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Final
 
+from mailtui.errors import NotFound
 from mailtui.models import NewMessage
 from mailtui.models.envelope_values import prepared, subject_key
 from mailtui.models.mail import Prepared
@@ -40,6 +41,7 @@ from mailtui.store.db import (
     select_in,
 )
 from mailtui.store.message_rows import insert_fragments, insert_messages
+from mailtui.store.sync_state import sync_target
 
 #: A reply without usable headers joins the latest thread of the same subject from at
 #: most this long (seconds) before it.
@@ -60,19 +62,20 @@ _WAITING: Final = (
     f"SELECT message_id FROM pending_ops WHERE folder_id = ? AND remote_id IS NULL "
     f"AND state IN {LIVE} AND message_id IN {{}}"
 )
+_NEXT_ID: Final = (
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), "
+    "coalesce((SELECT max(id) FROM messages), 0)) + 1"
+)
 _AT_ONCE: Final = (
-    "SELECT (SELECT json_group_array(remote_id) FROM messages "
+    "SELECT f.account_id, (SELECT json_group_array(remote_id) FROM messages "
     "WHERE folder_id = ?1 AND remote_id IN (SELECT value FROM json_each(?2))), "
     f"(SELECT json_group_array(remote_id) FROM pending_ops WHERE folder_id = ?1 "
     f"AND state IN {LIVE} AND kind IN {RELOCATING} "
     "AND remote_id IN (SELECT value FROM json_each(?2))), "
     "(SELECT json_group_array(json_array(message_id, thread_id, folder_id, "
-    "remote_id IS NULL, id)) FROM messages WHERE account_id = ?3 "
-    "AND message_id IN (SELECT value FROM json_each(?4)))"
-)
-_NEXT_ID: Final = (
-    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0), "
-    "coalesce((SELECT max(id) FROM messages), 0)) + 1"
+    "remote_id IS NULL, id)) FROM messages WHERE account_id = f.account_id "
+    "AND message_id IN (SELECT value FROM json_each(?3))), "
+    f"({_NEXT_ID[7:]}) FROM folders f WHERE f.id = ?1"
 )
 _BY_SUBJECT: Final = (
     "SELECT m.subject, m.date, m.thread_id FROM messages_fts "
@@ -83,16 +86,21 @@ _BY_SUBJECT: Final = (
 
 
 def add_messages(
-    conn: sqlite3.Connection, account_id: int, folder_id: int, added: Sequence[NewMessage]
-) -> list[tuple[int, NewMessage]]:
+    conn: sqlite3.Connection, folder_id: int, added: Sequence[NewMessage]
+) -> tuple[int, list[tuple[int, NewMessage]]]:
     """Insert ``added`` into ``folder_id`` (ignoring remote ids already cached, repeated
     in the batch, or taken away by a not-yet-sent move/delete; adopting rows moved here;
     threads assigned), in the transaction in progress.
 
     Returns:
-        (local id, message) of the inserted rows, in batch order; their bodies are the
-        caller's (they need the pack files, ``Bodies``).
+        The folder's account, and (local id, message) of the inserted rows, in batch
+        order; their bodies are the caller's (they need the pack files, ``Bodies``).
+
+    Raises:
+        NotFound: there is no folder ``folder_id``.
     """
+    if not added:
+        return sync_target(conn, folder_id), []
     fresh: list[NewMessage] = []
     seen: dict[str, None] = {}
     for m in added:
@@ -107,12 +115,12 @@ def add_messages(
     # never asked for below.
     values = [prepared(m) for m in fresh]
     wanted = list({mid for v in values for mid in v.candidates})
-    skip, found = _look_up(conn, account_id, folder_id, list(seen), wanted)
+    account_id, skip, found, first = _look_up(conn, folder_id, list(seen), wanted)
     if skip:
         kept = [(m, v) for m, v in zip(fresh, values, strict=True) if m.remote_id not in skip]
         fresh, values = [m for m, _ in kept], [v for _, v in kept]
     if not fresh:
-        return []
+        return account_id, []
     known: dict[str, int] = {}  # message-id header -> thread id
     orphans: dict[str, int] = {}  # message-id header -> local id, remote id unknown
     # The same for rows elsewhere: deleted for good (folder NULL) or moved back by an
@@ -141,11 +149,11 @@ def add_messages(
         else:
             adopt(conn, lid, folder_id, m.remote_id)
     if not todo:
-        return []
+        return account_id, []
 
-    # Ids are chosen here (the write lock is held) so that threads can refer to messages
+    # Ids are chosen in the look-up (the write lock is held; an adoption above deletes at
+    # most, and AUTOINCREMENT never reuses an id) so that threads can refer to messages
     # of the same batch.
-    first = int(conn.execute(_NEXT_ID).fetchone()[0])
     new_ids = list(range(first, first + len(todo)))
     threads = _threads(conn, account_id, todo, known, new_ids)
     fragments = [(i, t, v.fragment) for i, t, (_, v) in zip(new_ids, threads, todo, strict=True)]
@@ -156,7 +164,7 @@ def add_messages(
         "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
         (new_ids[0], new_ids[-1]),
     )
-    return [(i, m) for i, (m, _) in zip(new_ids, todo, strict=True)]
+    return account_id, [(i, m) for i, (m, _) in zip(new_ids, todo, strict=True)]
 
 
 def _insert_rows(
@@ -197,29 +205,29 @@ def _insert_rows(
 
 
 def _look_up(
-    conn: sqlite3.Connection,
-    account_id: int,
-    folder_id: int,
-    remote_ids: list[str],
-    message_ids: list[str],
-) -> tuple[set[str], list[Row]]:
-    """The remote ids to skip, and the rows (message-id, thread id, folder, remote id
-    unknown, local id) of the account's messages with one of ``message_ids``, by id.
+    conn: sqlite3.Connection, folder_id: int, remote_ids: list[str], message_ids: list[str]
+) -> tuple[int, set[str], list[Row], int]:
+    """The folder's account, the remote ids to skip, the rows (message-id, thread id,
+    folder, remote id unknown, local id) of the account's messages with one of
+    ``message_ids`` by id, and the next message id.
 
     One statement that answers one row (its lists as JSON), so the writer thread takes
-    the GIL back once, not once a statement and a row (with the parse thread and the
-    event loop busy, each can wait up to a switch interval); values JSON would not carry
-    go through ``select_in``, a statement each."""
+    the GIL back twice (the row, the end), not for every statement and row: with the parse
+    thread and the event loop busy, each can wait up to a switch interval. Values JSON
+    would not carry go through ``select_in``, a statement each."""
     remote_json, mid_json = json_array(remote_ids), json_array(message_ids)
     if JSON_IN and remote_json is not None and mid_json is not None:
-        cached, taken, rows = conn.execute(
-            _AT_ONCE, (folder_id, remote_json, account_id, mid_json)
-        ).fetchone()
+        row = conn.execute(_AT_ONCE, (folder_id, remote_json, mid_json)).fetchone()
+        if row is None:
+            raise NotFound(f"no folder with id {folder_id}")
+        account_id, cached, taken, rows, first = row
         found = sorted(json.loads(rows), key=lambda r: r[4])
-        return set(json.loads(cached)) | set(json.loads(taken)), found
+        return account_id, set(json.loads(cached)) | set(json.loads(taken)), found, first
+    account_id = sync_target(conn, folder_id)
     skip = {r[0] for r in select_in(conn, _CACHED, (folder_id,), remote_ids)}
     skip.update(r[0] for r in select_in(conn, _TAKEN, (folder_id,), remote_ids))
-    return skip, select_in(conn, _KNOWN, (account_id,), message_ids)
+    found = select_in(conn, _KNOWN, (account_id,), message_ids)
+    return account_id, skip, found, int(conn.execute(_NEXT_ID).fetchone()[0])
 
 
 def _threads(
