@@ -117,15 +117,7 @@ def prepare(m: NewMessage) -> Prepared:
     if fragment is not None and "\\u0000" in fragment:
         fragment = None  # NUL inside a string: SQLite's JSON would cut the text there
     return Prepared(
-        m.remote_id,
-        flags,
-        env,
-        thread_candidates(env),
-        subject_key(env.subject),
-        sender,
-        *addrs,
-        refs,
-        fragment,
+        m.remote_id, flags, env, tuple(thread_candidates(env)), subject_key(env.subject), fragment
     )
 
 

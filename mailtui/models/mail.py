@@ -111,15 +111,12 @@ class Prepared(NamedTuple):
     remote_id: str
     flags: int
     envelope: Envelope
-    candidates: list[str]  # message-ids whose thread the message joins, best first
+    candidates: tuple[str, ...]  # message-ids whose thread it joins, best first
     subject_key: tuple[str, bool]  # the subject as threads compare it, whether a reply
-    sender: str
-    from_addrs: str
-    to_addrs: str
-    cc_addrs: str
-    refs: str
     #: ``envelope_values.FRAGMENT_COLUMNS`` as JSON array items (no brackets), or None
-    #: where JSON would not carry a value unchanged (a NUL, a lone surrogate).
+    #: where JSON would not carry a value unchanged (a NUL, a lone surrogate). The
+    #: column values themselves are not kept: a batch waiting for its commit would hold
+    #: them twice (the store makes them from the envelope where it needs them).
     fragment: str | None
 
 

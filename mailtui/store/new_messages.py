@@ -27,7 +27,13 @@ from typing import Final
 
 from mailtui.errors import NotFound
 from mailtui.models import NewMessage
-from mailtui.models.envelope_values import prepared, subject_key
+from mailtui.models.envelope_values import (
+    encode_addresses,
+    encode_references,
+    prepared,
+    sender_of,
+    subject_key,
+)
 from mailtui.models.mail import Prepared
 from mailtui.store.codec import fts_query
 from mailtui.store.db import (
@@ -175,9 +181,9 @@ def _insert_rows(
     new_ids: list[int],
     threads: list[int],
 ) -> None:
-    """The rows of ``todo`` from their values, where fragments cannot carry them."""
+    """The rows of ``todo`` from their envelopes, where fragments cannot carry them."""
     rows = []
-    for i, (m, v) in enumerate(todo):
+    for i, (m, _) in enumerate(todo):
         env = m.envelope
         rows.append(
             (
@@ -186,14 +192,14 @@ def _insert_rows(
                 folder_id,
                 m.remote_id,
                 env.date,
-                v.sender,
+                sender_of(env),
                 env.subject,
-                v.from_addrs,
-                v.to_addrs,
-                v.cc_addrs,
+                encode_addresses(env.from_),
+                encode_addresses(env.to),
+                encode_addresses(env.cc),
                 env.message_id,
                 env.in_reply_to,
-                v.refs,
+                encode_references(env.references),
                 env.size,
                 int(m.flags),
                 threads[i],
