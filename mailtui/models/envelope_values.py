@@ -5,6 +5,7 @@ key): pure functions of plain data, usable wherever an envelope is."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from typing import Final
 
@@ -18,6 +19,14 @@ MAX_REFERENCES: Final = 50
 # One encoder for all calls: json.dumps() with options builds a new one every time.
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 _ROW_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+#: A subject without these cannot hold a reply marker, a list tag or "(fwd)"
+#: (``subjects.normalize_subject``): its key is its words, and it is no reply.
+_MARKED: Final = re.compile(r"[:：\[(]")
+#: Address lists encoded lately, by identity (the envelope parse hands out the same tuple
+#: for a header value it saw before: the user's own address, frequent senders).
+_ENCODED: dict[int, tuple[tuple[Address, ...], str]] = {}
+_ENCODED_MAX: Final = 1024
 
 #: The ``messages`` columns of ``Prepared.fragment``, in its order.
 FRAGMENT_COLUMNS: Final = (
@@ -46,7 +55,16 @@ def encode_addresses(addresses: Sequence[Address]) -> str:
     """
     if not addresses:
         return "[]"
-    return _JSON.encode([[a.name, a.addr] for a in addresses])
+    if type(addresses) is not tuple:
+        return _JSON.encode([[a.name, a.addr] for a in addresses])
+    hit = _ENCODED.get(id(addresses))
+    if hit is not None and hit[0] is addresses:  # the entry keeps it alive: id is its own
+        return hit[1]
+    text = _JSON.encode([[a.name, a.addr] for a in addresses])
+    if len(_ENCODED) >= _ENCODED_MAX:
+        _ENCODED.clear()
+    _ENCODED[id(addresses)] = (addresses, text)
+    return text
 
 
 def encode_references(refs: Iterable[str]) -> str:
@@ -82,6 +100,8 @@ def subject_key(subject: str) -> tuple[str, bool]:
     ``"Re: [dev] Plan"`` -> ``("plan", True)``; ``"Plan"`` -> ``("plan", False)``. Only a
     reply is ever threaded by its subject: two unrelated mails called "Hello" stay apart.
     """
+    if _MARKED.search(subject) is None:
+        return " ".join(subject.split()).casefold(), False
     key = normalize_subject(subject)
     return key.casefold(), bool(key) and key != " ".join(subject.split())
 
