@@ -2,10 +2,11 @@
 
 One SQLite file (WAL) per user, shared by the UI and the sync workers. Concurrency
 model: one *writer* connection, serialized by an ``asyncio.Lock``, where every public
-write method is exactly one ``BEGIN IMMEDIATE`` transaction (``Database._tx``); and one
-*reader* connection for what the UI draws (``Database._read``). In WAL mode a reader sees
-the last committed state and never waits for the writer, so a long sync batch cannot
-freeze the screen.
+write method is exactly one ``BEGIN IMMEDIATE`` transaction (``Database._tx``, or
+``Database._tx_in_writer``: the whole transaction as one call into the writer's thread);
+and one *reader* connection for what the UI draws (``Database._read``). In WAL mode a
+reader sees the last committed state and never waits for the writer, so a long sync
+batch cannot freeze the screen.
 
 Opening creates the file with a private mode, migrates the schema (``schema.py``) or
 refuses a file this code must not touch, and recovers what a crash left behind. A
