@@ -1,10 +1,7 @@
 """Subject normalisation for threading and grouping, and who replies to whom.
 
-``normalize_subject("Re: AW: [dev] Fwd: Plan")`` is ``"Plan"``: reply and forward
-prefixes in the languages mail clients commonly emit, with their counters (``Re[2]:``,
-``Re^3:``, ``Re(4):``), and mailing-list tags in brackets are stripped from the front,
-repeatedly and case-insensitively; a trailing ``(fwd)`` goes too. Case is kept so the
-result can be shown; callers that compare use ``.casefold()``.
+``normalize_subject("Re: AW: [dev] Fwd: Plan")`` is ``"Plan"`` (``models/subjects.py``,
+where it lives so that plain data can use it).
 
 ``reply_tree`` orders the messages of one conversation as a tree (each reply under the
 message it answers, by In-Reply-To, else the nearest References entry present) and gives
@@ -13,34 +10,11 @@ each its depth, so the list can indent a reply deeper than its parent.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from mailtui.models.subjects import normalize_subject
+
 __all__ = ["normalize_subject", "reply_tree"]
-
-# Reply/forward markers: English, German (AW, WG), Nordic (SV, VS, VB), Dutch (Antw, Doorst),
-# French (TR), Italian (R, RIF, I), Spanish (RV), Portuguese (ENC), Polish (Odp, PD),
-# Turkish (YNT), Chinese (回复, 转发, 回覆, 轉寄), Japanese (返信, 転送), Greek (ΑΠ, ΣΧΕΤ).
-# Single letters ("R:", "I:") are left out on purpose: they collide with real subjects.
-_MARKER = (
-    r"re|fwd?|aw|wg|sv|vs|vb|antw|doorst|tr|rif|rv|enc|odp|pd|ynt"
-    r"|回复|回覆|转发|轉寄|返信|転送|ΑΠ|ΣΧΕΤ"
-)
-_PREFIXES = re.compile(
-    rf"(?:\s*(?:(?:{_MARKER})\s*(?:\[\d{{1,6}}\]|\(\d{{1,6}}\)|\^\d{{1,6}})?\s*[:：]"
-    r"|\[[^\[\]]{0,100}\]))*\s*",
-    re.IGNORECASE,
-)
-_TRAILER = re.compile(r"\s*\((?:fwd?)\)\s*$", re.IGNORECASE)
-_SPACES = re.compile(r"\s+")
-
-
-def normalize_subject(subject: str) -> str:
-    """Return ``subject`` without reply/forward prefixes and list tags, spaces collapsed."""
-    s = subject[_PREFIXES.match(subject).end() :]  # type: ignore[union-attr]  # always matches
-    s = _TRAILER.sub("", s)
-    return _SPACES.sub(" ", s).strip()
-
 
 def reply_tree(messages: Sequence[tuple[str, str, Sequence[str]]]) -> list[tuple[int, int]]:
     """(index, depth) of every message, in tree order.

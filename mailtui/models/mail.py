@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
 
 
 class Flag(enum.IntFlag):
@@ -101,6 +101,25 @@ class Envelope:
 RawMessage: TypeAlias = bytes | bytearray
 
 
+class Prepared(NamedTuple):
+    """The values of a new message's row that come from the message alone, made once
+    (``envelope_values.prepare``): where the envelope is parsed, in a backend's parse
+    thread, or by the store when a backend did not. ``remote_id``, ``flags`` and
+    ``envelope`` say what they were made from (``envelope_values.prepared`` makes them
+    again for a message changed since)."""
+
+    remote_id: str
+    flags: int
+    envelope: Envelope
+    candidates: tuple[str, ...]  # message-ids whose thread it joins, best first
+    subject_key: tuple[str, bool]  # the subject as threads compare it, whether a reply
+    #: ``envelope_values.FRAGMENT_COLUMNS`` as JSON array items (no brackets), or None
+    #: where JSON would not carry a value unchanged (a NUL, a lone surrogate). The
+    #: column values themselves are not kept: a batch waiting for its commit would hold
+    #: them twice (the store makes them from the envelope where it needs them).
+    fragment: str | None
+
+
 @dataclass(slots=True)
 class NewMessage:
     """A message as a sync worker hands it to the store (one element of a batch)."""
@@ -110,6 +129,8 @@ class NewMessage:
     flags: Flag = Flag.NONE
     raw: RawMessage | None = None  # the full message when the protocol delivered it already
     body_text: str | None = None  # plain text for the search index, when known
+    #: Made in the backend's parse thread (``envelope_values.prepare_new``), or None.
+    prepared: Prepared | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,32 +3,22 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, Final
 
-from mailtui.mime.threading import normalize_subject
-from mailtui.models import Address, Envelope, Flag, MessageRow
+from mailtui.models import Address, Flag, MessageRow
 
-#: Only the last this-many References are used to find a thread: the nearest ancestors
-#: are at the end, and a hostile header may carry thousands.
-MAX_REFERENCES: Final = 50
-
-# One encoder for all calls: json.dumps() with options builds a new one every time.
-_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The store's encodings of a new message's values live with the plain data, so that
+# they can be made where the envelope is parsed; offered here as before.
+from mailtui.models.envelope_values import MAX_REFERENCES as MAX_REFERENCES
+from mailtui.models.envelope_values import encode_addresses as encode_addresses
+from mailtui.models.envelope_values import encode_references as encode_references
+from mailtui.models.envelope_values import sender_of as sender_of
+from mailtui.models.envelope_values import subject_key as subject_key
+from mailtui.models.envelope_values import thread_candidates as thread_candidates
 
 #: The columns window(), search() and friends select, in ``row_from_db`` order.
 ROW_COLUMNS: Final = "id, folder_id, date, sender, subject, flags, has_attachments, size, thread_id"
-
-
-def encode_addresses(addresses: Sequence[Address]) -> str:
-    """Addresses as compact JSON, ``[["name","addr"],…]``.
-
-    ``ensure_ascii=False`` matters: the same text feeds the full-text index, and
-    ``\\u00e9`` escapes would split names into meaningless tokens.
-    """
-    if not addresses:
-        return "[]"
-    return _JSON.encode([[a.name, a.addr] for a in addresses])
 
 
 def decode_addresses(text: str) -> tuple[Address, ...]:
@@ -43,43 +33,6 @@ def decode_addresses(text: str) -> tuple[Address, ...]:
             if isinstance(item, list) and len(item) == 2:
                 out.append(Address(str(item[0]), str(item[1])))
     return tuple(out)
-
-
-def encode_references(refs: Iterable[str]) -> str:
-    """References as one space-separated string (message ids never contain spaces)."""
-    return " ".join(r for r in refs if r)
-
-
-def sender_of(envelope: Envelope) -> str:
-    """The one string the list shows in its "from" column."""
-    return envelope.from_[0].display() if envelope.from_ else ""
-
-
-def thread_candidates(envelope: Envelope) -> list[str]:
-    """Message-ids whose thread this message joins, best first.
-
-    Its own id first (a copy of a message already known elsewhere in the account shares
-    its thread), then the direct parent, then References from the nearest ancestor back.
-    """
-    out: list[str] = []
-    for mid in (
-        envelope.message_id,
-        envelope.in_reply_to,
-        *reversed(envelope.references[-MAX_REFERENCES:]),
-    ):
-        if mid and mid not in out:
-            out.append(mid)
-    return out
-
-
-def subject_key(subject: str) -> tuple[str, bool]:
-    """(the subject as threads compare it, whether it reads as a reply or forward).
-
-    ``"Re: [dev] Plan"`` -> ``("plan", True)``; ``"Plan"`` -> ``("plan", False)``. Only a
-    reply is ever threaded by its subject: two unrelated mails called "Hello" stay apart.
-    """
-    key = normalize_subject(subject)
-    return key.casefold(), bool(key) and key != " ".join(subject.split())
 
 
 def row_from_db(r: Sequence[Any]) -> MessageRow:

@@ -2,10 +2,11 @@
 
 One SQLite file (WAL) per user, shared by the UI and the sync workers. Concurrency
 model: one *writer* connection, serialized by an ``asyncio.Lock``, where every public
-write method is exactly one ``BEGIN IMMEDIATE`` transaction (``Database._tx``); and one
-*reader* connection for what the UI draws (``Database._read``). In WAL mode a reader sees
-the last committed state and never waits for the writer, so a long sync batch cannot
-freeze the screen.
+write method is exactly one ``BEGIN IMMEDIATE`` transaction (``Database._tx``, or
+``Database._tx_in_writer``: the whole transaction as one call into the writer's thread);
+and one *reader* connection for what the UI draws (``Database._read``). In WAL mode a
+reader sees the last committed state and never waits for the writer, so a long sync
+batch cannot freeze the screen.
 
 Opening creates the file with a private mode, migrates the schema (``schema.py``) or
 refuses a file this code must not touch, and recovers what a crash left behind. A
@@ -17,13 +18,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import sqlite3
 import stat
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
@@ -74,6 +77,62 @@ def placeholders(n: int) -> str:
 def chunked(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+#: ``IN`` over one bound JSON array: a look-up of any length is one statement and one
+#: host parameter (``select_in``). ``json_each`` with ``->>`` is 3.38's JSON built-in.
+_IN_JSON: Final = "(SELECT value FROM json_each(?))"
+JSON_IN: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
+_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def json_array(values: Sequence[Any]) -> str | None:
+    """``values`` (ints and strs) as one JSON array SQLite reads back unchanged, or None
+    (a NUL, a lone surrogate, a type JSON does not carry as SQLite binds it)."""
+    try:
+        text = _JSON.encode(values)
+        text.encode("utf-8")
+    except (TypeError, ValueError):  # bytes, NaN; a lone surrogate (UnicodeEncodeError)
+        return None
+    return None if "\\u0000" in text else text
+
+
+def select_in(
+    conn: sqlite3.Connection, sql: str, params: Sequence[Any], values: Sequence[Any]
+) -> list[Row]:
+    """The rows of ``sql``, whose one ``{}`` is the list of an ``IN`` that takes the
+    last parameter, for ``values``; synchronous, for the writer thread (``in_writer``).
+
+    One statement for any number of values (a JSON array read by ``json_each``); values
+    JSON would not carry unchanged go bound, ``_CHUNK`` a statement, as before."""
+    if not values:
+        return []
+    text = json_array(values) if JSON_IN else None
+    if text is not None:
+        return conn.execute(sql.format(_IN_JSON), (*params, text)).fetchall()
+    out: list[Row] = []
+    for chunk in chunked(values):
+        out += conn.execute(sql.format(f"({placeholders(len(chunk))})"), (*params, *chunk))
+    return out
+
+
+async def in_writer(db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``fn`` on the ``sqlite3`` connection under ``db``, in its own thread, as one
+    round trip (``fn`` may run many statements and Python in between).
+
+    The one place that uses aiosqlite's private ``Connection._execute`` (the queue of
+    calls its thread runs, in order) and ``_conn`` (the ``sqlite3`` connection): aiosqlite
+    0.22 has no public way to run a function in its thread, and a batch's statements one
+    by one cost a wait for the event loop and the GIL each (docs/decisions.md, "The
+    commit chain of a first pass"). tests/unit/test_store_writer_thread.py fails if
+    aiosqlite changes either.
+    """
+
+    def call() -> T:
+        return fn(db._conn)
+
+    result: T = await db._execute(call)  # type: ignore[no-untyped-call]
+    return result
 
 
 def timestamp() -> int:
@@ -198,6 +257,24 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
                 raise
         except sqlite3.Error as e:
             raise StoreError(f"cannot upgrade {path} to schema {version + 1}: {e}") from e
+
+
+def _whole_tx(
+    fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection
+) -> tuple[T, list[int]]:
+    """``Database._tx_in_writer``'s part in the writer thread."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = fn(conn)
+        dead = [
+            r[0] for r in conn.execute(f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}")
+        ]
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return result, dead
 
 
 class Database:
@@ -332,6 +409,34 @@ class Database:
             self._appended = None
         if dead:
             await self._bury(db, [r[0] for r in dead])
+
+    async def _tx_in_writer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """The transaction of ``_tx`` run whole in the writer thread, one round trip:
+        BEGIN IMMEDIATE, ``fn``, the look at ``dead_bodies``, COMMIT (ROLLBACK if ``fn``
+        raises). Only for a ``fn`` that appends no body to a pack (``_tx`` cuts those
+        back on a rollback) and needs nothing of the event loop.
+
+        Cancelled, it still holds the write lock until the thread has finished the
+        transaction (committed or rolled back; the thread cannot be stopped half-way), so
+        the next transaction never finds this one open.
+        """
+        async with self._wlock:
+            db = self._w
+            self._appended = None
+            try:
+                if db.in_transaction:  # left open by a call that was cancelled mid-way
+                    await db.execute("ROLLBACK")
+                call = asyncio.ensure_future(in_writer(db, partial(_whole_tx, fn)))
+                try:
+                    result, dead = await asyncio.shield(call)
+                except asyncio.CancelledError:
+                    await asyncio.wait([call])
+                    raise
+                if dead:
+                    await self._bury(db, dead)
+            except sqlite3.Error as e:
+                raise StoreError(f"cache database error: {e}") from e
+        return result
 
     async def _bury(self, db: aiosqlite.Connection, message_ids: list[int]) -> None:
         """Unlink the schema-3 body files of deleted rows (their deletion has committed), then

@@ -9,8 +9,10 @@ locally and listed by the server is adopted, ops on what the server lost are dro
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Final
+from functools import partial
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -22,25 +24,23 @@ from mailtui.models import (
     OpKind,
     RawMessage,
 )
-from mailtui.pacing import Pacer
-from mailtui.store.codec import (
-    encode_addresses,
-    encode_references,
-    fts_query,
-    sender_of,
-    subject_key,
-    thread_candidates,
-)
-from mailtui.store.db import LIVE, PENDING, RELOCATING, chunked, placeholders, scalar
-from mailtui.store.message_rows import insert_messages
-from mailtui.store.sync_state import SyncState
+from mailtui.store.db import LIVE, PENDING, RELOCATING, chunked, in_writer, placeholders
+from mailtui.store.new_messages import add_messages, adopt, forget
+from mailtui.store.sync_state import SyncState, put_states
 
-#: A reply without usable headers joins the latest thread of the same subject from at
-#: most this long (seconds) before it.
-SUBJECT_THREAD_WINDOW: Final = 30 * 86400
-#: At most this many distinct subjects are looked up per batch (each is one FTS query).
-_SUBJECT_LOOKUPS: Final = 50
 
+def _only_added(batch: FolderBatch) -> bool:
+    """Whether ``batch`` only adds messages without bodies (and sets states)."""
+    return not (
+        batch.reset or batch.bodies or batch.flags or batch.removed or batch.ledger
+    ) and all(m.raw is None and not m.body_text for m in batch.added)
+
+
+def _add_only(conn: sqlite3.Connection, folder_id: int, batch: FolderBatch) -> list[int]:
+    """``apply_batch`` of a batch ``_only_added`` accepts, in the writer thread."""
+    account_id, made = add_messages(conn, folder_id, batch.added)
+    put_states(conn, account_id, folder_id, batch.state, batch.account_state)
+    return [i for i, _ in made]
 
 
 class MailWrites(SyncState):
@@ -89,6 +89,10 @@ class MailWrites(SyncState):
         Returns:
             Local ids of the inserted messages, in batch order.
         """
+        if not durable and _only_added(batch):
+            # A first pass's batch: the whole transaction is one round trip to the writer
+            # thread (docs/decisions.md, "The commit chain of a first pass").
+            return await self._tx_in_writer(partial(_add_only, folder_id=folder_id, batch=batch))
         async with self._tx() as db:
             account_id = await self._sync_target(db, folder_id)
             if batch.reset:
@@ -173,13 +177,18 @@ class MailWrites(SyncState):
 
     async def _forget(self, db: aiosqlite.Connection, message_ids: Sequence[int]) -> None:
         """Delete messages and their live ops (the server no longer has them)."""
-        for chunk in chunked(message_ids):
-            marks = placeholders(len(chunk))
-            await db.execute(
-                f"DELETE FROM pending_ops WHERE state IN {LIVE} AND message_id IN ({marks})",
-                chunk,
-            )
-            await db.execute(f"DELETE FROM messages WHERE id IN ({marks})", chunk)
+        if message_ids:
+            await in_writer(db, partial(forget, message_ids=message_ids))
+
+    async def _adopt(
+        self, db: aiosqlite.Connection, message_id: int, folder_id: int, remote_id: str
+    ) -> None:
+        """Record that a locally moved message is ``remote_id`` in ``folder_id``
+        (``new_messages.adopt``)."""
+        await in_writer(
+            db,
+            partial(adopt, message_id=message_id, folder_id=folder_id, remote_id=remote_id),
+        )
 
     async def _insert_added(
         self,
@@ -189,171 +198,17 @@ class MailWrites(SyncState):
         added: list[NewMessage],
         durable: bool,
     ) -> list[int]:
-        fresh: list[NewMessage] = []
-        seen: set[str] = set()
-        for m in added:
-            if m.remote_id not in seen:
-                seen.add(m.remote_id)
-                fresh.append(m)
-        # Skip what is cached already, and what a move/delete not yet sent to the server
-        # took away locally (the server still lists it; re-adding it would resurrect it).
-        skip: set[str] = set()
-        for chunk in chunked(list(seen)):
-            marks = placeholders(len(chunk))
-            for r in await db.execute_fetchall(
-                f"SELECT remote_id FROM messages WHERE folder_id = ? AND remote_id IN ({marks})",
-                (folder_id, *chunk),
-            ):
-                skip.add(r[0])
-            for r in await db.execute_fetchall(
-                f"SELECT remote_id FROM pending_ops WHERE folder_id = ? AND state IN {LIVE} "
-                f"AND kind IN {RELOCATING} AND remote_id IN ({marks})",
-                (folder_id, *chunk),
-            ):
-                skip.add(r[0])
-        if skip:
-            fresh = [m for m in fresh if m.remote_id not in skip]
-        if not fresh:
-            return []
-
-        # The work per row below runs on the event loop the UI draws from: it gives the
-        # loop a turn every few milliseconds (mailtui/pacing.py).
-        pacer = Pacer()
-        # One look-up for every message-id the batch mentions: threads, and rows moved
-        # here locally whose remote id the server now tells us ("adoption").
-        candidates = []
-        for m in fresh:
-            candidates.append(thread_candidates(m.envelope))
-            await pacer.pace()
-        wanted = sorted({mid for c in candidates for mid in c})
-        known: dict[str, int] = {}  # message-id header -> thread id
-        orphans: dict[str, int] = {}  # message-id header -> local id, remote id unknown
-        # The same for rows elsewhere: deleted for good (folder NULL) or moved back by
-        # an undo, with an op that waits for their server id in this folder.
-        hidden: dict[str, int] = {}
-        for chunk in chunked(wanted):
-            for mid, thread_id, fid, unknown_remote, lid in await db.execute_fetchall(
-                "SELECT message_id, thread_id, folder_id, remote_id IS NULL, id FROM messages "
-                f"WHERE account_id = ? AND message_id IN ({placeholders(len(chunk))}) ORDER BY id",
-                (account_id, *chunk),
-            ):
-                known.setdefault(mid, thread_id)
-                if unknown_remote and fid == folder_id:
-                    orphans.setdefault(mid, lid)
-                elif unknown_remote:
-                    hidden.setdefault(mid, lid)
-        if hidden:
-            # Moved here, then deleted for good or moved away again before the move was
-            # confirmed: the server lists it here still, and it must not come back as a
-            # new message; the op waiting for its id here gets it.
-            waiting = {
-                r[0]
-                for r in await db.execute_fetchall(
-                    "SELECT message_id FROM pending_ops WHERE folder_id = ? "
-                    f"AND remote_id IS NULL AND state IN {LIVE} "
-                    f"AND message_id IN ({placeholders(len(hidden))})",
-                    (folder_id, *hidden.values()),
-                )
-            }
-            for mid, lid in hidden.items():
-                if lid in waiting:
-                    orphans.setdefault(mid, lid)
-
-        todo: list[tuple[NewMessage, list[str]]] = []
-        for m, c in zip(fresh, candidates, strict=True):
-            lid = orphans.pop(m.envelope.message_id, None) if m.envelope.message_id else None
-            if lid is None:
-                todo.append((m, c))
-            else:
-                await self._adopt(db, lid, folder_id, m.remote_id)
-        if not todo:
-            return []
-
-        # Ids are chosen here (the write lock is held) so that threads can refer to
-        # messages of the same batch without a round trip per row.
-        first = await self._next_id(db, "messages")
-        ids = list(range(first, first + len(todo)))
-        threads = ids[:]
-        in_batch: dict[str, int] = {}
-        # Subjects matter only for messages no header ties to a message already known or
-        # in this batch.
-        batch_ids = {m.envelope.message_id for m, _ in todo}
-        keys: list[tuple[str, bool]] = []
-        for m, c in todo:
-            own = m.envelope.message_id
-            tied = any(mid in known or (mid in batch_ids and mid != own) for mid in c)
-            keys.append(("", False) if tied else subject_key(m.envelope.subject))
-            await pacer.pace()
-        by_subject = await self._subject_threads(db, account_id, todo, keys)
-        # Oldest first, so a parent in the same batch is known before its replies.
-        for i in sorted(range(len(todo)), key=lambda i: todo[i][0].envelope.date):
-            await pacer.pace()
-            m, c = todo[i]
-            for mid in c:
-                thread_id = in_batch.get(mid) or known.get(mid)
-                if thread_id:
-                    threads[i] = thread_id
-                    break
-            else:
-                # No header names a known message: a reply joins the latest thread of
-                # its subject from the window before it (mailers that drop References).
-                key, is_reply = keys[i]
-                date = m.envelope.date
-                if is_reply and key:
-                    earlier = [
-                        (d, t)
-                        for d, t in by_subject.get(key, ())
-                        if date - SUBJECT_THREAD_WINDOW <= d <= date
-                    ]
-                    if earlier:
-                        threads[i] = max(earlier)[1]
-            own = m.envelope.message_id
-            if own and own not in in_batch:
-                in_batch[own] = threads[i]
-            if keys[i][0]:
-                by_subject.setdefault(keys[i][0], []).append((m.envelope.date, threads[i]))
-
-        rows = []
-        bodies: list[tuple[int, RawMessage | None, str | None]] = []
-        for i, (m, _) in enumerate(todo):
-            await pacer.pace()
-            env = m.envelope
-            rows.append(
-                (
-                    ids[i],
-                    account_id,
-                    folder_id,
-                    m.remote_id,
-                    env.date,
-                    sender_of(env),
-                    env.subject,
-                    encode_addresses(env.from_),
-                    encode_addresses(env.to),
-                    encode_addresses(env.cc),
-                    env.message_id,
-                    env.in_reply_to,
-                    encode_references(env.references),
-                    env.size,
-                    int(m.flags),
-                    threads[i],
-                    int(env.has_attachments),
-                    env.preview,
-                )
-            )
-            if m.raw is not None or m.body_text:
-                bodies.append((ids[i], m.raw, m.body_text))
-        where = iter(
-            await self._append_bodies(
-                db, [(message_id, raw) for message_id, raw, _ in bodies if raw is not None], durable
-            )
-        )
-        await insert_messages(db, rows)  # in one statement: message_rows.py
-        await db.execute(
-            "INSERT INTO messages_fts (rowid, subject, addresses, body) "
-            "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
-            (ids[0], ids[-1]),
-        )
+        """Insert ``added`` (``new_messages.add_messages``, one round trip to the writer
+        thread), then the bodies some of them came with; their local ids."""
+        # ``account_id`` is the folder's: add_messages finds it in its look-up.
+        _, made = await in_writer(db, partial(add_messages, folder_id=folder_id, added=added))
+        bodies = [(i, m.raw, m.body_text) for i, m in made if m.raw is not None or m.body_text]
         if bodies:  # after the index rows exist: the bodies trigger re-indexes them
+            where = iter(
+                await self._append_bodies(
+                    db, [(i, raw) for i, raw, _ in bodies if raw is not None], durable
+                )
+            )
             await db.executemany(
                 "INSERT INTO bodies (message_id, size, pack, pos, text, indexed) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -364,76 +219,7 @@ class MailWrites(SyncState):
                     for i, raw, text in bodies
                 ],
             )
-        return ids
-
-    async def _subject_threads(
-        self,
-        db: aiosqlite.Connection,
-        account_id: int,
-        todo: list[tuple[NewMessage, list[str]]],
-        keys: list[tuple[str, bool]],
-    ) -> dict[str, list[tuple[int, int]]]:
-        """(date, thread id) of the account's messages with the subject of a reply of the
-        batch that no header threads, from the window before it.
-
-        Such replies are rare (mailers that drop In-Reply-To and References), so this
-        costs nothing for most batches; when needed, the full-text index finds the
-        candidates by the subject's words, and the normalised subjects are compared here.
-        """
-        found: dict[str, list[tuple[int, int]]] = {}
-        window: dict[str, tuple[int, int]] = {}
-        for (m, _), (key, is_reply) in zip(todo, keys, strict=True):
-            if is_reply and key:
-                low, high = window.get(key, (m.envelope.date, m.envelope.date))
-                window[key] = (min(low, m.envelope.date), max(high, m.envelope.date))
-        for key, (low, high) in list(window.items())[:_SUBJECT_LOOKUPS]:
-            match = fts_query(key)
-            if match is None:
-                continue
-            for subject, date, thread_id in await db.execute_fetchall(
-                "SELECT m.subject, m.date, m.thread_id FROM messages_fts "
-                "JOIN messages m ON m.id = messages_fts.rowid "
-                "WHERE messages_fts MATCH ? AND m.account_id = ? AND m.date BETWEEN ? AND ? "
-                "ORDER BY m.date DESC LIMIT 200",
-                (f"subject : ({match})", account_id, low - SUBJECT_THREAD_WINDOW, high),
-            ):
-                if subject_key(subject)[0] == key:
-                    found.setdefault(key, []).append((date, thread_id))
-        return found
-
-    async def _adopt(
-        self, db: aiosqlite.Connection, message_id: int, folder_id: int, remote_id: str
-    ) -> None:
-        """Record that a locally moved message is ``remote_id`` in ``folder_id``.
-
-        The row gets the id if it is still there (or was deleted for good from there
-        meanwhile, i.e. hidden); ops made on it in that folder get it either way.
-        """
-        rows = list(
-            await db.execute_fetchall(
-                "SELECT folder_id, remote_id FROM messages WHERE id = ?", (message_id,)
-            )
-        )
-        if rows and rows[0][1] is None and rows[0][0] in (folder_id, None):
-            if rows[0][0] == folder_id:
-                other = await scalar(
-                    db,
-                    "SELECT id FROM messages WHERE folder_id = ? AND remote_id = ?",
-                    (folder_id, remote_id),
-                )
-                if other is not None:
-                    # A sync listed the message before the op was confirmed: keep the row
-                    # the user has been looking at (its flags, its body), drop the newcomer.
-                    await self._forget(db, [other])
-            await db.execute(
-                "UPDATE messages SET remote_id = ? WHERE id = ?", (remote_id, message_id)
-            )
-        # Later ops on this message were made while its remote id was unknown.
-        await db.execute(
-            f"UPDATE pending_ops SET remote_id = ? WHERE message_id = ? AND folder_id = ? "
-            f"AND remote_id IS NULL AND state IN {LIVE}",
-            (remote_id, message_id, folder_id),
-        )
+        return [i for i, _ in made]
 
     async def _apply_server_flags(
         self, db: aiosqlite.Connection, folder_id: int, flags: list[tuple[str, Flag]]

@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any, Final
 
-import aiosqlite
+from mailtui.models.envelope_values import FRAGMENT_COLUMNS
 
 COLUMNS: Final = (
     "id, account_id, folder_id, remote_id, date, sender, subject, from_addrs, to_addrs, "
@@ -33,6 +33,13 @@ _AT_ONCE: Final = (
     + ", ".join(f"value ->> {i}" for i in range(_WIDTH))
     + " FROM json_each(?)"
 )
+_FRAGMENT_WIDTH: Final = 2 + len(FRAGMENT_COLUMNS)
+_FRAGMENTS: Final = (
+    f"INSERT INTO messages (id, thread_id, {', '.join(FRAGMENT_COLUMNS)}, account_id, folder_id) "
+    "SELECT "
+    + ", ".join(f"value ->> {i}" for i in range(_FRAGMENT_WIDTH))
+    + ", ?, ? FROM json_each(?)"
+)
 #: ``->>`` came with SQLite 3.38.
 AT_ONCE: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -40,13 +47,30 @@ _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow
 Row = Sequence[Any]
 
 
-async def insert_messages(db: aiosqlite.Connection, rows: Sequence[Row]) -> None:
-    """Insert ``rows`` (values in ``COLUMNS`` order) into ``messages``, in order."""
+def insert_messages(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
+    """Insert ``rows`` (values in ``COLUMNS`` order) into ``messages``, in order; in the
+    writer thread (``db.in_writer``)."""
     text = _as_json(rows) if AT_ONCE and len(rows) > 1 else None
     if text is None:
-        await db.executemany(_BY_ROW, rows)
+        conn.executemany(_BY_ROW, rows)
     else:
-        await db.execute(_AT_ONCE, (text,))
+        conn.execute(_AT_ONCE, (text,))
+
+
+def insert_fragments(
+    conn: sqlite3.Connection,
+    account_id: int,
+    folder_id: int,
+    items: Sequence[tuple[int, int, str | None]],
+) -> bool:
+    """Insert rows of ``account_id`` and ``folder_id`` made of (id, thread id,
+    ``Prepared.fragment``), in order, in one statement; False (nothing done) if one has no
+    fragment, if there is one row only, or without ``->>``: the caller's rows then."""
+    if not AT_ONCE or len(items) < 2 or any(f is None for _, _, f in items):
+        return False
+    text = "[" + ",".join([f"[{i},{t},{f}]" for i, t, f in items]) + "]"
+    conn.execute(_FRAGMENTS, (account_id, folder_id, text))
+    return True
 
 
 def _as_json(rows: Sequence[Row]) -> str | None:

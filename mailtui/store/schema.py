@@ -13,7 +13,7 @@ Invariants the store code relies on:
   message. ``messages_fts`` is an *external content* FTS5 table (it stores only the
   index, not a second copy of the text), so every removal from it has to repeat exactly
   the values that were indexed; the triggers below do that and rely on these two rules.
-- New messages are indexed by the code that inserts them (``Store._insert_added``), in
+- New messages are indexed by the code that inserts them (``new_messages.add_messages``), in
   the same transaction; see the comment at the FTS triggers. Removals and bodies are
   indexed by triggers.
 - ``folders.total`` / ``folders.unread`` are kept by triggers on ``messages``; nothing
@@ -179,7 +179,7 @@ _V1: Final[tuple[str, ...]] = (
     """,
     # --- full-text index ----------------------------------------------------------
     # No insert trigger on messages: the one code path that inserts messages
-    # (Store._insert_added) indexes the whole batch with one INSERT … SELECT, which
+    # (store/new_messages.py) indexes the whole batch with one INSERT … SELECT, which
     # measured 2-3x faster than a per-row trigger feeding FTS5.
     # BEFORE: the body row (deleted by the cascade) still holds the indexed text.
     """

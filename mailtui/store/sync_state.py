@@ -12,6 +12,7 @@ the state and the data agree.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
@@ -34,12 +35,42 @@ class ItemBatch(Protocol):
     def account_state(self) -> dict[str, Any] | None: ...
 
 
+_TARGET = "SELECT account_id FROM folders WHERE id = ?"
+_ACCOUNT_STATE = (
+    "INSERT INTO account_state (account_id, state) VALUES (?, ?) "
+    "ON CONFLICT (account_id) DO UPDATE SET state = excluded.state"
+)
+_FOLDER_STATE = "UPDATE folders SET state = ? WHERE id = ?"
+
+
+def sync_target(conn: sqlite3.Connection, folder_id: int) -> int:
+    """``SyncState._sync_target`` in the writer thread (``db.in_writer``)."""
+    row = conn.execute(_TARGET, (folder_id,)).fetchone()
+    if row is None:
+        raise NotFound(f"no folder with id {folder_id}")
+    return int(row[0])
+
+
+def put_states(
+    conn: sqlite3.Connection,
+    account_id: int,
+    folder_id: int,
+    state: dict[str, Any] | None,
+    account_state: dict[str, Any] | None,
+) -> None:
+    """``SyncState._put_states`` in the writer thread (``db.in_writer``)."""
+    if account_state is not None:
+        conn.execute(_ACCOUNT_STATE, (account_id, json.dumps(account_state)))
+    if state is not None:
+        conn.execute(_FOLDER_STATE, (json.dumps(state), folder_id))
+
+
 class SyncState(Database):
     """The sync-write helpers the parts share."""
 
     async def _sync_target(self, db: aiosqlite.Connection, folder_id: int) -> int:
         """The account of the folder a batch is for; ``NotFound`` if there is none."""
-        account_id = await scalar(db, "SELECT account_id FROM folders WHERE id = ?", (folder_id,))
+        account_id = await scalar(db, _TARGET, (folder_id,))
         if account_id is None:
             raise NotFound(f"no folder with id {folder_id}")
         return int(account_id)
@@ -55,15 +86,9 @@ class SyncState(Database):
         """Replace the folder's and the account's sync state (None: unchanged), in the
         transaction in progress: the one of the data they describe."""
         if account_state is not None:
-            await db.execute(
-                "INSERT INTO account_state (account_id, state) VALUES (?, ?) "
-                "ON CONFLICT (account_id) DO UPDATE SET state = excluded.state",
-                (account_id, json.dumps(account_state)),
-            )
+            await db.execute(_ACCOUNT_STATE, (account_id, json.dumps(account_state)))
         if state is not None and folder_id is not None:
-            await db.execute(
-                "UPDATE folders SET state = ? WHERE id = ?", (json.dumps(state), folder_id)
-            )
+            await db.execute(_FOLDER_STATE, (json.dumps(state), folder_id))
 
     async def _apply_items(
         self,

@@ -20,6 +20,7 @@ from mailtui.models import (
     NewMessage,
     RemoteFolder,
 )
+from mailtui.models.envelope_values import prepare, prepare_new, prepared
 from mailtui.store import Store, message_rows
 
 SUBJECTS = [
@@ -74,7 +75,9 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         con.close()
 
 
-async def commit(path: Path, at_once: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+async def commit(
+    path: Path, at_once: bool, monkeypatch: pytest.MonkeyPatch, ahead: bool = False
+) -> None:
     monkeypatch.setattr(message_rows, "AT_ONCE", at_once)
     store = await Store.open(path)
     try:
@@ -82,7 +85,7 @@ async def commit(path: Path, at_once: bool, monkeypatch: pytest.MonkeyPatch) -> 
         folders = await store.sync_folders(
             account.id, [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]
         )
-        added = batch()
+        added = prepare_new(batch()) if ahead else batch()
         await store.apply_batch(folders["INBOX"], FolderBatch(folder="INBOX", added=added[:10]))
         await store.apply_batch(folders["INBOX"], FolderBatch(folder="INBOX", added=added[10:]))
         con = sqlite3.connect(path)
@@ -101,6 +104,36 @@ async def test_rows_at_once_are_the_rows_one_by_one(
     assert len(at_once["messages"]) == len(SUBJECTS) * 3
     assert at_once["search"]
     assert at_once == by_row
+
+
+async def test_rows_prepared_in_the_parse_thread_are_the_rows_made_by_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A backend's parse thread prepares the values (``prepare_new``); the rows are those
+    the store makes from the bare messages, and those made row by row."""
+    await commit(tmp_path / "ahead.sqlite", True, monkeypatch, ahead=True)
+    await commit(tmp_path / "store.sqlite", True, monkeypatch)
+    await commit(tmp_path / "by_row.sqlite", False, monkeypatch, ahead=True)
+    ahead = dump(tmp_path / "ahead.sqlite")
+    assert ahead == dump(tmp_path / "store.sqlite") == dump(tmp_path / "by_row.sqlite")
+
+
+def test_a_message_changed_after_it_was_prepared_is_prepared_again() -> None:
+    (m,) = prepare_new(batch()[:1])
+    assert prepared(m) is m.prepared
+    m.flags = Flag.FLAGGED
+    assert prepared(m).flags == int(Flag.FLAGGED)
+    assert prepared(m).fragment is not None and ",4,0," in prepared(m).fragment
+    m.envelope = Envelope(subject="other")
+    assert prepared(m).subject_key == ("other", False)
+
+
+def test_a_value_json_would_change_has_no_fragment() -> None:
+    (m,) = batch()[:1]
+    m.envelope.subject = "nul \x00 inside"
+    assert prepare(m).fragment is None
+    m.envelope.subject = "surrogate \udc80"
+    assert prepare(m).fragment is None
 
 
 @pytest.mark.parametrize(

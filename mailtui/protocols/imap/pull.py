@@ -42,6 +42,7 @@ from mailtui.models import (
     RawMessage,
     RemoteFolder,
 )
+from mailtui.models.envelope_values import prepare_new
 from mailtui.pacing import between_keys
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.bodies import BODY_ITEMS
@@ -98,7 +99,7 @@ _GUESSED_SIZE = 50_000
 def _parse_batch(validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
     """A batch's FETCH data as new messages: the whole CPU part, for a thread."""
     jobs, raws = envelope_jobs(fetched)
-    return _assemble(parse_envelopes(validity, jobs), raws)
+    return prepare_new(_assemble(parse_envelopes(validity, jobs), raws))  # the store's values
 
 
 def _assemble(
