@@ -3,7 +3,7 @@ list the reader shows; every string is decoded and sanitized."""
 
 from __future__ import annotations
 
-import calendar
+import datetime
 import re
 from email.utils import getaddresses, mktime_tz, parsedate_tz
 
@@ -126,14 +126,38 @@ _MONTHS = {
 
 def _common_date(raw: str) -> int | None:
     m = _COMMON_DATE.fullmatch(raw.strip())
-    if m is None or m.group(2) not in _MONTHS:
+    if m is None:
         return None
-    day, _, year, hour, minute, second, sign, zh, zm = m.groups()
+    day, month, year, hour, minute, second, sign, zh, zm = m.groups()
+    first = _month_start(year, month)
+    if first is None:
+        return None
     offset = (int(zh) * 3600 + int(zm) * 60) * (-1 if sign == "-" else 1)
-    ts = calendar.timegm(
-        (int(year), _MONTHS[m.group(2)], int(day), int(hour), int(minute), int(second), 0, 1, -1)
-    )
+    ts = (first + int(day) - 1) * 86400 + int(hour) * 3600 + int(minute) * 60 + int(second)
     return ts - offset if _YEAR_1 <= ts - offset < _YEAR_10000 else 0
+
+
+#: Days from 1970-01-01 to the first of a month, by (year, month name) as written: the
+#: arithmetic of ``calendar.timegm`` (which does not check the day either), its
+#: ``date.toordinal`` once per month seen. Bounded, like the address memo.
+_MONTH_STARTS: dict[tuple[str, str], int] = {}
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+
+
+def _month_start(year: str, month: str) -> int | None:
+    """Days from the epoch to the first of ``month`` (``"Dec"``) of ``year`` (four
+    digits, 1000-9999); None for a month name not in ``_MONTHS``."""
+    key = (year, month)
+    found = _MONTH_STARTS.get(key)
+    if found is None:
+        number = _MONTHS.get(month)
+        if number is None:
+            return None
+        found = datetime.date(int(year), number, 1).toordinal() - _EPOCH_ORDINAL
+        if len(_MONTH_STARTS) >= _MEMO_ENTRIES:
+            _MONTH_STARTS.clear()
+        _MONTH_STARTS[key] = found
+    return found
 
 
 def _date(raw: str | None) -> int:

@@ -49,6 +49,25 @@ def flags_from(items: Iterable[Any]) -> Flag:
     return value
 
 
+#: ``flags_from`` of the FLAGS lists seen lately (a mailbox has few distinct ones),
+#: by the list as a tuple; bounded, a pure function of the list.
+_FLAGS_MEMO: dict[tuple[Any, ...], Flag] = {}
+
+
+def _flags(items: list[Any]) -> Flag:
+    try:
+        key = tuple(items)
+        found = _FLAGS_MEMO.get(key)
+    except TypeError:  # a nested list: unhashable
+        return flags_from(items)
+    if found is None:
+        found = flags_from(items)
+        if len(_FLAGS_MEMO) >= 256:
+            _FLAGS_MEMO.clear()
+        _FLAGS_MEMO[key] = found
+    return found
+
+
 def wire_flags(flags: Flag) -> bytes:
     return ("(" + " ".join(name for bit, name in _WIRE_FLAG.items() if flags & bit) + ")").encode()
 
@@ -90,14 +109,19 @@ def internaldate(text: str) -> int:
         return 0
 
 
-def envelope_from_header(header: bytes, size: int, date: int) -> Envelope:
+def envelope_from_header(header: bytes, size: int, date: int | str) -> Envelope:
     """The list row's envelope from the header alone (the body comes later): attachments
-    are guessed from the top-level content type; the preview stays empty."""
+    are guessed from the top-level content type; the preview stays empty. ``date`` is
+    the arrival time for a header without a Date, or the INTERNALDATE it is read from
+    (only then: most headers have a Date)."""
     env = mime.header_envelope(header)
     env.size = size
     if env.date == 0:
-        env.date = date
-    env.has_attachments = bool(_MIXED.search(header))
+        env.date = date if isinstance(date, int) else internaldate(date)
+    lower = header.lower()  # a cheap test first: the regex tries every line start
+    env.has_attachments = (
+        b"/mixed" in lower or b"/related" in lower or b"/report" in lower
+    ) and _MIXED.search(header) is not None
     env.preview = ""
     return env
 
@@ -146,8 +170,8 @@ def parse_envelopes(
     return [
         (
             remote_id(uidvalidity, uid),
-            envelope_from_header(header, size, internaldate(date)),
-            flags_from(flag_items),
+            envelope_from_header(header, size, date),
+            _flags(flag_items),
         )
         for uid, flag_items, date, size, header in jobs
     ]
