@@ -70,6 +70,10 @@ class Response:
     code: str = ""
     code_args: str = ""
     text: str = ""
+    #: A header FETCH answer left unparsed for the parse thread (``framing``): the
+    #: whole response as read, and its UID; ``items`` empty.
+    raw: bytes | None = None
+    raw_uid: str = ""
 
     @property
     def is_status(self) -> bool:
