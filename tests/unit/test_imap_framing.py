@@ -254,16 +254,18 @@ def test_answers_out_of_order_are_seen() -> None:
         (b"* 1 FETCH (UID 1 BODY[HEADER] {500}\r\nabc)\r\n", "closed the connection"),
         # Beyond the limit on a literal: refused before anything is allocated.
         (b"* 1 FETCH (UID 1 BODY[] {%d}\r\n" % (MAX_LITERAL + 1), "not IMAP"),
+        # A length of 5,000 digits (int() alone would raise ValueError).
+        (b"* 1 FETCH (UID 1 BODY[] {" + b"9" * 5000 + b"}\r\n", "not IMAP"),
         # A line without an end.
-        (b"* 1 FETCH (UID 1 " + b"x" * 5000, "overlong line"),
+        (b"* 1 FETCH (UID 1 " + b"x" * 9000, "overlong line"),
         # Framed whole, but not IMAP.
         (b"* 1 FETCH ((UID 1)\r\n", "not IMAP"),
     ],
-    ids=["lying literal", "huge literal", "no line end", "not IMAP"],
+    ids=["lying literal", "huge literal", "5000 digits", "no line end", "not IMAP"],
 )
 def test_hostile_input_fails_as_before(wire: bytes, message: str) -> None:
     async def run(raw: bool) -> str:
-        conn = await _commands(wire, limit=4096)
+        conn = await _commands(wire, limit=8192)
         pending = _pending("m1", raw)
         conn._pending.append(pending)
         with pytest.raises(TransientError) as caught:

@@ -56,7 +56,8 @@ def frame(buf: bytearray, start: int, end: int) -> tuple[list[bytes], int]:
                     j = buf.rfind(b"{", scan, i)
                     m = _MARKER.fullmatch(buf, j, i + 2) if j >= 0 else None
                     if m is not None:
-                        size = int(m.group(1))
+                        digits = m.group(1)
+                        size = int(digits) if len(digits) <= 10 else MAX_LITERAL + 1
                         if size > MAX_LITERAL or i + 2 + size > end:
                             return out, pos  # left to the reader
                         scan = i + 2 + size

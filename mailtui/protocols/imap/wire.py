@@ -87,6 +87,8 @@ def literal_size(line: bytes) -> int | None:
     m = _LITERAL_AT_END.search(line)
     if m is None:
         return None
+    if len(m.group(1)) > 10:  # int() of thousands of digits would raise ValueError
+        raise ProtocolError(f"the server announced a literal of {len(m.group(1))} digits")
     size = int(m.group(1))
     if size > MAX_LITERAL:
         raise ProtocolError(f"the server announced a {size}-byte literal")
