@@ -5,7 +5,10 @@ Reading is literal-aware: a response line that ends in ``{n}`` is followed by
 regex, and the transport decrypts them straight into the bytes handed on
 (``mailtui.protocols.net.linereader``). One command runs at a time (the backend drives the
 connection from one task); ``stream`` yields untagged responses as they arrive, so a
-500 MB FETCH never sits in memory as a whole.
+500 MB FETCH never sits in memory as a whole. While a command sent with ``raw_fetch``
+waits for FETCH answers, the responses already whole in the reader's buffer are cut out
+at once (``framing.frame``) and read from a deque, and its header answers stay unparsed
+(``Response.raw``) for the parse thread.
 
 With the debug log on (``mailtui --debug-log FILE``), the first line of each command and
 response goes to the ``mailtui.wire.imap`` logger (literals never); the answers of an
