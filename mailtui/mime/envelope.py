@@ -10,6 +10,7 @@ import re
 from mailtui.mime._decode import decode_bytes, read_header_block
 from mailtui.mime.headers import _envelope
 from mailtui.mime.html import strip_tags
+from mailtui.mime.lean import lean_envelope
 from mailtui.mime.parts import _Plan, _plan, _scan
 from mailtui.mime.sanitize import clean_line
 from mailtui.mime.text import _charset
@@ -101,6 +102,12 @@ def header_envelope(header: bytes) -> Envelope:
     try:
         if b"\r" in header and b"\n" not in header[:4096]:
             header = header.replace(b"\r", b"\n")  # as _scan does
+        else:
+            # The common shape in a few passes (``mime.lean``), the same envelope.
+            lean = lean_envelope(header.decode("ascii", "surrogateescape"))
+            if lean is not None:
+                lean.size = len(header)
+                return lean
         fields, _ = read_header_block(header)
         return _envelope(fields, len(header))
     except Exception:  # a bug on hostile input must not stop a sync

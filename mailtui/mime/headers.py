@@ -3,7 +3,7 @@ list the reader shows; every string is decoded and sanitized."""
 
 from __future__ import annotations
 
-import calendar
+import datetime
 import re
 from email.utils import getaddresses, mktime_tz, parsedate_tz
 
@@ -113,8 +113,8 @@ def _parse_addresses(raw: str) -> tuple[Address, ...]:
 # The Date most mailers write, ``Thu, 05 Dec 2024 01:25:49 +0000``: read by one match
 # (``parsedate_tz`` is a quarter of an envelope's parse); the same timestamp as below.
 _COMMON_DATE = re.compile(
-    r"(?:[A-Z][a-z]{2}, )?([0-9]{1,2}) ([A-Z][a-z]{2}) ([1-9][0-9]{3}) "
-    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-])([0-9]{2})([0-9]{2})"
+    r"(?:[A-Z][a-z]{2}, )?([0-9]{1,2}) ([A-Z][a-z]{2} [1-9][0-9]{3}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) ([+-][0-9]{4})"
 )
 _MONTHS = {
     m: i
@@ -126,14 +126,51 @@ _MONTHS = {
 
 def _common_date(raw: str) -> int | None:
     m = _COMMON_DATE.fullmatch(raw.strip())
-    if m is None or m.group(2) not in _MONTHS:
+    if m is None:
         return None
-    day, _, year, hour, minute, second, sign, zh, zm = m.groups()
-    offset = (int(zh) * 3600 + int(zm) * 60) * (-1 if sign == "-" else 1)
-    ts = calendar.timegm(
-        (int(year), _MONTHS[m.group(2)], int(day), int(hour), int(minute), int(second), 0, 1, -1)
-    )
+    day, month_year, hour, minute, second, zone = m.groups()
+    first = _MONTH_STARTS.get(month_year)
+    if first is None:
+        first = _month_start(month_year)
+        if first is None:
+            return None
+    offset = _ZONES.get(zone)
+    if offset is None:
+        offset = _zone(zone)
+    ts = (first + int(day) - 1) * 86400 + int(hour) * 3600 + int(minute) * 60 + int(second)
     return ts - offset if _YEAR_1 <= ts - offset < _YEAR_10000 else 0
+
+
+#: Days from 1970-01-01 to the first of a month, by its "Mon yyyy" as written: the
+#: arithmetic of ``calendar.timegm`` (which does not check the day either), its
+#: ``date.toordinal`` once per month seen; and the seconds of each zone seen, "+hhmm".
+#: Bounded, like the address memo.
+_MONTH_STARTS: dict[str, int] = {}
+_ZONES: dict[str, int] = {}
+_EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
+
+
+def _month_start(month_year: str) -> int | None:
+    """Days from the epoch to the first of ``"Dec 2024"`` (a year of four digits,
+    1000-9999); None for a month name not in ``_MONTHS``."""
+    month, year = month_year.split(" ")
+    number = _MONTHS.get(month)
+    if number is None:
+        return None
+    found = datetime.date(int(year), number, 1).toordinal() - _EPOCH_ORDINAL
+    if len(_MONTH_STARTS) >= _MEMO_ENTRIES:
+        _MONTH_STARTS.clear()
+    _MONTH_STARTS[month_year] = found
+    return found
+
+
+def _zone(zone: str) -> int:
+    """The seconds east of UTC of ``"+hhmm"`` / ``"-hhmm"`` (up to 99:99, as email)."""
+    offset = (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60) * (-1 if zone[0] == "-" else 1)
+    if len(_ZONES) >= _MEMO_ENTRIES:
+        _ZONES.clear()
+    _ZONES[zone] = offset
+    return offset
 
 
 def _date(raw: str | None) -> int:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailtui import mime
-from mailtui.mime import headers
+from mailtui.mime import envelope, headers, lean
 from mailtui.models import Address, Envelope
 from mailtui.protocols.imap.messages import header_block
 
@@ -30,8 +30,10 @@ def _slow_one_line(s: str, limit: int) -> str:
 
 
 def _general(header: bytes, monkeypatch: pytest.MonkeyPatch) -> Envelope:
-    """``header_envelope`` with every fast path of ``mime.headers`` off."""
+    """``header_envelope`` with every fast path of ``mime.headers`` off, and without
+    the lean reader of the common block shape (``mime.lean``)."""
     with monkeypatch.context() as m:
+        m.setattr(envelope, "lean_envelope", lambda block: None)
         m.setattr(headers, "_common_date", lambda raw: None)
         m.setattr(headers, "_addresses", lambda raw: headers._parse_addresses(raw) if raw else ())
         m.setattr(headers, "_one_line", _slow_one_line)
@@ -65,6 +67,108 @@ def test_generated_mail(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(headers_seen) == 300
     for header in headers_seen:
         _same(header, monkeypatch)
+
+
+def _lean(header: bytes) -> Envelope | None:
+    return lean.lean_envelope(header.decode("ascii", "surrogateescape"))
+
+
+def test_the_common_shape_takes_the_lean_path() -> None:
+    """What IMAP sends for the envelope fields (``HEADER.FIELDS``: CRLF lines, one blank
+    line at the end) is read by the lean path, so the comparisons above exercise it."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        import envelope_parse
+        import mailgen
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    literals = [envelope_parse.answer(1, raw)[1] for raw in mailgen.messages(100, seed=3)]
+    assert all(_lean(literal) is not None for literal in literals)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Subject: a\r\n",  # no blank line at the end
+        b"Subject: a\nFrom: b@c\r\n\r\n",  # a bare LF
+        b"Subject: a\rb\r\n\r\n",  # a bare CR
+        b"Subject: a\r\n\r\nFrom: b@c\r\n\r\n",  # a blank line inside
+        b" folded first\r\nSubject: a\r\n\r\n",
+        b"Not a field\r\nSubject: a\r\n\r\n",
+        b"From x@y Mon Dec  2 10:00:00 2024\r\nSubject: a\r\n\r\n",
+        b"Bad Name: x\r\nSubject: a\r\n\r\n",
+        b": no name\r\nSubject: a\r\n\r\n",
+        b"\r\n",
+        b"",
+    ],
+)
+def test_other_shapes_take_the_general_path(
+    header: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert _lean(header) is None
+    _same(header, monkeypatch)
+
+
+def test_a_seen_field_name_without_its_colon_is_not_a_field(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _same(b"Subject: a\r\nSubject\r\nFrom: b@c\r\n\r\n", monkeypatch)
+    assert _lean(b"Subject: a\r\nSubject\r\nFrom: b@c\r\n\r\n") is None
+
+
+@pytest.mark.parametrize("length", [994, 995, 996, 997, 998, 1999, 2000, 2001, 8001])
+def test_lengths_at_the_cuts(length: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids and subjects around the lengths where the general code cuts them."""
+    long_id = b"<" + b"i" * (length - 2) + b">"
+    header = (
+        b"Message-ID: " + long_id + b"\r\nIn-Reply-To: " + long_id
+        + b"\r\nReferences: <a@b> " + long_id + b"\r\nSubject: " + b"s" * length
+        + b"\r\nSubject: second\r\n\r\n"
+    )
+    _same(header, monkeypatch)
+    utf8 = b"Subject: " + "é".encode() * (length // 2) + b"\r\n\r\n"
+    _same(utf8, monkeypatch)
+
+
+def test_huge_references(monkeypatch: pytest.MonkeyPatch) -> None:
+    refs = b"\r\n ".join(b"<r%d@x.org>" % i for i in range(5000))
+    header = b"References: " + refs + b"\r\nMessage-ID: <m@x>\r\n\r\n"
+    assert _lean(header) is not None
+    _same(header, monkeypatch)
+    assert len(mime.header_envelope(header).references) == headers.MAX_REFERENCES
+
+
+NAME = st.sampled_from(
+    [b"From", b"FROM", b"from", b"To", b"Cc", b"CC", b"Subject", b"SUBJECT", b"Date",
+     b"Message-ID", b"Message-Id", b"In-Reply-To", b"References", b"Content-Type",
+     b"X-Other", b"Bad Name", b"", b"F\xc3\xa9"]
+)
+BYTES = st.sampled_from(
+    [
+        b"Ann <ann@example.org>", b'"Doe, John" <j@x.org>', b"bare@example.org",
+        b"=?utf-8?q?J=C3=BCrgen?=", b"=?x-unknown?b?AAAA?=", b"=?utf-8?b?w6k=?=", b"=?",
+        b"<id@host>", b"<a b@c>", b"<>", b"<<x@y>>", b"<x@y", b"x@y>",
+        b"Thu, 05 Dec 2024 01:25:49 +0000", b"5 Dec 2024 1:2:3 +0000", b"Feb",
+        b"Mon, 31 Feb 2024 25:61:61 -9999", b"Thu, 05 Dec 0999 01:25:49 +0000",
+        b"\r\n ", b"\r\n\t", b"\r\n", b"\r", b"\n", b"\r\n\r\n", b" ", b"  ", b"\t",
+        b"\x00", b"\x1b[31m", b"\x7f", b"\x85", b"\xc3\xa9", b"\xff\xfe", b"\xe2\x80\xae",
+        b"\xc2\xa0", b"\xe2\x80\xa8", b"(comment)", b",", b":", b";", b'"', b"\\", b"x",
+        b"multipart/mixed; boundary=x", b"MULTIPART/Report",
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(NAME, st.lists(BYTES, max_size=6)), max_size=9),
+    st.sampled_from([b"\r\n", b"\n", b"", b"\r\nX-After: y\r\n"]),
+)
+def test_hostile_blocks(fields: list[tuple[bytes, list[bytes]]], end: bytes) -> None:
+    """Byte-level blocks: 8-bit bytes that are UTF-8 and that are not, control
+    characters, bare CR and LF, folding, duplicate names in any case, missing fields."""
+    header = b"".join(name + b": " + b"".join(value) + b"\r\n" for name, value in fields)
+    with pytest.MonkeyPatch.context() as m:
+        _same(header + end, m)
 
 
 FIELD = st.sampled_from(["From", "To", "Cc", "Subject", "Date", "Message-ID", "References"])

@@ -349,3 +349,49 @@ class _FakeTransport(asyncio.Transport):
 
     def close(self) -> None:
         pass
+
+
+@pytest.mark.parametrize("secure", [False, True], ids=["plain", "tls"])
+async def test_take_cuts_whole_pieces_between_reads(secure: bool, tls_files: TLSFiles) -> None:
+    """``take`` hands what a framer cuts out of the bytes already received, never waits,
+    and leaves the rest for the next read; mixed with readline and readexactly, every
+    byte comes out once, in order, however the peer cuts them."""
+    rng = random.Random(11)
+    records = [
+        b"%d:%s\n" % (i, os.urandom(rng.choice((0, 5, 900, 70_000))).hex().encode())
+        for i in range(400)
+    ]
+    wire = b"".join(records)
+
+    def by_newline(buf: bytearray, start: int, end: int) -> tuple[list[bytes], int]:
+        out, pos = [], start
+        while len(out) < 3:
+            i = buf.find(b"\n", pos, end)
+            if i < 0:
+                break
+            out.append(bytes(buf[pos : i + 1]))
+            pos = i + 1
+        return out, pos
+
+    async def peer(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for piece in pieces(wire, rng):
+            writer.write(piece)
+            if rng.random() < 0.2:
+                await writer.drain()
+                await asyncio.sleep(0)
+        await writer.drain()
+
+    async with connected(peer, tls_files if secure else None) as stream:
+        got: list[bytes] = []
+        via_take = 0
+        while len(got) < len(records):
+            taken = stream.take(by_newline)
+            got += taken
+            via_take += len(taken)
+            if not taken:  # nothing whole buffered: one record the usual way
+                head = await stream.read_until(b":", 20)
+                rest = await stream.read_until(b"\n", 1 << 20)
+                got.append(head + rest)
+        assert got == records
+        assert 0 < via_take < len(records)  # both ways were taken
+        assert stream.take(by_newline) == []

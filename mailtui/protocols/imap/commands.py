@@ -5,7 +5,10 @@ Reading is literal-aware: a response line that ends in ``{n}`` is followed by
 regex, and the transport decrypts them straight into the bytes handed on
 (``mailtui.protocols.net.linereader``). One command runs at a time (the backend drives the
 connection from one task); ``stream`` yields untagged responses as they arrive, so a
-500 MB FETCH never sits in memory as a whole.
+500 MB FETCH never sits in memory as a whole. While a command sent with ``raw_fetch``
+waits for FETCH answers, the responses already whole in the reader's buffer are cut out
+at once (``framing.frame``) and read from a deque, and its header answers stay unparsed
+(``Response.raw``) for the parse thread.
 
 With the debug log on (``mailtui --debug-log FILE``), the first line of each command and
 response goes to the ``mailtui.wire.imap`` logger (literals never); the answers of an
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field
 
 from mailtui.errors import TransientError
 from mailtui.pacing import Pacer
+from mailtui.protocols.imap.framing import frame, lazy_fetch, segments_of
 from mailtui.protocols.imap.wire import Arg, ProtocolError, Response, literal_size, parse_response
 from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 
@@ -66,6 +70,8 @@ class Pending:
     #: Its untagged responses read while another command's answer was wanted.
     early: deque[Response] = field(default_factory=deque)
     answer: Response | None = None
+    #: Its header FETCH answers may come unparsed (``Response.raw``: ``framing``).
+    raw_fetch: bool = False
 
 
 class ImapCommands:
@@ -88,6 +94,8 @@ class ImapCommands:
         # A buffered answer of thousands of FETCH responses is read without a wait: the
         # loop (keys, frames) gets a turn every few milliseconds of it (mailtui/pacing.py).
         self._pacer = Pacer()
+        # Responses cut whole out of the reader's buffer, not read yet (``framing``).
+        self._framed: deque[bytes] = deque()
 
     # ------------------------------------------------------------------ reading
 
@@ -103,6 +111,12 @@ class ImapCommands:
             raise TransientError("the server did not answer in time") from None
 
     async def _read_raw(self) -> Response:
+        if not self._framed and self._raw_fetch_owner():
+            # While a first pass's FETCH answers come: every response already in the
+            # buffer is cut out at once, and read from here without a wait.
+            self._framed.extend(self._stream.take(frame))
+        if self._framed:
+            return self._from_frame(self._framed.popleft())
         segments: list[bytes | bytearray] = []
         try:
             while True:
@@ -129,6 +143,30 @@ class ImapCommands:
         except OSError as exc:
             self.broken = True
             raise TransientError(f"connection lost: {exc.strerror or exc}") from None
+
+    def _from_frame(self, raw: bytes) -> Response:
+        """The response of a framed one: a header FETCH answer for a command that takes
+        it so stays raw (its owner is the one ``_route`` will find: nothing changes the
+        waiting commands in between), anything else is parsed as ``_read_raw`` would."""
+        if self._trace:
+            self._show("S", raw)
+        lazy = lazy_fetch(raw)
+        if lazy is not None and self._raw_fetch_owner():
+            return Response(tag="*", kind="FETCH", number=lazy[0], raw=raw, raw_uid=lazy[1])
+        try:
+            return parse_response(segments_of(raw))
+        except ProtocolError as exc:
+            self.broken = True
+            raise TransientError(f"the server sent something that is not IMAP: {exc}") from None
+
+    def _raw_fetch_owner(self) -> bool:
+        """Whether an untagged FETCH read now goes to a command that takes it raw."""
+        for candidate in self._pending:
+            if candidate.answer is None and (
+                candidate.kinds is None or "FETCH" in candidate.kinds
+            ):
+                return candidate.raw_fetch
+        return False
 
     def _note(self, resp: Response) -> None:
         if resp.kind == "BYE":
@@ -201,7 +239,7 @@ class ImapCommands:
         await (self._write_secret if secret else self._write)(line + b"\r\n")
         return tag
 
-    async def send(self, *args: Arg) -> Pending:
+    async def send(self, *args: Arg, raw_fetch: bool = False) -> Pending:
         """Send a command without waiting for its answer (pipelining, RFC 3501 5.5); read
         the answer with ``responses``.
 
@@ -212,7 +250,10 @@ class ImapCommands:
         response no waiting command asked for (EXISTS, a flag change another client
         made) to the oldest waiting command. A command whose responses cannot be told
         apart (SELECT, STORE, anything not in ``PIPELINED``) waits until every earlier
-        answer is in before it goes out."""
+        answer is in before it goes out.
+
+        ``raw_fetch``: its header FETCH answers of the common shape come unparsed
+        (``Response.raw``, parsed by ``framing.fetch_items``), the rest parsed."""
         words = [a.upper() for a in args[:2] if isinstance(a, bytes)]
         name = b" ".join(words if words[:1] == [b"UID"] else words[:1])
         kinds = PIPELINED.get(name)
@@ -222,7 +263,9 @@ class ImapCommands:
         if kinds is None or sync_literal:
             # (A synchronizing literal waits for "+", which comes after those answers.)
             await self._settle()
-        pending = Pending(await self._send(args), name.decode("ascii", "replace"), kinds)
+        pending = Pending(
+            await self._send(args), name.decode("ascii", "replace"), kinds, raw_fetch=raw_fetch
+        )
         self._pending.append(pending)
         return pending
 

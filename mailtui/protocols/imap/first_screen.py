@@ -23,7 +23,7 @@ async def send_newest(
     if exists <= 0 or count <= 0:
         return None
     first = max(1, exists - count + 1)
-    return await conn.send(b"FETCH", b"%d:%d" % (first, exists), items)
+    return await conn.send(b"FETCH", b"%d:%d" % (first, exists), items, raw_fetch=True)
 
 
 async def send_listing(conn: ImapCommands) -> Pending:

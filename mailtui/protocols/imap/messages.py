@@ -13,7 +13,8 @@ from typing import Any
 
 from mailtui import mime
 from mailtui.models import Envelope, Flag, RawMessage
-from mailtui.protocols.imap.wire import as_bytes, as_int, as_list, as_str
+from mailtui.protocols.imap.framing import fetch_items
+from mailtui.protocols.imap.wire import ProtocolError, as_bytes, as_int, as_list, as_str
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -47,6 +48,25 @@ def flags_from(items: Iterable[Any]) -> Flag:
         if isinstance(item, str):
             value |= FLAG_NAMES.get(item.upper(), Flag.NONE)
     return value
+
+
+#: ``flags_from`` of the FLAGS lists seen lately (a mailbox has few distinct ones),
+#: by the list as a tuple; bounded, a pure function of the list.
+_FLAGS_MEMO: dict[tuple[Any, ...], Flag] = {}
+
+
+def _flags(items: list[Any]) -> Flag:
+    try:
+        key = tuple(items)
+        found = _FLAGS_MEMO.get(key)
+    except TypeError:  # a nested list: unhashable
+        return flags_from(items)
+    if found is None:
+        found = flags_from(items)
+        if len(_FLAGS_MEMO) >= 256:
+            _FLAGS_MEMO.clear()
+        _FLAGS_MEMO[key] = found
+    return found
 
 
 def wire_flags(flags: Flag) -> bytes:
@@ -90,14 +110,19 @@ def internaldate(text: str) -> int:
         return 0
 
 
-def envelope_from_header(header: bytes, size: int, date: int) -> Envelope:
+def envelope_from_header(header: bytes, size: int, date: int | str) -> Envelope:
     """The list row's envelope from the header alone (the body comes later): attachments
-    are guessed from the top-level content type; the preview stays empty."""
+    are guessed from the top-level content type; the preview stays empty. ``date`` is
+    the arrival time for a header without a Date, or the INTERNALDATE it is read from
+    (only then: most headers have a Date)."""
     env = mime.header_envelope(header)
     env.size = size
     if env.date == 0:
-        env.date = date
-    env.has_attachments = bool(_MIXED.search(header))
+        env.date = date if isinstance(date, int) else internaldate(date)
+    lower = header.lower()  # a cheap test first: the regex tries every line start
+    env.has_attachments = (
+        b"/mixed" in lower or b"/related" in lower or b"/report" in lower
+    ) and _MIXED.search(header) is not None
     env.preview = ""
     return env
 
@@ -106,14 +131,64 @@ def envelope_from_header(header: bytes, size: int, date: int) -> Envelope:
 #: INTERNALDATE, RFC822.SIZE, header bytes).
 EnvelopeJob = tuple[int, Any, str, int, bytes]
 
+#: The key of a FETCH answer the loop left unparsed (``framing``; with its "UID").
+RAW_ANSWER = "RAW"
+
+# A whole header FETCH answer as Dovecot and most servers spell it: what ``_fetch_fast``
+# reads from its segments (the first line, the literal, ``)``), read from the raw
+# response: the literal is the n bytes after the first line, ``)`` and CRLF end it.
+_JOB = re.compile(
+    rb'\* [0-9]+ FETCH \(UID ([0-9]+) FLAGS \(([^()"{}\[\]\r\n]*)\) INTERNALDATE "([^"\\\r\n]*)"'
+    rb" RFC822\.SIZE ([0-9]+) BODY\[HEADER\.FIELDS \([A-Z0-9.\- ]*\)\] \{([0-9]+)\}\r\n"
+)
+
+
+def raw_job(raw: bytes) -> EnvelopeJob | None:
+    """The job of a raw header FETCH answer of the common shape, as ``envelope_jobs``
+    makes it from the parsed answer; None for another shape."""
+    m = _JOB.match(raw)
+    if m is None:
+        return None
+    uid, flags, date, size, length = m.groups()
+    start = m.end()
+    stop = start + int(length)
+    if raw[stop:] != b")\r\n":
+        return None
+    names: list[str] = []
+    if flags:
+        for flag in flags.split(b" "):
+            if not flag or flag.upper() == b"NIL":
+                return None  # two spaces, or NIL (None to the tokenizer)
+            names.append(flag.decode("utf-8", "surrogateescape"))
+    return (
+        int(uid),
+        names,
+        date.decode("utf-8", "surrogateescape"),
+        int(size),
+        raw[start:stop],
+    )
+
 
 def envelope_jobs(
     fetched: Sequence[dict[str, Any]],
 ) -> tuple[list[EnvelopeJob], list[RawMessage | None]]:
-    """The parsing work of a batch of FETCH data, and the whole messages in it."""
+    """The parsing work of a batch of FETCH data, and the whole messages in it. An
+    answer left raw is parsed here (``framing.fetch_items``: ``ProtocolError`` where
+    the read would have raised it)."""
     jobs: list[EnvelopeJob] = []
     raws: list[RawMessage | None] = []
     for data in fetched:
+        answer = data.get(RAW_ANSWER)
+        if answer is not None:
+            job = raw_job(answer)
+            if job is not None:
+                jobs.append(job)
+                raws.append(None)
+                continue
+            uid = data.get("UID")
+            data = fetch_items(answer)
+            if data.get("UID") != uid:  # batched by the UID the loop saw first
+                raise ProtocolError("a FETCH answer names two UIDs")
         whole = data.get("BODY[]")
         raw = whole if isinstance(whole, bytes | bytearray) else None
         header = header_block(raw) if raw is not None else bytes(as_bytes(header_item(data)))
@@ -146,8 +221,8 @@ def parse_envelopes(
     return [
         (
             remote_id(uidvalidity, uid),
-            envelope_from_header(header, size, internaldate(date)),
-            flags_from(flag_items),
+            envelope_from_header(header, size, date),
+            _flags(flag_items),
         )
         for uid, flag_items, date, size, header in jobs
     ]

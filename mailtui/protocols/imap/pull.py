@@ -58,6 +58,7 @@ from mailtui.protocols.imap.folders import (
 )
 from mailtui.protocols.imap.messages import (
     ENVELOPE_FIELDS,
+    RAW_ANSWER,
     batch_of,
     envelope_jobs,
     flags_from,
@@ -69,7 +70,15 @@ from mailtui.protocols.imap.messages import (
 )
 from mailtui.protocols.imap.search import UidListing
 from mailtui.protocols.imap.search_answer import search_answer, uid_search
-from mailtui.protocols.imap.wire import Arg, as_int, as_list, fetch_dict, parse_uid_set, uid_set
+from mailtui.protocols.imap.wire import (
+    Arg,
+    ProtocolError,
+    as_int,
+    as_list,
+    fetch_dict,
+    parse_uid_set,
+    uid_set,
+)
 
 FIRST_BATCH = 500  # the first screenful of a folder, as fast as possible
 #: A first pass asks for the newest this many by sequence number right after SELECT,
@@ -253,7 +262,13 @@ class ImapPull(ImapClient):
         """Parse a batch in a thread (a separate process was tried: docs/decisions.md),
         all of it: picking the items out of 2,000 FETCH answers on the loop held a key
         for up to 100 ms (docs/decisions.md, "First contact with a big mailbox")."""
-        return await asyncio.to_thread(between_keys, lambda p: _parse_batch(validity, p), fetched)
+        try:
+            return await asyncio.to_thread(
+                between_keys, lambda p: _parse_batch(validity, p), fetched
+            )
+        except ProtocolError as exc:  # an answer read unparsed (``framing``)
+            self.conn.broken = True
+            raise TransientError(f"the server sent something that is not IMAP: {exc}") from None
 
     async def _fetch_raw(self, uids: Sequence[int], whole: set[int]) -> list[dict[str, Any]]:
         """The FETCH data of ``uids``, newest (highest UID) first."""
@@ -268,7 +283,8 @@ class ImapPull(ImapClient):
         for group, items in ((bodies, WHOLE_ITEMS), (headers, ENVELOPE_ITEMS)):
             if group:
                 uid_list = uid_set(group).encode()
-                sent.append(await self.conn.send(b"UID", b"FETCH", uid_list, items))
+                raw = items is ENVELOPE_ITEMS  # parsed in the thread (``framing``)
+                sent.append(await self.conn.send(b"UID", b"FETCH", uid_list, items, raw_fetch=raw))
         return sent
 
     async def _collect(self, sent: Sequence[Pending]) -> list[dict[str, Any]]:
@@ -279,6 +295,9 @@ class ImapPull(ImapClient):
         for pending in sent:
             async for r in self.conn.responses(pending):
                 if r.kind != "FETCH":
+                    continue
+                if r.raw is not None:  # a header answer, parsed in the thread
+                    fetched.append({"UID": r.raw_uid, RAW_ANSWER: r.raw})
                     continue
                 data = fetch_dict(r.items)
                 body = data.get("BODY[]")

@@ -70,6 +70,10 @@ class Response:
     code: str = ""
     code_args: str = ""
     text: str = ""
+    #: A header FETCH answer left unparsed for the parse thread (``framing``): the
+    #: whole response as read, and its UID; ``items`` empty.
+    raw: bytes | None = None
+    raw_uid: str = ""
 
     @property
     def is_status(self) -> bool:
@@ -83,6 +87,8 @@ def literal_size(line: bytes) -> int | None:
     m = _LITERAL_AT_END.search(line)
     if m is None:
         return None
+    if len(m.group(1)) > 10:  # int() of thousands of digits would raise ValueError
+        raise ProtocolError(f"the server announced a literal of {len(m.group(1))} digits")
     size = int(m.group(1))
     if size > MAX_LITERAL:
         raise ProtocolError(f"the server announced a {size}-byte literal")

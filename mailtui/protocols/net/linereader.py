@@ -26,6 +26,7 @@ timer serves every read: it is armed once and moves itself on while bytes arrive
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Final
 
 #: Free space handed to the transport per receive (TLS decrypts records of 16 KB).
@@ -155,6 +156,17 @@ class LineReader(asyncio.BufferedProtocol):
             if self._end - self._start > self.limit:
                 raise LineTooLong(f"a line longer than {self.limit} bytes")
             await self._more()
+
+    def take(self, frame: Callable[[bytearray, int, int], tuple[list[bytes], int]]) -> list[bytes]:
+        """What ``frame`` cuts out of the unread bytes already here, marked read: it is
+        given the buffer, the first unread byte and the end of the received ones, and
+        returns the pieces and where they end. No wait: [] when nothing is buffered."""
+        if self._block is not None or self._start == self._end:
+            return []
+        pieces, upto = frame(self._buf, self._start, self._end)
+        if upto != self._start:
+            self._consumed(upto)
+        return pieces
 
     async def read_until(self, terminator: bytes, limit: int) -> bytes:
         """The next bytes up to and including ``terminator`` (a POP3 answer up to its
