@@ -148,6 +148,15 @@ async def start_tls(
     goes on over the encrypted transport."""
     transport = stream.transport
     assert transport is not None
+    if stream.buffered:
+        # Bytes that came after the server's go-ahead but before TLS: sent in the clear,
+        # they would be read as if they had come over TLS (a man in the middle's way to
+        # inject answers, CVE-2011-0411 and its kin). Nothing happens between this check
+        # and the pause of the transport inside ``loop.start_tls``.
+        raise ConfigError(
+            f"{host} sent data after agreeing to STARTTLS, before TLS began: refused, since "
+            "someone on the way may have added it; if this goes on, use security = \"tls\""
+        )
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(timeout):

@@ -157,6 +157,11 @@ class LineReader(asyncio.BufferedProtocol):
                 raise LineTooLong(f"a line longer than {self.limit} bytes")
             await self._more()
 
+    @property
+    def buffered(self) -> int:
+        """Bytes received and not read yet."""
+        return self._end - self._start
+
     def take(self, frame: Callable[[bytearray, int, int], tuple[list[bytes], int]]) -> list[bytes]:
         """What ``frame`` cuts out of the unread bytes already here, marked read: it is
         given the buffer, the first unread byte and the end of the received ones, and
