@@ -19,6 +19,7 @@ from textual.command import Provider
 from textual.css.query import NoMatches
 from textual.theme import Theme
 
+from mailtui import memory
 from mailtui.compose import Identity
 from mailtui.config import AccountConfig, Config
 from mailtui.models import OutboxState
@@ -150,6 +151,8 @@ class MailApp(App[None]):
         for problem in self._theme_problems:
             self.notify(f"Theme skipped: {problem}", severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        # Collections paused at start (``mailtui.__main__``) resume after the first paint.
+        self.call_after_refresh(memory.resume_collections)
         # The screen paints from the store first; the network starts after that paint.
         self.call_after_refresh(self._start_sync)
         # Its one full collection (30-90 ms) not between the first paint and the sync's

@@ -58,9 +58,12 @@ class GcPacer:
         return self._last_input
 
     def start(self) -> None:
-        """Collect once, freeze what is left, and raise the full-collection threshold."""
+        """Collect once, freeze what is left, and raise the full-collection threshold.
+        What was frozen before (start-up, ``memory.resume_collections``) is collected
+        with the rest: its garbage is freed here."""
         if self._saved is not None:
             return
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
         young, middle, _old = self._saved = gc.get_threshold()
