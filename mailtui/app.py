@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import App
@@ -20,7 +20,6 @@ from textual.css.query import NoMatches
 from textual.theme import Theme
 
 from mailtui import memory
-from mailtui.compose import Identity
 from mailtui.config import AccountConfig, Config
 from mailtui.models import OutboxState
 from mailtui.sync.contract import SyncEvent
@@ -36,6 +35,9 @@ from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl
 from mailtui.ui.sign_in import SignInKey
+
+if TYPE_CHECKING:
+    from mailtui.compose import Identity  # annotations only: composing loads on use
 
 GC_PACER_AFTER = 2.0  # seconds after the start: the pacer's collection, off the first screen
 

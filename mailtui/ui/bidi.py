@@ -39,8 +39,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
-import arabic_reshaper
-from bidi import get_display
 from rich.cells import cell_len
 
 from mailtui.mime.direction import LRM, RLM, Direction, base_direction
@@ -149,6 +147,10 @@ def layout(paragraph: str, width: int, direction: Direction | None = None) -> Pa
     rtl = _enabled and (direction or base_direction(paragraph)) == "rtl"
     if not _enabled or not (rtl or has_rtl(paragraph)):
         return Paragraph(tuple(_CONTROLS.sub("", line) for line in wrap(paragraph, width)), rtl)
+    # Shaping and python-bidi load with the first right-to-left paragraph: 7-10 ms of
+    # imports off the first paint (docs/decisions.md, issue 17).
+    import arabic_reshaper
+
     shaped = arabic_reshaper.reshape(paragraph)
     pieces = wrap(shaped, width)
     # python-bidi's report of the levels takes some fifty bytes a character: a paragraph
@@ -207,6 +209,14 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) > width:
         text = _cut(text, width - 1) + "…"
     return visual(text)
+
+
+def get_display(text: str, base_dir: str | None = None, debug: bool = False) -> str:
+    """python-bidi's visual order of ``text``; python-bidi loads on first use (as the
+    shaping in ``layout``)."""
+    from bidi import get_display as display
+
+    return str(display(text, base_dir=base_dir, debug=debug))
 
 
 def _levels(text: str, rtl: bool) -> list[int] | None:
