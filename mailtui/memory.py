@@ -20,7 +20,7 @@ set the threshold already (``MALLOC_MMAP_THRESHOLD_`` or ``GLIBC_TUNABLES``).
 program starts. Start-up (imports, the stylesheet, the widgets) builds about 110,000
 objects that live as long as the process, and CPython's automatic collections walked them
 about 150 times before the first paint (one of them a full collection): 30-35 ms of the
-~0.3 s of CPU until the first screen (docs/decisions.md, issue 17). ``mailtui``
+~0.3 s of CPU until the first paint (docs/decisions.md, issue 17). ``mailtui``
 (``mailtui.__main__``) pauses them first thing; the headless commands resume them once the
 arguments are read, the UI after its first paint. Resuming freezes what start-up built
 (``gc.freeze``: moved out of the generations collections walk), so the first collection
