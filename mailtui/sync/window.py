@@ -79,6 +79,13 @@ class _Numbered:
         """The listing in this form, or None when its ids are not all of that shape."""
         if not listing:
             return None
+        numbered = getattr(listing, "numbered", None)  # the numbers as they are (IMAP's)
+        if numbered is not None:
+            prefix, given = numbered()
+            try:
+                return cls(prefix, array("Q", given))
+            except (OverflowError, TypeError):
+                pass  # not plain numbers after all: read the ids one by one
         prefix = listing[0].rstrip("0123456789")
         cut = len(prefix)
         numbers = array("Q")

@@ -52,6 +52,12 @@ class UidListing(Sequence[str]):
             return [remote_id(self._validity, u) for u in self._uids[index]]
         return remote_id(self._validity, self._uids[index])
 
+    def numbered(self) -> tuple[str, Sequence[int]]:
+        """Every id is the prefix and its UID in decimal (``remote_id``): the UIDs as
+        they are, which ``sync/window.py`` keeps without making 100,000 strings and
+        parsing them back on the first screen's path (65-95 ms at 100,000)."""
+        return remote_id(self._validity, 0).removesuffix("0"), self._uids
+
 
 def imap_day(day: date) -> bytes:
     """``day`` as a SEARCH date (``5-Dec-2026``)."""
