@@ -149,6 +149,9 @@ class SimulatedSync:
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         pass
 
+    def rows_drawn(self, folder_id: int) -> None:
+        pass
+
     async def add_account(self, spec: WorkerSpec) -> None:
         raise NotImplementedError("the benchmark adds no accounts")
 

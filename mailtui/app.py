@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, work
 from textual.app import App
@@ -19,8 +19,7 @@ from textual.command import Provider
 from textual.css.query import NoMatches
 from textual.theme import Theme
 
-from mailtui import pacing
-from mailtui.compose import Identity
+from mailtui import memory, pacing
 from mailtui.config import AccountConfig, Config
 from mailtui.models import OutboxState
 from mailtui.sync.contract import SyncEvent
@@ -36,6 +35,9 @@ from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.services import MailStore, SyncControl
 from mailtui.ui.sign_in import SignInKey
+
+if TYPE_CHECKING:
+    from mailtui.compose import Identity  # annotations only: composing loads on use
 
 GC_PACER_AFTER = 2.0  # seconds after the start: the pacer's collection, off the first screen
 
@@ -152,6 +154,8 @@ class MailApp(App[None]):
         for problem in self._theme_problems:
             self.notify(f"Theme skipped: {problem}", severity="warning", timeout=8)
         self.theme_changed_signal.subscribe(self, self._save_theme)
+        # Collections paused at start (``mailtui.__main__``) resume after the first paint.
+        self.call_after_refresh(memory.resume_collections)
         # The screen paints from the store first; the network starts after that paint.
         self.call_after_refresh(self._start_sync)
         # Its one full collection (30-90 ms) not between the first paint and the sync's

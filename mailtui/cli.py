@@ -208,6 +208,7 @@ async def _cmd_ui(args: argparse.Namespace, config: Config) -> int:
     if not args.demo and not config.accounts and sys.stdin.isatty() and sys.stdout.isatty():
         from mailtui.setup_command import first_start  # the setup wizard, then the UI
 
+        memory.resume_collections()  # the wizard waits for the user: no pause meanwhile
         started = await first_start(dataclasses.replace(config, path=_config_path(args)))
         if started == "demo":
             args.demo, config = True, Config(path=None)
@@ -326,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     memory.keep_big_blocks_mapped()  # before any sync buffer (mailtui/memory.py says why)
     argv, mailto = _split_mailto(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
+    if args.command is not None:
+        memory.resume_collections()  # paused for start-up; the UI resumes after its paint
     args.mailto = mailto
     if mailto is not None and args.command is not None:
         print("mailtui: a mailto: link opens the composer; it takes no command", file=sys.stderr)

@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_tz
 
-from wcwidth import wcwidth
-
 from mailtui import mime
 from mailtui.compose.addresses import addr_key, format_address, unique
 from mailtui.compose.message import Attachment, Draft, Identity
@@ -271,6 +269,10 @@ def quote(text: str, width: int = QUOTE_WIDTH) -> str:
 
 
 def _cells(text: str) -> int:
+    # wcwidth (8 ms of imports) loads when a reply is quoted, not with the package that
+    # the UI's start-up imports for ``Identity`` (docs/decisions.md, issue 17).
+    from wcwidth import wcwidth
+
     return sum(max(0, wcwidth(char)) for char in text)
 
 

@@ -207,6 +207,12 @@ class SyncManager:
         for worker in self.workers.values():
             worker.set_open_folder(folder_id if worker.account.id == account_id else None)
 
+    def rows_drawn(self, folder_id: int) -> None:
+        """The list drew rows of ``folder_id``: a first pass waiting for its first rows
+        on screen goes on (``sync/first_rows.py``)."""
+        for worker in self.workers.values():
+            worker.first_rows.drawn(folder_id)
+
     def gaps(self, folder_id: int) -> FolderGaps | None:
         """What a folder in its first pass lacks yet (None: nothing known); the list
         shows its whole length with placeholders (``sync/window.py``)."""

@@ -41,10 +41,9 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from mailtui import mime
-from mailtui.compose.message import OutgoingMessage
 from mailtui.errors import MailtuiError
 from mailtui.models import (
     Account,
@@ -81,6 +80,9 @@ from mailtui.sync.outbox_config import smtp_credentials as smtp_credentials
 from mailtui.sync.outbox_config import smtp_settings as smtp_settings
 from mailtui.sync.outbox_config import submission as submission
 from mailtui.sync.retry import Backoff
+
+if TYPE_CHECKING:  # annotations only: the UI's start-up does not load the composing code
+    from mailtui.compose.message import OutgoingMessage
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from mailtui.sync.contract import (
     StatefulBackend,
     SyncEvent,
 )
+from mailtui.sync.first_rows import FirstRows
 from mailtui.sync.window import Windows
 
 COMMITS_QUEUED = 2  # fetched batches waiting for their commit (about 16 MB each)
@@ -76,6 +77,8 @@ class Pulls:
         emit: Callable[[SyncEvent], None]
         folder_ids: dict[str, int]
         windows: Windows
+        first_rows: FirstRows
+        _open_folder: int | None
         _durable: bool
 
         async def _serve_body_requests(self, backend: Backend) -> None: ...
@@ -167,7 +170,13 @@ class Pulls:
                 queued.append(asyncio.create_task(self._commit_after(before, folder_id, batch)))
                 if first:  # the first screen is on disk before the rest is fetched or parsed
                     first = False
+                    # ... and on screen, when the UI shows the folder (``first_rows.py``).
+                    shown = batch.listing is not None and folder_id == self._open_folder
+                    if shown:
+                        self.first_rows.expect(folder_id)
                     await queued.popleft()
+                    if shown:
+                        await self.first_rows.wait(folder_id)
                 await self._serve_body_requests(backend)
             while queued:
                 await queued.popleft()

@@ -50,6 +50,7 @@ from mailtui.sync.contract import (
     StatefulBackend,
     SyncEvent,
 )
+from mailtui.sync.first_rows import FirstRows
 from mailtui.sync.ledger import hand_ledger
 from mailtui.sync.local_ops import open_local_account
 from mailtui.sync.logbook import AccountLog
@@ -117,6 +118,7 @@ class Worker(Pulls, BodyFetch, UserRequests, OpSender):
             lambda fid: emit(SyncEvent(account.name, EventKind.MESSAGES, folder_id=fid))
         )
         self._body_progress = BodyProgress(account.name, emit)  # "bodies n/N"
+        self.first_rows = FirstRows()  # a first pass waits for its first rows on screen
 
     # ------------------------------------------------------------------ outside API
 

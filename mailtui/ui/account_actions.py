@@ -21,7 +21,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mailtui import accounts, secrets
-from mailtui.compose import Identity
 from mailtui.config import AccountConfig, Config
 from mailtui.errors import MailtuiError
 from mailtui.login import signs_in
@@ -31,6 +30,7 @@ from mailtui.ui.services import MailStore, SyncControl
 
 if TYPE_CHECKING:  # the wizard's modules (discovery: httpx, DNS) load when it opens
     from mailtui.account_setup import Plan
+    from mailtui.compose import Identity
     from mailtui.discovery import Options
 
 
@@ -59,6 +59,8 @@ class _App(Protocol):
 
 def identities(acc: AccountConfig) -> list[Identity]:
     """The account's From addresses: its own first, then ``identities`` (as at start)."""
+    from mailtui.compose import Identity  # composing's modules load on use, not at start
+
     own = Identity(acc.email, acc.display_name)
     return [own, *(Identity(a, n) for n, a in acc.identities if a != acc.email)]
 

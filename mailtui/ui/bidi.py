@@ -223,6 +223,14 @@ def fit(text: str, width: int) -> str:
     return visual(text)
 
 
+def get_display(text: str, base_dir: str | None = None, debug: bool = False) -> str:
+    """python-bidi's visual order of ``text``; python-bidi loads on first use (as the
+    shaping in ``layout``)."""
+    from bidi import get_display as display
+
+    return str(display(text, base_dir=base_dir, debug=debug))
+
+
 def _levels(text: str, rtl: bool) -> list[int] | None:
     """The resolved embedding level of each character of one paragraph (UAX #9 up to
     rule I2) from python-bidi, which reports them per UTF-8 byte in its debug output;

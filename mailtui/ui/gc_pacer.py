@@ -88,6 +88,9 @@ class GcPacer:
         if self._saved is None or self._clock() - self._last_input < IDLE_AFTER:
             return False
         if not self.frozen:
+            # What start-up froze (``memory.resume_collections``) is collected with the
+            # rest: its garbage is freed here.
+            gc.unfreeze()
             self._collect()
             gc.freeze()
             self.frozen = True

@@ -156,6 +156,9 @@ class SyncControl(ServerQuestions, Protocol):
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         """The folder on screen (None, None: none or "All inboxes"), for push."""
 
+    def rows_drawn(self, folder_id: int) -> None:
+        """The list drew rows of the folder (a first pass waits for its first ones)."""
+
     async def add_account(self, spec: WorkerSpec) -> None:
         """An account added while running: its worker starts now."""
 

@@ -166,6 +166,7 @@ class FakeManager:
         self.reconnects = 0  # reconnect() calls
         self.checks = 0  # check_now() calls
         self.open_folders: list[tuple[int | None, int | None]] = []  # set_open_folder calls
+        self.drawn: list[int] = []  # rows_drawn calls: folders whose rows were painted
         self.caps: dict[int, Capabilities] = {}  # account id -> what its backend can do
         self.fetched: list[int] = []
         self.bodies = bodies or {}
@@ -205,6 +206,9 @@ class FakeManager:
 
     def set_open_folder(self, account_id: int | None, folder_id: int | None) -> None:
         self.open_folders.append((account_id, folder_id))
+
+    def rows_drawn(self, folder_id: int) -> None:
+        self.drawn.append(folder_id)
 
     def gaps(self, folder_id: int) -> None:
         return None  # no first pass here: every folder is whole in the store

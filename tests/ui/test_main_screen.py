@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from mailtui import memory
 from mailtui.mime import parse_envelope
 from mailtui.models import AccountKind, Flag, FolderBatch, MessageRow, NewMessage
 from mailtui.store import Store, StoreError
@@ -507,3 +508,27 @@ async def test_full_collections_wait_while_keys_come(mail: MailFixture) -> None:
     assert not app.gc_pacer.active
     assert gc.get_threshold() == before
     assert gc.get_freeze_count() == 0
+
+
+async def test_collections_paused_for_start_up_resume_after_the_first_paint(
+    mail: MailFixture,
+) -> None:
+    """``mailtui`` starts with collections paused (``memory.pause_collections``): the app
+    resumes them once it has painted, with start-up frozen, and the pacer's collection
+    takes that frozen start-up back in at the first pause (its garbage is freed then)."""
+    memory.pause_collections()
+    try:
+        app = make_app(mail.store)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, lambda: rows_loaded(pilot))
+            assert gc.isenabled()
+            frozen = gc.get_freeze_count()
+            assert frozen > 0
+            app.gc_pacer.start()
+            assert app.gc_pacer.tick()  # no key yet: the first pause is now
+            assert gc.get_freeze_count() < frozen  # collected, and the live part frozen
+            await pilot.press("q")
+            await pilot.pause()
+    finally:
+        gc.enable()
+        gc.unfreeze()

@@ -68,3 +68,65 @@ def test_the_users_own_setting_wins() -> None:
     assert said == "False"
     said, _ = kept_mib("on", GLIBC_TUNABLES="glibc.malloc.mmap_threshold=131072")
     assert said == "False"
+
+
+# ---------------------------------------------------------------- collections at start-up
+
+PAUSE = """
+import gc, sys
+from mailtui import memory
+
+memory.resume_collections()  # not paused: nothing happens
+print(gc.isenabled(), gc.get_freeze_count())
+memory.pause_collections()
+before = gc.get_stats()[0]["collections"]
+junk = [[i] for i in range(50_000)]
+print(gc.isenabled(), gc.get_stats()[0]["collections"] - before)
+memory.resume_collections()
+print(gc.isenabled(), gc.get_freeze_count() >= 50_000)
+"""
+
+
+def test_collections_pause_and_resume_with_start_up_frozen() -> None:
+    p = subprocess.run(
+        [sys.executable, "-c", PAUSE], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    untouched, paused, resumed = p.stdout.splitlines()
+    assert untouched == "True 0"
+    enabled, collections = paused.split()
+    assert enabled == "False"
+    assert int(collections) == 0  # 50,000 new lists and no collection of them
+    assert resumed == "True True"
+
+
+HEADLESS = """
+import gc, sys
+from mailtui import __main__ as entry
+
+sys.argv = ["mailtui", "--config", sys.argv[1], "sync", "--once"]
+code = entry.main()  # no account: a plain error line, after the arguments were read
+print(code, gc.isenabled())
+"""
+
+
+def test_a_headless_command_runs_with_collections_on(tmp_path: Path) -> None:
+    """``mailtui`` pauses collections for start-up; a command without the UI (here one
+    that fails: no account) has them back once its arguments are read."""
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    env = {
+        **os.environ,
+        "MAILTUI_DATA_DIR": str(tmp_path / "data"),
+        "MAILTUI_STATE_DIR": str(tmp_path / "state"),
+    }
+    p = subprocess.run(
+        [sys.executable, "-c", HEADLESS, str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    code, enabled = p.stdout.split()
+    assert code != "0"
+    assert enabled == "True"

@@ -24,7 +24,7 @@ reader pane), main_triage.py (triage and list keys).
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -37,7 +37,6 @@ from mailtui.ui import compat, keymap
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
 from mailtui.ui.jump_date import DateJump
-from mailtui.ui.screens.compose_actions import Composer
 from mailtui.ui.screens.main_filter import ListFilter
 from mailtui.ui.screens.main_folders import FolderNavigation
 from mailtui.ui.screens.main_reader import NOT_DOWNLOADED, ReaderPane
@@ -52,6 +51,9 @@ from mailtui.ui.widgets.hint_line import HintLine
 from mailtui.ui.widgets.message_list import MessageList
 from mailtui.ui.widgets.message_view import MessageView
 from mailtui.ui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from mailtui.ui.screens.compose_actions import Composer
 
 __all__ = ["NOT_DOWNLOADED", "MainScreen"]
 
@@ -102,10 +104,21 @@ class MainScreen(SyncReloads, FolderNavigation, ListFilter, ReaderPane, TriageKe
     def __init__(self, store: MailStore, manager: SyncControl | None, clock: Clock) -> None:
         super().__init__(store, manager, clock)  # the state (main_view.py)
         self.triage = Triage(self, store, manager)
-        self._composer = Composer(self, store, manager)
+        self._composer_made: Composer | None = None
         self._folder_admin = FolderAdmin(self, manager)
         self._send_notices = SendNotices(self, lambda: self.status_bar, store, manager)
         self._date_jump = DateJump(self, store, manager, clock)
+
+    @property
+    def _composer(self) -> Composer:
+        """The way into the compose screens, made on first use: its modules (the compose
+        screens and what they import: 10 ms) wait for the first key
+        that writes, off the first paint (docs/decisions.md, issue 17)."""
+        if self._composer_made is None:
+            from mailtui.ui.screens.compose_actions import Composer
+
+            self._composer_made = Composer(self, self._store, self._manager)
+        return self._composer_made
 
     def on_key(self, event: events.Key) -> None:
         """Keys bubble here from the focused widget: their frames are not held back."""

@@ -115,6 +115,9 @@ class FolderNavigation(MainView):
             self._unified and event.folder_id == UNIFIED
         ):
             self._show_location(event.total, event.unread)
+            if event.total and self._folder is not None and self._manager is not None:
+                # Once painted: a new account's first pass waits for its first rows.
+                self.call_after_refresh(self._manager.rows_drawn, self._folder.id)
 
     def _show_location(self, total: int, unread: int) -> None:
         """The status line's left part: folder, counts, view, filter, selection."""
