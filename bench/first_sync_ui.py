@@ -226,7 +226,8 @@ def main() -> int:
     try:
         from mailtui.pacing import KEYS as HOLD  # not in trees before the key hold
 
-        print(f"sync_held_by_keys_s: {HOLD.held_s:.2f} s ({HOLD.holds} keys)")
+        print(f"sync_held_by_keys_s: {HOLD.held_s:.2f} s")
+        print(f"keys_holding_sync: {HOLD.holds} keys")
         print(f"parse_held_by_keys_s: {HOLD.thread_held_s:.2f} s")
     except ImportError:
         pass

@@ -62,7 +62,11 @@ async def test_the_first_pass_waits_for_the_first_rows_on_screen(
         messages = app.screen.query_one(MessageList)
         for _ in range(600):
             await pilot.pause(0.05)
-            if f"subject {N:04d}" in screen_text(app) and (await store.inbox_count())[0] == N:
+            if (
+                f"subject {N:04d}" in screen_text(app)
+                and (await store.inbox_count())[0] == N
+                and messages.total == N  # the list's reload after the last commit
+            ):
                 break
         assert f"subject {N:04d}" in screen_text(app)
         assert messages.total == N
