@@ -624,16 +624,23 @@ async def test_a_server_gone_silent_mid_message_is_a_timeout_not_a_hang(store: S
     assert "did not answer in time" in worker.status_text
 
 
-async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None:
+async def sync_with_fake_starttls(
+    store: Store, capability: bytes, starttls_answer: bytes
+) -> tuple[AccountStatus, Worker, bytes]:
+    """A sync with ``security = "starttls"`` against a fake server offering
+    ``capability``, answering STARTTLS with ``starttls_answer`` (the tag before it): the
+    status, the worker, and all the client sent (upper case)."""
     received: list[bytes] = []
 
     async def fake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN LOGIN] fake ready\r\n")
+        writer.write(b"* OK [CAPABILITY " + capability + b"] fake ready\r\n")
         while line := await reader.readline():
             received.append(line)
             tag = line.split(b" ")[0]
-            if b"CAPABILITY" in line.upper():
-                writer.write(b"* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n" + tag + b" OK done\r\n")
+            if b"STARTTLS" in line.upper():
+                writer.write(tag + starttls_answer)
+            elif b"CAPABILITY" in line.upper():
+                writer.write(b"* CAPABILITY " + capability + b"\r\n" + tag + b" OK done\r\n")
             elif b"LOGOUT" in line.upper():
                 writer.write(b"* BYE\r\n" + tag + b" OK bye\r\n")
             else:
@@ -648,41 +655,29 @@ async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None
     finally:
         server.close()
         await server.wait_closed()
+    return status, worker, b"".join(received).upper()
+
+
+async def test_starttls_not_offered_is_refused_never_plain(store: Store) -> None:
+    status, worker, sent = await sync_with_fake_starttls(
+        store, b"IMAP4rev1 AUTH=PLAIN LOGIN", b" BAD not offered\r\n"
+    )
     assert status is AccountStatus.ERROR
     assert "does not offer STARTTLS" in worker.status_text
-    sent = b"".join(received).upper()
+    assert b"STARTTLS" not in sent
     assert b"LOGIN" not in sent and b"AUTHENTICATE" not in sent and b"SECRET" not in sent
 
 
 async def test_bytes_after_the_starttls_go_ahead_are_refused(store: Store) -> None:
     """Answers injected in the clear right behind the server's STARTTLS OK would be read
     as if they had come over TLS: the client refuses and never sends its password."""
-    received: list[bytes] = []
-
-    async def fake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        writer.write(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] fake ready\r\n")
-        while line := await reader.readline():
-            received.append(line)
-            tag = line.split(b" ")[0]
-            if b"STARTTLS" in line.upper():
-                writer.write(tag + b" OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n")
-            elif b"CAPABILITY" in line.upper():
-                writer.write(b"* CAPABILITY IMAP4rev1 STARTTLS\r\n" + tag + b" OK done\r\n")
-            else:
-                writer.write(tag + b" OK whatever\r\n")
-            await writer.drain()
-        writer.close()
-
-    server = await asyncio.start_server(fake, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
-        status, worker = await sync(store, fake_server_account(port, "starttls"))
-    finally:
-        server.close()
-        await server.wait_closed()
+    status, worker, sent = await sync_with_fake_starttls(
+        store,
+        b"IMAP4rev1 STARTTLS LOGINDISABLED",
+        b" OK Begin TLS\r\n* CAPABILITY IMAP4rev1 AUTH=PLAIN\r\n",
+    )
     assert status is AccountStatus.ERROR
     assert "sent data after agreeing to STARTTLS" in worker.status_text
-    sent = b"".join(received).upper()
     assert b"LOGIN" not in sent and b"AUTHENTICATE" not in sent and b"SECRET" not in sent
 
 
