@@ -4,6 +4,7 @@ server: login, implicit TLS and STLS, UIDL/LIST/TOP/RETR byte for byte as delive
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
 from collections.abc import AsyncIterator
@@ -92,6 +93,37 @@ async def test_stls_upgrades_and_reads_capa_again(mail_user: MailUser) -> None:
     await conn.login(mail_user.name, mail_user.password)
     assert await conn.stat() == (0, 0)
     await conn.quit()
+
+
+async def test_bytes_after_the_stls_go_ahead_are_refused() -> None:
+    """A line injected in the clear behind the server's STLS go-ahead would be read as if
+    it had come over TLS: opening fails with a ConfigError, before any TLS or login."""
+    received: list[bytes] = []
+
+    async def fake(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"+OK fake ready\r\n")
+        while line := await reader.readline():
+            received.append(line)
+            if line.upper().startswith(b"CAPA"):
+                writer.write(b"+OK\r\nSTLS\r\nUSER\r\n.\r\n")
+            elif line.upper().startswith(b"STLS"):
+                writer.write(b"+OK Begin TLS\r\n+OK injected\r\n")
+            else:
+                writer.write(b"-ERR no\r\n")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(fake, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(ConfigError, match="sent data after agreeing to STARTTLS"):
+            await Pop3Client.open(
+                "127.0.0.1", port, Security.STARTTLS, ssl.create_default_context(), 10.0
+            )
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert [line.split()[0].upper() for line in received] == [b"CAPA", b"STLS"]
 
 
 async def test_uidl_list_top_retr_byte_for_byte(mail_user: MailUser) -> None:
