@@ -28,8 +28,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import getaddresses, parsedate_tz
 
-from wcwidth import wcwidth
-
 from mailtui import mime
 from mailtui.compose.addresses import addr_key, format_address, unique
 from mailtui.compose.message import Attachment, Draft, Identity
@@ -271,6 +269,9 @@ def quote(text: str, width: int = QUOTE_WIDTH) -> str:
 
 
 def _cells(text: str) -> int:
+    # Imported at the first quote: 29 modules and about 1 MB the app needs only then.
+    from wcwidth import wcwidth
+
     return sum(max(0, wcwidth(char)) for char in text)
 
 
