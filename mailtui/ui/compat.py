@@ -67,7 +67,7 @@ import logging
 import sys
 import weakref
 from asyncio import Event
-from importlib.metadata import version
+from pathlib import Path
 from typing import Any, TypeVar
 
 from rich.text import Text
@@ -90,8 +90,25 @@ log = logging.getLogger(__name__)
 
 #: The Textual release (major.minor) the overrides were written and measured against.
 WRITTEN_FOR = "8.2"
+
+
+def _textual_version() -> str:
+    """The installed Textual's version, from the name of its ``dist-info`` directory
+    (what ``importlib.metadata`` reads, without the 1 MB of modules that imports at
+    start: zipfile, csv, email; docs/decisions.md, "The TUI's memory during a first
+    sync"); ``importlib.metadata`` when that is not one directory beside it."""
+    import textual
+
+    found = list(Path(textual.__file__).parent.parent.glob("textual-*.dist-info"))
+    if len(found) == 1:
+        return found[0].name.removeprefix("textual-").removesuffix(".dist-info")
+    from importlib.metadata import version
+
+    return version("textual")
+
+
 #: The installed one.
-TEXTUAL_VERSION = version("textual")
+TEXTUAL_VERSION = _textual_version()
 
 #: Every private Textual name used here: (module, class or "", name, on instances only).
 PRIVATE_NAMES: tuple[tuple[str, str, str, bool], ...] = (

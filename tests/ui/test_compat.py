@@ -21,6 +21,12 @@ from mailtui.ui.screens.main import MainScreen
 from .conftest import MailFixture, make_app
 
 
+def test_the_textual_version_is_the_one_importlib_metadata_reads() -> None:
+    from importlib.metadata import version
+
+    assert version("textual") == compat.TEXTUAL_VERSION
+
+
 async def test_every_private_name_it_uses_exists_on_the_installed_textual() -> None:
     app: App[None] = App()
     async with app.run_test(size=(40, 10)):

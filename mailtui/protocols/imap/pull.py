@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from array import array
 from collections import deque
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any
 
 from mailtui.errors import OpRejected, TransientError
@@ -69,7 +70,13 @@ from mailtui.protocols.imap.messages import (
     split_remote_id,
 )
 from mailtui.protocols.imap.search import UidListing
-from mailtui.protocols.imap.search_answer import search_answer, uid_search
+from mailtui.protocols.imap.search_answer import (
+    highest_first,
+    search_answer,
+    search_uids,
+    uid_array,
+    uid_search,
+)
 from mailtui.protocols.imap.wire import (
     Arg,
     ProtocolError,
@@ -365,7 +372,9 @@ class ImapPull(ImapClient):
             fetched = await self._collect([newest])
             parsed = asyncio.ensure_future(self._envelopes(validity, fetched))
         try:
-            uids = sorted(await search_answer(self.conn, listed), reverse=True)
+            # UIDs in arrays for the whole pass, not lists of ints (docs/decisions.md,
+            # "The TUI's memory during a first sync").
+            uids = highest_first(await search_uids(self.conn, listed))
             first_rows = await parsed if parsed is not None else []
         finally:
             if parsed is not None:
@@ -374,11 +383,12 @@ class ImapPull(ImapClient):
         # the folder's whole length, and asks for the part it shows and lacks
         # (``fetch_window``). A resumed pass has rows cached already: not told.
         listing = None if resume else UidListing(validity, uids)
-        seen_uids = [split_remote_id(m.remote_id)[1] for m in first_rows]
+        seen_uids = self._uids(split_remote_id(m.remote_id)[1] for m in first_rows)
         uidnext = max([uidnext, *(u + 1 for u in seen_uids)])
         on_screen = set(seen_uids)
         total = len(uids) + len(on_screen.difference(uids))
-        uids = [u for u in uids if u not in on_screen]
+        if on_screen:
+            uids = uid_array(u for u in uids if u not in on_screen)
         if first_rows and uids:
             yield FolderBatch(
                 folder=name,
@@ -417,8 +427,8 @@ class ImapPull(ImapClient):
         window: set[int] = set()
         planned = 0
         # (uids, commands, whether it is the first screen's bodies)
-        sent: deque[tuple[list[int], list[Pending], bool]] = deque()
-        parsing: deque[tuple[list[int], asyncio.Future[list[NewMessage]]]] = deque()
+        sent: deque[tuple[Sequence[int], list[Pending], bool]] = deque()
+        parsing: deque[tuple[Sequence[int], asyncio.Future[list[NewMessage]]]] = deque()
         spill: dict[int, dict[str, Any]] = {}  # answers that came with an earlier batch
 
         async def top_up() -> None:
@@ -477,10 +487,10 @@ class ImapPull(ImapClient):
                 chunk, future = parsing.popleft()
                 added = await future
                 first_batch = done == start
-                for m in added:
-                    uid = split_remote_id(m.remote_id)[1]
-                    seen_uids.append(uid)
-                    uidnext = max(uidnext, uid + 1)
+                uids_added = self._uids(split_remote_id(m.remote_id)[1] for m in added)
+                seen_uids.extend(uids_added)
+                if uids_added:
+                    uidnext = max(uidnext, max(uids_added) + 1)
                 done += len(chunk)
                 last = done >= total
                 if last and spill:
@@ -497,8 +507,7 @@ class ImapPull(ImapClient):
                     flags=[(m.remote_id, m.flags) for m in added] if resume else [],
                     reset=reset and first_batch,
                     removed=removed if last else [],
-                    # In a thread: 40 ms at 100,000 UIDs, too long a stall of the loop.
-                    state=self._state(sel, uidnext, await asyncio.to_thread(uid_set, seen_uids))
+                    state=self._state(sel, uidnext, await self._seen_set(seen_uids))
                     if last
                     else (running if first_batch else None),
                     progress=(done, total),
@@ -512,6 +521,20 @@ class ImapPull(ImapClient):
             for _, future in parsing:
                 future.cancel()
         self._known[name] = (validity, uidnext, sel.highestmodseq)
+
+    @staticmethod
+    def _uids(values: Iterable[int]) -> array[int]:
+        """UIDs of fetched messages as an array (``search_answer.uid_array``)."""
+        try:
+            return uid_array(values)
+        except OverflowError:
+            raise TransientError("the server sent a UID beyond 32 bits") from None
+
+    async def _seen_set(self, seen: array[int]) -> str | None:
+        """The UIDs a pass fetched as a sequence set, for the state's ``uids``: only
+        without QRESYNC (``_state``), and in a thread: 40 ms at 100,000 UIDs, too long
+        a stall of the loop, and a set and a list of 100,000 ints at the pass's end."""
+        return None if self.qresync else await asyncio.to_thread(uid_set, seen)
 
     async def fetch_window(self, folder: str, remote_ids: Sequence[str]) -> list[NewMessage]:
         """Envelopes of ``remote_ids`` now, header only, between two batches of a first

@@ -18,7 +18,7 @@ Parsed data items (``Item``):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
@@ -280,6 +280,14 @@ def as_list(item: Item) -> list[Item]:
 def parse_uid_set(text: str) -> list[int]:
     """``1:3,7`` → [1, 2, 3, 7] (``*`` is not allowed here: servers never send it)."""
     out: list[int] = []
+    for span in uid_ranges(text):
+        out.extend(span)
+    return out
+
+
+def uid_ranges(text: str) -> Iterator[range]:
+    """``1:3,7`` → range(1, 4), range(7, 8): ``parse_uid_set`` without the numbers
+    made (an array takes each range a number at a time)."""
     for part in text.split(","):
         part = part.strip()
         if not part:
@@ -291,8 +299,7 @@ def parse_uid_set(text: str) -> list[int]:
             a, b = b, a
         if b - a > 10_000_000:
             raise ProtocolError("absurd UID range")
-        out.extend(range(a, b + 1))
-    return out
+        yield range(a, b + 1)
 
 
 def uid_set(uids: Iterable[int]) -> str:

@@ -25,7 +25,6 @@ from mailtui.compose import (
 )
 from mailtui.compose.drafts import SavedDraft, list_drafts
 from mailtui.models import Flag, FolderRole, Origin, OutboxItem
-from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.drafts import DraftsScreen
 from mailtui.ui.screens.outbox import OutboxScreen
 from mailtui.ui.services import MailStore, SyncControl
@@ -63,6 +62,11 @@ class Composer:
         server_copy: int | None = None,
         origin: Origin | None = None,
     ) -> None:
+        # Imported at the first compose: its module and Textual's TextArea are about
+        # 1 MB the app does not need until then (docs/decisions.md, "The TUI's memory
+        # during a first sync").
+        from mailtui.ui.screens.compose import ComposeScreen
+
         account_name = self._account_names.get(account_id, "")
         screen = ComposeScreen(
             draft,
