@@ -1,8 +1,9 @@
 """What the UI's start-up imports: the first paint waits for every module loaded before it
 (docs/decisions.md, issue 17, "Start-up before the first paint"), so the compose
-screens, wcwidth and the right-to-left shaping load on first use. A new interpreter
-imports what ``mailtui`` imports before the app runs; the modules below must not be
-among them."""
+screens (with Textual's TextArea), wcwidth, the right-to-left shaping and
+``importlib.metadata`` load on first use (memory too: "The TUI's memory during a first
+sync"). A new interpreter imports what ``mailtui`` imports before the app runs; the
+modules below must not be among them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ LATER = (
     "wcwidth",  # quoting a reply
     "arabic_reshaper",
     "bidi",
+    "importlib.metadata",  # ui/compat.py reads Textual's version without it
+    "textual.widgets._text_area",  # with the compose screen
 )
 
 SCRIPT = """
