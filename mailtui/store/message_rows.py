@@ -45,6 +45,9 @@ _FRAGMENT_INSERT: Final = (
     "VALUES "
 )
 _FRAGMENT_ROW: Final = "(" + ",".join("?" * _FRAGMENT_WIDTH) + ")"
+#: Rows per ``VALUES`` statement at most: the values of a statement are held as Python
+#: objects and bound copies at once, so fewer rows hold less memory at the peak.
+ROWS_PER_STATEMENT: Final = 500
 #: ``->>`` came with SQLite 3.38.
 AT_ONCE: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
@@ -78,16 +81,14 @@ def insert_fragments(
     # ``executemany`` binds. One statement of many ``VALUES`` rows; ``->>`` from a JSON
     # row cost SQLite 3.40 six times more (docs/decisions.md, "The writer thread of a
     # first pass").
-    values = json.loads(
-        "[" + ",".join([f"{i},{t},{f},{account_id},{folder_id}" for i, t, f in items]) + "]"
-    )
-    per = max(1, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _FRAGMENT_WIDTH)
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _FRAGMENT_WIDTH
+    per = max(1, min(ROWS_PER_STATEMENT, limit))
     for start in range(0, len(items), per):
-        rows = min(per, len(items) - start)
-        conn.execute(
-            _fragment_sql(rows),
-            values[start * _FRAGMENT_WIDTH : (start + rows) * _FRAGMENT_WIDTH],
+        chunk = items[start : start + per]
+        values = json.loads(
+            "[" + ",".join([f"{i},{t},{f},{account_id},{folder_id}" for i, t, f in chunk]) + "]"
         )
+        conn.execute(_fragment_sql(len(chunk)), values)
     return True
 
 
