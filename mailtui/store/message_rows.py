@@ -72,7 +72,7 @@ def insert_fragments(
     items: Sequence[tuple[int, int, str | None]],
 ) -> bool:
     """Insert rows of ``account_id`` and ``folder_id`` made of (id, thread id,
-    ``Prepared.fragment``), in order, in one statement; False (nothing done) if one has no
+    ``Prepared.fragment``), in order, in few statements; False (nothing done) if one has no
     fragment, if there is one row only, or without ``->>``: the caller's rows then."""
     if not AT_ONCE or len(items) < 2 or any(f is None for _, _, f in items):
         return False
@@ -82,20 +82,37 @@ def insert_fragments(
     # row cost SQLite 3.40 six times more (docs/decisions.md, "The writer thread of a
     # first pass").
     limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // _FRAGMENT_WIDTH
-    per = max(1, min(ROWS_PER_STATEMENT, limit))
-    for start in range(0, len(items), per):
-        chunk = items[start : start + per]
+    start = 0
+    for rows in statement_sizes(len(items), max(1, min(ROWS_PER_STATEMENT, limit))):
+        chunk = items[start : start + rows]
+        start += rows
         values = json.loads(
             "[" + ",".join([f"{i},{t},{f},{account_id},{folder_id}" for i, t, f in chunk]) + "]"
         )
-        conn.execute(_fragment_sql(len(chunk)), values)
+        conn.execute(_fragment_sql(rows), values)
     return True
 
 
-@functools.lru_cache(maxsize=4)
+def statement_sizes(n: int, per: int) -> list[int]:
+    """The rows of each statement for ``n`` rows: ``per`` as often as it fits, the rest
+    in powers of two. ``sqlite3`` keeps every statement text it ran lately prepared, with
+    its last bound values: so few sizes (at most two dozen, whatever the batches) keep
+    that memory bounded, where a statement for every remainder would not."""
+    sizes = [per] * (n // per)
+    rest = n % per
+    bit = 1 << rest.bit_length()
+    while rest:
+        bit >>= 1
+        if rest & bit:
+            sizes.append(bit)
+            rest -= bit
+    return sizes
+
+
+@functools.lru_cache(maxsize=32)
 def _fragment_sql(rows: int) -> str:
     """The insert of ``rows`` rows of ``_FRAGMENT_WIDTH`` values (the same text object
-    for a size seen lately: ``sqlite3``'s statement cache then finds it at once)."""
+    for a size: ``sqlite3``'s statement cache then finds it at once)."""
     return _FRAGMENT_INSERT + ",".join([_FRAGMENT_ROW] * rows)
 
 
