@@ -259,16 +259,50 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
             raise StoreError(f"cannot upgrade {path} to schema {version + 1}: {e}") from e
 
 
+class Graves:
+    """Whether ``dead_bodies`` may hold ids, so that a transaction looks at it only then.
+
+    A row goes there only when a schema-3 body file loses its row (the triggers of
+    schema.py), which a cache made since never has: every transaction looking anyway was
+    one statement more, and during a first pass each statement is a wait for the GIL in
+    the writer thread (docs/decisions.md, "The writer thread of a first pass"). A TEMP
+    trigger on the writer connection calls ``seen`` for every id put there; the flag is
+    set at open (a crash may have left ids) and cleared only when a look found the table
+    empty or ``Database._bury`` emptied it, so a rolled-back transaction or a failed
+    burial costs a look too many, never a file left behind."""
+
+    #: The SQL function the TEMP trigger calls (no database stores its name).
+    FUNCTION: Final = "mailtui_dead_body"
+    TRIGGER: Final = (
+        "CREATE TEMP TRIGGER dead_bodies_seen AFTER INSERT ON main.dead_bodies "
+        f"BEGIN SELECT {FUNCTION}(); END"
+    )
+
+    def __init__(self) -> None:
+        self.maybe = True
+
+    def seen(self) -> None:
+        self.maybe = True
+
+    def look(self, conn: sqlite3.Connection) -> list[int]:
+        """The ids to bury (at most ``_BURY_BATCH``), in the transaction in progress."""
+        if not self.maybe:
+            return []
+        dead = [
+            r[0] for r in conn.execute(f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}")
+        ]
+        self.maybe = bool(dead)
+        return dead
+
+
 def _whole_tx(
-    fn: Callable[[sqlite3.Connection], T], conn: sqlite3.Connection
+    fn: Callable[[sqlite3.Connection], T], graves: Graves, conn: sqlite3.Connection
 ) -> tuple[T, list[int]]:
     """``Database._tx_in_writer``'s part in the writer thread."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = fn(conn)
-        dead = [
-            r[0] for r in conn.execute(f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}")
-        ]
+        dead = graves.look(conn)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
@@ -294,6 +328,7 @@ class Database:
         self._appended: tuple[int, int, bool] | None = None
         #: Packs whose name has been fsynced into the directory (for durable bodies).
         self._named_packs: set[int] = set()
+        self._graves = Graves()
 
     @classmethod
     async def open(cls, path: str | os.PathLike[str]) -> Self:
@@ -318,6 +353,13 @@ class Database:
             await writer.close()
             raise
         store = cls(p, writer, reader)
+        try:
+            await writer.create_function(Graves.FUNCTION, 0, store._graves.seen)
+            await writer.execute(Graves.TRIGGER)
+        except sqlite3.Error as e:
+            await reader.close()
+            await writer.close()
+            raise _open_error(p, e) from e
         await store._recover()
         return store
 
@@ -395,9 +437,7 @@ class Database:
         await db.execute("BEGIN IMMEDIATE")
         try:
             yield db
-            dead = await db.execute_fetchall(
-                f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
-            )
+            dead = await in_writer(db, self._graves.look) if self._graves.maybe else []
             await db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:
@@ -408,7 +448,7 @@ class Database:
         finally:
             self._appended = None
         if dead:
-            await self._bury(db, [r[0] for r in dead])
+            await self._bury(db, dead)
 
     async def _tx_in_writer(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """The transaction of ``_tx`` run whole in the writer thread, one round trip:
@@ -426,7 +466,7 @@ class Database:
             try:
                 if db.in_transaction:  # left open by a call that was cancelled mid-way
                     await db.execute("ROLLBACK")
-                call = asyncio.ensure_future(in_writer(db, partial(_whole_tx, fn)))
+                call = asyncio.ensure_future(in_writer(db, partial(_whole_tx, fn, self._graves)))
                 try:
                     result, dead = await asyncio.shield(call)
                 except asyncio.CancelledError:
@@ -453,6 +493,7 @@ class Database:
                 f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
             )
             message_ids = [r[0] for r in rows]
+        self._graves.maybe = False
 
     def _undo_appends(self) -> None:
         """Cut the active pack back to where the rolled-back transaction found it (remove

@@ -151,3 +151,21 @@ def test_what_json_would_change_goes_row_by_row(row: tuple[Any, ...]) -> None:
 
 def test_json_carries_the_rest() -> None:
     assert message_rows._as_json([(1, 'a"\\😀\t\n', None)]) == '[[1,"a\\"\\\\😀\\t\\n",null]]'
+
+
+async def test_rows_in_several_values_statements_are_the_rows_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch longer than ``ROWS_PER_STATEMENT`` goes in several statements, in order."""
+    monkeypatch.setattr(message_rows, "ROWS_PER_STATEMENT", 3)
+    await commit(tmp_path / "split.sqlite", True, monkeypatch, ahead=True)
+    await commit(tmp_path / "by_row.sqlite", False, monkeypatch, ahead=True)
+    assert dump(tmp_path / "split.sqlite") == dump(tmp_path / "by_row.sqlite")
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 499, 500, 501, 1000, 1999, 2000, 2001])
+def test_few_statement_sizes_cover_any_batch(n: int) -> None:
+    sizes = message_rows.statement_sizes(n, 500)
+    assert sum(sizes) == n
+    assert all(s == 500 or (s < 500 and s & (s - 1) == 0) for s in sizes)
+    assert len([s for s in sizes if s != 500]) == len(set(s for s in sizes if s != 500))
