@@ -160,9 +160,7 @@ class Accounts(SyncState):
             await self._put_states(db, account_id, None, None, state)
             return value
 
-    async def account_state_update(
-        self, account_id: int, values: Mapping[str, Any]
-    ) -> None:
+    async def account_state_update(self, account_id: int, values: Mapping[str, Any]) -> None:
         """Sets ``values``' keys of the account's sync state, keeping the others; one
         transaction (the EAS sender writes back the PolicyKey it provisioned)."""
         async with self._tx() as db:

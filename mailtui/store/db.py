@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import sqlite3
@@ -36,7 +35,9 @@ import aiosqlite
 from mailtui.errors import StoreError, StoreVersionError
 from mailtui.models import OpKind, OpState
 from mailtui.store import schema
+from mailtui.store.graves import BURY_BATCH, Graves
 from mailtui.store.packs import Packs
+from mailtui.store.writer_thread import IN_JSON, JSON_IN, in_writer, json_array
 
 Row = Sequence[Any]
 #: Where a cached body is: (message id, size, pack, pos); pack None: a schema-3 file.
@@ -66,7 +67,6 @@ _KEEP_FINISHED_OPS: Final = 30 * 86400
 #: packs.py; a 32 MB cache measured no faster than 8 MB, docs/decisions.md).
 _WRITER_CACHE_KIB: Final = 8 * 1024
 #: Ids of unlinked body files forgotten per statement (see ``Store._bury``).
-_BURY_BATCH: Final = 5000
 _READER_CACHE_KIB: Final = 16 * 1024
 
 
@@ -77,24 +77,6 @@ def placeholders(n: int) -> str:
 def chunked(items: Sequence[T], size: int = _CHUNK) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-#: ``IN`` over one bound JSON array: a look-up of any length is one statement and one
-#: host parameter (``select_in``). ``json_each`` with ``->>`` is 3.38's JSON built-in.
-_IN_JSON: Final = "(SELECT value FROM json_each(?))"
-JSON_IN: Final = sqlite3.sqlite_version_info >= (3, 38, 0)
-_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def json_array(values: Sequence[Any]) -> str | None:
-    """``values`` (ints and strs) as one JSON array SQLite reads back unchanged, or None
-    (a NUL, a lone surrogate, a type JSON does not carry as SQLite binds it)."""
-    try:
-        text = _JSON.encode(values)
-        text.encode("utf-8")
-    except (TypeError, ValueError):  # bytes, NaN; a lone surrogate (UnicodeEncodeError)
-        return None
-    return None if "\\u0000" in text else text
 
 
 def select_in(
@@ -109,30 +91,11 @@ def select_in(
         return []
     text = json_array(values) if JSON_IN else None
     if text is not None:
-        return conn.execute(sql.format(_IN_JSON), (*params, text)).fetchall()
+        return conn.execute(sql.format(IN_JSON), (*params, text)).fetchall()
     out: list[Row] = []
     for chunk in chunked(values):
         out += conn.execute(sql.format(f"({placeholders(len(chunk))})"), (*params, *chunk))
     return out
-
-
-async def in_writer(db: aiosqlite.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``fn`` on the ``sqlite3`` connection under ``db``, in its own thread, as one
-    round trip (``fn`` may run many statements and Python in between).
-
-    The one place that uses aiosqlite's private ``Connection._execute`` (the queue of
-    calls its thread runs, in order) and ``_conn`` (the ``sqlite3`` connection): aiosqlite
-    0.22 has no public way to run a function in its thread, and a batch's statements one
-    by one cost a wait for the event loop and the GIL each (docs/decisions.md, "The
-    commit chain of a first pass"). tests/unit/test_store_writer_thread.py fails if
-    aiosqlite changes either.
-    """
-
-    def call() -> T:
-        return fn(db._conn)
-
-    result: T = await db._execute(call)  # type: ignore[no-untyped-call]
-    return result
 
 
 def timestamp() -> int:
@@ -257,42 +220,6 @@ async def _migrate(db: aiosqlite.Connection, path: Path) -> None:
                 raise
         except sqlite3.Error as e:
             raise StoreError(f"cannot upgrade {path} to schema {version + 1}: {e}") from e
-
-
-class Graves:
-    """Whether ``dead_bodies`` may hold ids, so that a transaction looks at it only then.
-
-    A row goes there only when a schema-3 body file loses its row (the triggers of
-    schema.py), which a cache made since never has: every transaction looking anyway was
-    one statement more, and during a first pass each statement is a wait for the GIL in
-    the writer thread (docs/decisions.md, "The writer thread of a first pass"). A TEMP
-    trigger on the writer connection calls ``seen`` for every id put there; the flag is
-    set at open (a crash may have left ids) and cleared only when a look found the table
-    empty or ``Database._bury`` emptied it, so a rolled-back transaction or a failed
-    burial costs a look too many, never a file left behind."""
-
-    #: The SQL function the TEMP trigger calls (no database stores its name).
-    FUNCTION: Final = "mailtui_dead_body"
-    TRIGGER: Final = (
-        "CREATE TEMP TRIGGER dead_bodies_seen AFTER INSERT ON main.dead_bodies "
-        f"BEGIN SELECT {FUNCTION}(); END"
-    )
-
-    def __init__(self) -> None:
-        self.maybe = True
-
-    def seen(self) -> None:
-        self.maybe = True
-
-    def look(self, conn: sqlite3.Connection) -> list[int]:
-        """The ids to bury (at most ``_BURY_BATCH``), in the transaction in progress."""
-        if not self.maybe:
-            return []
-        dead = [
-            r[0] for r in conn.execute(f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}")
-        ]
-        self.maybe = bool(dead)
-        return dead
 
 
 def _whole_tx(
@@ -490,7 +417,7 @@ class Database:
             marks = placeholders(len(message_ids))
             await db.execute(f"DELETE FROM dead_bodies WHERE message_id IN ({marks})", message_ids)
             rows = await db.execute_fetchall(
-                f"SELECT message_id FROM dead_bodies LIMIT {_BURY_BATCH}"
+                f"SELECT message_id FROM dead_bodies LIMIT {BURY_BATCH}"
             )
             message_ids = [r[0] for r in rows]
         self._graves.maybe = False

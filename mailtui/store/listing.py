@@ -124,9 +124,7 @@ class ListingQueries:
             return []
         async with read_snapshot(self._r, self._rlock) as db:
             rows = list(
-                await db.execute_fetchall(
-                    "SELECT threads FROM folders WHERE id = ?", (folder_id,)
-                )
+                await db.execute_fetchall("SELECT threads FROM folders WHERE id = ?", (folder_id,))
             )
             span = nearer_end(offset, limit, rows[0][0] if rows else 0)
             if span is None:
@@ -168,8 +166,7 @@ class ListingQueries:
             (folder_id, thread_id, max(0, limit)),
         )
         return [
-            (int(r[0]), r[1] or "", r[2] or "", tuple((r[3] or "").split()))
-            for r in reversed(rows)
+            (int(r[0]), r[1] or "", r[2] or "", tuple((r[3] or "").split())) for r in reversed(rows)
         ]
 
     async def thread_position(self, folder_id: int, thread_id: int) -> int | None:

@@ -216,9 +216,7 @@ class LocalMail(Database):
             if child is not None:
                 raise ValueError(f"{name} has sub-folders ({child}): delete those first")
             total = int(
-                await scalar(
-                    db, "SELECT COUNT(*) FROM messages WHERE folder_id = ?", (folder_id,)
-                )
+                await scalar(db, "SELECT COUNT(*) FROM messages WHERE folder_id = ?", (folder_id,))
             )
             if total:
                 trash = await scalar(

@@ -24,9 +24,10 @@ from mailtui.models import (
     OpKind,
     RawMessage,
 )
-from mailtui.store.db import LIVE, PENDING, RELOCATING, chunked, in_writer, placeholders
+from mailtui.store.db import LIVE, PENDING, RELOCATING, chunked, placeholders
 from mailtui.store.new_messages import add_messages, adopt, forget
 from mailtui.store.sync_state import SyncState, put_states
+from mailtui.store.writer_thread import in_writer
 
 
 def _only_added(batch: FolderBatch) -> bool:

@@ -57,7 +57,7 @@ Row = Sequence[Any]
 
 def insert_messages(conn: sqlite3.Connection, rows: Sequence[Row]) -> None:
     """Insert ``rows`` (values in ``COLUMNS`` order) into ``messages``, in order; in the
-    writer thread (``db.in_writer``)."""
+    writer thread (``writer_thread.in_writer``)."""
     text = _as_json(rows) if AT_ONCE and len(rows) > 1 else None
     if text is None:
         conn.executemany(_BY_ROW, rows)

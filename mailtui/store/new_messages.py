@@ -6,7 +6,7 @@ a move/delete not yet sent is skipped, a row moved here locally whose remote id 
 server now tells is adopted, threads are assigned (by Message-ID, In-Reply-To and
 References, then by subject for replies without usable headers), and the rows and their
 search rows (subject, addresses) are written. It is synchronous and runs on the
-``sqlite3`` connection in aiosqlite's thread (``db.in_writer``), inside the transaction
+``sqlite3`` connection in aiosqlite's thread (``writer_thread.in_writer``), inside the transaction
 its caller holds: a first pass commits a batch of 2,000 in one round trip to that thread
 (``MailWrites.apply_batch``), where the same statements from the event loop cost a wait
 for the loop and the GIL each (docs/decisions.md, "The commit chain of a first pass").
@@ -36,18 +36,10 @@ from mailtui.models.envelope_values import (
 )
 from mailtui.models.mail import Prepared
 from mailtui.store.codec import fts_query
-from mailtui.store.db import (
-    JSON_IN,
-    LIVE,
-    RELOCATING,
-    Row,
-    chunked,
-    json_array,
-    placeholders,
-    select_in,
-)
+from mailtui.store.db import LIVE, RELOCATING, Row, chunked, placeholders, select_in
 from mailtui.store.message_rows import insert_fragments, insert_messages
 from mailtui.store.sync_state import sync_target
+from mailtui.store.writer_thread import JSON_IN, json_array
 
 #: A reply without usable headers joins the latest thread of the same subject from at
 #: most this long (seconds) before it.

@@ -168,8 +168,7 @@ class PendingOps(Database):
             return
         kind, message_id, _, payload = rows[0]
         await db.execute(
-            f"UPDATE pending_ops SET state = '{DONE}', last_error = '', updated = ? "
-            "WHERE id = ?",
+            f"UPDATE pending_ops SET state = '{DONE}', last_error = '', updated = ? WHERE id = ?",
             (timestamp(), op_id),
         )
         if kind == OpKind.APPEND:

@@ -44,7 +44,7 @@ _FOLDER_STATE = "UPDATE folders SET state = ? WHERE id = ?"
 
 
 def sync_target(conn: sqlite3.Connection, folder_id: int) -> int:
-    """``SyncState._sync_target`` in the writer thread (``db.in_writer``)."""
+    """``SyncState._sync_target`` in the writer thread (``writer_thread.in_writer``)."""
     row = conn.execute(_TARGET, (folder_id,)).fetchone()
     if row is None:
         raise NotFound(f"no folder with id {folder_id}")
@@ -58,7 +58,7 @@ def put_states(
     state: dict[str, Any] | None,
     account_state: dict[str, Any] | None,
 ) -> None:
-    """``SyncState._put_states`` in the writer thread (``db.in_writer``)."""
+    """``SyncState._put_states`` in the writer thread (``writer_thread.in_writer``)."""
     if account_state is not None:
         conn.execute(_ACCOUNT_STATE, (account_id, json.dumps(account_state)))
     if state is not None:

@@ -114,7 +114,6 @@ class Undo(Database):
             self, db: aiosqlite.Connection, ops: list[tuple[Any, ...]]
         ) -> list[int]: ...
 
-
     async def undo_ops(self, op_ids: Sequence[int]) -> UndoResult:
         """Take back the intents that made ``op_ids`` (one undo level), in one transaction.
 

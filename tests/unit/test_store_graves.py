@@ -1,4 +1,4 @@
-"""``dead_bodies`` looked at only when an id may be there (``db.Graves``): a batch of a
+"""``dead_bodies`` looked at only when an id may be there (``graves.Graves``): a batch of a
 cache without schema-3 body files runs no statement for it, and every id put there, by
 this connection or left by a crash, is still buried."""
 
@@ -12,7 +12,8 @@ import pytest
 
 from mailtui.models import FolderBatch
 from mailtui.store import Store
-from mailtui.store.db import bodies_dir, in_writer
+from mailtui.store.db import bodies_dir
+from mailtui.store.writer_thread import in_writer
 from tests.unit.test_store import new
 from tests.unit.test_store_writer_thread import folders
 

@@ -1,4 +1,4 @@
-"""The store's work in aiosqlite's writer thread (``db.in_writer``,
+"""The store's work in aiosqlite's writer thread (``writer_thread.in_writer``,
 ``Database._tx_in_writer``, ``store/new_messages.py``): aiosqlite's private parts it relies
 on, look-ups of any length in one statement, and a batch committed in one round trip
 writing what the statement-by-statement transaction writes."""
@@ -18,7 +18,8 @@ import pytest
 
 from mailtui.models import AccountKind, FolderBatch, FolderRole, OpResult, RemoteFolder
 from mailtui.store import Store, db, mail_writes
-from mailtui.store.db import in_writer, select_in
+from mailtui.store.db import select_in
+from mailtui.store.writer_thread import in_writer
 from tests.unit.test_store import new
 
 
