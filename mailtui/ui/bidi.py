@@ -44,9 +44,24 @@ from rich.cells import cell_len
 from mailtui.mime.direction import LRM, RLM, Direction, base_direction
 
 __all__ = [
-    "FSI", "LRM", "MODES", "PDI", "RLM", "Direction", "Paragraph", "base_direction",
-    "configure", "enabled", "fit", "has_rtl", "is_rtl_paragraph", "isolate", "layout",
-    "resolve", "visual", "wrap",
+    "FSI",
+    "LRM",
+    "MODES",
+    "PDI",
+    "RLM",
+    "Direction",
+    "Paragraph",
+    "base_direction",
+    "configure",
+    "enabled",
+    "fit",
+    "has_rtl",
+    "is_rtl_paragraph",
+    "isolate",
+    "layout",
+    "resolve",
+    "visual",
+    "wrap",
 ]
 
 MODES = ("auto", "on", "off")
@@ -64,11 +79,64 @@ _CONTROLS = re.compile("[\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 
 # Bidi_Mirrored characters and their mirror glyphs (BidiMirroring.txt), for rule L4.
 _MIRROR: dict[str, str] = {}
-for _pair in ("()", "<>", "[]", "{}", "«»", "‹›", "⁅⁆", "⁽⁾", "₍₎", "≤≥", "≦≧", "⊂⊃",
-              "⊆⊇", "⟨⟩", "⟪⟫", "⟦⟧", "⦃⦄", "⦅⦆", "〈〉", "《》", "「」", "『』", "【】",
-              "〔〕", "〖〗", "〘〙", "〚〛", "﹙﹚", "﹛﹜", "﹝﹞", "﹤﹥", "（）", "＜＞",
-              "［］", "｛｝", "｟｠", "｢｣", "⌈⌉", "⌊⌋", "❨❩", "❪❫", "❬❭", "❮❯", "❰❱",
-              "❲❳", "❴❵", "⟅⟆", "⟮⟯", "⦇⦈", "⦉⦊", "⦋⦌", "⦑⦒", "⧼⧽", "∈∋", "∉∌", "≺≻"):
+for _pair in (
+    "()",
+    "<>",
+    "[]",
+    "{}",
+    "«»",
+    "‹›",
+    "⁅⁆",
+    "⁽⁾",
+    "₍₎",
+    "≤≥",
+    "≦≧",
+    "⊂⊃",
+    "⊆⊇",
+    "⟨⟩",
+    "⟪⟫",
+    "⟦⟧",
+    "⦃⦄",
+    "⦅⦆",
+    "〈〉",
+    "《》",
+    "「」",
+    "『』",
+    "【】",
+    "〔〕",
+    "〖〗",
+    "〘〙",
+    "〚〛",
+    "﹙﹚",
+    "﹛﹜",
+    "﹝﹞",
+    "﹤﹥",
+    "（）",
+    "＜＞",
+    "［］",
+    "｛｝",
+    "｟｠",
+    "｢｣",
+    "⌈⌉",
+    "⌊⌋",
+    "❨❩",
+    "❪❫",
+    "❬❭",
+    "❮❯",
+    "❰❱",
+    "❲❳",
+    "❴❵",
+    "⟅⟆",
+    "⟮⟯",
+    "⦇⦈",
+    "⦉⦊",
+    "⦋⦌",
+    "⦑⦒",
+    "⧼⧽",
+    "∈∋",
+    "∉∌",
+    "≺≻",
+):
     _MIRROR[_pair[0]], _MIRROR[_pair[1]] = _pair[1], _pair[0]
 
 _MIRRORED = re.compile("[" + re.escape("".join(_MIRROR)) + "]")
@@ -152,11 +220,7 @@ def layout(paragraph: str, width: int, direction: Direction | None = None) -> Pa
     # python-bidi's report of the levels takes some fifty bytes a character: a paragraph
     # past _WHOLE_PARAGRAPH has them resolved line by line (the paragraph's direction
     # kept; only the neutrals at the line ends may come out otherwise).
-    whole = (
-        _levels(shaped, rtl)
-        if len(pieces) > 1 and len(shaped) <= _WHOLE_PARAGRAPH
-        else None
-    )
+    whole = _levels(shaped, rtl) if len(pieces) > 1 and len(shaped) <= _WHOLE_PARAGRAPH else None
     lines: list[str] = []
     start = 0
     for line in pieces:

@@ -82,9 +82,7 @@ class FolderAdmin:
             )
             return
         kind = "unsubscribe" if folder.subscribed else "subscribe"
-        self._screen.run_worker(
-            self._change(folder, kind, folder.name, None), group="folder_admin"
-        )
+        self._screen.run_worker(self._change(folder, kind, folder.name, None), group="folder_admin")
 
     def create(self, near: Folder | None) -> None:
         if not self._can(near):

@@ -133,9 +133,7 @@ def account_unread(folders: Iterable[Folder]) -> int:
     """What an account heading shows: unread mail outside Trash and Junk, in the folders
     the account shows (subscribed)."""
     return sum(
-        folder.unread
-        for folder in folders
-        if folder.role not in NOT_COUNTED and folder.subscribed
+        folder.unread for folder in folders if folder.role not in NOT_COUNTED and folder.subscribed
     )
 
 

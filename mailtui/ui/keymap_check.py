@@ -124,8 +124,8 @@ def key_problem(key: str) -> str | None:
             close = [name[:1]]
         hint = f'; did you mean "{"+".join([*modifiers, close[0]])}"?' if close else ""
         return (
-            f"{name!r} is not a key name (a single character such as \"d\", or a name "
-            f"such as \"f2\", \"pagedown\", \"question_mark\"){hint}"
+            f'{name!r} is not a key name (a single character such as "d", or a name '
+            f'such as "f2", "pagedown", "question_mark"){hint}'
         )
     return None
 

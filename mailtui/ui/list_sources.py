@@ -484,9 +484,7 @@ class InboxFilterSource(InboxSource):
     inbox in its first pass has the server search its part not cached yet, as in
     ``FilterSource``."""
 
-    def __init__(
-        self, store: MailStore, query: str, server: ServerQuestions | None = None
-    ) -> None:
+    def __init__(self, store: MailStore, query: str, server: ServerQuestions | None = None) -> None:
         super().__init__(store)
         self.query = query
         self._rows: list[MessageRow] = []

@@ -1,11 +1,11 @@
 """The status line's left part: where the user is, with counts, the view and the selection.
 
-    Inbox · 3 unread of 1,204 · 2 selected        a folder (flat)
-    Inbox · 310 conversations, 3 unread           a folder's conversations
-    Inbox · filter "lunch": 4 matches             a filter
-    Inbox · 2 so far, asking server · filter "lunch"
-                                                  a filter during a first pass
-    Inbox · 310 conversations so far · older mail still loading
+Inbox · 3 unread of 1,204 · 2 selected        a folder (flat)
+Inbox · 310 conversations, 3 unread           a folder's conversations
+Inbox · filter "lunch": 4 matches             a filter
+Inbox · 2 so far, asking server · filter "lunch"
+                                              a filter during a first pass
+Inbox · 310 conversations so far · older mail still loading
 """
 
 from __future__ import annotations
@@ -56,10 +56,10 @@ def listing_location(
         server = source.server_search
         note = server_note(server)
         if note:  # the count and the server's part first: at 80 columns the rest is cut
-            where = f"{name} · {total:,} so far, {note} · filter \"{source.query}\""
+            where = f'{name} · {total:,} so far, {note} · filter "{source.query}"'
         else:
             found += " so far" if partial and (server is None or not server.complete) else ""
-            where = f"{name} · filter \"{source.query}\": {found}"
+            where = f'{name} · filter "{source.query}": {found}'
     elif isinstance(source, ThreadSource):
         where = f"{name} · {source.threads:,} conversations"
         where += " so far" if partial else ""

@@ -129,8 +129,9 @@ def as_text(lines: Iterable[Line]) -> Text:
             text.append(line.label, style="bold")
         # A left-to-right mark (HTML dir="ltr") steers the terminal's own bidi, if any;
         # when mailtui does the reordering it has done its work and is not drawn.
-        text.append(line.text.replace(bidi.LRM, "") if bidi.enabled() else line.text,
-                    style=line.style)
+        text.append(
+            line.text.replace(bidi.LRM, "") if bidi.enabled() else line.text, style=line.style
+        )
     return text
 
 
@@ -188,9 +189,7 @@ class VisualLines:
 def renderable(lines: list[Line]) -> Text | VisualLines:
     """``VisualLines`` when reordering is on and some line holds right-to-left text or
     is marked right to left (HTML ``dir``), else plain ``Text`` (rich wraps it)."""
-    if bidi.enabled() and any(
-        bidi.has_rtl(line.text) or bidi.RLM in line.text for line in lines
-    ):
+    if bidi.enabled() and any(bidi.has_rtl(line.text) or bidi.RLM in line.text for line in lines):
         return VisualLines(lines)
     return as_text(lines)
 

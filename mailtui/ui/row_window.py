@@ -120,9 +120,7 @@ class RowWindow(Generic[R]):
         """Drop rows outside ``span`` (and the ends), so memory stays bounded however far
         one scrolls."""
         ends = self.end_spans()
-        for index in [
-            i for i in self._rows if i not in span and not any(i in end for end in ends)
-        ]:
+        for index in [i for i in self._rows if i not in span and not any(i in end for end in ends)]:
             del self._rows[index]
 
     def items(self) -> list[tuple[int, R]]:

@@ -40,14 +40,13 @@ class SignInKey:
     def pressed(self) -> None:
         states = self.manager.status() if self.manager is not None else {}
         refused = [
-            name for name in sorted({*self.oauth, *self.passwords})
+            name
+            for name in sorted({*self.oauth, *self.passwords})
             if states.get(name, (None, ""))[0] is AccountStatus.AUTH_FAILED
         ]
         names = refused or sorted(self.oauth)
         if not names:
-            self.app.notify(
-                "No account here signs in with OAuth2 (an [oauth] table).", timeout=4
-            )
+            self.app.notify("No account here signs in with OAuth2 (an [oauth] table).", timeout=4)
             return
         if len(names) == 1:
             self.sign_in(names[0])

@@ -407,8 +407,7 @@ class Triage:
         else:
             why = "It is already in Trash" if one else "They are already in Trash"
         question = (
-            f"Delete {part} for good? {why}, so "
-            f"{'it' if one else 'they'} cannot be restored."
+            f"Delete {part} for good? {why}, so {'it' if one else 'they'} cannot be restored."
         )
         answers = []
         if no_trash and all(self._can("move", f.account_id) for f, _ in no_trash):

@@ -139,8 +139,9 @@ class AttachmentsScreen(ModalScreen[None]):
             self._offer_folder(attachment, folder)
             return
         try:
-            target = save_path(folder, attachment.filename, attachment.part_index,
-                               attachment.content_type)
+            target = save_path(
+                folder, attachment.filename, attachment.part_index, attachment.content_type
+            )
         except (SaveError, OSError) as error:
             self.notify(f"Not saved: {error}", severity="error")
             return

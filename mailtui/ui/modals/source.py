@@ -43,9 +43,7 @@ def headers_text(headers: Iterable[tuple[str, str]]) -> Text | VisualLines:
     right-to-left scripts laid out as the reader lays out its own header block."""
     # A field reads left to right, like its name; right-to-left words in it are reordered
     # as runs within it (the left-to-right mark sets the direction and is not drawn).
-    lines = [
-        Line(bidi.LRM + clean_line(value), f"{clean_line(name)}: ") for name, value in headers
-    ]
+    lines = [Line(bidi.LRM + clean_line(value), f"{clean_line(name)}: ") for name, value in headers]
     return renderable(lines) if lines else Text("(no header fields)")
 
 

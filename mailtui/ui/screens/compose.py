@@ -346,8 +346,14 @@ class ComposeScreen(Screen[bool]):
         self.dismiss(True)
 
     def _has_content(self, draft: Draft) -> bool:
-        return bool(draft.to or draft.cc or draft.bcc or draft.subject.strip() or
-                    draft.body.strip() or draft.attachments)
+        return bool(
+            draft.to
+            or draft.cc
+            or draft.bcc
+            or draft.subject.strip()
+            or draft.body.strip()
+            or draft.attachments
+        )
 
     def _drafts_on_server(self) -> bool:
         """Whether the account's server takes drafts (not ActiveSync: no APPEND)."""
@@ -368,7 +374,10 @@ class ComposeScreen(Screen[bool]):
             try:
                 raw = build_message(draft, draft_copy=True).raw
                 copy = await self.store.save_draft_copy(
-                    self.account_id, raw, parse_envelope(raw), body_text(raw),
+                    self.account_id,
+                    raw,
+                    parse_envelope(raw),
+                    body_text(raw),
                     replaces=self.server_copy,
                 )
             except Exception as exc:  # the local file still has it

@@ -199,7 +199,7 @@ class MainScreen(SyncReloads, FolderNavigation, ListFilter, ReaderPane, TriageKe
         self.message_list.focus()
         if self._manager is not None:
             self.status_bar.set_accounts(self._manager.status())
-        self._run(self._load_folders(), "folders")
+        self._run(self._load_folders, "folders")
 
     # -- panes -----------------------------------------------------------------------------
 

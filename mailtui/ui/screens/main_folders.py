@@ -46,7 +46,7 @@ class FolderNavigation(MainView):
                 # A new account's folders may come before its Inbox (a local account's
                 # own folders): the merge's wait for it, as before the list was read at once.
                 self.set_timer(
-                    main_sync.SYNC_COALESCE, lambda: self._run(self._load_folders(), "folders")
+                    main_sync.SYNC_COALESCE, lambda: self._run(self._load_folders, "folders")
                 )
             elif first is not None:
                 self.show_folder(first)

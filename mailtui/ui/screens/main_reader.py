@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -31,7 +32,7 @@ class ReaderPane(MainView):
 
     def on_message_list_opened(self, event: MessageList.Opened) -> None:
         event.stop()
-        self._run(self._open(event.message_id), "reader")
+        self._run(partial(self._open, event.message_id), "reader")
 
     def _reveal(self, message_id: int, headers: Any, body: Any, **more: Any) -> None:
         """Show a message in the reader, opening the pane if it is closed: the pane and

@@ -11,6 +11,7 @@ change). The first folders and rows of a new account's first screen come at once
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from mailtui.sync.contract import EventKind
 from mailtui.ui.idle import hold, last_input
@@ -54,7 +55,7 @@ class SyncReloads(MainView):
             if event.progress[1]:
                 self.status_bar.set_progress(event.account, *event.progress, phase="bodies")
             if event.message_id is not None and event.message_id == self.reader.message_id:
-                self._run(self._open(event.message_id, mark_read=False), "reader")
+                self._run(partial(self._open, event.message_id, mark_read=False), "reader")
         elif event.kind == EventKind.OP_FAILED:
             # The store rolled the change back; show the old state and say why.
             self.notify(event.text or "The server refused a change.", severity="error")
@@ -99,7 +100,7 @@ class SyncReloads(MainView):
         self._dirty_since = None
         if self._folders_dirty:
             self._folders_dirty = False
-            self._run(self._load_folders(), "folders")
+            self._run(self._load_folders, "folders")
         if self._list_dirty:
             self._list_dirty = False
             self.message_list.reload()

@@ -9,6 +9,7 @@ an action did. ``check_action`` hides the keys the account cannot use.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 
 from mailtui.models import Folder
 from mailtui.ui.jump_date import QUESTION
@@ -117,12 +118,14 @@ class TriageKeys(MainView):
         self.status_bar.set_notice("Conversations" if threaded else "Flat list")
 
     def action_next_unread(self) -> None:
-        self._run(self._next_unread(), "unread")
+        self._run(self._next_unread, "unread")
 
     def action_jump_date(self) -> None:  # mailtui/ui/jump_date.py
         if self.message_list.source is not None:
             jump = self._date_jump.go
-            self.app.push_screen(TextPrompt(QUESTION), lambda text: self._run(jump(text), "jump"))
+            self.app.push_screen(
+                TextPrompt(QUESTION), lambda text: self._run(partial(jump, text), "jump")
+            )
 
     def say(self, words: str, *, wait: bool = False) -> None:
         self.status_bar.set_notice(words, expire=None if wait else NOTICE_SECONDS)
@@ -135,4 +138,4 @@ class TriageKeys(MainView):
         if line is None:
             self.status_bar.set_notice("No unread messages here")
         elif self.reading:  # reading on: open it, like turning a page
-            self._run(self._open(line.row.id), "reader")
+            self._run(partial(self._open, line.row.id), "reader")

@@ -10,8 +10,7 @@ are declared below for the type checker only; ``MainScreen`` has them all.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual.screen import Screen
 from textual.timer import Timer
@@ -19,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from mailtui.models import Folder
 from mailtui.ui.dates import Clock
+from mailtui.ui.jobs import Job, run_job
 from mailtui.ui.jump_date import DateJump
 from mailtui.ui.send_notices import SendNotices
 from mailtui.ui.services import MailStore, SyncControl
@@ -130,9 +130,9 @@ class MainView(Screen[None]):
 
     # -- errors ----------------------------------------------------------------------------
 
-    def _run(self, work: Coroutine[Any, Any, None], group: str) -> None:
+    def _run(self, work: Job, group: str) -> None:
         """One exclusive worker per group; its errors become notices (below)."""
-        self.run_worker(work, group=group, exclusive=True, exit_on_error=False)
+        run_job(self, work, group=group, exclusive=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A store or parse error in any worker becomes a notice, never a crash."""

@@ -468,5 +468,3 @@ class SetupApp(App[Plan | str | None]):
 
     def _done(self, result: Plan | str | None) -> None:
         self.exit(result)
-
-

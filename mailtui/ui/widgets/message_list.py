@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import date, datetime, tzinfo
+from functools import partial
 from math import ceil
 from typing import ClassVar
 
@@ -39,6 +40,7 @@ from mailtui.ui import keymap
 from mailtui.ui.columns import placeholder_text, row_text
 from mailtui.ui.dates import Clock, local_clock
 from mailtui.ui.idle import wait_for_quiet
+from mailtui.ui.jobs import run_job
 from mailtui.ui.list_sources import (
     SEARCHING,
     FilterSource,
@@ -301,8 +303,9 @@ class MessageList(ListSelection, can_focus=True):
         self._set_total(0)
         self.scroll_to(y=0, animate=False)
         self.refresh()
-        self.run_worker(
-            self._load(source, self._generation),
+        run_job(
+            self,
+            partial(self._load, source, self._generation),
             group="count",
             exclusive=True,
             exit_on_error=False,
@@ -314,8 +317,12 @@ class MessageList(ListSelection, can_focus=True):
         if self._source is None:
             return
         self.stale = False
-        self.run_worker(
-            self._reload(self._source), group="count", exclusive=True, exit_on_error=False
+        run_job(
+            self,
+            partial(self._reload, self._source),
+            group="count",
+            exclusive=True,
+            exit_on_error=False,
         )
 
     def update_row(self, row: MessageRow) -> None:
@@ -460,8 +467,9 @@ class MessageList(ListSelection, can_focus=True):
         self._inflight = None
         self._window.reset(self.total)
         self.refresh()
-        self.run_worker(
-            self._load(source, self._generation),
+        run_job(
+            self,
+            partial(self._load, source, self._generation),
             group="count",
             exclusive=True,
             exit_on_error=False,
@@ -486,8 +494,9 @@ class MessageList(ListSelection, can_focus=True):
         if self._inflight is not None and self._inflight.covers(wanted):
             return
         self._inflight = wanted
-        self.run_worker(
-            self._fetch(self._source, wanted, self._generation),
+        run_job(
+            self,
+            partial(self._fetch, self._source, wanted, self._generation),
             group="rows",
             exclusive=True,  # a newer viewport makes an older fetch pointless
             exit_on_error=False,
