@@ -143,21 +143,33 @@ class KeyHold:
 KEYS: Final = KeyHold()
 
 
+def hand_over_gil() -> None:
+    """Let a thread waiting for the GIL take it now (``time.sleep(0)`` releases it), not
+    when the switch interval (5 ms) forces it out of this thread."""
+    time.sleep(0)
+
+
 def between_keys(
     work: Callable[[Sequence[T]], list[R]],
     items: Sequence[T],
     piece: int = PIECE,
     keys: KeyHold | None = None,
+    hand_over: Callable[[], None] = hand_over_gil,
 ) -> list[R]:
     """``work(items)`` in pieces of ``piece`` items, waiting for a key being handled
     (``keys``, the app's by default) between two pieces: for CPU work in a thread, whose
-    GIL goes to the key's loop meanwhile."""
+    GIL goes to the key's loop meanwhile. Before each piece the GIL is handed over
+    (``hand_over``): the writer thread of a first pass, back from a statement, and the
+    event loop then wait for it at most a piece (about 1 ms), not a switch interval
+    (docs/decisions.md, "The GIL handed over between two pieces of the parse")."""
     keys = KEYS if keys is None else keys
     if len(items) <= piece:
+        hand_over()
         keys.wait_in_thread()
         return work(items)
     done: list[R] = []
     for start in range(0, len(items), piece):
+        hand_over()
         keys.wait_in_thread()
         done.extend(work(items[start : start + piece]))
     return done

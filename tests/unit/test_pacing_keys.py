@@ -136,3 +136,21 @@ def test_small_work_is_one_piece() -> None:
     calls: list[list[int]] = []
     assert between_keys(lambda xs: calls.append(list(xs)) or list(xs), [1, 2, 3]) == [1, 2, 3]
     assert calls == [[1, 2, 3]]
+
+
+def test_the_gil_is_handed_over_before_every_piece() -> None:
+    log: list[str] = []
+
+    def work(items: object) -> list[int]:
+        part = list(items)  # type: ignore[call-overload]
+        log.append(f"piece {part[0]}")
+        return part
+
+    def hand_over() -> None:
+        log.append("hand over")
+
+    assert between_keys(work, list(range(7)), 3, KeyHold(), hand_over) == list(range(7))
+    assert log == ["hand over", "piece 0", "hand over", "piece 3", "hand over", "piece 6"]
+    log.clear()
+    between_keys(work, [5], 3, KeyHold(), hand_over)
+    assert log == ["hand over", "piece 5"]
