@@ -24,6 +24,7 @@ reader pane), main_triage.py (triage and list keys).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
@@ -36,6 +37,7 @@ from textual.widget import Widget
 from mailtui.ui import compat, keymap
 from mailtui.ui.dates import Clock
 from mailtui.ui.folder_admin import FolderAdmin
+from mailtui.ui.jobs import run_job
 from mailtui.ui.jump_date import DateJump
 from mailtui.ui.screens.main_filter import ListFilter
 from mailtui.ui.screens.main_folders import FolderNavigation
@@ -130,7 +132,7 @@ class MainScreen(SyncReloads, FolderNavigation, ListFilter, ReaderPane, TriageKe
         target = self.reader.message_id if self.reading else None
         if target is None and self.message_list.cursor_row is not None:
             target = self.message_list.cursor_row.id
-        self.run_worker(self._composer.start(kind, target), group="compose", exclusive=True)
+        run_job(self, partial(self._composer.start, kind, target), group="compose", exclusive=True)
 
     def action_compose_new(self) -> None:
         self._write("new")
@@ -174,14 +176,14 @@ class MainScreen(SyncReloads, FolderNavigation, ListFilter, ReaderPane, TriageKe
         self._write("edit")
 
     def action_drafts(self) -> None:
-        self.run_worker(self._composer.resume(), group="compose", exclusive=True)
+        run_job(self, self._composer.resume, group="compose", exclusive=True)
 
     def compose_mailto(self, url: str) -> None:
         """Opens the composer on a ``mailto:`` URL (``mailtui mailto:…``)."""
-        self.run_worker(self._composer.start_mailto(url), group="compose", exclusive=True)
+        run_job(self, partial(self._composer.start_mailto, url), group="compose", exclusive=True)
 
     def action_outbox(self) -> None:
-        self.run_worker(self._composer.show_outbox(), group="compose", exclusive=True)
+        run_job(self, self._composer.show_outbox, group="compose", exclusive=True)
 
     # -- layout ----------------------------------------------------------------------------
 

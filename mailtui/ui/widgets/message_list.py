@@ -651,7 +651,7 @@ class MessageList(ListSelection, can_focus=True):
         """Draw the rows in memory but off screen, between keys (``_warm``)."""
         if not self._warm_pending and self.is_mounted:
             self._warm_pending = True
-            self.run_worker(self._warm(), group="warm", exclusive=True, exit_on_error=False)
+            run_job(self, self._warm, group="warm", exclusive=True, exit_on_error=False)
 
     async def _warm(self) -> None:
         """Draw, a few at a time, the rows kept around the screen and at the ends of the
