@@ -59,6 +59,7 @@ class KeyHold:
     """
 
     __slots__ = (
+        "_acting",
         "_clock",
         "_free",
         "_handled",
@@ -76,8 +77,14 @@ class KeyHold:
         self._clock = clock
         self._until = float("-inf")  # the clock when the hold ends at the latest
         self._handled = False  # the key's action ran: the next frame releases the hold
-        self._free = threading.Event()  # set while no key holds (threads wait on it)
+        self._free = threading.Event()  # set while no key holds (the loop's paced work)
         self._free.set()
+        # Set while no key's action is running: threads wait on this one only. The frame
+        # after the action needs the loop more than the GIL; held until it, the parse
+        # thread lost the bench's UI pass 1.1-1.3 s to keys (docs/decisions.md, "The
+        # parse held only while a key's action runs").
+        self._acting = threading.Event()
+        self._acting.set()
         self.holds = 0  # keys that held the work (tests, benchmarks)
         self.held_s = 0.0  # seconds paced work on the loop waited for keys (benchmarks)
         self.thread_held_s = 0.0  # the same in threads (``between_keys``)
@@ -87,13 +94,15 @@ class KeyHold:
         last call: the driver's thread and then the app report the same key)."""
         self._until = self._clock() + self._longest
         self._handled = False
+        self._acting.clear()
         if self._free.is_set():
             self.holds += 1
             self._free.clear()
 
     def handled(self) -> None:
-        """The key's action ran: the next painted frame shows its result."""
+        """The key's action ran: the next painted frame shows its result (threads go on)."""
         self._handled = True
+        self._acting.set()
 
     def painted(self) -> None:
         """A frame was painted: it releases a key whose action ran before it."""
@@ -103,6 +112,7 @@ class KeyHold:
     def release(self) -> None:
         self._until = float("-inf")
         self._handled = False
+        self._acting.set()
         self._free.set()
 
     @property
@@ -132,10 +142,11 @@ class KeyHold:
         self.held_s += self._clock() - started
 
     def wait_in_thread(self) -> None:
-        """In another thread: until no key holds (without the GIL meanwhile)."""
-        if not self._free.is_set():
+        """In another thread: until no key's action runs (without the GIL meanwhile), at
+        most until the hold's time runs out."""
+        if not self._acting.is_set():
             started = self._clock()
-            self._free.wait(max(0.0, self._until - started))
+            self._acting.wait(max(0.0, self._until - started))
             self.thread_held_s += self._clock() - started
 
 

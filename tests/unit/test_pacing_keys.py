@@ -154,3 +154,19 @@ def test_the_gil_is_handed_over_before_every_piece() -> None:
     log.clear()
     between_keys(work, [5], 3, KeyHold(), hand_over)
     assert log == ["hand over", "piece 5"]
+
+
+def test_a_thread_goes_on_once_the_keys_action_ran_before_its_frame() -> None:
+    clock = Clock()
+    keys = KeyHold(60.0, clock)  # released by the test, never by the clock
+    keys.pressed()
+    done = threading.Event()
+    thread = threading.Thread(target=lambda: (keys.wait_in_thread(), done.set()))
+    thread.start()
+    assert not done.wait(0.05)  # the key's action has not run: the thread waits
+    keys.handled()  # the action ran; its frame is not painted yet
+    assert done.wait(10)
+    thread.join(10)
+    assert keys.holding  # the loop's paced work still waits for the frame
+    keys.painted()
+    assert not keys.holding
