@@ -8,6 +8,7 @@ the one under the list's cursor. That message's account is the one that sends.
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from mailtui.compose import (
 )
 from mailtui.compose.drafts import SavedDraft, list_drafts
 from mailtui.models import Flag, FolderRole, Origin, OutboxItem
+from mailtui.ui.jobs import run_job
 from mailtui.ui.screens.drafts import DraftsScreen
 from mailtui.ui.screens.outbox import OutboxScreen
 from mailtui.ui.services import MailStore, SyncControl
@@ -112,7 +114,7 @@ class Composer:
                 manager.kick(account_id)
 
         def edit(item: OutboxItem) -> None:
-            self._screen.run_worker(self._edit(item), group="compose", exclusive=True)
+            run_job(self._screen, partial(self._edit, item), group="compose", exclusive=True)
 
         self._screen.app.push_screen(
             OutboxScreen(self._store, [a.id for a in accounts], kick=kick, edit=edit)

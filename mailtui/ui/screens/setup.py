@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from typing import ClassVar
 
 from textual import events
@@ -36,6 +37,7 @@ from mailtui.discovery import Email, Findings, Options, Source, SourceResult, di
 from mailtui.errors import MailtuiError
 from mailtui.protocols.kinds import kind as kind_spec
 from mailtui.ui import keymap
+from mailtui.ui.jobs import run_job
 from mailtui.ui.screens.setup_signin import SignInAndCheck
 
 #: What each kind means, shown when it is highlighted (two or three plain lines).
@@ -239,7 +241,7 @@ class SetupScreen(SignInAndCheck):
         self.query_one("#results", Static).update("")
         self.query_one("#kinds", OptionList).clear_options()
         self._show("discover")
-        self.run_worker(self._discover(email), exclusive=True, group="discover")
+        run_job(self, partial(self._discover, email), exclusive=True, group="discover")
 
     async def _discover(self, email: Email) -> None:
         async for result in discover(email, self.options):

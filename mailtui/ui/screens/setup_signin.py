@@ -26,6 +26,7 @@ from mailtui.config import AccountConfig, Config
 from mailtui.discovery import Email
 from mailtui.errors import MailtuiError
 from mailtui.protocols.net.tls import show_fingerprint
+from mailtui.ui.jobs import run_job
 
 
 class SignInAndCheck(Screen[Plan | str | None]):
@@ -107,7 +108,7 @@ class SignInAndCheck(Screen[Plan | str | None]):
             self.signing_in = True
             self.signin_lines = []
             self.query_one("#signin-log", Static).update("")
-            self.run_worker(self._sign_in(), exclusive=True, group="signin")
+            run_job(self, self._sign_in, exclusive=True, group="signin")
             return
         self._signin_ready(command)
 
@@ -172,7 +173,7 @@ class SignInAndCheck(Screen[Plan | str | None]):
     def _start_check(self) -> None:
         self.trust_asked = False
         self.query_one("#check-results", Static).update("connecting …")
-        self.run_worker(self._check(), exclusive=True, group="check")
+        run_job(self, self._check, exclusive=True, group="check")
 
     async def _check(self) -> None:
         assert self.plan is not None
