@@ -57,8 +57,11 @@ async def test_first_sync_brings_the_newest_day_first_then_widens(eas_user: EASU
         inbox = by_role(await backend.list_folders(), FolderRole.INBOX)
         batches = [b async for b in backend.pull(inbox, {})]
     with_mail = [ages_of(b, ages) for b in batches if b.added]
-    # The first batch committed is the last day's mail, and only that.
-    assert sorted(with_mail[0]) == sorted(a for a in AGES if a < 1)
+    # The first batch committed is the last day's mail, and no older than the day before:
+    # SOGo turns the one-day FilterType into an IMAP SINCE of yesterday's date, so what
+    # else comes with it depends on the time of day the test runs.
+    assert set(with_mail[0]) >= {a for a in AGES if a < 1}
+    assert max(with_mail[0]) < 2
     # Each batch is older than all before it: newest first, step by step.
     for earlier, later in zip(with_mail, with_mail[1:], strict=False):
         assert min(later) > max(earlier), (earlier, later)
