@@ -196,10 +196,10 @@ async def test_esc_stops_the_device_flow_and_a_declined_one_says_so(
 
         authz.device_answers = ["access_denied"]
         await ui.pilot.press("f7")
-        await ui.until(lambda: "Not signed in" in ui.text)
+        # The outcome wraps onto a second row; wait for the whole of it on screen.
+        await ui.until(lambda: "Not signed in" in ui.text and "nothing was stored" in ui.text)
         modal = ui.modal()
         assert "the sign-in was declined on the provider's page" in modal.failed
-        assert "nothing was stored" in ui.text
         assert "Esc: close" in ui.text
         await ui.esc()
         assert memory_keyring.items == {}

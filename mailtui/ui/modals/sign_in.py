@@ -119,8 +119,11 @@ class SignInScreen(ModalScreen[bool | None]):
 
     def _fail(self, why: str) -> None:
         self.failed = why
-        self.query_one("#signin-outcome", Static).update(Text(f"Not signed in: {why}"))
+        outcome = self.query_one("#signin-outcome", Static)
+        outcome.update(Text(f"Not signed in: {why}"))
         self.query_one("#signin-box").border_subtitle = self._keys_hint()
+        # Below a long list of steps the outcome could sit under the box's last row.
+        self.call_after_refresh(outcome.scroll_visible, animate=False)
 
     def action_qr(self) -> None:
         if self.flow != "device" or not self.page:
