@@ -85,8 +85,8 @@ def run(path: Path, folder: int, account: int, n: int, per_batch: bool) -> list[
         items = batch(start)
         c0 = time.thread_time()
         con.execute("BEGIN IMMEDIATE")
-        rows = [(start + k + 1, t, m.prepared.fragment) for k, (m, t) in enumerate(items)]
-        assert message_rows.insert_fragments(con, account, folder, rows)
+        rows = [(start + k + 1, t, m.prepared.row) for k, (m, t) in enumerate(items)]
+        message_rows.insert_rows(con, account, folder, rows)
         if per_batch:
             threads: dict[int, list[int]] = {}
             unread = 0

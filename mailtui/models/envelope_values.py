@@ -18,7 +18,6 @@ MAX_REFERENCES: Final = 50
 
 # One encoder for all calls: json.dumps() with options builds a new one every time.
 _JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_ROW_JSON: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 #: A subject without these cannot hold a reply marker, a list tag or "(fwd)"
 #: (``subjects.normalize_subject``): its key is its words, and it is no reply.
@@ -28,8 +27,8 @@ _MARKED: Final = re.compile(r"[:：\[(]")
 _ENCODED: dict[int, tuple[tuple[Address, ...], str]] = {}
 _ENCODED_MAX: Final = 1024
 
-#: The ``messages`` columns of ``Prepared.fragment``, in its order.
-FRAGMENT_COLUMNS: Final = (
+#: The ``messages`` columns of ``Prepared.row``, in its order.
+ROW_COLUMNS: Final = (
     "remote_id",
     "date",
     "sender",
@@ -109,35 +108,25 @@ def subject_key(subject: str) -> tuple[str, bool]:
 def prepare(m: NewMessage) -> Prepared:
     """``m``'s row values that come from the message alone."""
     env = m.envelope
-    sender = sender_of(env)
-    addrs = encode_addresses(env.from_), encode_addresses(env.to), encode_addresses(env.cc)
-    refs = encode_references(env.references)
     flags = int(m.flags)
-    fragment: str | None
-    try:
-        fragment = _ROW_JSON.encode(
-            [
-                m.remote_id,
-                env.date,
-                sender,
-                env.subject,
-                *addrs,
-                env.message_id,
-                env.in_reply_to,
-                refs,
-                env.size,
-                flags,
-                int(env.has_attachments),
-                env.preview,
-            ]
-        )[1:-1]
-        fragment.encode("utf-8")  # a lone surrogate (UnicodeEncodeError)
-    except (TypeError, ValueError):
-        fragment = None
-    if fragment is not None and "\\u0000" in fragment:
-        fragment = None  # NUL inside a string: SQLite's JSON would cut the text there
+    row = (
+        m.remote_id,
+        env.date,
+        sender_of(env),
+        env.subject,
+        encode_addresses(env.from_),
+        encode_addresses(env.to),
+        encode_addresses(env.cc),
+        env.message_id,
+        env.in_reply_to,
+        encode_references(env.references),
+        env.size,
+        flags,
+        int(env.has_attachments),
+        env.preview,
+    )
     return Prepared(
-        m.remote_id, flags, env, tuple(thread_candidates(env)), subject_key(env.subject), fragment
+        m.remote_id, flags, env, tuple(thread_candidates(env)), subject_key(env.subject), row
     )
 
 

@@ -113,11 +113,11 @@ class Prepared(NamedTuple):
     envelope: Envelope
     candidates: tuple[str, ...]  # message-ids whose thread it joins, best first
     subject_key: tuple[str, bool]  # the subject as threads compare it, whether a reply
-    #: ``envelope_values.FRAGMENT_COLUMNS`` as JSON array items (no brackets), or None
-    #: where JSON would not carry a value unchanged (a NUL, a lone surrogate). The
-    #: column values themselves are not kept: a batch waiting for its commit would hold
-    #: them twice (the store makes them from the envelope where it needs them).
-    fragment: str | None
+    #: The values of ``envelope_values.ROW_COLUMNS``, bound as they are. Most are the
+    #: envelope's own objects (the subject, the ids, the preview; the address texts are
+    #: shared by messages with the same addresses), so a batch waiting for its commit
+    #: holds little more than its envelopes.
+    row: tuple[Any, ...]
 
 
 @dataclass(slots=True)

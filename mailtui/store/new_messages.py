@@ -13,9 +13,9 @@ for the loop and the GIL each (docs/decisions.md, "The commit chain of a first p
 
 Every look-up is one statement for any batch size (``db.select_in``: the ids as one JSON
 array). What depends only on the message (``models.Prepared``: thread candidates, the
-subject key, the addresses' JSON, the row's JSON fragment) is taken from the message when
-the backend's parse thread made it (``envelope_values.prepare_new``), else made here; the
-rows then go to SQLite as their fragments joined (``message_rows.insert_fragments``).
+subject key, the row's values) is taken from the message when the backend's parse thread
+made it (``envelope_values.prepare_new``), else made here; the rows then go to SQLite
+in few statements (``message_rows.insert_rows``).
 """
 
 from __future__ import annotations
@@ -27,17 +27,11 @@ from typing import Final
 
 from mailtui.errors import NotFound
 from mailtui.models import NewMessage
-from mailtui.models.envelope_values import (
-    encode_addresses,
-    encode_references,
-    prepared,
-    sender_of,
-    subject_key,
-)
+from mailtui.models.envelope_values import prepared, subject_key
 from mailtui.models.mail import Prepared
 from mailtui.store.codec import fts_query
 from mailtui.store.db import LIVE, RELOCATING, Row, chunked, placeholders, select_in
-from mailtui.store.message_rows import insert_fragments, insert_messages
+from mailtui.store.message_rows import insert_rows
 from mailtui.store.sync_state import sync_target
 from mailtui.store.writer_thread import JSON_IN, json_array
 
@@ -154,52 +148,18 @@ def add_messages(
     # of the same batch.
     new_ids = list(range(first, first + len(todo)))
     threads = _threads(conn, account_id, todo, known, new_ids)
-    fragments = [(i, t, v.fragment) for i, t, (_, v) in zip(new_ids, threads, todo, strict=True)]
-    if not insert_fragments(conn, account_id, folder_id, fragments):
-        _insert_rows(conn, account_id, folder_id, todo, new_ids, threads)
+    insert_rows(
+        conn,
+        account_id,
+        folder_id,
+        [(i, t, v.row) for i, t, (_, v) in zip(new_ids, threads, todo, strict=True)],
+    )
     conn.execute(
         "INSERT INTO messages_fts (rowid, subject, addresses, body) "
         "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
         (new_ids[0], new_ids[-1]),
     )
     return account_id, [(i, m) for i, (m, _) in zip(new_ids, todo, strict=True)]
-
-
-def _insert_rows(
-    conn: sqlite3.Connection,
-    account_id: int,
-    folder_id: int,
-    todo: list[tuple[NewMessage, Prepared]],
-    new_ids: list[int],
-    threads: list[int],
-) -> None:
-    """The rows of ``todo`` from their envelopes, where fragments cannot carry them."""
-    rows = []
-    for i, (m, _) in enumerate(todo):
-        env = m.envelope
-        rows.append(
-            (
-                new_ids[i],
-                account_id,
-                folder_id,
-                m.remote_id,
-                env.date,
-                sender_of(env),
-                env.subject,
-                encode_addresses(env.from_),
-                encode_addresses(env.to),
-                encode_addresses(env.cc),
-                env.message_id,
-                env.in_reply_to,
-                encode_references(env.references),
-                env.size,
-                int(m.flags),
-                threads[i],
-                int(env.has_attachments),
-                env.preview,
-            )
-        )
-    insert_messages(conn, rows)  # in one statement if it can: message_rows.py
 
 
 def _look_up(

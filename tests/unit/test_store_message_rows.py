@@ -1,9 +1,11 @@
-"""A batch's message rows inserted in one statement (``store/message_rows.py``, JSON)
-come out as the row-by-row ``executemany`` makes them: the same values and types, the
-same counts, threads and search rows."""
+"""A batch's message rows inserted in few statements (``store/message_rows.py``) come
+out as rows inserted one statement each make them: the same values and types, the same
+counts, threads and search rows; and a message's prepared row holds its envelope's
+values column by column."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,7 @@ from mailtui.models import (
     NewMessage,
     RemoteFolder,
 )
-from mailtui.models.envelope_values import prepare, prepare_new, prepared
+from mailtui.models.envelope_values import ROW_COLUMNS, prepare, prepare_new, prepared
 from mailtui.store import Store, message_rows
 
 SUBJECTS = [
@@ -76,9 +78,9 @@ def dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 async def commit(
-    path: Path, at_once: bool, monkeypatch: pytest.MonkeyPatch, ahead: bool = False
+    path: Path, per_statement: int, monkeypatch: pytest.MonkeyPatch, ahead: bool = False
 ) -> None:
-    monkeypatch.setattr(message_rows, "AT_ONCE", at_once)
+    monkeypatch.setattr(message_rows, "ROWS_PER_STATEMENT", per_statement)
     store = await Store.open(path)
     try:
         account = await store.ensure_account("a", AccountKind("imap"), "me@example.org")
@@ -95,27 +97,56 @@ async def commit(
         await store.close()
 
 
-async def test_rows_at_once_are_the_rows_one_by_one(
+async def test_rows_in_few_statements_are_the_rows_one_by_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await commit(tmp_path / "at_once.sqlite", True, monkeypatch)
-    await commit(tmp_path / "by_row.sqlite", False, monkeypatch)
-    at_once, by_row = dump(tmp_path / "at_once.sqlite"), dump(tmp_path / "by_row.sqlite")
-    assert len(at_once["messages"]) == len(SUBJECTS) * 3
-    assert at_once["search"]
-    assert at_once == by_row
+    """Batches of 10 and 11 rows in statements of 500, of 3 (several, in order) and of
+    one row each."""
+    for per in (500, 3, 1):
+        await commit(tmp_path / f"per{per}.sqlite", per, monkeypatch)
+    whole = dump(tmp_path / "per500.sqlite")
+    assert len(whole["messages"]) == len(SUBJECTS) * 3
+    assert whole["search"]
+    assert whole == dump(tmp_path / "per3.sqlite") == dump(tmp_path / "per1.sqlite")
 
 
 async def test_rows_prepared_in_the_parse_thread_are_the_rows_made_by_the_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A backend's parse thread prepares the values (``prepare_new``); the rows are those
-    the store makes from the bare messages, and those made row by row."""
-    await commit(tmp_path / "ahead.sqlite", True, monkeypatch, ahead=True)
-    await commit(tmp_path / "store.sqlite", True, monkeypatch)
-    await commit(tmp_path / "by_row.sqlite", False, monkeypatch, ahead=True)
-    ahead = dump(tmp_path / "ahead.sqlite")
-    assert ahead == dump(tmp_path / "store.sqlite") == dump(tmp_path / "by_row.sqlite")
+    the store makes from the bare messages."""
+    await commit(tmp_path / "ahead.sqlite", 500, monkeypatch, ahead=True)
+    await commit(tmp_path / "store.sqlite", 500, monkeypatch)
+    assert dump(tmp_path / "ahead.sqlite") == dump(tmp_path / "store.sqlite")
+
+
+def test_a_prepared_row_holds_the_envelope_column_by_column() -> None:
+    for m in batch():
+        env = m.envelope
+        row = dict(zip(ROW_COLUMNS, prepare(m).row, strict=True))
+        assert row == {
+            "remote_id": m.remote_id,
+            "date": env.date,
+            "sender": env.from_[0].name,
+            "subject": env.subject,
+            "from_addrs": _compact([[a.name, a.addr] for a in env.from_]),
+            "to_addrs": _compact([["", "me@example.org"]]),
+            "cc_addrs": "[]",
+            "message_id": env.message_id,
+            "in_reply_to": env.in_reply_to,
+            "refs": " ".join(env.references),
+            "size": env.size,
+            "flags": int(m.flags),
+            "has_attachments": int(env.has_attachments),
+            "preview": "",
+        }
+        assert [type(v) for v in row.values()] == [
+            str, int, str, str, str, str, str, str, str, str, int, int, int, str
+        ]
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def test_a_message_changed_after_it_was_prepared_is_prepared_again() -> None:
@@ -123,44 +154,31 @@ def test_a_message_changed_after_it_was_prepared_is_prepared_again() -> None:
     assert prepared(m) is m.prepared
     m.flags = Flag.FLAGGED
     assert prepared(m).flags == int(Flag.FLAGGED)
-    assert prepared(m).fragment is not None and ",4,0," in prepared(m).fragment
+    assert dict(zip(ROW_COLUMNS, prepared(m).row, strict=True))["flags"] == int(Flag.FLAGGED)
     m.envelope = Envelope(subject="other")
     assert prepared(m).subject_key == ("other", False)
+    assert dict(zip(ROW_COLUMNS, prepared(m).row, strict=True))["subject"] == "other"
 
 
-def test_a_value_json_would_change_has_no_fragment() -> None:
+async def test_text_that_json_would_cut_is_stored_whole(tmp_path: Path) -> None:
+    """A NUL inside a value (SQLite's JSON functions cut the text there) is bound as it
+    is, like any other character."""
     (m,) = batch()[:1]
     m.envelope.subject = "nul \x00 inside"
-    assert prepare(m).fragment is None
-    m.envelope.subject = "surrogate \udc80"
-    assert prepare(m).fragment is None
-
-
-@pytest.mark.parametrize(
-    "row",
-    [
-        (1, "a\x00b"),  # NUL: SQLite's JSON would cut the text
-        (1, "\udc80"),  # a lone surrogate: executemany raises, as before
-        (1, b"bytes"),
-        (float("nan"), "x"),
-    ],
-)
-def test_what_json_would_change_goes_row_by_row(row: tuple[Any, ...]) -> None:
-    assert message_rows._as_json([row, row]) is None
-
-
-def test_json_carries_the_rest() -> None:
-    assert message_rows._as_json([(1, 'a"\\😀\t\n', None)]) == '[[1,"a\\"\\\\😀\\t\\n",null]]'
-
-
-async def test_rows_in_several_values_statements_are_the_rows_one_by_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A batch longer than ``ROWS_PER_STATEMENT`` goes in several statements, in order."""
-    monkeypatch.setattr(message_rows, "ROWS_PER_STATEMENT", 3)
-    await commit(tmp_path / "split.sqlite", True, monkeypatch, ahead=True)
-    await commit(tmp_path / "by_row.sqlite", False, monkeypatch, ahead=True)
-    assert dump(tmp_path / "split.sqlite") == dump(tmp_path / "by_row.sqlite")
+    store = await Store.open(tmp_path / "nul.sqlite")
+    try:
+        account = await store.ensure_account("a", AccountKind("imap"), "me@example.org")
+        folders = await store.sync_folders(
+            account.id, [RemoteFolder("INBOX", "Inbox", FolderRole.INBOX)]
+        )
+        await store.apply_batch(folders["INBOX"], FolderBatch(folder="INBOX", added=[m]))
+    finally:
+        await store.close()
+    con = sqlite3.connect(tmp_path / "nul.sqlite")
+    try:
+        assert con.execute("SELECT subject FROM messages").fetchall() == [("nul \x00 inside",)]
+    finally:
+        con.close()
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 499, 500, 501, 1000, 1999, 2000, 2001])
