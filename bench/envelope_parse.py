@@ -140,15 +140,17 @@ async def _read_answers(wire: bytes, raw: bool) -> tuple[float, list[dict[str, A
     conn._pending.append(pending)
     started = time.process_time()
     fetched: list[dict[str, Any]] = []
-    async for r in conn.responses(pending):
+    taken: list[tuple[str, bytes]] = []
+    async for r in conn.responses(pending, raw_into=taken):
         if r.kind != "FETCH":
             continue
         if r.raw is not None:
-            fetched.append({"UID": r.raw_uid, RAW_ANSWER: r.raw})
+            taken.append((r.raw_uid, r.raw))
             continue
         data = fetch_dict(r.items)
         if header_item(data) is not None:
             fetched.append(data)
+    fetched += [{"UID": uid, RAW_ANSWER: answer} for uid, answer in taken]
     fetched.sort(key=lambda d: -int(d["UID"]))
     return time.process_time() - started, fetched
 

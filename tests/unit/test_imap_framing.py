@@ -156,8 +156,10 @@ async def _commands(wire: bytes, eof: bool = True, limit: int = 1 << 20) -> Imap
     return ImapCommands(_reader(wire, eof, limit), "test")
 
 
-async def _answers(conn: ImapCommands, pending: Pending) -> list[Any]:
-    return [r async for r in conn.responses(pending)]
+async def _answers(
+    conn: ImapCommands, pending: Pending, into: list[tuple[str, bytes]] | None = None
+) -> list[Any]:
+    return [r async for r in conn.responses(pending, raw_into=into)]
 
 
 def _pending(tag: str, raw: bool) -> Pending:
@@ -206,6 +208,65 @@ def test_raw_answers_give_what_parsed_ones_give() -> None:
     wanted = [d for d in as_read if header_item(d) is not None]
     assert envelope_jobs(wanted) == envelope_jobs([d for d in as_raw if RAW_ANSWER in d or
                                                    header_item(d) is not None])
+
+
+def test_answers_taken_in_bulk_are_those_read_one_by_one() -> None:
+    """With ``raw_into``, the raw header answers go to the list, in order, and the rest
+    is yielded as before: the same answers, the same state of the connection."""
+    wire = (
+        header_answer(1, 11, HEADER)
+        + header_answer(2, 12, HEADER, b"\\Seen  \\Flagged")
+        + b"* 23 EXISTS\r\n"  # during the FETCH
+        + header_answer(3, 13, HEADER)
+        + b"* 4 FETCH (UID 14 FLAGS (\\Seen))\r\n"  # a flag change, unasked
+        + b"* 4 EXPUNGE\r\n"
+        + b'* 5 FETCH (UID 15 FLAGS () INTERNALDATE "1-Feb-2026 00:00:00 +0000" '
+        + b"RFC822.SIZE 9 BODY[HEADER] {4}\r\nab\r\n)\r\n"  # the whole header
+        + b"m1 OK done\r\n"
+    )
+
+    async def read(bulk: bool) -> tuple[list[Any], list[tuple[str, bytes]]]:
+        conn = await _commands(wire)
+        pending = _pending("m1", True)
+        conn._pending.append(pending)
+        into: list[tuple[str, bytes]] = []
+        out = await _answers(conn, pending, into if bulk else None)
+        assert conn.changed and not conn.broken and conn._pending == []
+        assert conn.last_ok.tag == "m1"
+        return out, into
+
+    one_by_one, nothing = asyncio.run(read(False))
+    rest, taken = asyncio.run(read(True))
+    assert nothing == []
+    assert [uid for uid, _ in taken] == ["11", "12", "13", "15"]
+    assert taken == [(r.raw_uid, r.raw) for r in one_by_one if r.raw is not None]
+    assert rest == [r for r in one_by_one if r.raw is None]
+    assert [r.kind for r in rest] == ["EXISTS", "FETCH", "EXPUNGE"]
+
+
+def test_answers_in_bulk_are_only_those_of_the_command_read() -> None:
+    """Pipelined: the answers of an earlier command are read into its handle first
+    (one by one, as before), never into the list of a later one."""
+    wire = (
+        header_answer(1, 11, HEADER)
+        + b"m1 OK done\r\n"
+        + header_answer(2, 12, HEADER)
+        + b"m2 OK done\r\n"
+    )
+
+    async def run() -> tuple[list[Any], list[Any], list[Any], list[Any]]:
+        conn = await _commands(wire)
+        first, second = _pending("m1", True), _pending("m2", True)
+        conn._pending += [first, second]
+        into_first: list[tuple[str, bytes]] = []
+        into_second: list[tuple[str, bytes]] = []
+        theirs = await _answers(conn, second, into_second)
+        mine = await _answers(conn, first, into_first)
+        return mine, into_first, theirs, into_second
+
+    mine, into_first, theirs, into_second = asyncio.run(run())
+    assert [r.raw_uid for r in mine] == ["11"] and into_first == []
+    assert theirs == [] and [uid for uid, _ in into_second] == ["12"]
 
 
 def test_answers_of_other_commands_wait_in_their_handle() -> None:
@@ -275,6 +336,17 @@ def test_hostile_input_fails_as_before(wire: bytes, message: str) -> None:
 
     for raw in (False, True):
         assert message in asyncio.run(run(raw))
+
+    async def in_bulk() -> str:
+        conn = await _commands(wire, limit=8192)
+        pending = _pending("m1", True)
+        conn._pending.append(pending)
+        with pytest.raises(TransientError) as caught:
+            await _answers(conn, pending, [])
+        assert conn.broken
+        return str(caught.value)
+
+    assert message in asyncio.run(in_bulk())
 
 
 def test_a_raw_answer_that_is_not_imap_fails_in_the_parse() -> None:

@@ -159,14 +159,46 @@ class ImapCommands:
             self.broken = True
             raise TransientError(f"the server sent something that is not IMAP: {exc}") from None
 
-    def _raw_fetch_owner(self) -> bool:
-        """Whether an untagged FETCH read now goes to a command that takes it raw."""
+    def _take_raw(self, reading: Pending, into: list[tuple[str, bytes]]) -> int:
+        """Move the header FETCH answers of the common shape at the head of what is
+        framed (framing what the buffer holds first) into ``into`` as (UID, raw answer),
+        when they are ``reading``'s (it takes them raw, and ``_route`` would give them
+        to it: no earlier command waits for a FETCH); how many. What ``_read`` and
+        ``_route`` do for each such answer, done for all at once: the first other
+        response stops it, and is read as before."""
+        if not reading.raw_fetch or self._fetch_owner() is not reading:
+            return 0
+        framed = self._framed
+        if not framed:
+            framed.extend(self._stream.take(frame))
+        taken = 0
+        while framed:
+            raw = framed[0]
+            lazy = lazy_fetch(raw)
+            if lazy is None:
+                break
+            framed.popleft()
+            if self._trace:
+                self._show("S", raw)
+            into.append((lazy[1], raw))
+            taken += 1
+        if taken:
+            self.changed = True  # an untagged FETCH arrived, as ``_note`` says
+        return taken
+
+    def _fetch_owner(self) -> Pending | None:
+        """The command an untagged FETCH read now goes to, if one waits for it."""
         for candidate in self._pending:
             if candidate.answer is None and (
                 candidate.kinds is None or "FETCH" in candidate.kinds
             ):
-                return candidate.raw_fetch
-        return False
+                return candidate
+        return None
+
+    def _raw_fetch_owner(self) -> bool:
+        """Whether an untagged FETCH read now goes to a command that takes it raw."""
+        owner = self._fetch_owner()
+        return owner is not None and owner.raw_fetch
 
     def _note(self, resp: Response) -> None:
         if resp.kind == "BYE":
@@ -269,9 +301,15 @@ class ImapCommands:
         self._pending.append(pending)
         return pending
 
-    async def responses(self, pending: Pending) -> AsyncIterator[Response]:
+    async def responses(
+        self, pending: Pending, raw_into: list[tuple[str, bytes]] | None = None
+    ) -> AsyncIterator[Response]:
         """The untagged responses of a sent command, as they arrive. A tagged NO/BAD
-        raises CommandFailed after them."""
+        raises CommandFailed after them.
+
+        With ``raw_into``, a command sent with ``raw_fetch`` gets its header FETCH
+        answers of the common shape appended there as (UID, raw answer), many at a time,
+        instead of one ``Response`` each (``_take_raw``); the rest is yielded."""
         finished = False
         try:
             while pending.answer is None and self._pending[0] is not pending:
@@ -279,6 +317,9 @@ class ImapCommands:
             while pending.early:
                 yield pending.early.popleft()
             while pending.answer is None:
+                if raw_into is not None and self._take_raw(pending, raw_into):
+                    await self._pacer.pace()
+                    continue
                 resp = await self._read()
                 if self._route(resp, pending):
                     yield resp

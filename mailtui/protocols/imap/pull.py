@@ -232,12 +232,13 @@ class ImapPull(FolderList):
         data (a flag change another client made, reported unasked) is left out: the
         next incremental sync picks it up (CONDSTORE, or the flag comparison)."""
         fetched: list[dict[str, Any]] = []
+        raw: list[tuple[str, bytes]] = []  # header answers, parsed in the thread
         for pending in sent:
-            async for r in self.conn.responses(pending):
+            async for r in self.conn.responses(pending, raw_into=raw):
                 if r.kind != "FETCH":
                     continue
-                if r.raw is not None:  # a header answer, parsed in the thread
-                    fetched.append({"UID": r.raw_uid, RAW_ANSWER: r.raw})
+                if r.raw is not None:  # one read alone (``_read``), left raw as well
+                    raw.append((r.raw_uid, r.raw))
                     continue
                 data = fetch_dict(r.items)
                 body = data.get("BODY[]")
@@ -247,6 +248,7 @@ class ImapPull(FolderList):
                 elif header_item(data) is None:
                     continue
                 fetched.append(data)
+        fetched += [{"UID": uid, RAW_ANSWER: answer} for uid, answer in raw]
         fetched.sort(key=lambda d: -as_int(d.get("UID")))
         return fetched
 
