@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from mailtui import mime
-from mailtui.models import Envelope, Flag, RawMessage
+from mailtui.models import Envelope, Flag, NewMessage, RawMessage
+from mailtui.models.envelope_values import prepare_new
 from mailtui.protocols.imap.framing import fetch_items
 from mailtui.protocols.imap.wire import ProtocolError, as_bytes, as_int, as_list, as_str
 
@@ -225,6 +226,21 @@ def parse_envelopes(
             _flags(flag_items),
         )
         for uid, flag_items, date, size, header in jobs
+    ]
+
+
+def parse_batch(validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
+    """A batch's FETCH data as new messages: the whole CPU part, for a thread."""
+    jobs, raws = envelope_jobs(fetched)
+    return prepare_new(_assemble(parse_envelopes(validity, jobs), raws))  # the store's values
+
+
+def _assemble(
+    parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[RawMessage | None]
+) -> list[NewMessage]:
+    return [
+        NewMessage(remote_id=rid, envelope=env, flags=flags, raw=raw)
+        for (rid, env, flags), raw in zip(parsed, raws, strict=True)
     ]
 
 

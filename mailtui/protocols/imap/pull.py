@@ -35,14 +35,12 @@ from typing import Any
 
 from mailtui.errors import OpRejected, TransientError
 from mailtui.models import (
-    Envelope,
     Flag,
     FolderBatch,
     NewMessage,
     RawMessage,
     RemoteFolder,
 )
-from mailtui.models.envelope_values import prepare_new
 from mailtui.pacing import between_keys
 from mailtui.protocols.imap import utf7
 from mailtui.protocols.imap.bodies import BODY_ITEMS
@@ -57,11 +55,10 @@ from mailtui.protocols.imap.messages import (
     ENVELOPE_FIELDS,
     RAW_ANSWER,
     batch_of,
-    envelope_jobs,
     flags_from,
     header_item,
     imap_date,
-    parse_envelopes,
+    parse_batch,
     remote_id,
     split_remote_id,
 )
@@ -106,21 +103,6 @@ WHOLE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
 #: the batch length follows the average message size seen so far.
 WHOLE_BATCH_BYTES = 16 << 20
 _GUESSED_SIZE = 50_000
-
-
-def _parse_batch(validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
-    """A batch's FETCH data as new messages: the whole CPU part, for a thread."""
-    jobs, raws = envelope_jobs(fetched)
-    return prepare_new(_assemble(parse_envelopes(validity, jobs), raws))  # the store's values
-
-
-def _assemble(
-    parsed: Sequence[tuple[str, Envelope, Flag]], raws: Sequence[RawMessage | None]
-) -> list[NewMessage]:
-    return [
-        NewMessage(remote_id=rid, envelope=env, flags=flags, raw=raw)
-        for (rid, env, flags), raw in zip(parsed, raws, strict=True)
-    ]
 
 
 class ImapPull(FolderList):
@@ -204,7 +186,7 @@ class ImapPull(FolderList):
         for up to 100 ms (docs/decisions.md, "First contact with a big mailbox")."""
         try:
             return await asyncio.to_thread(
-                between_keys, lambda p: _parse_batch(validity, p), fetched
+                between_keys, lambda p: parse_batch(validity, p), fetched
             )
         except ProtocolError as exc:  # an answer read unparsed (``framing``)
             self.conn.broken = True
