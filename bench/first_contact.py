@@ -12,13 +12,14 @@ the mailbox is generated once per N. Then, R times (default 1), taking turns:
                       CLI reports N/N envelopes committed (a new account)
     envelopes_per_s   N / all_envelopes_s
     sync_exit_s       start → exit of that process
-    peak_rss_mb       its peak RSS (VmHWM, polled from /proc)
+    peak_rss_mb       its peak RSS with its helper processes' (its VmHWM and their RSS,
+                      polled from /proc and summed: ``sync_run.tree_hwm_kb``)
     first_screen_s    in tmux (120×40), a new account: launch → the 3 newest subjects on
                       screen
     oldest_row_s      the end key pressed right after the first screen → the oldest
                       message of the folder is a row (the key is pressed again each
                       second, as a user would, while it is not)
-    tui_peak_rss_mb   the TUI's peak RSS until then
+    tui_peak_rss_mb   the TUI's peak RSS (with its helpers') until then
                       (``--window-only``: that TUI does not fetch the oldest screen
                       second, so the end key is served by the window on demand alone)
     cached_open_s     launch again on the cache the headless sync left → 3 newest subjects
@@ -49,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import mailgen  # noqa: E402
-from sync_run import compile_mailtui, reap, start_sync_once  # noqa: E402
+from sync_run import compile_mailtui, reap, start_sync_once, tree_hwm_kb  # noqa: E402
 
 from tests.servers import DovecotServer, make_self_signed_cert  # noqa: E402
 
@@ -154,12 +155,7 @@ class Tui:
         return self._tmux("capture-pane", "-p", "-t", self.session)
 
     def _poll_rss(self) -> None:
-        try:
-            for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-                if line.startswith("VmHWM:"):
-                    self.peak_kb = max(self.peak_kb, int(line.split()[1]))
-        except OSError:
-            pass
+        self.peak_kb = max(self.peak_kb, tree_hwm_kb(self.pid))
 
     def keys(self, *keys: str) -> None:
         self._tmux("send-keys", "-t", self.session, *keys)

@@ -4,6 +4,7 @@ peak memory watched."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -22,21 +23,41 @@ def compile_mailtui() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "mailtui")], check=True)
 
 
+def tree_hwm_kb(pid: int) -> int:
+    """``pid``'s peak RSS in KB (VmHWM) plus the RSS its child processes have now
+    (mailtui's helpers: the envelope parse of a first pass, the search index of a big
+    download); 0 once it is gone. Polled, the largest figure is the peak memory of the
+    whole tree, counting the process's own peak and shared library pages once per
+    process: conservative."""
+    total = 0
+    pids = [pid]
+    for p in pids:
+        with contextlib.suppress(OSError, ValueError):
+            for task in Path(f"/proc/{p}/task").iterdir():
+                pids += [int(c) for c in (task / "children").read_text().split()]
+    for p in pids:
+        field = "VmHWM:" if p == pid else "VmRSS:"
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith(field):
+                    total += int(line.split()[1])
+    return total
+
+
 def watch_hwm(proc: subprocess.Popen[str], peak_kb: list[int]) -> None:
-    """The child's peak RSS (VmHWM) until it exits. ``wait4``'s ``ru_maxrss`` is no use
-    here: on Linux a child spawned by this process starts with this process's high-water
-    mark (the generated mail), and ``exec`` keeps it."""
+    """The peak RSS of the child and its own children (``tree_hwm_kb``) until it exits.
+    ``wait4``'s ``ru_maxrss`` is no use here: on Linux a child spawned by this process
+    starts with this process's high-water mark (the generated mail), and ``exec`` keeps
+    it."""
     status = Path(f"/proc/{proc.pid}/status")
     while True:
         try:
             text = status.read_text()
         except OSError:
             return
-        for line in text.splitlines():
-            if line.startswith("VmHWM:"):
-                peak_kb[0] = max(peak_kb[0], int(line.split()[1]))
         if "State:\tZ" in text:  # exited, not reaped yet: VmHWM is gone with its memory
             return
+        peak_kb[0] = max(peak_kb[0], tree_hwm_kb(proc.pid))
         time.sleep(0.02)
 
 
