@@ -229,7 +229,7 @@ def parse_envelopes(
     ]
 
 
-def parse_batch(validity: int, fetched: Sequence[dict[str, Any]]) -> list[NewMessage]:
+def parse_batch(validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
     """A batch's FETCH data as new messages: the whole CPU part, for a thread."""
     jobs, raws = envelope_jobs(fetched)
     return prepare_new(_assemble(parse_envelopes(validity, jobs), raws))  # the store's values

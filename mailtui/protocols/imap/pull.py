@@ -62,7 +62,6 @@ from mailtui.protocols.imap.messages import (
     remote_id,
     split_remote_id,
 )
-from mailtui.protocols.imap.parse_process import ParseProcess
 from mailtui.protocols.imap.search import UidListing
 from mailtui.protocols.imap.search_answer import (
     highest_first,
@@ -108,9 +107,6 @@ _GUESSED_SIZE = 50_000
 
 class ImapPull(FolderList):
     """Folders and their changes, as batches for the sync worker."""
-
-    #: The child parsing a first pass's header batches, while one runs.
-    _parse_process: ParseProcess | None = None
 
     # ------------------------------------------------------------------ pull
 
@@ -185,20 +181,13 @@ class ImapPull(FolderList):
         return await self._envelopes(validity, await self._fetch_raw(uids, whole))
 
     async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
-        """Parse a batch in a thread, all of it: picking the items out of 2,000 FETCH
-        answers on the loop held a key for up to 100 ms (docs/decisions.md, "First
-        contact with a big mailbox"). During a big first pass the thread has the child
-        process parse the header batches (``parse_process``)."""
-        process = self._parse_process
-
-        def parse() -> list[NewMessage]:
-            done = process.parse(validity, fetched) if process is not None else None
-            if done is not None:
-                return done
-            return between_keys(lambda p: parse_batch(validity, p), fetched)
-
+        """Parse a batch in a thread (a separate process was tried: docs/decisions.md),
+        all of it: picking the items out of 2,000 FETCH answers on the loop held a key
+        for up to 100 ms (docs/decisions.md, "First contact with a big mailbox")."""
         try:
-            return await asyncio.to_thread(parse)
+            return await asyncio.to_thread(
+                between_keys, lambda p: parse_batch(validity, p), fetched
+            )
         except ProtocolError as exc:  # an answer read unparsed (``framing``)
             self.conn.broken = True
             raise TransientError(f"the server sent something that is not IMAP: {exc}") from None
@@ -275,20 +264,6 @@ class ImapPull(FolderList):
         return set(await uid_search(self.conn, *scope, b"SINCE", since))
 
     async def _initial(
-        self, name: str, sel: Selected, reset: bool, resume: bool
-    ) -> AsyncIterator[FolderBatch]:
-        """``_initial_batches``, with the header batches of a big folder parsed by a
-        child process (``parse_process``) while the pass runs."""
-        self._parse_process = ParseProcess.start(sel.exists)
-        try:
-            async for batch in self._initial_batches(name, sel, reset, resume):
-                yield batch
-        finally:
-            process, self._parse_process = self._parse_process, None
-            if process is not None:
-                await asyncio.to_thread(process.stop)
-
-    async def _initial_batches(
         self, name: str, sel: Selected, reset: bool, resume: bool
     ) -> AsyncIterator[FolderBatch]:
         """Every envelope: the newest ``SCREEN`` by sequence number with the folder's UID
