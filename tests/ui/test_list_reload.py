@@ -186,7 +186,7 @@ async def test_new_mail_waits_while_keys_come_then_shows(mail: MailFixture) -> N
         await mail.add("INBOX", [new_message(-1, subject="Fresh mail")])
         manager.emit(SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox))
         app.last_input = float("inf")  # a key "now" forever: only the cap can end the hold
-        await wait_until(pilot, lambda: "Fresh mail" in screen_text(app), timeout=10.0)
+        await wait_until(pilot, lambda: "Fresh mail" in screen_text(app))
 
 
 async def test_the_first_rows_of_an_empty_folder_are_read_at_once(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,13 +37,17 @@ LIST_ROWS_80x24 = 22  # 24 lines minus the status line and the footer
 
 
 async def wait_until(
-    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20.0
 ) -> None:
-    waited = 0.0
+    """Poll ``condition`` until it holds; fail with the screen after ``timeout`` seconds
+    of wall-clock time (generous: a store write goes through its writer thread, and the
+    suite runs beside others on two cores)."""
+    deadline = time.monotonic() + timeout
     while not condition():
-        assert waited < timeout, "the screen did not settle:\n" + screen_text(pilot.app)
+        assert time.monotonic() < deadline, "the screen did not settle:\n" + screen_text(
+            pilot.app
+        )
         await pilot.pause(0.02)
-        waited += 0.02
     await pilot.pause()
 
 
