@@ -159,6 +159,9 @@ async def test_enter_opens_the_reader_and_escape_goes_back(mail: MailFixture) ->
         await wait_until(pilot, lambda: rows_loaded(pilot))
         await pilot.press("enter")
         await wait_until(pilot, lambda: "body of message 0" in screen_text(app))
+        # Marking it read comes after the message is on screen (a store write, then the
+        # counts read again): wait for the counts too.
+        await wait_until(pilot, lambda: "Inbox · 19 unread of 60" in screen_text(app))
         text = screen_text(app)
         assert "From: Alice Archer <alice@example.test>" in text
         assert "To: Me <me@example.test>" in text
@@ -362,6 +365,9 @@ async def test_a_body_not_yet_cached_is_fetched_through_the_manager(mail: MailFi
         assert "Subject: Message 000012" in screen_text(app)  # the header shows at once
         manager.gate.set()
         await wait_until(pilot, lambda: "body of message 12" in screen_text(app))
+        # Marking it read is a worker of its own (a store write, then the kick): it may
+        # end after the body is on screen.
+        await wait_until(pilot, lambda: bool(manager.kicked))
         assert manager.fetched == [message_id]
         assert manager.kicked == [mail.account_id]  # message 12 was unread: a flag op to push
         detail = await mail.store.message(message_id)

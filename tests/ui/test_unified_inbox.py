@@ -258,6 +258,9 @@ async def test_open_next_unread_and_filter_in_all_inboxes(
         # read in the store, work's worker is woken, the counts follow.
         await pilot.press("j", "j", "j", "enter")
         await wait_until(pilot, lambda: "body of message 3" in screen_text(app))
+        # Marking it read comes after the message is on screen, in a worker of its own
+        # (a store write, then the kick): wait for its end, the kick.
+        await wait_until(pilot, lambda: bool(manager.kicked))
         detail = await two.store.message(work1)
         assert detail is not None and not detail.row.unread
         assert manager.kicked == [two.work]
