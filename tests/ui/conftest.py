@@ -269,6 +269,28 @@ def screen_lines(app: App[object]) -> list[str]:
     return screen_text(app).splitlines()
 
 
+def palette_searched(app: App[object], typed: str) -> bool:
+    """The command palette is up with ``typed`` in its field, and its search for that has
+    ended: the hits (or none) are in its list. The search runs in a worker and lists its
+    hits in batches, so right after the keys the list can still be the previous one."""
+    from textual.command import CommandPalette
+    from textual.widgets import Input
+
+    palette = app.screen
+    if not isinstance(palette, CommandPalette) or not palette.is_mounted:
+        return False
+    fields = palette.query(Input)
+    if not fields:
+        return False
+    field = fields.first()
+    return (
+        field.value == typed
+        and field._message_queue.empty()  # its Changed message has reached the palette
+        and palette._message_queue.empty()
+        and not any(worker.node is palette for worker in app.workers)  # the search ended
+    )
+
+
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory of this test run that all its worker processes share: under xdist

@@ -15,7 +15,7 @@ from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.confirm import ConfirmScreen
 from tests.unit.test_sync_local import LocalInbox
 
-from .conftest import FakeManager, MailFixture, make_app, screen_text
+from .conftest import FakeManager, MailFixture, make_app, palette_searched, screen_text
 from .test_main_screen import rows_loaded, wait_until
 from .test_triage import status
 
@@ -66,7 +66,7 @@ async def test_a_local_account_offers_moves_and_flags_but_no_subscriptions(
         await pilot.press("colon")
         await wait_until(pilot, lambda: "Search for commands" in screen_text(app))
         await pilot.press(*"subscri")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: palette_searched(app, "subscri"))
         assert "Subscribe/unsubscribe" not in screen_text(app)
         await pilot.press("escape")
         await wait_until(pilot, lambda: "Search for commands" not in screen_text(app))

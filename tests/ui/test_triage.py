@@ -17,7 +17,15 @@ from mailtui.ui.modals import FolderPicker
 from mailtui.ui.screens.main import MainScreen
 from mailtui.ui.widgets import MessageList
 
-from .conftest import FOLDERS, FakeManager, MailFixture, make_app, open_mail, screen_text
+from .conftest import (
+    FOLDERS,
+    FakeManager,
+    MailFixture,
+    make_app,
+    open_mail,
+    palette_searched,
+    screen_text,
+)
 from .test_main_screen import rows_loaded, wait_until
 
 SIZES = [(80, 24), (200, 60)]
@@ -271,7 +279,10 @@ async def test_palette_runs_every_action_and_capabilities_hide_what_cannot_be(
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: rows_loaded(pilot))
         await pilot.press("colon")
+        # The field comes first, the list of every action when the palette's search of
+        # them has ended.
         await wait_until(pilot, lambda: "Search for commands" in screen_text(app))
+        await wait_until(pilot, lambda: palette_searched(app, ""))
         assert "Quit  (q · app.quit)" in screen_text(app)  # every action: keys, id
         await pilot.press(*"flag/unf")
         await wait_until(pilot, lambda: "Flag/unflag  (F · triage.flag)" in screen_text(app))
@@ -289,8 +300,8 @@ async def test_palette_runs_every_action_and_capabilities_hide_what_cannot_be(
         await pilot.press("ctrl+p")
         await wait_until(pilot, lambda: "Search for commands" in screen_text(app))
         await pilot.press(*"to folder")
-        await wait_until(pilot, lambda: "Go to folder" not in screen_text(app))
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: palette_searched(app, "to folder"))
+        assert "Go to folder" not in screen_text(app)
         assert "Move to folder" not in screen_text(app)
         await pilot.press("escape")
 

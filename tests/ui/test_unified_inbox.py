@@ -30,7 +30,15 @@ from mailtui.sync.window import FolderGaps
 from mailtui.ui.list_sources import InboxSource, account_tags
 from mailtui.ui.widgets import FolderList, MessageList
 
-from .conftest import SENDERS, FakeManager, make_app, new_message, screen_lines, screen_text
+from .conftest import (
+    SENDERS,
+    FakeManager,
+    make_app,
+    new_message,
+    palette_searched,
+    screen_lines,
+    screen_text,
+)
 from .test_main_screen import wait_until
 
 SIZES = [(80, 24), (200, 60)]
@@ -416,7 +424,8 @@ async def test_each_row_uses_its_own_accounts_capabilities(
             await pilot.press("colon")
             await wait_until(pilot, lambda: "Search for commands" in screen_text(app))
             await pilot.press(*description.lower())
-            await pilot.pause(0.3)
+            # The search is a worker of the palette's: read its hits once it has ended.
+            await wait_until(pilot, lambda: palette_searched(app, description.lower()))
             found = f"{description}  (" in screen_text(app)
             await pilot.press("escape")
             await wait_until(pilot, lambda: "Search for commands" not in screen_text(app))
