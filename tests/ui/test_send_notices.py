@@ -4,6 +4,7 @@ come; and an account without a Sent folder asks once whether to create one."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 from textual.app import App
@@ -25,12 +26,16 @@ def status(app: App[None]) -> str:
     return screen_lines(app)[-2]
 
 
-async def settle(pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    waited = 0.0
+async def settle(
+    pilot: Pilot[None], condition: Callable[[], bool], timeout: float = 20.0
+) -> None:
+    deadline = time.monotonic() + timeout  # wall-clock: the suite runs on two busy cores
     while not condition():
-        assert waited < timeout, "the screen did not settle:\n" + screen_text(pilot.app)
+        assert time.monotonic() < deadline, "the screen did not settle:\n" + screen_text(
+            pilot.app
+        )
         await pilot.pause(0.05)
-        waited += 0.05
+    await pilot.pause()  # and the screen is laid out for what came (a modal's widgets)
 
 
 async def _queue(mail: MailFixture) -> int:

@@ -9,6 +9,7 @@ store is filled in one ``asyncio.run`` and the app reads it in the next.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,9 +32,8 @@ def filled(tmp_path: Path) -> Iterator[MailFixture]:
 
 
 async def settle(pilot: Pilot[Any], condition: Callable[[], bool]) -> None:
-    for _ in range(250):
-        if condition():
-            break
+    deadline = time.monotonic() + 20.0  # wall-clock: the suite runs on two busy cores
+    while not condition() and time.monotonic() < deadline:
         await pilot.pause(0.02)
     await pilot.pause()
     assert condition(), screen_text(pilot.app)
