@@ -24,6 +24,7 @@ async def test_saving_into_a_missing_folder_asks_then_creates_it_at_80x24(
         await open_top(pilot)
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
+        await wait_until(pilot, lambda: "notes.txt" in screen_text(app))  # its list is up
         await pilot.press("j")  # notes.txt
 
         await save_highlighted(pilot, refused)
@@ -34,8 +35,8 @@ async def test_saving_into_a_missing_folder_asks_then_creates_it_at_80x24(
 
         await save_highlighted(pilot, folder)
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: "Create it and save notes.txt" in screen_text(app))
         assert "There is no folder" in screen_text(app)
-        assert "Create it and save notes.txt" in screen_text(app)
         await pilot.press("y")
         saved = folder / "notes.txt"
         await wait_until(pilot, saved.exists)
@@ -58,5 +59,6 @@ async def test_a_file_in_the_way_is_a_plain_error(mail: MailFixture, tmp_path: P
         # length: the whole message from the app, its start from the screen.
         notes = app._notifications  # noqa: SLF001
         await wait_until(pilot, lambda: any("a file is in the way" in n.message for n in notes))
-        assert "Not saved: " in screen_text(app)
+        # The toast is mounted after the notification is recorded: wait for it on screen.
+        await wait_until(pilot, lambda: "Not saved: " in screen_text(app))
         assert (tmp_path / "taken").read_text() == "a file"
