@@ -128,6 +128,7 @@ async def test_help_and_palette_show_the_binding_ids_at_80x24(mail: MailFixture)
         await wait_until(pilot, lambda: rows_loaded(pilot))
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_until(pilot, lambda: "app.quit" in screen_text(app))  # its table is up
         text = screen_text(app)
         assert re.search(r"Down +Next message +list\.down", text), text
         assert re.search(r"q +Quit +app\.quit", text), text

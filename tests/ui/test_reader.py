@@ -99,7 +99,7 @@ async def test_links_are_listed_and_copied_on_the_key(
         assert app.clipboard == ""  # nothing is copied by itself
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LinksScreen))
-        assert "https://example.test/q1" in screen_text(app)
+        await wait_until(pilot, lambda: "https://example.test/q1" in screen_text(app))
         assert app.clipboard == ""
         await pilot.press("y")
         assert app.clipboard == "https://example.test/q1"
@@ -127,7 +127,7 @@ async def test_saving_a_traversal_name_lands_inside_and_never_replaces_unasked(
         await open_top(pilot)
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
-        assert "evil.sh (21 B, application/x-sh)" in screen_text(app)
+        await wait_until(pilot, lambda: "evil.sh (21 B, application/x-sh)" in screen_text(app))
         await save_highlighted(pilot, folder)
         saved = folder / "evil.sh"
         await wait_until(pilot, saved.exists)

@@ -62,6 +62,7 @@ async def test_no_trash_delete_asks_and_expunges_nothing_unless_told(bare: MailF
         await wait_until(pilot, lambda: rows_loaded(pilot))
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await wait_until(pilot, lambda: "n: keep it" in screen_text(app))  # painted
         shown = screen_text(app)
         assert "Delete 1 message for good?" in shown
         assert "no Trash folder" in shown and "cannot be restored" in shown
@@ -81,8 +82,8 @@ async def test_no_trash_delete_asks_and_expunges_nothing_unless_told(bare: MailF
         await pilot.press("x", "x")
         await wait_until(pilot, lambda: "2 selected" in status(app))
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
-        assert "Delete 2 messages for good?" in screen_text(app)
+        await wait_until(pilot, lambda: "Delete 2 messages for good?" in screen_text(app))
+        assert isinstance(app.screen, ChoiceScreen)
         await pilot.press("y")
         await wait_until(pilot, lambda: "for good" in status(app))
         assert "Deleted 2 messages for good · no undo" in status(app)
@@ -174,6 +175,7 @@ async def test_delete_in_trash_asks_before_deleting_for_good(mail: MailFixture) 
         await wait_until(pilot, lambda: "Message 000000" in screen_text(app))
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await wait_until(pilot, lambda: "Delete 1 message for good?" in screen_text(app))
         shown = screen_text(app)
         assert "Delete 1 message for good? It is already in Trash" in shown
         assert "create a Trash folder" not in shown
@@ -199,6 +201,7 @@ async def test_unified_inbox_asks_once_for_the_account_without_trash(tmp_path: P
             await wait_until(pilot, lambda: unified_loaded(app))
             await pilot.press("x", "x", "d")
             await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+            await wait_until(pilot, lambda: "for good?" in screen_text(app))  # painted
             shown = screen_text(app)
             assert "Delete 1 of 2 for good? The account work has no Trash folder" in shown
             await pilot.press("escape")
