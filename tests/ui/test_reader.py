@@ -177,6 +177,7 @@ async def test_open_uses_a_private_copy_and_no_shell(
         await open_top(pilot)
         await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, AttachmentsScreen))
+        await wait_until(pilot, lambda: "notes.txt" in screen_text(app))  # its list is up
         await pilot.press("j", "o")
         await wait_until(pilot, lambda: bool(started))
     program, path = started[0]
