@@ -1,7 +1,8 @@
 """IDLE on the folder open in the UI through a second connection, on the real Dovecot:
-another client's APPEND there is in the cache within 2 s; the connection goes when the
-open folder is INBOX again or the manager stops; a server that refuses a second
-connection means polling, quietly; IDLE is issued again before the server's limit."""
+another client's APPEND there is in the cache long before the next poll (pushed); the
+connection goes when the open folder is INBOX again or the manager stops; a server that
+refuses a second connection means polling, quietly; IDLE is issued again before the
+server's limit."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ from mailtui.sync.manager import SyncManager, WorkerSpec
 from mailtui.sync.worker import WorkerOptions
 from tests.integration.test_imap_sync import account, msg, subjects
 from tests.servers import DovecotServer, MailUser, TLSFiles
+
+# A push, not a poll, brings a change in this long: the accounts here poll every 300 s.
+# Generous, for a suite on two busy cores (it was 2 s, which a loaded machine can miss).
+PUSHED = 20.0
+SETTLED = 20.0  # for a connection to come or go, IDLE to start: a bound, not a measure
 
 
 def connections(user: MailUser) -> int:
@@ -80,45 +86,45 @@ async def test_open_folder_is_idled_on_through_a_second_connection(
         assert connections(mail_user) == 1  # INBOX only: no second connection yet
         manager.set_open_folder(account_id, ids["Lists/dev"])
         watcher = backend_of(manager, account_id).watcher
-        await eventually(lambda: watcher.idling == "Lists/dev", 5, "IDLE on Lists/dev")
+        await eventually(lambda: watcher.idling == "Lists/dev", SETTLED, "IDLE on Lists/dev")
         assert connections(mail_user) == 2
 
         for round_ in range(2):  # twice: IDLE goes on after the first arrival
             append(mail_user, "Lists/dev", msg(10 + round_, f"new post {round_}"))
             started = time.monotonic()
             while f"new post {round_}" not in await subjects(store, ids["Lists/dev"]):
-                assert time.monotonic() - started < 2.0, "not in the cache within 2 s"
+                assert time.monotonic() - started < PUSHED, "not pushed to the cache"
                 await asyncio.sleep(0.02)
-            await eventually(lambda: watcher.idling == "Lists/dev", 5, "IDLE again")
+            await eventually(lambda: watcher.idling == "Lists/dev", SETTLED, "IDLE again")
         # INBOX is still pushed by the main connection meanwhile.
         mail_user.deliver(msg(20, "inbox mail"))
         started = time.monotonic()
         while "inbox mail" not in await subjects(store, ids["INBOX"]):
-            assert time.monotonic() - started < 2.0, "INBOX not pushed within 2 s"
+            assert time.monotonic() - started < PUSHED, "INBOX not pushed"
             await asyncio.sleep(0.02)
 
         # Another folder: the same second connection moves there.
         manager.set_open_folder(account_id, ids["Archive"])
-        await eventually(lambda: watcher.idling == "Archive", 5, "IDLE on Archive")
+        await eventually(lambda: watcher.idling == "Archive", SETTLED, "IDLE on Archive")
         assert connections(mail_user) == 2
         append(mail_user, "Archive", msg(30, "archived elsewhere"))
         started = time.monotonic()
         while "archived elsewhere" not in await subjects(store, ids["Archive"]):
-            assert time.monotonic() - started < 2.0, "not in the cache within 2 s"
+            assert time.monotonic() - started < PUSHED, "not pushed to the cache"
             await asyncio.sleep(0.02)
 
         # Back to INBOX: the second connection is logged out.
         manager.set_open_folder(account_id, ids["INBOX"])
-        await eventually(lambda: connections(mail_user) == 1, 5, "second connection gone")
+        await eventually(lambda: connections(mail_user) == 1, SETTLED, "second connection gone")
         assert watcher.conn is None and watcher.idling is None
 
         # None open ("All inboxes"), then a folder again, then the app quits.
         manager.set_open_folder(None, None)
         manager.set_open_folder(account_id, ids["Lists/dev"])
-        await eventually(lambda: connections(mail_user) == 2, 5, "second connection again")
+        await eventually(lambda: connections(mail_user) == 2, SETTLED, "second connection again")
     finally:
         await manager.stop()
-    await eventually(lambda: connections(mail_user) == 0, 5, "every connection gone")
+    await eventually(lambda: connections(mail_user) == 0, SETTLED, "every connection gone")
 
 
 async def test_a_change_while_the_worker_was_busy_is_not_missed(
@@ -137,7 +143,7 @@ async def test_a_change_while_the_worker_was_busy_is_not_missed(
             pass
         mail_user.deliver(msg(1, "arrived in between"), folder="Work")
         backend.watch("Work")
-        changed = await asyncio.wait_for(backend.wait_for_changes(30), 5)
+        changed = await asyncio.wait_for(backend.wait_for_changes(60), PUSHED)
         assert changed == {"Work"}
     finally:
         await backend.close()
@@ -175,14 +181,14 @@ async def test_refused_second_connection_means_quiet_polling(
             manager.set_open_folder(row.id, ids["Work"])
             await eventually(
                 lambda: "no IDLE on 'Work' through a second connection" in caplog.text,
-                5,
+                SETTLED,
                 "the log line",
             )
             assert "Maximum number of connections" in caplog.text
             dovecot.deliver("solo", msg(1, "polled in"), folder="Work")
             started = time.monotonic()
             while "polled in" not in await subjects(store, ids["Work"]):
-                assert time.monotonic() - started < 5.0, "not polled"
+                assert time.monotonic() - started < SETTLED, "not polled (every 1 s)"
                 await asyncio.sleep(0.05)
             # The message is committed before the round ends with "in step": wait for
             # that, rather than assert it at once (a race, 1 run in 40).
@@ -216,12 +222,16 @@ def test_idle_is_renewed_well_before_the_29_minute_limit() -> None:
 async def test_idle_is_reissued_on_both_connections(
     mail_user: MailUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the renewal shortened to 0.3 s: IDLE, DONE, IDLE … on the main connection
-    until the poll timeout, and on the second one; nothing is missed across a renewal."""
+    """With the renewal shortened to 0.2 s: IDLE, DONE, IDLE … on the main connection
+    until the poll timeout, and on the second one; nothing is missed across a renewal.
+
+    How many renewals fit in a time depends on the machine's speed (each is a round
+    trip): the poll lasts 3 s and asks for 5 of the 15 renewals an idle machine makes,
+    and the second connection is watched until it has renewed, not for a fixed time."""
     wire = WireLog(monkeypatch)
     mail_user.create_folder("Work", subscribe=True)
     backend = ImapBackend(account(mail_user, "tls"))
-    backend.idle_renew = 0.3
+    backend.idle_renew = 0.2
     await backend.connect()
     try:
         folders = {f.name: f for f in await backend.list_folders()}
@@ -230,16 +240,19 @@ async def test_idle_is_reissued_on_both_connections(
                 pass
         main = backend.conn
         started = time.monotonic()
-        assert await backend.wait_for_changes(1.6) == set()  # the poll timeout
+        assert await backend.wait_for_changes(3.0) == set()  # the poll timeout
         # It returned at its own timeout, not before (and not stuck: far below a hang).
-        assert 1.5 < time.monotonic() - started < 30
+        assert 2.9 < time.monotonic() - started < 30
         assert wire.count(main, b"IDLE") >= 5 and wire.count(main, b"DONE") >= 5
 
         backend.watch("Work")
-        await eventually(lambda: backend.watcher.idling == "Work", 5, "IDLE on Work")
+        await eventually(lambda: backend.watcher.idling == "Work", SETTLED, "IDLE on Work")
         second = backend.watcher.conn
-        await asyncio.sleep(1.2)
-        assert wire.count(second, b"IDLE") >= 3 and wire.count(second, b"DONE") >= 2
+        await eventually(
+            lambda: wire.count(second, b"IDLE") >= 3 and wire.count(second, b"DONE") >= 2,
+            SETTLED,
+            "IDLE renewed on the second connection",
+        )
 
         # A message during the renewals still ends the wait: long before its 60 s
         # timeout (20 s leaves room for a loaded machine; it was 2 s, and a suite run
@@ -263,7 +276,7 @@ async def test_the_app_idles_on_the_folder_it_shows(
     store: Store,
 ) -> None:
     """End to end at 80x24: the real app and manager on Dovecot. Going to a folder opens
-    the second connection; another client's APPEND there is on screen within 2 s; back
+    the second connection; another client's APPEND there is on screen (pushed); back
     to Inbox it is gone; quitting closes every connection."""
     from mailtui.app import MailApp
     from tests.ui.conftest import screen_text
@@ -276,7 +289,7 @@ async def test_the_app_idles_on_the_folder_it_shows(
     app.animation_level = "none"
     async with app.run_test(size=(80, 24)) as pilot:
 
-        async def until(condition: Callable[[], bool], timeout: float = 10.0) -> float:
+        async def until(condition: Callable[[], bool], timeout: float = SETTLED) -> float:
             started = time.monotonic()
             while not condition():
                 assert time.monotonic() - started < timeout, screen_text(app)
@@ -293,18 +306,18 @@ async def test_the_app_idles_on_the_folder_it_shows(
         await until(lambda: watcher.idling == "Lists/dev")
         assert connections(mail_user) == 2
         append(mail_user, "Lists/dev", msg(2, "fresh post"))
-        assert await until(lambda: "fresh post" in screen_text(app), 2.0) < 2.0
+        await until(lambda: "fresh post" in screen_text(app), PUSHED)
 
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"inbox", "enter")
         await until(lambda: "Inbox ·" in screen_text(app).splitlines()[-2])
-        await until(lambda: connections(mail_user) == 1, 5.0)
+        await until(lambda: connections(mail_user) == 1)
         await pilot.press("c")
         await pilot.pause()
         await pilot.press(*"dev", "enter")
-        await until(lambda: connections(mail_user) == 2, 5.0)
+        await until(lambda: connections(mail_user) == 2)
         await pilot.press("q")  # the app stops the manager before it exits
-        await until(lambda: not app.is_running, 10.0)
-        await eventually(lambda: connections(mail_user) == 0, 5, "every connection gone")
+        await until(lambda: not app.is_running)
+        await eventually(lambda: connections(mail_user) == 0, SETTLED, "every connection gone")
     await manager.stop()  # idempotent
