@@ -85,6 +85,7 @@ async def test_a_local_account_offers_moves_and_flags_but_no_subscriptions(
         await wait_until(pilot, lambda: not isinstance(app.screen, FolderPicker))
         await pilot.press("minus")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await wait_until(pilot, lambda: "Delete the folder" in screen_text(app))  # painted
         text = " ".join(screen_text(app).split())
         assert "Delete the folder Lists?" in text
         assert "on the server" not in text

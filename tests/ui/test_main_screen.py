@@ -219,6 +219,7 @@ async def test_question_mark_shows_the_keys(mail: MailFixture) -> None:
         await wait_until(pilot, lambda: rows_loaded(pilot))
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        await wait_until(pilot, lambda: "Page up" in screen_text(app))  # its table is up
         text = screen_text(app)
         assert "Keys" in text
         assert "Message list" in text

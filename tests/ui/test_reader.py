@@ -198,6 +198,7 @@ async def test_all_headers_and_raw_source_on_a_key(
         await open_top(pilot)
         await pilot.press("h")
         await wait_until(pilot, lambda: isinstance(app.screen, SourceScreen))
+        await wait_until(pilot, lambda: "Message-ID: <q1@example.test>" in screen_text(app))
         text = screen_text(app)
         assert "All header fields" in text
         assert "X-Mailer: Handwritten 1.0" in text and "Message-ID: <q1@example.test>" in text

@@ -61,6 +61,7 @@ async def test_several_refused_accounts_are_asked_for(
         await wait_until(pilot, lambda: "alpha: login refused · F7: sign in" in screen_text(app))
         await pilot.press("f7")
         await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await wait_until(pilot, lambda: "2: beta" in screen_text(app))  # painted
         text = screen_text(app)
         assert "Sign in again: which account?" in text
         assert "1: alpha" in text and "2: beta" in text
