@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -220,12 +221,15 @@ def test_setup_follows_a_redirect_elsewhere_only_with_trust_hosts(
 # ------------------------------------------------------------------ the wizard (Pilot)
 
 
-async def _until(pilot: Pilot[object], what: Callable[[], bool], tries: int = 500) -> None:
-    for _ in range(tries):
-        if what():
-            return
+async def _until(pilot: Pilot[object], what: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait for ``what``: a key's effect comes through the wizard's messages (an option
+    list's choice reaches the screen a hop later) or a worker (discovery, the check on
+    SOGo). 30 s of wall-clock time: generous, for a suite on two busy cores."""
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError("the wizard never got there")
         await pilot.pause(0.02)
-    raise AssertionError("the wizard never got there")
 
 
 async def _discovered(pilot: Pilot[object], app: SetupApp, email: str) -> SetupScreen:
@@ -255,13 +259,12 @@ async def test_the_wizard_follows_a_redirect_only_when_asked_to(
         assert "Follow Autodiscover to localhost (not in ad.test)" in labels
         assert "EXCHANGE: not found, set up by hand" in labels
         kinds.highlighted = labels.index("Follow Autodiscover to localhost (not in ad.test)")
-        await pilot.pause()
-        explain = str(screen.query_one("#explain", Static).render())
-        assert "sends to localhost, another domain" in explain
+        explain = screen.query_one("#explain", Static)  # the highlight reaches it a hop later
+        await _until(pilot, lambda: "sends to localhost, another domain" in str(explain.render()))
         await pilot.press("enter")
         await _until(pilot, lambda: str(kinds.get_option_at_index(0).prompt) == "EXCHANGE")
         await pilot.press("enter")
-        assert screen.step == "servers"
+        await _until(pilot, lambda: screen.step == "servers")
         assert screen.query_one("#f-host", Input).value == "eas.elsewhere.test"
         assert screen.plan is not None
         assert screen.plan.values["url"] == "https://eas.elsewhere.test/Microsoft-Server-ActiveSync"
@@ -286,12 +289,13 @@ async def test_the_wizard_sets_up_sogo_through_autodiscover_and_it_syncs(
         results = str(screen.query_one("#results", Static).render())
         assert "Exchange Autodiscover: found" in results
         await pilot.press("enter")  # EXCHANGE, the only kind found
-        assert screen.step == "servers"
+        await _until(pilot, lambda: screen.step == "servers")
         assert screen.query_one("#f-security", Input).value == "none"
         screen.query_one("#f-username", Input).value = eas_user.name
         await pilot.press("enter")
-        assert screen.step == "signin"
+        await _until(pilot, lambda: screen.step == "signin")
         await pilot.press(*list(eas_user.password), "enter")
+        await _until(pilot, lambda: screen.step == "check")
         text = str(screen.query_one("#check-results", Static).render())
         assert "127.0.0.1: not in mailtui.test" in text  # asked before the password goes
         await pilot.press("enter")
@@ -299,7 +303,7 @@ async def test_the_wizard_sets_up_sogo_through_autodiscover_and_it_syncs(
         assert screen.checked is not None and all(c.ok for c in screen.checked), screen.checked
         await _until(pilot, lambda: not screen.query_one("#check-button").has_class("-active"))
         await pilot.press("enter")
-        assert screen.step == "save"
+        await _until(pilot, lambda: screen.step == "save")
         await pilot.press("enter")
         await pilot.pause()
     acc = load_config(config_path).account("mailtui")

@@ -7,6 +7,7 @@ sign-in stops it and leaves nothing in the keyring."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,12 +45,15 @@ def autoconfig(user: MailUser) -> bytes:
 </emailProvider></clientConfig>""".encode()
 
 
-async def _until(pilot: Pilot[object], what: Callable[[], bool], tries: int = 750) -> None:
-    for _ in range(tries):
-        if what():
-            return
+async def _until(pilot: Pilot[object], what: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait for ``what``: a key's effect comes through the wizard's messages (an option
+    list's choice reaches the screen a hop later) or a worker (discovery, the check on
+    the real servers). 30 s of wall-clock time: generous, for a suite on two busy cores."""
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError("the wizard never got there")
         await pilot.pause(0.02)
-    raise AssertionError("the wizard never got there")
 
 
 async def _to_signin(
@@ -61,10 +65,10 @@ async def _to_signin(
     assert isinstance(screen, SetupScreen)
     await _until(pilot, lambda: screen.discovered)
     await pilot.press("enter")  # IMAP, from the provider's autoconfig
-    assert screen.step == "servers"
+    await _until(pilot, lambda: screen.step == "servers")
     screen.query_one("#f-ca_file", Input).value = str(user.ca_path)
     await pilot.press("enter")
-    assert screen.step == "signin"
+    await _until(pilot, lambda: screen.step == "signin")
     return screen
 
 
@@ -107,7 +111,7 @@ async def test_the_wizard_signs_in_with_oauth2_and_the_account_syncs(
         assert screen.checked is not None and all(c.ok for c in screen.checked), screen.checked
         await _until(pilot, lambda: not screen.query_one("#check-button").has_class("-active"))
         await pilot.press("enter")
-        assert screen.step == "save"
+        await _until(pilot, lambda: screen.step == "save")
         await pilot.press("enter")
         await pilot.pause()
     acc = load_config(config_path).account("oa")
@@ -151,7 +155,7 @@ async def test_escape_stops_the_sign_in_and_nothing_is_kept(
         await pilot.press("enter")
         await _until(pilot, lambda: "Waiting" in str(screen.query_one("#signin-log").render()))
         await pilot.press("escape")
-        assert screen.step == "servers"
+        await _until(pilot, lambda: screen.step == "servers")
         assert not screen.signing_in
         polls = len(authz.token_requests)
         await pilot.pause(1.5)  # longer than the poll interval: no poll comes any more

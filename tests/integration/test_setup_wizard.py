@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,12 +50,15 @@ def found(mail_user: MailUser) -> Iterator[DnsServer]:
     server.stop()
 
 
-async def _until(pilot: Pilot[object], what: object, tries: int = 400) -> None:
-    for _ in range(tries):
-        if callable(what) and what():
-            return
+async def _until(pilot: Pilot[object], what: Callable[[], object], timeout: float = 30.0) -> None:
+    """Wait for ``what``: a key's effect comes through the wizard's messages (an option
+    list's choice reaches the screen a hop later) or a worker (discovery, the check on
+    the real servers). 30 s of wall-clock time: generous, for a suite on two busy cores."""
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError("the wizard never got there")
         await pilot.pause(0.02)
-    raise AssertionError("the wizard never got there")
 
 
 async def _released(pilot: Pilot[object], screen: SetupScreen, button: str) -> None:
@@ -82,7 +86,7 @@ async def _to_servers(pilot: Pilot[object], app: SetupApp, email: str) -> SetupS
     screen = _screen(app)
     await _until(pilot, lambda: screen.discovered)
     await pilot.press("enter")  # the first kind found
-    assert screen.step == "servers"
+    await _until(pilot, lambda: screen.step == "servers")
     return screen
 
 
@@ -105,10 +109,10 @@ async def test_walk_to_an_imap_account_checked_for_real(
         screen.query_one("#f-username", Input).value = mail_user.name
         screen.query_one("#f-ca_file", Input).value = str(mail_user.ca_path)
         await pilot.press("enter")
-        assert screen.step == "signin"
+        await _until(pilot, lambda: screen.step == "signin")
         await _type(pilot, mail_user.password)
         await pilot.press("enter")
-        assert screen.step == "check"
+        await _until(pilot, lambda: screen.step == "check")
         question = str(screen.query_one("#check-results", Static).render())
         assert "localhost: not in check.test" in question  # asked before any password goes
         assert screen.checked is None
@@ -123,7 +127,7 @@ async def test_walk_to_an_imap_account_checked_for_real(
         assert memory_keyring.items == {}
         await _released(pilot, screen, "#check-button")
         await pilot.press("enter")
-        assert screen.step == "save"
+        await _until(pilot, lambda: screen.step == "save")
         await pilot.press("enter")
         await pilot.pause()
     plan = app.return_value
@@ -182,9 +186,9 @@ async def test_a_failed_check_says_why_and_can_go_back(
             assert "certificate" in text.lower() and "sha256:" in text.lower()
             assert "Pin: trust exactly this certificate" in text
         await pilot.press("escape")
-        assert screen.step == "signin"
+        await _until(pilot, lambda: screen.step == "signin")
         await pilot.press("escape")
-        assert screen.step == "servers"
+        await _until(pilot, lambda: screen.step == "servers")
     assert not config_path.exists()
     assert memory_keyring.items == {}
 
@@ -221,7 +225,7 @@ async def test_a_certificate_not_trusted_is_shown_and_pinned(
         assert not screen.query_one("#pin-button").display
         await _released(pilot, screen, "#check-button")
         await pilot.press("enter")
-        assert screen.step == "save"
+        await _until(pilot, lambda: screen.step == "save")
         assert "tls_fingerprint = " + expected in str(screen.query_one("#summary").render())
         await pilot.press("enter")
         await pilot.pause()
@@ -242,8 +246,10 @@ async def test_pop3_chosen_and_a_host_changed(
         screen = _screen(app)
         await _until(pilot, lambda: screen.discovered)
         await pilot.press("down")  # POP3, found in the provider's autoconfig
-        assert "downloads your mail" in str(screen.query_one("#explain", Static).render())
+        explain = screen.query_one("#explain", Static)
+        await _until(pilot, lambda: "downloads your mail" in str(explain.render()))
         await pilot.press("enter")
+        await _until(pilot, lambda: screen.step == "servers")
         host = screen.query_one("#f-host", Input)
         assert host.value == "pop.ac.test"
         host.value = "localhost"  # a name that needs no DNS; nothing listens on 995 here
@@ -257,8 +263,9 @@ async def test_pop3_chosen_and_a_host_changed(
         screen.query_one("#f-apop", Input).value = "maybe"
         screen.query_one("#f-host", Input).focus()
         await pilot.press("enter")
+        error = screen.query_one("#servers-error", Label)
+        await _until(pilot, lambda: "apop: yes or no" in str(error.render()))
         assert screen.step == "servers"  # a bad value is said, nothing goes on
-        assert "apop: yes or no" in str(screen.query_one("#servers-error", Label).render())
         screen.query_one("#f-apop", Input).value = "no"
         screen.query_one("#f-port", Input).value = str(mail_user_port_closed())
         await pilot.press("enter", "tab")
@@ -268,7 +275,7 @@ async def test_pop3_chosen_and_a_host_changed(
         assert "Connection refused" in str(screen.query_one("#check-results", Static).render())
         await _released(pilot, screen, "#check-button")
         await pilot.press("enter")  # save anyway
-        assert screen.step == "save"
+        await _until(pilot, lambda: screen.step == "save")
         await pilot.press("enter")
         await pilot.pause()
     acc = load_config(config_path).account("ac")
@@ -289,17 +296,18 @@ async def test_escape_goes_back_and_leaves_without_saving(
         await _type(pilot, "not an address")
         await pilot.press("enter")
         screen = _screen(app)
+        error = screen.query_one("#who-error")
+        await _until(pilot, lambda: "is not an email address" in str(error.render()))
         assert screen.step == "who"
-        assert "is not an email address" in str(screen.query_one("#who-error").render())
         screen.query_one("#email", Input).value = "ann@srv.test"
         await pilot.press("enter")
         await _until(pilot, lambda: screen.discovered)
         await pilot.press("enter")
-        assert screen.step == "servers"
+        await _until(pilot, lambda: screen.step == "servers")
         await pilot.press("escape")
-        assert screen.step == "discover"
+        await _until(pilot, lambda: screen.step == "discover")
         await pilot.press("escape")
-        assert screen.step == "who"
+        await _until(pilot, lambda: screen.step == "who")
         assert screen.query_one("#email", Input).value == "ann@srv.test"  # kept
         await pilot.press("escape")
         await pilot.pause()
