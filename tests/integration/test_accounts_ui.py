@@ -6,6 +6,7 @@ manager and the store; F8 edits an account in place, keeping the file's comments
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -52,12 +53,14 @@ def _folder_pane(app: MailApp) -> str:
     return "\n".join(row[pane.x : pane.x + pane.width] for row in rows)
 
 
-async def _until(pilot: Pilot[object], what: Callable[[], bool], tries: int = 1000) -> None:
-    for _ in range(tries):
-        if what():
-            return
+async def _until(pilot: Pilot[object], what: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Wait for ``what`` (a key's effect through the app's messages, workers, the store
+    and the real servers): 30 s of wall-clock time, generous for two busy cores."""
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError("never got there:\n" + screen_text(pilot.app))
         await pilot.pause(0.02)
-    raise AssertionError("never got there")
 
 
 def _message(subject: str) -> bytes:
@@ -112,18 +115,25 @@ async def test_add_edit_and_remove_an_account_while_the_app_runs(
             await _until(pilot, lambda: isinstance(app.screen, SetupScreen))
             wizard = app.screen
             assert isinstance(wizard, SetupScreen)
+            # Keys typed before the wizard has mounted and focused its first field are lost.
+            await _until(pilot, lambda: app.focused is not None and app.focused.screen is wizard)
             await pilot.press(*list("Ann"), "enter", *list("ann@check.test"), "enter")
             await _until(pilot, lambda: wizard.discovered)
             await pilot.press("enter")
-            assert wizard.step == "servers"
+            await _until(pilot, lambda: wizard.step == "servers")
             wizard.query_one("#f-username", Input).value = mail_user.name
             wizard.query_one("#f-ca_file", Input).value = str(mail_user.ca_path)
-            await pilot.press("enter", *list(mail_user.password), "enter")
+            # Each step before the next keys: a key pressed early lands in the wrong field.
+            await pilot.press("enter")
+            await _until(pilot, lambda: wizard.step == "signin")
+            await pilot.press(*list(mail_user.password), "enter")
+            await _until(pilot, lambda: wizard.step == "check")
             await pilot.press("enter")  # yes, localhost is the provider's
             await _until(pilot, lambda: wizard.checked is not None)
             assert wizard.checked is not None and all(c.ok for c in wizard.checked)
             await _until(pilot, lambda: not wizard.query_one("#check-button").has_class("-active"))
             await pilot.press("enter")
+            await _until(pilot, lambda: wizard.step == "save")
             await pilot.press("enter")  # save
             await _until(pilot, lambda: app.screen is app.main_screen)
 
@@ -139,38 +149,40 @@ async def test_add_edit_and_remove_an_account_while_the_app_runs(
                         return [r.subject for r in await store.window(folder.id, 0, 10)]
                 return []
 
-            for _ in range(500):
-                subjects = await arrived()
-                if subjects:
-                    break
+            deadline = time.monotonic() + 30  # a first sync on the real Dovecot
+            while not (subjects := await arrived()) and time.monotonic() < deadline:
                 await pilot.pause(0.02)
             assert subjects == ["Welcome aboard"]
             assert memory_keyring.items == {("mailtui", "check"): mail_user.password}
 
             # Edit: F8, which account (1 or 2), the servers step pre-filled; a change saved.
             await pilot.press("f8")
+            await _until(pilot, lambda: "Edit which account?" in screen_text(app))
             await pilot.press("2")
             await _until(pilot, lambda: isinstance(app.screen, SetupScreen))
             editor = app.screen
             assert isinstance(editor, SetupScreen) and editor.step == "servers"
+            await _until(pilot, lambda: app.focused is not None and app.focused.screen is editor)
             assert editor.query_one("#f-username", Input).value == mail_user.name
             editor.query_one("#f-tls_fingerprint", Input).value = ""
-            await pilot.press("enter", "enter")  # servers, sign-in (the password kept)
+            await pilot.press("enter")
+            await _until(pilot, lambda: editor.step == "signin")
+            await pilot.press("enter")  # the password kept
             await _until(pilot, lambda: editor.checked is not None)
             assert editor.checked is not None and all(c.ok for c in editor.checked)
             await _until(pilot, lambda: not editor.query_one("#check-button").has_class("-active"))
-            await pilot.press("enter", "enter")
+            await pilot.press("enter")
+            await _until(pilot, lambda: editor.step == "save")
+            await pilot.press("enter")
             await _until(pilot, lambda: app.screen is app.main_screen)
             assert config_path.read_text().startswith("# my accounts\n[accounts.first]  # the")
 
             # Remove: which account, then what goes; then gone everywhere.
             await pilot.press("shift+f8")
-            await pilot.pause()
-            assert "Remove which account?" in screen_text(app)
+            await _until(pilot, lambda: "Remove which account?" in screen_text(app))
             await pilot.press("2")
-            await pilot.pause()
-            question = screen_text(app)
-            assert "The server keeps the mail" in question
+            # The question comes after the store is read (its accounts, the unsent mail).
+            await _until(pilot, lambda: "The server keeps the mail" in screen_text(app))
             await pilot.press("r")
             await _until(pilot, lambda: "check" not in manager.status())
             await _until(pilot, lambda: "check" not in screen_text(app))  # status bar too
