@@ -279,7 +279,8 @@ async def test_the_app_idles_on_the_folder_it_shows(
     the second connection; another client's APPEND there is on screen (pushed); back
     to Inbox it is gone; quitting closes every connection."""
     from mailtui.app import MailApp
-    from tests.ui.conftest import screen_text
+    from mailtui.ui.modals import FolderPicker
+    from tests.ui.conftest import screen_text, typing_goes_to
 
     mail_user.create_folder("Lists/dev", subscribe=True)
     mail_user.deliver(msg(1, "old post"), folder="Lists/dev")
@@ -299,7 +300,7 @@ async def test_the_app_idles_on_the_folder_it_shows(
         await until(lambda: "in step" in screen_text(app) and "Inbox ·" in screen_text(app))
         assert connections(mail_user) == 1
         await pilot.press("c")
-        await pilot.pause()
+        await until(lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"dev", "enter")
         await until(lambda: "old post" in screen_text(app))
         watcher = backend_of(manager, specs[0].account.id).watcher
@@ -309,12 +310,12 @@ async def test_the_app_idles_on_the_folder_it_shows(
         await until(lambda: "fresh post" in screen_text(app), PUSHED)
 
         await pilot.press("c")
-        await pilot.pause()
+        await until(lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"inbox", "enter")
         await until(lambda: "Inbox ·" in screen_text(app).splitlines()[-2])
         await until(lambda: connections(mail_user) == 1)
         await pilot.press("c")
-        await pilot.pause()
+        await until(lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"dev", "enter")
         await until(lambda: connections(mail_user) == 2)
         await pilot.press("q")  # the app stops the manager before it exits

@@ -15,7 +15,7 @@ from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.choice import ChoiceScreen
 from tests.integration.test_imap_sync import account, msg, server_subjects
 from tests.servers import MailUser
-from tests.ui.conftest import screen_text
+from tests.ui.conftest import screen_text, typing_goes_to
 
 
 def on_server(user: MailUser, folder: str) -> dict[str, str]:
@@ -74,7 +74,7 @@ async def test_undo_and_declined_delete_through_the_keys(
 
         # In Trash, d asks; n keeps the message on the server.
         await pilot.press("c")
-        await until(lambda: isinstance(app.screen, FolderPicker))
+        await until(lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"Trash", "enter")
         await until(lambda: "old rubbish" in screen_text(app))
         await pilot.press("d")

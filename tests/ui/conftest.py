@@ -269,6 +269,16 @@ def screen_lines(app: App[object]) -> list[str]:
     return screen_text(app).splitlines()
 
 
+def typing_goes_to(app: App[object], kind: type[object]) -> bool:
+    """The current screen is a ``kind`` (a folder picker, a prompt) and one of its widgets
+    has the focus: keys typed now go to it. Such a screen can come after the store was
+    read (the folder picker: in the triage worker), and is current before it is mounted;
+    a key typed earlier goes to the screen below (in the message list "d" deletes)."""
+    screen = app.screen
+    focused = app.focused
+    return isinstance(screen, kind) and focused is not None and focused.screen is screen
+
+
 def palette_searched(app: App[object], typed: str) -> bool:
     """The command palette is up with ``typed`` in its field, and its search for that has
     ended: the hits (or none) are in its list. The search runs in a worker and lists its

@@ -21,10 +21,11 @@ from mailtui.compose import Identity
 from mailtui.compose.editor import EditorError, edit_text, editor_command
 from mailtui.models import AccountKind, FolderRole, OpKind, OutboxState, RemoteFolder
 from mailtui.store import Store
+from mailtui.ui.modals import FolderPicker
 from mailtui.ui.screens.compose import ComposeScreen
 from mailtui.ui.screens.drafts import DraftsScreen
 
-from .conftest import MailFixture, make_app, new_message, screen_text
+from .conftest import MailFixture, make_app, new_message, screen_text, typing_goes_to
 
 
 def composing(app: App[None]) -> bool:
@@ -402,7 +403,7 @@ async def test_closed_draft_goes_to_drafts_folder_resumes_and_leaves_when_sent(
         assert list((Path(mail.store.path).parent / "drafts").glob("*.json")) == []
 
         await pilot.press("c")  # go to folder
-        await pilot.pause()
+        await settle(pilot, lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"Drafts", "enter")
         await settle(pilot, lambda: "Keep me" in screen_text(app))
         resumed = await open_composer(pilot, "e")

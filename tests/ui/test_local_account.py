@@ -15,7 +15,14 @@ from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.confirm import ConfirmScreen
 from tests.unit.test_sync_local import LocalInbox
 
-from .conftest import FakeManager, MailFixture, make_app, palette_searched, screen_text
+from .conftest import (
+    FakeManager,
+    MailFixture,
+    make_app,
+    palette_searched,
+    screen_text,
+    typing_goes_to,
+)
 from .test_main_screen import rows_loaded, wait_until
 from .test_triage import status
 
@@ -80,7 +87,7 @@ async def test_a_local_account_offers_moves_and_flags_but_no_subscriptions(
 
         # Deleting a folder: its mail goes to Trash, nothing "on the server".
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, FolderPicker))
+        await wait_until(pilot, lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"Lists", "enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, FolderPicker))
         await pilot.press("minus")

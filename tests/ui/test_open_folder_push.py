@@ -8,7 +8,7 @@ from pathlib import Path
 from mailtui.ui.modals import FolderPicker
 from mailtui.ui.screens.main import MainScreen
 
-from .conftest import FakeManager, MailFixture, make_app, screen_text
+from .conftest import FakeManager, MailFixture, make_app, screen_text, typing_goes_to
 from .test_main_screen import rows_loaded, wait_until
 from .test_unified_inbox import open_two, unified_loaded
 
@@ -20,12 +20,12 @@ async def test_opening_a_folder_tells_the_manager(mail: MailFixture) -> None:
         await wait_until(pilot, lambda: rows_loaded(pilot))
         assert manager.open_folders[-1] == (mail.account_id, mail.inbox)
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, FolderPicker))
+        await wait_until(pilot, lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"pytho", "enter")
         await wait_until(pilot, lambda: "python-list post 0" in screen_text(app))
         assert manager.open_folders[-1] == (mail.account_id, mail.folders["Lists/python"])
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, FolderPicker))
+        await wait_until(pilot, lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"inbox", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
         await wait_until(pilot, lambda: manager.open_folders[-1][1] == mail.inbox)

@@ -25,6 +25,7 @@ from .conftest import (
     open_mail,
     palette_searched,
     screen_text,
+    typing_goes_to,
 )
 from .test_main_screen import rows_loaded, wait_until
 
@@ -129,7 +130,7 @@ async def test_every_triage_key_then_undo_level_by_level(
 
         # s: move, through the fuzzy picker.
         await pilot.press("s")
-        await wait_until(pilot, lambda: isinstance(app.screen, FolderPicker))
+        await wait_until(pilot, lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"pyth")
         picker = app.screen
         assert isinstance(picker, FolderPicker)
@@ -262,7 +263,7 @@ async def test_next_unread_filter_and_go_to_folder(mail: MailFixture) -> None:
         await wait_until(pilot, lambda: "20 unread of 60" in status(app))
 
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, FolderPicker))
+        await wait_until(pilot, lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"pytho", "enter")
         await wait_until(pilot, lambda: "python-list post 0" in screen_text(app))
         screen = app.screen

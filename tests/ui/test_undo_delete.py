@@ -14,7 +14,15 @@ from mailtui.ui.modals import FolderPicker
 from mailtui.ui.modals.choice import ChoiceScreen
 from mailtui.ui.screens.main import MainScreen
 
-from .conftest import FakeManager, MailFixture, make_app, new_message, open_mail, screen_text
+from .conftest import (
+    FakeManager,
+    MailFixture,
+    make_app,
+    new_message,
+    open_mail,
+    screen_text,
+    typing_goes_to,
+)
 from .test_main_screen import rows_loaded, wait_until
 from .test_reader import open_top
 from .test_triage import flags_of, folder_of, ids_by_index, ops, status
@@ -169,7 +177,7 @@ async def test_delete_in_trash_asks_before_deleting_for_good(mail: MailFixture) 
         await wait_until(pilot, lambda: "Moved 1 message to Trash" in status(app))
         assert isinstance(app.screen, MainScreen)
         await pilot.press("c")
-        await wait_until(pilot, lambda: isinstance(app.screen, FolderPicker))
+        await wait_until(pilot, lambda: typing_goes_to(app, FolderPicker))
         await pilot.press(*"Trash", "enter")
         await wait_until(pilot, lambda: status(app).startswith(" Trash"))
         await wait_until(pilot, lambda: "Message 000000" in screen_text(app))
