@@ -21,12 +21,13 @@ from mailtui.app import MailApp
 from mailtui.store import Store
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.list_sources import STILL_LOADING
+from mailtui.ui.modals.text_prompt import TextPrompt
 from mailtui.ui.widgets.message_list import MessageList
 from tests.integration.pass_gate import Gate
 from tests.integration.test_imap_sync import account
 from tests.integration.test_imap_window import small_batches  # noqa: F401 (a fixture)
 from tests.servers import MailUser
-from tests.ui.conftest import screen_text
+from tests.ui.conftest import screen_text, typing_goes_to
 
 N = 2400  # message i has UID i; the higher, the newer; 48 a day, half an hour apart
 NOW = time.time()
@@ -95,7 +96,7 @@ class Run:
 
     async def jump(self, text: str) -> None:
         await self.pilot.press("at")
-        await self.until(lambda: self.app.screen is not self.app.main_screen)
+        await self.until(lambda: typing_goes_to(self.app, TextPrompt))  # mounted, focused
         self.app.screen.query_one("Input").value = text  # type: ignore[attr-defined]
         await self.pilot.press("enter")
         await self.until(lambda: self.app.screen is self.app.main_screen)

@@ -9,9 +9,10 @@ from datetime import date
 import pytest
 
 from mailtui.ui.jump_date import parse_day
+from mailtui.ui.modals.text_prompt import TextPrompt
 from mailtui.ui.widgets import MessageList
 
-from .conftest import FakeManager, MailFixture, make_app, screen_text
+from .conftest import FakeManager, MailFixture, make_app, screen_text, typing_goes_to
 from .test_main_screen import wait_until
 
 TODAY = date(2026, 3, 12)
@@ -54,7 +55,7 @@ def test_what_is_not_a_date(typed: str) -> None:
 
 async def jump(pilot, app, text: str) -> None:  # type: ignore[no-untyped-def]
     await pilot.press("at")
-    await wait_until(pilot, lambda: app.screen is not app.main_screen)
+    await wait_until(pilot, lambda: typing_goes_to(app, TextPrompt))  # mounted, focused
     app.screen.query_one("Input").value = text
     await pilot.press("enter")
     await wait_until(pilot, lambda: app.screen is app.main_screen)

@@ -22,7 +22,7 @@ from mailtui.ui.modals.save_prompt import SaveScreen
 from mailtui.ui.modals.source import SourceScreen
 from mailtui.ui.widgets import MessageView
 
-from .conftest import FIXED_NOW, MailFixture, make_app, screen_text
+from .conftest import FIXED_NOW, MailFixture, make_app, screen_text, typing_goes_to
 from .test_main_screen import rows_loaded, wait_until
 
 PERSIAN = "تفاوت پروتکل‌های ایمیل POP3 و IMAP چیست؟"
@@ -109,7 +109,7 @@ async def test_links_are_listed_and_copied_on_the_key(
 
 async def save_highlighted(pilot: Pilot[None], folder: Path) -> None:
     await pilot.press("s")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SaveScreen))
+    await wait_until(pilot, lambda: typing_goes_to(pilot.app, SaveScreen))  # mounted, focused
     pilot.app.screen.query_one(Input).value = str(folder)
     await pilot.press("enter")
     await pilot.pause()
