@@ -308,7 +308,7 @@ async def test_uidvalidity_change_resyncs_that_folder_only(
 # ---------------------------------------------------------------------- push
 
 
-async def test_idle_brings_a_new_message_within_two_seconds(
+async def test_idle_brings_a_new_message_without_waiting_for_the_poll(
     mail_user: MailUser, store: Store
 ) -> None:
     mail_user.deliver_many([msg(i) for i in range(5)])
@@ -328,7 +328,9 @@ async def test_idle_brings_a_new_message_within_two_seconds(
             mail_user.deliver(msg(100 + round_, f"pushed {round_}"))
             started = time.monotonic()
             while f"pushed {round_}" not in await subjects(store, inbox):
-                assert time.monotonic() - started < 2.0, "not in the store within 2 s"
+                # The poll is 300 s away: only IDLE brings it this soon. 20 s, not the 2 s
+                # it takes on an idle machine: the suite runs on two busy cores.
+                assert time.monotonic() - started < 20.0, "not pushed to the store"
                 await asyncio.sleep(0.02)
     finally:
         await manager.stop()
