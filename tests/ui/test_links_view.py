@@ -23,7 +23,7 @@ async def test_links_of_the_html_alternative_with_a_warning_at_80x24(
         await open_top(pilot)
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LinksScreen))
-        await pilot.pause()
+        await wait_until(pilot, lambda: "Links (" in screen_text(app))  # its list is up
         text = screen_text(app)
         assert "Links (5)" in text
         assert "https://evil.example/login?u=1" in text
