@@ -42,6 +42,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -52,6 +53,10 @@ from .ports import LOOPBACK
 #: Commands whose +OK answer is multi-line (with an argument, LIST and UIDL are not).
 _MULTILINE = {"CAPA", "RETR", "TOP"}
 _MULTILINE_WITHOUT_ARGUMENT = {"LIST", "UIDL"}
+
+
+#: Seconds a command held for ``KillAt.once`` waits at most.
+ONCE_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,11 @@ class KillAt:
     nth: int = 1
     after: str | None = None
     server_bytes: int | None = None
+    #: With ``command`` or ``verb``: that command is held (the client waits for its
+    #: answer) until this says True, then the client is killed at it; for a state of
+    #: the client's store that the kill point must come after (its other tasks go on
+    #: meanwhile), not a race with them. ``ONCE_TIMEOUT`` at most: then an error.
+    once: Callable[[], bool] | None = None
 
     def __str__(self) -> str:
         if self.command is not None:
@@ -267,12 +277,21 @@ class Pop3Tap:
                 at.command == self._commands or (matches and self._matched == at.nth)
             )
             shown = _masked(verb, argument, text)
-            if hit:
+            if hit and (at is None or at.once is None):
                 self._kill(f"{at} ({shown})")
                 return False
-            self.commands.append(shown)
-            self._verbs.add(verb)
-            conv.pending.append((verb, argument))
+            if not hit:
+                self.commands.append(shown)
+                self._verbs.add(verb)
+                conv.pending.append((verb, argument))
+        if hit and at is not None and at.once is not None:
+            waited = _until(at.once, ONCE_TIMEOUT)
+            with self._lock:
+                if not waited:
+                    self.errors.append(f"held at {at} ({shown}) for {ONCE_TIMEOUT} s in vain")
+                if self.killed is None:
+                    self._kill(f"{at} ({shown})")
+            return False
         if verb == "STLS":
             self.errors.append("the client sent STLS: the rest of the connection is not read")
         return True
@@ -382,6 +401,16 @@ class Pop3Tap:
         with self._lock:
             socks, self._sockets = self._sockets, []
         self._drop(*socks)
+
+
+def _until(condition: Callable[[], bool], timeout: float) -> bool:
+    """Whether ``condition`` became true within ``timeout`` seconds (polled)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _masked(verb: str, argument: str, text: str) -> str:
