@@ -158,8 +158,11 @@ async def test_escape_stops_the_sign_in_and_nothing_is_kept(
         await _until(pilot, lambda: screen.step == "servers")
         assert not screen.signing_in
         polls = len(authz.token_requests)
-        await pilot.pause(1.5)  # longer than the poll interval: no poll comes any more
-        assert len(authz.token_requests) == polls
+        # Three poll intervals (1 s): a poll going on would come three more times. One
+        # request may already have been on its way when Esc cancelled it; the server
+        # can record it after the count.
+        await pilot.pause(3.5)
+        assert len(authz.token_requests) <= polls + 1
         for _ in range(4):
             await pilot.press("escape")
         await pilot.pause()
