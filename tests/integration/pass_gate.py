@@ -24,6 +24,10 @@ class Gate:
         self.allowed = 1
         self.handed = 0
         self.moved = asyncio.Event()
+        #: The pull holds its next batch: the worker waits for it, past the point where
+        #: it serves the list's windows after a batch, so a window asked for now comes
+        #: with the next batch (a test presses its keys once this is so).
+        self.holding = False
 
     def allow(self, n: int) -> None:
         self.allowed += n
@@ -41,7 +45,9 @@ class Gate:
                 async for batch in original(self, folder, state):
                     while folder.name == "INBOX" and gate.handed >= gate.allowed:
                         gate.moved.clear()
+                        gate.holding = True
                         await gate.moved.wait()
+                    gate.holding = False
                     gate.handed += folder.name == "INBOX"
                     yield batch
 

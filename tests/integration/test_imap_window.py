@@ -67,6 +67,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         # The first screen: the newest rows, and the folder's whole length.
         await until(lambda: subject(0) in screen_text(app) and messages.total == N)
         assert gate.handed == 1  # the pass is held after its first batch
+        await until(lambda: gate.holding)  # the worker past serving windows: it waits
 
         # The end key while the oldest is not fetched: placeholders, never a wrong row.
         await pilot.press("end")
@@ -87,6 +88,7 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         await until(lambda: subject(N - 1) in screen_text(app))
         assert gate.handed == 2  # still held: the oldest came on demand
         assert manager.gaps(messages.folder_id or 0) is not None  # the pass is not over
+        await until(lambda: gate.holding)
 
         # PgDn from the top, held: placeholders or the right rows, then the rows.
         await pilot.press("home")

@@ -118,6 +118,7 @@ async def started(mail_user: MailUser, store: Store) -> tuple[MailApp, SyncManag
 async def first_screen(run: Run, gate: Gate) -> None:
     await run.until(lambda: run.shown(N) and run.messages.total == N)
     assert gate.handed == 1  # the pass is held after its first batch
+    await run.until(lambda: gate.holding)  # the worker past serving windows: it waits
 
 
 async def test_a_jump_to_a_date_lands_on_its_message_before_the_pass_gets_there(
@@ -152,6 +153,7 @@ async def test_a_jump_to_a_date_lands_on_its_message_before_the_pass_gets_there(
         assert above is not None and above.row.subject == subject(target + 1)
         assert run.bar._notice == f"On or before {day.isoformat()}"
         assert gate.handed == 2 and run.in_pass()  # the pass did not get there itself
+        await run.until(lambda: gate.holding)
 
         # A placeholder is no message: the keys say it is still loading.
         await pilot.press("end")
@@ -211,6 +213,7 @@ async def test_a_filter_during_a_first_pass_lists_the_matches_not_cached_yet(
         assert run.messages.total == len(REPORTS) and run.shown(REPORTS[-1])
         await pilot.press("end")
         await run.until(lambda: run.shown(REPORTS[0]))
+        await run.until(lambda: gate.holding)
 
         # A word beyond ASCII (CHARSET UTF-8, sent as a literal), any case; it replaces
         # the filter before it.

@@ -88,6 +88,8 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
         # The status bar counts the whole download.
         await until(lambda: bar._progress.get(acc.name, (0, 0))[1] == N)
 
+        await until(lambda: gate.holding)  # the worker past serving windows: it waits
+
         # The end key while the oldest is not downloaded: placeholders, never a wrong row.
         await pilot.press("end")
         await until(lambda: messages._window.get(N - 1) is not None)
@@ -102,6 +104,7 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
         assert gate.handed == 2  # still held: the oldest came on demand
         assert manager.gaps(messages.folder_id or 0) is not None  # the pass is not over
         assert 1 in tops  # message 1, the oldest, by TOP out of the pass's order
+        await until(lambda: gate.holding)
 
         # PgDn from the top, held: placeholders or the right rows, then the rows.
         await pilot.press("home")
