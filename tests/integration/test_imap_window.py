@@ -70,20 +70,24 @@ async def test_end_key_and_pgdn_during_a_first_pass_show_the_right_rows(
         await until(lambda: gate.holding)  # the worker past serving windows: it waits
 
         # The end key while the oldest is not fetched: placeholders, never a wrong row.
+        # (The list asks for its last screen as soon as it knows the folder's length, to
+        # keep both ends for Home and End: that window may have come with the worker's
+        # first turn after the first batch, before the key. Then the oldest is there.)
         await pilot.press("end")
         await until(lambda: messages._window.get(N - 1) is not None)
         assert messages._cursor == N - 1
         last = messages._window.get(N - 1)
-        assert last is not None and last.pending
-        assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages, subject)
-        # Nothing to open, select or act on there yet.
-        assert messages.cursor_line is None and await messages.targets() == []
-        await pilot.press("enter", "space")
-        await pilot.pause()
-        assert app.is_running and await messages.targets() == []
+        assert last is not None and not wrong_rows(messages, subject)
+        if last.pending:
+            assert subject(N - 1) not in screen_text(app)
+            # Nothing to open, select or act on there yet.
+            assert messages.cursor_line is None and await messages.targets() == []
+            await pilot.press("enter", "space")
+            await pilot.pause()
+            assert app.is_running and await messages.targets() == []
 
         # One more batch of the pass (the next newest ones): the window the list asked
-        # for comes with it, ahead of the rest.
+        # for comes with it, ahead of the rest (if it did not come before).
         gate.allow(1)
         await until(lambda: subject(N - 1) in screen_text(app))
         assert gate.handed == 2  # still held: the oldest came on demand

@@ -91,12 +91,16 @@ async def test_end_key_and_pgdn_during_a_first_download_show_the_right_rows(
         await until(lambda: gate.holding)  # the worker past serving windows: it waits
 
         # The end key while the oldest is not downloaded: placeholders, never a wrong row.
+        # (The list asks for its last screen as soon as it knows the INBOX's length, to
+        # keep both ends for Home and End: that window may have come with the worker's
+        # first turn after the first batch, before the key. Then the oldest is there.)
         await pilot.press("end")
         await until(lambda: messages._window.get(N - 1) is not None)
         assert messages._cursor == N - 1
         last = messages._window.get(N - 1)
-        assert last is not None and last.pending
-        assert subject(N - 1) not in screen_text(app) and not wrong_rows(messages, subject)
+        assert last is not None and not wrong_rows(messages, subject)
+        if last.pending:
+            assert subject(N - 1) not in screen_text(app)
 
         # One more batch of the pass: the window the list asked for comes with it.
         gate.allow(1)
