@@ -6,10 +6,12 @@ by the test modules that use them)."""
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import pytest
+from textual.pilot import Pilot
 
 from mailtui.discovery import Options
 from tests.servers import TLSFiles
@@ -139,3 +141,17 @@ def local_options(dns_server: DnsServer, web: WebServer, **kw: object) -> Option
         guess_timeout=10.0,
     )
     return replace(base, **kw)  # type: ignore[arg-type]
+
+
+async def wizard_until(
+    pilot: Pilot[object], what: Callable[[], object], timeout: float = 30.0
+) -> None:
+    """Wait for ``what`` in a setup wizard test: a key's effect comes through the
+    wizard's messages (an option list's choice reaches the screen a hop later) or a
+    worker (discovery, the check on the real servers). 30 s of wall-clock time:
+    generous, for a suite on two busy cores."""
+    deadline = time.monotonic() + timeout
+    while not what():
+        if time.monotonic() > deadline:
+            raise AssertionError("the wizard never got there")
+        await pilot.pause(0.02)

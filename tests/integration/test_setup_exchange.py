@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.screens.setup import SetupApp, SetupScreen
 from tests.integration.discovery_servers import local_options
+from tests.integration.discovery_servers import wizard_until as _until
 from tests.integration.eas_support import message
 from tests.servers import EASUser, TLSFiles
 from tests.servers.cli import run_mailtui
@@ -221,15 +221,6 @@ def test_setup_follows_a_redirect_elsewhere_only_with_trust_hosts(
 # ------------------------------------------------------------------ the wizard (Pilot)
 
 
-async def _until(pilot: Pilot[object], what: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait for ``what``: a key's effect comes through the wizard's messages (an option
-    list's choice reaches the screen a hop later) or a worker (discovery, the check on
-    SOGo). 30 s of wall-clock time: generous, for a suite on two busy cores."""
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            raise AssertionError("the wizard never got there")
-        await pilot.pause(0.02)
 
 
 async def _discovered(pilot: Pilot[object], app: SetupApp, email: str) -> SetupScreen:

@@ -7,8 +7,6 @@ sign-in stops it and leaves nothing in the keyring."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.screens.setup import SetupApp, SetupScreen
 from tests.integration.discovery_servers import local_options
+from tests.integration.discovery_servers import wizard_until as _until
 from tests.servers import MailUser
 from tests.servers.authorization import AuthorizationServer
 from tests.servers.dnsmasq import DnsServer
@@ -45,15 +44,6 @@ def autoconfig(user: MailUser) -> bytes:
 </emailProvider></clientConfig>""".encode()
 
 
-async def _until(pilot: Pilot[object], what: Callable[[], bool], timeout: float = 30.0) -> None:
-    """Wait for ``what``: a key's effect comes through the wizard's messages (an option
-    list's choice reaches the screen a hop later) or a worker (discovery, the check on
-    the real servers). 30 s of wall-clock time: generous, for a suite on two busy cores."""
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            raise AssertionError("the wizard never got there")
-        await pilot.pause(0.02)
 
 
 async def _to_signin(

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ from mailtui.sync.contract import AccountStatus
 from mailtui.sync.manager import SyncManager
 from mailtui.ui.screens.setup import DEMO, SetupApp, SetupScreen
 from tests.integration.discovery_servers import local_options
+from tests.integration.discovery_servers import wizard_until as _until
 from tests.servers import MailUser
 from tests.servers.dnsmasq import DnsServer
 from tests.servers.web import WebServer
@@ -50,15 +50,6 @@ def found(mail_user: MailUser) -> Iterator[DnsServer]:
     server.stop()
 
 
-async def _until(pilot: Pilot[object], what: Callable[[], object], timeout: float = 30.0) -> None:
-    """Wait for ``what``: a key's effect comes through the wizard's messages (an option
-    list's choice reaches the screen a hop later) or a worker (discovery, the check on
-    the real servers). 30 s of wall-clock time: generous, for a suite on two busy cores."""
-    deadline = time.monotonic() + timeout
-    while not what():
-        if time.monotonic() > deadline:
-            raise AssertionError("the wizard never got there")
-        await pilot.pause(0.02)
 
 
 async def _released(pilot: Pilot[object], screen: SetupScreen, button: str) -> None:
