@@ -199,16 +199,23 @@ def _threads(
     threads = new_ids[:]
     in_batch: dict[str, int] = {}
     # Subjects matter only for messages no header ties to a message already known or in
-    # this batch.
+    # this batch. A message's own id comes first among its candidates (and only there):
+    # it ties it only when known; the others tie it when known or in the batch.
     batch_ids = {m.envelope.message_id for m, _ in todo}
+    linked = batch_ids.union(known)
     keys: list[tuple[str, bool]] = []
     for m, v in todo:
         own = m.envelope.message_id
-        tied = any(mid in known or (mid in batch_ids and mid != own) for mid in v.candidates)
+        candidates = v.candidates
+        if own and candidates and candidates[0] == own:
+            tied = own in known or not linked.isdisjoint(candidates[1:])
+        else:
+            tied = any(mid in known or (mid in batch_ids and mid != own) for mid in candidates)
         keys.append(("", False) if tied else v.subject_key)
     by_subject = _subject_threads(conn, account_id, todo, keys)
     # Oldest first, so a parent in the same batch is known before its replies.
-    for i in sorted(range(len(todo)), key=lambda i: todo[i][0].envelope.date):
+    dates = [m.envelope.date for m, _ in todo]
+    for i in sorted(range(len(todo)), key=dates.__getitem__):
         m, v = todo[i]
         for mid in v.candidates:
             thread_id = in_batch.get(mid) or known.get(mid)
