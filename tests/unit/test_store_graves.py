@@ -5,7 +5,6 @@ this connection or left by a crash, is still buried."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,15 +15,6 @@ from mailtui.store.db import bodies_dir
 from mailtui.store.writer_thread import in_writer
 from tests.unit.test_store import new
 from tests.unit.test_store_writer_thread import folders
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "cache.sqlite")
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def traced(store: Store) -> list[str]:

@@ -9,7 +9,6 @@ import asyncio
 import inspect
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,6 @@ from mailtui.store import Store, db, mail_writes
 from mailtui.store.db import select_in
 from mailtui.store.writer_thread import in_writer
 from tests.unit.test_store import new
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "cache.sqlite")
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def folders(store: Store) -> dict[str, int]:
