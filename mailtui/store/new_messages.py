@@ -5,7 +5,9 @@ the event loop before, statement by statement): what is cached already or taken 
 a move/delete not yet sent is skipped, a row moved here locally whose remote id the
 server now tells is adopted, threads are assigned (by Message-ID, In-Reply-To and
 References, then by subject for replies without usable headers), and the rows and their
-search rows (subject, addresses) are written. It is synchronous and runs on the
+search rows (subject, addresses) are written, and the batch is counted in its folder and
+its threads (``_COUNT`` and ``_THREADS``: one statement each for the batch, where two
+triggers per row did it before schema version 9). It is synchronous and runs on the
 ``sqlite3`` connection in aiosqlite's thread (``writer_thread.in_writer``), inside the transaction
 its caller holds: a first pass commits a batch of 2,000 in one round trip to that thread
 (``MailWrites.apply_batch``), where the same statements from the event loop cost a wait
@@ -27,7 +29,7 @@ from typing import Final
 
 from mailtui.errors import NotFound
 from mailtui.models import NewMessage
-from mailtui.models.envelope_values import prepared, subject_key
+from mailtui.models.envelope_values import ROW_COLUMNS, prepared, subject_key
 from mailtui.models.mail import Prepared
 from mailtui.store.codec import fts_query
 from mailtui.store.db import LIVE, RELOCATING, Row, chunked, placeholders, select_in
@@ -69,6 +71,31 @@ _AT_ONCE: Final = (
     "AND message_id IN (SELECT value FROM json_each(?3))), "
     f"({_NEXT_ID[7:]}) FROM folders f WHERE f.id = ?1"
 )
+_COUNT: Final = "UPDATE folders SET total = total + ?, unread = unread + ? WHERE id = ?"
+#: The new rows ``?1``..``?2`` (all in one folder) into ``threads``, a row per thread, as
+#: the row trigger of version 2 (``schema._THREAD_ADD``) left them: the newest message
+#: is the greatest (date, id). A thread of one new row is that row; of more, the
+#: greatest id at the greatest date among the thread's rows in the folder, found in
+#: ``messages_thread`` (``max(date)`` alone names one of the rows at that date).
+_THREADS: Final = """
+    INSERT INTO threads (folder_id, thread_id, latest_date, latest_id, total, unread)
+    SELECT f, t, d, CASE WHEN n = 1 THEN i ELSE (
+            SELECT id FROM messages INDEXED BY messages_thread
+            WHERE folder_id = f AND thread_id = t AND date = d ORDER BY id DESC LIMIT 1
+        ) END, n, u
+    FROM (
+        SELECT folder_id AS f, thread_id AS t, max(date) AS d, id AS i, count(*) AS n,
+               sum(1 - (flags & 1)) AS u
+        FROM messages WHERE id BETWEEN ?1 AND ?2 GROUP BY folder_id, thread_id
+    ) WHERE true
+    ON CONFLICT (folder_id, thread_id) DO UPDATE SET
+        total = total + excluded.total,
+        unread = unread + excluded.unread,
+        latest_id = CASE WHEN (excluded.latest_date, excluded.latest_id) > (latest_date, latest_id)
+                    THEN excluded.latest_id ELSE latest_id END,
+        latest_date = max(latest_date, excluded.latest_date)
+"""
+_FLAGS: Final = ROW_COLUMNS.index("flags")
 _BY_SUBJECT: Final = (
     "SELECT m.subject, m.date, m.thread_id FROM messages_fts "
     "JOIN messages m ON m.id = messages_fts.rowid "
@@ -154,10 +181,14 @@ def add_messages(
         folder_id,
         [(i, t, v.row) for i, t, (_, v) in zip(new_ids, threads, todo, strict=True)],
     )
+    low, high = new_ids[0], new_ids[-1]
+    read = sum(v.row[_FLAGS] & 1 for _, v in todo)
+    conn.execute(_COUNT, (len(todo), len(todo) - read, folder_id))
+    conn.execute(_THREADS, (low, high))
     conn.execute(
         "INSERT INTO messages_fts (rowid, subject, addresses, body) "
         "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
-        (new_ids[0], new_ids[-1]),
+        (low, high),
     )
     return account_id, [(i, m) for i, (m, _) in zip(new_ids, todo, strict=True)]
 

@@ -13,7 +13,7 @@ import pytest
 
 from mailtui.models import AccountKind, Flag, FolderBatch, OpResult
 from mailtui.store import Store, schema
-from tests.unit.test_store import FOLDERS, World, new, sql
+from tests.unit.test_store import FOLDERS, World, brute_counts, new, sql
 
 
 @pytest.fixture
@@ -242,6 +242,56 @@ async def test_migration_builds_threads_for_an_existing_cache(tmp_path: Path) ->
         await s.set_flags([r.id for r in rows], Flag.SEEN, Flag.NONE)
         await s.op_done((await s.pending_ops(1, 10))[0].id, OpResult())
         assert await listed_threads(s, fid) == brute_threads(s, fid)
+        # New rows are counted by their batch since version 9, old ones were by triggers.
+        await s.apply_batch(
+            fid, FolderBatch("I", added=[new("4", date=20, irt="<x>"), new("5", date=5)])
+        )
+        assert await listed_threads(s, fid) == brute_threads(s, fid)
+        assert folder_counts(s, fid) == (*brute_counts(s, fid), 4)
+
+
+def folder_counts(store: Store, folder_id: int) -> tuple[int, int, int]:
+    """What the folder row says: (total, unread, threads)."""
+    total, unread, threads = sql(
+        store, "SELECT total, unread, threads FROM folders WHERE id = ?", (folder_id,)
+    )[0]
+    return total, unread, threads
+
+
+async def test_batches_count_their_rows_in_folder_and_threads(world: World) -> None:
+    """A batch's new rows are counted with one statement each for the folder and the
+    threads (schema version 9): threads spanning batches, a thread's messages at the same
+    second (its newest is then the greatest id), read and unread, a thread that starts
+    with an old reply."""
+    s = world.store
+    batches = [
+        [
+            new("a1", date=100, mid="<a1>"),
+            new("a2", date=300, mid="<a2>", irt="<a1>", flags=Flag.SEEN),
+            new("a3", date=300, mid="<a3>", irt="<a1>"),
+        ],
+        [
+            new("a4", date=300, mid="<a4>", refs=("<a1>",), flags=Flag.SEEN),
+            new("b1", date=300, mid="<b1>"),
+            new("a0", date=50, mid="<a0>", irt="<a1>"),
+        ],
+        [new("b2", date=200, mid="<b2>", irt="<b1>"), new("c1", date=10, flags=Flag.SEEN)],
+        [new(f"d{i}", date=400, mid=f"<d{i}>", irt="<d0>" if i else "") for i in range(5)],
+        [new("b3", date=300, irt="<b2>", flags=Flag.SEEN), new("d5", date=399, irt="<d1>")],
+    ]
+    for n, batch in enumerate(batches):
+        await world.add(world.inbox, *batch)
+        expected = brute_threads(s, world.inbox)
+        assert await listed_threads(s, world.inbox) == expected, n
+        assert folder_counts(s, world.inbox) == (*brute_counts(s, world.inbox), len(expected))
+    ids = dict(sql(s, "SELECT remote_id, id FROM messages"))
+    newest = {thread: latest for thread, latest, _, _ in expected}
+    # Ties at the newest date: the greatest id, within a batch and across two.
+    assert newest[ids["a1"]] == ids["a4"]
+    assert newest[ids["d0"]] == ids["d4"]
+    assert newest[ids["b1"]] == ids["b3"]
+    # The other folders are untouched.
+    assert folder_counts(s, world.archive) == (0, 0, 0)
 
 
 async def test_a_read_cancelled_mid_snapshot_leaves_the_reader_usable(world: World) -> None:
