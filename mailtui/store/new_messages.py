@@ -181,16 +181,24 @@ def add_messages(
         folder_id,
         [(i, t, v.row) for i, t, (_, v) in zip(new_ids, threads, todo, strict=True)],
     )
-    low, high = new_ids[0], new_ids[-1]
     read = sum(v.row[_FLAGS] & 1 for _, v in todo)
-    conn.execute(_COUNT, (len(todo), len(todo) - read, folder_id))
-    conn.execute(_THREADS, (low, high))
+    count_new_rows(conn, folder_id, new_ids[0], new_ids[-1], len(todo) - read)
     conn.execute(
         "INSERT INTO messages_fts (rowid, subject, addresses, body) "
         "SELECT id, subject, addresses, '' FROM messages WHERE id BETWEEN ? AND ?",
-        (low, high),
+        (new_ids[0], new_ids[-1]),
     )
     return account_id, [(i, m) for i, (m, _) in zip(new_ids, todo, strict=True)]
+
+
+def count_new_rows(
+    conn: sqlite3.Connection, folder_id: int, low: int, high: int, unread: int
+) -> None:
+    """Count the rows ``low``..``high``, just inserted into ``folder_id`` (``unread`` of
+    them unread), in the folder's counters and its threads: what the insert triggers of
+    schema versions 1-8 did row by row."""
+    conn.execute(_COUNT, (high - low + 1, unread, folder_id))
+    conn.execute(_THREADS, (low, high))
 
 
 def _look_up(
