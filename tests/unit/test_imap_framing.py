@@ -20,8 +20,15 @@ from hypothesis import strategies as st
 
 from mailtui.errors import TransientError
 from mailtui.protocols.imap.commands import ImapCommands, Pending
-from mailtui.protocols.imap.framing import MOST, fetch_items, frame, segments_of
-from mailtui.protocols.imap.messages import RAW_ANSWER, envelope_jobs, header_item
+from mailtui.protocols.imap.framing import (
+    MOST,
+    fetch_items,
+    frame,
+    header_answers,
+    lazy_fetch,
+    segments_of,
+)
+from mailtui.protocols.imap.messages import RAW_ANSWER, envelope_jobs, header_item, raw_job
 from mailtui.protocols.imap.wire import (
     MAX_LITERAL,
     ProtocolError,
@@ -144,6 +151,32 @@ def test_framing_agrees_with_the_line_reader(responses: list[bytes], data: Any) 
     assert end == sum(len(b"".join(s)) for s in framed)
     if len(framed) < len(expected):  # the next one is not whole before the cut
         assert end + len(b"".join(expected[len(framed)])) > cut
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(RESPONSE, max_size=40), st.data())
+def test_header_answers_are_what_frame_and_lazy_fetch_give(
+    responses: list[bytes], data: Any
+) -> None:
+    """``header_answers`` takes header answers at the head of the buffer as ``frame``
+    cuts them out and ``lazy_fetch`` names them, and stops before any other response or
+    an incomplete one (``frame`` and ``lazy_fetch`` go on from there); the answers of
+    the shape the parse thread reads fast (``raw_job``) it takes all."""
+    wire = b"".join(responses)
+    cut = data.draw(st.integers(0, len(wire)))
+    buf = bytearray(wire[:cut])
+    taken, upto = header_answers(buf, 0, len(buf))
+    assert len(taken) <= MOST and b"".join(raw for _, raw in taken) == bytes(buf[:upto])
+    framed, _ = frame(buf, 0, len(buf))
+    named = []
+    for raw in framed:
+        lazy = lazy_fetch(raw)
+        if lazy is None:
+            break
+        named.append((lazy[1], raw))
+    assert taken == named[: len(taken)]
+    if len(taken) < len(named):
+        assert raw_job(named[len(taken)][1]) is None
 
 
 def test_a_call_takes_at_most_most_responses() -> None:
@@ -393,3 +426,6 @@ def test_generated_answers_give_the_same_jobs() -> None:
     parsed, framed = asyncio.run(run(False)), asyncio.run(run(True))
     assert all(RAW_ANSWER in d for d in framed) and len(framed) == 300
     assert envelope_jobs(parsed) == envelope_jobs(framed)
+    # Every one of them of the shape taken in one match.
+    taken, upto = header_answers(bytearray(wire), 0, len(wire))
+    assert len(taken) == 256 and upto == sum(len(d[RAW_ANSWER]) for d in framed[-256:])

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from mailtui.errors import TransientError
 from mailtui.pacing import Pacer
-from mailtui.protocols.imap.framing import frame, lazy_fetch, segments_of
+from mailtui.protocols.imap.framing import frame, header_answers, lazy_fetch, segments_of
 from mailtui.protocols.imap.wire import Arg, ProtocolError, Response, literal_size, parse_response
 from mailtui.protocols.net.linereader import LineReader, LineTooLong, StreamClosed
 
@@ -169,9 +169,18 @@ class ImapCommands:
         if not reading.raw_fetch or self._fetch_owner() is not reading:
             return 0
         framed = self._framed
-        if not framed:
-            framed.extend(self._stream.take(frame))
         taken = 0
+        if not framed:
+            # The common shape first, named as it is cut out; then whatever else is whole.
+            whole = self._stream.take(header_answers)
+            if whole:
+                if self._trace:
+                    for _, raw in whole:
+                        self._show("S", raw)
+                into += whole
+                taken = len(whole)
+            else:
+                framed.extend(self._stream.take(frame))
         while framed:
             raw = framed[0]
             lazy = lazy_fetch(raw)

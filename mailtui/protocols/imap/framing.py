@@ -70,6 +70,41 @@ def frame(buf: bytearray, start: int, end: int) -> tuple[list[bytes], int]:
         view.release()
 
 
+# A header FETCH answer of a first pass whole: its first line up to the literal's length
+# (nothing in it a line end, a parenthesis, a quote or a brace where ``frame`` would see
+# another line or a literal marker), then the literal and ``)`` CRLF (checked by
+# ``header_answers``).
+_HEADER_ANSWER = re.compile(
+    rb"\* [0-9]+ FETCH \(UID ([0-9]+) FLAGS \([^()\r\n{}\"]*\) INTERNALDATE "
+    rb'"[^"\r\n{}]*" RFC822\.SIZE [0-9]+ BODY\[HEADER\.FIELDS \([A-Z0-9.\- ]*\)\] '
+    rb"\{([0-9]{1,10})\}\r\n"
+)
+
+
+def header_answers(buf: bytearray, start: int, end: int) -> tuple[list[tuple[str, bytes]], int]:
+    """The header FETCH answers of the common shape whole at the head of
+    ``buf[start:end]`` (at most ``MOST``), as (UID, answer), and the offset after the
+    last one: what ``frame`` cuts out and ``lazy_fetch`` names, in one match each. It
+    stops at the first response of any other shape (or incomplete), for ``frame``."""
+    out: list[tuple[str, bytes]] = []
+    pos = start
+    match = _HEADER_ANSWER.match
+    view = memoryview(buf)
+    try:
+        while len(out) < MOST:
+            m = match(buf, pos, end)
+            if m is None:
+                break
+            stop = m.end() + int(m.group(2))
+            if stop - m.end() > MAX_LITERAL or stop + 3 > end or not buf.startswith(b")\r\n", stop):
+                break
+            out.append((m.group(1).decode("ascii"), bytes(view[pos : stop + 3])))
+            pos = stop + 3
+        return out, pos
+    finally:
+        view.release()
+
+
 def segments_of(raw: bytes) -> list[bytes]:
     """A framed response as the segments ``_read_raw`` reads: lines, each but the last
     followed by the literal it announces."""

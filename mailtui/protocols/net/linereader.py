@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Final
+from typing import Final, TypeVar
+
+T = TypeVar("T")
 
 #: Free space handed to the transport per receive (TLS decrypts records of 16 KB).
 _MIN_FREE: Final = 256 * 1024
@@ -162,7 +164,7 @@ class LineReader(asyncio.BufferedProtocol):
         """Bytes received and not read yet."""
         return self._end - self._start
 
-    def take(self, frame: Callable[[bytearray, int, int], tuple[list[bytes], int]]) -> list[bytes]:
+    def take(self, frame: Callable[[bytearray, int, int], tuple[list[T], int]]) -> list[T]:
         """What ``frame`` cuts out of the unread bytes already here, marked read: it is
         given the buffer, the first unread byte and the end of the received ones, and
         returns the pieces and where they end. No wait: [] when nothing is buffered."""
