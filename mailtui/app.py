@@ -39,7 +39,7 @@ from mailtui.ui.sign_in import SignInKey
 if TYPE_CHECKING:
     from mailtui.compose import Identity  # annotations only: composing loads on use
 
-GC_PACER_AFTER = 2.0  # seconds after the start: the pacer's collection, off the first screen
+GC_PACER_AFTER = 2.0  # seconds after the mount: the pacer's first collection, off the first screen
 
 
 @compat.quiet_fatal_errors  # a crash's traceback to the log, not the terminal
@@ -159,8 +159,9 @@ class MailApp(App[None]):
         # The screen paints from the store first; the network starts after that paint.
         self.call_after_refresh(self._start_sync)
         # Its one full collection (30-90 ms) not between the first paint and the sync's
-        # first commands: a new account's first rows wait for those.
-        self.set_timer(GC_PACER_AFTER, self.gc_pacer.start)
+        # first commands: a new account's first rows wait for those. Its threshold from
+        # now: CPython's own full collections would come every ≈ 0.35 s of a first sync.
+        self.gc_pacer.start(first_pause_after=GC_PACER_AFTER)
         self.set_interval(0.5, self.gc_pacer.tick, name="gc-pacer")
         if self._mailto:
             self.call_after_refresh(self.main_screen.compose_mailto, self._mailto)

@@ -5,7 +5,7 @@ With a sync writing a thousand envelopes a second that is every second or so, an
 collection walks every container object of the process: 25-40 ms on the 2-core dev
 machine (≈ 80,000 objects), 15-20 ms more than a frame, for whatever key it lands on.
 
-``GcPacer`` does two things once the app has painted its first screen:
+``GcPacer`` does two things from the app's start (``start``: at its mount):
 
 - while keys are coming, the automatic full collection waits up to ten times longer
   (``CEILING`` middle-generation collections instead of ``DUE``); once no key came for
@@ -14,9 +14,14 @@ machine (≈ 80,000 objects), 15-20 ms more than a frame, for whatever key it la
 - ``gc.freeze()`` after one collection, at the first such pause: what start-up built
   (modules, classes, the stylesheet, the widgets) moves to the permanent generation,
   which collections skip (a full collection then takes ≈ 10-15 ms instead of 25-40 ms).
-  Not at ``start``: that collection took 55 ms of CPU (150 ms of wall time) during a
-  new account's first sync, on a key pressed right after the first rows
-  (docs/decisions.md, "Keys during a first sync").
+  Not right at the start (``first_pause_after``): that collection took 55 ms of CPU
+  (150 ms of wall time) during a new account's first sync, on a key pressed right
+  after the first rows (docs/decisions.md, "Keys during a first sync").
+
+The threshold is raised at once, though: until 2026-12-05 the pacer started two seconds
+after the mount, and in those seconds of a new account's first sync CPython ran its
+own full collections every ≈ 0.35 s, 25-37 ms each, five in a 3 s pass
+(``bench/first_sync_ui.py``).
 
 Garbage is never kept longer than ``CEILING`` middle-generation collections, so memory
 stays bounded; only *when* the pause happens moves. ``stop`` puts CPython's settings back
@@ -48,6 +53,7 @@ class GcPacer:
         self._count = count  # CPython's counters (tests give their own)
         self._collect = collect
         self._last_input = float("-inf")
+        self._first_pause = float("-inf")  # the first pause's collection not before
         self._saved: tuple[int, int, int] | None = None
         self.frozen = False  # start-up's objects are in the permanent generation
         self.collections = 0  # full collections run by ``tick``
@@ -61,10 +67,12 @@ class GcPacer:
         """When the last key or click came (the clock's time)."""
         return self._last_input
 
-    def start(self) -> None:
-        """Raise the full-collection threshold; the first pause collects and freezes."""
+    def start(self, first_pause_after: float = 0.0) -> None:
+        """Raise the full-collection threshold; the first pause at least
+        ``first_pause_after`` seconds from now collects and freezes."""
         if self._saved is not None:
             return
+        self._first_pause = self._clock() + first_pause_after
         young, middle, _old = self._saved = gc.get_threshold()
         gc.set_threshold(young, middle, CEILING)
 
@@ -88,6 +96,8 @@ class GcPacer:
         if self._saved is None or self._clock() - self._last_input < IDLE_AFTER:
             return False
         if not self.frozen:
+            if self._clock() < self._first_pause:
+                return False
             # What start-up froze (``memory.resume_collections``) is collected with the
             # rest: its garbage is freed here.
             gc.unfreeze()

@@ -8,8 +8,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 
+from mailtui import app as app_module
 from mailtui import memory
 from mailtui.mime import parse_envelope
 from mailtui.models import AccountKind, Flag, FolderBatch, MessageRow, NewMessage
@@ -502,9 +504,13 @@ async def test_first_run_fills_in_as_the_first_sync_lands(tmp_path: Path) -> Non
         await store.close()
 
 
-async def test_full_collections_wait_while_keys_come(mail: MailFixture) -> None:
-    """After the first paint the app freezes what start-up built and paces Python's full
-    garbage collections (mailtui/ui/gc_pacer.py); quitting puts CPython's settings back."""
+async def test_full_collections_wait_while_keys_come(
+    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From its mount the app paces Python's full garbage collections, and its first
+    pause freezes what start-up built (mailtui/ui/gc_pacer.py; that pause not before
+    ``GC_PACER_AFTER``, 0 here); quitting puts CPython's settings back."""
+    monkeypatch.setattr(app_module, "GC_PACER_AFTER", 0.0)
     before = gc.get_threshold()
     app = make_app(mail.store)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -523,11 +529,12 @@ async def test_full_collections_wait_while_keys_come(mail: MailFixture) -> None:
 
 
 async def test_collections_paused_for_start_up_resume_after_the_first_paint(
-    mail: MailFixture,
+    mail: MailFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``mailtui`` starts with collections paused (``memory.pause_collections``): the app
     resumes them once it has painted, with start-up frozen, and the pacer's collection
     takes that frozen start-up back in at the first pause (its garbage is freed then)."""
+    monkeypatch.setattr(app_module, "GC_PACER_AFTER", 0.0)
     memory.pause_collections()
     try:
         app = make_app(mail.store)

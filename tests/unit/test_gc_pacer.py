@@ -94,6 +94,24 @@ def test_tick_collects_only_when_idle_and_due(
     assert pacer.collections == int(runs)
 
 
+def test_the_first_pause_waits_for_its_time_the_threshold_does_not() -> None:
+    """``start(first_pause_after=…)``: the full collections are paced at once, but the
+    first pause's collection (and freeze) not before that many seconds."""
+    before = gc.get_threshold()
+    f = Fake()
+    pacer = GcPacer(f.clock, count=f.count, collect=f.collect)
+    pacer.start(first_pause_after=2.0)
+    try:
+        assert gc.get_threshold() == (before[0], before[1], CEILING)
+        f.now += 1.9  # no input yet, idle: still too early
+        assert not pacer.tick() and f.collected == 0 and not pacer.frozen
+        f.now += 0.2
+        assert pacer.tick() and f.collected == 1 and pacer.frozen
+    finally:
+        pacer.stop()
+    assert gc.get_threshold() == before
+
+
 def test_no_input_yet_counts_as_idle(fake: tuple[Fake, GcPacer]) -> None:
     f, pacer = fake
     f.old = DUE
