@@ -3,10 +3,17 @@ mail count (not the first download), errors in plain words, and bell/notice on n
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from mailtui.sync.contract import AccountStatus, EventKind, SyncEvent
-from mailtui.ui.widgets.status_bar import ESTIMATE_AFTER, progress_bar, time_left
+from mailtui.ui.widgets.status_bar import (
+    ESTIMATE_AFTER,
+    PROGRESS_PAINT,
+    progress_bar,
+    time_left,
+)
 
 from .conftest import FakeManager, MailFixture, make_app, screen_text
 from .test_main_screen import rows_loaded, wait_until
@@ -68,6 +75,39 @@ async def test_progress_errors_and_new_mail(mail: MailFixture, size: tuple[int, 
         await wait_until(pilot, lambda: "2 new" in app.main_screen.status_bar.text)
         await wait_until(pilot, lambda: "2 new messages for home" in screen_text(app))
         assert bells == [1]
+
+
+async def test_a_moving_count_redraws_the_bar_a_few_times_a_second(mail: MailFixture) -> None:
+    """A first sync reports a batch every few tens of milliseconds: the count on screen
+    follows at most every ``PROGRESS_PAINT`` seconds, and shows the last one reported."""
+    manager = FakeManager()
+    app = make_app(mail.store, manager)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await wait_until(pilot, lambda: rows_loaded(pilot) and manager.started)
+        bar = app.main_screen.status_bar
+        manager.emit(SyncEvent("home", EventKind.STATUS, status=AccountStatus.SYNCING))
+        manager.emit(
+            SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, progress=(100, 9000))
+        )
+        await wait_until(pilot, lambda: "100/9,000" in screen_text(app))  # the first at once
+        drawn: list[str] = []
+        real = bar._paint_progress
+
+        def counting() -> None:
+            drawn.append(bar.text)
+            real()
+
+        bar._paint_progress = counting  # type: ignore[method-assign]
+        started = time.monotonic()
+        for done in range(200, 9000, 100):  # 88 batches at once
+            manager.emit(
+                SyncEvent("home", EventKind.MESSAGES, folder_id=mail.inbox, progress=(done, 9000))
+            )
+        await wait_until(pilot, lambda: "8,900/9,000" in screen_text(app))
+        took = time.monotonic() - started
+        # One at once, then one each PROGRESS_PAINT at most (not one per batch).
+        assert 1 <= len(drawn) <= 2 + took / PROGRESS_PAINT < 88
+        assert "8,900/9,000" in drawn[-1]
 
 
 async def test_bell_and_notice_can_be_turned_off(mail: MailFixture) -> None:

@@ -47,6 +47,10 @@ NOTICE_SECONDS = 15.0
 GAP = "  "  # between the location and the notice
 NOTICE_MIN = 16  # cells a notice keeps when the location is long
 ESTIMATE_AFTER = 2.0  # seconds of progress before the bar says how long is left
+#: A count that moves redraws the bar at most this often (seconds): a first sync reports
+#: a batch every ≈ 50 ms, and each redraw was a frame of its own (61 of the 113 frames of
+#: the 100,000-message UI pass of bench/first_sync_ui.py, 2026-12-05).
+PROGRESS_PAINT = 0.25
 
 
 def time_left(done: int, total: int, since: tuple[float, int], now: float) -> str:
@@ -112,6 +116,8 @@ class StatusBar(Widget):
         # account -> (time.monotonic(), done) when its progress began: the time estimate
         self._progress_since: dict[str, tuple[float, int]] = {}
         self._settled: set[str] = set()  # accounts whose first sync is done
+        self._progress_painted = float("-inf")  # time.monotonic() of the last count drawn
+        self._progress_timer: Timer | None = None  # the next count's redraw, when held
         self.new_mail = 0
 
     def note_event(self, event: SyncEvent) -> int:
@@ -193,13 +199,36 @@ class StatusBar(Widget):
             if phase != self._phase.get(account):
                 last = None
             self._phase[account] = phase
-            if last is None or last[1] != total or done < last[0]:  # another folder's run
+            moved = last is not None and last[1] == total and done >= last[0]
+            if not moved:  # a new count: another folder's run, or another phase
                 self._progress_since[account] = (time.monotonic(), done)
             self._progress[account] = (done, total)
+            if moved:
+                self._paint_progress_soon()
+                return
         else:
             self._progress.pop(account, None)
             self._progress_since.pop(account, None)
+        self._paint_progress()
+
+    def _paint_progress(self) -> None:
+        if self._progress_timer is not None:
+            self._progress_timer.stop()
+            self._progress_timer = None
+        self._progress_painted = time.monotonic()
         self.refresh()
+
+    def _paint_progress_soon(self) -> None:
+        """Redraw a count that moved now, or ``PROGRESS_PAINT`` after the last one."""
+        wait = self._progress_painted + PROGRESS_PAINT - time.monotonic()
+        if wait <= 0 or not self.is_mounted:
+            self._paint_progress()
+        elif self._progress_timer is None:
+            self._progress_timer = self.set_timer(wait, self._progress_due, name="progress")
+
+    def _progress_due(self) -> None:
+        self._progress_timer = None  # this timer's own run: nothing to stop
+        self._paint_progress()
 
     def set_accounts(self, statuses: dict[str, tuple[AccountStatus, str]]) -> None:
         self._accounts = dict(statuses)
