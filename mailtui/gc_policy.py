@@ -13,9 +13,9 @@ threshold to ``YOUNG``. At 10,000 (until 2026-12-05) the same pass, by then 2.7 
 ran 30-42 young and 2-3 middle collections, 0.07-0.14 s of the GIL (every one walks the
 envelopes of the batches in flight, which are alive); at 100,000 it runs none, and its
 peak RSS moved from 60.9 to 61.7 MB. A young collection walks up to ``YOUNG`` objects,
-≈ 10 ms at 100,000, which only the headless command can afford anywhere: the app keeps
-CPython's young threshold, since a collection there lands on a key (its full
-collections are paced by ``ui/gc_pacer.py``). Garbage in cycles still goes, only later:
+≈ 10 ms at 100,000, which only the headless command can afford anywhere: the app raises
+it to half that (``ui/gc_pacer.YOUNG``), since a collection there lands on a key, and
+paces its full collections. Garbage in cycles still goes, only later:
 memory stays bounded by the thresholds.
 """
 

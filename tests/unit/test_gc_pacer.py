@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from mailtui.ui.gc_pacer import CEILING, DUE, IDLE_AFTER, GcPacer
+from mailtui.ui.gc_pacer import CEILING, DUE, IDLE_AFTER, YOUNG, GcPacer
 
 
 class Fake:
@@ -54,9 +54,9 @@ def test_start_raises_the_full_threshold_the_first_pause_freezes_stop_restores()
         # No collection at the start: it would land on the keys right after the first
         # rows (a new account's first sync).
         assert gc.get_freeze_count() == 0 and f.collected == 0 and not pacer.frozen
-        assert gc.get_threshold() == (before[0], before[1], CEILING)
+        assert gc.get_threshold() == (YOUNG, before[1], CEILING)
         pacer.start()  # twice is once
-        assert gc.get_threshold() == (before[0], before[1], CEILING)
+        assert gc.get_threshold() == (YOUNG, before[1], CEILING)
         pacer.input()
         assert not pacer.tick()  # keys are coming
         f.now += IDLE_AFTER + 0.1
@@ -102,7 +102,7 @@ def test_the_first_pause_waits_for_its_time_the_threshold_does_not() -> None:
     pacer = GcPacer(f.clock, count=f.count, collect=f.collect)
     pacer.start(first_pause_after=2.0)
     try:
-        assert gc.get_threshold() == (before[0], before[1], CEILING)
+        assert gc.get_threshold() == (YOUNG, before[1], CEILING)
         f.now += 1.9  # no input yet, idle: still too early
         assert not pacer.tick() and f.collected == 0 and not pacer.frozen
         f.now += 0.2
