@@ -72,10 +72,10 @@ def test_a_batch_takes_its_own_uids_whichever_command_brought_them() -> None:
     """Pipelined FETCHes can interleave: batch 1's command may bring a message of batch 2
     and the other way round; each batch gets exactly its UIDs, newest first."""
     spill: dict[int, dict[str, object]] = {}
-    first = batch_of([9, 8, 7], [{"UID": "9"}, {"UID": "6"}, {"UID": "8"}], spill)
-    assert [d["UID"] for d in first] == ["9", "8"]  # 7 still to come
+    first, uids = batch_of([9, 8, 7], [{"UID": "8"}, {"UID": "6"}, {"UID": "9"}], spill)
+    assert [d["UID"] for d in first] == ["9", "8"] and uids == [9, 8]  # 7 still to come
     assert set(spill) == {6}
-    second = batch_of([6, 5], [{"UID": "5"}, {"UID": "7"}], spill)
-    assert [d["UID"] for d in second] == ["6", "5"]
+    second, uids = batch_of([6, 5], [{"UID": "5"}, {"UID": "7"}], spill)
+    assert [d["UID"] for d in second] == ["6", "5"] and uids == [6, 5]
     assert set(spill) == {7}  # late for its batch: kept, never lost or doubled
-    assert batch_of([4], [{"UID": "4"}], spill) == [{"UID": "4"}]
+    assert batch_of([4], [{"UID": "4"}], spill) == ([{"UID": "4"}], [4])

@@ -246,11 +246,12 @@ def _assemble(
 
 def batch_of(
     chunk: Sequence[int], fetched: Iterable[dict[str, Any]], spill: dict[int, dict[str, Any]]
-) -> list[dict[str, Any]]:
+) -> tuple[list[dict[str, Any]], list[int]]:
     """The FETCH data of the UIDs in ``chunk``: from ``fetched`` (what was read with its
-    command) and from ``spill`` (what came with an earlier command: pipelined FETCHes
-    can interleave, connection.py); what ``fetched`` holds for other UIDs goes to
-    ``spill`` for the batch it belongs to. Newest first, each UID once."""
+    command, in any order) and from ``spill`` (what came with an earlier command:
+    pipelined FETCHes can interleave, connection.py); what ``fetched`` holds for other
+    UIDs goes to ``spill`` for the batch it belongs to. Newest first, each UID once;
+    with their UIDs, in the same order."""
     wanted = set(chunk)
     mine: dict[int, dict[str, Any]] = {}
     for data in fetched:
@@ -259,10 +260,12 @@ def batch_of(
             mine[uid] = data
         else:
             spill[uid] = data
-    for uid in chunk:
-        if uid in spill:
-            mine[uid] = spill.pop(uid)
-    return [mine[uid] for uid in sorted(mine, reverse=True)]
+    if spill:
+        for uid in chunk:
+            if uid in spill:
+                mine[uid] = spill.pop(uid)
+    uids = sorted(mine, reverse=True)
+    return [mine[uid] for uid in uids], uids
 
 
 def header_block(raw: RawMessage) -> bytes:

@@ -209,10 +209,13 @@ class ImapPull(FolderList):
                 sent.append(await self.conn.send(b"UID", b"FETCH", uid_list, items, raw_fetch=raw))
         return sent
 
-    async def _collect(self, sent: Sequence[Pending]) -> list[dict[str, Any]]:
-        """The FETCH data answering ``sent``, newest first. A FETCH without the message
-        data (a flag change another client made, reported unasked) is left out: the
-        next incremental sync picks it up (CONDSTORE, or the flag comparison)."""
+    async def _collect(
+        self, sent: Sequence[Pending], ordered: bool = True
+    ) -> list[dict[str, Any]]:
+        """The FETCH data answering ``sent``, newest first (``ordered``; else as they
+        came, for ``batch_of``, which orders them). A FETCH without the message data (a
+        flag change another client made, reported unasked) is left out: the next
+        incremental sync picks it up (CONDSTORE, or the flag comparison)."""
         fetched: list[dict[str, Any]] = []
         raw: list[tuple[str, bytes]] = []  # header answers, parsed in the thread
         for pending in sent:
@@ -231,7 +234,8 @@ class ImapPull(FolderList):
                     continue
                 fetched.append(data)
         fetched += [{"UID": uid, RAW_ANSWER: answer} for uid, answer in raw]
-        fetched.sort(key=lambda d: -as_int(d.get("UID")))
+        if ordered:
+            fetched.sort(key=lambda d: -as_int(d.get("UID")))
         return fetched
 
     def _whole_batch(self) -> int:
@@ -345,7 +349,10 @@ class ImapPull(FolderList):
         planned = 0
         # (uids, commands, whether it is the first screen's bodies)
         sent: deque[tuple[Sequence[int], list[Pending], bool]] = deque()
-        parsing: deque[tuple[Sequence[int], asyncio.Future[list[NewMessage]]]] = deque()
+        # (uids, the UIDs of its answers, their parse)
+        parsing: deque[tuple[Sequence[int], list[int], asyncio.Future[list[NewMessage]]]] = (
+            deque()
+        )
         spill: dict[int, dict[str, Any]] = {}  # answers that came with an earlier batch
 
         async def top_up() -> None:
@@ -369,7 +376,7 @@ class ImapPull(FolderList):
             while done < total:
                 if sent:
                     chunk, pending, screen = sent.popleft()
-                    fetched = await self._collect(pending)
+                    fetched = await self._collect(pending, ordered=False)
                     if screen:  # the first screen's bodies, after its envelopes
                         wanted = set(chunk)
                         for data in fetched:
@@ -394,17 +401,18 @@ class ImapPull(FolderList):
                             ]
                             sent.append((shown, bodies, True))
                     await top_up()
-                    mine = batch_of(chunk, fetched, spill)
-                    parsing.append((chunk, asyncio.ensure_future(self._envelopes(validity, mine))))
+                    mine, answered = batch_of(chunk, fetched, spill)
+                    parse = asyncio.ensure_future(self._envelopes(validity, mine))
+                    parsing.append((chunk, answered, parse))
                     # Read the next batch while this one is parsed, except for the first
                     # screens (the newest, then the oldest), yielded as soon as parsed.
                     screens = 2 * FIRST_BATCH if oldest_early else FIRST_BATCH
                     if done - start >= screens and sent and len(parsing) < 2:
                         continue
-                chunk, future = parsing.popleft()
+                chunk, answered, future = parsing.popleft()
                 added = await future
                 first_batch = done == start
-                uids_added = self._uids(split_remote_id(m.remote_id)[1] for m in added)
+                uids_added = self._uids(answered)  # a message for each (envelope_jobs)
                 seen_uids.extend(uids_added)
                 if uids_added:
                     uidnext = max(uidnext, max(uids_added) + 1)
@@ -435,7 +443,7 @@ class ImapPull(FolderList):
                 screen_bodies = []
                 await top_up()
         finally:
-            for _, future in parsing:
+            for _, _, future in parsing:
                 future.cancel()
         self._known[name] = (validity, uidnext, sel.highestmodseq)
 
