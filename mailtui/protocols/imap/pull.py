@@ -31,7 +31,9 @@ import time
 from array import array
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, Final
 
 from mailtui.errors import OpRejected, TransientError
 from mailtui.models import (
@@ -104,6 +106,15 @@ WHOLE_ITEMS = b"(UID FLAGS INTERNALDATE RFC822.SIZE BODY.PEEK[])"
 WHOLE_BATCH_BYTES = 16 << 20
 _GUESSED_SIZE = 50_000
 
+
+#: The one thread every envelope parse runs in, a batch at a time. Two batches parsed at
+#: once (the default executor's threads, until 2026-12-05) only took turns at the GIL,
+#: and the writer thread, a first pass's critical path, waited behind one more thread
+#: for it after each statement: eight alternating pairs at 100,000 messages, all
+#: envelopes (medians) 2.275 s against 2.22 s with this one, never slower (docs/
+#: decisions.md, "One parse thread"). It starts with the first parse and lasts as long
+#: as the process.
+PARSE: Final = ThreadPoolExecutor(1, thread_name_prefix="mailtui-parse")
 
 class ImapPull(FolderList):
     """Folders and their changes, as batches for the sync worker."""
@@ -181,12 +192,13 @@ class ImapPull(FolderList):
         return await self._envelopes(validity, await self._fetch_raw(uids, whole))
 
     async def _envelopes(self, validity: int, fetched: list[dict[str, Any]]) -> list[NewMessage]:
-        """Parse a batch in a thread (a separate process was tried: docs/decisions.md),
-        all of it: picking the items out of 2,000 FETCH answers on the loop held a key
-        for up to 100 ms (docs/decisions.md, "First contact with a big mailbox")."""
+        """Parse a batch in the parse thread (``PARSE``; a separate process was tried:
+        docs/decisions.md), all of it: picking the items out of 2,000 FETCH answers on
+        the loop held a key for up to 100 ms (docs/decisions.md, "First contact with a
+        big mailbox")."""
         try:
-            return await asyncio.to_thread(
-                between_keys, lambda p: parse_batch(validity, p), fetched
+            return await asyncio.get_running_loop().run_in_executor(
+                PARSE, between_keys, partial(parse_batch, validity), fetched
             )
         except ProtocolError as exc:  # an answer read unparsed (``framing``)
             self.conn.broken = True
