@@ -32,8 +32,12 @@ _INSERT: Final = (
 )
 _ROW: Final = "(" + ",".join("?" * _WIDTH) + ")"
 #: Rows per ``VALUES`` statement at most: the values of a statement are held as one list
-#: and bound at once, so fewer rows hold less memory at the peak.
-ROWS_PER_STATEMENT: Final = 500
+#: and bound at once, so fewer rows hold less memory at the peak; more rows are fewer
+#: statements, each a wait for the GIL in a first pass's writer thread. 500 until
+#: 2026-12-05; at 1,000, 14 alternating pairs of ``sync --once`` at 100,000 messages
+#: were faster in 10, the medians by 0.05 and 0.1 s (docs/decisions.md, "One parse
+#: thread, and 1,000 rows a statement").
+ROWS_PER_STATEMENT: Final = 1000
 
 
 def insert_rows(
