@@ -116,6 +116,7 @@ _GUESSED_SIZE = 50_000
 #: as the process.
 PARSE: Final = ThreadPoolExecutor(1, thread_name_prefix="mailtui-parse")
 
+
 class ImapPull(FolderList):
     """Folders and their changes, as batches for the sync worker."""
 
