@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -41,15 +41,6 @@ def account(kind: AccountKind, name: str = "w", smtp: SmtpConfig | None = None) 
         security="tls",
         smtp=smtp,
     )
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def test_a_kind_without_a_builder_is_refused_before_anything_is_added(

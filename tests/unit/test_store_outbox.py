@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from mailtui.models import AccountKind, FolderRole, OpKind, OpResult, OutboxState, RemoteFolder
 from mailtui.store import NotFound, Store
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    s = await Store.open(tmp_path / "mail.sqlite")
-    try:
-        yield s
-    finally:
-        await s.close()
 
 
 async def _setup(store: Store) -> tuple[int, int]:
